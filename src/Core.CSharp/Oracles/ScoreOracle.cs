@@ -1,0 +1,67 @@
+using RateLab.Core.Targets;
+
+namespace RateLab.Core.Oracles;
+
+/// <summary>
+/// Wraps a score field and counts what the samplers ask of it: evaluations (NFE, one per point) and rounds (one per
+/// call, however many points it carries), per chain. The cost a report shows is this count, never a sampler's claim.
+/// Each chain is stepped by one thread at a time, so per-chain counters need no locking.
+/// </summary>
+public sealed class ScoreOracle
+{
+    readonly long[] evaluations, rounds;
+
+    /// <summary>An oracle for <paramref name="chains"/> chains over <paramref name="field"/>.</summary>
+    public ScoreOracle(IScoreField field, int chains)
+    {
+        Field = field ?? throw new ArgumentNullException(nameof(field));
+        Validation.Guard.AtLeast(chains, 1, nameof(chains));
+        evaluations = new long[chains];
+        rounds = new long[chains];
+    }
+
+    /// <summary>The wrapped score.</summary>
+    public IScoreField Field { get; }
+
+    /// <summary>Dimension d.</summary>
+    public int Dimension => Field.Dimension;
+
+    /// <summary>Number of chains counted.</summary>
+    public int Chains => evaluations.Length;
+
+    /// <summary>One evaluation s(x, τ) for <paramref name="chain"/>: one NFE, one round.</summary>
+    public void Evaluate(long chain, ReadOnlySpan<double> x, double tau, Span<double> score)
+    {
+        Field.Score(x, tau, score);
+        evaluations[chain]++;
+        rounds[chain]++;
+    }
+
+    /// <summary>
+    /// Several points evaluated in one batched call (rows of length d, each at its own τ): as many NFE as rows, one
+    /// round. This is how parallel-in-time samplers report their depth.
+    /// </summary>
+    public void EvaluateRows(long chain, ReadOnlySpan<double> rows, ReadOnlySpan<double> taus, Span<double> scores)
+    {
+        int d = Dimension, n = taus.Length;
+        if (n == 0) return;
+        for (int r = 0; r < n; r++) Field.Score(rows.Slice(r * d, d), taus[r], scores.Slice(r * d, d));
+        evaluations[chain] += n;
+        rounds[chain]++;
+    }
+
+    /// <summary>Evaluations made for one chain.</summary>
+    public long Evaluations(long chain) => evaluations[chain];
+
+    /// <summary>Sequential rounds of evaluations for one chain (parallel depth).</summary>
+    public long Rounds(long chain) => rounds[chain];
+
+    /// <summary>Total evaluations over all chains.</summary>
+    public long TotalEvaluations { get { long s = 0; foreach (var e in evaluations) s += e; return s; } }
+
+    /// <summary>Mean evaluations per chain.</summary>
+    public double MeanEvaluations => (double)TotalEvaluations / Chains;
+
+    /// <summary>Forgets all counts.</summary>
+    public void Reset() { Array.Clear(evaluations); Array.Clear(rounds); }
+}

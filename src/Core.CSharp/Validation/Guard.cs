@@ -1,0 +1,85 @@
+using System.Globalization;
+
+namespace RateLab.Core.Validation;
+
+/// <summary>
+/// Argument checks for every public boundary. Each failure names the parameter, the offending value and the allowed
+/// range, so a user reading one line knows what to change.
+/// </summary>
+public static class Guard
+{
+    static string Show(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    static ArgumentOutOfRangeException Fail(string name, string value, string range) =>
+        new(name, $"{name} = {value} is out of range; allowed: {range}.");
+
+    /// <summary>Requires a finite value (no NaN, no ±∞).</summary>
+    public static double Finite(double value, string name)
+    {
+        if (!double.IsFinite(value)) throw Fail(name, Show(value), "a finite number");
+        return value;
+    }
+
+    /// <summary>Requires 0 &lt; value &lt; ∞.</summary>
+    public static double Positive(double value, string name)
+    {
+        if (!(value > 0) || !double.IsFinite(value)) throw Fail(name, Show(value), "(0, ∞)");
+        return value;
+    }
+
+    /// <summary>Requires 0 ≤ value &lt; ∞.</summary>
+    public static double NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value)) throw Fail(name, Show(value), "[0, ∞)");
+        return value;
+    }
+
+    /// <summary>Requires lo &lt; value &lt; hi (open interval).</summary>
+    public static double InOpen(double value, double lo, double hi, string name)
+    {
+        if (!(value > lo && value < hi)) throw Fail(name, Show(value), $"({Show(lo)}, {Show(hi)})");
+        return value;
+    }
+
+    /// <summary>Requires lo ≤ value ≤ hi (closed interval).</summary>
+    public static double InClosed(double value, double lo, double hi, string name)
+    {
+        if (!(value >= lo && value <= hi)) throw Fail(name, Show(value), $"[{Show(lo)}, {Show(hi)}]");
+        return value;
+    }
+
+    /// <summary>Requires an integer ≥ min.</summary>
+    public static int AtLeast(int value, int min, string name)
+    {
+        if (value < min) throw Fail(name, value.ToString(CultureInfo.InvariantCulture), $"integers ≥ {min}");
+        return value;
+    }
+
+    /// <summary>Requires a long ≥ min.</summary>
+    public static long AtLeast(long value, long min, string name)
+    {
+        if (value < min) throw Fail(name, value.ToString(CultureInfo.InvariantCulture), $"integers ≥ {min}");
+        return value;
+    }
+
+    /// <summary>Requires every entry finite.</summary>
+    public static void AllFinite(ReadOnlySpan<double> values, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!double.IsFinite(values[i])) throw Fail($"{name}[{i}]", Show(values[i]), "a finite number");
+    }
+
+    /// <summary>Requires every entry in (0, ∞).</summary>
+    public static void AllPositive(ReadOnlySpan<double> values, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!(values[i] > 0) || !double.IsFinite(values[i])) throw Fail($"{name}[{i}]", Show(values[i]), "(0, ∞)");
+    }
+
+    /// <summary>Requires a span of an exact length.</summary>
+    public static void Length(int actual, int expected, string name)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} has length {actual}; allowed: exactly {expected}.", name);
+    }
+}
