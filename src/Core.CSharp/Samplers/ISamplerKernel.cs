@@ -29,6 +29,9 @@ public interface ISamplerKernel
     int NormalRoles { get; }
     /// <summary>Total state length per chain: Blocks·d + AuxLength.</summary>
     int StateLength => Blocks * Dimension + AuxLength;
+    /// <summary>False for kernels that are not affine on Gaussian targets (Metropolis-adjusted ones); the exact
+    /// analysis refuses those.</summary>
+    bool IsAffineOnGaussians => true;
 
     /// <summary>Draws the start state (positions from the start law, velocities, schedules).</summary>
     void Init(ref StepContext ctx, Span<double> state);
