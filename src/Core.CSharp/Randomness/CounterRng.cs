@@ -9,7 +9,6 @@ namespace RateLab.Core.Randomness;
 /// </summary>
 public static class CounterRng
 {
-    const double TwoPi = 2 * Math.PI;
     const double Inv53 = 1.0 / (1UL << 53);
     /// <summary>Roles at or above this value are reserved for scalar uniforms.</summary>
     public const int UniformRoleBase = 0x8000;
@@ -21,21 +20,12 @@ public static class CounterRng
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static uint RoleWord(long step, int role) => ((uint)((ulong)step >> 32) << 16) | (uint)role;
 
-    /// <summary>Fills <paramref name="destination"/> with standard normals for one (chain, step, role) key.</summary>
-    public static void Normals(ulong seed, long chain, long step, int role, Span<double> destination)
-    {
-        uint k0 = (uint)seed, k1 = (uint)(seed >> 32), c1 = (uint)step, c2 = RoleWord(step, role), c3 = (uint)chain;
-        int n = destination.Length, i = 0;
-        for (uint block = 0; i < n; block++)
-        {
-            Philox4x32.Block(block, c1, c2, c3, k0, k1, out uint r0, out uint r1, out uint r2, out uint r3);
-            double u1 = ToUniform(r0, r1), u2 = ToUniform(r2, r3);
-            double radius = Math.Sqrt(-2.0 * Math.Log(u1));
-            (double s, double c) = Math.SinCos(TwoPi * u2);
-            destination[i++] = radius * c;
-            if (i < n) destination[i++] = radius * s;
-        }
-    }
+    /// <summary>
+    /// Fills <paramref name="destination"/> with standard normals for one (chain, step, role) key: Box–Muller on the
+    /// two 53-bit uniforms of Philox block b gives normals 2b and 2b + 1 (vectorised; see <see cref="VectorNormals"/>).
+    /// </summary>
+    public static void Normals(ulong seed, long chain, long step, int role, Span<double> destination) =>
+        VectorNormals.Fill((uint)seed, (uint)(seed >> 32), (uint)step, RoleWord(step, role), (uint)chain, destination);
 
     /// <summary>One uniform in (0, 1) for (chain, step, index).</summary>
     public static double Uniform(ulong seed, long chain, long step, int index)
