@@ -1,0 +1,186 @@
+using System.Numerics.Tensors;
+using RateLab.Core.Oracles;
+using RateLab.Core.Samplers;
+using RateLab.Core.Targets;
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Exact;
+
+/// <summary>
+/// Exact one-step propagation of a Gaussian law through a real kernel by probing (theory-claims.md §5.1): given the
+/// draws ω, a step is Y' = A Y + c + Σₖ bₖ ξₖ per coordinate, so with Y ~ N(μ, C) the next law is N(μ', C') with
+/// μ' = F(μ, 0) on the real score field, A's columns F₀(eⱼ, 0) and bₖ = F₀(0, 1ₖ) on the centred field (F₀ has no
+/// constant term), and C' = A C Aᵀ + Σₖ bₖbₖᵀ (the roles' normals are independent). The score oracle it uses is
+/// private and its counts are never reported; the run's NFE comes from a real chain.
+/// </summary>
+public sealed class AffinePropagator
+{
+    readonly ISamplerKernel kernel;
+    readonly ScoreOracle real, centred;
+    readonly double[] probe, scratch, aux, auxNext, columns, noiseColumns;
+    readonly int d, m, roles;
+
+    /// <summary>
+    /// A propagator for <paramref name="kernel"/> on the affine score <paramref name="realField"/>; the
+    /// <paramref name="centredField"/> must be the same field with its constant term removed (e.g. mean 0).
+    /// </summary>
+    public AffinePropagator(ISamplerKernel kernel, IScoreField realField, IScoreField centredField, ProbeNoise noise)
+    {
+        this.kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        ArgumentNullException.ThrowIfNull(realField);
+        ArgumentNullException.ThrowIfNull(centredField);
+        Noise = noise ?? throw new ArgumentNullException(nameof(noise));
+        if (!kernel.IsAffineOnGaussians)
+            throw new ArgumentException($"sampler '{kernel.Name}' is not affine on Gaussian targets (e.g. Metropolis-adjusted); " +
+                                        "the exact analysis cannot propagate it.", nameof(kernel));
+        Guard.InClosed(kernel.Blocks, 1, 2, "kernel.Blocks");
+        Guard.Length(realField.Dimension, kernel.Dimension, "realField dimension");
+        Guard.Length(centredField.Dimension, kernel.Dimension, "centredField dimension");
+        d = kernel.Dimension; m = kernel.Blocks; roles = Math.Max(kernel.NormalRoles, kernel.InitNormalRoles);
+        real = new ScoreOracle(realField, 1);
+        centred = new ScoreOracle(centredField, 1);
+        probe = new double[kernel.StateLength];
+        scratch = new double[Math.Max(1, kernel.ScratchLength)];
+        aux = new double[kernel.AuxLength];
+        auxNext = new double[kernel.AuxLength];
+        columns = new double[m * m * d];
+        noiseColumns = new double[roles * m * d];
+    }
+
+    /// <summary>The probe noise whose uniforms fix the draw ω.</summary>
+    public ProbeNoise Noise { get; }
+    /// <summary>Blocks m of the kernel.</summary>
+    public int Blocks => m;
+    /// <summary>Coordinates d of the kernel.</summary>
+    public int Dimension => d;
+
+    /// <summary>Writes the start law of Init (at step −1) into <paramref name="law"/> and keeps Init's aux state.</summary>
+    public void Init(GaussianState law)
+    {
+        Check(law);
+        Noise.RoleLimit = kernel.InitNormalRoles;
+        var blocks = probe.AsSpan(0, m * d);
+        RunInit(-1);
+        blocks.CopyTo(law.Mean);
+        probe.AsSpan(m * d).CopyTo(aux);
+        for (int k = 0; k < kernel.InitNormalRoles; k++)
+        {
+            RunInit(k);
+            // Init has no centred variant: bₖ is the difference to the zero-noise start.
+            TensorPrimitives.Subtract(blocks, law.Mean, noiseColumns.AsSpan(k * m * d, m * d));
+        }
+        law.Covariance.AsSpan().Clear();
+        AddNoise(kernel.InitNormalRoles, law.Covariance);
+        Noise.ProbedRole = -1;
+    }
+
+    /// <summary>Replaces <paramref name="law"/> by its exact image under step <paramref name="step"/> given ω.</summary>
+    public void Step(long step, GaussianState law)
+    {
+        Check(law);
+        var mean = new Span<double>(law.Mean);
+        Probe(step, law.Mean, law.Covariance, mean, law.Covariance);
+        CommitAux();
+    }
+
+    /// <summary>
+    /// The image of N(<paramref name="mean"/>, <paramref name="covariance"/>) under step <paramref name="step"/> given
+    /// ω, without advancing the aux state (so several draws can be probed from one state; see
+    /// <see cref="CommitAux"/>). Outputs may alias the inputs.
+    /// </summary>
+    public void Probe(long step, ReadOnlySpan<double> mean, ReadOnlySpan<double> covariance, Span<double> meanOut,
+        Span<double> covarianceOut)
+    {
+        Guard.Length(mean.Length, m * d, nameof(mean));
+        Guard.Length(covariance.Length, GaussianState.PackedEntries(m) * d, nameof(covariance));
+        Guard.Length(meanOut.Length, m * d, nameof(meanOut));
+        Guard.Length(covarianceOut.Length, GaussianState.PackedEntries(m) * d, nameof(covarianceOut));
+        Noise.RoleLimit = kernel.NormalRoles;
+        var blocks = probe.AsSpan(0, m * d);
+        for (int j = 0; j < m; j++)
+        {
+            blocks.Clear();
+            blocks.Slice(j * d, d).Fill(1.0);
+            RunStep(step, centred, -1);
+            blocks.CopyTo(columns.AsSpan(j * m * d, m * d));
+        }
+        for (int k = 0; k < kernel.NormalRoles; k++)
+        {
+            blocks.Clear();
+            RunStep(step, centred, k);
+            blocks.CopyTo(noiseColumns.AsSpan(k * m * d, m * d));
+        }
+        mean.CopyTo(blocks);
+        RunStep(step, real, -1);
+        probe.AsSpan(m * d).CopyTo(auxNext);
+        Transform(covariance, covarianceOut);
+        AddNoise(kernel.NormalRoles, covarianceOut);
+        blocks.CopyTo(meanOut);
+    }
+
+    /// <summary>Adopts the aux state left by the last <see cref="Probe"/> (aux depends only on the step, not on
+    /// the state or the normals).</summary>
+    public void CommitAux() => auxNext.CopyTo(aux, 0);
+
+    void RunStep(long step, ScoreOracle oracle, int role)
+    {
+        aux.CopyTo(probe.AsSpan(m * d));
+        Noise.ProbedRole = role;
+        var ctx = new StepContext(0, step, Noise, oracle, scratch);
+        kernel.Step(ref ctx, probe);
+        Noise.ProbedRole = -1;
+    }
+
+    void RunInit(int role)
+    {
+        Array.Clear(probe);
+        Noise.ProbedRole = role;
+        var ctx = new StepContext(0, -1, Noise, real, scratch);
+        kernel.Init(ref ctx, probe);
+        Noise.ProbedRole = -1;
+    }
+
+    // C' = A C Aᵀ per coordinate; A's column j is columns[j·m·d ..], its row p at offset p·d inside the column.
+    void Transform(ReadOnlySpan<double> cov, Span<double> result)
+    {
+        if (m == 1)
+        {
+            var a = columns.AsSpan(0, d);
+            TensorPrimitives.Multiply(a, a, result);
+            TensorPrimitives.Multiply(result, cov, result);
+            return;
+        }
+        for (int i = 0; i < d; i++)
+        {
+            double a00 = columns[i], a10 = columns[d + i], a01 = columns[2 * d + i], a11 = columns[3 * d + i];
+            double c00 = cov[i], c01 = cov[d + i], c11 = cov[2 * d + i];
+            // (A C) rows, then (A C) Aᵀ.
+            double r00 = a00 * c00 + a01 * c01, r01 = a00 * c01 + a01 * c11;
+            double r10 = a10 * c00 + a11 * c01, r11 = a10 * c01 + a11 * c11;
+            result[i] = r00 * a00 + r01 * a01;
+            result[d + i] = r00 * a10 + r01 * a11;
+            result[2 * d + i] = r10 * a10 + r11 * a11;
+        }
+    }
+
+    // C' += Σₖ bₖ bₖᵀ over the first `count` noise columns.
+    void AddNoise(int count, Span<double> cov)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            var b = noiseColumns.AsSpan(k * m * d, m * d);
+            if (m == 1) { TensorPrimitives.FusedMultiplyAdd(b, b, cov, cov); continue; }
+            Span<double> b0 = b[..d], b1 = b.Slice(d, d);
+            TensorPrimitives.FusedMultiplyAdd(b0, b0, cov[..d], cov[..d]);
+            TensorPrimitives.FusedMultiplyAdd(b0, b1, cov.Slice(d, d), cov.Slice(d, d));
+            TensorPrimitives.FusedMultiplyAdd(b1, b1, cov.Slice(2 * d, d), cov.Slice(2 * d, d));
+        }
+    }
+
+    void Check(GaussianState law)
+    {
+        ArgumentNullException.ThrowIfNull(law);
+        Guard.Length(law.Blocks, m, "law blocks");
+        Guard.Length(law.Dimension, d, "law dimension");
+    }
+}

@@ -1,0 +1,49 @@
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Exact;
+
+/// <summary>
+/// A product Gaussian ⊗ᵢ N(meanᵢ, varianceᵢ)^{⊗wᵢ}: coordinate i stands for wᵢ identical coordinates (the multiplicity
+/// left by <see cref="GaussianReduction"/>), so divergences that add over coordinates are weighted by wᵢ.
+/// </summary>
+public sealed class DiagonalLaw
+{
+    readonly double[] mean, variance, multiplicity;
+
+    /// <summary>The law with the given per-coordinate moments; <paramref name="multiplicity"/> null means all ones.</summary>
+    public DiagonalLaw(double[] mean, double[] variance, double[]? multiplicity = null)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(variance);
+        Guard.AtLeast(mean.Length, 1, "d");
+        Guard.Length(variance.Length, mean.Length, nameof(variance));
+        Guard.AllFinite(mean, nameof(mean));
+        Guard.AllPositive(variance, nameof(variance));
+        multiplicity ??= Enumerable.Repeat(1.0, mean.Length).ToArray();
+        Guard.Length(multiplicity.Length, mean.Length, nameof(multiplicity));
+        Guard.AllPositive(multiplicity, nameof(multiplicity));
+        this.mean = (double[])mean.Clone();
+        this.variance = (double[])variance.Clone();
+        this.multiplicity = (double[])multiplicity.Clone();
+    }
+
+    /// <summary>Number of distinct coordinates stored.</summary>
+    public int Count => mean.Length;
+    /// <summary>Per-coordinate means.</summary>
+    public ReadOnlySpan<double> Mean => mean;
+    /// <summary>Per-coordinate variances.</summary>
+    public ReadOnlySpan<double> Variance => variance;
+    /// <summary>Per-coordinate multiplicities wᵢ.</summary>
+    public ReadOnlySpan<double> Multiplicity => multiplicity;
+    /// <summary>The dimension Σᵢ wᵢ of the law represented.</summary>
+    public double Dimension => multiplicity.Sum();
+
+    /// <summary>Throws unless <paramref name="other"/> stores the same coordinates with the same multiplicities.</summary>
+    public void CheckCompatible(DiagonalLaw other, string name)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Guard.Length(other.Count, Count, name);
+        if (!other.Multiplicity.SequenceEqual(multiplicity))
+            throw new ArgumentException($"{name} has different multiplicities; both laws must come from the same reduction.", name);
+    }
+}

@@ -1,0 +1,124 @@
+using MathNet.Numerics;
+
+namespace RateLab.Core.Exact;
+
+/// <summary>
+/// Closed forms between product Gaussians P = N(a, diag A), Q = N(b, diag B) weighted by multiplicities
+/// (theory-claims.md §5.4). Everything that tensorises is summed per coordinate in a cancellation-free form.
+/// </summary>
+public static class GaussianDistances
+{
+    // Below this |r| the series of r − log1p(r) is used: direct evaluation loses ε/r relative accuracy.
+    const double SeriesCutoff = 0.125;
+
+    /// <summary>r − log1p(r) = Σ_{k≥2} (−r)^k / k, accurate to round-off also for tiny r (r &gt; −1).</summary>
+    public static double RMinusLog1p(double r)
+    {
+        if (Math.Abs(r) > SeriesCutoff) return r - SpecialFunctions.Log1p(r);
+        // 0.125^22 / 22 < 1e-21 relative to r²/2: 20 terms reach round-off.
+        double sum = 0;
+        for (int k = 21; k >= 2; k--) sum = 1.0 / k - r * sum;
+        return r * r * sum;
+    }
+
+    /// <summary>
+    /// KL(P‖Q) = ½ Σᵢ wᵢ [rᵢ − log1p(rᵢ) + (aᵢ − bᵢ)²/Bᵢ] with rᵢ = (Aᵢ − Bᵢ)/Bᵢ taken from the variance difference
+    /// (§5.4, stable form of ½[tr(B⁻¹A) − d + (b−a)ᵀB⁻¹(b−a) + log det B − log det A]).
+    /// </summary>
+    public static double Kl(DiagonalLaw p, DiagonalLaw q)
+    {
+        q.CheckCompatible(p, nameof(p));
+        double s = 0;
+        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double r = (va[i] - vb[i]) / vb[i], delta = a[i] - b[i];
+            s += w[i] * (RMinusLog1p(r) + delta * delta / vb[i]);
+        }
+        return 0.5 * s;
+    }
+
+    /// <summary>
+    /// W₂²(P, Q) = Σᵢ wᵢ [(aᵢ − bᵢ)² + (Aᵢ − Bᵢ)²/(√Aᵢ + √Bᵢ)²] (Bures metric for commuting covariances, §5.4, written
+    /// without the cancellation of (√A − √B)²). For non-Gaussian P with these moments it is Gelbrich's lower bound.
+    /// </summary>
+    public static double W2Squared(DiagonalLaw p, DiagonalLaw q)
+    {
+        q.CheckCompatible(p, nameof(p));
+        double s = 0;
+        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double delta = a[i] - b[i], root = Math.Sqrt(va[i]) + Math.Sqrt(vb[i]), dv = (va[i] - vb[i]) / root;
+            s += w[i] * (delta * delta + dv * dv);
+        }
+        return s;
+    }
+
+    /// <summary>
+    /// log BC(P, Q) = Σᵢ wᵢ [−½ log((Aᵢ+Bᵢ)/(2√(AᵢBᵢ))) − (aᵢ−bᵢ)²/(4(Aᵢ+Bᵢ))] (Bhattacharyya coefficient, §5.4;
+    /// BC tensorises as a product). The variance term uses (A+B)/(2√(AB)) − 1 = u²/(2√(1+r)), u = r/(1+√(1+r)),
+    /// r = (A−B)/B, so no digits cancel when A ≈ B.
+    /// </summary>
+    public static double LogBhattacharyya(DiagonalLaw p, DiagonalLaw q)
+    {
+        q.CheckCompatible(p, nameof(p));
+        double s = 0;
+        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double r = (va[i] - vb[i]) / vb[i], root = Math.Sqrt(1 + r), u = r / (1 + root), delta = a[i] - b[i];
+            s += w[i] * (-0.5 * SpecialFunctions.Log1p(u * u / (2 * root)) - delta * delta / (4 * (va[i] + vb[i])));
+        }
+        return s;
+    }
+
+    /// <summary>Squared Hellinger distance H² = 1 − BC ∈ [0, 1] (the normalisation of the §5.4 sandwich).</summary>
+    public static double Hellinger2(DiagonalLaw p, DiagonalLaw q) => -SpecialFunctions.Expm1(LogBhattacharyya(p, q));
+
+    /// <summary>Pinsker: TV ≤ √(KL/2).</summary>
+    public static double PinskerBound(double kl) => Math.Sqrt(kl / 2);
+
+    /// <summary>Bretagnolle–Huber: TV ≤ √(1 − e^{−KL}), tighter than Pinsker for large KL.</summary>
+    public static double BretagnolleHuberBound(double kl) => Math.Sqrt(-SpecialFunctions.Expm1(-kl));
+
+    /// <summary>Hellinger sandwich H² ≤ TV ≤ H √(2 − H²) with H² = 1 − BC: returns (lower, upper).</summary>
+    public static (double Lower, double Upper) HellingerSandwich(double hellinger2) =>
+        (hellinger2, Math.Sqrt(hellinger2 * (2 - hellinger2)));
+
+    /// <summary>
+    /// Gaussian-kernel MMD² with k(x, y) = exp(−‖x−y‖²/(2ℓ²)): MMD² = E_PP + E_QQ − 2E_PQ with
+    /// E k(X, Y) = det(I + (A+B)/ℓ²)^{−½} exp(−½ (a−b)ᵀ(ℓ²I + A + B)⁻¹(a−b)) for X ~ P, Y ~ Q independent (§5.4);
+    /// each term is a product over coordinates, accumulated in log space.
+    /// </summary>
+    public static double MmdSquared(DiagonalLaw p, DiagonalLaw q, double lengthScale)
+    {
+        q.CheckCompatible(p, nameof(p));
+        Validation.Guard.Positive(lengthScale, nameof(lengthScale));
+        double l2 = lengthScale * lengthScale, pp = 0, qq = 0, pq = 0;
+        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double delta = a[i] - b[i], sum = va[i] + vb[i];
+            pp += w[i] * -0.5 * SpecialFunctions.Log1p(2 * va[i] / l2);
+            qq += w[i] * -0.5 * SpecialFunctions.Log1p(2 * vb[i] / l2);
+            pq += w[i] * (-0.5 * SpecialFunctions.Log1p(sum / l2) - 0.5 * delta * delta / (l2 + sum));
+        }
+        return Math.Exp(pp) + Math.Exp(qq) - 2 * Math.Exp(pq);
+    }
+
+    /// <summary>
+    /// Exact TV for equal covariances: TV = 2Φ(Δ/2) − 1 = erf(Δ/(2√2)), Δ² = Σᵢ wᵢ (aᵢ − bᵢ)²/Aᵢ (§5.4).
+    /// Throws when a variance differs.
+    /// </summary>
+    public static double TvEqualCovariance(DiagonalLaw p, DiagonalLaw q)
+    {
+        q.CheckCompatible(p, nameof(p));
+        if (!p.Variance.SequenceEqual(q.Variance))
+            throw new ArgumentException("the equal-covariance TV formula needs identical variances.", nameof(q));
+        double m2 = 0;
+        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++) { double delta = a[i] - b[i]; m2 += w[i] * delta * delta / va[i]; }
+        return SpecialFunctions.Erf(Math.Sqrt(m2) / (2 * Math.Sqrt(2)));
+    }
+}

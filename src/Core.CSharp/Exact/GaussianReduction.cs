@@ -1,0 +1,133 @@
+using RateLab.Core.Diffusion;
+using RateLab.Core.Samplers;
+using RateLab.Core.Targets;
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Exact;
+
+/// <summary>
+/// A Gaussian problem reduced to its distinct coordinates. Every sampler here is rotation-equivariant and acts
+/// coordinate-wise on a diagonal Gaussian, so (i) a full covariance Σ = Q diag(λ) Qᵀ is analysed in its eigenbasis
+/// (μ' = Qᵀμ, start mean m' = Qᵀm; this needs an isotropic start covariance s²I, which Qᵀ leaves unchanged), and
+/// (ii) coordinates with identical (μᵢ, λᵢ, mᵢ, sᵢ) evolve identically and are stored once with a multiplicity, so an
+/// isotropic target costs O(1) in d.
+/// </summary>
+public sealed class GaussianReduction
+{
+    GaussianReduction(double[] mean, double[] variance, double[] startMean, double[] startSd, double[] multiplicity,
+        int[] map)
+    {
+        Mean = mean; Variance = variance; StartMean = startMean; StartSd = startSd; Multiplicity = multiplicity;
+        CoordinateMap = map;
+    }
+
+    /// <summary>Distinct coordinates.</summary>
+    public int Dimension => Mean.Length;
+    /// <summary>Dimension of the original problem.</summary>
+    public int OriginalDimension => CoordinateMap.Length;
+    /// <summary>Target means μ of the distinct coordinates (eigenbasis).</summary>
+    public double[] Mean { get; }
+    /// <summary>Target variances λ of the distinct coordinates.</summary>
+    public double[] Variance { get; }
+    /// <summary>Start means of the distinct coordinates.</summary>
+    public double[] StartMean { get; }
+    /// <summary>Start standard deviations of the distinct coordinates.</summary>
+    public double[] StartSd { get; }
+    /// <summary>How many original coordinates each distinct one stands for.</summary>
+    public double[] Multiplicity { get; }
+    /// <summary>For each original (eigenbasis) coordinate, its distinct coordinate.</summary>
+    public int[] CoordinateMap { get; }
+
+    /// <summary>The start law on the distinct coordinates (build the kernel with it).</summary>
+    public StartLaw Start => new(StartMean, StartSd);
+    /// <summary>The target N(μ, diag λ) as a weighted product law (the Langevin reference).</summary>
+    public DiagonalLaw Target => new(Mean, Variance, Multiplicity);
+    /// <summary>Score of the reduced Langevin target.</summary>
+    public DiagonalGaussian TargetScore() => new(Mean, Variance);
+    /// <summary>The same score with μ = 0 (its linear part, for probing).</summary>
+    public DiagonalGaussian CentredTargetScore() => new(new double[Dimension], Variance);
+    /// <summary>Exact noised score of the reduced Gaussian data (diffusion samplers).</summary>
+    public GaussianNoisedScore NoisedScore() => new(Mean, Variance);
+    /// <summary>The noised score with μ = 0 (its linear part).</summary>
+    public GaussianNoisedScore CentredNoisedScore() => new(new double[Dimension], Variance);
+
+    /// <summary>q_δ = N(√(1−δ) μ, (1−δ) λ + δ), the early-stopped diffusion reference (algorithms.md §4.1).</summary>
+    public DiagonalLaw NoisedData(double delta)
+    {
+        Guard.InOpen(delta, 0, 1, nameof(delta));
+        double signal = Math.Sqrt(1 - delta);
+        return new DiagonalLaw(Array.ConvertAll(Mean, m => signal * m),
+            Array.ConvertAll(Variance, v => (1 - delta) * v + delta), Multiplicity);
+    }
+
+    /// <summary>Reduces the diagonal problem N(<paramref name="mean"/>, diag <paramref name="variances"/>) started
+    /// from <paramref name="start"/>.</summary>
+    public static GaussianReduction Diagonal(ReadOnlySpan<double> mean, ReadOnlySpan<double> variances, StartLaw start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        Guard.AtLeast(variances.Length, 1, "d");
+        Guard.Length(mean.Length, variances.Length, nameof(mean));
+        Guard.Length(start.Mean.Length, variances.Length, "start law dimension");
+        Guard.AllFinite(mean, nameof(mean));
+        Guard.AllPositive(variances, nameof(variances));
+        return Dedupe(mean, variances, start.Mean, start.Sd);
+    }
+
+    /// <summary>
+    /// Reduces <paramref name="target"/> (rotated into its eigenbasis when it has eigenvectors). A non-diagonal target
+    /// needs a start law with equal standard deviations in every coordinate (a point mass included).
+    /// </summary>
+    public static GaussianReduction FromTarget(IGaussianTarget target, StartLaw start)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(start);
+        var q = target.Eigenvectors;
+        if (q is null) return Diagonal(target.MeanVector, target.Eigenvalues, start);
+        int d = target.Dimension;
+        Guard.Length(q.Length, d * d, "Eigenvectors");
+        Guard.Length(start.Mean.Length, d, "start law dimension");
+        var sd = start.Sd;
+        for (int i = 1; i < d; i++)
+            if (sd[i] != sd[0])
+                throw new ArgumentException(
+                    $"start law sd[0] = {sd[0]} but sd[{i}] = {sd[i]}: a full-covariance target is analysed in its eigenbasis, " +
+                    "which needs an isotropic start covariance (equal sd in every coordinate, or a point mass).", nameof(start));
+        return Dedupe(RotateTransposed(q, target.MeanVector), target.Eigenvalues, RotateTransposed(q, start.Mean), sd);
+    }
+
+    // y = Qᵀx for Q row-major with eigenvectors as columns.
+    static double[] RotateTransposed(double[] q, ReadOnlySpan<double> x)
+    {
+        int d = x.Length;
+        var y = new double[d];
+        for (int i = 0; i < d; i++)
+        {
+            double xi = x[i];
+            var row = q.AsSpan(i * d, d);
+            for (int j = 0; j < d; j++) y[j] += row[j] * xi;
+        }
+        return y;
+    }
+
+    static GaussianReduction Dedupe(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, ReadOnlySpan<double> m0,
+        ReadOnlySpan<double> s0)
+    {
+        int d = mean.Length;
+        var index = new Dictionary<(double, double, double, double), int>();
+        var map = new int[d];
+        var (mu, lambda, sm, ss, w) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        for (int i = 0; i < d; i++)
+        {
+            var key = (mean[i], variance[i], m0[i], s0[i]);
+            if (!index.TryGetValue(key, out int k))
+            {
+                k = mu.Count;
+                index.Add(key, k);
+                mu.Add(mean[i]); lambda.Add(variance[i]); sm.Add(m0[i]); ss.Add(s0[i]); w.Add(0);
+            }
+            w[k]++;
+            map[i] = k;
+        }
+        return new GaussianReduction(mu.ToArray(), lambda.ToArray(), sm.ToArray(), ss.ToArray(), w.ToArray(), map);
+    }
+}

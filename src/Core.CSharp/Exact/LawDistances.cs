@@ -1,0 +1,57 @@
+namespace RateLab.Core.Exact;
+
+/// <summary>
+/// Distances from a Gaussian law P to a reference Q, both products over the same reduced coordinates: KL(P‖Q),
+/// W₂ (Bures), H² = 1 − BC, and TV — exact when a closed form exists (one coordinate, or equal covariances), otherwise
+/// bracketed by the Hellinger sandwich below and the best of Pinsker, Bretagnolle–Huber and the sandwich above.
+/// </summary>
+public sealed record LawDistances(double Kl, double W2, double Hellinger2, double TvLower, double TvUpper, double? TvExact)
+{
+    /// <summary>All distances from <paramref name="p"/> to <paramref name="q"/>.</summary>
+    public static LawDistances Between(DiagonalLaw p, DiagonalLaw q)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(q);
+        double kl = GaussianDistances.Kl(p, q), w2 = Math.Sqrt(GaussianDistances.W2Squared(p, q));
+        double h2 = GaussianDistances.Hellinger2(p, q);
+        var (lower, sandwichUpper) = GaussianDistances.HellingerSandwich(h2);
+        double upper = Math.Min(1, Math.Min(sandwichUpper,
+            Math.Min(GaussianDistances.PinskerBound(kl), GaussianDistances.BretagnolleHuberBound(kl))));
+        double? exact = p.Count == 1 && p.Multiplicity[0] == 1
+            ? GaussianTotalVariation.OneDimensional(p.Mean[0], Math.Sqrt(p.Variance[0]), q.Mean[0], Math.Sqrt(q.Variance[0]))
+            : p.Variance.SequenceEqual(q.Variance) ? GaussianDistances.TvEqualCovariance(p, q) : null;
+        return new LawDistances(kl, w2, h2, exact ?? lower, exact ?? upper, exact);
+    }
+}
+
+/// <summary>A Monte Carlo mean over draw replicates and its standard error (0 when exact).</summary>
+public readonly record struct McEstimate(double Value, double StandardError);
+
+/// <summary>
+/// Upper bounds on the distances of the output mixture p = E_ω N(μ_ω, S_ω) to the reference, by convexity
+/// (theory-claims.md §5.1): KL(p‖q) ≤ E_ω KL, W₂(p, q)² ≤ E_ω W₂², TV(p, q) ≤ E_ω TV (each TV by its best upper bound).
+/// </summary>
+public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstimate TvUpper, int Replicates)
+{
+    /// <summary>(E_ω W₂²)^½.</summary>
+    public double W2 => Math.Sqrt(W2Squared.Value);
+    /// <summary>Delta-method standard error of <see cref="W2"/>: SE(E W₂²) / (2 W₂).</summary>
+    public double W2StandardError => W2 > 0 ? W2Squared.StandardError / (2 * W2) : 0;
+}
+
+/// <summary>
+/// What the exact analysis says about a sampler run of <see cref="Steps"/> steps on a Gaussian problem.
+/// </summary>
+/// <param name="Sampler">Kernel name.</param>
+/// <param name="Steps">Steps analysed.</param>
+/// <param name="Randomized">Whether the kernel draws scalar uniforms (otherwise its output law is exactly Gaussian).</param>
+/// <param name="Upper">Mixture upper bounds (exact values with zero error for deterministic kernels).</param>
+/// <param name="MomentMatched">Distances of the moment-matched Gaussian p_G: KL is a lower bound on KL(p‖q)
+/// (Pythagorean identity), W₂ is Gelbrich's lower bound; exact output distances for deterministic kernels.</param>
+/// <param name="MomentsExact">True when p_G's moments are exact (deterministic kernel, quadrature or enumeration);
+/// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise).</param>
+/// <param name="Law">The law of the state blocks behind <see cref="MomentMatched"/> (reduced coordinates).</param>
+/// <param name="Evaluations">Score evaluations of one real chain of the run (NFE).</param>
+/// <param name="Rounds">Sequential rounds of that chain.</param>
+public sealed record ExactResult(string Sampler, long Steps, bool Randomized, MixtureBounds Upper,
+    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, long Evaluations, long Rounds);

@@ -1,0 +1,112 @@
+using RateLab.Core.Randomness;
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Samplers.Langevin;
+
+/// <summary>
+/// Poisson midpoint method (PLMC, algorithms.md §2.5; [KN24], restated by [SN25]): one outer step of size α stands for
+/// K fine steps of size h = α/K of an <see cref="IFineDynamics"/>. The drift b₀ = b(X̃_{tK}) is frozen, the frozen-drift
+/// interpolation X̃ᶜ_{i+1} = A_h X̃ᶜ_i + G_h b₀ + Γ_h Z_i supplies midpoints, and at fine steps selected by
+/// H_i ~ Bernoulli(1/K) the K-amplified correction K·H_i·(b(X̃ᶜ_i) − b₀) is added. The outer step is applied in its
+/// closed form X̃_{(t+1)K} = X̃ᶜ_{(t+1)K} + K Σ_{i: H_i = 1} A_h^{K−1−i} G_h (b_i − b₀), which uses the same Z_i as the
+/// interpolation by construction.
+/// </summary>
+/// <remarks>
+/// Randomness: fine step i draws its Z_i from its own normal roles; H_i = (Uniform(i) &lt; 1/K) for i ≥ 1. At i = 0 the
+/// midpoint is the start, so the correction is zero and no evaluation is made. Cost: one evaluation of b₀, then all
+/// selected midpoints in one batched call — 1 + Bin(K−1, 1/K) evaluations (mean 2 − 1/K) in at most 2 rounds.
+/// </remarks>
+public sealed class PoissonMidpoint : ISamplerKernel
+{
+    readonly IFineDynamics fine;
+    readonly double selectProbability;
+
+    /// <summary>PLMC with <paramref name="k"/> fine steps of <paramref name="dynamics"/> per outer step (α = K·h).</summary>
+    public PoissonMidpoint(IFineDynamics dynamics, int k)
+    {
+        fine = dynamics ?? throw new ArgumentNullException(nameof(dynamics));
+        K = Guard.AtLeast(k, 1, "K");
+        // Every fine step needs its own normal roles below the uniform range, and K midpoint rows must fit in scratch.
+        long perK = 2L * dynamics.Dimension + 1;
+        long fixedScratch = (long)(dynamics.Blocks + 1) * dynamics.Dimension + dynamics.ScratchLength;
+        long maxK = Math.Min(CounterRng.UniformRoleBase / dynamics.NoiseRoles, (Array.MaxLength - fixedScratch) / perK);
+        Guard.InClosed(k, 1, maxK, "K");
+        Alpha = k * dynamics.H;
+        selectProbability = 1.0 / k;
+    }
+
+    /// <summary>Overdamped PLMC (OLMC base) with outer step <paramref name="alpha"/> and K = <paramref name="k"/>.</summary>
+    public static PoissonMidpoint Overdamped(int dimension, double alpha, int k, StartLaw start) =>
+        new(new OverdampedFineDynamics(dimension, FineStep(alpha, k), start), k);
+
+    /// <summary>Underdamped PLMC (ULMC exponential integrator, unit mass, friction <paramref name="gamma"/>).</summary>
+    public static PoissonMidpoint Underdamped(int dimension, double alpha, int k, double gamma, StartLaw start,
+        bool zeroVelocity = false) =>
+        new(new UnderdampedFineDynamics(dimension, FineStep(alpha, k), gamma, start, zeroVelocity), k);
+
+    static double FineStep(double alpha, int k) =>
+        Guard.Positive(alpha, nameof(alpha)) / Guard.AtLeast(k, 1, "K");
+
+    /// <summary>Outer step size α = K·h.</summary>
+    public double Alpha { get; }
+    /// <summary>Fine steps per outer step K.</summary>
+    public int K { get; }
+    /// <summary>The base dynamics.</summary>
+    public IFineDynamics Dynamics => fine;
+    /// <inheritdoc/>
+    public string Name => $"PLMC-{fine.Name}";
+    /// <inheritdoc/>
+    public int Dimension => fine.Dimension;
+    /// <inheritdoc/>
+    public int Blocks => fine.Blocks;
+    /// <inheritdoc/>
+    public int AuxLength => 0;
+    /// <inheritdoc/>
+    public int ScratchLength => (fine.Blocks + 1) * Dimension + fine.ScratchLength + (K - 1) * (2 * Dimension + 1);
+    /// <inheritdoc/>
+    public int InitNormalRoles => fine.InitNormalRoles;
+    /// <inheritdoc/>
+    public int NormalRoles => K * fine.NoiseRoles;
+
+    /// <inheritdoc/>
+    public void Init(ref StepContext ctx, Span<double> state) => fine.Init(ref ctx, state);
+
+    /// <inheritdoc/>
+    public void Step(ref StepContext ctx, Span<double> state)
+    {
+        int d = Dimension, n = fine.Blocks * d, slots = K - 1;
+        var scratch = ctx.Scratch;
+        var b0 = scratch[..d];
+        var xc = scratch.Slice(d, n);
+        var fineScratch = scratch.Slice(d + n, fine.ScratchLength);
+        var rest = scratch[(d + n + fine.ScratchLength)..];
+        var rows = rest[..(slots * d)];
+        var scores = rest.Slice(slots * d, slots * d);
+        var taus = rest.Slice(2 * slots * d, slots);
+
+        ctx.Score(state[..d], 0, b0);
+        state[..n].CopyTo(xc);
+        int selected = 0;
+        for (int i = 0; i < K; i++)
+        {
+            if (i > 0 && IsSelected(ref ctx, i)) xc[..d].CopyTo(rows.Slice(selected++ * d, d));
+            fine.Advance(ref ctx, i, xc, b0, fineScratch);
+        }
+        // Langevin targets are time-homogeneous: every midpoint is evaluated at τ = 0.
+        taus[..selected].Clear();
+        ctx.ScoreRows(rows[..(selected * d)], taus[..selected], scores[..(selected * d)]);
+
+        xc.CopyTo(state[..n]);
+        int row = 0;
+        for (int i = 1; i < K && row < selected; i++)
+        {
+            if (!IsSelected(ref ctx, i)) continue;
+            var delta = scores.Slice(row++ * d, d);
+            for (int c = 0; c < d; c++) delta[c] -= b0[c];
+            fine.AddPropagatedDrift(state, K - 1 - i, K, delta);
+        }
+    }
+
+    // H_i ~ Bernoulli(1/K), addressed by i so the interpolation and the correction read the same draw.
+    bool IsSelected(ref StepContext ctx, int i) => ctx.Uniform(i) < selectProbability;
+}

@@ -1,0 +1,115 @@
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Samplers.Langevin;
+
+/// <summary>
+/// Shen &amp; Lee's randomized midpoint method for underdamped Langevin (RMP-ULD, algorithms.md §2.4; [SL19]) with γ = 2:
+/// with α ~ Unif(0, 1) and s = ∇log π,
+/// x_{n+½} = x_n + ½(1−e^{−2αh}) v_n + (u/2)(αh − ½(1−e^{−2αh})) s(x_n) + √u W₁,
+/// x_{n+1} = x_n + ½(1−e^{−2h}) v_n + (uh/2)(1−e^{−2(1−α)h}) s(x_{n+½}) + √u W₂,
+/// v_{n+1} = e^{−2h} v_n + uh e^{−2(1−α)h} s(x_{n+½}) + 2√u W₃.
+/// W₁, W₂, W₃ are built from two Brownian-integral pairs on [0, αh] and [αh, h] (the stable A-form), so they share
+/// the first pair as they must. Two score evaluations per step; state blocks (x, v).
+/// </summary>
+/// <remarks>
+/// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−2h} and e^{−2(1−α)h}, never e^{−2αh} (a public implementation
+/// has that bug). [SL19] use u = 1/L; u is a parameter here.
+/// </remarks>
+public sealed class ShenLee : ISamplerKernel
+{
+    const double Gamma = 2.0;
+    readonly StartLaw start;
+    readonly double eFull, xFromV, sqrtU;
+
+    /// <summary>
+    /// RMP-ULD with step <paramref name="h"/> and inverse mass <paramref name="u"/> (1/L in [SL19]); x₀ from
+    /// <paramref name="start"/>, v₀ ~ N(0, u I) unless <paramref name="zeroVelocity"/> (then v₀ = 0).
+    /// </summary>
+    public ShenLee(int dimension, double h, double u, StartLaw start, bool zeroVelocity = false)
+    {
+        Dimension = Guard.AtLeast(dimension, 1, "d");
+        H = Guard.Positive(h, nameof(h));
+        U = Guard.Positive(u, nameof(u));
+        this.start = start ?? throw new ArgumentNullException(nameof(start));
+        start.CheckDimension(dimension);
+        ZeroVelocity = zeroVelocity;
+        double oneMinusE = OuIntegrals.OneMinusExp(Gamma * h);
+        eFull = 1 - oneMinusE;
+        xFromV = oneMinusE / Gamma;
+        sqrtU = Math.Sqrt(u);
+    }
+
+    /// <summary>Step size h.</summary>
+    public double H { get; }
+    /// <summary>Inverse mass u.</summary>
+    public double U { get; }
+    /// <summary>True when chains start at rest (v₀ = 0).</summary>
+    public bool ZeroVelocity { get; }
+    /// <inheritdoc/>
+    public string Name => "ShenLee";
+    /// <inheritdoc/>
+    public int Dimension { get; }
+    /// <inheritdoc/>
+    public int Blocks => 2;
+    /// <inheritdoc/>
+    public int AuxLength => 0;
+    /// <inheritdoc/>
+    public int ScratchLength => 6 * Dimension;
+    /// <inheritdoc/>
+    public int InitNormalRoles => ZeroVelocity ? 1 : 2;
+    /// <inheritdoc/>
+    public int NormalRoles => 4;
+
+    /// <inheritdoc/>
+    public void Init(ref StepContext ctx, Span<double> state)
+    {
+        int d = Dimension;
+        start.Draw(ref ctx, 0, state[..d]);
+        var v = state.Slice(d, d);
+        if (ZeroVelocity) { v.Clear(); return; }
+        ctx.Normals(1, v);
+        for (int i = 0; i < d; i++) v[i] *= sqrtU;
+    }
+
+    /// <inheritdoc/>
+    public void Step(ref StepContext ctx, Span<double> state)
+    {
+        int d = Dimension;
+        double h = H, u = U;
+        var x = state[..d];
+        var v = state.Slice(d, d);
+        var s = ctx.Scratch[..d];
+        var xm = ctx.Scratch.Slice(d, d);
+        var z1 = ctx.Scratch.Slice(2 * d, d);
+        var z2 = ctx.Scratch.Slice(3 * d, d);
+        var z3 = ctx.Scratch.Slice(4 * d, d);
+        var z4 = ctx.Scratch.Slice(5 * d, d);
+
+        double alpha = ctx.Uniform(0), t1 = alpha * h, t2 = (1 - alpha) * h;
+        // Pair (D₁, A₁) on [0, αh] from roles 0, 1 and (D₂, A₂) on [αh, h] from roles 2, 3; H = D + A.
+        var p1 = ExponentialBrownianPair.For(Gamma, t1);
+        var p2 = ExponentialBrownianPair.For(Gamma, t2);
+        ctx.Normals(0, z1);
+        ctx.Normals(1, z2);
+        ctx.Normals(2, z3);
+        ctx.Normals(3, z4);
+
+        double midFromV = OuIntegrals.OneMinusExp(Gamma * t1) / Gamma;
+        // αh − ½(1 − e^{−2αh}) = ½ φ₂(2αh) without cancellation.
+        double midFromScore = 0.5 * u * 0.5 * OuIntegrals.Phi2(Gamma * t1);
+        ctx.Score(x, 0, s);
+        for (int i = 0; i < d; i++) xm[i] = x[i] + midFromV * v[i] + midFromScore * s[i] + sqrtU * p1.D(z1[i]);
+        ctx.Score(xm, 0, s);
+
+        double oneMinusE2 = OuIntegrals.OneMinusExp(Gamma * t2), e2 = 1 - oneMinusE2;
+        double xFromScore = 0.5 * u * h * oneMinusE2, vFromScore = u * h * e2;
+        for (int i = 0; i < d; i++)
+        {
+            double d1 = p1.D(z1[i]), a1 = p1.A(z1[i], z2[i]), d2 = p2.D(z3[i]), a2 = p2.A(z3[i], z4[i]);
+            // W₃ = e^{−2(1−α)h} A₁ + A₂ and W₂ = H₁ + H₂ − W₃ = D₁ + D₂ + (1 − e^{−2(1−α)h}) A₁.
+            double w3 = e2 * a1 + a2, w2 = d1 + d2 + oneMinusE2 * a1;
+            x[i] += xFromV * v[i] + xFromScore * s[i] + sqrtU * w2;
+            v[i] = eFull * v[i] + vFromScore * s[i] + 2 * sqrtU * w3;
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using RateLab.Core.Randomness;
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Targets;
+
+/// <summary>
+/// π = Σ_j w_j N(μ_j, diag(σ_j²)) with isotropic or diagonal components (algorithms.md §4.2 at τ = 0, §4.5):
+/// log π(x) = logsumexp_j ℓ_j(x) with ℓ_j = log w_j − ½ log det Σ_j − ½ (x − μ_j)ᵀ Σ_j⁻¹ (x − μ_j) − (d/2) log 2π, and
+/// ∇log π(x) = Σ_j r_j(x) g_j(x), g_j = −Σ_j⁻¹ (x − μ_j), r = softmax(ℓ). The weights are normalised, so log π is the
+/// normalised log-density (log Z = 0). The ½ log det Σ_j terms are kept because they differ between components.
+/// </summary>
+public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
+{
+    readonly double[] weights, cumulative, logNormaliser, means, meanNormSquared, variances, precisions, sds;
+    [ThreadStatic] static double[]? logits;
+
+    /// <summary>Isotropic components N(μ_j, σ_j² I): <paramref name="variances"/>[j] = σ_j².</summary>
+    public GaussianMixture(double[] weights, double[][] means, double[] variances, string? name = null)
+        : this(weights, means, Expand(variances, means), isotropic: true, name) { }
+
+    /// <summary>Diagonal components N(μ_j, diag(σ_j²)): <paramref name="variances"/>[j] has length d.</summary>
+    public GaussianMixture(double[] weights, double[][] means, double[][] variances, string? name = null)
+        : this(weights, means, variances, isotropic: false, name) { }
+
+    GaussianMixture(double[] weights, double[][] means, double[][] variances, bool isotropic, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(means);
+        ArgumentNullException.ThrowIfNull(variances);
+        int k = Guard.AtLeast(means.Length, 1, "components");
+        Guard.Length(weights.Length, k, nameof(weights));
+        Guard.Length(variances.Length, k, nameof(variances));
+        ArgumentNullException.ThrowIfNull(means[0], "means[0]");
+        int d = Guard.AtLeast(means[0].Length, 1, "d");
+        Dimension = d;
+        Components = k;
+        IsIsotropic = isotropic;
+        this.weights = Normalised(weights);
+        this.means = new double[k * d];
+        this.variances = new double[k * d];
+        for (int j = 0; j < k; j++)
+        {
+            ArgumentNullException.ThrowIfNull(means[j], $"means[{j}]");
+            ArgumentNullException.ThrowIfNull(variances[j], $"variances[{j}]");
+            Guard.Length(means[j].Length, d, $"means[{j}]");
+            Guard.Length(variances[j].Length, d, $"variances[{j}]");
+            Guard.AllFinite(means[j], $"means[{j}]");
+            Guard.AllPositive(variances[j], $"variances[{j}]");
+            means[j].CopyTo(this.means, j * d);
+            variances[j].CopyTo(this.variances, j * d);
+        }
+        precisions = Array.ConvertAll(this.variances, v => 1 / v);
+        sds = Array.ConvertAll(this.variances, Math.Sqrt);
+        meanNormSquared = new double[k];
+        logNormaliser = new double[k];
+        cumulative = new double[k];
+        double halfLog2Pi = 0.5 * Math.Log(2 * Math.PI), running = 0;
+        for (int j = 0; j < k; j++)
+        {
+            var mu = this.means.AsSpan(j * d, d);
+            meanNormSquared[j] = TensorPrimitives.Dot(mu, mu);
+            double logDet = 0;
+            for (int i = 0; i < d; i++) logDet += Math.Log(this.variances[j * d + i]);
+            logNormaliser[j] = Math.Log(this.weights[j]) - 0.5 * logDet - d * halfLog2Pi;
+            running += this.weights[j];
+            cumulative[j] = running;
+        }
+        Name = name ?? $"gaussian-mixture(d={d},K={k})";
+    }
+
+    /// <summary>
+    /// The 25GMM benchmark (boltzmann-samplers.md §8): equal-weight N(μ_k, 0.3 I₂) with μ_k ∈ {−10, −5, 0, 5, 10}²;
+    /// normalised, so log Z = 0.
+    /// </summary>
+    public static GaussianMixture TwentyFive()
+    {
+        double[] grid = [-10, -5, 0, 5, 10];
+        var means = (from a in grid from b in grid select new[] { a, b }).ToArray();
+        return new GaussianMixture(Enumerable.Repeat(1.0, 25).ToArray(), means, Enumerable.Repeat(0.3, 25).ToArray(), "25gmm");
+    }
+
+    /// <summary>
+    /// Equal-weight isotropic N(μ_j, σ² I_d), j &lt; <paramref name="components"/>, with μ_j i.i.d.
+    /// N(0, separation²/(2d) I_d) so that E‖μ_j − μ_k‖² = separation²: the ratio separation²/σ⁴ sets the uniform L of
+    /// the noised scores (algorithms.md §4.2). μ_j uses the normals keyed by (<paramref name="seed"/>, chain j, step 0,
+    /// role 0).
+    /// </summary>
+    public static GaussianMixture Random(int d, int components, double separation, double sigma, ulong seed = 0)
+    {
+        Guard.AtLeast(d, 1, nameof(d));
+        Guard.AtLeast(components, 1, nameof(components));
+        Guard.NonNegative(separation, nameof(separation));
+        Guard.Positive(sigma, nameof(sigma));
+        double scale = separation / Math.Sqrt(2.0 * d);
+        var means = new double[components][];
+        for (int j = 0; j < components; j++)
+        {
+            means[j] = new double[d];
+            CounterRng.Normals(seed, j, 0, 0, means[j]);
+            for (int i = 0; i < d; i++) means[j][i] *= scale;
+        }
+        return new GaussianMixture(Enumerable.Repeat(1.0, components).ToArray(), means,
+            Enumerable.Repeat(sigma * sigma, components).ToArray(),
+            string.Create(CultureInfo.InvariantCulture, $"random-gmm(d={d},K={components},sep={separation},sigma={sigma},seed={seed})"));
+    }
+
+    static double[][] Expand(double[] variances, double[][] means)
+    {
+        ArgumentNullException.ThrowIfNull(variances);
+        ArgumentNullException.ThrowIfNull(means);
+        Guard.AllPositive(variances, nameof(variances));
+        int d = means.Length > 0 && means[0] is { } first ? first.Length : 0;
+        return Array.ConvertAll(variances, v => Enumerable.Repeat(v, d).ToArray());
+    }
+
+    static double[] Normalised(double[] weights)
+    {
+        double total = 0;
+        for (int j = 0; j < weights.Length; j++) total += Guard.NonNegative(weights[j], $"weights[{j}]");
+        if (!(total > 0) || !double.IsFinite(total))
+            throw new ArgumentOutOfRangeException(nameof(weights),
+                $"sum(weights) = {total.ToString("R", CultureInfo.InvariantCulture)} is out of range; allowed: (0, ∞).");
+        return Array.ConvertAll(weights, w => w / total);
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+    /// <inheritdoc/>
+    public int Dimension { get; }
+    /// <summary>Number of components K.</summary>
+    public int Components { get; }
+    /// <summary>True when every component is σ_j² I (the score then uses the dot-product form).</summary>
+    public bool IsIsotropic { get; }
+    /// <summary>Normalised weights w_j.</summary>
+    public ReadOnlySpan<double> Weights => weights;
+    /// <summary>Mean μ_j of component <paramref name="j"/>.</summary>
+    public ReadOnlySpan<double> ComponentMean(int j) => means.AsSpan(CheckComponent(j) * Dimension, Dimension);
+    /// <summary>Diagonal σ_j² of component <paramref name="j"/>.</summary>
+    public ReadOnlySpan<double> ComponentVariances(int j) => variances.AsSpan(CheckComponent(j) * Dimension, Dimension);
+
+    int CheckComponent(int j) => (int)Guard.InClosed(j, 0, Components - 1, nameof(j));
+
+    /// <summary>Not strongly log-concave in general; for K = 1 it is the Gaussian's 1/max σ².</summary>
+    public double? StrongConvexity => Components == 1 ? 1 / variances.Max() : null;
+    /// <summary>For K = 1 the Gaussian's 1/min σ²; for K &gt; 1 the uniform bound depends on the geometry and is left unknown.</summary>
+    public double? Smoothness => Components == 1 ? 1 / variances.Min() : null;
+    /// <summary>Σ_j w_j μ_j.</summary>
+    public double[]? Mean
+    {
+        get
+        {
+            var m = new double[Dimension];
+            for (int j = 0; j < Components; j++) TensorPrimitives.MultiplyAdd(ComponentMean(j), weights[j], m, m);
+            return m;
+        }
+    }
+
+    /// <inheritdoc/>
+    public double LogDensity(ReadOnlySpan<double> x)
+    {
+        Guard.Length(x.Length, Dimension, nameof(x));
+        var l = Logits(x);
+        return LogSumExp(l);
+    }
+
+    /// <inheritdoc/>
+    public void Score(ReadOnlySpan<double> x, Span<double> score)
+    {
+        int d = Dimension;
+        Guard.Length(x.Length, d, nameof(x));
+        Guard.Length(score.Length, d, nameof(score));
+        var r = Logits(x);
+        double logZ = LogSumExp(r);
+        for (int j = 0; j < r.Length; j++) r[j] = Math.Exp(r[j] - logZ);
+        score.Clear();
+        if (IsIsotropic)
+        {
+            // Σ_j r_j (μ_j − x)/σ_j² = Σ_j (r_j/σ_j²) μ_j − (Σ_j r_j/σ_j²) x.
+            double total = 0;
+            for (int j = 0; j < r.Length; j++)
+            {
+                double c = r[j] * precisions[j * d];
+                if (c == 0) continue;
+                total += c;
+                TensorPrimitives.MultiplyAdd(means.AsSpan(j * d, d), c, score, score);
+            }
+            TensorPrimitives.MultiplyAdd(x, -total, score, score);
+            return;
+        }
+        for (int j = 0; j < r.Length; j++)
+        {
+            if (r[j] == 0) continue;
+            for (int i = 0; i < d; i++) score[i] += r[j] * (means[j * d + i] - x[i]) * precisions[j * d + i];
+        }
+    }
+
+    /// <summary>Component j from the uniform of index 0 (inverse CDF of w), then x = μ_j + σ_j ⊙ ξ with ξ of role 0.</summary>
+    public void SampleExact(INoiseSource noise, long chain, long step, Span<double> x)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        int d = Dimension;
+        Guard.Length(x.Length, d, nameof(x));
+        int j = Component(noise.Uniform(chain, step, 0));
+        noise.Normals(chain, step, 0, x);
+        for (int i = 0; i < d; i++) x[i] = means[j * d + i] + sds[j * d + i] * x[i];
+    }
+
+    // The first component whose cumulative weight reaches u, skipping zero weights; rounding in the running sum can leave
+    // the last cumulative weight just below 1, so the fallback is the last component with positive weight.
+    int Component(double u)
+    {
+        int last = 0;
+        for (int j = 0; j < Components; j++)
+        {
+            if (weights[j] == 0) continue;
+            if (u <= cumulative[j]) return j;
+            last = j;
+        }
+        return last;
+    }
+
+    // ℓ_j(x) in a per-thread buffer of length K. Isotropic components use ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖² with
+    // precomputed ‖μ_j‖², so the work is K dot products.
+    Span<double> Logits(ReadOnlySpan<double> x)
+    {
+        int d = Dimension, k = Components;
+        var l = (logits is { Length: var n } && n >= k ? logits : logits = new double[k]).AsSpan(0, k);
+        if (IsIsotropic)
+        {
+            double xx = TensorPrimitives.Dot(x, x);
+            for (int j = 0; j < k; j++)
+            {
+                double q = Math.Max(0, xx - 2 * TensorPrimitives.Dot(x, means.AsSpan(j * d, d)) + meanNormSquared[j]);
+                l[j] = logNormaliser[j] - 0.5 * q * precisions[j * d];
+            }
+            return l;
+        }
+        for (int j = 0; j < k; j++)
+        {
+            double q = 0;
+            for (int i = 0; i < d; i++) { double z = x[i] - means[j * d + i]; q += z * z * precisions[j * d + i]; }
+            l[j] = logNormaliser[j] - 0.5 * q;
+        }
+        return l;
+    }
+
+    // log Σ_j e^{ℓ_j}, shifted by the maximum so that no term overflows and the largest one is exactly 1.
+    static double LogSumExp(ReadOnlySpan<double> l)
+    {
+        double max = TensorPrimitives.Max(l);
+        double s = 0;
+        for (int j = 0; j < l.Length; j++) s += Math.Exp(l[j] - max);
+        return max + Math.Log(s);
+    }
+}
