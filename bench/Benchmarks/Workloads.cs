@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using RateLab.Core.Oracles;
+using RateLab.Core.Randomness;
+using RateLab.Core.Samplers;
+using RateLab.Core.Samplers.Langevin;
+using RateLab.Core.Targets;
+
+namespace RateLab.Bench;
+
+/// <summary>
+/// The side-by-side workloads, read from the same JSON files the NumPy and PyTorch peers read, so that no side is
+/// timed on a different problem. Output: seconds plus the summary statistics the peers print.
+/// </summary>
+public static class Workloads
+{
+    /// <summary>Runs the workload in <paramref name="path"/> on <paramref name="threads"/> threads.</summary>
+    public static string Run(string path, int threads)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var w = doc.RootElement;
+        int d = w.GetProperty("d").GetInt32(), chains = w.GetProperty("chains").GetInt32();
+        long steps = w.GetProperty("steps").GetInt64();
+        ulong seed = w.GetProperty("seed").GetUInt64();
+        var target = Target(w.GetProperty("target"), d);
+        var kernel = Kernel(w, d);
+        var oracle = new ScoreOracle(target, chains);
+        var batch = new ChainBatch(chains, kernel.StateLength, d);
+        var clock = Stopwatch.StartNew();
+        SamplerRunner.Run(kernel, new PhiloxNoise(seed), oracle, batch, steps, threads);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return Summary(batch, seconds, oracle.MeanEvaluations);
+    }
+
+    static ISamplerKernel Kernel(JsonElement w, int d) => w.GetProperty("sampler").GetString() switch
+    {
+        "ula" => new Ula(d, w.GetProperty("h").GetDouble(), StartLaw.Point(new double[d])),
+        var s => throw new ArgumentException($"sampler = '{s}' is not a bench workload; allowed: ula.")
+    };
+
+    static ITarget Target(JsonElement t, int d) => t.GetProperty("kind").GetString() switch
+    {
+        "isotropic-gaussian" => DiagonalGaussian.Isotropic(d, t.GetProperty("variance").GetDouble()),
+        var k => throw new ArgumentException($"target.kind = '{k}' is not a bench target; allowed: isotropic-gaussian.")
+    };
+
+    static string Summary(ChainBatch batch, double seconds, double nfe)
+    {
+        int n = batch.Chains, d = batch.Dimension;
+        var mean = new double[n];
+        var sq = new double[n];
+        for (int c = 0; c < n; c++)
+        {
+            var x = batch.Position(c);
+            double s = 0, s2 = 0;
+            foreach (var v in x) { s += v; s2 += v * v; }
+            mean[c] = s / d; sq[c] = s2 / d;
+        }
+        var (m1, se1) = MeanSe(mean);
+        var (m2, se2) = MeanSe(sq);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{{\"seconds\": {seconds:R}, \"mean\": {m1:R}, \"mean_se\": {se1:R}, \"second_moment\": {m2:R}, \"second_moment_se\": {se2:R}, \"nfe\": {nfe:R}}}");
+    }
+
+    static (double Mean, double Se) MeanSe(double[] v)
+    {
+        double m = v.Average(), s = 0;
+        foreach (var a in v) s += (a - m) * (a - m);
+        return (m, Math.Sqrt(s / (v.Length - 1) / v.Length));
+    }
+}
