@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of RateLab against NumPy and PyTorch (CPU) on the same workloads.
+
+Runs are interleaved (RateLab, NumPy, PyTorch, RateLab, ...) so that slow drifts of the machine hit every side alike;
+each side reports its wall time and summary statistics of its output, and the statistics must agree within 5 standard
+errors, so that no side is timed doing less work. Writes the table to reports/performance.md.
+
+Usage: /usr/bin/python3 bench/compare.py [--repeats N] [--quick] [--out reports/performance.md]
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKLOADS = os.path.join(HERE, "workloads")
+BENCH_DLL = os.path.join(HERE, "Benchmarks", "bin", "Release", "net10.0", "RateLab.Bench.dll")
+
+
+def need(module, package):
+    try:
+        __import__(module)
+    except ImportError:
+        sys.exit(f"{module} is missing: install the Debian package {package} (apt-get install {package}) "
+                 f"and run this script with /usr/bin/python3")
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
+def sides(workload, quick):
+    path = os.path.join(WORKLOADS, workload + (".quick" if quick else "") + ".json")
+    return path, {
+        "RateLab 1 thread": ["dotnet", BENCH_DLL, "workload", path, "1"],
+        "RateLab 2 threads": ["dotnet", BENCH_DLL, "workload", path, "2"],
+        "NumPy": [sys.executable, os.path.join(HERE, "peers", "numpy_peer.py"), path],
+        "PyTorch": [sys.executable, os.path.join(HERE, "peers", "torch_peer.py"), path],
+    }
+
+
+def agree(a, b, key):
+    se = math.hypot(a[key + "_se"], b[key + "_se"])
+    return abs(a[key] - b[key]) <= 5 * se, (a[key] - b[key]) / se if se > 0 else 0.0
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import numpy
+    import torch
+    dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} logical cores ({cpu}); "
+            f".NET SDK {dotnet}; Python {platform.python_version()}, NumPy {numpy.__version__}, PyTorch {torch.__version__}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="shortened workloads (fewer steps) for a smoke run")
+    ap.add_argument("--out", default=os.path.join(ROOT, "reports", "performance.md"))
+    ap.add_argument("--workloads", default="W1,W2,W3")
+    args = ap.parse_args()
+    need("numpy", "python3-numpy")
+    need("torch", "python3-torch")
+    subprocess.run(["dotnet", "build", os.path.join(HERE, "Benchmarks"), "-c", "Release", "-v", "q", "-nologo"],
+                   check=True, capture_output=True)
+
+    rows, mismatches = [], []
+    for name in args.workloads.split(","):
+        path, cmds = sides(name, args.quick)
+        times = {side: [] for side in cmds}
+        last = {}
+        for _ in range(args.repeats):
+            for side, cmd in cmds.items():
+                r = run_json(cmd)
+                times[side].append(r["seconds"])
+                last[side] = r
+                print(f"{name} {side}: {r['seconds']:.2f} s", file=sys.stderr)
+        for side in ("NumPy", "PyTorch", "RateLab 2 threads"):
+            for key in ("mean", "second_moment"):
+                ok, z = agree(last["RateLab 1 thread"], last[side], key)
+                if not ok:
+                    mismatches.append(f"{name}: RateLab vs {side} differ in {key} by {z:.1f} SE")
+        med = {s: statistics.median(v) for s, v in times.items()}
+        spread = {s: (min(v), max(v)) for s, v in times.items()}
+        rows.append((name, med, spread))
+
+    lines = ["# Performance: RateLab against NumPy and PyTorch (CPU)", "",
+             f"Reproduce with: `/usr/bin/python3 bench/compare.py --repeats {args.repeats}"
+             + (" --quick" if args.quick else "") + "`", "",
+             f"Machine: {machine()}.", "",
+             f"Runs interleaved RateLab / NumPy / PyTorch, {args.repeats} repeats each; medians of wall time with "
+             "[min, max] spread. Every side ran the same workload file (bench/workloads/) and its output means matched "
+             "RateLab's within 5 standard errors" + (" except as listed below." if mismatches else "."), "",
+             "| workload | RateLab 1 thread (s) | RateLab 2 threads (s) | NumPy (s) | PyTorch (s) | NumPy / RateLab | PyTorch / RateLab | 2-thread speed-up |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, med, spread in rows:
+        cell = lambda s: f"{med[s]:.2f} [{spread[s][0]:.2f}, {spread[s][1]:.2f}]"
+        r1 = med["RateLab 1 thread"]
+        lines.append(f"| {name} | {cell('RateLab 1 thread')} | {cell('RateLab 2 threads')} | {cell('NumPy')} | "
+                     f"{cell('PyTorch')} | {med['NumPy'] / r1:.2f}× | {med['PyTorch'] / r1:.2f}× | "
+                     f"{r1 / med['RateLab 2 threads']:.2f}× |")
+    if mismatches:
+        lines += ["", "Statistical mismatches:", ""] + [f"- {m}" for m in mismatches]
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, args.out)
+    print(text)
+    sys.exit(1 if mismatches else 0)
+
+
+if __name__ == "__main__":
+    main()
