@@ -42,8 +42,20 @@ public static class Workloads
     static ITarget Target(JsonElement t, int d) => t.GetProperty("kind").GetString() switch
     {
         "isotropic-gaussian" => DiagonalGaussian.Isotropic(d, t.GetProperty("variance").GetDouble()),
-        var k => throw new ArgumentException($"target.kind = '{k}' is not a bench target; allowed: isotropic-gaussian.")
+        "gmm" => Mixture(t, d),
+        var k => throw new ArgumentException($"target.kind = '{k}' is not a bench target; allowed: isotropic-gaussian, gmm.")
     };
+
+    /// <summary>The isotropic mixture Σ w_j N(μ_j, σ² I) of a workload file.</summary>
+    internal static GaussianMixture Mixture(JsonElement t, int d)
+    {
+        var weights = t.GetProperty("weights").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var means = t.GetProperty("means").EnumerateArray()
+            .Select(m => m.EnumerateArray().Select(e => e.GetDouble()).ToArray()).ToArray();
+        if (means.Any(m => m.Length != d)) throw new ArgumentException($"target.means: every mean must have length d = {d}.");
+        double variance = t.GetProperty("variance").GetDouble();
+        return new GaussianMixture(weights, means, Enumerable.Repeat(variance, weights.Length).ToArray());
+    }
 
     static string Summary(ChainBatch batch, double seconds, double nfe)
     {
