@@ -145,9 +145,10 @@ public sealed class AffinePropagator
     {
         if (m == 1)
         {
+            // Element-wise a·(a·C), so the result may alias the input.
             var a = columns.AsSpan(0, d);
-            TensorPrimitives.Multiply(a, a, result);
-            TensorPrimitives.Multiply(result, cov, result);
+            TensorPrimitives.Multiply(a, cov, result);
+            TensorPrimitives.Multiply(a, result, result);
             return;
         }
         for (int i = 0; i < d; i++)

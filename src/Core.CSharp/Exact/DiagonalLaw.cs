@@ -4,7 +4,8 @@ namespace RateLab.Core.Exact;
 
 /// <summary>
 /// A product Gaussian ⊗ᵢ N(meanᵢ, varianceᵢ)^{⊗wᵢ}: coordinate i stands for wᵢ identical coordinates (the multiplicity
-/// left by <see cref="GaussianReduction"/>), so divergences that add over coordinates are weighted by wᵢ.
+/// left by <see cref="GaussianReduction"/>), so divergences that add over coordinates are weighted by wᵢ. A zero
+/// variance is a point mass (e.g. a deterministic start before any noise); a reference law needs positive variances.
 /// </summary>
 public sealed class DiagonalLaw
 {
@@ -18,7 +19,7 @@ public sealed class DiagonalLaw
         Guard.AtLeast(mean.Length, 1, "d");
         Guard.Length(variance.Length, mean.Length, nameof(variance));
         Guard.AllFinite(mean, nameof(mean));
-        Guard.AllPositive(variance, nameof(variance));
+        for (int i = 0; i < variance.Length; i++) Guard.NonNegative(variance[i], $"variance[{i}]");
         multiplicity ??= Enumerable.Repeat(1.0, mean.Length).ToArray();
         Guard.Length(multiplicity.Length, mean.Length, nameof(multiplicity));
         Guard.AllPositive(multiplicity, nameof(multiplicity));
@@ -37,6 +38,17 @@ public sealed class DiagonalLaw
     public ReadOnlySpan<double> Multiplicity => multiplicity;
     /// <summary>The dimension Σᵢ wᵢ of the law represented.</summary>
     public double Dimension => multiplicity.Sum();
+
+    /// <summary>True when some coordinate is a point mass.</summary>
+    public bool HasPointMass => variance.Contains(0.0);
+
+    /// <summary>Throws unless every variance is positive (required of a reference law).</summary>
+    public void CheckNondegenerate(string name)
+    {
+        for (int i = 0; i < variance.Length; i++)
+            if (!(variance[i] > 0))
+                throw new ArgumentOutOfRangeException(name, $"{name}.Variance[{i}] = {variance[i]} is out of range; allowed: (0, ∞) for a reference law.");
+    }
 
     /// <summary>Throws unless <paramref name="other"/> stores the same coordinates with the same multiplicities.</summary>
     public void CheckCompatible(DiagonalLaw other, string name)

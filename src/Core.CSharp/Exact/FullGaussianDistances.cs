@@ -15,6 +15,7 @@ public static class FullGaussianDistances
     public static double Kl(Vector<double> a, Matrix<double> covA, Vector<double> b, Matrix<double> covB)
     {
         Check(a, covA, b, covB);
+        (covA, covB) = (Dense(covA), Dense(covB));
         var chol = covB.Cholesky();
         var l = chol.Factor;
         var half = l.Solve(covA - covB);
@@ -30,6 +31,7 @@ public static class FullGaussianDistances
     public static double W2Squared(Vector<double> a, Matrix<double> covA, Vector<double> b, Matrix<double> covB)
     {
         Check(a, covA, b, covB);
+        (covA, covB) = (Dense(covA), Dense(covB));
         var rootA = SquareRoot(covA);
         var cross = SquareRoot(rootA * covB * rootA);
         var diff = a - b;
@@ -42,6 +44,7 @@ public static class FullGaussianDistances
     public static double LogBhattacharyya(Vector<double> a, Matrix<double> covA, Vector<double> b, Matrix<double> covB)
     {
         Check(a, covA, b, covB);
+        (covA, covB) = (Dense(covA), Dense(covB));
         var s = 0.5 * (covA + covB);
         var chol = s.Cholesky();
         var z = chol.Factor.Solve(a - b);
@@ -56,6 +59,7 @@ public static class FullGaussianDistances
         double lengthScale)
     {
         Check(a, covA, b, covB);
+        (covA, covB) = (Dense(covA), Dense(covB));
         Validation.Guard.Positive(lengthScale, nameof(lengthScale));
         double l2 = lengthScale * lengthScale;
         return Math.Exp(LogKernelMean(2 * covA, null, l2)) + Math.Exp(LogKernelMean(2 * covB, null, l2))
@@ -73,13 +77,19 @@ public static class FullGaussianDistances
         return -0.5 * logDet - 0.5 * quad;
     }
 
+    // Dense copies: MathNet 5's sparse products (taken for diagonal inputs) can fail, and these matrices are small.
+    static Matrix<double> Dense(Matrix<double> m) => Matrix<double>.Build.DenseOfMatrix(m);
+
     static Matrix<double> Symmetrise(Matrix<double> m) => 0.5 * (m + m.Transpose());
 
     static Matrix<double> SquareRoot(Matrix<double> spd)
     {
         var evd = Symmetrise(spd).Evd(Symmetricity.Symmetric);
-        var roots = evd.EigenValues.Map(e => Math.Sqrt(Math.Max(0, e.Real)));
-        return evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(roots) * evd.EigenVectors.Transpose();
+        var v = Dense(evd.EigenVectors);
+        var scaled = v.Clone();
+        // Round-off can leave tiny negative eigenvalues of a semidefinite matrix; their root is 0.
+        for (int j = 0; j < v.ColumnCount; j++) scaled.SetColumn(j, v.Column(j) * Math.Sqrt(Math.Max(0, evd.EigenValues[j].Real)));
+        return scaled * v.Transpose();
     }
 
     static void Check(Vector<double> a, Matrix<double> covA, Vector<double> b, Matrix<double> covB)

@@ -28,6 +28,7 @@ public static class GaussianDistances
     public static double Kl(DiagonalLaw p, DiagonalLaw q)
     {
         q.CheckCompatible(p, nameof(p));
+        q.CheckNondegenerate(nameof(q));
         double s = 0;
         ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
         for (int i = 0; i < w.Length; i++)
@@ -58,11 +59,12 @@ public static class GaussianDistances
     /// <summary>
     /// log BC(P, Q) = Σᵢ wᵢ [−½ log((Aᵢ+Bᵢ)/(2√(AᵢBᵢ))) − (aᵢ−bᵢ)²/(4(Aᵢ+Bᵢ))] (Bhattacharyya coefficient, §5.4;
     /// BC tensorises as a product). The variance term uses (A+B)/(2√(AB)) − 1 = u²/(2√(1+r)), u = r/(1+√(1+r)),
-    /// r = (A−B)/B, so no digits cancel when A ≈ B.
+    /// r = (A−B)/B, so no digits cancel when A ≈ B. Q must be non-degenerate; P may have point masses (BC = 0 there).
     /// </summary>
     public static double LogBhattacharyya(DiagonalLaw p, DiagonalLaw q)
     {
         q.CheckCompatible(p, nameof(p));
+        q.CheckNondegenerate(nameof(q));
         double s = 0;
         ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
         for (int i = 0; i < w.Length; i++)
@@ -109,11 +111,12 @@ public static class GaussianDistances
 
     /// <summary>
     /// Exact TV for equal covariances: TV = 2Φ(Δ/2) − 1 = erf(Δ/(2√2)), Δ² = Σᵢ wᵢ (aᵢ − bᵢ)²/Aᵢ (§5.4).
-    /// Throws when a variance differs.
+    /// Throws when a variance differs or vanishes.
     /// </summary>
     public static double TvEqualCovariance(DiagonalLaw p, DiagonalLaw q)
     {
         q.CheckCompatible(p, nameof(p));
+        q.CheckNondegenerate(nameof(q));
         if (!p.Variance.SequenceEqual(q.Variance))
             throw new ArgumentException("the equal-covariance TV formula needs identical variances.", nameof(q));
         double m2 = 0;

@@ -3,7 +3,7 @@ namespace RateLab.Core.Exact;
 /// <summary>
 /// Distances from a Gaussian law P to a reference Q, both products over the same reduced coordinates: KL(P‖Q),
 /// W₂ (Bures), H² = 1 − BC, and TV — exact when a closed form exists (one coordinate, or equal covariances), otherwise
-/// bracketed by the Hellinger sandwich below and the best of Pinsker, Bretagnolle–Huber and the sandwich above.
+/// bracketed by the Hellinger sandwich below (TV = 1 when P has a point mass) and the best of Pinsker, Bretagnolle–Huber and the sandwich above.
 /// </summary>
 public sealed record LawDistances(double Kl, double W2, double Hellinger2, double TvLower, double TvUpper, double? TvExact)
 {
@@ -17,7 +17,9 @@ public sealed record LawDistances(double Kl, double W2, double Hellinger2, doubl
         var (lower, sandwichUpper) = GaussianDistances.HellingerSandwich(h2);
         double upper = Math.Min(1, Math.Min(sandwichUpper,
             Math.Min(GaussianDistances.PinskerBound(kl), GaussianDistances.BretagnolleHuberBound(kl))));
-        double? exact = p.Count == 1 && p.Multiplicity[0] == 1
+        // A point mass against a density is singular: TV = 1.
+        double? exact = p.HasPointMass ? 1.0
+            : p.Count == 1 && p.Multiplicity[0] == 1
             ? GaussianTotalVariation.OneDimensional(p.Mean[0], Math.Sqrt(p.Variance[0]), q.Mean[0], Math.Sqrt(q.Variance[0]))
             : p.Variance.SequenceEqual(q.Variance) ? GaussianDistances.TvEqualCovariance(p, q) : null;
         return new LawDistances(kl, w2, h2, exact ?? lower, exact ?? upper, exact);
