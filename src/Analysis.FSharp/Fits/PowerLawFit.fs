@@ -136,9 +136,15 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
     | None ->
         let chosen = windows |> List.mapi (fun g (w, costs) -> g, Option.get w, costs)
         let withD = curves |> List.map (fun c -> c.Dimension) |> List.distinct |> List.length > 1
-        let names = [ if withD then "log d"; "log(1/N)" ]
+        let names =
+            [ if withD then
+                  "log d"
+              "log(1/N)" ]
         let rows = [| for g, w, costs in chosen do
-                        for i in w -> [| if withD then log (float curves.[g].Dimension); -log costs.[i] |] |]
+                        for i in w ->
+                            [| if withD then
+                                   log (float curves.[g].Dimension)
+                               -log costs.[i] |] |]
         let x = Ols.design rows
         let response (values: int -> int -> float) = [| for g, w, _ in chosen do for i in w -> log (values g i) |]
         let fit = Ols.fitDesign x (response (fun g i -> means.[g].[i].Value))
