@@ -1,0 +1,139 @@
+/// Loads and validates the claims registry (claims.json next to the program). Every error names the claim and field,
+/// so a typo in the data is found by reading one line.
+module RateLab.Analysis.Claims.Registry
+
+open System
+open System.IO
+open System.Text.Json
+open RateLab.Analysis.Claims.Claim
+
+exception private Invalid of string
+
+let private fail path message = raise (Invalid $"{path}: {message}")
+
+/// The string value of a String element ("" for JSON null, which the callers reject).
+let private stringOf (v: JsonElement) =
+    match v.GetString() with
+    | null -> ""
+    | s -> s
+
+let private property (path: string) (e: JsonElement) (name: string) =
+    match e.TryGetProperty name with
+    | true, v -> v
+    | _ -> fail $"{path}.{name}" "missing; required"
+
+let private text (path: string) (e: JsonElement) (name: string) =
+    let v = property path e name
+    if v.ValueKind <> JsonValueKind.String || String.IsNullOrWhiteSpace(stringOf v) then
+        fail $"{path}.{name}" $"is {v.ValueKind} '{v}'; allowed: a non-empty string"
+    stringOf v
+
+let private optionalText (path: string) (e: JsonElement) (name: string) (allowed: string list) =
+    let v = property path e name
+    match v.ValueKind with
+    | JsonValueKind.Null -> None
+    | JsonValueKind.String when List.contains (stringOf v) allowed -> Some(stringOf v)
+    | _ -> fail $"{path}.{name}" $"""is '{v}'; allowed: null or one of {String.Join(", ", allowed)}"""
+
+let private choice (path: string) (e: JsonElement) (name: string) (cases: (string * 'a) list) =
+    let v = text path e name
+    match List.tryFind (fst >> (=) v) cases with
+    | Some(_, c) -> c
+    | None -> fail $"{path}.{name}" $"""is '{v}'; allowed: one of {String.Join(", ", List.map fst cases)}"""
+
+/// An exponent: null, a JSON number, or a fraction string such as "-2/3" (exact thirds and twelfths read better).
+let private exponent (path: string) (e: JsonElement) (name: string) =
+    let v = property path e name
+    let bad () = fail $"{path}.{name}" $"is '{v}'; allowed: null, a number, or a fraction string like \"-2/3\""
+    match v.ValueKind with
+    | JsonValueKind.Null -> None
+    | JsonValueKind.Number -> Some(v.GetDouble())
+    | JsonValueKind.String ->
+        let parse (s: string) =
+            match Double.TryParse(s, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
+            | true, x -> x
+            | _ -> bad ()
+        match (stringOf v).Split('/') with
+        | [| a |] -> Some(parse a)
+        | [| a; b |] when parse b <> 0.0 -> Some(parse a / parse b)
+        | _ -> bad ()
+    | _ -> bad ()
+
+let private term (path: string) (e: JsonElement) =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    { D = exponent path e "d"
+      Epsilon = exponent path e "epsilon"
+      Conditioning = exponent path e "conditioning"
+      Steps = exponent path e "steps" }
+
+let private claim (path: string) (e: JsonElement) =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let id = text path e "id"
+    let path = $"{path} (id {id})"
+    let form = choice path e "form" [ "cost", CostBound; "decay", ErrorDecay; "qualitative", Qualitative ]
+    let termsJson = property path e "terms"
+    if termsJson.ValueKind <> JsonValueKind.Array then fail $"{path}.terms" "is not an array"
+    let terms = termsJson.EnumerateArray() |> Seq.mapi (fun i t -> term $"{path}.terms[{i}]" t) |> List.ofSeq
+    let conditioning = optionalText path e "conditioning" [ "kappa"; "L" ]
+    // The form decides which exponents must be present: a fit needs something to compare with.
+    terms |> List.iteri (fun i t ->
+        let p = $"{path}.terms[{i}]"
+        match form with
+        | CostBound when t.D.IsNone && t.Epsilon.IsNone -> fail p "a cost term needs d or epsilon; both are null"
+        | CostBound when t.Steps.IsSome -> fail $"{p}.steps" "must be null in a cost term (cost is the fitted quantity)"
+        | ErrorDecay when t.Steps.IsNone -> fail $"{p}.steps" "is null; a decay term needs the exponent of N"
+        | ErrorDecay when t.Epsilon.IsSome -> fail $"{p}.epsilon" "must be null in a decay term"
+        | _ -> ()
+        if t.Conditioning.IsSome && conditioning.IsNone then fail $"{p}.conditioning" "is set but the claim's conditioning symbol is null")
+    match form, terms with
+    | (CostBound | ErrorDecay), [] -> fail $"{path}.terms" "is empty; a cost or decay claim needs at least one term"
+    | Qualitative, _ :: _ -> fail $"{path}.terms" "must be empty for a qualitative claim"
+    | _ -> ()
+    let costMeasure =
+        match optionalText path e "costMeasure" [ "evaluations"; "rounds" ], form with
+        | Some "evaluations", CostBound -> Some Evaluations
+        | Some "rounds", CostBound -> Some Rounds
+        | None, CostBound -> fail $"{path}.costMeasure" "is null; a cost claim must say what it counts (evaluations or rounds)"
+        | None, _ -> None
+        | Some _, _ -> fail $"{path}.costMeasure" "must be null unless form is cost"
+    { Id = id
+      Sampler = text path e "sampler"
+      Metric = text path e "metric"
+      Assumptions = text path e "assumptions"
+      Form = form
+      Statement = text path e "statement"
+      CostMeasure = costMeasure
+      ConditioningSymbol = conditioning
+      Terms = terms
+      Measured = text path e "measured"
+      Source = text path e "source"
+      Grade = choice path e "grade" [ "verified", Verified; "reconstructed", Reconstructed; "unverified", Unverified ]
+      GradeDetail = text path e "gradeDetail"
+      ProductTarget = text path e "productTarget" }
+
+/// Parses and validates registry JSON; Error names the first offending field.
+let parse (json: string) : Result<Claim list, string> =
+    try
+        use doc = JsonDocument.Parse json
+        let root = doc.RootElement
+        if root.ValueKind <> JsonValueKind.Object then fail "$" "the root is not an object"
+        let claims = property "$" root "claims"
+        if claims.ValueKind <> JsonValueKind.Array then fail "$.claims" "is not an array"
+        let parsed = claims.EnumerateArray() |> Seq.mapi (fun i c -> claim $"claims[{i}]" c) |> List.ofSeq
+        match parsed |> List.countBy (fun c -> c.Id) |> List.tryFind (snd >> (<) 1) with
+        | Some(id, n) -> Error $"claims: id '{id}' appears {n} times; ids must be unique"
+        | None when parsed.IsEmpty -> Error "claims: is empty"
+        | None -> Ok parsed
+    with
+    | Invalid message -> Error message
+    | :? JsonException as ex -> Error $"not valid JSON: {ex.Message}"
+
+/// The registry shipped next to the program.
+let defaultPath () = Path.Combine(AppContext.BaseDirectory, "Claims", "claims.json")
+
+/// Loads and validates a registry file; throws InvalidDataException naming the file and field on any error.
+let load (path: string) : Claim list =
+    if not (File.Exists path) then raise (FileNotFoundException($"claims registry not found at {path}", path))
+    match parse (File.ReadAllText path) with
+    | Ok claims -> claims
+    | Error message -> raise (InvalidDataException($"{path}: {message}"))

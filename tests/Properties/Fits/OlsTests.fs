@@ -1,0 +1,41 @@
+module RateLab.Properties.Fits.OlsTests
+
+open System
+open Expecto
+open RateLab.Core.Randomness
+open RateLab.Analysis.Stats
+open RateLab.Properties.Generators
+
+/// Well-spread regressor rows: column j of row t from a uniform keyed by (seed, t, j).
+let private rows (s: uint64) n k = Array.init n (fun t -> Array.init k (fun j -> 4.0 * CounterRng.Uniform(s, int64 t, 0L, j)))
+
+[<Tests>]
+let tests =
+    testList "Fits.Ols" [
+        testPropertyWithConfig config "noise-free data give the coefficients back" <| fun (Seed s) (k: byte) ->
+            let k = 1 + int k % 3
+            let x = rows s 12 k
+            let beta = Array.init (k + 1) (fun j -> 4.0 * CounterRng.Uniform(s, 99L, 1L, j) - 2.0)
+            let y = x |> Array.map (fun r -> beta.[0] + Array.fold2 (fun a xj bj -> a + xj * bj) 0.0 r beta.[1..])
+            let fit = Ols.fit x y
+            Array.forall2 (fun a b -> abs (a - b) <= 1e-10 * (1.0 + abs b)) fit.Coefficients beta
+
+        testPropertyWithConfig config "simple-regression standard error equals σ̂/√Σ(x−x̄)²" <| fun (Seed s) ->
+            let x = rows s 10 1
+            let y = Array.init 10 (fun t -> 1.0 + 2.0 * x.[t].[0] + CounterRng.Uniform(s, int64 t, 7L, 0) - 0.5)
+            let fit = Ols.fit x y
+            let xs = x |> Array.map (fun r -> r.[0])
+            let m = Array.average xs
+            let expected = sqrt (fit.Sigma2 / (xs |> Array.sumBy (fun v -> (v - m) ** 2.0)))
+            abs (fit.StdErrors.[1] - expected) <= 1e-10 * expected
+
+        test "collinear regressors are reported, naming the regressors" {
+            let x = Array.init 6 (fun t -> [| float t; 2.0 * float t |])
+            let ex = Expect.throwsC (fun () -> Ols.fit x (Array.init 6 float) |> ignore) id
+            Expect.stringContains ex.Message "regressors" "message names the argument"
+        }
+
+        test "too few points for a residual are rejected" {
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Ols.fit [| [| 1.0 |]; [| 2.0 |] |] [| 1.0; 2.0 |] |> ignore) "n = p"
+        }
+    ]
