@@ -204,6 +204,28 @@ let private componentOf path (e: JsonElement) =
             |> Map.ofList
     { Name = name; Parameters = parameters }
 
+/// A parameter given on the command line as "name=value": a number when it reads as one (invariant culture),
+/// true/false as a flag, anything else as text; numbers obey the same rules as in a spec file.
+let parseAssignment (path: string) (assignment: string) : string * ParamValue =
+    let i = assignment.IndexOf '='
+    if i <= 0 then fail path $"expected name=value, got \"{assignment}\""
+    let name = assignment.Substring(0, i).Trim()
+    let raw = assignment.Substring(i + 1).Trim()
+    let at = $"{path} {name}"
+    let value =
+        match Double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture) with
+        | true, v ->
+            if not (Double.IsFinite v) then fail at $"expected a finite number, got {raw}"
+            if positiveParameters.Contains name && not (v > 0.0) then fail at $"expected a positive number, got {raw}"
+            Number v
+        | _ ->
+            match raw with
+            | "true" -> Flag true
+            | "false" -> Flag false
+            | "" -> fail at "expected a value after '='"
+            | _ -> Text raw
+    name, value
+
 let private topFields =
     [ "name"; "sampler"; "target"; "dimensions"; "metric"; "steps"; "chains"; "seeds"; "profile"; "claims" ]
 
