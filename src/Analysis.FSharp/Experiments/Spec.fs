@@ -239,7 +239,13 @@ let parse (json: string) : ExperimentSpec =
     use doc = doc
     let p = "spec"
     let m = fields p topFields doc.RootElement
-    let name = text $"{p}.name" (required p "name" m)
+    let name =
+        let e = required p "name" m
+        let n = text $"{p}.name" e
+        // The name becomes a directory under --out, so it must not carry path syntax.
+        if n |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_')) then
+            expect $"{p}.name" "a name of ASCII letters, digits, '-' and '_'" e
+        n
     let sampler = componentOf $"{p}.sampler" (required p "sampler" m)
     let target = componentOf $"{p}.target" (required p "target" m)
     let dimensions =
