@@ -20,6 +20,14 @@ type TempDir() =
         member _.Dispose() =
             if Directory.Exists path then Directory.Delete(path, true)
 
+/// The message of the exception of type 'E that f raises; fails the test when f raises nothing.
+let messageOf<'E when 'E :> exn> (f: unit -> unit) =
+    try
+        f ()
+        Expecto.Tests.failtestf "expected %s, got no exception" typeof<'E>.Name
+    with :? 'E as e ->
+        e.Message
+
 /// A console that records output and never draws live progress.
 let captured () =
     let out, err = new StringWriter(), new StringWriter()

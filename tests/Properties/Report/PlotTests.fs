@@ -43,8 +43,8 @@ let tests =
             let f =
                 { Id = "bad"; Title = "t"; X = { Label = "x"; Log = true }; Y = { Label = "y"; Log = true }
                   Series = [ { Label = "s"; X = [| 1.0; 2.0 |]; Y = [| 1.0; 0.0 |]; Band = None; Style = Measured } ] }
-            let ex = Expect.throwsT<ArgumentException> (fun () -> validate f |> ignore) "rejected"
-            Expect.stringContains ex.Message "series 's'" "names the series"
+            let message = messageOf<ArgumentException> (fun () -> validate f |> ignore)
+            Expect.stringContains message "series 's'" "names the series"
         }
         test "a figure id with path syntax is rejected" {
             let f = { Id = "../x"; Title = "t"; X = { Label = "x"; Log = false }; Y = { Label = "y"; Log = false }; Series = [] }
