@@ -64,11 +64,11 @@ let tests =
             use dir = new TempDir()
             let file = Path.Combine(dir.Path, "entry.json")
             // Two large contents: a reader seeing a mix or a prefix would see neither.
-            let a, b = String('a', 1 <<< 20), String('b', 1 <<< 20)
+            let a, b = String('a', 1 <<< 16), String('b', 1 <<< 16)
             AtomicFile.writeAllText file a
             let writer =
                 Task.Run(fun () ->
-                    for i in 1..60 do
+                    for i in 1..30 do
                         AtomicFile.writeAllText file (if i % 2 = 0 then a else b))
             let mutable reads = 0
             while not writer.IsCompleted || reads < 10 do

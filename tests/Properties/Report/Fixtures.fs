@@ -20,6 +20,34 @@ type TempDir() =
         member _.Dispose() =
             if Directory.Exists path then Directory.Delete(path, true)
 
+/// Structural equality in which NaN equals NaN (Double.Equals), at any depth. F#'s `=` says NaN ≠ NaN, and a
+/// record's Equals only uses NaN = NaN for its own fields, not inside nested lists.
+let rec deepEqual (a: obj | null) (b: obj | null) : bool =
+    match a, b with
+    | Null, Null -> true
+    | Null, _
+    | _, Null -> false
+    | NonNull a, NonNull b -> sameValue a b
+
+and private sameValue (a: obj) (b: obj) =
+    let t = a.GetType()
+    match a, b with
+    | (:? float as x), (:? float as y) -> x.Equals y
+    | (:? string as x), (:? string as y) -> x = y
+    | _ when t <> b.GetType() -> false
+    | (:? Collections.IEnumerable as xs), (:? Collections.IEnumerable as ys) ->
+        let xs, ys = Seq.cast<obj> xs |> Seq.toArray, Seq.cast<obj> ys |> Seq.toArray
+        xs.Length = ys.Length && Array.forall2 deepEqual xs ys
+    | _ when Reflection.FSharpType.IsRecord t ->
+        Array.forall2 deepEqual (Reflection.FSharpValue.GetRecordFields a) (Reflection.FSharpValue.GetRecordFields b)
+    | _ when Reflection.FSharpType.IsTuple t ->
+        Array.forall2 deepEqual (Reflection.FSharpValue.GetTupleFields a) (Reflection.FSharpValue.GetTupleFields b)
+    | _ when Reflection.FSharpType.IsUnion t ->
+        let ca, fa = Reflection.FSharpValue.GetUnionFields(a, t)
+        let cb, fb = Reflection.FSharpValue.GetUnionFields(b, t)
+        ca.Tag = cb.Tag && Array.forall2 deepEqual fa fb
+    | _ -> a.Equals b
+
 /// The message of the exception of type 'E that f raises; fails the test when f raises nothing.
 let messageOf<'E when 'E :> exn> (f: unit -> unit) =
     try

@@ -65,21 +65,28 @@ type RecordArbs =
 
 let private cfg = { config with arbitrary = typeof<RecordArbs> :: config.arbitrary }
 
-// Records are compared with Equals, whose float equality treats NaN as equal to NaN (= does not).
-let private sameRecord (a: 'T) (b: 'T) = Expect.isTrue (a.Equals b) $"round trip:\n{a}\n{b}"
+/// One written sample report shared by the tests that only read it (rendering figures is the slow part);
+/// deleted when the test process exits.
+let private written =
+    lazy
+        (let dir = new TempDir()
+         AppDomain.CurrentDomain.ProcessExit.Add(fun _ -> (dir :> IDisposable).Dispose())
+         let r = sampleReport ()
+         Writer.write dir.Path r (manifest ())
+         dir.Path, r)
+
+let private sameRecord (a: 'T) (b: 'T) = Expect.isTrue (deepEqual (box a) (box b)) $"round trip:\n{a}\n{b}"
 
 [<Tests>]
 let tests =
     testList "Report.Render" [
         test "writing a report produces every file with its sections" {
-            use dir = new TempDir()
-            let r = sampleReport ()
-            Writer.write dir.Path r (manifest ())
+            let dir, r = written.Force()
             for f in [ "index.md"; "index.html"; "results.json"; "manifest.json" ] do
-                Expect.isTrue (File.Exists(Path.Combine(dir.Path, f))) f
+                Expect.isTrue (File.Exists(Path.Combine(dir, f))) f
             for p in r.Parts do
-                let md = File.ReadAllText(Path.Combine(dir.Path, p.Slug, "index.md"))
-                let html = File.ReadAllText(Path.Combine(dir.Path, p.Slug, "index.html"))
+                let md = File.ReadAllText(Path.Combine(dir, p.Slug, "index.md"))
+                let html = File.ReadAllText(Path.Combine(dir, p.Slug, "index.html"))
                 Expect.stringStarts md $"# {p.Title}" "part heading"
                 for s in p.Sections do
                     Expect.stringContains md $"## {s.Title}" "section heading"
@@ -88,30 +95,27 @@ let tests =
                     for f in s.Figures do
                         Expect.stringContains md $"![{f.Title}](figures/{f.Id}.svg)" "figure reference"
                         for ext in [ "png"; "svg"; "csv" ] do
-                            Expect.isTrue (File.Exists(Path.Combine(dir.Path, p.Slug, "figures", $"{f.Id}.{ext}"))) $"{f.Id}.{ext}"
+                            Expect.isTrue (File.Exists(Path.Combine(dir, p.Slug, "figures", $"{f.Id}.{ext}"))) $"{f.Id}.{ext}"
                 let svgCount = (html.Split("<svg").Length - 1)
                 Expect.equal svgCount (p.Sections |> List.sumBy (fun s -> s.Figures.Length)) "one inline SVG per figure"
                 Expect.isFalse (html.Contains "<?xml") "no XML prologue inside HTML"
                 Expect.isFalse (html.Contains "src=\"http") "no external assets"
                 Expect.stringContains html "<code>code</code>" "inline code from Markdown"
-            let top = File.ReadAllText(Path.Combine(dir.Path, "index.md"))
+            let top = File.ReadAllText(Path.Combine(dir, "index.md"))
             Expect.stringContains top "## [Langevin samplers](langevin/index.md)" "link to part"
-            Expect.stringContains (File.ReadAllText(Path.Combine(dir.Path, "index.html"))) "href=\"diffusion/index.html\"" "HTML link"
-            Expect.isEmpty (Directory.GetFiles(dir.Path, "*.tmp", SearchOption.AllDirectories)) "no temp files"
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "index.html"))) "href=\"diffusion/index.html\"" "HTML link"
+            Expect.isEmpty (Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories)) "no temp files"
         }
         test "results.json round-trips the whole report" {
-            use dir = new TempDir()
-            let r = sampleReport ()
-            Writer.write dir.Path r (manifest ())
-            let back = ResultsJson.decodeReport (ResultsJson.parseText (File.ReadAllText(Path.Combine(dir.Path, "results.json"))))
+            let dir, r = written.Force()
+            let back = ResultsJson.decodeReport (ResultsJson.parseText (File.ReadAllText(Path.Combine(dir, "results.json"))))
             sameRecord back r
-            let part = ResultsJson.decodePart (ResultsJson.parseText (File.ReadAllText(Path.Combine(dir.Path, "langevin", "results.json"))))
+            let part = ResultsJson.decodePart (ResultsJson.parseText (File.ReadAllText(Path.Combine(dir, "langevin", "results.json"))))
             sameRecord part r.Parts.Head
         }
         test "manifest.json names version, commit, seeds, profile, machine and wall time" {
-            use dir = new TempDir()
-            Writer.write dir.Path (sampleReport ()) (manifest ())
-            let m = ResultsJson.parseText (File.ReadAllText(Path.Combine(dir.Path, "manifest.json")))
+            let dir, _ = written.Force()
+            let m = ResultsJson.parseText (File.ReadAllText(Path.Combine(dir, "manifest.json")))
             for key in [ "version"; "commit"; "seeds"; "profile"; "machine"; "wall_time_seconds" ] do
                 Expect.isNotNull m[key] key
             for key in [ "os"; "cores"; "cpu_model"; "dotnet" ] do
