@@ -1,6 +1,7 @@
 module RateLab.Analysis.Program
 
+open RateLab.Analysis.Cli
+
 [<EntryPoint>]
 let main argv =
-    eprintfn "ratelab: no sub-commands yet"
-    2
+    Commands.execute Services.unwired (Ui.console ()) argv

@@ -1,0 +1,85 @@
+/// The command-line grammar (Argu). Values Argu cannot check (profile names, list kinds, name=value parameters)
+/// are checked by the commands, with messages that name the option.
+module RateLab.Analysis.Cli.Arguments
+
+open Argu
+
+/// `ratelab report`.
+type ReportArgs =
+    | Profile of name: string
+    | Out of dir: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Profile _ -> "quick (CI-sized, the default) or full (the published report)."
+            | Out _ -> "output directory (default: reports/); results are cached in DIR/.cache and reused."
+
+/// `ratelab run`.
+type RunArgs =
+    | [<MainCommand; ExactlyOnce; Last>] Spec of path: string
+    | Out of dir: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Spec _ -> "experiment spec (JSON; schema in docs/spec-schema.md)."
+            | Out _ -> "output directory (default: reports/); results are cached in DIR/.cache and reused."
+
+/// `ratelab exact`.
+type ExactArgs =
+    | [<Mandatory; Unique>] Sampler of name: string
+    | [<Mandatory; Unique>] Target of name: string
+    | [<Mandatory; Unique; CustomCommandLine("--d")>] Dimension of d: int
+    | [<Mandatory; Unique>] Steps of n: int
+    | Param of assignment: string
+    | Target_Param of assignment: string
+    | [<Unique>] Seed of seed: uint64
+    | Json
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Sampler _ -> "sampler name (see `ratelab list samplers`)."
+            | Target _ -> "Gaussian target name (see `ratelab list targets`)."
+            | Dimension _ -> "dimension d ≥ 1."
+            | Steps _ -> "number of steps ≥ 1."
+            | Param _ -> "sampler parameter name=value, e.g. h=0.1; repeatable."
+            | Target_Param _ -> "target parameter name=value, e.g. m=1; repeatable."
+            | Seed _ -> "seed of the per-run draws of randomized samplers (default 1)."
+            | Json -> "print one JSON object instead of a table."
+
+/// `ratelab fit`.
+type FitArgs =
+    | [<MainCommand; ExactlyOnce; Last>] File of path: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "CSV with a header and columns cost,error[,d,eps]."
+
+/// `ratelab list`.
+type ListArgs =
+    | [<MainCommand; ExactlyOnce; Last>] What of kind: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | What _ -> "samplers, targets or claims."
+
+/// The sub-commands.
+type Command =
+    | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Run of ParseResults<RunArgs>
+    | [<CliPrefix(CliPrefix.None)>] Exact of ParseResults<ExactArgs>
+    | [<CliPrefix(CliPrefix.None)>] Fit of ParseResults<FitArgs>
+    | [<CliPrefix(CliPrefix.None)>] List of ParseResults<ListArgs>
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Report _ -> "run every claim's experiments (cached) and write the report."
+            | Run _ -> "run one experiment spec and write its curves and figures."
+            | Exact _ -> "exact law of a sampler on a Gaussian target: KL/W2 (or bounds) and NFE."
+            | Fit _ -> "fit error against cost from a CSV file and print the fit."
+            | List _ -> "list samplers, targets or claims."

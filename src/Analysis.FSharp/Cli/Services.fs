@@ -1,0 +1,74 @@
+/// The dependencies of the command line as a record of plain functions, so the real samplers, exact engine, fits
+/// and claims registry plug in from one wiring file and tests plug in fakes.
+module RateLab.Analysis.Cli.Services
+
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Report.Model
+
+/// Receives the fraction of an experiment done, in [0, 1].
+type ProgressSink = float -> unit
+
+/// One exact evaluation: a sampler on a Gaussian target after a number of steps.
+type ExactQuery =
+    { Sampler: Component
+      Target: Component
+      Dimension: int
+      Steps: int
+      /// Seed of the per-run draws of randomized samplers (schedules, midpoints).
+      Seed: uint64 }
+
+/// The result of an exact evaluation: the cost and every metric the engine produced (exact values, or bounds).
+type ExactResult =
+    { Sampler: string
+      Target: string
+      Dimension: int
+      Steps: int
+      Nfe: float
+      Values: (MetricKind * Estimate) list }
+
+/// The columns of a fit input file: cost and error, optionally the dimension d and accuracy ε of each row.
+type FitInput =
+    { Cost: float[]
+      Error: float[]
+      Dimension: float[] option
+      Epsilon: float[] option }
+
+/// What a report builder gets from the command line.
+type ReportContext =
+    { Profile: Profile
+      /// Runs an experiment through the cache (one entry per dimension) with progress; one curve per dimension.
+      Run: ExperimentSpec -> ErrorCurve list
+      /// Announces a finished section (one line with its verdict).
+      SectionDone: Section -> unit }
+
+/// Everything the commands need from the rest of RateLab.
+type Services =
+    { /// Runs a spec whose Dimensions holds exactly one d; returns its error curve. Unknown sampler/target names or
+      /// bad parameters raise ArgumentException (usage error, exit 2).
+      RunExperiment: ExperimentSpec -> ProgressSink -> ErrorCurve
+      /// Fits the rows of a fit input file.
+      FitCsv: FitInput -> FitResult
+      /// Exact law of a sampler on a Gaussian target.
+      ExactEval: ExactQuery -> ExactResult
+      /// (name, one-line description) of every sampler.
+      ListSamplers: unit -> (string * string) list
+      /// (name, one-line description) of every target.
+      ListTargets: unit -> (string * string) list
+      /// (id, one-line statement) of every claim.
+      ListClaims: unit -> (string * string) list
+      /// Builds the whole report for a profile, running experiments through the context.
+      BuildReport: ReportContext -> Report }
+
+/// Raised by a service that has not been connected to its implementation: a failure (exit 1), not a usage error.
+exception NotWired of service: string
+
+/// Services before wiring: every call fails with a one-line message naming the missing service.
+let unwired: Services =
+    { RunExperiment = fun _ _ -> raise (NotWired "experiment runner")
+      FitCsv = fun _ -> raise (NotWired "fits")
+      ExactEval = fun _ -> raise (NotWired "exact Gaussian engine")
+      ListSamplers = fun () -> raise (NotWired "sampler registry")
+      ListTargets = fun () -> raise (NotWired "target registry")
+      ListClaims = fun () -> raise (NotWired "claims registry")
+      BuildReport = fun _ -> raise (NotWired "report builder") }

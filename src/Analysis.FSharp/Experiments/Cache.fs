@@ -1,0 +1,101 @@
+namespace RateLab.Analysis.Experiments
+
+open System
+open System.IO
+open System.Security.Cryptography
+open System.Text
+open System.Text.Json.Nodes
+
+/// Writes that never leave a half-written file behind: a reader sees the old content or the new, nothing between.
+module AtomicFile =
+    /// Writes bytes to path atomically: a temp file in the same directory (so the rename stays on one file system),
+    /// flushed to disk, then moved over the target.
+    let writeAllBytes (path: string) (content: byte[]) =
+        let full = Path.GetFullPath path
+        let dir = nonNull (Path.GetDirectoryName full)
+        Directory.CreateDirectory dir |> ignore
+        let tmp = Path.Combine(dir, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
+        try
+            do
+                use fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None)
+                fs.Write(content, 0, content.Length)
+                fs.Flush true
+            File.Move(tmp, full, true)
+        finally
+            if File.Exists tmp then File.Delete tmp
+
+    /// Writes UTF-8 text (no byte-order mark) to path atomically.
+    let writeAllText (path: string) (content: string) =
+        writeAllBytes path (UTF8Encoding(false).GetBytes content)
+
+/// Results cached by configuration: OUT/.cache/<hash>.json, hash = SHA-256 of (code-version salt, canonical JSON of
+/// the configuration). Each entry is written atomically as soon as it is computed, so an interrupted run resumes from
+/// every finished entry and a crash never leaves a corrupt one.
+module Cache =
+    /// Bump when the numerics or the record format change, so stale results are never reused.
+    [<Literal>]
+    let FormatSalt = "ratelab-cache-1"
+
+    /// A cache rooted at OUT/.cache with a code-version salt.
+    type Store = { Directory: string; Salt: string }
+
+    /// The cache of an output directory.
+    let under (outDir: string) (salt: string) =
+        if String.IsNullOrWhiteSpace salt then
+            raise (ArgumentException($"salt = \"{salt}\" is out of range; allowed: a non-empty string.", "salt"))
+        { Directory = Path.Combine(outDir, ".cache"); Salt = salt }
+
+    /// The stable hash of a configuration under a salt: lower-case hex SHA-256.
+    let key (salt: string) (canonicalJson: string) =
+        // The salt is length-prefixed so no (salt, config) pair can collide with another by shifting characters.
+        let bytes = Encoding.UTF8.GetBytes($"{salt.Length}:{salt}\n{canonicalJson}")
+        Convert.ToHexStringLower(SHA256.HashData bytes)
+
+    /// The file an entry lives in.
+    let path (store: Store) (canonicalJson: string) =
+        Path.Combine(store.Directory, key store.Salt canonicalJson + ".json")
+
+    /// The cached payload of a configuration, if a valid entry exists. An entry whose recorded configuration or salt
+    /// differs (a hash collision or a hand-edited file) is ignored.
+    let tryLoad (store: Store) (canonicalJson: string) : JsonNode option =
+        let file = path store canonicalJson
+        if not (File.Exists file) then
+            None
+        else
+            try
+                let text (o: JsonObject) (name: string) =
+                    match o[name] with
+                    | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
+                        Some(v.GetValue<string>())
+                    | _ -> None
+                match JsonNode.Parse(File.ReadAllText file) with
+                | :? JsonObject as o when
+                    text o "salt" = Some store.Salt && text o "config" = Some canonicalJson
+                    ->
+                    Option.ofObj o["payload"]
+                | _ -> None
+            with :? System.Text.Json.JsonException ->
+                None
+
+    /// Stores a payload for a configuration, atomically.
+    let store (store: Store) (canonicalJson: string) (payload: JsonNode) =
+        let o = JsonObject()
+        o["salt"] <- nonNull (JsonValue.Create store.Salt)
+        o["config"] <- nonNull (JsonValue.Create canonicalJson)
+        o["payload"] <- payload.DeepClone()
+        AtomicFile.writeAllText (path store canonicalJson) (o.ToJsonString())
+
+    /// The cached value of a configuration, computing and storing it first when absent.
+    let getOrCompute
+        (store': Store)
+        (encode: 'T -> JsonNode)
+        (decode: JsonNode -> 'T)
+        (canonicalJson: string)
+        (compute: unit -> 'T)
+        : 'T =
+        match tryLoad store' canonicalJson with
+        | Some node -> decode node
+        | None ->
+            let value = compute ()
+            store store' canonicalJson (encode value)
+            value

@@ -1,0 +1,336 @@
+/// One experiment as data, read from JSON. Every defect in a spec file is reported with the path of the field at
+/// fault ("spec.sampler.h: expected a positive number, got -1") so a user can fix it from one line.
+/// The schema is documented in docs/spec-schema.md.
+module RateLab.Analysis.Experiments.Spec
+
+open System
+open System.Globalization
+open System.Text.Json
+open System.Text.Json.Nodes
+open RateLab.Analysis.Model.Records
+
+/// A malformed spec: a usage error naming the field path. An ArgumentException so the command line maps it to exit 2.
+type SpecException(path: string, problem: string) =
+    inherit ArgumentException($"{path}: {problem}")
+    /// The dotted path of the field at fault, e.g. "spec.sampler.h".
+    member _.Path = path
+
+/// How much work a run does: quick for CI and smoke checks, full for the published report.
+type Profile =
+    | Quick
+    | Full
+
+/// A parameter value of a sampler or target.
+type ParamValue =
+    | Number of float
+    | Text of string
+    | Flag of bool
+
+/// A named sampler or target with its parameters.
+type Component =
+    { Name: string
+      Parameters: Map<string, ParamValue> }
+
+/// One experiment: a sampler on a target, measured under one metric over a grid of step counts and dimensions.
+type ExperimentSpec =
+    { Name: string
+      Sampler: Component
+      Target: Component
+      Dimensions: int list
+      Metric: MetricKind
+      /// Step-count grid, strictly increasing.
+      Steps: int list
+      Chains: int
+      Seeds: uint64 list
+      Profile: Profile
+      /// Claim ids (theory-claims.md) the experiment bears on; may be empty.
+      Claims: string list }
+
+/// Stable names of metrics, shared by specs, results.json and the command line.
+module MetricNames =
+    let private fixedNames =
+        [ ExactKl, "exact_kl"
+          KlUpper, "kl_upper"
+          KlLower, "kl_lower"
+          ExactW2, "exact_w2"
+          W2Upper, "w2_upper"
+          W2Lower, "w2_lower"
+          TvUpper, "tv_upper"
+          TvLower, "tv_lower"
+          StrongError, "strong_error" ]
+
+    /// The prefix of sample-based metrics: "sample:mmd" is SampleMetric "mmd".
+    [<Literal>]
+    let SamplePrefix = "sample:"
+
+    /// Every accepted form, for error messages and --help.
+    let allowed = (fixedNames |> List.map snd) @ [ SamplePrefix + "<name>" ]
+
+    /// The stable name of a metric.
+    let toName metric =
+        match metric with
+        | SampleMetric name -> SamplePrefix + name
+        | m -> fixedNames |> List.find (fun (k, _) -> k = m) |> snd
+
+    /// The metric with this name, if any.
+    let tryParse (name: string) =
+        if name.StartsWith(SamplePrefix, StringComparison.Ordinal) && name.Length > SamplePrefix.Length then
+            Some(SampleMetric(name.Substring SamplePrefix.Length))
+        else
+            fixedNames |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
+
+/// Stable names of profiles.
+module ProfileNames =
+    /// The stable name of a profile.
+    let toName profile =
+        match profile with
+        | Quick -> "quick"
+        | Full -> "full"
+
+    /// The profile with this name, if any.
+    let tryParse name =
+        match name with
+        | "quick" -> Some Quick
+        | "full" -> Some Full
+        | _ -> None
+
+/// Parameter names that are scales or counts in every sampler and target here (step sizes, frictions, strong
+/// convexity and smoothness constants, horizons, sub-step counts), hence must be positive wherever they appear.
+let positiveParameters =
+    set [ "h"; "eta"; "alpha"; "gamma"; "T"; "K"; "m"; "L"; "kappa"; "sigma"; "variance"; "tau_min"; "tau_max" ]
+
+/// The string of a JSON string element (never null for a string element).
+let private stringOf (e: JsonElement) : string =
+    match e.GetString() with
+    | null -> ""
+    | s -> s
+
+/// A JSON string node (JsonValue.Create returns null only for a null string).
+let private strNode (s: string) : JsonNode = nonNull (JsonValue.Create s)
+
+let private fail path problem = raise (SpecException(path, problem))
+
+let private show (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number -> e.GetRawText()
+    | JsonValueKind.String -> $"\"{stringOf e}\""
+    | JsonValueKind.True -> "true"
+    | JsonValueKind.False -> "false"
+    | JsonValueKind.Null -> "null"
+    | JsonValueKind.Array -> "an array"
+    | _ -> "an object"
+
+let private expect path what (e: JsonElement) = fail path $"expected {what}, got {show e}"
+
+/// The properties of an object, rejecting unknown and duplicate keys.
+let private fields path (known: string list) (e: JsonElement) =
+    if e.ValueKind <> JsonValueKind.Object then expect path "an object" e
+    let props = e.EnumerateObject() |> Seq.toList
+    for p in props do
+        if not (List.contains p.Name known) then
+            let allowed = String.Join(", ", known)
+            fail $"{path}.{p.Name}" $"unknown field; allowed fields: {allowed}"
+    match props |> List.countBy (fun p -> p.Name) |> List.tryFind (fun (_, n) -> n > 1) with
+    | Some(name, _) -> fail $"{path}.{name}" "field given more than once"
+    | None -> ()
+    props |> List.map (fun p -> p.Name, p.Value) |> Map.ofList
+
+let private required path name (m: Map<string, JsonElement>) =
+    match m.TryFind name with
+    | Some v -> v
+    | None -> fail $"{path}.{name}" "required field is missing"
+
+let private text path (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.String when not (String.IsNullOrWhiteSpace(stringOf e)) -> stringOf e
+    | _ -> expect path "a non-empty string" e
+
+let private intAtLeast path lo (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number ->
+        match e.TryGetInt32() with
+        | true, v when v >= lo -> v
+        | _ -> expect path $"an integer ≥ {lo}" e
+    | _ -> expect path $"an integer ≥ {lo}" e
+
+let private seed path (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number ->
+        match e.TryGetUInt64() with
+        | true, v -> v
+        | _ -> expect path "an integer in [0, 2^64)" e
+    | _ -> expect path "an integer in [0, 2^64)" e
+
+let private array path (e: JsonElement) =
+    if e.ValueKind <> JsonValueKind.Array then expect path "a non-empty array" e
+    let items = e.EnumerateArray() |> Seq.toList
+    if items.IsEmpty then fail path "expected a non-empty array, got []"
+    items |> List.mapi (fun i x -> $"{path}[{i}]", x)
+
+let private increasing path what (xs: int list) =
+    xs
+    |> List.pairwise
+    |> List.iteri (fun i (a, b) ->
+        if b <= a then fail $"{path}[{i + 1}]" $"expected {what} strictly increasing, got {b} after {a}")
+    xs
+
+let private paramValue path name (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number ->
+        let v = e.GetDouble()
+        if not (Double.IsFinite v) then expect path "a finite number" e
+        if positiveParameters.Contains name && not (v > 0.0) then expect path "a positive number" e
+        Number v
+    | JsonValueKind.String -> Text(stringOf e)
+    | JsonValueKind.True -> Flag true
+    | JsonValueKind.False -> Flag false
+    | _ -> expect path "a number, string or boolean" e
+
+let private componentOf path (e: JsonElement) =
+    let m = fields path [ "name"; "parameters" ] e
+    let name = text $"{path}.name" (required path "name" m)
+    let parameters =
+        match m.TryFind "parameters" with
+        | None -> Map.empty
+        | Some p ->
+            let pPath = $"{path}.parameters"
+            if p.ValueKind <> JsonValueKind.Object then expect pPath "an object" p
+            let props = p.EnumerateObject() |> Seq.toList
+            match props |> List.countBy (fun q -> q.Name) |> List.tryFind (fun (_, n) -> n > 1) with
+            | Some(dup, _) -> fail $"{pPath}.{dup}" "field given more than once"
+            | None -> ()
+            props
+            |> List.map (fun q -> q.Name, paramValue $"{path}.{q.Name}" q.Name q.Value)
+            |> Map.ofList
+    { Name = name; Parameters = parameters }
+
+/// A parameter given on the command line as "name=value": a number when it reads as one (invariant culture),
+/// true/false as a flag, anything else as text; numbers obey the same rules as in a spec file.
+let parseAssignment (path: string) (assignment: string) : string * ParamValue =
+    let i = assignment.IndexOf '='
+    if i <= 0 then fail path $"expected name=value, got \"{assignment}\""
+    let name = assignment.Substring(0, i).Trim()
+    let raw = assignment.Substring(i + 1).Trim()
+    let at = $"{path} {name}"
+    let value =
+        match Double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture) with
+        | true, v ->
+            if not (Double.IsFinite v) then fail at $"expected a finite number, got {raw}"
+            if positiveParameters.Contains name && not (v > 0.0) then fail at $"expected a positive number, got {raw}"
+            Number v
+        | _ ->
+            match raw with
+            | "true" -> Flag true
+            | "false" -> Flag false
+            | "" -> fail at "expected a value after '='"
+            | _ -> Text raw
+    name, value
+
+let private topFields =
+    [ "name"; "sampler"; "target"; "dimensions"; "metric"; "steps"; "chains"; "seeds"; "profile"; "claims" ]
+
+/// Parses a spec from JSON text. Raises SpecException (an ArgumentException) naming the field at fault.
+let parse (json: string) : ExperimentSpec =
+    let doc =
+        try
+            JsonDocument.Parse(json, JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip))
+        with :? JsonException as ex ->
+            fail "spec" $"not valid JSON ({ex.Message.Split('\n').[0]})"
+    use doc = doc
+    let p = "spec"
+    let m = fields p topFields doc.RootElement
+    let name =
+        let e = required p "name" m
+        let n = text $"{p}.name" e
+        // The name becomes a directory under --out, so it must not carry path syntax.
+        if n |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_')) then
+            expect $"{p}.name" "a name of ASCII letters, digits, '-' and '_'" e
+        n
+    let sampler = componentOf $"{p}.sampler" (required p "sampler" m)
+    let target = componentOf $"{p}.target" (required p "target" m)
+    let dimensions =
+        array $"{p}.dimensions" (required p "dimensions" m)
+        |> List.map (fun (q, x) -> intAtLeast q 1 x)
+        |> increasing $"{p}.dimensions" "dimensions"
+    let metric =
+        let e = required p "metric" m
+        let n = text $"{p}.metric" e
+        match MetricNames.tryParse n with
+        | Some k -> k
+        | None ->
+            let allowed = String.Join(", ", MetricNames.allowed)
+            fail $"{p}.metric" $"unknown metric \"{n}\"; allowed: {allowed}"
+    let steps =
+        array $"{p}.steps" (required p "steps" m)
+        |> List.map (fun (q, x) -> intAtLeast q 1 x)
+        |> increasing $"{p}.steps" "step counts"
+    let chains = intAtLeast $"{p}.chains" 1 (required p "chains" m)
+    let seeds = array $"{p}.seeds" (required p "seeds" m) |> List.map (fun (q, x) -> seed q x)
+    if List.distinct seeds <> seeds then fail $"{p}.seeds" "expected distinct seeds, got a repeated seed"
+    let profile =
+        match m.TryFind "profile" with
+        | None -> Quick
+        | Some e ->
+            match ProfileNames.tryParse (text $"{p}.profile" e) with
+            | Some v -> v
+            | None -> expect $"{p}.profile" "\"quick\" or \"full\"" e
+    let claims =
+        match m.TryFind "claims" with
+        | None -> []
+        | Some e when e.ValueKind = JsonValueKind.Array ->
+            e.EnumerateArray() |> Seq.mapi (fun i x -> text $"{p}.claims[{i}]" x) |> Seq.toList
+        | Some e -> expect $"{p}.claims" "an array of claim ids" e
+    { Name = name
+      Sampler = sampler
+      Target = target
+      Dimensions = dimensions
+      Metric = metric
+      Steps = steps
+      Chains = chains
+      Seeds = seeds
+      Profile = profile
+      Claims = claims }
+
+let private paramNode v : JsonNode =
+    match v with
+    | Number x -> JsonValue.Create x
+    | Text s -> strNode s
+    | Flag b -> JsonValue.Create b
+
+let private componentNode (c: Component) =
+    let ps = JsonObject()
+    for KeyValue(k, v) in c.Parameters do // Map iterates in key order: canonical.
+        ps[k] <- paramNode v
+    JsonObject(dict [ "name", strNode c.Name; "parameters", (ps :> JsonNode) ])
+
+let private intArray (xs: int seq) = JsonArray(xs |> Seq.map (fun x -> JsonValue.Create x :> JsonNode) |> Seq.toArray)
+
+/// The spec as a JsonNode with keys in a fixed (sorted) order.
+let toNode (s: ExperimentSpec) : JsonObject =
+    let o = JsonObject()
+    o["chains"] <- JsonValue.Create s.Chains
+    o["claims"] <- JsonArray(s.Claims |> List.map (fun c -> strNode c) |> List.toArray)
+    o["dimensions"] <- intArray s.Dimensions
+    o["metric"] <- strNode (MetricNames.toName s.Metric)
+    o["name"] <- strNode s.Name
+    o["profile"] <- strNode (ProfileNames.toName s.Profile)
+    o["sampler"] <- componentNode s.Sampler
+    o["seeds"] <- JsonArray(s.Seeds |> List.map (fun x -> JsonValue.Create x :> JsonNode) |> List.toArray)
+    o["steps"] <- intArray s.Steps
+    o["target"] <- componentNode s.Target
+    o
+
+/// Canonical compact JSON of a spec: same spec, same bytes (keys sorted, shortest round-trip numbers). Used for
+/// cache keys, so it must not depend on culture or on the order fields had in the input file.
+let toCanonicalJson (s: ExperimentSpec) = (toNode s).ToJsonString()
+
+/// Indented JSON of a spec, readable by parse.
+let toJson (s: ExperimentSpec) =
+    (toNode s).ToJsonString(JsonSerializerOptions(WriteIndented = true))
+
+/// A parameter as text, for tables and records.
+let showParam v =
+    match v with
+    | Number x -> x.ToString("R", CultureInfo.InvariantCulture)
+    | Text s -> s
+    | Flag b -> if b then "true" else "false"

@@ -1,0 +1,35 @@
+/// Numbers and fit tables as text, shared by the Markdown and HTML renderers so both show the same digits.
+module RateLab.Analysis.Report.Format
+
+open System
+open System.Globalization
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Report.Model
+
+/// Four significant digits, culture-independent; "n/a" for NaN.
+let num (x: float) =
+    if Double.IsNaN x then "n/a" else x.ToString("G4", CultureInfo.InvariantCulture)
+
+/// "value [lower, upper]" with the interval's level.
+let estimate (e: Estimate) =
+    if Double.IsNaN e.Lower && Double.IsNaN e.Upper then num e.Value
+    else $"{num e.Value} [{num e.Lower}, {num e.Upper}]"
+
+/// The header of a fit table.
+let fitHeader = [ "coefficient"; "estimate [CI]"; "level"; "theory" ]
+
+/// One row per coefficient: intercept first, then each regressor with the claimed exponent where there is one.
+let fitRows (t: FitTable) =
+    let theory name =
+        t.TheorySlopes |> List.tryFind (fun (r, _) -> r = name) |> Option.map (snd >> num) |> Option.defaultValue "—"
+    [ yield [ "intercept"; estimate t.Fit.Intercept; num t.Fit.Intercept.Level; "—" ]
+      for name, e in List.zip t.Fit.Regressors t.Fit.Slopes -> [ $"slope on {name}"; estimate e; num e.Level; theory name ] ]
+
+/// The sentence under a fit table: which points were fitted and how the intervals were obtained.
+let fitNote (t: FitTable) =
+    let window = String.Join(", ", t.Fit.Window)
+    $"Window: points {window} ({t.Fit.WindowRule}). Intervals: {t.Fit.IntervalMethod}."
+
+/// The claims of a section as text.
+let claims (s: Section) =
+    if s.ClaimIds.IsEmpty then "none" else String.Join(", ", s.ClaimIds)

@@ -1,0 +1,36 @@
+/// Writes a report to disk: per part DIR/<slug>/{index.md,index.html,results.json,figures/*.png|svg|csv}; at the top
+/// DIR/{index.md,index.html,results.json,manifest.json}. Every file is written atomically, figures first, pages
+/// last, so a page never links a figure that is not there.
+module RateLab.Analysis.Report.Writer
+
+open System.IO
+open RateLab.Analysis.Experiments
+open RateLab.Analysis.Plots
+open RateLab.Analysis.Report.Model
+
+/// Writes one part into dir/<slug>; returns the part's directory.
+let writePart (outDir: string) (p: Part) =
+    let dir = Path.Combine(outDir, p.Slug)
+    let figDir = Path.Combine(dir, Markdown.FigureDir)
+    let svgs =
+        p.Sections
+        |> List.collect (fun s -> s.Figures)
+        |> List.map (fun f ->
+            Render.write figDir f |> ignore
+            AtomicFile.writeAllText (Path.Combine(figDir, f.Id + ".csv")) (Csv.ofFigure f)
+            f.Id, File.ReadAllText(Path.Combine(figDir, f.Id + ".svg")))
+        |> Map.ofList
+    AtomicFile.writeAllText (Path.Combine(dir, "results.json")) (ResultsJson.toText (ResultsJson.encodePart p))
+    AtomicFile.writeAllText (Path.Combine(dir, "index.md")) (Markdown.part p)
+    AtomicFile.writeAllText (Path.Combine(dir, "index.html")) (Html.part (fun f -> svgs[f.Id]) p)
+    dir
+
+/// Writes the whole report and its manifest under outDir.
+let write (outDir: string) (r: Report) (m: Manifest.Manifest) =
+    let r = validate r
+    for p in r.Parts do
+        writePart outDir p |> ignore
+    AtomicFile.writeAllText (Path.Combine(outDir, "results.json")) (ResultsJson.toText (ResultsJson.encodeReport r))
+    AtomicFile.writeAllText (Path.Combine(outDir, "manifest.json")) (ResultsJson.toText (Manifest.toJson m))
+    AtomicFile.writeAllText (Path.Combine(outDir, "index.md")) (Markdown.top r m)
+    AtomicFile.writeAllText (Path.Combine(outDir, "index.html")) (Html.top r m)
