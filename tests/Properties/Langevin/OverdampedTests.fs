@@ -80,6 +80,20 @@ let tests =
                 expectWithin5Se $"coordinate {i}" (Stats.meanAndSe xs) exact.[i]
         }
 
+        test "RLMC makes two score evaluations in two rounds per step; ULA one" {
+            let steps = 7L
+            let _, o1 = run 3UL (Rlmc(2, 0.1, startIso 2 1.0)) (isotropic 2 1.0) 5 steps
+            let _, o2 = run 3UL (Ula(2, 0.1, startIso 2 1.0)) (isotropic 2 1.0) 5 steps
+            for c in 0L .. 4L do
+                Expect.equal (o1.Evaluations c) (2L * steps) "RLMC NFE"
+                Expect.equal (o1.Rounds c) (2L * steps) "RLMC rounds"
+                Expect.equal (o2.Evaluations c) steps "ULA NFE"
+        }
+    ]
+
+[<Tests>]
+let slowTests =
+    testList "Langevin.Overdamped stationary (slow)" [
         test "ULA: stationary variance on N(0,1) is 2/(2−h) (5 SE)" {
             let h = 0.5
             // 60 steps: the start error decays like (1−h)^{2n}, far below the SE of about 0.01.
@@ -95,15 +109,5 @@ let tests =
             expectWithin5Se "RLMC variance" est (rlmcVariance h)
             Expect.isFalse (Stats.within Stats.z5 (snd est) (fst est) 1.0) "RLMC bias resolved"
             Expect.isFalse (Stats.within Stats.z5 (snd est) (fst est) (2.0 / (2.0 - h))) "RLMC differs from ULA"
-        }
-
-        test "RLMC makes two score evaluations in two rounds per step; ULA one" {
-            let steps = 7L
-            let _, o1 = run 3UL (Rlmc(2, 0.1, startIso 2 1.0)) (isotropic 2 1.0) 5 steps
-            let _, o2 = run 3UL (Ula(2, 0.1, startIso 2 1.0)) (isotropic 2 1.0) 5 steps
-            for c in 0L .. 4L do
-                Expect.equal (o1.Evaluations c) (2L * steps) "RLMC NFE"
-                Expect.equal (o1.Rounds c) (2L * steps) "RLMC rounds"
-                Expect.equal (o2.Evaluations c) steps "ULA NFE"
         }
     ]
