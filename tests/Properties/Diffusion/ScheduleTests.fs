@@ -6,7 +6,7 @@ open RateLab.Core.Diffusion
 open RateLab.Properties.Diffusion.Helpers
 
 /// ᾱ_T by the direct product Π(1 − β_n) (independent of the log1p/expm1 path; agrees to accumulated rounding).
-let private alphaBarProduct (s: DdpmSchedule) = Seq.fold (fun acc n -> acc * (1.0 - s.Beta n)) 1.0 { 1 .. s.Steps }
+let private alphaBarProduct (s: DdpmSchedule) = Seq.fold (fun acc n -> acc * (1.0 - s.Beta n)) 1.0 (seq { 1 .. s.Steps })
 
 [<Tests>]
 let tests =
