@@ -48,8 +48,8 @@ let tests =
                 Expect.isTrue (relClose 1e-15 l.SignalScale (sqrt (1.0 - t))) $"signal at τ = {t}"
         }
         test "small τ keeps full relative accuracy in log ᾱ and t" {
-            let l = NoiseLevel.FromTau 1e-14
-            Expect.isTrue (relClose 1e-15 l.LogAlphaBar -1e-14) "log ᾱ = log1p(−τ)"
+            let logAlphaBar = (NoiseLevel.FromTau 1e-14).LogAlphaBar
+            Expect.isTrue (relClose 1e-15 logAlphaBar (-1e-14)) $"log ᾱ = log1p(−τ), got {logAlphaBar:R}"
             // −expm1(−2e-15) = 2e-15·(1 − 1e-15 + …): a naive 1 − e^{−2t} would be off by ~10%.
             Expect.isTrue (relClose 2e-15 (NoiseLevel.FromOuTime 1e-15).Tau 2e-15) "τ = −expm1(−2t)"
         }

@@ -96,12 +96,14 @@ let tests =
                 let eps = (y0.[i] - top.SignalScale * x) / top.NoiseScale
                 abs (ys.[i] - (endLevel.SignalScale * x + endLevel.NoiseScale * eps)) <= 1e-12 * (1.0 + abs ys.[i]))
             |> Array.forall id
-        test "PLMC-DDPM with K = 1 is DDPM on the full grid, bit for bit" {
+        test "PLMC-DDPM with K = 1 is DDPM on the full grid with the same noise" {
+            // No midpoints exist for K = 1; the two kernels differ only in ε̂- versus s-form rounding.
             let schedule = DdpmSchedule.Cosine(200)
             let plmc = PoissonMidpointDdpm(2, schedule, 1, DdpmVariance.Beta)
             let ddpm = DdpmAncestral(2, schedule.Full(), DdpmVariance.Beta)
             let g = GaussianNoisedScore([| 1.0; -1.0 |], [| 0.3; 2.0 |])
-            Expect.equal (fst (run plmc g 5UL 16 plmc.Steps)) (fst (run ddpm g 5UL 16 ddpm.Steps)) "same states"
+            let a, b = fst (run plmc g 5UL 16 plmc.Steps), fst (run ddpm g 5UL 16 ddpm.Steps)
+            Expect.isTrue (Array.forall2 (fun x y -> abs (x - y) <= 1e-12 * (1.0 + abs y)) a b) "same states to round-off"
         }
         test "NFE counts equal the formulas" {
             let g = GaussianNoisedScore([| 0.0 |], [| 1.0 |])
@@ -144,7 +146,10 @@ let tests =
             let full = DdpmSchedule.HoLinear()
             approachesEarlyStopped "DDPM σ² = β̃, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Posterior, exactStart (full.Full()))) [ 1.0, 0 ] 21UL
             approachesEarlyStopped "DDPM σ² = β, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Beta, exactStart (full.Full()))) [ 1.0, 0 ] 22UL
-            approachesEarlyStopped "DDPM σ² = β̃, respaced 250" (DdpmAncestral(1, full.Uniform 250, DdpmVariance.Posterior, exactStart (full.Uniform 250))) [ 1.0, 0 ] 23UL
+            // Respacing an 8000-level schedule (same continuum β(t)) to 1000 steps exercises β_{n→m}; respacing the 1000-level
+            // one to 250 steps has a bias of −0.021 in E[Y²] (4 SE), as §9 reports for coarse respaced DDPM.
+            let fine = DdpmSchedule.HoLinear(8000, 1e-4 / 8.0, 0.02 / 8.0).Uniform 1000
+            approachesEarlyStopped "DDPM σ² = β̃, respaced 8000 → 1000" (DdpmAncestral(1, fine, DdpmVariance.Posterior, exactStart fine)) [ 1.0, 0 ] 23UL
             let g = logSnrGrid 1000
             approachesEarlyStopped "reverse SDE Euler–Maruyama" (ReverseSdeEulerMaruyama(1, g, exactStart g)) [ 1.0, 0 ] 24UL
             approachesEarlyStopped "reverse SDE exponential integrator" (ReverseSdeExponential(1, g, exactStart g)) [ 1.0, 0 ] 25UL
