@@ -49,7 +49,8 @@ let tests =
         }
         test "small τ keeps full relative accuracy in log ᾱ and t" {
             let logAlphaBar = (NoiseLevel.FromTau 1e-14).LogAlphaBar
-            Expect.isTrue (relClose 1e-15 logAlphaBar (-1e-14)) $"log ᾱ = log1p(−τ), got {logAlphaBar:R}"
+            // log1p(−τ) = −τ − τ²/2 − … = −(1e-14 + 5e-29); log(1 − τ) would be off by 8e-4 relative.
+            Expect.isTrue (relClose 1e-15 logAlphaBar (-(1e-14 + 5e-29))) $"log ᾱ = log1p(−τ), got {logAlphaBar:R}"
             // −expm1(−2e-15) = 2e-15·(1 − 1e-15 + …): a naive 1 − e^{−2t} would be off by ~10%.
             Expect.isTrue (relClose 2e-15 (NoiseLevel.FromOuTime 1e-15).Tau 2e-15) "τ = −expm1(−2t)"
         }
