@@ -6,9 +6,9 @@ namespace RateLab.Core.Diffusion;
 /// <summary>
 /// Exact noised score of Gaussian data p₀ = N(μ, diag(λ)) (algorithms.md §4.1): X_τ ~ N(m_τ, C_τ) with
 /// m_τ = √(1−τ) μ, C_τ = (1−τ) λ + τ, and s_τ(x) = −(x − m_τ)/C_τ. A full covariance reduces to this one in its
-/// eigenbasis (every sampler is rotation-equivariant).
+/// eigenbasis (see <see cref="EigenGaussianNoisedScore"/>).
 /// </summary>
-public sealed class GaussianNoisedScore : IScoreField
+public sealed class GaussianNoisedScore : INoisedData
 {
     readonly double[] mean, lambda;
 
@@ -33,13 +33,72 @@ public sealed class GaussianNoisedScore : IScoreField
     public string Name => $"gaussian-data(d={Dimension})";
     /// <inheritdoc/>
     public int Dimension => lambda.Length;
+    /// <inheritdoc/>
+    public int Components => 1;
+
+    /// <summary>C_τ,i = (1−τ) λ_i + τ, from a stored level so neither factor is formed by cancellation.</summary>
+    double C(int i, NoiseLevel level) => level.AlphaBar * lambda[i] + level.Tau;
 
     /// <inheritdoc/>
     public void Score(ReadOnlySpan<double> x, double tau, Span<double> score)
     {
-        Guard.InOpen(tau, 0, 1, nameof(tau));
-        double signal = Math.Sqrt(1 - tau);
-        for (int i = 0; i < x.Length; i++)
-            score[i] = -(x[i] - signal * mean[i]) / ((1 - tau) * lambda[i] + tau);
+        var level = NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau)));
+        double signal = level.SignalScale;
+        for (int i = 0; i < x.Length; i++) score[i] = -(x[i] - signal * mean[i]) / C(i, level);
     }
+
+    /// <inheritdoc/>
+    public double LogDensity(ReadOnlySpan<double> x, double tau)
+    {
+        var level = NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau)));
+        double signal = level.SignalScale, s = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double c = C(i, level), z = x[i] - signal * mean[i];
+            s += z * z / c + Math.Log(2 * Math.PI * c);
+        }
+        return -0.5 * s;
+    }
+
+    /// <summary>Lipschitz constant of s_τ: 1/min_i C_τ,i (§4.1).</summary>
+    public double ScoreLipschitz(double tau)
+    {
+        var level = NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau)));
+        double min = double.PositiveInfinity;
+        for (int i = 0; i < lambda.Length; i++) min = Math.Min(min, C(i, level));
+        return 1 / min;
+    }
+
+    /// <inheritdoc/>
+    public double Weight(int j) => 1.0;
+
+    /// <inheritdoc/>
+    public void ComponentMean(int j, double tau, Span<double> m)
+    {
+        double signal = Math.Sqrt(1 - tau);
+        for (int i = 0; i < mean.Length; i++) m[i] = signal * mean[i];
+    }
+
+    /// <inheritdoc/>
+    public double QuadraticForm(int j, double tau, ReadOnlySpan<double> v)
+    {
+        var level = NoiseLevel.FromTau(tau);
+        double s = 0;
+        for (int i = 0; i < v.Length; i++) s += v[i] * v[i] * C(i, level);
+        return s;
+    }
+
+    /// <summary>q_δ = N(√(1−δ) μ, (1−δ) λ + δ), δ ∈ [0, 1): the exact-analysis reference for an early-stopped run.</summary>
+    public DiagonalGaussian EarlyStoppedGaussian(double delta)
+    {
+        var level = NoiseLevel.FromTau(HalfOpen.ClosedOpen(delta, 0, 1, nameof(delta)));
+        var m = new double[Dimension];
+        ComponentMean(0, delta, m);
+        var c = new double[Dimension];
+        for (int i = 0; i < c.Length; i++) c[i] = C(i, level);
+        return new DiagonalGaussian(m, c, $"q_delta(gaussian-data(d={Dimension}),delta={delta:R})");
+    }
+
+    /// <inheritdoc/>
+    public ITarget EarlyStopped(double delta) => EarlyStoppedGaussian(delta);
 }

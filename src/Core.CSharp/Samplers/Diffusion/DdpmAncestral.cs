@@ -1,0 +1,56 @@
+using RateLab.Core.Diffusion;
+
+namespace RateLab.Core.Samplers.Diffusion;
+
+/// <summary>
+/// DDPM ancestral sampling ([HJA20], algorithms.md §3.1) on any decreasing grid n → m (consecutive or respaced, §1.4):
+/// x_m = (x_n + β s(x_n, τ_n))/√(1−β) + σ z with β = 1 − ᾱ_n/ᾱ_m, i.e. (x_n − β/√(1−ᾱ_n)·ε̂)/√α, and σ² = β or
+/// β̃ = β τ_m/τ_n. No noise on the last step. One NFE per step.
+/// </summary>
+public sealed class DdpmAncestral : ReverseGridKernel
+{
+    readonly double[] a, c, sigma;
+
+    /// <summary>DDPM on <paramref name="grid"/> with the given variance choice.</summary>
+    public DdpmAncestral(int dimension, NoiseGrid grid, DdpmVariance variance, StartLaw? start = null)
+        : base(dimension, grid, start)
+    {
+        if (!Enum.IsDefined(variance)) throw new ArgumentOutOfRangeException(nameof(variance),
+            $"variance = {variance} is out of range; allowed: {string.Join(", ", Enum.GetNames<DdpmVariance>())}.");
+        Variance = variance;
+        int n = grid.Steps;
+        a = new double[n]; c = new double[n]; sigma = new double[n];
+        for (int k = 0; k < n; k++)
+        {
+            NoiseLevel from = grid[k], to = grid[k + 1];
+            double beta = NoiseTransitions.Beta(to, from);
+            a[k] = Math.Sqrt(to.AlphaBar / from.AlphaBar);
+            c[k] = a[k] * beta;
+            double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
+            sigma[k] = k == n - 1 ? 0 : Math.Sqrt(s2);
+        }
+    }
+
+    /// <summary>The variance choice.</summary>
+    public DdpmVariance Variance { get; }
+    /// <inheritdoc/>
+    public override string Name => $"DDPM({(Variance == DdpmVariance.Beta ? "sigma2=beta" : "sigma2=posterior")},{Grid.Name})";
+    /// <inheritdoc/>
+    public override int ScratchLength => 2 * Dimension;
+    /// <inheritdoc/>
+    public override int NormalRoles => 1;
+
+    /// <inheritdoc/>
+    public override void Step(ref StepContext ctx, Span<double> state)
+    {
+        int k = StepIndex(ctx), d = Dimension;
+        var x = state[..d];
+        var s = ctx.Scratch[..d];
+        ctx.Score(x, Grid[k].Tau, s);
+        for (int i = 0; i < d; i++) x[i] = a[k] * x[i] + c[k] * s[i];
+        if (sigma[k] == 0) return;
+        var z = ctx.Scratch.Slice(d, d);
+        ctx.Normals(0, z);
+        for (int i = 0; i < d; i++) x[i] += sigma[k] * z[i];
+    }
+}

@@ -1,0 +1,165 @@
+module RateLab.Properties.Diffusion.SamplerTests
+
+open System
+open Expecto
+open RateLab.Core.Diffusion
+open RateLab.Core.Randomness
+open RateLab.Core.Samplers
+open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Targets
+open RateLab.Properties
+open RateLab.Properties.Generators
+open RateLab.Properties.Diffusion.Helpers
+
+/// Normals are 1 on `role` only (none when role = −1); uniform j is 0 (a Bernoulli success) when bit j of `pattern`
+/// is set and 0.999 otherwise. Used to read off the affine map of one step.
+let private probe (role: int) (pattern: int) =
+    { new INoiseSource with
+        member _.Normals(_, _, r, dest) = dest.Fill(if r = role then 1.0 else 0.0)
+        member _.Uniform(_, _, j) = if (pattern >>> j) &&& 1 = 1 then 0.0 else 0.999
+        member _.BrownianIncrements(_, _, _, _, inc) = inc.Fill 0.0 }
+
+/// Exact E[Y²] after all steps of a 1-D kernel on zero-mean Gaussian data, whose steps are then linear:
+/// Y' = A·Y + Σ_j S_j z_j given the uniforms, so E[Y'²] = E_H[A²]·E[Y²] + E_H[Σ S_j²] over the Bernoulli patterns H
+/// (drawn independently per step). `patterns` lists (probability, pattern) per step.
+let private exactSecondMoment (kernel: ISamplerKernel) (field: IScoreField) (steps: int) (patterns: (float * int) list) m0 =
+    let mutable m = m0
+    for k in 0 .. steps - 1 do
+        let mutable a2, s2 = 0.0, 0.0
+        for p, h in patterns do
+            let a = (stepOnce kernel field (probe -1 h) (int64 k) [| 1.0 |]).[0]
+            let s = [ for j in 0 .. kernel.NormalRoles - 1 -> (stepOnce kernel field (probe j h) (int64 k) [| 0.0 |]).[0] ** 2.0 ] |> List.sum
+            a2 <- a2 + p * a * a
+            s2 <- s2 + p * s
+        m <- a2 * m + s2
+    m
+
+let private lambda = 0.5
+let private data = GaussianNoisedScore([| 0.0 |], [| lambda |])
+
+/// The exact start law N(0, C_{τ₀}) at the grid's top, so only discretisation separates the output from q_δ.
+let private exactStart (grid: NoiseGrid) = StartLaw([| 0.0 |], [| sqrt (grid.Top.AlphaBar * lambda + grid.Top.Tau) |])
+
+let private logSnrGrid n = NoiseGrid.LogSnrUniform(1.0 - 1e-4, 1e-3, n)
+
+/// All Bernoulli patterns of bits 1..K−1 with their probabilities (bit 0 is never read).
+let private plmcPatterns k =
+    let p = 1.0 / float k
+    [ for h in 0 .. (1 <<< (k - 1)) - 1 ->
+        let ones = Seq.sumBy (fun j -> (h >>> j) &&& 1) (seq { 0 .. k - 2 })
+        p ** float ones * (1.0 - p) ** float (k - 1 - ones), h <<< 1 ]
+
+let private chains = 4000
+
+/// MC of E[Y²] over `chains` chains against Var q_δ, after checking with the exact propagation that the discretisation
+/// bias is below one SE: the z5 test then fails falsely with probability ≤ P(|Z| > 4) ≈ 6.3e-5.
+let private approachesEarlyStopped name (kernel: ReverseGridKernel) patterns seed =
+    test name {
+        let target = (data.EarlyStoppedGaussian kernel.Grid.End.Tau).Eigenvalues.[0]
+        let m0 = kernel.Grid.Top.AlphaBar * lambda + kernel.Grid.Top.Tau
+        let exact = exactSecondMoment kernel data kernel.Steps patterns m0
+        let ys, _ = run kernel data seed chains kernel.Steps
+        let m, se = Stats.meanAndSe (ys |> Array.map (fun y -> y * y))
+        Expect.isLessThan (abs (exact - target)) se $"premise: exact bias {exact - target} below the SE {se}"
+        Expect.isTrue (Stats.within Stats.z5 se m target) $"E[Y²] = {m} ± {se}, q_δ variance {target}"
+    }
+
+let private ddimProbe (kernel: ISamplerKernel) step x role =
+    (stepOnce kernel data (probe role 0) step [| x |]).[0]
+
+[<Tests>]
+let tests =
+    testList "Diffusion.Samplers" [
+        testPropertyWithConfig config "DDIM η = 1 is the posterior-variance DDPM step (mean and variance)" <| fun (Seed s) ->
+            let hi = 2 + int (uniform s 0 * 998.0)
+            let lo = int (uniform s 1 * float (hi - 1)) + 1
+            let grid = DdpmSchedule.HoLinear().Respace [| hi; lo; 0 |]
+            let ddim = Ddim(1, grid, 1.0, StartLaw.Point [| 0.0 |])
+            let ddpm = DdpmAncestral(1, grid, DdpmVariance.Posterior, StartLaw.Point [| 0.0 |])
+            let x = 3.0 * (uniform s 2 - 0.5)
+            relClose 1e-12 (ddimProbe ddim 0L x -1) (ddimProbe ddpm 0L x -1)
+            && relClose 1e-12 (ddimProbe ddim 0L 0.0 0) (ddimProbe ddpm 0L 0.0 0)
+            && relClose 1e-12 (ddimProbe ddim 0L 0.0 0 ** 2.0) (NoiseTransitions.Posterior(grid.[1], grid.[0]).Variance)
+        testPropertyWithConfig config "DDIM η = 0 is exact for a single atom" <| fun (Seed s) ->
+            let atom = normals s 0 2
+            let target = GaussianMixtureNoisedScore.Atomic(atom, null, 2)
+            let delta = if uniform s 1 < 0.3 then 0.0 else 1e-4 * uniform s 2
+            let grid = NoiseGrid.OuTimeUniform(0.5 + 0.4999 * uniform s 3, delta, 1 + int (uniform s 4 * 30.0))
+            let kernel = Ddim(2, grid, 0.0)
+            let ys, _ = run kernel target s 3 grid.Steps
+            // Start Y₀ ~ N(0, I) is re-drawn here from the same address as Init (role 0, step −1).
+            let y0 = Array.zeroCreate 6
+            for c in 0 .. 2 do PhiloxNoise(s).Normals(int64 c, -1L, 0, Span(y0, 2 * c, 2))
+            let top, endLevel = grid.Top, grid.End
+            Array.init 6 (fun i ->
+                let x = atom.[i % 2]
+                let eps = (y0.[i] - top.SignalScale * x) / top.NoiseScale
+                abs (ys.[i] - (endLevel.SignalScale * x + endLevel.NoiseScale * eps)) <= 1e-12 * (1.0 + abs ys.[i]))
+            |> Array.forall id
+        test "PLMC-DDPM with K = 1 is DDPM on the full grid with the same noise" {
+            // No midpoints exist for K = 1; the two kernels differ only in ε̂- versus s-form rounding.
+            let schedule = DdpmSchedule.Cosine(200)
+            let plmc = PoissonMidpointDdpm(2, schedule, 1, DdpmVariance.Beta)
+            let ddpm = DdpmAncestral(2, schedule.Full(), DdpmVariance.Beta)
+            let g = GaussianNoisedScore([| 1.0; -1.0 |], [| 0.3; 2.0 |])
+            let a, b = fst (run plmc g 5UL 16 plmc.Steps), fst (run ddpm g 5UL 16 ddpm.Steps)
+            Expect.isTrue (Array.forall2 (fun x y -> abs (x - y) <= 1e-12 * (1.0 + abs y)) a b) "same states to round-off"
+        }
+        test "NFE counts equal the formulas" {
+            let g = GaussianNoisedScore([| 0.0 |], [| 1.0 |])
+            let count (k: ISamplerKernel) steps = let _, o = run k g 1UL 8 steps in o
+            let heun = Heun(1, logSnrGrid 12)
+            let o = count heun 12
+            Expect.equal (o.Evaluations 3L) 24L "Heun: 2 per step ending at δ > 0"
+            Expect.equal (o.Rounds 3L) 24L "Heun: sequential rounds"
+            Expect.equal heun.EvaluationsPerRun 24 "formula"
+            let edm = Heun(1, NoiseGrid.Edm 10)
+            Expect.equal ((count edm 10).Evaluations 0L) 19L "Heun to σ = 0: 2N − 1"
+            for k in [ DdpmAncestral(1, DdpmSchedule.HoLinear().Uniform 40, DdpmVariance.Beta) :> ReverseGridKernel
+                       Ddim(1, logSnrGrid 40, 0.3); ReverseSdeEulerMaruyama(1, logSnrGrid 40)
+                       ReverseSdeExponential(1, logSnrGrid 40); ProbabilityFlowEuler(1, logSnrGrid 40)
+                       ProbabilityFlowExponentialEuler(1, logSnrGrid 40) ] do
+                Expect.equal ((count k 40).Evaluations 7L) 40L $"{k.Name}: 1 per step"
+        }
+        test "PLMC-DDPM mean NFE is (2 − 1/K)·T/K within 5 SE" {
+            // Per chain NFE = T/K + Bin(T/K·(K−1), 1/K); false-failure probability 5.7e-7.
+            let k = 10
+            let kernel = PoissonMidpointDdpm(1, DdpmSchedule.HoLinear(), k, DdpmVariance.Posterior)
+            let n = 2000
+            let _, o = run kernel data 9UL n kernel.Steps
+            let m, se = Stats.meanAndSe [| for c in 0 .. n - 1 -> float (o.Evaluations(int64 c)) |]
+            let expected = (2.0 - 1.0 / float k) * 1000.0 / float k
+            Expect.floatClose Accuracy.veryHigh kernel.ExpectedEvaluations expected "formula"
+            Expect.isTrue (Stats.within Stats.z5 se m expected) $"mean NFE {m} ± {se}, expected {expected}"
+            Expect.isLessThanOrEqual (o.Rounds 0L) (2L * int64 kernel.Steps) "at most 2 rounds per outer step"
+        }
+        test "bad inputs raise errors naming the parameter" {
+            let s = DdpmSchedule.HoLinear()
+            Expect.isTrue (throwsNaming "K" (fun () -> PoissonMidpointDdpm(1, s, 0, DdpmVariance.Beta) |> ignore)) "K = 0"
+            Expect.isTrue (throwsNaming "eta" (fun () -> Ddim(1, logSnrGrid 4, 1.5) |> ignore)) "η > 1"
+            Expect.isTrue (throwsNaming "variance" (fun () -> DdpmAncestral(1, s.Uniform 4, enum<DdpmVariance> 7) |> ignore)) "variance"
+            Expect.isTrue (throwsNaming "d" (fun () -> Heun(0, logSnrGrid 4) |> ignore)) "d = 0"
+            let k = ProbabilityFlowEuler(1, logSnrGrid 4)
+            Expect.isTrue (throwsNaming "step" (fun () -> stepOnce k data (probe -1 0) 4L [| 0.0 |] |> ignore)) "step past the grid"
+        }
+        testList "MC on 1-D Gaussian data approaches the early-stopped variance" [
+            let full = DdpmSchedule.HoLinear()
+            approachesEarlyStopped "DDPM σ² = β̃, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Posterior, exactStart (full.Full()))) [ 1.0, 0 ] 21UL
+            approachesEarlyStopped "DDPM σ² = β, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Beta, exactStart (full.Full()))) [ 1.0, 0 ] 22UL
+            // Respacing an 8000-level schedule (same continuum β(t)) to 1000 steps exercises β_{n→m}; respacing the 1000-level
+            // one to 250 steps has a bias of −0.021 in E[Y²] (4 SE), as §9 reports for coarse respaced DDPM.
+            let fine = DdpmSchedule.HoLinear(8000, 1e-4 / 8.0, 0.02 / 8.0).Uniform 1000
+            approachesEarlyStopped "DDPM σ² = β̃, respaced 8000 → 1000" (DdpmAncestral(1, fine, DdpmVariance.Posterior, exactStart fine)) [ 1.0, 0 ] 23UL
+            let g = logSnrGrid 1000
+            approachesEarlyStopped "reverse SDE Euler–Maruyama" (ReverseSdeEulerMaruyama(1, g, exactStart g)) [ 1.0, 0 ] 24UL
+            approachesEarlyStopped "reverse SDE exponential integrator" (ReverseSdeExponential(1, g, exactStart g)) [ 1.0, 0 ] 25UL
+            approachesEarlyStopped "PF-ODE Euler" (ProbabilityFlowEuler(1, g, exactStart g)) [ 1.0, 0 ] 26UL
+            approachesEarlyStopped "PF-ODE exponential Euler" (ProbabilityFlowExponentialEuler(1, g, exactStart g)) [ 1.0, 0 ] 27UL
+            approachesEarlyStopped "DDIM η = 0" (Ddim(1, g, 0.0, exactStart g)) [ 1.0, 0 ] 28UL
+            approachesEarlyStopped "DDIM η = 0.5" (Ddim(1, g, 0.5, exactStart g)) [ 1.0, 0 ] 29UL
+            let e = logSnrGrid 100
+            approachesEarlyStopped "Heun" (Heun(1, e, exactStart e)) [ 1.0, 0 ] 30UL
+            let plmc = PoissonMidpointDdpm(1, full, 4, DdpmVariance.Posterior, exactStart (full.Full()))
+            approachesEarlyStopped "PLMC-DDPM K = 4" plmc (plmcPatterns 4) 31UL
+        ]
+    ]
