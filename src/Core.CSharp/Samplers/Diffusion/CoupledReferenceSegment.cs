@@ -20,6 +20,9 @@ public readonly record struct FlowSegment(FlowLevel Top, FlowLevel Bottom, bool 
 /// </summary>
 public interface ICoupledSampler : ISamplerKernel
 {
+    /// <summary>Kernel steps of a full run.</summary>
+    int Steps { get; }
+
     /// <summary>Number of flow segments.</summary>
     int Segments { get; }
 
