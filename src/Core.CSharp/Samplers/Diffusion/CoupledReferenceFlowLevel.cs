@@ -22,6 +22,10 @@ public readonly record struct FlowLevel
     /// <summary>The level τ, ᾱ = 1 − τ formed by subtraction (exact enough when τ is given as a double).</summary>
     public static FlowLevel FromTau(double tau) => new(tau, 1 - Guard.InOpen(tau, 0, 1, nameof(tau)));
 
+    /// <summary>The level at OU time s (algorithms.md §1.3): τ = 1 − e^{−2s} (by expm1), ᾱ = e^{−2s}.</summary>
+    public static FlowLevel FromOuTime(double s) =>
+        new(-StableMath.Expm1(-2 * Guard.Positive(s, nameof(s))), Math.Exp(-2 * s));
+
     /// <summary>Noise variance τ.</summary>
     public double Tau { get; }
 

@@ -42,8 +42,8 @@ public sealed class GuptaCaiChen : ISamplerKernel
             if (!predictorOnly)
                 for (int j = 0; j < correctorSteps; j++) ops.Add((tEnd - b1, tEnd - b1, true, j == 0));
         }
-        from = ops.Select(o => OuLevel(o.SFrom)).ToArray();
-        to = ops.Select(o => OuLevel(o.STo)).ToArray();
+        from = ops.Select(o => FlowLevel.FromOuTime(o.SFrom)).ToArray();
+        to = ops.Select(o => FlowLevel.FromOuTime(o.STo)).ToArray();
         logFrom = ops.Select(o => -2 * o.SFrom).ToArray();
         logTo = ops.Select(o => -2 * o.STo).ToArray();
         corrector = ops.Select(o => o.Corr).ToArray();
@@ -68,8 +68,6 @@ public sealed class GuptaCaiChen : ISamplerKernel
         sdV = Math.Sqrt(Math.Max(0, vv - cxv * cxv / vx));
     }
 
-    static FlowLevel OuLevel(double s) => new(-StableMath.Expm1(-2 * s), Math.Exp(-2 * s));
-
     /// <summary>The reconstructed constants.</summary>
     public GuptaCaiChenConstants Constants { get; }
     /// <summary>True when the corrector phases are dropped.</summary>
@@ -85,7 +83,7 @@ public sealed class GuptaCaiChen : ISamplerKernel
     /// <summary>Score evaluations of a full run: 2·predictor + corrector steps.</summary>
     public long Evaluations => 2L * PredictorSteps + CorrectorSteps;
     /// <summary>The output level τ_δ = 1 − e^{−2δ}.</summary>
-    public FlowLevel OutputLevel => OuLevel(Constants.Delta);
+    public FlowLevel OutputLevel => FlowLevel.FromOuTime(Constants.Delta);
     /// <inheritdoc/>
     public string Name => PredictorOnly ? "Gupta-Cai-Chen(predictor-only)" : "Gupta-Cai-Chen";
     /// <inheritdoc/>
