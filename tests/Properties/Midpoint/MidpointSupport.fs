@@ -41,7 +41,8 @@ let private scheduleCase =
         let! k = Gen.elements divisors
         let! c0 = Gen.choose (50, 250) |> Gen.map (fun i -> float i / 100.0)
         let! f = Gen.choose (1, 99) |> Gen.map (fun i -> float i / 100.0)
-        let cap = float t / log (float t)
+        // c₁ < T/log T is the validity bound; c₁ − c₀ ≤ 10 keeps the end levels far from float64 underflow.
+        let cap = min (float t / log (float t)) (c0 + 10.0)
         return { T = t; K = k; C0 = c0; C1 = c0 + f * (cap - c0) }
     }
 

@@ -25,6 +25,7 @@ let tests =
         test "Li-Jiao schedule: c0 > 0" { names "c0" (fun () -> LiJiaoSchedule(10, 2, 0.0, 2.0)) }
         test "Li-Jiao schedule: c1 > c0" { names "c1" (fun () -> LiJiaoSchedule(10, 2, 2.0, 2.0)) }
         test "Li-Jiao schedule: c1 log T / T < 1" { names "c1" (fun () -> LiJiaoSchedule(10, 2, 1.0, 4.5)) }
+        test "Li-Jiao schedule: levels stay representable" { names "c1" (fun () -> LiJiaoSchedule(298, 1, 0.78, 47.15)) }
         test "Li-Jiao parallel: M >= 1" { names "M" (fun () -> LiJiaoParallel(2, LiJiaoSchedule(10, 2, 1.0, 2.0), 0)) }
         test "Li-Jiao: dimension >= 1" { names "d" (fun () -> LiJiao(0, LiJiaoSchedule(10, 2, 1.0, 2.0))) }
         test "Gupta predictor: grid strictly decreasing" {

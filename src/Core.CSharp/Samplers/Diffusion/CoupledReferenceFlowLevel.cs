@@ -8,11 +8,14 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public readonly record struct FlowLevel
 {
-    /// <summary>A level from both members; they must be positive and sum to 1 up to round-off.</summary>
+    /// <summary>
+    /// A level from both members, τ ∈ (0, 1) and ᾱ ∈ (0, 1], summing to 1 up to round-off (ᾱ = 1 in float64 when
+    /// τ &lt; 1.1e-16, the end of Li–Jiao grids with large c₁).
+    /// </summary>
     public FlowLevel(double tau, double alphaBar)
     {
         Guard.InOpen(tau, 0, 1, nameof(tau));
-        Guard.InOpen(alphaBar, 0, 1, nameof(alphaBar));
+        Guard.InClosed(alphaBar, double.Epsilon, 1, nameof(alphaBar));
         if (Math.Abs(tau + alphaBar - 1) > 1e-12)
             throw new ArgumentException($"tau + alphaBar = {tau + alphaBar:R}; allowed: 1 within 1e-12.", nameof(alphaBar));
         Tau = tau;

@@ -51,9 +51,14 @@ public sealed class LiJiaoSchedule
         {
             // β̂_t − β̂_{t−1} = c₁ α̂_t β̂_t h exactly in both recursions, so the cell width needs no subtraction.
             width[j] = c1 * alphaHat[j] * betaHat[j] * H;
-            alphaHat[j - 1] = alphaHat[j] + width[j];
             betaHat[j - 1] = betaHat[j] * (1 - c1 * alphaHat[j] * H);
+            // Once β̂ < ½, 1 − β̂ is exact to an ulp of 1 while the additive sum would drift past 1.
+            alphaHat[j - 1] = betaHat[j - 1] < 0.5 ? 1 - betaHat[j - 1] : alphaHat[j] + width[j];
         }
+        // With c₁h near 1, β̂ shrinks geometrically (factor ≈ 1 − c₁h per index), not like T^{−(c₁−c₀)}, and can leave
+        // the float64 range; such a schedule has no representable end levels.
+        if (!(betaHat[0] > 1e-290))
+            throw new ArgumentOutOfRangeException("c1", $"c1 = {c1:R} drives the last level β̂_{{{-N / 2}}} = {betaHat[0]:R} below 1e-290; allowed: c1 small enough that the levels stay representable.");
     }
 
     /// <summary>Grid size T (total NFE of the sequential sampler is 2T).</summary>
@@ -99,8 +104,10 @@ public sealed class LiJiaoSchedule
     {
         int j = Slot(t);
         if (j == 0) throw new ArgumentOutOfRangeException(nameof(t), $"t = {t} is out of range; allowed: [{1 - N / 2}, {T + 1}].");
-        double ut = u[j - 1];
-        return new FlowLevel(betaHat[j - 1] + ut * width[j], alphaHat[j] + (1 - ut) * width[j]);
+        double ut = u[j - 1], tau = betaHat[j - 1] + ut * width[j], alphaBar = alphaHat[j] + (1 - ut) * width[j];
+        // Keep the small member and derive the other from it (the sum of the two may round past 1).
+        if (tau < 0.5) alphaBar = 1 - tau; else tau = 1 - alphaBar;
+        return new FlowLevel(tau, alphaBar);
     }
 
     /// <summary>The skeleton index t = T − kN/2 − n + 1 of τ_{k,n}.</summary>
