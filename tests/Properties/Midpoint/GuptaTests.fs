@@ -7,6 +7,7 @@ open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Targets
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Properties
 open RateLab.Properties.Generators
 open RateLab.Properties.Midpoint.MidpointSupport
 
@@ -18,6 +19,12 @@ type private LinearInOuTime(a: float, b: float) =
         member _.Name = "linear-in-OU-time"
         member _.Dimension = 1
         member _.Score(_x: ReadOnlySpan<float>, tau: float, score: Span<float>) = score.[0] <- a + b * (-0.5 * log (1.0 - tau))
+
+type private ZeroScore(d: int) =
+    interface IScoreField with
+        member _.Name = "zero"
+        member _.Dimension = d
+        member _.Score(_x: ReadOnlySpan<float>, _tau: float, score: Span<float>) = score.Clear()
 
 /// One predictor step from grid[0] to grid[1] at the fixed uniform u.
 let private stepAt (rule: MidpointRule) (grid: FlowLevel[]) field (x0: float) (u: float) =
@@ -77,12 +84,23 @@ let tests =
             Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.veryHigh x y "same output") (a.Positions()) (b.Positions())
         }
 
-        test "corrector draws a fresh velocity at each phase start and keeps x finite" {
-            let c = GuptaCaiChenConstants(TEnd = 2.0, Delta = 0.5, H0 = 0.5, HPred = 0.25, HCorr = 0.05, TCorr = 0.2)
-            let k = GuptaCaiChen(2, c)
-            let b, _ = run k data (PhiloxNoise 4UL) 8 k.Steps
-            Expect.isTrue (b.States |> Array.forall Double.IsFinite) "finite state"
-            Expect.equal k.NormalRoles 3 "ζ₁, ζ₂ and the fresh velocity"
+        test "corrector with zero score is the exact integrated OU process (noise covariance of the pair)" {
+            // With s ≡ 0 the predictor only scales x by e^E and the exponential integrator is exact: after corrector
+            // time T' from a fresh v ~ N(0, 1), x gains N(0, 2(γT' − 1 + e^{−γT'})/γ²), v stays N(0, 1) and
+            // Cov(x, v) = (1 − e^{−γT'})/γ. Wrong ξ_x/ξ_v covariances break the composition over the 5 steps.
+            // Three 5-SE two-sided checks: false-failure probability ≤ 1.7e-6.
+            let c = GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.5, H0 = 1.0, HPred = 0.25, HCorr = 0.1, TCorr = 0.5, Gamma = 2.0)
+            let k = GuptaCaiChen(1, c)
+            let b, _ = run k (ZeroScore 1) (PhiloxNoise 21UL) 20000 k.Steps
+            let x = Array.init b.Chains (fun i -> b.State(i).[0])
+            let v = Array.init b.Chains (fun i -> b.State(i).[1])
+            let g, t' = 2.0, 0.5
+            let vx, vxSe = Stats.varianceAndSe x
+            let vv, vvSe = Stats.varianceAndSe v
+            let cxv, cxvSe = Stats.meanAndSe (Array.map2 (*) x v)
+            Expect.isTrue (Stats.within Stats.z5 vxSe vx (exp 1.0 + 2.0 * (g * t' - 1.0 + exp (-g * t')) / (g * g))) $"Var x = {vx}"
+            Expect.isTrue (Stats.within Stats.z5 vvSe vv 1.0) $"Var v = {vv}"
+            Expect.isTrue (Stats.within Stats.z5 cxvSe cxv ((1.0 - exp (-g * t')) / g)) $"Cov(x, v) = {cxv}"
         }
 
         test "practical predictor with stride 1 is DDIM (eta = 0) on the same grid, at 2 NFE per step" {
