@@ -1,0 +1,73 @@
+module RateLab.Properties.Midpoint.CoupledReferenceTests
+
+open System
+open Expecto
+open MathNet.Numerics.LinearAlgebra
+open RateLab.Core.Diffusion
+open RateLab.Core.Targets
+open RateLab.Core.Samplers.Diffusion
+open RateLab.Properties.Generators
+
+let private mu, lam = [| 0.3; -0.2; 0.1 |], [| 0.05; 1.0; 3.0 |]
+let private data = GaussianNoisedScore(mu, lam)
+let private top, bottom = FlowLevel.FromOuTime 4.0, FlowLevel(1e-3, 1.0 - 1e-3)
+
+let private normals (seed: uint64) d =
+    let z = Array.zeroCreate d
+    RateLab.Core.Randomness.CounterRng.Normals(seed, 0L, 0L, 0, Span<float> z)
+    z
+
+[<Tests>]
+let tests =
+    testList "Midpoint.CoupledReference" [
+        testPropertyWithConfig config "Gaussian exact flow solves the PF-ODE dY/dtau = -(Y + s(Y))/(2(1 - tau))" <| fun (Seed seed) ->
+            let flow = GaussianReferenceFlow.For data
+            let y0 = normals seed 3
+            let at (tau: float) =
+                let y = Array.copy y0
+                flow.Transport(Span<float> y, top, FlowLevel.FromTau tau)
+                y
+            let tau, dt = 0.3, 1e-5
+            let y = at tau
+            let s = Array.zeroCreate 3
+            (data :> IScoreField).Score(ReadOnlySpan y, tau, Span<float> s)
+            Array.init 3 (fun i ->
+                let fd = (at (tau + dt)).[i] - (at (tau - dt)).[i]
+                let rhs = -(y.[i] + s.[i]) / (2.0 * (1.0 - tau)) * 2.0 * dt
+                abs (fd - rhs) <= 1e-7 * (abs rhs + 1e-3))
+            |> Array.forall id
+
+        testPropertyWithConfig config "rotated Gaussian flow equals the covariance-matrix formula m_b + C_b^1/2 C_a^-1/2 (Y - m_a)" <| fun (Seed seed) ->
+            let d = 3
+            let q = (Matrix<float>.Build.DenseOfColumnMajor(d, d, normals (seed + 1UL) 9)).QR().Q
+            let qRowMajor = Array.init (d * d) (fun k -> q.[k / d, k % d])
+            let flow = GaussianReferenceFlow(mu, lam, qRowMajor)
+            let y = normals seed d
+            let expected =
+                let sigma = q * Matrix<float>.Build.DiagonalOfDiagonalArray lam * q.Transpose()
+                let c (l: FlowLevel) = l.AlphaBar * sigma + l.Tau * Matrix<float>.Build.DenseIdentity d
+                let sqrtm (m: Matrix<float>) =
+                    let e = m.Evd(Symmetricity.Symmetric)
+                    e.EigenVectors * Matrix<float>.Build.DiagonalOfDiagonalVector(e.EigenValues.Real().PointwiseSqrt()) * e.EigenVectors.Transpose()
+                let m (l: FlowLevel) = sqrt l.AlphaBar * Vector<float>.Build.DenseOfArray mu
+                m bottom + sqrtm (c bottom) * (sqrtm (c top)).Inverse() * (Vector<float>.Build.DenseOfArray y - m top)
+            flow.Transport(Span<float> y, top, bottom)
+            Array.forall2 (fun (a: float) b -> abs (a - b) <= 1e-9 * (1.0 + abs b)) y (expected.ToArray())
+
+        test "RK4 in log-SNR agrees with the exact Gaussian flow from tau ~ 1 to tau = 1e-3" {
+            let rk = Rk4ReferenceFlow(data, 4000)
+            let exact = GaussianReferenceFlow.For data
+            let a, b = normals 3UL 3, normals 3UL 3
+            rk.Transport(Span<float> a, top, bottom)
+            exact.Transport(Span<float> b, top, bottom)
+            Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.veryHigh x y "RK4 = exact") a b
+        }
+
+        test "strong error of the Gupta predictor vs RK4 reference equals that vs exact reference" {
+            let k = GuptaCaiChenPredictor(3, RateLab.Properties.Midpoint.MidpointSupport.ouGrid 4.0 0.02 16)
+            let e1 = CoupledReference.Measure(k, data, GaussianReferenceFlow.For data, 8UL, 6, 1)
+            let e2 = CoupledReference.Measure(k, data, Rk4ReferenceFlow(data, 2000), 8UL, 6, 1)
+            Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.high x y "per chain") e1.SquaredErrors e2.SquaredErrors
+            Expect.isGreaterThan e1.Rms 1e-4 "16 steps are not exact"
+        }
+    ]
