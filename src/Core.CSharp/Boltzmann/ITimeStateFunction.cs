@@ -24,6 +24,8 @@ public interface ITimeStateFunction
     /// <summary>
     /// Reverse mode at (x, t) for upstream ḡ = ∂L/∂y: adds J_θᵀḡ to <see cref="Gradient"/> and, if
     /// <paramref name="stateGradient"/> is non-empty, adds J_xᵀḡ to it (the input gradient PIS needs).
+    /// Implementations may reuse the activations of the latest <see cref="Forward"/> when it was at the same (x, t), so
+    /// θ must not change between a Forward and the Backward that follows it.
     /// </summary>
     void Backward(ReadOnlySpan<double> x, double t, ReadOnlySpan<double> outputGradient, Span<double> stateGradient);
 }

@@ -18,6 +18,9 @@ public sealed class TimeStateMlp : IDriftModel
     readonly int oPhase, oW1, oB1, oW2, oB2, oWs, oBs, oA1, oC1, oA2, oC2, oWo, oBo;
     // Workspace of one forward pass, reused by the backward pass.
     readonly double[] feat, z1, g1, z0, h0, zA, hA, zB, hB, dh, dz, dz2, dfeat;
+    // Inputs of the latest forward pass; Backward at the same (x, t) reuses its activations (see the interface contract).
+    readonly double[] cachedX;
+    double cachedT = double.NaN;
 
     TimeStateMlp(int stateDimension, int outputs, int width, int harmonics, ulong seed, bool zeroHead, double headScale)
     {
@@ -40,6 +43,7 @@ public sealed class TimeStateMlp : IDriftModel
         Gradient = new double[o];
         feat = new double[2 * hh]; dfeat = new double[2 * hh]; z1 = new double[hh]; g1 = new double[hh];
         z0 = new double[w]; h0 = new double[w]; zA = new double[w]; hA = new double[w]; zB = new double[w]; hB = new double[w];
+        cachedX = new double[d];
         dh = new double[Math.Max(w, 2 * hh)]; dz = new double[Math.Max(w, hh)]; dz2 = new double[w];
         CounterRng.Normals(seed, 0, 0, 0, Parameters.AsSpan(oPhase, hh));
         InitLinear(seed, 1, oW1, hh, 2 * hh);
@@ -131,14 +135,19 @@ public sealed class TimeStateMlp : IDriftModel
         Affine(oA2, hA, zB, w, w, false);
         GeluInto(zB, hB);
         Affine(oWo, hB, output, k, w, false);
+        x.CopyTo(cachedX);
+        cachedT = t;
     }
 
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<double> x, double t, ReadOnlySpan<double> outputGradient, Span<double> stateGradient)
     {
         Guard.Length(outputGradient.Length, k, nameof(outputGradient));
-        Span<double> y = stackalloc double[k];
-        Forward(x, t, y);
+        if (cachedT != t || !x.SequenceEqual(cachedX))
+        {
+            Span<double> y = stackalloc double[k];
+            Forward(x, t, y);
+        }
         var dhw = dh.AsSpan(0, w);
         AffineBack(oWo, hB, outputGradient, dhw, k, w);
         for (int i = 0; i < w; i++) dz[i] = dhw[i] * Gelu.Derivative(zB[i]);
