@@ -1,0 +1,67 @@
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Boltzmann;
+
+/// <summary>
+/// Settings of one training run (boltzmann-samplers.md §5, §7, §10). Constructing it validates everything: σ &gt; 0,
+/// N ≥ 1, ρ ≥ 1, a known objective, batch ≥ 2, learning rates &gt; 0, exploration f ≥ 0 (not allowed with KL, whose
+/// reparameterised gradient needs on-policy samples), λ &gt; 0.
+/// </summary>
+public sealed record TrainingSettings
+{
+    /// <summary>Validated settings; the flow / log Z learning rate defaults to 1e-1 for TB and VarGrad, 1e-2 otherwise (§5).</summary>
+    public TrainingSettings(Objective objective, double sigma, GridKind gridKind, int steps, ulong seed,
+        double ratio = 10.0, int batchSize = 64, bool learnedVariance = false, double exploration = 0,
+        double policyLearningRate = 1e-3, double? flowLearningRate = null, double subTbLambda = 2.0,
+        bool forwardLookingFlow = true, int width = 64, int harmonics = 64)
+    {
+        if (!Enum.IsDefined(objective))
+            throw new ArgumentOutOfRangeException(nameof(objective), $"objective = {objective} is out of range; allowed: {string.Join(", ", Enum.GetNames<Objective>())}.");
+        Objective = objective;
+        Sigma = Guard.Positive(sigma, nameof(sigma));
+        Grid = new TimeGrid(gridKind, Guard.AtLeast(steps, 1, nameof(steps)), Guard.InClosed(ratio, 1, double.MaxValue, nameof(ratio)));
+        Seed = seed;
+        BatchSize = Guard.AtLeast(batchSize, 2, nameof(batchSize));
+        LearnedVariance = learnedVariance;
+        Exploration = Guard.NonNegative(exploration, nameof(exploration));
+        if (objective == Objective.KullbackLeibler && exploration > 0)
+            throw new ArgumentOutOfRangeException(nameof(exploration), $"exploration = {exploration} is out of range for KL; allowed: 0 (reparameterisation needs on-policy samples).");
+        PolicyLearningRate = Guard.Positive(policyLearningRate, nameof(policyLearningRate));
+        FlowLearningRate = Guard.Positive(flowLearningRate ?? (objective is Objective.TrajectoryBalance or Objective.VarGrad ? 1e-1 : 1e-2), nameof(flowLearningRate));
+        SubTbLambda = Guard.Positive(subTbLambda, nameof(subTbLambda));
+        ForwardLookingFlow = forwardLookingFlow;
+        Width = Guard.AtLeast(width, 1, nameof(width));
+        Harmonics = Guard.AtLeast(harmonics, 1, nameof(harmonics));
+    }
+
+    /// <summary>Objective.</summary>
+    public Objective Objective { get; }
+    /// <summary>σ.</summary>
+    public double Sigma { get; }
+    /// <summary>Training grid family (kind, N_train, ρ).</summary>
+    public TimeGrid Grid { get; }
+    /// <summary>Seed of parameters and all draws.</summary>
+    public ulong Seed { get; }
+    /// <summary>B.</summary>
+    public int BatchSize { get; }
+    /// <summary>Learned log-variance correction.</summary>
+    public bool LearnedVariance { get; }
+    /// <summary>Exploration standard deviation f per step (constant; the schedule of §12.2 is left to the caller).</summary>
+    public double Exploration { get; }
+    /// <summary>Policy learning rate.</summary>
+    public double PolicyLearningRate { get; }
+    /// <summary>Flow / log Z learning rate.</summary>
+    public double FlowLearningRate { get; }
+    /// <summary>SubTB λ.</summary>
+    public double SubTbLambda { get; }
+    /// <summary>Use the forward-looking flow for DB / SubTB.</summary>
+    public bool ForwardLookingFlow { get; }
+    /// <summary>Network width.</summary>
+    public int Width { get; }
+    /// <summary>Number of Fourier harmonics.</summary>
+    public int Harmonics { get; }
+
+    /// <summary>A one-line fingerprint stored in checkpoints, so a checkpoint is never resumed under other settings.</summary>
+    public string Fingerprint() => FormattableString.Invariant(
+        $"{Objective}|{Sigma:R}|{Grid.Kind}|{Grid.Steps}|{Grid.Ratio:R}|{Seed}|{BatchSize}|{LearnedVariance}|{Exploration:R}|{PolicyLearningRate:R}|{FlowLearningRate:R}|{SubTbLambda:R}|{ForwardLookingFlow}|{Width}|{Harmonics}");
+}
