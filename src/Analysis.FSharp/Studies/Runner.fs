@@ -1,0 +1,59 @@
+/// Runs an experiment spec on one dimension and returns its error curve. Exact metrics come from the exact Gaussian
+/// analysis of the real kernel; each (sampler, target, d, n, seed) is analysed once per process and shared by every
+/// metric asked of it.
+module RateLab.Analysis.Studies.Runner
+
+open System
+open System.Collections.Concurrent
+open RateLab.Core.Exact
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies.Catalog
+
+/// One exact evaluation with its counted cost.
+type ExactPoint = { Result: ExactResult; Nfe: float; Depth: float }
+
+let private memo = ConcurrentDictionary<string, Lazy<ExactPoint>>()
+
+/// Chains over which the real kernel's evaluations are counted (random for Poisson-midpoint samplers).
+let private costChains = 32
+
+/// The exact analysis of `spec`'s sampler on its target in dimension d after n steps.
+let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
+    let key = $"{toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }}"
+    let compute () =
+        let entry = sampler spec.Sampler.Name
+        let problem = (target spec.Target.Name).Build spec.Target d
+        let start = startLaw entry spec.Sampler problem
+        let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
+        let built = entry.Build spec.Sampler reduction n
+        let exact =
+            if entry.Diffusion then
+                ExactProblem(built.Kernel, reduction.NoisedScore(), reduction.CentredNoisedScore(), built.Reference reduction, built.Steps)
+            else ExactProblem.Langevin(reduction, built.Kernel, built.Steps)
+        let seed = List.head spec.Seeds
+        let result = ExactAnalysis.Analyse(exact, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
+        let nfe, depth = ExactCurves.countedCost exact costChains seed
+        { Result = result; Nfe = nfe; Depth = depth }
+    memo.GetOrAdd(key, fun _ -> lazy (compute ())).Value
+
+/// The error curve of `spec` in dimension d under its metric.
+let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
+    let points =
+        [ for n in spec.Steps ->
+            let p = exactPoint spec d n
+            let available = ExactCurves.metrics p.Result
+            match available |> List.tryFind (fst >> (=) spec.Metric) with
+            | Some(_, e) -> { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = e }, p
+            | None ->
+                let names = String.Join(", ", available |> List.map (fst >> MetricNames.toName))
+                raise (ArgumentException($"spec.metric: {MetricNames.toName spec.Metric} is not available for {p.Result.Sampler}; available: {names}", "metric")) ]
+    let first = snd (List.head points)
+    { Sampler = spec.Sampler.Name
+      Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+      Target = $"{spec.Target.Name}(d={d})"
+      Dimension = d
+      Metric = spec.Metric
+      Seeds = spec.Seeds
+      Points = points |> List.map fst
+      Method = ExactCurves.describe first.Result.Randomized (max 2 spec.Chains) first.Result.MomentsExact }
