@@ -53,10 +53,16 @@ let tests =
                     let qk = Array.init d (fun i -> q.[i * d + k])
                     let s = score full (Array.map2 (+) mu qk)
                     Array.forall2 (fun si qi -> abs (si + qi / found.[k]) <= 256.0 * float d * eps * (lmax / lmin) / lmin) s qk)
+            // The exact analysis rotates into this basis, so Q must be orthogonal to rounding: QᵀQ = I.
+            let orthogonal =
+                Array.forall id (Array.init (d * d) (fun ij ->
+                    let i, j = ij / d, ij % d
+                    let g = Array.init d (fun k -> q.[k * d + i] * q.[k * d + j]) |> Array.sum
+                    abs (g - (if i = j then 1.0 else 0.0)) <= 64.0 * float d * eps))
             let constantsOk =
                 abs (full.StrongConvexity.Value - 1.0 / lmax) <= 64.0 * float d * eps / lmin
                 && abs (full.Smoothness.Value - 1.0 / lmin) <= 64.0 * float d * eps * lmax / (lmin * lmin)
-            spectrumOk && pairsOk && constantsOk
+            spectrumOk && pairsOk && orthogonal && constantsOk
 
         test "an axis-aligned covariance is the diagonal Gaussian" {
             let mu = [| 1.0; -2.0; 0.5 |]
