@@ -54,6 +54,19 @@ let tests =
         testPropertyWithConfig runConfig "ULA: thread count and block size do not change a bit (dyadic path)" <| fun (c: RunCase) ->
             layoutsAgree (fun () -> DyadicBrownianPath(c.Seed, 2.0, 9)) c
 
+        // With a vanishing drift (variance 1e300, so h·score ≈ 1e-300·x is lost to rounding) ULA is x₀ + √2 W(t_k), so
+        // runs at h and h/4 on one dyadic path must end at the same point: the path, not the grid, sets the noise.
+        testPropertyWithConfig runConfig "ULA at h and h/4 on one dyadic path ends at the same Brownian value" <| fun (c: RunCase) ->
+            let flat = DiagonalGaussian(Array.zeroCreate c.D, Array.create c.D 1e300)
+            let final h steps =
+                let kernel = Ula(c.D, h, StartLaw(Array.create c.D 1.0, Array.create c.D 0.5))
+                let batch = ChainBatch(c.Chains, (kernel :> ISamplerKernel).StateLength, c.D)
+                SamplerRunner.Run(kernel, DyadicBrownianPath(c.Seed, 2.0, 9), ScoreOracle(flat, c.Chains), batch, steps, 2, 7)
+                batch.States
+            let coarse = final (1.0 / 16.0) (int64 c.Steps)
+            let fine = final (1.0 / 64.0) (4L * int64 c.Steps)
+            Array.forall2 (fun a b -> abs (a - b) <= 1e-12 * (1.0 + abs a)) coarse fine
+
         testPropertyWithConfig runConfig "ULA: another seed changes the states" <| fun (c: RunCase) ->
             run (PhiloxNoise c.Seed) c 1 64 <> run (PhiloxNoise(c.Seed + 1UL)) c 1 64
     ]

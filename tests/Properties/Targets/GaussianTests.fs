@@ -53,10 +53,16 @@ let tests =
                     let qk = Array.init d (fun i -> q.[i * d + k])
                     let s = score full (Array.map2 (+) mu qk)
                     Array.forall2 (fun si qi -> abs (si + qi / found.[k]) <= 256.0 * float d * eps * (lmax / lmin) / lmin) s qk)
+            // The exact analysis rotates into this basis, so Q must be orthogonal to rounding: QᵀQ = I.
+            let orthogonal =
+                Array.forall id (Array.init (d * d) (fun ij ->
+                    let i, j = ij / d, ij % d
+                    let g = Array.init d (fun k -> q.[k * d + i] * q.[k * d + j]) |> Array.sum
+                    abs (g - (if i = j then 1.0 else 0.0)) <= 64.0 * float d * eps))
             let constantsOk =
                 abs (full.StrongConvexity.Value - 1.0 / lmax) <= 64.0 * float d * eps / lmin
                 && abs (full.Smoothness.Value - 1.0 / lmin) <= 64.0 * float d * eps * lmax / (lmin * lmin)
-            spectrumOk && pairsOk && constantsOk
+            spectrumOk && pairsOk && orthogonal && constantsOk
 
         test "an axis-aligned covariance is the diagonal Gaussian" {
             let mu = [| 1.0; -2.0; 0.5 |]
@@ -89,10 +95,10 @@ let tests =
             for j in 0 .. 24 do
                 Expect.floatClose Accuracy.veryHigh g.Weights.[j] (1.0 / 25.0) "weight"
                 Expect.sequenceEqual (g.ComponentVariances(j).ToArray()) [| 0.3; 0.3 |] "variances"
-            // Normalised: the density integrates to 1. Midpoint rule on [−15, 15]² with cell 0.05: the mass outside is
-            // beyond 9 sd (0.55) of every mode (< 1e-18), the midpoint rule on a Gaussian with cell/sd ≈ 0.09 errs by
-            // about exp(−2π² sd²/cell²) (< 1e-100), so what remains is summation rounding, n·ε ≈ 1e-10 for 3.6e5 terms.
-            let cell = 0.05
+            // Normalised: the density integrates to 1. Midpoint rule on [−15, 15]² with cell 0.1: the mass outside is
+            // beyond 9 sd (0.55) of every mode (< 1e-18), the midpoint rule on a Gaussian with cell/sd ≈ 0.18 errs by
+            // about exp(−2π² sd²/cell²) (< 1e-250), so what remains is summation rounding, n·ε ≈ 2e-11 for 9e4 terms.
+            let cell = 0.1
             let n = int (30.0 / cell)
             let mutable total = 0.0
             for i in 0 .. n - 1 do
