@@ -4,4 +4,4 @@ open RateLab.Analysis.Cli
 
 [<EntryPoint>]
 let main argv =
-    Commands.execute Services.unwired (Ui.console ()) argv
+    Commands.execute Wiring.services (Ui.console ()) argv

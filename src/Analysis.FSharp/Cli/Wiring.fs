@@ -1,0 +1,67 @@
+/// Connects the command line to the real RateLab: the catalog and runner, the exact analysis, the fits, the claims
+/// registry and the report sections.
+module RateLab.Analysis.Cli.Wiring
+
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Fits
+open RateLab.Analysis.Claims
+open RateLab.Analysis.Studies
+open RateLab.Analysis.Sections
+open RateLab.Analysis.Cli.Services
+
+/// `ratelab fit`: with an eps column, a cost fit of log cost on log d and log(1/eps); otherwise a decay fit of
+/// log error on log(1/cost) (and log d when the d column varies).
+let fitInput (input: FitInput) : FitResult =
+    let dims = input.Dimension |> Option.defaultValue (Array.create input.Cost.Length 1.0) |> Array.map int
+    let exactValue v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }
+    let subject : RateFit.FitSubject =
+        { Sampler = "input"; Parameters = []; Target = "input"; Metric = SampleMetric "input"; Seeds = [] }
+    let result =
+        match input.Epsilon with
+        | Some eps ->
+            let points =
+                Array.init input.Cost.Length (fun i ->
+                    let found : NStar.NStarResult = { NStar = Some(int (round input.Cost[i])); Epsilon = eps[i]; Evaluated = [] }
+                    dims[i], found)
+                |> List.ofArray
+            PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
+        | None ->
+            let groups =
+                Array.zip3 dims input.Cost input.Error
+                |> Array.groupBy (fun (d, _, _) -> d)
+                |> Array.map (fun (d, rows) ->
+                    let curve =
+                        { Sampler = "input"; Parameters = []; Target = "input"; Dimension = d; Metric = SampleMetric "input"
+                          Seeds = []; Method = "input file"
+                          Points = [ for (_, c, e) in rows -> { Steps = int (round c); StepSize = nan; Nfe = c; Depth = nan; Error = exactValue e } ] }
+                    [ curve ], Array.zeroCreate rows.Length)
+                |> List.ofArray
+            PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe groups
+    match result with
+    | Ok fit -> fit.Fit
+    | Error message -> raise (System.ArgumentException message)
+
+/// `ratelab exact`: one exact evaluation through the same runner the report uses.
+let exactEval (q: ExactQuery) : ExactResult =
+    let spec =
+        { Name = "exact"; Sampler = q.Sampler; Target = q.Target; Dimensions = [ q.Dimension ]; Metric = ExactKl
+          Steps = [ q.Steps ]; Chains = 256; Seeds = [ q.Seed ]; Profile = Quick; Claims = [] }
+    let p = Runner.exactPoint spec q.Dimension q.Steps
+    { Sampler = q.Sampler.Name; Target = q.Target.Name; Dimension = q.Dimension; Steps = q.Steps; Nfe = p.Nfe
+      Values = ExactCurves.metrics p.Result }
+
+/// The whole report: one part per area.
+let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =
+    { Title = "RateLab report"
+      Parts = [ LangevinSection.part ctx ] }
+
+/// The real services.
+let services : Services =
+    { RunExperiment = fun spec _ -> Runner.run spec (List.exactlyOne spec.Dimensions)
+      FitCsv = fitInput
+      ExactEval = exactEval
+      ListSamplers = fun () -> Catalog.samplers |> List.map (fun s -> s.Name, s.Description)
+      ListTargets = fun () -> Catalog.targets |> List.map (fun t -> t.Name, t.Description)
+      ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
+      BuildReport = buildReport }
