@@ -87,18 +87,18 @@ let tests =
         test "corrector with zero score is the exact integrated OU process (noise covariance of the pair)" {
             // With s ≡ 0 the predictor only scales x by e^E and the exponential integrator is exact: after corrector
             // time T' from a fresh v ~ N(0, 1), x gains N(0, 2(γT' − 1 + e^{−γT'})/γ²), v stays N(0, 1) and
-            // Cov(x, v) = (1 − e^{−γT'})/γ. Wrong ξ_x/ξ_v covariances break the composition over the 5 steps.
+            // Cov(x, v) = (1 − e^{−γT'})/γ. Wrong ξ_x/ξ_v covariances break the composition over the 4 steps.
             // Three 5-SE two-sided checks: false-failure probability ≤ 1.7e-6.
-            let c = GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.5, H0 = 1.0, HPred = 0.25, HCorr = 0.1, TCorr = 0.5, Gamma = 2.0)
+            let c = GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.9, H0 = 1.0, HPred = 0.1, HCorr = 0.25, TCorr = 1.0, Gamma = 2.0)
             let k = GuptaCaiChen(1, c)
-            let b, _ = run k (ZeroScore 1) (PhiloxNoise 21UL) 20000 k.Steps
+            let b, _ = run k (ZeroScore 1) (PhiloxNoise 21UL) 100000 k.Steps
             let x = Array.init b.Chains (fun i -> b.State(i).[0])
             let v = Array.init b.Chains (fun i -> b.State(i).[1])
-            let g, t' = 2.0, 0.5
+            let g, t', e = 2.0, 1.0, 0.1
             let vx, vxSe = Stats.varianceAndSe x
             let vv, vvSe = Stats.varianceAndSe v
             let cxv, cxvSe = Stats.meanAndSe (Array.map2 (*) x v)
-            Expect.isTrue (Stats.within Stats.z5 vxSe vx (exp 1.0 + 2.0 * (g * t' - 1.0 + exp (-g * t')) / (g * g))) $"Var x = {vx}"
+            Expect.isTrue (Stats.within Stats.z5 vxSe vx (exp (2.0 * e) + 2.0 * (g * t' - 1.0 + exp (-g * t')) / (g * g))) $"Var x = {vx}"
             Expect.isTrue (Stats.within Stats.z5 vvSe vv 1.0) $"Var v = {vv}"
             Expect.isTrue (Stats.within Stats.z5 cxvSe cxv ((1.0 - exp (-g * t')) / g)) $"Cov(x, v) = {cxv}"
         }
