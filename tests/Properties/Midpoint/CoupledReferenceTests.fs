@@ -63,6 +63,15 @@ let tests =
             Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.veryHigh x y "RK4 = exact") a b
         }
 
+        test "a PF-ODE kernel wrapped by its grid's end levels couples like one that names them" {
+            let grid = RateLab.Properties.Midpoint.MidpointSupport.ouGrid 4.0 0.02 16
+            let k = GuptaCaiChenPredictor(3, grid)
+            let flow = GaussianReferenceFlow.For data
+            let direct = CoupledReference.Measure(k, data, flow, 8UL, 6, 1)
+            let wrapped = CoupledReference.Measure(PfOdeCoupling(k, k.Steps, grid.[0], grid.[16]), data, flow, 8UL, 6, 1)
+            Expect.sequenceEqual wrapped.SquaredErrors direct.SquaredErrors "same coupling"
+        }
+
         test "strong error of the Gupta predictor vs RK4 reference equals that vs exact reference" {
             let k = GuptaCaiChenPredictor(3, RateLab.Properties.Midpoint.MidpointSupport.ouGrid 4.0 0.02 16)
             let e1 = CoupledReference.Measure(k, data, GaussianReferenceFlow.For data, 8UL, 6, 1)
