@@ -103,6 +103,25 @@ let tests =
             Expect.isTrue (Stats.within Stats.z5 cxvSe cxv ((1.0 - exp (-g * t')) / g)) $"Cov(x, v) = {cxv}"
         }
 
+        test "practical predictor: midpoint at fine index i + floor(U stride), midpoint eps over the full DDIM step" {
+            // Normals are 0 under FixedUniformNoise, so the start is x = 0 and the data mean drives the path.
+            let grid = ouGrid 2.0 0.05 8
+            let k = GuptaPracticalPredictor(2, grid, 4)
+            let b, oracle = run k data (FixedUniformNoise 0.6) 1 1
+            let score (x: float[]) (l: FlowLevel) =
+                let s = Array.zeroCreate 2
+                (data :> IScoreField).Score(ReadOnlySpan x, l.Tau, Span<float> s)
+                s |> Array.map (fun v -> -sqrt l.Tau * v)
+            let ddim (x: float[]) (n: FlowLevel) (m: FlowLevel) (eps: float[]) =
+                let r = sqrt (m.AlphaBar / n.AlphaBar)
+                Array.map2 (fun xi ei -> r * xi + (sqrt m.Tau - r * sqrt n.Tau) * ei) x eps
+            let x = [| 0.0; 0.0 |]
+            let xm = ddim x grid.[0] grid.[2] (score x grid.[0])
+            let expected = ddim x grid.[0] grid.[4] (score xm grid.[2])
+            Expect.equal (oracle.Evaluations 0L) 2L "2 NFE"
+            Array.iter2 (fun (a: float) e -> Expect.floatClose Accuracy.veryHigh a e "practical step") (b.Positions()) expected
+        }
+
         test "practical predictor with stride 1 is DDIM (eta = 0) on the same grid, at 2 NFE per step" {
             let grid = ouGrid 2.0 0.05 12
             let k = GuptaPracticalPredictor(2, grid, 1)
