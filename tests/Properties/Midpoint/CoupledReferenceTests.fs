@@ -17,6 +17,28 @@ let private normals (seed: uint64) d =
     RateLab.Core.Randomness.CounterRng.Normals(seed, 0L, 0L, 0, Span<float> z)
     z
 
+/// Gaussian data N(Qμ, Q diag(λ) Qᵀ): s_τ(x) = −Q diag(1/C_τ) Qᵀ (x − √ᾱ Qμ), C_τ = ᾱλ + τ.
+type private RotatedGaussianScore(q: Matrix<float>, mean: float[], lambda: float[]) =
+    let qmu = q * Vector<float>.Build.DenseOfArray mean
+    interface IScoreField with
+        member _.Name = "rotated-gaussian"
+        member _.Dimension = lambda.Length
+        member _.Score(x: ReadOnlySpan<float>, tau: float, score: Span<float>) =
+            let r = Vector<float>.Build.DenseOfArray(x.ToArray()) - sqrt (1.0 - tau) * qmu
+            let z = q.TransposeThisAndMultiply r
+            let z = Vector<float>.Build.Dense(lambda.Length, fun i -> -z.[i] / ((1.0 - tau) * lambda.[i] + tau))
+            (q * z).ToArray().CopyTo(score)
+
+/// The Philox stream with every normal vector rotated by Q (uniforms untouched).
+type private RotatedNoise(q: Matrix<float>, seed: uint64) =
+    let inner = RateLab.Core.Randomness.PhiloxNoise seed :> RateLab.Core.Randomness.INoiseSource
+    interface RateLab.Core.Randomness.INoiseSource with
+        member _.Normals(chain, step, role, destination) =
+            inner.Normals(chain, step, role, destination)
+            (q * Vector<float>.Build.DenseOfArray(destination.ToArray())).ToArray().CopyTo(destination)
+        member _.Uniform(chain, step, index) = inner.Uniform(chain, step, index)
+        member _.BrownianIncrements(_, _, _, _, _) = failwith "unused"
+
 [<Tests>]
 let tests =
     testList "Midpoint.CoupledReference" [
@@ -54,6 +76,24 @@ let tests =
             flow.Transport(Span<float> y, top, bottom)
             Array.forall2 (fun (a: float) b -> abs (a - b) <= 1e-9 * (1.0 + abs b)) y (expected.ToArray())
 
+        test "rotation equivariance: Li-Jiao and its eigenbasis reference commute with an orthogonal Q (pitfall 12)" {
+            let q = (Matrix<float>.Build.DenseOfColumnMajor(3, 3, normals 17UL 9)).QR().Q
+            let k = LiJiao(3, LiJiaoSchedule(16, 2, 2.0, 5.0))
+            let plain, _ = RateLab.Properties.Midpoint.MidpointSupport.run k data (RateLab.Core.Randomness.PhiloxNoise 4UL) 5 k.Steps
+            let rotNoise = RotatedNoise(q, 4UL)
+            let rot, _ = RateLab.Properties.Midpoint.MidpointSupport.run k (RotatedGaussianScore(q, mu, lam)) rotNoise 5 k.Steps
+            let qRowMajor = Array.init 9 (fun i -> q.[i / 3, i % 3])
+            let refPlain = CoupledReference.Outputs(k, GaussianReferenceFlow.For data, RateLab.Core.Randomness.PhiloxNoise 4UL, plain)
+            let rotMean = (q * Vector<float>.Build.DenseOfArray mu).ToArray()
+            let refRot = CoupledReference.Outputs(k, GaussianReferenceFlow(rotMean, lam, qRowMajor), rotNoise, rot)
+            for c in 0 .. 4 do
+                let rotate (v: float[]) = (q * Vector<float>.Build.DenseOfArray v).ToArray()
+                let close (a: float[]) (b: float[]) what =
+                    Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.veryHigh x y what) a b
+                close (rot.Position(c).ToArray()) (rotate (plain.Position(c).ToArray())) "sampler output rotates"
+                close refRot.[c * 3 .. c * 3 + 2] (rotate refPlain.[c * 3 .. c * 3 + 2]) "reference rotates"
+        }
+
         test "RK4 in log-SNR agrees with the exact Gaussian flow from tau ~ 1 to tau = 1e-3" {
             let rk = Rk4ReferenceFlow(data, 4000)
             let exact = GaussianReferenceFlow.For data
@@ -61,6 +101,15 @@ let tests =
             rk.Transport(Span<float> a, top, bottom)
             exact.Transport(Span<float> b, top, bottom)
             Array.iter2 (fun (x: float) y -> Expect.floatClose Accuracy.veryHigh x y "RK4 = exact") a b
+        }
+
+        test "a PF-ODE kernel wrapped by its grid's end levels couples like one that names them" {
+            let grid = RateLab.Properties.Midpoint.MidpointSupport.ouGrid 4.0 0.02 16
+            let k = GuptaCaiChenPredictor(3, grid)
+            let flow = GaussianReferenceFlow.For data
+            let direct = CoupledReference.Measure(k, data, flow, 8UL, 6, 1)
+            let wrapped = CoupledReference.Measure(PfOdeCoupling(k, k.Steps, grid.[0], grid.[16]), data, flow, 8UL, 6, 1)
+            Expect.sequenceEqual wrapped.SquaredErrors direct.SquaredErrors "same coupling"
         }
 
         test "strong error of the Gupta predictor vs RK4 reference equals that vs exact reference" {

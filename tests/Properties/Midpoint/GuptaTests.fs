@@ -87,20 +87,39 @@ let tests =
         test "corrector with zero score is the exact integrated OU process (noise covariance of the pair)" {
             // With s ≡ 0 the predictor only scales x by e^E and the exponential integrator is exact: after corrector
             // time T' from a fresh v ~ N(0, 1), x gains N(0, 2(γT' − 1 + e^{−γT'})/γ²), v stays N(0, 1) and
-            // Cov(x, v) = (1 − e^{−γT'})/γ. Wrong ξ_x/ξ_v covariances break the composition over the 5 steps.
+            // Cov(x, v) = (1 − e^{−γT'})/γ. Wrong ξ_x/ξ_v covariances break the composition over the 4 steps.
             // Three 5-SE two-sided checks: false-failure probability ≤ 1.7e-6.
-            let c = GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.5, H0 = 1.0, HPred = 0.25, HCorr = 0.1, TCorr = 0.5, Gamma = 2.0)
+            let c = GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.9, H0 = 1.0, HPred = 0.1, HCorr = 0.25, TCorr = 1.0, Gamma = 2.0)
             let k = GuptaCaiChen(1, c)
-            let b, _ = run k (ZeroScore 1) (PhiloxNoise 21UL) 20000 k.Steps
+            let b, _ = run k (ZeroScore 1) (PhiloxNoise 21UL) 100000 k.Steps
             let x = Array.init b.Chains (fun i -> b.State(i).[0])
             let v = Array.init b.Chains (fun i -> b.State(i).[1])
-            let g, t' = 2.0, 0.5
+            let g, t', e = 2.0, 1.0, 0.1
             let vx, vxSe = Stats.varianceAndSe x
             let vv, vvSe = Stats.varianceAndSe v
             let cxv, cxvSe = Stats.meanAndSe (Array.map2 (*) x v)
-            Expect.isTrue (Stats.within Stats.z5 vxSe vx (exp 1.0 + 2.0 * (g * t' - 1.0 + exp (-g * t')) / (g * g))) $"Var x = {vx}"
+            Expect.isTrue (Stats.within Stats.z5 vxSe vx (exp (2.0 * e) + 2.0 * (g * t' - 1.0 + exp (-g * t')) / (g * g))) $"Var x = {vx}"
             Expect.isTrue (Stats.within Stats.z5 vvSe vv 1.0) $"Var v = {vv}"
             Expect.isTrue (Stats.within Stats.z5 cxvSe cxv ((1.0 - exp (-g * t')) / g)) $"Cov(x, v) = {cxv}"
+        }
+
+        test "practical predictor: midpoint at fine index i + floor(U stride), midpoint eps over the full DDIM step" {
+            // Normals are 0 under FixedUniformNoise, so the start is x = 0 and the data mean drives the path.
+            let grid = ouGrid 2.0 0.05 8
+            let k = GuptaPracticalPredictor(2, grid, 4)
+            let b, oracle = run k data (FixedUniformNoise 0.6) 1 1
+            let score (x: float[]) (l: FlowLevel) =
+                let s = Array.zeroCreate 2
+                (data :> IScoreField).Score(ReadOnlySpan x, l.Tau, Span<float> s)
+                s |> Array.map (fun v -> -sqrt l.Tau * v)
+            let ddim (x: float[]) (n: FlowLevel) (m: FlowLevel) (eps: float[]) =
+                let r = sqrt (m.AlphaBar / n.AlphaBar)
+                Array.map2 (fun xi ei -> r * xi + (sqrt m.Tau - r * sqrt n.Tau) * ei) x eps
+            let x = [| 0.0; 0.0 |]
+            let xm = ddim x grid.[0] grid.[2] (score x grid.[0])
+            let expected = ddim x grid.[0] grid.[4] (score xm grid.[2])
+            Expect.equal (oracle.Evaluations 0L) 2L "2 NFE"
+            Array.iter2 (fun (a: float) e -> Expect.floatClose Accuracy.veryHigh a e "practical step") (b.Positions()) expected
         }
 
         test "practical predictor with stride 1 is DDIM (eta = 0) on the same grid, at 2 NFE per step" {

@@ -46,6 +46,12 @@ let tests =
         }
         test "flow level: tau in (0, 1)" { names "tau" (fun () -> FlowLevel.FromTau 1.0) }
         test "flow level: members sum to 1" { names "alphaBar" (fun () -> FlowLevel(0.3, 0.6)) }
+        test "PF-ODE coupling: no injected noise" {
+            names "kernel" (fun () -> PfOdeCoupling(LiJiao(1, LiJiaoSchedule(10, 2, 1.0, 2.0)), 2, grid.[0], grid.[1]))
+        }
+        test "PF-ODE coupling: bottom below top" {
+            names "bottom" (fun () -> PfOdeCoupling(GuptaCaiChenPredictor(1, grid), 1, grid.[1], grid.[0]))
+        }
         test "RK4 reference: steps >= 1" {
             names "steps" (fun () -> Rk4ReferenceFlow(GaussianNoisedScore([| 0.0 |], [| 1.0 |]), 0))
         }

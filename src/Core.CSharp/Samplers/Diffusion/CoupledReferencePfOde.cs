@@ -1,0 +1,63 @@
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Samplers.Diffusion;
+
+/// <summary>
+/// Couples any probability-flow sampler (DDIM, Heun, …) that does not name its levels: one segment from the top to the
+/// bottom of its grid, sharing only the initial Gaussian, which the reference replays through the kernel's own Init.
+/// </summary>
+public sealed class PfOdeCoupling : ICoupledSampler
+{
+    readonly ISamplerKernel kernel;
+    readonly FlowLevel top, bottom;
+
+    /// <summary>
+    /// <paramref name="kernel"/> run for <paramref name="steps"/> steps from level <paramref name="top"/> (where its
+    /// Init places the start) down to <paramref name="bottom"/>; its steps must draw no Gaussian noise.
+    /// </summary>
+    public PfOdeCoupling(ISamplerKernel kernel, int steps, FlowLevel top, FlowLevel bottom)
+    {
+        this.kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        Steps = Guard.AtLeast(steps, 1, nameof(steps));
+        if (kernel.NormalRoles != 0)
+            throw new ArgumentException($"kernel {kernel.Name} draws {kernel.NormalRoles} normal roles per step; allowed: 0 (a probability-flow sampler).", nameof(kernel));
+        if (!(bottom.Tau < top.Tau))
+            throw new ArgumentOutOfRangeException(nameof(bottom), $"bottom.Tau = {bottom.Tau:R} is out of range; allowed: < top.Tau = {top.Tau:R}.");
+        this.top = top;
+        this.bottom = bottom;
+    }
+
+    /// <inheritdoc/>
+    public int Steps { get; }
+    /// <inheritdoc/>
+    public int Segments => 1;
+    /// <inheritdoc/>
+    public string Name => kernel.Name;
+    /// <inheritdoc/>
+    public int Dimension => kernel.Dimension;
+    /// <inheritdoc/>
+    public int Blocks => kernel.Blocks;
+    /// <inheritdoc/>
+    public int AuxLength => kernel.AuxLength;
+    /// <inheritdoc/>
+    public int ScratchLength => kernel.ScratchLength;
+    /// <inheritdoc/>
+    public int InitNormalRoles => kernel.InitNormalRoles;
+    /// <inheritdoc/>
+    public int NormalRoles => 0;
+    /// <inheritdoc/>
+    public bool IsAffineOnGaussians => kernel.IsAffineOnGaussians;
+
+    /// <inheritdoc/>
+    public void Init(ref StepContext ctx, Span<double> state) => kernel.Init(ref ctx, state);
+
+    /// <inheritdoc/>
+    public void Step(ref StepContext ctx, Span<double> state) => kernel.Step(ref ctx, state);
+
+    /// <inheritdoc/>
+    public FlowSegment Segment(ReadOnlySpan<double> aux, int j)
+    {
+        if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
+        return new FlowSegment(top, bottom, false, default, 0, 0);
+    }
+}
