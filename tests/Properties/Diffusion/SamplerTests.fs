@@ -112,6 +112,22 @@ let tests =
                 let eps = (y0.[i] - top.SignalScale * x) / top.NoiseScale
                 abs (ys.[i] - (endLevel.SignalScale * x + endLevel.NoiseScale * eps)) <= 1e-12 * (1.0 + abs ys.[i]))
             |> Array.forall id
+        testPropertyWithConfig config "deterministic samplers commute with rotations (§7.12)" <| fun (Seed s) ->
+            let q = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfRowMajor(2, 2, normals s 2 4).QR().Q
+            let rot (v: float[]) = (q * MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray v).ToArray()
+            let m, lam = normals s 0 2, normals s 1 2 |> Array.map exp
+            let diag = GaussianNoisedScore(m, lam)
+            let cov = q * MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfDiagonalArray lam * q.Transpose()
+            let rotated = EigenGaussianNoisedScore(rot m, cov.ToRowMajorArray())
+            let x0 = normals s 3 2
+            let grid = logSnrGrid 8
+            [ (fun (x: float[]) -> Heun(2, grid, StartLaw.Point x) :> ISamplerKernel)
+              (fun x -> ProbabilityFlowExponentialEuler(2, grid, StartLaw.Point x))
+              (fun x -> Ddim(2, grid, 0.0, StartLaw.Point x)) ]
+            |> List.forall (fun make ->
+                let y = fst (run (make x0) diag s 1 grid.Steps)
+                let yr = fst (run (make (rot x0)) rotated s 1 grid.Steps)
+                Array.forall2 (fun a b -> abs (a - b) <= 1e-10 * (1.0 + abs b)) yr (rot y))
         test "PLMC-DDPM with K = 1 is DDPM on the full grid with the same noise" {
             // No midpoints exist for K = 1; the two kernels differ only in ε̂- versus s-form rounding.
             let schedule = DdpmSchedule.Cosine(200)
