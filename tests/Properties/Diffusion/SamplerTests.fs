@@ -128,6 +128,13 @@ let tests =
                 let y = fst (run (make x0) diag s 1 grid.Steps)
                 let yr = fst (run (make (rot x0)) rotated s 1 grid.Steps)
                 Array.forall2 (fun a b -> abs (a - b) <= 1e-10 * (1.0 + abs b)) yr (rot y))
+        test "DDPM adds no noise on its last step (to τ = 0), and noise on the others" {
+            let grid = DdpmSchedule.HoLinear().Uniform 20
+            for v in [ DdpmVariance.Beta; DdpmVariance.Posterior ] do
+                let k = DdpmAncestral(1, grid, v)
+                Expect.equal (ddimProbe k 19L 0.3 0) (ddimProbe k 19L 0.3 -1) $"{v}: last step"
+                Expect.notEqual (ddimProbe k 18L 0.3 0) (ddimProbe k 18L 0.3 -1) $"{v}: step before"
+        }
         test "PLMC-DDPM with K = 1 is DDPM on the full grid with the same noise" {
             // No midpoints exist for K = 1; the two kernels differ only in ε̂- versus s-form rounding.
             let schedule = DdpmSchedule.Cosine(200)
