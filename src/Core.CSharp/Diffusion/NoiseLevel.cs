@@ -85,8 +85,13 @@ public readonly record struct NoiseLevel
 
     /// <summary>
     /// ᾱ_a − ᾱ_b = τ_b − τ_a, taken from whichever stored pair has no cancellation: the τ's when both are small, the
-    /// ᾱ's otherwise (§1.6).
+    /// ᾱ's otherwise.
     /// </summary>
+    /// <remarks>
+    /// algorithms.md §1.6 and §7.2 say to always form it as ᾱ_a − ᾱ_b. That is right near τ → 1 but wrong near τ → 0:
+    /// for τ_a = 1e-10, τ_b = 2e-10 the stored ᾱ's are 1 − τ rounded to 1.1e-16, so their difference keeps only ~6 digits,
+    /// while τ_b − τ_a is exact to rounding. The early-stopping end levels (§7.1) live exactly there.
+    /// </remarks>
     public static double Gap(NoiseLevel a, NoiseLevel b) =>
         Math.Max(a.Tau, b.Tau) <= 0.5 ? b.Tau - a.Tau : a.AlphaBar - b.AlphaBar;
 }

@@ -19,26 +19,34 @@ let private probe (role: int) (pattern: int) =
         member _.Uniform(_, _, j) = if (pattern >>> j) &&& 1 = 1 then 0.0 else 0.999
         member _.BrownianIncrements(_, _, _, _, inc) = inc.Fill 0.0 }
 
-/// Exact E[Y²] after all steps of a 1-D kernel on zero-mean Gaussian data, whose steps are then linear:
-/// Y' = A·Y + Σ_j S_j z_j given the uniforms, so E[Y'²] = E_H[A²]·E[Y²] + E_H[Σ S_j²] over the Bernoulli patterns H
-/// (drawn independently per step). `patterns` lists (probability, pattern) per step.
-let private exactSecondMoment (kernel: ISamplerKernel) (field: IScoreField) (steps: int) (patterns: (float * int) list) m0 =
-    let mutable m = m0
+/// Exact first and second moments (E[Y], E[Y²]) after all steps of a 1-D kernel on Gaussian data, whose steps are then
+/// affine given the uniforms: Y' = A·Y + B + Σ_j S_j z_j, read off by probing. With the Bernoulli pattern H drawn
+/// independently per step: E[Y'] = E_H[A]·E[Y] + E_H[B], E[Y'²] = E_H[A²]·E[Y²] + 2E_H[AB]·E[Y] + E_H[B² + Σ S_j²].
+/// `patterns` lists (probability, pattern) per step.
+let private exactMoments (kernel: ISamplerKernel) (field: IScoreField) (steps: int) (patterns: (float * int) list) m1 m2 =
+    let mutable m1, m2 = m1, m2
     for k in 0 .. steps - 1 do
-        let mutable a2, s2 = 0.0, 0.0
+        let mutable ea, eb, ea2, eab, ec = 0.0, 0.0, 0.0, 0.0, 0.0
         for p, h in patterns do
-            let a = (stepOnce kernel field (probe -1 h) (int64 k) [| 1.0 |]).[0]
-            let s = [ for j in 0 .. kernel.NormalRoles - 1 -> (stepOnce kernel field (probe j h) (int64 k) [| 0.0 |]).[0] ** 2.0 ] |> List.sum
-            a2 <- a2 + p * a * a
-            s2 <- s2 + p * s
-        m <- a2 * m + s2
-    m
+            let b = (stepOnce kernel field (probe -1 h) (int64 k) [| 0.0 |]).[0]
+            let a = (stepOnce kernel field (probe -1 h) (int64 k) [| 1.0 |]).[0] - b
+            let s2 = [ for j in 0 .. kernel.NormalRoles - 1 -> ((stepOnce kernel field (probe j h) (int64 k) [| 0.0 |]).[0] - b) ** 2.0 ] |> List.sum
+            ea <- ea + p * a
+            eb <- eb + p * b
+            ea2 <- ea2 + p * a * a
+            eab <- eab + p * a * b
+            ec <- ec + p * (b * b + s2)
+        let next1 = ea * m1 + eb
+        m2 <- ea2 * m2 + 2.0 * eab * m1 + ec
+        m1 <- next1
+    m1, m2
 
-let private lambda = 0.5
-let private data = GaussianNoisedScore([| 0.0 |], [| lambda |])
+let private mu, lambda = 0.7, 0.5
+let private data = GaussianNoisedScore([| mu |], [| lambda |])
 
-/// The exact start law N(0, C_{τ₀}) at the grid's top, so only discretisation separates the output from q_δ.
-let private exactStart (grid: NoiseGrid) = StartLaw([| 0.0 |], [| sqrt (grid.Top.AlphaBar * lambda + grid.Top.Tau) |])
+/// The exact start law N(√ᾱ₀ μ, C_{τ₀}) at the grid's top, so only discretisation separates the output from q_δ.
+let private exactStart (grid: NoiseGrid) =
+    StartLaw([| grid.Top.SignalScale * mu |], [| sqrt (grid.Top.AlphaBar * lambda + grid.Top.Tau) |])
 
 let private logSnrGrid n = NoiseGrid.LogSnrUniform(1.0 - 1e-4, 1e-3, n)
 
@@ -51,17 +59,23 @@ let private plmcPatterns k =
 
 let private chains = 4000
 
-/// MC of E[Y²] over `chains` chains against Var q_δ, after checking with the exact propagation that the discretisation
-/// bias is below one SE: the z5 test then fails falsely with probability ≤ P(|Z| > 4) ≈ 6.3e-5.
+/// MC of E[Y] and E[(Y − m_δ)²] over `chains` chains against the mean m_δ and variance C_δ of q_δ, after checking with
+/// the exact moment propagation that each discretisation bias is below one SE: each z5 test then fails falsely with
+/// probability ≤ P(|Z| > 4) ≈ 6.3e-5.
 let private approachesEarlyStopped name (kernel: ReverseGridKernel) patterns seed =
     test name {
-        let target = (data.EarlyStoppedGaussian kernel.Grid.End.Tau).Eigenvalues.[0]
-        let m0 = kernel.Grid.Top.AlphaBar * lambda + kernel.Grid.Top.Tau
-        let exact = exactSecondMoment kernel data kernel.Steps patterns m0
+        let q = data.EarlyStoppedGaussian kernel.Grid.End.Tau
+        let mean, var = q.MeanVector.[0], q.Eigenvalues.[0]
+        let top = kernel.Grid.Top
+        let start1 = top.SignalScale * mu
+        let e1, e2 = exactMoments kernel data kernel.Steps patterns start1 (start1 * start1 + top.AlphaBar * lambda + top.Tau)
         let ys, _ = run kernel data seed chains kernel.Steps
-        let m, se = Stats.meanAndSe (ys |> Array.map (fun y -> y * y))
-        Expect.isLessThan (abs (exact - target)) se $"premise: exact bias {exact - target} below the SE {se}"
-        Expect.isTrue (Stats.within Stats.z5 se m target) $"E[Y²] = {m} ± {se}, q_δ variance {target}"
+        let m, seM = Stats.meanAndSe ys
+        let v, seV = Stats.meanAndSe (ys |> Array.map (fun y -> (y - mean) ** 2.0))
+        Expect.isLessThan (abs (e1 - mean)) seM $"premise: exact mean bias {e1 - mean} below the SE {seM}"
+        Expect.isLessThan (abs (e2 - 2.0 * mean * e1 + mean * mean - var)) seV $"premise: exact variance bias below the SE {seV}"
+        Expect.isTrue (Stats.within Stats.z5 seM m mean) $"E[Y] = {m} ± {seM}, q_δ mean {mean}"
+        Expect.isTrue (Stats.within Stats.z5 seV v var) $"E[(Y − m_δ)²] = {v} ± {seV}, q_δ variance {var}"
     }
 
 let private ddimProbe (kernel: ISamplerKernel) step x role =
@@ -77,9 +91,11 @@ let tests =
             let ddim = Ddim(1, grid, 1.0, StartLaw.Point [| 0.0 |])
             let ddpm = DdpmAncestral(1, grid, DdpmVariance.Posterior, StartLaw.Point [| 0.0 |])
             let x = 3.0 * (uniform s 2 - 0.5)
+            // Mean: the step with zero noise; noise coefficient: the change when role 0's normals are 1.
+            let sd (k: ISamplerKernel) = ddimProbe k 0L x 0 - ddimProbe k 0L x -1
             relClose 1e-12 (ddimProbe ddim 0L x -1) (ddimProbe ddpm 0L x -1)
-            && relClose 1e-12 (ddimProbe ddim 0L 0.0 0) (ddimProbe ddpm 0L 0.0 0)
-            && relClose 1e-12 (ddimProbe ddim 0L 0.0 0 ** 2.0) (NoiseTransitions.Posterior(grid.[1], grid.[0]).Variance)
+            && relClose 1e-10 (sd ddim) (sd ddpm)
+            && relClose 1e-10 (sd ddim ** 2.0) (NoiseTransitions.Posterior(grid.[1], grid.[0]).Variance)
         testPropertyWithConfig config "DDIM η = 0 is exact for a single atom" <| fun (Seed s) ->
             let atom = normals s 0 2
             let target = GaussianMixtureNoisedScore.Atomic(atom, null, 2)
@@ -96,6 +112,29 @@ let tests =
                 let eps = (y0.[i] - top.SignalScale * x) / top.NoiseScale
                 abs (ys.[i] - (endLevel.SignalScale * x + endLevel.NoiseScale * eps)) <= 1e-12 * (1.0 + abs ys.[i]))
             |> Array.forall id
+        testPropertyWithConfig config "deterministic samplers commute with rotations (§7.12)" <| fun (Seed s) ->
+            let q = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfRowMajor(2, 2, normals s 2 4).QR().Q
+            let rot (v: float[]) = (q * MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray v).ToArray()
+            let m, lam = normals s 0 2, normals s 1 2 |> Array.map exp
+            let diag = GaussianNoisedScore(m, lam)
+            let cov = q * MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfDiagonalArray lam * q.Transpose()
+            let rotated = EigenGaussianNoisedScore(rot m, cov.ToRowMajorArray())
+            let x0 = normals s 3 2
+            let grid = logSnrGrid 8
+            [ (fun (x: float[]) -> Heun(2, grid, StartLaw.Point x) :> ISamplerKernel)
+              (fun x -> ProbabilityFlowExponentialEuler(2, grid, StartLaw.Point x))
+              (fun x -> Ddim(2, grid, 0.0, StartLaw.Point x)) ]
+            |> List.forall (fun make ->
+                let y = fst (run (make x0) diag s 1 grid.Steps)
+                let yr = fst (run (make (rot x0)) rotated s 1 grid.Steps)
+                Array.forall2 (fun a b -> abs (a - b) <= 1e-10 * (1.0 + abs b)) yr (rot y))
+        test "DDPM adds no noise on its last step (to τ = 0), and noise on the others" {
+            let grid = DdpmSchedule.HoLinear().Uniform 20
+            for v in [ DdpmVariance.Beta; DdpmVariance.Posterior ] do
+                let k = DdpmAncestral(1, grid, v)
+                Expect.equal (ddimProbe k 19L 0.3 0) (ddimProbe k 19L 0.3 -1) $"{v}: last step"
+                Expect.notEqual (ddimProbe k 18L 0.3 0) (ddimProbe k 18L 0.3 -1) $"{v}: step before"
+        }
         test "PLMC-DDPM with K = 1 is DDPM on the full grid with the same noise" {
             // No midpoints exist for K = 1; the two kernels differ only in ε̂- versus s-form rounding.
             let schedule = DdpmSchedule.Cosine(200)
@@ -125,7 +164,7 @@ let tests =
             // Per chain NFE = T/K + Bin(T/K·(K−1), 1/K); false-failure probability 5.7e-7.
             let k = 10
             let kernel = PoissonMidpointDdpm(1, DdpmSchedule.HoLinear(), k, DdpmVariance.Posterior)
-            let n = 2000
+            let n = 500
             let _, o = run kernel data 9UL n kernel.Steps
             let m, se = Stats.meanAndSe [| for c in 0 .. n - 1 -> float (o.Evaluations(int64 c)) |]
             let expected = (2.0 - 1.0 / float k) * 1000.0 / float k
@@ -142,7 +181,7 @@ let tests =
             let k = ProbabilityFlowEuler(1, logSnrGrid 4)
             Expect.isTrue (throwsNaming "step" (fun () -> stepOnce k data (probe -1 0) 4L [| 0.0 |] |> ignore)) "step past the grid"
         }
-        testList "MC on 1-D Gaussian data approaches the early-stopped variance" [
+        testList "MC on 1-D Gaussian data approaches the early-stopped variance (slow)" [
             let full = DdpmSchedule.HoLinear()
             approachesEarlyStopped "DDPM σ² = β̃, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Posterior, exactStart (full.Full()))) [ 1.0, 0 ] 21UL
             approachesEarlyStopped "DDPM σ² = β, full grid" (DdpmAncestral(1, full.Full(), DdpmVariance.Beta, exactStart (full.Full()))) [ 1.0, 0 ] 22UL

@@ -5,6 +5,7 @@ open Expecto
 open RateLab.Core.Diffusion
 open RateLab.Core.Targets
 open RateLab.Properties
+open RateLab.Properties.Generators
 open RateLab.Properties.Diffusion.Helpers
 
 let private gaussian = GaussianNoisedScore([| 0.5; -1.0 |], [| 0.05; 2.0 |])
@@ -65,6 +66,16 @@ let tests =
                 Expect.isGreaterThan (plain.ErrorLipschitz tau) (gaussian.ScoreLipschitz tau) $"plain τ = {tau}"
                 Expect.isLessThan (f.Frequency tau) 30.0 $"frequency lowered at τ = {tau}"
         }
+        testPropertyWithConfig config "the random-feature field obeys its Lipschitz bound" <| fun (Seed s) ->
+            let f = RandomFeatureField(3, 8, s)
+            let omega = 0.1 + 5.0 * uniform s 0
+            let x, y = normals s 1 3, normals s 2 3 |> Array.map (fun v -> 0.01 * v)
+            let y = Array.map2 (+) x y
+            let ex, ey = Array.zeroCreate 3, Array.zeroCreate 3
+            f.AddTo(ReadOnlySpan x, omega, 1.0, Span ex)
+            f.AddTo(ReadOnlySpan y, omega, 1.0, Span ey)
+            let dist (a: float[]) b = sqrt (Array.fold2 (fun acc p q -> acc + (p - q) * (p - q)) 0.0 a b)
+            dist ex ey <= f.LipschitzBound omega * dist x y
         test "ε_score = 0 is the exact score" {
             let f = PerturbedScoreField(gaussian, 0.0, 1UL)
             let x = [| 0.3; 0.7 |]
