@@ -57,7 +57,12 @@ type TargetEntry =
 
 /// What a sampler builds on a reduced Gaussian problem for a step count n: the kernel, how many kernel steps to run,
 /// and the reference law its output is compared with.
-type BuiltRun = { Kernel: ISamplerKernel; Steps: int64; Reference: GaussianReduction -> DiagonalLaw }
+type BuiltRun =
+    { Kernel: ISamplerKernel
+      Steps: int64
+      Reference: GaussianReduction -> DiagonalLaw
+      /// For samplers whose end level is drawn (Li–Jiao): the reference of one draw from the kernel's aux state.
+      DrawReference: (GaussianReduction -> double[] -> DiagonalLaw) option }
 
 /// A sampler family entry. Langevin samplers start at the target unless their parameter start = "origin"; diffusion
 /// samplers start from N(0, I) at the top noise level.
@@ -104,7 +109,7 @@ let private langevin name description symbol (known: string list) (make: Compone
         Params.only c (symbol :: "horizon" :: "start" :: known)
         let step = langevinStep c symbol n
         { Kernel = make c reduction.Dimension step reduction.Start; Steps = int64 n
-          Reference = (fun r -> r.Target) } }
+          Reference = (fun r -> r.Target); DrawReference = None } }
 
 /// The diffusion samplers' common grid: log-SNR uniform from tau_max down to tau_min (the early-stopping level δ).
 let private diffusionGrid (c: Component) (n: int) =
@@ -121,10 +126,29 @@ let private onGrid name description (known: string list) (make: Component -> int
         Params.only c ("tau_max" :: "tau_min" :: known)
         let grid = diffusionGrid c n
         { Kernel = make c reduction.Dimension grid; Steps = int64 grid.Steps
-          Reference = endReference grid } }
+          Reference = endReference grid; DrawReference = None } }
 
 let private flowLevels (grid: NoiseGrid) =
     Array.init (grid.Steps + 1) (fun i -> FlowLevel(grid.[i].Tau, grid.[i].AlphaBar))
+
+let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
+
+/// Li–Jiao on T = n cells in K rounds (K | 2T, N = 2T/K even); it stops at the drawn level τ_{K,0} = 1 − ᾱ₁, so each
+/// draw is compared with its own q_{τ_{K,0}}, and the moment-matched bound with q at the skeleton's level β̂₀.
+let private liJiao name description levels (picard: bool) =
+    { Name = name
+      Description = description
+      Diffusion = true
+      Build = fun c reduction n ->
+        Params.only c ([ "K"; "c0"; "c1" ] @ (if picard then [ "sweeps" ] else []))
+        let schedule =
+            LiJiaoSchedule(n, Params.integer c "K" 1 (Some 4), Params.number c "c0" (Some 2.0), Params.number c "c1" (Some 4.0), levels)
+        let kernel : ISamplerKernel =
+            if picard then LiJiaoParallel(reduction.Dimension, schedule, Params.integer c "sweeps" 1 (Some 8))
+            else LiJiao(reduction.Dimension, schedule)
+        { Kernel = kernel; Steps = int64 schedule.K
+          Reference = (fun r -> noised r (schedule.RoundSkeleton(schedule.K, -1).Tau))
+          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)) } }
 
 let samplers : SamplerEntry list =
     [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" []
@@ -151,7 +175,46 @@ let samplers : SamplerEntry list =
       onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] (fun _ d grid -> ReverseSdeEulerMaruyama(d, grid))
       onGrid "sde-exp" "reverse SDE by the exponential integrator" [] (fun _ d grid -> ReverseSdeExponential(d, grid))
       onGrid "gupta-predictor" "Gupta–Cai–Chen randomized-midpoint predictor, eqs. (7)–(8), 2 score calls per step" []
-        (fun _ d grid -> GuptaCaiChenPredictor(d, flowLevels grid)) ]
+        (fun _ d grid -> GuptaCaiChenPredictor(d, flowLevels grid))
+      liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T, K (4), c0 (2), c1 (4); 2T score calls"
+        LiJiaoLevels.Randomized false
+      liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points (comparison)"
+        LiJiaoLevels.UpperEndpoint false
+      liJiao "li-jiao-parallel" "Li–Jiao with Picard sweeps per round, all calls of a sweep batched; sweeps (8)"
+        LiJiaoLevels.Randomized true
+      { Name = "gupta"
+        Description = "full Gupta–Cai–Chen: predictor phases + underdamped corrector; n predictor steps over t_end (6), delta (0.001)"
+        Diffusion = true
+        Build = fun c reduction n ->
+            Params.only c [ "t_end"; "delta"; "predictor_only" ]
+            let tEnd = Params.number c "t_end" (Some 6.0)
+            let delta = Params.number c "delta" (Some 0.001)
+            let h = (tEnd - delta) / float n
+            let constants = GuptaCaiChenConstants(TEnd = tEnd, Delta = delta, HPred = h, HCorr = h)
+            let predictorOnly = Params.choice c "predictor_only" [ "true"; "false" ] "false" = "true"
+            let kernel = GuptaCaiChen(reduction.Dimension, constants, predictorOnly)
+            { Kernel = kernel; Steps = int64 kernel.Steps
+              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None } }
+      { Name = "ddpm-respaced"
+        Description = "DDPM (posterior variance) on n steps respaced from the 1000-step latent-diffusion schedule (0.0015–0.0195)"
+        Diffusion = true
+        Build = fun c reduction n ->
+            Params.only c [ "variance" ]
+            let v = if Params.choice c "variance" [ "beta"; "posterior" ] "posterior" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
+            let grid = DdpmSchedule.LatentDiffusionVqF4().Uniform n
+            { Kernel = DdpmAncestral(reduction.Dimension, grid, v); Steps = int64 grid.Steps
+              Reference = endReference grid; DrawReference = None } }
+      { Name = "plmc-ddpm"
+        Description = "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps of K = 1000/n fine steps"
+        Diffusion = true
+        Build = fun c reduction n ->
+            Params.only c [ "variance" ]
+            let schedule = DdpmSchedule.LatentDiffusionVqF4()
+            if schedule.Steps % n <> 0 then
+                raise (ArgumentException($"plmc-ddpm: steps = {n} must divide {schedule.Steps} (K = 1000/n fine steps per outer step)", "steps"))
+            let v = if Params.choice c "variance" [ "beta"; "posterior" ] "posterior" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
+            let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, v)
+            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None } } ]
 
 /// Looks an entry up by name, or fails with the list of known names (a usage error).
 let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string) =

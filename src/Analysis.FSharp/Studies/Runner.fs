@@ -29,7 +29,8 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
         let built = entry.Build spec.Sampler reduction n
         let exact =
             if entry.Diffusion then
-                ExactProblem(built.Kernel, reduction.NoisedScore(), reduction.CentredNoisedScore(), built.Reference reduction, built.Steps)
+                ExactProblem(built.Kernel, reduction.NoisedScore(), reduction.CentredNoisedScore(), built.Reference reduction, built.Steps,
+                             DrawReference = (built.DrawReference |> Option.map (fun f -> System.Func<double[], DiagonalLaw>(f reduction)) |> Option.toObj))
             else ExactProblem.Langevin(reduction, built.Kernel, built.Steps)
         let seed = List.head spec.Seeds
         let result = ExactAnalysis.Analyse(exact, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))

@@ -49,6 +49,9 @@ public sealed class AffinePropagator
 
     /// <summary>The probe noise whose uniforms fix the draw ω.</summary>
     public ProbeNoise Noise { get; }
+
+    /// <summary>The kernel's aux state after the last Init/Step (e.g. the schedule drawn by a Li–Jiao kernel).</summary>
+    public ReadOnlySpan<double> Aux => aux;
     /// <summary>Blocks m of the kernel.</summary>
     public int Blocks => m;
     /// <summary>Coordinates d of the kernel.</summary>

@@ -15,6 +15,13 @@ namespace RateLab.Core.Exact;
 public sealed record ExactProblem(ISamplerKernel Kernel, IScoreField Score, IScoreField CentredScore,
     DiagonalLaw Reference, long Steps)
 {
+    /// <summary>
+    /// For samplers whose end level is itself drawn (Li–Jiao stops at the random level τ_{K,0}), the reference law of
+    /// one draw, from the kernel's aux state after the run. The per-draw upper bounds compare each draw with its own
+    /// reference (E_ω KL(N_ω ‖ q_{δ(ω)})); the moment-matched lower bound keeps <see cref="Reference"/>.
+    /// </summary>
+    public Func<double[], DiagonalLaw>? DrawReference { get; init; }
+
     /// <summary>ULA-style Langevin problem: kernel on the reduction, target score, target as reference.</summary>
     public static ExactProblem Langevin(GaussianReduction reduction, ISamplerKernel kernel, long steps)
     {
@@ -73,7 +80,8 @@ public static class ExactAnalysis
         for (int r = 0; r < options.Replicates; r++)
         {
             if (r > 0) PropagateDraw(propagator, source, r, problem.Steps, law);
-            var d = LawDistances.Between(law.Position(weights), problem.Reference);
+            var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
+            var d = LawDistances.Between(law.Position(weights), reference);
             kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
             moments.Add(1, law.Mean, law.Covariance);
         }
