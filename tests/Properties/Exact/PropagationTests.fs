@@ -136,7 +136,7 @@ let tests =
                 let expected = (2.0 - 2.0 * h + h * h) / (2.0 - 2.0 * h + h * h - h ** 3.0 / 3.0)
                 // The step's moments are polynomials of degree ≤ 2 in U, so 3 Gauss–Legendre nodes are already exact.
                 for nodes in [ 3; 48 ] do
-                    let law = stationaryVariance (NestedRlmc(1, h, StartLaw.Point [| 0.0 |])) 3000 nodes
+                    let law = stationaryVariance (NestedRlmc(1, h, StartLaw.Point [| 0.0 |])) 800 nodes
                     Expect.floatClose { absolute = 0.0; relative = 1e-12 } law.Covariance.[0] expected $"h = {h}, {nodes} nodes"
         }
 
