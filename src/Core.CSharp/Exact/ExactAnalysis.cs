@@ -1,4 +1,3 @@
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Targets;
@@ -56,10 +55,12 @@ public static class ExactAnalysis
         var noise = new ProbeNoise();
         var propagator = new AffinePropagator(kernel, problem.Score, problem.CentredScore, noise);
         var source = new PhiloxNoise(options.Seed);
-        var (evaluations, rounds) = RealCost(problem, source);
 
         var first = new GaussianState(kernel.Blocks, kernel.Dimension);
         PropagateDraw(propagator, source, 0, problem.Steps, first);
+        // Chain 0 of a real run with this seed draws the uniforms of replicate 0; its mean probes ran the real kernel
+        // on the real score with them, so their counts are that chain's NFE without simulating d-dimensional noise.
+        var (evaluations, rounds) = (propagator.Evaluations, propagator.Rounds);
         if (noise.UniformDraws == 0)
         {
             var exact = LawDistances.Between(first.Position(weights), problem.Reference);
@@ -127,14 +128,6 @@ public static class ExactAnalysis
             propagator.CommitAux();
             acc.WriteTo(law);
         }
-    }
-
-    static (long Evaluations, long Rounds) RealCost(ExactProblem problem, INoiseSource source)
-    {
-        var oracle = new ScoreOracle(problem.Score, 1);
-        var batch = new ChainBatch(1, problem.Kernel.StateLength, problem.Kernel.Dimension);
-        SamplerRunner.Run(problem.Kernel, source, oracle, batch, problem.Steps, threads: 1);
-        return (oracle.Evaluations(0), oracle.Rounds(0));
     }
 
     // Welford mean and the standard error of the mean.
