@@ -81,12 +81,14 @@ public static class ExactAnalysis
         var bounds = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, options.Replicates);
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        bool exactMoments = kernel is IStepDraws draws
-                            && DrawQuadrature.CombinationCount(draws, options.QuadratureNodes) <= options.MaxCombinations;
-        if (exactMoments) PropagateMoments(propagator, new DrawQuadrature((IStepDraws)kernel, options.QuadratureNodes), problem.Steps, matched);
+        var rule = kernel is IStepDraws draws
+                   && DrawQuadrature.CombinationCount(draws, options.QuadratureNodes) <= options.MaxCombinations
+            ? new DrawQuadrature(draws, options.QuadratureNodes)
+            : null;
+        if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
         var lower = LawDistances.Between(matched.Position(weights), problem.Reference);
-        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, exactMoments, matched, evaluations, rounds);
+        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, rule is not null, matched, evaluations, rounds);
     }
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate
