@@ -81,13 +81,15 @@ let tests =
             e (fun ex -> Expect.stringContains ex.Message "isotropic" "says why")
         }
 
-        test "d = 10⁶ distinct eigenvalues: ULA for 20 steps runs and returns finite values" {
-            let d = 1_000_000
-            let target = DiagonalGaussian.IllConditioned(d, 100.0)
-            let r = GaussianReduction.FromTarget(target, StartLaw.Point(Array.create d 1.0))
-            Expect.equal r.Dimension d "nothing to merge"
-            let result = ula r 0.005 20L
-            let m = result.MomentMatched
-            Expect.isTrue (Double.IsFinite m.Kl && Double.IsFinite m.W2 && m.Kl > 0.0 && m.W2 > 0.0) $"finite metrics {m}"
-        }
+        testList "large dimension (slow)" [
+          test "d = 10⁶ distinct eigenvalues: ULA for 20 steps runs and returns finite values" {
+              let d = 1_000_000
+              let target = DiagonalGaussian.IllConditioned(d, 100.0)
+              let r = GaussianReduction.FromTarget(target, StartLaw.Point(Array.create d 1.0))
+              Expect.equal r.Dimension d "nothing to merge"
+              let result = ula r 0.005 20L
+              let m = result.MomentMatched
+              Expect.isTrue (Double.IsFinite m.Kl && Double.IsFinite m.W2 && m.Kl > 0.0 && m.W2 > 0.0) $"finite metrics {m}"
+          }
+        ]
     ]
