@@ -187,6 +187,29 @@ let tests =
             close s.[1, 1] law.Covariance.[2] "Var v"
         }
 
+        test "aux state and a time-dependent noised score: exact law follows the recursion in τ" {
+            let mu, lambda, x0, h, tau0, rho, steps = [| 0.5; -1.0 |], [| 0.3; 2.0 |], [| 1.0; 0.0 |], 0.05, 0.9, 0.8, 12
+            let r = GaussianReduction.Diagonal(ReadOnlySpan mu, ReadOnlySpan lambda, StartLaw(x0, [| 0.2; 0.4 |]))
+            let kernel = AnnealedLangevin(r.Dimension, h, tau0, rho, r.Start)
+            let delta = 0.01
+            let result =
+                ExactAnalysis.Analyse(ExactProblem(kernel, r.NoisedScore(), r.CentredNoisedScore(), r.NoisedData delta, int64 steps))
+            for i in 0 .. 1 do
+                // s(x, τ) = −(x − √(1−τ) μ)/C_τ, C_τ = (1−τ)λ + τ (algorithms.md §4.1).
+                let mutable m, v, tau = x0.[i], [| 0.2; 0.4 |].[i] ** 2.0, tau0
+                for _ in 1 .. steps do
+                    let c = (1.0 - tau) * lambda.[i] + tau
+                    let a = 1.0 - h / c
+                    m <- a * m + h * sqrt (1.0 - tau) * mu.[i] / c
+                    v <- a * a * v + 2.0 * h
+                    tau <- rho * tau
+                Expect.floatClose { absolute = 1e-15; relative = 1e-12 } result.Law.Mean.[i] m $"mean {i}"
+                Expect.floatClose { absolute = 0.0; relative = 1e-12 } result.Law.Covariance.[i] v $"variance {i}"
+            let reference = r.NoisedData delta
+            Expect.floatClose { absolute = 0.0; relative = 1e-12 } result.MomentMatched.Kl
+                (GaussianDistances.Kl(result.Law.Position(ReadOnlySpan r.Multiplicity), reference)) "KL against q_δ"
+        }
+
         testPropertyWithConfig cfg "moment-matched lower bounds ≤ mixture upper bounds; equal for deterministic kernels" <| fun (p: Problem) ->
             let options = ExactOptions(Replicates = 64, Seed = p.Seed)
             let _, ula = analyse p (fun d h s -> Ula(d, h, s)) options
