@@ -97,6 +97,8 @@ public static class ExactAnalysis
         GaussianState law)
     {
         ArgumentNullException.ThrowIfNull(propagator);
+        Guard.AtLeast(replicate, 0, nameof(replicate));
+        Guard.AtLeast(steps, 0, nameof(steps));
         propagator.Noise.UseDraw(source, replicate);
         propagator.Init(law);
         for (long s = 0; s < steps; s++) propagator.Step(s, law);
@@ -112,6 +114,7 @@ public static class ExactAnalysis
         ArgumentNullException.ThrowIfNull(propagator);
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(law);
+        Guard.AtLeast(steps, 0, nameof(steps));
         var noise = propagator.Noise;
         noise.UseNodes([]);
         propagator.Init(law);
