@@ -10,8 +10,10 @@ namespace RateLab.Core.Exact;
 /// Exact one-step propagation of a Gaussian law through a real kernel by probing (theory-claims.md §5.1): given the
 /// draws ω, a step is Y' = A Y + c + Σₖ bₖ ξₖ per coordinate, so with Y ~ N(μ, C) the next law is N(μ', C') with
 /// μ' = F(μ, 0) on the real score field, A's columns F₀(eⱼ, 0) and bₖ = F₀(0, 1ₖ) on the centred field (F₀ has no
-/// constant term), and C' = A C Aᵀ + Σₖ bₖbₖᵀ (the roles' normals are independent). The score oracle it uses is
-/// private and its counts are never reported; the run's NFE comes from a real chain.
+/// constant term), and C' = A C Aᵀ + Σₖ bₖbₖᵀ (the roles' normals are independent). The zero-noise Init and the
+/// mean probe of each step run the real kernel on the real score with the draw's uniforms, so their score calls are
+/// exactly those of a real chain with these draws (kernels never branch on normals): <see cref="Evaluations"/> and
+/// <see cref="Rounds"/> count only those; the column probes are not counted.
 /// </summary>
 public sealed class AffinePropagator
 {
@@ -49,9 +51,13 @@ public sealed class AffinePropagator
 
     /// <summary>The probe noise whose uniforms fix the draw ω.</summary>
     public ProbeNoise Noise { get; }
-
     /// <summary>The kernel's aux state after the last Init/Step (e.g. the schedule drawn by a Li–Jiao kernel).</summary>
     public ReadOnlySpan<double> Aux => aux;
+    /// <summary>Score evaluations of the real chain since the last <see cref="Init"/> (meaningful when every step is
+    /// probed with one draw, as in <see cref="Step"/>).</summary>
+    public long Evaluations { get; private set; }
+    /// <summary>Sequential evaluation rounds of the real chain since the last <see cref="Init"/>.</summary>
+    public long Rounds { get; private set; }
     /// <summary>Blocks m of the kernel.</summary>
     public int Blocks => m;
     /// <summary>Coordinates d of the kernel.</summary>
@@ -63,7 +69,9 @@ public sealed class AffinePropagator
         Check(law);
         Noise.RoleLimit = kernel.InitNormalRoles;
         var blocks = probe.AsSpan(0, m * d);
+        (Evaluations, Rounds) = (0, 0);
         RunInit(-1);
+        CountReal();
         blocks.CopyTo(law.Mean);
         probe.AsSpan(m * d).CopyTo(aux);
         for (int k = 0; k < kernel.InitNormalRoles; k++)
@@ -115,6 +123,7 @@ public sealed class AffinePropagator
         }
         mean.CopyTo(blocks);
         RunStep(step, real, -1);
+        CountReal();
         probe.AsSpan(m * d).CopyTo(auxNext);
         Transform(covariance, covarianceOut);
         AddNoise(kernel.NormalRoles, covarianceOut);
@@ -124,6 +133,13 @@ public sealed class AffinePropagator
     /// <summary>Adopts the aux state left by the last <see cref="Probe"/> (aux depends only on the step, not on
     /// the state or the normals).</summary>
     public void CommitAux() => auxNext.CopyTo(aux, 0);
+
+    void CountReal()
+    {
+        Evaluations += real.Evaluations(0);
+        Rounds += real.Rounds(0);
+        real.Reset();
+    }
 
     void RunStep(long step, ScoreOracle oracle, int role)
     {

@@ -7,7 +7,9 @@ namespace RateLab.Core.Exact;
 /// A tensor-product rule for E_ω over one step's uniforms: Gauss–Legendre on (0, 1) for a continuous uniform (n nodes
 /// integrate polynomials of degree ≤ 2n − 1 exactly and analytic integrands with geometric accuracy), and the two
 /// outcomes of a Bernoulli(p) switch {U &lt; p, U ≥ p} at the representative points p/2 and (1 + p)/2 with weights
-/// p and 1 − p (exact enumeration of the 2^K patterns).
+/// p and 1 − p (exact enumeration of the 2^K patterns). Accuracy: exact for the randomized-midpoint schemes whose step
+/// moments are polynomials of low degree in U (RLMC: degree 2, so 2 nodes suffice); for an analytic dependence on U,
+/// 48 and 96 nodes agree to better than 1e-13 relative (test "Gauss–Legendre accuracy" in Exact.Propagation).
 /// </summary>
 public sealed class DrawQuadrature
 {

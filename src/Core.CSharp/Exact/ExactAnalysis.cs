@@ -1,4 +1,3 @@
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Targets;
@@ -63,10 +62,12 @@ public static class ExactAnalysis
         var noise = new ProbeNoise();
         var propagator = new AffinePropagator(kernel, problem.Score, problem.CentredScore, noise);
         var source = new PhiloxNoise(options.Seed);
-        var (evaluations, rounds) = RealCost(problem, source);
 
         var first = new GaussianState(kernel.Blocks, kernel.Dimension);
         PropagateDraw(propagator, source, 0, problem.Steps, first);
+        // Chain 0 of a real run with this seed draws the uniforms of replicate 0; its mean probes ran the real kernel
+        // on the real score with them, so their counts are that chain's NFE without simulating d-dimensional noise.
+        var (evaluations, rounds) = (propagator.Evaluations, propagator.Rounds);
         if (noise.UniformDraws == 0)
         {
             var exact = LawDistances.Between(first.Position(weights), problem.Reference);
@@ -88,12 +89,14 @@ public static class ExactAnalysis
         var bounds = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, options.Replicates);
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        bool exactMoments = kernel is IStepDraws draws
-                            && DrawQuadrature.CombinationCount(draws, options.QuadratureNodes) <= options.MaxCombinations;
-        if (exactMoments) PropagateMoments(propagator, new DrawQuadrature((IStepDraws)kernel, options.QuadratureNodes), problem.Steps, matched);
+        var rule = kernel is IStepDraws draws
+                   && DrawQuadrature.CombinationCount(draws, options.QuadratureNodes) <= options.MaxCombinations
+            ? new DrawQuadrature(draws, options.QuadratureNodes)
+            : null;
+        if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
         var lower = LawDistances.Between(matched.Position(weights), problem.Reference);
-        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, exactMoments, matched, evaluations, rounds);
+        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, rule is not null, matched, evaluations, rounds);
     }
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate
@@ -102,6 +105,8 @@ public static class ExactAnalysis
         GaussianState law)
     {
         ArgumentNullException.ThrowIfNull(propagator);
+        Guard.AtLeast(replicate, 0, nameof(replicate));
+        Guard.AtLeast(steps, 0, nameof(steps));
         propagator.Noise.UseDraw(source, replicate);
         propagator.Init(law);
         for (long s = 0; s < steps; s++) propagator.Step(s, law);
@@ -117,6 +122,7 @@ public static class ExactAnalysis
         ArgumentNullException.ThrowIfNull(propagator);
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(law);
+        Guard.AtLeast(steps, 0, nameof(steps));
         var noise = propagator.Noise;
         noise.UseNodes([]);
         propagator.Init(law);
@@ -135,14 +141,6 @@ public static class ExactAnalysis
             propagator.CommitAux();
             acc.WriteTo(law);
         }
-    }
-
-    static (long Evaluations, long Rounds) RealCost(ExactProblem problem, INoiseSource source)
-    {
-        var oracle = new ScoreOracle(problem.Score, 1);
-        var batch = new ChainBatch(1, problem.Kernel.StateLength, problem.Kernel.Dimension);
-        SamplerRunner.Run(problem.Kernel, source, oracle, batch, problem.Steps, threads: 1);
-        return (oracle.Evaluations(0), oracle.Rounds(0));
     }
 
     // Welford mean and the standard error of the mean.

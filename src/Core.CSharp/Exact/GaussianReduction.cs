@@ -112,22 +112,22 @@ public sealed class GaussianReduction
     static GaussianReduction Dedupe(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, ReadOnlySpan<double> m0,
         ReadOnlySpan<double> s0)
     {
-        int d = mean.Length;
+        int d = mean.Length, count = 0;
         var index = new Dictionary<(double, double, double, double), int>();
         var map = new int[d];
-        var (mu, lambda, sm, ss, w) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var (mu, lambda, sm, ss, w) = (new double[d], new double[d], new double[d], new double[d], new double[d]);
         for (int i = 0; i < d; i++)
         {
             var key = (mean[i], variance[i], m0[i], s0[i]);
             if (!index.TryGetValue(key, out int k))
             {
-                k = mu.Count;
+                k = count++;
                 index.Add(key, k);
-                mu.Add(mean[i]); lambda.Add(variance[i]); sm.Add(m0[i]); ss.Add(s0[i]); w.Add(0);
+                (mu[k], lambda[k], sm[k], ss[k]) = key;
             }
             w[k]++;
             map[i] = k;
         }
-        return new GaussianReduction(mu.ToArray(), lambda.ToArray(), sm.ToArray(), ss.ToArray(), w.ToArray(), map);
+        return new GaussianReduction(mu[..count], lambda[..count], sm[..count], ss[..count], w[..count], map);
     }
 }

@@ -53,7 +53,7 @@ public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstima
 /// <param name="MomentsExact">True when p_G's moments are exact (deterministic kernel, quadrature or enumeration);
 /// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise).</param>
 /// <param name="Law">The law of the state blocks behind <see cref="MomentMatched"/> (reduced coordinates).</param>
-/// <param name="Evaluations">Score evaluations of one real chain of the run (NFE).</param>
+/// <param name="Evaluations">Score evaluations of chain 0 of the real run with the analysis seed (NFE).</param>
 /// <param name="Rounds">Sequential rounds of that chain.</param>
 public sealed record ExactResult(string Sampler, long Steps, bool Randomized, MixtureBounds Upper,
     LawDistances MomentMatched, bool MomentsExact, GaussianState Law, long Evaluations, long Rounds);

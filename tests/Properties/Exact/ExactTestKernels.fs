@@ -191,3 +191,29 @@ type Undeclared(inner: ISamplerKernel) =
         member _.NormalRoles = inner.NormalRoles
         member _.Init(ctx, state) = inner.Init(&ctx, state)
         member _.Step(ctx, state) = inner.Step(&ctx, state)
+
+/// Langevin steps on the noised score s(x, τ) with τ kept in the aux state: Init sets τ = τ₀, each step uses τ and
+/// then shrinks it by the factor ρ. Exercises aux carrying and time-dependent (diffusion) score fields.
+type AnnealedLangevin(d: int, h: float, tau0: float, rho: float, start: StartLaw) =
+    interface ISamplerKernel with
+        member _.Name = "annealed Langevin (test)"
+        member _.Dimension = d
+        member _.Blocks = 1
+        member _.AuxLength = 1
+        member _.ScratchLength = 2 * d
+        member _.InitNormalRoles = 1
+        member _.NormalRoles = 1
+        member _.Init(ctx, state) =
+            start.Draw(&ctx, 0, state.Slice(0, d))
+            state.[d] <- tau0
+        member _.Step(ctx, state) =
+            let x = state.Slice(0, d)
+            let tau = state.[d]
+            let score = ctx.Scratch.Slice(0, d)
+            let xi = ctx.Scratch.Slice(d, d)
+            ctx.Score(Span.op_Implicit x, tau, score)
+            ctx.Normals(0, xi)
+            let noise = sqrt (2.0 * h)
+            for i in 0 .. d - 1 do
+                x.[i] <- x.[i] + h * score.[i] + noise * xi.[i]
+            state.[d] <- rho * tau
