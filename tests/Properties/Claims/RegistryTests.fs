@@ -27,7 +27,8 @@ let private edited (i: int) (edit: JsonObject -> unit) =
     root.ToJsonString()
 
 let private requiredText =
-    [| "id"; "sampler"; "metric"; "assumptions"; "statement"; "measured"; "source"; "gradeDetail"; "productTarget"; "grade"; "form" |]
+    [| "id"; "sampler"; "metric"; "assumptions"; "statement"; "measured"; "source"; "gradeDetail"; "productTarget"; "grade"; "form"
+       "exponentGrades"; "terms"; "conditioning"; "costMeasure" |]
 
 [<Tests>]
 let tests =
@@ -65,6 +66,18 @@ let tests =
             match r with
             | Error m -> Expect.stringContains m "claims[0] (id A1).terms[0].d" "path"
             | Ok _ -> ()
+        }
+        test "the overall grade must be the weakest exponent grade" {
+            let i = claims.Value |> List.findIndex (fun c -> c.Id = "B5")
+            match Registry.parse (edited i (fun c -> c.["grade"] <- JsonValue.Create "verified")) with
+            | Error m -> Expect.stringContains m "(id B5).exponentGrades: has weakest grade Unverified" "message"
+            | Ok _ -> failtest "accepted"
+            Expect.equal (byId "B5").ExponentGrades.D (Some Verified) "B5: d^{5/12} is verified even though ε is not"
+        }
+        test "an exponent without a grade is rejected" {
+            match Registry.parse (edited 0 (fun c -> (c.["exponentGrades"] |> node).["d"] <- null)) with
+            | Error m -> Expect.stringContains m "(id A1).exponentGrades.d: is null but a term states this exponent" "message"
+            | Ok _ -> failtest "accepted"
         }
         test "duplicate ids are rejected" {
             match Registry.parse (edited 1 (fun c -> c.["id"] <- JsonValue.Create "A1")) with
