@@ -11,6 +11,13 @@ type Grade =
     /// Only seen in secondary sources, or recalled.
     | Unverified
 
+/// The grade of each stated exponent; None exactly where no term states that exponent.
+type ExponentGrades =
+    { D: Grade option
+      Epsilon: Grade option
+      Conditioning: Grade option
+      Steps: Grade option }
+
 /// What kind of statement the claim makes.
 type ClaimForm =
     /// Cost to reach accuracy ε: N* ∝ d^a · ε^e · (κ or L)^c (a bound: the true cost may grow more slowly).
@@ -53,8 +60,9 @@ type Claim =
       /// What an experiment measures to test it, and how.
       Measured: string
       Source: string
-      /// The weakest grade among the numbers stored, so no unverified number is presented as the paper's.
+      /// The weakest of ExponentGrades (checked on load), so no unverified number is presented as the paper's.
       Grade: Grade
+      ExponentGrades: ExponentGrades
       /// The grade text of theory-claims.md, which may grade parts differently.
       GradeDetail: string
       /// Where d-scaling holds by construction (theory-claims §4.3), so a d-exponent measured there tests nothing.

@@ -59,7 +59,43 @@ let private exponent (path: string) (e: JsonElement) (name: string) =
         | _ -> bad ()
     | _ -> bad ()
 
-let private term (path: string) (e: JsonElement) =
+let private gradeCases = [ "verified", Verified; "reconstructed", Reconstructed; "unverified", Unverified ]
+
+/// Verified is the strongest grade, unverified the weakest.
+let private weakness g =
+    match g with
+    | Verified -> 0
+    | Reconstructed -> 1
+    | Unverified -> 2
+
+let private optionalGrade (path: string) (e: JsonElement) (name: string) =
+    optionalText path e name (List.map fst gradeCases) |> Option.map (fun v -> gradeCases |> List.find (fst >> (=) v) |> snd)
+
+/// Exponent grades must sit exactly on the stated exponents, and the overall grade must be the weakest of them.
+let private exponentGrades (path: string) (e: JsonElement) (terms: Term list) (grade: Grade) : ExponentGrades =
+    let g = property path e "exponentGrades"
+    let path = $"{path}.exponentGrades"
+    if g.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let check name (stated: Term -> float option) : Grade option =
+        let grade = optionalGrade path g name
+        match grade, terms |> List.exists (stated >> Option.isSome) with
+        | None, true -> fail $"{path}.{name}" "is null but a term states this exponent; grade it"
+        | Some _, false -> fail $"{path}.{name}" "is set but no term states this exponent"
+        | _ -> grade
+    let grades: ExponentGrades =
+        { D = check "d" (fun t -> t.D)
+          Epsilon = check "epsilon" (fun t -> t.Epsilon)
+          Conditioning = check "conditioning" (fun t -> t.Conditioning)
+          Steps = check "steps" (fun t -> t.Steps) }
+    match List.choose id [ grades.D; grades.Epsilon; grades.Conditioning; grades.Steps ] with
+    | [] -> ()
+    | stated ->
+        let weakest = stated |> List.maxBy weakness
+        if weakest <> grade then
+            fail $"{path}" $"has weakest grade {weakest} but grade is {grade}; grade must be the weakest exponent grade"
+    grades
+
+let private term (path: string) (e: JsonElement) : Term =
     if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
     { D = exponent path e "d"
       Epsilon = exponent path e "epsilon"
@@ -96,6 +132,7 @@ let private claim (path: string) (e: JsonElement) =
         | None, CostBound -> fail $"{path}.costMeasure" "is null; a cost claim must say what it counts (evaluations or rounds)"
         | None, _ -> None
         | Some _, _ -> fail $"{path}.costMeasure" "must be null unless form is cost"
+    let grade = choice path e "grade" gradeCases
     { Id = id
       Sampler = text path e "sampler"
       Metric = text path e "metric"
@@ -107,7 +144,8 @@ let private claim (path: string) (e: JsonElement) =
       Terms = terms
       Measured = text path e "measured"
       Source = text path e "source"
-      Grade = choice path e "grade" [ "verified", Verified; "reconstructed", Reconstructed; "unverified", Unverified ]
+      Grade = grade
+      ExponentGrades = exponentGrades path e terms grade
       GradeDetail = text path e "gradeDetail"
       ProductTarget = text path e "productTarget" }
 

@@ -39,7 +39,7 @@ let judge (maxWidth: float) (sense: Sense) (predicted: float) (measured: Estimat
     let lo, hi = measured.Lower, measured.Upper
     if lo > hi then
         raise (ArgumentException($"measured.Lower = {lo} exceeds measured.Upper = {hi}; allowed: Lower ≤ Upper.", nameof measured))
-    let ci = $"the {measured.Level * 100.0:g3} %% interval [{lo:g4}, {hi:g4}]"
+    let ci = $"The {measured.Level * 100.0:g3} %% interval [{lo:g4}, {hi:g4}]"
     let judgement v reason = { Verdict = v; Reason = reason; Note = note }
     let fasterSide = match sense with SmallerIsFaster -> hi < predicted | LargerIsFaster -> lo > predicted
     let direction = match sense with SmallerIsFaster -> "below" | LargerIsFaster -> "above"

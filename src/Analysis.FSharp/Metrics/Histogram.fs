@@ -25,19 +25,17 @@ let binning (edges: float[][]) =
 
 let private binsPerAxis (b: Binning) = b.Edges |> Array.map (fun e -> e.Length - 1)
 
-/// Index of the bin holding x, or the overflow index (the number of regular bins).
-let private binOf (b: Binning) (x: float[]) =
-    let sizes = binsPerAxis b
-    let overflow = Array.fold (*) 1 sizes
-    let axisIndex a =
+/// Index of the bin holding x (row-major over the axes), or the overflow index (the number of regular bins).
+let private binOf (b: Binning) (sizes: int[]) (overflow: int) (x: float[]) =
+    let mutable flat = 0
+    let mutable inside = true
+    for a in 0 .. sizes.Length - 1 do
         let e = b.Edges.[a]
-        if x.[a] < e.[0] || x.[a] >= e.[e.Length - 1] then -1
+        if x.[a] < e.[0] || x.[a] >= e.[e.Length - 1] then inside <- false
         else
             let k = Array.BinarySearch(e, x.[a])
-            if k >= 0 then k else ~~~k - 1
-    let idx = Array.init sizes.Length axisIndex
-    if Array.contains -1 idx then overflow
-    else Array.fold2 (fun acc i s -> acc * s + i) 0 idx sizes
+            flat <- flat * sizes.[a] + (if k >= 0 then k else ~~~k - 1)
+    if inside then flat else overflow
 
 /// Reference probabilities of the regular bins (from the box corners lo, hi) and of the overflow bin.
 let private referenceProbabilities (b: Binning) (probability: float[] -> float[] -> float) =
@@ -60,9 +58,10 @@ let private referenceProbabilities (b: Binning) (probability: float[] -> float[]
 /// Per-block bin counts of the sample.
 let private blockCounts (b: Binning) (bins: int) (sample: float[][]) =
     let counts = Array.init BlockJackknife.Blocks (fun _ -> Array.zeroCreate bins)
+    let sizes = binsPerAxis b
     sample |> Array.iteri (fun i x ->
         let c: float[] = counts.[BlockJackknife.blockOf sample.Length i]
-        let k = binOf b x
+        let k = binOf b sizes (bins - 1) x
         c.[k] <- c.[k] + 1.0)
     counts
 

@@ -25,23 +25,28 @@ let directions (seed: uint64) (d: int) (count: int) : float[][] =
 let private withLeaveOuts (dirs: float[][]) (x: float[][]) (y: float[][]) =
     let n = x.Length
     let blocks = BlockJackknife.Blocks
+    let blockOf = Array.init n (BlockJackknife.blockOf n)
     let leaveOut = Array.zeroCreate blocks
     let mutable total = 0.0
     for theta in dirs do
         let project (z: float[][]) = z |> Array.map (fun r -> Array.fold2 (fun s a t -> s + a * t) 0.0 r theta)
         let px, py = project x, project y
-        let ox = Array.init n id |> Array.sortBy (fun i -> px.[i])
-        let oy = Array.init n id |> Array.sortBy (fun i -> py.[i])
-        total <- total + (Array.fold2 (fun s i j -> s + (px.[i] - py.[j]) ** 2.0) 0.0 ox oy) / float n
+        let order (p: float[]) =
+            let keys, items = Array.copy p, Array.init n id
+            Array.Sort(keys, items)
+            items
+        let ox, oy = order px, order py
+        total <- total + (Array.fold2 (fun s i j -> let t = px.[i] - py.[j] in s + t * t) 0.0 ox oy) / float n
         for b in 0 .. blocks - 1 do
             // Walk both sorted orders skipping block b; the k-th survivors of each are paired.
             let mutable iy = 0
             let mutable sum = 0.0
             let mutable count = 0
             for i in ox do
-                if BlockJackknife.blockOf n i <> b then
-                    while BlockJackknife.blockOf n oy.[iy] = b do iy <- iy + 1
-                    sum <- sum + (px.[i] - py.[oy.[iy]]) ** 2.0
+                if blockOf.[i] <> b then
+                    while blockOf.[oy.[iy]] = b do iy <- iy + 1
+                    let t = px.[i] - py.[oy.[iy]]
+                    sum <- sum + t * t
                     count <- count + 1
                     iy <- iy + 1
             leaveOut.[b] <- leaveOut.[b] + sum / float count

@@ -50,6 +50,9 @@ let tests =
                 Expect.floatClose Accuracy.high f.Fit.Slopes.[1].Value 2.0 "p"
                 Expect.equal f.Fit.Window ([ 3 .. 8 ] @ [ 12 .. 17 ] @ [ 21 .. 26 ]) "window per dimension"
                 Expect.stringContains f.Fit.WindowRule "noise floor" "rule text"
+                Expect.equal (f.Sampler, f.Metric, f.Dimensions, f.Grid, f.Seeds) ("synthetic", ExactKl, [ 1; 10; 100 ], grid, [ 1UL ]) "provenance"
+                Expect.equal f.Fit.Residuals.Length 18 "one residual per fitted point"
+                Expect.equal (f.LocalSlopes |> List.map (fun (d, s) -> d, s.Length)) [ 1, 8; 10, 8; 100, 8 ] "local slopes per dimension"
             | Error e -> failtest e
         }
 

@@ -31,6 +31,13 @@ let tests =
         test "MMD² is zero in expectation on identical laws" {
             run (Mmd.mmdSquared 1.0) [| 0.0; 0.0 |] [| 1.0; 1.0 |] |> meanMatches 0.0 |> check
         }
+        // The floor is 2 SE above the null mean 0, so a perfect sampler exceeds it with probability ≤ 2.3 % (less, as
+        // the jackknife is conservative on identical laws); allow 5 binomial SEs √(0.023·0.977/200) = 0.011 above.
+        test "a perfect sampler rarely exceeds the MMD² and energy-distance floors" {
+            for metric in [ Mmd.mmdSquared 1.0; EnergyDistance.energyDistance ] do
+                let above = run metric [| 0.0; 0.0 |] [| 1.0; 1.0 |] |> Array.averageBy (fun e -> if e.Value > e.Floor then 1.0 else 0.0)
+                Expect.isLessThanOrEqual above (0.023 + 5.0 * sqrt (0.023 * 0.977 / 200.0)) "fraction above the floor"
+        }
         test "MMD² matches the Gaussian closed form, and its SE the replicate spread" {
             let a, b = [| 0.0; 0.0 |], [| 0.8; 0.0 |]
             let sdB = [| 1.5; 1.0 |]
