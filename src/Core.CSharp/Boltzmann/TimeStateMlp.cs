@@ -18,6 +18,8 @@ public sealed class TimeStateMlp : IDriftModel
     readonly int oPhase, oW1, oB1, oW2, oB2, oWs, oBs, oA1, oC1, oA2, oC2, oWo, oBo;
     // Workspace of one forward pass, reused by the backward pass.
     readonly double[] feat, z1, g1, z0, h0, zA, hA, zB, hB, dh, dz, dz2, dfeat;
+    // Φ(z) of each GELU layer from the forward pass.
+    readonly double[] c1, c0, cA, cB;
     // Inputs of the latest forward pass; Backward at the same (x, t) reuses its activations (see the interface contract).
     readonly double[] cachedX;
     double cachedT = double.NaN;
@@ -44,6 +46,7 @@ public sealed class TimeStateMlp : IDriftModel
         feat = new double[2 * hh]; dfeat = new double[2 * hh]; z1 = new double[hh]; g1 = new double[hh];
         z0 = new double[w]; h0 = new double[w]; zA = new double[w]; hA = new double[w]; zB = new double[w]; hB = new double[w];
         cachedX = new double[d];
+        c1 = new double[hh]; c0 = new double[w]; cA = new double[w]; cB = new double[w];
         dh = new double[Math.Max(w, 2 * hh)]; dz = new double[Math.Max(w, hh)]; dz2 = new double[w];
         CounterRng.Normals(seed, 0, 0, 0, Parameters.AsSpan(oPhase, hh));
         InitLinear(seed, 1, oW1, hh, 2 * hh);
@@ -113,7 +116,10 @@ public sealed class TimeStateMlp : IDriftModel
         }
     }
 
-    static void GeluInto(ReadOnlySpan<double> z, Span<double> h) { for (int i = 0; i < z.Length; i++) h[i] = Gelu.Value(z[i]); }
+    static void GeluInto(ReadOnlySpan<double> z, Span<double> h, Span<double> cdf)
+    {
+        for (int i = 0; i < z.Length; i++) { cdf[i] = Gelu.Cdf(z[i]); h[i] = z[i] * cdf[i]; }
+    }
 
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<double> x, double t, Span<double> output)
@@ -126,14 +132,14 @@ public sealed class TimeStateMlp : IDriftModel
             feat[j] = s; feat[hh + j] = c;
         }
         Affine(oW1, feat, z1, hh, 2 * hh, false);
-        GeluInto(z1, g1);
+        GeluInto(z1, g1, c1);
         Affine(oW2, g1, z0, w, hh, false);
         Affine(oWs, x, z0, w, d, true);
-        GeluInto(z0, h0);
+        GeluInto(z0, h0, c0);
         Affine(oA1, h0, zA, w, w, false);
-        GeluInto(zA, hA);
+        GeluInto(zA, hA, cA);
         Affine(oA2, hA, zB, w, w, false);
-        GeluInto(zB, hB);
+        GeluInto(zB, hB, cB);
         Affine(oWo, hB, output, k, w, false);
         x.CopyTo(cachedX);
         cachedT = t;
@@ -150,11 +156,11 @@ public sealed class TimeStateMlp : IDriftModel
         }
         var dhw = dh.AsSpan(0, w);
         AffineBack(oWo, hB, outputGradient, dhw, k, w);
-        for (int i = 0; i < w; i++) dz[i] = dhw[i] * Gelu.Derivative(zB[i]);
+        for (int i = 0; i < w; i++) dz[i] = dhw[i] * Gelu.Derivative(zB[i], cB[i]);
         AffineBack(oA2, hA, dz.AsSpan(0, w), dhw, w, w);
-        for (int i = 0; i < w; i++) dz[i] = dhw[i] * Gelu.Derivative(zA[i]);
+        for (int i = 0; i < w; i++) dz[i] = dhw[i] * Gelu.Derivative(zA[i], cA[i]);
         AffineBack(oA1, h0, dz.AsSpan(0, w), dhw, w, w);
-        for (int i = 0; i < w; i++) dz2[i] = dhw[i] * Gelu.Derivative(z0[i]);
+        for (int i = 0; i < w; i++) dz2[i] = dhw[i] * Gelu.Derivative(z0[i], c0[i]);
         // e_t and e_x are summed, so both receive ∂L/∂z₀.
         if (stateGradient.IsEmpty) AffineBack(oWs, x, dz2, Span<double>.Empty, w, d);
         else
@@ -165,7 +171,7 @@ public sealed class TimeStateMlp : IDriftModel
         }
         var dg = dh.AsSpan(0, hh);
         AffineBack(oW2, g1, dz2, dg, w, hh);
-        for (int i = 0; i < hh; i++) dz[i] = dg[i] * Gelu.Derivative(z1[i]);
+        for (int i = 0; i < hh; i++) dz[i] = dg[i] * Gelu.Derivative(z1[i], c1[i]);
         AffineBack(oW1, feat, dz.AsSpan(0, hh), dfeat, hh, 2 * hh);
         for (int j = 0; j < hh; j++) Gradient[oPhase + j] += dfeat[j] * feat[hh + j] - dfeat[hh + j] * feat[j];
     }
