@@ -23,12 +23,23 @@ let powerOfTenLabel (k: float) =
     elif r >= -2.0 && r <= 3.0 then (10.0 ** r).ToString("0.##", CultureInfo.InvariantCulture)
     else $"1e{int r}"
 
-let private logTicks () =
-    let t = TickGenerators.NumericAutomatic()
-    t.IntegerTicksOnly <- true
-    t.MinorTickGenerator <- TickGenerators.LogMinorTickGenerator()
-    t.LabelFormatter <- Func<float, string>(powerOfTenLabel)
-    t
+/// The label of m·10^k (m = 2..9), in the style of powerOfTenLabel.
+let private multipleLabel (m: int) (k: int) =
+    if k >= -3 && k <= 3 then (float m * 10.0 ** float k).ToString("0.###", CultureInfo.InvariantCulture)
+    else $"{m}e{k}"
+
+/// Ticks of a log axis over the data range [lo, hi] (log10 units): labelled majors at powers of ten, minors at
+/// 2..9 times them. Data spanning less than about one and a half decades would show at most one labelled tick, so
+/// there 2· and 5· multiples are labelled too.
+let logTicks (lo: float) (hi: float) =
+    let ticks = TickGenerators.NumericManual()
+    let labelMultiples = hi - lo < 1.5
+    for k in int (Math.Floor lo) - 1 .. int (Math.Ceiling hi) + 1 do
+        ticks.AddMajor(float k, powerOfTenLabel (float k))
+        for m in 2..9 do
+            let at = float k + log10 (float m)
+            if labelMultiples && (m = 2 || m = 5) then ticks.AddMajor(at, multipleLabel m k) else ticks.AddMinor at
+    ticks
 
 let private toPlot (axis: Axis) (v: float) = if axis.Log then log10 v else v
 
@@ -69,8 +80,13 @@ let private build (f: Figure) =
     plot.Title f.Title
     plot.XLabel f.X.Label
     plot.YLabel f.Y.Label
-    if f.X.Log then plot.Axes.Bottom.TickGenerator <- logTicks ()
-    if f.Y.Log then plot.Axes.Left.TickGenerator <- logTicks ()
+    let range (values: Series -> float seq) =
+        let v = f.Series |> Seq.collect values |> Seq.filter (fun x -> x > 0.0 && Double.IsFinite x) |> Seq.map log10
+        if Seq.isEmpty v then 0.0, 1.0 else Seq.min v, Seq.max v
+    if f.X.Log then plot.Axes.Bottom.TickGenerator <- range (fun s -> s.X) ||> logTicks
+    if f.Y.Log then
+        let bands s = match s.Band with Some(lo, hi) -> Seq.append lo hi | None -> Seq.empty
+        plot.Axes.Left.TickGenerator <- range (fun s -> Seq.append s.Y (bands s)) ||> logTicks
     plot.ShowLegend(Alignment.UpperRight) |> ignore
     plot
 
