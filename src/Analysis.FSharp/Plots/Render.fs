@@ -28,17 +28,22 @@ let private multipleLabel (m: int) (k: int) =
     if k >= -3 && k <= 3 then (float m * 10.0 ** float k).ToString("0.###", CultureInfo.InvariantCulture)
     else $"{m}e{k}"
 
-/// Ticks of a log axis over the data range [lo, hi] (log10 units): labelled majors at powers of ten, minors at
-/// 2..9 times them. Data spanning less than about one and a half decades would show at most one labelled tick, so
-/// there 2· and 5· multiples are labelled too.
-let logTicks (lo: float) (hi: float) =
-    let ticks = TickGenerators.NumericManual()
+/// Tick marks of a log axis over the data range [lo, hi] (log10 units), as (position, Some label) for labelled
+/// majors and (position, None) for minors: majors at powers of ten, minors at 2..9 times them. Data spanning less
+/// than about one and a half decades would show at most one labelled tick, so there 2· and 5· multiples are labelled.
+let logTickMarks (lo: float) (hi: float) =
     let labelMultiples = hi - lo < 1.5
-    for k in int (Math.Floor lo) - 1 .. int (Math.Ceiling hi) + 1 do
-        ticks.AddMajor(float k, powerOfTenLabel (float k))
-        for m in 2..9 do
-            let at = float k + log10 (float m)
-            if labelMultiples && (m = 2 || m = 5) then ticks.AddMajor(at, multipleLabel m k) else ticks.AddMinor at
+    [ for k in int (Math.Floor lo) - 1 .. int (Math.Ceiling hi) + 1 do
+          yield float k, Some(powerOfTenLabel (float k))
+          for m in 2..9 ->
+              float k + log10 (float m), (if labelMultiples && (m = 2 || m = 5) then Some(multipleLabel m k) else None) ]
+
+let private logTicks lo hi =
+    let ticks = TickGenerators.NumericManual()
+    for at, label in logTickMarks lo hi do
+        match label with
+        | Some text -> ticks.AddMajor(at, text)
+        | None -> ticks.AddMinor at
     ticks
 
 let private toPlot (axis: Axis) (v: float) = if axis.Log then log10 v else v

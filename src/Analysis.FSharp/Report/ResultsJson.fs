@@ -19,11 +19,14 @@ let private str (s: string) : JsonNode = nonNull (JsonValue.Create s)
 let private int' (i: int) : JsonNode = JsonValue.Create i
 let private bool' (b: bool) : JsonNode = JsonValue.Create b
 
-let private num (x: float) : JsonNode =
+/// A float as JSON: a number when finite, else "NaN", "Infinity" or "-Infinity".
+let number (x: float) : JsonNode =
     if Double.IsFinite x then JsonValue.Create x
     elif Double.IsNaN x then str "NaN"
     elif x > 0.0 then str "Infinity"
     else str "-Infinity"
+
+let private num = number
 
 let private arr (f: 'a -> JsonNode) (xs: 'a seq) : JsonNode =
     JsonArray(xs |> Seq.map (fun x -> Some(f x) |> Option.toObj) |> Seq.toArray)

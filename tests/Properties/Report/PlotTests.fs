@@ -56,9 +56,11 @@ let tests =
             Expect.equal slopes.Series.Head.Y.Length 2 "slopes between the remaining points"
         }
         test "short log ranges label 2x and 5x multiples" {
-            let labels = (Render.logTicks 0.9 1.8).Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Label)
+            let labels = Render.logTickMarks 0.9 1.8 |> List.choose snd
             for l in [ "10"; "20"; "50" ] do
                 Expect.contains labels l $"label {l}"
+            let wide = Render.logTickMarks -3.0 2.0 |> List.choose snd
+            Expect.isFalse (List.contains "20" wide) "wide ranges label powers of ten only"
         }
         test "a figure id with path syntax is rejected" {
             let f = { Id = "../x"; Title = "t"; X = { Label = "x"; Log = false }; Y = { Label = "y"; Log = false }; Series = [] }
