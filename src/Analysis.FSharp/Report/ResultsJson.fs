@@ -272,9 +272,10 @@ let decodeReport (n: JsonNode) =
     { Title = getStr (field "title" n)
       Parts = field "parts" n |> items decodePart }
 
-/// Indented JSON text of a node.
+/// Indented JSON text of a node. Relaxed escaping keeps '+', '<', non-ASCII letters readable; the files are data,
+/// never embedded in HTML.
 let toText (n: JsonNode) =
-    n.ToJsonString(JsonSerializerOptions(WriteIndented = true))
+    n.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
 
 /// Parses JSON text into a node.
 let parseText (text: string) : JsonNode =

@@ -95,7 +95,7 @@ let tests =
                     Expect.stringContains md "| slope on log N | -1 [-1.1, -0.9] | 0.95 | -1 |" "fit row"
                     Expect.stringContains html $"<h2>{s.Title}</h2>" "HTML section"
                     for f in s.Figures do
-                        Expect.stringContains md $"![{f.Title}](figures/{f.Id}.svg)" "figure reference"
+                        Expect.stringContains md $"![{Markdown.linkText f.Title}](figures/{f.Id}.svg)" "figure reference"
                         for ext in [ "png"; "svg"; "csv" ] do
                             Expect.isTrue (File.Exists(Path.Combine(dir, p.Slug, "figures", $"{f.Id}.{ext}"))) $"{f.Id}.{ext}"
                 let svgCount = (html.Split("<svg").Length - 1)
@@ -103,6 +103,10 @@ let tests =
                 Expect.isFalse (html.Contains "<?xml") "no XML prologue inside HTML"
                 Expect.isFalse (html.Contains "src=\"http") "no external assets"
                 Expect.stringContains html "<code>code</code>" "inline code from Markdown"
+            let nStarFigure = r.Parts.Head.Sections.Head.Figures |> List.find (fun f -> f.Id.EndsWith "-nstar")
+            let partMd = File.ReadAllText(Path.Combine(dir, "langevin", "index.md"))
+            Expect.stringContains partMd $"*ULA in d: N\\* against d* —" "a '*' in a title is escaped, not emphasis"
+            Expect.isTrue (nStarFigure.Title.Contains '*') "the fixture has a '*' in a title"
             let top = File.ReadAllText(Path.Combine(dir, "index.md"))
             Expect.stringContains top "## [Langevin samplers](langevin/index.md)" "link to part"
             Expect.stringContains (File.ReadAllText(Path.Combine(dir, "index.html"))) "href=\"diffusion/index.html\"" "HTML link"
