@@ -134,6 +134,9 @@ let tests =
         testPropertyWithConfig cfg "a fit round-trips through JSON text" <| fun (f: FitResult) ->
             let back = ResultsJson.decodeFit (ResultsJson.parseText (ResultsJson.toText (ResultsJson.encodeFit f)))
             sameRecord back f
+        test "Markdown paragraphs become escaped HTML paragraphs with code spans" {
+            Expect.equal (Html.paragraphs "a <b> & `x<y`\n\nsecond") "<p>a &lt;b&gt; &amp; <code>x&lt;y</code></p>\n<p>second</p>" "html"
+        }
         test "a figure's CSV has one row per point and quotes labels with commas" {
             let f = (sampleReport ()).Parts.Head.Sections.Head.Figures.Head
             let csv = Csv.ofFigure f
