@@ -95,11 +95,6 @@ let private build (f: Figure) =
     plot.ShowLegend(Alignment.UpperRight) |> ignore
     plot
 
-/// The figure as SVG text, for inlining in HTML.
-let svg (f: Figure) =
-    use plot = build f
-    plot.GetSvgXml(Width, Height)
-
 /// Writes dir/Id.png and dir/Id.svg atomically; returns their paths.
 let write (dir: string) (f: Figure) =
     use plot = build f
