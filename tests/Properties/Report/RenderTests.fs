@@ -101,6 +101,8 @@ let tests =
                 let svgCount = (html.Split("<svg").Length - 1)
                 Expect.equal svgCount (p.Sections |> List.sumBy (fun s -> s.Figures.Length)) "one inline SVG per figure"
                 Expect.isFalse (html.Contains "<?xml") "no XML prologue inside HTML"
+                let ids = Text.RegularExpressions.Regex.Matches(html, "\\bid=\"([^\"]+)\"") |> Seq.map (fun m -> m.Groups[1].Value) |> Seq.toList
+                Expect.equal (List.distinct ids) ids "ids are unique in the page"
                 Expect.isFalse (html.Contains "src=\"http") "no external assets"
                 Expect.stringContains html "<code>code</code>" "inline code from Markdown"
             let nStarFigure = r.Parts.Head.Sections.Head.Figures |> List.find (fun f -> f.Id.EndsWith "-nstar")
@@ -134,6 +136,12 @@ let tests =
         testPropertyWithConfig cfg "a fit round-trips through JSON text" <| fun (f: FitResult) ->
             let back = ResultsJson.decodeFit (ResultsJson.parseText (ResultsJson.toText (ResultsJson.encodeFit f)))
             sameRecord back f
+        test "inline SVG ids are prefixed per figure and the figure gets a viewBox" {
+            let svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"560\"><clipPath id=\"cl_4\"/><g clip-path=\"url(#cl_4)\"><use xlink:href=\"#cl_4\"/></g></svg>"
+            Expect.equal (Html.inlineSvg "fig" svg)
+                "<svg viewBox=\"0 0 800 560\" xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"560\"><clipPath id=\"fig-cl_4\"/><g clip-path=\"url(#fig-cl_4)\"><use xlink:href=\"#fig-cl_4\"/></g></svg>"
+                "rewritten"
+        }
         test "Markdown paragraphs become escaped HTML paragraphs with code spans" {
             Expect.equal (Html.paragraphs "a <b> & `x<y`\n\nsecond") "<p>a &lt;b&gt; &amp; <code>x&lt;y</code></p>\n<p>second</p>" "html"
         }
