@@ -17,7 +17,7 @@ type ReportArgs =
 
 /// `ratelab run`.
 type RunArgs =
-    | [<MainCommand; ExactlyOnce; Last>] Spec of path: string
+    | [<MainCommand; ExactlyOnce>] Spec of path: string
     | Out of dir: string
 
     interface IArgParserTemplate with
@@ -51,7 +51,7 @@ type ExactArgs =
 
 /// `ratelab fit`.
 type FitArgs =
-    | [<MainCommand; ExactlyOnce; Last>] File of path: string
+    | [<MainCommand; ExactlyOnce>] File of path: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -60,7 +60,7 @@ type FitArgs =
 
 /// `ratelab list`.
 type ListArgs =
-    | [<MainCommand; ExactlyOnce; Last>] What of kind: string
+    | [<MainCommand; ExactlyOnce>] What of kind: string
 
     interface IArgParserTemplate with
         member a.Usage =

@@ -110,9 +110,9 @@ let exactJson (r: ExactResult) =
     o["target"] <- nonNull (JsonValue.Create r.Target)
     o["d"] <- JsonValue.Create r.Dimension
     o["steps"] <- JsonValue.Create r.Steps
-    o["nfe"] <- JsonValue.Create r.Nfe
+    o["nfe"] <- ResultsJson.number r.Nfe
     for metric, e in r.Values do
-        o[exactKey metric] <- JsonValue.Create e.Value
+        o[exactKey metric] <- ResultsJson.number e.Value
     o.ToJsonString()
 
 let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) =

@@ -85,7 +85,8 @@ module Cache =
         o["payload"] <- payload.DeepClone()
         AtomicFile.writeAllText (path store canonicalJson) (o.ToJsonString())
 
-    /// The cached value of a configuration, computing and storing it first when absent.
+    /// The cached value of a configuration, computing and storing it first when absent. A payload that no longer
+    /// decodes (a record format changed without a salt bump) counts as absent: recomputing is always safe.
     let getOrCompute
         (store': Store)
         (encode: 'T -> JsonNode)
@@ -93,8 +94,17 @@ module Cache =
         (canonicalJson: string)
         (compute: unit -> 'T)
         : 'T =
-        match tryLoad store' canonicalJson with
-        | Some node -> decode node
+        let decoded =
+            tryLoad store' canonicalJson
+            |> Option.bind (fun node ->
+                try
+                    Some(decode node)
+                with
+                | :? ArgumentException
+                | :? InvalidOperationException
+                | :? FormatException -> None)
+        match decoded with
+        | Some value -> value
         | None ->
             let value = compute ()
             store store' canonicalJson (encode value)

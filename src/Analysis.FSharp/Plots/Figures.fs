@@ -2,6 +2,7 @@
 /// slopes, and local slopes per doubling.
 module RateLab.Analysis.Plots.Figures
 
+open System
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Plots.Figure
 
@@ -33,7 +34,9 @@ let errorVsNfe id title (curves: ErrorCurve list) =
       Y = { Label = yLabel; Log = true }
       Series =
         [ for c in curves ->
-              let pts = c.Points |> List.toArray
+              // A zero error (an exact sampler, or a lower bound at 0) has no place on a log axis; such points stay
+              // in results.json and are left out of the figure only.
+              let pts = c.Points |> List.filter (fun p -> p.Error.Value > 0.0 && Double.IsFinite p.Error.Value) |> List.toArray
               { Label = $"{c.Sampler}, d={c.Dimension}"
                 X = pts |> Array.map (fun p -> p.Nfe)
                 Y = pts |> Array.map (fun p -> p.Error.Value)
@@ -89,6 +92,7 @@ let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitRe
 let localSlopes id title (curves: ErrorCurve list) (theory: float option) =
     let slopes (c: ErrorCurve) =
         c.Points
+        |> List.filter (fun p -> p.Error.Value > 0.0 && Double.IsFinite p.Error.Value)
         |> List.pairwise
         |> List.map (fun (a, b) -> sqrt (a.Nfe * b.Nfe), log (b.Error.Value / a.Error.Value) / log (b.Nfe / a.Nfe))
         |> List.toArray

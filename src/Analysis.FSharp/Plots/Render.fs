@@ -23,12 +23,28 @@ let powerOfTenLabel (k: float) =
     elif r >= -2.0 && r <= 3.0 then (10.0 ** r).ToString("0.##", CultureInfo.InvariantCulture)
     else $"1e{int r}"
 
-let private logTicks () =
-    let t = TickGenerators.NumericAutomatic()
-    t.IntegerTicksOnly <- true
-    t.MinorTickGenerator <- TickGenerators.LogMinorTickGenerator()
-    t.LabelFormatter <- Func<float, string>(powerOfTenLabel)
-    t
+/// The label of m·10^k (m = 2..9), in the style of powerOfTenLabel.
+let private multipleLabel (m: int) (k: int) =
+    if k >= -3 && k <= 3 then (float m * 10.0 ** float k).ToString("0.###", CultureInfo.InvariantCulture)
+    else $"{m}e{k}"
+
+/// Tick marks of a log axis over the data range [lo, hi] (log10 units), as (position, Some label) for labelled
+/// majors and (position, None) for minors: majors at powers of ten, minors at 2..9 times them. Data spanning less
+/// than about one and a half decades would show at most one labelled tick, so there 2· and 5· multiples are labelled.
+let logTickMarks (lo: float) (hi: float) =
+    let labelMultiples = hi - lo < 1.5
+    [ for k in int (Math.Floor lo) - 1 .. int (Math.Ceiling hi) + 1 do
+          yield float k, Some(powerOfTenLabel (float k))
+          for m in 2..9 ->
+              float k + log10 (float m), (if labelMultiples && (m = 2 || m = 5) then Some(multipleLabel m k) else None) ]
+
+let private logTicks lo hi =
+    let ticks = TickGenerators.NumericManual()
+    for at, label in logTickMarks lo hi do
+        match label with
+        | Some text -> ticks.AddMajor(at, text)
+        | None -> ticks.AddMinor at
+    ticks
 
 let private toPlot (axis: Axis) (v: float) = if axis.Log then log10 v else v
 
@@ -69,15 +85,15 @@ let private build (f: Figure) =
     plot.Title f.Title
     plot.XLabel f.X.Label
     plot.YLabel f.Y.Label
-    if f.X.Log then plot.Axes.Bottom.TickGenerator <- logTicks ()
-    if f.Y.Log then plot.Axes.Left.TickGenerator <- logTicks ()
+    let range (values: Series -> float seq) =
+        let v = f.Series |> Seq.collect values |> Seq.filter (fun x -> x > 0.0 && Double.IsFinite x) |> Seq.map log10
+        if Seq.isEmpty v then 0.0, 1.0 else Seq.min v, Seq.max v
+    if f.X.Log then plot.Axes.Bottom.TickGenerator <- range (fun s -> s.X) ||> logTicks
+    if f.Y.Log then
+        let bands s = match s.Band with Some(lo, hi) -> Seq.append lo hi | None -> Seq.empty
+        plot.Axes.Left.TickGenerator <- range (fun s -> Seq.append s.Y (bands s)) ||> logTicks
     plot.ShowLegend(Alignment.UpperRight) |> ignore
     plot
-
-/// The figure as SVG text, for inlining in HTML.
-let svg (f: Figure) =
-    use plot = build f
-    plot.GetSvgXml(Width, Height)
 
 /// Writes dir/Id.png and dir/Id.svg atomically; returns their paths.
 let write (dir: string) (f: Figure) =

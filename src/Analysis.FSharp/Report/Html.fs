@@ -44,10 +44,24 @@ let private verdictClass v =
     | RateLab.Analysis.Model.Records.ViolatesBound -> "violates_bound"
     | RateLab.Analysis.Model.Records.Inconclusive -> "inconclusive"
 
-/// SVG text without an XML prologue, so it can sit inside HTML.
-let inlineSvg (svg: string) =
+/// SVG text ready to sit inside HTML next to other figures: no XML prologue; every id prefixed with the figure's id,
+/// because ids are document-wide in HTML and ScottPlot numbers its clip paths the same way in every figure, so the
+/// second figure would otherwise clip to the first one's data area; and a viewBox, so the figure scales with the page
+/// instead of being cropped.
+let inlineSvg (figureId: string) (svg: string) =
     let i = svg.IndexOf("<svg", StringComparison.Ordinal)
-    if i < 0 then raise (ArgumentException("SVG text holds no <svg> element", "svg")) else svg.Substring i
+    if i < 0 then raise (ArgumentException($"figure '{figureId}': SVG text holds no <svg> element", "svg"))
+    let body = svg.Substring i
+    let prefixed =
+        Regex.Replace(body, "(\\bid=\"|url\\(#|href=\"#)([^\")]+)", (fun (m: Match) -> m.Groups[1].Value + figureId + "-" + m.Groups[2].Value))
+    let root = Regex.Match(prefixed, "^<svg[^>]*>")
+    if root.Value.Contains "viewBox" then
+        prefixed
+    else
+        let size (name: string) = Regex.Match(root.Value, $"\\b{name}=\"([0-9.]+)\"").Groups[1].Value
+        let w, h = size "width", size "height"
+        if w = "" || h = "" then prefixed
+        else "<svg viewBox=\"0 0 " + w + " " + h + "\"" + prefixed.Substring 4
 
 let private page (title: string) (body: string) =
     $"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc title}</title><style>{css}</style></head>\n<body>\n{body}\n</body></html>\n"
@@ -70,7 +84,7 @@ let part (svgOf: RateLab.Analysis.Plots.Figure.Figure -> string) (p: Part) =
             add (table Format.fitHeader (Format.fitRows t))
             add $"<p>{esc (Format.fitNote t)}</p>"
         for f in s.Figures do
-            add $"<figure id=\"{esc f.Id}\">{inlineSvg (svgOf f)}<figcaption>{esc f.Title} — data: <a href=\"{Markdown.FigureDir}/{f.Id}.csv\">{f.Id}.csv</a></figcaption></figure>"
+            add $"<figure id=\"{esc f.Id}\">{inlineSvg f.Id (svgOf f)}<figcaption>{esc f.Title} — data: <a href=\"{Markdown.FigureDir}/{f.Id}.csv\">{f.Id}.csv</a></figcaption></figure>"
     page p.Title (sb.ToString())
 
 /// The top-level page linking each part's page.

@@ -6,7 +6,19 @@ open System.Text
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Manifest
 
-let private cell (s: string) = s.Replace("|", "\\|").Replace("\n", " ")
+/// Text with Markdown's emphasis, code and HTML characters escaped, so a title like "N* against d" renders as
+/// written.
+let inlineText (s: string) =
+    let sb = StringBuilder()
+    for c in s do
+        if "\\`*_<>".Contains c then sb.Append('\\') |> ignore
+        sb.Append(c) |> ignore
+    sb.ToString()
+
+/// Text inside a link's or image's brackets: as inlineText, with brackets escaped too.
+let linkText (s: string) = (inlineText s).Replace("[", "\\[").Replace("]", "\\]")
+
+let private cell (s: string) = (inlineText s).Replace("|", "\\|").Replace("\n", " ")
 
 /// A Markdown table.
 let table (header: string list) (rows: string list list) =
@@ -20,7 +32,7 @@ let FigureDir = "figures"
 
 let private section (sb: StringBuilder) (s: Section) =
     let add (t: string) = sb.Append(t).Append('\n') |> ignore
-    add $"## {s.Title}"
+    add $"## {inlineText s.Title}"
     add ""
     add $"**Claims:** {Format.claims s} · **Verdict:** {verdictText s.Verdict}"
     add ""
@@ -31,21 +43,21 @@ let private section (sb: StringBuilder) (s: Section) =
     add s.Method
     add ""
     for t in s.Fits do
-        add $"**{t.Caption}**"
+        add $"**{inlineText t.Caption}**"
         add ""
         add (table Format.fitHeader (Format.fitRows t))
         add (Format.fitNote t)
         add ""
     for f in s.Figures do
-        add $"![{f.Title}]({FigureDir}/{f.Id}.svg)"
+        add $"![{linkText f.Title}]({FigureDir}/{f.Id}.svg)"
         add ""
-        add $"*{f.Title}* — [PNG]({FigureDir}/{f.Id}.png) · [SVG]({FigureDir}/{f.Id}.svg) · [data (CSV)]({FigureDir}/{f.Id}.csv)"
+        add $"*{inlineText f.Title}* — [PNG]({FigureDir}/{f.Id}.png) · [SVG]({FigureDir}/{f.Id}.svg) · [data (CSV)]({FigureDir}/{f.Id}.csv)"
         add ""
 
 /// The page of one part.
 let part (p: Part) =
     let sb = StringBuilder()
-    sb.Append($"# {p.Title}\n\n{p.Intro}\n\n") |> ignore
+    sb.Append($"# {inlineText p.Title}\n\n{p.Intro}\n\n") |> ignore
     let summary = p.Sections |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ])
     sb.Append(table [ "section"; "claims"; "verdict" ] summary).Append('\n') |> ignore
     p.Sections |> List.iter (section sb)
@@ -55,10 +67,10 @@ let part (p: Part) =
 let top (r: Report) (m: Manifest) =
     let sb = StringBuilder()
     let add (t: string) = sb.Append(t).Append('\n') |> ignore
-    add $"# {r.Title}"
+    add $"# {inlineText r.Title}"
     add ""
     for p in r.Parts do
-        add $"## [{p.Title}]({p.Slug}/index.md)"
+        add $"## [{linkText p.Title}]({p.Slug}/index.md)"
         add ""
         add (table [ "section"; "claims"; "verdict" ] (p.Sections |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ])))
     add "## Provenance"

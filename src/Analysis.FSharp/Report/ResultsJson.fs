@@ -19,11 +19,14 @@ let private str (s: string) : JsonNode = nonNull (JsonValue.Create s)
 let private int' (i: int) : JsonNode = JsonValue.Create i
 let private bool' (b: bool) : JsonNode = JsonValue.Create b
 
-let private num (x: float) : JsonNode =
+/// A float as JSON: a number when finite, else "NaN", "Infinity" or "-Infinity".
+let number (x: float) : JsonNode =
     if Double.IsFinite x then JsonValue.Create x
     elif Double.IsNaN x then str "NaN"
     elif x > 0.0 then str "Infinity"
     else str "-Infinity"
+
+let private num = number
 
 let private arr (f: 'a -> JsonNode) (xs: 'a seq) : JsonNode =
     JsonArray(xs |> Seq.map (fun x -> Some(f x) |> Option.toObj) |> Seq.toArray)
@@ -269,9 +272,10 @@ let decodeReport (n: JsonNode) =
     { Title = getStr (field "title" n)
       Parts = field "parts" n |> items decodePart }
 
-/// Indented JSON text of a node.
+/// Indented JSON text of a node. Relaxed escaping keeps '+', '<', non-ASCII letters readable; the files are data,
+/// never embedded in HTML.
 let toText (n: JsonNode) =
-    n.ToJsonString(JsonSerializerOptions(WriteIndented = true))
+    n.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
 
 /// Parses JSON text into a node.
 let parseText (text: string) : JsonNode =

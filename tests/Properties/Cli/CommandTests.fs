@@ -162,6 +162,8 @@ let tests =
                 for f in [ "results.json"; "figures/error-vs-nfe.png"; "figures/error-vs-nfe.svg"; "figures/error-vs-nfe.csv"; "figures/local-slopes.svg" ] do
                     Expect.isTrue (File.Exists(Path.Combine(dir.Path, "ula-isotropic", f))) f
                 Expect.stringContains out "| 100 | 64 | 64 |" "table row of d=100, 64 steps"
+                Expect.stringContains out "start ula-isotropic d=10\n" "plain progress: start line"
+                Expect.stringContains out "done  ula-isotropic d=10\n" "plain progress: done line"
                 let code2, _, _ = exec (fakeServices calls None) [| "run"; specFile dir.Path; "--out"; dir.Path |]
                 Expect.equal code2 0 "second run"
                 Expect.equal calls.Value 3 "nothing recomputed"

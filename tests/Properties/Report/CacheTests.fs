@@ -60,6 +60,19 @@ let tests =
             let stored = (Cache.tryLoad store "{}").Value
             Expect.equal (stored["n"].GetValue<int>()) 3 "replaced"
         }
+        test "an entry whose payload no longer decodes is recomputed" {
+            use dir = new TempDir()
+            let store = Cache.under dir.Path "salt"
+            Cache.store store "{}" (JsonObject())
+            let decode (n: JsonNode) =
+                match n["n"] with
+                | null -> raise (ArgumentException "payload: missing field \"n\"")
+                | v -> v.GetValue<int>()
+            let calls = ref 0
+            let v = Cache.getOrCompute store (fun (i: int) -> payload i) decode "{}" (fun () -> calls.Value <- calls.Value + 1; 5)
+            Expect.equal (v, calls.Value) (5, 1) "recomputed once"
+            Expect.equal (Cache.getOrCompute store (fun (i: int) -> payload i) decode "{}" (fun () -> failtest "cached")) 5 "then reused"
+        }
         test "a concurrent reader only ever sees a whole file, and no temp file is left" {
             use dir = new TempDir()
             let file = Path.Combine(dir.Path, "entry.json")

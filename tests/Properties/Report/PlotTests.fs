@@ -46,6 +46,22 @@ let tests =
             let message = messageOf<ArgumentException> (fun () -> validate f |> ignore)
             Expect.stringContains message "series 's'" "names the series"
         }
+        test "points with zero error are left out of log-log figures, not rejected" {
+            let spec = RateLab.Analysis.Experiments.Spec.parse validSpecJson
+            let c = fakeCurve { spec with Dimensions = [ 1 ] }
+            let zeroed = { c with Points = c.Points |> List.mapi (fun i p -> if i = 1 then { p with Error = { p.Error with Value = 0.0 } } else p) }
+            let f = Figures.errorVsNfe "e" "t" [ zeroed ]
+            Expect.equal f.Series.Head.X [| 8.0; 32.0; 64.0 |] "the zero point is dropped"
+            let slopes = Figures.localSlopes "s" "t" [ zeroed ] None
+            Expect.equal slopes.Series.Head.Y.Length 2 "slopes between the remaining points"
+        }
+        test "short log ranges label 2x and 5x multiples" {
+            let labels = Render.logTickMarks 0.9 1.8 |> List.choose snd
+            for l in [ "10"; "20"; "50" ] do
+                Expect.contains labels l $"label {l}"
+            let wide = Render.logTickMarks -3.0 2.0 |> List.choose snd
+            Expect.isFalse (List.contains "20" wide) "wide ranges label powers of ten only"
+        }
         test "a figure id with path syntax is rejected" {
             let f = { Id = "../x"; Title = "t"; X = { Label = "x"; Log = false }; Y = { Label = "y"; Log = false }; Series = [] }
             Expect.throwsT<ArgumentException> (fun () -> validate f |> ignore) "rejected"

@@ -75,7 +75,9 @@ let private written =
          Writer.write dir.Path r (manifest ())
          dir.Path, r)
 
-let private sameRecord (a: 'T) (b: 'T) = Expect.isTrue (deepEqual (box a) (box b)) $"round trip:\n{a}\n{b}"
+// The failure message formats both records, which is slow for large ones: only build it on failure.
+let private sameRecord (a: 'T) (b: 'T) =
+    if not (deepEqual (box a) (box b)) then failtestf "round trip changed the record:\n%A\n%A" a b
 
 [<Tests>]
 let tests =
@@ -93,14 +95,20 @@ let tests =
                     Expect.stringContains md "| slope on log N | -1 [-1.1, -0.9] | 0.95 | -1 |" "fit row"
                     Expect.stringContains html $"<h2>{s.Title}</h2>" "HTML section"
                     for f in s.Figures do
-                        Expect.stringContains md $"![{f.Title}](figures/{f.Id}.svg)" "figure reference"
+                        Expect.stringContains md $"![{Markdown.linkText f.Title}](figures/{f.Id}.svg)" "figure reference"
                         for ext in [ "png"; "svg"; "csv" ] do
                             Expect.isTrue (File.Exists(Path.Combine(dir, p.Slug, "figures", $"{f.Id}.{ext}"))) $"{f.Id}.{ext}"
                 let svgCount = (html.Split("<svg").Length - 1)
                 Expect.equal svgCount (p.Sections |> List.sumBy (fun s -> s.Figures.Length)) "one inline SVG per figure"
                 Expect.isFalse (html.Contains "<?xml") "no XML prologue inside HTML"
+                let ids = Text.RegularExpressions.Regex.Matches(html, "\\bid=\"([^\"]+)\"") |> Seq.map (fun m -> m.Groups[1].Value) |> Seq.toList
+                Expect.equal (List.distinct ids) ids "ids are unique in the page"
                 Expect.isFalse (html.Contains "src=\"http") "no external assets"
                 Expect.stringContains html "<code>code</code>" "inline code from Markdown"
+            let nStarFigure = r.Parts.Head.Sections.Head.Figures |> List.find (fun f -> f.Id.EndsWith "-nstar")
+            let partMd = File.ReadAllText(Path.Combine(dir, "langevin", "index.md"))
+            Expect.stringContains partMd $"*ULA in d: N\\* against d* —" "a '*' in a title is escaped, not emphasis"
+            Expect.isTrue (nStarFigure.Title.Contains '*') "the fixture has a '*' in a title"
             let top = File.ReadAllText(Path.Combine(dir, "index.md"))
             Expect.stringContains top "## [Langevin samplers](langevin/index.md)" "link to part"
             Expect.stringContains (File.ReadAllText(Path.Combine(dir, "index.html"))) "href=\"diffusion/index.html\"" "HTML link"
@@ -128,6 +136,15 @@ let tests =
         testPropertyWithConfig cfg "a fit round-trips through JSON text" <| fun (f: FitResult) ->
             let back = ResultsJson.decodeFit (ResultsJson.parseText (ResultsJson.toText (ResultsJson.encodeFit f)))
             sameRecord back f
+        test "inline SVG ids are prefixed per figure and the figure gets a viewBox" {
+            let svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"560\"><clipPath id=\"cl_4\"/><g clip-path=\"url(#cl_4)\"><use xlink:href=\"#cl_4\"/></g></svg>"
+            Expect.equal (Html.inlineSvg "fig" svg)
+                "<svg viewBox=\"0 0 800 560\" xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"560\"><clipPath id=\"fig-cl_4\"/><g clip-path=\"url(#fig-cl_4)\"><use xlink:href=\"#fig-cl_4\"/></g></svg>"
+                "rewritten"
+        }
+        test "Markdown paragraphs become escaped HTML paragraphs with code spans" {
+            Expect.equal (Html.paragraphs "a <b> & `x<y`\n\nsecond") "<p>a &lt;b&gt; &amp; <code>x&lt;y</code></p>\n<p>second</p>" "html"
+        }
         test "a figure's CSV has one row per point and quotes labels with commas" {
             let f = (sampleReport ()).Parts.Head.Sections.Head.Figures.Head
             let csv = Csv.ofFigure f
