@@ -22,6 +22,11 @@ let metricLabel metric =
 
 let private nfeAxis = { Label = "NFE (score evaluations per chain)"; Log = true }
 
+/// A curve's legend entry; the metric is named when a figure mixes metrics.
+let private legend (curves: ErrorCurve list) (c: ErrorCurve) =
+    let mixed = curves |> List.map (fun x -> x.Metric) |> List.distinct |> List.length > 1
+    if mixed then $"{c.Sampler}: {metricLabel c.Metric}, d={c.Dimension}" else $"{c.Sampler}, d={c.Dimension}"
+
 /// Error against NFE on log-log axes, one series per curve with its confidence band.
 let errorVsNfe id title (curves: ErrorCurve list) =
     let yLabel =
@@ -37,7 +42,7 @@ let errorVsNfe id title (curves: ErrorCurve list) =
               // A zero error (an exact sampler, or a lower bound at 0) has no place on a log axis; such points stay
               // in results.json and are left out of the figure only.
               let pts = c.Points |> List.filter (fun p -> p.Error.Value > 0.0 && Double.IsFinite p.Error.Value) |> List.toArray
-              { Label = $"{c.Sampler}, d={c.Dimension}"
+              { Label = legend curves c
                 X = pts |> Array.map (fun p -> p.Nfe)
                 Y = pts |> Array.map (fun p -> p.Error.Value)
                 Band = Some(pts |> Array.map (fun p -> p.Error.Lower), pts |> Array.map (fun p -> p.Error.Upper))
@@ -99,7 +104,7 @@ let localSlopes id title (curves: ErrorCurve list) (theory: float option) =
     let measured =
         [ for c in curves ->
               let s = slopes c
-              { Label = $"{c.Sampler}, d={c.Dimension}"
+              { Label = legend curves c
                 X = s |> Array.map fst
                 Y = s |> Array.map snd
                 Band = None

@@ -91,7 +91,10 @@ let gaussianSection (ctx: ReportContext) (case: Case) : Section =
         match case.Order with
         | Some p ->
             fits |> List.filter (fst >> (=) primary)
-            |> List.map (fun (_, f) -> Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster p (order f))
+            |> List.map (fun (_, f) ->
+                let measured, how = orderForVerdict RateFit.Nfe (curves |> List.find (fst >> (=) primary) |> snd) f
+                let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster p measured
+                { j with Reason = $"{how}: {j.Reason}" })
         | None -> []
     let verdict, reason =
         match case.Order with
@@ -100,7 +103,7 @@ let gaussianSection (ctx: ReportContext) (case: Case) : Section =
     let id = slug case.Sampler.Name
     let primaryCurve = curves |> List.find (fst >> (=) primary) |> snd
     { Title = case.Title
-      ClaimIds = case.ClaimIds
+      ClaimIds = []
       Verdict = verdict
       Reason = reason
       Method =
@@ -152,11 +155,12 @@ let mixtureSection (ctx: ReportContext) : Section =
             | Error _ -> () ]
     let judgements =
         fits |> List.map (fun (c, p, f) ->
-            let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster p (order f)
-            { j with Reason = $"{c.Sampler}: {j.Reason}" })
+            let measured, how = orderForVerdict RateFit.Nfe c f
+            let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster p measured
+            { j with Reason = $"{c.Sampler} ({how}): {j.Reason}" })
     let verdict, reason = combine judgements
     { Title = "Strong error on a Gaussian mixture (coupled reference)"
-      ClaimIds = [ "B1"; "B5"; "B8" ]
+      ClaimIds = []
       Verdict = verdict
       Reason = reason
       Method =

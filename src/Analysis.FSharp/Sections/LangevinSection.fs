@@ -88,9 +88,11 @@ let section (ctx: ReportContext) (case: Case) : Section =
     let judgements =
         fits
         |> List.filter (fun (_, _, m, _) -> m = primary)
-        |> List.map (fun (target, _, _, fit) ->
-            let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster case.Order (order fit)
-            { j with Reason = $"{target.Name}: {j.Reason}" })
+        |> List.map (fun (target, _, metric, fit) ->
+            let curve = perTarget |> List.find (fun (t, _, _) -> t = target) |> fun (_, _, cs) -> cs |> List.find (fst >> (=) metric) |> snd
+            let measured, how = orderForVerdict RateFit.Steps curve fit
+            let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster case.Order measured
+            { j with Reason = $"{target.Name} ({how}): {j.Reason}" })
     let verdict, reason = combine judgements
     let tables =
         [ for (target, d, metric, fit) in fits ->

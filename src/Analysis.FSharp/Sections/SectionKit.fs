@@ -34,6 +34,33 @@ let fitDecay (axis: RateFit.CostAxis) (curve: ErrorCurve) =
 let order (fit: RateFit.RateFit) =
     List.zip fit.Fit.Regressors fit.Fit.Slopes |> List.find (fst >> (=) "log(1/N)") |> snd
 
+/// The asymptotic order of an EXACT curve (no sampling noise): the last local slope −s_k, with the interval
+/// ±2|s_k − s_{k−1}|. A least-squares interval on exact values measures only how straight the window is, not how far
+/// the slope still is from its limit; when the pre-asymptotic term decays geometrically along the doubling grid, the
+/// remaining drift of the local slope is of the order of its last change (a Richardson-type error estimate).
+/// Points at or below the floor are dropped first. None when fewer than three usable points remain.
+let asymptoticOrder (axis: RateFit.CostAxis) (curve: ErrorCurve) : Estimate option =
+    let cost (p: ErrorPoint) = match axis with RateFit.Nfe -> p.Nfe | RateFit.Depth -> p.Depth | RateFit.Steps -> float p.Steps
+    let usable =
+        curve.Points
+        |> List.takeWhile (fun p -> p.Error.Value > floorOf curve.Metric p.Error)
+        |> List.map (fun p -> cost p, p.Error)
+        |> Array.ofList
+    if usable.Length < 3 then None
+    else
+        let slopes = LocalSlopes.compute usable
+        let last, previous = -slopes.[slopes.Length - 1].Slope, -slopes.[slopes.Length - 2].Slope
+        let half = 2.0 * abs (last - previous)
+        Some { Value = last; Lower = last - half; Upper = last + half; StdError = nan; Level = 0.95 }
+
+/// The order a verdict should use: for exact curves the asymptotic-order interval above, otherwise the fitted order
+/// with its bootstrap interval (sampling noise dominates there).
+let orderForVerdict (axis: RateFit.CostAxis) (curve: ErrorCurve) (fit: RateFit.RateFit) =
+    let exact = curve.Points |> List.forall (fun p -> System.Double.IsNaN p.Error.StdError)
+    match exact, asymptoticOrder axis curve with
+    | true, Some e -> e, "asymptotic order from the last local slope ± 2× its last change (exact values)"
+    | _ -> order fit, "fitted order with its bootstrap interval"
+
 /// One verdict from several: any violation wins, then any inconclusive, then faster, else tight.
 let combine (judgements: Verdicts.Judgement list) : Verdict * string =
     let has v = judgements |> List.exists (fun j -> j.Verdict = v)
