@@ -192,6 +192,9 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             fail 2 $"{first} (see --help)"
     with ex ->
         match root ex with
-        | :? ArgumentException as a -> fail 2 a.Message
+        | :? ArgumentException as a ->
+            // .NET appends " (Parameter 'name')" to the message; the message already names the parameter.
+            let suffix = match a.ParamName with null -> "" | p -> $" (Parameter '{p}')"
+            fail 2 (if suffix <> "" && a.Message.EndsWith suffix then a.Message.Substring(0, a.Message.Length - suffix.Length) else a.Message)
         | NotWired service -> fail 1 $"the {service} is not wired into this build yet"
         | e -> fail 1 e.Message
