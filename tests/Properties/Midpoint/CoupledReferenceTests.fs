@@ -10,7 +10,7 @@ open RateLab.Properties.Generators
 
 let private mu, lam = [| 0.3; -0.2; 0.1 |], [| 0.05; 1.0; 3.0 |]
 let private data = GaussianNoisedScore(mu, lam)
-let private top, bottom = FlowLevel.FromOuTime 4.0, FlowLevel(1e-3, 1.0 - 1e-3)
+let private top, bottom = NoiseLevel.FromOuTime 4.0, NoiseLevel.FromTauAndAlphaBar(1e-3, 1.0 - 1e-3)
 
 let private normals (seed: uint64) d =
     let z = Array.zeroCreate d
@@ -47,7 +47,7 @@ let tests =
             let y0 = normals seed 3
             let at (tau: float) =
                 let y = Array.copy y0
-                flow.Transport(Span<float> y, top, FlowLevel.FromTau tau)
+                flow.Transport(Span<float> y, top, NoiseLevel.FromTau tau)
                 y
             let tau, dt = 0.3, 1e-5
             let y = at tau
@@ -67,11 +67,11 @@ let tests =
             let y = normals seed d
             let expected =
                 let sigma = q * Matrix<float>.Build.DiagonalOfDiagonalArray lam * q.Transpose()
-                let c (l: FlowLevel) = l.AlphaBar * sigma + l.Tau * Matrix<float>.Build.DenseIdentity d
+                let c (l: NoiseLevel) = l.AlphaBar * sigma + l.Tau * Matrix<float>.Build.DenseIdentity d
                 let sqrtm (m: Matrix<float>) =
                     let e = m.Evd(Symmetricity.Symmetric)
                     e.EigenVectors * Matrix<float>.Build.DiagonalOfDiagonalVector(e.EigenValues.Real().PointwiseSqrt()) * e.EigenVectors.Transpose()
-                let m (l: FlowLevel) = sqrt l.AlphaBar * Vector<float>.Build.DenseOfArray mu
+                let m (l: NoiseLevel) = sqrt l.AlphaBar * Vector<float>.Build.DenseOfArray mu
                 m bottom + sqrtm (c bottom) * (sqrtm (c top)).Inverse() * (Vector<float>.Build.DenseOfArray y - m top)
             flow.Transport(Span<float> y, top, bottom)
             Array.forall2 (fun (a: float) b -> abs (a - b) <= 1e-9 * (1.0 + abs b)) y (expected.ToArray())

@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -9,13 +10,13 @@ namespace RateLab.Core.Samplers.Diffusion;
 public sealed class PfOdeCoupling : ICoupledSampler
 {
     readonly ISamplerKernel kernel;
-    readonly FlowLevel top, bottom;
+    readonly NoiseLevel top, bottom;
 
     /// <summary>
     /// <paramref name="kernel"/> run for <paramref name="steps"/> steps from level <paramref name="top"/> (where its
     /// Init places the start) down to <paramref name="bottom"/>; its steps must draw no Gaussian noise.
     /// </summary>
-    public PfOdeCoupling(ISamplerKernel kernel, int steps, FlowLevel top, FlowLevel bottom)
+    public PfOdeCoupling(ISamplerKernel kernel, int steps, NoiseLevel top, NoiseLevel bottom)
     {
         this.kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
         Steps = Guard.AtLeast(steps, 1, nameof(steps));

@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -20,33 +21,35 @@ public enum MidpointRule
 /// </summary>
 public sealed class GuptaCaiChenPredictor : ICoupledSampler
 {
-    readonly FlowLevel[] grid;
+    readonly NoiseLevel[] grid;
     readonly double[] logAlphaBar;
 
     /// <summary>The predictor on <paramref name="grid"/> (strictly decreasing τ, at least two levels).</summary>
-    public GuptaCaiChenPredictor(int dimension, FlowLevel[] grid, MidpointRule rule = MidpointRule.Uniform)
+    public GuptaCaiChenPredictor(int dimension, NoiseLevel[] grid, MidpointRule rule = MidpointRule.Uniform)
     {
         Dimension = Guard.AtLeast(dimension, 1, "d");
         (this.grid, logAlphaBar) = CheckGrid(grid, nameof(grid));
         Rule = rule;
     }
 
+    /// <summary>The predictor on the levels of <paramref name="grid"/>.</summary>
+    public GuptaCaiChenPredictor(int dimension, NoiseGrid grid, MidpointRule rule = MidpointRule.Uniform)
+        : this(dimension, (grid ?? throw new ArgumentNullException(nameof(grid))).Levels.ToArray(), rule) { }
+
     /// <summary>Validates a strictly decreasing grid and precomputes log ᾱ (log1p(−τ) where τ is small).</summary>
-    internal static (FlowLevel[] Grid, double[] LogAlphaBar) CheckGrid(FlowLevel[] grid, string name)
+    internal static (NoiseLevel[] Grid, double[] LogAlphaBar) CheckGrid(NoiseLevel[] grid, string name)
     {
         ArgumentNullException.ThrowIfNull(grid, name);
         Guard.AtLeast(grid.Length, 2, $"{name}.Length");
         for (int i = 1; i < grid.Length; i++)
             if (!(grid[i].Tau < grid[i - 1].Tau))
                 throw new ArgumentOutOfRangeException(name, $"{name}[{i}].Tau = {grid[i].Tau:R} is out of range; allowed: < {name}[{i - 1}].Tau = {grid[i - 1].Tau:R} (strictly decreasing).");
-        var copy = (FlowLevel[])grid.Clone();
-        return (copy, Array.ConvertAll(copy, LogAlphaBarOf));
+        var copy = (NoiseLevel[])grid.Clone();
+        return (copy, Array.ConvertAll(copy, l => l.LogAlphaBar));
     }
 
-    internal static double LogAlphaBarOf(FlowLevel l) => l.Tau < 0.5 ? StableMath.Log1p(-l.Tau) : Math.Log(l.AlphaBar);
-
     /// <summary>The grid of levels, top first.</summary>
-    public ReadOnlySpan<FlowLevel> Grid => grid;
+    public ReadOnlySpan<NoiseLevel> Grid => grid;
     /// <summary>Midpoint rule.</summary>
     public MidpointRule Rule { get; }
     /// <summary>Kernel steps of a full run: grid length − 1.</summary>
@@ -81,7 +84,7 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
     }
 
     /// <summary>One predictor step of x from level a (log ᾱ_a) to log ᾱ_b; uses 2d scratch and uniform 0.</summary>
-    internal static void Advance(ref StepContext ctx, Span<double> x, FlowLevel a, double logA, double logB, MidpointRule rule)
+    internal static void Advance(ref StepContext ctx, Span<double> x, NoiseLevel a, double logA, double logB, MidpointRule rule)
     {
         int d = x.Length;
         double h = 0.5 * (logB - logA), u = ctx.Uniform(0), alpha, weight;

@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -17,10 +18,10 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </remarks>
 public sealed class GuptaPracticalPredictor : ICoupledSampler
 {
-    readonly FlowLevel[] grid;
+    readonly NoiseLevel[] grid;
 
     /// <summary>The practical predictor on <paramref name="fineGrid"/> taking coarse steps of <paramref name="stride"/> indices.</summary>
-    public GuptaPracticalPredictor(int dimension, FlowLevel[] fineGrid, int stride)
+    public GuptaPracticalPredictor(int dimension, NoiseLevel[] fineGrid, int stride)
     {
         Dimension = Guard.AtLeast(dimension, 1, "d");
         (grid, _) = GuptaCaiChenPredictor.CheckGrid(fineGrid, nameof(fineGrid));
@@ -70,14 +71,14 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
         Ddim(x, grid[i], grid[i + Stride], eps, x);
     }
 
-    static void Epsilon(ref StepContext ctx, ReadOnlySpan<double> x, FlowLevel at, Span<double> eps)
+    static void Epsilon(ref StepContext ctx, ReadOnlySpan<double> x, NoiseLevel at, Span<double> eps)
     {
         ctx.Score(x, at.Tau, eps);
         double c = -Math.Sqrt(at.Tau);
         for (int j = 0; j < eps.Length; j++) eps[j] *= c;
     }
 
-    static void Ddim(ReadOnlySpan<double> x, FlowLevel n, FlowLevel m, ReadOnlySpan<double> eps, Span<double> result)
+    static void Ddim(ReadOnlySpan<double> x, NoiseLevel n, NoiseLevel m, ReadOnlySpan<double> eps, Span<double> result)
     {
         double r = Math.Sqrt(m.AlphaBar / n.AlphaBar), c = Math.Sqrt(m.Tau) - r * Math.Sqrt(n.Tau);
         for (int j = 0; j < x.Length; j++) result[j] = r * x[j] + c * eps[j];

@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -74,7 +75,8 @@ public sealed class LiJiao : ICoupledSampler
                 y[j] = scale * (c[j] + open * s[j]);
             }
         }
-        var (a, b) = Schedule.RoundLevel(u, k, n).ForwardTo(Schedule.RoundLevel(u, k + 1, 0));
+        var forward = NoiseTransitions.Forward(Schedule.RoundLevel(u, k, n), Schedule.RoundLevel(u, k + 1, 0));
+        double a = forward.Scale, b = forward.NoiseSd;
         ctx.Normals(0, s);
         for (int j = 0; j < d; j++) y[j] = a * y[j] + b * s[j];
     }

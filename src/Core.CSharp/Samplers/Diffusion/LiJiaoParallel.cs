@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -98,7 +99,8 @@ public sealed class LiJiaoParallel : ICoupledSampler
                     for (int j = 0; j < d; j++) y[j] = scale * (c[j] + open * si[j]);
             }
         }
-        var (a, b) = Schedule.RoundLevel(u, k, n).ForwardTo(Schedule.RoundLevel(u, k + 1, 0));
+        var forward = NoiseTransitions.Forward(Schedule.RoundLevel(u, k, n), Schedule.RoundLevel(u, k + 1, 0));
+        double a = forward.Scale, b = forward.NoiseSd;
         var z = scores[..d];
         ctx.Normals(0, z);
         for (int j = 0; j < d; j++) y[j] = a * y[j] + b * z[j];

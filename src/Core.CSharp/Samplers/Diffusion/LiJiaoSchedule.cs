@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -100,14 +101,14 @@ public sealed class LiJiaoSchedule
     double U(ReadOnlySpan<double> u, int t) => u[Slot(t) - 1];
 
     /// <summary>The drawn level τ_t = β̂_{t−1} + u_t (β̂_t − β̂_{t−1}), t ∈ [−N/2+1, T+1].</summary>
-    public FlowLevel Level(ReadOnlySpan<double> u, int t)
+    public NoiseLevel Level(ReadOnlySpan<double> u, int t)
     {
         int j = Slot(t);
         if (j == 0) throw new ArgumentOutOfRangeException(nameof(t), $"t = {t} is out of range; allowed: [{1 - N / 2}, {T + 1}].");
         double ut = u[j - 1], tau = betaHat[j - 1] + ut * width[j], alphaBar = alphaHat[j] + (1 - ut) * width[j];
         // Keep the small member and derive the other from it (the sum of the two may round past 1).
         if (tau < 0.5) alphaBar = 1 - tau; else tau = 1 - alphaBar;
-        return new FlowLevel(tau, alphaBar);
+        return NoiseLevel.FromTauAndAlphaBar(tau, alphaBar);
     }
 
     /// <summary>The skeleton index t = T − kN/2 − n + 1 of τ_{k,n}.</summary>
@@ -119,13 +120,13 @@ public sealed class LiJiaoSchedule
     }
 
     /// <summary>The drawn level τ_{k,n} (k ≤ K−1 with n ∈ [0, N], or k = K with n = 0).</summary>
-    public FlowLevel RoundLevel(ReadOnlySpan<double> u, int k, int n) => Level(u, RoundIndex(k, n));
+    public NoiseLevel RoundLevel(ReadOnlySpan<double> u, int k, int n) => Level(u, RoundIndex(k, n));
 
     /// <summary>The skeleton level τ̂_{k,n} = β̂_{T−kN/2−n}, n ∈ [−1, N].</summary>
-    public FlowLevel RoundSkeleton(int k, int n)
+    public NoiseLevel RoundSkeleton(int k, int n)
     {
         int j = Slot(RoundIndex(k, n) - 1);
-        return new FlowLevel(betaHat[j], alphaHat[j]);
+        return NoiseLevel.FromTauAndAlphaBar(betaHat[j], alphaHat[j]);
     }
 
     /// <summary>Top partial piece τ_{k,0} − τ̂_{k,0} = u_t (β̂_t − β̂_{t−1}) at t = T − kN/2 + 1.</summary>
