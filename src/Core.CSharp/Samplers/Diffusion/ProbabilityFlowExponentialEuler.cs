@@ -1,4 +1,5 @@
 using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 
 namespace RateLab.Core.Samplers.Diffusion;
 
