@@ -11,14 +11,15 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class Ddim : ReverseGridKernel
 {
-    readonly double[] a, c, sigma;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>DDIM with <paramref name="eta"/> ∈ [0, 1] on <paramref name="grid"/>.</summary>
     public Ddim(int dimension, NoiseGrid grid, double eta, StartLaw? start = null) : base(dimension, grid, start)
     {
         Eta = Guard.InClosed(eta, 0, 1, nameof(eta));
         int n = grid.Steps;
-        a = new double[n]; c = new double[n]; sigma = new double[n];
+        steps = new FrozenScoreSteps(n);
+        double[] a = steps.A, c = steps.C, sigma = steps.Sigma;
         for (int k = 0; k < n; k++)
         {
             NoiseLevel from = grid[k], to = grid[k + 1];
@@ -45,14 +46,7 @@ public sealed class Ddim : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] = a[k] * x[i] + c[k] * s[i];
-        if (sigma[k] == 0) return;
-        var z = ctx.Scratch.Slice(d, d);
-        ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sigma[k] * z[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

@@ -9,7 +9,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class DdpmAncestral : ReverseGridKernel
 {
-    readonly double[] a, c, sigma;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>DDPM on <paramref name="grid"/> with the given variance choice.</summary>
     public DdpmAncestral(int dimension, NoiseGrid grid, DdpmVariance variance, StartLaw? start = null)
@@ -19,7 +19,8 @@ public sealed class DdpmAncestral : ReverseGridKernel
             $"variance = {variance} is out of range; allowed: {string.Join(", ", Enum.GetNames<DdpmVariance>())}.");
         Variance = variance;
         int n = grid.Steps;
-        a = new double[n]; c = new double[n]; sigma = new double[n];
+        steps = new FrozenScoreSteps(n);
+        double[] a = steps.A, c = steps.C, sigma = steps.Sigma;
         for (int k = 0; k < n; k++)
         {
             NoiseLevel from = grid[k], to = grid[k + 1];
@@ -43,14 +44,7 @@ public sealed class DdpmAncestral : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] = a[k] * x[i] + c[k] * s[i];
-        if (sigma[k] == 0) return;
-        var z = ctx.Scratch.Slice(d, d);
-        ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sigma[k] * z[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

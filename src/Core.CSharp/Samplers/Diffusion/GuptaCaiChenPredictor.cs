@@ -78,9 +78,7 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)
     {
-        if (ctx.Step < 0 || ctx.Step >= Steps)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Steps - 1}] (grid length − 1).");
-        int k = (int)ctx.Step;
+        int k = StepIndex(ctx.Step, Steps);
         Advance(ref ctx, state[..Dimension], grid[k], logAlphaBar[k], logAlphaBar[k + 1], Rule);
     }
 
@@ -112,7 +110,18 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
     }
 
     /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j)
+    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => WholeGrid(grid, j);
+
+    /// <summary>The kernel step as an index in [0, <paramref name="steps"/>); a step past the grid is an error.</summary>
+    internal static int StepIndex(long step, int steps)
+    {
+        if (step < 0 || step >= steps)
+            throw new ArgumentOutOfRangeException("ctx", $"step = {step} is out of range; allowed: [0, {steps - 1}].");
+        return (int)step;
+    }
+
+    /// <summary>The only coupling segment of a noise-free run over <paramref name="grid"/>: top to bottom, no injection.</summary>
+    internal static FlowSegment WholeGrid(NoiseLevel[] grid, int j)
     {
         if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
         return new FlowSegment(grid[0], grid[^1], false, default, 0, 0);

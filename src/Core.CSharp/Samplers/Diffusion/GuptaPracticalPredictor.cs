@@ -58,9 +58,7 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)
     {
-        if (ctx.Step < 0 || ctx.Step >= Steps)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Steps - 1}].");
-        int d = Dimension, i = (int)ctx.Step * Stride;
+        int d = Dimension, i = GuptaCaiChenPredictor.StepIndex(ctx.Step, Steps) * Stride;
         int mid = i + Math.Min(Stride - 1, (int)Math.Floor(ctx.Uniform(0) * Stride));
         var x = state[..d];
         var eps = ctx.Scratch[..d];
@@ -85,9 +83,5 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
     }
 
     /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j)
-    {
-        if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
-        return new FlowSegment(grid[0], grid[^1], false, default, 0, 0);
-    }
+    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => GuptaCaiChenPredictor.WholeGrid(grid, j);
 }

@@ -1,4 +1,3 @@
-using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -44,15 +43,12 @@ public sealed class LiJiao : ICoupledSampler
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
-    {
-        ctx.Normals(0, state[..Dimension]);
-        Schedule.Draw(ref ctx, state[Dimension..]);
-    }
+        => Schedule.Start(ref ctx, state, Dimension);
 
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)
     {
-        int d = Dimension, k = RoundOf(ctx.Step), n = Schedule.N;
+        int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
         ReadOnlySpan<double> u = state[d..];
         var c = ctx.Scratch[..d];
@@ -62,32 +58,17 @@ public sealed class LiJiao : ICoupledSampler
         for (int j = 0; j < d; j++) c[j] = y[j] * inv;
         for (int m = 1; m <= n; m++)
         {
-            int i = m - 1;
-            var li = Schedule.RoundLevel(u, k, i);
-            ctx.Score(y, li.Tau, s);
-            double gi = 1 / (2 * li.AlphaBar * Math.Sqrt(li.AlphaBar));
-            double closed = gi * (i == 0 ? Schedule.TopPiece(u, k) : Schedule.Cell(k, i));
-            double open = gi * Schedule.BottomPiece(u, k, m);
-            double scale = Math.Sqrt(Schedule.RoundLevel(u, k, m).AlphaBar);
+            ctx.Score(y, Schedule.RoundLevel(u, k, m - 1).Tau, s);
+            var (closed, open, scale) = Schedule.CellWeights(u, k, m);
             for (int j = 0; j < d; j++)
             {
                 c[j] += closed * s[j];
                 y[j] = scale * (c[j] + open * s[j]);
             }
         }
-        var forward = NoiseTransitions.Forward(Schedule.RoundLevel(u, k, n), Schedule.RoundLevel(u, k + 1, 0));
-        double a = forward.Scale, b = forward.NoiseSd;
-        ctx.Normals(0, s);
-        for (int j = 0; j < d; j++) y[j] = a * y[j] + b * s[j];
+        Schedule.Inject(ref ctx, u, k, y, s);
     }
 
     /// <inheritdoc/>
     public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => Schedule.Segment(aux, j);
-
-    int RoundOf(long step)
-    {
-        if (step < 0 || step >= Schedule.K)
-            throw new ArgumentOutOfRangeException(nameof(step), $"step = {step} is out of range; allowed: [0, {Schedule.K - 1}] (K rounds).");
-        return (int)step;
-    }
 }

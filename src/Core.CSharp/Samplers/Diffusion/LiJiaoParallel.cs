@@ -1,4 +1,3 @@
-using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -49,17 +48,12 @@ public sealed class LiJiaoParallel : ICoupledSampler
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
-    {
-        ctx.Normals(0, state[..Dimension]);
-        Schedule.Draw(ref ctx, state[Dimension..]);
-    }
+        => Schedule.Start(ref ctx, state, Dimension);
 
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)
     {
-        if (ctx.Step < 0 || ctx.Step >= Schedule.K)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Schedule.K - 1}] (K rounds).");
-        int d = Dimension, k = (int)ctx.Step, n = Schedule.N;
+        int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
         ReadOnlySpan<double> u = state[d..];
         // rows holds Y_{k,0…N−1} (row 0 is Y_k and never changes); Y_{k,N} is written straight into y.
@@ -82,13 +76,8 @@ public sealed class LiJiaoParallel : ICoupledSampler
             for (int j = 0; j < d; j++) c[j] = y[j] * inv;
             for (int m = 1; m <= n; m++)
             {
-                int i = m - 1;
-                double ai = Schedule.RoundLevel(u, k, i).AlphaBar;
-                double gi = 1 / (2 * ai * Math.Sqrt(ai));
-                double closed = gi * (i == 0 ? Schedule.TopPiece(u, k) : Schedule.Cell(k, i));
-                double open = gi * Schedule.BottomPiece(u, k, m);
-                double scale = Math.Sqrt(Schedule.RoundLevel(u, k, m).AlphaBar);
-                var si = scores.Slice(i * d, d);
+                var (closed, open, scale) = Schedule.CellWeights(u, k, m);
+                var si = scores.Slice((m - 1) * d, d);
                 for (int j = 0; j < d; j++) c[j] += closed * si[j];
                 if (m < n)
                 {
@@ -99,11 +88,7 @@ public sealed class LiJiaoParallel : ICoupledSampler
                     for (int j = 0; j < d; j++) y[j] = scale * (c[j] + open * si[j]);
             }
         }
-        var forward = NoiseTransitions.Forward(Schedule.RoundLevel(u, k, n), Schedule.RoundLevel(u, k + 1, 0));
-        double a = forward.Scale, b = forward.NoiseSd;
-        var z = scores[..d];
-        ctx.Normals(0, z);
-        for (int j = 0; j < d; j++) y[j] = a * y[j] + b * z[j];
+        Schedule.Inject(ref ctx, u, k, y, scores[..d]);
     }
 
     /// <inheritdoc/>

@@ -148,6 +148,46 @@ public sealed class LiJiaoSchedule
     }
 
     /// <summary>
+    /// Weights of cell m ∈ [1, N] of round k in eq. (11b), i = m − 1: Closed = gᵢ-factor × (top piece for i = 0, else
+    /// cell i), Open = gᵢ-factor × bottom piece of m, with gᵢ-factor 1/(2 ᾱ_{k,i}^{3/2}); Scale = √ᾱ_{k,m}.
+    /// </summary>
+    public (double Closed, double Open, double Scale) CellWeights(ReadOnlySpan<double> u, int k, int m)
+    {
+        int i = m - 1;
+        double ai = RoundLevel(u, k, i).AlphaBar, gi = 1 / (2 * ai * Math.Sqrt(ai));
+        double closed = gi * (i == 0 ? TopPiece(u, k) : Cell(k, i));
+        return (closed, gi * BottomPiece(u, k, m), Math.Sqrt(RoundLevel(u, k, m).AlphaBar));
+    }
+
+    /// <summary>The injection of eq. (11a) after round k, the exact forward transition τ_{k,N} → τ_{k+1,0}.</summary>
+    public ForwardTransition Injection(ReadOnlySpan<double> u, int k) =>
+        NoiseTransitions.Forward(RoundLevel(u, k, N), RoundLevel(u, k + 1, 0));
+
+    /// <summary>A run's Init: Y ~ N(0, I) from normal role 0 into the first d entries, then the draws into the rest.</summary>
+    internal void Start(ref StepContext ctx, Span<double> state, int d)
+    {
+        ctx.Normals(0, state[..d]);
+        Draw(ref ctx, state[d..]);
+    }
+
+    /// <summary>The round k of kernel step <paramref name="step"/> (one round per step).</summary>
+    internal int RoundOf(long step)
+    {
+        if (step < 0 || step >= K)
+            throw new ArgumentOutOfRangeException("ctx", $"step = {step} is out of range; allowed: [0, {K - 1}] (K rounds).");
+        return (int)step;
+    }
+
+    /// <summary>Applies the injection after round k to <paramref name="y"/> with the normals of role 0 (drawn into <paramref name="z"/>).</summary>
+    internal void Inject(ref StepContext ctx, ReadOnlySpan<double> u, int k, Span<double> y, Span<double> z)
+    {
+        var forward = Injection(u, k);
+        double a = forward.Scale, b = forward.NoiseSd;
+        ctx.Normals(0, z);
+        for (int j = 0; j < y.Length; j++) y[j] = a * y[j] + b * z[j];
+    }
+
+    /// <summary>
     /// Round k as a coupled-reference segment: exact flow τ_{k,0} → τ_{k,N}, then the injection up to τ_{k+1,0} driven by
     /// the normals of role 0 at kernel step k.
     /// </summary>
