@@ -112,6 +112,25 @@ let tests =
             Expect.sequenceEqual wrapped.SquaredErrors direct.SquaredErrors "same coupling"
         }
 
+        test "a PF-ODE kernel on a NoiseGrid couples over its own grid, and its strong error falls with the step" {
+            let flow = GaussianReferenceFlow.For data
+            let kernels : (string * (NoiseGrid -> ReverseGridKernel)) list =
+                [ "DDIM(eta=0)", (fun g -> Ddim(3, g, 0.0))
+                  "PF-ODE Euler", (fun g -> ProbabilityFlowEuler(3, g))
+                  "PF-ODE exponential Euler", (fun g -> ProbabilityFlowExponentialEuler(3, g))
+                  "Heun", (fun g -> Heun(3, g)) ]
+            for name, build in kernels do
+                let rms n =
+                    let grid = NoiseGrid.OuTimeUniform(top.Tau, bottom.Tau, n)
+                    let c = PfOdeCoupling(build grid)
+                    let seg = c.Segment(ReadOnlySpan.Empty, 0)
+                    Expect.equal (seg.Top, seg.Bottom) (grid.Top, grid.End) $"{name}: one segment over the grid"
+                    CoupledReference.Measure(c, data, flow, 8UL, 6, 1).Rms
+                // Deterministic given the seed: at least first order, so 4× the steps must at least halve the error.
+                let coarse, fine = rms 16, rms 64
+                Expect.isLessThan fine (0.5 * coarse) $"{name}: RMS error {fine} at 64 steps vs {coarse} at 16"
+        }
+
         test "strong error of the Gupta predictor vs RK4 reference equals that vs exact reference" {
             let k = GuptaCaiChenPredictor(3, RateLab.Properties.Midpoint.MidpointSupport.ouGrid 4.0 0.02 16)
             let e1 = CoupledReference.Measure(k, data, GaussianReferenceFlow.For data, 8UL, 6, 1)

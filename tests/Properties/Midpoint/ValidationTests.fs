@@ -49,6 +49,9 @@ let tests =
         test "PF-ODE coupling: no injected noise" {
             names "kernel" (fun () -> PfOdeCoupling(LiJiao(1, LiJiaoSchedule(10, 2, 1.0, 2.0)), 2, grid.[0], grid.[1]))
         }
+        test "PF-ODE coupling of a grid kernel: no injected noise" {
+            names "kernel" (fun () -> PfOdeCoupling(Ddim(1, NoiseGrid.OuTimeUniform(0.9, 0.1, 2), 0.5)))
+        }
         test "PF-ODE coupling: bottom below top" {
             names "bottom" (fun () -> PfOdeCoupling(GuptaCaiChenPredictor(1, grid), 1, grid.[1], grid.[0]))
         }

@@ -28,6 +28,13 @@ public sealed class PfOdeCoupling : ICoupledSampler
         this.bottom = bottom;
     }
 
+    /// <summary>
+    /// A probability-flow kernel on a <see cref="NoiseGrid"/> (DDIM with η = 0, PF-ODE Euler or exponential Euler, Heun),
+    /// coupled over its whole grid: all its steps, from the grid's top level to its end level.
+    /// </summary>
+    public PfOdeCoupling(ReverseGridKernel kernel)
+        : this(kernel, (kernel ?? throw new ArgumentNullException(nameof(kernel))).Steps, kernel.Grid.Top, kernel.Grid.End) { }
+
     /// <inheritdoc/>
     public int Steps { get; }
     /// <inheritdoc/>
