@@ -20,16 +20,16 @@ public enum MidpointRule
 /// x ← e^h x + h e^{(1−α)h} s(x_mid, τ_mid) (8), the one-point unbiased estimate of ∫₀ʰ e^{h−r} s dr. 2 NFE per step.
 /// Starts from N(0, I) at the top level (normals of role 0 at step −1); no Gaussian noise afterwards.
 /// </summary>
-public sealed class GuptaCaiChenPredictor : ICoupledSampler
+public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel
 {
-    readonly NoiseLevel[] grid;
     readonly double[] logAlphaBar;
 
     /// <summary>The predictor on <paramref name="grid"/> (strictly decreasing τ, at least two levels).</summary>
     public GuptaCaiChenPredictor(int dimension, NoiseLevel[] grid, MidpointRule rule = MidpointRule.Uniform)
+        : base(dimension, grid, nameof(grid))
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        (this.grid, logAlphaBar) = CheckGrid(grid, nameof(grid));
+        // log ᾱ is log1p(−τ) where τ is small, so the OU step lengths keep their digits near the clean end.
+        logAlphaBar = Array.ConvertAll(this.grid, l => l.LogAlphaBar);
         Rule = rule;
     }
 
@@ -37,48 +37,17 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
     public GuptaCaiChenPredictor(int dimension, NoiseGrid grid, MidpointRule rule = MidpointRule.Uniform)
         : this(dimension, (grid ?? throw new ArgumentNullException(nameof(grid))).Levels.ToArray(), rule) { }
 
-    /// <summary>Validates a strictly decreasing grid and precomputes log ᾱ (log1p(−τ) where τ is small).</summary>
-    internal static (NoiseLevel[] Grid, double[] LogAlphaBar) CheckGrid(NoiseLevel[] grid, string name)
-    {
-        ArgumentNullException.ThrowIfNull(grid, name);
-        Guard.AtLeast(grid.Length, 2, $"{name}.Length");
-        for (int i = 1; i < grid.Length; i++)
-            if (!(grid[i].Tau < grid[i - 1].Tau))
-                throw new ArgumentOutOfRangeException(name, $"{name}[{i}].Tau = {grid[i].Tau:R} is out of range; allowed: < {name}[{i - 1}].Tau = {grid[i - 1].Tau:R} (strictly decreasing).");
-        var copy = (NoiseLevel[])grid.Clone();
-        return (copy, Array.ConvertAll(copy, l => l.LogAlphaBar));
-    }
-
-    /// <summary>The grid of levels, top first.</summary>
-    public ReadOnlySpan<NoiseLevel> Grid => grid;
     /// <summary>Midpoint rule.</summary>
     public MidpointRule Rule { get; }
     /// <summary>Kernel steps of a full run: grid length − 1.</summary>
-    public int Steps => grid.Length - 1;
+    public override int Steps => grid.Length - 1;
     /// <inheritdoc/>
-    public string Name => Rule == MidpointRule.Uniform ? "Gupta-Cai-Chen-predictor" : "Gupta-Cai-Chen-predictor(importance)";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 0;
-    /// <inheritdoc/>
-    public int Segments => 1;
+    public override string Name => Rule == MidpointRule.Uniform ? "Gupta-Cai-Chen-predictor" : "Gupta-Cai-Chen-predictor(importance)";
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => ctx.Normals(0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx.Step, Steps);
+        int k = StepIndex(ctx);
         Advance(ref ctx, state[..Dimension], grid[k], logAlphaBar[k], logAlphaBar[k + 1], Rule);
     }
 
@@ -107,23 +76,5 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
         ctx.Score(xm, tauMid, s);
         double eh = Math.Exp(h);
         for (int j = 0; j < d; j++) x[j] = eh * x[j] + weight * s[j];
-    }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => WholeGrid(grid, j);
-
-    /// <summary>The kernel step as an index in [0, <paramref name="steps"/>); a step past the grid is an error.</summary>
-    internal static int StepIndex(long step, int steps)
-    {
-        if (step < 0 || step >= steps)
-            throw new ArgumentOutOfRangeException("ctx", $"step = {step} is out of range; allowed: [0, {steps - 1}].");
-        return (int)step;
-    }
-
-    /// <summary>The only coupling segment of a noise-free run over <paramref name="grid"/>: top to bottom, no injection.</summary>
-    internal static FlowSegment WholeGrid(NoiseLevel[] grid, int j)
-    {
-        if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
-        return new FlowSegment(grid[0], grid[^1], false, default, 0, 0);
     }
 }

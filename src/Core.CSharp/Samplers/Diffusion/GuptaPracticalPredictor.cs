@@ -16,15 +16,12 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// midpoint's ε̂ is frozen over the whole DDIM step instead of being weighted by e^{(1−α)h}, so it is not the unbiased
 /// one-point estimate of the step's exponential integral. Kept to compare the published practice with the analysed scheme.
 /// </remarks>
-public sealed class GuptaPracticalPredictor : ICoupledSampler
+public sealed class GuptaPracticalPredictor : GuptaPredictorKernel
 {
-    readonly NoiseLevel[] grid;
-
     /// <summary>The practical predictor on <paramref name="fineGrid"/> taking coarse steps of <paramref name="stride"/> indices.</summary>
     public GuptaPracticalPredictor(int dimension, NoiseLevel[] fineGrid, int stride)
+        : base(dimension, fineGrid, nameof(fineGrid))
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        (grid, _) = GuptaCaiChenPredictor.CheckGrid(fineGrid, nameof(fineGrid));
         Stride = Guard.AtLeast(stride, 1, nameof(stride));
         int f = grid.Length - 1;
         if (f % stride != 0)
@@ -34,31 +31,14 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
     /// <summary>Fine indices per coarse step Δ.</summary>
     public int Stride { get; }
     /// <summary>Kernel steps of a full run: (fine grid length − 1)/Δ.</summary>
-    public int Steps => (grid.Length - 1) / Stride;
+    public override int Steps => (grid.Length - 1) / Stride;
     /// <inheritdoc/>
-    public string Name => "Gupta-practical-predictor";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 0;
-    /// <inheritdoc/>
-    public int Segments => 1;
+    public override string Name => "Gupta-practical-predictor";
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => ctx.Normals(0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int d = Dimension, i = GuptaCaiChenPredictor.StepIndex(ctx.Step, Steps) * Stride;
+        int d = Dimension, i = StepIndex(ctx) * Stride;
         int mid = i + Math.Min(Stride - 1, (int)Math.Floor(ctx.Uniform(0) * Stride));
         var x = state[..d];
         var eps = ctx.Scratch[..d];
@@ -81,7 +61,4 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
         double r = Math.Sqrt(m.AlphaBar / n.AlphaBar), c = Math.Sqrt(m.Tau) - r * Math.Sqrt(n.Tau);
         for (int j = 0; j < x.Length; j++) result[j] = r * x[j] + c * eps[j];
     }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => GuptaCaiChenPredictor.WholeGrid(grid, j);
 }

@@ -1,5 +1,3 @@
-using RateLab.Core.Validation;
-
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
@@ -11,42 +9,18 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 /// <remarks>State: Y (d doubles), then the schedule's T + N/2 + 1 uniforms, drawn once in Init and shared by the
 /// overlapping rounds.</remarks>
-public sealed class LiJiao : ICoupledSampler
+public sealed class LiJiao : LiJiaoKernel
 {
     /// <summary>Li–Jiao in dimension <paramref name="dimension"/> on <paramref name="schedule"/>.</summary>
-    public LiJiao(int dimension, LiJiaoSchedule schedule)
-    {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
-    }
-
-    /// <summary>The deterministic skeleton and round indexing.</summary>
-    public LiJiaoSchedule Schedule { get; }
-    /// <summary>Kernel steps of a full run: K rounds.</summary>
-    public int Steps => Schedule.K;
-    /// <inheritdoc/>
-    public string Name => Schedule.Levels == LiJiaoLevels.Randomized ? "Li-Jiao" : "Li-Jiao(upper-endpoint)";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => Schedule.DrawCount;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
-    /// <inheritdoc/>
-    public int Segments => Schedule.K;
+    public LiJiao(int dimension, LiJiaoSchedule schedule) : base(dimension, schedule) { }
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-        => Schedule.Start(ref ctx, state, Dimension);
+    public override string Name => Schedule.Levels == LiJiaoLevels.Randomized ? "Li-Jiao" : "Li-Jiao(upper-endpoint)";
+    /// <inheritdoc/>
+    public override int ScratchLength => 2 * Dimension;
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
@@ -68,7 +42,4 @@ public sealed class LiJiao : ICoupledSampler
         }
         Schedule.Inject(ref ctx, u, k, y, s);
     }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => Schedule.Segment(aux, j);
 }

@@ -9,49 +9,27 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// Y⁽ᵐ⁾_{k,1…N} by prefix sums. Sweep m makes Y_{k,1…m} exact, so M ≥ N reproduces the sequential sampler.
 /// Parallel depth M·K rounds, width N, NFE M·N·K.
 /// </summary>
-public sealed class LiJiaoParallel : ICoupledSampler
+public sealed class LiJiaoParallel : LiJiaoKernel
 {
     /// <summary>Parallel Li–Jiao with <paramref name="sweeps"/> Picard sweeps per round.</summary>
-    public LiJiaoParallel(int dimension, LiJiaoSchedule schedule, int sweeps)
+    public LiJiaoParallel(int dimension, LiJiaoSchedule schedule, int sweeps) : base(dimension, schedule)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
         M = Guard.AtLeast(sweeps, 1, "M");
     }
 
-    /// <summary>The deterministic skeleton and round indexing.</summary>
-    public LiJiaoSchedule Schedule { get; }
     /// <summary>Picard sweeps per round M.</summary>
     public int M { get; }
     /// <summary>Sequential oracle rounds of a full run: M·K.</summary>
     public long Depth => (long)M * Schedule.K;
     /// <summary>Score evaluations per oracle round: N.</summary>
     public int Width => Schedule.N;
-    /// <summary>Kernel steps of a full run: K rounds.</summary>
-    public int Steps => Schedule.K;
     /// <inheritdoc/>
-    public string Name => $"Li-Jiao-parallel(M={M})";
+    public override string Name => $"Li-Jiao-parallel(M={M})";
     /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => Schedule.DrawCount;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Schedule.N * Dimension + Schedule.N + Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
-    /// <inheritdoc/>
-    public int Segments => Schedule.K;
+    public override int ScratchLength => 2 * Schedule.N * Dimension + Schedule.N + Dimension;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-        => Schedule.Start(ref ctx, state, Dimension);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
@@ -90,7 +68,4 @@ public sealed class LiJiaoParallel : ICoupledSampler
         }
         Schedule.Inject(ref ctx, u, k, y, scores[..d]);
     }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => Schedule.Segment(aux, j);
 }

@@ -163,13 +163,6 @@ public sealed class LiJiaoSchedule
     public ForwardTransition Injection(ReadOnlySpan<double> u, int k) =>
         NoiseTransitions.Forward(RoundLevel(u, k, N), RoundLevel(u, k + 1, 0));
 
-    /// <summary>A run's Init: Y ~ N(0, I) from normal role 0 into the first d entries, then the draws into the rest.</summary>
-    internal void Start(ref StepContext ctx, Span<double> state, int d)
-    {
-        ctx.Normals(0, state[..d]);
-        Draw(ref ctx, state[d..]);
-    }
-
     /// <summary>The round k of kernel step <paramref name="step"/> (one round per step).</summary>
     internal int RoundOf(long step)
     {
