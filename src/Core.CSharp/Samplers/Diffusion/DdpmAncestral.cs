@@ -18,18 +18,13 @@ public sealed class DdpmAncestral : ReverseGridKernel
         if (!Enum.IsDefined(variance)) throw new ArgumentOutOfRangeException(nameof(variance),
             $"variance = {variance} is out of range; allowed: {string.Join(", ", Enum.GetNames<DdpmVariance>())}.");
         Variance = variance;
-        int n = grid.Steps;
-        steps = new FrozenScoreSteps(n);
-        double[] a = steps.A, c = steps.C, sigma = steps.Sigma;
-        for (int k = 0; k < n; k++)
+        int last = grid.Steps - 1;
+        steps = new FrozenScoreSteps(grid, (k, from, to) =>
         {
-            NoiseLevel from = grid[k], to = grid[k + 1];
-            double beta = NoiseTransitions.Beta(to, from);
-            a[k] = Math.Sqrt(to.AlphaBar / from.AlphaBar);
-            c[k] = a[k] * beta;
+            double beta = NoiseTransitions.Beta(to, from), a = Math.Sqrt(to.AlphaBar / from.AlphaBar);
             double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
-            sigma[k] = k == n - 1 ? 0 : Math.Sqrt(s2);
-        }
+            return (a, a * beta, k == last ? 0 : Math.Sqrt(s2));
+        });
     }
 
     /// <summary>The variance choice.</summary>

@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
@@ -7,20 +9,17 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 internal sealed class FrozenScoreSteps
 {
-    /// <summary>Zero coefficients for <paramref name="steps"/> steps; the kernel fills them in its constructor.</summary>
-    public FrozenScoreSteps(int steps)
-    {
-        A = new double[steps];
-        C = new double[steps];
-        Sigma = new double[steps];
-    }
+    readonly double[] a, c, sigma;
 
-    /// <summary>Weight a_k of Y.</summary>
-    public double[] A { get; }
-    /// <summary>Weight c_k of the score.</summary>
-    public double[] C { get; }
-    /// <summary>Noise standard deviation σ_k.</summary>
-    public double[] Sigma { get; }
+    /// <summary>(a_k, c_k, σ_k) = <paramref name="coefficients"/>(k, level k, level k+1) for every step of <paramref name="grid"/>.</summary>
+    public FrozenScoreSteps(NoiseGrid grid, Func<int, NoiseLevel, NoiseLevel, (double A, double C, double Sigma)> coefficients)
+    {
+        int n = grid.Steps;
+        a = new double[n];
+        c = new double[n];
+        sigma = new double[n];
+        for (int k = 0; k < n; k++) (a[k], c[k], sigma[k]) = coefficients(k, grid[k], grid[k + 1]);
+    }
 
     /// <summary>Step k of <paramref name="x"/> with the score at τ_k; uses 2d scratch (d when σ_k = 0).</summary>
     public void Apply(ref StepContext ctx, Span<double> x, int k, double tau)
@@ -28,11 +27,11 @@ internal sealed class FrozenScoreSteps
         int d = x.Length;
         var s = ctx.Scratch[..d];
         ctx.Score(x, tau, s);
-        double a = A[k], c = C[k], sigma = Sigma[k];
-        for (int i = 0; i < d; i++) x[i] = a * x[i] + c * s[i];
-        if (sigma == 0) return;
+        double ak = a[k], ck = c[k], sk = sigma[k];
+        for (int i = 0; i < d; i++) x[i] = ak * x[i] + ck * s[i];
+        if (sk == 0) return;
         var z = ctx.Scratch.Slice(d, d);
         ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sigma * z[i];
+        for (int i = 0; i < d; i++) x[i] += sk * z[i];
     }
 }

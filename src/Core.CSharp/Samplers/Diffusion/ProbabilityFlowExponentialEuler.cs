@@ -15,12 +15,11 @@ public sealed class ProbabilityFlowExponentialEuler : ReverseGridKernel
     /// <summary>Score-frozen exponential Euler on <paramref name="grid"/>.</summary>
     public ProbabilityFlowExponentialEuler(int dimension, NoiseGrid grid, StartLaw? start = null) : base(dimension, grid, start)
     {
-        steps = new FrozenScoreSteps(grid.Steps);
-        for (int k = 0; k < grid.Steps; k++)
+        steps = new FrozenScoreSteps(grid, (k, _, _) =>
         {
-            steps.C[k] = StableMath.Expm1(OuStep(k));
-            steps.A[k] = 1 + steps.C[k];
-        }
+            double em1 = StableMath.Expm1(OuStep(k));
+            return (1 + em1, em1, 0);
+        });
     }
 
     /// <inheritdoc/>

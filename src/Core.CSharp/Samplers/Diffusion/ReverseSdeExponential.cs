@@ -15,15 +15,11 @@ public sealed class ReverseSdeExponential : ReverseGridKernel
     /// <summary>The exponential integrator on <paramref name="grid"/>.</summary>
     public ReverseSdeExponential(int dimension, NoiseGrid grid, StartLaw? start = null) : base(dimension, grid, start)
     {
-        int n = grid.Steps;
-        steps = new FrozenScoreSteps(n);
-        for (int k = 0; k < n; k++)
+        steps = new FrozenScoreSteps(grid, (k, _, _) =>
         {
             double h = OuStep(k), em1 = StableMath.Expm1(h);
-            steps.A[k] = 1 + em1;
-            steps.C[k] = 2 * em1;
-            steps.Sigma[k] = Math.Sqrt(StableMath.Expm1(2 * h));
-        }
+            return (1 + em1, 2 * em1, Math.Sqrt(StableMath.Expm1(2 * h)));
+        });
     }
 
     /// <inheritdoc/>
