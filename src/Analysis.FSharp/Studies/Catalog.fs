@@ -128,9 +128,6 @@ let private onGrid name description (known: string list) (make: Component -> int
         { Kernel = make c reduction.Dimension grid; Steps = int64 grid.Steps
           Reference = endReference grid; DrawReference = None } }
 
-let private flowLevels (grid: NoiseGrid) =
-    Array.init (grid.Steps + 1) (fun i -> FlowLevel(grid.[i].Tau, grid.[i].AlphaBar))
-
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
 
 /// Li–Jiao on T = n cells in K rounds (K | 2T, N = 2T/K even); it stops at the drawn level τ_{K,0} = 1 − ᾱ₁, so each
@@ -175,7 +172,7 @@ let samplers : SamplerEntry list =
       onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] (fun _ d grid -> ReverseSdeEulerMaruyama(d, grid))
       onGrid "sde-exp" "reverse SDE by the exponential integrator" [] (fun _ d grid -> ReverseSdeExponential(d, grid))
       onGrid "gupta-predictor" "Gupta–Cai–Chen randomized-midpoint predictor, eqs. (7)–(8), 2 score calls per step" []
-        (fun _ d grid -> GuptaCaiChenPredictor(d, flowLevels grid))
+        (fun _ d grid -> GuptaCaiChenPredictor(d, grid))
       liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T, K (4), c0 (2), c1 (4); 2T score calls"
         LiJiaoLevels.Randomized false
       liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points (comparison)"

@@ -1,3 +1,4 @@
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Diffusion;

@@ -70,11 +70,7 @@ public sealed class EigenGaussianNoisedScore : INoisedData
     public double Weight(int j) => 1.0;
 
     /// <inheritdoc/>
-    public void ComponentMean(int j, double tau, Span<double> m)
-    {
-        double signal = Math.Sqrt(1 - tau);
-        for (int i = 0; i < mean.Length; i++) m[i] = signal * mean[i];
-    }
+    public void ComponentMean(int j, double tau, Span<double> m) => GaussianNoisedScore.SignalMean(mean, tau, m);
 
     /// <inheritdoc/>
     public double QuadraticForm(int j, double tau, ReadOnlySpan<double> v)

@@ -73,7 +73,10 @@ public sealed class GaussianNoisedScore : INoisedData
     public double Weight(int j) => 1.0;
 
     /// <inheritdoc/>
-    public void ComponentMean(int j, double tau, Span<double> m)
+    public void ComponentMean(int j, double tau, Span<double> m) => SignalMean(mean, tau, m);
+
+    /// <summary>E X_τ = √(1−τ) μ of a single Gaussian with data mean μ = <paramref name="mean"/>.</summary>
+    internal static void SignalMean(ReadOnlySpan<double> mean, double tau, Span<double> m)
     {
         double signal = Math.Sqrt(1 - tau);
         for (int i = 0; i < mean.Length; i++) m[i] = signal * mean[i];

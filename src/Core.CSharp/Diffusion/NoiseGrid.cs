@@ -33,6 +33,8 @@ public sealed class NoiseGrid
     public int Steps => levels.Length - 1;
     /// <summary>Level i, i = 0..N.</summary>
     public NoiseLevel this[int i] => levels[i];
+    /// <summary>All levels, top first.</summary>
+    public ReadOnlySpan<NoiseLevel> Levels => levels;
     /// <summary>The top level τ₀.</summary>
     public NoiseLevel Top => levels[0];
     /// <summary>The end level δ = τ_N.</summary>

@@ -1,3 +1,4 @@
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Diffusion;
@@ -23,6 +24,19 @@ public readonly record struct NoiseLevel
 
     /// <summary>From τ ∈ [0, 1). 1−τ is exact for τ ≥ ½ (Sterbenz) and relatively exact for τ &lt; ½.</summary>
     public static NoiseLevel FromTau(double tau) => new(1.0 - HalfOpen.ClosedOpen(tau, 0, 1, nameof(tau)), tau);
+
+    /// <summary>
+    /// From both members, each computed to full relative precision by the caller: τ ∈ [0, 1) and ᾱ ∈ (0, 1] summing to 1
+    /// up to round-off (ᾱ = 1 in float64 once τ &lt; 1.1e-16, the end of Li–Jiao grids with large c₁).
+    /// </summary>
+    public static NoiseLevel FromTauAndAlphaBar(double tau, double alphaBar)
+    {
+        HalfOpen.ClosedOpen(tau, 0, 1, nameof(tau));
+        Guard.InClosed(alphaBar, double.Epsilon, 1, nameof(alphaBar));
+        if (Math.Abs(tau + alphaBar - 1) > 1e-12)
+            throw new ArgumentException($"tau + alphaBar = {tau + alphaBar:R}; allowed: 1 within 1e-12.", nameof(alphaBar));
+        return new(alphaBar, tau);
+    }
 
     /// <summary>From ᾱ ∈ (0, 1].</summary>
     public static NoiseLevel FromAlphaBar(double alphaBar) =>

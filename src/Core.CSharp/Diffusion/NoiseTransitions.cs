@@ -3,7 +3,11 @@ namespace RateLab.Core.Diffusion;
 /// <summary>X_b | X_a ~ N(Scale·X_a, Variance·I): the exact forward transition between two noise levels.</summary>
 /// <param name="Scale">√(ᾱ_b/ᾱ_a).</param>
 /// <param name="Variance">(τ_b − τ_a)/(1 − τ_a) = (ᾱ_a − ᾱ_b)/ᾱ_a.</param>
-public readonly record struct ForwardTransition(double Scale, double Variance);
+public readonly record struct ForwardTransition(double Scale, double Variance)
+{
+    /// <summary>Noise standard deviation √Variance.</summary>
+    public double NoiseSd => Math.Sqrt(Variance);
+}
 
 /// <summary>q(x_a | x_b, x₀) = N(CoefX0·x₀ + CoefXb·x_b, Variance·I), the DDPM posterior (a less noisy than b).</summary>
 /// <param name="CoefX0">√ᾱ_a·β/(1−ᾱ_b).</param>

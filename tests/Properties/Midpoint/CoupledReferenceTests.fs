@@ -10,7 +10,7 @@ open RateLab.Properties.Generators
 
 let private mu, lam = [| 0.3; -0.2; 0.1 |], [| 0.05; 1.0; 3.0 |]
 let private data = GaussianNoisedScore(mu, lam)
-let private top, bottom = FlowLevel.FromOuTime 4.0, FlowLevel(1e-3, 1.0 - 1e-3)
+let private top, bottom = NoiseLevel.FromOuTime 4.0, NoiseLevel.FromTauAndAlphaBar(1e-3, 1.0 - 1e-3)
 
 let private normals (seed: uint64) d =
     let z = Array.zeroCreate d
@@ -47,7 +47,7 @@ let tests =
             let y0 = normals seed 3
             let at (tau: float) =
                 let y = Array.copy y0
-                flow.Transport(Span<float> y, top, FlowLevel.FromTau tau)
+                flow.Transport(Span<float> y, top, NoiseLevel.FromTau tau)
                 y
             let tau, dt = 0.3, 1e-5
             let y = at tau
@@ -67,11 +67,11 @@ let tests =
             let y = normals seed d
             let expected =
                 let sigma = q * Matrix<float>.Build.DiagonalOfDiagonalArray lam * q.Transpose()
-                let c (l: FlowLevel) = l.AlphaBar * sigma + l.Tau * Matrix<float>.Build.DenseIdentity d
+                let c (l: NoiseLevel) = l.AlphaBar * sigma + l.Tau * Matrix<float>.Build.DenseIdentity d
                 let sqrtm (m: Matrix<float>) =
                     let e = m.Evd(Symmetricity.Symmetric)
                     e.EigenVectors * Matrix<float>.Build.DiagonalOfDiagonalVector(e.EigenValues.Real().PointwiseSqrt()) * e.EigenVectors.Transpose()
-                let m (l: FlowLevel) = sqrt l.AlphaBar * Vector<float>.Build.DenseOfArray mu
+                let m (l: NoiseLevel) = sqrt l.AlphaBar * Vector<float>.Build.DenseOfArray mu
                 m bottom + sqrtm (c bottom) * (sqrtm (c top)).Inverse() * (Vector<float>.Build.DenseOfArray y - m top)
             flow.Transport(Span<float> y, top, bottom)
             Array.forall2 (fun (a: float) b -> abs (a - b) <= 1e-9 * (1.0 + abs b)) y (expected.ToArray())
@@ -110,6 +110,25 @@ let tests =
             let direct = CoupledReference.Measure(k, data, flow, 8UL, 6, 1)
             let wrapped = CoupledReference.Measure(PfOdeCoupling(k, k.Steps, grid.[0], grid.[16]), data, flow, 8UL, 6, 1)
             Expect.sequenceEqual wrapped.SquaredErrors direct.SquaredErrors "same coupling"
+        }
+
+        test "a PF-ODE kernel on a NoiseGrid couples over its own grid, and its strong error falls with the step" {
+            let flow = GaussianReferenceFlow.For data
+            let kernels : (string * (NoiseGrid -> ReverseGridKernel)) list =
+                [ "DDIM(eta=0)", (fun g -> Ddim(3, g, 0.0))
+                  "PF-ODE Euler", (fun g -> ProbabilityFlowEuler(3, g))
+                  "PF-ODE exponential Euler", (fun g -> ProbabilityFlowExponentialEuler(3, g))
+                  "Heun", (fun g -> Heun(3, g)) ]
+            for name, build in kernels do
+                let rms n =
+                    let grid = NoiseGrid.OuTimeUniform(top.Tau, bottom.Tau, n)
+                    let c = PfOdeCoupling(build grid)
+                    let seg = c.Segment(ReadOnlySpan.Empty, 0)
+                    Expect.equal (seg.Top, seg.Bottom) (grid.Top, grid.End) $"{name}: one segment over the grid"
+                    CoupledReference.Measure(c, data, flow, 8UL, 6, 1).Rms
+                // Deterministic given the seed: at least first order, so 4× the steps must at least halve the error.
+                let coarse, fine = rms 16, rms 64
+                Expect.isLessThan fine (0.5 * coarse) $"{name}: RMS error {fine} at 64 steps vs {coarse} at 16"
         }
 
         test "strong error of the Gupta predictor vs RK4 reference equals that vs exact reference" {

@@ -27,7 +27,7 @@ type private ZeroScore(d: int) =
         member _.Score(_x: ReadOnlySpan<float>, _tau: float, score: Span<float>) = score.Clear()
 
 /// One predictor step from grid[0] to grid[1] at the fixed uniform u.
-let private stepAt (rule: MidpointRule) (grid: FlowLevel[]) field (x0: float) (u: float) =
+let private stepAt (rule: MidpointRule) (grid: NoiseLevel[]) field (x0: float) (u: float) =
     let k = GuptaCaiChenPredictor(1, grid, rule)
     let oracle = RateLab.Core.Oracles.ScoreOracle(field, 1)
     let state = [| x0 |]
@@ -49,7 +49,7 @@ let tests =
             for rule in [ MidpointRule.Uniform; MidpointRule.ImportanceSampled ] ->
                 test (string rule) {
                     let a, b, x0 = 0.7, -1.3, 0.4
-                    let grid = [| FlowLevel.FromOuTime 1.1; FlowLevel.FromOuTime 0.6 |]
+                    let grid = [| NoiseLevel.FromOuTime 1.1; NoiseLevel.FromOuTime 0.6 |]
                     let tA, h = 1.1, 0.5
                     // ←x_{t+h} = e^h x + ∫₀ʰ e^{h−r} (a + b (t_A − r)) dr.
                     let exact = exp h * x0 + a * (exp h - 1.0) + b * (tA * (exp h - 1.0) - (exp h - 1.0 - h))
@@ -77,7 +77,7 @@ let tests =
         test "full algorithm in predictor-only mode equals the predictor on the same OU grid" {
             let c = GuptaCaiChenConstants(TEnd = 3.0, Delta = 0.01, H0 = 10.0, HPred = 3.0 - 0.01)
             let p = GuptaCaiChen(2, c, predictorOnly = true)
-            let g = GuptaCaiChenPredictor(2, [| FlowLevel.FromOuTime 3.0; FlowLevel.FromOuTime 0.01 |])
+            let g = GuptaCaiChenPredictor(2, [| NoiseLevel.FromOuTime 3.0; NoiseLevel.FromOuTime 0.01 |])
             let a, _ = run p data (PhiloxNoise 9UL) 4 p.Steps
             let b, _ = run g data (PhiloxNoise 9UL) 4 g.Steps
             // Same draws; the grids agree to round-off (OU times formed by subtraction in one, given in the other).
@@ -108,11 +108,11 @@ let tests =
             let grid = ouGrid 2.0 0.05 8
             let k = GuptaPracticalPredictor(2, grid, 4)
             let b, oracle = run k data (FixedUniformNoise 0.6) 1 1
-            let score (x: float[]) (l: FlowLevel) =
+            let score (x: float[]) (l: NoiseLevel) =
                 let s = Array.zeroCreate 2
                 (data :> IScoreField).Score(ReadOnlySpan x, l.Tau, Span<float> s)
                 s |> Array.map (fun v -> -sqrt l.Tau * v)
-            let ddim (x: float[]) (n: FlowLevel) (m: FlowLevel) (eps: float[]) =
+            let ddim (x: float[]) (n: NoiseLevel) (m: NoiseLevel) (eps: float[]) =
                 let r = sqrt (m.AlphaBar / n.AlphaBar)
                 Array.map2 (fun xi ei -> r * xi + (sqrt m.Tau - r * sqrt n.Tau) * ei) x eps
             let x = [| 0.0; 0.0 |]

@@ -2,6 +2,7 @@ module RateLab.Properties.Midpoint.LiJiaoScheduleTests
 
 open System
 open Expecto
+open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Properties.Generators
 open RateLab.Properties.Midpoint.MidpointSupport
@@ -55,7 +56,7 @@ let tests =
             let u = ReadOnlySpan(draws s seed 1L)
             let k = c.K - 1
             // Reference gaps from the accurate member of each level, compared on the scale of the enclosing cell.
-            let gap (a: FlowLevel) (b: FlowLevel) = a.TauGapTo b
+            let gap (a: NoiseLevel) (b: NoiseLevel) = NoiseLevel.Gap(a, b)
             let close value reference (cell: float) = abs (value - reference) <= 1e-12 * cell
             let topCell = gap (s.RoundSkeleton(k, 0)) (s.RoundSkeleton(k, -1))
             let top = close (s.TopPiece(u, k)) (gap (s.RoundSkeleton(k, 0)) (s.RoundLevel(u, k, 0))) topCell

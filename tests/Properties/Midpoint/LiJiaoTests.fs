@@ -66,7 +66,7 @@ let tests =
                     member _.BrownianIncrements(_, _, _, _, _) = failwith "unused" }
             let b, _ = run k data shiftedLast 1 k.Steps
             let u = System.ReadOnlySpan(b.State(0).Slice(1).ToArray())
-            let struct (_, sd) = s.RoundLevel(u, 1, s.N).ForwardTo(s.RoundLevel(u, 2, 0))
+            let sd = NoiseTransitions.Forward(s.RoundLevel(u, 1, s.N), s.RoundLevel(u, 2, 0)).NoiseSd
             Expect.floatClose Accuracy.high (b.Positions().[0] - a.Positions().[0]) sd "output moves by b"
         }
     ]

@@ -7,6 +7,7 @@ open FsCheck.FSharp
 open RateLab.Core.Oracles
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
+open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Targets
 
@@ -29,7 +30,7 @@ type FixedUniformNoise(u: float) =
 let ouGrid tEnd delta n =
     Array.init (n + 1) (fun i ->
         let s = tEnd - (tEnd - delta) * float i / float n
-        FlowLevel.FromOuTime s)
+        NoiseLevel.FromOuTime s)
 
 /// A valid Li–Jiao configuration: K divides T so that N = 2T/K is even; c₀ < c₁ < T/log T.
 type ScheduleCase = { T: int; K: int; C0: float; C1: float }

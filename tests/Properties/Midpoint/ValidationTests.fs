@@ -14,7 +14,7 @@ let private names (param: string) (f: unit -> 'a) =
         Expect.equal e.ParamName param "parameter named"
         Expect.stringContains e.Message param "message names the parameter"
 
-let private grid = [| FlowLevel.FromOuTime 2.0; FlowLevel.FromOuTime 0.1 |]
+let private grid = [| NoiseLevel.FromOuTime 2.0; NoiseLevel.FromOuTime 0.1 |]
 
 [<Tests>]
 let tests =
@@ -33,7 +33,7 @@ let tests =
         }
         test "Gupta predictor: at least two levels" { names "grid.Length" (fun () -> GuptaCaiChenPredictor(1, [| grid.[0] |])) }
         test "Gupta practical: stride divides the fine grid" {
-            names "stride" (fun () -> GuptaPracticalPredictor(1, Array.init 7 (fun i -> FlowLevel.FromOuTime(2.0 - 0.3 * float i)), 4))
+            names "stride" (fun () -> GuptaPracticalPredictor(1, Array.init 7 (fun i -> NoiseLevel.FromOuTime(2.0 - 0.3 * float i)), 4))
         }
         test "Gupta constants: delta < T_end" {
             names "Delta" (fun () -> GuptaCaiChen(1, GuptaCaiChenConstants(TEnd = 1.0, Delta = 1.0)))
@@ -44,10 +44,13 @@ let tests =
         test "Gupta constants: gamma > 0" {
             names "Gamma" (fun () -> GuptaCaiChen(1, GuptaCaiChenConstants(TEnd = 1.0, Delta = 0.1, Gamma = 0.0)))
         }
-        test "flow level: tau in (0, 1)" { names "tau" (fun () -> FlowLevel.FromTau 1.0) }
-        test "flow level: members sum to 1" { names "alphaBar" (fun () -> FlowLevel(0.3, 0.6)) }
+        test "flow level: tau in (0, 1)" { names "tau" (fun () -> NoiseLevel.FromTau 1.0) }
+        test "flow level: members sum to 1" { names "alphaBar" (fun () -> NoiseLevel.FromTauAndAlphaBar(0.3, 0.6)) }
         test "PF-ODE coupling: no injected noise" {
             names "kernel" (fun () -> PfOdeCoupling(LiJiao(1, LiJiaoSchedule(10, 2, 1.0, 2.0)), 2, grid.[0], grid.[1]))
+        }
+        test "PF-ODE coupling of a grid kernel: no injected noise" {
+            names "kernel" (fun () -> PfOdeCoupling(Ddim(1, NoiseGrid.OuTimeUniform(0.9, 0.1, 2), 0.5)))
         }
         test "PF-ODE coupling: bottom below top" {
             names "bottom" (fun () -> PfOdeCoupling(GuptaCaiChenPredictor(1, grid), 1, grid.[1], grid.[0]))

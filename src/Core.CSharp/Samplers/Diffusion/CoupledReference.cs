@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
@@ -73,7 +74,8 @@ public static class CoupledReference
                 var seg = kernel.Segment(aux, j);
                 flow.Transport(y, seg.Top, seg.Bottom);
                 if (!seg.Injects) continue;
-                var (a, b) = seg.Bottom.ForwardTo(seg.InjectTo);
+                var forward = NoiseTransitions.Forward(seg.Bottom, seg.InjectTo);
+                double a = forward.Scale, b = forward.NoiseSd;
                 noise.Normals(chain, seg.InjectionStep, seg.InjectionRole, z);
                 for (int i = 0; i < d; i++) y[i] = a * y[i] + b * z[i];
             }

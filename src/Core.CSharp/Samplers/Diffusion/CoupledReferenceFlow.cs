@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>A solver of the probability-flow ODE (algorithms.md §1.5) used as the exact path of a coupled reference.</summary>
@@ -7,5 +9,5 @@ public interface IReferenceFlow
     int Dimension { get; }
 
     /// <summary>Moves <paramref name="y"/> along the PF-ODE from level <paramref name="from"/> down to the less noisy <paramref name="to"/>.</summary>
-    void Transport(Span<double> y, FlowLevel from, FlowLevel to);
+    void Transport(Span<double> y, NoiseLevel from, NoiseLevel to);
 }

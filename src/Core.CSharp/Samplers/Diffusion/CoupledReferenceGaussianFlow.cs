@@ -50,7 +50,7 @@ public sealed class GaussianReferenceFlow : IReferenceFlow
     public int Dimension => lambda.Length;
 
     /// <inheritdoc/>
-    public void Transport(Span<double> y, FlowLevel from, FlowLevel to)
+    public void Transport(Span<double> y, NoiseLevel from, NoiseLevel to)
     {
         int d = Dimension;
         Guard.Length(y.Length, d, nameof(y));
@@ -77,7 +77,7 @@ public sealed class GaussianReferenceFlow : IReferenceFlow
         for (int i = 0; i < d; i++) y[i] += rb * mean[i];
     }
 
-    void Scale(Span<double> z, FlowLevel from, FlowLevel to)
+    void Scale(Span<double> z, NoiseLevel from, NoiseLevel to)
     {
         for (int i = 0; i < z.Length; i++)
             z[i] *= Math.Sqrt((to.AlphaBar * lambda[i] + to.Tau) / (from.AlphaBar * lambda[i] + from.Tau));

@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -9,13 +10,13 @@ namespace RateLab.Core.Samplers.Diffusion;
 public sealed class PfOdeCoupling : ICoupledSampler
 {
     readonly ISamplerKernel kernel;
-    readonly FlowLevel top, bottom;
+    readonly NoiseLevel top, bottom;
 
     /// <summary>
     /// <paramref name="kernel"/> run for <paramref name="steps"/> steps from level <paramref name="top"/> (where its
     /// Init places the start) down to <paramref name="bottom"/>; its steps must draw no Gaussian noise.
     /// </summary>
-    public PfOdeCoupling(ISamplerKernel kernel, int steps, FlowLevel top, FlowLevel bottom)
+    public PfOdeCoupling(ISamplerKernel kernel, int steps, NoiseLevel top, NoiseLevel bottom)
     {
         this.kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
         Steps = Guard.AtLeast(steps, 1, nameof(steps));
@@ -26,6 +27,13 @@ public sealed class PfOdeCoupling : ICoupledSampler
         this.top = top;
         this.bottom = bottom;
     }
+
+    /// <summary>
+    /// A probability-flow kernel on a <see cref="NoiseGrid"/> (DDIM with η = 0, PF-ODE Euler or exponential Euler, Heun),
+    /// coupled over its whole grid: all its steps, from the grid's top level to its end level.
+    /// </summary>
+    public PfOdeCoupling(ReverseGridKernel kernel)
+        : this(kernel, (kernel ?? throw new ArgumentNullException(nameof(kernel))).Steps, kernel.Grid.Top, kernel.Grid.End) { }
 
     /// <inheritdoc/>
     public int Steps { get; }

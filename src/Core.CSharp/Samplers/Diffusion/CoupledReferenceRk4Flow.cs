@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
@@ -25,10 +26,10 @@ public sealed class Rk4ReferenceFlow : IReferenceFlow
     /// <inheritdoc/>
     public int Dimension => score.Dimension;
 
-    static double LogSnr(FlowLevel l) => Math.Log(l.AlphaBar) - Math.Log(l.Tau);
+    static double LogSnr(NoiseLevel l) => Math.Log(l.AlphaBar) - Math.Log(l.Tau);
 
     /// <inheritdoc/>
-    public void Transport(Span<double> y, FlowLevel from, FlowLevel to)
+    public void Transport(Span<double> y, NoiseLevel from, NoiseLevel to)
     {
         int d = Dimension;
         Guard.Length(y.Length, d, nameof(y));

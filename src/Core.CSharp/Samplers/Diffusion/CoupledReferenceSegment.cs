@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// <param name="InjectTo">Level reached by the injection.</param>
 /// <param name="InjectionStep">Kernel step whose normals drive the injection.</param>
 /// <param name="InjectionRole">Normal role of those normals.</param>
-public readonly record struct FlowSegment(FlowLevel Top, FlowLevel Bottom, bool Injects, FlowLevel InjectTo,
+public readonly record struct FlowSegment(NoiseLevel Top, NoiseLevel Bottom, bool Injects, NoiseLevel InjectTo,
     long InjectionStep, int InjectionRole);
 
 /// <summary>

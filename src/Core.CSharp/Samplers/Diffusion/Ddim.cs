@@ -11,26 +11,22 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class Ddim : ReverseGridKernel
 {
-    readonly double[] a, c, sigma;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>DDIM with <paramref name="eta"/> ∈ [0, 1] on <paramref name="grid"/>.</summary>
     public Ddim(int dimension, NoiseGrid grid, double eta, StartLaw? start = null) : base(dimension, grid, start)
     {
         Eta = Guard.InClosed(eta, 0, 1, nameof(eta));
-        int n = grid.Steps;
-        a = new double[n]; c = new double[n]; sigma = new double[n];
-        for (int k = 0; k < n; k++)
+        steps = new FrozenScoreSteps(grid, (_, from, to) =>
         {
-            NoiseLevel from = grid[k], to = grid[k + 1];
             double beta = NoiseTransitions.Beta(to, from);
             double s2 = eta * eta * to.Tau / from.Tau * beta;
             // τ_m − σ_η² = τ_m[(1−η²)τ_n + η² ᾱ_n τ_m/ᾱ_m]/τ_n: the η = 1 case τ_n − β = ᾱ_n τ_m/ᾱ_m without cancellation.
             double epsVar = to.Tau * ((1 - eta * eta) * from.Tau + eta * eta * from.AlphaBar * to.Tau / to.AlphaBar) / from.Tau;
-            a[k] = Math.Sqrt(to.AlphaBar / from.AlphaBar);
+            double a = Math.Sqrt(to.AlphaBar / from.AlphaBar);
             // x_m = a x + [a τ_n − √((τ_m − σ²) τ_n)] s + σ z, expanding x̂₀ and ε̂ in s.
-            c[k] = a[k] * from.Tau - Math.Sqrt(epsVar * from.Tau);
-            sigma[k] = Math.Sqrt(s2);
-        }
+            return (a, a * from.Tau - Math.Sqrt(epsVar * from.Tau), Math.Sqrt(s2));
+        });
     }
 
     /// <summary>η.</summary>
@@ -45,14 +41,7 @@ public sealed class Ddim : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] = a[k] * x[i] + c[k] * s[i];
-        if (sigma[k] == 0) return;
-        var z = ctx.Scratch.Slice(d, d);
-        ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sigma[k] * z[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

@@ -9,7 +9,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class DdpmAncestral : ReverseGridKernel
 {
-    readonly double[] a, c, sigma;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>DDPM on <paramref name="grid"/> with the given variance choice.</summary>
     public DdpmAncestral(int dimension, NoiseGrid grid, DdpmVariance variance, StartLaw? start = null)
@@ -18,17 +18,13 @@ public sealed class DdpmAncestral : ReverseGridKernel
         if (!Enum.IsDefined(variance)) throw new ArgumentOutOfRangeException(nameof(variance),
             $"variance = {variance} is out of range; allowed: {string.Join(", ", Enum.GetNames<DdpmVariance>())}.");
         Variance = variance;
-        int n = grid.Steps;
-        a = new double[n]; c = new double[n]; sigma = new double[n];
-        for (int k = 0; k < n; k++)
+        int last = grid.Steps - 1;
+        steps = new FrozenScoreSteps(grid, (k, from, to) =>
         {
-            NoiseLevel from = grid[k], to = grid[k + 1];
-            double beta = NoiseTransitions.Beta(to, from);
-            a[k] = Math.Sqrt(to.AlphaBar / from.AlphaBar);
-            c[k] = a[k] * beta;
+            double beta = NoiseTransitions.Beta(to, from), a = Math.Sqrt(to.AlphaBar / from.AlphaBar);
             double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
-            sigma[k] = k == n - 1 ? 0 : Math.Sqrt(s2);
-        }
+            return (a, a * beta, k == last ? 0 : Math.Sqrt(s2));
+        });
     }
 
     /// <summary>The variance choice.</summary>
@@ -43,14 +39,7 @@ public sealed class DdpmAncestral : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] = a[k] * x[i] + c[k] * s[i];
-        if (sigma[k] == 0) return;
-        var z = ctx.Scratch.Slice(d, d);
-        ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sigma[k] * z[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -12,7 +14,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class GuptaCaiChen : ISamplerKernel
 {
-    readonly FlowLevel[] from, to;
+    readonly NoiseLevel[] from, to;
     readonly double[] logFrom, logTo;
     readonly bool[] corrector, freshVelocity;
     // Exponential-integrator coefficients for the fixed corrector step (§2.3 with u = 1, g = −s).
@@ -42,8 +44,8 @@ public sealed class GuptaCaiChen : ISamplerKernel
             if (!predictorOnly)
                 for (int j = 0; j < correctorSteps; j++) ops.Add((tEnd - b1, tEnd - b1, true, j == 0));
         }
-        from = ops.Select(o => FlowLevel.FromOuTime(o.SFrom)).ToArray();
-        to = ops.Select(o => FlowLevel.FromOuTime(o.STo)).ToArray();
+        from = ops.Select(o => NoiseLevel.FromOuTime(o.SFrom)).ToArray();
+        to = ops.Select(o => NoiseLevel.FromOuTime(o.STo)).ToArray();
         logFrom = ops.Select(o => -2 * o.SFrom).ToArray();
         logTo = ops.Select(o => -2 * o.STo).ToArray();
         corrector = ops.Select(o => o.Corr).ToArray();
@@ -83,7 +85,7 @@ public sealed class GuptaCaiChen : ISamplerKernel
     /// <summary>Score evaluations of a full run: 2·predictor + corrector steps.</summary>
     public long Evaluations => 2L * PredictorSteps + CorrectorSteps;
     /// <summary>The output level τ_δ = 1 − e^{−2δ}.</summary>
-    public FlowLevel OutputLevel => FlowLevel.FromOuTime(Constants.Delta);
+    public NoiseLevel OutputLevel => NoiseLevel.FromOuTime(Constants.Delta);
     /// <inheritdoc/>
     public string Name => PredictorOnly ? "Gupta-Cai-Chen(predictor-only)" : "Gupta-Cai-Chen";
     /// <inheritdoc/>

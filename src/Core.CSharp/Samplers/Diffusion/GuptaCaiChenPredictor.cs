@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -18,70 +20,39 @@ public enum MidpointRule
 /// x ← e^h x + h e^{(1−α)h} s(x_mid, τ_mid) (8), the one-point unbiased estimate of ∫₀ʰ e^{h−r} s dr. 2 NFE per step.
 /// Starts from N(0, I) at the top level (normals of role 0 at step −1); no Gaussian noise afterwards.
 /// </summary>
-public sealed class GuptaCaiChenPredictor : ICoupledSampler
+public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel
 {
-    readonly FlowLevel[] grid;
     readonly double[] logAlphaBar;
 
     /// <summary>The predictor on <paramref name="grid"/> (strictly decreasing τ, at least two levels).</summary>
-    public GuptaCaiChenPredictor(int dimension, FlowLevel[] grid, MidpointRule rule = MidpointRule.Uniform)
+    public GuptaCaiChenPredictor(int dimension, NoiseLevel[] grid, MidpointRule rule = MidpointRule.Uniform)
+        : base(dimension, grid, nameof(grid))
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        (this.grid, logAlphaBar) = CheckGrid(grid, nameof(grid));
+        // log ᾱ is log1p(−τ) where τ is small, so the OU step lengths keep their digits near the clean end.
+        logAlphaBar = Array.ConvertAll(this.grid, l => l.LogAlphaBar);
         Rule = rule;
     }
 
-    /// <summary>Validates a strictly decreasing grid and precomputes log ᾱ (log1p(−τ) where τ is small).</summary>
-    internal static (FlowLevel[] Grid, double[] LogAlphaBar) CheckGrid(FlowLevel[] grid, string name)
-    {
-        ArgumentNullException.ThrowIfNull(grid, name);
-        Guard.AtLeast(grid.Length, 2, $"{name}.Length");
-        for (int i = 1; i < grid.Length; i++)
-            if (!(grid[i].Tau < grid[i - 1].Tau))
-                throw new ArgumentOutOfRangeException(name, $"{name}[{i}].Tau = {grid[i].Tau:R} is out of range; allowed: < {name}[{i - 1}].Tau = {grid[i - 1].Tau:R} (strictly decreasing).");
-        var copy = (FlowLevel[])grid.Clone();
-        return (copy, Array.ConvertAll(copy, LogAlphaBarOf));
-    }
+    /// <summary>The predictor on the levels of <paramref name="grid"/>.</summary>
+    public GuptaCaiChenPredictor(int dimension, NoiseGrid grid, MidpointRule rule = MidpointRule.Uniform)
+        : this(dimension, (grid ?? throw new ArgumentNullException(nameof(grid))).Levels.ToArray(), rule) { }
 
-    internal static double LogAlphaBarOf(FlowLevel l) => l.Tau < 0.5 ? StableMath.Log1p(-l.Tau) : Math.Log(l.AlphaBar);
-
-    /// <summary>The grid of levels, top first.</summary>
-    public ReadOnlySpan<FlowLevel> Grid => grid;
     /// <summary>Midpoint rule.</summary>
     public MidpointRule Rule { get; }
     /// <summary>Kernel steps of a full run: grid length − 1.</summary>
-    public int Steps => grid.Length - 1;
+    public override int Steps => grid.Length - 1;
     /// <inheritdoc/>
-    public string Name => Rule == MidpointRule.Uniform ? "Gupta-Cai-Chen-predictor" : "Gupta-Cai-Chen-predictor(importance)";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 0;
-    /// <inheritdoc/>
-    public int Segments => 1;
+    public override string Name => Rule == MidpointRule.Uniform ? "Gupta-Cai-Chen-predictor" : "Gupta-Cai-Chen-predictor(importance)";
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => ctx.Normals(0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        if (ctx.Step < 0 || ctx.Step >= Steps)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Steps - 1}] (grid length − 1).");
-        int k = (int)ctx.Step;
+        int k = StepIndex(ctx);
         Advance(ref ctx, state[..Dimension], grid[k], logAlphaBar[k], logAlphaBar[k + 1], Rule);
     }
 
     /// <summary>One predictor step of x from level a (log ᾱ_a) to log ᾱ_b; uses 2d scratch and uniform 0.</summary>
-    internal static void Advance(ref StepContext ctx, Span<double> x, FlowLevel a, double logA, double logB, MidpointRule rule)
+    internal static void Advance(ref StepContext ctx, Span<double> x, NoiseLevel a, double logA, double logB, MidpointRule rule)
     {
         int d = x.Length;
         double h = 0.5 * (logB - logA), u = ctx.Uniform(0), alpha, weight;
@@ -105,12 +76,5 @@ public sealed class GuptaCaiChenPredictor : ICoupledSampler
         ctx.Score(xm, tauMid, s);
         double eh = Math.Exp(h);
         for (int j = 0; j < d; j++) x[j] = eh * x[j] + weight * s[j];
-    }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j)
-    {
-        if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
-        return new FlowSegment(grid[0], grid[^1], false, default, 0, 0);
     }
 }

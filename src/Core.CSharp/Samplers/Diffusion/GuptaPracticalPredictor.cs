@@ -1,3 +1,4 @@
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -15,15 +16,12 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// midpoint's ε̂ is frozen over the whole DDIM step instead of being weighted by e^{(1−α)h}, so it is not the unbiased
 /// one-point estimate of the step's exponential integral. Kept to compare the published practice with the analysed scheme.
 /// </remarks>
-public sealed class GuptaPracticalPredictor : ICoupledSampler
+public sealed class GuptaPracticalPredictor : GuptaPredictorKernel
 {
-    readonly FlowLevel[] grid;
-
     /// <summary>The practical predictor on <paramref name="fineGrid"/> taking coarse steps of <paramref name="stride"/> indices.</summary>
-    public GuptaPracticalPredictor(int dimension, FlowLevel[] fineGrid, int stride)
+    public GuptaPracticalPredictor(int dimension, NoiseLevel[] fineGrid, int stride)
+        : base(dimension, fineGrid, nameof(fineGrid))
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        (grid, _) = GuptaCaiChenPredictor.CheckGrid(fineGrid, nameof(fineGrid));
         Stride = Guard.AtLeast(stride, 1, nameof(stride));
         int f = grid.Length - 1;
         if (f % stride != 0)
@@ -33,33 +31,14 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
     /// <summary>Fine indices per coarse step Δ.</summary>
     public int Stride { get; }
     /// <summary>Kernel steps of a full run: (fine grid length − 1)/Δ.</summary>
-    public int Steps => (grid.Length - 1) / Stride;
+    public override int Steps => (grid.Length - 1) / Stride;
     /// <inheritdoc/>
-    public string Name => "Gupta-practical-predictor";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 0;
-    /// <inheritdoc/>
-    public int Segments => 1;
+    public override string Name => "Gupta-practical-predictor";
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => ctx.Normals(0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        if (ctx.Step < 0 || ctx.Step >= Steps)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Steps - 1}].");
-        int d = Dimension, i = (int)ctx.Step * Stride;
+        int d = Dimension, i = StepIndex(ctx) * Stride;
         int mid = i + Math.Min(Stride - 1, (int)Math.Floor(ctx.Uniform(0) * Stride));
         var x = state[..d];
         var eps = ctx.Scratch[..d];
@@ -70,23 +49,16 @@ public sealed class GuptaPracticalPredictor : ICoupledSampler
         Ddim(x, grid[i], grid[i + Stride], eps, x);
     }
 
-    static void Epsilon(ref StepContext ctx, ReadOnlySpan<double> x, FlowLevel at, Span<double> eps)
+    static void Epsilon(ref StepContext ctx, ReadOnlySpan<double> x, NoiseLevel at, Span<double> eps)
     {
         ctx.Score(x, at.Tau, eps);
         double c = -Math.Sqrt(at.Tau);
         for (int j = 0; j < eps.Length; j++) eps[j] *= c;
     }
 
-    static void Ddim(ReadOnlySpan<double> x, FlowLevel n, FlowLevel m, ReadOnlySpan<double> eps, Span<double> result)
+    static void Ddim(ReadOnlySpan<double> x, NoiseLevel n, NoiseLevel m, ReadOnlySpan<double> eps, Span<double> result)
     {
         double r = Math.Sqrt(m.AlphaBar / n.AlphaBar), c = Math.Sqrt(m.Tau) - r * Math.Sqrt(n.Tau);
         for (int j = 0; j < x.Length; j++) result[j] = r * x[j] + c * eps[j];
-    }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j)
-    {
-        if (j != 0) throw new ArgumentOutOfRangeException(nameof(j), $"j = {j} is out of range; allowed: 0.");
-        return new FlowSegment(grid[0], grid[^1], false, default, 0, 0);
     }
 }

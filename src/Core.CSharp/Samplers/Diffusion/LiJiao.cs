@@ -1,5 +1,3 @@
-using RateLab.Core.Validation;
-
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
@@ -11,47 +9,20 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 /// <remarks>State: Y (d doubles), then the schedule's T + N/2 + 1 uniforms, drawn once in Init and shared by the
 /// overlapping rounds.</remarks>
-public sealed class LiJiao : ICoupledSampler
+public sealed class LiJiao : LiJiaoKernel
 {
     /// <summary>Li–Jiao in dimension <paramref name="dimension"/> on <paramref name="schedule"/>.</summary>
-    public LiJiao(int dimension, LiJiaoSchedule schedule)
-    {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
-    }
-
-    /// <summary>The deterministic skeleton and round indexing.</summary>
-    public LiJiaoSchedule Schedule { get; }
-    /// <summary>Kernel steps of a full run: K rounds.</summary>
-    public int Steps => Schedule.K;
-    /// <inheritdoc/>
-    public string Name => Schedule.Levels == LiJiaoLevels.Randomized ? "Li-Jiao" : "Li-Jiao(upper-endpoint)";
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => Schedule.DrawCount;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
-    /// <inheritdoc/>
-    public int Segments => Schedule.K;
+    public LiJiao(int dimension, LiJiaoSchedule schedule) : base(dimension, schedule) { }
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-    {
-        ctx.Normals(0, state[..Dimension]);
-        Schedule.Draw(ref ctx, state[Dimension..]);
-    }
+    public override string Name => Schedule.Levels == LiJiaoLevels.Randomized ? "Li-Jiao" : "Li-Jiao(upper-endpoint)";
+    /// <inheritdoc/>
+    public override int ScratchLength => 2 * Dimension;
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int d = Dimension, k = RoundOf(ctx.Step), n = Schedule.N;
+        int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
         ReadOnlySpan<double> u = state[d..];
         var c = ctx.Scratch[..d];
@@ -61,31 +32,14 @@ public sealed class LiJiao : ICoupledSampler
         for (int j = 0; j < d; j++) c[j] = y[j] * inv;
         for (int m = 1; m <= n; m++)
         {
-            int i = m - 1;
-            var li = Schedule.RoundLevel(u, k, i);
-            ctx.Score(y, li.Tau, s);
-            double gi = 1 / (2 * li.AlphaBar * Math.Sqrt(li.AlphaBar));
-            double closed = gi * (i == 0 ? Schedule.TopPiece(u, k) : Schedule.Cell(k, i));
-            double open = gi * Schedule.BottomPiece(u, k, m);
-            double scale = Math.Sqrt(Schedule.RoundLevel(u, k, m).AlphaBar);
+            ctx.Score(y, Schedule.RoundLevel(u, k, m - 1).Tau, s);
+            var (closed, open, scale) = Schedule.CellWeights(u, k, m);
             for (int j = 0; j < d; j++)
             {
                 c[j] += closed * s[j];
                 y[j] = scale * (c[j] + open * s[j]);
             }
         }
-        var (a, b) = Schedule.RoundLevel(u, k, n).ForwardTo(Schedule.RoundLevel(u, k + 1, 0));
-        ctx.Normals(0, s);
-        for (int j = 0; j < d; j++) y[j] = a * y[j] + b * s[j];
-    }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => Schedule.Segment(aux, j);
-
-    int RoundOf(long step)
-    {
-        if (step < 0 || step >= Schedule.K)
-            throw new ArgumentOutOfRangeException(nameof(step), $"step = {step} is out of range; allowed: [0, {Schedule.K - 1}] (K rounds).");
-        return (int)step;
+        Schedule.Inject(ref ctx, u, k, y, s);
     }
 }

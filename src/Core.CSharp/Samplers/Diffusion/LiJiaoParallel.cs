@@ -9,56 +9,29 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// Y⁽ᵐ⁾_{k,1…N} by prefix sums. Sweep m makes Y_{k,1…m} exact, so M ≥ N reproduces the sequential sampler.
 /// Parallel depth M·K rounds, width N, NFE M·N·K.
 /// </summary>
-public sealed class LiJiaoParallel : ICoupledSampler
+public sealed class LiJiaoParallel : LiJiaoKernel
 {
     /// <summary>Parallel Li–Jiao with <paramref name="sweeps"/> Picard sweeps per round.</summary>
-    public LiJiaoParallel(int dimension, LiJiaoSchedule schedule, int sweeps)
+    public LiJiaoParallel(int dimension, LiJiaoSchedule schedule, int sweeps) : base(dimension, schedule)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
-        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
         M = Guard.AtLeast(sweeps, 1, "M");
     }
 
-    /// <summary>The deterministic skeleton and round indexing.</summary>
-    public LiJiaoSchedule Schedule { get; }
     /// <summary>Picard sweeps per round M.</summary>
     public int M { get; }
     /// <summary>Sequential oracle rounds of a full run: M·K.</summary>
     public long Depth => (long)M * Schedule.K;
     /// <summary>Score evaluations per oracle round: N.</summary>
     public int Width => Schedule.N;
-    /// <summary>Kernel steps of a full run: K rounds.</summary>
-    public int Steps => Schedule.K;
     /// <inheritdoc/>
-    public string Name => $"Li-Jiao-parallel(M={M})";
+    public override string Name => $"Li-Jiao-parallel(M={M})";
     /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => Schedule.DrawCount;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Schedule.N * Dimension + Schedule.N + Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
-    /// <inheritdoc/>
-    public int Segments => Schedule.K;
+    public override int ScratchLength => 2 * Schedule.N * Dimension + Schedule.N + Dimension;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
-        ctx.Normals(0, state[..Dimension]);
-        Schedule.Draw(ref ctx, state[Dimension..]);
-    }
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
-    {
-        if (ctx.Step < 0 || ctx.Step >= Schedule.K)
-            throw new ArgumentOutOfRangeException(nameof(ctx), $"step = {ctx.Step} is out of range; allowed: [0, {Schedule.K - 1}] (K rounds).");
-        int d = Dimension, k = (int)ctx.Step, n = Schedule.N;
+        int d = Dimension, k = Schedule.RoundOf(ctx.Step), n = Schedule.N;
         var y = state[..d];
         ReadOnlySpan<double> u = state[d..];
         // rows holds Y_{k,0…N−1} (row 0 is Y_k and never changes); Y_{k,N} is written straight into y.
@@ -81,13 +54,8 @@ public sealed class LiJiaoParallel : ICoupledSampler
             for (int j = 0; j < d; j++) c[j] = y[j] * inv;
             for (int m = 1; m <= n; m++)
             {
-                int i = m - 1;
-                double ai = Schedule.RoundLevel(u, k, i).AlphaBar;
-                double gi = 1 / (2 * ai * Math.Sqrt(ai));
-                double closed = gi * (i == 0 ? Schedule.TopPiece(u, k) : Schedule.Cell(k, i));
-                double open = gi * Schedule.BottomPiece(u, k, m);
-                double scale = Math.Sqrt(Schedule.RoundLevel(u, k, m).AlphaBar);
-                var si = scores.Slice(i * d, d);
+                var (closed, open, scale) = Schedule.CellWeights(u, k, m);
+                var si = scores.Slice((m - 1) * d, d);
                 for (int j = 0; j < d; j++) c[j] += closed * si[j];
                 if (m < n)
                 {
@@ -98,12 +66,6 @@ public sealed class LiJiaoParallel : ICoupledSampler
                     for (int j = 0; j < d; j++) y[j] = scale * (c[j] + open * si[j]);
             }
         }
-        var (a, b) = Schedule.RoundLevel(u, k, n).ForwardTo(Schedule.RoundLevel(u, k + 1, 0));
-        var z = scores[..d];
-        ctx.Normals(0, z);
-        for (int j = 0; j < d; j++) y[j] = a * y[j] + b * z[j];
+        Schedule.Inject(ref ctx, u, k, y, scores[..d]);
     }
-
-    /// <inheritdoc/>
-    public FlowSegment Segment(ReadOnlySpan<double> aux, int j) => Schedule.Segment(aux, j);
 }

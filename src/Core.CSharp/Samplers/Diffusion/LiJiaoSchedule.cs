@@ -1,3 +1,5 @@
+using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -100,14 +102,14 @@ public sealed class LiJiaoSchedule
     double U(ReadOnlySpan<double> u, int t) => u[Slot(t) - 1];
 
     /// <summary>The drawn level τ_t = β̂_{t−1} + u_t (β̂_t − β̂_{t−1}), t ∈ [−N/2+1, T+1].</summary>
-    public FlowLevel Level(ReadOnlySpan<double> u, int t)
+    public NoiseLevel Level(ReadOnlySpan<double> u, int t)
     {
         int j = Slot(t);
         if (j == 0) throw new ArgumentOutOfRangeException(nameof(t), $"t = {t} is out of range; allowed: [{1 - N / 2}, {T + 1}].");
         double ut = u[j - 1], tau = betaHat[j - 1] + ut * width[j], alphaBar = alphaHat[j] + (1 - ut) * width[j];
         // Keep the small member and derive the other from it (the sum of the two may round past 1).
         if (tau < 0.5) alphaBar = 1 - tau; else tau = 1 - alphaBar;
-        return new FlowLevel(tau, alphaBar);
+        return NoiseLevel.FromTauAndAlphaBar(tau, alphaBar);
     }
 
     /// <summary>The skeleton index t = T − kN/2 − n + 1 of τ_{k,n}.</summary>
@@ -119,13 +121,13 @@ public sealed class LiJiaoSchedule
     }
 
     /// <summary>The drawn level τ_{k,n} (k ≤ K−1 with n ∈ [0, N], or k = K with n = 0).</summary>
-    public FlowLevel RoundLevel(ReadOnlySpan<double> u, int k, int n) => Level(u, RoundIndex(k, n));
+    public NoiseLevel RoundLevel(ReadOnlySpan<double> u, int k, int n) => Level(u, RoundIndex(k, n));
 
     /// <summary>The skeleton level τ̂_{k,n} = β̂_{T−kN/2−n}, n ∈ [−1, N].</summary>
-    public FlowLevel RoundSkeleton(int k, int n)
+    public NoiseLevel RoundSkeleton(int k, int n)
     {
         int j = Slot(RoundIndex(k, n) - 1);
-        return new FlowLevel(betaHat[j], alphaHat[j]);
+        return NoiseLevel.FromTauAndAlphaBar(betaHat[j], alphaHat[j]);
     }
 
     /// <summary>Top partial piece τ_{k,0} − τ̂_{k,0} = u_t (β̂_t − β̂_{t−1}) at t = T − kN/2 + 1.</summary>
@@ -143,6 +145,39 @@ public sealed class LiJiaoSchedule
     {
         int t = RoundIndex(k, n);
         return (1 - U(u, t)) * width[Slot(t)];
+    }
+
+    /// <summary>
+    /// Weights of cell m ∈ [1, N] of round k in eq. (11b), i = m − 1: Closed = gᵢ-factor × (top piece for i = 0, else
+    /// cell i), Open = gᵢ-factor × bottom piece of m, with gᵢ-factor 1/(2 ᾱ_{k,i}^{3/2}); Scale = √ᾱ_{k,m}.
+    /// </summary>
+    public (double Closed, double Open, double Scale) CellWeights(ReadOnlySpan<double> u, int k, int m)
+    {
+        int i = m - 1;
+        double ai = RoundLevel(u, k, i).AlphaBar, gi = 1 / (2 * ai * Math.Sqrt(ai));
+        double closed = gi * (i == 0 ? TopPiece(u, k) : Cell(k, i));
+        return (closed, gi * BottomPiece(u, k, m), Math.Sqrt(RoundLevel(u, k, m).AlphaBar));
+    }
+
+    /// <summary>The injection of eq. (11a) after round k, the exact forward transition τ_{k,N} → τ_{k+1,0}.</summary>
+    public ForwardTransition Injection(ReadOnlySpan<double> u, int k) =>
+        NoiseTransitions.Forward(RoundLevel(u, k, N), RoundLevel(u, k + 1, 0));
+
+    /// <summary>The round k of kernel step <paramref name="step"/> (one round per step).</summary>
+    internal int RoundOf(long step)
+    {
+        if (step < 0 || step >= K)
+            throw new ArgumentOutOfRangeException("ctx", $"step = {step} is out of range; allowed: [0, {K - 1}] (K rounds).");
+        return (int)step;
+    }
+
+    /// <summary>Applies the injection after round k to <paramref name="y"/> with the normals of role 0 (drawn into <paramref name="z"/>).</summary>
+    internal void Inject(ref StepContext ctx, ReadOnlySpan<double> u, int k, Span<double> y, Span<double> z)
+    {
+        var forward = Injection(u, k);
+        double a = forward.Scale, b = forward.NoiseSd;
+        ctx.Normals(0, z);
+        for (int j = 0; j < y.Length; j++) y[j] = a * y[j] + b * z[j];
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 
 namespace RateLab.Core.Samplers.Diffusion;
 
@@ -9,18 +10,16 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class ProbabilityFlowExponentialEuler : ReverseGridKernel
 {
-    readonly double[] growth, drift;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>Score-frozen exponential Euler on <paramref name="grid"/>.</summary>
     public ProbabilityFlowExponentialEuler(int dimension, NoiseGrid grid, StartLaw? start = null) : base(dimension, grid, start)
     {
-        growth = new double[grid.Steps];
-        drift = new double[grid.Steps];
-        for (int k = 0; k < growth.Length; k++)
+        steps = new FrozenScoreSteps(grid, (k, _, _) =>
         {
-            drift[k] = StableMath.Expm1(OuStep(k));
-            growth[k] = 1 + drift[k];
-        }
+            double em1 = StableMath.Expm1(OuStep(k));
+            return (1 + em1, em1, 0);
+        });
     }
 
     /// <inheritdoc/>
@@ -33,10 +32,7 @@ public sealed class ProbabilityFlowExponentialEuler : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] = growth[k] * x[i] + drift[k] * s[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

@@ -1,4 +1,5 @@
 using RateLab.Core.Diffusion;
+using RateLab.Core.Numerics;
 
 namespace RateLab.Core.Samplers.Diffusion;
 
@@ -9,20 +10,16 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 public sealed class ReverseSdeExponential : ReverseGridKernel
 {
-    readonly double[] growth, drift, noise;
+    readonly FrozenScoreSteps steps;
 
     /// <summary>The exponential integrator on <paramref name="grid"/>.</summary>
     public ReverseSdeExponential(int dimension, NoiseGrid grid, StartLaw? start = null) : base(dimension, grid, start)
     {
-        int n = grid.Steps;
-        growth = new double[n]; drift = new double[n]; noise = new double[n];
-        for (int k = 0; k < n; k++)
+        steps = new FrozenScoreSteps(grid, (k, _, _) =>
         {
             double h = OuStep(k), em1 = StableMath.Expm1(h);
-            growth[k] = 1 + em1;
-            drift[k] = 2 * em1;
-            noise[k] = Math.Sqrt(StableMath.Expm1(2 * h));
-        }
+            return (1 + em1, 2 * em1, Math.Sqrt(StableMath.Expm1(2 * h)));
+        });
     }
 
     /// <inheritdoc/>
@@ -35,12 +32,7 @@ public sealed class ReverseSdeExponential : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        var x = state[..d];
-        var s = ctx.Scratch[..d];
-        var z = ctx.Scratch.Slice(d, d);
-        ctx.Score(x, Grid[k].Tau, s);
-        ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] = growth[k] * x[i] + drift[k] * s[i] + noise[k] * z[i];
+        int k = StepIndex(ctx);
+        steps.Apply(ref ctx, state[..Dimension], k, Grid[k].Tau);
     }
 }

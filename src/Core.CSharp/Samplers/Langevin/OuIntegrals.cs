@@ -1,3 +1,5 @@
+using RateLab.Core.Numerics;
+
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
@@ -14,27 +16,13 @@ public static class OuIntegrals
 {
     const double SeriesLimit = 1.0;
 
-    /// <summary>
-    /// e^x − 1 to a few ulps by Kahan's trick (w − 1)·x / log w with w = e^x: the rounding error of w cancels in the
-    /// ratio. MathNet's Expm1 is not used because it is only accurate to about 1e-9 relative near |x| ≈ 0.01.
-    /// </summary>
-    public static double Expm1(double x)
-    {
-        double w = Math.Exp(x);
-        if (w == 1.0) return x;
-        double wm1 = w - 1.0;
-        if (wm1 == -1.0) return -1.0;
-        if (double.IsPositiveInfinity(w)) return w;
-        return wm1 * x / Math.Log(w);
-    }
-
     /// <summary>1 − e^{−z} = −expm1(−z).</summary>
-    public static double OneMinusExp(double z) => -Expm1(-z);
+    public static double OneMinusExp(double z) => -StableMath.Expm1(-z);
 
     /// <summary>z − (1 − e^{−z}) = Σ_{n≥2} (−z)ⁿ/n!: the frozen-drift weight γ(η − (1−e^{−γη})/γ).</summary>
     public static double Phi2(double z)
     {
-        if (z >= SeriesLimit) return z + Expm1(-z);
+        if (z >= SeriesLimit) return z + StableMath.Expm1(-z);
         double term = -z, sum = 0;
         for (int n = 2; n < 40; n++)
         {
@@ -51,7 +39,7 @@ public static class OuIntegrals
     /// </summary>
     public static double Cubic(double z)
     {
-        if (z >= SeriesLimit) return z + 2 * Expm1(-z) - 0.5 * Expm1(-2 * z);
+        if (z >= SeriesLimit) return z + 2 * StableMath.Expm1(-z) - 0.5 * StableMath.Expm1(-2 * z);
         // power = (−z)ⁿ/n!, pow2 = 2ⁿ⁻¹; the n = 1, 2 terms vanish.
         double power = -z * z * z / 6, pow2 = 4, sum = 0;
         for (int n = 3; n < 60; n++)

@@ -56,20 +56,13 @@ public sealed class ShenLee : ISamplerKernel
     /// <inheritdoc/>
     public int ScratchLength => 6 * Dimension;
     /// <inheritdoc/>
-    public int InitNormalRoles => ZeroVelocity ? 1 : 2;
+    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
     public int NormalRoles => 4;
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
-    {
-        int d = Dimension;
-        start.Draw(ref ctx, 0, state[..d]);
-        var v = state.Slice(d, d);
-        if (ZeroVelocity) { v.Clear(); return; }
-        ctx.Normals(1, v);
-        for (int i = 0; i < d; i++) v[i] *= sqrtU;
-    }
+        => UnderdampedStart.Draw(ref ctx, start, sqrtU, ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)

@@ -12,8 +12,7 @@ namespace RateLab.Core.Samplers.Langevin;
 public sealed class Ulmc : ISamplerKernel
 {
     readonly StartLaw start;
-    readonly double e, xFromV, xFromScore, vFromScore, noiseX, noiseV;
-    readonly ExponentialBrownianPair pair;
+    readonly UnderdampedExponentialStep step;
 
     /// <summary>
     /// ULMC with step η = <paramref name="eta"/>, friction γ = <paramref name="gamma"/> and inverse mass
@@ -29,17 +28,7 @@ public sealed class Ulmc : ISamplerKernel
         this.start = start ?? throw new ArgumentNullException(nameof(start));
         start.CheckDimension(dimension);
         ZeroVelocity = zeroVelocity;
-
-        double z = gamma * eta, oneMinusE = OuIntegrals.OneMinusExp(z);
-        e = 1 - oneMinusE;
-        xFromV = oneMinusE / gamma;
-        // (u/γ)(η − (1−e^{−z})/γ) = u·φ₂(z)/γ², cancellation-free for small z.
-        xFromScore = u * OuIntegrals.Phi2(z) / (gamma * gamma);
-        vFromScore = u * oneMinusE / gamma;
-        // ξ_x = √(2γu)·D/γ and ξ_v = √(2γu)·A (Brownian-integral form of §2.3).
-        noiseX = Math.Sqrt(2 * u / gamma);
-        noiseV = Math.Sqrt(2 * gamma * u);
-        pair = ExponentialBrownianPair.For(gamma, eta);
+        step = new UnderdampedExponentialStep(gamma, eta, u);
     }
 
     /// <summary>Step size η.</summary>
@@ -61,21 +50,13 @@ public sealed class Ulmc : ISamplerKernel
     /// <inheritdoc/>
     public int ScratchLength => 3 * Dimension;
     /// <inheritdoc/>
-    public int InitNormalRoles => ZeroVelocity ? 1 : 2;
+    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
     public int NormalRoles => 2;
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
-    {
-        int d = Dimension;
-        start.Draw(ref ctx, 0, state[..d]);
-        var v = state.Slice(d, d);
-        if (ZeroVelocity) { v.Clear(); return; }
-        ctx.Normals(1, v);
-        double sd = Math.Sqrt(U);
-        for (int i = 0; i < d; i++) v[i] *= sd;
-    }
+        => UnderdampedStart.Draw(ref ctx, start, Math.Sqrt(U), ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
     public void Step(ref StepContext ctx, Span<double> state)
@@ -89,11 +70,6 @@ public sealed class Ulmc : ISamplerKernel
         ctx.Score(x, 0, s);
         ctx.Normals(0, zeta1);
         ctx.Normals(1, zeta2);
-        for (int i = 0; i < d; i++)
-        {
-            double xiX = noiseX * pair.D(zeta1[i]), xiV = noiseV * pair.A(zeta1[i], zeta2[i]);
-            x[i] += xFromV * v[i] + xFromScore * s[i] + xiX;
-            v[i] = e * v[i] + vFromScore * s[i] + xiV;
-        }
+        step.Apply(x, v, s, zeta1, zeta2);
     }
 }

@@ -11,8 +11,7 @@ namespace RateLab.Core.Samplers.Langevin;
 public sealed class UnderdampedFineDynamics : IFineDynamics
 {
     readonly StartLaw start;
-    readonly double e, xFromV, gx, gv, noiseX, noiseV;
-    readonly ExponentialBrownianPair pair;
+    readonly UnderdampedExponentialStep step;
 
     /// <summary>
     /// Fine steps of size <paramref name="h"/> with friction <paramref name="gamma"/>; x₀ from <paramref name="start"/>,
@@ -26,14 +25,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
         this.start = start ?? throw new ArgumentNullException(nameof(start));
         start.CheckDimension(dimension);
         ZeroVelocity = zeroVelocity;
-        double z = gamma * h, oneMinusE = OuIntegrals.OneMinusExp(z);
-        e = 1 - oneMinusE;
-        xFromV = oneMinusE / gamma;
-        gx = OuIntegrals.Phi2(z) / (gamma * gamma);
-        gv = oneMinusE / gamma;
-        noiseX = Math.Sqrt(2 / gamma);
-        noiseV = Math.Sqrt(2 * gamma);
-        pair = ExponentialBrownianPair.For(gamma, h);
+        step = new UnderdampedExponentialStep(gamma, h, 1.0);
     }
 
     /// <summary>Friction γ.</summary>
@@ -51,19 +43,13 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
     /// <inheritdoc/>
     public int NoiseRoles => 2;
     /// <inheritdoc/>
-    public int InitNormalRoles => ZeroVelocity ? 1 : 2;
+    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
     public int ScratchLength => 2 * Dimension;
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
-    {
-        int d = Dimension;
-        start.Draw(ref ctx, 0, state[..d]);
-        var v = state.Slice(d, d);
-        if (ZeroVelocity) v.Clear();
-        else ctx.Normals(1, v);
-    }
+        => UnderdampedStart.Draw(ref ctx, start, 1.0, ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
     public void Advance(ref StepContext ctx, int j, Span<double> state, ReadOnlySpan<double> b, Span<double> scratch)
@@ -75,11 +61,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
         var zeta2 = scratch.Slice(d, d);
         ctx.Normals(2 * j, zeta1);
         ctx.Normals(2 * j + 1, zeta2);
-        for (int i = 0; i < d; i++)
-        {
-            x[i] += xFromV * v[i] + gx * b[i] + noiseX * pair.D(zeta1[i]);
-            v[i] = e * v[i] + gv * b[i] + noiseV * pair.A(zeta1[i], zeta2[i]);
-        }
+        step.Apply(x, v, b, zeta1, zeta2);
     }
 
     /// <inheritdoc/>
@@ -87,6 +69,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
     {
         int d = Dimension;
         double later = OuIntegrals.OneMinusExp(Gamma * m * H);
+        double gx = step.XFromForce, gv = step.VFromForce;
         double cx = w * (gx + later / Gamma * gv), cv = w * (1 - later) * gv;
         for (int i = 0; i < d; i++)
         {

@@ -1,0 +1,37 @@
+using RateLab.Core.Diffusion;
+
+namespace RateLab.Core.Samplers.Diffusion;
+
+/// <summary>
+/// Per-step coefficients of a reverse step that freezes the score at the step's start,
+/// Y ← a_k Y + c_k s(Y, τ_k) + σ_k z with z from normal role 0 (not drawn when σ_k = 0). DDPM ancestral, DDIM and the
+/// exponential integrators of the reverse SDE and of the PF-ODE all have this form; they differ only in (a_k, c_k, σ_k).
+/// </summary>
+internal sealed class FrozenScoreSteps
+{
+    readonly double[] a, c, sigma;
+
+    /// <summary>(a_k, c_k, σ_k) = <paramref name="coefficients"/>(k, level k, level k+1) for every step of <paramref name="grid"/>.</summary>
+    public FrozenScoreSteps(NoiseGrid grid, Func<int, NoiseLevel, NoiseLevel, (double A, double C, double Sigma)> coefficients)
+    {
+        int n = grid.Steps;
+        a = new double[n];
+        c = new double[n];
+        sigma = new double[n];
+        for (int k = 0; k < n; k++) (a[k], c[k], sigma[k]) = coefficients(k, grid[k], grid[k + 1]);
+    }
+
+    /// <summary>Step k of <paramref name="x"/> with the score at τ_k; uses 2d scratch (d when σ_k = 0).</summary>
+    public void Apply(ref StepContext ctx, Span<double> x, int k, double tau)
+    {
+        int d = x.Length;
+        var s = ctx.Scratch[..d];
+        ctx.Score(x, tau, s);
+        double ak = a[k], ck = c[k], sk = sigma[k];
+        for (int i = 0; i < d; i++) x[i] = ak * x[i] + ck * s[i];
+        if (sk == 0) return;
+        var z = ctx.Scratch.Slice(d, d);
+        ctx.Normals(0, z);
+        for (int i = 0; i < d; i++) x[i] += sk * z[i];
+    }
+}

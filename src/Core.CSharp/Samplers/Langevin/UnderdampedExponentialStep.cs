@@ -1,0 +1,43 @@
+namespace RateLab.Core.Samplers.Langevin;
+
+/// <summary>
+/// One exponential-integrator step of underdamped Langevin with the force b frozen at the step's start (algorithms.md
+/// §2.3), z = γη: x ← x + (1−e^{−z})/γ · v + u φ₂(z)/γ² · b + √(2u/γ) D, v ← e^{−z} v + u(1−e^{−z})/γ · b + √(2γu) A,
+/// with (D, A) the <see cref="ExponentialBrownianPair"/> drawn from two standard normals ζ₁, ζ₂.
+/// </summary>
+internal readonly struct UnderdampedExponentialStep
+{
+    readonly double e, xFromV, noiseX, noiseV;
+    readonly ExponentialBrownianPair pair;
+
+    /// <summary>The step of length <paramref name="eta"/> with friction <paramref name="gamma"/> and inverse mass <paramref name="u"/> (callers validate).</summary>
+    public UnderdampedExponentialStep(double gamma, double eta, double u)
+    {
+        double z = gamma * eta, oneMinusE = OuIntegrals.OneMinusExp(z);
+        e = 1 - oneMinusE;
+        xFromV = oneMinusE / gamma;
+        // (u/γ)(η − (1−e^{−z})/γ) = u·φ₂(z)/γ², cancellation-free for small z.
+        XFromForce = u * OuIntegrals.Phi2(z) / (gamma * gamma);
+        VFromForce = u * oneMinusE / gamma;
+        // ξ_x = √(2γu)·D/γ and ξ_v = √(2γu)·A (Brownian-integral form of §2.3).
+        noiseX = Math.Sqrt(2 * u / gamma);
+        noiseV = Math.Sqrt(2 * gamma * u);
+        pair = ExponentialBrownianPair.For(gamma, eta);
+    }
+
+    /// <summary>Weight u φ₂(z)/γ² of the force in x.</summary>
+    public double XFromForce { get; }
+
+    /// <summary>Weight u(1−e^{−z})/γ of the force in v.</summary>
+    public double VFromForce { get; }
+
+    /// <summary>Advances (x, v) in place with force <paramref name="b"/> and normals ζ₁, ζ₂.</summary>
+    public void Apply(Span<double> x, Span<double> v, ReadOnlySpan<double> b, ReadOnlySpan<double> zeta1, ReadOnlySpan<double> zeta2)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] += xFromV * v[i] + XFromForce * b[i] + noiseX * pair.D(zeta1[i]);
+            v[i] = e * v[i] + VFromForce * b[i] + noiseV * pair.A(zeta1[i], zeta2[i]);
+        }
+    }
+}
