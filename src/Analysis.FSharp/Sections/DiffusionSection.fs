@@ -134,15 +134,12 @@ let mixtureSection (ctx: ReportContext) : Section =
     let chains = match ctx.Profile with Quick -> 64 | Full -> 512
     let steps = doubling 8 (match ctx.Profile with Quick -> 5 | Full -> 7)
     let grid n = NoiseGrid.LogSnrUniform(1.0 - 1e-4, 1e-3, n)
-    let level (l: NoiseLevel) = FlowLevel(l.Tau, l.AlphaBar)
-    let onGrid (make: int -> NoiseGrid -> RateLab.Core.Samplers.ISamplerKernel) n : ICoupledSampler =
-        let g = grid n
-        PfOdeCoupling(make d g, g.Steps, level g.Top, level g.End)
+    let onGrid (make: int -> NoiseGrid -> ReverseGridKernel) n : ICoupledSampler = PfOdeCoupling(make d (grid n))
     let samplers : (string * float * (int -> ICoupledSampler)) list =
         [ "DDIM", 1.0, onGrid (fun d g -> Ddim(d, g, 0.0))
           "exponential Euler", 1.0, onGrid (fun d g -> ProbabilityFlowExponentialEuler(d, g))
           "Heun", 2.0, onGrid (fun d g -> Heun(d, g))
-          "Gupta predictor", 1.5, (fun n -> let g = grid n in GuptaCaiChenPredictor(d, Array.init (g.Steps + 1) (fun i -> level g.[i])))
+          "Gupta predictor", 1.5, (fun n -> GuptaCaiChenPredictor(d, grid n))
           "Li–Jiao", 1.5, (fun n -> LiJiao(d, LiJiaoSchedule(n, 4, 2.0, 4.0))) ]
     let curves =
         [ for name, p, build in samplers ->
