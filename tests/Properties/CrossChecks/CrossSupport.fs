@@ -70,6 +70,13 @@ let exact (c: Case) (r: GaussianReduction) (n: int) (options: ExactOptions) =
     let built, kernel = build c r n
     ExactAnalysis.Analyse(problemOf c r built kernel, options)
 
+/// Positions (chains × d, reduced coordinates) of `chains` Monte Carlo chains of the real kernel of `c`.
+let monteCarlo (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
+    let built, kernel = build c r n
+    let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
+    SamplerRunner.Run(kernel, PhiloxNoise seed, ScoreOracle(field c r, chains), batch, built.Steps)
+    batch.Positions()
+
 /// z-scores of `chains` Monte Carlo chains of the real kernel against their own exact conditional laws: chain k of a
 /// run with `seed` draws the uniforms of replicate k of the exact analysis, so given those draws its position is exactly
 /// N(μ_k, S_k), and (x − μ_k)/√S_k is N(0, 1) per coordinate, independently across chains. Returns one array per
@@ -77,9 +84,7 @@ let exact (c: Case) (r: GaussianReduction) (n: int) (options: ExactOptions) =
 let conditionalZ (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
     let built, kernel = build c r n
     let d = kernel.Dimension
-    let batch = ChainBatch(chains, kernel.StateLength, d)
-    SamplerRunner.Run(kernel, PhiloxNoise seed, ScoreOracle(field c r, chains), batch, built.Steps)
-    let x = batch.Positions()
+    let x = monteCarlo c r n seed chains
     let centred : RateLab.Core.Targets.IScoreField =
         if c.Entry.Diffusion then r.CentredNoisedScore() else r.CentredTargetScore()
     let propagator = AffinePropagator(kernel, field c r, centred, ProbeNoise())
@@ -119,3 +124,10 @@ let tQuantile5 (dof: int) =
 let orderWithCorrection (ns: int[]) (errors: float[]) =
     let fit = Ols.fit (ns |> Array.map (fun n -> [| log (float n); 1.0 / float n |])) (errors |> Array.map log)
     -fit.Coefficients.[1], fit.StdErrors.[1], fit.Dof
+
+/// The local slope d log e / d log n between two grid points of a Monte Carlo estimate (value, standard error), with
+/// its delta-method standard error; the two estimates are treated as independent.
+let localSlope (n1: int, e1: McEstimate) (n2: int, e2: McEstimate) =
+    let span = log (float n2 / float n1)
+    log (e2.Value / e1.Value) / span,
+    sqrt ((e1.StandardError / e1.Value) ** 2.0 + (e2.StandardError / e2.Value) ** 2.0) / span
