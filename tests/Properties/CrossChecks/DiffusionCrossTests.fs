@@ -72,7 +72,7 @@ let private chains = 3000
 
 /// With exact total moments (deterministic kernels, quadrature, enumeration) the chains' per-coordinate mean and
 /// variance are compared with them; otherwise (Li–Jiao) each chain is compared with its own exact conditional law.
-/// Either way 2 comparisons per coordinate, ≤ 6 per case, 10 cases per sampler: false-failure probability
+/// Either way 2 comparisons per coordinate, ≤ 6 per case, ≤ 10 cases per sampler: false-failure probability
 /// ≤ 60 · 5.7e-7 ≈ 3.4e-5 per sampler.
 let private agrees (index: int) (c: DiffusionConfig) =
     let case, n = (cases c).[index]
@@ -106,7 +106,10 @@ let private deterministicOrder (name: string) (expected: float) =
 let tests =
     testList "Properties.Diffusion" [
         testList "exact analysis agrees with Monte Carlo of the real sampler (slow)" [
-            for i, name in List.indexed names -> testPropertyWithConfig cfg name (agrees i)
+            for i, name in List.indexed names ->
+                // A Poisson-midpoint chain runs all 1000 fine DDPM steps; 4 cases keep that sampler's run short.
+                let cfg = if name = "plmc-ddpm" then { cfg with maxTest = 4 } else cfg
+                testPropertyWithConfig cfg name (agrees i)
         ]
         testList "convergence to q_δ at the documented order" [
             test "DDIM: KL ∝ n⁻²" { deterministicOrder "ddim" 2.0 }
