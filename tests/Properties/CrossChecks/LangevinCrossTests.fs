@@ -107,5 +107,8 @@ let tests =
             test "RLMC: moment-matched KL ∝ h⁶" { hasOrder "rlmc" [] (Some midpointDraw) 6.0 }
             test "Shen–Lee: moment-matched KL ∝ h⁶" { hasOrder "shen-lee" [] (Some midpointDraw) 6.0 }
             test "PLMC (K = 4): moment-matched KL ∝ α²" { hasOrder "plmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0 }
+            test "PLMC on underdamped Langevin (K = 4): moment-matched KL ∝ α²" {
+                hasOrder "plmc-ulmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0
+            }
         ]
     ]
