@@ -1,0 +1,133 @@
+/// Shared machinery of the cross-checks: real kernels from the catalog, their exact Gaussian analysis, Monte Carlo runs
+/// of the same kernels, and slope fits on exact error curves.
+module RateLab.Properties.CrossChecks.CrossSupport
+
+open System
+open RateLab.Core.Exact
+open RateLab.Core.Oracles
+open RateLab.Core.Randomness
+open RateLab.Core.Samplers
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
+open RateLab.Analysis.Stats
+open RateLab.Properties.Stats
+
+/// A catalog component from its name and numeric parameters.
+let comp (name: string) (numbers: (string * float) list) : Component =
+    { Name = name; Parameters = numbers |> List.map (fun (k, v) -> k, Number v) |> Map.ofList }
+
+/// A real kernel that also declares its per-step draws, so the exact analysis computes the mixture's total moments by
+/// quadrature / enumeration. The declaration is the test's reading of the kernel's documented randomness (fresh draws
+/// per step, none in Init); if it were wrong, the Monte Carlo comparison below would fail.
+type Declared(inner: ISamplerKernel, draws: StepDraw[]) =
+    interface ISamplerKernel with
+        member _.Name = inner.Name
+        member _.Dimension = inner.Dimension
+        member _.Blocks = inner.Blocks
+        member _.AuxLength = inner.AuxLength
+        member _.ScratchLength = inner.ScratchLength
+        member _.InitNormalRoles = inner.InitNormalRoles
+        member _.NormalRoles = inner.NormalRoles
+        member _.Init(ctx, state) = inner.Init(&ctx, state)
+        member _.Step(ctx, state) = inner.Step(&ctx, state)
+    interface IStepDraws with
+        member _.UniformsPerStep = draws.Length
+        member _.Draw i = draws.[i]
+
+/// One continuous midpoint uniform per step (RLMC, Shen–Lee, Gupta predictor).
+let midpointDraw = [| StepDraw(DrawKind.ContinuousUniform) |]
+
+/// K Bernoulli(1/K) switches per outer step (Poisson midpoint). Index 0 is never drawn by the kernel; declaring it
+/// only adds a second, identical half to the enumeration.
+let poissonDraws k = Array.init k (fun _ -> StepDraw(DrawKind.Bernoulli, 1.0 / float k))
+
+/// A sampler under test: catalog entry, parameters, and the draws it declares (None: left to replicates).
+type Case =
+    { Entry: Catalog.SamplerEntry
+      Component: Component
+      Draws: StepDraw[] option }
+
+let case name numbers draws = { Entry = Catalog.sampler name; Component = comp name numbers; Draws = draws }
+
+/// The kernel of `c` built on `r` for n steps, with its declaration when it has one.
+let build (c: Case) (r: GaussianReduction) (n: int) =
+    let built = c.Entry.Build c.Component r n
+    let kernel = match c.Draws with Some d -> Declared(built.Kernel, d) :> ISamplerKernel | None -> built.Kernel
+    built, kernel
+
+/// The score field the kernel runs on: the target's (Langevin) or the Gaussian data's noised score (diffusion).
+let field (c: Case) (r: GaussianReduction) : RateLab.Core.Targets.IScoreField =
+    if c.Entry.Diffusion then r.NoisedScore() else r.TargetScore()
+
+let private problemOf (c: Case) (r: GaussianReduction) (built: Catalog.BuiltRun) kernel =
+    if c.Entry.Diffusion then
+        ExactProblem(kernel, r.NoisedScore(), r.CentredNoisedScore(), built.Reference r, built.Steps,
+                     DrawReference = (built.DrawReference |> Option.map (fun f -> Func<double[], DiagonalLaw>(f r)) |> Option.toObj))
+    else ExactProblem.Langevin(r, kernel, built.Steps)
+
+/// Exact analysis of the real kernel of `c` on `r` after n steps.
+let exact (c: Case) (r: GaussianReduction) (n: int) (options: ExactOptions) =
+    let built, kernel = build c r n
+    ExactAnalysis.Analyse(problemOf c r built kernel, options)
+
+/// Positions (chains × d, reduced coordinates) of `chains` Monte Carlo chains of the real kernel of `c`.
+let monteCarlo (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
+    let built, kernel = build c r n
+    let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
+    SamplerRunner.Run(kernel, PhiloxNoise seed, ScoreOracle(field c r, chains), batch, built.Steps)
+    batch.Positions()
+
+/// z-scores of `chains` Monte Carlo chains of the real kernel against their own exact conditional laws: chain k of a
+/// run with `seed` draws the uniforms of replicate k of the exact analysis, so given those draws its position is exactly
+/// N(μ_k, S_k), and (x − μ_k)/√S_k is N(0, 1) per coordinate, independently across chains. Returns one array per
+/// reduced coordinate.
+let conditionalZ (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
+    let built, kernel = build c r n
+    let d = kernel.Dimension
+    let x = monteCarlo c r n seed chains
+    let centred : RateLab.Core.Targets.IScoreField =
+        if c.Entry.Diffusion then r.CentredNoisedScore() else r.CentredTargetScore()
+    let propagator = AffinePropagator(kernel, field c r, centred, ProbeNoise())
+    let law = GaussianState(kernel.Blocks, d)
+    let z = Array2D.zeroCreate d chains
+    let source = PhiloxNoise seed
+    for k in 0 .. chains - 1 do
+        // A kernel without uniforms has one law for every chain.
+        if k = 0 || propagator.Noise.UniformDraws > 0 then ExactAnalysis.PropagateDraw(propagator, source, int64 k, built.Steps, law)
+        for i in 0 .. d - 1 do z.[i, k] <- (x.[k * d + i] - law.Mean.[i]) / sqrt law.Covariance.[i]
+    Array.init d (fun i -> z.[i, *]), x
+
+/// Every coordinate's z-scores have mean 0 and variance 1 within 5 SE (2 comparisons per coordinate).
+let standardNormal (zs: float[][]) =
+    zs |> Array.forall (fun z ->
+        let m, se = meanAndSe z
+        let v, vse = varianceAndSe z
+        within z5 se m 0.0 && within z5 vse v 1.0)
+
+/// The Monte Carlo positions' per-coordinate mean and variance agree with the exact (moment-matched) law within 5 SE
+/// (2 comparisons per coordinate).
+let matchesLaw (law: GaussianState) (x: float[]) (chains: int) =
+    let d = law.Dimension
+    [ 0 .. d - 1 ] |> List.forall (fun i ->
+        let xs = Array.init chains (fun k -> x.[k * d + i])
+        let v, vse = varianceAndSe xs
+        within z5 (sqrt (law.Covariance.[i] / float chains)) (Array.average xs) law.Mean.[i]
+        && within z5 vse v law.Covariance.[i])
+
+/// Student-t quantile for a two-sided interval at the z5 false-failure level 5.7e-7, `dof` degrees of freedom.
+let tQuantile5 (dof: int) =
+    MathNet.Numerics.Distributions.StudentT.InvCDF(0.0, 1.0, float dof, 1.0 - 5.7e-7 / 2.0)
+
+/// OLS of log e on log n and 1/n over a doubling grid: e = C n^(−p) (1 + a/n + O(n⁻²)) for a smooth error expansion,
+/// so the 1/n regressor absorbs the leading pre-asymptotic correction and p is the asymptotic order. Returns the
+/// fitted order p and its classical standard error.
+let orderWithCorrection (ns: int[]) (errors: float[]) =
+    let fit = Ols.fit (ns |> Array.map (fun n -> [| log (float n); 1.0 / float n |])) (errors |> Array.map log)
+    -fit.Coefficients.[1], fit.StdErrors.[1], fit.Dof
+
+/// The local slope d log e / d log n between two grid points of a Monte Carlo estimate (value, standard error), with
+/// its delta-method standard error; the two estimates are treated as independent.
+let localSlope (n1: int, e1: McEstimate) (n2: int, e2: McEstimate) =
+    let span = log (float n2 / float n1)
+    log (e2.Value / e1.Value) / span,
+    sqrt ((e1.StandardError / e1.Value) ** 2.0 + (e2.StandardError / e2.Value) ** 2.0) / span
