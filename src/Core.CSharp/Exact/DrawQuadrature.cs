@@ -26,9 +26,12 @@ public sealed class DrawQuadrature
         for (int u = 0; u < Width; u++)
         {
             var draw = draws.Draw(u);
-            axes[u] = draw.Kind == DrawKind.Bernoulli
-                ? ([Guard.InOpen(draw.P, 0, 1, $"Draw({u}).P") / 2, (1 + draw.P) / 2], [draw.P, 1 - draw.P])
-                : (legendre.Abscissas, legendre.Weights);
+            axes[u] = draw.Kind switch
+            {
+                DrawKind.Bernoulli => ([Guard.InOpen(draw.P, 0, 1, $"Draw({u}).P") / 2, (1 + draw.P) / 2], [draw.P, 1 - draw.P]),
+                DrawKind.Unused => ([0.5], [1.0]),
+                _ => (legendre.Abscissas, legendre.Weights),
+            };
             count *= axes[u].Points.Length;
         }
         Count = count <= int.MaxValue ? (int)count : throw new ArgumentOutOfRangeException(nameof(nodes),
@@ -63,7 +66,8 @@ public sealed class DrawQuadrature
     {
         ArgumentNullException.ThrowIfNull(draws);
         double count = 1;
-        for (int u = 0; u < draws.UniformsPerStep; u++) count *= draws.Draw(u).Kind == DrawKind.Bernoulli ? 2 : nodes;
+        for (int u = 0; u < draws.UniformsPerStep; u++)
+            count *= draws.Draw(u).Kind switch { DrawKind.Bernoulli => 2, DrawKind.Unused => 1, _ => nodes };
         return count;
     }
 }

@@ -7,6 +7,8 @@ public enum DrawKind
     ContinuousUniform,
     /// <summary>Used only through the event U &lt; p (a Bernoulli(p) switch).</summary>
     Bernoulli,
+    /// <summary>Not read by the step (an index skipped by the kernel, e.g. Poisson midpoint's fine step 0).</summary>
+    Unused,
 }
 
 /// <summary>One per-step scalar draw: its kind and, for <see cref="DrawKind.Bernoulli"/>, its success probability.</summary>

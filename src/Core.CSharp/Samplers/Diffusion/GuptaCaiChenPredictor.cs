@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
@@ -20,7 +21,7 @@ public enum MidpointRule
 /// x ← e^h x + h e^{(1−α)h} s(x_mid, τ_mid) (8), the one-point unbiased estimate of ∫₀ʰ e^{h−r} s dr. 2 NFE per step.
 /// Starts from N(0, I) at the top level (normals of role 0 at step −1); no Gaussian noise afterwards.
 /// </summary>
-public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel
+public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel, IStepDraws
 {
     readonly double[] logAlphaBar;
 
@@ -77,4 +78,10 @@ public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel
         double eh = Math.Exp(h);
         for (int j = 0; j < d; j++) x[j] = eh * x[j] + weight * s[j];
     }
+
+    /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>
+    public int UniformsPerStep => 1;
+
+    /// <inheritdoc/>
+    public StepDraw Draw(int index) => new(DrawKind.ContinuousUniform);
 }

@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
@@ -10,7 +11,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// the interpolated point is evaluated at its own fine level n₀ − i, all in ONE batched call, and the corrected chain uses
 /// e₀ + K(ε̂_i − e₀) there. Both passes use the SAME z_i. Expected NFE per full outer step: 2 − 1/K.
 /// </summary>
-public sealed class PoissonMidpointDdpm : ReverseGridKernel
+public sealed class PoissonMidpointDdpm : ReverseGridKernel, IStepDraws
 {
     readonly DdpmSchedule schedule;
     readonly double[] a, b, sigma, sqrtTau; // indexed by fine level n = 1..T (entry 0 unused)
@@ -126,4 +127,10 @@ public sealed class PoissonMidpointDdpm : ReverseGridKernel
                 for (int i = 0; i < d; i++) x[i] = a[n] * x[i] + b[n] * e0[i] + sigma[n] * zj[i];
         }
     }
+
+    /// <summary>K uniforms per outer step: H_i = (U_i &lt; 1/K) for i ≥ 1; U_0 is never read.</summary>
+    public int UniformsPerStep => K;
+
+    /// <inheritdoc/>
+    public StepDraw Draw(int index) => index == 0 ? new(DrawKind.Unused) : new(DrawKind.Bernoulli, 1.0 / K);
 }

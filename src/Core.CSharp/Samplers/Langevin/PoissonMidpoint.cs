@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -16,7 +17,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// midpoint is the start, so the correction is zero and no evaluation is made. Cost: one evaluation of b₀, then all
 /// selected midpoints in one batched call — 1 + Bin(K−1, 1/K) evaluations (mean 2 − 1/K) in at most 2 rounds.
 /// </remarks>
-public sealed class PoissonMidpoint : ISamplerKernel
+public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
 {
     readonly IFineDynamics fine;
     readonly double selectProbability;
@@ -109,4 +110,10 @@ public sealed class PoissonMidpoint : ISamplerKernel
 
     // H_i ~ Bernoulli(1/K), addressed by i so the interpolation and the correction read the same draw.
     bool IsSelected(ref StepContext ctx, int i) => ctx.Uniform(i) < selectProbability;
+
+    /// <summary>K uniforms per outer step: H_i = (U_i &lt; 1/K) for i ≥ 1; U_0 is never read.</summary>
+    public int UniformsPerStep => K;
+
+    /// <inheritdoc/>
+    public StepDraw Draw(int index) => index == 0 ? new(DrawKind.Unused) : new(DrawKind.Bernoulli, 1.0 / K);
 }

@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -8,7 +9,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// h·s(y) is an unbiased one-point estimate of ∫₀ʰ s(x_r) dr; W_h must contain W_{Uh} (nested increments), otherwise
 /// the scheme is a different and worse one (§7.4). Two score evaluations per step.
 /// </summary>
-public sealed class Rlmc : ISamplerKernel
+public sealed class Rlmc : ISamplerKernel, IStepDraws
 {
     readonly StartLaw start;
 
@@ -61,4 +62,10 @@ public sealed class Rlmc : ISamplerKernel
         ctx.Score(y, 0, s);
         for (int i = 0; i < d; i++) x[i] += h * s[i] + sqrt2 * (wMid[i] + wRest[i]);
     }
+
+    /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>
+    public int UniformsPerStep => 1;
+
+    /// <inheritdoc/>
+    public StepDraw Draw(int index) => new(DrawKind.ContinuousUniform);
 }

@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -15,7 +16,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−2h} and e^{−2(1−α)h}, never e^{−2αh} (a public implementation
 /// has that bug). [SL19] use u = 1/L; u is a parameter here.
 /// </remarks>
-public sealed class ShenLee : ISamplerKernel
+public sealed class ShenLee : ISamplerKernel, IStepDraws
 {
     const double Gamma = 2.0;
     readonly StartLaw start;
@@ -105,4 +106,10 @@ public sealed class ShenLee : ISamplerKernel
             v[i] = eFull * v[i] + vFromScore * s[i] + 2 * sqrtU * w3;
         }
     }
+
+    /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>
+    public int UniformsPerStep => 1;
+
+    /// <inheritdoc/>
+    public StepDraw Draw(int index) => new(DrawKind.ContinuousUniform);
 }
