@@ -132,7 +132,7 @@ let costSection (ctx: ReportContext) (case: CostCase) : Section =
         perFit |> List.collect (fun (f, c, _, _, fit) ->
             match fit with
             | Ok fit -> judgeCost c f.TermIndex case.Product fit
-            | Error e -> [ { Verdict = Inconclusive; Reason = $"{c.Id}: no cost fit ({e})."; Note = "" } : Verdicts.Judgement ])
+            | Error e -> [ ({ Verdict = Inconclusive; Reason = $"{c.Id}: no cost fit ({e})."; Note = "" } : Verdicts.Judgement) ])
     let verdict, reason = combine judgements
     let tables =
         perFit |> List.choose (fun (f, c, _, _, fit) ->
@@ -275,7 +275,9 @@ let plmcGapSection (ctx: ReportContext) : Section =
       Verdict = verdict
       Reason = reason
       Method =
-        $"{claimText c}\n\n{claimText (claim "S5")}\n\nN(0, 1) target, start at the target, horizon t = 2, α = t/n for n = {String.Join(", ", ns)}, K = {k}. "
+        let s5 = claimText (claim "S5")
+        let grid = String.Join(", ", ns)
+        $"{claimText c}\n\n{s5}\n\nN(0, 1) target, start at the target, horizon t = 2, α = t/n for n = {grid}, K = {k}. "
         + "PLMC's moment-matched output law is exact (enumeration of the 2^K Bernoulli patterns per outer step); LMC(α/K) runs nK ULA steps and is exactly Gaussian. "
         + "Decay fit of log W2 gap on log(1/n) (window by rule, residual bootstrap-t); NFE counted by the oracle (mean of 1 + Bin(K, 1/K) per outer step)."
       Fits = fit |> Result.toOption |> Option.map (fun f -> [ decayTable "W2 gap between PLMC(α, K) and LMC(α/K) against n = t/α: order in α" f (Some 2.0) ]) |> Option.defaultValue []
@@ -338,6 +340,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
     // ε is tied to the smallest d's error at T = 16 so every d reaches it within range: a fixed, mechanical rule.
     let e0 = (StrongErrorStudy.measure settings settings.Dimensions.Head 16 settings.ReferenceSteps).Rms
     let settings = { settings with Epsilons = [ e0 / 4.0; e0 / 8.0 ] }
+    let dims = String.Join(", ", settings.Dimensions)
     let points = StrongErrorStudy.run settings
     let costPoints = points |> List.map (fun (d, r) -> d, { r with NStar = r.NStar |> Option.map (fun t -> 2 * t) })
     let subject : RateFit.FitSubject = { Sampler = "li-jiao"; Parameters = [ "K", "4" ]; Target = "gaussian-mixture(H=d)"; Metric = StrongError; Seeds = [ settings.Seed ] }
@@ -362,7 +365,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
       Method =
         $"{claimText c}\n\nData: (1/d) Σ_j N(μ_j, I) with d components, μ_j = 1.5·g_j/√d, g_j ~ N(0, I) seeded (means span d directions, so the target is not a product in any basis). "
         + $"Li–Jiao (K = 4, c0 = 2, c1 = 4) and the exact-score PF-ODE reference by RK4 ({settings.ReferenceSteps} log-SNR steps per transport) share the initial Gaussian, the schedule and the injections (theory-claims §5.2); "
-        + $"RMS ‖Y − Y*‖ over {settings.Chains} chains with a delta-method 95 % interval; N*(d) = smallest T (multiple of 4) whose upper bound is ≤ ε, ε ∈ {{{e0 / 4.0:g3}, {e0 / 8.0:g3}}} (1/4 and 1/8 of the d = {settings.Dimensions.Head} error at T = 16); cost 2T; d ∈ {{{String.Join(", ", settings.Dimensions)}}}."
+        + $"RMS ‖Y − Y*‖ over {settings.Chains} chains with a delta-method 95 %% interval; N*(d) = smallest T (multiple of 4) whose upper bound is ≤ ε, ε ∈ {{{e0 / 4.0:g3}, {e0 / 8.0:g3}}} (1/4 and 1/8 of the d = {settings.Dimensions.Head} error at T = 16); cost 2T; d ∈ {{{dims}}}."
       Fits = fit |> Result.toOption |> Option.map (fun f -> [ { Caption = "Li–Jiao strong error: log N* (NFE) on log d and log(1/ε); B1's exponents shown for reference"; Fit = f.Fit; TheorySlopes = theorySlopes c 0 f.Fit.Regressors } ]) |> Option.defaultValue []
       Figures = [ Figures.errorVsNfe "strong-mixture-error" "Li–Jiao RMS strong error vs NFE on the d-component mixture" (curves |> List.filter (fun c -> not c.Points.IsEmpty)) ]
       Curves = curves }
@@ -370,10 +373,11 @@ let strongErrorSection (ctx: ReportContext) : Section =
 /// The whole part.
 let part (ctx: ReportContext) : Part =
     let sections =
-        [ for case in cases ctx.Profile -> fun () -> costSection ctx case
-          fun () -> plmcGapSection ctx
-          fun () -> plmcDdpmSection ctx
-          fun () -> strongErrorSection ctx ]
+        [ for case in cases ctx.Profile do
+              yield fun () -> costSection ctx case
+          yield fun () -> plmcGapSection ctx
+          yield fun () -> plmcDdpmSection ctx
+          yield fun () -> strongErrorSection ctx ]
         |> List.map (fun build -> let s = build () in ctx.SectionDone s; s)
     { Slug = "claims"
       Title = "Convergence claims: N*(d, ε) searches, cost fits and verdicts"
