@@ -27,17 +27,14 @@ type Search =
       StepMultiple: int
       Cost: Cost }
 
-/// Step counts are searched on the geometric grid v_k = m·⌈⌈2^(k/4)⌉/m⌉ (m the step multiple): each (d, n) is analysed
-/// once and shared by every ε, which bounds the work per dimension by the grid size, at a resolution of
-/// 2^(1/4) ≈ 19 % in N* (0.17 in log N*, small beside the ≥ 1-decade spans the fits use). Idempotent: a grid value maps
-/// to itself.
+/// The smallest admissible step count ≥ n (Li–Jiao needs multiples of 4). Searches then bisect on admissible counts
+/// exactly: a coarser grid would quantize N* and hide deviations of the exponent smaller than the grid ratio.
 let snap (multiple: int) (n: int) =
     Guard.AtLeast(multiple, 1, nameof multiple) |> ignore
     Guard.AtLeast(n, 1, nameof n) |> ignore
-    Seq.initInfinite (fun k -> let g = int (ceil (2.0 ** (float k / 4.0) - 1e-9)) in multiple * ((g + multiple - 1) / multiple))
-    |> Seq.find (fun v -> v >= n)
+    multiple * ((n + multiple - 1) / multiple)
 
-/// The error of the spec's metric after n steps in dimension d (n taken up to the grid).
+/// The error of the spec's metric after n steps in dimension d (n taken up to the next admissible count).
 let errorAt (search: Search) (d: int) (n: int) : Estimate =
     let spec = search.Spec
     let p = Runner.exactPoint spec d (snap search.StepMultiple n)
@@ -52,8 +49,8 @@ let costAt (search: Search) (d: int) (n: int) =
     | Evaluations -> p.Nfe
     | Rounds -> p.Depth
 
-/// The search's result with its N* moved to the grid value actually analysed (the search returns the smallest integer
-/// mapping to a passing grid point, which was never run itself).
+/// The search's result with its N* moved to the admissible count actually analysed (the search returns the smallest
+/// integer mapping to a passing admissible count, which was never run itself).
 let onGrid (multiple: int) (r: NStar.NStarResult) =
     let g = snap multiple
     { r with NStar = r.NStar |> Option.map g; Evaluated = r.Evaluated |> List.map (fun (n, e) -> g n, e) }
@@ -74,7 +71,7 @@ let toCost (costOf: int -> int -> float) (points: (int * NStar.NStarResult) list
     points |> List.map (fun (d, r) ->
         d, { r with NStar = r.NStar |> Option.map (fun n -> max 1 (int (Math.Round(costOf d n, MidpointRounding.AwayFromZero)))) })
 
-/// The error curve of dimension d from every grid point the searches evaluated there (no extra runs), sorted by steps.
+/// The error curve of dimension d from every step count the searches evaluated there (no extra runs), sorted by steps.
 let curve (search: Search) (points: (int * NStar.NStarResult) list) (d: int) : ErrorCurve =
     let evaluated =
         points |> List.filter (fst >> (=) d) |> List.collect (fun (_, r) -> r.Evaluated) |> List.distinctBy fst |> List.sortBy fst
@@ -89,4 +86,4 @@ let curve (search: Search) (points: (int * NStar.NStarResult) list) (d: int) : E
         [ for n, e in evaluated ->
             let p = Runner.exactPoint spec d n
             { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = e } ]
-      Method = "points evaluated by the N* searches (doubling then bisection on the geometric step grid of ratio 2^(1/4))" }
+      Method = "points evaluated by the N* searches (doubling then bisection on the step count)" }

@@ -57,7 +57,7 @@ let estimate (e: StrongError) =
     let half = 1.959963984540054 * e.RmsStandardError
     { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 }
 
-/// N*(d, ε) for RMS ≤ ε (upper confidence bound), T on the same grid as the exact searches.
+/// N*(d, ε) for RMS ≤ ε (upper confidence bound), T a multiple of K.
 let run (s: Settings) : (int * NStar.NStarResult) list =
     Guard.AtLeast(s.Chains, 2, "settings.Chains") |> ignore
     [ for d in s.Dimensions do
