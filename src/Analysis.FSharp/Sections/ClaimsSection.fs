@@ -38,7 +38,8 @@ let claimText (c: Claim) =
 /// The claimed slope per regressor of a cost fit, in the fit's convention (N* ∝ d^a·(1/ε)^b): the entries a
 /// FitTable's TheorySlopes shows.
 let theorySlopes (c: Claim) (termIndex: int) (regressors: string list) =
-    regressors |> List.choose (fun r -> Verdicts.predicted RateFit.CostFit c.Terms.[termIndex] r |> Option.map (fun (p, _) -> r, p))
+    // + 0.0 turns the −0 of a negated zero exponent into 0 for display.
+    regressors |> List.choose (fun r -> Verdicts.predicted RateFit.CostFit c.Terms.[termIndex] r |> Option.map (fun (p, _) -> r, p + 0.0))
 
 /// Per-exponent judgements of a cost fit. On a product target the d-judgement is kept but says that the d-exponent
 /// holds by construction there (theory-claims §4.3), so it confirms the bookkeeping, not the theorem's d-dependence.
@@ -137,6 +138,18 @@ let describeSearch (s: NStarStudy.Search) (points: (int * NStar.NStarResult) lis
     let text = String.Join("; ", found)
     $"N* in steps at (d, ε): {text}."
 
+/// When every found N* has the same cost (a parallel sampler whose depth is fixed by its parameters), the zero
+/// exponents hold by construction: say so, and name the searches that did not reach ε at that depth.
+let constantCostNote (c: Claim) (s: NStarStudy.Search) (points: (int * NStar.NStarResult) list) =
+    let costs = points |> List.choose (fun (_, r) -> r.NStar) |> List.distinct
+    match costs with
+    | [ one ] ->
+        let missed = points |> List.filter (fun (_, r) -> r.NStar.IsNone) |> List.map (fun (d, r) -> $"(d = {d}, ε = {r.Epsilon:g3})")
+        let missedList = String.Join(", ", missed)
+        let missedText = if missed.IsEmpty then "" else $" Not reached within T ≤ {s.NMax}: {missedList}."
+        $" {c.Id}: every N* found costs the same {one} {costLabel s}, because the parameters fix the depth independently of T; the zero exponents hold by construction, and the test is only that the accuracy is reachable at that depth.{missedText}"
+    | _ -> ""
+
 /// The section of one cost case.
 let costSection (ctx: ReportContext) (case: CostCase) : Section =
     let perFit =
@@ -151,6 +164,7 @@ let costSection (ctx: ReportContext) (case: CostCase) : Section =
             | Ok fit -> judgeCost c f.TermIndex case.Product fit |> List.map (onUpperBound f.Search.Spec.Metric)
             | Error e -> [ ({ Verdict = Inconclusive; Reason = $"{c.Id}: no cost fit ({e})."; Note = "" } : Verdicts.Judgement) ])
     let verdict, reason = combine judgements
+    let reason = reason + (perFit |> List.map (fun (f, c, _, points, _) -> constantCostNote c f.Search points) |> String.concat "")
     let tables =
         perFit |> List.choose (fun (f, c, _, _, fit) ->
             fit |> Result.toOption |> Option.map (fun fit ->
