@@ -57,7 +57,7 @@ let estimate (e: StrongError) =
     let half = 1.959963984540054 * e.RmsStandardError
     { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 }
 
-/// The admissible T ≥ t on the geometric grid K·⌈⌈2^(j/4)⌉/K⌉. Each coupled measurement costs a full RK4 reference, so
+/// The admissible T ≥ t on the geometric grid K·⌈⌈2^(j/4)⌉/K⌉ (so T < 2^(1/4)·t + K). Each coupled measurement costs a full RK4 reference, so
 /// searches share grid points across ε; the grid's resolution 2^(1/4) (0.17 in log T) is stated with the fit, and is
 /// below the Monte Carlo spread of N* at these chain counts.
 let snapGeometric (t: int) =
