@@ -72,10 +72,10 @@ type Scale =
       /// Accuracy levels as multiples of a case's base ε: halvings.
       Levels: int }
 
-/// Quick: 64 replicates, d ∈ {4, 16, 64}, 3 accuracies; Full: 256 replicates, d up to 256, 5 accuracies.
+/// Quick: 64 replicates, d ∈ {4, 16, 64}, 4 accuracies; Full: 256 replicates, d up to 256, 5 accuracies.
 let scaleOf profile =
     match profile with
-    | Quick -> { Chains = 64; Dimensions = [ 4; 16; 64 ]; Levels = 3 }
+    | Quick -> { Chains = 64; Dimensions = [ 4; 16; 64 ]; Levels = 4 }
     | Full -> { Chains = 256; Dimensions = [ 4; 16; 64; 256 ]; Levels = 5 }
 
 /// ε_k = ε₀·2^(−k), k = 0 … levels − 1.
@@ -165,7 +165,11 @@ let costSection (ctx: ReportContext) (case: CostCase) : Section =
             | Ok fit -> judgeCost c f.TermIndex case.Product fit |> List.map (onUpperBound f.Search.Spec.Metric)
             | Error e -> [ ({ Verdict = Inconclusive; Reason = $"{c.Id}: no cost fit ({e})."; Note = "" } : Verdicts.Judgement) ])
     let verdict, reason = combine judgements
-    let reason = reason + (perFit |> List.map (fun (f, c, _, points, _) -> constantCostNote c f.Search points) |> String.concat "")
+    let notes = perFit |> List.map (fun (f, c, _, points, _) -> constantCostNote c f.Search points) |> String.concat ""
+    let reason = reason + notes
+    // A depth fixed by construction that misses some accuracies does not show the claimed depth suffices there.
+    let unreached = perFit |> List.exists (fun (_, _, raw, _, _) -> raw |> List.exists (fun (_, r) -> r.NStar.IsNone))
+    let verdict = if notes <> "" && unreached then Inconclusive else verdict
     let tables =
         perFit |> List.choose (fun (f, c, _, _, fit) ->
             fit |> Result.toOption |> Option.map (fun fit ->
