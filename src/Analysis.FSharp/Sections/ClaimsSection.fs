@@ -169,7 +169,9 @@ let costSection (ctx: ReportContext) (case: CostCase) : Section =
     let reason = reason + notes
     // A depth fixed by construction that misses some accuracies does not show the claimed depth suffices there.
     let unreached = perFit |> List.exists (fun (_, _, raw, _, _) -> raw |> List.exists (fun (_, r) -> r.NStar.IsNone))
-    let verdict = if notes <> "" && unreached then Inconclusive else verdict
+    let verdict, reason =
+        if notes <> "" && unreached then Inconclusive, reason + " Verdict: inconclusive, since the fixed depth does not reach every accuracy tested."
+        else verdict, reason
     let tables =
         perFit |> List.choose (fun (f, c, _, _, fit) ->
             fit |> Result.toOption |> Option.map (fun fit ->
