@@ -16,32 +16,14 @@ open RateLab.Properties.Stats
 let comp (name: string) (numbers: (string * float) list) : Component =
     { Name = name; Parameters = numbers |> List.map (fun (k, v) -> k, Number v) |> Map.ofList }
 
-/// A real kernel that also declares its per-step draws, so the exact analysis computes the mixture's total moments by
-/// quadrature / enumeration. The declaration is the test's reading of the kernel's documented randomness (fresh draws
-/// per step, none in Init); if it were wrong, the Monte Carlo comparison below would fail.
-type Declared(inner: ISamplerKernel, draws: StepDraw[]) =
-    interface ISamplerKernel with
-        member _.Name = inner.Name
-        member _.Dimension = inner.Dimension
-        member _.Blocks = inner.Blocks
-        member _.AuxLength = inner.AuxLength
-        member _.ScratchLength = inner.ScratchLength
-        member _.InitNormalRoles = inner.InitNormalRoles
-        member _.NormalRoles = inner.NormalRoles
-        member _.Init(ctx, state) = inner.Init(&ctx, state)
-        member _.Step(ctx, state) = inner.Step(&ctx, state)
-    interface IStepDraws with
-        member _.UniformsPerStep = draws.Length
-        member _.Draw i = draws.[i]
-
 /// One continuous midpoint uniform per step (RLMC, Shen–Lee, Gupta predictor).
 let midpointDraw = [| StepDraw(DrawKind.ContinuousUniform) |]
 
-/// K Bernoulli(1/K) switches per outer step (Poisson midpoint). Index 0 is never drawn by the kernel; declaring it
-/// only adds a second, identical half to the enumeration.
-let poissonDraws k = Array.init k (fun _ -> StepDraw(DrawKind.Bernoulli, 1.0 / float k))
+/// K − 1 Bernoulli(1/K) switches per outer step (Poisson midpoint); index 0 is never read.
+let poissonDraws k = Array.init k (fun i -> if i = 0 then StepDraw(DrawKind.Unused) else StepDraw(DrawKind.Bernoulli, 1.0 / float k))
 
-/// A sampler under test: catalog entry, parameters, and the draws it declares (None: left to replicates).
+/// A sampler under test: catalog entry, parameters, and the per-step draws it must declare (None: it declares none and
+/// the exact moments come from replicates).
 type Case =
     { Entry: Catalog.SamplerEntry
       Component: Component
@@ -49,11 +31,18 @@ type Case =
 
 let case name numbers draws = { Entry = Catalog.sampler name; Component = comp name numbers; Draws = draws }
 
-/// The kernel of `c` built on `r` for n steps, with its declaration when it has one.
+/// The kernel of `c` built on `r` for n steps; it must declare exactly the expected per-step draws, since the exact
+/// analysis integrates or enumerates what the kernel declares (a wrong declaration would show in the Monte Carlo
+/// comparisons below).
 let build (c: Case) (r: GaussianReduction) (n: int) =
     let built = c.Entry.Build c.Component r n
-    let kernel = match c.Draws with Some d -> Declared(built.Kernel, d) :> ISamplerKernel | None -> built.Kernel
-    built, kernel
+    let declared =
+        match built.Kernel with
+        | :? IStepDraws as d -> Some(Array.init d.UniformsPerStep d.Draw)
+        | _ -> None
+    if declared <> c.Draws then
+        failwith $"{built.Kernel.Name} declares {declared}, expected {c.Draws}"
+    built, built.Kernel
 
 /// The score field the kernel runs on: the target's (Langevin) or the Gaussian data's noised score (diffusion).
 let field (c: Case) (r: GaussianReduction) : RateLab.Core.Targets.IScoreField =
