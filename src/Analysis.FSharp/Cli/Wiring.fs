@@ -54,7 +54,8 @@ let exactEval (q: ExactQuery) : ExactResult =
 /// The whole report: one part per area.
 let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =
     { Title = "RateLab report"
-      Parts = [ LangevinSection.part ctx ] }
+      Parts = [ LangevinSection.part ctx
+                BoltzmannSection.part ctx ] }
 
 /// The real services.
 let services : Services =
