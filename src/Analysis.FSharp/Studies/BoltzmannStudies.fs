@@ -163,10 +163,10 @@ type TrainingRun =
 let private settings (budget: TrainingBudget) (b: Benchmark) objective grid steps seed =
     TrainingSettings(objective, b.Sigma, grid, steps, seed, batchSize = budget.Batch, width = budget.Width, harmonics = budget.Harmonics)
 
-/// Checkpoint file of a run: keyed by target and settings fingerprint, not by iterations — runs are deterministic, so a
-/// shorter run's checkpoint is a valid start for a longer one.
-let checkpointPath (dir: string) (targetName: string) (s: TrainingSettings) =
-    let bytes = Text.Encoding.UTF8.GetBytes(targetName + "|" + s.Fingerprint())
+/// Checkpoint file of a run, keyed by target, settings fingerprint and iteration budget, so two runs of one setting
+/// with different budgets (executing in parallel) never share a file.
+let checkpointPath (dir: string) (targetName: string) (s: TrainingSettings) (iterations: int64) =
+    let bytes = Text.Encoding.UTF8.GetBytes($"{targetName}|{s.Fingerprint()}|{iterations}")
     let hash = Security.Cryptography.SHA256.HashData bytes |> Convert.ToHexString
     Path.Combine(dir, hash.[.. 23].ToLowerInvariant() + ".ckpt")
 
@@ -189,7 +189,7 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
     let s = settings budget b objective grid steps seed
     let target = b.Create()
     Directory.CreateDirectory budget.CheckpointDirectory |> ignore
-    let path = checkpointPath budget.CheckpointDirectory target.Name s
+    let path = checkpointPath budget.CheckpointDirectory target.Name s iterations
     let trainer = resume target s path iterations
     let start = trainer.Iteration
     let clock = Diagnostics.Stopwatch.StartNew()
@@ -238,6 +238,7 @@ let runAll (budget: TrainingBudget) : TrainingRun list =
                         for s in budget.Seeds -> b, o, g, n, s, budget.Iterations
                 for s in budget.Seeds -> b, o, GridKind.Uniform, 100, s, max 1L (budget.Iterations / 10L) ]
     jobs
+    |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
     |> Array.ofList
     |> Array.Parallel.map (fun (b, o, g, n, s, i) -> train budget b o g n s i)
     |> List.ofArray

@@ -146,19 +146,32 @@ let tests =
                 Expect.equal (fst (plateau [ 200, 1.0, 0.1 ])) Inconclusive "one grid"
             }
 
-            test "a resumed run equals a fresh one, and checkpoints are keyed by settings" {
+            test "a run killed after a checkpoint resumes from it and ends where a fresh run ends; checkpoints are keyed by settings and budget" {
                 let a, b = tempDir (), tempDir ()
                 try
-                    let fresh = train (tinyBudget a) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 4L
-                    train (tinyBudget b) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 2L |> ignore
-                    let resumed = train (tinyBudget b) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 4L
+                    let run dir = train (tinyBudget dir) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 4L
+                    let fresh = run a
+                    let s seed = TrainingSettings(Objective.TrajectoryBalance, gmm25.Sigma, GridKind.Random, 5, seed, batchSize = 4, width = 8, harmonics = 4)
+                    let name = gmm25.Create().Name
+                    // The state a run of 4 iterations leaves when killed after its checkpoint at iteration 2.
+                    let killed = Trainer(gmm25.Create(), s 3UL)
+                    killed.Train 2L
+                    Checkpoint.Save(killed, checkpointPath b name (s 3UL) 4L)
+                    let resumed = run b
                     Expect.equal resumed.Eval100.Elbo fresh.Eval100.Elbo "same ELBO"
                     Expect.equal resumed.Eval100.W2 fresh.Eval100.W2 "same W2"
                     Expect.equal resumed.EnergyEvaluations fresh.EnergyEvaluations "same energy count"
                     Expect.equal fresh.EnergyEvaluations (4.0 * 4.0) "TB: one log R per trajectory"
-                    let s seed = TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Random, 5, seed)
-                    Expect.equal (checkpointPath a "x" (s 1UL)) (checkpointPath a "x" (s 1UL)) "same key"
-                    Expect.notEqual (checkpointPath a "x" (s 1UL)) (checkpointPath a "x" (s 2UL)) "other seed"
+                    // A finished checkpoint whose parameters differ proves the run loads it rather than retraining.
+                    let altered = Trainer(gmm25.Create(), s 3UL)
+                    altered.Train 4L
+                    let theta = altered.Optimizer.Groups.[0].Parameters
+                    for i in 0 .. theta.Length - 1 do theta.[i] <- theta.[i] + 0.05
+                    Checkpoint.Save(altered, checkpointPath b name (s 3UL) 4L)
+                    Expect.notEqual (run b).Eval100.Elbo fresh.Eval100.Elbo "loaded the altered checkpoint"
+                    Expect.equal (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 4L) "same key"
+                    Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 2UL) 4L) "other seed"
+                    Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 8L) "other budget"
                 finally
                     Directory.Delete(a, true)
                     Directory.Delete(b, true)
