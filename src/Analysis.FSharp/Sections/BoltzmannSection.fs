@@ -214,7 +214,7 @@ let private spread (xs: float list) =
 
 /// Quality against cost for one benchmark and objective: one series per grid kind over N_train (mean over seeds, band
 /// min–max), and the W2 floor for W2.
-let qualityFigure id title (xAxis: Axis) (cost: TrainingRun -> float) (quality: TrainingRun -> float) (runs: TrainingRun list) (full: int64) =
+let qualityFigure id title (xAxis: Axis) (yLabel: string) (cost: TrainingRun -> float) (quality: TrainingRun -> float) (runs: TrainingRun list) (full: int64) =
     let series (label: string) (group: TrainingRun list) =
         let points =
             group |> List.groupBy (fun r -> r.TrainSteps) |> List.sortBy fst
@@ -229,7 +229,7 @@ let qualityFigure id title (xAxis: Axis) (cost: TrainingRun -> float) (quality: 
     { Id = id
       Title = title
       X = xAxis
-      Y = { Label = "quality (smaller is better)"; Log = false }
+      Y = { Label = $"{yLabel} (smaller is better)"; Log = false }
       Series =
         [ series "uniform grid, N_train = 5…100" (at GridKind.Uniform)
           series "random grid, N_train = 5…100" (at GridKind.Random)
@@ -240,7 +240,7 @@ let private metrics: (string * string * (TrainingRun -> float)) list =
     [ "dlogz", "ΔlogZ", fun r -> r.Eval100.DeltaLogZ
       "dlogzrw", "ΔlogZ^RW", fun r -> r.Eval100.DeltaLogZReweighted
       "eubo", "EUBO gap", fun r -> r.Eval100.EuboGap
-      "w2", "W2 (floor in the text)", fun r -> r.Eval100.W2 ]
+      "w2", "W2 (floor in the table)", fun r -> r.Eval100.W2 ]
 
 let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
     let header =
@@ -299,9 +299,9 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
                 let id = slug $"train-{bm.Name}-{o}"
                 for key, label, sel in metrics do
                     yield qualityFigure $"{id}-{key}" $"{bm.Name}, {o}: {label} at N_eval = 100 vs network evaluations"
-                        { Label = "policy-network evaluations in training (B·N·iterations)"; Log = true } (fun r -> r.NetworkEvaluations) sel rs full
+                        { Label = "policy-network evaluations in training (B·N·iterations)"; Log = true } label (fun r -> r.NetworkEvaluations) sel rs full
                 yield qualityFigure $"{id}-wall" $"{bm.Name}, {o}: ΔlogZ at N_eval = 100 vs training wall time"
-                          { Label = "training wall time (s)"; Log = true } (fun r -> r.Seconds) (fun r -> r.Eval100.DeltaLogZ) rs full ]
+                          { Label = "training wall time (s)"; Log = true } "ΔlogZ" (fun r -> r.Seconds) (fun r -> r.Eval100.DeltaLogZ) rs full ]
     let sweepText = sweep |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}") |> String.concat ", "
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
