@@ -258,8 +258,8 @@ let meanSe (xs: float list) =
     m, se
 
 /// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models over seeds, and of the untrained
-/// sampler. Undecidable when the fine models are not better than untrained beyond 2 SE (training too short to tell
-/// grids apart), or with fewer than 2 seeds. Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
+/// sampler. Undecidable when neither arm is better than untrained beyond 2 SE (training too short to tell grids
+/// apart), or with fewer than 2 seeds. Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
 /// ≤ 0 → coarse at least as good (ConsistentFaster); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
 /// ConsistentTight when its half-width is below `similar` · mean(fine), else Inconclusive.
 let compareEqualCost (similar: float) (baseline: float) (coarse: float list) (fine: float list) : Verdict * string =
@@ -269,8 +269,8 @@ let compareEqualCost (similar: float) (baseline: float) (coarse: float list) (fi
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
         let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {baseline:g3}"
-        if not (baseline - mf > 2.0 * sf) then
-            Inconclusive, $"{nums}: the fine-grid models are not better than the untrained sampler beyond 2 SE, so this training budget is too small to decide."
+        if not (baseline - mf > 2.0 * sf || baseline - mc > 2.0 * sc) then
+            Inconclusive, $"{nums}: neither arm is better than the untrained sampler beyond 2 SE, so this training budget is too small to decide."
         else
             let se2 = sc * sc + sf * sf
             let df = if se2 = 0.0 then 1e9 else se2 * se2 / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))

@@ -123,7 +123,8 @@ let tests =
             test "C3 comparison on synthetic numbers" {
                 let verdict b c f = fst (compareEqualCost 0.2 b c f)
                 Expect.equal (verdict 5.0 [ 1.0 ] [ 1.0; 1.1 ]) Inconclusive "one seed"
-                Expect.equal (verdict 1.0 [ 0.5; 0.6 ] [ 1.0; 1.1 ]) Inconclusive "fine not better than untrained"
+                Expect.equal (verdict 1.0 [ 1.0; 1.1 ] [ 1.0; 1.1 ]) Inconclusive "neither arm better than untrained"
+                Expect.equal (verdict 1.0 [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "only the coarse arm trained"
                 Expect.equal (verdict 5.0 [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "coarse better"
                 Expect.equal (verdict 5.0 [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
                 Expect.equal (verdict 5.0 [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) ConsistentTight "similar"
