@@ -258,10 +258,10 @@ let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
 let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
     let runs = runAll b
     let full = b.Iterations
-    let untrainedGap = b.Benchmarks |> List.map (fun bm -> bm.Name, (untrained b bm).DeltaLogZ) |> Map.ofList
+    let untrainedGap = Map.ofList [ for bm in b.Benchmarks do for seed in b.Seeds -> (bm.Name, seed), (untrained b bm seed).DeltaLogZ ]
     let comparisons =
         [ for bm in b.Benchmarks do
-            let baseline = untrainedGap.[bm.Name]
+            let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
             for o in b.Objectives ->
                 let pick g n it = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o && r.Grid = g && r.TrainSteps = n && r.Iterations = it) |> List.map (fun r -> r.Eval100.DeltaLogZ)
                 let coarse = pick GridKind.Random 10 full
@@ -276,13 +276,13 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
     let sweepRun =
         runs
         |> List.filter (fun r -> r.Grid = GridKind.Random && r.TrainSteps = 10 && r.Iterations = full)
-        |> List.maxBy (fun r -> untrainedGap.[r.Benchmark] - r.Eval100.DeltaLogZ)
+        |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
     let sweep = elboSweep b (b.Benchmarks |> List.find (fun x -> x.Name = sweepRun.Benchmark)) sweepRun
     let c6, c6Reason =
-        if untrainedGap.[sweepRun.Benchmark] - sweepRun.Eval100.DeltaLogZ > 2.0 * sweepRun.Eval100.Elbo.StandardError then plateau sweep
+        if untrainedGap.[sweepRun.Benchmark, sweepRun.Seed] - sweepRun.Eval100.DeltaLogZ > 2.0 * sweepRun.Eval100.Elbo.StandardError then plateau sweep
         else
             Inconclusive,
-            $"the model's gap at N_eval = 100 ({sweepRun.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrainedGap.[sweepRun.Benchmark]:g3}) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
+            $"the model's gap at N_eval = 100 ({sweepRun.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrainedGap.[sweepRun.Benchmark, sweepRun.Seed]:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
     let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
     let objectives = b.Objectives |> List.map string |> String.concat ", "
     let scale =

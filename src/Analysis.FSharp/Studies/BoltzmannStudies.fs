@@ -220,11 +220,12 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
       EvalTrain = evaluate steps
       Policy = trainer.Policy }
 
-/// Evaluation of the untrained sampler (zero drift: the reference Brownian motion, the same for every seed).
-let untrained (budget: TrainingBudget) (b: Benchmark) =
+/// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) with the evaluation draws of
+/// `seed`, so a trained run of that seed is compared with it on the same noise.
+let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
     let target = b.Create()
     let policy = EulerMaruyamaPolicy(ZeroDrift(target.Dimension), b.Sigma)
-    TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, 100), 1UL, budget.EvaluationSamples)
+    TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, 100), seed, budget.EvaluationSamples)
 
 /// Every run of a study: each benchmark × objective × grid kind × N_train × seed at the full iteration budget, plus
 /// the equal-cost partner of C3 — N = 100 uniform trained for a tenth of the iterations, which costs as many network
@@ -257,19 +258,24 @@ let meanSe (xs: float list) =
     let se = if xs.Length < 2 then nan else sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
     m, se
 
-/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models over seeds, and of the untrained
-/// sampler. Undecidable when neither arm is better than untrained beyond 2 SE (training too short to tell grids
-/// apart), or with fewer than 2 seeds. Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
+/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
+/// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
+/// arm improves on the untrained sampler by more than 2 SE of the paired differences (training too short to tell
+/// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
 /// ≤ 0 → coarse at least as good (ConsistentFaster); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
 /// ConsistentTight when its half-width is below `similar` · mean(fine), else Inconclusive.
-let compareEqualCost (similar: float) (baseline: float) (coarse: float list) (fine: float list) : Verdict * string =
-    if coarse.Length < 2 || fine.Length < 2 then Inconclusive, "fewer than 2 seeds per arm: no seed spread to compare with."
-    elif coarse @ fine |> List.exists (Double.IsFinite >> not) then Inconclusive, "a quality value is not finite."
+let compareEqualCost (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
+    if coarse.Length < 2 || fine.Length <> coarse.Length || baseline.Length <> coarse.Length then
+        Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
+    elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then Inconclusive, "a quality value is not finite."
     else
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
-        let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {baseline:g3}"
-        if not (baseline - mf > 2.0 * sf || baseline - mc > 2.0 * sc) then
+        let improves arm =
+            let m, se = meanSe (List.map2 (-) baseline arm)
+            m > 2.0 * se
+        let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
+        if not (improves coarse || improves fine) then
             Inconclusive, $"{nums}: neither arm is better than the untrained sampler beyond 2 SE, so this training budget is too small to decide."
         else
             let se2 = sc * sc + sf * sf

@@ -120,23 +120,25 @@ let tests =
                 Expect.equal (BoltzmannSection.reference Objective.DetailedBalance funnel.Name) "—" "no DB row"
             }
 
-            test "C3 comparison on synthetic numbers" {
+            test "C3 comparison on synthetic numbers (paired by seed with the untrained sampler)" {
                 let verdict b c f = fst (compareEqualCost 0.2 b c f)
-                Expect.equal (verdict 5.0 [ 1.0 ] [ 1.0; 1.1 ]) Inconclusive "one seed"
-                Expect.equal (verdict 1.0 [ 1.0; 1.1 ] [ 1.0; 1.1 ]) Inconclusive "neither arm better than untrained"
-                Expect.equal (verdict 1.0 [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "only the coarse arm trained"
-                Expect.equal (verdict 5.0 [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "coarse better"
-                Expect.equal (verdict 5.0 [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
-                Expect.equal (verdict 5.0 [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) ConsistentTight "similar"
-                Expect.equal (verdict 5.0 [ 0.2; 1.8; 1.0 ] [ 0.9; 1.1; 1.0 ]) Inconclusive "too wide"
-                Expect.equal (verdict 5.0 [ nan; 1.0 ] [ 1.0; 1.1 ]) Inconclusive "nan"
+                let five = [ 5.0; 5.1; 4.9 ]
+                Expect.equal (verdict [ 5.0 ] [ 1.0 ] [ 1.0 ]) Inconclusive "one seed"
+                Expect.equal (verdict [ 5.0; 5.0 ] [ 1.0; 1.1 ] [ 1.0; 1.1; 1.2 ]) Inconclusive "unpaired"
+                Expect.equal (verdict [ 1.0; 1.1 ] [ 1.0; 1.1 ] [ 1.0; 1.1 ]) Inconclusive "neither arm better than untrained"
+                Expect.equal (verdict [ 1.0; 1.02; 1.01 ] [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "only the coarse arm trained"
+                Expect.equal (verdict five [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "coarse better"
+                Expect.equal (verdict five [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
+                Expect.equal (verdict five [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) ConsistentTight "similar"
+                Expect.equal (verdict five [ 0.2; 1.8; 1.0 ] [ 0.9; 1.1; 1.0 ]) Inconclusive "too wide"
+                Expect.equal (verdict [ 5.0; 5.0 ] [ nan; 1.0 ] [ 1.0; 1.1 ]) Inconclusive "nan"
             }
 
             testPropertyWithConfig cfg "C3: swapping better and worse arms swaps ConsistentFaster and ViolatesBound"
             <| fun (PowerLaw(c, p)) ->
                 let good = [ c; c * 1.01; c * 0.99 ]
                 let bad = good |> List.map (fun x -> x * (1.5 + p))
-                let baseline = 100.0 * c * (2.0 + p)
+                let baseline = List.replicate 3 (100.0 * c * (2.0 + p))
                 fst (compareEqualCost 0.2 baseline good bad) = ConsistentFaster
                 && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound
 
