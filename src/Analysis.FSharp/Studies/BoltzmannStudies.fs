@@ -260,7 +260,7 @@ let meanSe (xs: float list) =
 
 /// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
 /// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
-/// arm improves on the untrained sampler by more than 2 SE of the paired differences (training too short to tell
+/// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
 /// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
 /// ≤ 0 → coarse at least as good (ConsistentFaster); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
 /// ConsistentTight when its half-width is below `similar` · mean(fine), else Inconclusive.
@@ -271,12 +271,13 @@ let compareEqualCost (similar: float) (baseline: float list) (coarse: float list
     else
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
+        // Student t with n − 1 df rather than 2 SE: with 2 seeds the SE of the paired differences is itself very noisy.
         let improves arm =
             let m, se = meanSe (List.map2 (-) baseline arm)
-            m > 2.0 * se
+            m > StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975) * se
         let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
         if not (improves coarse || improves fine) then
-            Inconclusive, $"{nums}: neither arm is better than the untrained sampler beyond 2 SE, so this training budget is too small to decide."
+            Inconclusive, $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
         else
             let se2 = sc * sc + sf * sf
             let df = if se2 = 0.0 then 1e9 else se2 * se2 / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))
