@@ -54,7 +54,10 @@ let exactEval (q: ExactQuery) : ExactResult =
 /// The whole report: one part per area.
 let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =
     { Title = "RateLab report"
-      Parts = [ LangevinSection.part ctx; DiffusionSection.part ctx; ClaimsSection.part ctx ] }
+      Parts = [ LangevinSection.part ctx
+                DiffusionSection.part ctx
+                ClaimsSection.part ctx
+                BoltzmannSection.part ctx ] }
 
 /// The real services.
 let services : Services =

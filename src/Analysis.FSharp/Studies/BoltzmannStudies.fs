@@ -1,0 +1,301 @@
+/// The Boltzmann-sampler studies behind reports/boltzmann (theory-claims.md C1–C6, boltzmann-samplers.md §4, §6, §9):
+/// continuous-time limit series turned into error curves and decay fits, the §4 identity measured on random grids,
+/// and coarse-versus-fine training runs resumable from checkpoints, with the C3 and C6 comparisons.
+module RateLab.Analysis.Studies.BoltzmannStudies
+
+open System
+open System.IO
+open MathNet.Numerics.Distributions
+open RateLab.Core.Validation
+open RateLab.Core.Randomness
+open RateLab.Core.Targets
+open RateLab.Core.Targets.Benchmarks
+open RateLab.Core.Boltzmann
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Fits
+open RateLab.Analysis.Claims
+
+// ---------------------------------------------------------------------------------------------------------------
+// Continuous-time limits (C1, C2, C5)
+
+/// Below this an O(1) log-ratio difference is float64 round-off (theory-claims §4.8), not discretisation error.
+let roundOff = 1e-12
+
+/// A limit series as an error curve: error = |value − reference| with SE √(SE² + SE_ref²); the cost is 1/h (h the mean
+/// maximal step), so a decay fit on the Nfe axis gives error ∝ h^p.
+let seriesCurve (seed: uint64) (s: LimitSeries) : ErrorCurve =
+    let point (p: LimitPoint) =
+        let v = abs (p.Value - s.Reference)
+        let se = sqrt (p.StandardError ** 2.0 + s.ReferenceStandardError ** 2.0)
+        { Steps = p.Steps
+          StepSize = p.MaxStep
+          Nfe = 1.0 / p.MaxStep
+          Depth = nan
+          Error = { Value = v; Lower = v - 1.96 * se; Upper = v + 1.96 * se; StdError = se; Level = 0.95 } }
+    { Sampler = s.Quantity
+      Parameters = [ "drift", s.Drift; "grid", string s.Grid ]
+      Target = if s.Quantity.StartsWith "db-" then "limit-point(d=2)" else "limit-gaussian(d=2)"
+      Dimension = 2
+      Metric = SampleMetric s.Quantity
+      Seeds = [ seed ]
+      Points = s.Points |> Seq.map point |> List.ofSeq
+      Method =
+        (if s.ReferenceIsExact then "reference in closed form" else "reference from the fine grid")
+        + "; standard errors from 20 batch means (or iid pairs for the DB residual)" }
+
+/// Noise floor of each point: 3 standard errors, and never below round-off.
+let floors (c: ErrorCurve) = c.Points |> List.map (fun p -> max roundOff (3.0 * p.Error.StdError)) |> Array.ofList
+
+/// Decay fit of error on 1/h (Error when no window of consistent points lies above the floors).
+let fitSeries (c: ErrorCurve) = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors c ]
+
+/// The fitted p of error ∝ h^p.
+let rate (fit: RateFit.RateFit) = fit.Fit.Slopes |> List.last
+
+/// A qualitative convergence claim ("converges as h → 0", no rate): consistent when the interval of p lies entirely
+/// above 0; diverging when entirely below; otherwise undecided. Reported as ConsistentFaster because any p > 0
+/// exceeds the only "claimed" exponent, 0.
+let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
+    let ci = $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
+    let j v r = { Verdicts.Verdict = v; Verdicts.Reason = r; Verdicts.Note = "the claim states convergence only; the rate is not a paper claim" }
+    if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then j Inconclusive $"{ci} is not finite."
+    elif p.Lower > 0.0 then j ConsistentFaster $"{ci} lies above 0, so the error vanishes as h → 0."
+    elif p.Upper < 0.0 then j ViolatesBound $"{ci} lies below 0: the error grows as h → 0."
+    else j Inconclusive $"{ci} contains 0."
+
+// ---------------------------------------------------------------------------------------------------------------
+// The §4 identity (C4)
+
+let private logNormal (x: ReadOnlySpan<float>) (v: float) =
+    let mutable s = 0.0
+    for i in 0 .. x.Length - 1 do s <- s + x.[i] * x.[i]
+    -0.5 * float x.Length * log (2.0 * Math.PI * v) - 0.5 * s / v
+
+/// Largest |δ − (left-point Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over on-policy trajectories of a fixed random
+/// network drift with σ² = 5 on random grids (ρ = 10) with the given N, on 25GMM (boltzmann-samplers.md §4).
+let identityDeviation (seed: uint64) (steps: int list) (trajectories: int) =
+    Guard.AtLeast(trajectories, 1, nameof trajectories) |> ignore
+    let d, sigma = 2, sqrt 5.0
+    let drift = TimeStateMlp.FixedRandomDrift(d, seed, 1.0, 16, 8)
+    let policy = EulerMaruyamaPolicy(drift, sigma)
+    let target = GaussianMixture.TwentyFive() :> ITarget
+    let y = Array.zeroCreate (2 * d)
+    [ for n in steps do
+        Guard.AtLeast(n, 1, nameof steps) |> ignore
+        let grid = TimeGrid(GridKind.Random, n, 10.0)
+        let batch = TrajectoryBatch(trajectories, n, d)
+        Trajectories.SampleForward(policy, target, grid, PhiloxNoise(seed + uint64 n), 0L, batch)
+        for b in 0 .. trajectories - 1 do
+            let t = batch.Grid(b).ToArray()
+            let mutable ito = 0.0
+            for k in 0 .. n - 1 do
+                let x = batch.State(b, k).ToArray()
+                let next = batch.State(b, k + 1).ToArray()
+                drift.Forward(ReadOnlySpan x, t.[k], Span y)
+                let h = t.[k + 1] - t.[k]
+                for i in 0 .. d - 1 do
+                    ito <- ito + y.[i] * (next.[i] - x.[i]) / (sigma * sigma) - h * y.[i] * y.[i] / (2.0 * sigma * sigma)
+            let rhs = ito + logNormal (Span.op_Implicit (batch.State(b, n))) (sigma * sigma) - batch.LogReward.[b]
+            yield abs (batch.Delta(b) - rhs) ]
+    |> List.max
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training (C3, C6)
+
+/// 25GMM with its known log Z = 0 (GaussianMixture is normalised but does not advertise it), so ΔlogZ and the EUBO
+/// are computed for it as for Funnel and Manywell.
+type private NormalisedMixture(inner: GaussianMixture) =
+    interface ITarget with
+        member _.Name = inner.Name
+        member _.Dimension = inner.Dimension
+        member _.LogDensity(x: ReadOnlySpan<float>) = inner.LogDensity(x)
+        member _.Score(x: ReadOnlySpan<float>, score: Span<float>) = inner.Score(x, score)
+    interface IExactSampler with
+        member _.SampleExact(noise, chain, step, x) = inner.SampleExact(noise, chain, step, x)
+    interface IKnownLogNormaliser with
+        member _.LogNormaliser = 0.0
+
+/// A benchmark target with its σ² of [S24] (boltzmann-samplers.md §1): 5 for 25GMM, 1 for Funnel and Manywell.
+type Benchmark =
+    { Name: string
+      Sigma: float
+      Create: unit -> ITarget }
+
+let gmm25 = { Name = "25GMM"; Sigma = sqrt 5.0; Create = fun () -> NormalisedMixture(GaussianMixture.TwentyFive()) :> ITarget }
+let funnel = { Name = "Funnel"; Sigma = 1.0; Create = fun () -> Funnel() :> ITarget }
+let manywell = { Name = "Manywell (d = 32)"; Sigma = 1.0; Create = fun () -> ManyWell(32) :> ITarget }
+
+/// The size of a training study.
+type TrainingBudget =
+    { Benchmarks: Benchmark list
+      Objectives: Objective list
+      TrainSteps: int list
+      Seeds: uint64 list
+      Iterations: int64
+      Batch: int
+      Width: int
+      Harmonics: int
+      /// K of the evaluation estimators.
+      EvaluationSamples: int
+      /// N_eval of the C6 sweep.
+      EvaluationSweep: int list
+      /// Where checkpoints live, so a killed report resumes training.
+      CheckpointDirectory: string }
+
+/// One training run and its evaluations.
+type TrainingRun =
+    { Benchmark: string
+      Objective: Objective
+      Grid: GridKind
+      TrainSteps: int
+      Seed: uint64
+      Iterations: int64
+      /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations).
+      EnergyEvaluations: float
+      /// Policy-network evaluations B·N per iteration over the run: the cost that coarse grids cut.
+      NetworkEvaluations: float
+      /// Wall time of training (scaled from the iterations trained in this process when resumed).
+      Seconds: float
+      Eval100: EvaluationResult
+      EvalTrain: EvaluationResult
+      Policy: EulerMaruyamaPolicy }
+
+let private settings (budget: TrainingBudget) (b: Benchmark) objective grid steps seed =
+    TrainingSettings(objective, b.Sigma, grid, steps, seed, batchSize = budget.Batch, width = budget.Width, harmonics = budget.Harmonics)
+
+/// Checkpoint file of a run, keyed by target, settings fingerprint and iteration budget, so two runs of one setting
+/// with different budgets (executing in parallel) never share a file.
+let checkpointPath (dir: string) (targetName: string) (s: TrainingSettings) (iterations: int64) =
+    let bytes = Text.Encoding.UTF8.GetBytes($"{targetName}|{s.Fingerprint()}|{iterations}")
+    let hash = Security.Cryptography.SHA256.HashData bytes |> Convert.ToHexString
+    Path.Combine(dir, hash.[.. 23].ToLowerInvariant() + ".ckpt")
+
+/// A trainer at the latest usable checkpoint (≤ iterations), or fresh when there is none or it cannot be read.
+let private resume (target: ITarget) (s: TrainingSettings) (path: string) (iterations: int64) =
+    let fresh () = Trainer(target, s)
+    if File.Exists path then
+        let t = fresh ()
+        try
+            Checkpoint.Load(t, path)
+            if t.Iteration <= iterations then t else fresh ()
+        with
+        | :? IOException
+        | :? InvalidDataException
+        | :? ArgumentException -> fresh ()
+    else fresh ()
+
+/// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
+let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
+    let s = settings budget b objective grid steps seed
+    let target = b.Create()
+    Directory.CreateDirectory budget.CheckpointDirectory |> ignore
+    let path = checkpointPath budget.CheckpointDirectory target.Name s iterations
+    let trainer = resume target s path iterations
+    let start = trainer.Iteration
+    let clock = Diagnostics.Stopwatch.StartNew()
+    trainer.Train(iterations - start, null, path, max 1L (iterations / 4L))
+    let ran = iterations - start
+    let seconds =
+        if ran > 0L then clock.Elapsed.TotalSeconds * float iterations / float ran
+        else
+            let probe = Trainer(b.Create(), s)
+            let c = Diagnostics.Stopwatch.StartNew()
+            probe.Train(min iterations 3L)
+            c.Elapsed.TotalSeconds * float iterations / float (min iterations 3L)
+    if ran > 0L && iterations % max 1L (iterations / 4L) <> 0L then Checkpoint.Save(trainer, path)
+    // Energy evaluations per iteration are fixed by the objective and grid; one probe iteration counts them.
+    let probe = Trainer(b.Create(), s)
+    probe.Train 1L
+    let evaluate n = TrainingStudy.Evaluate(trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, budget.EvaluationSamples)
+    { Benchmark = b.Name
+      Objective = objective
+      Grid = grid
+      TrainSteps = steps
+      Seed = seed
+      Iterations = iterations
+      EnergyEvaluations = float probe.Target.EnergyEvaluations * float iterations
+      NetworkEvaluations = float budget.Batch * float steps * float iterations
+      Seconds = seconds
+      Eval100 = evaluate 100
+      EvalTrain = evaluate steps
+      Policy = trainer.Policy }
+
+/// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) with the evaluation draws of
+/// `seed`, so a trained run of that seed is compared with it on the same noise.
+let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
+    let target = b.Create()
+    let policy = EulerMaruyamaPolicy(ZeroDrift(target.Dimension), b.Sigma)
+    TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, 100), seed, budget.EvaluationSamples)
+
+/// Every run of a study: each benchmark × objective × grid kind × N_train × seed at the full iteration budget, plus
+/// the equal-cost partner of C3 — N = 100 uniform trained for a tenth of the iterations, which costs as many network
+/// evaluations as N = 10 at the full budget. Runs execute in parallel; results are deterministic given the seeds.
+let runAll (budget: TrainingBudget) : TrainingRun list =
+    let jobs =
+        [ for b in budget.Benchmarks do
+            for o in budget.Objectives do
+                for g in [ GridKind.Uniform; GridKind.Random ] do
+                    for n in budget.TrainSteps do
+                        for s in budget.Seeds -> b, o, g, n, s, budget.Iterations
+                for s in budget.Seeds -> b, o, GridKind.Uniform, 100, s, max 1L (budget.Iterations / 10L) ]
+    jobs
+    |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
+    |> Array.ofList
+    |> Array.Parallel.map (fun (b, o, g, n, s, i) -> train budget b o g n s i)
+    |> List.ofArray
+
+/// ELBO gap log Z − ELBO of one policy on uniform evaluation grids (C6), with its standard error.
+let elboSweep (budget: TrainingBudget) (b: Benchmark) (run: TrainingRun) =
+    let target = b.Create()
+    [ for n in budget.EvaluationSweep ->
+        let e = TrainingStudy.Evaluate(run.Policy, target, TimeGrid(GridKind.Uniform, n), run.Seed, budget.EvaluationSamples)
+        n, e.DeltaLogZ, e.Elbo.StandardError ]
+
+/// Mean and standard error over seeds.
+let meanSe (xs: float list) =
+    let n = float xs.Length
+    let m = List.average xs
+    let se = if xs.Length < 2 then nan else sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
+    m, se
+
+/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
+/// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
+/// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
+/// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
+/// ≤ 0 → coarse at least as good (ConsistentFaster); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
+/// ConsistentTight when its half-width is below `similar` · mean(fine), else Inconclusive.
+let compareEqualCost (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
+    if coarse.Length < 2 || fine.Length <> coarse.Length || baseline.Length <> coarse.Length then
+        Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
+    elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then Inconclusive, "a quality value is not finite."
+    else
+        let mc, sc = meanSe coarse
+        let mf, sf = meanSe fine
+        // Student t with n − 1 df rather than 2 SE: with 2 seeds the SE of the paired differences is itself very noisy.
+        let improves arm =
+            let m, se = meanSe (List.map2 (-) baseline arm)
+            m > StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975) * se
+        let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
+        if not (improves coarse || improves fine) then
+            Inconclusive, $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
+        else
+            let se2 = sc * sc + sf * sf
+            let df = if se2 = 0.0 then 1e9 else se2 * se2 / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))
+            let half = StudentT.InvCDF(0.0, 1.0, df, 0.975) * sqrt se2
+            let diff = mc - mf
+            let ci = $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
+            if diff + half <= 0.0 then ConsistentFaster, $"{ci}: coarse random grids are at least as good at equal cost."
+            elif diff - half > 0.0 then ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
+            elif half <= similar * mf then ConsistentTight, $"{ci}: similar quality at equal cost."
+            else Inconclusive, $"{ci}: too wide to call the two similar."
+
+/// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
+/// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.
+let plateau (sweep: (int * float * float) list) : Verdict * string =
+    match List.rev sweep with
+    | (n2, g2, s2) :: (n1, g1, s1) :: _ ->
+        let nums = $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
+        if not (g2 > 3.0 * s2) then ViolatesBound, $"{nums}: the finest gap is not above 3 SE."
+        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then ConsistentTight, $"{nums}: positive and unchanged within 3 SE (a plateau)."
+        else Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
+    | _ -> Inconclusive, "fewer than two evaluation grids."
