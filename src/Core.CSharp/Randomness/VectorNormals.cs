@@ -33,7 +33,7 @@ static class VectorNormals
     /// so the words need no masking inside the rounds (only their low halves are read; the high halves of c1 and c3
     /// carry junk until the final mask); cosines and sines are interleaved by one two-source permute per 8 normals.
     /// </summary>
-    static void Fill512(uint k0, uint k1, uint c1, uint c2, uint c3, Span<double> destination)
+    internal static void Fill512(uint k0, uint k1, uint c1, uint c2, uint c3, Span<double> destination)
     {
         const int ChunkVectors = 16, PerVector = 16;
         Span<Vector512<ulong>> keys = stackalloc Vector512<ulong>[20];
@@ -123,7 +123,7 @@ static class VectorNormals
     }
 
     /// <summary>The portable path over <see cref="Vector{T}"/>.</summary>
-    static void FillVector(uint k0, uint k1, uint c1, uint c2, uint c3, Span<double> destination)
+    internal static void FillVector(uint k0, uint k1, uint c1, uint c2, uint c3, Span<double> destination)
     {
         int lanes = Vector<ulong>.Count, perVector = 2 * lanes, n = destination.Length;
         Span<double> cos = stackalloc double[lanes], sin = stackalloc double[lanes];

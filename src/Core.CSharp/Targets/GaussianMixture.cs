@@ -14,7 +14,7 @@ namespace RateLab.Core.Targets;
 /// </summary>
 public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
 {
-    readonly double[] weights, cumulative, logNormaliser, means, meanNormSquared, variances, precisions, sds;
+    readonly double[] weights, cumulative, logNormaliser, means, variances, precisions, sds;
     /// <summary>Mixtures up to this many components keep their logits on the stack.</summary>
     const int StackComponents = 128;
     [ThreadStatic] static double[]? logits;
@@ -56,14 +56,11 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
         }
         precisions = Array.ConvertAll(this.variances, v => 1 / v);
         sds = Array.ConvertAll(this.variances, Math.Sqrt);
-        meanNormSquared = new double[k];
         logNormaliser = new double[k];
         cumulative = new double[k];
         double halfLog2Pi = 0.5 * Math.Log(2 * Math.PI), running = 0;
         for (int j = 0; j < k; j++)
         {
-            var mu = this.means.AsSpan(j * d, d);
-            meanNormSquared[j] = TensorPrimitives.Dot(mu, mu);
             double logDet = 0;
             for (int i = 0; i < d; i++) logDet += Math.Log(this.variances[j * d + i]);
             logNormaliser[j] = Math.Log(this.weights[j]) - 0.5 * logDet - d * halfLog2Pi;
@@ -134,7 +131,7 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     public int Dimension { get; }
     /// <summary>Number of components K.</summary>
     public int Components { get; }
-    /// <summary>True when every component is σ_j² I (the score then uses the dot-product form).</summary>
+    /// <summary>True when every component is σ_j² I (the score then needs one scalar precision per component).</summary>
     public bool IsIsotropic { get; }
     /// <summary>Normalised weights w_j.</summary>
     public ReadOnlySpan<double> Weights => weights;
@@ -263,27 +260,45 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     // The logits' buffer beyond StackComponents components: one per thread, grown once, so scores never allocate.
     static double[] HeapLogits(int k) => logits is { Length: var n } && n >= k ? logits : logits = new double[k];
 
-    // ℓ_j(x) into l (length K). Isotropic components use ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖² with precomputed ‖μ_j‖²,
-    // so the work is K dot products.
+    // ℓ_j(x) into l (length K). ‖x − μ_j‖² is summed directly rather than as ‖x‖² − 2 x·μ_j + ‖μ_j‖²: the same one
+    // multiply-add per coordinate, without the cancellation that costs the expanded form ~‖x‖²·ε of absolute logit error.
     void Logits(ReadOnlySpan<double> x, Span<double> l)
     {
         int d = Dimension, k = Components;
-        if (IsIsotropic)
-        {
-            double xx = TensorPrimitives.Dot(x, x);
-            for (int j = 0; j < k; j++)
-            {
-                double q = Math.Max(0, xx - 2 * TensorPrimitives.Dot(x, means.AsSpan(j * d, d)) + meanNormSquared[j]);
-                l[j] = logNormaliser[j] - 0.5 * q * precisions[j * d];
-            }
-            return;
-        }
         for (int j = 0; j < k; j++)
         {
-            double q = 0;
-            for (int i = 0; i < d; i++) { double z = x[i] - means[j * d + i]; q += z * z * precisions[j * d + i]; }
+            var mu = means.AsSpan(j * d, d);
+            double q = IsIsotropic ? SquaredDistance(x, mu) * precisions[j * d] : WeightedSquaredDistance(x, mu, precisions.AsSpan(j * d, d));
             l[j] = logNormaliser[j] - 0.5 * q;
         }
+    }
+
+    static double SquaredDistance(ReadOnlySpan<double> x, ReadOnlySpan<double> mu)
+    {
+        int width = Vector<double>.Count, i = 0;
+        var acc = Vector<double>.Zero;
+        for (; i <= x.Length - width; i += width)
+        {
+            var z = new Vector<double>(x.Slice(i, width)) - new Vector<double>(mu.Slice(i, width));
+            acc += z * z;
+        }
+        double q = Vector.Sum(acc);
+        for (; i < x.Length; i++) { double z = x[i] - mu[i]; q += z * z; }
+        return q;
+    }
+
+    static double WeightedSquaredDistance(ReadOnlySpan<double> x, ReadOnlySpan<double> mu, ReadOnlySpan<double> precision)
+    {
+        int width = Vector<double>.Count, i = 0;
+        var acc = Vector<double>.Zero;
+        for (; i <= x.Length - width; i += width)
+        {
+            var z = new Vector<double>(x.Slice(i, width)) - new Vector<double>(mu.Slice(i, width));
+            acc += z * z * new Vector<double>(precision.Slice(i, width));
+        }
+        double q = Vector.Sum(acc);
+        for (; i < x.Length; i++) { double z = x[i] - mu[i]; q += z * z * precision[i]; }
+        return q;
     }
 
     // log Σ_j e^{ℓ_j}, shifted by the maximum so that no term overflows and the largest one is exactly 1.
