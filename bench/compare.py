@@ -5,8 +5,13 @@ Runs are interleaved (RateLab, NumPy, PyTorch, RateLab, ...) so that slow drifts
 each side reports its wall time and summary statistics of its output, and the statistics must agree within 5 standard
 errors, so that no side is timed doing less work. Writes the table to reports/performance.md.
 
+RateLab-only rows follow: W4 (the exact Li–Jiao analysis, d = 10^6, T = 1024) and normal generation against the
+memory-write bandwidth; the BenchmarkDotNet summary is appended when bench/BenchmarkDotNet.Artifacts holds one (run
+`cd bench && dotnet run -c Release --project Benchmarks -- --filter '*' --inProcess --job short` first).
+
 Usage: /usr/bin/python3 bench/compare.py [--repeats N] [--quick] [--out reports/performance.md]
 """
+import glob
 import argparse
 import json
 import math
@@ -65,6 +70,44 @@ def machine():
             f".NET SDK {dotnet}; Python {platform.python_version()}, NumPy {numpy.__version__}, PyTorch {torch.__version__}")
 
 
+def rate_lab_only(repeats, quick):
+    """W4 and the normals-vs-bandwidth ratio (RateLab alone, interleaved 1 thread / 2 threads / bandwidth)."""
+    d = 100_000 if quick else 1_000_000
+    runs = {"W4 1 thread": [], "W4 2 threads": [], "bandwidth": []}
+    for _ in range(repeats):
+        for threads in (1, 2):
+            runs[f"W4 {threads} thread" + ("s" if threads == 2 else "")].append(
+                run_json(["dotnet", BENCH_DLL, "exact-lijiao", str(d), "1024", str(threads)]))
+        runs["bandwidth"].append(run_json(["dotnet", BENCH_DLL, "bandwidth", "256", "5"]))
+    out = ["", f"## W4: exact Gaussian analysis of Li–Jiao, diagonal covariance, d = {d}, T = 1024 (RateLab alone)", "",
+           f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-lijiao {d} 1024 THREADS`; {repeats} runs each, median [min, max]. "
+           "A coordinate-step is one of the 2T score-evaluation updates of one coordinate. Target: < 2 s.", "",
+           "| threads | seconds | coordinate-steps / s |", "|---|---|---|"]
+    for key in ("W4 1 thread", "W4 2 threads"):
+        sec = [r["seconds"] for r in runs[key]]
+        rate = [r["coordinate_steps_per_second"] for r in runs[key]]
+        out.append(f"| {key.split()[1]} | {statistics.median(sec):.3f} [{min(sec):.3f}, {max(sec):.3f}] | "
+                   f"{statistics.median(rate):.3e} |")
+    bw = runs["bandwidth"]
+    ratio = [r["ratio"] for r in bw]
+    out += ["", "## Normal generation against memory-write bandwidth (one thread)", "",
+            f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} bandwidth 256 5`: a 256 MiB buffer filled by `Span.Fill` and by "
+            "`CounterRng.Normals` in 2^16-normal keys, best of 5 alternated passes each; " + f"{repeats} runs, median [min, max]. "
+            "Target: ratio ≤ 2.", "",
+            "| write GB/s | normals GB/s | normals / s | time ratio normals / write |", "|---|---|---|---|",
+            f"| {statistics.median(r['write_GBps'] for r in bw):.2f} | {statistics.median(r['normals_GBps'] for r in bw):.2f} | "
+            f"{statistics.median(r['normals_per_second'] for r in bw):.3e} | "
+            f"{statistics.median(ratio):.2f} [{min(ratio):.2f}, {max(ratio):.2f}] |"]
+    reports = sorted(glob.glob(os.path.join(HERE, "BenchmarkDotNet.Artifacts", "results", "*-report-github.md")))
+    if reports:
+        out += ["", "## BenchmarkDotNet (in-process, short job, MemoryDiagnoser)", "",
+                "`cd bench && dotnet run -c Release --project Benchmarks -- --filter '*' --inProcess --job short`", ""]
+        for path in reports:
+            with open(path) as f:
+                out += [f.read().strip(), ""]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -114,6 +157,7 @@ def main():
                      f"{r1 / med['RateLab 2 threads']:.2f}× |")
     if mismatches:
         lines += ["", "Statistical mismatches:", ""] + [f"- {m}" for m in mismatches]
+    lines += rate_lab_only(args.repeats, args.quick)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmp = args.out + ".tmp"

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using RateLab.Core.Diffusion;
 using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
+using RateLab.Core.Samplers.Diffusion;
 using RateLab.Core.Samplers.Langevin;
 using RateLab.Core.Targets;
 
@@ -23,9 +25,10 @@ public static class Workloads
         int d = w.GetProperty("d").GetInt32(), chains = w.GetProperty("chains").GetInt32();
         long steps = w.GetProperty("steps").GetInt64();
         ulong seed = w.GetProperty("seed").GetUInt64();
-        var target = Target(w.GetProperty("target"), d);
         var kernel = Kernel(w, d);
-        var oracle = new ScoreOracle(target, chains);
+        if (kernel is LiJiao lj && steps != lj.Steps)
+            throw new ArgumentException($"steps = {steps}; allowed: K = {lj.Steps} (the Li–Jiao output is the state after all K rounds).");
+        var oracle = new ScoreOracle(Field(w, d), chains);
         var batch = new ChainBatch(chains, kernel.StateLength, d);
         var clock = Stopwatch.StartNew();
         SamplerRunner.Run(kernel, new PhiloxNoise(seed), oracle, batch, steps, threads);
@@ -36,15 +39,23 @@ public static class Workloads
     static ISamplerKernel Kernel(JsonElement w, int d) => w.GetProperty("sampler").GetString() switch
     {
         "ula" => new Ula(d, w.GetProperty("h").GetDouble(), StartLaw.Point(new double[d])),
-        var s => throw new ArgumentException($"sampler = '{s}' is not a bench workload; allowed: ula.")
+        "li-jiao" => new LiJiao(d, new LiJiaoSchedule(w.GetProperty("T").GetInt32(), w.GetProperty("K").GetInt32(),
+            w.GetProperty("c0").GetDouble(), w.GetProperty("c1").GetDouble())),
+        var s => throw new ArgumentException($"sampler = '{s}' is not a bench workload; allowed: ula, li-jiao.")
     };
 
-    static ITarget Target(JsonElement t, int d) => t.GetProperty("kind").GetString() switch
+    // Langevin workloads sample the target itself; diffusion workloads run on the exact noised score of the data law.
+    static IScoreField Field(JsonElement w, int d)
     {
-        "isotropic-gaussian" => DiagonalGaussian.Isotropic(d, t.GetProperty("variance").GetDouble()),
-        "gmm" => Mixture(t, d),
-        var k => throw new ArgumentException($"target.kind = '{k}' is not a bench target; allowed: isotropic-gaussian, gmm.")
-    };
+        var t = w.GetProperty("target");
+        return (w.GetProperty("sampler").GetString(), t.GetProperty("kind").GetString()) switch
+        {
+            ("ula", "isotropic-gaussian") => DiagonalGaussian.Isotropic(d, t.GetProperty("variance").GetDouble()),
+            ("ula", "gmm") => Mixture(t, d),
+            ("li-jiao", "gmm") => NoisedMixture(t, d),
+            var (s, k) => throw new ArgumentException($"target.kind = '{k}' is not a bench target for sampler '{s}'; allowed: isotropic-gaussian or gmm (ula), gmm (li-jiao).")
+        };
+    }
 
     /// <summary>The isotropic mixture Σ w_j N(μ_j, σ² I) of a workload file.</summary>
     internal static GaussianMixture Mixture(JsonElement t, int d)
@@ -55,6 +66,16 @@ public static class Workloads
         if (means.Any(m => m.Length != d)) throw new ArgumentException($"target.means: every mean must have length d = {d}.");
         double variance = t.GetProperty("variance").GetDouble();
         return new GaussianMixture(weights, means, Enumerable.Repeat(variance, weights.Length).ToArray());
+    }
+
+    /// <summary>The noised-score field of the same isotropic mixture (data law of a diffusion workload).</summary>
+    static GaussianMixtureNoisedScore NoisedMixture(JsonElement t, int d)
+    {
+        var m = Mixture(t, d);
+        var means = new double[m.Components * d];
+        for (int j = 0; j < m.Components; j++) m.ComponentMean(j).CopyTo(means.AsSpan(j * d, d));
+        double sd = Math.Sqrt(t.GetProperty("variance").GetDouble());
+        return GaussianMixtureNoisedScore.Isotropic(m.Weights.ToArray(), means, Enumerable.Repeat(sd, m.Components).ToArray());
     }
 
     static string Summary(ChainBatch batch, double seconds, double nfe)

@@ -13,18 +13,34 @@ except ImportError:
 import common
 
 
-def gmm_score(x, w, out):
-    """∇log Σ_j w_j N(μ_j, σ² I) via one matrix product: logits_j = log w_j + (x·μ_j − ½‖μ_j‖²)/σ² (the ‖x‖² term cancels)."""
-    t = w["target"]
-    mu = np.asarray(t["means"], dtype=np.float64)
-    var = t["variance"]
-    logits = (x @ mu.T - 0.5 * (mu * mu).sum(1)) / var + np.log(np.asarray(t["weights"]))
+def mixture(w):
+    """Means (K, d), ‖μ_j‖² and log w_j of the workload's isotropic mixture, converted once."""
+    if "_mixture" not in w:
+        t = w["target"]
+        mu = np.asarray(t["means"], dtype=np.float64)
+        w["_mixture"] = (mu, (mu * mu).sum(1), np.log(np.asarray(t["weights"], dtype=np.float64)), t["variance"])
+    return w["_mixture"]
+
+
+def gmm_score(x, w, out, tau=0.0, alpha_bar=1.0):
+    """Noised score of Σ_j w_j N(μ_j, σ² I) at level τ (τ = 0: the target score), τ and ᾱ = 1 − τ scalars or per-row
+    columns: s = (√ᾱ Σ_j r_j μ_j − x)/c with c = ᾱσ² + τ and r = softmax(log w_j + (√ᾱ x·μ_j − ½ ᾱ‖μ_j‖²)/c) — one
+    matrix product each way (‖x‖² and the log-determinant are the same for every component and cancel)."""
+    mu, mm, logw, var = mixture(w)
+    c = alpha_bar * var + tau
+    sig = np.sqrt(alpha_bar)
+    logits = x @ mu.T
+    logits *= sig / c
+    logits -= (0.5 * alpha_bar / c) * mm
+    logits += logw
     logits -= logits.max(1, keepdims=True)
     np.exp(logits, out=logits)
     logits /= logits.sum(1, keepdims=True)
     np.matmul(logits, mu, out=out)
+    if not np.isscalar(sig) or sig != 1.0:
+        out *= sig
     out -= x
-    out /= var
+    out /= c
 
 
 def ula(w):
@@ -48,7 +64,8 @@ def ula(w):
 
 def li_jiao(w):
     import lijiao
-    return lijiao.run(np, w, gmm_score, lambda rng, shape: rng.standard_normal(shape), np.random.default_rng(w["seed"]))
+    return lijiao.run(np, w, gmm_score, lambda rng, shape: rng.standard_normal(shape), lambda rng, shape: rng.random(shape),
+                      np.random.default_rng(w["seed"]))
 
 
 if __name__ == "__main__":

@@ -13,15 +13,27 @@ torch.set_num_threads(1)
 torch.set_default_dtype(torch.float64)
 
 
-def gmm_score(x, w, out):
-    """∇log Σ_j w_j N(μ_j, σ² I) via one matrix product (see numpy_peer.gmm_score)."""
-    t = w["target"]
-    mu = torch.tensor(t["means"])
-    var = t["variance"]
-    logits = (x @ mu.T - 0.5 * (mu * mu).sum(1)) / var + torch.log(torch.tensor(t["weights"]))
+def mixture(w):
+    """Means (K, d), ‖μ_j‖² and log w_j of the workload's isotropic mixture, converted once."""
+    if "_mixture" not in w:
+        t = w["target"]
+        mu = torch.tensor(t["means"])
+        w["_mixture"] = (mu, (mu * mu).sum(1), torch.log(torch.tensor(t["weights"])), t["variance"])
+    return w["_mixture"]
+
+
+def gmm_score(x, w, out, tau=0.0, alpha_bar=1.0):
+    """Noised score of Σ_j w_j N(μ_j, σ² I) at level τ, scalar or per-row (see numpy_peer.gmm_score)."""
+    mu, mm, logw, var = mixture(w)
+    c = alpha_bar * var + tau
+    sig = alpha_bar ** 0.5
+    logits = x @ mu.T
+    logits.mul_(sig / c).sub_((0.5 * alpha_bar / c) * mm).add_(logw)
     r = torch.softmax(logits, dim=1)
     torch.matmul(r, mu, out=out)
-    out.sub_(x).div_(var)
+    if not isinstance(sig, float) or sig != 1.0:
+        out.mul_(sig)
+    out.sub_(x).div_(c)
 
 
 def ula(w):
@@ -48,7 +60,8 @@ def li_jiao(w):
     import lijiao
     g = torch.Generator().manual_seed(w["seed"])
     with torch.no_grad():
-        x = lijiao.run(torch, w, gmm_score, lambda gen, shape: torch.randn(*shape, generator=gen), g)
+        x = lijiao.run(torch, w, gmm_score, lambda gen, shape: torch.randn(*shape, generator=gen),
+                       lambda gen, shape: torch.rand(*shape, generator=gen), g)
     return x.numpy()
 
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
@@ -13,7 +14,9 @@ namespace RateLab.Core.Targets;
 /// </summary>
 public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
 {
-    readonly double[] weights, cumulative, logNormaliser, means, meanNormSquared, variances, precisions, sds;
+    readonly double[] weights, cumulative, logNormaliser, means, variances, precisions, sds;
+    /// <summary>Mixtures up to this many components keep their logits on the stack.</summary>
+    const int StackComponents = 128;
     [ThreadStatic] static double[]? logits;
 
     /// <summary>Isotropic components N(μ_j, σ_j² I): <paramref name="variances"/>[j] = σ_j².</summary>
@@ -53,14 +56,11 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
         }
         precisions = Array.ConvertAll(this.variances, v => 1 / v);
         sds = Array.ConvertAll(this.variances, Math.Sqrt);
-        meanNormSquared = new double[k];
         logNormaliser = new double[k];
         cumulative = new double[k];
         double halfLog2Pi = 0.5 * Math.Log(2 * Math.PI), running = 0;
         for (int j = 0; j < k; j++)
         {
-            var mu = this.means.AsSpan(j * d, d);
-            meanNormSquared[j] = TensorPrimitives.Dot(mu, mu);
             double logDet = 0;
             for (int i = 0; i < d; i++) logDet += Math.Log(this.variances[j * d + i]);
             logNormaliser[j] = Math.Log(this.weights[j]) - 0.5 * logDet - d * halfLog2Pi;
@@ -131,7 +131,7 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     public int Dimension { get; }
     /// <summary>Number of components K.</summary>
     public int Components { get; }
-    /// <summary>True when every component is σ_j² I (the score then uses the dot-product form).</summary>
+    /// <summary>True when every component is σ_j² I (the score then needs one scalar precision per component).</summary>
     public bool IsIsotropic { get; }
     /// <summary>Normalised weights w_j.</summary>
     public ReadOnlySpan<double> Weights => weights;
@@ -161,44 +161,77 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     public double LogDensity(ReadOnlySpan<double> x)
     {
         Guard.Length(x.Length, Dimension, nameof(x));
-        var l = Logits(x);
+        Span<double> l = Components <= StackComponents ? stackalloc double[StackComponents] : HeapLogits(Components);
+        l = l[..Components];
+        Logits(x, l);
         return LogSumExp(l);
     }
 
     /// <summary>
-    /// Σ_j r_j g_j computed as (Σ_j e_j g_j) / Σ_j e_j with e_j = exp(ℓ_j − max ℓ): one exponential per component and
-    /// one pass; components whose e_j underflows to 0 are skipped. The accumulation is a plain loop because the
-    /// vectorised multiply-add costs more than it saves at the small d of mixture benchmarks.
+    /// Σ_j r_j g_j computed as (Σ_j e_j g_j) / Σ_j e_j with e_j = exp(ℓ_j − max ℓ): one vectorised exponential, then
+    /// one vectorised pass over the coordinates whose inner loop runs over the components, so each output vector is
+    /// written once. Isotropic: Σ_j e_j (μ_j − x)/σ_j² = Σ_j c_j μ_j − (Σ_j c_j) x with c_j = e_j/σ_j².
     /// </summary>
     public void Score(ReadOnlySpan<double> x, Span<double> score)
     {
-        int d = Dimension;
+        int d = Dimension, k = Components;
         Guard.Length(x.Length, d, nameof(x));
         Guard.Length(score.Length, d, nameof(score));
-        var l = Logits(x);
-        double max = TensorPrimitives.Max(l), sum = 0, total = 0;
-        score.Clear();
-        for (int j = 0; j < l.Length; j++)
+        Span<double> l = k <= StackComponents ? stackalloc double[StackComponents] : HeapLogits(Components);
+        l = l[..k];
+        Logits(x, l);
+        // All K exponentials in one vectorised call (per-component Math.Exp costs more than the rest of the score at K = 16).
+        TensorPrimitives.Subtract(l, TensorPrimitives.Max(l), l);
+        TensorPrimitives.Exp(l, l);
+        double sum = TensorPrimitives.Sum(l);
+        if (IsIsotropic) IsotropicScore(x, l, 1 / sum, score);
+        else DiagonalScore(x, l, 1 / sum, score);
+    }
+
+    // score = (Σ_j c_j μ_j − (Σ_j c_j) x)/Σ e, c_j = e_j/σ_j²; components whose e_j underflowed to 0 add nothing.
+    void IsotropicScore(ReadOnlySpan<double> x, Span<double> e, double inverse, Span<double> score)
+    {
+        int d = Dimension, k = Components, width = Vector<double>.Count, i = 0;
+        double total = 0;
+        for (int j = 0; j < k; j++) { e[j] *= precisions[j * d]; total += e[j]; }
+        var vTotal = new Vector<double>(total);
+        var vInverse = new Vector<double>(inverse);
+        for (; i <= d - width; i += width)
         {
-            double e = Math.Exp(l[j] - max);
-            if (e == 0) continue;
-            sum += e;
-            var mu = means.AsSpan(j * d, d);
-            if (IsIsotropic)
-            {
-                // e_j (μ_j − x)/σ_j²: the μ_j part now, the x part once for all components below.
-                double c = e * precisions[j * d];
-                total += c;
-                for (int i = 0; i < d; i++) score[i] += c * mu[i];
-            }
-            else
-            {
-                var precision = precisions.AsSpan(j * d, d);
-                for (int i = 0; i < d; i++) score[i] += e * (mu[i] - x[i]) * precision[i];
-            }
+            var acc = Vector<double>.Zero;
+            for (int j = 0; j < k; j++)
+                if (e[j] != 0) acc += new Vector<double>(e[j]) * new Vector<double>(means.AsSpan(j * d + i, width));
+            ((acc - vTotal * new Vector<double>(x.Slice(i, width))) * vInverse).CopyTo(score.Slice(i, width));
         }
-        double inverse = 1 / sum;
-        for (int i = 0; i < d; i++) score[i] = (score[i] - total * x[i]) * inverse;
+        for (; i < d; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j < k; j++) acc += e[j] * means[j * d + i];
+            score[i] = (acc - total * x[i]) * inverse;
+        }
+    }
+
+    // score = Σ_j e_j (μ_j − x) ⊙ σ_j⁻² / Σ e.
+    void DiagonalScore(ReadOnlySpan<double> x, ReadOnlySpan<double> e, double inverse, Span<double> score)
+    {
+        int d = Dimension, k = Components, width = Vector<double>.Count, i = 0;
+        var vInverse = new Vector<double>(inverse);
+        for (; i <= d - width; i += width)
+        {
+            var xi = new Vector<double>(x.Slice(i, width));
+            var acc = Vector<double>.Zero;
+            for (int j = 0; j < k; j++)
+                if (e[j] != 0)
+                    acc += new Vector<double>(e[j]) * (new Vector<double>(means.AsSpan(j * d + i, width)) - xi)
+                           * new Vector<double>(precisions.AsSpan(j * d + i, width));
+            (acc * vInverse).CopyTo(score.Slice(i, width));
+        }
+        for (; i < d; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j < k; j++) if (e[j] != 0) acc += e[j] * (means[j * d + i] - x[i]) * precisions[j * d + i];
+            score[i] = acc * inverse;
+        }
     }
 
     /// <summary>Component j from the uniform of index 0 (inverse CDF of w), then x = μ_j + σ_j ⊙ ξ with ξ of role 0.</summary>
@@ -226,29 +259,48 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
         return last;
     }
 
-    // ℓ_j(x) in a per-thread buffer of length K. Isotropic components use ‖x − μ_j‖² = ‖x‖² − 2 x·μ_j + ‖μ_j‖² with
-    // precomputed ‖μ_j‖², so the work is K dot products.
-    Span<double> Logits(ReadOnlySpan<double> x)
+    // The logits' buffer beyond StackComponents components: one per thread, grown once, so scores never allocate.
+    static double[] HeapLogits(int k) => logits is { Length: var n } && n >= k ? logits : logits = new double[k];
+
+    // ℓ_j(x) into l (length K). ‖x − μ_j‖² is summed directly rather than as ‖x‖² − 2 x·μ_j + ‖μ_j‖²: the same one
+    // multiply-add per coordinate, without the cancellation that costs the expanded form ~‖x‖²·ε of absolute logit error.
+    void Logits(ReadOnlySpan<double> x, Span<double> l)
     {
         int d = Dimension, k = Components;
-        var l = (logits is { Length: var n } && n >= k ? logits : logits = new double[k]).AsSpan(0, k);
-        if (IsIsotropic)
-        {
-            double xx = TensorPrimitives.Dot(x, x);
-            for (int j = 0; j < k; j++)
-            {
-                double q = Math.Max(0, xx - 2 * TensorPrimitives.Dot(x, means.AsSpan(j * d, d)) + meanNormSquared[j]);
-                l[j] = logNormaliser[j] - 0.5 * q * precisions[j * d];
-            }
-            return l;
-        }
         for (int j = 0; j < k; j++)
         {
-            double q = 0;
-            for (int i = 0; i < d; i++) { double z = x[i] - means[j * d + i]; q += z * z * precisions[j * d + i]; }
+            var mu = means.AsSpan(j * d, d);
+            double q = IsIsotropic ? SquaredDistance(x, mu) * precisions[j * d] : WeightedSquaredDistance(x, mu, precisions.AsSpan(j * d, d));
             l[j] = logNormaliser[j] - 0.5 * q;
         }
-        return l;
+    }
+
+    static double SquaredDistance(ReadOnlySpan<double> x, ReadOnlySpan<double> mu)
+    {
+        int width = Vector<double>.Count, i = 0;
+        var acc = Vector<double>.Zero;
+        for (; i <= x.Length - width; i += width)
+        {
+            var z = new Vector<double>(x.Slice(i, width)) - new Vector<double>(mu.Slice(i, width));
+            acc += z * z;
+        }
+        double q = Vector.Sum(acc);
+        for (; i < x.Length; i++) { double z = x[i] - mu[i]; q += z * z; }
+        return q;
+    }
+
+    static double WeightedSquaredDistance(ReadOnlySpan<double> x, ReadOnlySpan<double> mu, ReadOnlySpan<double> precision)
+    {
+        int width = Vector<double>.Count, i = 0;
+        var acc = Vector<double>.Zero;
+        for (; i <= x.Length - width; i += width)
+        {
+            var z = new Vector<double>(x.Slice(i, width)) - new Vector<double>(mu.Slice(i, width));
+            acc += z * z * new Vector<double>(precision.Slice(i, width));
+        }
+        double q = Vector.Sum(acc);
+        for (; i < x.Length; i++) { double z = x[i] - mu[i]; q += z * z * precision[i]; }
+        return q;
     }
 
     // log Σ_j e^{ℓ_j}, shifted by the maximum so that no term overflows and the largest one is exactly 1.
