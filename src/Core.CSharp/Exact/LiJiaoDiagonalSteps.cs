@@ -40,7 +40,8 @@ sealed class LiJiaoDiagonalSteps
                 Evaluations[o + 4] = gi * schedule.BottomPiece(u, k, m);
                 Evaluations[o + 5] = Math.Sqrt(schedule.RoundLevel(u, k, m).AlphaBar);
             }
-            (InjectionScale[k], InjectionSd[k]) = schedule.RoundLevel(u, k, n).ForwardTo(schedule.RoundLevel(u, k + 1, 0));
+            var injection = schedule.Injection(u, k);
+            (InjectionScale[k], InjectionSd[k]) = (injection.Scale, injection.NoiseSd);
         }
     }
 
