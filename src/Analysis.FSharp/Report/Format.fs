@@ -30,6 +30,6 @@ let fitNote (t: FitTable) =
     let window = String.Join(", ", t.Fit.Window)
     $"Window: points {window} ({t.Fit.WindowRule}). Intervals: {t.Fit.IntervalMethod}."
 
-/// The claims of a section as text.
+/// The claims of a section as text; a section without one checks a predicted order.
 let claims (s: Section) =
-    if s.ClaimIds.IsEmpty then "none" else String.Join(", ", s.ClaimIds)
+    if s.ClaimIds.IsEmpty then "order check" else String.Join(", ", s.ClaimIds)

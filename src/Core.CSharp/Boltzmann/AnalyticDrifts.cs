@@ -85,11 +85,7 @@ public sealed class GaussianOptimalDrift : AffineDrift
     /// <summary>Optimal drift for target N(<paramref name="mean"/>, diag(<paramref name="variances"/>)) and diffusion σ = <paramref name="sigma"/>.</summary>
     public GaussianOptimalDrift(double[] mean, double[] variances, double sigma) : base(mean?.Length ?? 0)
     {
-        ArgumentNullException.ThrowIfNull(mean);
-        ArgumentNullException.ThrowIfNull(variances);
-        Guard.Length(variances.Length, mean.Length, nameof(variances));
-        Guard.AllFinite(mean, nameof(mean));
-        Guard.AllPositive(variances, nameof(variances));
+        Guard.DiagonalGaussian(mean, variances);
         sigma2 = Guard.Positive(sigma, nameof(sigma)) * sigma;
         this.mean = (double[])mean.Clone();
         variance = (double[])variances.Clone();

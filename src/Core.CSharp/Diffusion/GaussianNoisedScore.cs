@@ -15,12 +15,7 @@ public sealed class GaussianNoisedScore : INoisedData
     /// <summary>The noised score of N(<paramref name="mean"/>, diag(<paramref name="variances"/>)).</summary>
     public GaussianNoisedScore(double[] mean, double[] variances)
     {
-        ArgumentNullException.ThrowIfNull(mean);
-        ArgumentNullException.ThrowIfNull(variances);
-        Guard.AtLeast(variances.Length, 1, "d");
-        Guard.Length(mean.Length, variances.Length, nameof(mean));
-        Guard.AllFinite(mean, nameof(mean));
-        Guard.AllPositive(variances, nameof(variances));
+        Guard.DiagonalGaussian(mean, variances);
         this.mean = (double[])mean.Clone();
         lambda = (double[])variances.Clone();
     }

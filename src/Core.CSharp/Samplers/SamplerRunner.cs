@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.ExceptionServices;
 using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
@@ -32,12 +33,23 @@ public static class SamplerRunner
 
         int blocks = (batch.Chains + blockSize - 1) / blockSize;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
-        Parallel.For(0, blocks, options, () => new double[Math.Max(1, kernel.ScratchLength)], (b, _, scratch) =>
+        try
         {
-            int end = Math.Min(batch.Chains, (b + 1) * blockSize);
-            for (int c = b * blockSize; c < end; c++) RunChain(kernel, noise, oracle, batch, c, steps, scratch);
-            return scratch;
-        }, _ => { });
+            Parallel.For(0, blocks, options, () => new double[Math.Max(1, kernel.ScratchLength)], (b, _, scratch) =>
+            {
+                int end = Math.Min(batch.Chains, (b + 1) * blockSize);
+                for (int c = b * blockSize; c < end; c++) RunChain(kernel, noise, oracle, batch, c, steps, scratch);
+                return scratch;
+            }, _ => { });
+        }
+        catch (AggregateException e)
+        {
+            // Callers should see the sampler's own error, not the thread pool's wrapper; of several diverged blocks the
+            // lowest chain is reported, so a single-threaded rerun reproduces it.
+            var first = e.Flatten().InnerExceptions
+                .OrderBy(x => x is SamplerDivergedException d ? d.Chain : long.MaxValue).First();
+            ExceptionDispatchInfo.Capture(first).Throw();
+        }
     }
 
     static void RunChain(ISamplerKernel kernel, INoiseSource noise, ScoreOracle oracle, ChainBatch batch, int local,

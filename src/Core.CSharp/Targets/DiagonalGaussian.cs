@@ -14,12 +14,7 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     /// <summary>N(<paramref name="mean"/>, diag(<paramref name="variances"/>)).</summary>
     public DiagonalGaussian(double[] mean, double[] variances, string? name = null)
     {
-        ArgumentNullException.ThrowIfNull(mean);
-        ArgumentNullException.ThrowIfNull(variances);
-        Guard.AtLeast(variances.Length, 1, "d");
-        Guard.Length(mean.Length, variances.Length, nameof(mean));
-        Guard.AllFinite(mean, nameof(mean));
-        Guard.AllPositive(variances, nameof(variances));
+        Guard.DiagonalGaussian(mean, variances);
         this.mean = (double[])mean.Clone();
         variance = (double[])variances.Clone();
         precision = Array.ConvertAll(variance, v => 1 / v);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 
 namespace RateLab.Core.Validation;
 
@@ -74,6 +75,19 @@ public static class Guard
     {
         for (int i = 0; i < values.Length; i++)
             if (!(values[i] > 0) || !double.IsFinite(values[i])) throw Fail($"{name}[{i}]", Show(values[i]), "(0, ∞)");
+    }
+
+    /// <summary>
+    /// Requires the parameters of N(mean, diag(variances)): d ≥ 1 entries each, finite means, variances in (0, ∞).
+    /// </summary>
+    public static void DiagonalGaussian([NotNull] double[]? mean, [NotNull] double[]? variances)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(variances);
+        AtLeast(variances.Length, 1, "d");
+        Length(mean.Length, variances.Length, nameof(mean));
+        AllFinite(mean, nameof(mean));
+        AllPositive(variances, nameof(variances));
     }
 
     /// <summary>Requires a span of an exact length.</summary>

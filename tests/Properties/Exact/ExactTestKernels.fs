@@ -42,14 +42,13 @@ type NestedRlmc(d: int, h: float, start: StartLaw) =
             for i in 0 .. d - 1 do
                 x.[i] <- x.[i] + h * score.[i] + sqrt2 * (dW.[i] + dW.[d + i])
 
-/// ULA whose step size is h₁ with probability p and h₂ otherwise (one Bernoulli draw per step): a kernel whose
-/// total moments need the enumeration of the switch.
-type SwitchedUla(d: int, h1: float, h2: float, p: float, start: StartLaw) =
+/// ULA whose step size is a function of one uniform per step, drawn as <paramref name="draw"/> declares.
+type RandomStepUla(name: string, d: int, draw: StepDraw, stepOf: float -> float, start: StartLaw) =
     interface IStepDraws with
         member _.UniformsPerStep = 1
-        member _.Draw _ = StepDraw(DrawKind.Bernoulli, p)
+        member _.Draw _ = draw
     interface ISamplerKernel with
-        member _.Name = "switched ULA (test)"
+        member _.Name = name
         member _.Dimension = d
         member _.Blocks = 1
         member _.AuxLength = 0
@@ -61,38 +60,21 @@ type SwitchedUla(d: int, h1: float, h2: float, p: float, start: StartLaw) =
             let x = state.Slice(0, d)
             let score = ctx.Scratch.Slice(0, d)
             let xi = ctx.Scratch.Slice(d, d)
-            let h = if ctx.Uniform 0 < p then h1 else h2
+            let h = stepOf (ctx.Uniform 0)
             ctx.Score(Span.op_Implicit x, 0.0, score)
             ctx.Normals(0, xi)
             let noise = sqrt (2.0 * h)
             for i in 0 .. d - 1 do
                 x.[i] <- x.[i] + h * score.[i] + noise * xi.[i]
 
+/// ULA whose step size is h₁ with probability p and h₂ otherwise: its total moments need the enumeration of the switch.
+let SwitchedUla (d: int, h1: float, h2: float, p: float, start: StartLaw) =
+    RandomStepUla("switched ULA (test)", d, StepDraw(DrawKind.Bernoulli, p), (fun u -> if u < p then h1 else h2), start)
+
 /// ULA with the random step h·e^{U−½}: its moments depend analytically but not polynomially on U, so it shows the
 /// Gauss–Legendre error (none of the samplers' dependence is polynomial in general).
-type ExpStepUla(d: int, h: float, start: StartLaw) =
-    interface IStepDraws with
-        member _.UniformsPerStep = 1
-        member _.Draw _ = StepDraw(DrawKind.ContinuousUniform)
-    interface ISamplerKernel with
-        member _.Name = "exp-step ULA (test)"
-        member _.Dimension = d
-        member _.Blocks = 1
-        member _.AuxLength = 0
-        member _.ScratchLength = 2 * d
-        member _.InitNormalRoles = 1
-        member _.NormalRoles = 1
-        member _.Init(ctx, state) = start.Draw(&ctx, 0, state.Slice(0, d))
-        member _.Step(ctx, state) =
-            let x = state.Slice(0, d)
-            let score = ctx.Scratch.Slice(0, d)
-            let xi = ctx.Scratch.Slice(d, d)
-            let hu = h * exp (ctx.Uniform 0 - 0.5)
-            ctx.Score(Span.op_Implicit x, 0.0, score)
-            ctx.Normals(0, xi)
-            let noise = sqrt (2.0 * hu)
-            for i in 0 .. d - 1 do
-                x.[i] <- x.[i] + hu * score.[i] + noise * xi.[i]
+let ExpStepUla (d: int, h: float, start: StartLaw) =
+    RandomStepUla("exp-step ULA (test)", d, StepDraw(DrawKind.ContinuousUniform), (fun u -> h * exp (u - 0.5)), start)
 
 /// A kernel that says it is not affine on Gaussians (like a Metropolis-adjusted one).
 type NonAffine(d: int) =
