@@ -2,9 +2,6 @@
 module RateLab.Analysis.Studies.ExactCurves
 
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
-open RateLab.Core.Randomness
-open RateLab.Core.Samplers
 open RateLab.Analysis.Model.Records
 
 /// An exact value (no interval).
@@ -14,15 +11,6 @@ let exactEstimate v = { Value = v; Lower = v; Upper = v; StdError = nan; Level =
 let mcEstimate (e: McEstimate) =
     let half = 1.959963984540054 * e.StandardError
     { Value = e.Value; Lower = e.Value - half; Upper = e.Value + half; StdError = e.StandardError; Level = 0.95 }
-
-/// Mean score evaluations per chain of the real kernel on the problem's score, counted by the oracle over `chains`
-/// chains (random for Poisson-midpoint kernels, so it is averaged), and the mean number of rounds.
-let countedCost (problem: ExactProblem) (chains: int) (seed: uint64) =
-    let oracle = ScoreOracle(problem.Score, chains)
-    let batch = ChainBatch(chains, problem.Kernel.StateLength, problem.Kernel.Dimension)
-    SamplerRunner.Run(problem.Kernel, PhiloxNoise(seed), oracle, batch, problem.Steps)
-    let rounds = Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average
-    oracle.MeanEvaluations, rounds
 
 /// The metrics one exact analysis yields, each with its kind: exact values for deterministic kernels, the
 /// convexity upper bound (Monte Carlo over draws, with its interval) and the moment-matched lower bound otherwise.

@@ -15,9 +15,6 @@ type ExactPoint = { Result: ExactResult; Nfe: float; Depth: float }
 
 let private memo = ConcurrentDictionary<string, Lazy<ExactPoint>>()
 
-/// Chains over which the real kernel's evaluations are counted (random for Poisson-midpoint samplers).
-let private costChains = 32
-
 /// The exact analysis of `spec`'s sampler on its target in dimension d after n steps.
 let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
     let key = $"{toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }}"
@@ -34,8 +31,7 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
             else ExactProblem.Langevin(reduction, built.Kernel, built.Steps)
         let seed = List.head spec.Seeds
         let result = ExactAnalysis.Analyse(exact, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
-        let nfe, depth = ExactCurves.countedCost exact costChains seed
-        { Result = result; Nfe = nfe; Depth = depth }
+        { Result = result; Nfe = result.Evaluations; Depth = result.Rounds }
     memo.GetOrAdd(key, fun _ -> lazy (compute ())).Value
 
 /// The error curve of `spec` in dimension d under its metric.

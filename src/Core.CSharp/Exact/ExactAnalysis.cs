@@ -65,14 +65,17 @@ public static class ExactAnalysis
 
         var first = new GaussianState(kernel.Blocks, kernel.Dimension);
         PropagateDraw(propagator, source, 0, problem.Steps, first);
-        // Chain 0 of a real run with this seed draws the uniforms of replicate 0; its mean probes ran the real kernel
-        // on the real score with them, so their counts are that chain's NFE without simulating d-dimensional noise.
-        var (evaluations, rounds) = (propagator.Evaluations, propagator.Rounds);
+        // Chain r of a real run with this seed draws the uniforms of replicate r; the mean probes ran the real kernel on
+        // the real score with them, so the oracle's counts are those chains' NFE without simulating d-dimensional noise.
+        var (evaluations, rounds) = (new RunningMean(), new RunningMean());
+        evaluations.Add(propagator.Evaluations);
+        rounds.Add(propagator.Rounds);
         if (noise.UniformDraws == 0)
         {
             var exact = LawDistances.Between(first.Position(weights), problem.Reference);
             var upper = new MixtureBounds(new(exact.Kl, 0), new(exact.W2 * exact.W2, 0), new(exact.TvUpper, 0), 1);
-            return new ExactResult(kernel.Name, problem.Steps, false, upper, exact, true, first, evaluations, rounds);
+            return new ExactResult(kernel.Name, problem.Steps, false, upper, exact, true, first, evaluations.Estimate.Value,
+                rounds.Estimate.Value);
         }
 
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
@@ -80,7 +83,12 @@ public static class ExactAnalysis
         var law = first;
         for (int r = 0; r < options.Replicates; r++)
         {
-            if (r > 0) PropagateDraw(propagator, source, r, problem.Steps, law);
+            if (r > 0)
+            {
+                PropagateDraw(propagator, source, r, problem.Steps, law);
+                evaluations.Add(propagator.Evaluations);
+                rounds.Add(propagator.Rounds);
+            }
             var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
             var d = LawDistances.Between(law.Position(weights), reference);
             kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
@@ -96,7 +104,8 @@ public static class ExactAnalysis
         if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
         var lower = LawDistances.Between(matched.Position(weights), problem.Reference);
-        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, rule is not null, matched, evaluations, rounds);
+        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, rule is not null, matched,
+            evaluations.Estimate.Value, rounds.Estimate.Value);
     }
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Samplers;
 using RateLab.Core.Targets;
@@ -113,21 +114,55 @@ public sealed class GaussianReduction
         ReadOnlySpan<double> s0)
     {
         int d = mean.Length, count = 0;
-        var index = new Dictionary<(double, double, double, double), int>();
+        if (StrictlyMonotone(variance))
+        {
+            // Distinct λ's make every coordinate distinct: skip the hashing, which dominates at d = 10⁶.
+            var identity = new int[d];
+            for (int i = 0; i < d; i++) identity[i] = i;
+            return new GaussianReduction(mean.ToArray(), variance.ToArray(), m0.ToArray(), s0.ToArray(),
+                Enumerable.Repeat(1.0, d).ToArray(), identity);
+        }
+        // Sized up front: at d = 10⁶ distinct coordinates rehashing while growing costs more than the lookups.
+        var index = new Dictionary<Coordinate, int>(d);
         var map = new int[d];
         var (mu, lambda, sm, ss, w) = (new double[d], new double[d], new double[d], new double[d], new double[d]);
         for (int i = 0; i < d; i++)
         {
-            var key = (mean[i], variance[i], m0[i], s0[i]);
-            if (!index.TryGetValue(key, out int k))
+            var key = new Coordinate(mean[i], variance[i], m0[i], s0[i]);
+            ref int k = ref CollectionsMarshal.GetValueRefOrAddDefault(index, key, out bool seen);
+            if (!seen)
             {
                 k = count++;
-                index.Add(key, k);
-                (mu[k], lambda[k], sm[k], ss[k]) = key;
+                (mu[k], lambda[k], sm[k], ss[k]) = (key.Mu, key.Lambda, key.M0, key.S0);
             }
             w[k]++;
             map[i] = k;
         }
         return new GaussianReduction(mu[..count], lambda[..count], sm[..count], ss[..count], w[..count], map);
+    }
+
+    static bool StrictlyMonotone(ReadOnlySpan<double> x)
+    {
+        bool up = true, down = true;
+        for (int i = 1; i < x.Length && (up || down); i++)
+        {
+            up &= x[i] > x[i - 1];
+            down &= x[i] < x[i - 1];
+        }
+        return x.Length > 1 && (up || down);
+    }
+
+    // Bitwise identity of (μ, λ, m₀, s₀): two coordinates merge only when every parameter is the same double.
+    readonly record struct Coordinate(double Mu, double Lambda, double M0, double S0)
+    {
+        public bool Equals(Coordinate o) =>
+            BitConverter.DoubleToInt64Bits(Mu) == BitConverter.DoubleToInt64Bits(o.Mu)
+            && BitConverter.DoubleToInt64Bits(Lambda) == BitConverter.DoubleToInt64Bits(o.Lambda)
+            && BitConverter.DoubleToInt64Bits(M0) == BitConverter.DoubleToInt64Bits(o.M0)
+            && BitConverter.DoubleToInt64Bits(S0) == BitConverter.DoubleToInt64Bits(o.S0);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(BitConverter.DoubleToInt64Bits(Mu), BitConverter.DoubleToInt64Bits(Lambda),
+                BitConverter.DoubleToInt64Bits(M0), BitConverter.DoubleToInt64Bits(S0));
     }
 }

@@ -53,7 +53,8 @@ public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstima
 /// <param name="MomentsExact">True when p_G's moments are exact (deterministic kernel, quadrature or enumeration);
 /// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise).</param>
 /// <param name="Law">The law of the state blocks behind <see cref="MomentMatched"/> (reduced coordinates).</param>
-/// <param name="Evaluations">Score evaluations of chain 0 of the real run with the analysis seed (NFE).</param>
-/// <param name="Rounds">Sequential rounds of that chain.</param>
+/// <param name="Evaluations">Mean score evaluations per chain (NFE), counted by the oracle, of chains 0 … R − 1 of the
+/// real run with the analysis seed (R replicates; chain 0 alone for a deterministic kernel).</param>
+/// <param name="Rounds">Mean sequential rounds of those chains.</param>
 public sealed record ExactResult(string Sampler, long Steps, bool Randomized, MixtureBounds Upper,
-    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, long Evaluations, long Rounds);
+    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, double Evaluations, double Rounds);

@@ -243,16 +243,23 @@ let tests =
             Expect.isTrue (within z5 se mean exact.Covariance.[0]) $"MC {mean} ± {se} vs quadrature {exact.Covariance.[0]}"
         }
 
-        test "the reported NFE equals that of a real chain" {
+        test "the reported NFE is the mean over the replicates' chains of a real run" {
             let r = GaussianReduction.Diagonal(ReadOnlySpan [| 0.0; 1.0 |], ReadOnlySpan [| 1.0; 2.0 |], StartLaw.Point [| 0.0; 0.5 |])
-            let real (kernel: ISamplerKernel) =
-                let oracle = ScoreOracle(r.TargetScore(), 1)
-                SamplerRunner.Run(kernel, PhiloxNoise 1UL, oracle, ChainBatch(1, kernel.StateLength, kernel.Dimension), 20L)
-                oracle.Evaluations 0, oracle.Rounds 0
-            for kernel in [ Ula(2, 0.1, r.Start) :> ISamplerKernel; NestedRlmc(2, 0.1, r.Start); KineticEuler(2, 0.1, 2.0, r.Start) ] do
-                let result = ExactAnalysis.Analyse(ExactProblem.Langevin(r, kernel, 20L), ExactOptions(Replicates = 4))
-                Expect.equal (result.Evaluations, result.Rounds) (real kernel) kernel.Name
-            Expect.equal (real (NestedRlmc(2, 0.1, r.Start))) (40L, 40L) "RLMC: two sequential evaluations per step"
+            let replicates = 16
+            let real (kernel: ISamplerKernel) chains =
+                let oracle = ScoreOracle(r.TargetScore(), chains)
+                SamplerRunner.Run(kernel, PhiloxNoise 1UL, oracle, ChainBatch(chains, kernel.StateLength, kernel.Dimension), 20L)
+                oracle.MeanEvaluations, (Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average)
+            // Deterministic kernels count chain 0 only; PLMC's count is random and must match all 16 chains.
+            for kernel, chains in [ Ula(2, 0.1, r.Start) :> ISamplerKernel, 1; NestedRlmc(2, 0.1, r.Start), 1
+                                    KineticEuler(2, 0.1, 2.0, r.Start), 1
+                                    PoissonMidpoint.Overdamped(2, 0.1, 4, r.Start), replicates ] do
+                let result = ExactAnalysis.Analyse(ExactProblem.Langevin(r, kernel, 20L), ExactOptions(Replicates = replicates, Seed = 1UL))
+                let evaluations, rounds = real kernel chains
+                // Running mean versus sum / chains: equal up to rounding.
+                Expect.floatClose { absolute = 0.0; relative = 1e-12 } result.Evaluations evaluations $"{kernel.Name} NFE"
+                Expect.floatClose { absolute = 0.0; relative = 1e-12 } result.Rounds rounds $"{kernel.Name} rounds"
+            Expect.equal (real (NestedRlmc(2, 0.1, r.Start)) 1) (40.0, 40.0) "RLMC: two sequential evaluations per step"
         }
 
         test "non-affine kernels and undeclared noise roles are refused with a clear error" {
