@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
@@ -12,6 +14,9 @@ namespace RateLab.Core.Diffusion;
 public sealed class GaussianMixtureNoisedScore : INoisedData
 {
     readonly double[] logWeight, weight, mu, variance;
+    // σ_j² when component j is isotropic (one variance for every coordinate), NaN otherwise: then c_j is a scalar and
+    // the logit needs one log instead of d.
+    readonly double[] isotropicVariance;
     readonly bool hasAtoms;
 
     /// <summary>
@@ -37,6 +42,12 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
         variance = (double[])variances.Clone();
         hasAtoms = variance.Any(v => v == 0);
         Dimension = means.Length / weights.Length;
+        int dim = Dimension;
+        isotropicVariance = Enumerable.Range(0, weights.Length).Select(j =>
+        {
+            var v = variance.AsSpan(j * dim, dim);
+            return v.IndexOfAnyExcept(v[0]) < 0 ? v[0] : double.NaN;
+        }).ToArray();
         Name = name ?? $"gaussian-mixture(K={weights.Length},d={Dimension})";
     }
 
@@ -82,40 +93,63 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
         Evaluate(x, NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau))), default);
 
     /// <summary>
-    /// log p_τ(x) and, when <paramref name="score"/> is non-empty, s_τ(x). Two passes over the components (maximum
-    /// logit, then weighted sums) keep it allocation-free for any K.
+    /// log p_τ(x) and, when <paramref name="score"/> is non-empty, s_τ(x). Logits once per component (vectorised, with
+    /// log(2π c) summed as d·log 2π + Σ log c), then the weighted residuals; scratch lives on the stack (pooled for large
+    /// K·d), so no call allocates.
     /// </summary>
     internal double Evaluate(ReadOnlySpan<double> x, NoiseLevel level, Span<double> score)
     {
-        int k = weight.Length;
+        int k = weight.Length, d = Dimension, need = k + 3 * d;
+        double[]? rented = null;
+        Span<double> buffer = need <= 2048 ? stackalloc double[need] : (rented = ArrayPool<double>.Shared.Rent(need));
+        Span<double> logits = buffer[..k], c = buffer.Slice(k, d), z = buffer.Slice(k + d, d), t = buffer.Slice(k + 2 * d, d);
         double max = double.NegativeInfinity;
-        for (int j = 0; j < k; j++) max = Math.Max(max, Logit(j, x, level));
-        double sum = 0;
-        if (!score.IsEmpty) score.Clear();
-        double signal = level.SignalScale;
         for (int j = 0; j < k; j++)
         {
-            double r = Math.Exp(Logit(j, x, level) - max);
+            double quadratic, logDet;
+            if (Residual(j, x, level, c, z) is var cj and >= 0)
+                (quadratic, logDet) = (TensorPrimitives.Dot(z, z) / cj, d * Math.Log(cj));
+            else
+            {
+                TensorPrimitives.Divide(z, c, t);
+                quadratic = TensorPrimitives.Dot(t, z);
+                TensorPrimitives.Log(c, c);
+                logDet = TensorPrimitives.Sum(c);
+            }
+            logits[j] = logWeight[j] - 0.5 * (quadratic + logDet + d * Log2Pi);
+            max = Math.Max(max, logits[j]);
+        }
+        double sum = 0;
+        if (!score.IsEmpty) score.Clear();
+        for (int j = 0; j < k; j++)
+        {
+            double r = Math.Exp(logits[j] - max);
             sum += r;
             if (score.IsEmpty) continue;
-            int o = j * Dimension;
-            for (int i = 0; i < Dimension; i++)
-                score[i] -= r * (x[i] - signal * mu[o + i]) / (level.AlphaBar * variance[o + i] + level.Tau);
+            if (Residual(j, x, level, c, z) is var cj and >= 0) TensorPrimitives.MultiplyAdd(z, -r / cj, score, score);
+            else
+            {
+                TensorPrimitives.Divide(z, c, t);
+                TensorPrimitives.MultiplyAdd(t, -r, score, score);
+            }
         }
-        if (!score.IsEmpty) for (int i = 0; i < Dimension; i++) score[i] /= sum;
+        if (!score.IsEmpty) TensorPrimitives.Divide(score, sum, score);
+        if (rented is not null) ArrayPool<double>.Shared.Return(rented);
         return max + Math.Log(sum);
     }
 
-    double Logit(int j, ReadOnlySpan<double> x, NoiseLevel level)
+    static readonly double Log2Pi = Math.Log(2 * Math.PI);
+
+    // z = x − √ᾱ μ_j and c = ᾱ σ_j² + τ for component j; returns c_j for an isotropic component (c left unwritten),
+    // −1 otherwise.
+    double Residual(int j, ReadOnlySpan<double> x, NoiseLevel level, Span<double> c, Span<double> z)
     {
-        int o = j * Dimension;
-        double signal = level.SignalScale, s = 0;
-        for (int i = 0; i < Dimension; i++)
-        {
-            double c = level.AlphaBar * variance[o + i] + level.Tau, z = x[i] - signal * mu[o + i];
-            s += z * z / c + Math.Log(2 * Math.PI * c);
-        }
-        return logWeight[j] - 0.5 * s;
+        int d = Dimension;
+        TensorPrimitives.MultiplyAdd(mu.AsSpan(j * d, d), -level.SignalScale, x, z);
+        if (!double.IsNaN(isotropicVariance[j])) return level.AlphaBar * isotropicVariance[j] + level.Tau;
+        TensorPrimitives.Multiply(variance.AsSpan(j * d, d), level.AlphaBar, c);
+        TensorPrimitives.Add(c, level.Tau, c);
+        return -1;
     }
 
     /// <inheritdoc/>
