@@ -143,6 +143,11 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "performance.md"))
     ap.add_argument("--workloads", default="W1,W2,W3")
     args = ap.parse_args()
+    known = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(WORKLOADS, "W*.json")) if ".quick" not in f)
+    unknown = [w for w in args.workloads.split(",") if w not in known]
+    if unknown or args.repeats < 1:
+        ap.error(f"--workloads {','.join(unknown)} unknown; allowed: a comma list of {', '.join(known)}" if unknown
+                 else f"--repeats = {args.repeats}; allowed: integers >= 1")
     need("numpy", "python3-numpy")
     need("torch", "python3-torch")
     subprocess.run(["dotnet", "build", os.path.join(HERE, "Benchmarks"), "-c", "Release", "-v", "q", "-nologo"],

@@ -1,27 +1,41 @@
+using System.Globalization;
+using System.Text.Json;
 using BenchmarkDotNet.Running;
 using RateLab.Bench;
+using RateLab.Core.Validation;
 
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
-if (args.Length >= 2 && args[0] == "workload")
+try
 {
-    int threads = args.Length >= 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1;
-    Console.WriteLine(Workloads.Run(args[1], threads));
-    return 0;
+    switch (args)
+    {
+        case ["workload", var file, .. var rest]:
+            Console.WriteLine(Workloads.Run(file, Argument(rest, 0, "threads", 1, 1)));
+            return 0;
+        case ["exact-lijiao", var d, var t, .. var rest]:
+            Console.WriteLine(ExactWorkload.Run(Parse(d, "D", 1), Parse(t, "T", 1), Argument(rest, 0, "threads", 0, 0)));
+            return 0;
+        case ["bandwidth", .. var rest]:
+            Console.WriteLine(BandwidthWorkload.Run(Argument(rest, 0, "MiB", 256, 1), Argument(rest, 1, "passes", 5, 1)));
+            return 0;
+    }
 }
-if (args.Length >= 3 && args[0] == "exact-lijiao")
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or JsonException
+                              or KeyNotFoundException or InvalidOperationException)
 {
-    var inv = System.Globalization.CultureInfo.InvariantCulture;
-    int threads = args.Length >= 4 ? int.Parse(args[3], inv) : 0;
-    Console.WriteLine(ExactWorkload.Run(int.Parse(args[1], inv), int.Parse(args[2], inv), threads));
-    return 0;
-}
-if (args.Length >= 1 && args[0] == "bandwidth")
-{
-    var inv = System.Globalization.CultureInfo.InvariantCulture;
-    Console.WriteLine(BandwidthWorkload.Run(args.Length >= 2 ? int.Parse(args[1], inv) : 256, args.Length >= 3 ? int.Parse(args[2], inv) : 5));
-    return 0;
+    // Usage errors read as one line, never a stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
 return 0;
+
+static int Argument(string[] rest, int index, string name, int fallback, int min) =>
+    index < rest.Length ? Parse(rest[index], name, min) : fallback;
+
+static int Parse(string text, string name, int min) =>
+    int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+        ? Guard.AtLeast(value, min, name)
+        : throw new ArgumentException($"{name} = '{text}' is not an integer; allowed: integers ≥ {min}.", name);

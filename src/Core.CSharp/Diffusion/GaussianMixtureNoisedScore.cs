@@ -93,30 +93,37 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
         Evaluate(x, NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau))), default);
 
     /// <summary>
-    /// log p_τ(x) and, when <paramref name="score"/> is non-empty, s_τ(x). Logits once per component (vectorised, with
-    /// log(2π c) summed as d·log 2π + Σ log c), then the weighted residuals; scratch lives on the stack (pooled for large
-    /// K·d), so no call allocates.
+    /// log p_τ(x) and, when <paramref name="score"/> is non-empty, s_τ(x). One vectorised pass per component keeps
+    /// g_j·(−1) = (x − m_j)/c_j for the score and forms the logit from it (log(2π c) summed as d·log 2π + Σ log c, one
+    /// log for an isotropic component); scratch lives on the stack (pooled for large K·d), so no call allocates.
     /// </summary>
     internal double Evaluate(ReadOnlySpan<double> x, NoiseLevel level, Span<double> score)
     {
-        int k = weight.Length, d = Dimension, need = k + 3 * d;
+        int k = weight.Length, d = Dimension, need = k + (k + 2) * d;
         double[]? rented = null;
-        Span<double> buffer = need <= 2048 ? stackalloc double[need] : (rented = ArrayPool<double>.Shared.Rent(need));
-        Span<double> logits = buffer[..k], c = buffer.Slice(k, d), z = buffer.Slice(k + d, d), t = buffer.Slice(k + 2 * d, d);
+        Span<double> buffer = need <= 4096 ? stackalloc double[need] : (rented = ArrayPool<double>.Shared.Rent(need));
+        Span<double> logits = buffer[..k], w = buffer.Slice(k, k * d), z = buffer.Slice(k + k * d, d), c = buffer.Slice(k + (k + 1) * d, d);
         double max = double.NegativeInfinity;
         for (int j = 0; j < k; j++)
         {
-            double quadratic, logDet;
-            if (Residual(j, x, level, c, z) is var cj and >= 0)
-                (quadratic, logDet) = (TensorPrimitives.Dot(z, z) / cj, d * Math.Log(cj));
+            var wj = w.Slice(j * d, d);
+            TensorPrimitives.MultiplyAdd(mu.AsSpan(j * d, d), -level.SignalScale, x, z);
+            double logDet;
+            if (!double.IsNaN(isotropicVariance[j]))
+            {
+                double cj = level.AlphaBar * isotropicVariance[j] + level.Tau;
+                TensorPrimitives.Divide(z, cj, wj);
+                logDet = d * Math.Log(cj);
+            }
             else
             {
-                TensorPrimitives.Divide(z, c, t);
-                quadratic = TensorPrimitives.Dot(t, z);
+                TensorPrimitives.Multiply(variance.AsSpan(j * d, d), level.AlphaBar, c);
+                TensorPrimitives.Add(c, level.Tau, c);
+                TensorPrimitives.Divide(z, c, wj);
                 TensorPrimitives.Log(c, c);
                 logDet = TensorPrimitives.Sum(c);
             }
-            logits[j] = logWeight[j] - 0.5 * (quadratic + logDet + d * Log2Pi);
+            logits[j] = logWeight[j] - 0.5 * (TensorPrimitives.Dot(wj, z) + logDet + d * Log2Pi);
             max = Math.Max(max, logits[j]);
         }
         double sum = 0;
@@ -125,13 +132,7 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
         {
             double r = Math.Exp(logits[j] - max);
             sum += r;
-            if (score.IsEmpty) continue;
-            if (Residual(j, x, level, c, z) is var cj and >= 0) TensorPrimitives.MultiplyAdd(z, -r / cj, score, score);
-            else
-            {
-                TensorPrimitives.Divide(z, c, t);
-                TensorPrimitives.MultiplyAdd(t, -r, score, score);
-            }
+            if (!score.IsEmpty) TensorPrimitives.MultiplyAdd(w.Slice(j * d, d), -r, score, score);
         }
         if (!score.IsEmpty) TensorPrimitives.Divide(score, sum, score);
         if (rented is not null) ArrayPool<double>.Shared.Return(rented);
@@ -139,18 +140,6 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
     }
 
     static readonly double Log2Pi = Math.Log(2 * Math.PI);
-
-    // z = x − √ᾱ μ_j and c = ᾱ σ_j² + τ for component j; returns c_j for an isotropic component (c left unwritten),
-    // −1 otherwise.
-    double Residual(int j, ReadOnlySpan<double> x, NoiseLevel level, Span<double> c, Span<double> z)
-    {
-        int d = Dimension;
-        TensorPrimitives.MultiplyAdd(mu.AsSpan(j * d, d), -level.SignalScale, x, z);
-        if (!double.IsNaN(isotropicVariance[j])) return level.AlphaBar * isotropicVariance[j] + level.Tau;
-        TensorPrimitives.Multiply(variance.AsSpan(j * d, d), level.AlphaBar, c);
-        TensorPrimitives.Add(c, level.Tau, c);
-        return -1;
-    }
 
     /// <inheritdoc/>
     public double Weight(int j) => weight[j];
