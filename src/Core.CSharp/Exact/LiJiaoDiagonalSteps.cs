@@ -30,15 +30,14 @@ sealed class LiJiaoDiagonalSteps
             for (int m = 1; m <= n; m++)
             {
                 int i = m - 1, o = (k * n + i) * Stride;
-                var li = schedule.RoundLevel(u, k, i);
-                var level = NoiseLevel.FromTau(li.Tau);
-                double gi = 1 / (2 * li.AlphaBar * Math.Sqrt(li.AlphaBar));
+                var level = NoiseLevel.FromTau(schedule.RoundLevel(u, k, i).Tau);
+                var (closed, open, scale) = schedule.CellWeights(u, k, m);
                 Evaluations[o] = level.AlphaBar;
                 Evaluations[o + 1] = level.Tau;
                 Evaluations[o + 2] = level.SignalScale;
-                Evaluations[o + 3] = gi * (i == 0 ? schedule.TopPiece(u, k) : schedule.Cell(k, i));
-                Evaluations[o + 4] = gi * schedule.BottomPiece(u, k, m);
-                Evaluations[o + 5] = Math.Sqrt(schedule.RoundLevel(u, k, m).AlphaBar);
+                Evaluations[o + 3] = closed;
+                Evaluations[o + 4] = open;
+                Evaluations[o + 5] = scale;
             }
             var injection = schedule.Injection(u, k);
             (InjectionScale[k], InjectionSd[k]) = (injection.Scale, injection.NoiseSd);

@@ -26,14 +26,12 @@ public sealed class Rk4ReferenceFlow : IReferenceFlow
     /// <inheritdoc/>
     public int Dimension => score.Dimension;
 
-    static double LogSnr(NoiseLevel l) => Math.Log(l.AlphaBar) - Math.Log(l.Tau);
-
     /// <inheritdoc/>
     public void Transport(Span<double> y, NoiseLevel from, NoiseLevel to)
     {
         int d = Dimension;
         Guard.Length(y.Length, d, nameof(y));
-        double la = LogSnr(from), lb = LogSnr(to), dl = (lb - la) / Steps;
+        double la = from.LogSnr, lb = to.LogSnr, dl = (lb - la) / Steps;
         var xb = new double[d];
         var k1 = new double[d]; var k2 = new double[d]; var k3 = new double[d]; var k4 = new double[d];
         var tmp = new double[d]; var point = new double[d];
