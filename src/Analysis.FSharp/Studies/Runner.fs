@@ -23,14 +23,15 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
         let problem = (target spec.Target.Name).Build spec.Target d
         let start = startLaw entry spec.Sampler problem
         let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
-        let built = entry.Build spec.Sampler reduction n
-        let exact =
+        // Built per coordinate block: the kernel's parameters come from the spec, the block only gives its coordinates.
+        let problemOf (block: GaussianReduction) =
+            let built = entry.Build spec.Sampler block n
             if entry.Diffusion then
-                ExactProblem(built.Kernel, reduction.NoisedScore(), reduction.CentredNoisedScore(), built.Reference reduction, built.Steps,
-                             DrawReference = (built.DrawReference |> Option.map (fun f -> System.Func<double[], DiagonalLaw>(f reduction)) |> Option.toObj))
-            else ExactProblem.Langevin(reduction, built.Kernel, built.Steps)
+                ExactProblem(built.Kernel, block.NoisedScore(), block.CentredNoisedScore(), built.Reference block, built.Steps,
+                             DrawReference = (built.DrawReference |> Option.map (fun f -> Func<double[], DiagonalLaw>(f block)) |> Option.toObj))
+            else ExactProblem.Langevin(block, built.Kernel, built.Steps)
         let seed = List.head spec.Seeds
-        let result = ExactAnalysis.Analyse(exact, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
+        let result = ExactAnalysis.Analyse(reduction, Func<_, _> problemOf, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
         { Result = result; Nfe = result.Evaluations; Depth = result.Rounds }
     memo.GetOrAdd(key, fun _ -> lazy (compute ())).Value
 

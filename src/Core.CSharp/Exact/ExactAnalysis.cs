@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Targets;
@@ -34,7 +35,12 @@ public sealed record ExactProblem(ISamplerKernel Kernel, IScoreField Score, ISco
 /// <param name="Seed">Seed of the draws; replicate r uses the uniforms of chain r.</param>
 /// <param name="QuadratureNodes">Gauss–Legendre nodes per continuous uniform for the exact moments.</param>
 /// <param name="MaxCombinations">Largest tensor-product rule per step; above it the moments come from the replicates.</param>
-public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int QuadratureNodes = 48, int MaxCombinations = 1 << 16);
+/// <param name="BlockCoordinates">Coordinates per block when a reduction is analysed block by block: small enough that a
+/// block's probe arrays stay in cache, large enough that the kernel's per-step overhead is amortised.</param>
+/// <param name="MaxThreads">Threads over blocks (−1: all cores). Blocks are fixed by <paramref name="BlockCoordinates"/>
+/// and their sums added in block order, so the result does not depend on it.</param>
+public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int QuadratureNodes = 48, int MaxCombinations = 1 << 16,
+    int BlockCoordinates = 4096, int MaxThreads = -1);
 
 /// <summary>
 /// The exact Gaussian analysis of theory-claims.md §5.1. A deterministic kernel's output law is Gaussian and computed
@@ -45,14 +51,66 @@ public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int Quad
 /// </summary>
 public static class ExactAnalysis
 {
-    /// <summary>Analyses <paramref name="problem"/>.</summary>
+    /// <summary>Analyses <paramref name="problem"/> in one piece.</summary>
     public static ExactResult Analyse(ExactProblem problem, ExactOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(problem);
+        options = Checked(options);
+        var block = AnalyseBlock(problem, options);
+        return Combine([block], block.Law);
+    }
+
+    /// <summary>
+    /// Analyses the problem <paramref name="build"/> makes of <paramref name="reduction"/>, block by block: the kernels
+    /// act coordinate-wise and the draws ω do not depend on the coordinate, so each block of
+    /// <see cref="ExactOptions.BlockCoordinates"/> coordinates is an independent problem with the same draws, and the
+    /// per-draw distance sums of the blocks add up to the whole law's (<see cref="DistanceSums"/>). This keeps d = 10⁶
+    /// distinct coordinates in cache and runs blocks in parallel; <paramref name="build"/> must make its kernel's
+    /// parameters from the sampler settings only, never from the block's spectrum.
+    /// </summary>
+    public static ExactResult Analyse(GaussianReduction reduction, Func<GaussianReduction, ExactProblem> build,
+        ExactOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reduction);
+        ArgumentNullException.ThrowIfNull(build);
+        options = Checked(options);
+        int size = options.BlockCoordinates, count = (reduction.Dimension + size - 1) / size;
+        var problems = new ExactProblem[count];
+        for (int b = 0; b < count; b++)
+            problems[b] = build(reduction.Slice(b * size, Math.Min(size, reduction.Dimension - b * size)));
+        var blocks = new BlockOutcome[count];
+        var errors = new Exception?[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxThreads }, b =>
+        {
+            try { blocks[b] = AnalyseBlock(problems[b], options); }
+            catch (Exception e) { errors[b] = e; }
+        });
+        // The lowest block's own error, whatever the thread timing (e.g. the sampler's divergence, not an AggregateException).
+        if (Array.Find(errors, e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
+        var law = new GaussianState(blocks[0].Law.Blocks, reduction.Dimension);
+        for (int b = 0, start = 0; b < count; start += blocks[b].Law.Dimension, b++) blocks[b].Law.CopyTo(law, start);
+        return Combine(blocks, law);
+    }
+
+    static ExactOptions Checked(ExactOptions? options)
+    {
         options ??= new ExactOptions();
         Guard.AtLeast(options.Replicates, 2, "Replicates");
         Guard.AtLeast(options.QuadratureNodes, 1, "QuadratureNodes");
         Guard.AtLeast(options.MaxCombinations, 1, "MaxCombinations");
+        Guard.AtLeast(options.BlockCoordinates, 1, "BlockCoordinates");
+        if (options.MaxThreads is 0 or < -1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxThreads = {options.MaxThreads} is out of range; allowed: −1 (all cores) or ≥ 1.");
+        return options;
+    }
+
+    // What one block contributes: per-replicate distance sums (one entry for a deterministic kernel), the moment-matched
+    // sums and law, and the counted cost of the replicates' chains (the same for every block).
+    sealed record BlockOutcome(string Sampler, long Steps, bool Randomized, DistanceSums[] Draws, DistanceSums Matched,
+        bool MomentsExact, GaussianState Law, double Evaluations, double Rounds);
+
+    static BlockOutcome AnalyseBlock(ExactProblem problem, ExactOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(problem.Steps, 0, "Steps");
         ArgumentNullException.ThrowIfNull(problem.Reference);
         var kernel = problem.Kernel ?? throw new ArgumentNullException(nameof(problem), "problem.Kernel is null.");
@@ -72,14 +130,13 @@ public static class ExactAnalysis
         rounds.Add(propagator.Rounds);
         if (noise.UniformDraws == 0)
         {
-            var exact = LawDistances.Between(first.Position(weights), problem.Reference);
-            var upper = new MixtureBounds(new(exact.Kl, 0), new(exact.W2 * exact.W2, 0), new(exact.TvUpper, 0), 1);
-            return new ExactResult(kernel.Name, problem.Steps, false, upper, exact, true, first, evaluations.Estimate.Value,
-                rounds.Estimate.Value);
+            var exact = DistanceSums.Of(first.Position(weights), problem.Reference);
+            return new BlockOutcome(kernel.Name, problem.Steps, false, [exact], exact, true, first,
+                evaluations.Estimate.Value, rounds.Estimate.Value);
         }
 
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
-        var (kl, w2, tv) = (new RunningMean(), new RunningMean(), new RunningMean());
+        var draws = new DistanceSums[options.Replicates];
         var law = first;
         for (int r = 0; r < options.Replicates; r++)
         {
@@ -90,22 +147,46 @@ public static class ExactAnalysis
                 rounds.Add(propagator.Rounds);
             }
             var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
-            var d = LawDistances.Between(law.Position(weights), reference);
-            kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
+            draws[r] = DistanceSums.Of(law.Position(weights), reference);
             moments.Add(1, law.Mean, law.Covariance);
         }
-        var bounds = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, options.Replicates);
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        var rule = kernel is IStepDraws draws
-                   && DrawQuadrature.CombinationCount(draws, options.QuadratureNodes) <= options.MaxCombinations
-            ? new DrawQuadrature(draws, options.QuadratureNodes)
+        var rule = kernel is IStepDraws stepDraws
+                   && DrawQuadrature.CombinationCount(stepDraws, options.QuadratureNodes) <= options.MaxCombinations
+            ? new DrawQuadrature(stepDraws, options.QuadratureNodes)
             : null;
         if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
-        var lower = LawDistances.Between(matched.Position(weights), problem.Reference);
-        return new ExactResult(kernel.Name, problem.Steps, true, bounds, lower, rule is not null, matched,
-            evaluations.Estimate.Value, rounds.Estimate.Value);
+        return new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
+            rule is not null, matched, evaluations.Estimate.Value, rounds.Estimate.Value);
+    }
+
+    // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.
+    static ExactResult Combine(BlockOutcome[] blocks, GaussianState law)
+    {
+        var head = blocks[0];
+        var matched = head.Matched;
+        var draws = (DistanceSums[])head.Draws.Clone();
+        foreach (var block in blocks.AsSpan(1))
+        {
+            // The call pattern depends on the draws only, never on the coordinates; a kernel breaking that would make
+            // the blocks disagree on what a chain costs.
+            if (block.Evaluations != head.Evaluations || block.Rounds != head.Rounds || block.Randomized != head.Randomized)
+                throw new InvalidOperationException($"sampler '{head.Sampler}' behaves differently on different coordinate blocks; " +
+                                                    "analyse it in one piece.");
+            matched += block.Matched;
+            for (int r = 0; r < draws.Length; r++) draws[r] += block.Draws[r];
+        }
+        var (kl, w2, tv) = (new RunningMean(), new RunningMean(), new RunningMean());
+        foreach (var sums in draws)
+        {
+            var d = LawDistances.From(sums);
+            kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
+        }
+        var upper = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, head.Randomized ? draws.Length : 1);
+        return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, LawDistances.From(matched),
+            head.MomentsExact, law, head.Evaluations, head.Rounds);
     }
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate

@@ -1,4 +1,5 @@
 using MathNet.Numerics;
+using RateLab.Core.Numerics;
 
 namespace RateLab.Core.Exact;
 
@@ -14,7 +15,7 @@ public static class GaussianDistances
     /// <summary>r − log1p(r) = Σ_{k≥2} (−r)^k / k, accurate to round-off also for tiny r (r &gt; −1).</summary>
     public static double RMinusLog1p(double r)
     {
-        if (Math.Abs(r) > SeriesCutoff) return r - SpecialFunctions.Log1p(r);
+        if (Math.Abs(r) > SeriesCutoff) return r - StableMath.Log1p(r);
         // 0.125^22 / 22 < 1e-21 relative to r²/2: 20 terms reach round-off.
         double sum = 0;
         for (int k = 21; k >= 2; k--) sum = 1.0 / k - r * sum;
@@ -70,19 +71,19 @@ public static class GaussianDistances
         for (int i = 0; i < w.Length; i++)
         {
             double r = (va[i] - vb[i]) / vb[i], root = Math.Sqrt(1 + r), u = r / (1 + root), delta = a[i] - b[i];
-            s += w[i] * (-0.5 * SpecialFunctions.Log1p(u * u / (2 * root)) - delta * delta / (4 * (va[i] + vb[i])));
+            s += w[i] * (-0.5 * StableMath.Log1p(u * u / (2 * root)) - delta * delta / (4 * (va[i] + vb[i])));
         }
         return s;
     }
 
     /// <summary>Squared Hellinger distance H² = 1 − BC ∈ [0, 1] (the normalisation of the §5.4 sandwich).</summary>
-    public static double Hellinger2(DiagonalLaw p, DiagonalLaw q) => -SpecialFunctions.Expm1(LogBhattacharyya(p, q));
+    public static double Hellinger2(DiagonalLaw p, DiagonalLaw q) => -StableMath.Expm1(LogBhattacharyya(p, q));
 
     /// <summary>Pinsker: TV ≤ √(KL/2).</summary>
     public static double PinskerBound(double kl) => Math.Sqrt(kl / 2);
 
     /// <summary>Bretagnolle–Huber: TV ≤ √(1 − e^{−KL}), tighter than Pinsker for large KL.</summary>
-    public static double BretagnolleHuberBound(double kl) => Math.Sqrt(-SpecialFunctions.Expm1(-kl));
+    public static double BretagnolleHuberBound(double kl) => Math.Sqrt(-StableMath.Expm1(-kl));
 
     /// <summary>Hellinger sandwich H² ≤ TV ≤ H √(2 − H²) with H² = 1 − BC: returns (lower, upper).</summary>
     public static (double Lower, double Upper) HellingerSandwich(double hellinger2) =>
@@ -102,9 +103,9 @@ public static class GaussianDistances
         for (int i = 0; i < w.Length; i++)
         {
             double delta = a[i] - b[i], sum = va[i] + vb[i];
-            pp += w[i] * -0.5 * SpecialFunctions.Log1p(2 * va[i] / l2);
-            qq += w[i] * -0.5 * SpecialFunctions.Log1p(2 * vb[i] / l2);
-            pq += w[i] * (-0.5 * SpecialFunctions.Log1p(sum / l2) - 0.5 * delta * delta / (l2 + sum));
+            pp += w[i] * -0.5 * StableMath.Log1p(2 * va[i] / l2);
+            qq += w[i] * -0.5 * StableMath.Log1p(2 * vb[i] / l2);
+            pq += w[i] * (-0.5 * StableMath.Log1p(sum / l2) - 0.5 * delta * delta / (l2 + sum));
         }
         return Math.Exp(pp) + Math.Exp(qq) - 2 * Math.Exp(pq);
     }
@@ -115,13 +116,23 @@ public static class GaussianDistances
     /// </summary>
     public static double TvEqualCovariance(DiagonalLaw p, DiagonalLaw q)
     {
-        q.CheckCompatible(p, nameof(p));
-        q.CheckNondegenerate(nameof(q));
         if (!p.Variance.SequenceEqual(q.Variance))
             throw new ArgumentException("the equal-covariance TV formula needs identical variances.", nameof(q));
-        double m2 = 0;
-        ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, w = p.Multiplicity;
-        for (int i = 0; i < w.Length; i++) { double delta = a[i] - b[i]; m2 += w[i] * delta * delta / va[i]; }
-        return SpecialFunctions.Erf(Math.Sqrt(m2) / (2 * Math.Sqrt(2)));
+        return TvFromMahalanobis(MahalanobisSquared(p, q));
     }
+
+    /// <summary>Δ² = Σᵢ wᵢ (aᵢ − bᵢ)²/Bᵢ, the squared Mahalanobis distance of the means in Q's metric.</summary>
+    public static double MahalanobisSquared(DiagonalLaw p, DiagonalLaw q)
+    {
+        q.CheckCompatible(p, nameof(p));
+        q.CheckNondegenerate(nameof(q));
+        double m2 = 0;
+        ReadOnlySpan<double> a = p.Mean, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
+        for (int i = 0; i < w.Length; i++) { double delta = a[i] - b[i]; m2 += w[i] * delta * delta / vb[i]; }
+        return m2;
+    }
+
+    /// <summary>TV = erf(Δ/(2√2)) of two Gaussians with equal covariances at Mahalanobis distance Δ.</summary>
+    public static double TvFromMahalanobis(double mahalanobis2) =>
+        SpecialFunctions.Erf(Math.Sqrt(mahalanobis2) / (2 * Math.Sqrt(2)));
 }

@@ -15,11 +15,13 @@ namespace RateLab.Core.Exact;
 /// </summary>
 public sealed class GaussianReduction
 {
+    readonly Lazy<int[]> map;
+
     GaussianReduction(double[] mean, double[] variance, double[] startMean, double[] startSd, double[] multiplicity,
-        int[] map)
+        Lazy<int[]> map)
     {
         Mean = mean; Variance = variance; StartMean = startMean; StartSd = startSd; Multiplicity = multiplicity;
-        CoordinateMap = map;
+        this.map = map;
     }
 
     /// <summary>Distinct coordinates.</summary>
@@ -36,8 +38,9 @@ public sealed class GaussianReduction
     public double[] StartSd { get; }
     /// <summary>How many original coordinates each distinct one stands for.</summary>
     public double[] Multiplicity { get; }
-    /// <summary>For each original (eigenbasis) coordinate, its distinct coordinate.</summary>
-    public int[] CoordinateMap { get; }
+    /// <summary>For each original (eigenbasis) coordinate, its distinct coordinate; for a <see cref="Slice"/>, each
+    /// original coordinate the slice stands for, in order, with its distinct coordinate within the slice.</summary>
+    public int[] CoordinateMap => map.Value;
 
     /// <summary>The start law on the distinct coordinates (build the kernel with it).</summary>
     public StartLaw Start => new(StartMean, StartSd);
@@ -59,6 +62,21 @@ public sealed class GaussianReduction
         double signal = Math.Sqrt(1 - delta);
         return new DiagonalLaw(Array.ConvertAll(Mean, m => signal * m),
             Array.ConvertAll(Variance, v => (1 - delta) * v + delta), Multiplicity);
+    }
+
+    /// <summary>
+    /// The distinct coordinates <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 as a
+    /// reduction of their own (a block of <see cref="ExactAnalysis"/>). Its <see cref="CoordinateMap"/> is formed only
+    /// when asked for, as it costs a pass over the whole original dimension.
+    /// </summary>
+    public GaussianReduction Slice(int start, int count)
+    {
+        Guard.InClosed(count, 1, Dimension, nameof(count));
+        Guard.InClosed(start, 0, Dimension - count, nameof(start));
+        if (count == Dimension) return this;
+        var range = new Range(start, start + count);
+        return new GaussianReduction(Mean[range], Variance[range], StartMean[range], StartSd[range], Multiplicity[range],
+            new Lazy<int[]>(() => CoordinateMap.Where(k => k >= start && k < start + count).Select(k => k - start).ToArray()));
     }
 
     /// <summary>Reduces the diagonal problem N(<paramref name="mean"/>, diag <paramref name="variances"/>) started
@@ -117,10 +135,8 @@ public sealed class GaussianReduction
         if (StrictlyMonotone(variance))
         {
             // Distinct λ's make every coordinate distinct: skip the hashing, which dominates at d = 10⁶.
-            var identity = new int[d];
-            for (int i = 0; i < d; i++) identity[i] = i;
             return new GaussianReduction(mean.ToArray(), variance.ToArray(), m0.ToArray(), s0.ToArray(),
-                Enumerable.Repeat(1.0, d).ToArray(), identity);
+                Enumerable.Repeat(1.0, d).ToArray(), new Lazy<int[]>(() => Enumerable.Range(0, d).ToArray()));
         }
         // Sized up front: at d = 10⁶ distinct coordinates rehashing while growing costs more than the lookups.
         var index = new Dictionary<Coordinate, int>(d);
@@ -138,7 +154,7 @@ public sealed class GaussianReduction
             w[k]++;
             map[i] = k;
         }
-        return new GaussianReduction(mu[..count], lambda[..count], sm[..count], ss[..count], w[..count], map);
+        return new GaussianReduction(mu[..count], lambda[..count], sm[..count], ss[..count], w[..count], new Lazy<int[]>(map));
     }
 
     static bool StrictlyMonotone(ReadOnlySpan<double> x)

@@ -35,6 +35,19 @@ public sealed class GaussianState
     public DiagonalLaw Position(ReadOnlySpan<double> multiplicity) =>
         new(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
 
+    /// <summary>Writes this law into coordinates <paramref name="start"/> … of the larger law <paramref name="whole"/>
+    /// with the same blocks.</summary>
+    public void CopyTo(GaussianState whole, int start)
+    {
+        ArgumentNullException.ThrowIfNull(whole);
+        Guard.Length(whole.Blocks, Blocks, "whole law blocks");
+        Guard.InClosed(start, 0, whole.Dimension - Dimension, nameof(start));
+        for (int j = 0; j < Blocks; j++)
+            Mean.AsSpan(j * Dimension, Dimension).CopyTo(whole.Mean.AsSpan(j * whole.Dimension + start));
+        for (int e = 0; e < PackedEntries(Blocks); e++)
+            Covariance.AsSpan(e * Dimension, Dimension).CopyTo(whole.Covariance.AsSpan(e * whole.Dimension + start));
+    }
+
     /// <summary>A deep copy.</summary>
     public GaussianState Clone()
     {

@@ -1,3 +1,5 @@
+using RateLab.Core.Numerics;
+
 namespace RateLab.Core.Exact;
 
 /// <summary>
@@ -8,24 +10,22 @@ namespace RateLab.Core.Exact;
 public sealed record LawDistances(double Kl, double W2, double Hellinger2, double TvLower, double TvUpper, double? TvExact)
 {
     /// <summary>All distances from <paramref name="p"/> to <paramref name="q"/>.</summary>
-    public static LawDistances Between(DiagonalLaw p, DiagonalLaw q)
+    public static LawDistances Between(DiagonalLaw p, DiagonalLaw q) => From(DistanceSums.Of(p, q));
+
+    /// <summary>All distances from the coordinate sums of P against Q (possibly added up over blocks).</summary>
+    public static LawDistances From(DistanceSums sums)
     {
-        ArgumentNullException.ThrowIfNull(p);
-        ArgumentNullException.ThrowIfNull(q);
-        double kl = GaussianDistances.Kl(p, q), w2 = Math.Sqrt(GaussianDistances.W2Squared(p, q));
-        double h2 = GaussianDistances.Hellinger2(p, q);
+        double kl = sums.Kl, w2 = Math.Sqrt(sums.W2Squared);
+        double h2 = -StableMath.Expm1(sums.LogBhattacharyya);
         var (lower, sandwichUpper) = GaussianDistances.HellingerSandwich(h2);
         double upper = Math.Min(1, Math.Min(sandwichUpper,
             Math.Min(GaussianDistances.PinskerBound(kl), GaussianDistances.BretagnolleHuberBound(kl))));
         // A point mass against a density is singular: TV = 1.
-        double? exact = p.HasPointMass ? 1.0
-            : p.Count == 1 && p.Multiplicity[0] == 1
-            ? GaussianTotalVariation.OneDimensional(p.Mean[0], Math.Sqrt(p.Variance[0]), q.Mean[0], Math.Sqrt(q.Variance[0]))
-            : p.Variance.SequenceEqual(q.Variance) ? GaussianDistances.TvEqualCovariance(p, q) : null;
+        double? exact = sums.PointMass ? 1.0
+            : sums.OneDimensionalTv ?? (sums.EqualVariances ? GaussianDistances.TvFromMahalanobis(sums.Mahalanobis2) : null);
         return new LawDistances(kl, w2, h2, exact ?? lower, exact ?? upper, exact);
     }
 }
-
 /// <summary>A Monte Carlo mean over draw replicates and its standard error (0 when exact).</summary>
 public readonly record struct McEstimate(double Value, double StandardError);
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Randomness;
@@ -19,7 +20,7 @@ public static class StepwiseNoise
         var total = increments.Slice(cuts.Length * d, d);
         source.Normals(chain, step, 0, total);
         double sqrtH = Math.Sqrt(h);
-        for (int i = 0; i < d; i++) total[i] *= sqrtH;
+        TensorPrimitives.Multiply(total, sqrtH, total);
         // Insert cut points left to right: the last block holds W(1·h) − W(a) of the not-yet-split remainder [a, 1].
         double a = 0;
         for (int j = 0; j < cuts.Length; j++)

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -68,7 +69,9 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     /// <inheritdoc/>
     public void Score(ReadOnlySpan<double> x, Span<double> score)
     {
-        for (int i = 0; i < x.Length; i++) score[i] = (mean[i] - x[i]) * precision[i];
+        var s = score[..x.Length];
+        TensorPrimitives.Subtract(mean, x, s);
+        TensorPrimitives.Multiply(s, precision, s);
     }
 
     /// <inheritdoc/>

@@ -119,6 +119,37 @@ let tests =
                     Expect.floatClose { absolute = 0.0; relative = 2e-15 } actual expected $"KL at r = {r}"
         }
 
+        testPropertyWithConfig cfg "sums of two blocks give the distances of the whole law" <| fun (LawPair(p, q)) ->
+            let slice (l: DiagonalLaw) lo hi = DiagonalLaw(l.Mean.Slice(lo, hi - lo).ToArray(), l.Variance.Slice(lo, hi - lo).ToArray())
+            let d = p.Count
+            d < 2
+            || (let k = d / 2
+                let whole = LawDistances.Between(p, q)
+                let parts = LawDistances.From(DistanceSums.Of(slice p 0 k, slice q 0 k) + DistanceSums.Of(slice p k d, slice q k d))
+                close 1e-12 whole.Kl parts.Kl && close 1e-12 whole.W2 parts.W2 && close 1e-12 whole.Hellinger2 parts.Hellinger2
+                && close 1e-12 whole.TvLower parts.TvLower && close 1e-12 whole.TvUpper parts.TvUpper
+                && whole.TvExact.HasValue = parts.TvExact.HasValue)
+
+        test "H² of a small mean shift matches a 28-digit series for 1 − e^{−Δ²/8}" {
+            // Equal variances and Δ = 2^−k make log BC = −Δ²/8 exact, so only 1 − e^{−x} is tested.
+            for k in 1 .. 20 do
+                let delta = 2.0 ** float -k
+                let x = 1m / decimal (pown 2L (2 * k + 3))
+                let mutable term, series = x, 0m
+                for j in 1 .. 30 do
+                    series <- series + term
+                    term <- -term * x / decimal (j + 1)
+                let actual = GaussianDistances.Hellinger2(law1 0.0 1.0, law1 delta 1.0)
+                Expect.floatClose { absolute = 0.0; relative = 4e-16 } actual (float series) $"H² at Δ = 2^-{k}"
+        }
+
+        test "equal variances in every block keep the exact TV" {
+            let p, q = DiagonalLaw([| 0.3; -0.1 |], [| 1.0; 2.0 |]), DiagonalLaw([| 0.0; 0.2 |], [| 1.0; 2.0 |])
+            let one (l: DiagonalLaw) i = DiagonalLaw([| l.Mean.[i] |], [| l.Variance.[i] |])
+            let parts = LawDistances.From(DistanceSums.Of(one p 0, one q 0) + DistanceSums.Of(one p 1, one q 1))
+            Expect.equal parts.TvExact (Nullable(GaussianDistances.TvEqualCovariance(p, q))) "equal-covariance TV"
+        }
+
         test "multiplicities weight every coordinate sum" {
             let p = DiagonalLaw([| 0.3; -1.0 |], [| 1.2; 0.5 |], [| 3.0; 1.0 |])
             let q = DiagonalLaw([| 0.0; 0.0 |], [| 1.0; 0.7 |], [| 3.0; 1.0 |])

@@ -35,6 +35,9 @@ let tests =
             Expect.equal r.Dimension 3 "three distinct (μ, λ, m₀, s₀)"
             Expect.equal r.Multiplicity [| 2.0; 1.0; 1.0 |] "multiplicities"
             Expect.equal r.CoordinateMap [| 0; 1; 0; 2 |] "map"
+            let tail = r.Slice(1, 2)
+            Expect.equal (tail.Mean, tail.Variance, tail.Multiplicity) ([| 1.0; 0.0 |], [| 2.0; 3.0 |], [| 1.0; 1.0 |]) "a slice keeps its coordinates"
+            Expect.equal (r.Slice(0, 1).CoordinateMap, tail.CoordinateMap) ([| 0; 0 |], [| 0; 1 |]) "a slice maps the originals it stands for"
         }
 
         test "isotropic d = 10⁶ reduces to one coordinate and d times its KL" {

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -49,6 +50,9 @@ public sealed class Ula : ISamplerKernel
         ctx.Score(x, 0, score);
         ctx.BrownianIncrements(H, [], dW);
         double sqrt2 = Math.Sqrt(2.0), h = H;
-        for (int i = 0; i < d; i++) x[i] += h * score[i] + sqrt2 * dW[i];
+        // x += (h·score + √2·dW), in the scalar expression's rounding order.
+        TensorPrimitives.Multiply(score, h, score);
+        TensorPrimitives.MultiplyAdd(dW, sqrt2, score, score);
+        TensorPrimitives.Add(x, score, x);
     }
 }
