@@ -5,7 +5,8 @@ Runs are interleaved (RateLab, NumPy, PyTorch, RateLab, ...) so that slow drifts
 each side reports its wall time and summary statistics of its output, and the statistics must agree within 5 standard
 errors, so that no side is timed doing less work. Writes the table to reports/performance.md.
 
-RateLab-only rows follow: W4 (the exact Li–Jiao analysis, d = 10^6, T = 1024) and normal generation against the
+RateLab-only rows follow: W4 (the exact Li–Jiao analysis, d = 10^6, T = 1024), W5 (the generic exact engine on
+d = 10^6 distinct eigenvalues, in process and end to end through `ratelab exact`) and normal generation against the
 memory-write bandwidth; the BenchmarkDotNet summary is appended when bench/BenchmarkDotNet.Artifacts holds one (run
 `cd bench && dotnet run -c Release --project Benchmarks -- --filter '*' --inProcess --job short` first).
 
@@ -26,6 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOADS = os.path.join(HERE, "workloads")
 BENCH_DLL = os.path.join(HERE, "Benchmarks", "bin", "Release", "net10.0", "RateLab.Bench.dll")
+RATELAB_DLL = os.path.join(ROOT, "src", "Analysis.FSharp", "bin", "Release", "net10.0", "ratelab.dll")
+W5_SAMPLERS = ["ula", "ulmc", "rlmc", "ddim", "heun", "ddpm"]
 
 
 def need(module, package):
@@ -88,6 +91,7 @@ def rate_lab_only(repeats, quick):
         rate = [r["coordinate_steps_per_second"] for r in runs[key]]
         out.append(f"| {key.split()[1]} | {statistics.median(sec):.3f} [{min(sec):.3f}, {max(sec):.3f}] | "
                    f"{statistics.median(rate):.3e} |")
+    out += generic_exact(repeats, d)
     bw = runs["bandwidth"]
     ratio = [r["ratio"] for r in bw]
     out += ["", "## Normal generation against memory-write bandwidth (one thread)", "",
@@ -105,6 +109,38 @@ def rate_lab_only(repeats, quick):
         for path in reports:
             with open(path) as f:
                 out += [f.read().strip(), ""]
+    return out
+
+
+def wall(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def generic_exact(repeats, d):
+    """W5: the generic exact engine at d distinct eigenvalues, 100 steps, in process (1 and 2 threads) and end to end."""
+    steps = 100
+    times = {(s, t): [] for s in W5_SAMPLERS for t in (1, 2)}
+    cli = {"ratelab exact (ULA)": [], "ratelab list samplers": []}
+    cli_cmd = ["dotnet", RATELAB_DLL, "exact", "--sampler", "ula", "--target", "ill-conditioned-gaussian", "--d", str(d),
+               "--steps", str(steps), "--param", "h=0.005", "--json"]
+    for _ in range(repeats):
+        for (s, t) in times:
+            times[(s, t)].append(run_json(["dotnet", BENCH_DLL, "exact", s, str(d), str(steps), str(t)])["seconds"])
+        cli["ratelab exact (ULA)"].append(wall(cli_cmd))
+        cli["ratelab list samplers"].append(wall(["dotnet", RATELAB_DLL, "list", "samplers"]))
+    med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
+    out = ["", f"## W5: generic exact engine, d = {d} distinct eigenvalues, {steps} steps (RateLab alone)", "",
+           f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact SAMPLER {d} {steps} THREADS` (in process: spectrum, "
+           "reduction, analysis block by block, distances); randomized samplers (rlmc) with 8 draw replicates and 8 "
+           f"quadrature nodes per step. {repeats} runs each, median [min, max] seconds. Target (issue 2): well under 1 s "
+           "per configuration.", "",
+           "| sampler | 1 thread | 2 threads |", "|---|---|---|"]
+    out += [f"| {s} | {med(times[(s, 1)])} | {med(times[(s, 2)])} |" for s in W5_SAMPLERS]
+    out += ["", f"End to end, wall time of the process: `dotnet {os.path.relpath(RATELAB_DLL, ROOT)} " + " ".join(cli_cmd[2:])
+            + f"` {med(cli['ratelab exact (ULA)'])} s, against {med(cli['ratelab list samplers'])} s for "
+            "`ratelab list samplers` (process start alone)."]
     return out
 
 
@@ -142,6 +178,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shortened workloads (fewer steps) for a smoke run")
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "performance.md"))
     ap.add_argument("--workloads", default="W1,W2,W3")
+    ap.add_argument("--ratelab-only", action="store_true", help="only the RateLab-alone sections (W4, W5, normals)")
     args = ap.parse_args()
     known = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(WORKLOADS, "W*.json")) if ".quick" not in f)
     unknown = [w for w in args.workloads.split(",") if w not in known]
@@ -150,11 +187,11 @@ def main():
                  else f"--repeats = {args.repeats}; allowed: integers >= 1")
     need("numpy", "python3-numpy")
     need("torch", "python3-torch")
-    subprocess.run(["dotnet", "build", os.path.join(HERE, "Benchmarks"), "-c", "Release", "-v", "q", "-nologo"],
-                   check=True, capture_output=True)
+    for project in (os.path.join(HERE, "Benchmarks"), os.path.join(ROOT, "src", "Analysis.FSharp")):
+        subprocess.run(["dotnet", "build", project, "-c", "Release", "-v", "q", "-nologo"], check=True, capture_output=True)
 
     rows, mismatches = [], []
-    for name in args.workloads.split(","):
+    for name in ([] if args.ratelab_only else args.workloads.split(",")):
         path, cmds = sides(name, args.quick)
         times = {side: [] for side in cmds}
         last = {}
@@ -175,8 +212,10 @@ def main():
 
     lines = ["# Performance: RateLab against NumPy and PyTorch (CPU)", "",
              f"Reproduce with: `/usr/bin/python3 bench/compare.py --repeats {args.repeats}"
-             + (" --quick" if args.quick else "") + "`", "",
-             f"Machine: {machine()}.", "",
+             + (" --quick" if args.quick else "") + (" --ratelab-only" if args.ratelab_only else "") + "`", "",
+             f"Machine: {machine()}.", ""]
+    if rows:
+        lines += [
              f"Runs interleaved RateLab / NumPy / PyTorch, {args.repeats} repeats each; medians of wall time with "
              "[min, max] spread. Every side ran the same workload file (bench/workloads/) and its output means matched "
              "RateLab's within 5 standard errors" + (" except as listed below." if mismatches else "."), "",
@@ -190,7 +229,8 @@ def main():
                      f"{r1 / med['RateLab 2 threads']:.2f}× |")
     if mismatches:
         lines += ["", "Statistical mismatches:", ""] + [f"- {m}" for m in mismatches]
-    lines += targets(rows)
+    if rows:
+        lines += targets(rows)
     lines += rate_lab_only(args.repeats, args.quick)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

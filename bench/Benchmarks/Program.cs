@@ -5,7 +5,8 @@ using RateLab.Bench;
 using RateLab.Core.Validation;
 
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
-// `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
+// `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
+// GenericExactWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
 {
@@ -16,6 +17,9 @@ try
             return 0;
         case ["exact-lijiao", var d, var t, .. var rest]:
             Console.WriteLine(ExactWorkload.Run(Parse(d, "D", 1), Parse(t, "T", 1), Argument(rest, 0, "threads", 0, 0)));
+            return 0;
+        case ["exact", var sampler, var d, var steps, .. var rest]:
+            Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1), Argument(rest, 0, "threads", -1, -1)));
             return 0;
         case ["bandwidth", .. var rest]:
             Console.WriteLine(BandwidthWorkload.Run(Argument(rest, 0, "MiB", 256, 1), Argument(rest, 1, "passes", 5, 1)));

@@ -35,6 +35,7 @@ type ExactArgs =
     | Param of assignment: string
     | Target_Param of assignment: string
     | [<Unique>] Seed of seed: uint64
+    | [<Unique>] Replicates of r: int
     | Json
 
     interface IArgParserTemplate with
@@ -47,6 +48,7 @@ type ExactArgs =
             | Param _ -> "sampler parameter name=value, e.g. h=0.1; repeatable."
             | Target_Param _ -> "target parameter name=value, e.g. m=1; repeatable."
             | Seed _ -> "seed of the per-run draws of randomized samplers (default 1)."
+            | Replicates _ -> "draw replicates R ≥ 2 behind a randomized sampler's E_draws bounds (default 256); cost ∝ R."
             | Json -> "print one JSON object instead of a table."
 
 /// `ratelab fit`.

@@ -126,7 +126,8 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Target = component' (args.GetResult ExactArgs.Target) (args.GetResults ExactArgs.Target_Param) "--target-param"
           Dimension = d
           Steps = steps
-          Seed = args.GetResult(ExactArgs.Seed, 1UL) }
+          Seed = args.GetResult(ExactArgs.Seed, 1UL)
+          Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
     let r = services.ExactEval query
     if args.Contains ExactArgs.Json then
         ui.Out.WriteLine(exactJson r)

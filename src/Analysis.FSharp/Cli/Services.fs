@@ -16,7 +16,9 @@ type ExactQuery =
       Dimension: int
       Steps: int
       /// Seed of the per-run draws of randomized samplers (schedules, midpoints).
-      Seed: uint64 }
+      Seed: uint64
+      /// Draw replicates behind a randomized sampler's E_draws bounds.
+      Replicates: int }
 
 /// The result of an exact evaluation: the cost and every metric the engine produced (exact values, or bounds).
 type ExactResult =

@@ -46,7 +46,7 @@ let fitInput (input: FitInput) : FitResult =
 let exactEval (q: ExactQuery) : ExactResult =
     let spec =
         { Name = "exact"; Sampler = q.Sampler; Target = q.Target; Dimensions = [ q.Dimension ]; Metric = ExactKl
-          Steps = [ q.Steps ]; Chains = 256; Seeds = [ q.Seed ]; Profile = Quick; Claims = [] }
+          Steps = [ q.Steps ]; Chains = q.Replicates; Seeds = [ q.Seed ]; Profile = Quick; Claims = [] }
     let p = Runner.exactPoint spec q.Dimension q.Steps
     { Sampler = q.Sampler.Name; Target = q.Target.Name; Dimension = q.Dimension; Steps = q.Steps; Nfe = p.Nfe
       Values = ExactCurves.metrics p.Result }

@@ -34,7 +34,7 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
             throw new ArgumentException($"means has length {means.Length}; allowed: K·d with K = {weights.Length} and d ≥ 1.", nameof(means));
         Guard.Length(variances.Length, means.Length, nameof(variances));
         Guard.AllFinite(means, nameof(means));
-        for (int i = 0; i < variances.Length; i++) Guard.NonNegative(variances[i], $"variances[{i}]");
+        Guard.AllNonNegative(variances, nameof(variances));
         double total = weights.Sum();
         weight = Array.ConvertAll(weights, w => w / total);
         logWeight = Array.ConvertAll(weight, Math.Log);

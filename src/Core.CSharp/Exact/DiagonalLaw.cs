@@ -19,7 +19,7 @@ public sealed class DiagonalLaw
         Guard.AtLeast(mean.Length, 1, "d");
         Guard.Length(variance.Length, mean.Length, nameof(variance));
         Guard.AllFinite(mean, nameof(mean));
-        for (int i = 0; i < variance.Length; i++) Guard.NonNegative(variance[i], $"variance[{i}]");
+        Guard.AllNonNegative(variance, nameof(variance));
         multiplicity ??= Enumerable.Repeat(1.0, mean.Length).ToArray();
         Guard.Length(multiplicity.Length, mean.Length, nameof(multiplicity));
         Guard.AllPositive(multiplicity, nameof(multiplicity));

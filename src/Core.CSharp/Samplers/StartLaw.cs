@@ -17,7 +17,7 @@ public sealed class StartLaw
         ArgumentNullException.ThrowIfNull(sd);
         Guard.Length(sd.Length, mean.Length, nameof(sd));
         Guard.AllFinite(mean, nameof(mean));
-        for (int i = 0; i < sd.Length; i++) Guard.NonNegative(sd[i], $"sd[{i}]");
+        Guard.AllNonNegative(sd, nameof(sd));
         this.mean = (double[])mean.Clone();
         this.sd = (double[])sd.Clone();
     }

@@ -70,6 +70,13 @@ public static class Guard
             if (!double.IsFinite(values[i])) throw Fail($"{name}[{i}]", Show(values[i]), "a finite number");
     }
 
+    /// <summary>Requires every entry in [0, ∞) (the message is formed only on failure: these spans reach d = 10⁶).</summary>
+    public static void AllNonNegative(ReadOnlySpan<double> values, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!(values[i] >= 0) || !double.IsFinite(values[i])) throw Fail($"{name}[{i}]", Show(values[i]), "[0, ∞)");
+    }
+
     /// <summary>Requires every entry in (0, ∞).</summary>
     public static void AllPositive(ReadOnlySpan<double> values, string name)
     {
