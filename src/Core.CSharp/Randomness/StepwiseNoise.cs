@@ -30,12 +30,10 @@ public static class StepwiseNoise
             var left = increments.Slice(j * d, d);
             source.Normals(chain, step, j + 1, left);
             double w = (s - a) / (1 - a), sd = Math.Sqrt((s - a) * (1 - s) / (1 - a) * h);
-            for (int i = 0; i < d; i++)
-            {
-                double piece = w * total[i] + sd * left[i];
-                left[i] = piece;
-                total[i] -= piece;
-            }
+            // The piece w·total + sd·ξⱼ is formed in place of ξⱼ, then taken off the remainder.
+            TensorPrimitives.Multiply(left, sd, left);
+            TensorPrimitives.MultiplyAdd(total, w, left, left);
+            TensorPrimitives.Subtract(total, left, total);
             a = s;
         }
     }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers;
@@ -40,6 +41,6 @@ public sealed class StartLaw
     public void Draw(ref StepContext ctx, int role, Span<double> x)
     {
         ctx.Normals(role, x);
-        for (int i = 0; i < x.Length; i++) x[i] = mean[i] + sd[i] * x[i];
+        TensorPrimitives.MultiplyAdd(x, sd, mean, x);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 using RateLab.Core.Randomness;
@@ -137,7 +138,7 @@ public sealed class FullGaussian : IGaussianTarget, ITargetConstants, IExactSamp
         int d = Dimension;
         Guard.Length(x.Length, d, nameof(x));
         var z = (whitened is { Length: var n } && n >= d ? whitened : whitened = new double[d]).AsSpan(0, d);
-        for (int i = 0; i < d; i++) z[i] = x[i] - mean[i];
+        TensorPrimitives.Subtract(x, mean, z);
         ForwardSolve(z);
         double s = 0;
         for (int i = 0; i < d; i++) s += z[i] * z[i];
@@ -150,7 +151,7 @@ public sealed class FullGaussian : IGaussianTarget, ITargetConstants, IExactSamp
         int d = Dimension;
         Guard.Length(x.Length, d, nameof(x));
         Guard.Length(score.Length, d, nameof(score));
-        for (int i = 0; i < d; i++) score[i] = mean[i] - x[i];
+        TensorPrimitives.Subtract(mean, x, score);
         ForwardSolve(score);
         BackwardSolve(score);
     }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
@@ -40,4 +42,17 @@ public readonly struct ExponentialBrownianPair
 
     /// <summary>A = ℓ_{A1} ζ₁ + ℓ_{A2} ζ₂.</summary>
     public double A(double zeta1, double zeta2) => La1 * zeta1 + La2 * zeta2;
+
+    /// <summary>D = ℓ_D ζ₁ per coordinate; <paramref name="d"/> may be <paramref name="zeta1"/>.</summary>
+    internal void D(ReadOnlySpan<double> zeta1, Span<double> d) => TensorPrimitives.Multiply(zeta1, Ld, d);
+
+    /// <summary>
+    /// A = ℓ_{A1} ζ₁ + ℓ_{A2} ζ₂ per coordinate, rounded as the scalar form; <paramref name="a"/> may be
+    /// <paramref name="zeta2"/> but not <paramref name="zeta1"/>, which is read after ℓ_{A2} ζ₂ is written.
+    /// </summary>
+    internal void A(ReadOnlySpan<double> zeta1, ReadOnlySpan<double> zeta2, Span<double> a)
+    {
+        TensorPrimitives.Multiply(zeta2, La2, a);
+        TensorPrimitives.MultiplyAdd(zeta1, La1, a, a);
+    }
 }

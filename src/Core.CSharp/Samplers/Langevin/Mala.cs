@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
@@ -72,18 +73,19 @@ public sealed class Mala : ISamplerKernel
         var xi = ctx.Scratch.Slice(2 * d, d);
 
         ctx.Normals(0, xi);
-        for (int i = 0; i < d; i++) y[i] = x[i] + h * sx[i] + noise * xi[i];
+        // y = (x + h s(x)) + √(2h) ξ, in the scalar expression's rounding order.
+        TensorPrimitives.MultiplyAdd(sx, h, x, y);
+        TensorPrimitives.MultiplyAdd(xi, noise, y, y);
         ctx.Score(y, 0, sy);
         double logPiY = target.LogDensity(y);
 
-        // log q(x | y) − log q(y | x); the forward residual y − x − h s(x) is √(2h) ξ.
-        double backward = 0, forward = 0;
-        for (int i = 0; i < d; i++)
-        {
-            double r = x[i] - y[i] - h * sy[i];
-            backward += r * r;
-            forward += 2 * h * xi[i] * xi[i];
-        }
+        // log q(x | y) − log q(y | x); the forward residual y − x − h s(x) is √(2h) ξ, and the backward one
+        // (x − y) − h s(y) goes into ξ's spent buffer. The sums of squares add lane-wise, so they round differently from
+        // a sequential loop; harmless, as the ratio only decides acceptance.
+        double forward = 2 * h * TensorPrimitives.SumOfSquares(xi);
+        TensorPrimitives.Subtract(x, y, xi);
+        TensorPrimitives.MultiplyAdd(sy, -h, xi, xi);
+        double backward = TensorPrimitives.SumOfSquares(xi);
         double logRatio = logPiY - aux[LogDensitySlot] - (backward - forward) / (4 * h);
         if (Math.Log(ctx.Uniform(0)) >= logRatio) return;
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -45,13 +46,16 @@ public sealed class OverdampedFineDynamics : IFineDynamics
         int d = Dimension;
         var z = scratch[..d];
         ctx.Normals(j, z);
-        for (int i = 0; i < d; i++) state[i] += H * b[i] + noise * z[i];
+        // state += (H·b + noise·z), in the scalar expression's rounding order; z is this step's own scratch.
+        TensorPrimitives.Multiply(z, noise, z);
+        TensorPrimitives.MultiplyAdd(b, H, z, z);
+        TensorPrimitives.Add(state[..d], z, state[..d]);
     }
 
     /// <inheritdoc/>
     public void AddPropagatedDrift(Span<double> state, int m, double w, ReadOnlySpan<double> delta)
     {
-        double c = w * H;
-        for (int i = 0; i < Dimension; i++) state[i] += c * delta[i];
+        var x = state[..Dimension];
+        TensorPrimitives.MultiplyAdd(delta, w * H, x, x);
     }
 }

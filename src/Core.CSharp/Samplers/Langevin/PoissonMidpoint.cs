@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Exact;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
@@ -103,7 +104,7 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         {
             if (!IsSelected(ref ctx, i)) continue;
             var delta = scores.Slice(row++ * d, d);
-            for (int c = 0; c < d; c++) delta[c] -= b0[c];
+            TensorPrimitives.Subtract(delta, b0, delta);
             fine.AddPropagatedDrift(state, K - 1 - i, K, delta);
         }
     }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
@@ -57,10 +58,16 @@ public sealed class Rlmc : ISamplerKernel, IStepDraws
         var wMid = dW[..d];
         var wRest = dW.Slice(d, d);
 
+        // Both updates keep the scalar rounding order: y = (x + (u·h)·s) + √2·W_{Uh} and
+        // x += h·s(y) + √2·(W_{Uh} + (W_h − W_{Uh})), the sum formed in the spent increment blocks.
         ctx.Score(x, 0, s);
-        for (int i = 0; i < d; i++) y[i] = x[i] + u * h * s[i] + sqrt2 * wMid[i];
+        TensorPrimitives.MultiplyAdd(s, u * h, x, y);
+        TensorPrimitives.MultiplyAdd(wMid, sqrt2, y, y);
         ctx.Score(y, 0, s);
-        for (int i = 0; i < d; i++) x[i] += h * s[i] + sqrt2 * (wMid[i] + wRest[i]);
+        TensorPrimitives.Add(wMid, wRest, wRest);
+        TensorPrimitives.Multiply(s, h, s);
+        TensorPrimitives.MultiplyAdd(wRest, sqrt2, s, s);
+        TensorPrimitives.Add(x, s, x);
     }
 
     /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
@@ -91,20 +92,34 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
         double midFromV = OuIntegrals.OneMinusExp(Gamma * t1) / Gamma;
         // αh − ½(1 − e^{−2αh}) = ½ φ₂(2αh) without cancellation.
         double midFromScore = 0.5 * u * 0.5 * OuIntegrals.Phi2(Gamma * t1);
+        // The normals are turned into the pairs in place (A before D, which overwrites ζ): z1..z4 = D₁, A₁, D₂, A₂.
+        // Every sum below keeps the rounding order of the scalar form.
+        p1.A(z1, z2, z2);
+        p1.D(z1, z1);
+        p2.A(z3, z4, z4);
+        p2.D(z3, z3);
         ctx.Score(x, 0, s);
-        for (int i = 0; i < d; i++) xm[i] = x[i] + midFromV * v[i] + midFromScore * s[i] + sqrtU * p1.D(z1[i]);
+        // x_{n+½} = ((x + midFromV·v) + midFromScore·s) + √u D₁.
+        TensorPrimitives.MultiplyAdd(v, midFromV, x, xm);
+        TensorPrimitives.MultiplyAdd(s, midFromScore, xm, xm);
+        TensorPrimitives.MultiplyAdd(z1, sqrtU, xm, xm);
         ctx.Score(xm, 0, s);
 
         double oneMinusE2 = OuIntegrals.OneMinusExp(Gamma * t2), e2 = 1 - oneMinusE2;
         double xFromScore = 0.5 * u * h * oneMinusE2, vFromScore = u * h * e2;
-        for (int i = 0; i < d; i++)
-        {
-            double d1 = p1.D(z1[i]), a1 = p1.A(z1[i], z2[i]), d2 = p2.D(z3[i]), a2 = p2.A(z3[i], z4[i]);
-            // W₃ = e^{−2(1−α)h} A₁ + A₂ and W₂ = H₁ + H₂ − W₃ = D₁ + D₂ + (1 − e^{−2(1−α)h}) A₁.
-            double w3 = e2 * a1 + a2, w2 = d1 + d2 + oneMinusE2 * a1;
-            x[i] += xFromV * v[i] + xFromScore * s[i] + sqrtU * w2;
-            v[i] = eFull * v[i] + vFromScore * s[i] + 2 * sqrtU * w3;
-        }
+        // W₃ = e^{−2(1−α)h} A₁ + A₂ (into z4) and W₂ = H₁ + H₂ − W₃ = (D₁ + D₂) + (1 − e^{−2(1−α)h}) A₁ (into z1).
+        TensorPrimitives.MultiplyAdd(z2, e2, z4, z4);
+        TensorPrimitives.Add(z1, z3, z1);
+        TensorPrimitives.MultiplyAdd(z2, oneMinusE2, z1, z1);
+        // x += (xFromV·v + xFromScore·s) + √u W₂, summed in the spent x_{n+½}; x goes first as it reads the old v.
+        TensorPrimitives.Multiply(v, xFromV, xm);
+        TensorPrimitives.MultiplyAdd(s, xFromScore, xm, xm);
+        TensorPrimitives.MultiplyAdd(z1, sqrtU, xm, xm);
+        TensorPrimitives.Add(x, xm, x);
+        // v = (eFull·v + vFromScore·s) + 2√u W₃.
+        TensorPrimitives.Multiply(v, eFull, v);
+        TensorPrimitives.MultiplyAdd(s, vFromScore, v, v);
+        TensorPrimitives.MultiplyAdd(z4, 2 * sqrtU, v, v);
     }
 
     /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>

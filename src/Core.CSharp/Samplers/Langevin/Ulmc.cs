@@ -48,7 +48,7 @@ public sealed class Ulmc : ISamplerKernel
     /// <inheritdoc/>
     public int AuxLength => 0;
     /// <inheritdoc/>
-    public int ScratchLength => 3 * Dimension;
+    public int ScratchLength => 4 * Dimension;
     /// <inheritdoc/>
     public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
@@ -67,9 +67,10 @@ public sealed class Ulmc : ISamplerKernel
         var s = ctx.Scratch[..d];
         var zeta1 = ctx.Scratch.Slice(d, d);
         var zeta2 = ctx.Scratch.Slice(2 * d, d);
+        var work = ctx.Scratch.Slice(3 * d, d);
         ctx.Score(x, 0, s);
         ctx.Normals(0, zeta1);
         ctx.Normals(1, zeta2);
-        step.Apply(x, v, s, zeta1, zeta2);
+        step.Apply(x, v, s, zeta1, zeta2, work);
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
@@ -31,13 +33,23 @@ internal readonly struct UnderdampedExponentialStep
     /// <summary>Weight u(1−e^{−z})/γ of the force in v.</summary>
     public double VFromForce { get; }
 
-    /// <summary>Advances (x, v) in place with force <paramref name="b"/> and normals ζ₁, ζ₂.</summary>
-    public void Apply(Span<double> x, Span<double> v, ReadOnlySpan<double> b, ReadOnlySpan<double> zeta1, ReadOnlySpan<double> zeta2)
+    /// <summary>
+    /// Advances (x, v) in place with force <paramref name="b"/> and normals ζ₁, ζ₂; overwrites ζ₁, ζ₂ and
+    /// <paramref name="work"/> (d doubles).
+    /// </summary>
+    public void Apply(Span<double> x, Span<double> v, ReadOnlySpan<double> b, Span<double> zeta1, Span<double> zeta2,
+        Span<double> work)
     {
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] += xFromV * v[i] + XFromForce * b[i] + noiseX * pair.D(zeta1[i]);
-            v[i] = e * v[i] + VFromForce * b[i] + noiseV * pair.A(zeta1[i], zeta2[i]);
-        }
+        // A needs ζ₁ before it becomes D. The sums keep the scalar order x + ((xFromV·v + XFromForce·b) + noiseX·D) and
+        // (e·v + VFromForce·b) + noiseV·A, so the inner sum of x needs its own buffer; x goes first as it reads the old v.
+        pair.A(zeta1, zeta2, zeta2);
+        pair.D(zeta1, zeta1);
+        TensorPrimitives.Multiply(v, xFromV, work);
+        TensorPrimitives.MultiplyAdd(b, XFromForce, work, work);
+        TensorPrimitives.MultiplyAdd(zeta1, noiseX, work, work);
+        TensorPrimitives.Add(x, work, x);
+        TensorPrimitives.Multiply(v, e, v);
+        TensorPrimitives.MultiplyAdd(b, VFromForce, v, v);
+        TensorPrimitives.MultiplyAdd(zeta2, noiseV, v, v);
     }
 }

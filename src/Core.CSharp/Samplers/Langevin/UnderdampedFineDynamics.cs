@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -45,7 +46,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
     /// <inheritdoc/>
     public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
+    public int ScratchLength => 3 * Dimension;
 
     /// <inheritdoc/>
     public void Init(ref StepContext ctx, Span<double> state)
@@ -61,7 +62,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
         var zeta2 = scratch.Slice(d, d);
         ctx.Normals(2 * j, zeta1);
         ctx.Normals(2 * j + 1, zeta2);
-        step.Apply(x, v, b, zeta1, zeta2);
+        step.Apply(x, v, b, zeta1, zeta2, scratch.Slice(2 * d, d));
     }
 
     /// <inheritdoc/>
@@ -71,10 +72,7 @@ public sealed class UnderdampedFineDynamics : IFineDynamics
         double later = OuIntegrals.OneMinusExp(Gamma * m * H);
         double gx = step.XFromForce, gv = step.VFromForce;
         double cx = w * (gx + later / Gamma * gv), cv = w * (1 - later) * gv;
-        for (int i = 0; i < d; i++)
-        {
-            state[i] += cx * delta[i];
-            state[d + i] += cv * delta[i];
-        }
+        TensorPrimitives.MultiplyAdd(delta, cx, state[..d], state[..d]);
+        TensorPrimitives.MultiplyAdd(delta, cv, state.Slice(d, d), state.Slice(d, d));
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
@@ -16,6 +18,6 @@ internal static class UnderdampedStart
         var v = state.Slice(d, d);
         if (zeroVelocity) { v.Clear(); return; }
         ctx.Normals(1, v);
-        for (int i = 0; i < d; i++) v[i] *= sqrtU;
+        TensorPrimitives.Multiply(v, sqrtU, v);
     }
 }
