@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using RateLab.Core.Oracles;
 using RateLab.Core.Samplers;
@@ -170,17 +171,35 @@ public sealed class AffinePropagator
             TensorPrimitives.Multiply(a, result, result);
             return;
         }
-        for (int i = 0; i < d; i++)
-        {
-            double a00 = columns[i], a10 = columns[d + i], a01 = columns[2 * d + i], a11 = columns[3 * d + i];
-            double c00 = cov[i], c01 = cov[d + i], c11 = cov[2 * d + i];
-            // (A C) rows, then (A C) Aᵀ.
-            double r00 = a00 * c00 + a01 * c01, r01 = a00 * c01 + a01 * c11;
-            double r10 = a10 * c00 + a11 * c01, r11 = a10 * c01 + a11 * c11;
-            result[i] = r00 * a00 + r01 * a01;
-            result[d + i] = r00 * a10 + r01 * a11;
-            result[2 * d + i] = r10 * a10 + r11 * a11;
-        }
+        int width = Vector<double>.Count, i = 0;
+        for (; i <= d - width; i += width) Transform2(columns, d, cov, result, d, i);
+        if (i == d) return;
+        // The tail, zero-padded to one vector in stack buffers, so it rounds exactly as the vector lanes do.
+        int n = d - i;
+        Span<double> aTail = stackalloc double[4 * width], cTail = stackalloc double[3 * width], rTail = stackalloc double[3 * width];
+        aTail.Clear(); cTail.Clear();
+        for (int k = 0; k < 4; k++) columns.AsSpan(k * d + i, n).CopyTo(aTail[(k * width)..]);
+        for (int k = 0; k < 3; k++) cov.Slice(k * d + i, n).CopyTo(cTail[(k * width)..]);
+        Transform2(aTail, width, cTail, rTail, width, 0);
+        for (int k = 0; k < 3; k++) rTail.Slice(k * width, n).CopyTo(result[(k * d + i)..]);
+    }
+
+    // One vector of coordinates at i of blocks `stride` apart; every input is read before the result is written
+    // (result may alias cov).
+    static void Transform2(ReadOnlySpan<double> columns, int stride, ReadOnlySpan<double> cov, Span<double> result,
+        int resultStride, int i)
+    {
+        Vector<double> a00 = new(columns[i..]), a10 = new(columns[(stride + i)..]);
+        Vector<double> a01 = new(columns[(2 * stride + i)..]), a11 = new(columns[(3 * stride + i)..]);
+        Vector<double> c00 = new(cov[i..]), c01 = new(cov[(stride + i)..]), c11 = new(cov[(2 * stride + i)..]);
+        // (A C) rows, then (A C) Aᵀ.
+        var r00 = a00 * c00 + a01 * c01;
+        var r01 = a00 * c01 + a01 * c11;
+        var r10 = a10 * c00 + a11 * c01;
+        var r11 = a10 * c01 + a11 * c11;
+        (r00 * a00 + r01 * a01).CopyTo(result[i..]);
+        (r00 * a10 + r01 * a11).CopyTo(result[(resultStride + i)..]);
+        (r10 * a10 + r11 * a11).CopyTo(result[(2 * resultStride + i)..]);
     }
 
     // C' += Σₖ bₖ bₖᵀ over the first `count` noise columns.
