@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using RateLab.Core.Validation;
 
@@ -10,6 +11,9 @@ namespace RateLab.Core.Diffusion;
 /// </summary>
 internal sealed class Eigenbasis
 {
+    // Qᵀ row-major: FromEigen reads Q's columns contiguously from it.
+    readonly double[] qt;
+
     /// <summary>Decomposes the row-major d×d <paramref name="covariance"/>; rejects asymmetric or non-positive-definite input.</summary>
     public Eigenbasis(double[] covariance, int d, string name)
     {
@@ -26,6 +30,7 @@ internal sealed class Eigenbasis
         for (int i = 0; i < d; i++)
             if (!(Values[i] > 0)) throw new ArgumentException($"{name} has eigenvalue {Values[i]:R}; allowed: a positive-definite matrix.", name);
         Q = evd.EigenVectors.ToRowMajorArray();
+        qt = evd.EigenVectors.ToColumnMajorArray();
         D = d;
     }
 
@@ -39,23 +44,19 @@ internal sealed class Eigenbasis
     /// <summary>y = Qᵀ x.</summary>
     public void ToEigen(ReadOnlySpan<double> x, Span<double> y)
     {
-        for (int j = 0; j < D; j++)
-        {
-            double s = 0;
-            for (int i = 0; i < D; i++) s += Q[i * D + j] * x[i];
-            y[j] = s;
-        }
+        // Row by row, so Q is read contiguously; each y_j adds its terms Q_ij x_i in increasing i, the dot product's order.
+        var yd = y[..D];
+        yd.Clear();
+        for (int i = 0; i < D; i++) TensorPrimitives.MultiplyAdd(Q.AsSpan(i * D, D), x[i], yd, yd);
     }
 
     /// <summary>x = Q y.</summary>
     public void FromEigen(ReadOnlySpan<double> y, Span<double> x)
     {
-        for (int i = 0; i < D; i++)
-        {
-            double s = 0;
-            for (int j = 0; j < D; j++) s += Q[i * D + j] * y[j];
-            x[i] = s;
-        }
+        // Column by column from Qᵀ, so Q is read contiguously; each x_i adds its terms Q_ij y_j in increasing j.
+        var xd = x[..D];
+        xd.Clear();
+        for (int j = 0; j < D; j++) TensorPrimitives.MultiplyAdd(qt.AsSpan(j * D, D), y[j], xd, xd);
     }
 
     /// <summary>A d-vector of scratch without a heap allocation per call (stack for moderate d, pool otherwise).</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
@@ -10,6 +11,8 @@ namespace RateLab.Core.Diffusion;
 /// </summary>
 public sealed class GaussianNoisedScore : INoisedData
 {
+    // Score works in chunks so that its C_τ buffer fits on the stack (no allocation per call) and in L1 with the operands.
+    const int ScoreChunk = 512;
     readonly double[] mean, lambda;
 
     /// <summary>The noised score of N(<paramref name="mean"/>, diag(<paramref name="variances"/>)).</summary>
@@ -38,8 +41,20 @@ public sealed class GaussianNoisedScore : INoisedData
     public void Score(ReadOnlySpan<double> x, double tau, Span<double> score)
     {
         var level = NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau)));
-        double signal = level.SignalScale;
-        for (int i = 0; i < x.Length; i++) score[i] = -(x[i] - signal * mean[i]) / C(i, level);
+        double signal = level.SignalScale, alphaBar = level.AlphaBar;
+        // (m_τ − x)/C_τ equals −(x − m_τ)/C_τ exactly; C_τ is divided by, not inverted, to keep the scalar rounding.
+        Span<double> buffer = stackalloc double[Math.Min(ScoreChunk, x.Length)];
+        for (int start = 0; start < x.Length; start += ScoreChunk)
+        {
+            int n = Math.Min(ScoreChunk, x.Length - start);
+            var b = buffer[..n];
+            var s = score.Slice(start, n);
+            TensorPrimitives.Multiply(mean.AsSpan(start, n), signal, b);
+            TensorPrimitives.Subtract(b, x.Slice(start, n), s);
+            TensorPrimitives.Multiply(lambda.AsSpan(start, n), alphaBar, b);
+            TensorPrimitives.Add(b, level.Tau, b);
+            TensorPrimitives.Divide(s, b, s);
+        }
     }
 
     /// <inheritdoc/>
@@ -71,11 +86,8 @@ public sealed class GaussianNoisedScore : INoisedData
     public void ComponentMean(int j, double tau, Span<double> m) => SignalMean(mean, tau, m);
 
     /// <summary>E X_τ = √(1−τ) μ of a single Gaussian with data mean μ = <paramref name="mean"/>.</summary>
-    internal static void SignalMean(ReadOnlySpan<double> mean, double tau, Span<double> m)
-    {
-        double signal = Math.Sqrt(1 - tau);
-        for (int i = 0; i < mean.Length; i++) m[i] = signal * mean[i];
-    }
+    internal static void SignalMean(ReadOnlySpan<double> mean, double tau, Span<double> m) =>
+        TensorPrimitives.Multiply(mean, Math.Sqrt(1 - tau), m);
 
     /// <inheritdoc/>
     public double QuadraticForm(int j, double tau, ReadOnlySpan<double> v)

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
@@ -77,7 +78,8 @@ public static class CoupledReference
                 var forward = NoiseTransitions.Forward(seg.Bottom, seg.InjectTo);
                 double a = forward.Scale, b = forward.NoiseSd;
                 noise.Normals(chain, seg.InjectionStep, seg.InjectionRole, z);
-                for (int i = 0; i < d; i++) y[i] = a * y[i] + b * z[i];
+                TensorPrimitives.Multiply(y, a, y);
+                TensorPrimitives.MultiplyAdd(z, b, y, y);
             }
         }
         return result;

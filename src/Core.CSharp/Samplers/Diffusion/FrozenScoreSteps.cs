@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -27,11 +28,12 @@ internal sealed class FrozenScoreSteps
         int d = x.Length;
         var s = ctx.Scratch[..d];
         ctx.Score(x, tau, s);
-        double ak = a[k], ck = c[k], sk = sigma[k];
-        for (int i = 0; i < d; i++) x[i] = ak * x[i] + ck * s[i];
+        double sk = sigma[k];
+        TensorPrimitives.Multiply(x, a[k], x);
+        TensorPrimitives.MultiplyAdd(s, c[k], x, x);
         if (sk == 0) return;
         var z = ctx.Scratch.Slice(d, d);
         ctx.Normals(0, z);
-        for (int i = 0; i < d; i++) x[i] += sk * z[i];
+        TensorPrimitives.MultiplyAdd(z, sk, x, x);
     }
 }

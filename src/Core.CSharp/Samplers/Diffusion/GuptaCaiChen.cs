@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
@@ -128,11 +129,13 @@ public sealed class GuptaCaiChen : ISamplerKernel
         ctx.Score(x, from[k].Tau, s);
         ctx.Normals(0, z1);
         ctx.Normals(1, z2);
-        for (int j = 0; j < d; j++)
-        {
-            double xj = x[j], vj = v[j];
-            x[j] = xj + xFromV * vj + xFromS * s[j] + sdX * z1[j];
-            v[j] = vFromV * vj + vFromS * s[j] + vFromZeta1 * z1[j] + sdV * z2[j];
-        }
+        // Terms added left to right as in x + a·v + b·s + c·ζ₁ (the scalar rounding order); x first, from the old v.
+        TensorPrimitives.MultiplyAdd(v, xFromV, x, x);
+        TensorPrimitives.MultiplyAdd(s, xFromS, x, x);
+        TensorPrimitives.MultiplyAdd(z1, sdX, x, x);
+        TensorPrimitives.Multiply(v, vFromV, v);
+        TensorPrimitives.MultiplyAdd(s, vFromS, v, v);
+        TensorPrimitives.MultiplyAdd(z1, vFromZeta1, v, v);
+        TensorPrimitives.MultiplyAdd(z2, sdV, v, v);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Exact;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
@@ -73,10 +74,11 @@ public sealed class GuptaCaiChenPredictor : GuptaPredictorKernel, IStepDraws
         var s = ctx.Scratch[..d];
         var xm = ctx.Scratch.Slice(d, d);
         ctx.Score(x, a.Tau, s);
-        for (int j = 0; j < d; j++) xm[j] = grow * x[j] + growM1 * s[j];
+        TensorPrimitives.Multiply(x, grow, xm);
+        TensorPrimitives.MultiplyAdd(s, growM1, xm, xm);
         ctx.Score(xm, tauMid, s);
-        double eh = Math.Exp(h);
-        for (int j = 0; j < d; j++) x[j] = eh * x[j] + weight * s[j];
+        TensorPrimitives.Multiply(x, Math.Exp(h), x);
+        TensorPrimitives.MultiplyAdd(s, weight, x, x);
     }
 
     /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>

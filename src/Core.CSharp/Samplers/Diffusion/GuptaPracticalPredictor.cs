@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
@@ -52,13 +53,14 @@ public sealed class GuptaPracticalPredictor : GuptaPredictorKernel
     static void Epsilon(ref StepContext ctx, ReadOnlySpan<double> x, NoiseLevel at, Span<double> eps)
     {
         ctx.Score(x, at.Tau, eps);
-        double c = -Math.Sqrt(at.Tau);
-        for (int j = 0; j < eps.Length; j++) eps[j] *= c;
+        TensorPrimitives.Multiply(eps, -Math.Sqrt(at.Tau), eps);
     }
 
     static void Ddim(ReadOnlySpan<double> x, NoiseLevel n, NoiseLevel m, ReadOnlySpan<double> eps, Span<double> result)
     {
         double r = Math.Sqrt(m.AlphaBar / n.AlphaBar), c = Math.Sqrt(m.Tau) - r * Math.Sqrt(n.Tau);
-        for (int j = 0; j < x.Length; j++) result[j] = r * x[j] + c * eps[j];
+        // r·x goes into result first, so result may alias x.
+        TensorPrimitives.Multiply(x, r, result);
+        TensorPrimitives.MultiplyAdd(eps, c, result, result);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -34,15 +35,22 @@ public sealed class Heun : ReverseGridKernel
         double dSigma = to.Sigma - from.Sigma, inScale = 1 / from.SignalScale, outScale = to.SignalScale;
         ctx.Score(y, from.Tau, eps);
         double toEps = -from.NoiseScale;
-        for (int i = 0; i < d; i++) eps[i] *= toEps;
+        TensorPrimitives.Multiply(eps, toEps, eps);
         if (to.Tau == 0)
         {
-            for (int i = 0; i < d; i++) y[i] = y[i] * inScale + dSigma * eps[i];
+            TensorPrimitives.Multiply(y, inScale, y);
+            TensorPrimitives.MultiplyAdd(eps, dSigma, y, y);
             return;
         }
-        for (int i = 0; i < d; i++) yPrime[i] = outScale * (y[i] * inScale + dSigma * eps[i]);
+        TensorPrimitives.Multiply(y, inScale, yPrime);
+        TensorPrimitives.MultiplyAdd(eps, dSigma, yPrime, yPrime);
+        TensorPrimitives.Multiply(yPrime, outScale, yPrime);
         ctx.Score(yPrime, to.Tau, eps2);
         double toEps2 = -to.NoiseScale;
-        for (int i = 0; i < d; i++) y[i] = outScale * (y[i] * inScale + dSigma * 0.5 * (eps[i] + toEps2 * eps2[i]));
+        // y = outScale·(y·inScale + (dσ/2)·(ε̂ + ε̂')), in the scalar expression's rounding order.
+        TensorPrimitives.MultiplyAdd(eps2, toEps2, eps, eps2);
+        TensorPrimitives.Multiply(eps2, dSigma * 0.5, eps2);
+        TensorPrimitives.MultiplyAdd(y, inScale, eps2, y);
+        TensorPrimitives.Multiply(y, outScale, y);
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
@@ -29,16 +31,14 @@ public sealed class LiJiao : LiJiaoKernel
         var s = ctx.Scratch.Slice(d, d);
         var s0 = Schedule.RoundLevel(u, k, 0);
         double inv = 1 / Math.Sqrt(s0.AlphaBar);
-        for (int j = 0; j < d; j++) c[j] = y[j] * inv;
+        TensorPrimitives.Multiply(y, inv, c);
         for (int m = 1; m <= n; m++)
         {
             ctx.Score(y, Schedule.RoundLevel(u, k, m - 1).Tau, s);
             var (closed, open, scale) = Schedule.CellWeights(u, k, m);
-            for (int j = 0; j < d; j++)
-            {
-                c[j] += closed * s[j];
-                y[j] = scale * (c[j] + open * s[j]);
-            }
+            TensorPrimitives.MultiplyAdd(s, closed, c, c);
+            TensorPrimitives.MultiplyAdd(s, open, c, y);
+            TensorPrimitives.Multiply(y, scale, y);
         }
         Schedule.Inject(ref ctx, u, k, y, s);
     }

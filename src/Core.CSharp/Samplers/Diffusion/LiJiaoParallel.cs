@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -45,25 +46,22 @@ public sealed class LiJiaoParallel : LiJiaoKernel
             var li = Schedule.RoundLevel(u, k, i);
             taus[i] = li.Tau;
             double r = Math.Sqrt(li.AlphaBar / a0);
-            for (int j = 0; j < d; j++) rows[i * d + j] = r * y[j];
+            TensorPrimitives.Multiply(y, r, rows.Slice(i * d, d));
         }
         double inv = 1 / Math.Sqrt(a0);
         for (int sweep = 0; sweep < M; sweep++)
         {
             ctx.ScoreRows(rows, taus, scores);
-            for (int j = 0; j < d; j++) c[j] = y[j] * inv;
+            TensorPrimitives.Multiply(y, inv, c);
             for (int m = 1; m <= n; m++)
             {
                 var (closed, open, scale) = Schedule.CellWeights(u, k, m);
                 var si = scores.Slice((m - 1) * d, d);
-                for (int j = 0; j < d; j++) c[j] += closed * si[j];
-                if (m < n)
-                {
-                    var next = rows.Slice(m * d, d);
-                    for (int j = 0; j < d; j++) next[j] = scale * (c[j] + open * si[j]);
-                }
-                else if (sweep == M - 1)
-                    for (int j = 0; j < d; j++) y[j] = scale * (c[j] + open * si[j]);
+                TensorPrimitives.MultiplyAdd(si, closed, c, c);
+                if (m == n && sweep < M - 1) continue;
+                var next = m < n ? rows.Slice(m * d, d) : y;
+                TensorPrimitives.MultiplyAdd(si, open, c, next);
+                TensorPrimitives.Multiply(next, scale, next);
             }
         }
         Schedule.Inject(ref ctx, u, k, y, scores[..d]);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
@@ -177,7 +178,8 @@ public sealed class LiJiaoSchedule
         var forward = Injection(u, k);
         double a = forward.Scale, b = forward.NoiseSd;
         ctx.Normals(0, z);
-        for (int j = 0; j < y.Length; j++) y[j] = a * y[j] + b * z[j];
+        TensorPrimitives.Multiply(y, a, y);
+        TensorPrimitives.MultiplyAdd(z, b, y, y);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Exact;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
@@ -87,7 +88,7 @@ public sealed class PoissonMidpointDdpm : ReverseGridKernel, IStepDraws
         var mids = scratch.Slice((3 * K + 2) * d + K, K);
 
         ctx.Score(x, schedule.Level(n0).Tau, e0);
-        for (int i = 0; i < d; i++) e0[i] *= -sqrtTau[n0];
+        TensorPrimitives.Multiply(e0, -sqrtTau[n0], e0);
         for (int j = 0; j < fine; j++) ctx.Normals(j, z.Slice(j * d, d));
 
         // Cheap interpolation with ε̂ frozen at e₀, recording the Bernoulli(1/K) midpoints at their own fine levels.
@@ -104,8 +105,7 @@ public sealed class PoissonMidpointDdpm : ReverseGridKernel, IStepDraws
                 mids[count] = j;
                 count++;
             }
-            var zj = z.Slice(j * d, d);
-            for (int i = 0; i < d; i++) xc[i] = a[n] * xc[i] + b[n] * e0[i] + sigma[n] * zj[i];
+            FineStep(xc, n, e0, z.Slice(j * d, d));
         }
         ctx.ScoreRows(rows[..(count * d)], taus[..count], eps[..(count * d)]);
 
@@ -117,15 +117,24 @@ public sealed class PoissonMidpointDdpm : ReverseGridKernel, IStepDraws
             var zj = z.Slice(j * d, d);
             if (next < count && mids[next] == j)
             {
+                // The midpoint's drift e₀ + K(ε̂_i − e₀), built in place of its score row.
                 var s = eps.Slice(next * d, d);
-                double toEps = -sqrtTau[n];
-                for (int i = 0; i < d; i++)
-                    x[i] = a[n] * x[i] + b[n] * (e0[i] + K * (toEps * s[i] - e0[i])) + sigma[n] * zj[i];
+                TensorPrimitives.Multiply(s, -sqrtTau[n], s);
+                TensorPrimitives.Subtract(s, e0, s);
+                TensorPrimitives.MultiplyAdd(s, (double)K, e0, s);
+                FineStep(x, n, s, zj);
                 next++;
             }
-            else
-                for (int i = 0; i < d; i++) x[i] = a[n] * x[i] + b[n] * e0[i] + sigma[n] * zj[i];
+            else FineStep(x, n, e0, zj);
         }
+    }
+
+    // Fine step n: x ← a_n x + b_n ε̂ + σ_n z, in the scalar expression's rounding order.
+    void FineStep(Span<double> x, int n, ReadOnlySpan<double> eps, ReadOnlySpan<double> z)
+    {
+        TensorPrimitives.Multiply(x, a[n], x);
+        TensorPrimitives.MultiplyAdd(eps, b[n], x, x);
+        TensorPrimitives.MultiplyAdd(z, sigma[n], x, x);
     }
 
     /// <summary>K uniforms per outer step: H_i = (U_i &lt; 1/K) for i ≥ 1; U_0 is never read.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -31,6 +32,7 @@ public sealed class ProbabilityFlowEuler : ReverseGridKernel
         var x = state[..d];
         var s = ctx.Scratch[..d];
         ctx.Score(x, Grid[k].Tau, s);
-        for (int i = 0; i < d; i++) x[i] += h[k] * (x[i] + s[i]);
+        TensorPrimitives.Add(x, s, s);
+        TensorPrimitives.MultiplyAdd(s, h[k], x, x);
     }
 }

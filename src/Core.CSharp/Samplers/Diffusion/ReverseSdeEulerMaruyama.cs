@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;
@@ -35,6 +36,10 @@ public sealed class ReverseSdeEulerMaruyama : ReverseGridKernel
         ctx.Score(x, Grid[k].Tau, s);
         ctx.Normals(0, z);
         double hk = h[k], noise = Math.Sqrt(2 * hk);
-        for (int i = 0; i < d; i++) x[i] += hk * (x[i] + 2 * s[i]) + noise * z[i];
+        // x += h (x + 2s) + √(2h) z, in the scalar expression's rounding order (2s is exact).
+        TensorPrimitives.MultiplyAdd(s, 2.0, x, s);
+        TensorPrimitives.Multiply(s, hk, s);
+        TensorPrimitives.MultiplyAdd(z, noise, s, s);
+        TensorPrimitives.Add(x, s, x);
     }
 }
