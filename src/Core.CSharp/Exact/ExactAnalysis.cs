@@ -55,8 +55,8 @@ public static class ExactAnalysis
     public static ExactResult Analyse(ExactProblem problem, ExactOptions? options = null)
     {
         options = Checked(options);
-        var block = AnalyseBlock(problem, options);
-        return Combine([block], block.Law);
+        var (block, law) = AnalyseBlock(problem, options);
+        return Combine([block], law);
     }
 
     /// <summary>
@@ -74,20 +74,23 @@ public static class ExactAnalysis
         ArgumentNullException.ThrowIfNull(build);
         options = Checked(options);
         int size = options.BlockCoordinates, count = (reduction.Dimension + size - 1) / size;
-        var problems = new ExactProblem[count];
-        for (int b = 0; b < count; b++)
-            problems[b] = build(reduction.Slice(b * size, Math.Min(size, reduction.Dimension - b * size)));
+        ExactProblem Block(int b) => build(reduction.Slice(b * size, Math.Min(size, reduction.Dimension - b * size)));
+        var head = Block(0);
+        var law = new GaussianState(head.Kernel.Blocks, reduction.Dimension);
         var blocks = new BlockOutcome[count];
         var errors = new Exception?[count];
+        // Each block is built, analysed and written into the whole law in place, so only the sums outlive it.
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxThreads }, b =>
         {
-            try { blocks[b] = AnalyseBlock(problems[b], options); }
+            try
+            {
+                (blocks[b], var part) = AnalyseBlock(b == 0 ? head : Block(b), options);
+                part.CopyTo(law, b * size);
+            }
             catch (Exception e) { errors[b] = e; }
         });
         // The lowest block's own error, whatever the thread timing (e.g. the sampler's divergence, not an AggregateException).
         if (Array.Find(errors, e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
-        var law = new GaussianState(blocks[0].Law.Blocks, reduction.Dimension);
-        for (int b = 0, start = 0; b < count; start += blocks[b].Law.Dimension, b++) blocks[b].Law.CopyTo(law, start);
         return Combine(blocks, law);
     }
 
@@ -103,12 +106,12 @@ public static class ExactAnalysis
         return options;
     }
 
-    // What one block contributes: per-replicate distance sums (one entry for a deterministic kernel), the moment-matched
-    // sums and law, and the counted cost of the replicates' chains (the same for every block).
+    // What one block contributes besides its law: per-replicate distance sums (one entry for a deterministic kernel),
+    // the moment-matched sums, and the counted cost of the replicates' chains (the same for every block).
     sealed record BlockOutcome(string Sampler, long Steps, bool Randomized, DistanceSums[] Draws, DistanceSums Matched,
-        bool MomentsExact, GaussianState Law, double Evaluations, double Rounds);
+        bool MomentsExact, double Evaluations, double Rounds);
 
-    static BlockOutcome AnalyseBlock(ExactProblem problem, ExactOptions options)
+    static (BlockOutcome Outcome, GaussianState Law) AnalyseBlock(ExactProblem problem, ExactOptions options)
     {
         ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(problem.Steps, 0, "Steps");
@@ -131,8 +134,8 @@ public static class ExactAnalysis
         if (noise.UniformDraws == 0)
         {
             var exact = DistanceSums.Of(first.Position(weights), problem.Reference);
-            return new BlockOutcome(kernel.Name, problem.Steps, false, [exact], exact, true, first,
-                evaluations.Estimate.Value, rounds.Estimate.Value);
+            return (new BlockOutcome(kernel.Name, problem.Steps, false, [exact], exact, true, evaluations.Estimate.Value,
+                rounds.Estimate.Value), first);
         }
 
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
@@ -158,8 +161,8 @@ public static class ExactAnalysis
             : null;
         if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
-        return new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
-            rule is not null, matched, evaluations.Estimate.Value, rounds.Estimate.Value);
+        return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
+            rule is not null, evaluations.Estimate.Value, rounds.Estimate.Value), matched);
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.
