@@ -111,15 +111,8 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
         TensorPrimitives.MultiplyAdd(z2, e2, z4, z4);
         TensorPrimitives.Add(z1, z3, z1);
         TensorPrimitives.MultiplyAdd(z2, oneMinusE2, z1, z1);
-        // x += (xFromV·v + xFromScore·s) + √u W₂, summed in the spent x_{n+½}; x goes first as it reads the old v.
-        TensorPrimitives.Multiply(v, xFromV, xm);
-        TensorPrimitives.MultiplyAdd(s, xFromScore, xm, xm);
-        TensorPrimitives.MultiplyAdd(z1, sqrtU, xm, xm);
-        TensorPrimitives.Add(x, xm, x);
-        // v = (eFull·v + vFromScore·s) + 2√u W₃.
-        TensorPrimitives.Multiply(v, eFull, v);
-        TensorPrimitives.MultiplyAdd(s, vFromScore, v, v);
-        TensorPrimitives.MultiplyAdd(z4, 2 * sqrtU, v, v);
+        // x += (xFromV·v + xFromScore·s) + √u W₂ and v = (eFull·v + vFromScore·s) + 2√u W₃, summed in the spent x_{n+½}.
+        UnderdampedExponentialStep.Update(x, v, s, xFromV, xFromScore, z1, sqrtU, eFull, vFromScore, z4, 2 * sqrtU, xm);
     }
 
     /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>

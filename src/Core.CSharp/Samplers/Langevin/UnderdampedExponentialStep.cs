@@ -40,16 +40,27 @@ internal readonly struct UnderdampedExponentialStep
     public void Apply(Span<double> x, Span<double> v, ReadOnlySpan<double> b, Span<double> zeta1, Span<double> zeta2,
         Span<double> work)
     {
-        // A needs ζ₁ before it becomes D. The sums keep the scalar order x + ((xFromV·v + XFromForce·b) + noiseX·D) and
-        // (e·v + VFromForce·b) + noiseV·A, so the inner sum of x needs its own buffer; x goes first as it reads the old v.
+        // A needs ζ₁ before it becomes D.
         pair.A(zeta1, zeta2, zeta2);
         pair.D(zeta1, zeta1);
+        Update(x, v, b, xFromV, XFromForce, zeta1, noiseX, e, VFromForce, zeta2, noiseV, work);
+    }
+
+    /// <summary>
+    /// x += (xFromV·v + xFromForce·b) + cx·ζx and v = (e·v + vFromForce·b) + cv·ζv, the update shape of every
+    /// underdamped exponential integrator here, in the scalar rounding order; x goes first as it reads the old v, and
+    /// <paramref name="work"/> (d doubles) holds the inner sum of x.
+    /// </summary>
+    internal static void Update(Span<double> x, Span<double> v, ReadOnlySpan<double> b, double xFromV, double xFromForce,
+        ReadOnlySpan<double> zetaX, double cx, double e, double vFromForce, ReadOnlySpan<double> zetaV, double cv,
+        Span<double> work)
+    {
         TensorPrimitives.Multiply(v, xFromV, work);
-        TensorPrimitives.MultiplyAdd(b, XFromForce, work, work);
-        TensorPrimitives.MultiplyAdd(zeta1, noiseX, work, work);
+        TensorPrimitives.MultiplyAdd(b, xFromForce, work, work);
+        TensorPrimitives.MultiplyAdd(zetaX, cx, work, work);
         TensorPrimitives.Add(x, work, x);
         TensorPrimitives.Multiply(v, e, v);
-        TensorPrimitives.MultiplyAdd(b, VFromForce, v, v);
-        TensorPrimitives.MultiplyAdd(zeta2, noiseV, v, v);
+        TensorPrimitives.MultiplyAdd(b, vFromForce, v, v);
+        TensorPrimitives.MultiplyAdd(zetaV, cv, v, v);
     }
 }
