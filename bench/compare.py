@@ -28,7 +28,7 @@ ROOT = os.path.dirname(HERE)
 WORKLOADS = os.path.join(HERE, "workloads")
 BENCH_DLL = os.path.join(HERE, "Benchmarks", "bin", "Release", "net10.0", "RateLab.Bench.dll")
 RATELAB_DLL = os.path.join(ROOT, "src", "Analysis.FSharp", "bin", "Release", "net10.0", "ratelab.dll")
-W5_SAMPLERS = ["ula", "ulmc", "rlmc", "ddim", "heun", "ddpm"]
+W5_SAMPLERS = ["ula", "ulmc", "rlmc", "shen-lee", "plmc", "ddim", "heun", "ddpm"]
 
 
 def need(module, package):
@@ -133,8 +133,9 @@ def generic_exact(repeats, d):
     med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
     out = ["", f"## W5: generic exact engine, d = {d} distinct eigenvalues, {steps} steps (RateLab alone)", "",
            f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact SAMPLER {d} {steps} THREADS` (in process: spectrum, "
-           "reduction, analysis block by block, distances); randomized samplers (rlmc) with 8 draw replicates and 8 "
-           f"quadrature nodes per step. {repeats} runs each, median [min, max] seconds. Target (issue 2): well under 1 s "
+           "reduction, analysis block by block, distances); ULA and ULMC by repeated squaring of one step (O(d log n)); "
+           "randomized samplers (rlmc, shen-lee, plmc) with 8 draw replicates and at most 8 quadrature nodes per step "
+           f"(their time is that of 8 conditional laws plus one per node). {repeats} runs each, median [min, max] seconds. Target (issue 2): well under 1 s "
            "per configuration.", "",
            "| sampler | 1 thread | 2 threads |", "|---|---|---|"]
     out += [f"| {s} | {med(times[(s, 1)])} | {med(times[(s, 2)])} |" for s in W5_SAMPLERS]

@@ -107,6 +107,117 @@ public sealed class AffinePropagator
         Guard.Length(covariance.Length, GaussianState.PackedEntries(m) * d, nameof(covariance));
         Guard.Length(meanOut.Length, m * d, nameof(meanOut));
         Guard.Length(covarianceOut.Length, GaussianState.PackedEntries(m) * d, nameof(covarianceOut));
+        ProbeLinear(step);
+        var blocks = probe.AsSpan(0, m * d);
+        mean.CopyTo(blocks);
+        RunStep(step, real, -1);
+        CountReal();
+        probe.AsSpan(m * d).CopyTo(auxNext);
+        Transform(covariance, covarianceOut);
+        AddNoise(kernel.NormalRoles, covarianceOut);
+        blocks.CopyTo(meanOut);
+    }
+
+    /// <summary>Adopts the aux state left by the last <see cref="Probe"/> (aux depends only on the step, not on
+    /// the state or the normals).</summary>
+    public void CommitAux() => auxNext.CopyTo(aux, 0);
+
+    /// <summary>True when the kernel declares <see cref="ITimeHomogeneous"/>, so <see cref="Power"/> applies.</summary>
+    public bool IsTimeHomogeneous => kernel is ITimeHomogeneous && kernel.AuxLength == 0;
+
+    /// <summary>The sampler's name.</summary>
+    public string Sampler => kernel.Name;
+
+    /// <summary>
+    /// Replaces <paramref name="law"/> by its image under <paramref name="steps"/> steps of a time-homogeneous kernel:
+    /// one step, probed once, is Φ(μ, C) = (A μ + c, A C Aᵀ + Q) per coordinate, and Φⁿ is applied by repeated squaring,
+    /// Φ² = (A², A c + c, A Q Aᵀ + Q), in O(d log n). The real step from the zero state gives c, so the oracle counts
+    /// one step's calls; every step makes the same calls (the kernel is the same map), so the chain's count is n times
+    /// that. Rounding differs from n probed steps only in the last digits (tested to 1e-12 relative).
+    /// </summary>
+    public void Power(long steps, GaussianState law)
+    {
+        Check(law);
+        Guard.AtLeast(steps, 0, nameof(steps));
+        if (!IsTimeHomogeneous)
+            throw new InvalidOperationException($"sampler '{kernel.Name}' is not time-homogeneous (ITimeHomogeneous, no aux state); propagate it step by step.");
+        if (steps == 0) return;
+        long drawn = Noise.UniformDraws;
+        ProbeLinear(0);
+        var shift = probe.AsSpan(0, m * d);
+        shift.Clear();
+        RunStep(0, real, -1);
+        if (Noise.UniformDraws != drawn)
+            throw new InvalidOperationException($"sampler '{kernel.Name}' declares ITimeHomogeneous but draws uniforms; its steps are not one map.");
+        (long evaluations, long rounds) = (real.Evaluations(0), real.Rounds(0));
+        real.Reset();
+        Evaluations += steps * evaluations;
+        Rounds += steps * rounds;
+        int width = Vector<double>.Count;
+        for (int i = 0; i < d; i += width) PowerLanes(i, Math.Min(width, d - i), steps, shift, law);
+    }
+
+    // Φⁿ for the coordinates i … i + count − 1, one per vector lane (a lane past d is zero and discarded); m = 1 is
+    // the 2 × 2 case with the velocity entries zero.
+    void PowerLanes(int i, int count, long steps, ReadOnlySpan<double> shift, GaussianState law)
+    {
+        Vector<double> a00 = Lane(columns, 0, i, count), a10 = Lane(columns, m == 2 ? d : -1, i, count);
+        Vector<double> a01 = Lane(columns, m == 2 ? 2 * d : -1, i, count), a11 = Lane(columns, m == 2 ? 3 * d : -1, i, count);
+        Vector<double> c0 = Lane(shift, 0, i, count), c1 = Lane(shift, m == 2 ? d : -1, i, count);
+        Vector<double> q00 = Vector<double>.Zero, q01 = Vector<double>.Zero, q11 = Vector<double>.Zero;
+        for (int k = 0; k < kernel.NormalRoles; k++)
+        {
+            var b0 = Lane(noiseColumns, k * m * d, i, count);
+            var b1 = Lane(noiseColumns, m == 2 ? k * m * d + d : -1, i, count);
+            (q00, q01, q11) = (q00 + b0 * b0, q01 + b0 * b1, q11 + b1 * b1);
+        }
+        Vector<double> x0 = Lane(law.Mean, 0, i, count), x1 = Lane(law.Mean, m == 2 ? d : -1, i, count);
+        Vector<double> s00 = Lane(law.Covariance, 0, i, count), s01 = Lane(law.Covariance, m == 2 ? d : -1, i, count);
+        Vector<double> s11 = Lane(law.Covariance, m == 2 ? 2 * d : -1, i, count);
+        for (long n = steps; ; )
+        {
+            if ((n & 1) != 0)
+            {
+                (x0, x1) = (a00 * x0 + a01 * x1 + c0, a10 * x0 + a11 * x1 + c1);
+                var (t00, t01, t11) = Congruence(a00, a10, a01, a11, s00, s01, s11);
+                (s00, s01, s11) = (t00 + q00, t01 + q01, t11 + q11);
+            }
+            n >>= 1;
+            if (n == 0) break;
+            (c0, c1) = (a00 * c0 + a01 * c1 + c0, a10 * c0 + a11 * c1 + c1);
+            var (u00, u01, u11) = Congruence(a00, a10, a01, a11, q00, q01, q11);
+            (q00, q01, q11) = (u00 + q00, u01 + q01, u11 + q11);
+            (a00, a01, a10, a11) = (a00 * a00 + a01 * a10, a00 * a01 + a01 * a11, a10 * a00 + a11 * a10, a10 * a01 + a11 * a11);
+        }
+        Store(x0, law.Mean, 0, i, count);
+        Store(s00, law.Covariance, 0, i, count);
+        if (m == 1) return;
+        Store(x1, law.Mean, d, i, count);
+        Store(s01, law.Covariance, d, i, count);
+        Store(s11, law.Covariance, 2 * d, i, count);
+    }
+
+    // The lanes of source[offset + i …], zero-padded past count; a negative offset is an absent (zero) entry.
+    static Vector<double> Lane(ReadOnlySpan<double> source, int offset, int i, int count)
+    {
+        if (offset < 0) return Vector<double>.Zero;
+        if (count == Vector<double>.Count) return new Vector<double>(source[(offset + i)..]);
+        Span<double> padded = stackalloc double[Vector<double>.Count];
+        padded.Clear();
+        source.Slice(offset + i, count).CopyTo(padded);
+        return new Vector<double>(padded);
+    }
+
+    static void Store(Vector<double> value, Span<double> destination, int offset, int i, int count)
+    {
+        Span<double> lanes = stackalloc double[Vector<double>.Count];
+        value.CopyTo(lanes);
+        lanes[..count].CopyTo(destination[(offset + i)..]);
+    }
+
+    // A's columns F₀(eⱼ, 0) and the noise columns bₖ = F₀(0, 1ₖ) of step `step`, on the centred field.
+    void ProbeLinear(long step)
+    {
         Noise.RoleLimit = kernel.NormalRoles;
         var blocks = probe.AsSpan(0, m * d);
         for (int j = 0; j < m; j++)
@@ -122,18 +233,7 @@ public sealed class AffinePropagator
             RunStep(step, centred, k);
             blocks.CopyTo(noiseColumns.AsSpan(k * m * d, m * d));
         }
-        mean.CopyTo(blocks);
-        RunStep(step, real, -1);
-        CountReal();
-        probe.AsSpan(m * d).CopyTo(auxNext);
-        Transform(covariance, covarianceOut);
-        AddNoise(kernel.NormalRoles, covarianceOut);
-        blocks.CopyTo(meanOut);
     }
-
-    /// <summary>Adopts the aux state left by the last <see cref="Probe"/> (aux depends only on the step, not on
-    /// the state or the normals).</summary>
-    public void CommitAux() => auxNext.CopyTo(aux, 0);
 
     void CountReal()
     {
@@ -192,14 +292,21 @@ public sealed class AffinePropagator
         Vector<double> a00 = new(columns[i..]), a10 = new(columns[(stride + i)..]);
         Vector<double> a01 = new(columns[(2 * stride + i)..]), a11 = new(columns[(3 * stride + i)..]);
         Vector<double> c00 = new(cov[i..]), c01 = new(cov[(stride + i)..]), c11 = new(cov[(2 * stride + i)..]);
-        // (A C) rows, then (A C) Aᵀ.
+        var (r00, r01, r11) = Congruence(a00, a10, a01, a11, c00, c01, c11);
+        r00.CopyTo(result[i..]);
+        r01.CopyTo(result[(resultStride + i)..]);
+        r11.CopyTo(result[(2 * resultStride + i)..]);
+    }
+
+    // The packed upper triangle of A C Aᵀ, lane-wise: (A C) by rows, then times Aᵀ.
+    static (Vector<double> C00, Vector<double> C01, Vector<double> C11) Congruence(Vector<double> a00, Vector<double> a10,
+        Vector<double> a01, Vector<double> a11, Vector<double> c00, Vector<double> c01, Vector<double> c11)
+    {
         var r00 = a00 * c00 + a01 * c01;
         var r01 = a00 * c01 + a01 * c11;
         var r10 = a10 * c00 + a11 * c01;
         var r11 = a10 * c01 + a11 * c11;
-        (r00 * a00 + r01 * a01).CopyTo(result[i..]);
-        (r00 * a10 + r01 * a11).CopyTo(result[(resultStride + i)..]);
-        (r10 * a10 + r11 * a11).CopyTo(result[(2 * resultStride + i)..]);
+        return (r00 * a00 + r01 * a01, r00 * a10 + r01 * a11, r10 * a10 + r11 * a11);
     }
 
     // C' += Σₖ bₖ bₖᵀ over the first `count` noise columns.

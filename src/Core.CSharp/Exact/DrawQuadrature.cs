@@ -9,16 +9,17 @@ namespace RateLab.Core.Exact;
 /// outcomes of a Bernoulli(p) switch {U &lt; p, U ≥ p} at the representative points p/2 and (1 + p)/2 with weights
 /// p and 1 − p (exact enumeration of the 2^K patterns). Accuracy: exact for the randomized-midpoint schemes whose step
 /// moments are polynomials of low degree in U (RLMC: degree 2, so 2 nodes suffice); for an analytic dependence on U,
-/// 48 and 96 nodes agree to better than 1e-13 relative (test "Gauss–Legendre accuracy" in Exact.Propagation).
+/// 48 and 96 nodes agree to better than 1e-13 relative (test "Gauss–Legendre accuracy" in Exact.Propagation). A kernel
+/// that declares its <see cref="IStepDraws.MomentDegree"/> p gets the exact ⌊p/2⌋ + 1 nodes when that is fewer.
 /// </summary>
 public sealed class DrawQuadrature
 {
     /// <summary>The rule for the draws declared by <paramref name="draws"/>, with <paramref name="nodes"/>
-    /// Gauss–Legendre nodes per continuous uniform.</summary>
+    /// Gauss–Legendre nodes per continuous uniform (fewer when the declared moment degree makes fewer exact).</summary>
     public DrawQuadrature(IStepDraws draws, int nodes)
     {
         ArgumentNullException.ThrowIfNull(draws);
-        Guard.AtLeast(nodes, 1, nameof(nodes));
+        nodes = NodesFor(draws, Guard.AtLeast(nodes, 1, nameof(nodes)));
         Width = Guard.AtLeast(draws.UniformsPerStep, 0, "UniformsPerStep");
         var axes = new (double[] Points, double[] Weights)[Width];
         var legendre = new GaussLegendreRule(0, 1, nodes);
@@ -65,9 +66,15 @@ public sealed class DrawQuadrature
     public static double CombinationCount(IStepDraws draws, int nodes)
     {
         ArgumentNullException.ThrowIfNull(draws);
+        nodes = NodesFor(draws, nodes);
         double count = 1;
         for (int u = 0; u < draws.UniformsPerStep; u++)
             count *= draws.Draw(u).Kind switch { DrawKind.Bernoulli => 2, DrawKind.Unused => 1, _ => nodes };
         return count;
     }
+
+    // n Gauss–Legendre nodes integrate degree 2n − 1 exactly.
+    static int NodesFor(IStepDraws draws, int nodes) => draws.MomentDegree is int p
+        ? Math.Min(nodes, Guard.AtLeast(p, 0, "MomentDegree") / 2 + 1)
+        : nodes;
 }

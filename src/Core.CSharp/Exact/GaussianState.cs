@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Exact;
@@ -34,6 +35,10 @@ public sealed class GaussianState
     /// <summary>The marginal of block 0 (the position) as a product law with the given multiplicities.</summary>
     public DiagonalLaw Position(ReadOnlySpan<double> multiplicity) =>
         new(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
+
+    /// <summary>True when every mean and covariance entry is finite (a sum is finite only then, or on overflow of
+    /// entries near the largest double, which a diverging law reaches too).</summary>
+    public bool IsFinite => double.IsFinite(TensorPrimitives.Sum(Mean)) && double.IsFinite(TensorPrimitives.Sum(Covariance));
 
     /// <summary>Writes this law into coordinates <paramref name="start"/> … of the larger law <paramref name="whole"/>
     /// with the same blocks.</summary>

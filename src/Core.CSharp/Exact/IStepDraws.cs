@@ -27,4 +27,11 @@ public interface IStepDraws
 
     /// <summary>How uniform <paramref name="index"/> is used.</summary>
     StepDraw Draw(int index);
+
+    /// <summary>
+    /// On a Gaussian problem, the largest degree in each continuous uniform of the step's image moments (A μ + c and the
+    /// second moments A C Aᵀ + Σₖ bₖbₖᵀ + (A μ + c)(A μ + c)ᵀ) when they are polynomials in it, so ⌊p/2⌋ + 1
+    /// Gauss–Legendre nodes are exact; null when they are not polynomial (e.g. exponentials of a midpoint time).
+    /// </summary>
+    int? MomentDegree => null;
 }

@@ -174,6 +174,18 @@ type Undeclared(inner: ISamplerKernel) =
         member _.Init(ctx, state) = inner.Init(&ctx, state)
         member _.Step(ctx, state) = inner.Step(&ctx, state)
 
+/// Forwards a kernel and claims it is time-homogeneous, whether or not it is.
+type ClaimsHomogeneous(inner: ISamplerKernel) =
+    inherit Undeclared(inner)
+    interface ITimeHomogeneous
+
+/// Forwards a kernel's draws but not its moment degree, so the rule falls back to the requested Gauss–Legendre nodes.
+type DegreeHidden(inner: ISamplerKernel) =
+    inherit Undeclared(inner)
+    interface IStepDraws with
+        member _.UniformsPerStep = (inner :?> IStepDraws).UniformsPerStep
+        member _.Draw index = (inner :?> IStepDraws).Draw index
+
 /// Langevin steps on the noised score s(x, τ) with τ kept in the aux state: Init sets τ = τ₀, each step uses τ and
 /// then shrinks it by the factor ρ. Exercises aux carrying and time-dependent (diffusion) score fields.
 type AnnealedLangevin(d: int, h: float, tau0: float, rho: float, start: StartLaw) =

@@ -75,4 +75,10 @@ public sealed class Rlmc : ISamplerKernel, IStepDraws
 
     /// <inheritdoc/>
     public StepDraw Draw(int index) => new(DrawKind.ContinuousUniform);
+
+    /// <summary>
+    /// 2: on s(x) = −Λ⁻¹(x − μ) the step is x' = (1 − hΛ⁻¹ + U h²Λ⁻²) x + … with W_{Uh} = √(Uh) ξ₀ and
+    /// W_h − W_{Uh} = √((1 − U)h) ξ₁, so A, c are linear in U and every bₖbₖᵀ is linear in U.
+    /// </summary>
+    public int? MomentDegree => 2;
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -7,7 +8,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Unadjusted Langevin algorithm (ULA / LMC), the Euler–Maruyama step of dX = ∇log π(X) dt + √2 dB
 /// (algorithms.md §2.1): x_{k+1} = x_k + h ∇log π(x_k) + √2 (B_{(k+1)h} − B_{kh}). One score evaluation per step.
 /// </summary>
-public sealed class Ula : ISamplerKernel
+public sealed class Ula : ISamplerKernel, ITimeHomogeneous
 {
     readonly StartLaw start;
 

@@ -1,3 +1,4 @@
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -9,7 +10,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// v_η = e^{−z} v₀ + u(1−e^{−z})/γ · s(x₀) + ξ_v, z = γη, with (ξ_x, ξ_v) the correlated Brownian integrals of §2.3.
 /// One score evaluation per step; state blocks (x, v).
 /// </summary>
-public sealed class Ulmc : ISamplerKernel
+public sealed class Ulmc : ISamplerKernel, ITimeHomogeneous
 {
     readonly StartLaw start;
     readonly UnderdampedExponentialStep step;
