@@ -33,7 +33,7 @@ public sealed class GaussianState
 
     /// <summary>The marginal of block 0 (the position) as a product law with the given multiplicities.</summary>
     public DiagonalLaw Position(ReadOnlySpan<double> multiplicity) =>
-        new(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
+        DiagonalLaw.Adopt(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
 
     /// <summary>Writes this law into coordinates <paramref name="start"/> … of the larger law <paramref name="whole"/>
     /// with the same blocks.</summary>
