@@ -20,6 +20,7 @@ public sealed class GaussianReduction
     // Arrays only the public properties below need, made on first use: at d = 10⁶ each is 8 MB of fresh memory, whose
     // first touch costs more than the rest of a one-step analysis. A null multiplicity means every wᵢ = 1.
     double[]? startMean, startSd, multiplicity;
+    DiagonalGaussian? targetScore;
 
     GaussianReduction(double[] mean, double[] variance, StartLaw start, double[]? multiplicity, Lazy<int[]> map)
     {
@@ -47,14 +48,17 @@ public sealed class GaussianReduction
 
     /// <summary>The start law on the distinct coordinates (build the kernel with it).</summary>
     public StartLaw Start => start;
-    // The three below are built for every block of ExactAnalysis: each copies the arrays it keeps once (the public
-    // constructors would copy them a second time).
     /// <summary>The target N(μ, diag λ) as a weighted product law (the Langevin reference).</summary>
-    public DiagonalLaw Target => DiagonalLaw.Adopt(Copy(Mean), Copy(Variance), MultiplicityCopy());
-    /// <summary>Score of the reduced Langevin target.</summary>
-    public DiagonalGaussian TargetScore() => DiagonalGaussian.Adopt(Copy(Mean), Copy(Variance));
+    public DiagonalLaw Target => SharedTargetScore.ToLaw(MultiplicityCopy());
+    /// <summary>Score of the reduced Langevin target (the same immutable instance on every call).</summary>
+    public DiagonalGaussian TargetScore() => SharedTargetScore;
     /// <summary>The same score with μ = 0 (its linear part, for probing).</summary>
-    public DiagonalGaussian CentredTargetScore() => DiagonalGaussian.Adopt(new double[Dimension], Copy(Variance));
+    public DiagonalGaussian CentredTargetScore() => SharedTargetScore.Centred();
+
+    // The target on copies of Mean and Variance made on first use, whose arrays (never written) the three members above
+    // share: ExactAnalysis asks every block for all three, which then cost one copy and one inversion instead of three.
+    DiagonalGaussian SharedTargetScore =>
+        LazyInitializer.EnsureInitialized(ref targetScore, () => DiagonalGaussian.Adopt(Copy(Mean), Copy(Variance)));
     /// <summary>Exact noised score of the reduced Gaussian data (diffusion samplers).</summary>
     public GaussianNoisedScore NoisedScore() => new(Mean, Variance);
     /// <summary>The noised score with μ = 0 (its linear part).</summary>

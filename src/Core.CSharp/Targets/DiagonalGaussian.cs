@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Exact;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -20,17 +21,28 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     {
     }
 
-    DiagonalGaussian((double[] Mean, double[] Variance) parameters, string? name)
+    // Keeps the arrays: they are never written after construction, so targets may share them.
+    DiagonalGaussian((double[] Mean, double[] Variance) parameters, string? name, double[]? precision = null)
     {
         (mean, variance) = parameters;
-        precision = Array.ConvertAll(variance, v => 1 / v);
+        if (precision is null)
+        {
+            precision = new double[variance.Length];
+            TensorPrimitives.Divide(1.0, variance, precision);
+        }
+        this.precision = precision;
         Name = name ?? $"diagonal-gaussian(d={Dimension})";
     }
 
-    /// <summary>The target on arrays the caller gives up (validated, not copied): the exact analysis builds one per
-    /// block of a d = 10⁶ problem from arrays it has just sliced.</summary>
+    /// <summary>The target on arrays the caller gives up (validated, not copied).</summary>
     internal static DiagonalGaussian Adopt(double[] mean, double[] variances, string? name = null) =>
         new(Checked(mean, variances, copy: false), name);
+
+    /// <summary>The same variances with mean 0 (the linear part of the score), sharing this target's arrays.</summary>
+    internal DiagonalGaussian Centred() => new((new double[Dimension], variance), Name, precision);
+
+    /// <summary>This Gaussian as a product law with the given multiplicities, sharing this target's arrays.</summary>
+    internal DiagonalLaw ToLaw(double[] multiplicity) => DiagonalLaw.Adopt(mean, variance, multiplicity);
 
     static (double[], double[]) Checked(double[] mean, double[] variances, bool copy)
     {
