@@ -59,45 +59,33 @@ public static class GaussianDistances
     /// </summary>
     internal static Sums Accumulate(DiagonalLaw p, DiagonalLaw q)
     {
-        const int lanes = 4, chunk = 16; // Vector256<double>.Count; vectors per chunk
+        const int lanes = 4; // Vector256<double>.Count
         ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
-        Span<Vector256<double>> ratios = stackalloc Vector256<double>[chunk], rMinusLog1p = stackalloc Vector256<double>[chunk];
         Span<double> kl = stackalloc double[lanes], w2 = stackalloc double[lanes], m2 = stackalloc double[lanes];
         var (one, two, four) = (Vector256<double>.One, Vector256.Create(2.0), Vector256.Create(4.0));
         double twiceKlSum = 0, w2Sum = 0, logBcSum = 0, m2Sum = 0;
         bool equal = true;
-        for (int first = 0; first < w.Length; first += chunk * lanes)
+        for (int i = 0; i < w.Length; i += lanes)
         {
-            int vectors = Math.Min(chunk, (w.Length - first + lanes - 1) / lanes);
-            // The series' 20-step Horner chain is serial: a chunk's chains, independent, overlap in the pipeline.
-            for (int k = 0; k < vectors; k++)
+            var (ai, vai, bi, vbi, wi) = (Load(a, i), Load(va, i), Load(b, i), Load(vb, i), Load(w, i));
+            var (delta, r) = (ai - bi, (vai - vbi) / vbi);
+            var delta2 = delta * delta;
+            (wi * (RMinusLog1p(r) + delta2 / vbi)).CopyTo(kl);
+            var roots = Vector256.Sqrt(vai) + Vector256.Sqrt(vbi);
+            var dv = (vai - vbi) / roots;
+            (wi * (delta2 + dv * dv)).CopyTo(w2);
+            (wi * delta * delta / vbi).CopyTo(m2);
+            // log BC = −½ log1p(u²/(2√(1+r))) − δ²/(4(A+B)), u = r/(1+√(1+r)): (A+B)/(2√(AB)) − 1 without cancellation.
+            var root = Vector256.Sqrt(one + r);
+            var u = r / (one + root);
+            var (excess, meanTerm) = (u * u / (two * root), delta2 / (four * (vai + vbi)));
+            for (int j = 0; j < Math.Min(lanes, w.Length - i); j++)
             {
-                var vbk = Load(vb, first + k * lanes);
-                ratios[k] = (Load(va, first + k * lanes) - vbk) / vbk;
-                rMinusLog1p[k] = RMinusLog1p(ratios[k]);
-            }
-            for (int k = 0, i = first; k < vectors; k++, i += lanes)
-            {
-                var (ai, vai, bi, vbi, wi) = (Load(a, i), Load(va, i), Load(b, i), Load(vb, i), Load(w, i));
-                var (delta, r) = (ai - bi, ratios[k]);
-                var delta2 = delta * delta;
-                (wi * (rMinusLog1p[k] + delta2 / vbi)).CopyTo(kl);
-                var roots = Vector256.Sqrt(vai) + Vector256.Sqrt(vbi);
-                var dv = (vai - vbi) / roots;
-                (wi * (delta2 + dv * dv)).CopyTo(w2);
-                (wi * delta * delta / vbi).CopyTo(m2);
-                // log BC = −½ log1p(u²/(2√(1+r))) − δ²/(4(A+B)), u = r/(1+√(1+r)): (A+B)/(2√(AB)) − 1 without cancellation.
-                var root = Vector256.Sqrt(one + r);
-                var u = r / (one + root);
-                var (excess, meanTerm) = (u * u / (two * root), delta2 / (four * (vai + vbi)));
-                for (int j = 0; j < Math.Min(lanes, w.Length - i); j++)
-                {
-                    twiceKlSum += kl[j];
-                    w2Sum += w2[j];
-                    logBcSum += w[i + j] * (-0.5 * StableMath.Log1p(excess.GetElement(j)) - meanTerm.GetElement(j));
-                    m2Sum += m2[j];
-                    equal &= va[i + j].Equals(vb[i + j]);
-                }
+                twiceKlSum += kl[j];
+                w2Sum += w2[j];
+                logBcSum += w[i + j] * (-0.5 * StableMath.Log1p(excess.GetElement(j)) - meanTerm.GetElement(j));
+                m2Sum += m2[j];
+                equal &= va[i + j].Equals(vb[i + j]);
             }
         }
         return new Sums(twiceKlSum, w2Sum, logBcSum, m2Sum, equal);
