@@ -31,6 +31,7 @@ public sealed class GaussianState
     /// <summary>Packed covariances (m(m+1)/2 · d).</summary>
     public double[] Covariance { get; }
 
+    // The law keeps the copies made here (the public constructor would copy them again, for every draw of every block).
     /// <summary>The marginal of block 0 (the position) as a product law with the given multiplicities.</summary>
     public DiagonalLaw Position(ReadOnlySpan<double> multiplicity) =>
         DiagonalLaw.Adopt(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
