@@ -10,9 +10,27 @@ namespace RateLab.Core.Exact;
 public sealed class DiagonalLaw
 {
     readonly double[] mean, variance, multiplicity;
+    // Σᵢ wᵢ, summed on first use (NaN: not yet); one 8-byte field, so a race at worst sums twice.
+    double dimension = double.NaN;
 
     /// <summary>The law with the given per-coordinate moments; <paramref name="multiplicity"/> null means all ones.</summary>
     public DiagonalLaw(double[] mean, double[] variance, double[]? multiplicity = null)
+        : this(Validated(mean, variance, multiplicity, copy: true))
+    {
+    }
+
+    DiagonalLaw((double[] Mean, double[] Variance, double[] Multiplicity) moments) =>
+        (mean, variance, multiplicity) = moments;
+
+    /// <summary>
+    /// The law on arrays the caller gives up: validated like the public constructor but not copied, for the laws a
+    /// d = 10⁶ analysis builds per block from arrays it has just computed.
+    /// </summary>
+    internal static DiagonalLaw Adopt(double[] mean, double[] variance, double[] multiplicity) =>
+        new(Validated(mean, variance, multiplicity, copy: false));
+
+    // Checks the moments and returns the arrays to keep: copies of the caller's when copy, else the arrays themselves.
+    static (double[], double[], double[]) Validated(double[] mean, double[] variance, double[]? multiplicity, bool copy)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(variance);
@@ -20,12 +38,18 @@ public sealed class DiagonalLaw
         Guard.Length(variance.Length, mean.Length, nameof(variance));
         Guard.AllFinite(mean, nameof(mean));
         Guard.AllNonNegative(variance, nameof(variance));
-        multiplicity ??= Enumerable.Repeat(1.0, mean.Length).ToArray();
-        Guard.Length(multiplicity.Length, mean.Length, nameof(multiplicity));
-        Guard.AllPositive(multiplicity, nameof(multiplicity));
-        this.mean = (double[])mean.Clone();
-        this.variance = (double[])variance.Clone();
-        this.multiplicity = (double[])multiplicity.Clone();
+        if (multiplicity is null)
+        {
+            multiplicity = new double[mean.Length];
+            Array.Fill(multiplicity, 1.0);
+        }
+        else
+        {
+            Guard.Length(multiplicity.Length, mean.Length, nameof(multiplicity));
+            Guard.AllPositive(multiplicity, nameof(multiplicity));
+            if (copy) multiplicity = (double[])multiplicity.Clone();
+        }
+        return copy ? ((double[])mean.Clone(), (double[])variance.Clone(), multiplicity) : (mean, variance, multiplicity);
     }
 
     /// <summary>Number of distinct coordinates stored.</summary>
@@ -37,7 +61,7 @@ public sealed class DiagonalLaw
     /// <summary>Per-coordinate multiplicities wᵢ.</summary>
     public ReadOnlySpan<double> Multiplicity => multiplicity;
     /// <summary>The dimension Σᵢ wᵢ of the law represented.</summary>
-    public double Dimension => multiplicity.Sum();
+    public double Dimension => double.IsNaN(dimension) ? dimension = multiplicity.Sum() : dimension;
 
     /// <summary>True when some coordinate is a point mass.</summary>
     public bool HasPointMass => variance.Contains(0.0);

@@ -16,12 +16,16 @@ namespace RateLab.Core.Exact;
 public sealed class GaussianReduction
 {
     readonly Lazy<int[]> map;
+    readonly StartLaw start;
+    // Arrays only the public properties below need, made on first use: at d = 10⁶ each is 8 MB of fresh memory, whose
+    // first touch costs more than the rest of a one-step analysis. A null multiplicity means every wᵢ = 1.
+    double[]? startMean, startSd, multiplicity;
+    DiagonalGaussian? targetScore;
 
-    GaussianReduction(double[] mean, double[] variance, double[] startMean, double[] startSd, double[] multiplicity,
-        Lazy<int[]> map)
+    GaussianReduction(double[] mean, double[] variance, StartLaw start, double[]? multiplicity, Lazy<int[]> map)
     {
-        Mean = mean; Variance = variance; StartMean = startMean; StartSd = startSd; Multiplicity = multiplicity;
-        this.map = map;
+        Mean = mean; Variance = variance;
+        this.start = start; this.multiplicity = multiplicity; this.map = map;
     }
 
     /// <summary>Distinct coordinates.</summary>
@@ -32,24 +36,29 @@ public sealed class GaussianReduction
     public double[] Mean { get; }
     /// <summary>Target variances λ of the distinct coordinates.</summary>
     public double[] Variance { get; }
-    /// <summary>Start means of the distinct coordinates.</summary>
-    public double[] StartMean { get; }
-    /// <summary>Start standard deviations of the distinct coordinates.</summary>
-    public double[] StartSd { get; }
+    /// <summary>Start means of the distinct coordinates (a copy of <see cref="Start"/>'s).</summary>
+    public double[] StartMean => LazyInitializer.EnsureInitialized(ref startMean, () => start.Mean.ToArray());
+    /// <summary>Start standard deviations of the distinct coordinates (a copy of <see cref="Start"/>'s).</summary>
+    public double[] StartSd => LazyInitializer.EnsureInitialized(ref startSd, () => start.Sd.ToArray());
     /// <summary>How many original coordinates each distinct one stands for.</summary>
-    public double[] Multiplicity { get; }
+    public double[] Multiplicity => LazyInitializer.EnsureInitialized(ref multiplicity, () => Ones(Dimension));
     /// <summary>For each original (eigenbasis) coordinate, its distinct coordinate; for a <see cref="Slice"/>, each
     /// original coordinate the slice stands for, in order, with its distinct coordinate within the slice.</summary>
     public int[] CoordinateMap => map.Value;
 
     /// <summary>The start law on the distinct coordinates (build the kernel with it).</summary>
-    public StartLaw Start => new(StartMean, StartSd);
+    public StartLaw Start => start;
     /// <summary>The target N(μ, diag λ) as a weighted product law (the Langevin reference).</summary>
-    public DiagonalLaw Target => new(Mean, Variance, Multiplicity);
-    /// <summary>Score of the reduced Langevin target.</summary>
-    public DiagonalGaussian TargetScore() => new(Mean, Variance);
+    public DiagonalLaw Target => SharedTargetScore.ToLaw(MultiplicityCopy());
+    /// <summary>Score of the reduced Langevin target (the same immutable instance on every call).</summary>
+    public DiagonalGaussian TargetScore() => SharedTargetScore;
     /// <summary>The same score with μ = 0 (its linear part, for probing).</summary>
-    public DiagonalGaussian CentredTargetScore() => new(new double[Dimension], Variance);
+    public DiagonalGaussian CentredTargetScore() => SharedTargetScore.Centred();
+
+    // The target on copies of Mean and Variance made on first use, whose arrays (never written) the three members above
+    // share: ExactAnalysis asks every block for all three, which then cost one copy and one inversion instead of three.
+    DiagonalGaussian SharedTargetScore =>
+        LazyInitializer.EnsureInitialized(ref targetScore, () => DiagonalGaussian.Adopt(Copy(Mean), Copy(Variance)));
     /// <summary>Exact noised score of the reduced Gaussian data (diffusion samplers).</summary>
     public GaussianNoisedScore NoisedScore() => new(Mean, Variance);
     /// <summary>The noised score with μ = 0 (its linear part).</summary>
@@ -60,8 +69,19 @@ public sealed class GaussianReduction
     {
         Guard.InOpen(delta, 0, 1, nameof(delta));
         double signal = Math.Sqrt(1 - delta);
-        return new DiagonalLaw(Array.ConvertAll(Mean, m => signal * m),
-            Array.ConvertAll(Variance, v => (1 - delta) * v + delta), Multiplicity);
+        return DiagonalLaw.Adopt(Array.ConvertAll(Mean, m => signal * m),
+            Array.ConvertAll(Variance, v => (1 - delta) * v + delta), MultiplicityCopy());
+    }
+
+    static double[] Copy(double[] values) => (double[])values.Clone();
+
+    double[] MultiplicityCopy() => multiplicity is { } w ? Copy(w) : Ones(Dimension);
+
+    static double[] Ones(int d)
+    {
+        var ones = new double[d];
+        Array.Fill(ones, 1.0);
+        return ones;
     }
 
     /// <summary>
@@ -75,7 +95,7 @@ public sealed class GaussianReduction
         Guard.InClosed(start, 0, Dimension - count, nameof(start));
         if (count == Dimension) return this;
         var range = new Range(start, start + count);
-        return new GaussianReduction(Mean[range], Variance[range], StartMean[range], StartSd[range], Multiplicity[range],
+        return new GaussianReduction(Mean[range], Variance[range], this.start.Slice(range), multiplicity?[range],
             new Lazy<int[]>(() => CoordinateMap.Where(k => k >= start && k < start + count).Select(k => k - start).ToArray()));
     }
 
@@ -89,7 +109,7 @@ public sealed class GaussianReduction
         Guard.Length(start.Mean.Length, variances.Length, "start law dimension");
         Guard.AllFinite(mean, nameof(mean));
         Guard.AllPositive(variances, nameof(variances));
-        return Dedupe(mean, variances, start.Mean, start.Sd);
+        return Dedupe(mean, variances, start);
     }
 
     /// <summary>
@@ -111,7 +131,8 @@ public sealed class GaussianReduction
                 throw new ArgumentException(
                     $"start law sd[0] = {sd[0]} but sd[{i}] = {sd[i]}: a full-covariance target is analysed in its eigenbasis, " +
                     "which needs an isotropic start covariance (equal sd in every coordinate, or a point mass).", nameof(start));
-        return Dedupe(RotateTransposed(q, target.MeanVector), target.Eigenvalues, RotateTransposed(q, start.Mean), sd);
+        return Dedupe(RotateTransposed(q, target.MeanVector), target.Eigenvalues,
+            StartLaw.Adopt(RotateTransposed(q, start.Mean), sd.ToArray()));
     }
 
     // y = Qᵀx for Q row-major with eigenvectors as columns.
@@ -128,16 +149,17 @@ public sealed class GaussianReduction
         return y;
     }
 
-    static GaussianReduction Dedupe(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, ReadOnlySpan<double> m0,
-        ReadOnlySpan<double> s0)
+    static GaussianReduction Dedupe(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, StartLaw start)
     {
         int d = mean.Length, count = 0;
         if (StrictlyMonotone(variance))
         {
-            // Distinct λ's make every coordinate distinct: skip the hashing, which dominates at d = 10⁶.
-            return new GaussianReduction(mean.ToArray(), variance.ToArray(), m0.ToArray(), s0.ToArray(),
-                Enumerable.Repeat(1.0, d).ToArray(), new Lazy<int[]>(() => Enumerable.Range(0, d).ToArray()));
+            // Distinct λ's make every coordinate distinct: skip the hashing, which dominates at d = 10⁶. The start law
+            // is immutable, so the reduction keeps it rather than a copy.
+            return new GaussianReduction(mean.ToArray(), variance.ToArray(), start, null,
+                new Lazy<int[]>(() => Enumerable.Range(0, d).ToArray()));
         }
+        ReadOnlySpan<double> m0 = start.Mean, s0 = start.Sd;
         // Sized up front: at d = 10⁶ distinct coordinates rehashing while growing costs more than the lookups.
         var index = new Dictionary<Coordinate, int>(d);
         var map = new int[d];
@@ -154,7 +176,8 @@ public sealed class GaussianReduction
             w[k]++;
             map[i] = k;
         }
-        return new GaussianReduction(mu[..count], lambda[..count], sm[..count], ss[..count], w[..count], new Lazy<int[]>(map));
+        return new GaussianReduction(mu[..count], lambda[..count], StartLaw.Adopt(sm[..count], ss[..count]), w[..count],
+            new Lazy<int[]>(map));
     }
 
     static bool StrictlyMonotone(ReadOnlySpan<double> x)

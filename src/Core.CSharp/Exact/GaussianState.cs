@@ -32,9 +32,10 @@ public sealed class GaussianState
     /// <summary>Packed covariances (m(m+1)/2 · d).</summary>
     public double[] Covariance { get; }
 
+    // The law keeps the copies made here (the public constructor would copy them again, for every draw of every block).
     /// <summary>The marginal of block 0 (the position) as a product law with the given multiplicities.</summary>
     public DiagonalLaw Position(ReadOnlySpan<double> multiplicity) =>
-        new(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
+        DiagonalLaw.Adopt(Mean.AsSpan(0, Dimension).ToArray(), Covariance.AsSpan(0, Dimension).ToArray(), multiplicity.ToArray());
 
     /// <summary>True when every mean and covariance entry is finite (a sum is finite only then, or on overflow of
     /// entries near the largest double, which a diverging law reaches too).</summary>

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Exact;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -10,17 +11,43 @@ namespace RateLab.Core.Targets;
 /// </summary>
 public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExactSampler
 {
-    readonly double[] mean, variance, precision, sd;
+    readonly double[] mean, variance, precision;
+    // Only exact sampling needs σ: computed on first use, which the exact analysis (a score per block) never makes.
+    double[]? sd;
 
     /// <summary>N(<paramref name="mean"/>, diag(<paramref name="variances"/>)).</summary>
     public DiagonalGaussian(double[] mean, double[] variances, string? name = null)
+        : this(Checked(mean, variances, copy: true), name)
+    {
+    }
+
+    // Keeps the arrays: they are never written after construction, so targets may share them.
+    DiagonalGaussian((double[] Mean, double[] Variance) parameters, string? name, double[]? precision = null)
+    {
+        (mean, variance) = parameters;
+        if (precision is null)
+        {
+            precision = new double[variance.Length];
+            TensorPrimitives.Divide(1.0, variance, precision);
+        }
+        this.precision = precision;
+        Name = name ?? $"diagonal-gaussian(d={Dimension})";
+    }
+
+    /// <summary>The target on arrays the caller gives up (validated, not copied).</summary>
+    internal static DiagonalGaussian Adopt(double[] mean, double[] variances, string? name = null) =>
+        new(Checked(mean, variances, copy: false), name);
+
+    /// <summary>The same variances with mean 0 (the linear part of the score), sharing this target's arrays.</summary>
+    internal DiagonalGaussian Centred() => new((new double[Dimension], variance), Name, precision);
+
+    /// <summary>This Gaussian as a product law with the given multiplicities, sharing this target's arrays.</summary>
+    internal DiagonalLaw ToLaw(double[] multiplicity) => DiagonalLaw.Adopt(mean, variance, multiplicity);
+
+    static (double[], double[]) Checked(double[] mean, double[] variances, bool copy)
     {
         Guard.DiagonalGaussian(mean, variances);
-        this.mean = (double[])mean.Clone();
-        variance = (double[])variances.Clone();
-        precision = Array.ConvertAll(variance, v => 1 / v);
-        sd = Array.ConvertAll(variance, Math.Sqrt);
-        Name = name ?? $"diagonal-gaussian(d={Dimension})";
+        return copy ? ((double[])mean.Clone(), (double[])variances.Clone()) : (mean, variances);
     }
 
     /// <summary>Isotropic N(0, σ² I_d).</summary>
@@ -28,7 +55,9 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     {
         Guard.AtLeast(d, 1, nameof(d));
         Guard.Positive(variance, nameof(variance));
-        return new DiagonalGaussian(new double[d], Enumerable.Repeat(variance, d).ToArray(), $"isotropic-gaussian(d={d})");
+        var variances = new double[d];
+        Array.Fill(variances, variance);
+        return Adopt(new double[d], variances, $"isotropic-gaussian(d={d})");
     }
 
     /// <summary>N(0, diag(λ)) with λ log-spaced from 1 down to 1/κ: condition number κ.</summary>
@@ -38,7 +67,7 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
         Guard.InClosed(kappa, 1, double.MaxValue, nameof(kappa));
         var lambda = new double[d];
         for (int i = 0; i < d; i++) lambda[i] = d == 1 ? 1 : Math.Pow(kappa, -(double)i / (d - 1));
-        return new DiagonalGaussian(new double[d], lambda, $"ill-conditioned-gaussian(d={d},kappa={kappa})");
+        return Adopt(new double[d], lambda, $"ill-conditioned-gaussian(d={d},kappa={kappa})");
     }
 
     /// <inheritdoc/>
@@ -87,6 +116,6 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     public void SampleExact(INoiseSource noise, long chain, long step, Span<double> x)
     {
         noise.Normals(chain, step, 0, x);
-        TensorPrimitives.MultiplyAdd(x, sd, mean, x);
+        TensorPrimitives.MultiplyAdd(x, sd ??= Array.ConvertAll(variance, Math.Sqrt), mean, x);
     }
 }
