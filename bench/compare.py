@@ -120,14 +120,20 @@ def wall(cmd):
 
 def generic_exact(repeats, d):
     """W5: the generic exact engine at d distinct eigenvalues, 100 steps, in process (1 and 2 threads) and end to end."""
-    steps = 100
+    steps, long_steps = 100, 100000
     times = {(s, t): [] for s in W5_SAMPLERS for t in (1, 2)}
+    homogeneous = {s: [] for s in ("ula", "ulmc")}
+    laws = {}
     cli = {"ratelab exact (ULA)": [], "ratelab list samplers": []}
     cli_cmd = ["dotnet", RATELAB_DLL, "exact", "--sampler", "ula", "--target", "ill-conditioned-gaussian", "--d", str(d),
                "--steps", str(steps), "--param", "h=0.005", "--json"]
     for _ in range(repeats):
         for (s, t) in times:
-            times[(s, t)].append(run_json(["dotnet", BENCH_DLL, "exact", s, str(d), str(steps), str(t)])["seconds"])
+            r = run_json(["dotnet", BENCH_DLL, "exact", s, str(d), str(steps), str(t)])
+            times[(s, t)].append(r["seconds"])
+            laws[s] = r["laws"]
+        for s in homogeneous:
+            homogeneous[s].append(run_json(["dotnet", BENCH_DLL, "exact", s, str(d), str(long_steps), "2"])["seconds"])
         cli["ratelab exact (ULA)"].append(wall(cli_cmd))
         cli["ratelab list samplers"].append(wall(["dotnet", RATELAB_DLL, "list", "samplers"]))
     med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
@@ -137,8 +143,11 @@ def generic_exact(repeats, d):
            "randomized samplers (rlmc, shen-lee, plmc) with 8 draw replicates and at most 8 quadrature nodes per step "
            f"(their time is that of 8 conditional laws plus one per node). {repeats} runs each, median [min, max] seconds. Target (issue 2): well under 1 s "
            "per configuration.", "",
-           "| sampler | 1 thread | 2 threads |", "|---|---|---|"]
-    out += [f"| {s} | {med(times[(s, 1)])} | {med(times[(s, 2)])} |" for s in W5_SAMPLERS]
+           "| sampler | 1 thread | 2 threads | d-dimensional laws | 2 threads per law |", "|---|---|---|---|---|"]
+    out += [f"| {s} | {med(times[(s, 1)])} | {med(times[(s, 2)])} | {laws[s]:g} | "
+            f"{statistics.median(times[(s, 2)]) / laws[s]:.3f} |" for s in W5_SAMPLERS]
+    out += ["", f"Time-homogeneous samplers at {long_steps} steps (2 threads, O(d log n)): "
+            + ", ".join(f"{s} {med(v)} s" for s, v in homogeneous.items()) + "."]
     out += ["", f"End to end, wall time of the process: `dotnet {os.path.relpath(RATELAB_DLL, ROOT)} " + " ".join(cli_cmd[2:])
             + f"` {med(cli['ratelab exact (ULA)'])} s, against {med(cli['ratelab list samplers'])} s for "
             "`ratelab list samplers` (process start alone)."]

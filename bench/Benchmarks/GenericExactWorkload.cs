@@ -29,13 +29,17 @@ public static class GenericExactWorkload
             throw new ArgumentException($"sampler = '{sampler}' is unknown; allowed: {string.Join(", ", Samplers)}.", nameof(sampler));
         Analyse(sampler, Math.Min(d, 4096), steps, threads);
         var clock = Stopwatch.StartNew();
-        var result = Analyse(sampler, d, steps, threads);
+        var (result, laws) = Analyse(sampler, d, steps, threads);
         double seconds = clock.Elapsed.TotalSeconds;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{{\"seconds\": {seconds:R}, \"sampler\": \"{sampler}\", \"d\": {d}, \"steps\": {steps}, \"threads\": {threads}, \"kl\": {result.Upper.Kl.Value:R}, \"nfe\": {result.Evaluations:R}}}");
+            $"{{\"seconds\": {seconds:R}, \"sampler\": \"{sampler}\", \"d\": {d}, \"steps\": {steps}, \"threads\": {threads}, \"laws\": {laws}, \"kl\": {result.Upper.Kl.Value:R}, \"nfe\": {result.Evaluations:R}}}");
     }
 
-    static ExactResult Analyse(string sampler, int d, int steps, int threads)
+    const int Replicates = 8, Nodes = 8;
+
+    // The result and the number of d-dimensional laws it took: 1 for a deterministic kernel, else the replicates plus
+    // one per combination of the moment rule.
+    static (ExactResult Result, double Laws) Analyse(string sampler, int d, int steps, int threads)
     {
         var variance = new double[d];
         for (int i = 0; i < d; i++) variance[i] = d == 1 ? 1 : Math.Pow(100, -(double)i / (d - 1));
@@ -66,6 +70,9 @@ public static class GenericExactWorkload
             };
             return new ExactProblem(reverse, b.NoisedScore(), b.CentredNoisedScore(), b.NoisedData(grid.End.Tau), grid.Steps);
         }
-        return ExactAnalysis.Analyse(reduction, Build, new ExactOptions(Replicates: 8, QuadratureNodes: 8, MaxThreads: threads));
+        var result = ExactAnalysis.Analyse(reduction, Build, new ExactOptions(Replicates: Replicates, QuadratureNodes: Nodes, MaxThreads: threads));
+        double laws = !result.Randomized ? 1
+            : Replicates + (Build(reduction.Slice(0, 1)).Kernel is IStepDraws draws ? DrawQuadrature.CombinationCount(draws, Nodes) : 0);
+        return (result, laws);
     }
 }
