@@ -151,8 +151,9 @@ public sealed class AffinePropagator
             throw new InvalidOperationException($"sampler '{kernel.Name}' declares ITimeHomogeneous but draws uniforms; its steps are not one map.");
         (long evaluations, long rounds) = (real.Evaluations(0), real.Rounds(0));
         real.Reset();
-        Evaluations += steps * evaluations;
-        Rounds += steps * rounds;
+        // Checked: a count that wrapped around would be a wrong cost, not a large one.
+        Evaluations = checked(Evaluations + steps * evaluations);
+        Rounds = checked(Rounds + steps * rounds);
         int width = Vector<double>.Count;
         for (int i = 0; i < d; i += width) PowerLanes(i, Math.Min(width, d - i), steps, shift, law);
     }
