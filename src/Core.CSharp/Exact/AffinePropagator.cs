@@ -162,19 +162,19 @@ public sealed class AffinePropagator
     // the 2 × 2 case with the velocity entries zero.
     void PowerLanes(int i, int count, long steps, ReadOnlySpan<double> shift, GaussianState law)
     {
-        Vector<double> a00 = Lane(columns, 0, i, count), a10 = Lane(columns, m == 2 ? d : -1, i, count);
-        Vector<double> a01 = Lane(columns, m == 2 ? 2 * d : -1, i, count), a11 = Lane(columns, m == 2 ? 3 * d : -1, i, count);
-        Vector<double> c0 = Lane(shift, 0, i, count), c1 = Lane(shift, m == 2 ? d : -1, i, count);
+        Vector<double> a00 = Lane(columns, Block(0), i, count), a10 = Lane(columns, Block(1), i, count);
+        Vector<double> a01 = Lane(columns, Block(2), i, count), a11 = Lane(columns, Block(3), i, count);
+        Vector<double> c0 = Lane(shift, Block(0), i, count), c1 = Lane(shift, Block(1), i, count);
         Vector<double> q00 = Vector<double>.Zero, q01 = Vector<double>.Zero, q11 = Vector<double>.Zero;
         for (int k = 0; k < kernel.NormalRoles; k++)
         {
-            var b0 = Lane(noiseColumns, k * m * d, i, count);
-            var b1 = Lane(noiseColumns, m == 2 ? k * m * d + d : -1, i, count);
+            var b = noiseColumns.AsSpan(k * m * d, m * d);
+            Vector<double> b0 = Lane(b, Block(0), i, count), b1 = Lane(b, Block(1), i, count);
             (q00, q01, q11) = (q00 + b0 * b0, q01 + b0 * b1, q11 + b1 * b1);
         }
-        Vector<double> x0 = Lane(law.Mean, 0, i, count), x1 = Lane(law.Mean, m == 2 ? d : -1, i, count);
-        Vector<double> s00 = Lane(law.Covariance, 0, i, count), s01 = Lane(law.Covariance, m == 2 ? d : -1, i, count);
-        Vector<double> s11 = Lane(law.Covariance, m == 2 ? 2 * d : -1, i, count);
+        Vector<double> x0 = Lane(law.Mean, Block(0), i, count), x1 = Lane(law.Mean, Block(1), i, count);
+        Vector<double> s00 = Lane(law.Covariance, Block(0), i, count), s01 = Lane(law.Covariance, Block(1), i, count);
+        Vector<double> s11 = Lane(law.Covariance, Block(2), i, count);
         for (long n = steps; ; )
         {
             if ((n & 1) != 0)
@@ -198,6 +198,10 @@ public sealed class AffinePropagator
         Store(s11, law.Covariance, 2 * d, i, count);
     }
 
+    // Offset of the k-th block of d values in a per-coordinate 2 × 2 layout; −1 (absent, read as zero) beyond the
+    // first block when m = 1.
+    int Block(int k) => m == 2 || k == 0 ? k * d : -1;
+
     // The lanes of source[offset + i …], zero-padded past count; a negative offset is an absent (zero) entry.
     static Vector<double> Lane(ReadOnlySpan<double> source, int offset, int i, int count)
     {
@@ -211,6 +215,11 @@ public sealed class AffinePropagator
 
     static void Store(Vector<double> value, Span<double> destination, int offset, int i, int count)
     {
+        if (count == Vector<double>.Count)
+        {
+            value.CopyTo(destination[(offset + i)..]);
+            return;
+        }
         Span<double> lanes = stackalloc double[Vector<double>.Count];
         value.CopyTo(lanes);
         lanes[..count].CopyTo(destination[(offset + i)..]);
@@ -272,31 +281,19 @@ public sealed class AffinePropagator
             TensorPrimitives.Multiply(a, result, result);
             return;
         }
-        int width = Vector<double>.Count, i = 0;
-        for (; i <= d - width; i += width) Transform2(columns, d, cov, result, d, i);
-        if (i == d) return;
-        // The tail, zero-padded to one vector in stack buffers, so it rounds exactly as the vector lanes do.
-        int n = d - i;
-        Span<double> aTail = stackalloc double[4 * width], cTail = stackalloc double[3 * width], rTail = stackalloc double[3 * width];
-        aTail.Clear(); cTail.Clear();
-        for (int k = 0; k < 4; k++) columns.AsSpan(k * d + i, n).CopyTo(aTail[(k * width)..]);
-        for (int k = 0; k < 3; k++) cov.Slice(k * d + i, n).CopyTo(cTail[(k * width)..]);
-        Transform2(aTail, width, cTail, rTail, width, 0);
-        for (int k = 0; k < 3; k++) rTail.Slice(k * width, n).CopyTo(result[(k * d + i)..]);
-    }
-
-    // One vector of coordinates at i of blocks `stride` apart; every input is read before the result is written
-    // (result may alias cov).
-    static void Transform2(ReadOnlySpan<double> columns, int stride, ReadOnlySpan<double> cov, Span<double> result,
-        int resultStride, int i)
-    {
-        Vector<double> a00 = new(columns[i..]), a10 = new(columns[(stride + i)..]);
-        Vector<double> a01 = new(columns[(2 * stride + i)..]), a11 = new(columns[(3 * stride + i)..]);
-        Vector<double> c00 = new(cov[i..]), c01 = new(cov[(stride + i)..]), c11 = new(cov[(2 * stride + i)..]);
-        var (r00, r01, r11) = Congruence(a00, a10, a01, a11, c00, c01, c11);
-        r00.CopyTo(result[i..]);
-        r01.CopyTo(result[(resultStride + i)..]);
-        r11.CopyTo(result[(2 * resultStride + i)..]);
+        int width = Vector<double>.Count;
+        for (int i = 0; i < d; i += width)
+        {
+            // Every lane is loaded before any is stored (result may alias cov); the tail is zero-padded, so it rounds
+            // exactly as full vectors do.
+            int count = Math.Min(width, d - i);
+            var (r00, r01, r11) = Congruence(Lane(columns, 0, i, count), Lane(columns, d, i, count),
+                Lane(columns, 2 * d, i, count), Lane(columns, 3 * d, i, count),
+                Lane(cov, 0, i, count), Lane(cov, d, i, count), Lane(cov, 2 * d, i, count));
+            Store(r00, result, 0, i, count);
+            Store(r01, result, d, i, count);
+            Store(r11, result, 2 * d, i, count);
+        }
     }
 
     // The packed upper triangle of A C Aᵀ, lane-wise: (A C) by rows, then times Aᵀ.
