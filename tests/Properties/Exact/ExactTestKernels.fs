@@ -179,12 +179,14 @@ type ClaimsHomogeneous(inner: ISamplerKernel) =
     inherit Undeclared(inner)
     interface ITimeHomogeneous
 
-/// Forwards a kernel's draws but not its moment degree, so the rule falls back to the requested Gauss–Legendre nodes.
-type DegreeHidden(inner: ISamplerKernel) =
+/// Forwards a kernel's draws with the given moment degree in place of its own (null: none declared, so the rule falls
+/// back to the requested Gauss–Legendre nodes).
+type WithMomentDegree(inner: ISamplerKernel, degree: Nullable<int>) =
     inherit Undeclared(inner)
     interface IStepDraws with
         member _.UniformsPerStep = (inner :?> IStepDraws).UniformsPerStep
         member _.Draw index = (inner :?> IStepDraws).Draw index
+        member _.MomentDegree = degree
 
 /// Langevin steps on the noised score s(x, τ) with τ kept in the aux state: Init sets τ = τ₀, each step uses τ and
 /// then shrinks it by the factor ρ. Exercises aux carrying and time-dependent (diffusion) score fields.

@@ -86,10 +86,23 @@ let tests =
             let rlmc = Rlmc(2, 0.1, r.Start)
             Expect.equal (DrawQuadrature(rlmc, 48).Count) 2 "nodes"
             let analyse kernel = ExactAnalysis.Analyse(ExactProblem.Langevin(r, kernel, 40L), ExactOptions(Replicates = 2))
-            let declared, hidden = analyse rlmc, analyse (DegreeHidden rlmc)
+            let declared, hidden = analyse rlmc, analyse (WithMomentDegree(rlmc, Nullable()))
             Expect.isTrue (declared.MomentsExact && hidden.MomentsExact) "both exact rules"
             for a, b in Array.zip (Array.append declared.Law.Mean declared.Law.Covariance)
                                   (Array.append hidden.Law.Mean hidden.Law.Covariance) do
                 Expect.floatClose { absolute = 1e-16; relative = 1e-13 } a b "moment-matched law"
+        }
+    
+        test "bad input: negative step counts, non-homogeneous kernels and negative moment degrees are refused" {
+            let r = GaussianReduction.Diagonal(ReadOnlySpan [| 0.0 |], ReadOnlySpan [| 1.0 |], StartLaw.Point [| 1.0 |])
+            let propagatorOf (kernel: ISamplerKernel) = AffinePropagator(kernel, r.TargetScore(), r.CentredTargetScore(), ProbeNoise())
+            let law = GaussianState(1, 1)
+            let e = thrown<ArgumentOutOfRangeException> (fun () -> (propagatorOf (Ula(1, 0.1, r.Start))).Power(-1L, law))
+            Expect.stringContains e.Message "steps = -1" "names the parameter and value"
+            let rlmc = Rlmc(1, 0.1, r.Start)
+            let e = thrown<InvalidOperationException> (fun () -> (propagatorOf rlmc).Power(3L, law))
+            Expect.stringContains e.Message "not time-homogeneous" "refuses a randomized kernel"
+            let e = thrown<ArgumentOutOfRangeException> (fun () -> DrawQuadrature(WithMomentDegree(rlmc, Nullable -1), 48) |> ignore)
+            Expect.stringContains e.Message "MomentDegree = -1" "names the declaration and value"
         }
     ]
