@@ -1,10 +1,13 @@
-/// Loads and validates the claims registry (claims.json next to the program). Every error names the claim and field,
-/// so a typo in the data is found by reading one line.
+/// Loads and validates a claims file: the built-in registry (claims.json next to the program) or a user's file for
+/// `ratelab check`. Every error names the claim and field, so a typo in the data is found by reading one line. The
+/// format is documented in docs/claims.md.
 module RateLab.Analysis.Claims.Registry
 
 open System
 open System.IO
 open System.Text.Json
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims.Claim
 
 exception private Invalid of string
@@ -58,6 +61,141 @@ let private exponent (path: string) (e: JsonElement) (name: string) =
         | [| a; b |] when parse b <> 0.0 -> Some(parse a / parse b)
         | _ -> bad ()
     | _ -> bad ()
+
+
+let private optionalProperty (e: JsonElement) (name: string) =
+    match e.TryGetProperty name with
+    | true, v when v.ValueKind <> JsonValueKind.Null -> Some v
+    | _ -> None
+
+let private number (path: string) (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number when Double.IsFinite(e.GetDouble()) -> e.GetDouble()
+    | _ -> fail path $"is '{e}'; allowed: a finite number"
+
+let private integer (path: string) (lo: int) (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number ->
+        match e.TryGetInt32() with
+        | true, n when n >= lo -> n
+        | _ -> fail path $"is {e}; allowed: an integer ≥ {lo} (at most {Int32.MaxValue})"
+    | _ -> fail path $"is '{e}'; allowed: an integer ≥ {lo}"
+
+let private arrayOf (path: string) (e: JsonElement) (item: string -> JsonElement -> 'a) =
+    if e.ValueKind <> JsonValueKind.Array then fail path "is not an array"
+    e.EnumerateArray() |> Seq.mapi (fun i x -> item $"{path}[{i}]" x) |> List.ofSeq
+
+/// A catalog component { "name": …, "parameters": { … } }; parameter names and ranges are checked by the catalog.
+let private componentOf (path: string) (e: JsonElement) : Component =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let name = text path e "name"
+    let parameters =
+        match optionalProperty e "parameters" with
+        | None -> Map.empty
+        | Some ps when ps.ValueKind = JsonValueKind.Object ->
+            ps.EnumerateObject()
+            |> Seq.map (fun p ->
+                let at = $"{path}.parameters.{p.Name}"
+                let v =
+                    match p.Value.ValueKind with
+                    | JsonValueKind.Number -> Number(number at p.Value)
+                    | JsonValueKind.String -> Text(stringOf p.Value)
+                    | JsonValueKind.True -> Flag true
+                    | JsonValueKind.False -> Flag false
+                    | _ -> fail at $"is '{p.Value}'; allowed: a number, a string or a boolean"
+                p.Name, v)
+            |> Map.ofSeq
+        | Some _ -> fail $"{path}.parameters" "is not an object"
+    { Name = name; Parameters = parameters }
+
+let private directionCases = [ "exact", ExactValue; "upper", UpperBoundOnError; "lower", LowerBoundOnError ]
+
+let private directionName d = directionCases |> List.find (snd >> (=) d) |> fst
+
+let private evidence (path: string) (e: JsonElement) : Evidence =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let metricName = text path e "metric"
+    let metric =
+        match MetricNames.tryParse metricName with
+        | Some m -> m
+        | None -> fail $"{path}.metric" $"""is '{metricName}'; allowed: one of {String.Join(", ", MetricNames.allowed)}"""
+    let direction = choice path e "direction" directionCases
+    // A declared direction that the metric cannot give would let a bound argue the wrong way. "exact" is also allowed:
+    // it declares that the metric is the claimed quantity itself (e.g. a claim about E_draws KL measured as kl_upper).
+    let natural = naturalDirection metric
+    if direction <> natural && direction <> ExactValue then
+        fail $"{path}.direction" $"is '{directionName direction}' but {metricName} gives '{directionName natural}' evidence on the error (or 'exact' when it is the claimed quantity itself)"
+    { Metric = metric; Direction = direction }
+
+let private grid (path: string) (form: ClaimForm) (e: JsonElement) : Grid =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let dims = arrayOf $"{path}.dimensions" (property path e "dimensions") (fun p x -> integer p 1 x)
+    if dims.IsEmpty then fail $"{path}.dimensions" "is empty; allowed: at least one dimension"
+    let steps = arrayOf $"{path}.steps" (property path e "steps") (fun p x -> integer p 1 x)
+    let lo, hi =
+        match steps with
+        | [ a; b ] when a <= b -> a, b
+        | _ -> fail $"{path}.steps" $"is {steps}; allowed: [min, max] with 1 ≤ min ≤ max"
+    let epsilon =
+        match form, optionalProperty e "epsilon" with
+        | CostBound, Some v ->
+            let x = number $"{path}.epsilon" v
+            if x <= 0.0 then fail $"{path}.epsilon" $"is {x}; allowed: a positive number"
+            x
+        | CostBound, None -> fail $"{path}.epsilon" "missing; a cost claim's grid needs the largest ε"
+        | _, Some _ -> fail $"{path}.epsilon" "must be absent unless the claim's form is cost"
+        | _, None -> nan
+    let levels =
+        match form with
+        | CostBound -> integer $"{path}.levels" 2 (property path e "levels")
+        // A decay grid doubles from the first step count up to the last.
+        | _ ->
+            if optionalProperty e "levels" |> Option.isSome then fail $"{path}.levels" "must be absent for a decay claim (its grid doubles from steps[0] up to steps[1])"
+            let mutable k, n = 1, lo
+            while n <= hi / 2 do
+                n <- 2 * n
+                k <- k + 1
+            if k < 3 then fail $"{path}.steps" $"is [{lo}, {hi}]; allowed: at least three doublings' worth (steps[1] ≥ 4·steps[0]) for a decay fit"
+            k
+    { Dimensions = dims
+      Epsilon = epsilon
+      Levels = levels
+      MinSteps = lo
+      MaxSteps = hi
+      StepMultiple = optionalProperty e "stepMultiple" |> Option.map (integer $"{path}.stepMultiple" 1) |> Option.defaultValue 1
+      Replicates = integer $"{path}.replicates" 2 (property path e "replicates")
+      Seed =
+        let v = property path e "seed"
+        match v.ValueKind, v.ValueKind = JsonValueKind.Number && fst (v.TryGetUInt64()) with
+        | JsonValueKind.Number, true -> v.GetUInt64()
+        | _ -> fail $"{path}.seed" $"is '{v}'; allowed: an integer in [0, {UInt64.MaxValue}]" }
+
+let private test (path: string) (form: ClaimForm) (termCount: int) (e: JsonElement) : ClaimTest =
+    if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
+    let evidenceList = arrayOf $"{path}.evidence" (property path e "evidence") evidence
+    if evidenceList.IsEmpty then fail $"{path}.evidence" "is empty; a test measures at least one metric"
+    let term = integer $"{path}.term" 0 (property path e "term")
+    if term >= termCount then fail $"{path}.term" $"is {term}; allowed: 0 … {termCount - 1} (the claim has {termCount} term(s))"
+    { Sampler = componentOf $"{path}.sampler" (property path e "sampler")
+      Target = componentOf $"{path}.target" (property path e "target")
+      Evidence = evidenceList
+      Term = term
+      Threshold = choice path e "threshold" [ "absolute", Absolute; "relative-sqrt-d", RelativeSqrtD ]
+      Quick = grid $"{path}.quick" form (property path e "quick")
+      Full = grid $"{path}.full" form (property path e "full")
+      Setup = text path e "setup" }
+
+let private logFactor (path: string) (e: JsonElement) : LogFactor option =
+    match optionalProperty e "logFactor" with
+    | None -> None
+    | Some v ->
+        let at = $"{path}.logFactor"
+        if v.ValueKind <> JsonValueKind.Object then fail at "is not an object"
+        let power =
+            match exponent at v "power" with
+            | Some p when p > 0.0 -> p
+            | _ -> fail $"{at}.power" "allowed: a positive number or fraction string"
+        Some { Power = power; Argument = choice at v "of" [ "cost", OfCost; "d/eps", OfDOverEps ] }
 
 let private gradeCases = [ "verified", Verified; "reconstructed", Reconstructed; "unverified", Unverified ]
 
@@ -133,6 +271,17 @@ let private claim (path: string) (e: JsonElement) =
         | None, _ -> None
         | Some _, _ -> fail $"{path}.costMeasure" "must be null unless form is cost"
     let grade = choice path e "grade" gradeCases
+    let tests =
+        match optionalProperty e "tests" with
+        | None -> []
+        | Some t -> arrayOf $"{path}.tests" t (fun p x -> test p form (max 1 terms.Length) x)
+    if form = Qualitative && not tests.IsEmpty then
+        fail $"{path}.tests" "must be empty for a qualitative claim (it is tested by a dedicated study)"
+    let margin =
+        optionalProperty e "margin" |> Option.map (fun v ->
+            let m = number $"{path}.margin" v
+            if m <= 0.0 then fail $"{path}.margin" $"is {m}; allowed: a positive number (exponent units)"
+            m)
     { Id = id
       Sampler = text path e "sampler"
       Metric = text path e "metric"
@@ -142,12 +291,15 @@ let private claim (path: string) (e: JsonElement) =
       CostMeasure = costMeasure
       ConditioningSymbol = conditioning
       Terms = terms
+      LogFactor = logFactor path e
+      Margin = margin
       Measured = text path e "measured"
       Source = text path e "source"
       Grade = grade
       ExponentGrades = exponentGrades path e terms grade
       GradeDetail = text path e "gradeDetail"
-      ProductTarget = text path e "productTarget" }
+      ProductTarget = text path e "productTarget"
+      Tests = tests }
 
 /// Parses and validates registry JSON; Error names the first offending field.
 let parse (json: string) : Result<Claim list, string> =

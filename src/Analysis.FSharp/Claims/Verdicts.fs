@@ -1,75 +1,122 @@
-/// Verdicts of a measured exponent interval against a claimed exponent. Theorems are upper bounds (theory-claims
-/// §4.1): faster than the bound is consistent with it without confirming it; slower, in the asymptotic regime with the
-/// assumptions met, points to an implementation error or a violated assumption.
+/// The one verdict engine: every rule that turns measured exponents into a verdict lives here, and docs/claims.md
+/// shows the same rules as a table. A theorem bounds cost from above, so the direction of the evidence decides what it
+/// can show: evidence that the true rate is at least as fast as measured (an upper bound on the error, or an exact
+/// error) can show "consistent" or "faster"; evidence that it is at most as fast (a lower bound on the error, or an
+/// exact error) can show "violates"; "tight" needs both.
 module RateLab.Analysis.Claims.Verdicts
 
 open System
 open RateLab.Core.Validation
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Claims.Claim
-open RateLab.Analysis.Fits.RateFit
 
-/// Which direction of an exponent is "faster". Made explicit because the two kinds of fitted exponent point opposite
-/// ways.
+/// Which direction of an exponent is "faster". Cost exponents (N* ∝ d^a·ε^(−b): a, b) are faster when smaller;
+/// error-decay orders (error ∝ N^(−p): p) are faster when larger.
 type Sense =
-    /// Cost exponents (N* ∝ d^a·ε^(−b): a, b) and error-growth exponents (error ∝ d^a): smaller grows more slowly.
     | SmallerIsFaster
-    /// Error-decay orders (error ∝ N^(−p): p): larger decays faster.
     | LargerIsFaster
 
-/// A verdict with the sentence that justifies it.
+/// What a measured exponent can say about the true one, from the metric it was measured on.
+type Side =
+    /// From an upper bound on the error: the true rate is at least as fast as the measured one.
+    | AtLeastAsFast
+    /// From a lower bound on the error: the true rate is at most as fast as the measured one.
+    | AtMostAsFast
+    /// From the exact error: both.
+    | BothSides
+
+/// The side a metric's evidence gives.
+let sideOf (direction: EvidenceDirection) =
+    match direction with
+    | ExactValue -> BothSides
+    | UpperBoundOnError -> AtLeastAsFast
+    | LowerBoundOnError -> AtMostAsFast
+
+/// One exponent judged against one claimed exponent.
 type Judgement =
-    { Verdict: Verdict
+    { /// Claim id and exponent, e.g. "B1 (1/ε)-exponent".
+      Subject: string
+      Verdict: Verdict
+      /// The sentence that justifies the verdict: interval, claim, margin, direction.
       Reason: string
-      /// Reminder of what the verdict can and cannot mean.
-      Note: string }
+      /// What this evidence cannot show, in words.
+      CannotShow: string }
 
-/// An interval wider than this (in exponent units) cannot separate rates such as ε^(−2/3) from ε^(−1).
-let defaultMaxWidth = 0.25
+/// The default equivalence margin: 10 % of the claimed exponent, at least 0.05 (exponent units).
+let defaultMargin (claimed: float) = max 0.05 (0.1 * abs claimed)
 
-let private note =
-    "theorems are upper bounds: a faster measured rate is consistent with the bound but does not confirm it, and a benign instance cannot show tightness"
+let private cannotShow side =
+    match side with
+    | AtLeastAsFast -> "an upper bound on the error cannot show a violation or tightness: the true rate may be faster"
+    | AtMostAsFast -> "a lower bound on the error cannot show consistency: the true rate may be slower"
+    | BothSides -> "a benign instance cannot show that the bound is attained in the worst case"
 
-/// Classifies the interval [measured.Lower, measured.Upper] against the predicted exponent, in this order: not finite
-/// or wider than maxWidth → Inconclusive; contains the prediction → ConsistentTight; entirely on the fast side →
-/// ConsistentFaster; otherwise (entirely on the slow side) → ViolatesBound.
-let judge (maxWidth: float) (sense: Sense) (predicted: float) (measured: Estimate) : Judgement =
-    Guard.Positive(maxWidth, nameof maxWidth) |> ignore
-    Guard.Finite(predicted, nameof predicted) |> ignore
-    let lo, hi = measured.Lower, measured.Upper
-    if lo > hi then
-        raise (ArgumentException($"measured.Lower = {lo} exceeds measured.Upper = {hi}; allowed: Lower ≤ Upper.", nameof measured))
-    let ci = $"The {measured.Level * 100.0:g3} %% interval [{lo:g4}, {hi:g4}]"
-    let judgement v reason = { Verdict = v; Reason = reason; Note = note }
-    let fasterSide = match sense with SmallerIsFaster -> hi < predicted | LargerIsFaster -> lo > predicted
-    let direction = match sense with SmallerIsFaster -> "below" | LargerIsFaster -> "above"
-    if not (Double.IsFinite lo && Double.IsFinite hi) then
-        judgement Inconclusive $"{ci} is not finite, so it cannot be compared with the predicted {predicted:g4}."
-    elif hi - lo > maxWidth then
-        judgement Inconclusive $"{ci} is wider than {maxWidth:g3}, too wide to compare with the predicted {predicted:g4}."
-    elif lo <= predicted && predicted <= hi then
-        judgement ConsistentTight $"{ci} contains the predicted {predicted:g4}."
-    elif fasterSide then
-        judgement ConsistentFaster $"{ci} lies entirely {direction} the predicted {predicted:g4}, on the faster side."
+/// Judges a measured exponent interval against the claimed exponent c with margin δ, reading the evidence by its side.
+/// In the sense where larger is faster, with [lo, hi] the interval: AtLeast evidence gives "faster" when lo > c + δ and
+/// "consistent" when lo ≥ c − δ; AtMost evidence gives "violates" when hi < c − δ and "not faster" when hi ≤ c + δ.
+/// Then: violates (and no contradicting consistency) → violates; faster → faster; consistent and not faster → tight;
+/// consistent alone → consistent (one-sided); otherwise inconclusive. A difference inside the margin is never
+/// "faster" or "violates".
+let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin: float) (measured: Estimate) : Judgement =
+    Guard.Finite(claimed, nameof claimed) |> ignore
+    Guard.Positive(margin, nameof margin) |> ignore
+    if measured.Lower > measured.Upper then
+        raise (ArgumentException($"measured.Lower = {measured.Lower} exceeds measured.Upper = {measured.Upper}; allowed: Lower ≤ Upper.", nameof measured))
+    // Work in the "larger is faster" sense.
+    let flip x = match sense with LargerIsFaster -> x | SmallerIsFaster -> -x
+    let lo, hi = (match sense with LargerIsFaster -> measured.Lower, measured.Upper | SmallerIsFaster -> -measured.Upper, -measured.Lower)
+    let c = flip claimed
+    let ci = $"{measured.Level * 100.0:g3} %% interval [{measured.Lower:g4}, {measured.Upper:g4}]"
+    let band = $"the claimed {claimed:g4} ± margin {margin:g3}"
+    let sideText =
+        match side with
+        | AtLeastAsFast -> "upper-bound evidence (the true rate is at least this fast)"
+        | AtMostAsFast -> "lower-bound evidence (the true rate is at most this fast)"
+        | BothSides -> "exact evidence (both directions)"
+    let make v (why: string) = { Subject = subject; Verdict = v; Reason = $"{subject}: {ci}, {sideText}; {why}"; CannotShow = cannotShow side }
+    if not (Double.IsFinite lo && Double.IsFinite hi) then make Inconclusive "the interval is not finite."
     else
-        judgement ViolatesBound $"{ci} lies entirely on the slower side of the predicted {predicted:g4}."
+        let atLeast = side <> AtMostAsFast
+        let atMost = side <> AtLeastAsFast
+        let faster = atLeast && lo > c + margin
+        let consistent = atLeast && lo >= c - margin
+        let violates = atMost && hi < c - margin
+        let notFaster = atMost && hi <= c + margin
+        if violates && consistent then
+            make Inconclusive $"the two sides of the evidence contradict each other against {band}."
+        elif violates then make ViolatesBound $"it lies entirely on the slower side of {band}."
+        elif faster then make ConsistentFaster $"it lies entirely on the faster side of {band}."
+        elif consistent && notFaster then make ConsistentTight $"it lies within {band} (equivalence test)."
+        elif consistent then make Consistent $"it is no slower than {band}; tightness needs a lower bound."
+        elif side = AtLeastAsFast then
+            make Inconclusive $"it reaches the slower side of {band}, which an upper bound on the error cannot turn into a violation."
+        elif side = AtMostAsFast then
+            make Inconclusive $"it reaches the faster side of {band}, which a lower bound on the error cannot turn into consistency."
+        else make Inconclusive $"it straddles an edge of {band}: too wide to decide."
 
-/// The claim's prediction for one fitted regressor, converted to the fit's convention, with its sense:
-/// cost fits "log d" → a, "log(1/eps)" → −ε-exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.
-let predicted (kind: FitKind) (term: Term) (regressor: string) : (float * Sense) option =
-    match kind, regressor with
+/// Several judgements as one verdict, weakest first: any violation → violates; else any inconclusive → inconclusive;
+/// else any one-sided → consistent; else any faster → faster; else tight. Judgements marked NoPublishedClaim are
+/// ignored; none left → NoPublishedClaim.
+let combine (judgements: Judgement list) : Verdict =
+    let counted = judgements |> List.filter (fun j -> j.Verdict <> NoPublishedClaim)
+    let has v = counted |> List.exists (fun j -> j.Verdict = v)
+    if counted.IsEmpty then NoPublishedClaim
+    elif has ViolatesBound then ViolatesBound
+    elif has Inconclusive then Inconclusive
+    elif has Consistent then Consistent
+    elif has ConsistentFaster then ConsistentFaster
+    else ConsistentTight
+
+/// The evidence rows of a claim-free measurement: reported, not judged.
+let noClaim (subject: string) (what: string) =
+    { Subject = subject; Verdict = NoPublishedClaim; Reason = $"{subject}: {what}"
+      CannotShow = "no published claim states a rate for this measurement, so it is reported, not judged" }
+
+/// The predicted exponent for a fit regressor in the fit's convention, with its sense: cost fits "log d" → a,
+/// "log(1/eps)" → −ε-exponent, "log L" → L-exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.
+let predicted (form: ClaimForm) (term: Term) (regressor: string) : (float * Sense) option =
+    match form, regressor with
     | _, "log d" -> term.D |> Option.map (fun a -> a, SmallerIsFaster)
-    | CostFit, "log(1/eps)" -> term.Epsilon |> Option.map (fun e -> -e, SmallerIsFaster)
-    | DecayFit, "log(1/N)" -> term.Steps |> Option.map (fun s -> -s, LargerIsFaster)
+    | CostBound, "log(1/eps)" -> term.Epsilon |> Option.map (fun e -> -e, SmallerIsFaster)
+    | ErrorDecay, "log(1/N)" -> term.Steps |> Option.map (fun s -> -s, LargerIsFaster)
     | _ -> None
-
-/// Judges every exponent of a fit that the chosen term of the claim predicts, as (regressor, judgement) pairs.
-let checkFit (maxWidth: float) (claim: Claim) (termIndex: int) (fit: RateFit) : (string * Judgement) list =
-    Guard.InClosed(float termIndex, 0.0, float (claim.Terms.Length - 1), nameof termIndex) |> ignore
-    let expectedKind = match claim.Form with CostBound -> Some CostFit | ErrorDecay -> Some DecayFit | Qualitative -> None
-    if expectedKind <> Some fit.Kind then
-        raise (ArgumentException($"claim {claim.Id} is a {claim.Form} claim; a {fit.Kind} cannot test it.", nameof fit))
-    List.zip fit.Fit.Regressors fit.Fit.Slopes
-    |> List.choose (fun (name, slope) ->
-        predicted fit.Kind claim.Terms.[termIndex] name
-        |> Option.map (fun (p, sense) -> name, judge maxWidth sense p slope))

@@ -60,6 +60,19 @@ type FitArgs =
             match a with
             | File _ -> "CSV with a header and columns cost,error[,d,eps]."
 
+/// `ratelab check`.
+type CheckArgs =
+    | [<MainCommand; ExactlyOnce>] Claims of path: string
+    | Profile of name: string
+    | Out of dir: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Claims _ -> "claims file (JSON; format in docs/claims.md)."
+            | Profile _ -> "quick (the default) or full: which grid of each claim's tests to run."
+            | Out _ -> "output directory (default: check/); results are cached in DIR/.cache and reused."
+
 /// `ratelab list`.
 type ListArgs =
     | [<MainCommand; ExactlyOnce>] What of kind: string
@@ -75,6 +88,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Run of ParseResults<RunArgs>
     | [<CliPrefix(CliPrefix.None)>] Exact of ParseResults<ExactArgs>
     | [<CliPrefix(CliPrefix.None)>] Fit of ParseResults<FitArgs>
+    | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] List of ParseResults<ListArgs>
 
     interface IArgParserTemplate with
@@ -84,4 +98,5 @@ type Command =
             | Run _ -> "run one experiment spec and write its curves and figures."
             | Exact _ -> "exact law of a sampler on a Gaussian target: KL/W2 (or bounds) and NFE."
             | Fit _ -> "fit error against cost from a CSV file and print the fit."
+            | Check _ -> "check the claims of a claims file against catalog samplers and write a report with verdicts."
             | List _ -> "list samplers, targets or claims."

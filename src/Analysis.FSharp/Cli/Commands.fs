@@ -13,6 +13,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report
 open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Cli.Arguments
 open RateLab.Analysis.Cli.Services
 open RateLab.Analysis.Cli.Ui
@@ -39,6 +40,12 @@ let cachedRun (services: Services) (store: Cache.Store) (start: string -> Progre
             sink 1.0
             curve))
 
+/// Any JSON-valued computation through the cache, keyed by its own configuration string.
+let cachedNode (store: Cache.Store) (key: string) (compute: unit -> JsonNode) : JsonNode =
+    let keyNode = JsonObject()
+    keyNode["study"] <- JsonValue.Create key
+    Cache.getOrCompute store id id (keyNode.ToJsonString()) compute
+
 let private profileOf (name: string option) =
     match name with
     | None -> Quick
@@ -64,7 +71,30 @@ let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>
             services.BuildReport
                 { Profile = profile
                   Run = cachedRun services store start
+                  Cached = cachedNode store
                   SectionDone = fun s -> line ui (sectionLine s) })
+    let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
+    Writer.write out built manifest
+    line ui ("wrote " + Path.Combine(out, "index.html"))
+
+let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
+    let path = args.GetResult CheckArgs.Claims
+    if not (File.Exists path) then usage $"CLAIMS: file not found: {path}"
+    // Every claim is validated (schema, catalog names) before any work.
+    let claims = services.LoadClaims path
+    let profile = profileOf (args.TryGetResult CheckArgs.Profile)
+    let out = args.GetResult(CheckArgs.Out, "check")
+    if String.IsNullOrWhiteSpace out then usage "--out: expected a directory path, got an empty string"
+    let clock = Stopwatch.StartNew()
+    let store = Cache.under out (salt ())
+    let built =
+        withProgress ui (fun start ->
+            services.BuildCheck
+                { Profile = profile
+                  Run = cachedRun services store start
+                  Cached = cachedNode store
+                  SectionDone = fun s -> line ui (sectionLine s) }
+                claims)
     let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
     Writer.write out built manifest
     line ui ("wrote " + Path.Combine(out, "index.html"))
@@ -181,8 +211,9 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ Run a ] -> run services ui a; 0
             | [ Exact a ] -> exact services ui a; 0
             | [ Fit a ] -> fit services ui a; 0
+            | [ Check a ] -> check services ui a; 0
             | [ List a ] -> list services ui a; 0
-            | [] -> fail 2 "no command given; expected one of report, run, exact, fit, list (see ratelab --help)"
+            | [] -> fail 2 "no command given; expected one of report, run, exact, fit, check, list (see ratelab --help)"
             | _ -> fail 2 "give exactly one command (see ratelab --help)"
         with
         | :? ArguParseException as ex when ex.ErrorCode = ErrorCode.HelpText ->

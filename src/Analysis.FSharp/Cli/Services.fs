@@ -5,6 +5,7 @@ module RateLab.Analysis.Cli.Services
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Report.Context
 
 /// Receives the fraction of an experiment done, in [0, 1].
 type ProgressSink = float -> unit
@@ -36,14 +37,6 @@ type FitInput =
       Dimension: float[] option
       Epsilon: float[] option }
 
-/// What a report builder gets from the command line.
-type ReportContext =
-    { Profile: Profile
-      /// Runs an experiment through the cache (one entry per dimension) with progress; one curve per dimension.
-      Run: ExperimentSpec -> ErrorCurve list
-      /// Announces a finished section (one line with its verdict).
-      SectionDone: Section -> unit }
-
 /// Everything the commands need from the rest of RateLab.
 type Services =
     { /// Runs a spec whose Dimensions holds exactly one d; returns its error curve. Unknown sampler/target names or
@@ -60,7 +53,12 @@ type Services =
       /// (id, one-line statement) of every claim.
       ListClaims: unit -> (string * string) list
       /// Builds the whole report for a profile, running experiments through the context.
-      BuildReport: ReportContext -> Report }
+      BuildReport: ReportContext -> Report
+      /// Reads and validates a claims file (docs/claims.md), checking that every sampler and target is in the catalog;
+      /// a defect raises ArgumentException naming the field (usage error, exit 2).
+      LoadClaims: string -> RateLab.Analysis.Claims.Claim.Claim list
+      /// Builds the report of `ratelab check`: one section per claim, through the context.
+      BuildCheck: ReportContext -> RateLab.Analysis.Claims.Claim.Claim list -> Report }
 
 /// Raised by a service that has not been connected to its implementation: a failure (exit 1), not a usage error.
 exception NotWired of service: string
@@ -73,4 +71,6 @@ let unwired: Services =
       ListSamplers = fun () -> raise (NotWired "sampler registry")
       ListTargets = fun () -> raise (NotWired "target registry")
       ListClaims = fun () -> raise (NotWired "claims registry")
-      BuildReport = fun _ -> raise (NotWired "report builder") }
+      BuildReport = fun _ -> raise (NotWired "report builder")
+      LoadClaims = fun _ -> raise (NotWired "claims reader")
+      BuildCheck = fun _ _ -> raise (NotWired "claim checker") }

@@ -8,6 +8,7 @@ open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Sections
+open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Cli.Services
 
 /// `ratelab fit`: with an eps column, a cost fit of log cost on log d and log(1/eps); otherwise a decay fit of
@@ -59,6 +60,31 @@ let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =
                 ClaimsSection.part ctx
                 BoltzmannSection.part ctx ] }
 
+/// `ratelab check`: a claims file read and validated, every catalog name looked up before any work.
+let loadClaims (path: string) =
+    let claims =
+        match Registry.parse (System.IO.File.ReadAllText path) with
+        | Ok cs -> cs
+        | Error message -> raise (System.ArgumentException($"{path}: {message}"))
+    for c in claims do
+        if c.Form = RateLab.Analysis.Claims.Claim.Qualitative then
+            raise (System.ArgumentException($"{path}: claim {c.Id} is qualitative; `check` tests cost and decay claims (form cost or decay)"))
+        if c.Tests.IsEmpty then
+            raise (System.ArgumentException($"{path}: claim {c.Id}.tests is empty; `check` needs at least one test"))
+        for t in c.Tests do
+            Catalog.sampler t.Sampler.Name |> ignore
+            Catalog.target t.Target.Name |> ignore
+    claims
+
+/// The report of `ratelab check`: one part, one section per claim, by the same engine as the built-in claims.
+let buildCheck (ctx: ReportContext) (claims: RateLab.Analysis.Claims.Claim.Claim list) : RateLab.Analysis.Report.Model.Report =
+    { Title = "RateLab claim check"
+      Parts =
+        [ { Slug = "claims"
+            Title = "Claims checked"
+            Intro = "Each claim of the file, tested by the generic engine (docs/claims.md): cost claims by N*(d, ε) searches and cost fits, decay claims by error curves and decay fits; verdicts by the rules of docs/claims.md."
+            Sections = claims |> List.map (fun c -> let s = ClaimSection.section ctx c in ctx.SectionDone s; s) } ] }
+
 /// The real services.
 let services : Services =
     { RunExperiment = fun spec _ -> Runner.run spec (List.exactlyOne spec.Dimensions)
@@ -67,4 +93,6 @@ let services : Services =
       ListSamplers = fun () -> Catalog.samplers |> List.map (fun s -> s.Name, s.Description)
       ListTargets = fun () -> Catalog.targets |> List.map (fun t -> t.Name, t.Description)
       ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
-      BuildReport = buildReport }
+      BuildReport = buildReport
+      LoadClaims = loadClaims
+      BuildCheck = buildCheck }

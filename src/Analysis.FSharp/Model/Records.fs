@@ -74,9 +74,29 @@ type FitResult =
       /// How the intervals were obtained (bootstrap kind, replicates, level).
       IntervalMethod: string }
 
-/// The four verdicts of a claim against a measured exponent interval.
+/// The verdicts of a claim against measured evidence (rules in Claims/Verdicts.fs and docs/claims.md).
 type Verdict =
+    /// Two-sided evidence within the equivalence margin of the claimed exponent.
     | ConsistentTight
+    /// Evidence that the true rate is faster than claimed by more than the margin.
     | ConsistentFaster
+    /// One-sided evidence (an upper bound on the error) no slower than claimed; tightness is not tested.
+    | Consistent
+    /// Evidence that the true rate is slower than claimed by more than the margin.
     | ViolatesBound
     | Inconclusive
+    /// A measurement that no published claim states a rate for: reported, not judged.
+    | NoPublishedClaim
+
+/// Verdict names as results.json and CSS classes spell them; one table, read both ways.
+module VerdictNames =
+    let private names =
+        [ ConsistentTight, "consistent_tight"
+          ConsistentFaster, "consistent_faster"
+          Consistent, "consistent"
+          ViolatesBound, "violates_bound"
+          Inconclusive, "inconclusive"
+          NoPublishedClaim, "no_published_claim" ]
+
+    let toName (v: Verdict) = names |> List.find (fst >> (=) v) |> snd
+    let tryParse (s: string) = names |> List.tryFind (snd >> (=) s) |> Option.map fst

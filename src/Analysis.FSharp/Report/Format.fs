@@ -30,6 +30,13 @@ let fitNote (t: FitTable) =
     let window = String.Join(", ", t.Fit.Window)
     $"Window: points {window} ({t.Fit.WindowRule}). Intervals: {t.Fit.IntervalMethod}."
 
-/// The claims of a section as text; a section without one checks a predicted order.
+/// The claims of a section as text; a section without one reports a measurement that no paper claims a rate for.
 let claims (s: Section) =
-    if s.ClaimIds.IsEmpty then "order check" else String.Join(", ", s.ClaimIds)
+    if s.ClaimIds.IsEmpty then "no published claim" else String.Join(", ", s.ClaimIds)
+
+/// The header of the evidence table of a section.
+let evidenceHeader = [ "evidence"; "verdict"; "why"; "cannot show" ]
+
+/// One row per judgement behind a section's verdict.
+let evidenceRows (s: Section) =
+    [ for j in s.Evidence -> [ j.Subject; verdictText j.Verdict; j.Reason; j.CannotShow ] ]

@@ -15,7 +15,7 @@ let private css =
     """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 th{background:#f3f3f3}code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}figcaption{font-style:italic}
-.verdict{font-weight:bold}.consistent_tight,.consistent_faster{color:#1a7f37}.violates_bound{color:#cf222e}
+.verdict{font-weight:bold}.consistent_tight,.consistent_faster,.consistent{color:#1a7f37}.no_published_claim{color:#57606a}.violates_bound{color:#cf222e}
 .inconclusive{color:#9a6700}svg{max-width:100%;height:auto}"""
 
 /// Markdown paragraphs as HTML: blank lines separate paragraphs, `code` spans are kept; everything else is text.
@@ -37,12 +37,7 @@ let table (header: string list) (rows: string list list) =
         sb.Append("</tr>") |> ignore
     sb.Append("</table>\n").ToString()
 
-let private verdictClass v =
-    match v with
-    | RateLab.Analysis.Model.Records.ConsistentTight -> "consistent_tight"
-    | RateLab.Analysis.Model.Records.ConsistentFaster -> "consistent_faster"
-    | RateLab.Analysis.Model.Records.ViolatesBound -> "violates_bound"
-    | RateLab.Analysis.Model.Records.Inconclusive -> "inconclusive"
+let private verdictClass v = RateLab.Analysis.Model.Records.VerdictNames.toName v
 
 /// SVG text ready to sit inside HTML next to other figures: no XML prologue; every id prefixed with the figure's id,
 /// because ids are document-wide in HTML and ScottPlot numbers its clip paths the same way in every figure, so the
@@ -77,6 +72,8 @@ let part (svgOf: RateLab.Analysis.Plots.Figure.Figure -> string) (p: Part) =
         add $"<h2>{esc s.Title}</h2>"
         add $"<p><b>Claims:</b> {esc (Format.claims s)} · <b>Verdict:</b> <span class=\"verdict {verdictClass s.Verdict}\">{esc (verdictText s.Verdict)}</span></p>"
         add (paragraphs s.Reason)
+        if not s.Evidence.IsEmpty then
+            add (table Format.evidenceHeader (Format.evidenceRows s))
         add "<h3>How the numbers were obtained</h3>"
         add (paragraphs s.Method)
         for t in s.Fits do

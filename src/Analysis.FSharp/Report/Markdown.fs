@@ -38,6 +38,8 @@ let private section (sb: StringBuilder) (s: Section) =
     add ""
     add s.Reason
     add ""
+    if not s.Evidence.IsEmpty then
+        add (table Format.evidenceHeader (Format.evidenceRows s))
     add "### How the numbers were obtained"
     add ""
     add s.Method

@@ -4,6 +4,7 @@ module RateLab.Analysis.Report.Model
 
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Plots.Figure
+open RateLab.Analysis.Claims
 
 /// A fit shown as a table, with the theory's exponent for each regressor where the claim states one.
 type FitTable =
@@ -19,6 +20,8 @@ type Section =
       Verdict: Verdict
       /// One or two sentences: why this verdict (which interval against which exponent).
       Reason: string
+      /// Every judgement behind the verdict: what was measured, in which direction it points, what it cannot show.
+      Evidence: Verdicts.Judgement list
       /// Markdown paragraph(s) on how the numbers were obtained.
       Method: string
       Fits: FitTable list
@@ -42,8 +45,10 @@ let verdictText verdict =
     match verdict with
     | ConsistentTight -> "consistent, tight"
     | ConsistentFaster -> "consistent, faster than claimed"
-    | ViolatesBound -> "violates the claimed bound"
+    | Consistent -> "consistent (one-sided: tightness not tested)"
+    | ViolatesBound -> "violates the claim"
     | Inconclusive -> "inconclusive"
+    | NoPublishedClaim -> "no published claim"
 
 /// Every seed used by the curves of a report, sorted.
 let seeds (r: Report) =

@@ -45,12 +45,7 @@ let private estimate (e: Estimate) =
           "std_error", num e.StdError
           "level", num e.Level ]
 
-let private verdictName verdict =
-    match verdict with
-    | ConsistentTight -> "consistent_tight"
-    | ConsistentFaster -> "consistent_faster"
-    | ViolatesBound -> "violates_bound"
-    | Inconclusive -> "inconclusive"
+let private verdictName = VerdictNames.toName
 
 let private styleName style =
     match style with
@@ -114,6 +109,14 @@ let private encodeSection (s: Section) =
           "claims", s.ClaimIds |> arr str
           "verdict", str (verdictName s.Verdict)
           "reason", str s.Reason
+          "evidence",
+          s.Evidence
+          |> arr (fun j ->
+              obj
+                  [ "subject", str j.Subject
+                    "verdict", str (verdictName j.Verdict)
+                    "reason", str j.Reason
+                    "cannot_show", str j.CannotShow ])
           "method", str s.Method
           "fits",
           s.Fits
@@ -179,12 +182,9 @@ let private getEstimate n =
       Level = getNum (field "level" n) }
 
 let private parseVerdict s =
-    match s with
-    | "consistent_tight" -> ConsistentTight
-    | "consistent_faster" -> ConsistentFaster
-    | "violates_bound" -> ViolatesBound
-    | "inconclusive" -> Inconclusive
-    | other -> bad $"unknown verdict \"{other}\""
+    match VerdictNames.tryParse s with
+    | Some v -> v
+    | None -> bad $"unknown verdict \"{s}\""
 
 let private parseStyle s =
     match s with
@@ -249,6 +249,13 @@ let private decodeSection (n: JsonNode) =
       ClaimIds = field "claims" n |> items getStr
       Verdict = parseVerdict (getStr (field "verdict" n))
       Reason = getStr (field "reason" n)
+      Evidence =
+        field "evidence" n
+        |> items (fun j ->
+            ({ Subject = getStr (field "subject" j)
+               Verdict = parseVerdict (getStr (field "verdict" j))
+               Reason = getStr (field "reason" j)
+               CannotShow = getStr (field "cannot_show" j) } : RateLab.Analysis.Claims.Verdicts.Judgement))
       Method = getStr (field "method" n)
       Fits =
         field "fits" n

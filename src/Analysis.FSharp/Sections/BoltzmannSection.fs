@@ -10,7 +10,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Plots.Figure
 open RateLab.Analysis.Report.Model
-open RateLab.Analysis.Cli.Services
+open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections.SectionKit
 open RateLab.Analysis.Studies.BoltzmannStudies
 
@@ -90,12 +90,11 @@ let globalSection (series: LimitSeries list) seed : Section =
         |> List.choose (fun (s, c) ->
             fitRow $"{describe c}: C1 (verified, qualitative) — the {s.Quantity} converges as h → 0; no rate is claimed" c None)
     let judgements = rmsFits |> List.map (fun (c, fit, _) -> convergence (describe c) (rate fit))
-    let verdict, reason = combine judgements
+    let verdict = Verdicts.combine judgements
+    let reason = judgements |> List.map (fun j -> j.Reason) |> String.concat " "
     let against =
         rmsFits
-        |> List.map (fun (c, fit, _) ->
-            let j = Verdicts.judge Verdicts.defaultMaxWidth Verdicts.LargerIsFaster 0.5 (rate fit)
-            $"{describe c}: {verdictText j.Verdict} against O(h^{{1/2}})")
+        |> List.map (fun (c, fit, _) -> let p = rate fit in $"{describe c}: {p.Value:g3} [{p.Lower:g3}, {p.Upper:g3}] against O(h^{{1/2}})")
         |> String.concat "; "
     let zeroMax =
         curves |> List.filter (fun (s, _) -> s.Drift = "zero" && s.Quantity = "rms-logrnd-error") |> List.collect (fun (_, c) -> c.Points)
@@ -104,9 +103,10 @@ let globalSection (series: LimitSeries list) seed : Section =
     { Title = "Continuous-time limit of global objectives (C1)"
       ClaimIds = [ "C1" ]
       Verdict = verdict
+      Evidence = judgements
       Reason =
         reason
-        + " The paper states convergence only (theory-claims §3: no rates found); the fitted rates are measurements, and the comparison with the reconstructed O(h^{1/2}) of the left-point Itô sum is informational: "
+        + " The paper states convergence only (no rates are stated); the fitted rates are measurements, and the comparison with the reconstructed O(h^{1/2}) of the left-point Itô sum is informational: "
         + against + "."
       Method =
         "Target N((1, −0.5), diag(0.5, 2)), σ = 1, on-policy Euler–Maruyama trajectories with four fixed drifts (zero, linear, "
@@ -137,9 +137,10 @@ let approach (s: LimitSeries) (fitted: Estimate option) : Verdicts.Judgement =
         let z (p: LimitPoint) = (p.Value - s.Reference) / p.StandardError
         let first, last = z s.Points.[0], z s.Points.[s.Points.Count - 1]
         let reason = $"{s.Quantity}: too few points above the noise floor to fit a rate; the deviation is {first:f1} SE at the coarsest h and {last:f1} SE at the finest"
+        let cannot = "convergence to a prediction within the Monte Carlo resolution; no rate is claimed"
         if abs first > 3.0 && abs last <= 3.0 then
-            { Verdict = ConsistentTight; Reason = reason + ", so the series reaches the prediction within the Monte Carlo resolution."; Note = "" }
-        else { Verdict = Inconclusive; Reason = reason + "."; Note = "" }
+            { Subject = s.Quantity; Verdict = Consistent; Reason = reason + ", so the series reaches the prediction within the Monte Carlo resolution."; CannotShow = cannot }
+        else { Subject = s.Quantity; Verdict = Inconclusive; Reason = reason + "."; CannotShow = cannot }
 
 /// C2 and C5: the DB residual against its small-step predictions.
 let detailedBalanceSection (series: LimitSeries list) seed : Section =
@@ -150,7 +151,8 @@ let detailedBalanceSection (series: LimitSeries list) seed : Section =
           "db-mean-over-h", "E[r | x]/h → the log-density Fokker–Planck residual (C5, reconstructed; C2 verified qualitative)" ]
         |> List.map (fun (q, statement) -> curve q, fitRow $"{q}: {statement}" (seriesCurve seed (curve q)) None)
     let judgements = fitted |> List.map (fun (s, f) -> approach s (f |> Option.map (fun (_, fit, _) -> rate fit)))
-    let verdict, reason = combine judgements
+    let verdict = Verdicts.combine judgements
+    let reason = judgements |> List.map (fun j -> j.Reason) |> String.concat " "
     let finest =
         fitted
         |> List.map (fun (s, _) ->
@@ -161,6 +163,7 @@ let detailedBalanceSection (series: LimitSeries list) seed : Section =
     { Title = "Detailed-balance residual: local limit and small-step expansion (C2, C5)"
       ClaimIds = [ "C2"; "C5" ]
       Verdict = verdict
+      Evidence = judgements
       Reason =
         reason
         + $" At the finest step: {finest}. With zero drift and φ = log N(0, σ²t), where Nelson's identity and the Fokker–Planck equation hold, the largest RMS residual is {nelson:g2} (exactly 0 up to round-off)."
@@ -168,7 +171,7 @@ let detailedBalanceSection (series: LimitSeries list) seed : Section =
         "One DB residual r = φ(x, t) + log π→(x′|x) − φ(x′, t + h) − log π←(x|x′) at (x, t) = ((0.7, −0.4), 0.5), linear drift, "
         + "learned log-density φ = log N(0, (σ²t + ½)I) (not the true marginal), exact-bridge backward policy, h = 2^−k. Var r/h from "
         + "iid draws (delta-method SE), E r/h from antithetic pairs ±ξ that cancel the O(√h) term. Deviation |value − prediction| "
-        + "(boltzmann-samplers.md §6) against h, fitted as above. The convergence of both to the predictions is the C2 statement "
+        + "(the small-step expansion, docs/algorithms.md) against h, fitted as above. The convergence of both to the predictions is the C2 statement "
         + "(local constraints → Fokker–Planck + Nelson); the agreement at small h checks the C5 expansion."
       Fits = fitted |> List.choose (snd >> Option.map (fun (_, _, t) -> t))
       Figures = [ limitFigure "limit-db" "DB residual: deviation from the small-step predictions" (fitted |> List.map (fst >> seriesCurve seed)) ]
@@ -183,8 +186,12 @@ let identitySection seed : Section =
       ClaimIds = [ "C4" ]
       Verdict = if ok then ConsistentTight else ViolatesBound
       Reason = $"The largest |δ − (Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over 64 trajectories per N is {dev:g3}; the identity is exact, so anything above round-off (1e-10 for sums of O(100) terms) would be an error."
+      Evidence =
+        [ { Subject = "C4 identity, largest deviation"; Verdict = (if ok then ConsistentTight else ViolatesBound)
+            Reason = $"C4: largest deviation {dev:g3} against the round-off level 1e-10 (exact evidence, both sides)."
+            CannotShow = "the identity is checked on the grids, drifts and trajectories sampled here, not proved" } ]
       Method =
-        $"""Fixed random network drift, σ² = 5, exact-bridge backward policy, fixed forward variance, random bounded-ratio grids (ρ = 10) with N ∈ {{{steps |> List.map string |> String.concat ", "}}}, on-policy trajectories on 25GMM; both sides computed per trajectory (boltzmann-samplers.md §4; reconstructed, previously checked to 1e-15)."""
+        $"""Fixed random network drift, σ² = 5, exact-bridge backward policy, fixed forward variance, random bounded-ratio grids (ρ = 10) with N ∈ {{{steps |> List.map string |> String.concat ", "}}}, on-policy trajectories on 25GMM; both sides computed per trajectory (reconstructed identity, previously checked to 1e-15)."""
       Fits = []
       Figures = []
       Curves = [] }
@@ -267,10 +274,12 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
                 let coarse = pick GridKind.Random 10 full
                 let v, why = compareEqualCost 0.2 baseline coarse (pick GridKind.Uniform 100 (max 1L (full / 10L)))
                 let equalEnergy = pick GridKind.Uniform 100 full
-                { Verdicts.Verdict = v
+                { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+                  Verdicts.Verdict = v
                   Verdicts.Reason = $"{bm.Name}, {o}: {why} (At equal energy evaluations, N = 100 uniform for all iterations: {spread equalEnergy}, at ten times the network cost.)"
-                  Verdicts.Note = "" } ]
-    let verdict, reason = combine comparisons
+                  Verdicts.CannotShow = "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here" } ]
+    let verdict = Verdicts.combine comparisons
+    let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
     // C6 concerns trained models (an untrained sampler's gap plateaus trivially): sweep the N = 10 random model that
     // improved most on its untrained sampler.
     let sweepRun =
@@ -310,6 +319,7 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
+      Evidence = comparisons
       Reason =
         $"C3 at equal network cost (N = 10 random at {full} iterations vs N = 100 uniform at {max 1L (full / 10L)}), ΔlogZ at N_eval = 100: {reason} "
         + $"C6 ({verdictText c6}): ELBO gap log Z − ELBO of the {sweepRun.Benchmark} N = 10 random model (seed {sweepRun.Seed}) on uniform N_eval grids: {c6Reason}"
@@ -320,7 +330,7 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
         + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
         + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
         + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
-        + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (boltzmann-samplers.md §7: C3's "
+        + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
         + "'sample efficiency' is not defined further). "
         + $"C6 sweep (N_eval: gap ± SE): {sweepText}.\n\n"
         + tableRows b runs
@@ -342,7 +352,7 @@ let part (ctx: ReportContext) : Part =
     { Slug = "boltzmann"
       Title = "Trained diffusion samplers for unnormalised densities"
       Intro =
-        "Claims C1–C6 of Berner et al. (arXiv 2501.06148; theory-claims.md §3). C1, C2 and C6 are qualitative, C3 is empirical, "
+        "Claims C1–C6 of Berner et al. (arXiv 2501.06148). C1, C2 and C6 are qualitative, C3 is empirical, "
         + "C4 and C5 are reconstructed identities and expansions. The paper's full text was not available: no rate is a paper "
         + "claim, and the coarse-grid training settings of the paper are unknown (code defaults are used where needed). The "
         + "limit studies need no training; the training study compares grids at equal cost with seed spread."

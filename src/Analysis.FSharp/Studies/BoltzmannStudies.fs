@@ -53,13 +53,15 @@ let fitSeries (c: ErrorCurve) = PowerLawFit.fitDecay PowerLawFit.defaultSettings
 let rate (fit: RateFit.RateFit) = fit.Fit.Slopes |> List.last
 
 /// A qualitative convergence claim ("converges as h → 0", no rate): consistent when the interval of p lies entirely
-/// above 0; diverging when entirely below; otherwise undecided. Reported as ConsistentFaster because any p > 0
-/// exceeds the only "claimed" exponent, 0.
+/// above 0; diverging when entirely below; otherwise undecided. A claim without a rate can only be "consistent": no
+/// rate exists to be faster than.
 let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
     let ci = $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
-    let j v r = { Verdicts.Verdict = v; Verdicts.Reason = r; Verdicts.Note = "the claim states convergence only; the rate is not a paper claim" }
+    let j v r =
+        { Verdicts.Subject = what; Verdicts.Verdict = v; Verdicts.Reason = r
+          Verdicts.CannotShow = "the claim states convergence only, so no rate can be faster or tight; the fitted rate is a measurement" }
     if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then j Inconclusive $"{ci} is not finite."
-    elif p.Lower > 0.0 then j ConsistentFaster $"{ci} lies above 0, so the error vanishes as h → 0."
+    elif p.Lower > 0.0 then j Consistent $"{ci} lies above 0, so the error vanishes as h → 0."
     elif p.Upper < 0.0 then j ViolatesBound $"{ci} lies below 0: the error grows as h → 0."
     else j Inconclusive $"{ci} contains 0."
 
@@ -262,8 +264,9 @@ let meanSe (xs: float list) =
 /// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
 /// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
 /// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
-/// ≤ 0 → coarse at least as good (ConsistentFaster); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
-/// ConsistentTight when its half-width is below `similar` · mean(fine), else Inconclusive.
+/// ≤ 0 → coarse at least as good (Consistent); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
+/// Consistent when its half-width is below `similar` · mean(fine), else Inconclusive. The claim is qualitative, so
+/// support is "consistent", never "tight" or "faster".
 let compareEqualCost (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
     if coarse.Length < 2 || fine.Length <> coarse.Length || baseline.Length <> coarse.Length then
         Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
@@ -284,9 +287,9 @@ let compareEqualCost (similar: float) (baseline: float list) (coarse: float list
             let half = StudentT.InvCDF(0.0, 1.0, df, 0.975) * sqrt se2
             let diff = mc - mf
             let ci = $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
-            if diff + half <= 0.0 then ConsistentFaster, $"{ci}: coarse random grids are at least as good at equal cost."
+            if diff + half <= 0.0 then Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
             elif diff - half > 0.0 then ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
-            elif half <= similar * mf then ConsistentTight, $"{ci}: similar quality at equal cost."
+            elif half <= similar * mf then Consistent, $"{ci}: similar quality at equal cost."
             else Inconclusive, $"{ci}: too wide to call the two similar."
 
 /// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
@@ -296,6 +299,6 @@ let plateau (sweep: (int * float * float) list) : Verdict * string =
     | (n2, g2, s2) :: (n1, g1, s1) :: _ ->
         let nums = $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
         if not (g2 > 3.0 * s2) then ViolatesBound, $"{nums}: the finest gap is not above 3 SE."
-        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then ConsistentTight, $"{nums}: positive and unchanged within 3 SE (a plateau)."
+        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then Consistent, $"{nums}: positive and unchanged within 3 SE (a plateau)."
         else Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
     | _ -> Inconclusive, "fewer than two evaluation grids."

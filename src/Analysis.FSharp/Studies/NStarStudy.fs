@@ -34,20 +34,9 @@ let snap (multiple: int) (n: int) =
     Guard.AtLeast(n, 1, nameof n) |> ignore
     multiple * ((n + multiple - 1) / multiple)
 
-/// The error of the spec's metric after n steps in dimension d (n taken up to the next admissible count).
-let errorAt (search: Search) (d: int) (n: int) : Estimate =
-    let spec = search.Spec
-    let p = Runner.exactPoint spec d (snap search.StepMultiple n)
-    match ExactCurves.metrics p.Result |> List.tryFind (fst >> (=) spec.Metric) with
-    | Some(_, e) -> e
-    | None -> raise (ArgumentException($"spec.metric: {MetricNames.toName spec.Metric} is not available for {spec.Sampler.Name}", "metric"))
-
-/// The counted cost of n steps (mean evaluations per chain, or mean rounds).
-let costAt (search: Search) (d: int) (n: int) =
-    let p = Runner.exactPoint search.Spec d (snap search.StepMultiple n)
-    match search.Cost with
-    | Evaluations -> p.Nfe
-    | Rounds -> p.Depth
+/// Evaluates the spec after n steps in dimension d: the point (counted cost, error) and the estimate the search
+/// compares with ε. Callers pass one that reads through the report's cache.
+type Evaluate = int -> int -> ErrorPoint * Estimate
 
 /// The search's result with its N* moved to the admissible count actually analysed (the search returns the smallest
 /// integer mapping to a passing admissible count, which was never run itself).
@@ -57,11 +46,12 @@ let onGrid (multiple: int) (r: NStar.NStarResult) =
 
 /// Every (d, N*(d, ε)) of the search, d-major then ε in the given order; ε of each result is the search's ε, not the
 /// threshold, so cost fits regress on the claim's accuracy variable.
-let run (search: Search) : (int * NStar.NStarResult) list =
+let run (search: Search) (evaluate: Evaluate) : (int * NStar.NStarResult) list =
     Guard.AtLeast(search.NMin, 1, "search.NMin") |> ignore
+    let errorAt d n = snd (evaluate d (snap search.StepMultiple n))
     [ for d in search.Dimensions do
         for eps in search.Epsilons ->
-            let r = NStar.search (errorAt search d) (search.Threshold d eps) search.NMin search.NMax |> onGrid search.StepMultiple
+            let r = NStar.search (errorAt d) (search.Threshold d eps) search.NMin search.NMax |> onGrid search.StepMultiple
             d, { r with Epsilon = eps } ]
 
 /// N* converted to cost units (step counts → counted NFE or rounds), so a cost fit on the result fits the cost the
@@ -72,7 +62,7 @@ let toCost (costOf: int -> int -> float) (points: (int * NStar.NStarResult) list
         d, { r with NStar = r.NStar |> Option.map (fun n -> max 1 (int (Math.Round(costOf d n, MidpointRounding.AwayFromZero)))) })
 
 /// The error curve of dimension d from every step count the searches evaluated there (no extra runs), sorted by steps.
-let curve (search: Search) (points: (int * NStar.NStarResult) list) (d: int) : ErrorCurve =
+let curve (search: Search) (evaluate: Evaluate) (points: (int * NStar.NStarResult) list) (d: int) : ErrorCurve =
     let evaluated =
         points |> List.filter (fst >> (=) d) |> List.collect (fun (_, r) -> r.Evaluated) |> List.distinctBy fst |> List.sortBy fst
     let spec = search.Spec
@@ -83,7 +73,5 @@ let curve (search: Search) (points: (int * NStar.NStarResult) list) (d: int) : E
       Metric = spec.Metric
       Seeds = spec.Seeds
       Points =
-        [ for n, e in evaluated ->
-            let p = Runner.exactPoint spec d n
-            { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = e } ]
+        [ for n, _ in evaluated -> fst (evaluate d n) ]
       Method = "points evaluated by the N* searches (doubling then bisection on the step count)" }

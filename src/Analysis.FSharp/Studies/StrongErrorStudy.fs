@@ -4,7 +4,6 @@
 module RateLab.Analysis.Studies.StrongErrorStudy
 
 open System
-open System.Collections.Concurrent
 open RateLab.Core.Validation
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
@@ -22,7 +21,9 @@ type Settings =
       ReferenceSteps: int
       Seed: uint64
       NMin: int
-      NMax: int }
+      NMax: int
+      /// Runs a computation through the report's cache (key, compute → JSON), so a resumed report skips it.
+      Cached: string -> (unit -> System.Text.Json.Nodes.JsonNode) -> System.Text.Json.Nodes.JsonNode }
 
 /// Li–Jiao's K (rounds): the catalog default, so T must be a multiple of 4 (N = 2T/K even).
 let rounds = 4
@@ -42,20 +43,26 @@ let mixture (seed: uint64) (d: int) =
         for i in 0 .. d - 1 do row.[i] <- meanSpread * row.[i] / sqrt (float d)
     GaussianMixtureNoisedScore.Isotropic(Array.create d 1.0, means, Array.create d 1.0)
 
-let private memo = ConcurrentDictionary<string, Lazy<StrongError>>()
-
-/// The RMS strong error of Li–Jiao with T cells (c0 = 2, c1 = 4) on the d-dimensional mixture.
-let measure (s: Settings) (d: int) (t: int) (referenceSteps: int) : StrongError =
-    let compute () =
-        let data = mixture s.Seed d
-        let kernel = LiJiao(d, LiJiaoSchedule(t, rounds, 2.0, 4.0))
-        CoupledReference.Measure(kernel, data, Rk4ReferenceFlow(data, referenceSteps), s.Seed, s.Chains)
-    memo.GetOrAdd($"{s.Seed}/{s.Chains}/{d}/{t}/{referenceSteps}", fun _ -> lazy (compute ())).Value
-
 /// A strong error as an estimate with a normal 95 % interval (delta-method standard error of the RMS).
 let estimate (e: StrongError) =
     let half = 1.959963984540054 * e.RmsStandardError
     { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 }
+
+/// The RMS strong error of Li–Jiao with T cells (c0 = 2, c1 = 4) on the d-dimensional mixture, through the cache.
+let measure (s: Settings) (d: int) (t: int) (referenceSteps: int) : Estimate =
+    let compute () =
+        let data = mixture s.Seed d
+        let kernel = LiJiao(d, LiJiaoSchedule(t, rounds, 2.0, 4.0))
+        let e = estimate (CoupledReference.Measure(kernel, data, Rk4ReferenceFlow(data, referenceSteps), s.Seed, s.Chains))
+        let o = System.Text.Json.Nodes.JsonObject()
+        o["value"] <- System.Text.Json.Nodes.JsonValue.Create e.Value
+        o["std_error"] <- System.Text.Json.Nodes.JsonValue.Create e.StdError
+        o :> System.Text.Json.Nodes.JsonNode
+    let n = s.Cached $"strong-error/1/li-jiao/seed={s.Seed}/chains={s.Chains}/d={d}/T={t}/rk4={referenceSteps}" compute
+    let number (name: string) = (nonNull n[name]).GetValue<float>()
+    let value, se = number "value", number "std_error"
+    let half = 1.959963984540054 * se
+    { Value = value; Lower = value - half; Upper = value + half; StdError = se; Level = 0.95 }
 
 /// The admissible T ≥ t on the geometric grid K·⌈⌈2^(j/4)⌉/K⌉ (so T < 2^(1/4)·t + K). Each coupled measurement costs a full RK4 reference, so
 /// searches share grid points across ε; the grid's resolution 2^(1/4) (0.17 in log T) is stated with the fit, and is
@@ -71,7 +78,7 @@ let run (s: Settings) : (int * NStar.NStarResult) list =
         { r with NStar = r.NStar |> Option.map snapGeometric; Evaluated = r.Evaluated |> List.map (fun (t, e) -> snapGeometric t, e) }
     [ for d in s.Dimensions do
         for eps in s.Epsilons ->
-            let errorAt t = estimate (measure s d (snapGeometric t) s.ReferenceSteps)
+            let errorAt t = measure s d (snapGeometric t) s.ReferenceSteps
             d, NStar.search errorAt eps s.NMin s.NMax |> onGrid ]
 
 /// The error curve of dimension d from the searched points; NFE = 2T (Li–Jiao's count, theory-claims §6).

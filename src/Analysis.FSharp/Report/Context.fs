@@ -1,0 +1,19 @@
+/// What a report builder gets from whoever runs it (the command line, `check`, tests): the profile and functions that
+/// run every computation through the cache, so an interrupted report resumes and a cached one costs nothing.
+module RateLab.Analysis.Report.Context
+
+open System.Text.Json.Nodes
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Report.Model
+
+/// The report's view of its runner.
+type ReportContext =
+    { Profile: Profile
+      /// Runs an experiment through the cache (one entry per dimension) with progress; one curve per dimension.
+      Run: ExperimentSpec -> ErrorCurve list
+      /// Any other computation through the cache: a key naming the configuration (with a version tag of the study)
+      /// and the computation, whose result is JSON.
+      Cached: string -> (unit -> JsonNode) -> JsonNode
+      /// Announces a finished section (one line with its verdict).
+      SectionDone: Section -> unit }

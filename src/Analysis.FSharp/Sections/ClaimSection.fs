@@ -1,0 +1,300 @@
+/// The generic claim check: one section per claim, built only from the claim's data (docs/claims.md). Cost claims get
+/// N*(d, ε) searches per evidence metric and cost fits; decay claims get error curves on a doubling grid and decay
+/// fits; every fitted exponent is judged by Claims/Verdicts with the direction its metric gives. The built-in registry
+/// and `ratelab check` on a user's file run through this one path.
+module RateLab.Analysis.Sections.ClaimSection
+
+open System
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Fits
+open RateLab.Analysis.Claims
+open RateLab.Analysis.Claims.Claim
+open RateLab.Analysis.Studies
+open RateLab.Analysis.Plots
+open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Report.Context
+open RateLab.Analysis.Sections.SectionKit
+
+let private gradeText grade =
+    match grade with
+    | Verified -> "verified"
+    | Reconstructed -> "reconstructed"
+    | Unverified -> "unverified"
+
+/// The claim as the report prints it: statement, metric, assumptions, source and provenance grade.
+let claimText (c: Claim) =
+    let logText =
+        match c.LogFactor with
+        | Some { Power = a; Argument = OfCost } -> $" Explicit log factor: (ln N)^{a:g4}."
+        | Some { Power = a; Argument = OfDOverEps } -> $" Explicit log factor: (ln(d/ε))^{a:g4}."
+        | None -> ""
+    $"**Claim {c.Id}** ({c.Sampler}). Statement: {c.Statement}. Metric: {c.Metric}. Assumptions: {c.Assumptions}.{logText} "
+    + $"Source: {c.Source}; grade: {gradeText c.Grade} ({c.GradeDetail})."
+
+/// ε_k = ε₀·2^(−k), k = 0 … levels − 1.
+let epsilons (eps0: float) (levels: int) = List.init levels (fun k -> eps0 / 2.0 ** float k)
+
+let private directionText d =
+    match d with
+    | ExactValue -> "exact"
+    | UpperBoundOnError -> "upper bound"
+    | LowerBoundOnError -> "lower bound"
+
+/// The spec of one test and metric: the claim's sampler and target with the grid's replicates and seed.
+let specOf (profile: Profile) (c: Claim) (t: ClaimTest) (metric: MetricKind) : ExperimentSpec =
+    let g = gridOf profile t
+    let id = c.Id.Replace("'", "prime")
+    { Name = slug $"claim-{id}-{t.Sampler.Name}-{MetricNames.toName metric}"
+      Sampler = t.Sampler; Target = t.Target; Dimensions = g.Dimensions; Metric = metric
+      Steps = [ g.MinSteps ]; Chains = g.Replicates; Seeds = [ g.Seed ]; Profile = profile; Claims = [ c.Id ] }
+
+/// One point through the report's cache: the spec's metric after n steps in dimension d.
+let private pointOf (ctx: ReportContext) (spec: ExperimentSpec) (d: int) (n: int) : ErrorPoint =
+    (ctx.Run { spec with Dimensions = [ d ]; Steps = [ n ] } |> List.exactlyOne).Points |> List.exactlyOne
+
+/// The response divided by the claim's log factor, so a power-law fit estimates the exponents of the bound with it.
+let private divideLog (factor: LogFactor) (d: int) (eps: float) (cost: float) (value: float) =
+    let argument = match factor.Argument with OfCost -> log cost | OfDOverEps -> log (float d / eps)
+    value / (max argument 1e-300) ** factor.Power
+
+/// The local slope that error ∝ (ln N)^a·N^(−p) predicts between N₀ and N₁: −p + a·ln(ln N₁/ln N₀)/ln(N₁/N₀).
+let predictedLocalSlope (p: float) (a: float) (n0: float) (n1: float) = -p + a * log (log n1 / log n0) / log (n1 / n0)
+
+let private subjectName (c: Claim) regressor =
+    match regressor with
+    | "log d" -> $"{c.Id} d-exponent"
+    | "log(1/eps)" -> $"{c.Id} (1/ε)-exponent"
+    | "log(1/N)" -> $"{c.Id} order in N"
+    | r -> $"{c.Id} {r}"
+
+/// Judgements of every fitted exponent the claim's term predicts. A d-exponent on a product target holds by
+/// construction, so it is shown but not counted.
+let judgeFit (c: Claim) (t: ClaimTest) (direction: EvidenceDirection) (label: string) (fit: FitResult) (productD: bool) =
+    let term = c.Terms.[t.Term]
+    List.zip fit.Regressors fit.Slopes
+    |> List.choose (fun (regressor, slope) ->
+        Verdicts.predicted c.Form term regressor
+        |> Option.map (fun (p, sense) ->
+            let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+            let subject = $"{subjectName c regressor}, {label}"
+            if regressor = "log d" && productD then
+                Verdicts.noClaim subject $"{slope.Value:g4} [{slope.Lower:g4}, {slope.Upper:g4}] against the claimed {p:g4}; on a product target the d-exponent follows from the step exponent by construction, so it tests nothing and is not counted."
+            else Verdicts.judge subject (Verdicts.sideOf direction) sense p margin slope))
+
+/// What one test produced.
+type TestOutcome =
+    { Judgements: Verdicts.Judgement list
+      Fits: FitTable list
+      Figures: Figure.Figure list
+      Curves: ErrorCurve list
+      /// Sentences on what was searched or excluded, for the method paragraph.
+      Notes: string list }
+
+let private costLabel (c: Claim) = match c.CostMeasure with Some Rounds -> "rounds" | _ -> "NFE"
+
+/// A cost test: N*(d, ε) per evidence metric, the pure power-law fit and, with a log factor, the log-aware fit.
+let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
+    let g = gridOf ctx.Profile t
+    let outcomes =
+        [ for ev in t.Evidence ->
+            let spec = specOf ctx.Profile c t ev.Metric
+            let search : NStarStudy.Search =
+                { Spec = spec; Dimensions = g.Dimensions; Epsilons = epsilons g.Epsilon g.Levels
+                  Threshold = (match t.Threshold with Absolute -> (fun _ eps -> eps) | RelativeSqrtD -> (fun d eps -> eps * sqrt (float d)))
+                  NMin = g.MinSteps; NMax = g.MaxSteps; StepMultiple = g.StepMultiple
+                  Cost = (match c.CostMeasure with Some Rounds -> NStarStudy.Rounds | _ -> NStarStudy.Evaluations) }
+            // A lower bound on the error gives a lower bound on N*: search on its lower confidence limit (conservative).
+            let evaluate d n =
+                let p = pointOf ctx spec d n
+                match ev.Direction with
+                | LowerBoundOnError -> p, { p.Error with Upper = p.Error.Lower }
+                | _ -> p, p.Error
+            let raw = NStarStudy.run search evaluate
+            let costAt d n =
+                let p, _ = evaluate d (NStarStudy.snap g.StepMultiple n)
+                match search.Cost with
+                | NStarStudy.Rounds -> p.Depth
+                | NStarStudy.Evaluations -> p.Nfe
+            let points = NStarStudy.toCost costAt raw
+            let subject : RateFit.FitSubject =
+                { Sampler = t.Sampler.Name; Parameters = t.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+                  Target = t.Target.Name; Metric = ev.Metric; Seeds = [ g.Seed ] }
+            let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction})"
+            let powerLaw = PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
+            let logAware =
+                c.LogFactor |> Option.map (fun f ->
+                    // NStarResult holds integer costs: the divided cost is kept in units of 10⁻⁶, which only moves the
+                    // intercept of the log-log fit.
+                    let divided =
+                        points |> List.map (fun (d, r) ->
+                            d, { r with NStar = r.NStar |> Option.map (fun n -> max 1 (int (Math.Round(divideLog f d r.Epsilon (float n) (float n) * 1e6)))) })
+                    PowerLawFit.fitCost PowerLawFit.defaultSettings subject divided)
+            let decisive, decisiveName =
+                match logAware with
+                | Some fit -> fit, "with the claim's log factor divided out"
+                | None -> powerLaw, "pure power law"
+            let judgements =
+                match decisive with
+                | Ok fit -> judgeFit c t ev.Direction $"{label}, {decisiveName}" fit.Fit true
+                | Error e -> [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no cost fit ({e})."; CannotShow = "nothing: the fit failed" } ]
+            let pureRows =
+                match logAware, powerLaw with
+                | Some _, Ok fit ->
+                    // The pure power law is reported for comparison, labelled as such, and not counted.
+                    judgeFit c t ev.Direction $"{label}, pure power law (reported, not counted)" fit.Fit true
+                    |> List.map (fun j -> { j with Verdict = NoPublishedClaim; CannotShow = "the claim states a log factor, so the pure power-law exponent is shown for comparison only" })
+                | _ -> []
+            let term = c.Terms.[t.Term]
+            let tables =
+                [ for name, fit in [ "pure power law", powerLaw; decisiveName, (defaultArg logAware powerLaw) ] |> List.distinctBy fst do
+                    match fit with
+                    | Ok f ->
+                        yield { Caption = $"Claim {c.Id}: log N* ({costLabel c}) on log d and log(1/ε), {label}, {name}, term {t.Term + 1}"
+                                Fit = f.Fit
+                                TheorySlopes = f.Fit.Regressors |> List.choose (fun r -> Verdicts.predicted c.Form term r |> Option.map (fun (p, _) -> r, p + 0.0)) }
+                    | Error _ -> () ]
+            let unreached = raw |> List.filter (fun (_, r) -> r.NStar.IsNone) |> List.map (fun (d, r) -> $"(d = {d}, ε = {r.Epsilon:g3})")
+            let found = raw |> List.map (fun (d, r) -> match r.NStar with Some n -> $"({d}, {r.Epsilon:g3}) → {n}" | None -> $"({d}, {r.Epsilon:g3}) → not reached by {g.MaxSteps}")
+            let foundText = String.Join("; ", found)
+            let unreachedText = String.Join(", ", unreached)
+            let note =
+                $"{label}: N* in steps at (d, ε): {foundText}."
+                + (if unreached.IsEmpty then "" else $" Not reached within {g.MaxSteps} steps (shown, not fitted): {unreachedText}.")
+            let curves = g.Dimensions |> List.map (NStarStudy.curve search evaluate raw) |> List.filter (fun cv -> not cv.Points.IsEmpty)
+            let figure =
+                if curves.IsEmpty then []
+                else [ Figures.errorVsNfe (slug $"{spec.Name}-{ti}-error") $"Claim {c.Id}: {label} vs NFE (points of the N* searches)" curves ]
+            judgements @ pureRows, tables, figure, curves, note ]
+    { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
+      Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
+      Figures = outcomes |> List.collect (fun (_, _, f, _, _) -> f)
+      Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
+      Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
+
+/// A decay test: the error curve on the doubling grid per evidence metric, points near a computed floor excluded,
+/// the order judged (exact curves by their asymptotic local slope, Monte Carlo curves by the fit's interval).
+let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
+    let g = gridOf ctx.Profile t
+    let steps = doubling g.MinSteps g.Levels
+    let outcomes =
+        [ for ev in t.Evidence do
+            for d in g.Dimensions ->
+                let spec = { specOf ctx.Profile c t ev.Metric with Dimensions = [ d ]; Steps = steps }
+                let raw = ctx.Run spec |> List.exactlyOne
+                let floors = Floors.ofCurve t.Sampler t.Target raw
+                let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction}), d = {d}"
+                // With a log factor the fit runs on error/(ln N)^a, so its slope estimates p of the bound.
+                let curve =
+                    match c.LogFactor with
+                    | Some f ->
+                        { raw with
+                            Points =
+                              raw.Points |> List.map (fun p ->
+                                  let scale x = divideLog f d nan (float p.Steps) x
+                                  { p with Error = { p.Error with Value = scale p.Error.Value; Lower = scale p.Error.Lower; Upper = scale p.Error.Upper; StdError = scale p.Error.StdError } }) }
+                    | None -> raw
+                // The window rule drops points at or below its floor: pass Factor × floor, so points near it go too.
+                let thresholds = floors.Values |> Array.map ((*) Floors.Factor)
+                let floorsScaled =
+                    match c.LogFactor with
+                    | Some f -> Array.map2 (fun (p: ErrorPoint) fl -> divideLog f d nan (float p.Steps) fl) (Array.ofList raw.Points) thresholds
+                    | None -> thresholds
+                let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], floorsScaled ]
+                let excluded = Floors.excludedText floors raw
+                let judgements, tables =
+                    match fit with
+                    | Ok f ->
+                        let measured, how = orderForVerdict RateFit.Steps curve floorsScaled f
+                        let withLog = if c.LogFactor.IsSome then ", log factor divided out" else ""
+                        let fitWithOrder = { f.Fit with Slopes = List.map2 (fun r s -> if r = "log(1/N)" then measured else s) f.Fit.Regressors f.Fit.Slopes }
+                        judgeFit c t ev.Direction $"{label}, {how}{withLog}" fitWithOrder false,
+                        [ decayTable $"Claim {c.Id}: {Figures.metricLabel ev.Metric} against steps, {t.Sampler.Name} (d = {d}){withLog}" f
+                              (c.Terms.[t.Term].Steps |> Option.map (fun s -> -s)) ]
+                    | Error e ->
+                        [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no decay fit ({e}); the curve is shown."; CannotShow = "nothing: the fit failed" } ], []
+                let drift =
+                    match c.LogFactor, c.Terms.[t.Term].Steps with
+                    | Some { Power = a; Argument = OfCost }, Some s ->
+                        let pairs = raw.Points |> List.pairwise |> List.filter (fun (p0, p1) -> p0.Error.Value > 0.0 && p1.Error.Value > 0.0)
+                        let rows =
+                            pairs |> List.map (fun (p0, p1) ->
+                                let measured = log (p1.Error.Value / p0.Error.Value) / log (float p1.Steps / float p0.Steps)
+                                $"{p0.Steps}→{p1.Steps}: measured {measured:F3}, predicted {predictedLocalSlope -s a (float p0.Steps) (float p1.Steps):F3}")
+                        let rowsText = String.Join("; ", rows)
+                        [ $"Local slopes of {label} against the drift that (ln N)^{a:g3}·N^{s:g3} predicts (pure power law: {s:g3}): {rowsText}." ]
+                    | _ -> []
+                let id = slug $"{spec.Name}-{ti}-d{d}"
+                judgements, tables,
+                [ Figures.errorVsNfe $"{id}-error" $"Claim {c.Id}: {t.Sampler.Name}, {label} vs NFE" [ raw ]
+                  Figures.localSlopes $"{id}-slopes" $"Claim {c.Id}: {t.Sampler.Name}, local slopes of {label}" [ raw ] (c.Terms.[t.Term].Steps) ],
+                [ raw ], (floors.Description :: excluded :: drift) |> List.filter ((<>) "") |> String.concat " " ]
+    { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
+      Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
+      Figures = outcomes |> List.collect (fun (_, _, f, _, _) -> f)
+      Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
+      Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
+
+/// The registry claims whose decay tests run `sampler`, with the test's index: how a per-sampler section finds the
+/// claim it tests, so the section and the claim cannot disagree on the sampler.
+let decayTestsOf (claims: Claim list) (sampler: string) =
+    [ for c in claims do
+        if c.Form = ErrorDecay then
+            for i, t in List.indexed c.Tests do
+                if t.Sampler.Name = sampler then yield c, i, t ]
+
+/// A measured order with no published claim: the order on the doubling grid and, where RateLab derives one, the
+/// derived order beside it, reported as a measurement.
+let orderCheck (ctx: ReportContext) (label: string) (spec: ExperimentSpec) (derived: (float * string) option) =
+    let curve = ctx.Run spec |> List.exactlyOne
+    let floors = Floors.ofCurve spec.Sampler spec.Target curve
+    let thresholds = floors.Values |> Array.map ((*) Floors.Factor)
+    let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], thresholds ]
+    let text =
+        match fit with
+        | Ok f ->
+            let measured, how = orderForVerdict RateFit.Steps curve thresholds f
+            let against = match derived with Some(p, why) -> $"; RateLab's derivation gives {p:g3} ({why})" | None -> ""
+            $"order {measured.Value:g4} [{measured.Lower:g4}, {measured.Upper:g4}] ({how}){against}."
+        | Error e -> $"no decay fit ({e}); the curve is shown."
+    curve, fit, Verdicts.noClaim label text, (floors.Description + " " + Floors.excludedText floors curve).Trim()
+
+/// Runs every test of a claim.
+let outcomes (ctx: ReportContext) (c: Claim) =
+    c.Tests |> List.mapi (fun i t ->
+        match c.Form with
+        | CostBound -> costTest ctx c i t
+        | ErrorDecay -> decayTest ctx c i t
+        | Qualitative -> invalidArg "claim" $"claim {c.Id} is qualitative; it has no generic test")
+
+/// The verdict paragraph: the combined verdict, each judgement's reason, and what the evidence cannot show.
+let reasonOf (verdict: Verdict) (judgements: Verdicts.Judgement list) =
+    let counted = judgements |> List.filter (fun j -> j.Verdict <> NoPublishedClaim)
+    let reasons = counted |> List.map (fun j -> j.Reason) |> String.concat " "
+    let limits = counted |> List.map (fun j -> j.CannotShow) |> List.distinct |> String.concat "; "
+    $"Verdict: {verdictText verdict}. {reasons} What this evidence cannot show: {limits}."
+
+/// One section for a claim with tests.
+let section (ctx: ReportContext) (c: Claim) : Section =
+    let results = outcomes ctx c
+    let judgements = results |> List.collect (fun o -> o.Judgements)
+    let verdict = Verdicts.combine judgements
+    let setups = c.Tests |> List.map (fun t -> t.Setup) |> List.distinct |> String.concat " "
+    let g = gridOf ctx.Profile c.Tests.Head
+    let method =
+        $"{claimText c}\n\n{setups} "
+        + (match c.Form with
+           | CostBound ->
+               $"N*(d, ε) is the smallest step count whose error reaches the threshold at its conservative confidence limit (upper for upper-bound and exact evidence, lower for lower-bound evidence), by doubling then bisection; {g.Replicates} draw replicates per point, seed {g.Seed}. Cost = {costLabel c} counted by the oracle at N*. Cost fits: least squares of log cost on log d and log(1/ε), residual bootstrap-t intervals. "
+           | _ ->
+               $"Step counts double from {g.MinSteps} ({g.Levels} levels); {g.Replicates} draw replicates for randomized samplers, seed {g.Seed}. Exact curves are judged by their last local slope ± 2× its last change, Monte Carlo curves by the fitted order's bootstrap interval. ")
+        + (results |> List.collect (fun o -> o.Notes) |> String.concat " ")
+    { Title = $"{c.Id}: {c.Sampler}, {c.Metric}"
+      ClaimIds = [ c.Id ]
+      Verdict = verdict
+      Reason = reasonOf verdict judgements
+      Evidence = judgements
+      Method = method
+      Fits = results |> List.collect (fun o -> o.Fits)
+      Figures = results |> List.collect (fun o -> o.Figures)
+      Curves = results |> List.collect (fun o -> o.Curves) }

@@ -1,0 +1,78 @@
+/// Floors below which a measured error says nothing about the discretisation, computed per case rather than guessed:
+/// the start-law floor of probability-flow samplers on Gaussian data (closed form), the float64 floor of a Gaussian
+/// divergence, and the Monte Carlo floor (three standard errors). A point within `Factor` of its floor is excluded from
+/// fits, and the report says which and why.
+module RateLab.Analysis.Studies.Floors
+
+open System
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
+
+/// A point whose error is within this factor of its floor is not fitted.
+[<Literal>]
+let Factor = 10.0
+
+/// The floors of one curve, one per point, with the sentence that says how they were obtained.
+type CurveFloors = { Values: float[]; Description: string }
+
+/// float64 knows a variance ratio to ≈ 2.2e-16 per coordinate, so a Gaussian KL below ≈ d·(2.2e-16)² and a W2 or TV
+/// below ≈ √d·2.2e-16 (in the units of the target's scale) is round-off.
+let numeric (metric: MetricKind) (d: int) =
+    let eps = 2.220446049250313e-16
+    match metric with
+    | ExactKl | KlUpper | KlLower -> float d * eps * eps
+    | ExactW2 | W2Upper | W2Lower | StrongError | TvUpper | TvLower -> sqrt (float d) * eps
+    | SampleMetric _ -> 0.0
+
+/// Samplers whose continuous limit is the probability-flow ODE: the ODE maps N(0, λ_T) to N(0, λ_δ) by the scale
+/// √(λ_δ/λ_T), so starting at N(0, 1) instead of q_T leaves the output variance λ_δ/λ_T per coordinate.
+let private probabilityFlow = set [ "ddim"; "exp-euler"; "pf-euler"; "heun"; "gupta-predictor" ]
+
+/// The start-law floor of a probability-flow sampler on Gaussian data with the catalog's log-SNR grid: KL and W2
+/// between the exact flow's output from N(0, I) and q_δ. None where no closed form is used here.
+let startLaw (sampler: Component) (target: Component) (metric: MetricKind) (d: int) : float option =
+    let ddimEta = match Map.tryFind "eta" sampler.Parameters with Some(Number e) -> e | _ -> 0.0
+    if not (probabilityFlow.Contains sampler.Name) || ddimEta <> 0.0 || target.Name <> "gaussian-data" then None
+    else
+        let problem = (Catalog.target target.Name).Build target d
+        let tauMax = match Map.tryFind "tau_max" sampler.Parameters with Some(Number t) -> t | _ -> 1.0 - 1e-4
+        let tauMin = match Map.tryFind "tau_min" sampler.Parameters with Some(Number t) -> t | _ -> 1e-3
+        // λ_t = ᾱ λ + τ with ᾱ = 1 − τ; the output variance ratio to q_δ is r = 1/λ_T.
+        let ratios = problem.Variance |> Array.map (fun l -> 1.0 / ((1.0 - tauMax) * l + tauMax))
+        match metric with
+        | ExactKl | KlUpper | KlLower ->
+            Some(ratios |> Array.sumBy (fun r -> 0.5 * (r - 1.0 - log r)))
+        | ExactW2 | W2Upper | W2Lower ->
+            let lambdaDelta = problem.Variance |> Array.map (fun l -> (1.0 - tauMin) * l + tauMin)
+            Some(sqrt (Array.map2 (fun ld r -> ld * (sqrt r - 1.0) ** 2.0) lambdaDelta ratios |> Array.sum))
+        | _ -> None
+
+/// The floors of a measured curve of `sampler` on `target`.
+let ofCurve (sampler: Component) (target: Component) (curve: ErrorCurve) : CurveFloors =
+    let start = startLaw sampler target curve.Metric curve.Dimension
+    let num = numeric curve.Metric curve.Dimension
+    let values =
+        curve.Points
+        |> List.map (fun p ->
+            let mc = if Double.IsNaN p.Error.StdError then 0.0 else 3.0 * p.Error.StdError
+            List.max [ num; mc; defaultArg start 0.0 ])
+        |> Array.ofList
+    let startText =
+        match start with
+        | Some s -> $"the start-law floor {s:g3} (the exact probability-flow output from N(0, I) against q_δ, closed form)"
+        | None when curve.Sampler.StartsWith "ula" || not (target.Name = "gaussian-data") -> "no start-law floor (chains start at the target or the reference accounts for the start)"
+        | None -> "no closed-form start-law floor for this sampler (not computed)"
+    { Values = values
+      Description =
+        $"Floors: {startText}; float64 {num:g2}; Monte Carlo 3 standard errors where the value is an estimate. Points within {Factor:g}× of their floor are not fitted." }
+
+/// Which points a floor excludes, in words ("" when none).
+let excludedText (floors: CurveFloors) (curve: ErrorCurve) =
+    let excluded =
+        curve.Points
+        |> List.mapi (fun i p -> i, p)
+        |> List.filter (fun (i, p) -> not (p.Error.Value > Factor * floors.Values.[i]))
+        |> List.map (fun (_, p) -> $"n = {p.Steps} (error {p.Error.Value:g3})")
+    let list = String.Join(", ", excluded)
+    if excluded.IsEmpty then "" else $"Excluded as within {Factor:g}× of the floor: {list}."
