@@ -32,7 +32,7 @@ let fitNote (t: FitTable) =
 
 /// The claims of a section as text; a section without one reports a measurement that no paper claims a rate for.
 let claims (s: Section) =
-    if s.ClaimIds.IsEmpty then "no published claim" else String.Join(", ", s.ClaimIds)
+    if s.ClaimIds.IsEmpty then "—" else String.Join(", ", s.ClaimIds)
 
 /// The header of the evidence table of a section.
 let evidenceHeader = [ "evidence"; "verdict"; "why"; "cannot show" ]

@@ -45,7 +45,7 @@ let verdictText verdict =
     match verdict with
     | ConsistentTight -> "consistent, tight"
     | ConsistentFaster -> "consistent, faster than claimed"
-    | Consistent -> "consistent (one-sided: tightness not tested)"
+    | Consistent -> "consistent"
     | ViolatesBound -> "violates the claim"
     | Inconclusive -> "inconclusive"
     | NoPublishedClaim -> "no published claim"

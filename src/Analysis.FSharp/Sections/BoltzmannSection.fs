@@ -13,6 +13,7 @@ open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections.SectionKit
 open RateLab.Analysis.Studies.BoltzmannStudies
+open RateLab.Analysis.Claims.Comparisons
 
 let limitProfile profile = match profile with Quick -> LimitProfile.Quick | Full -> LimitProfile.Full
 

@@ -93,6 +93,17 @@ type TestOutcome =
 
 let private costLabel (c: Claim) = match c.CostMeasure with Some Rounds -> "rounds" | _ -> "NFE"
 
+/// When every found N* has the same cost (a parallel sampler whose depth is fixed by its parameters), the zero
+/// exponents hold by construction: say so, and name the searches that did not reach ε at that depth.
+let constantCostNote (c: Claim) (g: Grid) (raw: (int * NStar.NStarResult) list) (costs: (int * NStar.NStarResult) list) =
+    match costs |> List.choose (fun (_, r) -> r.NStar) |> List.distinct with
+    | [ one ] ->
+        let missed = raw |> List.filter (fun (_, r) -> r.NStar.IsNone) |> List.map (fun (d, r) -> $"(d = {d}, ε = {r.Epsilon:g3})")
+        let missedList = String.Join(", ", missed)
+        let missedText = if missed.IsEmpty then "" else $" Not reached within T ≤ {g.MaxSteps}: {missedList}."
+        $" {c.Id}: every N* found costs the same {one} {costLabel c}, because the parameters fix the depth independently of T; the zero exponents hold by construction, and the test is only that the accuracy is reachable at that depth.{missedText}"
+    | _ -> ""
+
 /// A cost test: N*(d, ε) per evidence metric, the pure power-law fit and, with a log factor, the log-aware fit.
 let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
     let g = gridOf ctx.Profile t
@@ -156,15 +167,28 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                     | Error _ -> () ]
             let unreached = raw |> List.filter (fun (_, r) -> r.NStar.IsNone) |> List.map (fun (d, r) -> $"(d = {d}, ε = {r.Epsilon:g3})")
             let found = raw |> List.map (fun (d, r) -> match r.NStar with Some n -> $"({d}, {r.Epsilon:g3}) → {n}" | None -> $"({d}, {r.Epsilon:g3}) → not reached by {g.MaxSteps}")
+            let constant = constantCostNote c g raw points
+            // Which model the data support: the verdict of the pure power law against that of the claim's log model.
+            let modelNote =
+                match logAware, powerLaw with
+                | Some(Ok logFit), Ok pureFit ->
+                    let verdictOf (fit: RateFit.RateFit) = judgeFit c t ev.Direction label fit.Fit true |> Verdicts.combine |> verdictText
+                    $" Which model the data support: as a pure power law the exponents give \"{verdictOf pureFit}\"; with the claim's log factor divided out, \"{verdictOf logFit}\"."
+                | _ -> ""
             let foundText = String.Join("; ", found)
             let unreachedText = String.Join(", ", unreached)
             let note =
                 $"{label}: N* in steps at (d, ε): {foundText}."
                 + (if unreached.IsEmpty then "" else $" Not reached within {g.MaxSteps} steps (shown, not fitted): {unreachedText}.")
+                + constant + modelNote
             let curves = g.Dimensions |> List.map (NStarStudy.curve search evaluate raw) |> List.filter (fun cv -> not cv.Points.IsEmpty)
             let figure =
                 if curves.IsEmpty then []
                 else [ Figures.errorVsNfe (slug $"{spec.Name}-{ti}-error") $"Claim {c.Id}: {label} vs NFE (points of the N* searches)" curves ]
+            // A depth fixed by the parameters makes the zero exponents hold by construction: nothing is tested.
+            let judgements =
+                if constant = "" then judgements
+                else judgements |> List.map (fun j -> { j with Verdict = Inconclusive; Reason = j.Reason + constant })
             judgements @ pureRows, tables, figure, curves, note ]
     { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
       Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
@@ -194,8 +218,8 @@ let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOut
                                   let scale x = divideLog f d nan (float p.Steps) x
                                   { p with Error = { p.Error with Value = scale p.Error.Value; Lower = scale p.Error.Lower; Upper = scale p.Error.Upper; StdError = scale p.Error.StdError } }) }
                     | None -> raw
-                // The window rule drops points at or below its floor: pass Factor × floor, so points near it go too.
-                let thresholds = floors.Values |> Array.map ((*) Floors.Factor)
+                // The window rule drops points at or below its floor: pass the exclusion thresholds.
+                let thresholds = Floors.thresholds floors raw
                 let floorsScaled =
                     match c.LogFactor with
                     | Some f -> Array.map2 (fun (p: ErrorPoint) fl -> divideLog f d nan (float p.Steps) fl) (Array.ofList raw.Points) thresholds
@@ -248,7 +272,7 @@ let decayTestsOf (claims: Claim list) (sampler: string) =
 let orderCheck (ctx: ReportContext) (label: string) (spec: ExperimentSpec) (derived: (float * string) option) =
     let curve = ctx.Run spec |> List.exactlyOne
     let floors = Floors.ofCurve spec.Sampler spec.Target curve
-    let thresholds = floors.Values |> Array.map ((*) Floors.Factor)
+    let thresholds = Floors.thresholds floors curve
     let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], thresholds ]
     let text =
         match fit with

@@ -12,6 +12,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Claims.Claim
+open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Plots.Figure
@@ -48,33 +49,6 @@ let untestedSection (claims: Claim list) (covered: string list) (reasons: Map<st
       Figures = []
       Curves = [] }
 
-/// The exact output law (position, reduced coordinates) of a sampler after n steps, and its counted NFE.
-let private lawAt (spec: ExperimentSpec) (d: int) (steps: int) =
-    let p = Runner.exactPoint spec d steps
-    p.Result.Law.Position(ReadOnlySpan(Array.create p.Result.Law.Dimension 1.0)), p
-
-let private oneD name sampler target metric chains =
-    { Name = name; Sampler = sampler; Target = target; Dimensions = [ 1 ]; Metric = metric; Steps = [ 1 ]; Chains = chains
-      Seeds = [ 20261123UL ]; Profile = Quick; Claims = [] }
-
-let private standardNormal () =
-    GaussianReduction.Diagonal(ReadOnlySpan [| 0.0 |], ReadOnlySpan [| 1.0 |], StartLaw([| 0.0 |], [| 1.0 |]))
-
-/// The exact total law (mean and variance by enumeration of the Bernoulli patterns) of PLMC(α, K) on N(0, 1) after n
-/// outer steps from the target.
-let plmcExactLaw (alpha: float) (k: int) (steps: int) =
-    let reduction = standardNormal ()
-    let kernel = PoissonMidpoint.Overdamped(1, alpha, k, reduction.Start)
-    let r = ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, kernel, int64 steps), ExactOptions(Replicates = 2, Seed = 20261123UL))
-    if not r.MomentsExact then raise (InvalidOperationException($"PLMC(K = {k}) moments were not enumerated exactly"))
-    r.Law.Position(ReadOnlySpan [| 1.0 |])
-
-/// The exact law of LMC (ULA) with step h after n steps on N(0, 1) from the target.
-let lmcExactLaw (h: float) (steps: int) =
-    let reduction = standardNormal ()
-    let r = ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, Langevin.Ula(1, h, reduction.Start), int64 steps))
-    r.Law.Position(ReadOnlySpan [| 1.0 |])
-
 /// A9 (with S5): the gap between PLMC(α, K) and LMC(α/K) on N(0, 1) over the horizon t = 2, as W2 between PLMC's exact
 /// moment-matched law p_G and LMC(α/K)'s exact Gaussian law, against n = t/α; LMC(α)'s own bias is shown beside it.
 let plmcGapSection (ctx: ReportContext) : Section =
@@ -92,10 +66,10 @@ let plmcGapSection (ctx: ReportContext) : Section =
     let gap =
         [ for m in ns ->
             let alpha = horizon / float m
-            let p = plmcExactLaw alpha k m
-            let q = lmcExactLaw (alpha / float k) (m * k)
+            let p = PoissonMidpointStudy.plmcExactLaw alpha k m
+            let q = PoissonMidpointStudy.lmcExactLaw (alpha / float k) (m * k)
             point m (plmcNfe m) (sqrt (GaussianDistances.W2Squared(p, q))) ]
-    let lmcBias = [ for m in ns -> point m (float m) (sqrt (GaussianDistances.W2Squared(lmcExactLaw (horizon / float m) m, target))) ]
+    let lmcBias = [ for m in ns -> point m (float m) (sqrt (GaussianDistances.W2Squared(PoissonMidpointStudy.lmcExactLaw (horizon / float m) m, target))) ]
     let curveOf name metric pts method =
         { Sampler = name; Parameters = [ "horizon", "2"; "K", string k ]; Target = "isotropic-gaussian(d=1)"; Dimension = 1
           Metric = metric; Seeds = [ 20261123UL ]; Points = pts; Method = method }
@@ -134,22 +108,6 @@ let plmcGapSection (ctx: ReportContext) : Section =
           Figures.localSlopes "a9-slopes" "A9: local slopes of the gap" [ gapCurve ] (Some -2.0) ]
       Curves = [ gapCurve; biasCurve ] }
 
-/// The B11 decision in one metric at equal expected NFE: supported when PLMC's upper bound plus z standard errors is
-/// below respaced DDPM's exact value; contradicted when PLMC's lower bound is above it; otherwise inconclusive.
-let compareAtEqualNfe (z: float) (plmcUpper: Estimate) (plmcLower: float) (respaced: float) =
-    if plmcUpper.Value + z * plmcUpper.StdError < respaced then Consistent
-    elif plmcLower > respaced then ViolatesBound
-    else Inconclusive
-
-/// Decisions in several metrics combined: supported if some metric supports and none contradicts, contradicted if
-/// some contradicts and none supports, inconclusive otherwise (including conflicting metrics).
-let combineComparisons (decisions: Verdict list) =
-    let has v = List.contains v decisions
-    match has Consistent, has ViolatesBound with
-    | true, false -> Consistent
-    | false, true -> ViolatesBound
-    | _ -> Inconclusive
-
 /// B11: PLMC on the 1000-step DDPM chain (K = 25, 40 outer steps, ≈ 78 expected NFE) against DDPM respaced to 80 steps
 /// and DDPM-1000, on 1-D Gaussian data N(0, 0.25), every law compared with the data law.
 let plmcDdpmSection (ctx: ReportContext) : Section =
@@ -158,7 +116,7 @@ let plmcDdpmSection (ctx: ReportContext) : Section =
     let chains = replicates ctx.Profile * 4
     let truth = DiagonalLaw([| 0.0 |], [| 0.25 |])
     let run name sampler steps =
-        let law, p = lawAt (oneD $"claims-{name}" sampler data KlUpper chains) 1 steps
+        let law, p = PoissonMidpointStudy.lawAt (PoissonMidpointStudy.oneD $"claims-{name}" sampler data KlUpper chains) 1 steps
         name, law, p, LawDistances.Between(law, truth).Kl
     let _, plmcLaw, plmcPoint, plmcLower = run "plmc-ddpm" (comp "plmc-ddpm" []) 40
     let _, resLaw, resPoint, resKl = run "ddpm-respaced-80" (comp "ddpm-respaced" []) 80

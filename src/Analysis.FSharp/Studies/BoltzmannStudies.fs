@@ -5,7 +5,6 @@ module RateLab.Analysis.Studies.BoltzmannStudies
 
 open System
 open System.IO
-open MathNet.Numerics.Distributions
 open RateLab.Core.Validation
 open RateLab.Core.Randomness
 open RateLab.Core.Targets
@@ -51,22 +50,6 @@ let fitSeries (c: ErrorCurve) = PowerLawFit.fitDecay PowerLawFit.defaultSettings
 
 /// The fitted p of error ∝ h^p.
 let rate (fit: RateFit.RateFit) = fit.Fit.Slopes |> List.last
-
-/// A qualitative convergence claim ("converges as h → 0", no rate): consistent when the interval of p lies entirely
-/// above 0; diverging when entirely below; otherwise undecided. A claim without a rate can only be "consistent": no
-/// rate exists to be faster than.
-let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
-    let ci = $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
-    let j v r =
-        { Verdicts.Subject = what; Verdicts.Verdict = v; Verdicts.Reason = r
-          Verdicts.CannotShow = "the claim states convergence only, so no rate can be faster or tight; the fitted rate is a measurement" }
-    if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then j Inconclusive $"{ci} is not finite."
-    elif p.Lower > 0.0 then j Consistent $"{ci} lies above 0, so the error vanishes as h → 0."
-    elif p.Upper < 0.0 then j ViolatesBound $"{ci} lies below 0: the error grows as h → 0."
-    else j Inconclusive $"{ci} contains 0."
-
-// ---------------------------------------------------------------------------------------------------------------
-// The §4 identity (C4)
 
 let private logNormal (x: ReadOnlySpan<float>) (v: float) =
     let mutable s = 0.0
@@ -253,52 +236,4 @@ let elboSweep (budget: TrainingBudget) (b: Benchmark) (run: TrainingRun) =
         let e = TrainingStudy.Evaluate(run.Policy, target, TimeGrid(GridKind.Uniform, n), run.Seed, budget.EvaluationSamples)
         n, e.DeltaLogZ, e.Elbo.StandardError ]
 
-/// Mean and standard error over seeds.
-let meanSe (xs: float list) =
-    let n = float xs.Length
-    let m = List.average xs
-    let se = if xs.Length < 2 then nan else sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
-    m, se
 
-/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
-/// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
-/// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
-/// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
-/// ≤ 0 → coarse at least as good (Consistent); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
-/// Consistent when its half-width is below `similar` · mean(fine), else Inconclusive. The claim is qualitative, so
-/// support is "consistent", never "tight" or "faster".
-let compareEqualCost (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
-    if coarse.Length < 2 || fine.Length <> coarse.Length || baseline.Length <> coarse.Length then
-        Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
-    elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then Inconclusive, "a quality value is not finite."
-    else
-        let mc, sc = meanSe coarse
-        let mf, sf = meanSe fine
-        // Student t with n − 1 df rather than 2 SE: with 2 seeds the SE of the paired differences is itself very noisy.
-        let improves arm =
-            let m, se = meanSe (List.map2 (-) baseline arm)
-            m > StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975) * se
-        let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
-        if not (improves coarse || improves fine) then
-            Inconclusive, $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
-        else
-            let se2 = sc * sc + sf * sf
-            let df = if se2 = 0.0 then 1e9 else se2 * se2 / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))
-            let half = StudentT.InvCDF(0.0, 1.0, df, 0.975) * sqrt se2
-            let diff = mc - mf
-            let ci = $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
-            if diff + half <= 0.0 then Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
-            elif diff - half > 0.0 then ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
-            elif half <= similar * mf then Consistent, $"{ci}: similar quality at equal cost."
-            else Inconclusive, $"{ci}: too wide to call the two similar."
-
-/// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
-/// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.
-let plateau (sweep: (int * float * float) list) : Verdict * string =
-    match List.rev sweep with
-    | (n2, g2, s2) :: (n1, g1, s1) :: _ ->
-        let nums = $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
-        if not (g2 > 3.0 * s2) then ViolatesBound, $"{nums}: the finest gap is not above 3 SE."
-        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then Consistent, $"{nums}: positive and unchanged within 3 SE (a plateau)."
-        else Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
-    | _ -> Inconclusive, "fewer than two evaluation grids."

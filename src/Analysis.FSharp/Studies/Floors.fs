@@ -48,31 +48,34 @@ let startLaw (sampler: Component) (target: Component) (metric: MetricKind) (d: i
             Some(sqrt (Array.map2 (fun ld r -> ld * (sqrt r - 1.0) ** 2.0) lambdaDelta ratios |> Array.sum))
         | _ -> None
 
-/// The floors of a measured curve of `sampler` on `target`.
+/// The floors of a measured curve of `sampler` on `target`: per point the larger of the start-law and float64 floors
+/// (deterministic) and, for estimates, three standard errors (Monte Carlo).
 let ofCurve (sampler: Component) (target: Component) (curve: ErrorCurve) : CurveFloors =
     let start = startLaw sampler target curve.Metric curve.Dimension
     let num = numeric curve.Metric curve.Dimension
-    let values =
-        curve.Points
-        |> List.map (fun p ->
-            let mc = if Double.IsNaN p.Error.StdError then 0.0 else 3.0 * p.Error.StdError
-            List.max [ num; mc; defaultArg start 0.0 ])
-        |> Array.ofList
+    let deterministic = max num (defaultArg start 0.0)
     let startText =
         match start with
         | Some s -> $"the start-law floor {s:g3} (the exact probability-flow output from N(0, I) against q_δ, closed form)"
-        | None when curve.Sampler.StartsWith "ula" || not (target.Name = "gaussian-data") -> "no start-law floor (chains start at the target or the reference accounts for the start)"
+        | None when target.Name <> "gaussian-data" -> "no start-law floor (chains start at the target)"
         | None -> "no closed-form start-law floor for this sampler (not computed)"
-    { Values = values
+    { Values = curve.Points |> List.map (fun _ -> deterministic) |> Array.ofList
       Description =
-        $"Floors: {startText}; float64 {num:g2}; Monte Carlo 3 standard errors where the value is an estimate. Points within {Factor:g}× of their floor are not fitted." }
+        $"Floors: {startText}; float64 {num:g2}. A point is not fitted when its error is within {Factor:g}× of the deterministic floor or below three standard errors (estimates)." }
 
-/// Which points a floor excludes, in words ("" when none).
+/// The level at or below which each point is not fitted: Factor × the deterministic floor, or 3 SE for an estimate.
+let thresholds (floors: CurveFloors) (curve: ErrorCurve) =
+    curve.Points
+    |> List.mapi (fun i p -> max (Factor * floors.Values.[i]) (if Double.IsNaN p.Error.StdError then 0.0 else 3.0 * p.Error.StdError))
+    |> Array.ofList
+
+/// Which points the thresholds exclude, in words ("" when none).
 let excludedText (floors: CurveFloors) (curve: ErrorCurve) =
+    let limits = thresholds floors curve
     let excluded =
         curve.Points
         |> List.mapi (fun i p -> i, p)
-        |> List.filter (fun (i, p) -> not (p.Error.Value > Factor * floors.Values.[i]))
+        |> List.filter (fun (i, p) -> not (p.Error.Value > limits.[i]))
         |> List.map (fun (_, p) -> $"n = {p.Steps} (error {p.Error.Value:g3})")
     let list = String.Join(", ", excluded)
-    if excluded.IsEmpty then "" else $"Excluded as within {Factor:g}× of the floor: {list}."
+    if excluded.IsEmpty then "" else $"Excluded as at or near a floor: {list}."

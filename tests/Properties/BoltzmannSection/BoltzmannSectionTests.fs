@@ -11,6 +11,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Studies.BoltzmannStudies
+open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Sections
 open RateLab.Properties.Generators
 
@@ -75,7 +76,7 @@ let tests =
                 match fitSeries curve with
                 | Ok fit ->
                     let r = rate fit
-                    abs (r.Value - p) < 1e-9 && (convergence "q" r).Verdict = ConsistentFaster
+                    abs (r.Value - p) < 1e-9 && (convergence "q" r).Verdict = Consistent
                 | Error _ -> false
 
             test "points at round-off or below 3 SE are not fitted" {
@@ -87,7 +88,7 @@ let tests =
             }
 
             test "convergence: interval above 0 consistent, below 0 violated, straddling 0 or not finite inconclusive" {
-                Expect.equal (convergence "q" (estimate 0.1 0.9)).Verdict ConsistentFaster "above"
+                Expect.equal (convergence "q" (estimate 0.1 0.9)).Verdict Consistent "above"
                 Expect.equal (convergence "q" (estimate -0.9 -0.1)).Verdict ViolatesBound "below"
                 Expect.equal (convergence "q" (estimate -0.1 0.9)).Verdict Inconclusive "straddles"
                 Expect.equal (convergence "q" (estimate nan 0.9)).Verdict Inconclusive "nan"
@@ -126,24 +127,24 @@ let tests =
                 Expect.equal (verdict [ 5.0 ] [ 1.0 ] [ 1.0 ]) Inconclusive "one seed"
                 Expect.equal (verdict [ 5.0; 5.0 ] [ 1.0; 1.1 ] [ 1.0; 1.1; 1.2 ]) Inconclusive "unpaired"
                 Expect.equal (verdict [ 1.0; 1.1 ] [ 1.0; 1.1 ] [ 1.0; 1.1 ]) Inconclusive "neither arm better than untrained"
-                Expect.equal (verdict [ 1.0; 1.02; 1.01 ] [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "only the coarse arm trained"
-                Expect.equal (verdict five [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) ConsistentFaster "coarse better"
+                Expect.equal (verdict [ 1.0; 1.02; 1.01 ] [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) Consistent "only the coarse arm trained"
+                Expect.equal (verdict five [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) Consistent "coarse better"
                 Expect.equal (verdict five [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
-                Expect.equal (verdict five [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) ConsistentTight "similar"
+                Expect.equal (verdict five [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) Consistent "similar"
                 Expect.equal (verdict five [ 0.2; 1.8; 1.0 ] [ 0.9; 1.1; 1.0 ]) Inconclusive "too wide"
                 Expect.equal (verdict [ 5.0; 5.0 ] [ nan; 1.0 ] [ 1.0; 1.1 ]) Inconclusive "nan"
             }
 
-            testPropertyWithConfig cfg "C3: swapping better and worse arms swaps ConsistentFaster and ViolatesBound"
+            testPropertyWithConfig cfg "C3: swapping better and worse arms swaps Consistent and ViolatesBound"
             <| fun (PowerLaw(c, p)) ->
                 let good = [ c; c * 1.01; c * 0.99 ]
                 let bad = good |> List.map (fun x -> x * (1.5 + p))
                 let baseline = List.replicate 3 (100.0 * c * (2.0 + p))
-                fst (compareEqualCost 0.2 baseline good bad) = ConsistentFaster
+                fst (compareEqualCost 0.2 baseline good bad) = Consistent
                 && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound
 
             test "C6 plateau rule on synthetic sweeps" {
-                Expect.equal (fst (plateau [ 10, 2.0, 0.1; 100, 1.5, 0.1; 200, 1.45, 0.1 ])) ConsistentTight "plateau"
+                Expect.equal (fst (plateau [ 10, 2.0, 0.1; 100, 1.5, 0.1; 200, 1.45, 0.1 ])) Consistent "plateau"
                 Expect.equal (fst (plateau [ 100, 3.0, 0.1; 200, 1.5, 0.1 ])) Inconclusive "still moving"
                 Expect.equal (fst (plateau [ 100, 0.1, 0.1; 200, 0.05, 0.1 ])) ViolatesBound "gap at 0"
                 Expect.equal (fst (plateau [ 200, 1.0, 0.1 ])) Inconclusive "one grid"

@@ -3,63 +3,81 @@ module RateLab.Properties.Claims.VerdictTests
 open Expecto
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Claims
+open RateLab.Analysis.Claims.Claim
 open RateLab.Analysis.Claims.Verdicts
-open RateLab.Analysis.Fits.RateFit
 open RateLab.Properties.Generators
 
 let private ci lo hi = { Value = (lo + hi) / 2.0; Lower = lo; Upper = hi; StdError = nan; Level = 0.95 }
-let private senseOf b = if b then SmallerIsFaster else LargerIsFaster
+let private sides = [| AtLeastAsFast; AtMostAsFast; BothSides |]
 
-let private fitWith kind names (slopes: Estimate list) =
-    { Kind = kind; Sampler = "s"; Parameters = []; Target = "t"; Metric = ExactKl; Dimensions = []; Grid = []; Epsilons = []
-      Seeds = []; Axis = Steps; LocalSlopes = []
-      Fit = { Regressors = names; Intercept = ci 0.0 0.0; Slopes = slopes; Window = []; WindowRule = ""; Residuals = []; IntervalMethod = "" } }
+/// The rule table of docs/claims.md, written out independently of Verdicts.judge, in the "larger is faster" sense.
+let private expected (side: Side) (c: float) (m: float) (lo: float) (hi: float) =
+    let atLeast, atMost = side <> AtMostAsFast, side <> AtLeastAsFast
+    let faster = atLeast && lo > c + m
+    let consistent = atLeast && lo >= c - m
+    let violates = atMost && hi < c - m
+    let notFaster = atMost && hi <= c + m
+    if violates && consistent then Inconclusive
+    elif violates then ViolatesBound
+    elif faster then ConsistentFaster
+    elif consistent && notFaster then ConsistentTight
+    elif consistent then Consistent
+    else Inconclusive
 
 [<Tests>]
 let tests =
     testList "Claims.Verdicts" [
-        testPropertyWithConfig config "the verdict is total and is exactly the CI's position relative to the prediction" <| fun (a: int16) (b: int16) (p: int16) (smaller: bool) ->
+        testPropertyWithConfig config "every verdict is the rule table's, for every side of the evidence" <| fun (a: int16) (b: int16) (p: int16) (m: byte) (s: byte) ->
             let lo, hi = float (min a b) / 300.0, float (max a b) / 300.0
-            let predicted = float p / 300.0
-            let sense = senseOf smaller
-            let j = judge defaultMaxWidth sense predicted (ci lo hi)
-            let narrow = hi - lo <= defaultMaxWidth
-            let fast = if smaller then hi < predicted else lo > predicted
-            let slow = if smaller then lo > predicted else hi < predicted
-            let expected =
-                if not narrow then Inconclusive
-                elif lo <= predicted && predicted <= hi then ConsistentTight
-                elif fast then ConsistentFaster
-                else ViolatesBound
-            j.Verdict = expected && (j.Verdict <> ViolatesBound || slow) && j.Reason.Length > 0 && j.Note.Contains "upper bounds"
+            let claimed = float p / 300.0
+            let margin = 0.01 + float m / 500.0
+            let side = sides.[int s % 3]
+            let j = judge "x" side LargerIsFaster claimed margin (ci lo hi)
+            j.Verdict = expected side claimed margin lo hi && j.Reason.Length > 0 && j.CannotShow.Length > 0
 
-        testPropertyWithConfig config "reflecting the interval and the prediction swaps the sense and keeps the verdict" <| fun (a: int16) (b: int16) (p: int16) ->
+        testPropertyWithConfig config "an upper bound never shows a violation and a lower bound never shows consistency" <| fun (a: int16) (b: int16) (p: int16) ->
             let lo, hi = float (min a b) / 300.0, float (max a b) / 300.0
-            let predicted = float p / 300.0
-            (judge defaultMaxWidth SmallerIsFaster predicted (ci lo hi)).Verdict = (judge defaultMaxWidth LargerIsFaster -predicted (ci -hi -lo)).Verdict
+            let claimed = float p / 300.0
+            let upper = (judge "x" AtLeastAsFast LargerIsFaster claimed 0.05 (ci lo hi)).Verdict
+            let lower = (judge "x" AtMostAsFast LargerIsFaster claimed 0.05 (ci lo hi)).Verdict
+            upper <> ViolatesBound && upper <> ConsistentTight
+            && not (List.contains lower [ ConsistentTight; ConsistentFaster; Consistent ])
+
+        testPropertyWithConfig config "reflecting the interval and the claim swaps the sense and keeps the verdict" <| fun (a: int16) (b: int16) (p: int16) (s: byte) ->
+            let lo, hi = float (min a b) / 300.0, float (max a b) / 300.0
+            let claimed = float p / 300.0
+            let side = sides.[int s % 3]
+            (judge "x" side SmallerIsFaster claimed 0.05 (ci lo hi)).Verdict = (judge "x" side LargerIsFaster -claimed 0.05 (ci -hi -lo)).Verdict
+
+        test "a difference inside the margin is tight, not faster (exact evidence)" {
+            Expect.equal (judge "x" BothSides LargerIsFaster 3.0 0.3 (ci 2.947 3.261)).Verdict ConsistentTight "Gupta's 3.105 [2.947, 3.261] against 3 ± 0.3"
+            Expect.equal (judge "x" BothSides LargerIsFaster 2.0 0.2 (ci 2.0001 2.0001)).Verdict ConsistentTight "1e-4 above the claim"
+            Expect.equal (judge "x" BothSides LargerIsFaster 2.0 0.2 (ci 2.3 2.4)).Verdict ConsistentFaster "beyond the margin"
+        }
 
         test "a non-finite interval is inconclusive" {
-            Expect.equal (judge defaultMaxWidth SmallerIsFaster 1.0 (ci nan nan)).Verdict Inconclusive "NaN"
-            Expect.equal (judge defaultMaxWidth SmallerIsFaster 1.0 (ci 0.9 infinity)).Verdict Inconclusive "∞"
+            Expect.equal (judge "x" BothSides SmallerIsFaster 1.0 0.1 (ci nan nan)).Verdict Inconclusive "NaN"
+            Expect.equal (judge "x" BothSides SmallerIsFaster 1.0 0.1 (ci 0.9 infinity)).Verdict Inconclusive "∞"
         }
 
-        test "B1 against a cost fit: ε-exponent −2/3 is compared as +2/3 on log(1/ε)" {
+        test "combine: violation wins, then inconclusive, one-sided, faster, tight; unclaimed rows are ignored" {
+            let j v = { Subject = "x"; Verdict = v; Reason = "r"; CannotShow = "c" }
+            Expect.equal (combine [ j ConsistentTight; j ViolatesBound; j Inconclusive ]) ViolatesBound "violates"
+            Expect.equal (combine [ j ConsistentTight; j Inconclusive ]) Inconclusive "inconclusive"
+            Expect.equal (combine [ j ConsistentFaster; j Consistent ]) Consistent "one-sided"
+            Expect.equal (combine [ j ConsistentFaster; j ConsistentTight ]) ConsistentFaster "faster"
+            Expect.equal (combine [ j ConsistentTight; j NoPublishedClaim ]) ConsistentTight "unclaimed row ignored"
+            Expect.equal (combine [ j NoPublishedClaim ]) NoPublishedClaim "nothing claimed"
+        }
+
+        test "B1's ε-exponent −2/3 is compared as +2/3 on log(1/ε), smaller being faster" {
             let b1 = Registry.load (Registry.defaultPath ()) |> List.find (fun c -> c.Id = "B1")
-            let fit = fitWith CostFit [ "log d"; "log(1/eps)" ] [ ci 0.30 0.36; ci 0.40 0.50 ]
-            let verdicts = checkFit defaultMaxWidth b1 0 fit |> List.map (fun (n, j) -> n, j.Verdict)
-            Expect.equal verdicts [ "log d", ConsistentTight; "log(1/eps)", ConsistentFaster ] "verdicts"
+            Expect.equal (predicted b1.Form b1.Terms.Head "log(1/eps)") (Some(2.0 / 3.0, SmallerIsFaster)) "ε"
+            Expect.equal (predicted b1.Form b1.Terms.Head "log d") (Some(1.0 / 3.0, SmallerIsFaster)) "d"
         }
 
-        test "S1 against a decay fit: a larger decay order is faster, a smaller one violates" {
+        test "S1's steps exponent −2 is an order 2 on log(1/N), larger being faster" {
             let s1 = Registry.load (Registry.defaultPath ()) |> List.find (fun c -> c.Id = "S1")
-            let verdict p = (checkFit defaultMaxWidth s1 0 (fitWith DecayFit [ "log(1/N)" ] [ p ])).Head |> snd |> fun j -> j.Verdict
-            Expect.equal (verdict (ci 2.4 2.6)) ConsistentFaster "p = 2.5"
-            Expect.equal (verdict (ci 1.4 1.6)) ViolatesBound "p = 1.5"
-            Expect.equal (verdict (ci 1.9 2.1)) ConsistentTight "p = 2"
-        }
-
-        test "a decay fit cannot test a cost claim" {
-            let b1 = Registry.load (Registry.defaultPath ()) |> List.find (fun c -> c.Id = "B1")
-            Expect.throwsT<System.ArgumentException> (fun () -> checkFit defaultMaxWidth b1 0 (fitWith DecayFit [ "log(1/N)" ] [ ci 1.0 1.1 ]) |> ignore) "kind"
+            Expect.equal (predicted s1.Form s1.Terms.Head "log(1/N)") (Some(2.0, LargerIsFaster)) "order"
         }
     ]

@@ -1,26 +1,43 @@
-/// The claims part's pure pieces (step snapping, cost conversion, claimed slopes, verdict rules) and one small
-/// end-to-end cost section.
+/// The claims engine end to end: the registry's consistency with the sections that cite it, the pure pieces of the
+/// claims part (step snapping, cost conversion, comparisons), and the example claims of examples/claims with their
+/// expected verdicts, through the same engine `ratelab check` uses.
 module RateLab.Properties.ClaimsSection.ClaimsSectionTests
 
+open System.IO
 open Expecto
 open RateLab.Core.Exact
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
+open RateLab.Analysis.Claims.Claim
+open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Studies
-open RateLab.Analysis.Report.Model
-open RateLab.Analysis.Cli.Services
+open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections
 open RateLab.Properties.Generators
 
-let private exact v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }
-
-let private judgement verdict : Verdicts.Judgement = { Verdict = verdict; Reason = "r."; Note = "" }
-
 let private found d eps n : int * NStar.NStarResult = d, { NStar = n; Epsilon = eps; Evaluated = [] }
 
-let private context : ReportContext = { Profile = Quick; Run = (fun _ -> []); SectionDone = ignore }
+/// A context that runs every experiment directly (no cache).
+let private direct : ReportContext =
+    { Profile = Quick
+      Run = fun spec -> spec.Dimensions |> List.map (Runner.run spec)
+      Cached = fun _ compute -> compute ()
+      SectionDone = ignore }
+
+/// The repository folder holding `relative`, found upwards from the test binary.
+let private repoFile (relative: string) =
+    let rec up (dir: DirectoryInfo) =
+        let candidate = Path.Combine(dir.FullName, relative)
+        if File.Exists candidate then candidate
+        else
+            match dir.Parent with
+            | null -> failwith $"{relative} not found above {System.AppContext.BaseDirectory}"
+            | parent -> up parent
+    up (DirectoryInfo System.AppContext.BaseDirectory)
+
+let private registry = lazy (Registry.load (Registry.defaultPath ()))
 
 [<Tests>]
 let tests =
@@ -31,7 +48,6 @@ let tests =
             s >= n && s % m = 0 && s - n < m && NStarStudy.snap m s = s
 
         testPropertyWithConfig config "the strong-error grid is admissible, at least t, idempotent, and below 2^(1/4)·t + K" <| fun (t: uint16) ->
-            // The grid value after t is K⌈⌈2^(j/4)⌉/K⌉ ≤ 2^(j/4) + K with 2^((j−1)/4) < t.
             let t = 1 + int t % 5000
             let s = StrongErrorStudy.snapGeometric t
             s >= t && s % StrongErrorStudy.rounds = 0 && StrongErrorStudy.snapGeometric s = s
@@ -44,70 +60,97 @@ let tests =
                 d = d' && c.Epsilon = r.Epsilon && c.NStar = (r.NStar |> Option.map (fun n -> 2 * n + d))) points converted
 
         test "epsilons halve from the base" {
-            Expect.equal (ClaimsSection.epsilons 0.08 4) [ 0.08; 0.04; 0.02; 0.01 ] "halvings"
+            Expect.equal (ClaimSection.epsilons 0.08 4) [ 0.08; 0.04; 0.02; 0.01 ] "halvings"
         }
 
-        test "claimed slopes in the fit's convention: B1 d^(1/3) ε^(−2/3), A6 d^0" {
-            let b1 = ClaimsSection.theorySlopes (ClaimsSection.claim "B1") 0 [ "log d"; "log(1/eps)" ]
-            Expect.equal (b1 |> List.map fst) [ "log d"; "log(1/eps)" ] "both regressors"
-            Expect.floatClose Accuracy.veryHigh (snd b1.[0]) (1.0 / 3.0) "d"
-            Expect.floatClose Accuracy.veryHigh (snd b1.[1]) (2.0 / 3.0) "1/ε: the negated ε-exponent"
-            Expect.equal (ClaimsSection.theorySlopes (ClaimsSection.claim "A6") 1 [ "log d" ]) [ "log d", 0.0 ] "relative W2 is d-free"
+        test "every claim id a section cites exists in the registry" {
+            let ids = registry.Value |> List.map (fun c -> c.Id) |> Set.ofList
+            for id in [ "A9"; "S5"; "B11"; "B1"; "C1"; "C2"; "C3"; "C4"; "C5"; "C6" ] do
+                Expect.isTrue (ids.Contains id) $"claim {id} is cited by a section"
         }
 
-        testPropertyWithConfig config "a slower upper bound is inconclusive; other verdicts and exact metrics are kept" <| fun (pick: byte) ->
-            let verdict = [| ConsistentTight; ConsistentFaster; ViolatesBound; Inconclusive |].[int pick % 4]
-            let onBound = (ClaimsSection.onUpperBound TvUpper (judgement verdict)).Verdict
-            let onExact = (ClaimsSection.onUpperBound ExactW2 (judgement verdict)).Verdict
-            onExact = verdict && onBound = (if verdict = ViolatesBound then Inconclusive else verdict)
+        test "every decay claim's sampler has a section that finds the claim, and no section tests another sampler's claim" {
+            let sectionSamplers = DiffusionSection.cases |> List.map (fun c -> c.Sampler.Name) |> Set.ofList
+            for c in registry.Value |> List.filter (fun c -> c.Form = ErrorDecay && not c.Tests.IsEmpty) do
+                for t in c.Tests do
+                    Expect.isTrue (sectionSamplers.Contains t.Sampler.Name) $"{c.Id}'s sampler {t.Sampler.Name} has a diffusion section"
+            for case in DiffusionSection.cases do
+                for claim, _, test in ClaimSection.decayTestsOf registry.Value case.Sampler.Name do
+                    Expect.equal test.Sampler.Name case.Sampler.Name $"{claim.Id} is tested on the section's own sampler"
+        }
+
+        test "every registry test names catalog entries and a metric direction its metric can give" {
+            for c in registry.Value do
+                for t in c.Tests do
+                    Catalog.sampler t.Sampler.Name |> ignore
+                    Catalog.target t.Target.Name |> ignore
+                    for e in t.Evidence do
+                        Expect.isTrue (e.Direction = naturalDirection e.Metric || e.Direction = ExactValue) $"{c.Id}: {e.Metric}"
+        }
+
+        test "a bound declared in the wrong direction, and a qualitative claim with tests, are refused naming the field" {
+            let text = File.ReadAllText(repoFile "examples/claims/ula-first-order.json")
+            let wrong = text.Replace("\"direction\": \"exact\"", "\"direction\": \"upper\"")
+            match Registry.parse wrong with
+            | Error message -> Expect.stringContains message "evidence[0].direction" "the field is named"
+            | Ok _ -> failtest "an exact metric declared as an upper bound was accepted"
+            match Registry.parse (text.Replace("\"form\": \"cost\"", "\"form\": \"qualitative\"")) with
+            | Error message -> Expect.stringContains message "qualitative" "the reason is named"
+            | Ok _ -> failtest "a qualitative claim with tests was accepted"
+        }
+
+        test "the true example claim is consistent and tight, the false one violates the claim" {
+            let check file =
+                let claims = Registry.parse (File.ReadAllText(repoFile $"examples/claims/{file}")) |> Result.defaultWith failwith
+                ClaimSection.section direct claims.Head
+            let good = check "ula-first-order.json"
+            let bad = check "ula-too-fast.json"
+            Expect.equal good.Verdict ConsistentTight good.Reason
+            Expect.equal bad.Verdict ViolatesBound bad.Reason
+            Expect.isNonEmpty good.Evidence "the evidence behind the verdict is listed"
+            Expect.stringContains good.Reason "What this evidence cannot show" "the verdict says what it cannot show"
+        }
+
+        test "a fixed depth is called out as holding by construction and is inconclusive" {
+            let b4 = registry.Value |> List.find (fun c -> c.Id = "B4")
+            let grid = gridOf Quick b4.Tests.Head
+            let raw = [ found 4 0.1 (Some 16); found 16 0.1 (Some 32); found 64 0.1 None ]
+            let costs = [ found 4 0.1 (Some 32); found 16 0.1 (Some 32); found 64 0.1 None ]
+            let note = ClaimSection.constantCostNote b4 grid raw costs
+            Expect.stringContains note "by construction" "constant depth"
+            Expect.stringContains note "d = 64" "the missed search is named"
+            Expect.equal (ClaimSection.constantCostNote b4 grid raw [ found 4 0.1 (Some 32); found 16 0.1 (Some 40) ]) "" "varying depth"
+        }
 
         testPropertyWithConfig config "the equal-NFE comparison follows the interval order" <| fun (u: byte) (se: byte) (l: byte) (r: byte) ->
             let upper = { Value = float u / 10.0; Lower = nan; Upper = nan; StdError = float se / 100.0; Level = 0.95 }
             let lower, respaced = min (float l / 10.0) upper.Value, float r / 10.0
-            let v = ClaimsSection.compareAtEqualNfe 5.0 upper lower respaced
-            match v with
-            | ConsistentTight -> upper.Value + 5.0 * upper.StdError < respaced
+            match compareAtEqualNfe 5.0 upper lower respaced with
+            | Consistent -> upper.Value + 5.0 * upper.StdError < respaced
             | ViolatesBound -> lower > respaced
             | _ -> upper.Value + 5.0 * upper.StdError >= respaced && lower <= respaced
 
         test "comparisons across metrics: one support and no contradiction decides; a conflict does not" {
-            let c = ClaimsSection.combineComparisons
-            Expect.equal (c [ ConsistentTight; Inconclusive ]) ConsistentTight "supported"
+            let c = combineComparisons
+            Expect.equal (c [ Consistent; Inconclusive ]) Consistent "supported"
             Expect.equal (c [ Inconclusive; ViolatesBound ]) ViolatesBound "contradicted"
-            Expect.equal (c [ ConsistentTight; ViolatesBound ]) Inconclusive "conflict"
+            Expect.equal (c [ Consistent; ViolatesBound ]) Inconclusive "conflict"
             Expect.equal (c [ Inconclusive; Inconclusive ]) Inconclusive "undecided"
         }
 
-        test "a constant cost is called out as holding by construction, a varying one is not" {
-            let search = (List.find (fun (c: ClaimsSection.CostCase) -> c.Title.StartsWith "B4") (ClaimsSection.cases Quick)).Fits.Head.Search
-            let b4 = ClaimsSection.claim "B4"
-            let constant = ClaimsSection.constantCostNote b4 search [ found 4 0.1 (Some 32); found 16 0.1 (Some 32); found 64 0.1 None ]
-            Expect.stringContains constant "by construction" "constant depth"
-            Expect.stringContains constant "d = 64" "the missed search is named"
-            Expect.equal (ClaimsSection.constantCostNote b4 search [ found 4 0.1 (Some 32); found 16 0.1 (Some 40) ]) "" "varying depth"
-        }
-
         test "PLMC with K = 1 is LMC(α): the exactly enumerated laws coincide" {
-            let p = ClaimsSection.plmcExactLaw 0.1 1 20
-            let q = ClaimsSection.lmcExactLaw 0.1 20
+            let p = PoissonMidpointStudy.plmcExactLaw 0.1 1 20
+            let q = PoissonMidpointStudy.lmcExactLaw 0.1 20
             Expect.isLessThan (GaussianDistances.W2Squared(p, q)) 1e-24 "W2² between PLMC(α, 1) and LMC(α)"
         }
 
-        test "end to end: DDIM on Gaussian data gives a cost fit, figures and a verdict with d-exponent 1/2 by construction" {
-            let scale : ClaimsSection.Scale = { ClaimsSection.Scale.Chains = 2; Dimensions = [ 2; 4; 8 ]; Levels = 3 }
-            let search = ClaimsSection.search scale "test-ddim" (SectionKit.comp "ddim" []) (SectionKit.comp "gaussian-data" []) TvUpper 0.1 8 512 1 NStarStudy.Evaluations
-            let case : ClaimsSection.CostCase =
-                { Title = "test B8"; Fits = [ { ClaimsSection.ClaimFit.ClaimId = "B8"; Search = search; TermIndex = 0 } ]; Product = true; Setup = "test." }
-            let section = ClaimsSection.costSection context case
-            Expect.equal section.ClaimIds [ "B8" ] "claim ids"
-            let fit = Expect.wantSome (List.tryHead section.Fits) "a cost fit"
-            Expect.equal fit.Fit.Regressors [ "log d"; "log(1/eps)" ] "both exponents fitted"
-            Expect.isGreaterThanOrEqual section.Figures.Length 3 "error vs NFE, N* vs d, N* vs 1/ε"
-            // DDIM is deterministic and the data a product, so KL = d·c·n^−2 asymptotically: N* ∝ d^(1/2) up to the
-            // rounding of integer N* (< 1/N* ≤ 1/8 in log over a log range of log 4), and the slices have 3 points each.
-            let dSlope = fit.Fit.Slopes.[0]
-            Expect.isLessThan (abs (dSlope.Value - 0.5)) 0.1 $"d-exponent {dSlope.Value}"
-            Expect.notEqual section.Verdict ViolatesBound "an upper-bound metric never yields a violation"
-            Expect.stringContains section.Reason "by construction" "the product-target caveat is stated"
+        test "the start-law floor of DDIM on Gaussian data is the closed form ½Σ(r − 1 − ln r), r = 1/λ_T" {
+            let target = SectionKit.comp "gaussian-data" []
+            let floor = Floors.startLaw (SectionKit.comp "ddim" []) target ExactKl 1 |> Option.get
+            // d = 1 takes λ = variance_min = 0.05; τ_T = 1 − 1e-4.
+            let lambdaT = 1e-4 * 0.05 + (1.0 - 1e-4)
+            let r = 1.0 / lambdaT
+            Expect.floatClose Accuracy.veryHigh floor (0.5 * (r - 1.0 - log r)) "closed form"
+            Expect.isNone (Floors.startLaw (SectionKit.comp "ddpm" []) target ExactKl 1) "no closed form used for SDE samplers"
         }
     ]

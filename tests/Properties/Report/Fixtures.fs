@@ -110,6 +110,7 @@ let sectionOf (title: string) (claim: string) (curves: ErrorCurve list) =
       ClaimIds = [ claim ]
       Verdict = ConsistentTight
       Reason = "The slope interval [-1.1, -0.9] contains the claimed exponent -1."
+      Evidence = []
       Method = "Fake curves: error = d/NFE exactly.\n\nSecond paragraph with `code`."
       Fits = [ { Caption = "error against NFE"; Fit = sampleFit; TheorySlopes = [ "log N", -1.0 ] } ]
       Figures =
