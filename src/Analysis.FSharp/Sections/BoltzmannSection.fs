@@ -342,7 +342,7 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
 /// The whole part.
 let part (ctx: ReportContext) : Part =
     let lp = limitProfile ctx.Profile
-    let series = LimitStudies.Run lp |> List.ofSeq
+    let series = limitSeries ctx.Cached lp
     let seed = lp.Seed
     let sections =
         [ (fun () -> globalSection series seed)

@@ -237,3 +237,46 @@ let elboSweep (budget: TrainingBudget) (b: Benchmark) (run: TrainingRun) =
         n, e.DeltaLogZ, e.Elbo.StandardError ]
 
 
+
+/// The limit series of a profile through the report's cache (key: every field of the profile), so a resumed report
+/// does not rerun the path simulations.
+let limitSeries (cached: string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.JsonNode) (lp: LimitProfile) =
+    let ints (xs: int[]) = String.Join(",", xs)
+    let key =
+        $"boltzmann-limits/1/paths={lp.Paths}/steps={ints lp.StepCounts}/fine={lp.FineSteps}/ratio={lp.Ratio:R}"
+        + $"/db={ints lp.DbExponents}/pairs={lp.DbPairs}/seed={lp.Seed}"
+    let encode () =
+        let value (x: obj) : Text.Json.Nodes.JsonNode | null = Text.Json.Nodes.JsonValue.Create x
+        // JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
+        let number (x: float) = if Double.IsFinite x then value x else null
+        let array (xs: (Text.Json.Nodes.JsonNode | null) seq) = Text.Json.Nodes.JsonArray(Array.ofSeq xs) :> Text.Json.Nodes.JsonNode
+        let series (s: LimitSeries) =
+            let o = Text.Json.Nodes.JsonObject()
+            o["quantity"] <- value s.Quantity
+            o["drift"] <- value s.Drift
+            o["grid"] <- value (string s.Grid)
+            o["reference"] <- number s.Reference
+            o["reference_se"] <- number s.ReferenceStandardError
+            o["reference_exact"] <- value s.ReferenceIsExact
+            o["points"] <-
+                array [ for p in s.Points ->
+                            let x = Text.Json.Nodes.JsonObject()
+                            x["max_step"] <- number p.MaxStep
+                            x["steps"] <- value p.Steps
+                            x["value"] <- number p.Value
+                            x["se"] <- number p.StandardError
+                            x :> Text.Json.Nodes.JsonNode ]
+            o :> Text.Json.Nodes.JsonNode
+        array (LimitStudies.Run lp |> Seq.map series)
+    let node = cached key encode
+    let get (n: Text.Json.Nodes.JsonNode) (name: string) = nonNull n.[name]
+    let number (n: Text.Json.Nodes.JsonNode) (name: string) = match n.[name] with null -> nan | v -> v.GetValue<float>()
+    [ for s in node.AsArray() ->
+        let s = nonNull s
+        LimitSeries(
+            (get s "quantity").GetValue<string>(), (get s "drift").GetValue<string>(),
+            Enum.Parse<GridKind>((get s "grid").GetValue<string>()), number s "reference",
+            number s "reference_se", (get s "reference_exact").GetValue<bool>(),
+            [| for p in (get s "points").AsArray() ->
+                 let p = nonNull p
+                 LimitPoint(number p "max_step", (get p "steps").GetValue<int>(), number p "value", number p "se") |]) ]

@@ -59,6 +59,23 @@ let private tinyLimits = LimitProfile(40, [| 2; 4; 8; 16 |], 128, 4.0, [| 3; 5; 
 let tests =
     testList "BoltzmannSection" [
         testList "limits" [
+            test "limit series read back from the cache equal the computed ones, number for number" {
+                let store = System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+                // A cache that stores the JSON text and parses it again, as the file cache does.
+                let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+                    if not (store.ContainsKey key) then store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+                    store.[key]
+                let fresh = LimitStudies.Run tinyLimits |> List.ofSeq
+                let first = limitSeries cached tinyLimits
+                let again = limitSeries cached tinyLimits
+                Expect.equal store.Count 1 "one cache entry"
+                for read in [ first; again ] do
+                    Expect.equal read.Length fresh.Length "series count"
+                    for a, b in List.zip fresh read do
+                        Expect.equal (b.Quantity, b.Drift, b.Grid, b.ReferenceIsExact) (a.Quantity, a.Drift, a.Grid, a.ReferenceIsExact) "labels"
+                        Expect.equal (b.Reference, b.ReferenceStandardError) (a.Reference, a.ReferenceStandardError) "reference, bit for bit"
+                        Expect.sequenceEqual b.Points a.Points "points, bit for bit"
+            }
             testPropertyWithConfig cfg "a limit series maps to |value − reference| on cost 1/h with combined SE"
             <| fun (PowerLaw(c, p)) ->
                 let s = LimitSeries("q", "zero", GridKind.Random, 2.0, 0.3, false,
