@@ -114,8 +114,9 @@ public static class ExactAnalysis
 
     // What one block contributes besides its law: per-replicate distance sums (one entry for a deterministic kernel),
     // the moment-matched sums, and the counted cost of the replicates' chains (the same for every block).
+    // LeftOut: the leave-one-out matched sums when the moments come from the replicates (null otherwise).
     sealed record BlockOutcome(string Sampler, long Steps, bool Randomized, DistanceSums[] Draws, DistanceSums Matched,
-        bool MomentsExact, double Evaluations, double Rounds);
+        bool MomentsExact, double Evaluations, double Rounds, DistanceSums[]? LeftOut = null);
 
     static (BlockOutcome Outcome, GaussianState Law) AnalyseBlock(ExactProblem problem, ExactOptions options)
     {
@@ -144,7 +145,12 @@ public static class ExactAnalysis
                 rounds.Estimate.Value), first);
         }
 
+        var rule = kernel is IStepDraws stepDraws
+                   && DrawQuadrature.CombinationCount(stepDraws, options.QuadratureNodes) <= options.MaxCombinations
+            ? new DrawQuadrature(stepDraws, options.QuadratureNodes)
+            : null;
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
+        var jackknife = rule is null ? new MomentJackknife(options.Replicates) : null;
         var draws = new DistanceSums[options.Replicates];
         var law = first;
         for (int r = 0; r < options.Replicates; r++)
@@ -156,19 +162,20 @@ public static class ExactAnalysis
                 rounds.Add(propagator.Rounds);
             }
             var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
-            draws[r] = DistanceSums.Of(law.Position(weights), reference);
+            var position = law.Position(weights);
+            draws[r] = DistanceSums.Of(position, reference);
             moments.Add(1, law.Mean, law.Covariance);
+            jackknife?.Add(position);
         }
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        var rule = kernel is IStepDraws stepDraws
-                   && DrawQuadrature.CombinationCount(stepDraws, options.QuadratureNodes) <= options.MaxCombinations
-            ? new DrawQuadrature(stepDraws, options.QuadratureNodes)
-            : null;
         if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
+        // Finite replicates can still have total moments that overflow: the mixture has diverged as a whole.
+        if (!matched.IsFinite) throw new SamplerDivergedException(kernel.Name, problem.Steps - 1, MomentLawChain);
         return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
-            rule is not null, evaluations.Estimate.Value, rounds.Estimate.Value), matched);
+            rule is not null, evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference)),
+            matched);
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.
@@ -177,6 +184,7 @@ public static class ExactAnalysis
         var head = blocks[0];
         var matched = head.Matched;
         var draws = (DistanceSums[])head.Draws.Clone();
+        var leftOut = (DistanceSums[]?)head.LeftOut?.Clone();
         foreach (var block in blocks.AsSpan(1))
         {
             // The call pattern depends on the draws only, never on the coordinates; a kernel breaking that would make
@@ -186,6 +194,8 @@ public static class ExactAnalysis
                                                     "analyse it in one piece.");
             matched += block.Matched;
             for (int r = 0; r < draws.Length; r++) draws[r] += block.Draws[r];
+            if (leftOut is not null)
+                for (int r = 0; r < leftOut.Length; r++) leftOut[r] += block.LeftOut![r];
         }
         var (kl, w2, tv) = (new RunningMean(), new RunningMean(), new RunningMean());
         foreach (var sums in draws)
@@ -194,9 +204,22 @@ public static class ExactAnalysis
             kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
         }
         var upper = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, head.Randomized ? draws.Length : 1);
-        return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, LawDistances.From(matched),
-            head.MomentsExact, law, head.Evaluations, head.Rounds);
+        var lower = LawDistances.From(matched);
+        var error = leftOut is null ? null : MatchedJackknife.From(lower, leftOut);
+        if (head.Randomized)
+        {
+            BoundsContradictionException.Check(head.Sampler, head.Steps, "KL", error?.Kl ?? new McEstimate(lower.Kl, 0),
+                upper.Kl);
+            BoundsContradictionException.Check(head.Sampler, head.Steps, "W2", error?.W2 ?? new McEstimate(lower.W2, 0),
+                new McEstimate(upper.W2, upper.W2StandardError));
+        }
+        return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, lower, head.MomentsExact, law,
+            head.Evaluations, head.Rounds) { LowerError = error };
     }
+
+    /// <summary>The chain number <see cref="SamplerDivergedException"/> carries when the moment-matched law (not a
+    /// single chain) stopped being finite.</summary>
+    public const long MomentLawChain = -1;
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate
     /// <paramref name="replicate"/> of <paramref name="source"/>: by repeated squaring of the one-step map for a
@@ -227,7 +250,8 @@ public static class ExactAnalysis
     /// <summary>
     /// The exact total mean and covariance after <paramref name="steps"/> steps when each step's draws are fresh:
     /// mean' = E_ω[A m + c], Cov' = E_ω[A Cov Aᵀ + B Bᵀ] + Var_ω(A m + c) (central form of §5.1), E_ω by
-    /// <paramref name="rule"/>.
+    /// <paramref name="rule"/>. Moments that stop being finite are the sampler's divergence (chain
+    /// <see cref="MomentLawChain"/>).
     /// </summary>
     public static void PropagateMoments(AffinePropagator propagator, DrawQuadrature rule, long steps, GaussianState law)
     {
@@ -252,6 +276,7 @@ public static class ExactAnalysis
             }
             propagator.CommitAux();
             acc.WriteTo(law);
+            if (!law.IsFinite) throw new SamplerDivergedException(propagator.Sampler, s, MomentLawChain);
         }
     }
 

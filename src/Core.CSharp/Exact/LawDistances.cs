@@ -57,4 +57,9 @@ public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstima
 /// real run with the analysis seed (R replicates; chain 0 alone for a deterministic kernel).</param>
 /// <param name="Rounds">Mean sequential rounds of those chains.</param>
 public sealed record ExactResult(string Sampler, long Steps, bool Randomized, MixtureBounds Upper,
-    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, double Evaluations, double Rounds);
+    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, double Evaluations, double Rounds)
+{
+    /// <summary>Standard errors of the moment-matched lower bounds when <see cref="MomentsExact"/> is false (their
+    /// moments are Monte Carlo estimates over the replicates); null when they are exact.</summary>
+    public MatchedJackknife? LowerError { get; init; }
+}
