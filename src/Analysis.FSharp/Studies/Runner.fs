@@ -47,8 +47,8 @@ let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
             | None ->
                 let names = String.Join(", ", available |> List.map (fun f -> MetricNames.toName f.Metric))
                 let metric = MetricNames.toName spec.Metric
-                raise (ArgumentException($"spec.metric: {metric} is not available for {p.Result.Sampler}; available: {names}",
-                                         "metric")) ]
+                let message = $"spec.metric: {metric} is not available for {p.Result.Sampler}; available: {names}"
+                raise (ArgumentException(message, "metric")) ]
     let first, figure = snd (List.head points)
     { Sampler = spec.Sampler.Name
       Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)

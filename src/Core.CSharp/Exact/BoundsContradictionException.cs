@@ -8,9 +8,9 @@ namespace RateLab.Core.Exact;
 /// </summary>
 public sealed class BoundsContradictionException(string sampler, long steps, string quantity, double lower,
     double upper, double z)
-    : Exception($"sampler '{sampler}' after {steps} steps: the {quantity} lower bound {lower:G4} exceeds the upper " +
-                $"bound {upper:G4} by more than {z} standard errors; the sampler is likely unstable at these settings " +
-                "(reduce the step size), or the upper bound needs more replicates.")
+    : Exception($"sampler '{sampler}' after {steps} steps: the {quantity} lower bound {lower:G4} exceeds the " +
+                $"upper bound {upper:G4} by more than {z} standard errors; the sampler is likely unstable at these " +
+                "settings (reduce the step size), or the upper bound needs more replicates.")
 {
     /// <summary>How many combined standard errors a lower bound may exceed its upper bound by: z = 5, a two-sided
     /// false-failure probability of 5.7·10⁻⁷ per pair when both estimates are normal.</summary>

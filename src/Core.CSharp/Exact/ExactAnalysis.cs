@@ -173,9 +173,9 @@ public static class ExactAnalysis
         else moments.WriteTo(matched);
         // Finite replicates can still have total moments that overflow: the mixture has diverged as a whole.
         if (!matched.IsFinite) throw new SamplerDivergedException(kernel.Name, problem.Steps - 1, MomentLawChain);
-        return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
-            rule is not null, evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference)),
-            matched);
+        var matchedSums = DistanceSums.Of(matched.Position(weights), problem.Reference);
+        return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, matchedSums, rule is not null,
+            evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference)), matched);
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.

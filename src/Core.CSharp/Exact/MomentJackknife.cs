@@ -23,7 +23,8 @@ public sealed class MomentJackknife
     public void Add(DiagonalLaw position)
     {
         ArgumentNullException.ThrowIfNull(position);
-        if (count == replicates.Length) throw new InvalidOperationException($"all {count} replicates were already added.");
+        if (count == replicates.Length)
+            throw new InvalidOperationException($"all {count} replicates were already added.");
         replicates[count++] = position;
     }
 

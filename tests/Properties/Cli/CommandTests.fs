@@ -22,6 +22,11 @@ let private exec services argv =
     let code = Commands.execute services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
 
+/// `exact` through the real services.
+let private realExact sampler target (d: int) (steps: int) (extra: string list) =
+    let args = [ "exact"; "--sampler"; sampler; "--target"; target; "--d"; string d; "--steps"; string steps ] @ extra
+    exec Wiring.services (List.toArray args)
+
 let private oneLine (err: string) = Expect.isFalse (err.Contains '\n') $"one line on stderr: {err}"
 
 let private specFile (dir: string) =
@@ -139,14 +144,14 @@ let tests =
                 for sampler, target, metrics in
                     [ "ula", "isotropic-gaussian", [ "kl"; "w2"; "tv_upper"; "tv_lower" ]
                       "plmc-ddpm", "gaussian-data", [ "kl_upper"; "kl_lower"; "w2_upper"; "w2_lower"; "tv_upper" ] ] do
-                    let code, out, err =
-                        exec Wiring.services [| "exact"; "--sampler"; sampler; "--target"; target; "--d"; "2"; "--steps"; "20"; "--json" |]
+                    let code, out, err = realExact sampler target 2 20 [ "--json" ]
                     Expect.equal code 0 err
                     let o = JsonNode.Parse out :?> JsonObject
                     for key in [ "sampler"; "target"; "d"; "steps"; "nfe"; "nfe_kind"; "nfe_chains"; "metrics" ] do
                         Expect.isTrue (o.ContainsKey key) $"{sampler}: top-level {key}"
                     let randomized = sampler <> "ula"
-                    Expect.equal (o["nfe_kind"].GetValue<string>()) (if randomized then "mean over chains" else "count") "NFE kind"
+                    let nfeKind = if randomized then "mean over chains" else "count"
+                    Expect.equal (o["nfe_kind"].GetValue<string>()) nfeKind "NFE kind"
                     Expect.equal (o["nfe_chains"].GetValue<int>()) (if randomized then 256 else 1) "NFE chains"
                     let ms = o["metrics"] :?> JsonObject
                     Expect.sequenceEqual (ms |> Seq.map (fun kv -> kv.Key)) metrics $"{sampler}: metric keys"
@@ -157,7 +162,11 @@ let tests =
                         let kind, evaluation = m["kind"].GetValue<string>(), m["evaluation"].GetValue<string>()
                         let unit = m["unit"].GetValue<string>()
                         Expect.contains [ "exact"; "upper bound"; "lower bound" ] kind $"{key}: kind"
-                        Expect.equal unit (if key.StartsWith "kl" then "nats" elif key.StartsWith "w2" then "target length unit" else "dimensionless") $"{key}: unit"
+                        let expectedUnit =
+                            if key.StartsWith "kl" then "nats"
+                            elif key.StartsWith "w2" then "target length unit"
+                            else "dimensionless"
+                        Expect.equal unit expectedUnit $"{key}: unit"
                         let value = m["value"].GetValue<float>()
                         match evaluation with
                         | "monte carlo" ->
@@ -174,16 +183,15 @@ let tests =
                         Expect.equal (kind = "exact") (key = "kl" || key = "w2") $"{key}: exact only for kl and w2"
             }
             test "exact prints the figures' labels in the table and NFE as a mean over chains" {
-                let code, out, err =
-                    exec Wiring.services [| "exact"; "--sampler"; "plmc-ddpm"; "--target"; "gaussian-data"; "--d"; "1"; "--steps"; "20" |]
+                let code, out, err = realExact "plmc-ddpm" "gaussian-data" 1 20 []
                 Expect.equal code 0 err
-                Expect.stringContains out "| metric | value | std. error | interval | kind | evaluation | unit |" "header"
+                let header = "| metric | value | std. error | interval | kind | evaluation | unit |"
+                Expect.stringContains out header "header"
                 Expect.stringContains out "| lower bound | Monte Carlo over 256 replicates | nats |" "kl_lower row"
                 Expect.stringContains out "(mean over 256 chains)" "NFE label"
             }
-            test "exact: a lower bound above its upper bound fails (exit 1) in one line naming sampler, steps, figures" {
-                let argv = [| "exact"; "--sampler"; "rlmc"; "--target"; "isotropic-gaussian"; "--d"; "4"; "--steps"; "100"; "--param"; "h=3" |]
-                let code, out, err = exec Wiring.services argv
+            test "exact: a lower bound above its upper bound fails (exit 1), one line naming sampler, steps, figures" {
+                let code, out, err = realExact "rlmc" "isotropic-gaussian" 4 100 [ "--param"; "h=3" ]
                 Expect.equal code 1 $"exit code; stdout: {out}"
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
@@ -193,17 +201,18 @@ let tests =
             test "run: a lower bound above its upper bound fails (exit 1) in one line" {
                 use dir = new TempDir()
                 let file = Path.Combine(dir.Path, "unstable.json")
-                File.WriteAllText(file, validSpecJson.Replace("\"ula\"", "\"rlmc\"").Replace("0.1 }", "3 }")
-                                            .Replace("[1, 10, 100]", "[4]").Replace("[8, 16, 32, 64]", "[100]")
-                                            .Replace("exact_kl", "kl_upper").Replace("\"chains\": 1", "\"chains\": 256"))
+                let spec =
+                    validSpecJson.Replace("\"ula\"", "\"rlmc\"").Replace("0.1 }", "3 }").Replace("[1, 10, 100]", "[4]")
+                        .Replace("[8, 16, 32, 64]", "[100]").Replace("exact_kl", "kl_upper")
+                        .Replace("\"chains\": 1", "\"chains\": 256")
+                File.WriteAllText(file, spec)
                 let code, _, err = exec Wiring.services [| "run"; file; "--out"; dir.Path |]
                 Expect.equal code 1 err
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
             }
             test "exact: a moment law that overflows is the sampler's divergence (exit 1, one line)" {
-                let argv = [| "exact"; "--sampler"; "rlmc"; "--target"; "isotropic-gaussian"; "--d"; "4"; "--steps"; "400"; "--param"; "h=3" |]
-                let code, _, err = exec Wiring.services argv
+                let code, _, err = realExact "rlmc" "isotropic-gaussian" 4 400 [ "--param"; "h=3" ]
                 Expect.equal code 1 "exit code"
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' produced a non-finite state at step" "divergence message"

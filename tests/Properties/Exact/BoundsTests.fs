@@ -22,7 +22,8 @@ let private spec sampler target d steps replicates seed =
 // PLMC-DDPM on the one-dimensional data law N(0, 1/4): its draws have no quadrature rule, so its moment-matched lower
 // bounds are Monte Carlo, and its KL is near zero (≈ 1.2e-4), where a plug-in divergence is most biased.
 let private plmc replicates seed =
-    spec (comp "plmc-ddpm" []) (comp "gaussian-data" [ "variance_max", 0.25; "variance_min", 0.25 ]) 1 40 replicates seed
+    let data = comp "gaussian-data" [ "variance_max", 0.25; "variance_min", 0.25 ]
+    spec (comp "plmc-ddpm" []) data 1 40 replicates seed
 
 // RLMC with h = 3 on N(0, I₄): unstable; after 100 steps its laws are finite but enormous, after 400 they overflow.
 let private rlmc h steps = spec (comp "rlmc" [ "h", h ]) (comp "isotropic-gaussian" []) 4 steps 256 1UL
@@ -53,7 +54,8 @@ let tests =
                     let state = GaussianState(1, d)
                     acc.WriteTo state
                     let direct = DistanceSums.Of(state.Position(reference.Multiplicity), reference)
-                    Expect.isTrue (relClose leftOut[r].Kl direct.Kl) $"KL without replicate {r}: {leftOut[r].Kl} vs {direct.Kl}"
+                    let kl = leftOut[r].Kl
+                    Expect.isTrue (relClose kl direct.Kl) $"KL without replicate {r}: {kl} vs {direct.Kl}"
                     Expect.isTrue (relClose leftOut[r].W2Squared direct.W2Squared) $"W2² without replicate {r}"
         }
 
@@ -101,9 +103,10 @@ let tests =
         test "a contradiction is judged on z = 5 combined standard errors; NaN is one" {
             let check lower upper = BoundsContradictionException.Check("S", 1L, "KL", lower, upper)
             check (McEstimate(1.0 + 4.99, 0.6)) (McEstimate(1.0, 0.8))
-            Expect.throwsT<BoundsContradictionException> (fun () -> check (McEstimate(1.0 + 5.01, 0.6)) (McEstimate(1.0, 0.8)))
-                "5.01 SE above"
-            Expect.throwsT<BoundsContradictionException> (fun () -> check (McEstimate(nan, 0.0)) (McEstimate(1.0, 0.1))) "NaN"
+            let fails lower upper message =
+                Expect.throwsT<BoundsContradictionException> (fun () -> check lower upper) message
+            fails (McEstimate(1.0 + 5.01, 0.6)) (McEstimate(1.0, 0.8)) "5.01 SE above"
+            fails (McEstimate(nan, 0.0)) (McEstimate(1.0, 0.1)) "NaN"
         }
 
         test "an overflowing moment law is the sampler's divergence" {
