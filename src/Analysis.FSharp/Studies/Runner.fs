@@ -32,6 +32,8 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
             else ExactProblem.Langevin(block, built.Kernel, built.Steps)
         let seed = List.head spec.Seeds
         let result = ExactAnalysis.Analyse(reduction, Func<_, _> problemOf, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
+        // Every figure reported from here (exact, run, the report) has consistent bounds, or the run fails.
+        result.CheckBounds()
         { Result = result; Nfe = result.Evaluations; Depth = result.Rounds }
     memo.GetOrAdd(key, fun _ -> lazy (compute ())).Value
 

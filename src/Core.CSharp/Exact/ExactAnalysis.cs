@@ -206,13 +206,6 @@ public static class ExactAnalysis
         var upper = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, head.Randomized ? draws.Length : 1);
         var lower = LawDistances.From(matched);
         var error = leftOut is null ? null : MatchedJackknife.From(lower, leftOut);
-        if (head.Randomized)
-        {
-            BoundsContradictionException.Check(head.Sampler, head.Steps, "KL", error?.Kl ?? new McEstimate(lower.Kl, 0),
-                upper.Kl);
-            BoundsContradictionException.Check(head.Sampler, head.Steps, "W2", error?.W2 ?? new McEstimate(lower.W2, 0),
-                new McEstimate(upper.W2, upper.W2StandardError));
-        }
         return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, lower, head.MomentsExact, law,
             head.Evaluations, head.Rounds) { LowerError = error };
     }

@@ -62,4 +62,18 @@ public sealed record ExactResult(string Sampler, long Steps, bool Randomized, Mi
     /// <summary>Standard errors of the moment-matched lower bounds when <see cref="MomentsExact"/> is false (their
     /// moments are Monte Carlo estimates over the replicates); null when they are exact.</summary>
     public MatchedJackknife? LowerError { get; init; }
+
+    /// <summary>
+    /// Throws <see cref="BoundsContradictionException"/> when a lower bound (KL or W₂) exceeds its upper bound beyond
+    /// their standard errors. Callers that report bounds must check; callers that only need the law need not (a
+    /// Monte Carlo upper bound that missed rare draws does not make the law wrong).
+    /// </summary>
+    public void CheckBounds()
+    {
+        if (!Randomized) return;
+        BoundsContradictionException.Check(Sampler, Steps, "KL", LowerError?.Kl ?? new McEstimate(MomentMatched.Kl, 0),
+            Upper.Kl);
+        BoundsContradictionException.Check(Sampler, Steps, "W2", LowerError?.W2 ?? new McEstimate(MomentMatched.W2, 0),
+            new McEstimate(Upper.W2, Upper.W2StandardError));
+    }
 }

@@ -141,10 +141,10 @@ let tests =
             }
             test "exact --json labels every figure of a deterministic and a randomized sampler" {
                 let fields = [ "value"; "std_error"; "interval"; "level"; "kind"; "evaluation"; "replicates"; "unit" ]
-                for sampler, target, metrics in
-                    [ "ula", "isotropic-gaussian", [ "kl"; "w2"; "tv_upper"; "tv_lower" ]
-                      "plmc-ddpm", "gaussian-data", [ "kl_upper"; "kl_lower"; "w2_upper"; "w2_lower"; "tv_upper" ] ] do
-                    let code, out, err = realExact sampler target 2 20 [ "--json" ]
+                for sampler, target, parameters, metrics in
+                    [ "ula", "isotropic-gaussian", [ "--param"; "h=0.1" ], [ "kl"; "w2"; "tv_upper"; "tv_lower" ]
+                      "plmc-ddpm", "gaussian-data", [], [ "kl_upper"; "kl_lower"; "w2_upper"; "w2_lower"; "tv_upper" ] ] do
+                    let code, out, err = realExact sampler target 2 20 ("--json" :: parameters)
                     Expect.equal code 0 err
                     let o = JsonNode.Parse out :?> JsonObject
                     for key in [ "sampler"; "target"; "d"; "steps"; "nfe"; "nfe_kind"; "nfe_chains"; "metrics" ] do
@@ -201,11 +201,9 @@ let tests =
             test "run: a lower bound above its upper bound fails (exit 1) in one line" {
                 use dir = new TempDir()
                 let file = Path.Combine(dir.Path, "unstable.json")
-                let spec =
-                    validSpecJson.Replace("\"ula\"", "\"rlmc\"").Replace("0.1 }", "3 }").Replace("[1, 10, 100]", "[4]")
-                        .Replace("[8, 16, 32, 64]", "[100]").Replace("exact_kl", "kl_upper")
-                        .Replace("\"chains\": 1", "\"chains\": 256")
-                File.WriteAllText(file, spec)
+                File.WriteAllText(file, """{ "name": "rlmc-unstable", "sampler": { "name": "rlmc", "parameters": { "h": 3 } },
+  "target": { "name": "isotropic-gaussian", "parameters": {} }, "dimensions": [4], "metric": "kl_upper",
+  "steps": [100], "chains": 256, "seeds": [1], "profile": "quick", "claims": [] }""")
                 let code, _, err = exec Wiring.services [| "run"; file; "--out"; dir.Path |]
                 Expect.equal code 1 err
                 oneLine err
