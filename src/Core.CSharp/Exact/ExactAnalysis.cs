@@ -49,7 +49,8 @@ public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int Quad
 /// exactly. For a randomized kernel the output is the mixture p = E_ω N(μ_ω, S_ω): the analysis reports the convexity
 /// upper bounds E_ω KL, (E_ω W₂²)^½, E_ω TV by Monte Carlo over draw replicates (with standard errors), and the
 /// moment-matched lower bounds KL(p_G‖q) and Gelbrich W₂ from the total moments — exact by quadrature/enumeration when
-/// the kernel declares fresh per-step draws (<see cref="IStepDraws"/>), otherwise estimated from the replicates.
+/// the kernel declares fresh per-step draws (<see cref="IStepDraws"/>), otherwise estimated from the replicates with a
+/// jackknife standard error (<see cref="MatchedJackknife"/>).
 /// p_G is matched coordinate by coordinate: the draws shared by all coordinates correlate them under p, and the product
 /// of the per-coordinate matched laws drops those correlations. Against a product reference q both bounds survive:
 /// KL(p_G‖q) = KL(p_G‖⊗ᵢp_G,ᵢ) + Σᵢ KL(p_G,ᵢ‖qᵢ) ≥ Σᵢ KL(p_G,ᵢ‖qᵢ), and Gelbrich's W₂² only grows with the

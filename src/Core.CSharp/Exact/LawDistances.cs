@@ -51,7 +51,8 @@ public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstima
 /// <param name="MomentMatched">Distances of the moment-matched Gaussian p_G: KL is a lower bound on KL(p‖q)
 /// (Pythagorean identity), W₂ is Gelbrich's lower bound; exact output distances for deterministic kernels.</param>
 /// <param name="MomentsExact">True when p_G's moments are exact (deterministic kernel, quadrature or enumeration);
-/// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise).</param>
+/// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise, and
+/// <see cref="LowerError"/> gives the bounds' standard errors).</param>
 /// <param name="Law">The law of the state blocks behind <see cref="MomentMatched"/> (reduced coordinates).</param>
 /// <param name="Evaluations">Mean score evaluations per chain (NFE), counted by the oracle, of chains 0 … R − 1 of the
 /// real run with the analysis seed (R replicates; chain 0 alone for a deterministic kernel).</param>
