@@ -48,8 +48,10 @@ type ExactArgs =
             | Param _ -> "sampler parameter name=value, e.g. h=0.1; repeatable."
             | Target_Param _ -> "target parameter name=value, e.g. m=1; repeatable."
             | Seed _ -> "seed of the per-run draws of randomized samplers (default 1)."
-            | Replicates _ -> "draw replicates R ≥ 2 behind a randomized sampler's E_draws bounds (default 256); cost ∝ R."
-            | Json -> "print one JSON object instead of a table."
+            | Replicates _ ->
+                "draw replicates R ≥ 2 of a randomized sampler (default 256): its Monte Carlo bounds and their standard "
+                + "errors, and its NFE (a mean over R chains); cost ∝ R."
+            | Json -> "print one JSON object instead of tables: every figure with its error, kind, evaluation and unit."
 
 /// `ratelab fit`.
 type FitArgs =

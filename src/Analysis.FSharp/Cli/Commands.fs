@@ -11,6 +11,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Plots
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Report
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
@@ -124,6 +125,9 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
         [ for c in curves do
               for p in c.Points -> [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ] ]
     line ui (Markdown.table [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] rows)
+    // What the figures are (exact value or bound, how evaluated, how NFE was counted), once per distinct method.
+    for m in curves |> List.map (fun c -> c.Method) |> List.distinct do
+        line ui m
     line ui ("wrote " + Path.Combine(dir, "results.json"))
 
 /// The key of a metric in `exact --json` output: exact values are plain "kl"/"w2", bounds keep their names.
@@ -133,17 +137,67 @@ let exactKey metric =
     | ExactW2 -> "w2"
     | m -> MetricNames.toName m
 
-/// The JSON printed by `exact --json`.
+let private text (s: string) : JsonNode = nonNull (JsonValue.Create s)
+
+// A JSON null where a field does not apply.
+let private optional (node: JsonNode option) : JsonNode | null = Option.toObj node
+
+// One figure of `exact --json`: an exact value has null standard error, interval and level.
+let private figureJson (f: ExactCurves.Figure) =
+    let o = JsonObject()
+    let e = f.Estimate
+    let estimated (node: unit -> JsonNode) = optional (if Format.isExact e then None else Some(node ()))
+    o["value"] <- ResultsJson.number e.Value
+    o["std_error"] <- estimated (fun () -> ResultsJson.number e.StdError)
+    o["interval"] <- estimated (fun () -> JsonArray(ResultsJson.number e.Lower, ResultsJson.number e.Upper))
+    o["level"] <- estimated (fun () -> JsonValue.Create e.Level)
+    o["kind"] <- text (ExactCurves.boundText f.Bound)
+    o["evaluation"] <-
+        text (match f.Evaluation with
+              | ExactCurves.ClosedForm -> "closed form"
+              | ExactCurves.QuadratureOrEnumeration -> "quadrature or enumeration"
+              | ExactCurves.MonteCarlo _ -> "monte carlo")
+    o["replicates"] <-
+        optional (match f.Evaluation with
+                  | ExactCurves.MonteCarlo r -> Some(JsonValue.Create r)
+                  | _ -> None)
+    o["unit"] <- text (ExactCurves.unitText (ExactCurves.unitOf f.Metric))
+    o
+
+/// The JSON printed by `exact --json` (schema in docs/exact-output.md).
 let exactJson (r: ExactResult) =
     let o = JsonObject()
-    o["sampler"] <- nonNull (JsonValue.Create r.Sampler)
-    o["target"] <- nonNull (JsonValue.Create r.Target)
+    o["sampler"] <- text r.Sampler
+    o["target"] <- text r.Target
     o["d"] <- JsonValue.Create r.Dimension
     o["steps"] <- JsonValue.Create r.Steps
     o["nfe"] <- ResultsJson.number r.Nfe
-    for metric, e in r.Values do
-        o[exactKey metric] <- ResultsJson.number e.Value
+    o["nfe_kind"] <- text (if r.NfeChains > 1 then "mean over chains" else "count")
+    o["nfe_chains"] <- JsonValue.Create r.NfeChains
+    let metrics = JsonObject()
+    for f in r.Figures do
+        metrics[exactKey f.Metric] <- figureJson f
+    o["metrics"] <- metrics
     o.ToJsonString()
+
+/// The two tables of `exact`: the run, then one row per figure with its error, interval, kind, evaluation and unit.
+let exactTables (r: ExactResult) =
+    let nfe = if r.NfeChains > 1 then $"{Format.num r.Nfe} (mean over {r.NfeChains} chains)" else Format.num r.Nfe
+    let run =
+        [ [ "sampler"; r.Sampler ]; [ "target"; r.Target ]; [ "d"; string r.Dimension ]; [ "steps"; string r.Steps ]
+          [ "NFE"; nfe ] ]
+    let row (f: ExactCurves.Figure) =
+        let e = f.Estimate
+        let exact = Format.isExact e
+        [ exactKey f.Metric
+          Format.num e.Value
+          (if exact then "—" else Format.num e.StdError)
+          (if exact then "—" else $"[{Format.num e.Lower}, {Format.num e.Upper}] at {Format.num e.Level}")
+          ExactCurves.boundText f.Bound
+          ExactCurves.evaluationText f.Evaluation
+          ExactCurves.unitText (ExactCurves.unitOf f.Metric) ]
+    let header = [ "metric"; "value"; "std. error"; "interval"; "kind"; "evaluation"; "unit" ]
+    Markdown.table [ "quantity"; "value" ] run + "\n" + Markdown.table header (r.Figures |> List.map row)
 
 let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) =
     let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")
@@ -159,14 +213,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
           Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
     let r = services.ExactEval query
-    if args.Contains ExactArgs.Json then
-        ui.Out.WriteLine(exactJson r)
-    else
-        let rows =
-            [ [ "sampler"; r.Sampler ]; [ "target"; r.Target ]; [ "d"; string r.Dimension ]; [ "steps"; string r.Steps ]
-              [ "NFE"; Format.num r.Nfe ] ]
-            @ (r.Values |> List.map (fun (m, e) -> [ exactKey m; Format.estimate e ]))
-        ui.Out.Write(Markdown.table [ "quantity"; "value" ] rows)
+    if args.Contains ExactArgs.Json then ui.Out.WriteLine(exactJson r) else ui.Out.Write(exactTables r)
 
 let private fit (services: Services) (ui: Ui) (args: ParseResults<FitArgs>) =
     let path = args.GetResult FitArgs.File

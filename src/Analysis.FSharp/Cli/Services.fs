@@ -6,6 +6,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
+open RateLab.Analysis.Studies
 
 /// Receives the fraction of an experiment done, in [0, 1].
 type ProgressSink = float -> unit
@@ -21,14 +22,18 @@ type ExactQuery =
       /// Draw replicates behind a randomized sampler's E_draws bounds.
       Replicates: int }
 
-/// The result of an exact evaluation: the cost and every metric the engine produced (exact values, or bounds).
+/// The result of an exact evaluation: the cost and every figure the engine produced, each labelled exact value or
+/// bound and with how it was evaluated.
 type ExactResult =
     { Sampler: string
       Target: string
       Dimension: int
       Steps: int
+      /// Score evaluations per chain: the count of one chain, or the mean over NfeChains chains of a randomized kernel.
       Nfe: float
-      Values: (MetricKind * Estimate) list }
+      /// Chains behind Nfe (1 for a deterministic kernel, whose count is exact).
+      NfeChains: int
+      Figures: ExactCurves.Figure list }
 
 /// The columns of a fit input file: cost and error, optionally the dimension d and accuracy ε of each row.
 type FitInput =

@@ -50,7 +50,8 @@ let exactEval (q: ExactQuery) : ExactResult =
           Steps = [ q.Steps ]; Chains = q.Replicates; Seeds = [ q.Seed ]; Profile = Quick; Claims = [] }
     let p = Runner.exactPoint spec q.Dimension q.Steps
     { Sampler = q.Sampler.Name; Target = q.Target.Name; Dimension = q.Dimension; Steps = q.Steps; Nfe = p.Nfe
-      Values = ExactCurves.metrics p.Result }
+      NfeChains = (if p.Result.Randomized then p.Result.Upper.Replicates else 1)
+      Figures = ExactCurves.figures p.Result }
 
 /// The whole report: one part per area.
 let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =

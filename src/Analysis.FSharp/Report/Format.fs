@@ -10,10 +10,22 @@ open RateLab.Analysis.Report.Model
 let num (x: float) =
     if Double.IsNaN x then "n/a" else x.ToString("G4", CultureInfo.InvariantCulture)
 
-/// "value [lower, upper]" with the interval's level.
+/// True for an exact value: no standard error and no interval around it (a zero-width or absent one).
+let isExact (e: Estimate) =
+    Double.IsNaN e.StdError
+    && ((Double.IsNaN e.Lower && Double.IsNaN e.Upper) || (e.Lower = e.Value && e.Upper = e.Value))
+
+/// An exact value alone; an estimate as "value ± SE [lower, upper]" (the SE where there is one), so an exact figure
+/// never shows a fake interval and an estimate never hides its error.
 let estimate (e: Estimate) =
-    if Double.IsNaN e.Lower && Double.IsNaN e.Upper then num e.Value
-    else $"{num e.Value} [{num e.Lower}, {num e.Upper}]"
+    if isExact e then num e.Value
+    elif Double.IsNaN e.StdError then $"{num e.Value} [{num e.Lower}, {num e.Upper}]"
+    else $"{num e.Value} ± {num e.StdError} [{num e.Lower}, {num e.Upper}]"
+
+/// "value [lower, upper]": a fitted coefficient with its confidence interval (no standard error: fit intervals come
+/// from bootstraps, not from a normal approximation).
+let interval (e: Estimate) =
+    if Double.IsNaN e.Lower && Double.IsNaN e.Upper then num e.Value else $"{num e.Value} [{num e.Lower}, {num e.Upper}]"
 
 /// The header of a fit table.
 let fitHeader = [ "coefficient"; "estimate [CI]"; "level"; "theory" ]
@@ -22,8 +34,8 @@ let fitHeader = [ "coefficient"; "estimate [CI]"; "level"; "theory" ]
 let fitRows (t: FitTable) =
     let theory name =
         t.TheorySlopes |> List.tryFind (fun (r, _) -> r = name) |> Option.map (snd >> num) |> Option.defaultValue "—"
-    [ yield [ "intercept"; estimate t.Fit.Intercept; num t.Fit.Intercept.Level; "—" ]
-      for name, e in List.zip t.Fit.Regressors t.Fit.Slopes -> [ $"slope on {name}"; estimate e; num e.Level; theory name ] ]
+    [ yield [ "intercept"; interval t.Fit.Intercept; num t.Fit.Intercept.Level; "—" ]
+      for name, e in List.zip t.Fit.Regressors t.Fit.Slopes -> [ $"slope on {name}"; interval e; num e.Level; theory name ] ]
 
 /// The sentence under a fit table: which points were fitted and how the intervals were obtained.
 let fitNote (t: FitTable) =

@@ -32,21 +32,26 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
             else ExactProblem.Langevin(block, built.Kernel, built.Steps)
         let seed = List.head spec.Seeds
         let result = ExactAnalysis.Analyse(reduction, Func<_, _> problemOf, ExactOptions(Replicates = max 2 spec.Chains, Seed = seed))
+        // Every figure reported from here (exact, run, the report) has consistent bounds, or the run fails.
+        result.CheckBounds()
         { Result = result; Nfe = result.Evaluations; Depth = result.Rounds }
     memo.GetOrAdd(key, fun _ -> lazy (compute ())).Value
 
-/// The error curve of `spec` in dimension d under its metric.
+/// The error curve of `spec` in dimension d under its metric; its Method says what the figures are (exact value or
+/// bound, how evaluated) and how NFE was counted.
 let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
     let points =
         [ for n in spec.Steps ->
             let p = exactPoint spec d n
-            let available = ExactCurves.metrics p.Result
-            match available |> List.tryFind (fst >> (=) spec.Metric) with
-            | Some(_, e) -> { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = e }, p
+            let available = ExactCurves.figures p.Result
+            match available |> List.tryFind (fun f -> f.Metric = spec.Metric) with
+            | Some f -> { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = f.Estimate }, (p, f)
             | None ->
-                let names = String.Join(", ", available |> List.map (fst >> MetricNames.toName))
-                raise (ArgumentException($"spec.metric: {MetricNames.toName spec.Metric} is not available for {p.Result.Sampler}; available: {names}", "metric")) ]
-    let first = snd (List.head points)
+                let names = String.Join(", ", available |> List.map (fun f -> MetricNames.toName f.Metric))
+                let metric = MetricNames.toName spec.Metric
+                let message = $"spec.metric: {metric} is not available for {p.Result.Sampler}; available: {names}"
+                raise (ArgumentException(message, "metric")) ]
+    let first, figure = snd (List.head points)
     { Sampler = spec.Sampler.Name
       Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
       Target = $"{spec.Target.Name}(d={d})"
@@ -54,4 +59,4 @@ let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
       Metric = spec.Metric
       Seeds = spec.Seeds
       Points = points |> List.map fst
-      Method = ExactCurves.describe first.Result.Randomized (max 2 spec.Chains) first.Result.MomentsExact }
+      Method = ExactCurves.describe first.Result figure }

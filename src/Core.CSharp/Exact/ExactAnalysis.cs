@@ -49,7 +49,8 @@ public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int Quad
 /// exactly. For a randomized kernel the output is the mixture p = E_ω N(μ_ω, S_ω): the analysis reports the convexity
 /// upper bounds E_ω KL, (E_ω W₂²)^½, E_ω TV by Monte Carlo over draw replicates (with standard errors), and the
 /// moment-matched lower bounds KL(p_G‖q) and Gelbrich W₂ from the total moments — exact by quadrature/enumeration when
-/// the kernel declares fresh per-step draws (<see cref="IStepDraws"/>), otherwise estimated from the replicates.
+/// the kernel declares fresh per-step draws (<see cref="IStepDraws"/>), otherwise estimated from the replicates with a
+/// jackknife standard error (<see cref="MatchedJackknife"/>).
 /// p_G is matched coordinate by coordinate: the draws shared by all coordinates correlate them under p, and the product
 /// of the per-coordinate matched laws drops those correlations. Against a product reference q both bounds survive:
 /// KL(p_G‖q) = KL(p_G‖⊗ᵢp_G,ᵢ) + Σᵢ KL(p_G,ᵢ‖qᵢ) ≥ Σᵢ KL(p_G,ᵢ‖qᵢ), and Gelbrich's W₂² only grows with the
@@ -114,8 +115,9 @@ public static class ExactAnalysis
 
     // What one block contributes besides its law: per-replicate distance sums (one entry for a deterministic kernel),
     // the moment-matched sums, and the counted cost of the replicates' chains (the same for every block).
+    // LeftOut: the leave-one-out matched sums when the moments come from the replicates (null otherwise).
     sealed record BlockOutcome(string Sampler, long Steps, bool Randomized, DistanceSums[] Draws, DistanceSums Matched,
-        bool MomentsExact, double Evaluations, double Rounds);
+        bool MomentsExact, double Evaluations, double Rounds, DistanceSums[]? LeftOut = null);
 
     static (BlockOutcome Outcome, GaussianState Law) AnalyseBlock(ExactProblem problem, ExactOptions options)
     {
@@ -144,7 +146,12 @@ public static class ExactAnalysis
                 rounds.Estimate.Value), first);
         }
 
+        var rule = kernel is IStepDraws stepDraws
+                   && DrawQuadrature.CombinationCount(stepDraws, options.QuadratureNodes) <= options.MaxCombinations
+            ? new DrawQuadrature(stepDraws, options.QuadratureNodes)
+            : null;
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
+        var jackknife = rule is null ? new MomentJackknife(options.Replicates) : null;
         var draws = new DistanceSums[options.Replicates];
         var law = first;
         for (int r = 0; r < options.Replicates; r++)
@@ -156,19 +163,20 @@ public static class ExactAnalysis
                 rounds.Add(propagator.Rounds);
             }
             var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
-            draws[r] = DistanceSums.Of(law.Position(weights), reference);
+            var position = law.Position(weights);
+            draws[r] = DistanceSums.Of(position, reference);
             moments.Add(1, law.Mean, law.Covariance);
+            jackknife?.Add(position);
         }
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        var rule = kernel is IStepDraws stepDraws
-                   && DrawQuadrature.CombinationCount(stepDraws, options.QuadratureNodes) <= options.MaxCombinations
-            ? new DrawQuadrature(stepDraws, options.QuadratureNodes)
-            : null;
         if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
-        return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, DistanceSums.Of(matched.Position(weights), problem.Reference),
-            rule is not null, evaluations.Estimate.Value, rounds.Estimate.Value), matched);
+        // Finite replicates can still have total moments that overflow: the mixture has diverged as a whole.
+        if (!matched.IsFinite) throw new SamplerDivergedException(kernel.Name, problem.Steps - 1, MomentLawChain);
+        var matchedSums = DistanceSums.Of(matched.Position(weights), problem.Reference);
+        return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, matchedSums, rule is not null,
+            evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference)), matched);
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.
@@ -177,6 +185,7 @@ public static class ExactAnalysis
         var head = blocks[0];
         var matched = head.Matched;
         var draws = (DistanceSums[])head.Draws.Clone();
+        var leftOut = (DistanceSums[]?)head.LeftOut?.Clone();
         foreach (var block in blocks.AsSpan(1))
         {
             // The call pattern depends on the draws only, never on the coordinates; a kernel breaking that would make
@@ -186,6 +195,8 @@ public static class ExactAnalysis
                                                     "analyse it in one piece.");
             matched += block.Matched;
             for (int r = 0; r < draws.Length; r++) draws[r] += block.Draws[r];
+            if (leftOut is not null)
+                for (int r = 0; r < leftOut.Length; r++) leftOut[r] += block.LeftOut![r];
         }
         var (kl, w2, tv) = (new RunningMean(), new RunningMean(), new RunningMean());
         foreach (var sums in draws)
@@ -194,9 +205,15 @@ public static class ExactAnalysis
             kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
         }
         var upper = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, head.Randomized ? draws.Length : 1);
-        return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, LawDistances.From(matched),
-            head.MomentsExact, law, head.Evaluations, head.Rounds);
+        var lower = LawDistances.From(matched);
+        var error = leftOut is null ? null : MatchedJackknife.From(lower, leftOut);
+        return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, lower, head.MomentsExact, law,
+            head.Evaluations, head.Rounds) { LowerError = error };
     }
+
+    /// <summary>The chain number <see cref="SamplerDivergedException"/> carries when the moment-matched law (not a
+    /// single chain) stopped being finite.</summary>
+    public const long MomentLawChain = -1;
 
     /// <summary>The exact law N(μ_ω, S_ω) after <paramref name="steps"/> steps given the draws of replicate
     /// <paramref name="replicate"/> of <paramref name="source"/>: by repeated squaring of the one-step map for a
@@ -227,7 +244,8 @@ public static class ExactAnalysis
     /// <summary>
     /// The exact total mean and covariance after <paramref name="steps"/> steps when each step's draws are fresh:
     /// mean' = E_ω[A m + c], Cov' = E_ω[A Cov Aᵀ + B Bᵀ] + Var_ω(A m + c) (central form of §5.1), E_ω by
-    /// <paramref name="rule"/>.
+    /// <paramref name="rule"/>. Moments that stop being finite are the sampler's divergence (chain
+    /// <see cref="MomentLawChain"/>).
     /// </summary>
     public static void PropagateMoments(AffinePropagator propagator, DrawQuadrature rule, long steps, GaussianState law)
     {
@@ -252,6 +270,7 @@ public static class ExactAnalysis
             }
             propagator.CommitAux();
             acc.WriteTo(law);
+            if (!law.IsFinite) throw new SamplerDivergedException(propagator.Sampler, s, MomentLawChain);
         }
     }
 

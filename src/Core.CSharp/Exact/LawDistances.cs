@@ -51,10 +51,30 @@ public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstima
 /// <param name="MomentMatched">Distances of the moment-matched Gaussian p_G: KL is a lower bound on KL(p‖q)
 /// (Pythagorean identity), W₂ is Gelbrich's lower bound; exact output distances for deterministic kernels.</param>
 /// <param name="MomentsExact">True when p_G's moments are exact (deterministic kernel, quadrature or enumeration);
-/// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise).</param>
+/// false when they are Monte Carlo estimates (then the KL lower bound is biased upward by their noise, and
+/// <see cref="LowerError"/> gives the bounds' standard errors).</param>
 /// <param name="Law">The law of the state blocks behind <see cref="MomentMatched"/> (reduced coordinates).</param>
 /// <param name="Evaluations">Mean score evaluations per chain (NFE), counted by the oracle, of chains 0 … R − 1 of the
 /// real run with the analysis seed (R replicates; chain 0 alone for a deterministic kernel).</param>
 /// <param name="Rounds">Mean sequential rounds of those chains.</param>
 public sealed record ExactResult(string Sampler, long Steps, bool Randomized, MixtureBounds Upper,
-    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, double Evaluations, double Rounds);
+    LawDistances MomentMatched, bool MomentsExact, GaussianState Law, double Evaluations, double Rounds)
+{
+    /// <summary>Standard errors of the moment-matched lower bounds when <see cref="MomentsExact"/> is false (their
+    /// moments are Monte Carlo estimates over the replicates); null when they are exact.</summary>
+    public MatchedJackknife? LowerError { get; init; }
+
+    /// <summary>
+    /// Throws <see cref="BoundsContradictionException"/> when a lower bound (KL or W₂) exceeds its upper bound beyond
+    /// their standard errors. Callers that report bounds must check; callers that only need the law need not (a
+    /// Monte Carlo upper bound that missed rare draws does not make the law wrong).
+    /// </summary>
+    public void CheckBounds()
+    {
+        if (!Randomized) return;
+        BoundsContradictionException.Check(Sampler, Steps, "KL", LowerError?.Kl ?? new McEstimate(MomentMatched.Kl, 0),
+            Upper.Kl);
+        BoundsContradictionException.Check(Sampler, Steps, "W2", LowerError?.W2 ?? new McEstimate(MomentMatched.W2, 0),
+            new McEstimate(Upper.W2, Upper.W2StandardError));
+    }
+}

@@ -124,11 +124,12 @@ let tests =
 
         testPropertyWithConfig config "the equal-NFE comparison follows the interval order" <| fun (u: byte) (se: byte) (l: byte) (r: byte) ->
             let upper = { Value = float u / 10.0; Lower = nan; Upper = nan; StdError = float se / 100.0; Level = 0.95 }
-            let lower, respaced = min (float l / 10.0) upper.Value, float r / 10.0
+            let lower = { upper with Value = min (float l / 10.0) upper.Value; StdError = float se / 200.0 }
+            let respaced = float r / 10.0
             match compareAtEqualNfe 5.0 upper lower respaced with
             | Consistent -> upper.Value + 5.0 * upper.StdError < respaced
-            | ViolatesBound -> lower > respaced
-            | _ -> upper.Value + 5.0 * upper.StdError >= respaced && lower <= respaced
+            | ViolatesBound -> lower.Value - 5.0 * lower.StdError > respaced
+            | _ -> upper.Value + 5.0 * upper.StdError >= respaced && lower.Value - 5.0 * lower.StdError <= respaced
 
         test "comparisons across metrics: one support and no contradiction decides; a conflict does not" {
             let c = combineComparisons

@@ -22,6 +22,11 @@ let private exec services argv =
     let code = Commands.execute services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
 
+/// `exact` through the real services.
+let private realExact sampler target (d: int) (steps: int) (extra: string list) =
+    let args = [ "exact"; "--sampler"; sampler; "--target"; target; "--d"; string d; "--steps"; string steps ] @ extra
+    exec Wiring.services (List.toArray args)
+
 let private oneLine (err: string) = Expect.isFalse (err.Contains '\n') $"one line on stderr: {err}"
 
 let private specFile (dir: string) =
@@ -128,8 +133,87 @@ let tests =
                 Expect.equal (o["target"].GetValue<string>()) "g" "target"
                 Expect.equal (o["d"].GetValue<int>()) 3 "d"
                 Expect.equal (o["nfe"].GetValue<float>()) 8.0 "nfe"
-                Expect.equal (o["kl"].GetValue<float>()) 0.01 "kl"
-                Expect.equal (o["w2"].GetValue<float>()) 0.1 "w2"
+                let value (key: string) =
+                    let metric = o["metrics"][key] :?> JsonObject
+                    metric["value"].GetValue<float>()
+                Expect.equal (value "kl") 0.01 "kl"
+                Expect.equal (value "w2") 0.1 "w2"
+            }
+            test "exact --json labels every figure of a deterministic and a randomized sampler" {
+                let fields = [ "value"; "std_error"; "interval"; "level"; "kind"; "evaluation"; "replicates"; "unit" ]
+                for sampler, target, parameters, metrics in
+                    [ "ula", "isotropic-gaussian", [ "--param"; "h=0.1" ], [ "kl"; "w2"; "tv_upper"; "tv_lower" ]
+                      "plmc-ddpm", "gaussian-data", [], [ "kl_upper"; "kl_lower"; "w2_upper"; "w2_lower"; "tv_upper" ] ] do
+                    let code, out, err = realExact sampler target 2 20 ("--json" :: parameters)
+                    Expect.equal code 0 err
+                    let o = JsonNode.Parse out :?> JsonObject
+                    for key in [ "sampler"; "target"; "d"; "steps"; "nfe"; "nfe_kind"; "nfe_chains"; "metrics" ] do
+                        Expect.isTrue (o.ContainsKey key) $"{sampler}: top-level {key}"
+                    let randomized = sampler <> "ula"
+                    let nfeKind = if randomized then "mean over chains" else "count"
+                    Expect.equal (o["nfe_kind"].GetValue<string>()) nfeKind "NFE kind"
+                    Expect.equal (o["nfe_chains"].GetValue<int>()) (if randomized then 256 else 1) "NFE chains"
+                    let ms = o["metrics"] :?> JsonObject
+                    Expect.sequenceEqual (ms |> Seq.map (fun kv -> kv.Key)) metrics $"{sampler}: metric keys"
+                    for KeyValue(key, node) in ms do
+                        let m = node :?> JsonObject
+                        for f in fields do
+                            Expect.isTrue (m.ContainsKey f) $"{sampler} {key}: field {f}"
+                        let kind, evaluation = m["kind"].GetValue<string>(), m["evaluation"].GetValue<string>()
+                        let unit = m["unit"].GetValue<string>()
+                        Expect.contains [ "exact"; "upper bound"; "lower bound" ] kind $"{key}: kind"
+                        let expectedUnit =
+                            if key.StartsWith "kl" then "nats"
+                            elif key.StartsWith "w2" then "target length unit"
+                            else "dimensionless"
+                        Expect.equal unit expectedUnit $"{key}: unit"
+                        let value = m["value"].GetValue<float>()
+                        match evaluation with
+                        | "monte carlo" ->
+                            Expect.equal (m["replicates"].GetValue<int>()) 256 $"{key}: replicates"
+                            Expect.isGreaterThan (m["std_error"].GetValue<float>()) 0.0 $"{key}: SE"
+                            Expect.equal (m["level"].GetValue<float>()) 0.95 $"{key}: level"
+                            let interval = m["interval"] :?> JsonArray
+                            let lo, hi = interval[0].GetValue<float>(), interval[1].GetValue<float>()
+                            Expect.isTrue (lo <= value && value <= hi) $"{key}: {value} in [{lo}, {hi}]"
+                        | "closed form" | "quadrature or enumeration" ->
+                            for f in [ "std_error"; "interval"; "level"; "replicates" ] do
+                                Expect.isNull m[f] $"{key}: {f} is null for an exact evaluation"
+                        | other -> failtest $"{key}: unknown evaluation {other}"
+                        Expect.equal (kind = "exact") (key = "kl" || key = "w2") $"{key}: exact only for kl and w2"
+            }
+            test "exact prints the figures' labels in the table and NFE as a mean over chains" {
+                let code, out, err = realExact "plmc-ddpm" "gaussian-data" 1 20 []
+                Expect.equal code 0 err
+                let header = "| metric | value | std. error | interval | kind | evaluation | unit |"
+                Expect.stringContains out header "header"
+                Expect.stringContains out "| lower bound | Monte Carlo over 256 replicates | nats |" "kl_lower row"
+                Expect.stringContains out "(mean over 256 chains)" "NFE label"
+            }
+            test "exact: a lower bound above its upper bound fails (exit 1), one line naming sampler, steps, figures" {
+                let code, out, err = realExact "rlmc" "isotropic-gaussian" 4 100 [ "--param"; "h=3" ]
+                Expect.equal code 1 $"exit code; stdout: {out}"
+                oneLine err
+                Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
+                Expect.isMatch err "bound [0-9.]+E\\+\\d+ exceeds the upper bound [0-9.]+E\\+\\d+" "both figures"
+                Expect.equal out "" "no figures printed"
+            }
+            test "run: a lower bound above its upper bound fails (exit 1) in one line" {
+                use dir = new TempDir()
+                let file = Path.Combine(dir.Path, "unstable.json")
+                File.WriteAllText(file, """{ "name": "rlmc-unstable", "sampler": { "name": "rlmc", "parameters": { "h": 3 } },
+  "target": { "name": "isotropic-gaussian", "parameters": {} }, "dimensions": [4], "metric": "kl_upper",
+  "steps": [100], "chains": 256, "seeds": [1], "profile": "quick", "claims": [] }""")
+                let code, _, err = exec Wiring.services [| "run"; file; "--out"; dir.Path |]
+                Expect.equal code 1 err
+                oneLine err
+                Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
+            }
+            test "exact: a moment law that overflows is the sampler's divergence (exit 1, one line)" {
+                let code, _, err = realExact "rlmc" "isotropic-gaussian" 4 400 [ "--param"; "h=3" ]
+                Expect.equal code 1 "exit code"
+                oneLine err
+                Expect.stringContains err "sampler 'RLMC' produced a non-finite state at step" "divergence message"
             }
             test "fit prints the fit of a CSV file" {
                 use dir = new TempDir()
@@ -162,6 +246,7 @@ let tests =
                 for f in [ "results.json"; "figures/error-vs-nfe.png"; "figures/error-vs-nfe.svg"; "figures/error-vs-nfe.csv"; "figures/local-slopes.svg" ] do
                     Expect.isTrue (File.Exists(Path.Combine(dir.Path, "ula-isotropic", f))) f
                 Expect.stringContains out "| 100 | 64 | 64 |" "table row of d=100, 64 steps"
+                Expect.stringContains out "fake: error = d/NFE\n" "the curves' method under the table"
                 Expect.stringContains out "start ula-isotropic d=10\n" "plain progress: start line"
                 Expect.stringContains out "done  ula-isotropic d=10\n" "plain progress: done line"
                 let code2, _, _ = exec (fakeServices calls None) [| "run"; specFile dir.Path; "--out"; dir.Path |]

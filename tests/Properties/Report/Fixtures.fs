@@ -8,6 +8,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Cli.Services
 open RateLab.Analysis.Cli.Ui
 
@@ -149,7 +150,11 @@ let fakeServices (calls: int ref) (failOn: int option) =
                   Dimension = q.Dimension
                   Steps = q.Steps
                   Nfe = float q.Steps
-                  Values = [ ExactKl, est 0.01; ExactW2, est 0.1 ] }
+                  NfeChains = 1
+                  Figures =
+                    [ for metric, v in [ ExactKl, 0.01; ExactW2, 0.1 ] ->
+                          { Metric = metric; Estimate = ExactCurves.exactEstimate v; Bound = ExactCurves.Exact
+                            Evaluation = ExactCurves.ClosedForm } ] }
         ListSamplers = fun () -> [ "ula", "unadjusted Langevin" ]
         ListTargets = fun () -> [ "isotropic-gaussian", "N(0, I/m)" ]
         ListClaims = fun () -> [ "A1", "ULA W2 rate" ]
