@@ -10,6 +10,7 @@ open Argu
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report
 open RateLab.Analysis.Report.Model
@@ -28,12 +29,14 @@ let private usage (message: string) = raise (ArgumentException message)
 
 /// Runs a spec through the cache, one entry per dimension, so an interrupted run keeps every finished dimension.
 /// The key leaves out the spec's name and claim list: they label a configuration without changing its numbers.
-let cachedRun (services: Services) (store: Cache.Store) (start: string -> ProgressSink) (spec: ExperimentSpec) =
+/// An untrusted cache entry is recomputed with one warning line on `warn`.
+let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (start: string -> ProgressSink)
+    (spec: ExperimentSpec) =
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
         let key = Spec.toCanonicalJson { one with Name = ""; Claims = [] }
-        Cache.getOrCompute store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
+        Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"
             let curve = services.RunExperiment one sink
             sink 1.0
@@ -51,6 +54,17 @@ let private readFile (option: string) (path: string) =
     if not (File.Exists path) then usage $"{option}: file not found: {path}"
     File.ReadAllText path
 
+/// The checked output directory and its cache, with the temporaries of killed runs swept away. Runs before any
+/// experiment, so a bad --out costs nothing.
+let private outputStore (out: string) =
+    let full = OutputDir.check "--out" out
+    let store = Cache.under full (salt ())
+    Cache.sweepStale store (Process.GetCurrentProcess().StartTime) |> ignore
+    store
+
+/// A cache warning: one line on stderr, the run goes on.
+let private warning (ui: Ui) (message: string) = ui.Err.WriteLine("ratelab: warning: " + message)
+
 /// The one-line announcement of a finished section.
 let sectionLine (s: Section) = $"{Format.claims s}: {verdictText s.Verdict} — {s.Title}"
 
@@ -58,12 +72,12 @@ let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>
     let profile = profileOf (args.TryGetResult ReportArgs.Profile)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
     let clock = Stopwatch.StartNew()
-    let store = Cache.under out (salt ())
+    let store = outputStore out
     let built =
         withProgress ui (fun start ->
             services.BuildReport
                 { Profile = profile
-                  Run = cachedRun services store start
+                  Run = cachedRun services (warning ui) store start
                   SectionDone = fun s -> line ui (sectionLine s) })
     let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
     Writer.write out built manifest
@@ -78,9 +92,10 @@ let runFigures (spec: ExperimentSpec) (curves: ErrorCurve list) =
 let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
+    Preflight.checkSpec (Preflight.availableBytes ()) spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
-    let store = Cache.under out (salt ())
-    let curves = withProgress ui (fun start -> cachedRun services store start spec)
+    let store = outputStore out
+    let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
     let dir = Path.Combine(out, spec.Name)
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
@@ -119,8 +134,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
     let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")
     let steps = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Steps, 1, "--steps")
     let component' name (assignments: string list) option =
-        { Name = name
-          Parameters = assignments |> List.map (Spec.parseAssignment option) |> Map.ofList }
+        { Name = name; Parameters = Spec.parseAssignments option assignments }
     let query =
         { Sampler = component' (args.GetResult ExactArgs.Sampler) (args.GetResults ExactArgs.Param) "--param"
           Target = component' (args.GetResult ExactArgs.Target) (args.GetResults ExactArgs.Target_Param) "--target-param"
@@ -128,6 +142,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Steps = steps
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
           Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
+    Preflight.checkExact (Preflight.availableBytes ()) query.Sampler query.Target d steps query.Replicates
     let r = services.ExactEval query
     if args.Contains ExactArgs.Json then
         ui.Out.WriteLine(exactJson r)

@@ -45,7 +45,7 @@ type CliArbs =
 let private cfg = { config with arbitrary = typeof<CliArbs> :: config.arbitrary }
 
 let private exactArgs (option: string) (value: string) =
-    let args = [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "3"; "--steps"; "8" |]
+    let args = [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8" |]
     args[Array.IndexOf(args, option) + 1] <- value
     args
 
@@ -83,9 +83,9 @@ let tests =
                 Expect.stringContains err "/nonexistent/spec.json" "names the file"
             }
             test "a bad sampler parameter is a usage error naming it" {
-                let code, _, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "2"; "--steps"; "4"; "--param"; "h=-0.5" |]
+                let code, _, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "4"; "--param"; "h=-0.5" |]
                 Expect.equal code 2 "exit code"
-                Expect.equal err "ratelab: --param h: expected a positive number, got -0.5" "message"
+                Expect.equal err "ratelab: --param h: expected a finite number in (0, ∞), got -0.5" "message"
             }
             testPropertyWithConfig cfg "a bad integer option is a usage error naming the option" <| fun (BadInt(option, value)) ->
                 let code, _, err = exec (fakeServices (ref 0) None) (exactArgs option value)
@@ -121,11 +121,11 @@ let tests =
         ]
         testList "commands" [
             test "exact --json prints sampler, target, d, nfe, kl and w2" {
-                let code, out, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "3"; "--steps"; "8"; "--param"; "h=0.1"; "--json" |]
+                let code, out, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8"; "--param"; "h=0.1"; "--json" |]
                 Expect.equal code 0 err
                 let o = JsonNode.Parse out :?> JsonObject
                 Expect.equal (o["sampler"].GetValue<string>()) "ula" "sampler"
-                Expect.equal (o["target"].GetValue<string>()) "g" "target"
+                Expect.equal (o["target"].GetValue<string>()) "isotropic-gaussian" "target"
                 Expect.equal (o["d"].GetValue<int>()) 3 "d"
                 Expect.equal (o["nfe"].GetValue<float>()) 8.0 "nfe"
                 Expect.equal (o["kl"].GetValue<float>()) 0.01 "kl"
