@@ -18,13 +18,16 @@ type Rule =
     | RandomizedMidpoint
     /// ULMC, exponential integrator with friction γ and inverse mass u: the mean map of (x, v) per coordinate is
     /// [[1 − s·u φ₂(z)/γ², (1 − e^{−z})/γ], [−s·u(1 − e^{−z})/γ, e^{−z}]] with s = 1/λ, z = γη, φ₂(z) = z − 1 + e^{−z};
-    /// bounded iff its spectral radius is below 1 (Jury: |det| < 1 and |tr| < 1 + det).
+    /// bounded iff its spectral radius is below 1.
     | UnderdampedExponential of gamma: float * u: float
 
 /// a* = 1 + ∛(1 + √2) + ∛(1 − √2) ≈ 1.596, the root of a³ − 3a² + 6a − 6 (Cardano after a = y + 1: y³ + 3y − 2 = 0).
 let rlmcRatio = 1.0 + Math.Cbrt(1.0 + sqrt 2.0) + Math.Cbrt(1.0 - sqrt 2.0)
 
-// Jury's conditions are affine in s = 1/λ, so they hold on [1/λmax, 1/λmin] iff they hold at both ends.
+// Jury: the spectral radius of a real 2×2 matrix is below 1 iff 1 − det > 0, 1 + det − tr > 0 and 1 + det + tr > 0.
+// Here 1 + det − tr = s·(u(1 − e)²/γ² + u φ₂(z)(1 − e)/γ²) > 0 always; the other two are written without forming
+// 1 − det from det ≈ 1, which would cancel at small steps. Both are affine in s = 1/λ, so they hold on
+// [1/λmax, 1/λmin] iff they hold at both ends.
 let private ulmcStableAt gamma u eta (s: float) =
     let z = gamma * eta
     let e = exp -z
@@ -32,9 +35,9 @@ let private ulmcStableAt gamma u eta (s: float) =
     let xFromForce = u * (z - oneMinusE) / (gamma * gamma)
     let vFromForce = u * oneMinusE / gamma
     let xFromV = oneMinusE / gamma
-    let det = (1.0 - s * xFromForce) * e + s * vFromForce * xFromV
-    let trace = 1.0 + e - s * xFromForce
-    abs det < 1.0 && abs trace < 1.0 + det
+    let oneMinusDet = oneMinusE - s * (vFromForce * xFromV - xFromForce * e)
+    let onePlusDetPlusTrace = 2.0 * (1.0 + e) + s * (vFromForce * xFromV - xFromForce * (1.0 + e))
+    oneMinusDet > 0.0 && onePlusDetPlusTrace > 0.0
 
 /// Whether a step is stable for every variance in [lamMin, lamMax].
 let stable rule (step: float) (lamMin: float) (lamMax: float) =
