@@ -22,6 +22,9 @@ type TargetEntry =
       Parameters: ParamSchema list
       /// Rules across parameters: the first one broken, as (parameter to name, problem).
       Rules: Component -> (string * string) option
+      /// The smallest and largest variance in dimension d, without building the d-sized problem (stability checks
+      /// need them before a run whose problem may not fit in memory).
+      Extremes: Component -> int -> float * float
       Build: Component -> int -> GaussianProblem }
 
 /// What a sampler builds on a reduced Gaussian problem for a step count n: the kernel, how many kernel steps to run,
@@ -73,8 +76,10 @@ let checkSampler (origin: Origin) (entry: SamplerEntry) (c: Component) =
 
 let private noRules (_: Component) : (string * string) option = None
 
-let private targetEntry name description parameters rules (build: (string -> float) -> int -> GaussianProblem) =
+let private targetEntry name description parameters rules (extremes: (string -> float) -> int -> float * float)
+    (build: (string -> float) -> int -> GaussianProblem) =
     { Name = name; Description = description; Parameters = parameters; Rules = rules
+      Extremes = fun c d -> extremes (Read.number parameters c) d
       Build = fun c d ->
         check (builtFrom c) parameters (fun _ -> false) c
         checkRules (builtFrom c) rules c
@@ -101,15 +106,18 @@ let private logSpaced hi lo d = Array.init d (fun i -> if d = 1 then lo else hi 
 
 let targets : TargetEntry list =
     [ targetEntry "isotropic-gaussian" "N(0, σ² I_d)" [ positive "variance" (Some 1.0) "σ², the variance of every coordinate" ]
-        noRules (fun p d -> { Mean = Array.zeroCreate d; Variance = Array.create d (p "variance") })
+        noRules (fun p _ -> p "variance", p "variance")
+        (fun p d -> { Mean = Array.zeroCreate d; Variance = Array.create d (p "variance") })
       targetEntry "ill-conditioned-gaussian" "N(0, diag λ) with λ log-spaced from 1 down to 1/κ"
         [ real "kappa" (Some(Closed 1.0)) None (Some 100.0) "condition number κ = λ_max/λ_min" ]
-        noRules (fun p d ->
+        noRules (fun p d -> (if d = 1 then 1.0 else 1.0 / p "kappa"), 1.0)
+        (fun p d ->
             let v = if d = 1 then [| 1.0 |] else logSpaced 1.0 (1.0 / p "kappa") d
             { Mean = Array.zeroCreate d; Variance = v })
       targetEntry "gaussian-data" "diffusion data N(0, diag λ) with λ log-spaced from variance_max down to variance_min"
         dataSchema
         (ordered dataSchema "variance_min" "variance_max" false)
+        (fun p d -> p "variance_min", (if d = 1 then p "variance_min" else p "variance_max"))
         (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d }) ]
 
 /// Wraps an entry's build so a direct caller gets the same parameter checks as a spec.

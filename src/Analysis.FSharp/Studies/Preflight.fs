@@ -140,16 +140,12 @@ let private checkMemory available (names: Names) entry shape (plan: Plan) =
             elif bytes d 2 > available then refuseAt (names.Dimension i) $"d = {d} {detail}"
             else refuseAt names.Replicates $"{plan.Replicates} replicates at d = {d} {detail}")
 
-let private variances (plan: Plan) d =
-    let v = ((target plan.Target.Name).Build plan.Target d).Variance
-    Array.min v, Array.max v
-
 let private checkStability (names: Names) (entry: SamplerEntry) (plan: Plan) =
     match entry.Stability plan.Sampler with
     | Stability.NoKnownLimit -> ()
     | rule ->
         for d in plan.Dimensions do
-            let lamMin, lamMax = variances plan d
+            let lamMin, lamMax = (target plan.Target.Name).Extremes plan.Target d
             for n in plan.Steps do
                 match entry.Step plan.Sampler n with
                 | Some(name, step) when not (Stability.stable rule step lamMin lamMax) ->

@@ -70,6 +70,15 @@ let tests =
             Expect.stringStarts message "spec.sampler.parameters.horizon: horizon = 16 gives the step 4 at 4 steps" "message"
             Expect.stringEnds message "allowed: horizon < 8 at 4 steps (a step below 2)" "allowed"
         }
+        test "each target's variance extremes are those of its built problem" {
+            let cases =
+                [ comp "isotropic-gaussian" [ "variance", Number 0.3 ]; comp "ill-conditioned-gaussian" [ "kappa", Number 50.0 ]
+                  comp "gaussian-data" [ "variance_max", Number 2.0; "variance_min", Number 0.01 ] ]
+            for c in cases do
+                for d in [ 1; 2; 7; 100 ] do
+                    let v = ((Catalog.target c.Name).Build c d).Variance
+                    Expect.equal ((Catalog.target c.Name).Extremes c d) (Array.min v, Array.max v) $"{c.Name} d = {d}"
+        }
         test "RLMC's ratio a* is the real root of a³ − 3a² + 6a − 6 and E[(1 − a + U a²)²] = 1 there" {
             let a = Stability.rlmcRatio
             Expect.isLessThan (abs (a * a * a - 3.0 * a * a + 6.0 * a - 6.0)) 1e-12 "root of the cubic"
