@@ -64,7 +64,9 @@ let services : Services =
     { RunExperiment = fun spec _ -> Runner.run spec (List.exactlyOne spec.Dimensions)
       FitCsv = fitInput
       ExactEval = exactEval
-      ListSamplers = fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Parameters)
-      ListTargets = fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description t.Parameters)
+      ListSamplers =
+        fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Parameters)
+      ListTargets =
+        fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description t.Parameters)
       ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
       BuildReport = buildReport }

@@ -102,10 +102,12 @@ let private dataSchema =
       positive "variance_min" (Some 0.05) "smallest data variance (the only one when d = 1), at most variance_max" ]
 
 /// λ log-spaced from hi (i = 0) down to lo (i = d − 1); λ = lo when d = 1.
-let private logSpaced hi lo d = Array.init d (fun i -> if d = 1 then lo else hi * (lo / hi) ** (float i / float (d - 1)))
+let private logSpaced hi lo d =
+    Array.init d (fun i -> if d = 1 then lo else hi * (lo / hi) ** (float i / float (d - 1)))
 
 let targets : TargetEntry list =
-    [ targetEntry "isotropic-gaussian" "N(0, σ² I_d)" [ positive "variance" (Some 1.0) "σ², the variance of every coordinate" ]
+    [ targetEntry "isotropic-gaussian" "N(0, σ² I_d)"
+        [ positive "variance" (Some 1.0) "σ², the variance of every coordinate" ]
         noRules (fun p _ -> p "variance", p "variance")
         (fun p d -> { Mean = Array.zeroCreate d; Variance = Array.create d (p "variance") })
       targetEntry "ill-conditioned-gaussian" "N(0, diag λ) with λ log-spaced from 1 down to 1/κ"
@@ -236,7 +238,8 @@ let samplers : SamplerEntry list =
       langevin "plmc" "Poisson midpoint on overdamped Langevin" "alpha" "outer step size (K fine steps of alpha/K)"
         [ integer "K" 1 (Some 8) "fine steps per outer step" ] (fun _ -> Stability.NoKnownLimit)
         (fun p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start))
-      langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin" "alpha" "outer step size (K fine steps of alpha/K)"
+      langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin" "alpha"
+        "outer step size (K fine steps of alpha/K)"
         [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ" ]
         (fun _ -> Stability.NoKnownLimit)
         (fun p d alpha start -> PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start))
@@ -275,11 +278,14 @@ let samplers : SamplerEntry list =
             { Kernel = DdpmAncestral(reduction.Dimension, grid, varianceOf c); Steps = int64 grid.Steps
               Reference = endReference grid; DrawReference = None })
       diffusion "plmc-ddpm"
-        "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps (n divides 1000) of 1000/n fine steps"
+        "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps (n | 1000) of 1000/n fine steps"
         [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
             let schedule = DdpmSchedule.LatentDiffusionVqF4()
             if schedule.Steps % n <> 0 then
-                raise (ArgumentException($"steps = {n} is out of range; allowed: divisors of {schedule.Steps} (K = {schedule.Steps}/n fine steps per outer step)", "steps"))
+                let total = schedule.Steps
+                raise (ArgumentException(
+                    $"steps = {n} is out of range; allowed: divisors of {total} ({total}/n fine steps per outer step)",
+                    "steps"))
             let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, varianceOf c)
             { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None }) ]
 

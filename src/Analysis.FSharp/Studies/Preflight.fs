@@ -116,7 +116,8 @@ let private shapeAt (names: Names) (entry: SamplerEntry) (plan: Plan) (i: int) (
         let problem = stripParameterSuffix ex
         match ex.ParamName with
         | null -> refuseAt (names.Steps i) $"at {n} steps: {problem}"
-        | p when entry.Parameters |> List.exists (fun s -> s.Name = p) -> refuseAt (names.Sampler p) $"at {n} steps: {problem}"
+        | p when entry.Parameters |> List.exists (fun s -> s.Name = p) ->
+            refuseAt (names.Sampler p) $"at {n} steps: {problem}"
         | _ -> refuseAt (names.Steps i) $"at {n} steps: {problem}"
 
 let private checkMemory available (names: Names) entry shape (plan: Plan) =
@@ -127,7 +128,8 @@ let private checkMemory available (names: Names) entry shape (plan: Plan) =
         let packed = int64 shape.Blocks * int64 (shape.Blocks + 1) / 2L
         if packed * int64 d > int64 Array.MaxLength then
             refuseAt (names.Dimension i)
-                $"d = {d} exceeds the largest array the exact engine holds ({packed}·d ≤ {Array.MaxLength}); allowed: d ≤ {int64 Array.MaxLength / packed}"
+                ($"d = {d} exceeds the largest array the exact engine holds ({packed}·d ≤ {Array.MaxLength}); "
+                 + $"allowed: d ≤ {int64 Array.MaxLength / packed}")
         let bytes dims replicates =
             try
                 estimateBytes shape entry dims nMax replicates
@@ -158,10 +160,13 @@ let private checkStability (names: Names) (entry: SamplerEntry) (plan: Plan) =
                             | Some x -> $"horizon < {show (x * float n)} at {n} steps (a step below {show x})"
                             | None -> "a shorter horizon"
                         refuseAt (names.Sampler name)
-                            $"horizon = {show (step * float n)} gives the step {show step} at {n} steps, where {where}; allowed: {allowed}"
+                            ($"horizon = {show (step * float n)} gives the step {show step} at {n} steps, "
+                             + $"where {where}; allowed: {allowed}")
                     else
-                        let allowed = limit |> Option.map (fun x -> $"{name} < {show x}") |> Option.defaultValue "a smaller step"
-                        refuseAt (names.Sampler name) $"{name} = {show step} is beyond the stability limit: {where}; allowed: {allowed}"
+                        let allowed =
+                            limit |> Option.map (fun x -> $"{name} < {show x}") |> Option.defaultValue "a smaller step"
+                        refuseAt (names.Sampler name)
+                            $"{name} = {show step} is beyond the stability limit: {where}; allowed: {allowed}"
                 | _ -> ()
 
 /// Checks a plan against the catalog and the machine; raises a SpecException (a usage error) at the first problem.
@@ -180,7 +185,8 @@ let check (available: int64) (names: Names) (plan: Plan) =
             refuseAt names.TargetName $"unknown target \"{plan.Target.Name}\"; known: {known}"
     checkSampler names.Sampler entry plan.Sampler
     checkTarget names.Target targetEntry plan.Target
-    plan.Dimensions |> List.iteri (fun i d -> if d < 1 then refuseAt (names.Dimension i) $"expected an integer ≥ 1, got {d}")
+    plan.Dimensions
+    |> List.iteri (fun i d -> if d < 1 then refuseAt (names.Dimension i) $"expected an integer ≥ 1, got {d}")
     if plan.Replicates < 2 then refuseAt names.Replicates $"expected an integer ≥ 2, got {plan.Replicates}"
     plan.Steps
     |> List.iteri (fun i n ->
@@ -195,7 +201,8 @@ let check (available: int64) (names: Names) (plan: Plan) =
             Int64.MaxValue
     if scheduleBytes > available then
         refuseAt (names.Steps(List.findIndex ((=) nMax) plan.Steps))
-            $"{nMax} steps need an estimated {scheduleBytes} bytes; allowed: at most {available} bytes (available memory)"
+            ($"{nMax} steps need an estimated {scheduleBytes} bytes; "
+             + $"allowed: at most {available} bytes (available memory)")
     let shapes = plan.Steps |> List.mapi (shapeAt names entry plan)
     let shape = shapes |> List.maxBy (fun s -> s.Blocks)
     checkMemory available names entry shape plan

@@ -83,7 +83,10 @@ let tests =
                 Expect.stringContains err "/nonexistent/spec.json" "names the file"
             }
             test "a bad sampler parameter is a usage error naming it" {
-                let code, _, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "4"; "--param"; "h=-0.5" |]
+                let argv =
+                    [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "4"
+                       "--param"; "h=-0.5" |]
+                let code, _, err = exec (fakeServices (ref 0) None) argv
                 Expect.equal code 2 "exit code"
                 Expect.equal err "ratelab: --param h: expected a finite number in (0, ∞), got -0.5" "message"
             }
@@ -121,7 +124,10 @@ let tests =
         ]
         testList "commands" [
             test "exact --json prints sampler, target, d, nfe, kl and w2" {
-                let code, out, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8"; "--param"; "h=0.1"; "--json" |]
+                let argv =
+                    [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8"
+                       "--param"; "h=0.1"; "--json" |]
+                let code, out, err = exec (fakeServices (ref 0) None) argv
                 Expect.equal code 0 err
                 let o = JsonNode.Parse out :?> JsonObject
                 Expect.equal (o["sampler"].GetValue<string>()) "ula" "sampler"

@@ -35,7 +35,9 @@ let tests =
                         use dir = new TempDir()
                         let spec = specIn dir.Path
                         let calls = ref 0
-                        let argv = if command = "run" then [| "run"; spec; "--out"; out dir.Path |] else [| "report"; "--out"; out dir.Path |]
+                        let argv =
+                            if command = "run" then [| "run"; spec; "--out"; out dir.Path |]
+                            else [| "report"; "--out"; out dir.Path |]
                         let code, _, err = exec (fakeServices calls None) argv
                         InputFuzzTests.refused label "--out: " code err calls.Value
                     }
@@ -55,7 +57,8 @@ let tests =
             let code, _, err = exec (fakeServices calls None) argv
             Expect.equal code 0 err
             Expect.equal calls.Value 4 "the tampered dimension was recomputed, the others reused"
-            Expect.stringStarts err $"ratelab: warning: cache entry {entry} is not trusted (its content hash does not match its value)" "warning"
+            let reason = "its content hash does not match its value"
+            Expect.stringStarts err $"ratelab: warning: cache entry {entry} is not trusted ({reason})" "warning"
             Expect.isFalse (err.Contains '\n') "one line"
             let results = File.ReadAllText(Path.Combine(dir.Path, "ula-isotropic", "results.json"))
             Expect.isFalse (results.Contains "\"value\": 42") "the tampered value is not reported"

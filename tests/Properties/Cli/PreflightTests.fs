@@ -25,6 +25,9 @@ let private refusal available (p: Preflight.Plan) =
     messageOf<SpecException> (fun () -> Preflight.check available Preflight.specNames p)
 
 let private accepted available (p: Preflight.Plan) = Preflight.check available Preflight.specNames p
+let private refuse = refusal Int64.MaxValue
+let private ok = accepted Int64.MaxValue
+let private data = comp "gaussian-data" []
 
 /// A valid component of every sampler: Langevin samplers a small stable step.
 let private validSampler (e: Catalog.SamplerEntry) =
@@ -35,39 +38,45 @@ let tests =
     testList "Cli.Preflight" [
         testList "memory and counts" [
             test "d = 10^9 is refused with the estimated bytes and the allowed maximum" {
-                // ULA keeps one block: 8·(2 + 2 + 5 + 1 + 1 + 3) + 60 = 172 bytes per coordinate; it is time-homogeneous,
-                // so each of the ⌈10⁹/1024⌉ blocks keeps one 72-byte record plus 128 bytes; plus 64 MiB.
+                // ULA keeps one block: 8·(2 + 2 + 5 + 1 + 1 + 3) + 60 = 172 bytes per coordinate; it is
+                // time-homogeneous, so each of the ⌈10⁹/1024⌉ blocks keeps one 72-byte record plus 128 bytes; + 64 MiB.
                 let d = 1_000_000_000
                 let blocks = (int64 d + 1023L) / 1024L
                 let expected = 172L * int64 d + 200L * blocks + (64L <<< 20)
                 let message = refusal (16L * gib) (plan ula iso [ 1; d ] [ 8 ] 2)
+                let budget = 16L * gib
                 Expect.equal message
-                    $"spec.dimensions[1]: d = {d} needs an estimated {expected} bytes; allowed: at most {16L * gib} bytes (available memory)"
+                    ($"spec.dimensions[1]: d = {d} needs an estimated {expected} bytes; "
+                     + $"allowed: at most {budget} bytes (available memory)")
                     "message"
             }
             test "the same run fits when the machine has the memory" {
                 accepted (200L * gib) (plan ula iso [ 1_000_000_000 ] [ 8 ] 2)
             }
             test "d beyond the largest array is refused naming d, for one and two blocks" {
-                let message = refusal Int64.MaxValue (plan ula iso [ Array.MaxLength + 1 ] [ 8 ] 2)
-                Expect.stringStarts message $"spec.dimensions[0]: d = {Array.MaxLength + 1} exceeds the largest array" "ula"
+                let d = Array.MaxLength + 1
+                let message = refuse (plan ula iso [ d ] [ 8 ] 2)
+                Expect.stringStarts message $"spec.dimensions[0]: d = {d} exceeds the largest array" "ula"
                 let ulmc = comp "ulmc" [ "eta", Number 0.1 ]
-                let message = refusal Int64.MaxValue (plan ulmc iso [ 1; Array.MaxLength / 3 + 1 ] [ 8 ] 2)
-                Expect.stringStarts message "spec.dimensions[1]: " "ulmc keeps 3 packed covariance entries per coordinate"
+                let message = refuse (plan ulmc iso [ 1; Array.MaxLength / 3 + 1 ] [ 8 ] 2)
+                Expect.stringStarts message "spec.dimensions[1]: " "ulmc keeps 3 packed covariances per coordinate"
             }
             test "steps beyond a schedule's integer arithmetic are refused naming the step count" {
-                let message = refusal Int64.MaxValue (plan (comp "li-jiao" []) (comp "gaussian-data" []) [ 3 ] [ 8; Int32.MaxValue ] 2)
-                Expect.equal message "spec.steps[1]: expected an integer in [1, 1073741823] for li-jiao, got 2147483647" "message"
+                let message = refuse (plan (comp "li-jiao" []) data [ 3 ] [ 8; Int32.MaxValue ] 2)
+                let expected = "spec.steps[1]: expected an integer in [1, 1073741823] for li-jiao, got 2147483647"
+                Expect.equal message expected "message"
             }
             test "replicates beyond memory are refused naming the chains" {
                 let rlmc = comp "rlmc" [ "h", Number 0.1 ]
                 let message = refusal (16L * gib) (plan rlmc iso [ 3 ] [ 8 ] Int32.MaxValue)
-                Expect.stringStarts message $"spec.chains: {Int32.MaxValue} replicates at d = 3 needs an estimated " "message"
+                let expected = $"spec.chains: {Int32.MaxValue} replicates at d = 3 needs an estimated "
+                Expect.stringStarts message expected "message"
             }
             test "available memory is positive and within the GC's limit" {
                 let available = Preflight.availableBytes ()
                 Expect.isGreaterThan available 0L "positive"
-                Expect.isLessThanOrEqual available (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) "within the GC limit"
+                let limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes
+                Expect.isLessThanOrEqual available limit "within the GC limit"
             }
         ]
         testList "parameters" [
@@ -77,57 +86,65 @@ let tests =
                     accepted (64L * gib) (plan (validSampler e) target [ 1; 10 ] [ 20; 40 ] 2)
             }
             test "variance_min above variance_max is refused naming variance_min" {
-                let data = comp "gaussian-data" [ "variance_min", Number 2.0 ]
-                let message = refusal Int64.MaxValue (plan (comp "ddpm" []) data [ 3 ] [ 8 ] 2)
-                Expect.equal message "spec.target.parameters.variance_min: expected at most variance_max = 1, got 2" "message"
+                let target = comp "gaussian-data" [ "variance_min", Number 2.0 ]
+                let message = refuse (plan (comp "ddpm" []) target [ 3 ] [ 8 ] 2)
+                let expected = "spec.target.parameters.variance_min: expected at most variance_max = 1, got 2"
+                Expect.equal message expected "message"
             }
             test "kappa below 1 is refused; kappa = 1 is accepted" {
-                let message = refusal Int64.MaxValue (plan ula (comp "ill-conditioned-gaussian" [ "kappa", Number 0.5 ]) [ 3 ] [ 8 ] 2)
-                Expect.equal message "spec.target.parameters.kappa: expected a finite number in [1, ∞), got 0.5" "message"
-                accepted Int64.MaxValue (plan ula (comp "ill-conditioned-gaussian" [ "kappa", Number 1.0 ]) [ 3 ] [ 8 ] 2)
+                let kappa k = plan ula (comp "ill-conditioned-gaussian" [ "kappa", Number k ]) [ 3 ] [ 8 ] 2
+                let expected = "spec.target.parameters.kappa: expected a finite number in [1, ∞), got 0.5"
+                Expect.equal (refuse (kappa 0.5)) expected "message"
+                ok (kappa 1.0)
             }
             test "ddim accepts its default eta = 0 and eta = 1, refuses eta = 1.5" {
-                let ddim eta = plan (comp "ddim" [ "eta", Number eta ]) (comp "gaussian-data" []) [ 3 ] [ 8 ] 2
-                accepted Int64.MaxValue (ddim 0.0)
-                accepted Int64.MaxValue (ddim 1.0)
-                Expect.equal (refusal Int64.MaxValue (ddim 1.5))
-                    "spec.sampler.parameters.eta: expected a finite number in [0, 1], got 1.5" "message"
+                let ddim eta = plan (comp "ddim" [ "eta", Number eta ]) data [ 3 ] [ 8 ] 2
+                ok (ddim 0.0)
+                ok (ddim 1.0)
+                let expected = "spec.sampler.parameters.eta: expected a finite number in [0, 1], got 1.5"
+                Expect.equal (refuse (ddim 1.5)) expected "message"
             }
             test "predictor_only = true is accepted as a flag (spec) and as a word (--param)" {
-                let target = comp "gaussian-data" []
-                accepted Int64.MaxValue (plan (comp "gupta" [ "predictor_only", Flag true ]) target [ 3 ] [ 8 ] 2)
+                let gupta v = plan (comp "gupta" [ "predictor_only", v ]) data [ 3 ] [ 8 ] 2
+                ok (gupta (Flag true))
                 let fromCli = parseAssignments "--param" [ "predictor_only=true" ]
                 Expect.equal fromCli (Map [ "predictor_only", Flag true ]) "a flag"
-                accepted Int64.MaxValue (plan (comp "gupta" [ "predictor_only", Text "true" ]) target [ 3 ] [ 8 ] 2)
+                ok (gupta (Text "true"))
             }
             test "a repeated --param is refused rather than the last one kept" {
-                let message = messageOf<SpecException> (fun () -> parseAssignments "--param" [ "h=0.1"; "h=0.2" ] |> ignore)
+                let twice () = parseAssignments "--param" [ "h=0.1"; "h=0.2" ] |> ignore
+                let message = messageOf<SpecException> twice
                 Expect.equal message "--param h: given 2 times; give each parameter once" "message"
             }
             test "an unknown parameter is refused with the allowed names" {
-                let message = refusal Int64.MaxValue (plan (comp "ula" [ "h", Number 0.1; "hh", Number 1.0 ]) iso [ 3 ] [ 8 ] 2)
-                Expect.equal message "spec.sampler.parameters.hh: unknown parameter of ula; allowed: h, horizon, start" "message"
+                let message = refuse (plan (comp "ula" [ "h", Number 0.1; "hh", Number 1.0 ]) iso [ 3 ] [ 8 ] 2)
+                let expected = "spec.sampler.parameters.hh: unknown parameter of ula; allowed: h, horizon, start"
+                Expect.equal message expected "message"
             }
             test "horizon = -1 is refused by its own name, not as a derived step" {
-                let message = refusal Int64.MaxValue (plan (comp "ula" [ "horizon", Number -1.0 ]) iso [ 3 ] [ 8 ] 2)
-                Expect.equal message "spec.sampler.parameters.horizon: expected a finite number in (0, ∞), got -1" "message"
+                let message = refuse (plan (comp "ula" [ "horizon", Number -1.0 ]) iso [ 3 ] [ 8 ] 2)
+                let expected = "spec.sampler.parameters.horizon: expected a finite number in (0, ∞), got -1"
+                Expect.equal message expected "message"
             }
             test "h and horizon together, or neither, are refused" {
-                let both = refusal Int64.MaxValue (plan (comp "ula" [ "h", Number 0.1; "horizon", Number 1.0 ]) iso [ 3 ] [ 8 ] 2)
+                let both = refuse (plan (comp "ula" [ "h", Number 0.1; "horizon", Number 1.0 ]) iso [ 3 ] [ 8 ] 2)
                 Expect.equal both "spec.sampler.parameters.h: give either h or horizon, not both" "both"
-                let neither = refusal Int64.MaxValue (plan (comp "ula" []) iso [ 3 ] [ 8 ] 2)
+                let neither = refuse (plan (comp "ula" []) iso [ 3 ] [ 8 ] 2)
                 Expect.stringStarts neither "spec.sampler.parameters.h: required parameter of ula is missing" "neither"
             }
             test "a step count a schedule refuses is named with the step count and the parameter" {
-                let message = refusal Int64.MaxValue (plan (comp "li-jiao" [ "K", Number 3.0 ]) (comp "gaussian-data" []) [ 3 ] [ 8 ] 2)
-                Expect.equal message "spec.sampler.parameters.K: at 8 steps: K = 3 is out of range; allowed: divisors of 2T = 16." "K"
-                let message = refusal Int64.MaxValue (plan (comp "plmc-ddpm" []) (comp "gaussian-data" []) [ 3 ] [ 8; 3 ] 2)
+                let message = refuse (plan (comp "li-jiao" [ "K", Number 3.0 ]) data [ 3 ] [ 8 ] 2)
+                let expected =
+                    "spec.sampler.parameters.K: at 8 steps: K = 3 is out of range; allowed: divisors of 2T = 16."
+                Expect.equal message expected "K"
+                let message = refuse (plan (comp "plmc-ddpm" []) data [ 3 ] [ 8; 3 ] 2)
                 Expect.stringStarts message "spec.steps[1]: at 3 steps: " "divisor of 1000"
             }
             test "more than one seed is refused" {
                 let json = validSpecJson.Replace("\"seeds\": [1]", "\"seeds\": [7, 8, 9, 10]")
                 let message = messageOf<SpecException> (fun () -> parse json |> ignore)
-                Expect.equal message "spec.seeds: expected exactly one seed, got 4; run one spec per seed to compare seeds" "message"
+                let expected = "spec.seeds: expected exactly one seed, got 4; run one spec per seed to compare seeds"
+                Expect.equal message expected "message"
             }
             test "list prints every declared parameter with its type, range and default" {
                 let listing = Wiring.services.ListSamplers() @ Wiring.services.ListTargets()
@@ -137,10 +154,10 @@ let tests =
                 for name, parameters in entries do
                     let text = listing |> List.find (fst >> (=) name) |> snd
                     for p in parameters do
-                        Expect.stringContains text $"{p.Name}: {kindName p}" $"{name}.{p.Name} listed with its type"
+                        Expect.stringContains text $"{p.Name}: {kindName p}" $"{name}.{p.Name} with its type"
                         match p.Kind with
                         | Real
-                        | Integer -> Expect.stringContains text (range p) $"{name}.{p.Name} listed with its range"
+                        | Integer -> Expect.stringContains text (range p) $"{name}.{p.Name} with its range"
                         | _ -> ()
             }
         ]

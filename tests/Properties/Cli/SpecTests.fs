@@ -114,7 +114,9 @@ let private negative =
             | 3 -> { Name = $"seeds[0] := {seedValue}"; Apply = (fun r -> (r["seeds"] :?> JsonArray)[0] <- JsonValue.Create seedValue); Path = "spec.seeds[0]" }
             | _ ->
                 let h = float v / 7.0
-                { Name = $"h := {h}"; Apply = (fun r -> (objAt r [ "sampler"; "parameters" ])["h"] <- JsonValue.Create h); Path = "spec.sampler.parameters.h" }
+                { Name = $"h := {h}"
+                  Apply = (fun r -> (objAt r [ "sampler"; "parameters" ])["h"] <- JsonValue.Create h)
+                  Path = "spec.sampler.parameters.h" }
     }
 
 let private unknownKey =

@@ -55,9 +55,10 @@ let tests =
         test "ULA with h = 2 and h = 3 on N(0, 1) is refused with the limit named" {
             for h in [ 2.0; 3.0 ] do
                 let message = refusal (plan (comp "ula" [ "h", Number h ]) iso [ 8 ])
-                Expect.equal message
-                    $"spec.sampler.parameters.h: h = {h} is beyond the stability limit: ula is unstable on this target (variances in [1, 1]); allowed: h < 2"
-                    "message"
+                let expected =
+                    $"spec.sampler.parameters.h: h = {h} is beyond the stability limit: "
+                    + "ula is unstable on this target (variances in [1, 1]); allowed: h < 2"
+                Expect.equal message expected "message"
         }
         test "ULA's limit is 2·(smallest variance) on an ill-conditioned target" {
             let target = comp "ill-conditioned-gaussian" [ "kappa", Number 100.0 ]
@@ -67,12 +68,14 @@ let tests =
         }
         test "a horizon is refused at the step count where its step crosses the limit, naming the horizon" {
             let message = refusal (plan (comp "ula" [ "horizon", Number 16.0 ]) iso [ 16; 4; 32 ])
-            Expect.stringStarts message "spec.sampler.parameters.horizon: horizon = 16 gives the step 4 at 4 steps" "message"
+            let expected = "spec.sampler.parameters.horizon: horizon = 16 gives the step 4 at 4 steps"
+            Expect.stringStarts message expected "message"
             Expect.stringEnds message "allowed: horizon < 8 at 4 steps (a step below 2)" "allowed"
         }
         test "each target's variance extremes are those of its built problem" {
             let cases =
-                [ comp "isotropic-gaussian" [ "variance", Number 0.3 ]; comp "ill-conditioned-gaussian" [ "kappa", Number 50.0 ]
+                [ comp "isotropic-gaussian" [ "variance", Number 0.3 ]
+                  comp "ill-conditioned-gaussian" [ "kappa", Number 50.0 ]
                   comp "gaussian-data" [ "variance_max", Number 2.0; "variance_min", Number 0.01 ] ]
             for c in cases do
                 for d in [ 1; 2; 7; 100 ] do
@@ -112,12 +115,17 @@ let tests =
                 Expect.equal (Stability.stable rule eta 0.01 1.0) (eta < limit) $"eta = {eta}"
         }
         test "a diverged exact law is a one-line failure naming sampler, step and replicate (exit 1)" {
-            let services = { fakeServices (ref 0) None with ExactEval = fun q -> raise (SamplerDivergedException("plmc", 41L, 0L)) }
+            let services =
+                { fakeServices (ref 0) None with
+                    ExactEval = fun _ -> raise (SamplerDivergedException("plmc", 41L, 0L)) }
             let ui, _, err = captured ()
-            let argv = [| "exact"; "--sampler"; "plmc"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "8"; "--param"; "alpha=5" |]
+            let argv =
+                [| "exact"; "--sampler"; "plmc"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "8"
+                   "--param"; "alpha=5" |]
             let code = Commands.execute services ui argv
             Expect.equal code 1 "exit code"
-            Expect.stringStarts (err.ToString()) "ratelab: sampler 'plmc' produced a non-finite state at step 41 of chain 0" "message"
+            let expected = "ratelab: sampler 'plmc' produced a non-finite state at step 41 of chain 0"
+            Expect.stringStarts (err.ToString()) expected "message"
             Expect.isFalse (err.ToString().TrimEnd().Contains '\n') "one line"
         }
     ]
