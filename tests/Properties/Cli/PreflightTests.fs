@@ -5,6 +5,7 @@ module RateLab.Properties.Cli.PreflightTests
 
 open System
 open Expecto
+open RateLab.Core.Samplers.Diffusion
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Experiments.Parameters
 open RateLab.Analysis.Studies
@@ -71,6 +72,11 @@ let tests =
                 let message = refusal (16L * gib) (plan rlmc iso [ 3 ] [ 8 ] Int32.MaxValue)
                 let expected = $"spec.chains: {Int32.MaxValue} replicates at d = 3 needs an estimated "
                 Expect.stringStarts message expected "message"
+            }
+            test "Li–Jiao's schedule refuses a T whose 2T overflows, naming T" {
+                let build () = LiJiaoSchedule(Int32.MaxValue / 2 + 1, 4, 2.0, 4.0) |> ignore
+                let message = messageOf<ArgumentOutOfRangeException> build
+                Expect.stringStarts message "T = 1073741824 is out of range; allowed: integers in [2, 1073741823]." "T"
             }
             test "available memory is positive and within the GC's limit" {
                 let available = Preflight.availableBytes ()
