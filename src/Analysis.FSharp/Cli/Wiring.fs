@@ -65,8 +65,8 @@ let services : Services =
       FitCsv = fitInput
       ExactEval = exactEval
       ListSamplers =
-        fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Parameters)
+        fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Optional s.Parameters)
       ListTargets =
-        fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description t.Parameters)
+        fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description [] t.Parameters)
       ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
       BuildReport = buildReport }

@@ -150,9 +150,6 @@ module Read =
         | Some(Number x) -> x
         | other -> invalidOp $"{c.Name}.{name}: checked parameter has no number ({other})"
 
-    /// An integer parameter (its range keeps it within int).
-    let integer schema c name = int (number schema c name)
-
     /// A boolean parameter.
     let flag schema c name =
         match value schema c name with
@@ -167,14 +164,19 @@ module Read =
         | Some(Text s) -> s
         | other -> invalidOp $"{c.Name}.{name}: checked parameter has no text ({other})"
 
-/// One line per parameter for `ratelab list`: name, type, range, default and meaning.
-let describe (schema: ParamSchema list) =
+/// One line per parameter for `ratelab list`: name, type, range, default and meaning. Parameters in `oneOf` have no
+/// default and exactly one of them must be given.
+let describe (oneOf: string list) (schema: ParamSchema list) =
     [ for p in schema ->
         let bounds =
             match p.Kind with
             | Real
             | Integer -> " " + range p
             | _ -> ""
-        let fallback = p.Default |> Option.map showParam |> Option.defaultValue "required"
+        let fallback =
+            match p.Default with
+            | Some v -> $"default {showParam v}"
+            | None when List.contains p.Name oneOf -> "required: one of " + String.Join(" or ", oneOf)
+            | None -> "required"
         let role = if p.Role = SplitOverSteps then "; divided over the n steps" else ""
-        $"{p.Name}: {kindName p}{bounds}, default {fallback} — {p.Meaning}{role}" ]
+        $"{p.Name}: {kindName p}{bounds}, {fallback} — {p.Meaning}{role}" ]

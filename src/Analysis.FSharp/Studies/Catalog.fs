@@ -139,7 +139,7 @@ let private langevin name description (symbol: string) meaning (extra: ParamSche
     (make: (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
     let schema =
         [ positive symbol None meaning
-          { positive "horizon" None "total time T; the step is T/n" with Role = SplitOverSteps }
+          { positive "horizon" None "total time T" with Role = SplitOverSteps }
           choice "start" [ "target"; "origin" ] "target" "start law: the target itself, or the point mass at 0" ]
         @ extra
     checked'
@@ -219,7 +219,7 @@ let private ddimEta = real "eta" (Some(Closed 0.0)) (Some(Closed 1.0)) (Some 0.0
 let private ulmcRule (p: string -> float) = Stability.UnderdampedExponential(p "gamma", p "u")
 
 let private guptaSchema =
-    [ { positive "t_end" (Some 6.0) "OU time T_end of the start; the predictor step is (T_end − δ)/n" with
+    [ { positive "t_end" (Some 6.0) "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
           Role = SplitOverSteps }
       positive "delta" (Some 0.001) "OU time δ of the end (early stopping), below t_end"
       boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)" ]
@@ -308,6 +308,6 @@ let sampler name = find "sampler" name samplers (fun e -> e.Name)
 let target name = find "target" name targets (fun e -> e.Name)
 
 /// The listing of `ratelab list`: the description, then one indented line per declared parameter.
-let listing (description: string) (parameters: ParamSchema list) =
-    let lines = describe parameters |> List.map (fun l -> "    " + l)
+let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =
+    let lines = describe oneOf parameters |> List.map (fun l -> "    " + l)
     String.Join("\n", description :: (if lines.IsEmpty then [ "    (no parameters)" ] else lines))
