@@ -85,7 +85,9 @@ let blockCoordinates = ExactOptions().BlockCoordinates
 /// and a dictionary entry of about 56 bytes when coordinates repeat), the law (Blocks means and Blocks(Blocks+1)/2
 /// packed covariances) and its position view with the reference (three arrays). Per block: one distance record of
 /// about 72 bytes per replicate plus the block's record. Per step: the schedule's doubles. Plus 64 MiB for the
-/// runtime and the per-thread block working sets. Checked arithmetic: an overflow means "too large".
+/// runtime and the per-thread block working sets. A worst case (172 bytes per coordinate for one block; measured peak
+/// resident memory at d = 10⁷ was 48–94), so a refused run would not have fitted in the worst case. Checked
+/// arithmetic: an overflow means "too large".
 let estimateBytes (shape: KernelShape) (entry: SamplerEntry) (d: int) (n: int) (replicates: int) : int64 =
     let b = int64 shape.Blocks
     let perCoordinate = Checked.(+) (8L * (2L + 2L + 5L + b + b * (b + 1L) / 2L + 3L)) 60L
