@@ -10,6 +10,7 @@ open Argu
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Report
@@ -30,22 +31,25 @@ let private usage (message: string) = raise (ArgumentException message)
 
 /// Runs a spec through the cache, one entry per dimension, so an interrupted run keeps every finished dimension.
 /// The key leaves out the spec's name and claim list: they label a configuration without changing its numbers.
-let cachedRun (services: Services) (store: Cache.Store) (start: string -> ProgressSink) (spec: ExperimentSpec) =
+/// An untrusted cache entry is recomputed with one warning line on `warn`.
+let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (start: string -> ProgressSink)
+    (spec: ExperimentSpec) =
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
         let key = Spec.toCanonicalJson { one with Name = ""; Claims = [] }
-        Cache.getOrCompute store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
+        Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"
             let curve = services.RunExperiment one sink
             sink 1.0
             curve))
 
-/// Any JSON-valued computation through the cache, keyed by its own configuration string.
-let cachedNode (store: Cache.Store) (key: string) (compute: unit -> JsonNode) : JsonNode =
+/// Any JSON-valued computation through the cache, keyed by its own configuration string; an untrusted entry is
+/// recomputed with one warning line on `warn`.
+let cachedNode (warn: string -> unit) (store: Cache.Store) (key: string) (compute: unit -> JsonNode) : JsonNode =
     let keyNode = JsonObject()
     keyNode["study"] <- JsonValue.Create key
-    Cache.getOrCompute store id id (keyNode.ToJsonString()) compute
+    Cache.getOrComputeReporting warn store id id (keyNode.ToJsonString()) compute
 
 let private profileOf (name: string option) =
     match name with
@@ -59,6 +63,17 @@ let private readFile (option: string) (path: string) =
     if not (File.Exists path) then usage $"{option}: file not found: {path}"
     File.ReadAllText path
 
+/// The checked output directory and its cache, with the temporaries of killed runs swept away. Runs before any
+/// experiment, so a bad --out costs nothing.
+let private outputStore (out: string) =
+    let full = OutputDir.check "--out" out
+    let store = Cache.under full (salt ())
+    Cache.sweepStale store (Process.GetCurrentProcess().StartTime) |> ignore
+    store
+
+/// A cache warning: one line on stderr, the run goes on.
+let private warning (ui: Ui) (message: string) = ui.Err.WriteLine("ratelab: warning: " + message)
+
 /// The one-line announcement of a finished section.
 let sectionLine (s: Section) = $"{Format.claims s}: {verdictText s.Verdict} — {s.Title}"
 
@@ -66,13 +81,13 @@ let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>
     let profile = profileOf (args.TryGetResult ReportArgs.Profile)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
     let clock = Stopwatch.StartNew()
-    let store = Cache.under out (salt ())
+    let store = outputStore out
     let built =
         withProgress ui (fun start ->
             services.BuildReport
                 { Profile = profile
-                  Run = cachedRun services store start
-                  Cached = cachedNode store
+                  Run = cachedRun services (warning ui) store start
+                  Cached = cachedNode (warning ui) store
                   SectionDone = fun s -> line ui (sectionLine s) })
     let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
     Writer.write out built manifest
@@ -85,15 +100,14 @@ let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) 
     let claims = services.LoadClaims path
     let profile = profileOf (args.TryGetResult CheckArgs.Profile)
     let out = args.GetResult(CheckArgs.Out, "check")
-    if String.IsNullOrWhiteSpace out then usage "--out: expected a directory path, got an empty string"
     let clock = Stopwatch.StartNew()
-    let store = Cache.under out (salt ())
+    let store = outputStore out
     let built =
         withProgress ui (fun start ->
             services.BuildCheck
                 { Profile = profile
-                  Run = cachedRun services store start
-                  Cached = cachedNode store
+                  Run = cachedRun services (warning ui) store start
+                  Cached = cachedNode (warning ui) store
                   SectionDone = fun s -> line ui (sectionLine s) }
                 claims)
     let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
@@ -109,9 +123,10 @@ let runFigures (spec: ExperimentSpec) (curves: ErrorCurve list) =
 let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
+    Preflight.checkSpec (Preflight.availableBytes ()) spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
-    let store = Cache.under out (salt ())
-    let curves = withProgress ui (fun start -> cachedRun services store start spec)
+    let store = outputStore out
+    let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
     let dir = Path.Combine(out, spec.Name)
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
@@ -203,8 +218,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
     let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")
     let steps = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Steps, 1, "--steps")
     let component' name (assignments: string list) option =
-        { Name = name
-          Parameters = assignments |> List.map (Spec.parseAssignment option) |> Map.ofList }
+        { Name = name; Parameters = Spec.parseAssignments option assignments }
     let query =
         { Sampler = component' (args.GetResult ExactArgs.Sampler) (args.GetResults ExactArgs.Param) "--param"
           Target = component' (args.GetResult ExactArgs.Target) (args.GetResults ExactArgs.Target_Param) "--target-param"
@@ -212,6 +226,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Steps = steps
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
           Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
+    Preflight.checkExact (Preflight.availableBytes ()) query.Sampler query.Target d steps query.Replicates
     let r = services.ExactEval query
     if args.Contains ExactArgs.Json then ui.Out.WriteLine(exactJson r) else ui.Out.Write(exactTables r)
 

@@ -91,8 +91,10 @@ let services : Services =
     { RunExperiment = fun spec _ -> Runner.run spec (List.exactlyOne spec.Dimensions)
       FitCsv = fitInput
       ExactEval = exactEval
-      ListSamplers = fun () -> Catalog.samplers |> List.map (fun s -> s.Name, s.Description)
-      ListTargets = fun () -> Catalog.targets |> List.map (fun t -> t.Name, t.Description)
+      ListSamplers =
+        fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Optional s.Parameters)
+      ListTargets =
+        fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description [] t.Parameters)
       ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
       BuildReport = buildReport
       LoadClaims = loadClaims

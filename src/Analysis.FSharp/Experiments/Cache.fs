@@ -2,12 +2,16 @@ namespace RateLab.Analysis.Experiments
 
 open System
 open System.IO
+open System.Text.RegularExpressions
 open System.Security.Cryptography
 open System.Text
 open System.Text.Json.Nodes
 
 /// Writes that never leave a half-written file behind: a reader sees the old content or the new, nothing between.
 module AtomicFile =
+    /// The names of the temporaries writeAllBytes creates: ".<target name>.<32 hex digits>.tmp".
+    let tempPattern = Regex(@"^\..+\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant)
+
     /// Writes bytes to path atomically: a temp file in the same directory (so the rename stays on one file system),
     /// flushed to disk, then moved over the target.
     let writeAllBytes (path: string) (content: byte[]) =
@@ -34,7 +38,7 @@ module AtomicFile =
 module Cache =
     /// Bump when the numerics or the record format change, so stale results are never reused.
     [<Literal>]
-    let FormatSalt = "ratelab-cache-1"
+    let FormatSalt = "ratelab-cache-2"
 
     /// A cache rooted at OUT/.cache with a code-version salt.
     type Store = { Directory: string; Salt: string }
@@ -55,12 +59,23 @@ module Cache =
     let path (store: Store) (canonicalJson: string) =
         Path.Combine(store.Directory, key store.Salt canonicalJson + ".json")
 
-    /// The cached payload of a configuration, if a valid entry exists. An entry whose recorded configuration or salt
-    /// differs (a hash collision or a hand-edited file) is ignored.
-    let tryLoad (store: Store) (canonicalJson: string) : JsonNode option =
+    /// The SHA-256 an entry records over its salt, configuration and payload: an entry whose value was edited (or
+    /// written by a different serializer) no longer matches and is recomputed rather than trusted.
+    let contentHash (salt: string) (canonicalJson: string) (payload: JsonNode) =
+        key salt (canonicalJson + "\n" + payload.ToJsonString())
+
+    /// What a lookup found.
+    type Lookup =
+        | Hit of JsonNode
+        | Absent
+        /// An entry exists but cannot be trusted (unreadable, other salt or configuration, hash mismatch).
+        | Rejected of reason: string
+
+    /// Looks a configuration up, checking the entry's salt, configuration and content hash.
+    let lookup (store: Store) (canonicalJson: string) : Lookup =
         let file = path store canonicalJson
         if not (File.Exists file) then
-            None
+            Absent
         else
             try
                 let text (o: JsonObject) (name: string) =
@@ -69,43 +84,87 @@ module Cache =
                         Some(v.GetValue<string>())
                     | _ -> None
                 match JsonNode.Parse(File.ReadAllText file) with
-                | :? JsonObject as o when
-                    text o "salt" = Some store.Salt && text o "config" = Some canonicalJson
-                    ->
-                    Option.ofObj o["payload"]
-                | _ -> None
+                | :? JsonObject as o when text o "salt" = Some store.Salt && text o "config" = Some canonicalJson ->
+                    match o["payload"] with
+                    | null -> Rejected "it has no payload"
+                    | payload when text o "sha256" = Some(contentHash store.Salt canonicalJson payload) -> Hit payload
+                    | _ -> Rejected "its content hash does not match its value"
+                | _ -> Rejected "it records another salt or configuration"
             with :? System.Text.Json.JsonException ->
-                None
+                Rejected "it is not valid JSON"
 
-    /// Stores a payload for a configuration, atomically.
+    /// The cached payload of a configuration, if a valid entry exists.
+    let tryLoad (store: Store) (canonicalJson: string) : JsonNode option =
+        match lookup store canonicalJson with
+        | Hit payload -> Some payload
+        | Absent
+        | Rejected _ -> None
+
+    /// Stores a payload for a configuration with its content hash, atomically.
     let store (store: Store) (canonicalJson: string) (payload: JsonNode) =
         let o = JsonObject()
         o["salt"] <- nonNull (JsonValue.Create store.Salt)
         o["config"] <- nonNull (JsonValue.Create canonicalJson)
+        o["sha256"] <- nonNull (JsonValue.Create(contentHash store.Salt canonicalJson payload))
         o["payload"] <- payload.DeepClone()
         AtomicFile.writeAllText (path store canonicalJson) (o.ToJsonString())
 
-    /// The cached value of a configuration, computing and storing it first when absent. A payload that no longer
-    /// decodes (a record format changed without a salt bump) counts as absent: recomputing is always safe.
-    let getOrCompute
+    /// Deletes the temporaries a killed writer left in the cache directory: only names of AtomicFile's temp pattern,
+    /// last written before `before` (the process start), and not held open by a live writer (which opens them
+    /// exclusively). Returns how many were deleted.
+    let sweepStale (store: Store) (before: DateTime) : int =
+        if not (Directory.Exists store.Directory) then
+            0
+        else
+            let stale (file: string) =
+                AtomicFile.tempPattern.IsMatch(nonNull (Path.GetFileName file))
+                && File.GetLastWriteTimeUtc file < before.ToUniversalTime()
+            let tryDelete (file: string) =
+                try
+                    do
+                        use _ = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None)
+                        ()
+                    File.Delete file
+                    true
+                with
+                | :? IOException
+                | :? UnauthorizedAccessException -> false
+            Directory.GetFiles store.Directory |> Array.filter stale |> Array.filter tryDelete |> Array.length
+
+    /// The cached value of a configuration, computing and storing it first when absent. An entry that cannot be
+    /// trusted, or whose payload no longer decodes (a record format changed without a salt bump), is recomputed
+    /// with one warning line through `warn`: recomputing is always safe.
+    let getOrComputeReporting
+        (warn: string -> unit)
         (store': Store)
         (encode: 'T -> JsonNode)
         (decode: JsonNode -> 'T)
         (canonicalJson: string)
         (compute: unit -> 'T)
         : 'T =
+        let file = path store' canonicalJson
         let decoded =
-            tryLoad store' canonicalJson
-            |> Option.bind (fun node ->
+            match lookup store' canonicalJson with
+            | Hit node ->
                 try
                     Some(decode node)
                 with
                 | :? ArgumentException
                 | :? InvalidOperationException
-                | :? FormatException -> None)
+                | :? FormatException ->
+                    warn $"cache entry {file} does not decode; recomputing it"
+                    None
+            | Absent -> None
+            | Rejected reason ->
+                warn $"cache entry {file} is not trusted ({reason}); recomputing it"
+                None
         match decoded with
         | Some value -> value
         | None ->
             let value = compute ()
             store store' canonicalJson (encode value)
             value
+
+    /// getOrComputeReporting without warnings.
+    let getOrCompute store' encode decode canonicalJson compute =
+        getOrComputeReporting ignore store' encode decode canonicalJson compute

@@ -1,5 +1,5 @@
 /// One experiment as data, read from JSON. Every defect in a spec file is reported with the path of the field at
-/// fault ("spec.sampler.h: expected a positive number, got -1") so a user can fix it from one line.
+/// fault ("spec.chains: expected an integer ≥ 1, got 0") so a user can fix it from one line.
 /// The schema is documented in docs/spec-schema.md.
 module RateLab.Analysis.Experiments.Spec
 
@@ -41,6 +41,7 @@ type ExperimentSpec =
       /// Step-count grid, strictly increasing.
       Steps: int list
       Chains: int
+      /// Exactly one seed (a list in the file format for compatibility; parse refuses more than one).
       Seeds: uint64 list
       Profile: Profile
       /// Claim ids (theory-claims.md) the experiment bears on; may be empty.
@@ -93,11 +94,6 @@ module ProfileNames =
         | "quick" -> Some Quick
         | "full" -> Some Full
         | _ -> None
-
-/// Parameter names that are scales or counts in every sampler and target here (step sizes, frictions, strong
-/// convexity and smoothness constants, horizons, sub-step counts), hence must be positive wherever they appear.
-let positiveParameters =
-    set [ "h"; "eta"; "alpha"; "gamma"; "T"; "K"; "m"; "L"; "kappa"; "sigma"; "variance"; "tau_min"; "tau_max" ]
 
 /// The string of a JSON string element (never null for a string element).
 let private stringOf (e: JsonElement) : string =
@@ -174,12 +170,13 @@ let private increasing path what (xs: int list) =
         if b <= a then fail $"{path}[{i + 1}]" $"expected {what} strictly increasing, got {b} after {a}")
     xs
 
-let private paramValue path name (e: JsonElement) =
+/// A parameter value by its JSON type only; its name and range are checked against the component's declared
+/// parameters (Experiments.Parameters) once the component is known.
+let private paramValue path (e: JsonElement) =
     match e.ValueKind with
     | JsonValueKind.Number ->
         let v = e.GetDouble()
         if not (Double.IsFinite v) then expect path "a finite number" e
-        if positiveParameters.Contains name && not (v > 0.0) then expect path "a positive number" e
         Number v
     | JsonValueKind.String -> Text(stringOf e)
     | JsonValueKind.True -> Flag true
@@ -200,12 +197,13 @@ let private componentOf path (e: JsonElement) =
             | Some(dup, _) -> fail $"{pPath}.{dup}" "field given more than once"
             | None -> ()
             props
-            |> List.map (fun q -> q.Name, paramValue $"{path}.{q.Name}" q.Name q.Value)
+            |> List.map (fun q -> q.Name, paramValue $"{pPath}.{q.Name}" q.Value)
             |> Map.ofList
     { Name = name; Parameters = parameters }
 
 /// A parameter given on the command line as "name=value": a number when it reads as one (invariant culture),
-/// true/false as a flag, anything else as text; numbers obey the same rules as in a spec file.
+/// true/false as a flag, anything else as text. Numbers must be finite; names and ranges are checked against the
+/// component's declared parameters, as for a spec file.
 let parseAssignment (path: string) (assignment: string) : string * ParamValue =
     let i = assignment.IndexOf '='
     if i <= 0 then fail path $"expected name=value, got \"{assignment}\""
@@ -216,7 +214,6 @@ let parseAssignment (path: string) (assignment: string) : string * ParamValue =
         match Double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture) with
         | true, v ->
             if not (Double.IsFinite v) then fail at $"expected a finite number, got {raw}"
-            if positiveParameters.Contains name && not (v > 0.0) then fail at $"expected a positive number, got {raw}"
             Number v
         | _ ->
             match raw with
@@ -225,6 +222,13 @@ let parseAssignment (path: string) (assignment: string) : string * ParamValue =
             | "" -> fail at "expected a value after '='"
             | _ -> Text raw
     name, value
+
+/// The parameters of repeated "name=value" options; a name given twice is refused rather than the last one kept.
+let parseAssignments (path: string) (assignments: string list) : Map<string, ParamValue> =
+    let pairs = assignments |> List.map (parseAssignment path)
+    match pairs |> List.countBy fst |> List.tryFind (fun (_, n) -> n > 1) with
+    | Some(name, n) -> fail $"{path} {name}" $"given {n} times; give each parameter once"
+    | None -> Map.ofList pairs
 
 let private topFields =
     [ "name"; "sampler"; "target"; "dimensions"; "metric"; "steps"; "chains"; "seeds"; "profile"; "claims" ]
@@ -266,7 +270,10 @@ let parse (json: string) : ExperimentSpec =
         |> increasing $"{p}.steps" "step counts"
     let chains = intAtLeast $"{p}.chains" 1 (required p "chains" m)
     let seeds = array $"{p}.seeds" (required p "seeds" m) |> List.map (fun (q, x) -> seed q x)
-    if List.distinct seeds <> seeds then fail $"{p}.seeds" "expected distinct seeds, got a repeated seed"
+    // One seed drives a whole exact analysis (its draw replicates are the chains), so a second seed would be
+    // recorded without being used; refusing it keeps results.json honest.
+    if seeds.Length > 1 then
+        fail $"{p}.seeds" $"expected exactly one seed, got {seeds.Length}; run one spec per seed to compare seeds"
     let profile =
         match m.TryFind "profile" with
         | None -> Quick

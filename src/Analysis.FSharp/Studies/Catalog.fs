@@ -1,5 +1,6 @@
-/// Names of samplers and targets as specs and the command line use them, and how each becomes a real kernel or a
-/// Gaussian problem. One table per kind, so `ratelab list`, `run`, `exact` and the report share the same names.
+/// Names of samplers and targets as specs and the command line use them, their declared parameters, and how each
+/// becomes a real kernel or a Gaussian problem. One table per kind, so `ratelab list`, `run`, `exact` and the report
+/// share the same names and accept or refuse a parameter value the same way.
 module RateLab.Analysis.Studies.Catalog
 
 open System
@@ -9,50 +10,21 @@ open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Langevin
 open RateLab.Analysis.Experiments.Spec
-
-/// Reading a component's parameters, with errors that name the field.
-module Params =
-    let private usage (c: Component) (name: string) (problem: string) =
-        raise (ArgumentException($"{c.Name}.{name}: {problem}", name))
-
-    /// A numeric parameter, or the default when absent.
-    let number (c: Component) name (fallback: float option) =
-        match Map.tryFind name c.Parameters, fallback with
-        | Some(Number x), _ -> x
-        | Some v, _ -> usage c name $"expected a number, got {showParam v}"
-        | None, Some x -> x
-        | None, None -> usage c name "required parameter is missing"
-
-    /// An integer parameter ≥ lo, or the default when absent.
-    let integer (c: Component) name lo (fallback: int option) =
-        let x = number c name (fallback |> Option.map float)
-        if x <> Math.Round x || x < float lo || x > float Int32.MaxValue then
-            usage c name $"expected an integer ≥ {lo}, got {x}"
-        int x
-
-    /// A text parameter among `allowed`, or the default when absent.
-    let choice (c: Component) name (allowed: string list) (fallback: string) =
-        match Map.tryFind name c.Parameters with
-        | Some(Text s) when List.contains s allowed -> s
-        | Some v ->
-            let options = String.Join(", ", allowed)
-            usage c name $"expected one of {options}, got {showParam v}"
-        | None -> fallback
-
-    /// Rejects parameters the component does not know, so a typo is an error rather than a silent default.
-    let only (c: Component) (known: string list) =
-        for k in c.Parameters.Keys do
-            if not (List.contains k known) then
-                let allowed = String.Join(", ", known)
-                usage c k $"unknown parameter; allowed: {allowed}"
+open RateLab.Analysis.Experiments.Parameters
 
 /// A Gaussian problem N(μ, diag λ) in the eigenbasis of its covariance.
 type GaussianProblem = { Mean: float[]; Variance: float[] }
 
-/// A target family: how a spec's target component and a dimension become a Gaussian problem.
+/// A target family: its declared parameters and how a target component and a dimension become a Gaussian problem.
 type TargetEntry =
     { Name: string
       Description: string
+      Parameters: ParamSchema list
+      /// Rules across parameters: the first one broken, as (parameter to name, problem).
+      Rules: Component -> (string * string) option
+      /// The smallest and largest variance in dimension d, without building the d-sized problem (stability checks
+      /// need them before a run whose problem may not fit in memory).
+      Extremes: Component -> int -> float * float
       Build: Component -> int -> GaussianProblem }
 
 /// What a sampler builds on a reduced Gaussian problem for a step count n: the kernel, how many kernel steps to run,
@@ -70,148 +42,252 @@ type SamplerEntry =
     { Name: string
       Description: string
       Diffusion: bool
+      Parameters: ParamSchema list
+      /// Declared parameters without a default that may still be absent (one of an exclusive pair such as h/horizon).
+      Optional: string list
+      Rules: Component -> (string * string) option
+      /// The step size at step count n, with the parameter it comes from (Langevin samplers), for stability checks.
+      Step: Component -> int -> (string * float) option
+      Stability: Component -> Stability.Rule
+      /// Doubles the kernel's schedule holds per step of the grid (0 when it holds none), for the memory estimate.
+      DoublesPerStep: int
+      /// The largest step count the kernel's schedule arithmetic supports.
+      MaxSteps: int
       Build: Component -> GaussianReduction -> int -> BuiltRun }
 
+/// Where a component's parameters are named in errors raised while building (specs and the command line check them
+/// earlier with their own paths; this catches direct callers).
+let private builtFrom (c: Component) : Origin = fun name -> $"{c.Name}.{name}"
+
+let private checkRules (origin: Origin) (rules: Component -> (string * string) option) (c: Component) =
+    match rules c with
+    | Some(name, problem) -> refuse origin name problem
+    | None -> ()
+
+/// Checks a target component's parameters: declared names, types, ranges, and the entry's rules.
+let checkTarget (origin: Origin) (entry: TargetEntry) (c: Component) =
+    check origin entry.Parameters (fun _ -> false) c
+    checkRules origin entry.Rules c
+
+/// Checks a sampler component's parameters: declared names, types, ranges, and the entry's rules.
+let checkSampler (origin: Origin) (entry: SamplerEntry) (c: Component) =
+    check origin entry.Parameters (fun n -> List.contains n entry.Optional) c
+    checkRules origin entry.Rules c
+
+let private noRules (_: Component) : (string * string) option = None
+
+let private targetEntry name description parameters rules (extremes: (string -> float) -> int -> float * float)
+    (build: (string -> float) -> int -> GaussianProblem) =
+    { Name = name; Description = description; Parameters = parameters; Rules = rules
+      Extremes = fun c d -> extremes (Read.number parameters c) d
+      Build = fun c d ->
+        check (builtFrom c) parameters (fun _ -> false) c
+        checkRules (builtFrom c) rules c
+        build (Read.number parameters c) d }
+
+let private shown (x: float) = showParam (Number x)
+
+/// The rule low < high (or low ≤ high when not strict) between two numeric parameters; a break names `low`.
+let private ordered (schema: ParamSchema list) (low: string) (high: string) (strict: bool) (c: Component) =
+    let p = Read.number schema c
+    let lo, hi = p low, p high
+    if (if strict then lo < hi else lo <= hi) then
+        None
+    else
+        let relation = if strict then "less than" else "at most"
+        Some(low, $"expected {relation} {high} = {shown hi}, got {shown lo}")
+
+let private dataSchema =
+    [ positive "variance_max" (Some 1.0) "largest data variance"
+      positive "variance_min" (Some 0.05) "smallest data variance (the only one when d = 1), at most variance_max" ]
+
+/// λ log-spaced from hi (i = 0) down to lo (i = d − 1); λ = lo when d = 1.
+let private logSpaced hi lo d =
+    Array.init d (fun i -> if d = 1 then lo else hi * (lo / hi) ** (float i / float (d - 1)))
+
 let targets : TargetEntry list =
-    [ { Name = "isotropic-gaussian"; Description = "N(0, σ² I_d); parameter variance (default 1)"
-        Build = fun c d ->
-            Params.only c [ "variance" ]
-            let v = Params.number c "variance" (Some 1.0)
-            { Mean = Array.zeroCreate d; Variance = Array.create d v } }
-      { Name = "ill-conditioned-gaussian"
-        Description = "N(0, diag λ) with λ log-spaced from 1 down to 1/κ; parameter kappa (default 100)"
-        Build = fun c d ->
-            Params.only c [ "kappa" ]
-            let kappa = Params.number c "kappa" (Some 100.0)
-            { Mean = Array.zeroCreate d
-              Variance = Array.init d (fun i -> if d = 1 then 1.0 else kappa ** (-(float i) / float (d - 1))) } }
-      { Name = "gaussian-data"
-        Description = "diffusion data N(0, diag λ) with λ log-spaced from variance_max down to variance_min"
-        Build = fun c d ->
-            Params.only c [ "variance_max"; "variance_min" ]
-            let hi = Params.number c "variance_max" (Some 1.0)
-            let lo = Params.number c "variance_min" (Some 0.05)
-            { Mean = Array.zeroCreate d
-              Variance = Array.init d (fun i -> if d = 1 then lo else hi * (lo / hi) ** (float i / float (d - 1))) } } ]
+    [ targetEntry "isotropic-gaussian" "N(0, σ² I_d)"
+        [ positive "variance" (Some 1.0) "σ², the variance of every coordinate" ]
+        noRules (fun p _ -> p "variance", p "variance")
+        (fun p d -> { Mean = Array.zeroCreate d; Variance = Array.create d (p "variance") })
+      targetEntry "ill-conditioned-gaussian" "N(0, diag λ) with λ log-spaced from 1 down to 1/κ"
+        [ real "kappa" (Some(Closed 1.0)) None (Some 100.0) "condition number κ = λ_max/λ_min" ]
+        noRules (fun p d -> (if d = 1 then 1.0 else 1.0 / p "kappa"), 1.0)
+        (fun p d ->
+            let v = if d = 1 then [| 1.0 |] else logSpaced 1.0 (1.0 / p "kappa") d
+            { Mean = Array.zeroCreate d; Variance = v })
+      targetEntry "gaussian-data" "diffusion data N(0, diag λ) with λ log-spaced from variance_max down to variance_min"
+        dataSchema
+        (ordered dataSchema "variance_min" "variance_max" false)
+        (fun p d -> p "variance_min", (if d = 1 then p "variance_min" else p "variance_max"))
+        (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d }) ]
 
-/// Langevin step semantics: either a fixed step (h, eta or alpha) for n steps, or a horizon split into n steps.
-let private langevinStep (c: Component) (symbol: string) (n: int) =
-    match Map.tryFind "horizon" c.Parameters, Map.tryFind symbol c.Parameters with
-    | Some _, Some _ -> raise (ArgumentException($"{c.Name}: give either {symbol} or horizon, not both", symbol))
-    | Some _, None -> Params.number c "horizon" None / float n
-    | None, _ -> Params.number c symbol None
+/// Wraps an entry's build so a direct caller gets the same parameter checks as a spec.
+let private checked' (e: SamplerEntry) =
+    { e with Build = fun c r n -> checkSampler (builtFrom c) e c; e.Build c r n }
 
-let private langevin name description symbol (known: string list) (make: Component -> int -> float -> StartLaw -> ISamplerKernel) =
-    { Name = name
-      Description = description
-      Diffusion = false
-      Build = fun c reduction n ->
-        Params.only c (symbol :: "horizon" :: "start" :: known)
-        let step = langevinStep c symbol n
-        { Kernel = make c reduction.Dimension step reduction.Start; Steps = int64 n
-          Reference = (fun r -> r.Target); DrawReference = None } }
+let private noStep (_: Component) (_: int) : (string * float) option = None
+let private noLimit (_: Component) = Stability.NoKnownLimit
+
+/// The Langevin step at n: the fixed step `symbol`, or horizon/n (exactly one of them is given; checked by rules).
+let private langevinStep (symbol: string) (c: Component) (n: int) =
+    match Map.tryFind "horizon" c.Parameters with
+    | Some(Number t) -> "horizon", t / float n
+    | _ -> symbol, (match Map.tryFind symbol c.Parameters with Some(Number x) -> x | _ -> nan)
+
+let private langevin name description (symbol: string) meaning (extra: ParamSchema list) stability
+    (make: (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
+    let schema =
+        [ positive symbol None meaning
+          { positive "horizon" None "total time T" with Role = SplitOverSteps }
+          choice "start" [ "target"; "origin" ] "target" "start law: the target itself, or the point mass at 0" ]
+        @ extra
+    checked'
+        { Name = name; Description = description; Diffusion = false; Parameters = schema
+          Optional = [ symbol; "horizon" ]
+          Rules = fun c ->
+            match c.Parameters.ContainsKey symbol, c.Parameters.ContainsKey "horizon" with
+            | true, true -> Some(symbol, $"give either {symbol} or horizon, not both")
+            | false, false -> Some(symbol, $"required parameter of {name} is missing (or give horizon instead)")
+            | _ -> None
+          Step = fun c n -> Some(langevinStep symbol c n)
+          Stability = fun c -> stability (Read.number schema c)
+          DoublesPerStep = 0
+          MaxSteps = Int32.MaxValue
+          Build = fun c reduction n ->
+            let step = snd (langevinStep symbol c n)
+            { Kernel = make (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
+              Reference = (fun r -> r.Target); DrawReference = None } }
+
+let private tauMax = real "tau_max" (Some(Open 0.0)) (Some(Open 1.0)) (Some(1.0 - 1e-4)) "top noise level τ of the grid"
+let private tauMin = real "tau_min" (Some(Open 0.0)) (Some(Open 1.0)) (Some 1e-3) "end noise level δ (early stopping)"
+let private varianceChoice =
+    choice "variance" [ "beta"; "posterior" ] "posterior" "reverse-step variance: β_t or the posterior β̃_t"
+
+let private gridRules = ordered [ tauMax; tauMin ] "tau_min" "tau_max" true
 
 /// The diffusion samplers' common grid: log-SNR uniform from tau_max down to tau_min (the early-stopping level δ).
 let private diffusionGrid (c: Component) (n: int) =
-    NoiseGrid.LogSnrUniform(Params.number c "tau_max" (Some(1.0 - 1e-4)), Params.number c "tau_min" (Some 1e-3), n)
+    let p = Read.number [ tauMax; tauMin ] c
+    NoiseGrid.LogSnrUniform(p "tau_max", p "tau_min", n)
 
 let private endReference (grid: NoiseGrid) (r: GaussianReduction) =
     if grid.End.Tau = 0.0 then r.Target else r.NoisedData grid.End.Tau
 
-let private onGrid name description (known: string list) (make: Component -> int -> NoiseGrid -> ISamplerKernel) =
-    { Name = name
-      Description = description
-      Diffusion = true
-      Build = fun c reduction n ->
-        Params.only c ("tau_max" :: "tau_min" :: known)
+let private diffusion name description parameters rules doublesPerStep maxSteps build =
+    checked'
+        { Name = name; Description = description; Diffusion = true; Parameters = parameters; Optional = []
+          Rules = rules; Step = noStep; Stability = noLimit; DoublesPerStep = doublesPerStep; MaxSteps = maxSteps
+          Build = build }
+
+let private onGrid name description (extra: ParamSchema list) (make: Component -> int -> NoiseGrid -> ISamplerKernel) =
+    // The grid holds n + 1 levels and the kernel a few coefficients per step.
+    diffusion name description ([ tauMax; tauMin ] @ extra) gridRules 8 (Array.MaxLength - 1) (fun c reduction n ->
         let grid = diffusionGrid c n
         { Kernel = make c reduction.Dimension grid; Steps = int64 grid.Steps
-          Reference = endReference grid; DrawReference = None } }
+          Reference = endReference grid; DrawReference = None })
 
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
+
+let private liJiaoSchema picard =
+    [ integer "K" 1 (Some 4) "rounds; K must divide 2n and 2n/K be even"
+      positive "c0" (Some 2.0) "schedule constant c₀"
+      positive "c1" (Some 4.0) "schedule constant c₁ > c₀" ]
+    @ (if picard then [ integer "sweeps" 1 (Some 8) "Picard sweeps per round" ] else [])
 
 /// Li–Jiao on T = n cells in K rounds (K | 2T, N = 2T/K even); it stops at the drawn level τ_{K,0} = 1 − ᾱ₁, so each
 /// draw is compared with its own q_{τ_{K,0}}, and the moment-matched bound with q at the skeleton's level β̂₀.
 let private liJiao name description levels (picard: bool) =
-    { Name = name
-      Description = description
-      Diffusion = true
-      Build = fun c reduction n ->
-        Params.only c ([ "K"; "c0"; "c1" ] @ (if picard then [ "sweeps" ] else []))
-        let schedule =
-            LiJiaoSchedule(n, Params.integer c "K" 1 (Some 4), Params.number c "c0" (Some 2.0), Params.number c "c1" (Some 4.0), levels)
+    let schema = liJiaoSchema picard
+    let rules = ordered schema "c0" "c1" true
+    // 2T must fit in an int; the schedule holds a few doubles per level of its 2T + N/2 levels.
+    diffusion name description schema rules 12 (Int32.MaxValue / 2) (fun c reduction n ->
+        let p = Read.number schema c
+        let schedule = LiJiaoSchedule(n, int (p "K"), p "c0", p "c1", levels)
         let kernel : ISamplerKernel =
-            if picard then LiJiaoParallel(reduction.Dimension, schedule, Params.integer c "sweeps" 1 (Some 8))
+            if picard then LiJiaoParallel(reduction.Dimension, schedule, int (p "sweeps"))
             else LiJiao(reduction.Dimension, schedule)
         { Kernel = kernel; Steps = int64 schedule.K
           Reference = (fun r -> noised r (schedule.RoundSkeleton(schedule.K, -1).Tau))
-          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)) } }
+          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)) })
+
+let private varianceOf c =
+    if Read.text [ varianceChoice ] c "variance" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
+
+let private ddimEta = real "eta" (Some(Closed 0.0)) (Some(Closed 1.0)) (Some 0.0) "stochasticity η (0: deterministic)"
+
+let private ulmcRule (p: string -> float) = Stability.UnderdampedExponential(p "gamma", p "u")
+
+let private guptaSchema =
+    [ { positive "t_end" (Some 6.0) "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
+          Role = SplitOverSteps }
+      positive "delta" (Some 0.001) "OU time δ of the end (early stopping), below t_end"
+      boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)" ]
 
 let samplers : SamplerEntry list =
-    [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" []
-        (fun _ d h start -> Ula(d, h, start))
-      langevin "rlmc" "overdamped randomized midpoint with nested Brownian increments, 2 gradients per step" "h" []
-        (fun _ d h start -> Rlmc(d, h, start))
-      langevin "ulmc" "underdamped Langevin, exponential integrator; gamma (2), u (1)" "eta" [ "gamma"; "u" ]
-        (fun c d eta start -> Ulmc(d, eta, Params.number c "gamma" (Some 2.0), Params.number c "u" (Some 1.0), start))
-      langevin "shen-lee" "Shen–Lee randomized midpoint for underdamped Langevin (γ = 2); u (1)" "h" [ "u" ]
-        (fun c d h start -> ShenLee(d, h, Params.number c "u" (Some 1.0), start))
-      langevin "plmc" "Poisson midpoint on overdamped Langevin; K sub-steps (8)" "alpha" [ "K" ]
-        (fun c d alpha start -> PoissonMidpoint.Overdamped(d, alpha, Params.integer c "K" 1 (Some 8), start))
-      langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin; K (8), gamma (2)" "alpha" [ "K"; "gamma" ]
-        (fun c d alpha start ->
-            PoissonMidpoint.Underdamped(d, alpha, Params.integer c "K" 1 (Some 8), Params.number c "gamma" (Some 2.0), start))
-      onGrid "ddpm" "DDPM ancestral steps on the log-SNR grid; variance beta|posterior (posterior)" [ "variance" ]
-        (fun c d grid ->
-            let v = if Params.choice c "variance" [ "beta"; "posterior" ] "posterior" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
-            DdpmAncestral(d, grid, v))
-      onGrid "ddim" "DDIM (ε frozen), eta (0)" [ "eta" ] (fun c d grid -> Ddim(d, grid, Params.number c "eta" (Some 0.0)))
-      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" [] (fun _ d grid -> ProbabilityFlowExponentialEuler(d, grid))
+    [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" "step size" []
+        (fun _ -> Stability.OverdampedEuler) (fun _ d h start -> Ula(d, h, start))
+      langevin "rlmc" "overdamped randomized midpoint with nested Brownian increments, 2 gradients per step" "h"
+        "step size" [] (fun _ -> Stability.RandomizedMidpoint) (fun _ d h start -> Rlmc(d, h, start))
+      langevin "ulmc" "underdamped Langevin, exponential integrator" "eta" "step size"
+        [ positive "gamma" (Some 2.0) "friction γ"; positive "u" (Some 1.0) "inverse mass u" ] ulmcRule
+        (fun p d eta start -> Ulmc(d, eta, p "gamma", p "u", start))
+      langevin "shen-lee" "Shen–Lee randomized midpoint for underdamped Langevin (γ = 2)" "h" "step size"
+        [ positive "u" (Some 1.0) "inverse mass u" ] (fun _ -> Stability.NoKnownLimit)
+        (fun p d h start -> ShenLee(d, h, p "u", start))
+      langevin "plmc" "Poisson midpoint on overdamped Langevin" "alpha" "outer step size (K fine steps of alpha/K)"
+        [ integer "K" 1 (Some 8) "fine steps per outer step" ] (fun _ -> Stability.NoKnownLimit)
+        (fun p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start))
+      langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin" "alpha"
+        "outer step size (K fine steps of alpha/K)"
+        [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ" ]
+        (fun _ -> Stability.NoKnownLimit)
+        (fun p d alpha start -> PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start))
+      onGrid "ddpm" "DDPM ancestral steps on the log-SNR grid" [ varianceChoice ]
+        (fun c d grid -> DdpmAncestral(d, grid, varianceOf c))
+      onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] (fun c d grid -> Ddim(d, grid, Read.number [ ddimEta ] c "eta"))
+      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" []
+        (fun _ d grid -> ProbabilityFlowExponentialEuler(d, grid))
       onGrid "pf-euler" "Euler on the probability-flow ODE" [] (fun _ d grid -> ProbabilityFlowEuler(d, grid))
       onGrid "heun" "Heun (EDM), 2 score calls per step" [] (fun _ d grid -> Heun(d, grid))
       onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] (fun _ d grid -> ReverseSdeEulerMaruyama(d, grid))
       onGrid "sde-exp" "reverse SDE by the exponential integrator" [] (fun _ d grid -> ReverseSdeExponential(d, grid))
       onGrid "gupta-predictor" "Gupta–Cai–Chen randomized-midpoint predictor, eqs. (7)–(8), 2 score calls per step" []
         (fun _ d grid -> GuptaCaiChenPredictor(d, grid))
-      liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T, K (4), c0 (2), c1 (4); 2T score calls"
+      liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T cells, 2T score calls"
         LiJiaoLevels.Randomized false
-      liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points (comparison)"
+      liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points"
         LiJiaoLevels.UpperEndpoint false
-      liJiao "li-jiao-parallel" "Li–Jiao with Picard sweeps per round, all calls of a sweep batched; sweeps (8)"
+      liJiao "li-jiao-parallel" "Li–Jiao with Picard sweeps per round, all calls of a sweep batched"
         LiJiaoLevels.Randomized true
-      { Name = "gupta"
-        Description = "full Gupta–Cai–Chen: predictor phases + underdamped corrector; n predictor steps over t_end (6), delta (0.001)"
-        Diffusion = true
-        Build = fun c reduction n ->
-            Params.only c [ "t_end"; "delta"; "predictor_only" ]
-            let tEnd = Params.number c "t_end" (Some 6.0)
-            let delta = Params.number c "delta" (Some 0.001)
-            let h = (tEnd - delta) / float n
-            let constants = GuptaCaiChenConstants(TEnd = tEnd, Delta = delta, HPred = h, HCorr = h)
-            let predictorOnly = Params.choice c "predictor_only" [ "true"; "false" ] "false" = "true"
-            let kernel = GuptaCaiChen(reduction.Dimension, constants, predictorOnly)
+      diffusion "gupta" "full Gupta–Cai–Chen: predictor phases + underdamped corrector; n predictor steps"
+        guptaSchema
+        (ordered guptaSchema "delta" "t_end" true)
+        // Each step keeps one scheduled operation (two times and two flags) for the predictor and the corrector.
+        16 (Int32.MaxValue / 4) (fun c reduction n ->
+            let p = Read.number guptaSchema c
+            let h = (p "t_end" - p "delta") / float n
+            let constants = GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h)
+            let kernel = GuptaCaiChen(reduction.Dimension, constants, Read.flag guptaSchema c "predictor_only")
             { Kernel = kernel; Steps = int64 kernel.Steps
-              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None } }
-      { Name = "ddpm-respaced"
-        Description = "DDPM (posterior variance) on n steps respaced from the 1000-step latent-diffusion schedule (0.0015–0.0195)"
-        Diffusion = true
-        Build = fun c reduction n ->
-            Params.only c [ "variance" ]
-            let v = if Params.choice c "variance" [ "beta"; "posterior" ] "posterior" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
+              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None })
+      diffusion "ddpm-respaced"
+        "DDPM on n ≤ 1000 steps respaced from the 1000-step latent-diffusion schedule (β 0.0015–0.0195)"
+        [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
             let grid = DdpmSchedule.LatentDiffusionVqF4().Uniform n
-            { Kernel = DdpmAncestral(reduction.Dimension, grid, v); Steps = int64 grid.Steps
-              Reference = endReference grid; DrawReference = None } }
-      { Name = "plmc-ddpm"
-        Description = "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps of K = 1000/n fine steps"
-        Diffusion = true
-        Build = fun c reduction n ->
-            Params.only c [ "variance" ]
+            { Kernel = DdpmAncestral(reduction.Dimension, grid, varianceOf c); Steps = int64 grid.Steps
+              Reference = endReference grid; DrawReference = None })
+      diffusion "plmc-ddpm"
+        "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps (n | 1000) of 1000/n fine steps"
+        [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
             let schedule = DdpmSchedule.LatentDiffusionVqF4()
             if schedule.Steps % n <> 0 then
-                raise (ArgumentException($"plmc-ddpm: steps = {n} must divide {schedule.Steps} (K = 1000/n fine steps per outer step)", "steps"))
-            let v = if Params.choice c "variance" [ "beta"; "posterior" ] "posterior" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
-            let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, v)
-            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None } } ]
+                let total = schedule.Steps
+                raise (ArgumentException(
+                    $"steps = {n} is out of range; allowed: divisors of {total} ({total}/n fine steps per outer step)",
+                    "steps"))
+            let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, varianceOf c)
+            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None }) ]
 
 /// Looks an entry up by name, or fails with the list of known names (a usage error).
 let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string) =
@@ -225,8 +301,13 @@ let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string)
 let startLaw (entry: SamplerEntry) (c: Component) (problem: GaussianProblem) =
     let d = problem.Variance.Length
     if entry.Diffusion then StartLaw.Isotropic(d, 1.0)
-    elif Params.choice c "start" [ "target"; "origin" ] "target" = "origin" then StartLaw.Point(Array.zeroCreate d)
+    elif Read.text entry.Parameters c "start" = "origin" then StartLaw.Point(Array.zeroCreate d)
     else StartLaw(problem.Mean, Array.map sqrt problem.Variance)
 
 let sampler name = find "sampler" name samplers (fun e -> e.Name)
 let target name = find "target" name targets (fun e -> e.Name)
+
+/// The listing of `ratelab list`: the description, then one indented line per declared parameter.
+let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =
+    let lines = describe oneOf parameters |> List.map (fun l -> "    " + l)
+    String.Join("\n", description :: (if lines.IsEmpty then [ "    (no parameters)" ] else lines))

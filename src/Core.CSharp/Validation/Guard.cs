@@ -58,6 +58,14 @@ public static class Guard
         return value;
     }
 
+    /// <summary>Requires an integer in [min, max] (for counts whose arithmetic must not overflow).</summary>
+    public static int InRange(int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+            throw Fail(name, value.ToString(CultureInfo.InvariantCulture), $"integers in [{min}, {max}]");
+        return value;
+    }
+
     /// <summary>Requires a long ≥ min.</summary>
     public static long AtLeast(long value, long min, string name)
     {

@@ -50,7 +50,7 @@ type CliArbs =
 let private cfg = { config with arbitrary = typeof<CliArbs> :: config.arbitrary }
 
 let private exactArgs (option: string) (value: string) =
-    let args = [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "3"; "--steps"; "8" |]
+    let args = [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8" |]
     args[Array.IndexOf(args, option) + 1] <- value
     args
 
@@ -88,9 +88,12 @@ let tests =
                 Expect.stringContains err "/nonexistent/spec.json" "names the file"
             }
             test "a bad sampler parameter is a usage error naming it" {
-                let code, _, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "2"; "--steps"; "4"; "--param"; "h=-0.5" |]
+                let argv =
+                    [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "2"; "--steps"; "4"
+                       "--param"; "h=-0.5" |]
+                let code, _, err = exec (fakeServices (ref 0) None) argv
                 Expect.equal code 2 "exit code"
-                Expect.equal err "ratelab: --param h: expected a positive number, got -0.5" "message"
+                Expect.equal err "ratelab: --param h: expected a finite number in (0, ∞), got -0.5" "message"
             }
             testPropertyWithConfig cfg "a bad integer option is a usage error naming the option" <| fun (BadInt(option, value)) ->
                 let code, _, err = exec (fakeServices (ref 0) None) (exactArgs option value)
@@ -126,11 +129,14 @@ let tests =
         ]
         testList "commands" [
             test "exact --json prints sampler, target, d, nfe, kl and w2" {
-                let code, out, err = exec (fakeServices (ref 0) None) [| "exact"; "--sampler"; "ula"; "--target"; "g"; "--d"; "3"; "--steps"; "8"; "--param"; "h=0.1"; "--json" |]
+                let argv =
+                    [| "exact"; "--sampler"; "ula"; "--target"; "isotropic-gaussian"; "--d"; "3"; "--steps"; "8"
+                       "--param"; "h=0.1"; "--json" |]
+                let code, out, err = exec (fakeServices (ref 0) None) argv
                 Expect.equal code 0 err
                 let o = JsonNode.Parse out :?> JsonObject
                 Expect.equal (o["sampler"].GetValue<string>()) "ula" "sampler"
-                Expect.equal (o["target"].GetValue<string>()) "g" "target"
+                Expect.equal (o["target"].GetValue<string>()) "isotropic-gaussian" "target"
                 Expect.equal (o["d"].GetValue<int>()) 3 "d"
                 Expect.equal (o["nfe"].GetValue<float>()) 8.0 "nfe"
                 let value (key: string) =
@@ -190,8 +196,12 @@ let tests =
                 Expect.stringContains out "| lower bound | Monte Carlo over 256 replicates | nats |" "kl_lower row"
                 Expect.stringContains out "(mean over 256 chains)" "NFE label"
             }
+            // The preflight refuses RLMC's h = 3 on N(0, 1) (beyond its stability limit) before any work, so these
+            // tests pass a stable h on the command line and let the real engine run the unstable one behind it: the
+            // engine's own checks, and their mapping to one line and exit 1, are what is tested.
             test "exact: a lower bound above its upper bound fails (exit 1), one line naming sampler, steps, figures" {
-                let code, out, err = realExact "rlmc" "isotropic-gaussian" 4 100 [ "--param"; "h=3" ]
+                let unstable (q: ExactQuery) = Wiring.exactEval { q with Sampler = { q.Sampler with Parameters = Map [ "h", RateLab.Analysis.Experiments.Spec.Number 3.0 ] } }
+                let code, out, err = exec { Wiring.services with ExactEval = unstable } [| "exact"; "--sampler"; "rlmc"; "--target"; "isotropic-gaussian"; "--d"; "4"; "--steps"; "100"; "--param"; "h=0.5" |]
                 Expect.equal code 1 $"exit code; stdout: {out}"
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
@@ -201,19 +211,28 @@ let tests =
             test "run: a lower bound above its upper bound fails (exit 1) in one line" {
                 use dir = new TempDir()
                 let file = Path.Combine(dir.Path, "unstable.json")
-                File.WriteAllText(file, """{ "name": "rlmc-unstable", "sampler": { "name": "rlmc", "parameters": { "h": 3 } },
+                File.WriteAllText(file, """{ "name": "rlmc-unstable", "sampler": { "name": "rlmc", "parameters": { "h": 0.5 } },
   "target": { "name": "isotropic-gaussian", "parameters": {} }, "dimensions": [4], "metric": "kl_upper",
   "steps": [100], "chains": 256, "seeds": [1], "profile": "quick", "claims": [] }""")
-                let code, _, err = exec Wiring.services [| "run"; file; "--out"; dir.Path |]
+                let unstable (spec: RateLab.Analysis.Experiments.Spec.ExperimentSpec) sink =
+                    Wiring.services.RunExperiment { spec with Sampler = { spec.Sampler with Parameters = Map [ "h", RateLab.Analysis.Experiments.Spec.Number 3.0 ] } } sink
+                let code, _, err = exec { Wiring.services with RunExperiment = unstable } [| "run"; file; "--out"; dir.Path |]
                 Expect.equal code 1 err
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' after 100 steps: the KL lower bound" "names sampler and steps"
             }
             test "exact: a moment law that overflows is the sampler's divergence (exit 1, one line)" {
-                let code, _, err = realExact "rlmc" "isotropic-gaussian" 4 400 [ "--param"; "h=3" ]
+                let unstable (q: ExactQuery) = Wiring.exactEval { q with Sampler = { q.Sampler with Parameters = Map [ "h", RateLab.Analysis.Experiments.Spec.Number 3.0 ] } }
+                let code, _, err = exec { Wiring.services with ExactEval = unstable } [| "exact"; "--sampler"; "rlmc"; "--target"; "isotropic-gaussian"; "--d"; "4"; "--steps"; "400"; "--param"; "h=0.5" |]
                 Expect.equal code 1 "exit code"
                 oneLine err
                 Expect.stringContains err "sampler 'RLMC' produced a non-finite state at step" "divergence message"
+            }
+            test "exact: a step size beyond the stability limit is refused before any work (exit 2)" {
+                let code, _, err = realExact "rlmc" "isotropic-gaussian" 4 100 [ "--param"; "h=3" ]
+                Expect.equal code 2 err
+                oneLine err
+                Expect.stringContains err "h" "names the parameter"
             }
             test "fit prints the fit of a CSV file" {
                 use dir = new TempDir()

@@ -5,6 +5,7 @@ module RateLab.Properties.Cli.SpecTests
 // JSON navigation in tests: a null where a node is expected fails the test, which is what it should do.
 #nowarn "3261" "3264"
 
+open System
 open System.IO
 open System.Text.Json.Nodes
 open Expecto
@@ -12,6 +13,7 @@ open FsCheck
 open FsCheck.FSharp
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Cli
 open RateLab.Properties.Generators
 open RateLab.Properties.Report.Fixtures
@@ -59,7 +61,7 @@ let private typedFields =
       [ "sampler" ], "name", "spec.sampler.name", notName
       [ "sampler" ], "parameters", "spec.sampler.parameters", pick [ "\"x\""; "3"; "[]" ]
       [ "target" ], "name", "spec.target.name", notName
-      [ "sampler"; "parameters" ], "h", "spec.sampler.h", pick [ "null"; "[]"; "{}" ] ]
+      [ "sampler"; "parameters" ], "h", "spec.sampler.parameters.h", pick [ "null"; "[]"; "{}" ] ]
 
 let private arrays = [ "dimensions", 3; "steps", 4; "seeds", 1 ]
 
@@ -112,7 +114,9 @@ let private negative =
             | 3 -> { Name = $"seeds[0] := {seedValue}"; Apply = (fun r -> (r["seeds"] :?> JsonArray)[0] <- JsonValue.Create seedValue); Path = "spec.seeds[0]" }
             | _ ->
                 let h = float v / 7.0
-                { Name = $"h := {h}"; Apply = (fun r -> (objAt r [ "sampler"; "parameters" ])["h"] <- JsonValue.Create h); Path = "spec.sampler.h" }
+                { Name = $"h := {h}"
+                  Apply = (fun r -> (objAt r [ "sampler"; "parameters" ])["h"] <- JsonValue.Create h)
+                  Path = "spec.sampler.parameters.h" }
     }
 
 let private unknownKey =
@@ -137,7 +141,7 @@ let private genSpec =
         let! steps = Gen.nonEmptyListOf (Gen.choose (1, 100000)) |> Gen.map (List.distinct >> List.sort)
         let! metric = Gen.elements [ "exact_kl"; "kl_upper"; "w2_lower"; "strong_error"; "sample:mmd" ]
         let! chains = Gen.choose (1, 100000)
-        let! seeds = Gen.nonEmptyListOf (ArbMap.defaults |> ArbMap.generate<uint64>) |> Gen.map List.distinct
+        let! seed = ArbMap.defaults |> ArbMap.generate<uint64>
         let! profile = Gen.elements [ Quick; Full ]
         let! claims = Gen.listOf (Gen.elements [ "A1"; "A6'"; "B2" ])
         return
@@ -148,7 +152,7 @@ let private genSpec =
               Metric = (MetricNames.tryParse metric).Value
               Steps = steps
               Chains = chains
-              Seeds = seeds
+              Seeds = [ seed ]
               Profile = profile
               Claims = claims }
     }
@@ -183,9 +187,9 @@ let tests =
             Expect.equal s.Metric ExactKl "metric"
         }
         test "a negative step size names the field, the rule and the value" {
-            let bad = validSpecJson.Replace("\"h\": 0.1", "\"h\": -1")
-            let message = messageOf<SpecException> (fun () -> parse bad |> ignore)
-            Expect.equal message "spec.sampler.h: expected a positive number, got -1" "message"
+            let bad = parse (validSpecJson.Replace("\"h\": 0.1", "\"h\": -1"))
+            let message = messageOf<SpecException> (fun () -> Preflight.checkSpec Int64.MaxValue bad)
+            Expect.equal message "spec.sampler.parameters.h: expected a finite number in (0, ∞), got -1" "message"
         }
         test "invalid JSON is a usage error naming the spec" {
             let message = messageOf<SpecException> (fun () -> parse "{ \"name\": " |> ignore)

@@ -67,7 +67,7 @@ let validSpecJson =
     """{
   "name": "ula-isotropic",
   "sampler": { "name": "ula", "parameters": { "h": 0.1 } },
-  "target": { "name": "isotropic-gaussian", "parameters": { "m": 1.0, "L": 1.0 } },
+  "target": { "name": "isotropic-gaussian", "parameters": { "variance": 1.0 } },
   "dimensions": [1, 10, 100],
   "metric": "exact_kl",
   "steps": [8, 16, 32, 64],

@@ -29,7 +29,8 @@ public sealed class LiJiaoSchedule
     /// <summary>The schedule with grid size <paramref name="t"/> (2T NFE), <paramref name="k"/> rounds and constants c₀ &lt; c₁.</summary>
     public LiJiaoSchedule(int t, int k, double c0, double c1, LiJiaoLevels levels = LiJiaoLevels.Randomized)
     {
-        T = Guard.AtLeast(t, 2, "T");
+        // 2T (the NFE, and the divisibility checks below) must fit in an int.
+        T = Guard.InRange(t, 2, int.MaxValue / 2, "T");
         K = Guard.AtLeast(k, 1, "K");
         if ((2 * t) % k != 0)
             throw new ArgumentOutOfRangeException("K", $"K = {k} is out of range; allowed: divisors of 2T = {2 * t}.");
