@@ -72,9 +72,27 @@ let loadClaims (path: string) =
             raise (System.ArgumentException($"{path}: claim {c.Id} is qualitative; `check` tests cost and decay claims (form cost or decay)"))
         if c.Tests.IsEmpty then
             raise (System.ArgumentException($"{path}: claim {c.Id}.tests is empty; `check` needs at least one test"))
-        for t in c.Tests do
-            Catalog.sampler t.Sampler.Name |> ignore
-            Catalog.target t.Target.Name |> ignore
+    // Every test's grid of both profiles is preflighted (names, parameter ranges, step counts, stability, memory),
+    // so a defect in any claim is found before the first experiment of the first one.
+    let available = Preflight.availableBytes ()
+    claims |> List.iteri (fun i c ->
+        c.Tests |> List.iteri (fun j t ->
+            for profile, g in [ "quick", t.Quick; "full", t.Full ] do
+                let at = $"{path}: claims[{i}] (id {c.Id}).tests[{j}]"
+                let names : Preflight.Names =
+                    { SamplerName = $"{at}.sampler.name"
+                      Sampler = fun p -> $"{at}.sampler.parameters.{p}"
+                      TargetName = $"{at}.target.name"
+                      Target = fun p -> $"{at}.target.parameters.{p}"
+                      Dimension = fun k -> $"{at}.{profile}.dimensions[{k}]"
+                      Steps = fun _ -> $"{at}.{profile}.steps"
+                      Replicates = $"{at}.{profile}.replicates" }
+                let steps =
+                    match c.Form with
+                    | RateLab.Analysis.Claims.Claim.CostBound -> [ g.MinSteps; g.MaxSteps ]
+                    | _ -> List.init g.Levels (fun k -> g.MinSteps <<< k)
+                Preflight.check available names
+                    { Sampler = t.Sampler; Target = t.Target; Dimensions = g.Dimensions; Steps = steps; Replicates = g.Replicates }))
     claims
 
 /// The report of `ratelab check`: one part, one section per claim, by the same engine as the built-in claims.

@@ -68,6 +68,8 @@ let tests =
                     [ text.Replace("\"name\": \"ula\"", "\"name\": \"no-such-sampler\""), "no-such-sampler"
                       text.Replace("\"direction\": \"exact\"", "\"direction\": \"lower\""), "direction"
                       text.Replace("\"epsilon\": 0.04", "\"epsilon\": -0.04"), "epsilon"
+                      text.Replace("\"horizon\": 2", "\"horizon\": 20"), "unstable"
+                      text.Replace("\"horizon\": 2", "\"horizon\": -2"), "horizon"
                       "{ not json", "not valid JSON" ]
                 for i, (content, expected) in List.indexed cases do
                     let file = Path.Combine(dir, $"bad{i}.json")
