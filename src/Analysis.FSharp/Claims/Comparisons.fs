@@ -23,6 +23,7 @@ let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
     let ci = $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
     let j v r =
         { Verdicts.Subject = what; Verdicts.Verdict = v; Verdicts.Reason = r
+          Verdicts.Counted = true
           Verdicts.CannotShow = "the claim states convergence only, so no rate can be faster or tight; the fitted rate is a measurement" }
     if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then j Inconclusive $"{ci} is not finite."
     elif p.Lower > 0.0 then j Consistent $"{ci} lies above 0, so the error vanishes as h → 0."

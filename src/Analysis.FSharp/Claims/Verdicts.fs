@@ -40,7 +40,10 @@ type Judgement =
       /// The sentence that justifies the verdict: interval, claim, margin, direction.
       Reason: string
       /// What this evidence cannot show, in words.
-      CannotShow: string }
+      CannotShow: string
+      /// Whether the verdict counts towards the section's verdict (false for rows shown for context: an exponent that
+      /// holds by construction, a pure power law beside a claimed log factor, a measurement no paper claims).
+      Counted: bool }
 
 /// The default equivalence margin: 10 % of the claimed exponent, at least 0.05 (exponent units).
 let defaultMargin (claimed: float) = max 0.05 (0.1 * abs claimed)
@@ -73,7 +76,8 @@ let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin
         | AtLeastAsFast -> "upper-bound evidence (the true rate is at least this fast)"
         | AtMostAsFast -> "lower-bound evidence (the true rate is at most this fast)"
         | BothSides -> "exact evidence (both directions)"
-    let make v (why: string) = { Subject = subject; Verdict = v; Reason = $"{subject}: {ci}, {sideText}; {why}"; CannotShow = cannotShow side }
+    let make v (why: string) =
+        { Subject = subject; Verdict = v; Reason = $"{subject}: {ci}, {sideText}; {why}"; CannotShow = cannotShow side; Counted = true }
     if not (Double.IsFinite lo && Double.IsFinite hi) then make Inconclusive "the interval is not finite."
     else
         let atLeast = side <> AtMostAsFast
@@ -95,10 +99,10 @@ let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin
         else make Inconclusive $"it straddles an edge of {band}: too wide to decide."
 
 /// Several judgements as one verdict, weakest first: any violation → violates; else any inconclusive → inconclusive;
-/// else any one-sided → consistent; else any faster → faster; else tight. Judgements marked NoPublishedClaim are
-/// ignored; none left → NoPublishedClaim.
+/// else any one-sided → consistent; else any faster → faster; else tight. Judgements not counted are ignored; none
+/// left → NoPublishedClaim.
 let combine (judgements: Judgement list) : Verdict =
-    let counted = judgements |> List.filter (fun j -> j.Verdict <> NoPublishedClaim)
+    let counted = judgements |> List.filter (fun j -> j.Counted)
     let has v = counted |> List.exists (fun j -> j.Verdict = v)
     if counted.IsEmpty then NoPublishedClaim
     elif has ViolatesBound then ViolatesBound
@@ -110,7 +114,11 @@ let combine (judgements: Judgement list) : Verdict =
 /// The evidence rows of a claim-free measurement: reported, not judged.
 let noClaim (subject: string) (what: string) =
     { Subject = subject; Verdict = NoPublishedClaim; Reason = $"{subject}: {what}"
-      CannotShow = "no published claim states a rate for this measurement, so it is reported, not judged" }
+      CannotShow = "no published claim states a rate for this measurement, so it is reported, not judged"; Counted = false }
+
+/// A judgement shown for context but not counted, with the reason it is not.
+let uncounted (why: string) (cannot: string) (j: Judgement) =
+    { j with Counted = false; Reason = $"{j.Reason} Not counted: {why}"; CannotShow = cannot }
 
 /// The predicted exponent for a fit regressor in the fit's convention, with its sense: cost fits "log d" → a,
 /// "log(1/eps)" → −ε-exponent, "log L" → L-exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.

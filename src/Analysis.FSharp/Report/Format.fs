@@ -51,4 +51,4 @@ let evidenceHeader = [ "evidence"; "verdict"; "why"; "cannot show" ]
 
 /// One row per judgement behind a section's verdict.
 let evidenceRows (s: Section) =
-    [ for j in s.Evidence -> [ j.Subject; verdictText j.Verdict; j.Reason; j.CannotShow ] ]
+    [ for j in s.Evidence -> [ j.Subject; (if j.Counted then verdictText j.Verdict else $"{verdictText j.Verdict} (not counted)"); j.Reason; j.CannotShow ] ]

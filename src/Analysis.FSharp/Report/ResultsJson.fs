@@ -116,7 +116,8 @@ let private encodeSection (s: Section) =
                   [ "subject", str j.Subject
                     "verdict", str (verdictName j.Verdict)
                     "reason", str j.Reason
-                    "cannot_show", str j.CannotShow ])
+                    "cannot_show", str j.CannotShow
+                    "counted", JsonValue.Create j.Counted ])
           "method", str s.Method
           "fits",
           s.Fits
@@ -255,7 +256,8 @@ let private decodeSection (n: JsonNode) =
             ({ Subject = getStr (field "subject" j)
                Verdict = parseVerdict (getStr (field "verdict" j))
                Reason = getStr (field "reason" j)
-               CannotShow = getStr (field "cannot_show" j) } : RateLab.Analysis.Claims.Verdicts.Judgement))
+               CannotShow = getStr (field "cannot_show" j)
+               Counted = (field "counted" j).GetValue<bool>() } : RateLab.Analysis.Claims.Verdicts.Judgement))
       Method = getStr (field "method" n)
       Fits =
         field "fits" n

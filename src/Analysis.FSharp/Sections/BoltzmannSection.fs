@@ -140,8 +140,8 @@ let approach (s: LimitSeries) (fitted: Estimate option) : Verdicts.Judgement =
         let reason = $"{s.Quantity}: too few points above the noise floor to fit a rate; the deviation is {first:f1} SE at the coarsest h and {last:f1} SE at the finest"
         let cannot = "convergence to a prediction within the Monte Carlo resolution; no rate is claimed"
         if abs first > 3.0 && abs last <= 3.0 then
-            { Subject = s.Quantity; Verdict = Consistent; Reason = reason + ", so the series reaches the prediction within the Monte Carlo resolution."; CannotShow = cannot }
-        else { Subject = s.Quantity; Verdict = Inconclusive; Reason = reason + "."; CannotShow = cannot }
+            { Subject = s.Quantity; Verdict = Consistent; Reason = reason + ", so the series reaches the prediction within the Monte Carlo resolution."; CannotShow = cannot; Counted = true }
+        else { Subject = s.Quantity; Verdict = Inconclusive; Reason = reason + "."; CannotShow = cannot; Counted = true }
 
 /// C2 and C5: the DB residual against its small-step predictions.
 let detailedBalanceSection (series: LimitSeries list) seed : Section =
@@ -190,7 +190,7 @@ let identitySection seed : Section =
       Evidence =
         [ { Subject = "C4 identity, largest deviation"; Verdict = (if ok then ConsistentTight else ViolatesBound)
             Reason = $"C4: largest deviation {dev:g3} against the round-off level 1e-10 (exact evidence, both sides)."
-            CannotShow = "the identity is checked on the grids, drifts and trajectories sampled here, not proved" } ]
+            CannotShow = "the identity is checked on the grids, drifts and trajectories sampled here, not proved"; Counted = true } ]
       Method =
         $"""Fixed random network drift, σ² = 5, exact-bridge backward policy, fixed forward variance, random bounded-ratio grids (ρ = 10) with N ∈ {{{steps |> List.map string |> String.concat ", "}}}, on-policy trajectories on 25GMM; both sides computed per trajectory (reconstructed identity, previously checked to 1e-15)."""
       Fits = []
@@ -278,7 +278,8 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
                 { Verdicts.Subject = $"C3 {bm.Name}, {o}"
                   Verdicts.Verdict = v
                   Verdicts.Reason = $"{bm.Name}, {o}: {why} (At equal energy evaluations, N = 100 uniform for all iterations: {spread equalEnergy}, at ten times the network cost.)"
-                  Verdicts.CannotShow = "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here" } ]
+                  Verdicts.CannotShow = "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
+                  Verdicts.Counted = true } ]
     let verdict = Verdicts.combine comparisons
     let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
     // C6 concerns trained models (an untrained sampler's gap plateaus trivially): sweep the N = 10 random model that

@@ -78,9 +78,10 @@ let judgeFit (c: Claim) (t: ClaimTest) (direction: EvidenceDirection) (label: st
         |> Option.map (fun (p, sense) ->
             let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
             let subject = $"{subjectName c regressor}, {label}"
+            let j = Verdicts.judge subject (Verdicts.sideOf direction) sense p margin slope
             if regressor = "log d" && productD then
-                Verdicts.noClaim subject $"{slope.Value:g4} [{slope.Lower:g4}, {slope.Upper:g4}] against the claimed {p:g4}; on a product target the d-exponent follows from the step exponent by construction, so it tests nothing and is not counted."
-            else Verdicts.judge subject (Verdicts.sideOf direction) sense p margin slope))
+                j |> Verdicts.uncounted "on a product target the d-exponent follows from the step exponent by construction, so it tests nothing." "a d-exponent on a product target tests nothing"
+            else j))
 
 /// What one test produced.
 type TestOutcome =
@@ -148,13 +149,13 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
             let judgements =
                 match decisive with
                 | Ok fit -> judgeFit c t ev.Direction $"{label}, {decisiveName}" fit.Fit true
-                | Error e -> [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no cost fit ({e})."; CannotShow = "nothing: the fit failed" } ]
+                | Error e -> [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no cost fit ({e})."; CannotShow = "nothing: the fit failed"; Counted = true } ]
             let pureRows =
                 match logAware, powerLaw with
                 | Some _, Ok fit ->
                     // The pure power law is reported for comparison, labelled as such, and not counted.
                     judgeFit c t ev.Direction $"{label}, pure power law (reported, not counted)" fit.Fit true
-                    |> List.map (fun j -> { j with Verdict = NoPublishedClaim; CannotShow = "the claim states a log factor, so the pure power-law exponent is shown for comparison only" })
+                    |> List.map (Verdicts.uncounted "the claim states a log factor; the pure power law is shown for comparison." "the claim states a log factor, so the pure power-law exponent is shown for comparison only")
                 | _ -> []
             let term = c.Terms.[t.Term]
             let tables =
@@ -236,7 +237,7 @@ let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOut
                         [ decayTable $"Claim {c.Id}: {Figures.metricLabel ev.Metric} against steps, {t.Sampler.Name} (d = {d}){withLog}" f
                               (c.Terms.[t.Term].Steps |> Option.map (fun s -> -s)) ]
                     | Error e ->
-                        [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no decay fit ({e}); the curve is shown."; CannotShow = "nothing: the fit failed" } ], []
+                        [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no decay fit ({e}); the curve is shown."; CannotShow = "nothing: the fit failed"; Counted = true } ], []
                 let drift =
                     match c.LogFactor, c.Terms.[t.Term].Steps with
                     | Some { Power = a; Argument = OfCost }, Some s ->
@@ -293,7 +294,7 @@ let outcomes (ctx: ReportContext) (c: Claim) =
 
 /// The verdict paragraph: the combined verdict, each judgement's reason, and what the evidence cannot show.
 let reasonOf (verdict: Verdict) (judgements: Verdicts.Judgement list) =
-    let counted = judgements |> List.filter (fun j -> j.Verdict <> NoPublishedClaim)
+    let counted = judgements |> List.filter (fun j -> j.Counted)
     let reasons = counted |> List.map (fun j -> j.Reason) |> String.concat " "
     let limits = counted |> List.map (fun j -> j.CannotShow) |> List.distinct |> String.concat "; "
     $"Verdict: {verdictText verdict}. {reasons} What this evidence cannot show: {limits}."

@@ -43,7 +43,7 @@ let untestedSection (claims: Claim list) (covered: string list) (reasons: Map<st
       ClaimIds = untested |> List.map (fun c -> c.Id)
       Verdict = Inconclusive
       Reason = "These claims are in the registry but no experiment here tests them; each row says why. Their verdict is inconclusive: nothing was measured."
-      Evidence = rows |> List.map (fun j -> { j with Verdict = Inconclusive })
+      Evidence = rows |> List.map (fun j -> { j with Verdict = Inconclusive; Counted = true })
       Method = String.Join("\n\n", untested |> List.map ClaimSection.claimText)
       Fits = []
       Figures = []
@@ -86,7 +86,7 @@ let plmcGapSection (ctx: ReportContext) : Section =
             let margin = s5.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
             [ Verdicts.judge $"S5 order in α of the PLMC–LMC(α/K) gap, w2_lower, {how}" Verdicts.AtMostAsFast Verdicts.LargerIsFaster p margin measured ]
         | Error e ->
-            [ { Subject = "S5 order in α"; Verdict = Inconclusive; Reason = $"S5: no decay fit of the gap ({e})."; CannotShow = "nothing: the fit failed" } ]
+            [ { Subject = "S5 order in α"; Verdict = Inconclusive; Reason = $"S5: no decay fit of the gap ({e})."; CannotShow = "nothing: the fit failed"; Counted = true } ]
     let verdict = Verdicts.combine evidence
     let reason =
         ClaimSection.reasonOf verdict evidence
@@ -150,7 +150,7 @@ let plmcDdpmSection (ctx: ReportContext) : Section =
         [ for name, decision in [ "KL", byKl; "W2", byW2 ] ->
             { Subject = $"B11 comparison in {name}"; Verdict = decision
               Reason = $"PLMC's E_draws upper bound + 5 SE against respaced DDPM's exact value, and PLMC's {lowerText} − 5 SE against it: {verdictText decision}."
-              CannotShow = "one Gaussian instance: the paper's FID claim on images is not tested" } ]
+              CannotShow = "one Gaussian instance: the paper's FID claim on images is not tested"; Counted = true } ]
       Method =
         $"{ClaimSection.claimText c}\n\n1-D Gaussian data N(0, 0.25), the 1000-step latent-diffusion schedule (β from 0.0015 to 0.0195). PLMC-DDPM: 40 outer steps of K = 25 fine steps, "
         + $"expected NFE 40·(2 − 1/25) = 78.4 (counted by the oracle on 32 chains); respaced DDPM on 80 steps; DDPM-1000. All three output laws are compared with the data law N(0, 0.25) "

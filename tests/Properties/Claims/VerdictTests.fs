@@ -61,13 +61,13 @@ let tests =
         }
 
         test "combine: violation wins, then inconclusive, one-sided, faster, tight; unclaimed rows are ignored" {
-            let j v = { Subject = "x"; Verdict = v; Reason = "r"; CannotShow = "c" }
+            let j v = { Subject = "x"; Verdict = v; Reason = "r"; CannotShow = "c"; Counted = true }
             Expect.equal (combine [ j ConsistentTight; j ViolatesBound; j Inconclusive ]) ViolatesBound "violates"
             Expect.equal (combine [ j ConsistentTight; j Inconclusive ]) Inconclusive "inconclusive"
             Expect.equal (combine [ j ConsistentFaster; j Consistent ]) Consistent "one-sided"
             Expect.equal (combine [ j ConsistentFaster; j ConsistentTight ]) ConsistentFaster "faster"
-            Expect.equal (combine [ j ConsistentTight; j NoPublishedClaim ]) ConsistentTight "unclaimed row ignored"
-            Expect.equal (combine [ j NoPublishedClaim ]) NoPublishedClaim "nothing claimed"
+            Expect.equal (combine [ j ConsistentTight; { j ViolatesBound with Counted = false } ]) ConsistentTight "uncounted row ignored"
+            Expect.equal (combine [ noClaim "x" "measured" ]) NoPublishedClaim "nothing claimed"
         }
 
         test "B1's ε-exponent −2/3 is compared as +2/3 on log(1/ε), smaller being faster" {
