@@ -1,54 +1,186 @@
 /// The rule that chooses which grid points a rate fit uses. Fitting on hand-picked points would let the analyst choose
-/// the answer; this rule is mechanical and its text is stored with every fit.
+/// the answer; this rule is mechanical, its text is stored with every fit, and every point it leaves out is recorded
+/// with the reason.
+///
+/// Why a curvature test and not agreement of local slopes: a slope between two neighbouring costs (N and N + 1) has
+/// a log-cost spacing far too small to resolve it against the noise, and exact inputs carry no standard error to say
+/// so. A quadratic term in log error against log cost, estimated over the whole window, uses every point at once;
+/// its standard error comes from the points' own standard errors or, when they have none, from the residuals.
 module RateLab.Analysis.Fits.FitWindow
 
 open System
+open MathNet.Numerics.Distributions
 open RateLab.Core.Validation
 open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Stats
 open RateLab.Analysis.Fits
 
-/// Parameters of the window rule.
+/// Parameters of the automatic window rule.
 type WindowRule =
     { /// Fewest points a window may have (≥ 3, so a straight line is tested, not just drawn).
       MinPoints: int
-      /// Slack on the difference of two local slopes for pre-asymptotic drift and log factors, in exponent units.
-      SlopeTolerance: float
-      /// Multiple of the combined local-slope standard error added to the slack.
-      Z: float }
+      /// A point whose error is at most FloorFactor × its floor is not fitted, nor is any costlier point.
+      FloorFactor: float
+      /// Two-sided level of the curvature test (false-alarm probability on a straight window).
+      Alpha: float
+      /// Share of the window's log-cost span removed from one end per trimming step.
+      TrimShare: float
+      /// Relative resolution of an error value: errors are treated as known to no better than this, so exact inputs
+      /// do not turn round-off into significant curvature.
+      Resolution: float }
 
-/// Minimum 3 points, slopes agreeing within 0.25 + 2 SE.
-let defaultRule = { MinPoints = 3; SlopeTolerance = 0.25; Z = 2.0 }
+/// At least 3 points, floor factor 10, 1/16 of the span trimmed per step, curvature test at level 0.25: the test is a
+/// pretest for the slope, and curvature it misses biases the slope, so a lenient level (the usual advice for pretest
+/// estimators) buys less bias for the price of trimming a straight window now and then.
+let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.25; TrimShare = 1.0 / 16.0; Resolution = 1e-9 }
 
-/// The rule in words, stored as FitResult.WindowRule.
+/// Which points a fit uses: the automatic rule, or an explicit override.
+type WindowChoice =
+    /// The automatic rule (WindowRule).
+    | Auto
+    /// Every point whose error is finite and positive; floors are not applied.
+    | All
+    /// Every point with cost in [From, To] (inclusive) and a finite positive error; floors are not applied.
+    | CostRange of From: float * To: float
+
+/// The points chosen and those left out, with the reason for each.
+type Choice =
+    { /// Input indices fitted, increasing.
+      Window: int list
+      /// (input index, reason in words) of every point not fitted, by index.
+      Excluded: (int * string) list }
+
+/// The automatic rule in words, stored as FitResult.WindowRule.
 let describe (r: WindowRule) =
-    $"points are sorted by cost; the first point whose error is at or below its noise floor (or not finite and positive) and every costlier point are dropped; of the rest, the fit uses the run of consecutive points with the largest costs, at least {r.MinPoints} points, grown towards smaller cost while every two of its local slopes differ by at most {r.SlopeTolerance} + {r.Z}·(combined standard error)"
+    $"points are sorted by cost; the first point whose error is not finite and positive or is within {r.FloorFactor}× of its noise floor is dropped together with every costlier point; on the rest, a quadratic in log cost is fitted to log error and, while its quadratic term is significant at level {r.Alpha} (two-sided; z-test from the points' standard errors, or t-test from the residuals when they have none; errors resolved to {r.Resolution} relative), the points in the outer {r.TrimShare} of the window's log-cost span (at least one) are dropped from the cheap end, or from the costly end when the costly half of the span is significantly curved on its own and more clearly than the cheap half, down to {r.MinPoints} points; curvature is judged over the whole window, never from slopes between neighbouring points"
+
+/// The text of any choice: the rule, or the override.
+let describeChoice (rule: WindowRule) (choice: WindowChoice) =
+    match choice with
+    | Auto -> describe rule
+    | All -> "--window all: every point with a finite positive error (floors not applied)"
+    | CostRange(a, b) -> $"--window {a}:{b}: every point with cost in [{a}, {b}] and a finite positive error (floors not applied)"
 
 let private validate (r: WindowRule) =
     Guard.AtLeast(r.MinPoints, 3, "rule.MinPoints") |> ignore
-    Guard.NonNegative(r.SlopeTolerance, "rule.SlopeTolerance") |> ignore
-    Guard.NonNegative(r.Z, "rule.Z") |> ignore
+    if not (r.FloorFactor >= 1.0) then
+        raise (ArgumentOutOfRangeException("rule.FloorFactor", $"rule.FloorFactor = {r.FloorFactor} is out of range; allowed: ≥ 1."))
+    Guard.InOpen(r.Alpha, 0.0, 1.0, "rule.Alpha") |> ignore
+    Guard.InOpen(r.TrimShare, 0.0, 0.5, "rule.TrimShare") |> ignore
+    Guard.InOpen(r.Resolution, 0.0, 1.0, "rule.Resolution") |> ignore
 
-/// Indices (into the input, which must be sorted by strictly increasing cost) chosen by the rule, or None when no
-/// window of MinPoints consistent points exists above the floors.
-let choose (rule: WindowRule) (points: (float * Estimate)[]) (floors: float[]) : int list option =
+/// A point on the log scales: input index, x = log cost, y = log error (less the log factor), s = se of y or NaN.
+type private LogPoint = { Index: int; X: float; Y: float; S: float }
+
+/// The quadratic term of log error against log cost on the window rescaled to u ∈ [−1, 1]: (coefficient, its
+/// standard error, two-sided critical value), or None when fewer than 4 points leave no residual to test with. The
+/// standard error comes from the points' own standard errors when all have one (z-test), else from the residuals
+/// (t-test); either is floored by the resolution of an error value.
+let private quadratic (rule: WindowRule) (w: LogPoint[]) =
+    let n = w.Length
+    if n < 4 || not (w.[n - 1].X > w.[0].X) then None
+    else
+        let mid = (w.[0].X + w.[n - 1].X) / 2.0
+        let half = (w.[n - 1].X - w.[0].X) / 2.0
+        let design = Ols.design (w |> Array.map (fun p -> let u = (p.X - mid) / half in [| u; u * u |]))
+        let fit = Ols.fitDesign design (w |> Array.map (fun p -> p.Y))
+        let weightSq = Array.init n (fun t -> design.Hat.[2, t] ** 2.0)
+        let floor2 = rule.Resolution ** 2.0
+        let se, critical =
+            if w |> Array.forall (fun p -> Double.IsFinite p.S) then
+                sqrt (Array.fold2 (fun a c (p: LogPoint) -> a + c * (p.S * p.S + floor2)) 0.0 weightSq w),
+                Normal.InvCDF(0.0, 1.0, 1.0 - rule.Alpha / 2.0)
+            else
+                sqrt (Array.sum weightSq * max fit.Sigma2 floor2), StudentT.InvCDF(0.0, 1.0, float fit.Dof, 1.0 - rule.Alpha / 2.0)
+        Some(fit.Coefficients.[2], se, critical)
+
+let private positive (e: Estimate) = Double.IsFinite e.Value && e.Value > 0.0
+
+/// Applies the log factor: (log error − a·log(ln N), its se), or None where ln N ≤ 0.
+let private logPoint (factor: LogFactor option) (cost: float) (e: Estimate) =
+    let s = if Double.IsNaN e.StdError then nan else e.StdError / e.Value
+    match factor with
+    | None -> Some(log e.Value, s)
+    | Some f -> LogFactor.logOf f.Power cost |> Option.map (fun shift -> log e.Value - shift, s)
+
+let private logFactorUndefined = "ln(cost) ≤ 0, where the log factor is undefined"
+
+/// The automatic rule on validated, cost-sorted points.
+let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floors: float[]) =
+    let excluded = ResizeArray<int * string>()
+    let limit =
+        let within i = positive (snd points.[i]) && (snd points.[i]).Value > rule.FloorFactor * floors.[i]
+        match Seq.init points.Length id |> Seq.tryFind (within >> not) with
+        | None -> points.Length
+        | Some k ->
+            let e = (snd points.[k]).Value
+            let why =
+                if positive (snd points.[k]) then $"error {e} is within {rule.FloorFactor}× of its floor {floors.[k]}"
+                else $"error {e} is not finite and positive"
+            excluded.Add((k, why))
+            for i in k + 1 .. points.Length - 1 do
+                excluded.Add((i, $"costlier than point {k}, which was dropped ({why})"))
+            k
+    let usable =
+        [| for i in 0 .. limit - 1 do
+               let c, e = points.[i]
+               match logPoint factor c e with
+               | Some(y, s) -> yield { Index = i; X = log c; Y = y; S = s }
+               | None -> excluded.Add((i, logFactorUndefined)) |]
+    if usable.Length < rule.MinPoints then
+        Error $"{usable.Length} point(s) remain above {rule.FloorFactor}× the noise floor; at least {rule.MinPoints} are needed"
+    else
+        // Evidence of curvature in a half window: |quadratic term| / its critical band (0 when it cannot be tested).
+        let evidence (w: LogPoint[]) =
+            quadratic rule w |> Option.map (fun (b, se, crit) -> abs b / (crit * se)) |> Option.defaultValue 0.0
+        let rec trim (w: LogPoint[]) =
+            match quadratic rule w with
+            | Some(b, se, crit) when abs b > crit * se && w.Length > rule.MinPoints ->
+                let lo, hi = w.[0].X, w.[w.Length - 1].X
+                let centre = (lo + hi) / 2.0
+                // The cheap end loses its outer chunk, since asymptotics live at large cost, unless the costly half is
+                // significantly curved on its own and more clearly than the cheap half (a floor).
+                let costlyEvidence = evidence (w |> Array.filter (fun p -> p.X >= centre))
+                let fromCheap = costlyEvidence <= 1.0 || evidence (w |> Array.filter (fun p -> p.X <= centre)) >= costlyEvidence
+                let cut = rule.TrimShare * (hi - lo)
+                let drop =
+                    if fromCheap then w |> Array.takeWhile (fun p -> p.X < lo + cut) |> Array.length
+                    else w |> Array.rev |> Array.takeWhile (fun p -> p.X > hi - cut) |> Array.length
+                let drop = drop |> max 1 |> min (w.Length - rule.MinPoints)
+                let kept, dropped, side =
+                    if fromCheap then w.[drop ..], w.[.. drop - 1], "cheap"
+                    else w.[.. w.Length - 1 - drop], w.[w.Length - drop ..], "costly"
+                for p in dropped do
+                    excluded.Add((p.Index, $"dropped from the {side} end: the window of costs {exp lo:G6}..{exp hi:G6} was curved in log-log (|t| = {abs b / se:G3} > {crit:G3})"))
+                trim kept
+            | _ -> w
+        let window = trim usable |> Array.map (fun p -> p.Index) |> List.ofArray
+        Ok { Window = window; Excluded = excluded |> Seq.sortBy fst |> List.ofSeq }
+
+/// An override: every point in range with a finite positive error (and a defined log factor).
+let private explicitWindow factor (inRange: float -> bool) (what: string) (points: (float * Estimate)[]) =
+    let reasons =
+        points |> Array.mapi (fun i (c, e) ->
+            i,
+            if not (inRange c) then Some what
+            elif not (positive e) then Some $"error {e.Value} is not finite and positive"
+            elif (logPoint factor c e).IsNone then Some logFactorUndefined
+            else None)
+    Ok { Window = reasons |> Array.filter (snd >> Option.isNone) |> Array.map fst |> List.ofArray
+         Excluded = reasons |> Array.choose (fun (i, r) -> r |> Option.map (fun s -> i, s)) |> List.ofArray }
+
+/// The points a fit uses under a choice. Input: (cost, error) sorted by strictly increasing cost, the noise floor of
+/// each point, and the log factor divided out of the errors (None for a pure power law). Error when the automatic
+/// rule finds fewer than MinPoints usable points.
+let select (rule: WindowRule) (choice: WindowChoice) (factor: LogFactor option)
+           (points: (float * Estimate)[]) (floors: float[]) : Result<Choice, string> =
     validate rule
     Guard.Length(floors.Length, points.Length, nameof floors)
-    let aboveFloor i =
-        let e = (snd points.[i]).Value
-        Double.IsFinite e && e > 0.0 && e > floors.[i]
-    let kept = Seq.initInfinite id |> Seq.takeWhile (fun i -> i < points.Length && aboveFloor i) |> Seq.length
-    if kept < rule.MinPoints then None
-    else
-        let slopes = LocalSlopes.compute points.[.. kept - 1]
-        let agree (a: LocalSlopes.LocalSlope) (b: LocalSlopes.LocalSlope) =
-            abs (a.Slope - b.Slope) <= rule.SlopeTolerance + rule.Z * sqrt (a.StdError ** 2.0 + b.StdError ** 2.0)
-        // Slope k joins points k and k+1; a window of points s..e owns slopes s..e−1.
-        let windowFrom e =
-            let mutable s = e
-            while s > 0 && (seq { s .. e - 1 } |> Seq.forall (fun k -> agree slopes.[s - 1] slopes.[k])) do
-                s <- s - 1
-            s
-        seq { kept - 1 .. -1 .. rule.MinPoints - 1 }
-        |> Seq.map (fun e -> windowFrom e, e)
-        |> Seq.tryFind (fun (s, e) -> e - s + 1 >= rule.MinPoints)
-        |> Option.map (fun (s, e) -> [ s .. e ])
+    points |> Array.iteri (fun i (c, _) ->
+        Guard.Positive(c, $"points[{i}].cost") |> ignore
+        if i > 0 && not (c > fst points.[i - 1]) then
+            raise (ArgumentOutOfRangeException($"points[{i}].cost", $"points[{i}].cost = {c} is out of range; allowed: greater than points[{i - 1}].cost = {fst points.[i - 1]} (strictly increasing).")))
+    match choice with
+    | Auto -> auto rule factor points floors
+    | All -> explicitWindow factor (fun _ -> true) "" points
+    | CostRange(a, b) -> explicitWindow factor (fun c -> a <= c && c <= b) $"cost outside --window {a}:{b}" points

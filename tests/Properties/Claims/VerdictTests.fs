@@ -13,7 +13,7 @@ let private senseOf b = if b then SmallerIsFaster else LargerIsFaster
 let private fitWith kind names (slopes: Estimate list) =
     { Kind = kind; Sampler = "s"; Parameters = []; Target = "t"; Metric = ExactKl; Dimensions = []; Grid = []; Epsilons = []
       Seeds = []; Axis = Steps; LocalSlopes = []
-      Fit = { Regressors = names; Intercept = ci 0.0 0.0; Slopes = slopes; Window = []; WindowRule = ""; Residuals = []; IntervalMethod = "" } }
+      Fit = { Regressors = names; Intercept = ci 0.0 0.0; Slopes = slopes; Window = []; WindowRule = ""; Residuals = []; Excluded = []; IntervalMethod = "" } }
 
 [<Tests>]
 let tests =
