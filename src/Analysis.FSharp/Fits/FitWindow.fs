@@ -32,7 +32,7 @@ type WindowRule =
 /// At least 3 points, floor factor 10, 1/16 of the span trimmed per step, curvature test at level 0.25: the test is a
 /// pretest for the slope, and curvature it misses biases the slope, so a lenient level (the usual advice for pretest
 /// estimators) buys less bias for the price of trimming a straight window now and then.
-let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.25; TrimShare = 1.0 / 16.0; Resolution = 1e-9 }
+let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.05; TrimShare = 1.0 / 16.0; Resolution = 1e-9 }
 
 /// Which points a fit uses: the automatic rule, or an explicit override.
 type WindowChoice =
@@ -52,7 +52,18 @@ type Choice =
 
 /// The automatic rule in words, stored as FitResult.WindowRule.
 let describe (r: WindowRule) =
-    $"points are sorted by cost; the first point whose error is not finite and positive or is within {r.FloorFactor}× of its noise floor is dropped together with every costlier point; on the rest, a quadratic in log cost is fitted to log error and, while its quadratic term is significant at level {r.Alpha} (two-sided; z-test from the points' standard errors, or t-test from the residuals when they have none; errors resolved to {r.Resolution} relative), the points in the outer {r.TrimShare} of the window's log-cost span (at least one) are dropped from the cheap end, or from the costly end when the costly half of the span is significantly curved on its own and more clearly than the cheap half, down to {r.MinPoints} points; curvature is judged over the whole window, never from slopes between neighbouring points"
+    let share = $"1/{round (1.0 / r.TrimShare)}"
+    String.concat " "
+        [ "(1) Points are sorted by cost; the first point whose error is not finite and positive, or is within"
+          $"{r.FloorFactor}× of its noise floor, is dropped with every costlier point."
+          $"(2) Repeatedly, on the remaining window: an end chunk is the points in the outer {share} of its log-cost span"
+          $"(at least one); if the cheap chunk's mean log error lies off the least-squares line through the rest, at"
+          $"level {r.Alpha}, the cheap chunk is dropped; else if a quadratic in log cost fitted to log error has a"
+          $"significant quadratic term at level {r.Alpha}, the chunk at the end whose half of the span has the larger"
+          $"quadratic test statistic is dropped (the cheap end on a tie); else the window is final. At least"
+          $"{r.MinPoints} points are kept. Tests are two-sided: z-tests from the points' standard errors, or t-tests"
+          $"from the residuals when the points have none, with errors resolved to {r.Resolution} relative."
+          "Curvature is judged over whole windows, never from slopes between neighbouring points." ]
 
 /// The text of any choice: the rule, or the override.
 let describeChoice (rule: WindowRule) (choice: WindowChoice) =
@@ -105,6 +116,36 @@ let private logPoint (factor: LogFactor option) (cost: float) (e: Estimate) =
 
 let private logFactorUndefined = "ln(cost) ≤ 0, where the log factor is undefined"
 
+/// The edge test: how far the mean log error of the cheap-end chunk lies from the least-squares line through the
+/// rest of the window, as |deviation| / standard error, with its two-sided critical value; None when the rest has
+/// fewer than 3 points. The noise comes from the points' standard errors (z-test) or the residuals of the rest
+/// (t-test), floored by the resolution. It sees a bent cheap end that a quadratic over the whole window blurs: one
+/// pre-asymptotic point before a straight run of exact values, or a term that dies out within a few points.
+let private edgeTest (rule: WindowRule) (edge: LogPoint[]) (rest: LogPoint[]) =
+    let n = rest.Length
+    let xBar = rest |> Array.averageBy (fun p -> p.X)
+    let yBar = rest |> Array.averageBy (fun p -> p.Y)
+    let sxx = rest |> Array.sumBy (fun p -> (p.X - xBar) ** 2.0)
+    if n < 3 || edge.Length = 0 || not (sxx > 0.0) then None
+    else
+        let slope = (rest |> Array.sumBy (fun p -> (p.X - xBar) * (p.Y - yBar))) / sxx
+        let m = float edge.Length
+        let xEdge = edge |> Array.averageBy (fun p -> p.X)
+        let deviation = (edge |> Array.averageBy (fun p -> p.Y)) - (yBar + slope * (xEdge - xBar))
+        // The line's value at x̄_edge is Σ w_t·y_t over the rest.
+        let weight (p: LogPoint) = 1.0 / float n + (xEdge - xBar) * (p.X - xBar) / sxx
+        let floor2 = rule.Resolution ** 2.0
+        let variance, critical =
+            if Array.forall (fun p -> Double.IsFinite p.S) rest && Array.forall (fun p -> Double.IsFinite p.S) edge then
+                (edge |> Array.sumBy (fun p -> p.S * p.S + floor2)) / (m * m)
+                + (rest |> Array.sumBy (fun p -> weight p ** 2.0 * (p.S * p.S + floor2))),
+                Normal.InvCDF(0.0, 1.0, 1.0 - rule.Alpha / 2.0)
+            else
+                let rss = rest |> Array.sumBy (fun p -> (p.Y - yBar - slope * (p.X - xBar)) ** 2.0)
+                max (rss / float (n - 2)) floor2 * (1.0 / m + (rest |> Array.sumBy (fun p -> weight p ** 2.0))),
+                StudentT.InvCDF(0.0, 1.0, float (n - 2), 1.0 - rule.Alpha / 2.0)
+        Some(abs deviation / sqrt variance, critical)
+
 /// The automatic rule on validated, cost-sorted points.
 let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floors: float[]) =
     let excluded = ResizeArray<int * string>()
@@ -134,26 +175,28 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
         let evidence (w: LogPoint[]) =
             quadratic rule w |> Option.map (fun (b, se, crit) -> abs b / (crit * se)) |> Option.defaultValue 0.0
         let rec trim (w: LogPoint[]) =
-            match quadratic rule w with
-            | Some(b, se, crit) when abs b > crit * se && w.Length > rule.MinPoints ->
-                let lo, hi = w.[0].X, w.[w.Length - 1].X
-                let centre = (lo + hi) / 2.0
-                // The cheap end loses its outer chunk, since asymptotics live at large cost, unless the costly half is
-                // significantly curved on its own and more clearly than the cheap half (a floor).
-                let costlyEvidence = evidence (w |> Array.filter (fun p -> p.X >= centre))
-                let fromCheap = costlyEvidence <= 1.0 || evidence (w |> Array.filter (fun p -> p.X <= centre)) >= costlyEvidence
-                let cut = rule.TrimShare * (hi - lo)
-                let drop =
-                    if fromCheap then w |> Array.takeWhile (fun p -> p.X < lo + cut) |> Array.length
-                    else w |> Array.rev |> Array.takeWhile (fun p -> p.X > hi - cut) |> Array.length
-                let drop = drop |> max 1 |> min (w.Length - rule.MinPoints)
-                let kept, dropped, side =
-                    if fromCheap then w.[drop ..], w.[.. drop - 1], "cheap"
-                    else w.[.. w.Length - 1 - drop], w.[w.Length - drop ..], "costly"
+            let lo, hi = w.[0].X, w.[w.Length - 1].X
+            let cut = rule.TrimShare * (hi - lo)
+            // An end chunk is the outer TrimShare of the log-cost span, at least one point, leaving MinPoints.
+            let size count = count |> max 1 |> min (w.Length - rule.MinPoints)
+            let cheap = size (w |> Array.takeWhile (fun p -> p.X < lo + cut) |> Array.length)
+            let costly = size (w |> Array.rev |> Array.takeWhile (fun p -> p.X > hi - cut) |> Array.length)
+            let drop side (t: float) (crit: float) (what: string) =
+                let kept, dropped = if side = "cheap" then w.[cheap ..], w.[.. cheap - 1] else w.[.. w.Length - 1 - costly], w.[w.Length - costly ..]
                 for p in dropped do
-                    excluded.Add((p.Index, $"dropped from the {side} end: the window of costs {exp lo:G6}..{exp hi:G6} was curved in log-log (|t| = {abs b / se:G3} > {crit:G3})"))
+                    excluded.Add((p.Index, $"dropped from the {side} end: {what} on the window of costs {exp lo:G6}..{exp hi:G6} (|t| = {t:G3} > {crit:G3})"))
                 trim kept
-            | _ -> w
+            if w.Length <= rule.MinPoints then w
+            else
+                match edgeTest rule w.[.. cheap - 1] w.[cheap ..], quadratic rule w with
+                | Some(t, crit), _ when t > crit -> drop "cheap" t crit "it bent away from the line through the rest"
+                | _, Some(b, se, crit) when abs b > crit * se ->
+                    // The half with the larger quadratic test statistic loses its outer chunk (the cheap end on a tie).
+                    let centre = (lo + hi) / 2.0
+                    let half keep = evidence (w |> Array.filter (fun p -> keep p.X centre))
+                    let side = if half (<=) >= half (>=) then "cheap" else "costly"
+                    drop side (abs b / se) crit "log error was curved in log cost"
+                | _ -> w
         let window = trim usable |> Array.map (fun p -> p.Index) |> List.ofArray
         Ok { Window = window; Excluded = excluded |> Seq.sortBy fst |> List.ofSeq }
 

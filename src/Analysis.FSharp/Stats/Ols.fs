@@ -127,9 +127,12 @@ let fitDesign (x: Design) (y: float[]) : OlsFit =
     let p = Array2D.length1 x.Hat
     Guard.Length(y.Length, n, nameof y)
     Guard.AllFinite(ReadOnlySpan y, nameof y)
+    // The hat rows of the slopes sum to 0 and the intercept's to 1 in exact arithmetic; applying them to y − ȳ keeps
+    // their rounding (large when a regressor spans a tiny range) from multiplying |ȳ|.
+    let yBar = Array.average y
     let beta = Array.init p (fun i ->
-        let mutable s = 0.0
-        for t in 0 .. n - 1 do s <- s + x.Hat.[i, t] * y.[t]
+        let mutable s = if i = 0 then yBar else 0.0
+        for t in 0 .. n - 1 do s <- s + x.Hat.[i, t] * (y.[t] - yBar)
         s)
     let residuals = Array.init n (fun t ->
         let mutable f = 0.0
