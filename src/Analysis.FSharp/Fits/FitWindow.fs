@@ -32,7 +32,7 @@ type WindowRule =
 /// At least 3 points, floor factor 10, 1/16 of the span trimmed per step, curvature test at level 0.25: the test is a
 /// pretest for the slope, and curvature it misses biases the slope, so a lenient level (the usual advice for pretest
 /// estimators) buys less bias for the price of trimming a straight window now and then.
-let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.05; TrimShare = 1.0 / 16.0; Resolution = 1e-9 }
+let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.05; TrimShare = 1.0 / 8.0; Resolution = 1e-9 }
 
 /// Which points a fit uses: the automatic rule, or an explicit override.
 type WindowChoice =
@@ -44,7 +44,7 @@ type WindowChoice =
     | CostRange of From: float * To: float
 
 /// The points chosen and those left out, with the reason for each.
-type Choice =
+type Selection =
     { /// Input indices fitted, increasing.
       Window: int list
       /// (input index, reason in words) of every point not fitted, by index.
@@ -216,7 +216,7 @@ let private explicitWindow factor (inRange: float -> bool) (what: string) (point
 /// each point, and the log factor divided out of the errors (None for a pure power law). Error when the automatic
 /// rule finds fewer than MinPoints usable points.
 let select (rule: WindowRule) (choice: WindowChoice) (factor: LogFactor option)
-           (points: (float * Estimate)[]) (floors: float[]) : Result<Choice, string> =
+           (points: (float * Estimate)[]) (floors: float[]) : Result<Selection, string> =
     validate rule
     Guard.Length(floors.Length, points.Length, nameof floors)
     points |> Array.iteri (fun i (c, _) ->
