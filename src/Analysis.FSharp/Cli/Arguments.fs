@@ -65,7 +65,8 @@ type FitArgs =
             | Window _ ->
                 "points of a decay fit: auto (the default), all, or FROM:TO (costs, inclusive). The auto rule: "
                 + RateLab.Analysis.Fits.FitWindow.describe RateLab.Analysis.Fits.FitWindow.defaultRule + "."
-            | Log_Power _ -> "fit error ∝ (ln X)^A·N^(−p) (or a cost law with that factor): A·log(ln X) is divided out first."
+            | Log_Power _ ->
+                "fit error ∝ (ln X)^A·N^(−p) (or a cost law with that factor): A·log(ln X) is divided out first."
             | Log_Of _ -> "X of --log-power: cost (the default), d/eps or 1/eps (the last two for cost fits)."
 
 /// `ratelab list`.

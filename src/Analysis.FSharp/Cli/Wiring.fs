@@ -20,7 +20,9 @@ let fitInput (input: FitInput) : FitResult =
         { Sampler = "input"; Parameters = []; Target = "input"; Metric = SampleMetric "input"; Seeds = [] }
     let settings = { PowerLawFit.defaultSettings with Window = input.Window; LogFactor = input.LogFactor }
     if input.Epsilon.IsSome && input.Window <> FitWindow.Auto then
-        raise (System.ArgumentException("--window: applies to decay fits only; allowed: no --window for a file with an eps column (a cost fit uses every row)"))
+        raise (System.ArgumentException(
+            "--window: applies to decay fits only; allowed: no --window for a file with an eps column "
+            + "(a cost fit uses every row)"))
     let result =
         match input.Epsilon with
         | Some eps ->

@@ -29,10 +29,11 @@ type WindowRule =
       /// do not turn round-off into significant curvature.
       Resolution: float }
 
-/// At least 3 points, floor factor 10, 1/16 of the span trimmed per step, curvature test at level 0.25: the test is a
-/// pretest for the slope, and curvature it misses biases the slope, so a lenient level (the usual advice for pretest
-/// estimators) buys less bias for the price of trimming a straight window now and then.
-let defaultRule = { MinPoints = 3; FloorFactor = 10.0; Alpha = 0.05; TrimShare = 1.0 / 8.0; Resolution = 1e-9 }
+/// At least 3 points; floor factor 2 (a point whose error could be half floor is not fitted: callers pass floors of
+/// 3 standard errors, so a larger factor would discard most Monte Carlo points, and the curvature test trims the bend
+/// a bias floor leaves above 2×); 1/8 of the log-cost span per trimming step; tests at level 0.05 (a more lenient
+/// pretest trims straight windows often enough to pull replicate-bootstrap coverage below nominal).
+let defaultRule = { MinPoints = 3; FloorFactor = 2.0; Alpha = 0.05; TrimShare = 1.0 / 8.0; Resolution = 1e-9 }
 
 /// Which points a fit uses: the automatic rule, or an explicit override.
 type WindowChoice =
@@ -56,9 +57,10 @@ let describe (r: WindowRule) =
     String.concat " "
         [ "(1) Points are sorted by cost; the first point whose error is not finite and positive, or is within"
           $"{r.FloorFactor}× of its noise floor, is dropped with every costlier point."
-          $"(2) Repeatedly, on the remaining window: an end chunk is the points in the outer {share} of its log-cost span"
-          $"(at least one); if the cheap chunk's mean log error lies off the least-squares line through the rest, at"
-          $"level {r.Alpha}, the cheap chunk is dropped; else if a quadratic in log cost fitted to log error has a"
+          $"(2) Repeatedly, on the remaining window: an end chunk is the points in the outer {share} of its"
+          $"log-cost span (at least one); if the cheap chunk's mean log error lies off the least-squares line through the rest, at"
+          $"level {r.Alpha}, the cheap chunk is dropped; else the costly chunk, if it lies off the line through the"
+          $"rest; else if a quadratic in log cost fitted to log error has a"
           $"significant quadratic term at level {r.Alpha}, the chunk at the end whose half of the span has the larger"
           $"quadratic test statistic is dropped (the cheap end on a tie); else the window is final. At least"
           $"{r.MinPoints} points are kept. Tests are two-sided: z-tests from the points' standard errors, or t-tests"
@@ -70,12 +72,14 @@ let describeChoice (rule: WindowRule) (choice: WindowChoice) =
     match choice with
     | Auto -> describe rule
     | All -> "--window all: every point with a finite positive error (floors not applied)"
-    | CostRange(a, b) -> $"--window {a}:{b}: every point with cost in [{a}, {b}] and a finite positive error (floors not applied)"
+    | CostRange(a, b) ->
+        $"--window {a}:{b}: every point with cost in [{a}, {b}] and a finite positive error (floors not applied)"
 
 let private validate (r: WindowRule) =
     Guard.AtLeast(r.MinPoints, 3, "rule.MinPoints") |> ignore
     if not (r.FloorFactor >= 1.0) then
-        raise (ArgumentOutOfRangeException("rule.FloorFactor", $"rule.FloorFactor = {r.FloorFactor} is out of range; allowed: ≥ 1."))
+        let message = $"rule.FloorFactor = {r.FloorFactor} is out of range; allowed: ≥ 1."
+        raise (ArgumentOutOfRangeException("rule.FloorFactor", message))
     Guard.InOpen(r.Alpha, 0.0, 1.0, "rule.Alpha") |> ignore
     Guard.InOpen(r.TrimShare, 0.0, 0.5, "rule.TrimShare") |> ignore
     Guard.InOpen(r.Resolution, 0.0, 1.0, "rule.Resolution") |> ignore
@@ -102,7 +106,8 @@ let private quadratic (rule: WindowRule) (w: LogPoint[]) =
                 sqrt (Array.fold2 (fun a c (p: LogPoint) -> a + c * (p.S * p.S + floor2)) 0.0 weightSq w),
                 Normal.InvCDF(0.0, 1.0, 1.0 - rule.Alpha / 2.0)
             else
-                sqrt (Array.sum weightSq * max fit.Sigma2 floor2), StudentT.InvCDF(0.0, 1.0, float fit.Dof, 1.0 - rule.Alpha / 2.0)
+                sqrt (Array.sum weightSq * max fit.Sigma2 floor2),
+                StudentT.InvCDF(0.0, 1.0, float fit.Dof, 1.0 - rule.Alpha / 2.0)
         Some(fit.Coefficients.[2], se, critical)
 
 let private positive (e: Estimate) = Double.IsFinite e.Value && e.Value > 0.0
@@ -116,11 +121,12 @@ let private logPoint (factor: LogFactor option) (cost: float) (e: Estimate) =
 
 let private logFactorUndefined = "ln(cost) ≤ 0, where the log factor is undefined"
 
-/// The edge test: how far the mean log error of the cheap-end chunk lies from the least-squares line through the
+/// The edge test: how far the mean log error of an end chunk lies from the least-squares line through the
 /// rest of the window, as |deviation| / standard error, with its two-sided critical value; None when the rest has
 /// fewer than 3 points. The noise comes from the points' standard errors (z-test) or the residuals of the rest
 /// (t-test), floored by the resolution. It sees a bent cheap end that a quadratic over the whole window blurs: one
-/// pre-asymptotic point before a straight run of exact values, or a term that dies out within a few points.
+/// pre-asymptotic point before a straight run of exact values, or a term that dies out within a few points; at the
+/// costly end, the bend of a floor.
 let private edgeTest (rule: WindowRule) (edge: LogPoint[]) (rest: LogPoint[]) =
     let n = rest.Length
     let xBar = rest |> Array.averageBy (fun p -> p.X)
@@ -169,7 +175,8 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
                | Some(y, s) -> yield { Index = i; X = log c; Y = y; S = s }
                | None -> excluded.Add((i, logFactorUndefined)) |]
     if usable.Length < rule.MinPoints then
-        Error $"{usable.Length} point(s) remain above {rule.FloorFactor}× the noise floor; at least {rule.MinPoints} are needed"
+        let remain = $"{usable.Length} point(s) remain above {rule.FloorFactor}× the noise floor"
+        Error $"{remain}; at least {rule.MinPoints} are needed"
     else
         // Evidence of curvature in a half window: |quadratic term| / its critical band (0 when it cannot be tested).
         let evidence (w: LogPoint[]) =
@@ -182,14 +189,21 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
             let cheap = size (w |> Array.takeWhile (fun p -> p.X < lo + cut) |> Array.length)
             let costly = size (w |> Array.rev |> Array.takeWhile (fun p -> p.X > hi - cut) |> Array.length)
             let drop side (t: float) (crit: float) (what: string) =
-                let kept, dropped = if side = "cheap" then w.[cheap ..], w.[.. cheap - 1] else w.[.. w.Length - 1 - costly], w.[w.Length - costly ..]
+                let kept, dropped =
+                    if side = "cheap" then w.[cheap ..], w.[.. cheap - 1]
+                    else w.[.. w.Length - 1 - costly], w.[w.Length - costly ..]
+                let where = $"on the window of costs {exp lo:G6}..{exp hi:G6} (|t| = {t:G3} > {crit:G3})"
                 for p in dropped do
-                    excluded.Add((p.Index, $"dropped from the {side} end: {what} on the window of costs {exp lo:G6}..{exp hi:G6} (|t| = {t:G3} > {crit:G3})"))
+                    excluded.Add((p.Index, $"dropped from the {side} end: {what} {where}"))
                 trim kept
             if w.Length <= rule.MinPoints then w
             else
-                match edgeTest rule w.[.. cheap - 1] w.[cheap ..], quadratic rule w with
-                | Some(t, crit), _ when t > crit -> drop "cheap" t crit "it bent away from the line through the rest"
+                let bent = "it bent away from the line through the rest"
+                match edgeTest rule w.[.. cheap - 1] w.[cheap ..] with
+                | Some(t, crit) when t > crit -> drop "cheap" t crit bent
+                | _ ->
+                match edgeTest rule w.[w.Length - costly ..] w.[.. w.Length - 1 - costly], quadratic rule w with
+                | Some(t, crit), _ when t > crit -> drop "costly" t crit bent
                 | _, Some(b, se, crit) when abs b > crit * se ->
                     // The half with the larger quadratic test statistic loses its outer chunk (the cheap end on a tie).
                     let centre = (lo + hi) / 2.0
@@ -222,7 +236,10 @@ let select (rule: WindowRule) (choice: WindowChoice) (factor: LogFactor option)
     points |> Array.iteri (fun i (c, _) ->
         Guard.Positive(c, $"points[{i}].cost") |> ignore
         if i > 0 && not (c > fst points.[i - 1]) then
-            raise (ArgumentOutOfRangeException($"points[{i}].cost", $"points[{i}].cost = {c} is out of range; allowed: greater than points[{i - 1}].cost = {fst points.[i - 1]} (strictly increasing).")))
+            let message =
+                $"points[{i}].cost = {c} is out of range; "
+                + $"allowed: greater than points[{i - 1}].cost = {fst points.[i - 1]}"
+            raise (ArgumentOutOfRangeException($"points[{i}].cost", message + " (strictly increasing).")))
     match choice with
     | Auto -> auto rule factor points floors
     | All -> explicitWindow factor (fun _ -> true) "" points

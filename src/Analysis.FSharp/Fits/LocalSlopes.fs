@@ -41,8 +41,9 @@ let predictedDrift (p: float) (a: float) (costs: float[]) : float[] =
     Guard.Finite(p, nameof p) |> ignore
     Guard.Finite(a, nameof a) |> ignore
     costs |> Array.iteri (fun i c ->
-        if not (c > 1.0 && Double.IsFinite c) then
-            raise (ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: finite and greater than 1 (ln N > 0)."))
+        let fail (allowed: string) =
+            raise (ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: {allowed}."))
+        if not (c > 1.0 && Double.IsFinite c) then fail "finite and greater than 1 (ln N > 0)"
         if i > 0 && not (c > costs.[i - 1]) then
-            raise (ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: greater than costs[{i - 1}] = {costs.[i - 1]} (strictly increasing).")))
+            fail $"greater than costs[{i - 1}] = {costs.[i - 1]} (strictly increasing)")
     costs |> Array.pairwise |> Array.map (fun (n0, n1) -> -p + a * log (log n1 / log n0) / log (n1 / n0))

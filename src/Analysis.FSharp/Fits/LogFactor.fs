@@ -35,4 +35,5 @@ module LogFactor =
 
     /// The sentence a fit stores so its slopes are read as exponents of the right model.
     let modelText (f: LogFactor) =
-        $"model with log factor {describe f}: a·log({argumentText f.Argument}) with a = {f.Power} is subtracted from the log response before the regression, so the slopes are the power-law exponents of that model"
+        $"model with log factor {describe f}: a·log({argumentText f.Argument}) with a = {f.Power} is subtracted "
+        + "from the log response before the regression, so the slopes are the power-law exponents of that model"

@@ -63,10 +63,12 @@ let private residualIntervals (s: FitSettings) (x: Ols.Design) (fit: Ols.OlsFit)
     if fit.Dof >= LargeDof then
         let t = StudentT.InvCDF(0.0, 1.0, float fit.Dof, (1.0 + s.Level) / 2.0)
         fit.Coefficients |> Array.mapi (fun j b -> b - t * fit.StdErrors.[j], b + t * fit.StdErrors.[j]),
-        $"t-intervals with {fit.Dof} residual degrees of freedom (≥ {LargeDof}, where a residual bootstrap adds nothing), level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
+        $"t-intervals with {fit.Dof} residual degrees of freedom (≥ {LargeDof}, where a residual bootstrap adds "
+        + $"nothing), level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
     else
         Bootstrap.residualBootstrapT x fit s.Seed s.BootstrapReplicates s.Level,
-        $"studentized residual bootstrap (bootstrap-t), {s.BootstrapReplicates} draws, level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
+        $"studentized residual bootstrap (bootstrap-t), {s.BootstrapReplicates} draws, level {s.Level}; "
+        + "standard errors from (XᵀX)⁻¹σ̂²"
 
 /// Cost fit log N* = c + a·log d + b·log(1/ε) over searched N*(d, ε). Regressors with a single distinct value are left
 /// out (a single d gives the ε-exponent alone). Points whose search did not reach ε are not fitted.
@@ -102,7 +104,8 @@ let fitCost (s: FitSettings) (subject: FitSubject) (points: (int * NStar.NStarRe
         Error $"cost fit: {found.Length} of {points.Length} searches reached ε; at least {columns.Length + 2} are needed for {columns.Length} exponent(s) with a residual"
     else
         let x = Ols.design [| for p in found -> [| for _, f in columns -> f p |] |]
-        let fit = Ols.fitDesign x (Array.map2 (fun (_, _, _, n) shift -> log (float n) - shift) (Array.ofList found) (Array.ofList shifts))
+        let response = List.map2 (fun (_, _, _, n) shift -> log (float n) - shift) found shifts
+        let fit = Ols.fitDesign x (Array.ofList response)
         let intervals, method = residualIntervals s x fit
         Ok { Kind = CostFit
              Sampler = subject.Sampler
@@ -168,7 +171,10 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
     checkCurves groups
     match s.LogFactor with
     | Some f when f.Argument <> LogCost ->
-        raise (ArgumentException($"settings.LogFactor.Argument = {f.Argument} is out of range for a decay fit; allowed: LogCost (a decay curve has no ε).", "settings"))
+        let message =
+            $"settings.LogFactor.Argument = {f.Argument} is out of range for a decay fit; allowed: LogCost "
+            + "(a decay curve has no ε)."
+        raise (ArgumentException(message, "settings"))
     | _ -> ()
     let curves = groups |> List.map (fst >> List.head)
     let means = groups |> List.map (fun (reps, _) -> meanCurve s.Level reps)
@@ -183,7 +189,8 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
         windows |> List.indexed |> List.tryPick (fun (g, (w, _)) ->
             match w with
             | Error e -> Some(g, e)
-            | Ok c when c.Window.Length < 3 -> Some(g, $"the window has {c.Window.Length} point(s); at least 3 are needed")
+            | Ok c when c.Window.Length < 3 ->
+                Some(g, $"the window has {c.Window.Length} point(s); at least 3 are needed")
             | Ok _ -> None)
     match failed with
     | Some(g, why) -> Error $"decay fit: no window for d = {curves.[g].Dimension}: {why}"

@@ -33,7 +33,10 @@ type Design =
 let CollinearityTolerance = 1e-8
 
 let private collinear (j: int) =
-    raise (ArgumentException($"regressors are collinear (regressor {j} is a combination of the intercept and the others); allowed: linearly independent regressors.", "regressors"))
+    let message =
+        $"regressors are collinear (regressor {j} is a combination of the intercept and the others); "
+        + "allowed: linearly independent regressors."
+    raise (ArgumentException(message, "regressors"))
 
 let private dot (a: float[]) (b: float[]) =
     let mutable s = 0.0

@@ -41,14 +41,15 @@ let tests =
             | Error e -> failtest e
         }
 
-        // The floor factor is 10: N = 64 (error 8/4096) is within 10× of the floor 8/128², so it and every costlier
-        // point go, where the former rule (drop at the floor itself) kept N = 64.
-        test "points within 10x of the floor and everything costlier are never fitted" {
-            let floors = Array.create 9 (8.0 / 128.0 ** 2.0)
+        // With the floor 0.0015, N = 64 (error 8/4096 ≈ 0.00195) lies above the floor, which the former rule (drop at
+        // the floor itself) accepted, but within 2× of it: the floor factor 2 drops it and every costlier point.
+        test "points within 2x of the floor and everything costlier are never fitted" {
+            Expect.equal FitWindow.defaultRule.FloorFactor 2.0 "the factor this test is written for"
+            let floors = Array.create 9 0.0015
             match FitWindow.select FitWindow.defaultRule FitWindow.Auto None points floors with
             | Ok c ->
                 Expect.equal c.Window [ 3 .. 5 ] "N = 8 .. 32"
-                Expect.stringContains (snd c.Excluded.[3]) "within 10× of its floor" "reason of N = 64"
+                Expect.stringContains (snd c.Excluded.[3]) "within 2× of its floor" "reason of N = 64"
                 Expect.stringContains (snd c.Excluded.[4]) "costlier than point 6" "reason of N = 128"
             | Error e -> failtest e
         }

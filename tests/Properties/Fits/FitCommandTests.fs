@@ -114,7 +114,7 @@ let tests =
             Expect.equal code 0 "exit code"
             // Argu wraps the usage text, so compare with whitespace runs collapsed.
             let flat = System.Text.RegularExpressions.Regex.Replace(out, @"\s+", " ")
-            Expect.stringContains flat "within 10× of its noise floor" "floor factor in help"
+            Expect.stringContains flat "within 2× of its noise floor" "floor factor in help"
             Expect.stringContains flat "quadratic in log cost" "curvature test in help"
         }
     ]
