@@ -6,6 +6,7 @@ module RateLab.Analysis.Claims.Claim
 
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Fits
 
 /// Provenance grade of a stated number.
 type Grade =
@@ -45,16 +46,6 @@ type Term =
       Epsilon: float option
       Conditioning: float option
       Steps: float option }
-
-/// What a logarithmic factor of the bound is a logarithm of.
-type LogArgument =
-    /// (ln N)^a with N the cost (step count), e.g. Li–Jiao's T ≳ L d^{1/3} ε^{−2/3} log^{8/3} T.
-    | OfCost
-    /// (ln(d/ε))^a, e.g. O(log²(d/ε)) rounds.
-    | OfDOverEps
-
-/// An explicit logarithmic factor of the claimed bound: cost (or error) ∝ power law × (ln argument)^Power.
-type LogFactor = { Power: float; Argument: LogArgument }
 
 /// In which direction a metric's evidence on the claimed error points.
 type EvidenceDirection =
@@ -121,7 +112,8 @@ type Claim =
       ConditioningSymbol: string option
       /// Several terms for sums such as κ√d/ε + κ^{4/3}d^{1/3}/ε^{2/3}; each dominates in its own regime.
       Terms: Term list
-      /// The bound's explicit logarithmic factor, where the theorem states one.
+      /// The bound's explicit logarithmic factor, where the theorem states one, e.g. Li–Jiao's
+      /// T ≳ L d^{1/3} ε^{−2/3} log^{8/3} T or O(log²(d/ε)) rounds.
       LogFactor: LogFactor option
       /// Equivalence margin in exponent units; None uses Verdicts.defaultMargin.
       Margin: float option

@@ -185,7 +185,7 @@ let private test (path: string) (form: ClaimForm) (termCount: int) (e: JsonEleme
       Full = grid $"{path}.full" form (property path e "full")
       Setup = text path e "setup" }
 
-let private logFactor (path: string) (e: JsonElement) : LogFactor option =
+let private logFactor (path: string) (form: ClaimForm) (e: JsonElement) : RateLab.Analysis.Fits.LogFactor option =
     match optionalProperty e "logFactor" with
     | None -> None
     | Some v ->
@@ -195,7 +195,12 @@ let private logFactor (path: string) (e: JsonElement) : LogFactor option =
             match exponent at v "power" with
             | Some p when p > 0.0 -> p
             | _ -> fail $"{at}.power" "allowed: a positive number or fraction string"
-        Some { Power = power; Argument = choice at v "of" [ "cost", OfCost; "d/eps", OfDOverEps ] }
+        let argument =
+            choice at v "of" [ "cost", RateLab.Analysis.Fits.LogCost; "d/eps", RateLab.Analysis.Fits.LogDOverEps; "1/eps", RateLab.Analysis.Fits.LogInvEps ]
+        // A decay claim's error depends on N alone: only a log of the cost can be divided out of it.
+        if form = ErrorDecay && argument <> RateLab.Analysis.Fits.LogCost then
+            fail $"{at}.of" "allowed: \"cost\" for a decay claim (its error depends on N alone)"
+        Some({ Power = power; Argument = argument } : RateLab.Analysis.Fits.LogFactor)
 
 let private gradeCases = [ "verified", Verified; "reconstructed", Reconstructed; "unverified", Unverified ]
 
@@ -291,7 +296,7 @@ let private claim (path: string) (e: JsonElement) =
       CostMeasure = costMeasure
       ConditioningSymbol = conditioning
       Terms = terms
-      LogFactor = logFactor path e
+      LogFactor = logFactor path form e
       Margin = margin
       Measured = text path e "measured"
       Source = text path e "source"

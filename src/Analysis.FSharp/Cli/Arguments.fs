@@ -56,11 +56,20 @@ type ExactArgs =
 /// `ratelab fit`.
 type FitArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<Unique>] Window of range: string
+    | [<Unique>] Log_Power of a: float
+    | [<Unique>] Log_Of of argument: string
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | File _ -> "CSV with a header and columns cost,error[,d,eps]."
+            | Window _ ->
+                "points of a decay fit: auto (the default), all, or FROM:TO (costs, inclusive). The auto rule: "
+                + RateLab.Analysis.Fits.FitWindow.describe RateLab.Analysis.Fits.FitWindow.defaultRule + "."
+            | Log_Power _ ->
+                "fit error ∝ (ln X)^A·N^(−p) (or a cost law with that factor): A·log(ln X) is divided out first."
+            | Log_Of _ -> "X of --log-power: cost (the default), d/eps or 1/eps (the last two for cost fits)."
 
 /// `ratelab check`.
 type CheckArgs =

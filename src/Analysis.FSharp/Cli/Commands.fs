@@ -232,7 +232,15 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
 
 let private fit (services: Services) (ui: Ui) (args: ParseResults<FitArgs>) =
     let path = args.GetResult FitArgs.File
-    let input = FitCsv.parse path (readFile "FILE" path)
+    let parsed = FitCsv.parse path (readFile "FILE" path)
+    let input =
+        { parsed with
+            Window = args.TryGetResult FitArgs.Window |> Option.map FitCsv.window |> Option.defaultValue parsed.Window
+            LogFactor =
+                match args.TryGetResult FitArgs.Log_Power, args.TryGetResult FitArgs.Log_Of with
+                | Some a, arg -> Some(FitCsv.logFactor a arg)
+                | None, Some _ -> usage "--log-of: give --log-power A too; allowed only with --log-power"
+                | None, None -> None }
     let table = { Caption = path; Fit = services.FitCsv input; TheorySlopes = [] }
     ui.Out.Write(Markdown.table Format.fitHeader (Format.fitRows table))
     ui.Out.WriteLine(Format.fitNote table)

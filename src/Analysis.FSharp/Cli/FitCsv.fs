@@ -1,9 +1,11 @@
 /// Reads the input of `ratelab fit`: a CSV with a header naming the columns cost and error, optionally d and eps,
-/// in any order. Every defect names the line and column.
+/// in any order, and the values of the options --window and --log-of. Every defect names the line and column, or the
+/// option.
 module RateLab.Analysis.Cli.FitCsv
 
 open System
 open System.Globalization
+open RateLab.Analysis.Fits
 open RateLab.Analysis.Cli.Services
 
 let private known = [ "cost"; "error"; "d"; "eps" ]
@@ -45,4 +47,38 @@ let parse (source: string) (text: string) : FitInput =
     { Cost = (column "cost").Value
       Error = (column "error").Value
       Dimension = column "d"
-      Epsilon = column "eps" }
+      Epsilon = column "eps"
+      Window = FitWindow.Auto
+      LogFactor = None }
+
+let private number (text: string) =
+    match Double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
+    | true, v when v > 0.0 && Double.IsFinite v -> Some v
+    | _ -> None
+
+/// The value of --window: all, auto, or FROM:TO in cost units (inclusive, 0 < FROM ≤ TO).
+let window (value: string) : FitWindow.WindowChoice =
+    let bad () =
+        raise (ArgumentException($"--window: expected all, auto or FROM:TO with costs 0 < FROM ≤ TO, got \"{value}\""))
+    match value.Trim().ToLowerInvariant() with
+    | "all" -> FitWindow.All
+    | "auto" -> FitWindow.Auto
+    | range ->
+        match range.Split(':') with
+        | [| a; b |] ->
+            match number a, number b with
+            | Some lo, Some hi when lo <= hi -> FitWindow.CostRange(lo, hi)
+            | _ -> bad ()
+        | _ -> bad ()
+
+/// The log factor of --log-power A and --log-of cost|d/eps|1/eps (default cost).
+let logFactor (power: float) (argument: string option) : LogFactor =
+    if not (Double.IsFinite power) then
+        raise (ArgumentException($"--log-power: expected a finite number, got {power}"))
+    let arg =
+        match argument |> Option.map (fun a -> a.Trim().ToLowerInvariant()) with
+        | None | Some "cost" -> LogCost
+        | Some "d/eps" -> LogDOverEps
+        | Some "1/eps" -> LogInvEps
+        | Some other -> raise (ArgumentException($"--log-of: expected cost, d/eps or 1/eps, got \"{other}\""))
+    { Power = power; Argument = arg }

@@ -40,7 +40,11 @@ type FitInput =
     { Cost: float[]
       Error: float[]
       Dimension: float[] option
-      Epsilon: float[] option }
+      Epsilon: float[] option
+      /// Which points a decay fit uses (--window; Auto by default).
+      Window: RateLab.Analysis.Fits.FitWindow.WindowChoice
+      /// A log factor divided out of the response before fitting (--log-power, --log-of; None by default).
+      LogFactor: RateLab.Analysis.Fits.LogFactor option }
 
 /// Everything the commands need from the rest of RateLab.
 type Services =

@@ -12,12 +12,18 @@ open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Cli.Services
 
 /// `ratelab fit`: with an eps column, a cost fit of log cost on log d and log(1/eps); otherwise a decay fit of
-/// log error on log(1/cost) (and log d when the d column varies).
+/// log error on log(1/cost) (and log d when the d column varies), on the points --window chooses. --log-power divides
+/// the log factor out of the response first.
 let fitInput (input: FitInput) : FitResult =
     let dims = input.Dimension |> Option.defaultValue (Array.create input.Cost.Length 1.0) |> Array.map int
     let exactValue v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }
     let subject : RateFit.FitSubject =
         { Sampler = "input"; Parameters = []; Target = "input"; Metric = SampleMetric "input"; Seeds = [] }
+    let settings = { PowerLawFit.defaultSettings with Window = input.Window; LogFactor = input.LogFactor }
+    if input.Epsilon.IsSome && input.Window <> FitWindow.Auto then
+        raise (System.ArgumentException(
+            "--window: applies to decay fits only; allowed: no --window for a file with an eps column "
+            + "(a cost fit uses every row)"))
     let result =
         match input.Epsilon with
         | Some eps ->
@@ -26,7 +32,7 @@ let fitInput (input: FitInput) : FitResult =
                     let found : NStar.NStarResult = { NStar = Some(int (round input.Cost[i])); Epsilon = eps[i]; Evaluated = [] }
                     dims[i], found)
                 |> List.ofArray
-            PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
+            PowerLawFit.fitCost settings subject points
         | None ->
             let groups =
                 Array.zip3 dims input.Cost input.Error
@@ -38,7 +44,7 @@ let fitInput (input: FitInput) : FitResult =
                           Points = [ for (_, c, e) in rows -> { Steps = int (round c); StepSize = nan; Nfe = c; Depth = nan; Error = exactValue e } ] }
                     [ curve ], Array.zeroCreate rows.Length)
                 |> List.ofArray
-            PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe groups
+            PowerLawFit.fitDecay settings RateFit.Nfe groups
     match result with
     | Ok fit -> fit.Fit
     | Error message -> raise (System.ArgumentException message)

@@ -33,3 +33,17 @@ let compute (points: (float * Estimate)[]) : LocalSlope[] =
           ToCost = c1
           Slope = (log e1.Value - log e0.Value) / dx
           StdError = sqrt (logStdError e0 ** 2.0 + logStdError e1 ** 2.0) / dx })
+
+/// The secant slopes that error ∝ (ln N)^a·N^(−p) predicts between successive costs:
+/// −p + a·ln(ln N_{k+1} / ln N_k) / ln(N_{k+1} / N_k). Drawn next to the measured local slopes, they show whether a
+/// drift is the log factor's. Costs must exceed 1 (so ln N > 0) and increase strictly.
+let predictedDrift (p: float) (a: float) (costs: float[]) : float[] =
+    Guard.Finite(p, nameof p) |> ignore
+    Guard.Finite(a, nameof a) |> ignore
+    costs |> Array.iteri (fun i c ->
+        let fail (allowed: string) =
+            raise (ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: {allowed}."))
+        if not (c > 1.0 && Double.IsFinite c) then fail "finite and greater than 1 (ln N > 0)"
+        if i > 0 && not (c > costs.[i - 1]) then
+            fail $"greater than costs[{i - 1}] = {costs.[i - 1]} (strictly increasing)")
+    costs |> Array.pairwise |> Array.map (fun (n0, n1) -> -p + a * log (log n1 / log n0) / log (n1 / n0))

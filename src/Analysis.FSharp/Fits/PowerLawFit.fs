@@ -10,9 +10,13 @@ open RateLab.Analysis.Stats
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Fits.RateFit
 
-/// Interval settings shared by all fits.
+/// Window, model and interval settings shared by all fits.
 type FitSettings =
     { Rule: FitWindow.WindowRule
+      /// Which points a decay fit uses: the automatic Rule (Auto) or an override. Cost fits use every found N*.
+      Window: FitWindow.WindowChoice
+      /// A log factor divided out of the response before regressing; None fits a pure power law.
+      LogFactor: LogFactor option
       /// Confidence level of every interval, e.g. 0.95.
       Level: float
       /// Bootstrap draws (≥ 99).
@@ -20,8 +24,14 @@ type FitSettings =
       /// Seed of the bootstrap resampling.
       Seed: uint64 }
 
-/// 95 % intervals from 1999 bootstrap draws, default window rule.
-let defaultSettings = { Rule = FitWindow.defaultRule; Level = 0.95; BootstrapReplicates = 1999; Seed = 20261123UL }
+/// 95 % intervals from 1999 bootstrap draws, the automatic default window rule, pure power law.
+let defaultSettings =
+    { Rule = FitWindow.defaultRule
+      Window = FitWindow.Auto
+      LogFactor = None
+      Level = 0.95
+      BootstrapReplicates = 1999
+      Seed = 20261123UL }
 
 let private validate (s: FitSettings) =
     Guard.InOpen(s.Level, 0.0, 1.0, "settings.Level") |> ignore
@@ -30,18 +40,35 @@ let private validate (s: FitSettings) =
 let private estimate level (value: float) se (lo, hi) =
     { Value = value; Lower = lo; Upper = hi; StdError = se; Level = level }
 
-let private result (s: FitSettings) names (fit: Ols.OlsFit) (intervals: (float * float)[]) window rule method =
+let private result (s: FitSettings) names (fit: Ols.OlsFit) (intervals: (float * float)[]) window excluded rule method =
     let e j = estimate s.Level fit.Coefficients.[j] fit.StdErrors.[j] intervals.[j]
+    let model = s.LogFactor |> Option.map (fun f -> "; " + LogFactor.modelText f) |> Option.defaultValue ""
     { Regressors = names
       Intercept = e 0
       Slopes = List.init (names.Length) (fun j -> e (j + 1))
       Window = window
-      WindowRule = rule
+      WindowRule = rule + model
       Residuals = List.ofArray fit.Residuals
+      Excluded = excluded
       IntervalMethod = method }
 
-let private residualMethod (s: FitSettings) =
-    $"studentized residual bootstrap (bootstrap-t), {s.BootstrapReplicates} draws, level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
+/// Residual degrees of freedom from which the t-interval replaces the residual bootstrap: there the studentized
+/// bootstrap and the t-interval agree to far below the intervals' width, and 2000 refits of 10⁵ points would take
+/// minutes.
+[<Literal>]
+let LargeDof = 1000
+
+/// Intervals from one fit's residuals, and their description: bootstrap-t for small fits, t-intervals for large ones.
+let private residualIntervals (s: FitSettings) (x: Ols.Design) (fit: Ols.OlsFit) =
+    if fit.Dof >= LargeDof then
+        let t = StudentT.InvCDF(0.0, 1.0, float fit.Dof, (1.0 + s.Level) / 2.0)
+        fit.Coefficients |> Array.mapi (fun j b -> b - t * fit.StdErrors.[j], b + t * fit.StdErrors.[j]),
+        $"t-intervals with {fit.Dof} residual degrees of freedom (≥ {LargeDof}, where a residual bootstrap adds "
+        + $"nothing), level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
+    else
+        Bootstrap.residualBootstrapT x fit s.Seed s.BootstrapReplicates s.Level,
+        $"studentized residual bootstrap (bootstrap-t), {s.BootstrapReplicates} draws, level {s.Level}; "
+        + "standard errors from (XᵀX)⁻¹σ̂²"
 
 /// Cost fit log N* = c + a·log d + b·log(1/ε) over searched N*(d, ε). Regressors with a single distinct value are left
 /// out (a single d gives the ε-exponent alone). Points whose search did not reach ε are not fitted.
@@ -50,7 +77,24 @@ let fitCost (s: FitSettings) (subject: FitSubject) (points: (int * NStar.NStarRe
     points |> List.iteri (fun i (d, r) ->
         Guard.AtLeast(d, 1, $"points[{i}].dimension") |> ignore
         Guard.Positive(r.Epsilon, $"points[{i}].epsilon") |> ignore)
-    let found = points |> List.indexed |> List.choose (fun (i, (d, r)) -> r.NStar |> Option.map (fun n -> i, d, r.Epsilon, n))
+    // log of the log factor at each search, None where its logarithm is not positive.
+    let factorLog (d: int) (eps: float) (n: int) =
+        match s.LogFactor with
+        | None -> Some 0.0
+        | Some f ->
+            let z = match f.Argument with LogCost -> float n | LogDOverEps -> float d / eps | LogInvEps -> 1.0 / eps
+            LogFactor.logOf f.Power z
+    let classified =
+        points |> List.indexed |> List.map (fun (i, (d, r)) ->
+            match r.NStar with
+            | None -> Choice2Of2(i, "the N* search did not reach ε within its step range")
+            | Some n ->
+                match factorLog d r.Epsilon n with
+                | None -> Choice2Of2(i, "the log factor's argument has ln ≤ 0, where the factor is undefined")
+                | Some shift -> Choice1Of2(i, d, r.Epsilon, n, shift))
+    let found = classified |> List.choose (function Choice1Of2(i, d, e, n, _) -> Some(i, d, e, n) | _ -> None)
+    let shifts = classified |> List.choose (function Choice1Of2(_, _, _, _, shift) -> Some shift | _ -> None)
+    let excluded = classified |> List.choose (function Choice2Of2 x -> Some x | _ -> None)
     let varies f = found |> List.map f |> List.distinct |> List.length > 1
     let columns =
         [ if varies (fun (_, d, _, _) -> d) then "log d", (fun (_, d, _, _) -> log (float d))
@@ -60,8 +104,9 @@ let fitCost (s: FitSettings) (subject: FitSubject) (points: (int * NStar.NStarRe
         Error $"cost fit: {found.Length} of {points.Length} searches reached ε; at least {columns.Length + 2} are needed for {columns.Length} exponent(s) with a residual"
     else
         let x = Ols.design [| for p in found -> [| for _, f in columns -> f p |] |]
-        let fit = Ols.fitDesign x [| for _, _, _, n in found -> log (float n) |]
-        let intervals = Bootstrap.residualBootstrapT x fit s.Seed s.BootstrapReplicates s.Level
+        let response = List.map2 (fun (_, _, _, n) shift -> log (float n) - shift) found shifts
+        let fit = Ols.fitDesign x (Array.ofList response)
+        let intervals, method = residualIntervals s x fit
         Ok { Kind = CostFit
              Sampler = subject.Sampler
              Parameters = subject.Parameters
@@ -72,8 +117,8 @@ let fitCost (s: FitSettings) (subject: FitSubject) (points: (int * NStar.NStarRe
              Epsilons = found |> List.map (fun (_, _, e, _) -> e) |> List.distinct
              Seeds = subject.Seeds
              Axis = Steps
-             Fit = result s (List.map fst columns) fit intervals (found |> List.map (fun (i, _, _, _) -> i))
-                       "every (d, ε) whose N* search reached ε within its step range" (residualMethod s)
+             Fit = result s (List.map fst columns) fit intervals (found |> List.map (fun (i, _, _, _) -> i)) excluded
+                       "every (d, ε) whose N* search reached ε within its step range" method
              LocalSlopes = [] }
 
 let private costOf axis (p: ErrorPoint) =
@@ -113,15 +158,24 @@ let private checkCurves (groups: (ErrorCurve list * float[]) list) =
                 raise (ArgumentException($"{name} has a different step grid; allowed: the grid of curves[{g}][0].", "curves")))
         Guard.Length(floors.Length, (List.head reps).Points.Length, $"floors[{g}]"))
 
-/// Decay fit log error = c + a·log d + p·log(1/N) with N on the given cost axis. Input: one group per dimension, each
-/// a list of replicate curves (same grid; one curve when there are no replicates) and the noise floor of each grid
-/// point. The window rule is applied per dimension to the mean curve; FitResult.Window indexes the concatenation of the
-/// groups' grids. With ≥ 2 replicates the intervals are percentile intervals over seeds resampled jointly across
-/// dimensions (the window is held fixed, so window choice is not part of the interval); with one curve per dimension
-/// they are residual bootstrap-t intervals. log d is a regressor only when the dimensions differ.
+/// Decay fit log error = c + a·log d + p·log(1/N) with N on the given cost axis (with a log factor (ln N)^a in
+/// settings.LogFactor, a·log(ln N) is subtracted from log error first). Input: one group per dimension, each a list of
+/// replicate curves (same grid, sorted by increasing cost; one curve when there are no replicates) and the noise floor
+/// of each grid point. The window (settings.Window) is chosen per dimension on the mean curve; FitResult.Window and
+/// FitResult.Excluded index the concatenation of the groups' grids. With ≥ 2 replicates the intervals are percentile
+/// intervals over seeds resampled jointly across dimensions (the window is held fixed, so window choice is not part
+/// of the interval); with one curve per dimension they are residual bootstrap-t intervals. log d is a regressor only
+/// when the dimensions differ.
 let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float[]) list) : Result<RateFit, string> =
     validate s
     checkCurves groups
+    match s.LogFactor with
+    | Some f when f.Argument <> LogCost ->
+        let message =
+            $"settings.LogFactor.Argument = {f.Argument} is out of range for a decay fit; allowed: LogCost "
+            + "(a decay curve has no ε)."
+        raise (ArgumentException(message, "settings"))
+    | _ -> ()
     let curves = groups |> List.map (fst >> List.head)
     let means = groups |> List.map (fun (reps, _) -> meanCurve s.Level reps)
     let offsets = curves |> List.scan (fun o c -> o + c.Points.Length) 0
@@ -130,27 +184,37 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
         |> List.map (fun (c, m, floors) ->
             let costs = c.Points |> List.map (costOf axis) |> Array.ofList
             costs |> Array.iteri (fun i x -> Guard.Positive(x, $"cost of point {i} of the {c.Dimension}-dimensional curve") |> ignore)
-            FitWindow.choose s.Rule (Array.zip costs m) floors, costs)
-    match List.tryFindIndex (fst >> Option.isNone) windows with
-    | Some g -> Error $"decay fit: no window of {s.Rule.MinPoints} consistent points above the floor for d = {curves.[g].Dimension}"
+            FitWindow.select s.Rule s.Window s.LogFactor (Array.zip costs m) floors, costs)
+    let failed =
+        windows |> List.indexed |> List.tryPick (fun (g, (w, _)) ->
+            match w with
+            | Error e -> Some(g, e)
+            | Ok c when c.Window.Length < 3 ->
+                Some(g, $"the window has {c.Window.Length} point(s); at least 3 are needed")
+            | Ok _ -> None)
+    match failed with
+    | Some(g, why) -> Error $"decay fit: no window for d = {curves.[g].Dimension}: {why}"
     | None ->
-        let chosen = windows |> List.mapi (fun g (w, costs) -> g, Option.get w, costs)
+        let chosen = windows |> List.mapi (fun g (w, costs) -> g, (Result.toOption w).Value, costs)
         let withD = curves |> List.map (fun c -> c.Dimension) |> List.distinct |> List.length > 1
         let names =
             [ if withD then
                   "log d"
               "log(1/N)" ]
         let rows = [| for g, w, costs in chosen do
-                        for i in w ->
+                        for i in w.Window ->
                             [| if withD then
                                    log (float curves.[g].Dimension)
                                -log costs.[i] |] |]
         let x = Ols.design rows
-        let response (values: int -> int -> float) = [| for g, w, _ in chosen do for i in w -> log (values g i) |]
+        let shift (costs: float[]) i =
+            s.LogFactor |> Option.bind (fun f -> LogFactor.logOf f.Power costs.[i]) |> Option.defaultValue 0.0
+        let response (values: int -> int -> float) =
+            [| for g, w, costs in chosen do for i in w.Window -> log (values g i) - shift costs i |]
         let fit = Ols.fitDesign x (response (fun g i -> means.[g].[i].Value))
         let replicateCount = (fst groups.Head).Length
         let intervals, method =
-            if replicateCount = 1 then Bootstrap.residualBootstrapT x fit s.Seed s.BootstrapReplicates s.Level, residualMethod s
+            if replicateCount = 1 then residualIntervals s x fit
             else
                 let values = groups |> List.map (fun (reps, _) -> reps |> List.map (fun c -> c.Points |> List.map (fun p -> p.Error.Value) |> Array.ofList) |> Array.ofList) |> Array.ofList
                 let statistic (picked: int[]) =
@@ -158,6 +222,7 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
                 Bootstrap.replicatePercentile statistic replicateCount s.Seed s.BootstrapReplicates s.Level,
                 $"percentile bootstrap over {replicateCount} replicate seeds (fit of log mean error), {s.BootstrapReplicates} draws, level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
         let first = curves.Head
+        let indexed (g: int) i = offsets.[g] + i
         Ok { Kind = DecayFit
              Sampler = first.Sampler
              Parameters = first.Parameters
@@ -168,7 +233,10 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
              Epsilons = []
              Seeds = groups |> List.collect (fst >> List.collect (fun c -> c.Seeds)) |> List.distinct
              Axis = axis
-             Fit = result s names fit intervals [ for g, w, _ in chosen do for i in w -> offsets.[g] + i ] (FitWindow.describe s.Rule) method
+             Fit =
+                 result s names fit intervals [ for g, w, _ in chosen do for i in w.Window -> indexed g i ]
+                     [ for g, w, _ in chosen do for i, why in w.Excluded -> indexed g i, why ]
+                     (FitWindow.describeChoice s.Rule s.Window) method
              LocalSlopes =
                  chosen |> List.map (fun (g, _, costs) ->
                      let kept = means.[g] |> Array.takeWhile (fun e -> e.Value > 0.0)

@@ -71,6 +71,8 @@ type FitResult =
       /// The rule that chose the window, in words.
       WindowRule: string
       Residuals: float list
+      /// (input index, reason in words) of every input point the fit left out, so a report can say why.
+      Excluded: (int * string) list
       /// How the intervals were obtained (bootstrap kind, replicates, level).
       IntervalMethod: string }
 

@@ -37,10 +37,30 @@ let fitRows (t: FitTable) =
     [ yield [ "intercept"; interval t.Fit.Intercept; num t.Fit.Intercept.Level; "—" ]
       for name, e in List.zip t.Fit.Regressors t.Fit.Slopes -> [ $"slope on {name}"; interval e; num e.Level; theory name ] ]
 
-/// The sentence under a fit table: which points were fitted and how the intervals were obtained.
+/// Indices as runs, "0–3, 7, 9–12", so a window of 10⁵ points prints as one short line.
+let indexRuns (indices: int list) =
+    let runs =
+        indices
+        |> List.sort
+        |> List.fold (fun acc i ->
+            match acc with
+            | (lo, hi) :: rest when i = hi + 1 -> (lo, i) :: rest
+            | _ -> (i, i) :: acc) []
+        |> List.rev
+    String.Join(", ", runs |> List.map (fun (lo, hi) -> if lo = hi then string lo else $"{lo}–{hi}"))
+
+/// The sentence under a fit table: which points were fitted, which were not and why, and how the intervals were
+/// obtained.
 let fitNote (t: FitTable) =
-    let window = String.Join(", ", t.Fit.Window)
-    $"Window: points {window} ({t.Fit.WindowRule}). Intervals: {t.Fit.IntervalMethod}."
+    let excluded =
+        if t.Fit.Excluded.IsEmpty then ""
+        else
+            let groups =
+                t.Fit.Excluded
+                |> List.groupBy snd
+                |> List.map (fun (why, xs) -> $"{indexRuns (List.map fst xs)} ({why})")
+            " Not fitted: points " + String.Join("; ", groups) + "."
+    $"Window: points {indexRuns t.Fit.Window} ({t.Fit.WindowRule}).{excluded} Intervals: {t.Fit.IntervalMethod}."
 
 /// The claims of a section as text; a section without one reports a measurement that no paper claims a rate for.
 let claims (s: Section) =

@@ -82,6 +82,7 @@ let encodeFit (f: FitResult) =
           "window", f.Window |> arr int'
           "window_rule", str f.WindowRule
           "residuals", f.Residuals |> arr num
+          "excluded", f.Excluded |> arr (fun (i, why) -> obj [ "index", int' i; "reason", str why ])
           "interval_method", str f.IntervalMethod ]
 
 let private encodeFigure (f: Figure) =
@@ -224,6 +225,7 @@ let decodeFit (n: JsonNode) =
       Window = field "window" n |> items getInt
       WindowRule = getStr (field "window_rule" n)
       Residuals = field "residuals" n |> items getNum
+      Excluded = field "excluded" n |> items (fun e -> getInt (field "index" e), getStr (field "reason" e))
       IntervalMethod = getStr (field "interval_method" n) }
 
 let private decodeFigure (n: JsonNode) =

@@ -24,11 +24,7 @@ let private gradeText grade =
 
 /// The claim as the report prints it: statement, metric, assumptions, source and provenance grade.
 let claimText (c: Claim) =
-    let logText =
-        match c.LogFactor with
-        | Some { Power = a; Argument = OfCost } -> $" Explicit log factor: (ln N)^{a:g4}."
-        | Some { Power = a; Argument = OfDOverEps } -> $" Explicit log factor: (ln(d/ε))^{a:g4}."
-        | None -> ""
+    let logText = c.LogFactor |> Option.map (fun f -> $" Explicit log factor: {LogFactor.describe f}.") |> Option.defaultValue ""
     $"**Claim {c.Id}** ({c.Sampler}). Statement: {c.Statement}. Metric: {c.Metric}. Assumptions: {c.Assumptions}.{logText} "
     + $"Source: {c.Source}; grade: {gradeText c.Grade} ({c.GradeDetail})."
 
@@ -53,13 +49,15 @@ let specOf (profile: Profile) (c: Claim) (t: ClaimTest) (metric: MetricKind) : E
 let private pointOf (ctx: ReportContext) (spec: ExperimentSpec) (d: int) (n: int) : ErrorPoint =
     (ctx.Run { spec with Dimensions = [ d ]; Steps = [ n ] } |> List.exactlyOne).Points |> List.exactlyOne
 
-/// The response divided by the claim's log factor, so a power-law fit estimates the exponents of the bound with it.
-let private divideLog (factor: LogFactor) (d: int) (eps: float) (cost: float) (value: float) =
-    let argument = match factor.Argument with OfCost -> log cost | OfDOverEps -> log (float d / eps)
-    value / (max argument 1e-300) ** factor.Power
+/// An error divided by the claim's log factor (ln N)^a at N steps, for the local slopes of an exact curve.
+let private divideLogCost (factor: LogFactor) (steps: int) (value: float) =
+    value / exp (defaultArg (LogFactor.logOf factor.Power (float steps)) 0.0)
 
-/// The local slope that error ∝ (ln N)^a·N^(−p) predicts between N₀ and N₁: −p + a·ln(ln N₁/ln N₀)/ln(N₁/N₀).
-let predictedLocalSlope (p: float) (a: float) (n0: float) (n1: float) = -p + a * log (log n1 / log n0) / log (n1 / n0)
+/// The points a fit did not use, with its reasons, in words ("" when it used all).
+let excludedNote (curve: ErrorCurve) (fit: FitResult) =
+    let points = Array.ofList curve.Points
+    let rows = fit.Excluded |> List.map (fun (i, why) -> $"n = {points.[i].Steps}: {why}")
+    if rows.IsEmpty then "" else "Not fitted: " + String.Join("; ", rows) + "."
 
 let private subjectName (c: Claim) regressor =
     match regressor with
@@ -135,13 +133,7 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
             let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction})"
             let powerLaw = PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
             let logAware =
-                c.LogFactor |> Option.map (fun f ->
-                    // NStarResult holds integer costs: the divided cost is kept in units of 10⁻⁶, which only moves the
-                    // intercept of the log-log fit.
-                    let divided =
-                        points |> List.map (fun (d, r) ->
-                            d, { r with NStar = r.NStar |> Option.map (fun n -> max 1 (int (Math.Round(divideLog f d r.Epsilon (float n) (float n) * 1e6)))) })
-                    PowerLawFit.fitCost PowerLawFit.defaultSettings subject divided)
+                c.LogFactor |> Option.map (fun f -> PowerLawFit.fitCost { PowerLawFit.defaultSettings with LogFactor = Some f } subject points)
             let decisive, decisiveName =
                 match logAware with
                 | Some fit -> fit, "with the claim's log factor divided out"
@@ -209,28 +201,25 @@ let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOut
                 let raw = ctx.Run spec |> List.exactlyOne
                 let floors = Floors.ofCurve t.Sampler t.Target raw
                 let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction}), d = {d}"
-                // With a log factor the fit runs on error/(ln N)^a, so its slope estimates p of the bound.
-                let curve =
+                let windowFloors = Floors.forWindow floors raw
+                // With a log factor the fit divides (ln N)^a out of the error, so its slope estimates p of the bound;
+                // the exact curve's local slopes are read on the same divided values.
+                let fit = PowerLawFit.fitDecay { PowerLawFit.defaultSettings with LogFactor = c.LogFactor } RateFit.Steps [ [ raw ], windowFloors ]
+                let curve, curveFloors =
                     match c.LogFactor with
                     | Some f ->
+                        let scale (p: ErrorPoint) x = divideLogCost f p.Steps x
                         { raw with
                             Points =
                               raw.Points |> List.map (fun p ->
-                                  let scale x = divideLog f d nan (float p.Steps) x
-                                  { p with Error = { p.Error with Value = scale p.Error.Value; Lower = scale p.Error.Lower; Upper = scale p.Error.Upper; StdError = scale p.Error.StdError } }) }
-                    | None -> raw
-                // The window rule drops points at or below its floor: pass the exclusion thresholds.
-                let thresholds = Floors.thresholds floors raw
-                let floorsScaled =
-                    match c.LogFactor with
-                    | Some f -> Array.map2 (fun (p: ErrorPoint) fl -> divideLog f d nan (float p.Steps) fl) (Array.ofList raw.Points) thresholds
-                    | None -> thresholds
-                let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], floorsScaled ]
-                let excluded = Floors.excludedText floors raw
+                                  { p with Error = { p.Error with Value = scale p p.Error.Value; Lower = scale p p.Error.Lower; Upper = scale p p.Error.Upper; StdError = scale p p.Error.StdError } }) },
+                        Array.map2 scale (Array.ofList raw.Points) (Floors.limits floors raw)
+                    | None -> raw, Floors.limits floors raw
+                let excluded = match fit with Ok f -> excludedNote raw f.Fit | Error _ -> ""
                 let judgements, tables =
                     match fit with
                     | Ok f ->
-                        let measured, how = orderForVerdict RateFit.Steps curve floorsScaled f
+                        let measured, how = orderForVerdict RateFit.Steps curve curveFloors f
                         let withLog = if c.LogFactor.IsSome then ", log factor divided out" else ""
                         let fitWithOrder = { f.Fit with Slopes = List.map2 (fun r s -> if r = "log(1/N)" then measured else s) f.Fit.Regressors f.Fit.Slopes }
                         judgeFit c t ev.Direction $"{label}, {how}{withLog}" fitWithOrder false,
@@ -240,12 +229,13 @@ let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOut
                         [ { Subject = $"{c.Id}, {label}"; Verdict = Inconclusive; Reason = $"{c.Id}, {label}: no decay fit ({e}); the curve is shown."; CannotShow = "nothing: the fit failed"; Counted = true } ], []
                 let drift =
                     match c.LogFactor, c.Terms.[t.Term].Steps with
-                    | Some { Power = a; Argument = OfCost }, Some s ->
-                        let pairs = raw.Points |> List.pairwise |> List.filter (fun (p0, p1) -> p0.Error.Value > 0.0 && p1.Error.Value > 0.0)
+                    | Some { Power = a; Argument = LogCost }, Some s ->
+                        let positive = raw.Points |> List.filter (fun p -> p.Error.Value > 0.0) |> Array.ofList
+                        let predicted = LocalSlopes.predictedDrift -s a (positive |> Array.map (fun p -> float p.Steps))
                         let rows =
-                            pairs |> List.map (fun (p0, p1) ->
+                            positive |> Array.pairwise |> Array.mapi (fun k (p0, p1) ->
                                 let measured = log (p1.Error.Value / p0.Error.Value) / log (float p1.Steps / float p0.Steps)
-                                $"{p0.Steps}→{p1.Steps}: measured {measured:F3}, predicted {predictedLocalSlope -s a (float p0.Steps) (float p1.Steps):F3}")
+                                $"{p0.Steps}→{p1.Steps}: measured {measured:F3}, predicted {predicted.[k]:F3}")
                         let rowsText = String.Join("; ", rows)
                         [ $"Local slopes of {label} against the drift that (ln N)^{a:g3}·N^{s:g3} predicts (pure power law: {s:g3}): {rowsText}." ]
                     | _ -> []
@@ -273,16 +263,16 @@ let decayTestsOf (claims: Claim list) (sampler: string) =
 let orderCheck (ctx: ReportContext) (label: string) (spec: ExperimentSpec) (derived: (float * string) option) =
     let curve = ctx.Run spec |> List.exactlyOne
     let floors = Floors.ofCurve spec.Sampler spec.Target curve
-    let thresholds = Floors.thresholds floors curve
-    let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], thresholds ]
+    let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ curve ], Floors.forWindow floors curve ]
     let text =
         match fit with
         | Ok f ->
-            let measured, how = orderForVerdict RateFit.Steps curve thresholds f
+            let measured, how = orderForVerdict RateFit.Steps curve (Floors.limits floors curve) f
             let against = match derived with Some(p, why) -> $"; RateLab's derivation gives {p:g3} ({why})" | None -> ""
             $"order {measured.Value:g4} [{measured.Lower:g4}, {measured.Upper:g4}] ({how}){against}."
         | Error e -> $"no decay fit ({e}); the curve is shown."
-    curve, fit, Verdicts.noClaim label text, (floors.Description + " " + Floors.excludedText floors curve).Trim()
+    let excluded = match fit with Ok f -> excludedNote curve f.Fit | Error _ -> ""
+    curve, fit, Verdicts.noClaim label text, (floors.Description + " " + excluded).Trim()
 
 /// Runs every test of a claim.
 let outcomes (ctx: ReportContext) (c: Claim) =

@@ -75,8 +75,9 @@ let plmcGapSection (ctx: ReportContext) : Section =
           Metric = metric; Seeds = [ 20261123UL ]; Points = pts; Method = method }
     let gapCurve = curveOf "plmc-vs-lmc(alpha/K)" W2Lower gap "W2(p_G of PLMC(α, K), law of LMC(α/K)): Gelbrich lower bound on the gap, exact moments by enumeration of the Bernoulli patterns"
     let biasCurve = curveOf "lmc(alpha)" ExactW2 lmcBias "exact W2 of LMC(α) (ULA) to N(0, 1) after the same horizon"
-    let floors = gapCurve.Points |> List.map (fun p -> Floors.Factor * Floors.numeric W2Lower 1) |> Array.ofList
-    let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ gapCurve ], floors ]
+    let gapFloors = Floors.numericOnly gapCurve
+    let floors = Floors.limits gapFloors gapCurve
+    let fit = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Steps [ [ gapCurve ], Floors.forWindow gapFloors gapCurve ]
     let s5 = claim "S5"
     let evidence =
         match fit with

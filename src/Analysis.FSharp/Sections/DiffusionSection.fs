@@ -176,8 +176,8 @@ let mixtureSection (ctx: ReportContext) : Section =
             $"{c.Sampler}: {rowsText}.")
         |> String.concat " "
     let fitOf (c: ErrorCurve) =
-        let floors = c.Points |> List.map (fun p -> max (Floors.Factor * Floors.numeric StrongError d) (3.0 * p.Error.StdError)) |> Array.ofList
-        floors, PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors ]
+        let floors = Floors.numericOnly c
+        Floors.limits floors c, PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], Floors.forWindow floors c ]
     let fits = [ for p, c in curves -> let floors, f = fitOf c in c, p, floors, f ]
     // Every curve is shown; one that cannot be fitted says why instead of disappearing.
     let evidence =
@@ -192,10 +192,10 @@ let mixtureSection (ctx: ReportContext) : Section =
     // The median's order: a robust companion to the RMS fit (its value carries no interval, so it is a local slope).
     let medianEvidence =
         medianCurves |> List.map (fun c ->
-            let floors = c.Points |> List.map (fun _ -> Floors.Factor * Floors.numeric StrongError d) |> Array.ofList
-            match PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors ] with
+            let floors = Floors.numericOnly c
+            match PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], Floors.forWindow floors c ] with
             | Ok fit ->
-                let measured, how = orderForVerdict RateFit.Nfe c floors fit
+                let measured, how = orderForVerdict RateFit.Nfe c (Floors.limits floors c) fit
                 Verdicts.noClaim $"{c.Sampler}: order" $"{measured.Value:g4} [{measured.Lower:g4}, {measured.Upper:g4}] ({how})."
             | Error e -> Verdicts.noClaim $"{c.Sampler}: order" $"not fitted ({e}).")
     let evidence = evidence @ medianEvidence

@@ -42,8 +42,10 @@ let seriesCurve (seed: uint64) (s: LimitSeries) : ErrorCurve =
         (if s.ReferenceIsExact then "reference in closed form" else "reference from the fine grid")
         + "; standard errors from 20 batch means (or iid pairs for the DB residual)" }
 
-/// Noise floor of each point: 3 standard errors, and never below round-off.
-let floors (c: ErrorCurve) = c.Points |> List.map (fun p -> max roundOff (3.0 * p.Error.StdError)) |> Array.ofList
+/// Noise floor of each point as the window rule takes it: a point is not fitted at or below 3 standard errors or
+/// round-off, and the rule drops points within its FloorFactor of the floors it is given.
+let floors (c: ErrorCurve) =
+    c.Points |> List.map (fun p -> max roundOff (3.0 * p.Error.StdError) / FitWindow.defaultRule.FloorFactor) |> Array.ofList
 
 /// Decay fit of error on 1/h (Error when no window of consistent points lies above the floors).
 let fitSeries (c: ErrorCurve) = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors c ]

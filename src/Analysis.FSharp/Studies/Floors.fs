@@ -63,19 +63,19 @@ let ofCurve (sampler: Component) (target: Component) (curve: ErrorCurve) : Curve
       Description =
         $"Floors: {startText}; float64 {num:g2}. A point is not fitted when its error is within {Factor:g}× of the deterministic floor or below three standard errors (estimates)." }
 
+/// The float64 floor alone, for curves with no start law (coupled strong errors, gaps between two exact laws).
+let numericOnly (curve: ErrorCurve) : CurveFloors =
+    let num = numeric curve.Metric curve.Dimension
+    { Values = curve.Points |> List.map (fun _ -> num) |> Array.ofList
+      Description = $"Floors: float64 {num:g2}; Monte Carlo 3 standard errors where the value is an estimate." }
+
 /// The level at or below which each point is not fitted: Factor × the deterministic floor, or 3 SE for an estimate.
-let thresholds (floors: CurveFloors) (curve: ErrorCurve) =
+let limits (floors: CurveFloors) (curve: ErrorCurve) =
     curve.Points
     |> List.mapi (fun i p -> max (Factor * floors.Values.[i]) (if Double.IsNaN p.Error.StdError then 0.0 else 3.0 * p.Error.StdError))
     |> Array.ofList
 
-/// Which points the thresholds exclude, in words ("" when none).
-let excludedText (floors: CurveFloors) (curve: ErrorCurve) =
-    let limits = thresholds floors curve
-    let excluded =
-        curve.Points
-        |> List.mapi (fun i p -> i, p)
-        |> List.filter (fun (i, p) -> not (p.Error.Value > limits.[i]))
-        |> List.map (fun (_, p) -> $"n = {p.Steps} (error {p.Error.Value:g3})")
-    let list = String.Join(", ", excluded)
-    if excluded.IsEmpty then "" else $"Excluded as at or near a floor: {list}."
+/// The floors to hand the fit window rule, which drops points within its own FloorFactor of them: the limits above
+/// divided by that factor, so exactly the points at or below the limits are dropped.
+let forWindow (floors: CurveFloors) (curve: ErrorCurve) =
+    limits floors curve |> Array.map (fun l -> l / RateLab.Analysis.Fits.FitWindow.defaultRule.FloorFactor)

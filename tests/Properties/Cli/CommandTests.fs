@@ -241,7 +241,7 @@ let tests =
                 let code, out, err = exec (fakeServices (ref 0) None) [| "fit"; file |]
                 Expect.equal code 0 err
                 Expect.stringContains out "slope on log N" "fit table"
-                Expect.stringContains out "Window: points 0, 1, 2, 3" "window note"
+                Expect.stringContains out "Window: points 0–3" "window note (index runs)"
             }
             test "a malformed CSV row is a usage error naming line and column" {
                 use dir = new TempDir()

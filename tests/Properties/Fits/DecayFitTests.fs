@@ -22,6 +22,8 @@ let private curve d (errors: float list) =
 /// 1/N up to N = 8, then 8/N²: a pre-asymptotic order-1 part followed by the asymptotic order 2.
 let private kinked = grid |> List.map (fun n -> if n <= 8 then 1.0 / float n else 8.0 / float n ** 2.0)
 
+let private points = kinked |> List.map2 (fun n e -> float n, exact e) grid |> Array.ofList
+
 [<Tests>]
 let tests =
     testList "Fits.Decay" [
@@ -30,15 +32,26 @@ let tests =
             for s in LocalSlopes.compute pts do Expect.floatClose Accuracy.high s.Slope -1.5 "slope"
         }
 
-        test "the window is the largest-N run of consistent slopes" {
-            let w = FitWindow.choose FitWindow.defaultRule (kinked |> List.map2 (fun n e -> float n, exact e) grid |> Array.ofList) (Array.zeroCreate 9)
-            Expect.equal w (Some [ 3 .. 8 ]) "N = 8 .. 256"
+        test "the window drops the curved cheap end and keeps the straight costly run" {
+            match FitWindow.select FitWindow.defaultRule FitWindow.Auto None points (Array.zeroCreate 9) with
+            | Ok c ->
+                Expect.equal c.Window [ 3 .. 8 ] "N = 8 .. 256"
+                Expect.equal (List.map fst c.Excluded) [ 0 .. 2 ] "N = 1 .. 4 recorded as excluded"
+                for _, why in c.Excluded do Expect.stringContains why "cheap end" "reason"
+            | Error e -> failtest e
         }
 
-        test "points at or below the floor and everything costlier are never fitted" {
-            let floors = Array.create 9 (8.0 / 128.0 ** 2.0)
-            let w = FitWindow.choose FitWindow.defaultRule (kinked |> List.map2 (fun n e -> float n, exact e) grid |> Array.ofList) floors
-            Expect.equal w (Some [ 3 .. 6 ]) "N = 8 .. 64: N = 128 is at the floor"
+        // With the floor 0.0015, N = 64 (error 8/4096 ≈ 0.00195) lies above the floor, which the former rule (drop at
+        // the floor itself) accepted, but within 2× of it: the floor factor 2 drops it and every costlier point.
+        test "points within 2x of the floor and everything costlier are never fitted" {
+            Expect.equal FitWindow.defaultRule.FloorFactor 2.0 "the factor this test is written for"
+            let floors = Array.create 9 0.0015
+            match FitWindow.select FitWindow.defaultRule FitWindow.Auto None points floors with
+            | Ok c ->
+                Expect.equal c.Window [ 3 .. 5 ] "N = 8 .. 32"
+                Expect.stringContains (snd c.Excluded.[3]) "within 2× of its floor" "reason of N = 64"
+                Expect.stringContains (snd c.Excluded.[4]) "costlier than point 6" "reason of N = 128"
+            | Error e -> failtest e
         }
 
         test "decay fit recovers the asymptotic order and d-exponent exactly from noise-free curves" {

@@ -35,6 +35,22 @@ let tests =
             Expect.stringContains ex.Message "regressors" "message names the argument"
         }
 
+        // The normal equations lost the slope of 200 000 rows (a pivot below 1e-12 of the largest diagonal); the
+        // centred QR solve recovers it to round-off from costs 1..200 000 and from three neighbouring large costs.
+        test "200 000 rows and regressors spanning a tiny range are fitted, not called collinear" {
+            let x = Array.init 200000 (fun t -> [| log (float (t + 1)) |])
+            let fit = Ols.fit x (x |> Array.map (fun r -> 2.0 - 1.5 * r.[0]))
+            Expect.floatClose Accuracy.high fit.Coefficients.[1] -1.5 "slope, 200 000 rows"
+            let near = [| for n in 199998 .. 200000 -> [| log (float n) |] |]
+            let fitNear = Ols.fit near (near |> Array.map (fun r -> 2.0 - 1.5 * r.[0]))
+            Expect.floatClose { absolute = 1e-6; relative = 1e-6 } fitNear.Coefficients.[1] -1.5 "slope, costs 199 998..200 000"
+        }
+
+        test "a constant regressor is collinear with the intercept" {
+            let ex = Expect.throwsC (fun () -> Ols.fit (Array.init 6 (fun _ -> [| 3.0 |])) (Array.init 6 float) |> ignore) id
+            Expect.stringContains ex.Message "collinear" "message"
+        }
+
         test "too few points for a residual are rejected" {
             Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Ols.fit [| [| 1.0 |]; [| 2.0 |] |] [| 1.0; 2.0 |] |> ignore) "n = p"
         }

@@ -101,6 +101,7 @@ let sampleFit =
       Window = [ 0; 1; 2; 3 ]
       WindowRule = "all points"
       Residuals = [ 0.0; 0.01; -0.01; 0.0 ]
+      Excluded = []
       IntervalMethod = "fixed numbers for tests" }
 
 /// A section built from curves the way a real builder would: figures from records only.

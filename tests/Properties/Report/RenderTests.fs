@@ -57,9 +57,10 @@ type RecordArbs =
             let! window = Gen.listOf (ArbMap.defaults |> ArbMap.generate<int>)
             let! rule, how = Gen.zip s s
             let! residuals = Gen.listOf f
+            let! excluded = Gen.listOf (Gen.zip (ArbMap.defaults |> ArbMap.generate<int>) s)
             return
                 { Regressors = regressors; Intercept = intercept; Slopes = slopes; Window = window; WindowRule = rule
-                  Residuals = residuals; IntervalMethod = how }
+                  Residuals = residuals; Excluded = excluded; IntervalMethod = how }
         }
         |> Arb.fromGen
 
