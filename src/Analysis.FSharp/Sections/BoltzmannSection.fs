@@ -263,10 +263,10 @@ let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
     header + String.concat "\n" rows + $"\n\nValues: mean ± standard deviation over {b.Seeds.Length} seeds; evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
 
 /// C3 and C6 from one training study.
-let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
-    let runs = runAll b
+let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
+    let runs = runAll cached b
     let full = b.Iterations
-    let untrainedGap = Map.ofList [ for bm in b.Benchmarks do for seed in b.Seeds -> (bm.Name, seed), (untrained b bm seed).DeltaLogZ ]
+    let untrainedGap = Map.ofList [ for bm in b.Benchmarks do for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
     let comparisons =
         [ for bm in b.Benchmarks do
             let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
@@ -288,7 +288,7 @@ let trainingSection (profile: Profile) (b: TrainingBudget) : Section =
         runs
         |> List.filter (fun r -> r.Grid = GridKind.Random && r.TrainSteps = 10 && r.Iterations = full)
         |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
-    let sweep = elboSweep b (b.Benchmarks |> List.find (fun x -> x.Name = sweepRun.Benchmark)) sweepRun
+    let sweep = sweepRun.Sweep
     let c6, c6Reason =
         if untrainedGap.[sweepRun.Benchmark, sweepRun.Seed] - sweepRun.Eval100.DeltaLogZ > 2.0 * sweepRun.Eval100.Elbo.StandardError then plateau sweep
         else
@@ -349,7 +349,7 @@ let part (ctx: ReportContext) : Part =
         [ (fun () -> globalSection series seed)
           (fun () -> identitySection seed)
           (fun () -> detailedBalanceSection series seed)
-          (fun () -> trainingSection ctx.Profile (budget ctx.Profile checkpointDirectory)) ]
+          (fun () -> trainingSection ctx.Cached ctx.Profile (budget ctx.Profile checkpointDirectory)) ]
         |> List.map (fun build -> let s = build () in ctx.SectionDone s; s)
     { Slug = "boltzmann"
       Title = "Trained diffusion samplers for unnormalised densities"

@@ -145,7 +145,9 @@ type TrainingRun =
       Seconds: float
       Eval100: EvaluationResult
       EvalTrain: EvaluationResult
-      Policy: EulerMaruyamaPolicy }
+      /// The C6 sweep (N_eval, ΔlogZ, SE of the ELBO) of a run on the random N_train = 10 grid, the candidates for the
+      /// C6 test; empty for other runs. Evaluated with the trained policy, so no model needs to outlive its run.
+      Sweep: (int * float * float) list }
 
 let private settings (budget: TrainingBudget) (b: Benchmark) objective grid steps seed =
     TrainingSettings(objective, b.Sigma, grid, steps, seed, batchSize = budget.Batch, width = budget.Width, harmonics = budget.Harmonics)
@@ -205,7 +207,10 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
       Seconds = seconds
       Eval100 = evaluate 100
       EvalTrain = evaluate steps
-      Policy = trainer.Policy }
+      Sweep =
+        if grid = GridKind.Random && steps = 10 then
+            [ for n in budget.EvaluationSweep -> let e = evaluate n in n, e.DeltaLogZ, e.Elbo.StandardError ]
+        else [] }
 
 /// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) with the evaluation draws of
 /// `seed`, so a trained run of that seed is compared with it on the same noise.
@@ -214,10 +219,60 @@ let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
     let policy = EulerMaruyamaPolicy(ZeroDrift(target.Dimension), b.Sigma)
     TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, 100), seed, budget.EvaluationSamples)
 
+/// The report cache as the studies see it: a key naming the configuration and a computation whose result is JSON.
+type Cached = string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.JsonNode
+
+module private Json =
+    open System.Text.Json.Nodes
+    let value (x: obj) : JsonNode | null = JsonValue.Create x
+    /// JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
+    let number (x: float) : JsonNode | null = if Double.IsFinite x then value x else null
+    let get (n: JsonNode) (name: string) = nonNull n.[name]
+    let readNumber (n: JsonNode) (name: string) = match n.[name] with null -> nan | v -> v.GetValue<float>()
+    let obj (fields: (string * (JsonNode | null)) list) =
+        let o = JsonObject()
+        for k, v in fields do
+            o[k] <- v
+        o :> JsonNode
+    let estimate (e: RateLab.Core.Boltzmann.Estimate) = obj [ "value", number e.Value; "se", number e.StandardError ]
+    let readEstimate (n: JsonNode) = RateLab.Core.Boltzmann.Estimate(readNumber n "value", readNumber n "se")
+    let evaluation (e: EvaluationResult) =
+        obj [ "steps", value e.Steps; "elbo", estimate e.Elbo; "logz_rw", number e.LogZReweighted; "dlogz", number e.DeltaLogZ
+              "dlogz_rw", number e.DeltaLogZReweighted; "eubo", estimate e.Eubo; "eubo_gap", number e.EuboGap
+              "w2", number e.W2; "w2_floor", number e.W2Floor ]
+    let readEvaluation (n: JsonNode) =
+        EvaluationResult((get n "steps").GetValue<int>(), readEstimate (get n "elbo"), readNumber n "logz_rw", readNumber n "dlogz",
+                         readNumber n "dlogz_rw", readEstimate (get n "eubo"), readNumber n "eubo_gap", readNumber n "w2", readNumber n "w2_floor")
+
+/// The untrained sampler's evaluation through the report's cache.
+let untrainedCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
+    let key = $"boltzmann-untrained/1/{b.Name}/seed={seed}/samples={budget.EvaluationSamples}"
+    Json.readEvaluation (cached key (fun () -> Json.evaluation (untrained budget b seed)))
+
+/// One training run through the report's cache, keyed by its settings' fingerprint, the iteration budget and the
+/// evaluation settings: a resumed report reads finished runs instead of re-evaluating them (an unfinished one resumes
+/// from its checkpoint).
+let trainCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) =
+    let fingerprint = (settings budget b objective grid steps seed).Fingerprint()
+    let sweep = String.Join(",", budget.EvaluationSweep)
+    let key = $"boltzmann-train/1/{b.Name}/{fingerprint}/iterations={iterations}/samples={budget.EvaluationSamples}/sweep={sweep}"
+    let encode (r: TrainingRun) =
+        Json.obj
+            [ "energy", Json.number r.EnergyEvaluations; "network", Json.number r.NetworkEvaluations; "seconds", Json.number r.Seconds
+              "eval100", Json.evaluation r.Eval100; "eval_train", Json.evaluation r.EvalTrain
+              "sweep", Text.Json.Nodes.JsonArray([| for n, g, s in r.Sweep -> Json.obj [ "n", Json.value n; "gap", Json.number g; "se", Json.number s ] |]) ]
+    let n = cached key (fun () -> encode (train budget b objective grid steps seed iterations))
+    { Benchmark = b.Name; Objective = objective; Grid = grid; TrainSteps = steps; Seed = seed; Iterations = iterations
+      EnergyEvaluations = Json.readNumber n "energy"; NetworkEvaluations = Json.readNumber n "network"; Seconds = Json.readNumber n "seconds"
+      Eval100 = Json.readEvaluation (Json.get n "eval100"); EvalTrain = Json.readEvaluation (Json.get n "eval_train")
+      Sweep = [ for x in (Json.get n "sweep").AsArray() -> let x = nonNull x in (Json.get x "n").GetValue<int>(), Json.readNumber x "gap", Json.readNumber x "se" ] }
+
+
+
 /// Every run of a study: each benchmark × objective × grid kind × N_train × seed at the full iteration budget, plus
 /// the equal-cost partner of C3 — N = 100 uniform trained for a tenth of the iterations, which costs as many network
 /// evaluations as N = 10 at the full budget. Runs execute in parallel; results are deterministic given the seeds.
-let runAll (budget: TrainingBudget) : TrainingRun list =
+let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
     let jobs =
         [ for b in budget.Benchmarks do
             for o in budget.Objectives do
@@ -228,17 +283,8 @@ let runAll (budget: TrainingBudget) : TrainingRun list =
     jobs
     |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
     |> Array.ofList
-    |> Array.Parallel.map (fun (b, o, g, n, s, i) -> train budget b o g n s i)
+    |> Array.Parallel.map (fun (b, o, g, n, s, i) -> trainCached cached budget b o g n s i)
     |> List.ofArray
-
-/// ELBO gap log Z − ELBO of one policy on uniform evaluation grids (C6), with its standard error.
-let elboSweep (budget: TrainingBudget) (b: Benchmark) (run: TrainingRun) =
-    let target = b.Create()
-    [ for n in budget.EvaluationSweep ->
-        let e = TrainingStudy.Evaluate(run.Policy, target, TimeGrid(GridKind.Uniform, n), run.Seed, budget.EvaluationSamples)
-        n, e.DeltaLogZ, e.Elbo.StandardError ]
-
-
 
 /// The limit series of a profile through the report's cache (key: every field of the profile), so a resumed report
 /// does not rerun the path simulations.

@@ -198,10 +198,35 @@ let tests =
                     Directory.Delete(b, true)
             }
 
+            test "a training run read back from the cache equals the computed one and is not recomputed" {
+                let dir = tempDir ()
+                try
+                    let budget = tinyBudget dir
+                    let store = System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+                    let computed = ref 0
+                    let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+                        if not (store.ContainsKey key) then
+                            computed.Value <- computed.Value + 1
+                            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+                        store.[key]
+                    let bm = budget.Benchmarks.Head
+                    let run () = trainCached cached budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+                    let first, again = run (), run ()
+                    Expect.equal computed.Value 1 "trained once"
+                    Expect.equal again first "the cached run is read back the same"
+                    // The direct run resumes from the checkpoint the cached one left and evaluates on the same draws;
+                    // only its wall time differs.
+                    let direct = train budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+                    Expect.equal { first with Seconds = direct.Seconds } direct "every number of the run, bit for bit"
+                    Expect.isNonEmpty first.Sweep "a random N_train = 10 run carries its C6 sweep"
+                finally
+                    Directory.Delete(dir, true)
+            }
+
             test "a tiny training section builds: C3 and C6 verdicts, valid figures, the table and the smoke-scale notice" {
                 let dir = tempDir ()
                 try
-                    let s = BoltzmannSection.trainingSection Quick (tinyBudget dir)
+                    let s = BoltzmannSection.trainingSection (fun _ compute -> compute ()) Quick (tinyBudget dir)
                     Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
                     Expect.equal s.Figures.Length 5 "four quality metrics and wall time"
                     Expect.stringContains s.Method "Smoke-scale" "says it is smoke scale"
