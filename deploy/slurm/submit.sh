@@ -16,8 +16,9 @@ merged=$(realpath -m "$3")
 shift 3
 mkdir -p "$out_root"
 read -r -a extra <<<"${RATELAB_SBATCH_OPTS:-}"
-array=$(sbatch --parsable "${extra[@]}" --array="0-$((shards - 1))" --output="$out_root/shard-%a.log" "$here/shard.sbatch" "$out_root" "$@")
+array=$(sbatch --parsable "${extra[@]}" --array="0-$((shards - 1))" --output="$out_root/shard-%a.log" \
+  "$here/shard.sbatch" "$out_root" "$@")
 array=${array%%;*}
-merge=$(sbatch --parsable "${extra[@]}" --dependency="afterok:$array" --kill-on-invalid-dep=yes --output="$out_root/merge.log" \
-  "$here/merge.sbatch" "$out_root" "$shards" "$merged")
+merge=$(sbatch --parsable "${extra[@]}" --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+  --output="$out_root/merge.log" "$here/merge.sbatch" "$out_root" "$shards" "$merged")
 echo "$array ${merge%%;*}"

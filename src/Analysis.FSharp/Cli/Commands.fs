@@ -106,7 +106,8 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
             { Job = job; Shard = s; Units = times; WallSeconds = clock.Elapsed.TotalSeconds
               CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds }
         AtomicFile.writeAllText (Path.Combine(out, Plan.ManifestFile)) (Plan.toJson m)
-        line ui $"{label}{times.Length} units done in {Ui.duration clock.Elapsed.TotalSeconds}; wrote {Path.Combine(out, Plan.ManifestFile)}"
+        let file = Path.Combine(out, Plan.ManifestFile)
+        line ui $"{label}{times.Length} units done in {Ui.duration clock.Elapsed.TotalSeconds}; wrote {file}"
     | None ->
         let manifest = Manifest.collect job.Profile (Model.seeds built) clock.Elapsed
         Writer.write out built manifest
@@ -188,7 +189,8 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     AtomicFile.writeAllText file (o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
     let total = List.sumBy snd costs
     line ui $"{costs.Length} units, total cost {Format.num total} {unit'} ({basisText})"
-    line ui $"{shards} shard(s): largest load {Format.num (Array.max loads)} {unit'}, smallest {Format.num (Array.min loads)} {unit'}"
+    let largest, smallest = Format.num (Array.max loads), Format.num (Array.min loads)
+    line ui $"{shards} shard(s): largest load {largest} {unit'}, smallest {smallest} {unit'}"
     line ui ("wrote " + file)
 
 /// `ratelab merge`: the shards' caches copied into OUT/.cache (each entry checked), then the report rendered from it;
@@ -208,7 +210,8 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     | Some message -> failwith message
     | None -> ()
     let copied = results |> List.filter ((=) (Ok true)) |> List.length
-    line ui $"merge: {copied} cache entries copied, {results.Length - copied} already present, from {dirs.Length} shards"
+    let present = results.Length - copied
+    line ui $"merge: {copied} cache entries copied, {present} already present, from {dirs.Length} shards"
     let plan =
         match job.Command, job.Claims with
         | "check", Some claims -> snd (checkJob services claims (Some job.Profile))
@@ -216,9 +219,12 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let clock = Stopwatch.StartNew()
     let recomputed, _ = runJob services ui job out None Plan.UnitCount plan
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
-    AtomicFile.writeAllText (Path.Combine(out, "timings.json")) ((Plan.unitsNode units).ToJsonString() |> sprintf "{\"units\":%s}")
+    let timings = JsonObject()
+    timings["units"] <- Plan.unitsNode units
+    AtomicFile.writeAllText (Path.Combine(out, "timings.json")) (timings.ToJsonString())
     for d, m in manifests |> List.sortBy (fun (_, m) -> m.Shard.Index) do
-        line ui $"shard {m.Shard.Index}/{m.Shard.Count}: {m.Units.Length} units, wall {Ui.duration m.WallSeconds}, CPU {Ui.duration m.CpuSeconds} ({d})"
+        let times = $"wall {Ui.duration m.WallSeconds}, CPU {Ui.duration m.CpuSeconds}"
+        line ui $"shard {m.Shard.Index}/{m.Shard.Count}: {m.Units.Length} units, {times} ({d})"
     let wall = manifests |> List.map (fun (_, m) -> m.WallSeconds)
     line ui
         ($"total CPU time of the shards {Ui.duration (manifests |> List.sumBy (fun (_, m) -> m.CpuSeconds))}; "

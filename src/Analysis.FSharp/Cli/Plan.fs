@@ -123,7 +123,8 @@ let toJson (m: ShardManifest) =
 let read (dir: string) : ShardManifest =
     let file = Path.Combine(dir, ManifestFile)
     if not (File.Exists file) then
-        raise (ArgumentException($"DIR = {dir} has no {ManifestFile}; allowed: the output directory of a finished shard"))
+        raise (ArgumentException(
+            $"DIR = {dir} has no {ManifestFile}; allowed: the output directory of a finished shard"))
     try
         let o = JsonNode.Parse(File.ReadAllText file) |> nonNull
         let str (name: string) = (nonNull o[name]).GetValue<string>()
@@ -147,7 +148,10 @@ let consistent (manifests: (string * ShardManifest) list) : Job =
     | (_, first) :: _ ->
         for dir, m in manifests do
             if m.Job <> first.Job || m.Shard.Count <> first.Shard.Count then
-                raise (ArgumentException($"DIR = {dir} belongs to another job than {fst manifests.Head} (command, claims, profile, version or shard count differ)"))
+                let other = fst manifests.Head
+                raise (ArgumentException(
+                    $"DIR = {dir} belongs to another job than {other} "
+                    + "(command, claims, profile, version or shard count differ)"))
         let seen = manifests |> List.map (fun (_, m) -> m.Shard.Index)
         match seen |> List.countBy id |> List.tryFind (fun (_, n) -> n > 1) with
         | Some(i, _) -> raise (ArgumentException($"DIR: shard {i}/{first.Shard.Count} is given twice"))

@@ -134,20 +134,23 @@ module Cache =
             with :? System.Text.Json.JsonException -> None
         let text (o: JsonObject) (field: string) =
             match o[field] with
-            | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String -> Some(v.GetValue<string>())
+            | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
+                Some(v.GetValue<string>())
             | _ -> None
         match parsed with
         | None -> Error $"cache entry {name} ({file}) is not a JSON object"
         | Some o ->
             match text o "salt", text o "config" with
             | Some s, _ when s <> target.Salt ->
-                Error $"cache entry {name} ({file}) was written by another version (salt \"{s}\", expected \"{target.Salt}\")"
+                Error $"cache entry {name} ({file}) was written by another version (salt {s}, expected {target.Salt})"
             | Some _, Some config when key target.Salt config = name ->
                 let destination = path target config
                 match tryLoad target config with
                 | Some existing when JsonNode.DeepEquals(existing, o["payload"]) -> Ok false
-                | Some _ -> Error $"cache entry {name}: two shards computed different results for one configuration ({file})"
+                | Some _ ->
+                    Error $"cache entry {name}: two shards computed different results for one configuration ({file})"
                 | None ->
                     AtomicFile.writeAllBytes destination (File.ReadAllBytes file)
                     Ok true
-            | _ -> Error $"cache entry {name} ({file}) fails its content check: the name is not the hash of its configuration"
+            | _ ->
+                Error $"cache entry {name} ({file}) fails its content check: its name is not its configuration's hash"

@@ -27,7 +27,8 @@ type Arbitraries =
         |> Arb.fromGen
 
 let private cfg =
-    { RateLab.Properties.Generators.config with arbitrary = typeof<Arbitraries> :: RateLab.Properties.Generators.config.arbitrary }
+    let shared = RateLab.Properties.Generators.config
+    { shared with arbitrary = typeof<Arbitraries> :: shared.arbitrary }
 
 let private exec argv =
     let ui, out, err = captured ()
@@ -84,9 +85,10 @@ let tests =
             Expect.all assignment (fun (_, s) -> s >= 0 && s < shards) "shard index in [0, N)"
 
         testPropertyWithConfig cfg "the assignment is deterministic" <| fun (Workload(units, shards)) ->
-            Expect.equal (Plan.assign shards units) (Plan.assign shards (List.map id units)) "same input, same shards"
+            Expect.equal (Plan.assign shards units) (Plan.assign shards (List.map id units)) "same shards"
 
-        testPropertyWithConfig cfg "shard loads differ by at most the largest unit's cost" <| fun (Workload(units, shards)) ->
+        testPropertyWithConfig cfg "shard loads differ by at most the largest unit's cost"
+        <| fun (Workload(units, shards)) ->
             let loads = Plan.loads shards units (Plan.assign shards units)
             let largest = if units.IsEmpty then 0.0 else units |> List.map snd |> List.max
             // Each unit goes to the least loaded shard, so the shard that ends highest was lowest before its last unit.
@@ -99,20 +101,22 @@ let tests =
                 Expect.throwsT<ArgumentException> (fun () -> Plan.parseShard bad |> ignore) bad
             let code, _, err = exec [| "check"; repoFile "examples/claims/ula-first-order.json"; "--shard"; "3/2" |]
             Expect.equal code 2 "exit code"
-            Expect.equal err "ratelab: --shard = \"3/2\" is out of range; allowed: I/N with integers 0 ≤ I < N" "message"
+            let expected = "ratelab: --shard = \"3/2\" is out of range; allowed: I/N with integers 0 ≤ I < N"
+            Expect.equal err expected "message"
         }
 
         test "merging rejects two shards that disagree on a configuration, naming its key" {
             let dir = tempDir ()
             try
                 let salt = Commands.salt ()
-                let a, b, target = Cache.under (Path.Combine(dir, "a")) salt, Cache.under (Path.Combine(dir, "b")) salt, Cache.under (Path.Combine(dir, "m")) salt
+                let store name = Cache.under (Path.Combine(dir, name)) salt
+                let a, b, target = store "a", store "b", store "m"
                 let config = """{"study":"x"}"""
                 Cache.store a config (JsonValue.Create 1.0)
                 Cache.store b config (JsonValue.Create 2.0)
                 let key = Cache.key salt config
                 Expect.equal (Cache.importEntry target (Cache.path a config)) (Ok true) "first copy"
-                Expect.equal (Cache.importEntry target (Cache.path a config)) (Ok false) "an equal entry is already there"
+                Expect.equal (Cache.importEntry target (Cache.path a config)) (Ok false) "an equal entry is there"
                 match Cache.importEntry target (Cache.path b config) with
                 | Error m -> Expect.stringContains m key "names the key"
                 | Ok _ -> failtest "a disagreeing entry was accepted"
