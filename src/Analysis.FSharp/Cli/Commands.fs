@@ -102,8 +102,9 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
             RateLab.Analysis.Sections.Units.build pick units, List.ofSeq times)
     match shard with
     | Some s ->
+        let costsFile = match basis with Plan.Measured p -> Some(Path.GetFullPath p) | Plan.UnitCount -> None
         let m : Plan.ShardManifest =
-            { Job = job; Shard = s; Units = times; WallSeconds = clock.Elapsed.TotalSeconds
+            { Job = { job with Costs = costsFile }; Shard = s; Units = times; WallSeconds = clock.Elapsed.TotalSeconds
               CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds }
         AtomicFile.writeAllText (Path.Combine(out, Plan.ManifestFile)) (Plan.toJson m)
         let file = Path.Combine(out, Plan.ManifestFile)
@@ -121,16 +122,18 @@ let private basisOf (path: string option) =
     | Some p -> usage $"--costs = {p}: file not found; allowed: a shard.json or timings.json of an earlier run"
 
 /// The job and plan of `report` options.
-let private reportJob (services: Services) (args: ParseResults<ReportArgs>) : Plan.Job * JobPlan =
-    let profile = profileOf (args.TryGetResult ReportArgs.Profile)
-    { Command = "report"; Claims = None; Profile = ProfileNames.toName profile; Salt = salt () }, services.BuildReport
+let private reportJob (services: Services) (profileName: string option) : Plan.Job * JobPlan =
+    let profile = profileOf profileName
+    { Command = "report"; Claims = None; Profile = ProfileNames.toName profile; Salt = salt (); Costs = None },
+    services.BuildReport
 
 /// The job and plan of `check` options; every claim is validated (schema, catalog names) before any work.
 let private checkJob (services: Services) (path: string) (profileName: string option) : Plan.Job * JobPlan =
     if not (File.Exists path) then usage $"CLAIMS: file not found: {path}"
     let claims = services.LoadClaims path
     let profile = profileOf profileName
-    { Command = "check"; Claims = Some(Path.GetFullPath path); Profile = ProfileNames.toName profile; Salt = salt () },
+    { Command = "check"; Claims = Some(Path.GetFullPath path); Profile = ProfileNames.toName profile; Salt = salt ()
+      Costs = None },
     fun ctx -> services.BuildCheck ctx claims
 
 let private noShards (has: bool) =
@@ -139,7 +142,7 @@ let private noShards (has: bool) =
 let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
     noShards (args.Contains ReportArgs.Shards)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
-    let job, plan = reportJob services args
+    let job, plan = reportJob services (args.TryGetResult ReportArgs.Profile)
     let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
     runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) plan |> ignore
 
@@ -156,7 +159,7 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     let (job, jobPlan), out, shards, costsPath =
         match args.GetAllResults() with
         | [ PlanArgs.Report a ] ->
-            reportJob services a, a.GetResult(ReportArgs.Out, DefaultOut), a.TryGetResult ReportArgs.Shards,
+            reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut), a.TryGetResult ReportArgs.Shards,
             a.TryGetResult ReportArgs.Costs
         | [ PlanArgs.Check a ] ->
             checkJob services (a.GetResult CheckArgs.Claims) (a.TryGetResult CheckArgs.Profile),
@@ -215,7 +218,7 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let plan =
         match job.Command, job.Claims with
         | "check", Some claims -> snd (checkJob services claims (Some job.Profile))
-        | _ -> snd (reportJob services (ArgumentParser.Create<ReportArgs>().Parse [| "--profile"; job.Profile |]))
+        | _ -> snd (reportJob services (Some job.Profile))
     let clock = Stopwatch.StartNew()
     let recomputed, _ = runJob services ui job out None Plan.UnitCount plan
     let units = manifests |> List.collect (fun (_, m) -> m.Units)

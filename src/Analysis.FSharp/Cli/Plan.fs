@@ -76,12 +76,14 @@ let loads (shards: int) (units: (string * float) list) (assignment: (string * in
     let shardOf = Map.ofList assignment
     Array.init shards (fun s -> units |> List.sumBy (fun (k, c) -> if shardOf[k] = s then c else 0.0))
 
-/// What produced a shard, so `merge` can rebuild the same report: command, claims file, profile and cache salt.
+/// What produced a shard, so `merge` can rebuild the same report: command, claims file, profile and cache salt; and
+/// the costs file the assignment used, since shards balanced by different costs would not partition the units.
 type Job =
     { Command: string
       Claims: string option
       Profile: string
-      Salt: string }
+      Salt: string
+      Costs: string option }
 
 /// A finished shard: its job, its place, and the wall seconds of each of its units.
 type ShardManifest =
@@ -100,6 +102,7 @@ let private jobNode (j: Job) (o: JsonObject) =
     o["claims"] <- (match j.Claims with Some c -> JsonValue.Create c | None -> null)
     o["profile"] <- JsonValue.Create j.Profile
     o["salt"] <- JsonValue.Create j.Salt
+    o["costs"] <- (match j.Costs with Some c -> JsonValue.Create c | None -> null)
 
 /// The "units" object: unit key → seconds (also the format `--costs` reads).
 let unitsNode (units: (string * float) list) =
@@ -132,7 +135,8 @@ let read (dir: string) : ShardManifest =
             { Command = str "command"
               Claims = (match o["claims"] with null -> None | c -> Some(c.GetValue<string>()))
               Profile = str "profile"
-              Salt = str "salt" }
+              Salt = str "salt"
+              Costs = (match o["costs"] with null -> None | c -> Some(c.GetValue<string>())) }
           Shard = { Index = (nonNull o["shard"]).GetValue<int>(); Count = (nonNull o["shards"]).GetValue<int>() }
           Units = [ for kv in (nonNull o["units"]).AsObject() -> kv.Key, (nonNull kv.Value).GetValue<float>() ]
           WallSeconds = (nonNull o["wall_seconds"]).GetValue<float>()
@@ -151,7 +155,7 @@ let consistent (manifests: (string * ShardManifest) list) : Job =
                 let other = fst manifests.Head
                 raise (ArgumentException(
                     $"DIR = {dir} belongs to another job than {other} "
-                    + "(command, claims, profile, version or shard count differ)"))
+                    + "(command, claims, profile, version, costs file or shard count differ)"))
         let seen = manifests |> List.map (fun (_, m) -> m.Shard.Index)
         match seen |> List.countBy id |> List.tryFind (fun (_, n) -> n > 1) with
         | Some(i, _) -> raise (ArgumentException($"DIR: shard {i}/{first.Shard.Count} is given twice"))

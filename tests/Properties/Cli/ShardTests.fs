@@ -144,6 +144,22 @@ let tests =
                 Directory.Delete(dir, true)
         }
 
+        test "shards balanced by different costs files are refused by merge (they need not cover every unit)" {
+            let dir = tempDir ()
+            try
+                let claims = twoClaims dir
+                let costs = Path.Combine(dir, "timings.json")
+                File.WriteAllText(costs, """{"units":{"claims/ULA-W2-eps":2.0,"claims/ULA-W2-too-fast":1.0}}""")
+                let s0, s1 = Path.Combine(dir, "s0"), Path.Combine(dir, "s1")
+                exec [| "check"; claims; "--shard"; "0/2"; "--out"; s0 |] |> ignore
+                exec [| "check"; claims; "--shard"; "1/2"; "--costs"; costs; "--out"; s1 |] |> ignore
+                let code, _, err = exec [| "merge"; s0; s1; "--out"; Path.Combine(dir, "m") |]
+                Expect.equal code 2 "exit code"
+                Expect.stringContains err "belongs to another job" "says why"
+            finally
+                Directory.Delete(dir, true)
+        }
+
         test "two shards merged write the single-process report, timing fields aside, recomputing nothing" {
             let dir = tempDir ()
             try
