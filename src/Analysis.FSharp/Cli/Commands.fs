@@ -159,8 +159,8 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     let (job, jobPlan), out, shards, costsPath =
         match args.GetAllResults() with
         | [ PlanArgs.Report a ] ->
-            reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut), a.TryGetResult ReportArgs.Shards,
-            a.TryGetResult ReportArgs.Costs
+            reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut),
+            a.TryGetResult ReportArgs.Shards, a.TryGetResult ReportArgs.Costs
         | [ PlanArgs.Check a ] ->
             checkJob services (a.GetResult CheckArgs.Claims) (a.TryGetResult CheckArgs.Profile),
             a.GetResult(CheckArgs.Out, "check"), a.TryGetResult CheckArgs.Shards, a.TryGetResult CheckArgs.Costs
@@ -351,7 +351,9 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ List a ] -> list services ui a; 0
             | [ Plan a ] -> plan services ui a; 0
             | [ Merge a ] -> merge services ui a; 0
-            | [] -> fail 2 "no command given; expected one of report, run, exact, fit, check, list, plan, merge (see ratelab --help)"
+            | [] ->
+                let commands = "report, run, exact, fit, check, list, plan, merge"
+                fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
             | _ -> fail 2 "give exactly one command (see ratelab --help)"
         with
         | :? ArguParseException as ex when ex.ErrorCode = ErrorCode.HelpText ->
