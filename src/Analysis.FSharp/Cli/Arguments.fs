@@ -4,16 +4,33 @@ module RateLab.Analysis.Cli.Arguments
 
 open Argu
 
+[<Literal>]
+let private ShardUsage =
+    "I/N: run only shard I (0-based) of N and write its cache and shard.json, no report; combine with `ratelab merge`."
+
+[<Literal>]
+let private CostsUsage =
+    "timings of a previous run (a shard.json or a merge's timings.json) that balance the shards (default: unit count)."
+
+[<Literal>]
+let private ShardsUsage = "with `plan`: the number of shards to show the assignment for (default 1)."
+
 /// `ratelab report`.
 type ReportArgs =
     | Profile of name: string
     | Out of dir: string
+    | [<Unique>] Shard of spec: string
+    | [<Unique>] Costs of path: string
+    | [<Unique>] Shards of n: int
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Profile _ -> "quick (CI-sized, the default) or full (the published report)."
             | Out _ -> "output directory (default: reports/); results are cached in DIR/.cache and reused."
+            | Shard _ -> ShardUsage
+            | Costs _ -> CostsUsage
+            | Shards _ -> ShardsUsage
 
 /// `ratelab run`.
 type RunArgs =
@@ -76,6 +93,9 @@ type CheckArgs =
     | [<MainCommand; ExactlyOnce>] Claims of path: string
     | Profile of name: string
     | Out of dir: string
+    | [<Unique>] Shard of spec: string
+    | [<Unique>] Costs of path: string
+    | [<Unique>] Shards of n: int
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -83,6 +103,9 @@ type CheckArgs =
             | Claims _ -> "claims file (JSON; format in docs/claims.md)."
             | Profile _ -> "quick (the default) or full: which grid of each claim's tests to run."
             | Out _ -> "output directory (default: check/); results are cached in DIR/.cache and reused."
+            | Shard _ -> ShardUsage
+            | Costs _ -> CostsUsage
+            | Shards _ -> ShardsUsage
 
 /// `ratelab list`.
 type ListArgs =
@@ -93,6 +116,28 @@ type ListArgs =
             match a with
             | What _ -> "samplers, targets or claims."
 
+/// `ratelab plan`: the units of work of a report or check, without running them.
+type PlanArgs =
+    | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Report _ -> "plan `ratelab report` with these options."
+            | Check _ -> "plan `ratelab check` with these options."
+
+/// `ratelab merge`.
+type MergeArgs =
+    | [<MainCommand; ExactlyOnce>] Dirs of dir: string list
+    | Out of dir: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dirs _ -> "the output directories of every shard of one job."
+            | Out _ -> "output directory of the merged report (default: merged/)."
+
 /// The sub-commands.
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
@@ -101,6 +146,8 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Fit of ParseResults<FitArgs>
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] List of ParseResults<ListArgs>
+    | [<CliPrefix(CliPrefix.None)>] Plan of ParseResults<PlanArgs>
+    | [<CliPrefix(CliPrefix.None)>] Merge of ParseResults<MergeArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -111,3 +158,5 @@ type Command =
             | Fit _ -> "fit error against cost from a CSV file and print the fit."
             | Check _ -> "check the claims of a claims file against catalog samplers and write a report with verdicts."
             | List _ -> "list samplers, targets or claims."
+            | Plan _ -> "list the units of work of a report or check with cost estimates and their shards (plan.json)."
+            | Merge _ -> "merge the caches of finished shards and write the report, as one process would."

@@ -77,42 +77,179 @@ let private warning (ui: Ui) (message: string) = ui.Err.WriteLine("ratelab: warn
 /// The one-line announcement of a finished section.
 let sectionLine (s: Section) = $"{Format.claims s}: {verdictText s.Verdict} — {s.Title}"
 
-let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
-    let profile = profileOf (args.TryGetResult ReportArgs.Profile)
-    let out = args.GetResult(ReportArgs.Out, DefaultOut)
-    let clock = Stopwatch.StartNew()
+/// A job's runner: the report as units of work for a context; each unit runs its experiments through the cache.
+type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPlan
+
+/// The context of a job in `out`, counting computations (cache misses) and late-bound to the progress display.
+let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) =
+    // The output directory is checked (non-empty, creatable, writable) and swept of killed runs' temporaries first.
     let store = outputStore out
-    let built =
-        withProgress ui (fun start ->
-            services.BuildReport
-                { Profile = profile
-                  Run = cachedRun services (warning ui) store start
-                  Cached = cachedNode (warning ui) store
-                  SectionDone = fun s -> line ui (sectionLine s) })
-    let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
-    Writer.write out built manifest
-    line ui ("wrote " + Path.Combine(out, "index.html"))
+    let computed = ref 0
+    let start = ref (fun (_: string) -> ignore: ProgressSink)
+    let ctx =
+        { Profile = profileOf (Some job.Profile)
+          Run = cachedRun services (warning ui) store (fun name -> computed.Value <- computed.Value + 1; start.Value name)
+          Cached = fun key compute -> cachedNode (warning ui) store key (fun () -> computed.Value <- computed.Value + 1; compute ())
+          SectionDone = fun s -> line ui (sectionLine s) }
+    ctx, computed, start
+
+/// Runs a job in `out`: every unit, then the report and its manifest; or, with a shard, only that shard's units,
+/// then shard.json (its units' wall seconds) and no report. Returns the number of computations (cache misses).
+let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) basis (plan: JobPlan) =
+    let cpu0 = Process.GetCurrentProcess().TotalProcessorTime
+    let clock = Stopwatch.StartNew()
+    let ctx, computed, start = jobContext services ui job out
+    let units = plan ctx
+    let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
+    let mine =
+        match shard with
+        | None -> costs |> List.map fst |> set
+        | Some s -> Plan.assign s.Count costs |> List.filter (snd >> (=) s.Index) |> List.map fst |> set
+    let label = match shard with Some s -> $"shard {s.Index}/{s.Count}: " | None -> ""
+    let built, times =
+        withUnits ui label (costs |> List.filter (fst >> mine.Contains)) (fun start' run ->
+            start.Value <- start'
+            let times = Collections.Generic.List<string * float>()
+            let pick key build =
+                if mine.Contains key then
+                    let s, seconds = run key build
+                    times.Add(key, seconds)
+                    Some s
+                else None
+            RateLab.Analysis.Sections.Units.build pick units, List.ofSeq times)
+    match shard with
+    | Some s ->
+        let costsFile = match basis with Plan.Measured p -> Some(Path.GetFullPath p) | Plan.UnitCount -> None
+        let m : Plan.ShardManifest =
+            { Job = { job with Costs = costsFile }; Shard = s; Units = times; WallSeconds = clock.Elapsed.TotalSeconds
+              CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds }
+        AtomicFile.writeAllText (Path.Combine(out, Plan.ManifestFile)) (Plan.toJson m)
+        let file = Path.Combine(out, Plan.ManifestFile)
+        line ui $"{label}{times.Length} units done in {Ui.duration clock.Elapsed.TotalSeconds}; wrote {file}"
+    | None ->
+        let manifest = Manifest.collect job.Profile (Model.seeds built) clock.Elapsed
+        Writer.write out built manifest
+        line ui ("wrote " + Path.Combine(out, "index.html"))
+    computed.Value, times
+
+let private basisOf (path: string option) =
+    match path with
+    | None -> Plan.UnitCount
+    | Some p when File.Exists p -> Plan.Measured p
+    | Some p -> usage $"--costs = {p}: file not found; allowed: a shard.json or timings.json of an earlier run"
+
+/// The job and plan of `report` options.
+let private reportJob (services: Services) (profileName: string option) : Plan.Job * JobPlan =
+    let profile = profileOf profileName
+    { Command = "report"; Claims = None; Profile = ProfileNames.toName profile; Salt = salt (); Costs = None },
+    services.BuildReport
+
+/// The job and plan of `check` options; every claim is validated (schema, catalog names) before any work.
+let private checkJob (services: Services) (path: string) (profileName: string option) : Plan.Job * JobPlan =
+    if not (File.Exists path) then usage $"CLAIMS: file not found: {path}"
+    let claims = services.LoadClaims path
+    let profile = profileOf profileName
+    { Command = "check"; Claims = Some(Path.GetFullPath path); Profile = ProfileNames.toName profile; Salt = salt ()
+      Costs = None },
+    fun ctx -> services.BuildCheck ctx claims
+
+let private noShards (has: bool) =
+    if has then usage "--shards: only with `ratelab plan`; to run one shard give --shard I/N"
+
+let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
+    noShards (args.Contains ReportArgs.Shards)
+    let out = args.GetResult(ReportArgs.Out, DefaultOut)
+    let job, plan = reportJob services (args.TryGetResult ReportArgs.Profile)
+    let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
+    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) plan |> ignore
 
 let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
-    let path = args.GetResult CheckArgs.Claims
-    if not (File.Exists path) then usage $"CLAIMS: file not found: {path}"
-    // Every claim is validated (schema, catalog names) before any work.
-    let claims = services.LoadClaims path
-    let profile = profileOf (args.TryGetResult CheckArgs.Profile)
+    noShards (args.Contains CheckArgs.Shards)
+    let job, plan = checkJob services (args.GetResult CheckArgs.Claims) (args.TryGetResult CheckArgs.Profile)
     let out = args.GetResult(CheckArgs.Out, "check")
+    let shard = args.TryGetResult CheckArgs.Shard |> Option.map Plan.parseShard
+    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) plan |> ignore
+
+/// `ratelab plan`: the units of a job with their costs and shards, printed and written to OUT/plan.json; nothing runs.
+let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
+    let (job, jobPlan), out, shards, costsPath =
+        match args.GetAllResults() with
+        | [ PlanArgs.Report a ] ->
+            reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut),
+            a.TryGetResult ReportArgs.Shards, a.TryGetResult ReportArgs.Costs
+        | [ PlanArgs.Check a ] ->
+            checkJob services (a.GetResult CheckArgs.Claims) (a.TryGetResult CheckArgs.Profile),
+            a.GetResult(CheckArgs.Out, "check"), a.TryGetResult CheckArgs.Shards, a.TryGetResult CheckArgs.Costs
+        | _ -> usage "plan: expected report or check with their options, e.g. ratelab plan report --profile full"
+    let shards = RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
+    let basis = basisOf costsPath
+    let ctx, _, _ = jobContext services ui job out
+    let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys (jobPlan ctx))
+    let assignment = Plan.assign shards costs
+    let loads = Plan.loads shards costs assignment
+    let unit' = match basis with Plan.UnitCount -> "units" | Plan.Measured _ -> "s"
+    let basisText = match basis with Plan.UnitCount -> "unit count" | Plan.Measured p -> "measured seconds from " + p
+    let o = JsonObject()
+    o["command"] <- JsonValue.Create job.Command
+    o["claims"] <- (match job.Claims with Some c -> JsonValue.Create c | None -> null)
+    o["profile"] <- JsonValue.Create job.Profile
+    o["cost_basis"] <- JsonValue.Create basisText
+    o["shards"] <- JsonValue.Create shards
+    let units = JsonArray()
+    for (k, c), (_, s) in List.zip costs assignment do
+        let u = JsonObject()
+        u["unit"] <- JsonValue.Create k
+        u["cost"] <- JsonValue.Create c
+        u["shard"] <- JsonValue.Create s
+        units.Add u
+    o["units"] <- units
+    o["shard_loads"] <- JsonArray(loads |> Array.map (fun l -> JsonValue.Create l :> JsonNode |> Some |> Option.toObj))
+    let file = Path.Combine(out, "plan.json")
+    AtomicFile.writeAllText file (o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
+    let total = List.sumBy snd costs
+    line ui $"{costs.Length} units, total cost {Format.num total} {unit'} ({basisText})"
+    let largest, smallest = Format.num (Array.max loads), Format.num (Array.min loads)
+    line ui $"{shards} shard(s): largest load {largest} {unit'}, smallest {smallest} {unit'}"
+    line ui ("wrote " + file)
+
+/// `ratelab merge`: the shards' caches copied into OUT/.cache (each entry checked), then the report rendered from it;
+/// every unit is a cache hit, so the report equals a single-process run's, timing fields aside.
+let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) =
+    let dirs = args.GetResult MergeArgs.Dirs
+    let out = args.GetResult(MergeArgs.Out, "merged")
+    let manifests = dirs |> List.map (fun d -> d, Plan.read d)
+    let job = Plan.consistent manifests
+    if job.Salt <> salt () then
+        usage $"DIR = {dirs.Head}: written by {job.Salt}; allowed: shards of this version ({salt ()})"
+    let store = Cache.under out job.Salt
+    let results =
+        [ for d in dirs do
+              for f in Cache.entries (Path.Combine(d, ".cache")) -> Cache.importEntry store f ]
+    match results |> List.tryPick (function Error m -> Some m | Ok _ -> None) with
+    | Some message -> failwith message
+    | None -> ()
+    let copied = results |> List.filter ((=) (Ok true)) |> List.length
+    let present = results.Length - copied
+    line ui $"merge: {copied} cache entries copied, {present} already present, from {dirs.Length} shards"
+    let plan =
+        match job.Command, job.Claims with
+        | "check", Some claims -> snd (checkJob services claims (Some job.Profile))
+        | _ -> snd (reportJob services (Some job.Profile))
     let clock = Stopwatch.StartNew()
-    let store = outputStore out
-    let built =
-        withProgress ui (fun start ->
-            services.BuildCheck
-                { Profile = profile
-                  Run = cachedRun services (warning ui) store start
-                  Cached = cachedNode (warning ui) store
-                  SectionDone = fun s -> line ui (sectionLine s) }
-                claims)
-    let manifest = Manifest.collect (ProfileNames.toName profile) (Model.seeds built) clock.Elapsed
-    Writer.write out built manifest
-    line ui ("wrote " + Path.Combine(out, "index.html"))
+    let recomputed, _ = runJob services ui job out None Plan.UnitCount plan
+    let units = manifests |> List.collect (fun (_, m) -> m.Units)
+    let timings = JsonObject()
+    timings["units"] <- Plan.unitsNode units
+    AtomicFile.writeAllText (Path.Combine(out, "timings.json")) (timings.ToJsonString())
+    for d, m in manifests |> List.sortBy (fun (_, m) -> m.Shard.Index) do
+        let times = $"wall {Ui.duration m.WallSeconds}, CPU {Ui.duration m.CpuSeconds}"
+        line ui $"shard {m.Shard.Index}/{m.Shard.Count}: {m.Units.Length} units, {times} ({d})"
+    let wall = manifests |> List.map (fun (_, m) -> m.WallSeconds)
+    line ui
+        ($"total CPU time of the shards {Ui.duration (manifests |> List.sumBy (fun (_, m) -> m.CpuSeconds))}; "
+         + $"single-process time (sum of unit times) {Ui.duration (List.sumBy snd units)}; "
+         + $"longest shard {Ui.duration (List.max wall)}; merge {Ui.duration clock.Elapsed.TotalSeconds}, "
+         + $"{recomputed} configurations recomputed")
 
 /// The figures of a single run: error against NFE and, when there are at least two points, local slopes.
 let runFigures (spec: ExperimentSpec) (curves: ErrorCurve list) =
@@ -283,7 +420,11 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ Fit a ] -> fit services ui a; 0
             | [ Check a ] -> check services ui a; 0
             | [ List a ] -> list services ui a; 0
-            | [] -> fail 2 "no command given; expected one of report, run, exact, fit, check, list (see ratelab --help)"
+            | [ Plan a ] -> plan services ui a; 0
+            | [ Merge a ] -> merge services ui a; 0
+            | [] ->
+                let commands = "report, run, exact, fit, check, list, plan, merge"
+                fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
             | _ -> fail 2 "give exactly one command (see ratelab --help)"
         with
         | :? ArguParseException as ex when ex.ErrorCode = ErrorCode.HelpText ->

@@ -61,13 +61,13 @@ type Services =
       ListTargets: unit -> (string * string) list
       /// (id, one-line statement) of every claim.
       ListClaims: unit -> (string * string) list
-      /// Builds the whole report for a profile, running experiments through the context.
-      BuildReport: ReportContext -> Report
+      /// The whole report for a profile as units of work; running a unit runs its experiments through the context.
+      BuildReport: ReportContext -> RateLab.Analysis.Sections.Units.ReportPlan
       /// Reads and validates a claims file (docs/claims.md), checking that every sampler and target is in the catalog;
       /// a defect raises ArgumentException naming the field (usage error, exit 2).
       LoadClaims: string -> RateLab.Analysis.Claims.Claim.Claim list
-      /// Builds the report of `ratelab check`: one section per claim, through the context.
-      BuildCheck: ReportContext -> RateLab.Analysis.Claims.Claim.Claim list -> Report }
+      /// The report of `ratelab check` as units of work: one section per claim, through the context.
+      BuildCheck: ReportContext -> RateLab.Analysis.Claims.Claim.Claim list -> RateLab.Analysis.Sections.Units.ReportPlan }
 
 /// Raised by a service that has not been connected to its implementation: a failure (exit 1), not a usage error.
 exception NotWired of service: string

@@ -59,8 +59,8 @@ let exactEval (q: ExactQuery) : ExactResult =
       NfeChains = (if p.Result.Randomized then p.Result.Upper.Replicates else 1)
       Figures = ExactCurves.figures p.Result }
 
-/// The whole report: one part per area.
-let buildReport (ctx: ReportContext) : RateLab.Analysis.Report.Model.Report =
+/// The whole report as units of work: one part per area.
+let buildReport (ctx: ReportContext) : Units.ReportPlan =
     { Title = "RateLab report"
       Parts = [ LangevinSection.part ctx
                 DiffusionSection.part ctx
@@ -102,13 +102,13 @@ let loadClaims (path: string) =
     claims
 
 /// The report of `ratelab check`: one part, one section per claim, by the same engine as the built-in claims.
-let buildCheck (ctx: ReportContext) (claims: RateLab.Analysis.Claims.Claim.Claim list) : RateLab.Analysis.Report.Model.Report =
+let buildCheck (ctx: ReportContext) (claims: RateLab.Analysis.Claims.Claim.Claim list) : Units.ReportPlan =
     { Title = "RateLab claim check"
       Parts =
         [ { Slug = "claims"
             Title = "Claims checked"
             Intro = "Each claim of the file, tested by the generic engine (docs/claims.md): cost claims by N*(d, ε) searches and cost fits, decay claims by error curves and decay fits; verdicts by the rules of docs/claims.md."
-            Sections = claims |> List.map (fun c -> let s = ClaimSection.section ctx c in ctx.SectionDone s; s) } ] }
+            Units = claims |> List.map (fun c -> Units.announced ctx.SectionDone c.Id (fun () -> ClaimSection.section ctx c)) } ] }
 
 /// The real services.
 let services : Services =

@@ -168,3 +168,50 @@ module Cache =
     /// getOrComputeReporting without warnings.
     let getOrCompute store' encode decode canonicalJson compute =
         getOrComputeReporting ignore store' encode decode canonicalJson compute
+
+    /// The finished entries of a cache directory, sorted; temp files of interrupted writes (dot-prefixed) are not
+    /// entries.
+    let entries (directory: string) =
+        if Directory.Exists directory then
+            Directory.GetFiles(directory, "*.json")
+            |> Array.filter (fun f -> not ((nonNull (Path.GetFileName f)).StartsWith "."))
+            |> Array.sort
+            |> List.ofArray
+        else
+            []
+
+    /// Copies one entry file into a store, for merging the caches of several shards. The file must be a valid entry
+    /// of the store's salt whose name is the hash of its configuration; when the store already holds that key, the
+    /// payloads must agree. Ok true: copied; Ok false: an equal entry was there; Error: one line naming the key.
+    let importEntry (target: Store) (file: string) : Result<bool, string> =
+        let name = nonNull (Path.GetFileNameWithoutExtension file)
+        let parsed =
+            try
+                match JsonNode.Parse(File.ReadAllText file) with
+                | :? JsonObject as o -> Some o
+                | _ -> None
+            with :? System.Text.Json.JsonException -> None
+        let text (o: JsonObject) (field: string) =
+            match o[field] with
+            | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
+                Some(v.GetValue<string>())
+            | _ -> None
+        match parsed with
+        | None -> Error $"cache entry {name} ({file}) is not a JSON object"
+        | Some o ->
+            match text o "salt", text o "config" with
+            | Some s, _ when s <> target.Salt ->
+                Error $"cache entry {name} ({file}) was written by another version (salt {s}, expected {target.Salt})"
+            | Some _, Some config when key target.Salt config = name && (match o["payload"], text o "sha256" with
+                                                                            | null, _ -> false
+                                                                            | payload, hash -> hash = Some(contentHash target.Salt config payload)) ->
+                let destination = path target config
+                match tryLoad target config with
+                | Some existing when JsonNode.DeepEquals(existing, o["payload"]) -> Ok false
+                | Some _ ->
+                    Error $"cache entry {name}: two shards computed different results for one configuration ({file})"
+                | None ->
+                    AtomicFile.writeAllBytes destination (File.ReadAllBytes file)
+                    Ok true
+            | _ ->
+                Error $"cache entry {name} ({file}) fails its content check: its name is not its configuration's hash, or its content hash does not match its value"

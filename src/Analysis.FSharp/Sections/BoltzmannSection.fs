@@ -341,16 +341,17 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
       Curves = [] }
 
 /// The whole part.
-let part (ctx: ReportContext) : Part =
+/// The limit series are computed lazily, on first use by a section, so a shard without those sections skips them.
+let part (ctx: ReportContext) : Units.PartPlan =
     let lp = limitProfile ctx.Profile
-    let series = limitSeries ctx.Cached lp
+    let series = lazy (limitSeries ctx.Cached lp)
     let seed = lp.Seed
+    let unit' = Units.announced ctx.SectionDone
     let sections =
-        [ (fun () -> globalSection series seed)
-          (fun () -> identitySection seed)
-          (fun () -> detailedBalanceSection series seed)
-          (fun () -> trainingSection ctx.Cached ctx.Profile (budget ctx.Profile checkpointDirectory)) ]
-        |> List.map (fun build -> let s = build () in ctx.SectionDone s; s)
+        [ unit' "limits" (fun () -> globalSection series.Value seed)
+          unit' "identity" (fun () -> identitySection seed)
+          unit' "detailed-balance" (fun () -> detailedBalanceSection series.Value seed)
+          unit' "training" (fun () -> trainingSection ctx.Cached ctx.Profile (budget ctx.Profile checkpointDirectory)) ]
     { Slug = "boltzmann"
       Title = "Trained diffusion samplers for unnormalised densities"
       Intro =
@@ -358,4 +359,4 @@ let part (ctx: ReportContext) : Part =
         + "C4 and C5 are reconstructed identities and expansions. The paper's full text was not available: no rate is a paper "
         + "claim, and the coarse-grid training settings of the paper are unknown (code defaults are used where needed). The "
         + "limit studies need no training; the training study compares grids at equal cost with seed spread."
-      Sections = sections }
+      Units = sections }

@@ -218,17 +218,17 @@ let private untestedReasons =
           "B8", "the claim's sampler is the PF-ODE with an underdamped corrector, which is not in the catalog (DDIM alone is a different sampler)" ]
 
 /// The whole part.
-let part (ctx: ReportContext) : Part =
+let part (ctx: ReportContext) : Units.PartPlan =
     let claims = registry.Value
     let dedicated = [ "A9"; "S5"; "B11" ]
+    let unit' = Units.announced ctx.SectionDone
     let sections =
         [ for c in claims |> List.filter (fun c -> c.Form = CostBound && not c.Tests.IsEmpty) do
-              yield fun () -> ClaimSection.section ctx c
-          yield fun () -> plmcGapSection ctx
-          yield fun () -> plmcDdpmSection ctx
-          yield fun () -> strongErrorSection ctx
-          yield fun () -> untestedSection claims dedicated untestedReasons ]
-        |> List.map (fun build -> let s = build () in ctx.SectionDone s; s)
+              yield unit' c.Id (fun () -> ClaimSection.section ctx c)
+          yield unit' "plmc-gap" (fun () -> plmcGapSection ctx)
+          yield unit' "plmc-ddpm" (fun () -> plmcDdpmSection ctx)
+          yield unit' "strong-error" (fun () -> strongErrorSection ctx)
+          yield unit' "untested" (fun () -> untestedSection claims dedicated untestedReasons) ]
     { Slug = "claims"
       Title = "Convergence claims: N*(d, ε) searches, cost fits and verdicts"
       Intro =
@@ -239,4 +239,4 @@ let part (ctx: ReportContext) : Part =
         + "product in its eigenbasis, so d-exponents measured on Gaussians hold by construction and are shown but not counted. "
         + "The qualitative claims A9 and B11 have dedicated studies; the strong-error section measures the d-dependence on a "
         + "non-product mixture; the last section lists registry claims that nothing here tests, with the reason."
-      Sections = sections }
+      Units = sections }

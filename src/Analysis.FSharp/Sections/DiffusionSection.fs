@@ -227,8 +227,8 @@ let mixtureSection (ctx: ReportContext) : Section =
       Curves = List.map snd curves @ medianCurves }
 
 /// The whole part.
-let part (ctx: ReportContext) : Part =
-    let announce s = ctx.SectionDone s; s
+let part (ctx: ReportContext) : Units.PartPlan =
+    let unit' = Units.announced ctx.SectionDone
     { Slug = "diffusion"
       Title = "Diffusion samplers"
       Intro =
@@ -237,4 +237,6 @@ let part (ctx: ReportContext) : Part =
         + "the moment-matched lower bound. The probability-flow samplers are also measured on a Gaussian mixture by coupled strong "
         + "error. Each number names its metric. Gaussian data are benign: the exponents here test the discretisation orders, not the "
         + "worst-case bounds (docs/background.md)."
-      Sections = (cases |> List.map (gaussianSection ctx >> announce)) @ [ announce (mixtureSection ctx) ] }
+      Units =
+        (cases |> List.map (fun c -> unit' c.Sampler.Name (fun () -> gaussianSection ctx c)))
+        @ [ unit' "mixture" (fun () -> mixtureSection ctx) ] }

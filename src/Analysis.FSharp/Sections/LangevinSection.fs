@@ -113,7 +113,7 @@ let section (ctx: ReportContext) (case: Case) : Section =
       Curves = perTarget |> List.collect (fun (_, _, cs) -> List.map snd cs) }
 
 /// The whole part.
-let part (ctx: ReportContext) : Part =
+let part (ctx: ReportContext) : Units.PartPlan =
     { Slug = "langevin"
       Title = "Langevin samplers on Gaussian targets"
       Intro =
@@ -122,4 +122,4 @@ let part (ctx: ReportContext) : Part =
         + "for randomized samplers the output law is a mixture and the report gives the convexity upper bound E_draws[KL] "
         + "and the moment-matched lower bound. MALA is not affine (accept/reject) and is checked by Monte Carlo in the "
         + "property tests instead. Gaussian targets are benign (docs/background.md): worst-case rates will not show here."
-      Sections = cases |> List.map (fun c -> let s = section ctx c in ctx.SectionDone s; s) }
+      Units = cases |> List.map (fun c -> Units.announced ctx.SectionDone c.Sampler.Name (fun () -> section ctx c)) }

@@ -161,9 +161,8 @@ let fakeServices (calls: int ref) (failOn: int option) =
         ListClaims = fun () -> [ "A1", "ULA W2 rate" ]
         BuildReport =
             fun ctx ->
-                let spec = parse validSpecJson
-                let curves = ctx.Run spec
-                let section = sectionOf "ULA in d" "A1" curves
-                ctx.SectionDone section
+                let build () = sectionOf "ULA in d" "A1" (ctx.Run(parse validSpecJson))
                 { Title = "fake"
-                  Parts = [ { Slug = "langevin"; Title = "Langevin"; Intro = "intro"; Sections = [ section ] } ] } }
+                  Parts =
+                    [ { Slug = "langevin"; Title = "Langevin"; Intro = "intro"
+                        Units = [ RateLab.Analysis.Sections.Units.announced ctx.SectionDone "ula" build ] } ] } }
