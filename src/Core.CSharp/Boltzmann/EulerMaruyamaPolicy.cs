@@ -13,6 +13,9 @@ public sealed class EulerMaruyamaPolicy
     /// <summary>Range of the learned log-variance correction (`log_var_range`).</summary>
     public const double LogVarianceRange = 4.0;
     internal static readonly double Log2Pi = Math.Log(2 * Math.PI);
+    /// <summary>Rows per batched drift call; callers split larger batches into chunks of this many rows.</summary>
+    public const int ChunkRows = 1024;
+    ITimeStateBatch? batch;
 
     /// <summary>Policy with drift model <paramref name="drift"/>, diffusion σ = <paramref name="sigma"/> &gt; 0.</summary>
     public EulerMaruyamaPolicy(IDriftModel drift, double sigma, bool learnedVariance = false)
@@ -32,6 +35,8 @@ public sealed class EulerMaruyamaPolicy
     public bool LearnedVariance { get; }
     /// <summary>d.</summary>
     public int Dimension => Drift.StateDimension;
+    /// <summary>The drift's batch workspace of <see cref="ChunkRows"/> rows, created on first use and then reused.</summary>
+    public ITimeStateBatch DriftBatch => batch ??= Drift.CreateBatch(ChunkRows);
 
     /// <summary>ℓᵢ from the network output (0 with fixed variance).</summary>
     public double LogVarianceCorrection(ReadOnlySpan<double> output, int i) =>
