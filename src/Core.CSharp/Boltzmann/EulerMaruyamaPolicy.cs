@@ -45,11 +45,13 @@ public sealed class EulerMaruyamaPolicy
     /// <summary>log π→ at the transition x → x' over Δ given the network output y = m_θ(x, t) (length 2d).</summary>
     public double LogForward(ReadOnlySpan<double> x, ReadOnlySpan<double> next, double delta, ReadOnlySpan<double> output)
     {
-        double s = 0, s2 = Sigma * Sigma;
+        // log v = log(Δσ²) + ℓ and 1/v = e^{−ℓ}/(Δσ²): one exponential per coordinate, none with fixed variance.
+        double s = 0, v0 = delta * Sigma * Sigma, logV0 = Math.Log(v0);
         for (int i = 0; i < Dimension; i++)
         {
-            double l = LogVarianceCorrection(output, i), v = delta * s2 * Math.Exp(l), r = next[i] - x[i] - delta * output[i];
-            s += -0.5 * (Log2Pi + Math.Log(v)) - 0.5 * r * r / v;
+            double l = LogVarianceCorrection(output, i), r = next[i] - x[i] - delta * output[i];
+            double inverse = LearnedVariance ? Math.Exp(-l) / v0 : 1 / v0;
+            s += -0.5 * (Log2Pi + logV0 + l) - 0.5 * r * r * inverse;
         }
         return s;
     }
@@ -61,17 +63,21 @@ public sealed class EulerMaruyamaPolicy
     public void LogForwardOutputGradient(ReadOnlySpan<double> x, ReadOnlySpan<double> next, double delta,
         ReadOnlySpan<double> output, double weight, Span<double> outputGradient)
     {
-        double s2 = Sigma * Sigma;
+        double v0 = delta * Sigma * Sigma;
         for (int i = 0; i < Dimension; i++)
         {
-            double l = LogVarianceCorrection(output, i), v = delta * s2 * Math.Exp(l), r = next[i] - x[i] - delta * output[i];
-            outputGradient[i] = weight * delta * r / v;
+            double r = next[i] - x[i] - delta * output[i];
             if (LearnedVariance)
             {
-                double th = Math.Tanh(output[Dimension + i]);
-                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r / v) * LogVarianceRange * (1 - th * th);
+                double th = Math.Tanh(output[Dimension + i]), inverse = Math.Exp(-LogVarianceRange * th) / v0;
+                outputGradient[i] = weight * delta * r * inverse;
+                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r * inverse) * LogVarianceRange * (1 - th * th);
             }
-            else outputGradient[Dimension + i] = 0;
+            else
+            {
+                outputGradient[i] = weight * delta * r / v0;
+                outputGradient[Dimension + i] = 0;
+            }
         }
     }
 

@@ -138,13 +138,18 @@ public sealed class ObjectiveGradients
                 net.Times[q - q0] = batch.Grid(q / N)[q % N];
             }
             net.Forward(m);
-            for (int q = q0; q < q0 + m; q++)
+            int first = q0;
+            RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
-                int b = q / N, n = q % N;
-                var t = batch.Grid(b);
-                policy.LogForwardOutputGradient(batch.State(b, n), batch.State(b, n + 1), t[n + 1] - t[n],
-                    net.Outputs.AsSpan((q - q0) * 2 * d, 2 * d), coefficient[q], net.OutputGradients.AsSpan((q - q0) * 2 * d, 2 * d));
-            }
+                for (int q = first + start; q < first + end; q++)
+                {
+                    int b = q / N, n = q % N;
+                    var t = batch.Grid(b);
+                    policy.LogForwardOutputGradient(batch.State(b, n), batch.State(b, n + 1), t[n + 1] - t[n],
+                        net.Outputs.AsSpan((q - first) * 2 * d, 2 * d), coefficient[q],
+                        net.OutputGradients.AsSpan((q - first) * 2 * d, 2 * d));
+                }
+            });
             net.Backward(m, false);
         }
     }

@@ -154,7 +154,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
             for (; j + 8 <= hh; j += 8)
             {
                 var u = Vector512.FusedMultiplyAdd(Vector512.Create(omega, j), Vector512.Create(t), Vector512.Create(phase, j));
-                (var sin, var cos) = Vector512.SinCos(u);
+                (var sin, var cos) = VectorMath.SinCos(u);
                 sin.CopyTo(feat, row + j); cos.CopyTo(feat, row + hh + j);
             }
             for (; j < hh; j++) (feat[row + j], feat[row + hh + j]) = Math.SinCos(omega[j] * t + phase[j]);

@@ -41,20 +41,24 @@ public static class Trajectories
                     noise.Normals(firstTrajectory + b, n, 0, batch.Normal(b, n));
                 }
                 net.Forward(m);
-                for (int b = b0; b < b0 + m; b++)
+                int step = n, first = b0;
+                RowBlocks.For(m, net.MaxThreads, (start, end) =>
                 {
-                    var t = batch.Grid(b);
-                    double delta = t[n + 1] - t[n];
-                    var x = batch.State(b, n); var next = batch.State(b, n + 1); var eps = batch.Normal(b, n);
-                    var y = net.Outputs.AsSpan((b - b0) * 2 * d, 2 * d);
-                    for (int i = 0; i < d; i++)
+                    for (int b = first + start; b < first + end; b++)
                     {
-                        double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i)) + exploration * exploration;
-                        next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
+                        var t = batch.Grid(b);
+                        double delta = t[step + 1] - t[step];
+                        var x = batch.State(b, step); var next = batch.State(b, step + 1); var eps = batch.Normal(b, step);
+                        var y = net.Outputs.AsSpan((b - first) * 2 * d, 2 * d);
+                        for (int i = 0; i < d; i++)
+                        {
+                            double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i)) + exploration * exploration;
+                            next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
+                        }
+                        batch.LogForward[b * N + step] = policy.LogForward(x, next, delta, y);
+                        batch.LogBackward[b * N + step] = policy.LogBackward(x, next, t[step], t[step + 1]);
                     }
-                    batch.LogForward[b * N + n] = policy.LogForward(x, next, delta, y);
-                    batch.LogBackward[b * N + n] = policy.LogBackward(x, next, t[n], t[n + 1]);
-                }
+                });
             }
             for (int b = b0; b < b0 + m; b++) batch.LogReward[b] = target.LogDensity(batch.State(b, N));
         }
@@ -108,13 +112,18 @@ public static class Trajectories
                 net.Times[q - q0] = batch.Grid(q / N)[q % N];
             }
             net.Forward(m);
-            for (int q = q0; q < q0 + m; q++)
+            int first = q0;
+            RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
-                int b = q / N, n = q % N;
-                var t = batch.Grid(b); var x = batch.State(b, n); var next = batch.State(b, n + 1);
-                batch.LogForward[q] = policy.LogForward(x, next, t[n + 1] - t[n], net.Outputs.AsSpan((q - q0) * 2 * d, 2 * d));
-                batch.LogBackward[q] = policy.LogBackward(x, next, t[n], t[n + 1]);
-            }
+                for (int q = first + start; q < first + end; q++)
+                {
+                    int b = q / N, n = q % N;
+                    var t = batch.Grid(b); var x = batch.State(b, n); var next = batch.State(b, n + 1);
+                    var y = net.Outputs.AsSpan((q - first) * 2 * d, 2 * d);
+                    batch.LogForward[q] = policy.LogForward(x, next, t[n + 1] - t[n], y);
+                    batch.LogBackward[q] = policy.LogBackward(x, next, t[n], t[n + 1]);
+                }
+            });
         }
         for (int b = 0; b < batch.Size; b++) batch.LogReward[b] = target.LogDensity(batch.State(b, N));
     }

@@ -80,7 +80,7 @@ static class VectorGelu
         even = Step(even, s, A2); odd = Step(odd, s, A3);
         even = Step(even, s, A0); odd = Step(odd, s, A1);
         var series = Vector512.FusedMultiplyAdd(t, odd, even);
-        var gauss = Vector512.Exp(z * z * -0.5);
+        var gauss = VectorMath.Exp(z * z * -0.5);
         // q = ½ erfc(|z|/√2) = ½ e^{−x²} · series/(1 + 2x).
         var q = 0.5 * gauss * series * xk * r;
         var cdf = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(z, Vector512<double>.Zero),
