@@ -16,7 +16,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     readonly TimeStateMlp net;
     readonly int d, k, hh, dP, kP, wP, hP, fP;
     readonly PackedLayer l1, l2, ls, la, lb, lo;
-    readonly double[] phase, bias0;
+    readonly double[] phase, bias0, packedTheta;
+    bool packedValid;
     // Per-row activations h and GELU slopes s of each hidden layer, the padded input x, features and output y.
     readonly double[] x, feat, h1, s1, h0, s0, hA, sA, hB, sB, y;
     // Per-row adjoints.
@@ -41,7 +42,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         phaseOffset = g; g += hh;
         partials = new double[Slots][];
         for (int s = 0; s < Slots; s++) partials[s] = new double[g];
-        phase = new double[hh]; bias0 = new double[wP];
+        phase = new double[hh]; bias0 = new double[wP]; packedTheta = new double[net.Parameters.Length];
         x = new double[capacity * dP]; feat = new double[capacity * fP];
         h1 = new double[capacity * hP]; s1 = new double[capacity * hP];
         h0 = new double[capacity * wP]; s0 = new double[capacity * wP];
@@ -74,10 +75,16 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     public void Forward(int rows)
     {
         Guard.InClosed(rows, 0, Capacity, nameof(rows));
+        // Sampling calls Forward once per step with one θ: re-pack only when θ differs from the packed copy.
         var theta = net.Parameters;
-        foreach (var layer in (ReadOnlySpan<PackedLayer>)[l1, l2, ls, la, lb, lo]) layer.Pack(theta);
-        Array.Copy(theta, net.oPhase, phase, 0, hh);
-        for (int i = 0; i < net.w; i++) bias0[i] = l2.Bias[i] + ls.Bias[i];
+        if (!packedValid || !theta.AsSpan().SequenceEqual(packedTheta))
+        {
+            foreach (var layer in (ReadOnlySpan<PackedLayer>)[l1, l2, ls, la, lb, lo]) layer.Pack(theta);
+            Array.Copy(theta, net.oPhase, phase, 0, hh);
+            for (int i = 0; i < net.w; i++) bias0[i] = l2.Bias[i] + ls.Bias[i];
+            theta.CopyTo(packedTheta, 0);
+            packedValid = true;
+        }
         for (int r = 0; r < rows; r++) Array.Copy(Inputs, r * d, x, r * dP, d);
         Run(rows, forwardSlot);
         for (int r = 0; r < rows; r++) Array.Copy(y, r * kP, Outputs, r * k, k);
