@@ -26,23 +26,26 @@ def flops_per_iteration(d, steps):
 
 
 def run(cmd, threads):
+    """(wall, CPU) seconds per iteration of one fresh process."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["seconds_per_iteration"]
+    r = json.loads(out.strip().splitlines()[-1])
+    return r["seconds_per_iteration"], r["cpu_seconds_per_iteration"]
 
 
 def main():
     dll = sys.argv[1]
     repeats, iterations, steps = (int(a) for a in (sys.argv[2:] + ["5", "5", "100"][len(sys.argv) - 2:])[:3])
-    times = {}
+    times, cpu = {}, {}
     for _ in range(repeats):
         for d in (2, 10, 32):
             for threads in (1, 2):
                 common = [str(d), str(threads), str(iterations), str(steps)]
-                times.setdefault(("ratelab", d, threads), []).append(
-                    run(["dotnet", dll, "nn-train"] + common, threads))
-                times.setdefault(("torch", d, threads), []).append(
-                    run(["/usr/bin/python3", os.path.join(HERE, "torch_network.py"), "train"] + common, threads))
+                for peer, cmd in (("ratelab", ["dotnet", dll, "nn-train"]),
+                                  ("torch", ["/usr/bin/python3", os.path.join(HERE, "torch_network.py"), "train"])):
+                    wall, c = run(cmd + common, threads)
+                    times.setdefault((peer, d, threads), []).append(wall)
+                    cpu.setdefault((peer, d, threads), []).append(c)
     med = {k: statistics.median(v) for k, v in times.items()}
     fmt = lambda k: f"{med[k]:.3f} [{min(times[k]):.3f}, {max(times[k]):.3f}]"
     print(f"batch {BATCH}, N = {steps} steps, {iterations} iterations per run, {repeats} interleaved runs\n")
@@ -56,6 +59,15 @@ def main():
             rate = lambda k: flops_per_iteration(d, steps) / med[k]
             print(f"| {d} | {threads} | {fmt(r)} | {fmt(t)} | {med[t] / med[r]:.2f} | {rate(r) / 1e9:.1f} "
                   f"({100 * rate(r) / peak:.0f} %) | {rate(t) / 1e9:.1f} ({100 * rate(t) / peak:.0f} %) |")
+    print("\nProcess CPU seconds per iteration, one thread (robust to other load on the machine):\n")
+    print("| d | RateLab CPU s/iter | torch CPU s/iter | torch / RateLab | RateLab GFLOP per CPU-second (% of peak) |")
+    print("|---|---|---|---|---|")
+    for d in (2, 10, 32):
+        r, t = statistics.median(cpu[("ratelab", d, 1)]), statistics.median(cpu[("torch", d, 1)])
+        fr = lambda k: f"{statistics.median(cpu[k]):.3f} [{min(cpu[k]):.3f}, {max(cpu[k]):.3f}]"
+        rate = flops_per_iteration(d, steps) / r
+        print(f"| {d} | {fr(('ratelab', d, 1))} | {fr(('torch', d, 1))} | {t / r:.2f} | {rate / 1e9:.1f} "
+              f"({100 * rate / PEAK_PER_CORE:.0f} %) |")
     print("\n| d | RateLab 2-thread speed-up | torch 2-thread speed-up |\n|---|---|---|")
     for d in (2, 10, 32):
         print(f"| {d} | {med[('ratelab', d, 1)] / med[('ratelab', d, 2)]:.2f} "

@@ -3,7 +3,7 @@
   check CASE.json          recompute the trajectory-balance loss and θ-gradient of a case written by
                            `RateLab.Bench nn-dump DIR` and print one JSON line with the largest differences
   train D THREADS ITERS N  time ITERS training iterations (after one warm-up) at batch 300 with N steps and print
-                           one JSON line with the seconds per iteration
+                           one JSON line with the wall and CPU seconds per iteration
 
 Architecture: φ(t) = [sin(ω t + φ₀), cos(ω t + φ₀)], ω = linspace(0.1, 100, H), learnable φ₀;
 e_t = Linear(H, W)(GELU(Linear(2H, H)(φ))), h₀ = GELU(e_t + Linear(d, W)(x)); two GELU(Linear(W, W)); Linear(W, 2d).
@@ -138,12 +138,13 @@ def train(d, threads, iterations, steps, batch=300, sigma=1.0, seed=1):
         opt.step()
 
     step()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(iterations):
         step()
     seconds = (time.perf_counter() - start) / iterations
     print(json.dumps({"peer": "torch", "d": d, "threads": threads, "steps": steps, "batch": batch,
-                      "seconds_per_iteration": seconds}))
+                      "seconds_per_iteration": seconds,
+                      "cpu_seconds_per_iteration": (time.process_time() - cpu) / iterations}))
 
 
 if __name__ == "__main__":
