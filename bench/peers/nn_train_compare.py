@@ -27,7 +27,8 @@ def flops_per_iteration(d, steps):
 
 def run(cmd, threads):
     """(wall, CPU) seconds per iteration of one fresh process."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    n = str(threads)
+    env = dict(os.environ, OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     return r["seconds_per_iteration"], r["cpu_seconds_per_iteration"]

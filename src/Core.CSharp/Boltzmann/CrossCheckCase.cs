@@ -26,10 +26,12 @@ public static class CrossCheckCase
         var policy = new EulerMaruyamaPolicy(drift, Sigma, learnedVariance: true);
         var target = new DiagonalGaussian(Enumerable.Repeat(0.5, d).ToArray(), Enumerable.Repeat(1.5, d).ToArray());
         var batch = new TrajectoryBatch(batchSize, steps, d);
-        Trajectories.SampleForward(policy, target, new TimeGrid(GridKind.Random, steps, 10), new PhiloxNoise(seed), 0, batch);
+        var grid = new TimeGrid(GridKind.Random, steps, 10);
+        Trajectories.SampleForward(policy, target, grid, new PhiloxNoise(seed), 0, batch);
         var gradients = new ObjectiveGradients(batchSize, steps, d);
         Array.Clear(drift.Gradient);
-        double loss = gradients.Evaluate(Objective.TrajectoryBalance, policy, target, batch, null, LogZ, out double logZGradient);
+        double loss = gradients.Evaluate(Objective.TrajectoryBalance, policy, target, batch, null, LogZ,
+            out double logZGradient);
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream);
         w.WriteStartObject();

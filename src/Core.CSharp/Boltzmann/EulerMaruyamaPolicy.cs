@@ -35,7 +35,7 @@ public sealed class EulerMaruyamaPolicy
     public bool LearnedVariance { get; }
     /// <summary>d.</summary>
     public int Dimension => Drift.StateDimension;
-    /// <summary>The drift's batch workspace of <see cref="ChunkRows"/> rows, created on first use and then reused.</summary>
+    /// <summary>The drift's batch workspace of <see cref="ChunkRows"/> rows, created on first use, then reused.</summary>
     public ITimeStateBatch DriftBatch => batch ??= Drift.CreateBatch(ChunkRows);
 
     /// <summary>ℓᵢ from the network output (0 with fixed variance).</summary>
@@ -71,7 +71,8 @@ public sealed class EulerMaruyamaPolicy
             {
                 double th = Math.Tanh(output[Dimension + i]), inverse = Math.Exp(-LogVarianceRange * th) / v0;
                 outputGradient[i] = weight * delta * r * inverse;
-                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r * inverse) * LogVarianceRange * (1 - th * th);
+                double dl = LogVarianceRange * (1 - th * th);
+                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r * inverse) * dl;
             }
             else
             {

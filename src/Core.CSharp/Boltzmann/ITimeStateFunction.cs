@@ -29,7 +29,7 @@ public interface ITimeStateFunction
     /// </summary>
     void Backward(ReadOnlySpan<double> x, double t, ReadOnlySpan<double> outputGradient, Span<double> stateGradient);
 
-    /// <summary>A workspace for up to <paramref name="capacity"/> rows per call (row by row unless overridden).</summary>
+    /// <summary>A workspace for up to <paramref name="capacity"/> rows a call (row by row unless overridden).</summary>
     ITimeStateBatch CreateBatch(int capacity) => new PerSampleBatch(this, capacity);
 }
 

@@ -27,9 +27,11 @@ static class MatrixKernels
             ref double ci = ref Unsafe.Add(ref c0, (nint)i * ldc);
             int j = 0;
             for (; j + 32 <= n; j += 32)
-                Tile4x32(depth, ref ai, ars, aps, ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref ci, j), ldc, accumulate);
+                Tile4x32(depth, ref ai, ars, aps, ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref ci, j), ldc,
+                    accumulate);
             for (; j < n; j += 8)
-                Tile4x8(depth, ref ai, ars, aps, ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref ci, j), ldc, accumulate);
+                Tile4x8(depth, ref ai, ars, aps, ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref ci, j), ldc,
+                    accumulate);
         }
         for (; i < m; i++)
         {
@@ -51,7 +53,8 @@ static class MatrixKernels
         if (accumulate)
         {
             c00 = Load(ref c, 0); c01 = Load(ref c, 8); c02 = Load(ref c, 16); c03 = Load(ref c, 24);
-            c10 = Load(ref c, ldc); c11 = Load(ref c, ldc + 8); c12 = Load(ref c, ldc + 16); c13 = Load(ref c, ldc + 24);
+            c10 = Load(ref c, ldc); c11 = Load(ref c, ldc + 8);
+            c12 = Load(ref c, ldc + 16); c13 = Load(ref c, ldc + 24);
             c20 = Load(ref c, 2 * ldc); c21 = Load(ref c, 2 * ldc + 8);
             c22 = Load(ref c, 2 * ldc + 16); c23 = Load(ref c, 2 * ldc + 24);
             c30 = Load(ref c, 3 * ldc); c31 = Load(ref c, 3 * ldc + 8);
@@ -87,7 +90,10 @@ static class MatrixKernels
         bool accumulate)
     {
         Vector512<double> c0 = default, c1 = default, c2 = default, c3 = default;
-        if (accumulate) { c0 = Load(ref c, 0); c1 = Load(ref c, ldc); c2 = Load(ref c, 2 * ldc); c3 = Load(ref c, 3 * ldc); }
+        if (accumulate)
+        {
+            c0 = Load(ref c, 0); c1 = Load(ref c, ldc); c2 = Load(ref c, 2 * ldc); c3 = Load(ref c, 3 * ldc);
+        }
         for (int p = 0; p < depth; p++)
         {
             var bp = Load(ref b, p * ldb);

@@ -39,7 +39,8 @@ public sealed class ObjectiveGradients
         ArgumentNullException.ThrowIfNull(policy); ArgumentNullException.ThrowIfNull(target); ArgumentNullException.ThrowIfNull(batch);
         Guard.Finite(logZ, nameof(logZ));
         Guard.Positive(lambda, nameof(lambda));
-        if (batch.Size * batch.Steps > coefficient.Length || batch.Steps + 2 > work.Length || batch.Dimension != dimension)
+        if (batch.Size * batch.Steps > coefficient.Length || batch.Steps + 2 > work.Length
+            || batch.Dimension != dimension)
             throw new ArgumentException($"batch ({batch.Size} × {batch.Steps}, d = {batch.Dimension}) does not fit this workspace.", nameof(batch));
         logZGradient = 0;
         switch (objective)
@@ -194,7 +195,8 @@ public sealed class ObjectiveGradients
                         {
                             double th = Math.Tanh(output[d + i]), l = EulerMaruyamaPolicy.LogVarianceRange * th;
                             double scale = Math.Sqrt(delta * s2 * Math.Exp(l));
-                            outputGradient[d + i] = (g[i] * 0.5 * scale * eps[i] - 0.5 * w) * EulerMaruyamaPolicy.LogVarianceRange * (1 - th * th);
+                            double dl = EulerMaruyamaPolicy.LogVarianceRange * (1 - th * th);
+                            outputGradient[d + i] = (g[i] * 0.5 * scale * eps[i] - 0.5 * w) * dl;
                         }
                         else outputGradient[d + i] = 0;
                     }
@@ -206,8 +208,9 @@ public sealed class ObjectiveGradients
                     var t = batch.Grid(b); var g = adjoint.AsSpan(b * d, d); var x = batch.State(b, n);
                     var jx = net.InputGradients.AsSpan((b - b0) * d, d);
                     for (int i = 0; i < d; i++) g[i] += jx[i];
-                    policy.LogBackwardStateGradient(x, batch.State(b, n + 1), t[n], t[n + 1], -w, g, Span<double>.Empty);
-                    policy.LogBackwardStateGradient(batch.State(b, n - 1), x, t[n - 1], t[n], -w, Span<double>.Empty, g);
+                    var none = Span<double>.Empty;
+                    policy.LogBackwardStateGradient(x, batch.State(b, n + 1), t[n], t[n + 1], -w, g, none);
+                    policy.LogBackwardStateGradient(batch.State(b, n - 1), x, t[n - 1], t[n], -w, none, g);
                 }
             }
         return loss;

@@ -11,7 +11,8 @@ sealed class PackedLayer
     /// gradient lives at <paramref name="gradientOffset"/> of a slot's partial gradient.</summary>
     public PackedLayer(int offset, int rows, int cols, int gradientOffset)
     {
-        Offset = offset; Rows = rows; Cols = cols; RowsP = Pad(rows); ColsP = Pad(cols); GradientOffset = gradientOffset;
+        Offset = offset; Rows = rows; Cols = cols; RowsP = Pad(rows); ColsP = Pad(cols);
+        GradientOffset = gradientOffset;
         Weights = new double[RowsP * ColsP]; Transposed = new double[ColsP * RowsP]; Bias = new double[RowsP];
     }
 

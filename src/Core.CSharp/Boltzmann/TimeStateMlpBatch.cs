@@ -70,7 +70,10 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     public double[] Outputs { get; }
     public double[] OutputGradients { get; }
     public double[] InputGradients { get; }
-    public int MaxThreads { get; set => field = Guard.AtLeast(value, 1, nameof(MaxThreads)); } = Environment.ProcessorCount;
+    public int MaxThreads
+    {
+        get; set => field = Guard.AtLeast(value, 1, nameof(MaxThreads));
+    } = Environment.ProcessorCount;
 
     public void Forward(int rows)
     {
@@ -147,8 +150,11 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         Reverse(l1, m, r0, dz1, feat, g, dfeat, null);
         // feat = (sin u, cos u) with u = ω t + φ₀, so ∂L/∂φ₀ = ∂L/∂sin · cos − ∂L/∂cos · sin.
         for (int r = r0; r < r0 + m; r++)
+        {
+            int row = r * fP;
             for (int j = 0; j < hh; j++)
-                g[phaseOffset + j] += dfeat[r * fP + j] * feat[r * fP + hh + j] - dfeat[r * fP + hh + j] * feat[r * fP + j];
+                g[phaseOffset + j] += dfeat[row + j] * feat[row + hh + j] - dfeat[row + hh + j] * feat[row + j];
+        }
     }
 
     void Features(int r0, int m)
@@ -160,7 +166,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
             int row = r * fP, j = 0;
             for (; j + 8 <= hh; j += 8)
             {
-                var u = Vector512.FusedMultiplyAdd(Vector512.Create(omega, j), Vector512.Create(t), Vector512.Create(phase, j));
+                var u = Vector512.FusedMultiplyAdd(Vector512.Create(omega, j), Vector512.Create(t),
+                    Vector512.Create(phase, j));
                 (var sin, var cos) = VectorMath.SinCos(u);
                 sin.CopyTo(feat, row + j); cos.CopyTo(feat, row + hh + j);
             }

@@ -48,11 +48,13 @@ public static class Trajectories
                     {
                         var t = batch.Grid(b);
                         double delta = t[step + 1] - t[step];
-                        var x = batch.State(b, step); var next = batch.State(b, step + 1); var eps = batch.Normal(b, step);
+                        var x = batch.State(b, step); var next = batch.State(b, step + 1);
+                        var eps = batch.Normal(b, step);
                         var y = net.Outputs.AsSpan((b - first) * 2 * d, 2 * d);
                         for (int i = 0; i < d; i++)
                         {
-                            double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i)) + exploration * exploration;
+                            double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i))
+                                + exploration * exploration;
                             next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
                         }
                         batch.LogForward[b * N + step] = policy.LogForward(x, next, delta, y);

@@ -56,9 +56,11 @@ static class VectorMath
         var q = Vector512.ConvertToInt64(k);
         var swap = Vector512.Equals(q & Vector512.Create(1L), Vector512.Create(1L)).AsDouble();
         var sinNegative = Vector512.Equals(q & Vector512.Create(2L), Vector512.Create(2L)).AsDouble();
-        var cosNegative = Vector512.Equals((q + Vector512.Create(1L)) & Vector512.Create(2L), Vector512.Create(2L)).AsDouble();
+        var two = Vector512.Create(2L);
+        var cosNegative = Vector512.Equals((q + Vector512.Create(1L)) & two, two).AsDouble();
         var sin = Vector512.ConditionalSelect(swap, c, s);
         var cos = Vector512.ConditionalSelect(swap, s, c);
-        return (Vector512.ConditionalSelect(sinNegative, -sin, sin), Vector512.ConditionalSelect(cosNegative, -cos, cos));
+        return (Vector512.ConditionalSelect(sinNegative, -sin, sin),
+            Vector512.ConditionalSelect(cosNegative, -cos, cos));
     }
 }

@@ -51,15 +51,16 @@ let private agree (a: float[]) (b: float[]) =
 [<Tests>]
 let tests =
     testList "Boltzmann.BatchedNetwork" [
-        testPropertyWithConfig { config with maxTest = 20 } "batched outputs and gradients equal the per-sample network's to rounding"
-        <| fun (Seed s) ->
+        testPropertyWithConfig { config with maxTest = 20 }
+            "batched outputs and gradients equal the per-sample network's to rounding" <| fun (Seed s) ->
             let rows = 1 + int (s % 70UL)
             let net, x, t, up = problem s 3 12 5 rows
             let yb, gb, xb = runBatch net x t up 2
             let yr, gr, xr = runRows net x t up
             agree yb yr && agree gb gr && agree xb xr && Array.exists ((<>) 0.0) gb
 
-        testPropertyWithConfig { config with maxTest = 6 } "batched θ- and x-gradients match central differences" <| fun (Seed s) ->
+        testPropertyWithConfig { config with maxTest = 6 } "batched θ- and x-gradients match central differences"
+        <| fun (Seed s) ->
             let rows = 9
             let net, x, t, up = problem s 2 8 4 rows
             let _, g, gx = runBatch net x t up 2
@@ -99,7 +100,7 @@ let tests =
             Expect.equal (runBatch net x t up 3) one "3 threads"
         }
 
-        test "vector exp within 4e-16 relative of Math.Exp on [−700, 5]; sin and cos within 4e-16 absolute on [−10, 120]" {
+        test "vector exp within 4e-16 relative of Math.Exp on [−700, 5]; sin, cos within 4e-16 absolute on [−10, 120]" {
             for i in 0 .. 7049 do
                 let x = -700.0 + 0.1 * float i + 1e-3 * float (i % 7)
                 let e = (VectorMath.Exp(Vector512.Create x)).[0]

@@ -1,4 +1,4 @@
-/// RateLab's drift network and TB gradient against an independent PyTorch implementation (bench/peers/torch_network.py).
+/// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py).
 module RateLab.Properties.Boltzmann.TorchCrossCheckTests
 
 open System
