@@ -7,7 +7,8 @@ using RateLab.Core.Validation;
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
 // GenericExactWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
-// with the memory-write bandwidth (BandwidthWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
+// with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
+// `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
 {
     switch (args)
@@ -20,6 +21,13 @@ try
             return 0;
         case ["exact", var sampler, var d, var steps, .. var rest]:
             Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1), Argument(rest, 0, "threads", -1, -1)));
+            return 0;
+        case ["nn-dump", var directory]:
+            Console.WriteLine(NetworkWorkload.Dump(directory));
+            return 0;
+        case ["nn-train", var d, var threads, var iterations, var steps]:
+            Console.WriteLine(NetworkWorkload.Train(Parse(d, "D", 1), Parse(threads, "THREADS", 1),
+                Parse(iterations, "ITERATIONS", 1), Parse(steps, "STEPS", 1)));
             return 0;
         case ["bandwidth", .. var rest]:
             Console.WriteLine(BandwidthWorkload.Run(Argument(rest, 0, "MiB", 256, 1), Argument(rest, 1, "passes", 5, 1)));

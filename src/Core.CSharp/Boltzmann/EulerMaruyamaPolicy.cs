@@ -13,6 +13,9 @@ public sealed class EulerMaruyamaPolicy
     /// <summary>Range of the learned log-variance correction (`log_var_range`).</summary>
     public const double LogVarianceRange = 4.0;
     internal static readonly double Log2Pi = Math.Log(2 * Math.PI);
+    /// <summary>Rows per batched drift call; callers split larger batches into chunks of this many rows.</summary>
+    public const int ChunkRows = 1024;
+    ITimeStateBatch? batch;
 
     /// <summary>Policy with drift model <paramref name="drift"/>, diffusion σ = <paramref name="sigma"/> &gt; 0.</summary>
     public EulerMaruyamaPolicy(IDriftModel drift, double sigma, bool learnedVariance = false)
@@ -32,6 +35,8 @@ public sealed class EulerMaruyamaPolicy
     public bool LearnedVariance { get; }
     /// <summary>d.</summary>
     public int Dimension => Drift.StateDimension;
+    /// <summary>The drift's batch workspace of <see cref="ChunkRows"/> rows, created on first use, then reused.</summary>
+    public ITimeStateBatch DriftBatch => batch ??= Drift.CreateBatch(ChunkRows);
 
     /// <summary>ℓᵢ from the network output (0 with fixed variance).</summary>
     public double LogVarianceCorrection(ReadOnlySpan<double> output, int i) =>
@@ -40,11 +45,13 @@ public sealed class EulerMaruyamaPolicy
     /// <summary>log π→ at the transition x → x' over Δ given the network output y = m_θ(x, t) (length 2d).</summary>
     public double LogForward(ReadOnlySpan<double> x, ReadOnlySpan<double> next, double delta, ReadOnlySpan<double> output)
     {
-        double s = 0, s2 = Sigma * Sigma;
+        // log v = log(Δσ²) + ℓ and 1/v = e^{−ℓ}/(Δσ²): one exponential per coordinate, none with fixed variance.
+        double s = 0, v0 = delta * Sigma * Sigma, logV0 = Math.Log(v0);
         for (int i = 0; i < Dimension; i++)
         {
-            double l = LogVarianceCorrection(output, i), v = delta * s2 * Math.Exp(l), r = next[i] - x[i] - delta * output[i];
-            s += -0.5 * (Log2Pi + Math.Log(v)) - 0.5 * r * r / v;
+            double l = LogVarianceCorrection(output, i), r = next[i] - x[i] - delta * output[i];
+            double inverse = LearnedVariance ? Math.Exp(-l) / v0 : 1 / v0;
+            s += -0.5 * (Log2Pi + logV0 + l) - 0.5 * r * r * inverse;
         }
         return s;
     }
@@ -56,17 +63,22 @@ public sealed class EulerMaruyamaPolicy
     public void LogForwardOutputGradient(ReadOnlySpan<double> x, ReadOnlySpan<double> next, double delta,
         ReadOnlySpan<double> output, double weight, Span<double> outputGradient)
     {
-        double s2 = Sigma * Sigma;
+        double v0 = delta * Sigma * Sigma;
         for (int i = 0; i < Dimension; i++)
         {
-            double l = LogVarianceCorrection(output, i), v = delta * s2 * Math.Exp(l), r = next[i] - x[i] - delta * output[i];
-            outputGradient[i] = weight * delta * r / v;
+            double r = next[i] - x[i] - delta * output[i];
             if (LearnedVariance)
             {
-                double th = Math.Tanh(output[Dimension + i]);
-                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r / v) * LogVarianceRange * (1 - th * th);
+                double th = Math.Tanh(output[Dimension + i]), inverse = Math.Exp(-LogVarianceRange * th) / v0;
+                outputGradient[i] = weight * delta * r * inverse;
+                double dl = LogVarianceRange * (1 - th * th);
+                outputGradient[Dimension + i] = weight * (-0.5 + 0.5 * r * r * inverse) * dl;
             }
-            else outputGradient[Dimension + i] = 0;
+            else
+            {
+                outputGradient[i] = weight * delta * r / v0;
+                outputGradient[Dimension + i] = 0;
+            }
         }
     }
 

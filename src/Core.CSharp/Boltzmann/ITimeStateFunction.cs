@@ -28,6 +28,9 @@ public interface ITimeStateFunction
     /// θ must not change between a Forward and the Backward that follows it.
     /// </summary>
     void Backward(ReadOnlySpan<double> x, double t, ReadOnlySpan<double> outputGradient, Span<double> stateGradient);
+
+    /// <summary>A workspace for up to <paramref name="capacity"/> rows a call (row by row unless overridden).</summary>
+    ITimeStateBatch CreateBatch(int capacity) => new PerSampleBatch(this, capacity);
 }
 
 /// <summary>

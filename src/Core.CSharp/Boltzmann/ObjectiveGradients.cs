@@ -11,8 +11,8 @@ namespace RateLab.Core.Boltzmann;
 /// </summary>
 public sealed class ObjectiveGradients
 {
-    readonly double[] coefficient, flowCoefficient, logFlow, work, diffWork;
-    readonly double[] output, outputGradient, stateGradient, nextGradient;
+    readonly double[] coefficient, flowCoefficient, logFlow, work, diffWork, adjoint;
+    readonly int dimension;
 
     /// <summary>Workspace for batches of up to <paramref name="size"/> × <paramref name="steps"/> in dimension <paramref name="dimension"/>.</summary>
     public ObjectiveGradients(int size, int steps, int dimension)
@@ -23,8 +23,8 @@ public sealed class ObjectiveGradients
         logFlow = new double[size * (steps + 1)];
         work = new double[steps + 2];
         diffWork = new double[steps + 2];
-        output = new double[2 * dimension]; outputGradient = new double[2 * dimension];
-        stateGradient = new double[dimension]; nextGradient = new double[dimension];
+        adjoint = new double[size * dimension];
+        this.dimension = dimension;
     }
 
     /// <summary>
@@ -39,7 +39,8 @@ public sealed class ObjectiveGradients
         ArgumentNullException.ThrowIfNull(policy); ArgumentNullException.ThrowIfNull(target); ArgumentNullException.ThrowIfNull(batch);
         Guard.Finite(logZ, nameof(logZ));
         Guard.Positive(lambda, nameof(lambda));
-        if (batch.Size * batch.Steps > coefficient.Length || batch.Steps + 2 > work.Length || 2 * batch.Dimension != output.Length)
+        if (batch.Size * batch.Steps > coefficient.Length || batch.Steps + 2 > work.Length
+            || batch.Dimension != dimension)
             throw new ArgumentException($"batch ({batch.Size} × {batch.Steps}, d = {batch.Dimension}) does not fit this workspace.", nameof(batch));
         logZGradient = 0;
         switch (objective)
@@ -123,66 +124,95 @@ public sealed class ObjectiveGradients
         return loss;
     }
 
-    // Adds Σ c_{b,n} ∂ log π→ₙ/∂θ through the drift network's output.
+    // Adds Σ c_{b,n} ∂ log π→ₙ/∂θ through the drift network's output, all (b, n) rows at once.
     void PolicyBackward(EulerMaruyamaPolicy policy, TrajectoryBatch batch)
     {
         if (policy.Drift.Parameters.Length == 0) return;
-        int N = batch.Steps;
-        for (int b = 0; b < batch.Size; b++)
+        int N = batch.Steps, d = batch.Dimension, rows = batch.Size * N;
+        var net = policy.DriftBatch;
+        for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
-            var t = batch.Grid(b);
-            for (int n = 0; n < N; n++)
+            int m = Math.Min(net.Capacity, rows - q0);
+            for (int q = q0; q < q0 + m; q++)
             {
-                double c = coefficient[b * N + n];
-                if (c == 0) continue;
-                var x = batch.State(b, n); var next = batch.State(b, n + 1);
-                policy.Drift.Forward(x, t[n], output);
-                policy.LogForwardOutputGradient(x, next, t[n + 1] - t[n], output, c, outputGradient);
-                policy.Drift.Backward(x, t[n], outputGradient, Span<double>.Empty);
+                batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
+                net.Times[q - q0] = batch.Grid(q / N)[q % N];
             }
+            net.Forward(m);
+            int first = q0;
+            RowBlocks.For(m, net.MaxThreads, (start, end) =>
+            {
+                for (int q = first + start; q < first + end; q++)
+                {
+                    int b = q / N, n = q % N;
+                    var t = batch.Grid(b);
+                    policy.LogForwardOutputGradient(batch.State(b, n), batch.State(b, n + 1), t[n + 1] - t[n],
+                        net.Outputs.AsSpan((q - first) * 2 * d, 2 * d), coefficient[q],
+                        net.OutputGradients.AsSpan((q - first) * 2 * d, 2 * d));
+                }
+            });
+            net.Backward(m, false);
         }
     }
 
     // L = (1/(dB)) Σ_b δ_b with x_{n+1} = xₙ + Δm + √Δ σ e^{ℓ/2} ε (ε fixed). Adjoint Gₙ = dL/dxₙ, swept from n = N:
     // G_N = w(−∇log R(x_N) − ∂ log π←_{N−1}/∂x_N); through step n the network gets ∂L/∂m = ΔG_{n+1} and
     // ∂L/∂ℓ = G_{n+1}⊙(s ε/2) − w/2 (the log-determinant of π→ₙ; the quadratic −|ε|²/2 does not depend on θ), and
-    // Gₙ = G_{n+1} + J_xᵀ(...) − w ∂(log π←ₙ + log π←ₙ₋₁)/∂xₙ.
+    // Gₙ = G_{n+1} + J_xᵀ(...) − w ∂(log π←ₙ + log π←ₙ₋₁)/∂xₙ. The sweep runs over n with all trajectories batched.
     double KullbackLeibler(EulerMaruyamaPolicy policy, ITarget target, TrajectoryBatch batch)
     {
         int B = batch.Size, N = batch.Steps, d = batch.Dimension;
         double w = 1.0 / (d * B), loss = 0, s2 = policy.Sigma * policy.Sigma;
-        var g = nextGradient; var gx = stateGradient;
         for (int b = 0; b < B; b++)
         {
             loss += w * batch.Delta(b);
-            var t = batch.Grid(b);
+            var t = batch.Grid(b); var g = adjoint.AsSpan(b * d, d);
             target.Score(batch.State(b, N), g);
             for (int i = 0; i < d; i++) g[i] *= -w;
             policy.LogBackwardStateGradient(batch.State(b, N - 1), batch.State(b, N), t[N - 1], t[N], -w, Span<double>.Empty, g);
-            for (int n = N - 1; n >= 0; n--)
-            {
-                var x = batch.State(b, n); var eps = batch.Normal(b, n);
-                double delta = t[n + 1] - t[n];
-                policy.Drift.Forward(x, t[n], output);
-                for (int i = 0; i < d; i++)
-                {
-                    outputGradient[i] = delta * g[i];
-                    if (policy.LearnedVariance)
-                    {
-                        double th = Math.Tanh(output[d + i]), l = EulerMaruyamaPolicy.LogVarianceRange * th;
-                        double scale = Math.Sqrt(delta * s2 * Math.Exp(l));
-                        outputGradient[d + i] = (g[i] * 0.5 * scale * eps[i] - 0.5 * w) * EulerMaruyamaPolicy.LogVarianceRange * (1 - th * th);
-                    }
-                    else outputGradient[d + i] = 0;
-                }
-                if (n == 0) { policy.Drift.Backward(x, t[n], outputGradient, Span<double>.Empty); break; }
-                g.AsSpan().CopyTo(gx);
-                policy.Drift.Backward(x, t[n], outputGradient, gx);
-                policy.LogBackwardStateGradient(x, batch.State(b, n + 1), t[n], t[n + 1], -w, gx, Span<double>.Empty);
-                policy.LogBackwardStateGradient(batch.State(b, n - 1), x, t[n - 1], t[n], -w, Span<double>.Empty, gx);
-                gx.AsSpan().CopyTo(g);
-            }
         }
+        var net = policy.DriftBatch;
+        for (int n = N - 1; n >= 0; n--)
+            for (int b0 = 0; b0 < B; b0 += net.Capacity)
+            {
+                int m = Math.Min(net.Capacity, B - b0);
+                for (int b = b0; b < b0 + m; b++)
+                {
+                    batch.State(b, n).CopyTo(net.Inputs.AsSpan((b - b0) * d, d));
+                    net.Times[b - b0] = batch.Grid(b)[n];
+                }
+                net.Forward(m);
+                for (int b = b0; b < b0 + m; b++)
+                {
+                    var t = batch.Grid(b); var g = adjoint.AsSpan(b * d, d); var eps = batch.Normal(b, n);
+                    var output = net.Outputs.AsSpan((b - b0) * 2 * d, 2 * d);
+                    var outputGradient = net.OutputGradients.AsSpan((b - b0) * 2 * d, 2 * d);
+                    double delta = t[n + 1] - t[n];
+                    for (int i = 0; i < d; i++)
+                    {
+                        outputGradient[i] = delta * g[i];
+                        if (policy.LearnedVariance)
+                        {
+                            double th = Math.Tanh(output[d + i]), l = EulerMaruyamaPolicy.LogVarianceRange * th;
+                            double scale = Math.Sqrt(delta * s2 * Math.Exp(l));
+                            double dl = EulerMaruyamaPolicy.LogVarianceRange * (1 - th * th);
+                            outputGradient[d + i] = (g[i] * 0.5 * scale * eps[i] - 0.5 * w) * dl;
+                        }
+                        else outputGradient[d + i] = 0;
+                    }
+                }
+                net.Backward(m, n > 0);
+                if (n == 0) continue;
+                for (int b = b0; b < b0 + m; b++)
+                {
+                    var t = batch.Grid(b); var g = adjoint.AsSpan(b * d, d); var x = batch.State(b, n);
+                    var jx = net.InputGradients.AsSpan((b - b0) * d, d);
+                    for (int i = 0; i < d; i++) g[i] += jx[i];
+                    var none = Span<double>.Empty;
+                    policy.LogBackwardStateGradient(x, batch.State(b, n + 1), t[n], t[n + 1], -w, g, none);
+                    policy.LogBackwardStateGradient(batch.State(b, n - 1), x, t[n - 1], t[n], -w, none, g);
+                }
+            }
         return loss;
     }
 }

@@ -12,10 +12,10 @@ namespace RateLab.Core.Boltzmann;
 /// </summary>
 public sealed class TimeStateMlp : IDriftModel
 {
-    readonly int d, w, hh, k;
-    readonly double[] omega;
+    internal readonly int d, w, hh, k;
+    internal readonly double[] omega;
     // Offsets of the parameter tensors inside θ.
-    readonly int oPhase, oW1, oB1, oW2, oB2, oWs, oBs, oA1, oC1, oA2, oC2, oWo, oBo;
+    internal readonly int oPhase, oW1, oB1, oW2, oB2, oWs, oBs, oA1, oC1, oA2, oC2, oWo, oBo;
     // Workspace of one forward pass, reused by the backward pass.
     readonly double[] feat, z1, g1, z0, h0, zA, hA, zB, hB, dh, dz, dz2, dfeat;
     // Φ(z) of each GELU layer from the forward pass.
@@ -120,6 +120,9 @@ public sealed class TimeStateMlp : IDriftModel
     {
         for (int i = 0; i < z.Length; i++) { cdf[i] = Gelu.Cdf(z[i]); h[i] = z[i] * cdf[i]; }
     }
+
+    /// <inheritdoc/>
+    public ITimeStateBatch CreateBatch(int capacity) => new TimeStateMlpBatch(this, capacity);
 
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<double> x, double t, Span<double> output)

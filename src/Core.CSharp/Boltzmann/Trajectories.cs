@@ -23,28 +23,46 @@ public static class Trajectories
         Guard.NonNegative(exploration, nameof(exploration));
         int d = batch.Dimension, N = batch.Steps;
         double s2 = policy.Sigma * policy.Sigma;
-        Span<double> y = stackalloc double[2 * d];
-        for (int b = 0; b < batch.Size; b++)
+        var net = policy.DriftBatch;
+        for (int b0 = 0; b0 < batch.Size; b0 += net.Capacity)
         {
-            long key = firstTrajectory + b;
-            var t = batch.Grid(b);
-            grid.Fill(noise, key, t);
-            batch.State(b, 0).Clear();
+            int m = Math.Min(net.Capacity, batch.Size - b0);
+            for (int b = b0; b < b0 + m; b++)
+            {
+                grid.Fill(noise, firstTrajectory + b, batch.Grid(b));
+                batch.State(b, 0).Clear();
+            }
             for (int n = 0; n < N; n++)
             {
-                double delta = t[n + 1] - t[n];
-                var x = batch.State(b, n); var next = batch.State(b, n + 1); var eps = batch.Normal(b, n);
-                noise.Normals(key, n, 0, eps);
-                policy.Drift.Forward(x, t[n], y);
-                for (int i = 0; i < d; i++)
+                for (int b = b0; b < b0 + m; b++)
                 {
-                    double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i)) + exploration * exploration;
-                    next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
+                    batch.State(b, n).CopyTo(net.Inputs.AsSpan((b - b0) * d, d));
+                    net.Times[b - b0] = batch.Grid(b)[n];
+                    noise.Normals(firstTrajectory + b, n, 0, batch.Normal(b, n));
                 }
-                batch.LogForward[b * N + n] = policy.LogForward(x, next, delta, y);
-                batch.LogBackward[b * N + n] = policy.LogBackward(x, next, t[n], t[n + 1]);
+                net.Forward(m);
+                int step = n, first = b0;
+                RowBlocks.For(m, net.MaxThreads, (start, end) =>
+                {
+                    for (int b = first + start; b < first + end; b++)
+                    {
+                        var t = batch.Grid(b);
+                        double delta = t[step + 1] - t[step];
+                        var x = batch.State(b, step); var next = batch.State(b, step + 1);
+                        var eps = batch.Normal(b, step);
+                        var y = net.Outputs.AsSpan((b - first) * 2 * d, 2 * d);
+                        for (int i = 0; i < d; i++)
+                        {
+                            double v = delta * s2 * Math.Exp(policy.LogVarianceCorrection(y, i))
+                                + exploration * exploration;
+                            next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
+                        }
+                        batch.LogForward[b * N + step] = policy.LogForward(x, next, delta, y);
+                        batch.LogBackward[b * N + step] = policy.LogBackward(x, next, t[step], t[step + 1]);
+                    }
+                });
             }
-            batch.LogReward[b] = target.LogDensity(batch.State(b, N));
+            for (int b = b0; b < b0 + m; b++) batch.LogReward[b] = target.LogDensity(batch.State(b, N));
         }
     }
 
@@ -85,20 +103,31 @@ public static class Trajectories
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(batch);
-        int N = batch.Steps;
-        Span<double> y = stackalloc double[2 * batch.Dimension];
-        for (int b = 0; b < batch.Size; b++)
+        int N = batch.Steps, d = batch.Dimension, rows = batch.Size * N;
+        var net = policy.DriftBatch;
+        for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
-            var t = batch.Grid(b);
-            for (int n = 0; n < N; n++)
+            int m = Math.Min(net.Capacity, rows - q0);
+            for (int q = q0; q < q0 + m; q++)
             {
-                var x = batch.State(b, n); var next = batch.State(b, n + 1);
-                policy.Drift.Forward(x, t[n], y);
-                batch.LogForward[b * N + n] = policy.LogForward(x, next, t[n + 1] - t[n], y);
-                batch.LogBackward[b * N + n] = policy.LogBackward(x, next, t[n], t[n + 1]);
+                batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
+                net.Times[q - q0] = batch.Grid(q / N)[q % N];
             }
-            batch.LogReward[b] = target.LogDensity(batch.State(b, N));
+            net.Forward(m);
+            int first = q0;
+            RowBlocks.For(m, net.MaxThreads, (start, end) =>
+            {
+                for (int q = first + start; q < first + end; q++)
+                {
+                    int b = q / N, n = q % N;
+                    var t = batch.Grid(b); var x = batch.State(b, n); var next = batch.State(b, n + 1);
+                    var y = net.Outputs.AsSpan((q - first) * 2 * d, 2 * d);
+                    batch.LogForward[q] = policy.LogForward(x, next, t[n + 1] - t[n], y);
+                    batch.LogBackward[q] = policy.LogBackward(x, next, t[n], t[n + 1]);
+                }
+            });
         }
+        for (int b = 0; b < batch.Size; b++) batch.LogReward[b] = target.LogDensity(batch.State(b, N));
     }
 
     static void Check(EulerMaruyamaPolicy policy, ITarget target, TimeGrid grid, TrajectoryBatch batch)

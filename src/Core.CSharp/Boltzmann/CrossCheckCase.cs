@@ -1,0 +1,55 @@
+using System.Text.Json;
+using RateLab.Core.Randomness;
+using RateLab.Core.Targets;
+using RateLab.Core.Validation;
+
+namespace RateLab.Core.Boltzmann;
+
+/// <summary>
+/// One trajectory-balance problem written as JSON for an independent re-implementation (bench/peers/torch_network.py)
+/// to recompute: a drift network with a random head (so every layer gets gradient) and learned variance, a batch of
+/// forward trajectories, log Z, and RateLab's loss and θ-gradient. Doubles are written in round-trip form, so the peer
+/// starts from bit-identical inputs.
+/// </summary>
+public static class CrossCheckCase
+{
+    /// <summary>Network width and harmonics of the PIS benchmark network.</summary>
+    public const int Width = 64, Harmonics = 64;
+    const double Sigma = 1.3, LogZ = 0.4;
+
+    /// <summary>Writes the case for dimension <paramref name="d"/> to <paramref name="path"/>.</summary>
+    public static void Write(string path, int d, int batchSize = 300, int steps = 20, ulong seed = 2024)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Guard.AtLeast(d, 1, nameof(d));
+        var drift = TimeStateMlp.FixedRandomDrift(d, seed, 0.3, Width, Harmonics);
+        var policy = new EulerMaruyamaPolicy(drift, Sigma, learnedVariance: true);
+        var target = new DiagonalGaussian(Enumerable.Repeat(0.5, d).ToArray(), Enumerable.Repeat(1.5, d).ToArray());
+        var batch = new TrajectoryBatch(batchSize, steps, d);
+        var grid = new TimeGrid(GridKind.Random, steps, 10);
+        Trajectories.SampleForward(policy, target, grid, new PhiloxNoise(seed), 0, batch);
+        var gradients = new ObjectiveGradients(batchSize, steps, d);
+        Array.Clear(drift.Gradient);
+        double loss = gradients.Evaluate(Objective.TrajectoryBalance, policy, target, batch, null, LogZ,
+            out double logZGradient);
+        using var stream = File.Create(path);
+        using var w = new Utf8JsonWriter(stream);
+        w.WriteStartObject();
+        w.WriteNumber("d", d); w.WriteNumber("width", Width); w.WriteNumber("harmonics", Harmonics);
+        w.WriteNumber("batch", batchSize); w.WriteNumber("steps", steps);
+        w.WriteNumber("sigma", Sigma); w.WriteNumber("log_z", LogZ);
+        WriteArray("parameters", drift.Parameters);
+        WriteArray("times", batch.Times); WriteArray("states", batch.States);
+        WriteArray("log_backward", batch.LogBackward); WriteArray("log_reward", batch.LogReward);
+        w.WriteNumber("loss", loss); w.WriteNumber("log_z_gradient", logZGradient);
+        WriteArray("gradient", drift.Gradient);
+        w.WriteEndObject();
+
+        void WriteArray(string name, double[] values)
+        {
+            w.WriteStartArray(name);
+            foreach (var v in values) w.WriteNumberValue(v);
+            w.WriteEndArray();
+        }
+    }
+}
