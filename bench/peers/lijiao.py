@@ -1,4 +1,4 @@
-"""Li & Jiao's sequential sampler [LJ25] (algorithms.md §3.6), written once for NumPy and PyTorch (`xp` is the array
+"""Li & Jiao's sequential sampler [LJ25] (docs/algorithms.md), written once for NumPy and PyTorch (`xp` is the array
 module): the same schedule skeleton, per-chain level draws, K rounds of N score calls and injections as
 src/Core.CSharp/Samplers/Diffusion/LiJiao.cs and LiJiaoSchedule.cs, vectorised over chains. Every chain draws its own
 levels, so the score is called with a per-row τ (column vectors tau, alpha_bar of shape (n, 1))."""

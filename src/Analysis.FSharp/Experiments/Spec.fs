@@ -44,7 +44,7 @@ type ExperimentSpec =
       /// Exactly one seed (a list in the file format for compatibility; parse refuses more than one).
       Seeds: uint64 list
       Profile: Profile
-      /// Claim ids (theory-claims.md) the experiment bears on; may be empty.
+      /// Claim ids (docs/background.md) the experiment bears on; may be empty.
       Claims: string list }
 
 /// Stable names of metrics, shared by specs, results.json and the command line.

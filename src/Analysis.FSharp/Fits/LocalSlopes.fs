@@ -1,5 +1,5 @@
 /// Local slopes d log(error) / d log(cost) between successive grid points. They show the pre-asymptotic drift
-/// (theory-claims §4.5) that a single fitted exponent hides, and the fit-window rule is built on their agreement.
+/// (docs/background.md) that a single fitted exponent hides, and the fit-window rule is built on their agreement.
 module RateLab.Analysis.Fits.LocalSlopes
 
 open System

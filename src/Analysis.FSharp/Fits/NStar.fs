@@ -1,4 +1,4 @@
-/// N*(d, ε): the smallest step count whose error is at most ε (theory-claims §5.5), found by doubling then bisection.
+/// N*(d, ε): the smallest step count whose error is at most ε (docs/background.md), found by doubling then bisection.
 ///
 /// Semantics. The search compares the UPPER confidence bound of the error with ε, so a noisy metric can only make N*
 /// larger (conservative). Bisection assumes the upper-bound curve n ↦ U(n) is non-increasing; under that assumption the

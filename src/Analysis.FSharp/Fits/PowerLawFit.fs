@@ -1,4 +1,4 @@
-/// Power-law fits by least squares on logs (theory-claims §5.5), with bootstrap intervals: over replicate seeds when
+/// Power-law fits by least squares on logs (docs/background.md), with bootstrap intervals: over replicate seeds when
 /// replicate curves are given (they carry the Monte Carlo noise), over the fit residuals otherwise.
 module RateLab.Analysis.Fits.PowerLawFit
 

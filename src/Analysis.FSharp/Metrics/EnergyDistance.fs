@@ -1,4 +1,4 @@
-/// Energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (theory-claims §5.3): the two-sample U-statistic with kernel −‖x−y‖,
+/// Energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (docs/background.md): the two-sample U-statistic with kernel −‖x−y‖,
 /// zero exactly when the laws agree (finite first moments) and free of any bandwidth.
 module RateLab.Analysis.Metrics.EnergyDistance
 

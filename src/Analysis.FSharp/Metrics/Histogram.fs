@@ -1,4 +1,4 @@
-/// Histogram TV and KL in one or two dimensions against exact reference bin probabilities (theory-claims §5.3). Bins
+/// Histogram TV and KL in one or two dimensions against exact reference bin probabilities (docs/background.md). Bins
 /// are products of half-open axis intervals [eₖ, eₖ₊₁); everything outside forms one overflow bin whose reference
 /// probability is 1 − Σ q_b, so both divergences are between proper distributions on the same finite partition.
 /// Standard errors: delete-a-block jackknife. Floors: the null distribution of each estimator at this n.

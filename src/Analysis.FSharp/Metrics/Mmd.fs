@@ -1,4 +1,4 @@
-/// Maximum mean discrepancy with the Gaussian kernel k(x,y) = exp(−‖x−y‖²/(2ℓ²)) (theory-claims §5.3). The value is the
+/// Maximum mean discrepancy with the Gaussian kernel k(x,y) = exp(−‖x−y‖²/(2ℓ²)) (docs/background.md). The value is the
 /// unbiased U-statistic of MMD² — it can be negative, which is what makes it zero in expectation on identical laws.
 module RateLab.Analysis.Metrics.Mmd
 

@@ -1,4 +1,4 @@
-/// Sliced squared Wasserstein-2 distance SW₂² = mean over fixed unit directions θ of W₂²(θᵀX, θᵀY) (theory-claims §5.3).
+/// Sliced squared Wasserstein-2 distance SW₂² = mean over fixed unit directions θ of W₂²(θᵀX, θᵀY) (docs/background.md).
 /// For equal sample sizes the 1-D W₂² between empirical laws is the mean squared difference of the sorted projections.
 /// The value is squared (it is the averaged quantity; take √ for a W₂-scale number). The estimate between samples is
 /// biased upward by sampling, so its floor is measured, not assumed: SW₂² between two independent reference samples of

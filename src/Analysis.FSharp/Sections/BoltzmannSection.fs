@@ -1,4 +1,4 @@
-/// reports/boltzmann: trained diffusion samplers for unnormalised densities (theory-claims.md C1–C6). Continuous-time
+/// reports/boltzmann: trained diffusion samplers for unnormalised densities (docs/background.md C1–C6). Continuous-time
 /// limits without training (C1, C2, C4, C5) and coarse-versus-fine training on the [S24] benchmarks (C3, C6).
 module RateLab.Analysis.Sections.BoltzmannSection
 

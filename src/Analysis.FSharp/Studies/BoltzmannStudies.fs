@@ -1,4 +1,4 @@
-/// The Boltzmann-sampler studies behind reports/boltzmann (theory-claims.md C1–C6, boltzmann-samplers.md §4, §6, §9):
+/// The Boltzmann-sampler studies behind reports/boltzmann (docs/background.md C1–C6, docs/algorithms.md):
 /// continuous-time limit series turned into error curves and decay fits, the §4 identity measured on random grids,
 /// and coarse-versus-fine training runs resumable from checkpoints, with the C3 and C6 comparisons.
 module RateLab.Analysis.Studies.BoltzmannStudies
@@ -17,7 +17,7 @@ open RateLab.Analysis.Claims
 // ---------------------------------------------------------------------------------------------------------------
 // Continuous-time limits (C1, C2, C5)
 
-/// Below this an O(1) log-ratio difference is float64 round-off (theory-claims §4.8), not discretisation error.
+/// Below this an O(1) log-ratio difference is float64 round-off (docs/background.md), not discretisation error.
 let roundOff = 1e-12
 
 /// A limit series as an error curve: error = |value − reference| with SE √(SE² + SE_ref²); the cost is 1/h (h the mean
@@ -59,7 +59,7 @@ let private logNormal (x: ReadOnlySpan<float>) (v: float) =
     -0.5 * float x.Length * log (2.0 * Math.PI * v) - 0.5 * s / v
 
 /// Largest |δ − (left-point Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over on-policy trajectories of a fixed random
-/// network drift with σ² = 5 on random grids (ρ = 10) with the given N, on 25GMM (boltzmann-samplers.md §4).
+/// network drift with σ² = 5 on random grids (ρ = 10) with the given N, on 25GMM (docs/algorithms.md).
 let identityDeviation (seed: uint64) (steps: int list) (trajectories: int) =
     Guard.AtLeast(trajectories, 1, nameof trajectories) |> ignore
     let d, sigma = 2, sqrt 5.0
@@ -102,7 +102,7 @@ type private NormalisedMixture(inner: GaussianMixture) =
     interface IKnownLogNormaliser with
         member _.LogNormaliser = 0.0
 
-/// A benchmark target with its σ² of [S24] (boltzmann-samplers.md §1): 5 for 25GMM, 1 for Funnel and Manywell.
+/// A benchmark target with its σ² of [S24] (docs/algorithms.md): 5 for 25GMM, 1 for Funnel and Manywell.
 type Benchmark =
     { Name: string
       Sigma: float

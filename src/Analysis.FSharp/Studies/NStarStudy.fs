@@ -1,4 +1,4 @@
-/// N*(d, ε) searches on the exact Gaussian analysis (theory-claims §5.5): for each dimension and accuracy, the smallest
+/// N*(d, ε) searches on the exact Gaussian analysis (docs/background.md): for each dimension and accuracy, the smallest
 /// step count whose error upper bound is ≤ ε, its counted cost (NFE or rounds), and the points evaluated on the way.
 module RateLab.Analysis.Studies.NStarStudy
 
@@ -9,7 +9,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Studies
 
-/// What a claim's cost counts: evaluations per chain or sequential rounds (parallel depth, theory-claims §4.11).
+/// What a claim's cost counts: evaluations per chain or sequential rounds (parallel depth, docs/background.md).
 type Cost =
     | Evaluations
     | Rounds

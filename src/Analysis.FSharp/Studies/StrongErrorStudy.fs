@@ -1,4 +1,4 @@
-/// A non-product d-test (theory-claims §4.3, §5.2): Li–Jiao's RMS strong error against the coupled RK4 reference on a
+/// A non-product d-test (docs/background.md): Li–Jiao's RMS strong error against the coupled RK4 reference on a
 /// Gaussian mixture with d components at random means, and N*(d) for RMS ≤ ε. The mixture's means span d directions,
 /// so the error is not a sum of identical 1-D terms and the d-exponent is not fixed by construction.
 module RateLab.Analysis.Studies.StrongErrorStudy
@@ -81,7 +81,7 @@ let run (s: Settings) : (int * NStar.NStarResult) list =
             let errorAt t = measure s d (snapGeometric t) s.ReferenceSteps
             d, NStar.search errorAt eps s.NMin s.NMax |> onGrid ]
 
-/// The error curve of dimension d from the searched points; NFE = 2T (Li–Jiao's count, theory-claims §6).
+/// The error curve of dimension d from the searched points; NFE = 2T (Li–Jiao's count, docs/background.md).
 let curve (s: Settings) (points: (int * NStar.NStarResult) list) (d: int) : ErrorCurve =
     let evaluated = points |> List.filter (fst >> (=) d) |> List.collect (fun (_, r) -> r.Evaluated) |> List.distinctBy fst |> List.sortBy fst
     { Sampler = "li-jiao"

@@ -25,7 +25,7 @@ public sealed record ParameterGroup
 
 /// <summary>
 /// Adam (Kingma &amp; Ba; PyTorch defaults β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸, no weight decay) over parameter groups with
-/// their own learning rates (boltzmann-samplers.md §10): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+/// their own learning rates (docs/algorithms.md): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
 /// θ ← θ − lr · (m/(1−β₁ᵏ)) / (√(v/(1−β₂ᵏ)) + ε).
 /// </summary>
 public sealed class Adam

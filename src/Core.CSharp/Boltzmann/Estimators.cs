@@ -10,7 +10,7 @@ namespace RateLab.Core.Boltzmann;
 public readonly record struct Estimate(double Value, double StandardError);
 
 /// <summary>
-/// log Z estimators of boltzmann-samplers.md §9 from trajectories with log weights log w = −δ
+/// log Z estimators of docs/algorithms.md from trajectories with log weights log w = −δ
 /// (= log R(x_N) + Σ log π← − Σ log π→).
 /// </summary>
 public static class Estimators

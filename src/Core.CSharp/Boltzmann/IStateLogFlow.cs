@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Boltzmann;
 
 /// <summary>
-/// Learned state log-flows log Fₙ(x) for n &lt; N used by DB and SubTB (boltzmann-samplers.md §5); log F_N := log R is
+/// Learned state log-flows log Fₙ(x) for n &lt; N used by DB and SubTB (docs/algorithms.md); log F_N := log R is
 /// supplied by the objective, not by the flow.
 /// </summary>
 public interface IStateLogFlow

@@ -34,7 +34,7 @@ public interface ITimeStateFunction
 }
 
 /// <summary>
-/// The forward policy's network m_θ (boltzmann-samplers.md §2): K = 2d outputs, the drift m (first d, no σ² factor)
+/// The forward policy's network m_θ (docs/algorithms.md): K = 2d outputs, the drift m (first d, no σ² factor)
 /// and the raw log-variance correction (last d, used as ℓ = 4 tanh(raw) only with learned variance).
 /// </summary>
 public interface IDriftModel : ITimeStateFunction;

@@ -4,7 +4,7 @@ using RateLab.Core.Targets;
 namespace RateLab.Core.Boltzmann;
 
 /// <summary>
-/// Continuous-time limits without training (theory-claims.md C1, C2; boltzmann-samplers.md §4, §6).
+/// Continuous-time limits without training (docs/background.md C1, C2; docs/algorithms.md).
 /// <para>Global objectives: on the target N(μ, diag s²) with σ = 1 and four drifts (zero, linear, the optimal
 /// Gaussian drift, a fixed random network), on-policy trajectories on uniform and random grids are driven by one
 /// Brownian path per key, sampled on a fine uniform grid of M steps and bridged to the coarse grid points. For each N

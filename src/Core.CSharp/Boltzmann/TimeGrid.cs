@@ -3,7 +3,7 @@ using RateLab.Core.Validation;
 
 namespace RateLab.Core.Boltzmann;
 
-/// <summary>Time-discretisation schemes of boltzmann-samplers.md §7 (only the valid ones).</summary>
+/// <summary>Time-discretisation schemes of docs/algorithms.md (only the valid ones).</summary>
 public enum GridKind
 {
     /// <summary>tₙ = n/N.</summary>

@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Boltzmann;
 
 /// <summary>
-/// The PIS-style network of boltzmann-samplers.md §10 with hand-written reverse mode:
+/// The PIS-style network of docs/algorithms.md with hand-written reverse mode:
 /// time features φ(t) = [sin(ω t + φ₀), cos(ω t + φ₀)], ω = linspace(0.1, 100, H), learnable phase φ₀;
 /// e_t = Linear(H, W)(GELU(Linear(2H, H)(φ(t)))), e_x = Linear(d, W)(x); h₀ = GELU(e_t + e_x);
 /// h_{k+1} = GELU(Linear(W, W) h_k) twice; y = Linear(W, K) h₂ (benchmark W = H = 64).

@@ -11,7 +11,7 @@ namespace RateLab.Core.Boltzmann;
 public readonly record struct TrainingProgress(long Iteration, double Loss, double LogZ, double MeanLogWeight);
 
 /// <summary>
-/// The training loop (boltzmann-samplers.md §10, §13): per iteration, B forward trajectories on fresh per-trajectory
+/// The training loop (docs/algorithms.md): per iteration, B forward trajectories on fresh per-trajectory
 /// grids (keys iteration·B + b of a Philox stream keyed by the seed), one objective gradient, one Adam step.
 /// Everything random is addressed by (seed, iteration, trajectory), so the RNG position is the iteration count and a
 /// run is bit-identical given its settings; a checkpoint restores it exactly.

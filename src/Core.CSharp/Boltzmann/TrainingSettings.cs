@@ -3,7 +3,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Boltzmann;
 
 /// <summary>
-/// Settings of one training run (boltzmann-samplers.md §5, §7, §10). Constructing it validates everything: σ &gt; 0,
+/// Settings of one training run (docs/algorithms.md). Constructing it validates everything: σ &gt; 0,
 /// N ≥ 1, ρ ≥ 1, a known objective, batch ≥ 2, learning rates &gt; 0, exploration f ≥ 0 (not allowed with KL, whose
 /// reparameterised gradient needs on-policy samples), λ &gt; 0.
 /// </summary>

@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 
 namespace RateLab.Core.Boltzmann;
 
-/// <summary>Evaluation of a trained sampler on one uniform grid (boltzmann-samplers.md §9). NaN where the target has
+/// <summary>Evaluation of a trained sampler on one uniform grid (docs/algorithms.md). NaN where the target has
 /// no known log Z or no exact sampler.</summary>
 /// <param name="Steps">Evaluation N (uniform grid).</param>
 /// <param name="Elbo">ELBO log Ẑ with its standard error.</param>
@@ -34,7 +34,7 @@ public sealed record TrainingStudyResult(string Target, TrainingSettings Setting
     long TrainingGradientEvaluations, double TrainingSeconds);
 
 /// <summary>
-/// Train-then-evaluate: the C# entry point the F# layer calls for the coarse-grid training claims (theory-claims.md C3).
+/// Train-then-evaluate: the C# entry point the F# layer calls for the coarse-grid training claims (docs/background.md C3).
 /// Evaluation draws come from a Philox stream keyed by seed ⊕ a fixed constant, disjoint from the training stream.
 /// </summary>
 public static class TrainingStudy

@@ -5,7 +5,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Boltzmann;
 
 /// <summary>
-/// Batched simulation and bookkeeping (boltzmann-samplers.md §2–§4, §13.1–3). Trajectory b of a batch has the global key
+/// Batched simulation and bookkeeping (docs/algorithms.md–§4, §13.1–3). Trajectory b of a batch has the global key
 /// firstTrajectory + b: its grid comes from that key's uniforms, forward step n uses the normals (key, n, role 0) and
 /// backward step n the normals (key, n, role 1), so results do not depend on batch layout.
 /// </summary>

@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Diffusion;
 
 /// <summary>
-/// A discrete DDPM noise schedule β₁..β_T (algorithms.md §1.4) with levels n = 0..T, ᾱ₀ = 1, computed as
+/// A discrete DDPM noise schedule β₁..β_T (docs/algorithms.md) with levels n = 0..T, ᾱ₀ = 1, computed as
 /// log ᾱ_n = Σ_{m≤n} log1p(−β_m) and τ_n = −expm1(log ᾱ_n) in float64. Schedules are named by formula, because
 /// "linear" means different schedules in different code bases.
 /// </summary>

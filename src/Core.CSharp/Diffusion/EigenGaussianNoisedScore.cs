@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Diffusion;
 
 /// <summary>
-/// Exact noised score of Gaussian data p₀ = N(μ, Σ) with a full covariance (algorithms.md §4.1):
+/// Exact noised score of Gaussian data p₀ = N(μ, Σ) with a full covariance (docs/algorithms.md):
 /// s_τ(x) = −C_τ^{-1}(x − m_τ), C_τ = (1−τ)Σ + τI, evaluated as Q·s^{diag}_τ(Qᵀx) with Σ = Q diag(λ) Qᵀ.
 /// </summary>
 public sealed class EigenGaussianNoisedScore : INoisedData

@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Diffusion;
 
 /// <summary>
-/// Exact noised score of a mixture p₀ = Σ_j w_j N(μ_j, diag(σ_j²)) (algorithms.md §4.2):
+/// Exact noised score of a mixture p₀ = Σ_j w_j N(μ_j, diag(σ_j²)) (docs/algorithms.md):
 /// s_τ(x) = Σ_j r_j(x) g_j(x), g_j = −(x − m_j)/c_j, m_j = √(1−τ) μ_j, c_j = (1−τ) σ_j² + τ, with responsibilities
 /// r = softmax_j(log w_j − ½ Σ log(2π c_j) − ½ Σ (x − m_j)²/c_j) by log-sum-exp; the log-det terms are kept because the
 /// c_j differ. Zero variances are atoms, so the empirical law Σ_j w_j δ_{x_j} of §4.3 is the case σ_j = 0.

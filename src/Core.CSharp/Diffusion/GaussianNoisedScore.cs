@@ -5,7 +5,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Diffusion;
 
 /// <summary>
-/// Exact noised score of Gaussian data p₀ = N(μ, diag(λ)) (algorithms.md §4.1): X_τ ~ N(m_τ, C_τ) with
+/// Exact noised score of Gaussian data p₀ = N(μ, diag(λ)) (docs/algorithms.md): X_τ ~ N(m_τ, C_τ) with
 /// m_τ = √(1−τ) μ, C_τ = (1−τ) λ + τ, and s_τ(x) = −(x − m_τ)/C_τ. A full covariance reduces to this one in its
 /// eigenbasis (see <see cref="EigenGaussianNoisedScore"/>).
 /// </summary>

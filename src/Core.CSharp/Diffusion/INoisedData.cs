@@ -4,7 +4,7 @@ namespace RateLab.Core.Diffusion;
 
 /// <summary>
 /// A data law p₀ whose noised laws p_τ = law(√(1−τ) X₀ + √τ Z) are known exactly as finite Gaussian mixtures
-/// Σ_j w_j N(m_j(τ), C_j(τ)) (algorithms.md §4): the score s_τ = ∇log p_τ, the normalised log-density, and the
+/// Σ_j w_j N(m_j(τ), C_j(τ)) (docs/algorithms.md): the score s_τ = ∇log p_τ, the normalised log-density, and the
 /// component moments that closed-form expectations under p_τ need. <see cref="IScoreField.Score"/> requires τ ∈ (0, 1).
 /// </summary>
 public interface INoisedData : IScoreField

@@ -16,7 +16,7 @@ public readonly record struct ForwardTransition(double Scale, double Variance)
 public readonly record struct DdpmPosterior(double CoefX0, double CoefXb, double Variance);
 
 /// <summary>
-/// Coefficients between two noise levels (algorithms.md §1.6), all formed from the stored (ᾱ, τ) pairs through
+/// Coefficients between two noise levels (docs/algorithms.md), all formed from the stored (ᾱ, τ) pairs through
 /// <see cref="NoiseLevel.Gap"/>, never from 1 − (something close to 1).
 /// </summary>
 public static class NoiseTransitions

@@ -8,7 +8,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Exact;
 
 /// <summary>
-/// Exact one-step propagation of a Gaussian law through a real kernel by probing (theory-claims.md §5.1): given the
+/// Exact one-step propagation of a Gaussian law through a real kernel by probing (docs/background.md): given the
 /// draws ω, a step is Y' = A Y + c + Σₖ bₖ ξₖ per coordinate, so with Y ~ N(μ, C) the next law is N(μ', C') with
 /// μ' = F(μ, 0) on the real score field, A's columns F₀(eⱼ, 0) and bₖ = F₀(0, 1ₖ) on the centred field (F₀ has no
 /// constant term), and C' = A C Aᵀ + Σₖ bₖbₖᵀ (the roles' normals are independent). The zero-noise Init and the

@@ -2,7 +2,7 @@ namespace RateLab.Core.Exact;
 
 /// <summary>
 /// The coordinate sums behind <see cref="LawDistances"/> for one block of coordinates of two product Gaussians: KL, W₂²
-/// and log BC add over coordinates (theory-claims.md §5.4), and so does the Mahalanobis Δ² that gives the exact TV when
+/// and log BC add over coordinates (docs/background.md), and so does the Mahalanobis Δ² that gives the exact TV when
 /// every variance is equal. Adding the sums of disjoint blocks gives the sums of their union, so a d = 10⁶ law can be
 /// analysed block by block (<see cref="ExactAnalysis"/>) with the same closed forms as in one piece.
 /// </summary>

@@ -45,7 +45,7 @@ public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int Quad
     int BlockCoordinates = 1024, int MaxThreads = -1);
 
 /// <summary>
-/// The exact Gaussian analysis of theory-claims.md §5.1. A deterministic kernel's output law is Gaussian and computed
+/// The exact Gaussian analysis of docs/background.md A deterministic kernel's output law is Gaussian and computed
 /// exactly. For a randomized kernel the output is the mixture p = E_ω N(μ_ω, S_ω): the analysis reports the convexity
 /// upper bounds E_ω KL, (E_ω W₂²)^½, E_ω TV by Monte Carlo over draw replicates (with standard errors), and the
 /// moment-matched lower bounds KL(p_G‖q) and Gelbrich W₂ from the total moments — exact by quadrature/enumeration when

@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace RateLab.Core.Exact;
 
 /// <summary>
-/// Closed forms between full-covariance Gaussians P = N(a, A), Q = N(b, B) (theory-claims.md §5.4), for laws that do
+/// Closed forms between full-covariance Gaussians P = N(a, A), Q = N(b, B) (docs/background.md), for laws that do
 /// not reduce to a product (e.g. the joint (x, v) law of a kinetic sampler, or checks of the diagonal forms).
 /// </summary>
 public static class FullGaussianDistances

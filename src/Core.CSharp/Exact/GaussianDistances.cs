@@ -8,7 +8,7 @@ namespace RateLab.Core.Exact;
 
 /// <summary>
 /// Closed forms between product Gaussians P = N(a, diag A), Q = N(b, diag B) weighted by multiplicities
-/// (theory-claims.md §5.4). Everything that tensorises is summed per coordinate in a cancellation-free form.
+/// (docs/background.md). Everything that tensorises is summed per coordinate in a cancellation-free form.
 /// </summary>
 public static class GaussianDistances
 {

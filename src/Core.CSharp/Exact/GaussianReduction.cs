@@ -64,7 +64,7 @@ public sealed class GaussianReduction
     /// <summary>The noised score with μ = 0 (its linear part).</summary>
     public GaussianNoisedScore CentredNoisedScore() => new(new double[Dimension], Variance);
 
-    /// <summary>q_δ = N(√(1−δ) μ, (1−δ) λ + δ), the early-stopped diffusion reference (algorithms.md §4.1).</summary>
+    /// <summary>q_δ = N(√(1−δ) μ, (1−δ) λ + δ), the early-stopped diffusion reference (docs/algorithms.md).</summary>
     public DiagonalLaw NoisedData(double delta)
     {
         Guard.InOpen(delta, 0, 1, nameof(delta));

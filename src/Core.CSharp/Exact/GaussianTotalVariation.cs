@@ -5,7 +5,7 @@ namespace RateLab.Core.Exact;
 
 /// <summary>
 /// Exact TV between one-dimensional Gaussians N(μ₁, s₁²) and N(μ₂, s₂²) with unequal variances, via the two density
-/// crossings r₁ &lt; r₂ (theory-claims.md §5.4): TV = |P₁([r₁, r₂]) − P₂([r₁, r₂])|. Being a difference of
+/// crossings r₁ &lt; r₂ (docs/background.md): TV = |P₁([r₁, r₂]) − P₂([r₁, r₂])|. Being a difference of
 /// probabilities it is reliable in float64 only down to ≈ 1e-12; below that use the Hellinger sandwich.
 /// </summary>
 public static class GaussianTotalVariation

@@ -18,7 +18,7 @@ public readonly record struct StepDraw(DrawKind Kind, double P = 0);
 /// Optional declaration by a kernel that each Step draws exactly <see cref="UniformsPerStep"/> uniforms, fresh at every
 /// step (independent across steps), Init draws none, and its aux state does not depend on them. Then the exact
 /// analysis propagates the total mean and covariance by quadrature (continuous) or enumeration (Bernoulli) instead of
-/// Monte Carlo over replicates (theory-claims.md §5.1, "Exact expectations over draws").
+/// Monte Carlo over replicates (docs/background.md, "Exact expectations over draws").
 /// </summary>
 public interface IStepDraws
 {

@@ -31,7 +31,7 @@ public readonly record struct McEstimate(double Value, double StandardError);
 
 /// <summary>
 /// Upper bounds on the distances of the output mixture p = E_ω N(μ_ω, S_ω) to the reference, by convexity
-/// (theory-claims.md §5.1): KL(p‖q) ≤ E_ω KL, W₂(p, q)² ≤ E_ω W₂², TV(p, q) ≤ E_ω TV (each TV by its best upper bound).
+/// (docs/background.md): KL(p‖q) ≤ E_ω KL, W₂(p, q)² ≤ E_ω W₂², TV(p, q) ≤ E_ω TV (each TV by its best upper bound).
 /// </summary>
 public sealed record MixtureBounds(McEstimate Kl, McEstimate W2Squared, McEstimate TvUpper, int Replicates)
 {

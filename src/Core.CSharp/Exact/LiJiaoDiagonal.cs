@@ -11,7 +11,7 @@ namespace RateLab.Core.Exact;
 
 /// <summary>
 /// The exact output law of <see cref="LiJiao"/> on diagonal Gaussian data N(μ, diag(λ)) given one schedule draw u, by a
-/// per-coordinate recursion instead of probing (theory-claims.md §5.1; the generic <see cref="AffinePropagator"/> runs
+/// per-coordinate recursion instead of probing (docs/background.md; the generic <see cref="AffinePropagator"/> runs
 /// the kernel 3 times per step on d-vectors and keeps aux copies, too slow at d = 10⁶). With the exact noised score
 /// s_τ(y) = (√ᾱ μ − y)/(ᾱλ + τ) every round is affine per coordinate, Y_{k+1} = A_k Y_k + β_k + b_k Z_k, so from
 /// Y_0 ~ N(0, 1) the law stays N(m, v) with m' = A_k m + β_k, v' = A_k² v + b_k². A_k m + β_k is the round run on the

@@ -7,7 +7,7 @@ namespace RateLab.Core.Exact;
 /// The scalars of one Li–Jiao run given its schedule draw u, laid out for <see cref="LiJiaoDiagonal"/>: per round k the
 /// rescale 1/√ᾱ_{k,0} and the injection (a_k, b_k) = (√(ᾱ_{k+1,0}/ᾱ_{k,N}), √((τ_{k+1,0} − τ_{k,N})/ᾱ_{k,N})); per
 /// evaluation (k, i) the score level (ᾱ = 1 − τ as the score forms it, τ, √ᾱ) and the weights g_i·(closed piece),
-/// g_i·(open piece) and √ᾱ_{k,i+1} of the update c += closed·s, y = scale·(c + open·s) (algorithms.md §3.6, eq. (11b)).
+/// g_i·(open piece) and √ᾱ_{k,i+1} of the update c += closed·s, y = scale·(c + open·s) (docs/algorithms.md, eq. (11b)).
 /// Computed with the kernel's own schedule calls so both share every rounding.
 /// </summary>
 sealed class LiJiaoDiagonalSteps

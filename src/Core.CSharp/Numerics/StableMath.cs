@@ -4,7 +4,7 @@ namespace RateLab.Core.Numerics;
 /// eˣ − 1 and log(1 + x) to a few ulps for every x (Kahan's and Goldberg's corrections). .NET's double.ExpM1/LogP1 are
 /// computed as Exp(x) − 1 and Log(1 + x) and lose about 7 digits at |x| = 1e-9; MathNet's ExponentialMinusOne truncates
 /// its series (≈1e-10 relative error at x = 0.01). Noise-level arithmetic near τ → 0 and τ → 1 and the exponential
-/// integrators need the real thing (algorithms.md §7 items 2–3).
+/// integrators need the real thing (docs/algorithms.md items 2–3).
 /// </summary>
 internal static class StableMath
 {

@@ -5,7 +5,7 @@ namespace RateLab.Core.Randomness;
 
 /// <summary>
 /// One Brownian path W per chain (independent per coordinate) on [0, T], T = <see cref="Horizon"/>, for coupled coarse
-/// and fine runs (algorithms.md §6 items 1 and 5). The path is fixed at the dyadic nodes n·δ, δ = T/2^J
+/// and fine runs (docs/algorithms.md items 1 and 5). The path is fixed at the dyadic nodes n·δ, δ = T/2^J
 /// (J = <see cref="Depth"/>), by Lévy's midpoint construction: W(T) = √T ξ_root, and the midpoint of a dyadic interval
 /// [s, t] of level l is W((s+t)/2) = ½(W(s) + W(t)) + √((t − s)/4) ξ_{l,i}, each ξ keyed by (seed, chain, node).
 /// </summary>

@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets;
 
 /// <summary>
-/// N(μ, diag(σ²)): f(x) = ½ Σᵢ (xᵢ − μᵢ)²/σᵢ², so m = 1/max σ² and L = 1/min σ² (algorithms.md §4.5).
+/// N(μ, diag(σ²)): f(x) = ½ Σᵢ (xᵢ − μᵢ)²/σᵢ², so m = 1/max σ² and L = 1/min σ² (docs/algorithms.md).
 /// The isotropic Gaussian is the case of equal variances.
 /// </summary>
 public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExactSampler

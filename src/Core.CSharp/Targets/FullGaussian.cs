@@ -8,7 +8,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets;
 
 /// <summary>
-/// N(μ, Σ) with a full symmetric positive-definite Σ = C Cᵀ (Cholesky) = Q diag(λ) Qᵀ (algorithms.md §4.1, §4.5):
+/// N(μ, Σ) with a full symmetric positive-definite Σ = C Cᵀ (Cholesky) = Q diag(λ) Qᵀ (docs/algorithms.md):
 /// f(x) = ½ (x − μ)ᵀ Σ⁻¹ (x − μ), ∇log π(x) = −Σ⁻¹(x − μ), m = 1/λ_max, L = 1/λ_min. Log-density, score and exact
 /// draws go through the Cholesky factor C (triangular solves, no explicit inverse); the eigendecomposition is kept for
 /// the exact analysis, which works in the eigenbasis.

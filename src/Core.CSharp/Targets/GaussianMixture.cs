@@ -7,7 +7,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets;
 
 /// <summary>
-/// π = Σ_j w_j N(μ_j, diag(σ_j²)) with isotropic or diagonal components (algorithms.md §4.2 at τ = 0, §4.5):
+/// π = Σ_j w_j N(μ_j, diag(σ_j²)) with isotropic or diagonal components (docs/algorithms.md at τ = 0, §4.5):
 /// log π(x) = logsumexp_j ℓ_j(x) with ℓ_j = log w_j − ½ log det Σ_j − ½ (x − μ_j)ᵀ Σ_j⁻¹ (x − μ_j) − (d/2) log 2π, and
 /// ∇log π(x) = Σ_j r_j(x) g_j(x), g_j = −Σ_j⁻¹ (x − μ_j), r = softmax(ℓ). The weights are normalised, so log π is the
 /// normalised log-density (log Z = 0). The ½ log det Σ_j terms are kept because they differ between components.
@@ -71,7 +71,7 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     }
 
     /// <summary>
-    /// The 25GMM benchmark (boltzmann-samplers.md §8): equal-weight N(μ_k, 0.3 I₂) with μ_k ∈ {−10, −5, 0, 5, 10}²;
+    /// The 25GMM benchmark (docs/algorithms.md): equal-weight N(μ_k, 0.3 I₂) with μ_k ∈ {−10, −5, 0, 5, 10}²;
     /// normalised, so log Z = 0.
     /// </summary>
     public static GaussianMixture TwentyFive()
@@ -84,7 +84,7 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     /// <summary>
     /// Equal-weight isotropic N(μ_j, σ² I_d), j &lt; <paramref name="components"/>, with μ_j i.i.d.
     /// N(0, separation²/(2d) I_d) so that E‖μ_j − μ_k‖² = separation²: the ratio separation²/σ⁴ sets the uniform L of
-    /// the noised scores (algorithms.md §4.2). μ_j uses the normals keyed by (<paramref name="seed"/>, chain j, step 0,
+    /// the noised scores (docs/algorithms.md). μ_j uses the normals keyed by (<paramref name="seed"/>, chain j, step 0,
     /// role 0).
     /// </summary>
     public static GaussianMixture Random(int d, int components, double separation, double sigma, ulong seed = 0)

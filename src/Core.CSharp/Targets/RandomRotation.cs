@@ -5,7 +5,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets;
 
 /// <summary>
-/// Haar-distributed orthogonal matrices for rotation-equivariance tests (algorithms.md §7 item 12): Q from the QR
+/// Haar-distributed orthogonal matrices for rotation-equivariance tests (docs/algorithms.md item 12): Q from the QR
 /// factorisation G = QR of a d × d matrix of standard normals, with each column of Q multiplied by sign(R_jj). Without
 /// that sign fix Q would depend on the QR routine's sign convention and would not be Haar (Mezzadri 2007).
 /// </summary>

@@ -38,7 +38,7 @@ let tests =
             for id in [ "A1"; "A2"; "A3"; "A4"; "A6"; "A6'"; "A9"; "B1"; "B4"; "B5"; "B8"; "B9"; "B11"; "S1" ] do
                 Expect.contains ids id $"claim {id}"
         }
-        test "exponents are those of theory-claims.md" {
+        test "exponents are those of docs/background.md" {
             let b1 = byId "B1"
             Expect.equal (b1.Terms.[0].D, b1.Terms.[0].Epsilon, b1.Terms.[0].Conditioning) (Some(1.0 / 3.0), Some(-2.0 / 3.0), Some 1.0) "B1"
             Expect.equal ((byId "B5").Terms.[0].D) (Some(5.0 / 12.0)) "B5 d"

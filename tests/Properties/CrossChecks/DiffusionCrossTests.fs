@@ -1,5 +1,5 @@
 /// Issue 3 on the real diffusion kernels: convergence to the early-stopped target q_δ at the documented orders
-/// (exact analysis, theory-claims.md §4.5 and §6), Li–Jiao's randomized schedule against endpoint evaluation, and the
+/// (exact analysis, docs/background.md and §6), Li–Jiao's randomized schedule against endpoint evaluation, and the
 /// exact analysis against Monte Carlo runs of the same kernels.
 module RateLab.Properties.CrossChecks.DiffusionCrossTests
 

@@ -1,5 +1,5 @@
 /// Issue 2 on the real Langevin kernels: exact Gaussian propagation versus Monte Carlo, and the step-size order of
-/// the exact KL (theory-claims.md §6, algorithms.md §9).
+/// the exact KL (docs/background.md, docs/algorithms.md).
 module RateLab.Properties.CrossChecks.LangevinCrossTests
 
 open System

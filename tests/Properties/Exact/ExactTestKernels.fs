@@ -9,7 +9,7 @@ open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Targets
 
-/// Overdamped randomized midpoint (algorithms.md §2.2) with nested noise from one Brownian path:
+/// Overdamped randomized midpoint (docs/algorithms.md) with nested noise from one Brownian path:
 /// y = x + U h s(x) + √2 W_{Uh}, x' = x + h s(y) + √2 W_h, both increments from BrownianIncrements cut at U.
 type NestedRlmc(d: int, h: float, start: StartLaw) =
     interface IStepDraws with

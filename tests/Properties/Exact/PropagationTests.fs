@@ -131,7 +131,7 @@ let tests =
                 testPropertyWithConfig cfg factory.Name (agreesWithMonteCarlo factory)
         ]
 
-        test "nested RLMC on N(0,1): stationary variance (2−2h+h²)/(2−2h+h²−h³/3) (algorithms.md §9)" {
+        test "nested RLMC on N(0,1): stationary variance (2−2h+h²)/(2−2h+h²−h³/3) (docs/algorithms.md)" {
             for h in [ 0.05; 0.1; 0.3 ] do
                 let expected = (2.0 - 2.0 * h + h * h) / (2.0 - 2.0 * h + h * h - h ** 3.0 / 3.0)
                 // The step's moments are polynomials of degree ≤ 2 in U, so 2 Gauss–Legendre nodes are already exact.
@@ -195,7 +195,7 @@ let tests =
             let result =
                 ExactAnalysis.Analyse(ExactProblem(kernel, r.NoisedScore(), r.CentredNoisedScore(), r.NoisedData delta, int64 steps))
             for i in 0 .. 1 do
-                // s(x, τ) = −(x − √(1−τ) μ)/C_τ, C_τ = (1−τ)λ + τ (algorithms.md §4.1).
+                // s(x, τ) = −(x − √(1−τ) μ)/C_τ, C_τ = (1−τ)λ + τ (docs/algorithms.md).
                 let mutable m, v, tau = x0.[i], [| 0.2; 0.4 |].[i] ** 2.0, tau0
                 for _ in 1 .. steps do
                     let c = (1.0 - tau) * lambda.[i] + tau

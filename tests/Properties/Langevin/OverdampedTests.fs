@@ -1,4 +1,4 @@
-/// ULA and RLMC: stationary variances on N(0,1) against the closed forms of algorithms.md §9, and the unbiasedness of
+/// ULA and RLMC: stationary variances on N(0,1) against the closed forms of docs/algorithms.md, and the unbiasedness of
 /// the randomized-midpoint drift estimate.
 module RateLab.Properties.Langevin.OverdampedTests
 

@@ -9,12 +9,12 @@ open RateLab.Properties.Metrics.MetricSamples
 let private replicates = 200
 let private n = 60
 
-/// MMD² closed form for diagonal Gaussians (theory-claims §5.4): E k(X,Y) = det(I + (A+B)/ℓ²)^(−½)·
+/// MMD² closed form for diagonal Gaussians (docs/background.md): E k(X,Y) = det(I + (A+B)/ℓ²)^(−½)·
 /// exp(−½ Δᵀ(ℓ²I + A + B)⁻¹Δ), with E_PP using 2A and Δ = 0.
 let private expectedKernel ell (delta: float[]) (varSum: float[]) =
     Array.fold2 (fun acc dl v -> acc * exp (-0.5 * dl * dl / (ell * ell + v)) / sqrt (1.0 + v / (ell * ell))) 1.0 delta varSum
 
-/// E|Z| for Z ~ N(μ, s²) (theory-claims §5.3).
+/// E|Z| for Z ~ N(μ, s²) (docs/background.md).
 let private meanAbs mu s = s * sqrt (2.0 / Math.PI) * exp (-mu * mu / (2.0 * s * s)) + mu * (1.0 - 2.0 * Normal.CDF(0.0, 1.0, -mu / s))
 
 let private run metric (meanY: float[]) (sdY: float[]) =

@@ -1,4 +1,4 @@
-/// Strong-error orders against the coupled reference (theory-claims.md §5.2): the randomized midpoint along smooth
+/// Strong-error orders against the coupled reference (docs/background.md): the randomized midpoint along smooth
 /// PF-ODE trajectories has strong error ∝ √d n^{−3/2}.
 module RateLab.Properties.Midpoint.StrongErrorTests
 

@@ -8,7 +8,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// The coupled reference of theory-claims.md §5.2: the exact PF-ODE driven by the same initial Gaussian (replayed through
+/// The coupled reference of docs/background.md: the exact PF-ODE driven by the same initial Gaussian (replayed through
 /// the kernel's own Init) and, for samplers that inject noise (Li–Jiao), the same injected normals between the same
 /// levels, Y* ← flow(τ_{k,0} → τ_{k,N}) then Y* ← √(ᾱ_{k+1,0}/ᾱ_{k,N}) Y* + √((τ_{k+1,0} − τ_{k,N})/ᾱ_{k,N}) Z_k.
 /// The strong error ‖Y − Y*‖ is then measurable in any dimension.

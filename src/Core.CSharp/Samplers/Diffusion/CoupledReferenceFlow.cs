@@ -2,7 +2,7 @@ using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;
 
-/// <summary>A solver of the probability-flow ODE (algorithms.md §1.5) used as the exact path of a coupled reference.</summary>
+/// <summary>A solver of the probability-flow ODE (docs/algorithms.md) used as the exact path of a coupled reference.</summary>
 public interface IReferenceFlow
 {
     /// <summary>Dimension d.</summary>

@@ -5,7 +5,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// The exact PF-ODE flow for Gaussian data N(μ, Q diag(λ) Qᵀ) (algorithms.md §1.5): with m_τ = √ᾱ μ and
+/// The exact PF-ODE flow for Gaussian data N(μ, Q diag(λ) Qᵀ) (docs/algorithms.md): with m_τ = √ᾱ μ and
 /// C_τ = ᾱ Σ + τ I (all C_τ commute), Y_b = m_b + C_b^{1/2} C_a^{−1/2} (Y_a − m_a), applied in the eigenbasis of Σ.
 /// </summary>
 public sealed class GaussianReferenceFlow : IReferenceFlow

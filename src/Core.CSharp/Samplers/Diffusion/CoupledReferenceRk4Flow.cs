@@ -6,7 +6,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
 /// The PF-ODE for any score, by classical RK4 with a fixed number of steps uniform in log-SNR λ = log(ᾱ/τ)
-/// (theory-claims.md §5.2). In the normalised state x̄ = Y/√ᾱ form (b) of algorithms.md §1.5 becomes
+/// (docs/background.md). In the normalised state x̄ = Y/√ᾱ form (b) of docs/algorithms.md becomes
 /// dx̄/dλ = τ s(√ᾱ x̄, τ) / (2√ᾱ), with τ = 1/(1 + e^λ), ᾱ = 1/(1 + e^{−λ}); its Jacobian for Gaussian data is
 /// −τ/(2C_τ), bounded by ½, so uniform λ steps are non-stiff from pure noise down to tiny τ.
 /// </summary>

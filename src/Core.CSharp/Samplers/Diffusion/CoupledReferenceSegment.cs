@@ -3,7 +3,7 @@ using RateLab.Core.Diffusion;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// One piece of the path a coupled reference follows (theory-claims.md §5.2): the exact PF-ODE from Top down to
+/// One piece of the path a coupled reference follows (docs/background.md): the exact PF-ODE from Top down to
 /// Bottom, then, if Injects, the exact forward transition up to InjectTo driven by the sampler's own injected normals.
 /// </summary>
 /// <param name="Top">Level where the flow piece starts (noisier).</param>

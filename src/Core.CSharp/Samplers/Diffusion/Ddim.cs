@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// DDIM ([SME21], algorithms.md §3.2 (i)): ε̂ frozen over the step n → m,
+/// DDIM ([SME21], docs/algorithms.md (i)): ε̂ frozen over the step n → m,
 /// x_m = √ᾱ_m x̂₀ + √(1−ᾱ_m−σ_η²) ε̂ + σ_η z, x̂₀ = (x + τ_n s)/√ᾱ_n, ε̂ = −√τ_n s,
 /// σ_η² = η² (τ_m/τ_n)(1 − ᾱ_n/ᾱ_m). η = 0 is the deterministic DDIM (Euler in (x̄, σ)); η = 1 on consecutive levels is
 /// the posterior-variance DDPM step. One NFE per step; one Gaussian per step when σ_η &gt; 0.

@@ -1,6 +1,6 @@
 namespace RateLab.Core.Samplers.Diffusion;
 
-/// <summary>The per-step noise variance of DDPM ancestral sampling (algorithms.md §3.1).</summary>
+/// <summary>The per-step noise variance of DDPM ancestral sampling (docs/algorithms.md).</summary>
 public enum DdpmVariance
 {
     /// <summary>σ² = β ("fixed large", [HJA20]).</summary>

@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// The full sequential Gupta–Cai–Chen sampler (algorithms.md §3.5; structure from the peer reviews, constants
+/// The full sequential Gupta–Cai–Chen sampler (docs/algorithms.md; structure from the peer reviews, constants
 /// reconstructed): from x ~ N(0, I) at OU time T_end, phases of OU length h₀ each run predictor steps (eqs. (7)–(8), step
 /// ≤ h_pred, 2 NFE) down to the phase end t_c, then a corrector: underdamped Langevin targeting q_{τ_c} ⊗ N(0, I),
 /// dx = v dt, dv = −γv dt + s(x, τ_c) dt + √(2γ) dB (u = 1, score frozen at the phase's level), started from a fresh

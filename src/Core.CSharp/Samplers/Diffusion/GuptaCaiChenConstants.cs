@@ -3,7 +3,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// The constants of the full Gupta–Cai–Chen algorithm (algorithms.md §3.5). The paper's values were not available:
+/// The constants of the full Gupta–Cai–Chen algorithm (docs/algorithms.md). The paper's values were not available:
 /// every default here is UNVERIFIED, chosen for data of unit scale (L ≈ 1): h₀ ≍ 1/L, γ ≍ √L, T_corr ≍ 1/√L.
 /// </summary>
 public sealed record GuptaCaiChenConstants

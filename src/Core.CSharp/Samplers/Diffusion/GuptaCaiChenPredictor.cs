@@ -16,7 +16,7 @@ public enum MidpointRule
 }
 
 /// <summary>
-/// Gupta–Cai–Chen randomized-midpoint predictor for the PF-ODE (algorithms.md §3.4, eqs. (7)–(8)) on a decreasing grid
+/// Gupta–Cai–Chen randomized-midpoint predictor for the PF-ODE (docs/algorithms.md, eqs. (7)–(8)) on a decreasing grid
 /// of levels, in τ-form. A step from τ_a to τ_b has OU length h = ½ log(ᾱ_b/ᾱ_a); with α = ctx.Uniform(0),
 /// x_mid = e^{αh} x + (e^{αh} − 1) s(x, τ_a) (7) at τ_mid = 1 − ᾱ_a^{1−α} ᾱ_b^α (uniform in OU time), then
 /// x ← e^h x + h e^{(1−α)h} s(x_mid, τ_mid) (8), the one-point unbiased estimate of ∫₀ʰ e^{h−r} s dr. 2 NFE per step.

@@ -6,7 +6,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
 /// The practical randomized-midpoint predictor of the authors' public code (`shivamgupta2/randomized-midpoint`,
-/// algorithms.md §3.4), on a generic fine grid of levels τ_0 &gt; … &gt; τ_F in place of the 1000 DDPM indices. A coarse step
+/// docs/algorithms.md), on a generic fine grid of levels τ_0 &gt; … &gt; τ_F in place of the 1000 DDPM indices. A coarse step
 /// goes from fine index i to i + Δ (Δ = stride, "trailing" spacing from the top); the midpoint index is
 /// i + ⌊U Δ⌋ with U = ctx.Uniform(0). With ε̂ = −√τ s and the DDIM (η = 0) move
 /// D(x; n → m, ε̂) = √(ᾱ_m/ᾱ_n) x + (√τ_m − √(ᾱ_m/ᾱ_n) √τ_n) ε̂:

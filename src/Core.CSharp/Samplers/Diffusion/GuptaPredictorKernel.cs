@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// What the randomized-midpoint predictors share (algorithms.md §3.4): the state is x (d doubles), Init draws
+/// What the randomized-midpoint predictors share (docs/algorithms.md): the state is x (d doubles), Init draws
 /// x ~ N(0, I) at the top level from normal role 0, steps draw only uniforms (no Gaussian noise), and a run is one
 /// coupled-reference segment from the top of the grid to its bottom.
 /// </summary>

@@ -4,7 +4,7 @@ using RateLab.Core.Diffusion;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Heun's second-order PF-ODE sampler ([KAAL22], algorithms.md §3.3) in VE coordinates x̄ = Y/√ᾱ, σ = √(τ/ᾱ),
+/// Heun's second-order PF-ODE sampler ([KAAL22], docs/algorithms.md) in VE coordinates x̄ = Y/√ᾱ, σ = √(τ/ᾱ),
 /// ε̂ = −√τ s: x̄' = x̄_i + (σ_{i+1} − σ_i) ε̂_i, x̄_{i+1} = x̄_i + (σ_{i+1} − σ_i)(ε̂_i + ε̂(x̄', σ_{i+1}))/2, except a
 /// plain Euler step when σ_{i+1} = 0. Two NFE per step (one for a step to σ = 0), in two sequential rounds.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Li &amp; Jiao's sequential sampler [LJ25] (algorithms.md §3.6, Step 4). One kernel step is one round k: for n = 1…N,
+/// Li &amp; Jiao's sequential sampler [LJ25] (docs/algorithms.md, Step 4). One kernel step is one round k: for n = 1…N,
 /// Y_{k,n}/√ᾱ_{k,n} = Y_k/√ᾱ_{k,0} + g₀(τ_{k,0} − τ̂_{k,0}) + Σ_{i=1}^{n−1} gᵢ(τ̂_{k,i−1} − τ̂_{k,i}) + g_{n−1}(τ̂_{k,n−1} − τ_{k,n})
 /// with gᵢ = s(Y_{k,i}, τ_{k,i}) / (2 ᾱ_{k,i}^{3/2}) (eq. (11b)), then the injection
 /// Y_{k+1} = √(ᾱ_{k+1,0}/ᾱ_{k,N}) Y_{k,N} + √((τ_{k+1,0} − τ_{k,N})/ᾱ_{k,N}) Z_k (eq. (11a)), Z_k the normals of role 0.

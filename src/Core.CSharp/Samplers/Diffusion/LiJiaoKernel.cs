@@ -3,7 +3,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// What the Li–Jiao samplers share (algorithms.md §3.6): the state is Y (d doubles) followed by the schedule's per-run
+/// What the Li–Jiao samplers share (docs/algorithms.md): the state is Y (d doubles) followed by the schedule's per-run
 /// draws; Init draws Y ~ N(0, I) from normal role 0 and then the draws; kernel step k is round k, which ends with the
 /// injection of eq. (11a) driven by role 0, so each round is one coupled-reference segment.
 /// </summary>

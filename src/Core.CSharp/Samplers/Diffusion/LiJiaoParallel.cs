@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Parallel Li–Jiao (algorithms.md §3.6, reconstructed): the rounds and schedule of <see cref="LiJiao"/>, with eq. (11b)
+/// Parallel Li–Jiao (docs/algorithms.md, reconstructed): the rounds and schedule of <see cref="LiJiao"/>, with eq. (11b)
 /// solved inside each round by M Picard sweeps from the zero-score guess Y⁽⁰⁾_{k,n} = √(ᾱ_{k,n}/ᾱ_{k,0}) Y_k. Sweep m
 /// evaluates all gᵢ = s(Y⁽ᵐ⁻¹⁾_{k,i}, τ_{k,i}) / (2ᾱ_{k,i}^{3/2}), i = 0…N−1, in one batched oracle call and rebuilds
 /// Y⁽ᵐ⁾_{k,1…N} by prefix sums. Sweep m makes Y_{k,1…m} exact, so M ≥ N reproduces the sequential sampler.

@@ -15,7 +15,7 @@ public enum LiJiaoLevels
 }
 
 /// <summary>
-/// The Li–Jiao schedule (algorithms.md §3.6, Steps 1–3). Skeleton, for t = T+1, …, −N/2+1, with h = log T / T:
+/// The Li–Jiao schedule (docs/algorithms.md, Steps 1–3). Skeleton, for t = T+1, …, −N/2+1, with h = log T / T:
 /// α̂_{T+1} = T^{−c₀}, α̂_{t−1} = α̂_t + c₁ α̂_t β̂_t h and β̂_{t−1} = β̂_t (1 − c₁ α̂_t h), so α̂ + β̂ = 1 while each is
 /// accurate where it is small. Randomisation: τ_t = 1 − ᾱ_t ~ Unif(β̂_{t−1}, β̂_t) for t = −N/2+1, …, T+1, from one uniform
 /// u_t each. Rounds: τ_{k,n} = τ_{T−kN/2−n+1}, τ̂_{k,n} = β̂_{T−kN/2−n}, so rounds overlap by half: τ_{k+1,n} = τ_{k,n+N/2}.

@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Poisson midpoint method on DDPM ([KN24] as reconstructed in algorithms.md §3.7): K consecutive fine DDPM steps
+/// Poisson midpoint method on DDPM ([KN24] as reconstructed in docs/algorithms.md): K consecutive fine DDPM steps
 /// n → n−1 (x ← a_n x + b_n ε̂ + σ_n z_i, a_n = 1/√α_n, b_n = −β_n/(√α_n √τ_n)) form one outer step. The drift ε̂ is
 /// frozen at e₀ = ε̂(x, n₀) for a cheap interpolation; at fine steps i ≥ 1 with H_i ~ Bernoulli(1/K) (ctx.Uniform(i) &lt; 1/K)
 /// the interpolated point is evaluated at its own fine level n₀ − i, all in ONE batched call, and the corrected chain uses

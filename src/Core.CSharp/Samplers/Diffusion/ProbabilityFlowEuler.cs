@@ -4,7 +4,7 @@ using RateLab.Core.Diffusion;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Euler's method for the probability-flow ODE in OU time (algorithms.md §1.5 (c)): dY/dt = Y + s(Y, τ), so
+/// Euler's method for the probability-flow ODE in OU time (docs/algorithms.md (c)): dY/dt = Y + s(Y, τ), so
 /// Y ← Y + h (Y + s(Y, τ_k)) with h = ½(log ᾱ_{k+1} − log ᾱ_k). Deterministic after the start draw; one NFE per step.
 /// </summary>
 public sealed class ProbabilityFlowEuler : ReverseGridKernel

@@ -4,7 +4,7 @@ using RateLab.Core.Numerics;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Score-frozen exponential Euler for the PF-ODE (algorithms.md §3.2 (ii); [GCC24] eq. (7) with α = 1):
+/// Score-frozen exponential Euler for the PF-ODE (docs/algorithms.md (ii); [GCC24] eq. (7) with α = 1):
 /// Y_{k+1} = e^h Y_k + (e^h − 1) s(Y_k, τ_k), e^h = √(ᾱ_{k+1}/ᾱ_k). Differs from DDIM, which freezes ε̂ instead of s.
 /// One NFE per step.
 /// </summary>

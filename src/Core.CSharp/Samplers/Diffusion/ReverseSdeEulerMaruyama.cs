@@ -4,7 +4,7 @@ using RateLab.Core.Diffusion;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// Euler–Maruyama for the reverse SDE in OU time (algorithms.md §1.3, §1.5): dY = (Y + 2 s(Y, τ)) dt + √2 dB, so a step
+/// Euler–Maruyama for the reverse SDE in OU time (docs/algorithms.md): dY = (Y + 2 s(Y, τ)) dt + √2 dB, so a step
 /// of OU length h = ½(log ᾱ_{k+1} − log ᾱ_k) is Y ← Y + h (Y + 2 s(Y, τ_k)) + √(2h) z. One NFE per step; noise on
 /// every step (it is the step's own Brownian increment, not a DDPM posterior draw).
 /// </summary>

@@ -4,7 +4,7 @@ namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
 /// The Gaussian pair of Brownian integrals over an interval of length τ with rate γ (z = γτ), per coordinate:
-/// D = ∫₀^τ (1 − e^{−γ(τ−r)}) dB_r and A = ∫₀^τ e^{−γ(τ−r)} dB_r, so D + A = ∫₀^τ dB_r (algorithms.md §2.3, §2.4, §6.2).
+/// D = ∫₀^τ (1 − e^{−γ(τ−r)}) dB_r and A = ∫₀^τ e^{−γ(τ−r)} dB_r, so D + A = ∫₀^τ dB_r (docs/algorithms.md).
 /// Var D = Cubic(z)/γ, Var A = (1 − e^{−2z})/(2γ), Cov(D, A) = (1 − e^{−z})²/(2γ).
 /// </summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// The base discretisation refined by the Poisson midpoint method (algorithms.md §2.5): one fine step of size h is
+/// The base discretisation refined by the Poisson midpoint method (docs/algorithms.md): one fine step of size h is
 /// X_{j+1} = A_h X_j + G_h b(X_j) + Γ_h Z_j, with b = ∇log π depending on the position block only, and semigroup
 /// identities A_{h₁}A_{h₂} = A_{h₁+h₂}, A_{h₁}G_{h₂} + G_{h₁} = G_{h₁+h₂}.
 /// </summary>

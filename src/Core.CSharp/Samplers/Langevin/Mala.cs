@@ -6,7 +6,7 @@ namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
 /// Metropolis-adjusted Langevin algorithm, the exact reference sampler: propose the ULA step
-/// y = x + h s(x) + √(2h) ξ (s = ∇log π, algorithms.md §2.1) and accept with probability
+/// y = x + h s(x) + √(2h) ξ (s = ∇log π, docs/algorithms.md) and accept with probability
 /// min(1, π(y) q(x | y) / (π(x) q(y | x))), log q(y | x) = −‖y − x − h s(x)‖²/(4h). π is left exactly invariant.
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
 /// Cancellation-free scalar functions of z = γη that appear in exponential integrators of Langevin dynamics
-/// (algorithms.md §2.3, §7.3). Below z = 1 they are summed as power series, because the closed forms subtract
+/// (docs/algorithms.md). Below z = 1 they are summed as power series, because the closed forms subtract
 /// quantities of size z to get results of size z² or z³.
 /// </summary>
 /// <remarks>

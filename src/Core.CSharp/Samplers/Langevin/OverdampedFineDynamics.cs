@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// OLMC as Poisson-midpoint base dynamics (algorithms.md §2.5, first table row): A_h = I, G_h = h I, Γ_h Z = √(2h) Z,
+/// OLMC as Poisson-midpoint base dynamics (docs/algorithms.md, first table row): A_h = I, G_h = h I, Γ_h Z = √(2h) Z,
 /// i.e. one ULA step x_{j+1} = x_j + h ∇log π(x_j) + √(2h) Z_j.
 /// </summary>
 public sealed class OverdampedFineDynamics : IFineDynamics

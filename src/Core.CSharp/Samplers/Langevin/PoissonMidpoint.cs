@@ -6,7 +6,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// Poisson midpoint method (PLMC, algorithms.md §2.5; [KN24], restated by [SN25]): one outer step of size α stands for
+/// Poisson midpoint method (PLMC, docs/algorithms.md; [KN24], restated by [SN25]): one outer step of size α stands for
 /// K fine steps of size h = α/K of an <see cref="IFineDynamics"/>. The drift b₀ = b(X̃_{tK}) is frozen, the frozen-drift
 /// interpolation X̃ᶜ_{i+1} = A_h X̃ᶜ_i + G_h b₀ + Γ_h Z_i supplies midpoints, and at fine steps selected by
 /// H_i ~ Bernoulli(1/K) the K-amplified correction K·H_i·(b(X̃ᶜ_i) − b₀) is added. The outer step is applied in its

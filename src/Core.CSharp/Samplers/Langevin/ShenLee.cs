@@ -5,7 +5,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// Shen &amp; Lee's randomized midpoint method for underdamped Langevin (RMP-ULD, algorithms.md §2.4; [SL19]) with γ = 2:
+/// Shen &amp; Lee's randomized midpoint method for underdamped Langevin (RMP-ULD, docs/algorithms.md; [SL19]) with γ = 2:
 /// with α ~ Unif(0, 1) and s = ∇log π,
 /// x_{n+½} = x_n + ½(1−e^{−2αh}) v_n + (u/2)(αh − ½(1−e^{−2αh})) s(x_n) + √u W₁,
 /// x_{n+1} = x_n + ½(1−e^{−2h}) v_n + (uh/2)(1−e^{−2(1−α)h}) s(x_{n+½}) + √u W₂,

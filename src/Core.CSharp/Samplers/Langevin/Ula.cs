@@ -6,7 +6,7 @@ namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
 /// Unadjusted Langevin algorithm (ULA / LMC), the Euler–Maruyama step of dX = ∇log π(X) dt + √2 dB
-/// (algorithms.md §2.1): x_{k+1} = x_k + h ∇log π(x_k) + √2 (B_{(k+1)h} − B_{kh}). One score evaluation per step.
+/// (docs/algorithms.md): x_{k+1} = x_k + h ∇log π(x_k) + √2 (B_{(k+1)h} − B_{kh}). One score evaluation per step.
 /// </summary>
 public sealed class Ula : ISamplerKernel, ITimeHomogeneous
 {

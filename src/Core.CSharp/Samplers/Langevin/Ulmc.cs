@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// Underdamped Langevin Monte Carlo with the exponential integrator (algorithms.md §2.3; [CCBJ18] with γ = 2, u = 1/L):
+/// Underdamped Langevin Monte Carlo with the exponential integrator (docs/algorithms.md; [CCBJ18] with γ = 2, u = 1/L):
 /// dx = v dt, dv = −γ v dt + u ∇log π(x) dt + √(2γu) dB, with the score frozen at the start of each step,
 /// x_η = x₀ + (1−e^{−z})/γ · v₀ + (u/γ)(η − (1−e^{−z})/γ) s(x₀) + ξ_x,
 /// v_η = e^{−z} v₀ + u(1−e^{−z})/γ · s(x₀) + ξ_v, z = γη, with (ξ_x, ξ_v) the correlated Brownian integrals of §2.3.

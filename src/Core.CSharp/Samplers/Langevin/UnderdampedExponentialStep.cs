@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// One exponential-integrator step of underdamped Langevin with the force b frozen at the step's start (algorithms.md
+/// One exponential-integrator step of underdamped Langevin with the force b frozen at the step's start (docs/algorithms.md
 /// §2.3), z = γη: x ← x + (1−e^{−z})/γ · v + u φ₂(z)/γ² · b + √(2u/γ) D, v ← e^{−z} v + u(1−e^{−z})/γ · b + √(2γu) A,
 /// with (D, A) the <see cref="ExponentialBrownianPair"/> drawn from two standard normals ζ₁, ζ₂.
 /// </summary>

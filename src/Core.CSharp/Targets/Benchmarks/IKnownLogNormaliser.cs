@@ -1,7 +1,7 @@
 namespace RateLab.Core.Targets.Benchmarks;
 
 /// <summary>
-/// A target whose reward R = exp(LogDensity) has a known normalising constant Z = ∫R (boltzmann-samplers.md §8), so
+/// A target whose reward R = exp(LogDensity) has a known normalising constant Z = ∫R (docs/algorithms.md), so
 /// estimators of log Z can be scored as Δlog Z = |log Z − log Ẑ|.
 /// </summary>
 public interface IKnownLogNormaliser

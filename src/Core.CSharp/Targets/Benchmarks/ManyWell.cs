@@ -4,7 +4,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets.Benchmarks;
 
 /// <summary>
-/// Many-well energy (boltzmann-samplers.md §8, `many_well`): d/2 independent pairs,
+/// Many-well energy (docs/algorithms.md, `many_well`): d/2 independent pairs,
 /// log R(x) = Σᵢ (−x_{2i}⁴ + 6x_{2i}² + ½x_{2i} − ½x_{2i+1}²), unnormalised, with 2^{d/2} modes.
 /// log Z = (d/2)(log Z₁ + ½ log 2π), Z₁ = ∫ e^{−x⁴+6x²+x/2} dx by adaptive Simpson quadrature (= 11784.509…, so
 /// log Z = 164.6957 for d = 32). Exact draws: x_{2i} by rejection from 0.2 N(−1.7, 0.5²) + 0.8 N(1.7, 0.5²) with
