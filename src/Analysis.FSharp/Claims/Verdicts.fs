@@ -70,7 +70,7 @@ let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin
     let lo, hi = (match sense with LargerIsFaster -> measured.Lower, measured.Upper | SmallerIsFaster -> -measured.Upper, -measured.Lower)
     let c = flip claimed
     let ci = $"{measured.Level * 100.0:g3} %% interval [{measured.Lower:g4}, {measured.Upper:g4}]"
-    let band = $"the claimed {claimed:g4} ± margin {margin:g3}"
+    let band = $"the claimed {claimed + 0.0:g4} ± margin {margin:g3}"
     let sideText =
         match side with
         | AtLeastAsFast -> "upper-bound evidence (the true rate is at least this fast)"
