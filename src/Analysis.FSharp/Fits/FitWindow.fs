@@ -50,9 +50,9 @@ type Selection =
       Window: int list
       /// (input index, reason in words) of every point not fitted, by index.
       Excluded: (int * string) list
-      /// The window before the rule's last trim for a bend (None when it trimmed none, and for overrides): the
-      /// change of the fitted slopes between it and Window bounds the bias a bend left inside Window.
-      BeforeLastTrim: int list option }
+      /// The last chunk the rule dropped for a bend at each end it trimmed (empty when none, and for overrides): the
+      /// change of the fitted slopes when one is put back bounds the bias a bend left at that end of Window.
+      LastDropped: int list list }
 
 /// The automatic rule in words, stored as FitResult.WindowRule.
 let describe (r: WindowRule) =
@@ -69,9 +69,9 @@ let describe (r: WindowRule) =
           $"{r.MinPoints} points are kept. Tests are two-sided: z-tests from the points' standard errors, or t-tests"
           $"from the residuals when the points have none, with errors resolved to {r.Resolution} relative."
           "Curvature is judged over whole windows, never from slopes between neighbouring points."
-          "(3) When step 2 dropped any chunk, every interval is widened on both sides by the change of its"
-          "coefficient between the final window and the window before the last drop (a Richardson-type bound on"
-          "the bias a bend leaves in the window)." ]
+          "(3) For each end from which step 2 dropped a chunk, every interval is widened on both sides by the"
+          "change of its coefficient when the last chunk dropped there is put back (a Richardson-type bound on the"
+          "bias a bend leaves at that end of the window)." ]
 
 /// The text of any choice: the rule, or the override.
 let describeChoice (rule: WindowRule) (choice: WindowChoice) =
@@ -187,8 +187,8 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
         // Evidence of curvature in a half window: |quadratic term| / its critical band (0 when it cannot be tested).
         let evidence (w: LogPoint[]) =
             quadratic rule w |> Option.map (fun (b, se, crit) -> abs b / (crit * se)) |> Option.defaultValue 0.0
-        // Trims w until no test finds a bend; returns the final window and the window before the last trim.
-        let rec trim (before: LogPoint[] option) (w: LogPoint[]) =
+        // Trims w until no test finds a bend; returns the final window and the last chunks dropped (cheap, costly).
+        let rec trim (last: LogPoint[] option * LogPoint[] option) (w: LogPoint[]) =
             let lo, hi = w.[0].X, w.[w.Length - 1].X
             let cut = rule.TrimShare * (hi - lo)
             // An end chunk is the outer TrimShare of the log-cost span, at least one point, leaving MinPoints.
@@ -202,8 +202,8 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
                 let where = $"on the window of costs {exp lo:G6}..{exp hi:G6} (|t| = {t:G3} > {crit:G3})"
                 for p in dropped do
                     excluded.Add((p.Index, $"dropped from the {side} end: {what} {where}"))
-                trim (Some w) kept
-            if w.Length <= rule.MinPoints then w, before
+                trim (if side = "cheap" then Some dropped, snd last else fst last, Some dropped) kept
+            if w.Length <= rule.MinPoints then w, last
             else
                 let bent = "it bent away from the line through the rest"
                 // A bend at one end tilts the line through the rest, so the other end can look bent too: the end
@@ -220,12 +220,12 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
                     let half keep = evidence (w |> Array.filter (fun p -> keep p.X centre))
                     let side = if half (<=) >= half (>=) then "cheap" else "costly"
                     drop side (abs b / se) crit "log error was curved in log cost"
-                | _ -> w, before
+                | _ -> w, last
         let indices (w: LogPoint[]) = w |> Array.map (fun p -> p.Index) |> List.ofArray
-        let window, before = trim None usable
+        let window, (lastCheap, lastCostly) = trim (None, None) usable
         Ok { Window = indices window
              Excluded = excluded |> Seq.sortBy fst |> List.ofSeq
-             BeforeLastTrim = before |> Option.map indices }
+             LastDropped = List.choose (Option.map indices) [ lastCheap; lastCostly ] }
 
 /// An override: every point in range with a finite positive error (and a defined log factor).
 let private explicitWindow factor (inRange: float -> bool) (what: string) (points: (float * Estimate)[]) =
@@ -238,7 +238,7 @@ let private explicitWindow factor (inRange: float -> bool) (what: string) (point
             else None)
     Ok { Window = reasons |> Array.filter (snd >> Option.isNone) |> Array.map fst |> List.ofArray
          Excluded = reasons |> Array.choose (fun (i, r) -> r |> Option.map (fun s -> i, s)) |> List.ofArray
-         BeforeLastTrim = None }
+         LastDropped = [] }
 
 /// The points a fit uses under a choice. Input: (cost, error) sorted by strictly increasing cost, the noise floor of
 /// each point, and the log factor divided out of the errors (None for a pure power law). Error when the automatic

@@ -165,7 +165,7 @@ let private checkCurves (groups: (ErrorCurve list * float[]) list) =
 /// FitResult.Excluded index the concatenation of the groups' grids. With ≥ 2 replicates the intervals are percentile
 /// intervals over seeds resampled jointly across dimensions (the window is held fixed, so window choice is not part
 /// of the interval); with one curve per dimension they are residual bootstrap-t intervals. Either is widened by the
-/// bias bound of a window the rule trimmed for a bend (FitWindow.Selection.BeforeLastTrim): a bend too weak to test
+/// bias bound of a window the rule trimmed for a bend (FitWindow.Selection.LastDropped): a bend too weak to test
 /// still biases the slope by a standard error or two. log d is a regressor only when the dimensions differ.
 let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float[]) list) : Result<RateFit, string> =
     validate s
@@ -218,12 +218,13 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
         let response = responseOf finalWindows
         let meanValue g i = means.[g].[i].Value
         let fit = Ols.fitDesign x (response meanValue)
-        // Richardson-type bias bound: for each group the rule trimmed for a bend, the change of every coefficient
-        // when that group's window is put back as it was before the last trim; the changes add over groups.
+        // Richardson-type bias bound: for each end of each group's window that the rule trimmed for a bend, the
+        // change of every coefficient when the last chunk dropped there is put back; the changes add.
         let bias =
-            chosen |> List.indexed |> List.choose (fun (g, (_, w, _)) ->
-                w.BeforeLastTrim |> Option.map (fun before ->
-                    let windows = finalWindows |> List.mapi (fun h win -> if h = g then before else win)
+            chosen |> List.indexed |> List.collect (fun (g, (_, w, _)) ->
+                w.LastDropped |> List.map (fun chunk ->
+                    let restored h win = if h = g then List.sort (chunk @ win) else win
+                    let windows = finalWindows |> List.mapi restored
                     let refit = Ols.fit (rowsOf windows) (responseOf windows meanValue)
                     Array.map2 (fun a b -> abs (a - b)) refit.Coefficients fit.Coefficients))
             |> List.fold (Array.map2 (+)) (Array.zeroCreate fit.Coefficients.Length)
@@ -231,8 +232,8 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
             if Array.forall ((=) 0.0) bias then intervals, method
             else
                 Array.map2 (fun (lo, hi) b -> lo - b, hi + b) intervals bias,
-                method + "; widened on both sides by the change of each coefficient since the window before the "
-                + "rule's last trim for a bend (a bias bound)"
+                method + "; widened on both sides by the change of each coefficient when the last chunk the rule "
+                + "dropped for a bend at each end is put back (a bias bound)"
         let replicateCount = (fst groups.Head).Length
         let unwidened =
             if replicateCount = 1 then residualIntervals s x fit
