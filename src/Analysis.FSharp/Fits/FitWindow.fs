@@ -30,9 +30,10 @@ type WindowRule =
       Resolution: float }
 
 /// At least 3 points; floor factor 2 (a point whose error could be half floor is not fitted: callers pass floors of
-/// 3 standard errors, so a larger factor would discard most Monte Carlo points, and the curvature test trims the bend
-/// a bias floor leaves above 2×); 1/8 of the log-cost span per trimming step; tests at level 0.05 (a more lenient
-/// pretest trims straight windows often enough to pull replicate-bootstrap coverage below nominal).
+/// 3 standard errors, so a larger factor would discard most Monte Carlo points; the edge tests trim the bend a bias
+/// floor leaves above 2× and the bias bound covers what they cannot resolve); 1/8 of the log-cost span per trimming
+/// step; tests at level 0.05 (a more lenient pretest trims straight windows often enough to pull replicate-bootstrap
+/// coverage below nominal).
 let defaultRule = { MinPoints = 3; FloorFactor = 2.0; Alpha = 0.05; TrimShare = 1.0 / 8.0; Resolution = 1e-9 }
 
 /// Which points a fit uses: the automatic rule, or an explicit override.
@@ -63,7 +64,7 @@ let describe (r: WindowRule) =
           $"(2) Repeatedly, on the remaining window: an end chunk is the points in the outer {share} of its"
           $"log-cost span (at least one); if the mean log error of either end chunk lies off the least-squares line"
           $"through the rest, at level {r.Alpha}, the chunk with the larger test statistic relative to its critical"
-          $"value is dropped; else if a quadratic in log cost fitted to log error has a"
+          $"value is dropped (the cheap end on a tie); else if a quadratic in log cost fitted to log error has a"
           $"significant quadratic term at level {r.Alpha}, the chunk at the end whose half of the span has the larger"
           $"quadratic test statistic is dropped (the cheap end on a tie); else the window is final. At least"
           $"{r.MinPoints} points are kept. Tests are two-sided: z-tests from the points' standard errors, or t-tests"
