@@ -30,9 +30,10 @@ type WindowRule =
       Resolution: float }
 
 /// At least 3 points; floor factor 2 (a point whose error could be half floor is not fitted: callers pass floors of
-/// 3 standard errors, so a larger factor would discard most Monte Carlo points, and the curvature test trims the bend
-/// a bias floor leaves above 2×); 1/8 of the log-cost span per trimming step; tests at level 0.05 (a more lenient
-/// pretest trims straight windows often enough to pull replicate-bootstrap coverage below nominal).
+/// 3 standard errors, so a larger factor would discard most Monte Carlo points; the edge tests trim the bend a bias
+/// floor leaves above 2× and the bias bound covers what they cannot resolve); 1/8 of the log-cost span per trimming
+/// step; tests at level 0.05 (a more lenient pretest trims straight windows often enough to pull replicate-bootstrap
+/// coverage below nominal).
 let defaultRule = { MinPoints = 3; FloorFactor = 2.0; Alpha = 0.05; TrimShare = 1.0 / 8.0; Resolution = 1e-9 }
 
 /// Which points a fit uses: the automatic rule, or an explicit override.
@@ -49,7 +50,10 @@ type Selection =
     { /// Input indices fitted, increasing.
       Window: int list
       /// (input index, reason in words) of every point not fitted, by index.
-      Excluded: (int * string) list }
+      Excluded: (int * string) list
+      /// The last chunk the rule dropped for a bend at each end it trimmed (empty when none, and for overrides): the
+      /// change of the fitted slopes when one is put back bounds the bias a bend left at that end of Window.
+      LastDropped: int list list }
 
 /// The automatic rule in words, stored as FitResult.WindowRule.
 let describe (r: WindowRule) =
@@ -58,14 +62,17 @@ let describe (r: WindowRule) =
         [ "(1) Points are sorted by cost; the first point whose error is not finite and positive, or is within"
           $"{r.FloorFactor}× of its noise floor, is dropped with every costlier point."
           $"(2) Repeatedly, on the remaining window: an end chunk is the points in the outer {share} of its"
-          $"log-cost span (at least one); if the cheap chunk's mean log error lies off the least-squares line through the rest, at"
-          $"level {r.Alpha}, the cheap chunk is dropped; else the costly chunk, if it lies off the line through the"
-          $"rest; else if a quadratic in log cost fitted to log error has a"
+          $"log-cost span (at least one); if the mean log error of either end chunk lies off the least-squares line"
+          $"through the rest, at level {r.Alpha}, the chunk with the larger test statistic relative to its critical"
+          $"value is dropped (the cheap end on a tie); else if a quadratic in log cost fitted to log error has a"
           $"significant quadratic term at level {r.Alpha}, the chunk at the end whose half of the span has the larger"
           $"quadratic test statistic is dropped (the cheap end on a tie); else the window is final. At least"
           $"{r.MinPoints} points are kept. Tests are two-sided: z-tests from the points' standard errors, or t-tests"
           $"from the residuals when the points have none, with errors resolved to {r.Resolution} relative."
-          "Curvature is judged over whole windows, never from slopes between neighbouring points." ]
+          "Curvature is judged over whole windows, never from slopes between neighbouring points."
+          "(3) For each end from which step 2 dropped a chunk, every interval is widened on both sides by the"
+          "change of its coefficient when the last chunk dropped there is put back (a Richardson-type bound on the"
+          "bias a bend leaves at that end of the window)." ]
 
 /// The text of any choice: the rule, or the override.
 let describeChoice (rule: WindowRule) (choice: WindowChoice) =
@@ -181,7 +188,8 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
         // Evidence of curvature in a half window: |quadratic term| / its critical band (0 when it cannot be tested).
         let evidence (w: LogPoint[]) =
             quadratic rule w |> Option.map (fun (b, se, crit) -> abs b / (crit * se)) |> Option.defaultValue 0.0
-        let rec trim (w: LogPoint[]) =
+        // Trims w until no test finds a bend; returns the final window and the last chunks dropped (cheap, costly).
+        let rec trim (last: LogPoint[] option * LogPoint[] option) (w: LogPoint[]) =
             let lo, hi = w.[0].X, w.[w.Length - 1].X
             let cut = rule.TrimShare * (hi - lo)
             // An end chunk is the outer TrimShare of the log-cost span, at least one point, leaving MinPoints.
@@ -195,24 +203,30 @@ let private auto (rule: WindowRule) factor (points: (float * Estimate)[]) (floor
                 let where = $"on the window of costs {exp lo:G6}..{exp hi:G6} (|t| = {t:G3} > {crit:G3})"
                 for p in dropped do
                     excluded.Add((p.Index, $"dropped from the {side} end: {what} {where}"))
-                trim kept
-            if w.Length <= rule.MinPoints then w
+                trim (if side = "cheap" then Some dropped, snd last else fst last, Some dropped) kept
+            if w.Length <= rule.MinPoints then w, last
             else
                 let bent = "it bent away from the line through the rest"
-                match edgeTest rule w.[.. cheap - 1] w.[cheap ..] with
-                | Some(t, crit) when t > crit -> drop "cheap" t crit bent
-                | _ ->
-                match edgeTest rule w.[w.Length - costly ..] w.[.. w.Length - 1 - costly], quadratic rule w with
-                | Some(t, crit), _ when t > crit -> drop "costly" t crit bent
-                | _, Some(b, se, crit) when abs b > crit * se ->
+                // A bend at one end tilts the line through the rest, so the other end can look bent too: the end
+                // that lies further off (relative to its critical value) is the one dropped.
+                let ratio = Option.map (fun (t, crit) -> t / crit, t, crit) >> Option.defaultValue (0.0, 0.0, 0.0)
+                let rLow, tLow, cLow = ratio (edgeTest rule w.[.. cheap - 1] w.[cheap ..])
+                let rHigh, tHigh, cHigh = ratio (edgeTest rule w.[w.Length - costly ..] w.[.. w.Length - 1 - costly])
+                match quadratic rule w with
+                | _ when max rLow rHigh > 1.0 ->
+                    if rLow >= rHigh then drop "cheap" tLow cLow bent else drop "costly" tHigh cHigh bent
+                | Some(b, se, crit) when abs b > crit * se ->
                     // The half with the larger quadratic test statistic loses its outer chunk (the cheap end on a tie).
                     let centre = (lo + hi) / 2.0
                     let half keep = evidence (w |> Array.filter (fun p -> keep p.X centre))
                     let side = if half (<=) >= half (>=) then "cheap" else "costly"
                     drop side (abs b / se) crit "log error was curved in log cost"
-                | _ -> w
-        let window = trim usable |> Array.map (fun p -> p.Index) |> List.ofArray
-        Ok { Window = window; Excluded = excluded |> Seq.sortBy fst |> List.ofSeq }
+                | _ -> w, last
+        let indices (w: LogPoint[]) = w |> Array.map (fun p -> p.Index) |> List.ofArray
+        let window, (lastCheap, lastCostly) = trim (None, None) usable
+        Ok { Window = indices window
+             Excluded = excluded |> Seq.sortBy fst |> List.ofSeq
+             LastDropped = List.choose (Option.map indices) [ lastCheap; lastCostly ] }
 
 /// An override: every point in range with a finite positive error (and a defined log factor).
 let private explicitWindow factor (inRange: float -> bool) (what: string) (points: (float * Estimate)[]) =
@@ -224,7 +238,8 @@ let private explicitWindow factor (inRange: float -> bool) (what: string) (point
             elif (logPoint factor c e).IsNone then Some logFactorUndefined
             else None)
     Ok { Window = reasons |> Array.filter (snd >> Option.isNone) |> Array.map fst |> List.ofArray
-         Excluded = reasons |> Array.choose (fun (i, r) -> r |> Option.map (fun s -> i, s)) |> List.ofArray }
+         Excluded = reasons |> Array.choose (fun (i, r) -> r |> Option.map (fun s -> i, s)) |> List.ofArray
+         LastDropped = [] }
 
 /// The points a fit uses under a choice. Input: (cost, error) sorted by strictly increasing cost, the noise floor of
 /// each point, and the log factor divided out of the errors (None for a pure power law). Error when the automatic

@@ -164,8 +164,9 @@ let private checkCurves (groups: (ErrorCurve list * float[]) list) =
 /// of each grid point. The window (settings.Window) is chosen per dimension on the mean curve; FitResult.Window and
 /// FitResult.Excluded index the concatenation of the groups' grids. With ≥ 2 replicates the intervals are percentile
 /// intervals over seeds resampled jointly across dimensions (the window is held fixed, so window choice is not part
-/// of the interval); with one curve per dimension they are residual bootstrap-t intervals. log d is a regressor only
-/// when the dimensions differ.
+/// of the interval); with one curve per dimension they are residual bootstrap-t intervals. Either is widened by the
+/// bias bound of a window the rule trimmed for a bend (FitWindow.Selection.LastDropped): a bend too weak to test
+/// still biases the slope by a standard error or two. log d is a regressor only when the dimensions differ.
 let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float[]) list) : Result<RateFit, string> =
     validate s
     checkCurves groups
@@ -201,19 +202,40 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
             [ if withD then
                   "log d"
               "log(1/N)" ]
-        let rows = [| for g, w, costs in chosen do
-                        for i in w.Window ->
-                            [| if withD then
-                                   log (float curves.[g].Dimension)
-                               -log costs.[i] |] |]
-        let x = Ols.design rows
+        let rowsOf (windows: int list list) =
+            [| for (g, _, costs), window in List.zip chosen windows do
+                   for i in window ->
+                       [| if withD then
+                              log (float curves.[g].Dimension)
+                          -log costs.[i] |] |]
         let shift (costs: float[]) i =
             s.LogFactor |> Option.bind (fun f -> LogFactor.logOf f.Power costs.[i]) |> Option.defaultValue 0.0
-        let response (values: int -> int -> float) =
-            [| for g, w, costs in chosen do for i in w.Window -> log (values g i) - shift costs i |]
-        let fit = Ols.fitDesign x (response (fun g i -> means.[g].[i].Value))
+        let responseOf (windows: int list list) (values: int -> int -> float) =
+            [| for (g, _, costs), window in List.zip chosen windows do
+                   for i in window -> log (values g i) - shift costs i |]
+        let finalWindows = chosen |> List.map (fun (_, w, _) -> w.Window)
+        let x = Ols.design (rowsOf finalWindows)
+        let response = responseOf finalWindows
+        let meanValue g i = means.[g].[i].Value
+        let fit = Ols.fitDesign x (response meanValue)
+        // Richardson-type bias bound: for each end of each group's window that the rule trimmed for a bend, the
+        // change of every coefficient when the last chunk dropped there is put back; the changes add.
+        let bias =
+            chosen |> List.indexed |> List.collect (fun (g, (_, w, _)) ->
+                w.LastDropped |> List.map (fun chunk ->
+                    let restored h win = if h = g then List.sort (chunk @ win) else win
+                    let windows = finalWindows |> List.mapi restored
+                    let refit = Ols.fit (rowsOf windows) (responseOf windows meanValue)
+                    Array.map2 (fun a b -> abs (a - b)) refit.Coefficients fit.Coefficients))
+            |> List.fold (Array.map2 (+)) (Array.zeroCreate fit.Coefficients.Length)
+        let widen (intervals: (float * float)[], method: string) =
+            if Array.forall ((=) 0.0) bias then intervals, method
+            else
+                Array.map2 (fun (lo, hi) b -> lo - b, hi + b) intervals bias,
+                method + "; widened on both sides by the change of each coefficient when the last chunk the rule "
+                + "dropped for a bend at each end is put back (a bias bound)"
         let replicateCount = (fst groups.Head).Length
-        let intervals, method =
+        let unwidened =
             if replicateCount = 1 then residualIntervals s x fit
             else
                 let values = groups |> List.map (fun (reps, _) -> reps |> List.map (fun c -> c.Points |> List.map (fun p -> p.Error.Value) |> Array.ofList) |> Array.ofList) |> Array.ofList
@@ -221,6 +243,7 @@ let fitDecay (s: FitSettings) (axis: CostAxis) (groups: (ErrorCurve list * float
                     (Ols.fitDesign x (response (fun g i -> picked |> Array.averageBy (fun r -> values.[g].[r].[i])))).Coefficients
                 Bootstrap.replicatePercentile statistic replicateCount s.Seed s.BootstrapReplicates s.Level,
                 $"percentile bootstrap over {replicateCount} replicate seeds (fit of log mean error), {s.BootstrapReplicates} draws, level {s.Level}; standard errors from (XᵀX)⁻¹σ̂²"
+        let intervals, method = widen unwidened
         let first = curves.Head
         let indexed (g: int) i = offsets.[g] + i
         Ok { Kind = DecayFit
