@@ -91,6 +91,8 @@ let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin
         elif violates then make ViolatesBound $"it lies entirely on the slower side of {band}."
         elif faster then make ConsistentFaster $"it lies entirely on the faster side of {band}."
         elif consistent && notFaster then make ConsistentTight $"it lies within {band} (equivalence test)."
+        elif consistent && side = BothSides then
+            make Consistent $"it is no slower than {band} but reaches beyond it on the faster side, so tightness is not shown."
         elif consistent then make Consistent $"it is no slower than {band}; tightness needs a lower bound."
         elif side = AtLeastAsFast then
             make Inconclusive $"it reaches the slower side of {band}, which an upper bound on the error cannot turn into a violation."

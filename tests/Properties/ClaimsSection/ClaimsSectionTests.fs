@@ -16,6 +16,7 @@ open RateLab.Analysis.Studies
 open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections
 open RateLab.Properties.Generators
+open RateLab.Properties.RepoFiles
 
 let private found d eps n : int * NStar.NStarResult = d, { NStar = n; Epsilon = eps; Evaluated = [] }
 
@@ -25,17 +26,6 @@ let private direct : ReportContext =
       Run = fun spec -> spec.Dimensions |> List.map (Runner.run spec)
       Cached = fun _ compute -> compute ()
       SectionDone = ignore }
-
-/// The repository folder holding `relative`, found upwards from the test binary.
-let private repoFile (relative: string) =
-    let rec up (dir: DirectoryInfo) =
-        let candidate = Path.Combine(dir.FullName, relative)
-        if File.Exists candidate then candidate
-        else
-            match dir.Parent with
-            | null -> failwith $"{relative} not found above {System.AppContext.BaseDirectory}"
-            | parent -> up parent
-    up (DirectoryInfo System.AppContext.BaseDirectory)
 
 let private registry = lazy (Registry.load (Registry.defaultPath ()))
 

@@ -7,33 +7,18 @@ open System.IO
 open Expecto
 open RateLab.Analysis.Cli
 open RateLab.Properties.Report.Fixtures
+open RateLab.Properties.RepoFiles
 
 let private exec argv =
     let ui, out, err = captured ()
     let code = Commands.execute Wiring.services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
 
-/// A repository file, found upwards from the test binary.
-let private repoFile (relative: string) =
-    let rec up (dir: DirectoryInfo) =
-        let candidate = Path.Combine(dir.FullName, relative)
-        if File.Exists candidate then candidate
-        else
-            match dir.Parent with
-            | null -> failwith $"{relative} not found above {AppContext.BaseDirectory}"
-            | parent -> up parent
-    up (DirectoryInfo AppContext.BaseDirectory)
-
-let private tempDir () =
-    let dir = Path.Combine(Path.GetTempPath(), $"ratelab-check-{Guid.NewGuid():N}")
-    Directory.CreateDirectory dir |> ignore
-    dir
-
 [<Tests>]
 let tests =
     testList "Cli.Check" [
         test "the true and the false example claims get their expected verdicts in the written report" {
-            let dir = tempDir ()
+            let dir = tempDir "check"
             try
                 for file, expected in [ "ula-first-order.json", "consistent, tight"; "ula-too-fast.json", "violates the claim" ] do
                     let out = Path.Combine(dir, file)
@@ -48,7 +33,7 @@ let tests =
         }
 
         test "a second check of the same file is served from the cache" {
-            let dir = tempDir ()
+            let dir = tempDir "check"
             try
                 let file = repoFile "examples/claims/ula-first-order.json"
                 exec [| "check"; file; "--out"; dir |] |> ignore
@@ -61,7 +46,7 @@ let tests =
         }
 
         test "defective claims files exit 2 with one line naming the problem" {
-            let dir = tempDir ()
+            let dir = tempDir "check"
             try
                 let text = File.ReadAllText(repoFile "examples/claims/ula-first-order.json")
                 let cases =

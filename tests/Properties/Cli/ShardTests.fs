@@ -12,6 +12,7 @@ open FsCheck.FSharp
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Cli
 open RateLab.Properties.Report.Fixtures
+open RateLab.Properties.RepoFiles
 
 /// Units with positive costs and distinct keys, and a shard count.
 type Workload = Workload of units: (string * float) list * shards: int
@@ -34,21 +35,6 @@ let private exec argv =
     let ui, out, err = captured ()
     let code = Commands.execute Wiring.services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
-
-let private repoFile (relative: string) =
-    let rec up (dir: DirectoryInfo) =
-        let candidate = Path.Combine(dir.FullName, relative)
-        if File.Exists candidate then candidate
-        else
-            match dir.Parent with
-            | null -> failwith $"{relative} not found above {AppContext.BaseDirectory}"
-            | parent -> up parent
-    up (DirectoryInfo AppContext.BaseDirectory)
-
-let private tempDir () =
-    let dir = Path.Combine(Path.GetTempPath(), $"ratelab-shard-{Guid.NewGuid():N}")
-    Directory.CreateDirectory dir |> ignore
-    dir
 
 /// Both example claims in one file: two units, one per shard of two.
 let private twoClaims (dir: string) =
@@ -106,7 +92,7 @@ let tests =
         }
 
         test "merging rejects two shards that disagree on a configuration, naming its key" {
-            let dir = tempDir ()
+            let dir = tempDir "shard"
             try
                 let salt = Commands.salt ()
                 let store name = Cache.under (Path.Combine(dir, name)) salt
@@ -131,7 +117,7 @@ let tests =
         }
 
         test "a merge with a shard missing is a usage error naming the shard" {
-            let dir = tempDir ()
+            let dir = tempDir "shard"
             try
                 let claims = twoClaims dir
                 let shard0 = Path.Combine(dir, "s0")
@@ -145,7 +131,7 @@ let tests =
         }
 
         test "shards balanced by different costs files are refused by merge (they need not cover every unit)" {
-            let dir = tempDir ()
+            let dir = tempDir "shard"
             try
                 let claims = twoClaims dir
                 let costs = Path.Combine(dir, "timings.json")
@@ -161,7 +147,7 @@ let tests =
         }
 
         test "two shards merged write the single-process report, timing fields aside, recomputing nothing" {
-            let dir = tempDir ()
+            let dir = tempDir "shard"
             try
                 let claims = twoClaims dir
                 let run (argv: string list) =
@@ -186,7 +172,7 @@ let tests =
         }
 
         test "plan lists every unit with its shard without running anything" {
-            let dir = tempDir ()
+            let dir = tempDir "shard"
             try
                 let code, out, err = exec [| "plan"; "check"; twoClaims dir; "--shards"; "2"; "--out"; dir |]
                 Expect.equal code 0 err
