@@ -133,12 +133,7 @@ public sealed class ObjectiveGradients
         for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
             int m = Math.Min(net.Capacity, rows - q0);
-            for (int q = q0; q < q0 + m; q++)
-            {
-                batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
-                net.Times[q - q0] = batch.Grid(q / N)[q % N];
-            }
-            net.Forward(m);
+            Trajectories.ForwardRows(net, batch, q0, m);
             int first = q0;
             RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {

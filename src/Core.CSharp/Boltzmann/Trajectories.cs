@@ -97,6 +97,21 @@ public static class Trajectories
         Score(policy, target, batch);
     }
 
+    /// <summary>
+    /// Runs the drift network on the trajectory rows q0 … q0 + m − 1 (row q = b·N + n: state n of trajectory b at its
+    /// grid time), so scoring and the gradient's backward pass read the same outputs for the same rows.
+    /// </summary>
+    internal static void ForwardRows(ITimeStateBatch net, TrajectoryBatch batch, int q0, int m)
+    {
+        int N = batch.Steps, d = batch.Dimension;
+        for (int q = q0; q < q0 + m; q++)
+        {
+            batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
+            net.Times[q - q0] = batch.Grid(q / N)[q % N];
+        }
+        net.Forward(m);
+    }
+
     /// <summary>Recomputes log π→, log π← and log R from the stored grids and states (§13.3).</summary>
     public static void Score(EulerMaruyamaPolicy policy, ITarget target, TrajectoryBatch batch)
     {
@@ -108,12 +123,7 @@ public static class Trajectories
         for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
             int m = Math.Min(net.Capacity, rows - q0);
-            for (int q = q0; q < q0 + m; q++)
-            {
-                batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
-                net.Times[q - q0] = batch.Grid(q / N)[q % N];
-            }
-            net.Forward(m);
+            Trajectories.ForwardRows(net, batch, q0, m);
             int first = q0;
             RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
