@@ -79,8 +79,7 @@ let gaussianSection (ctx: ReportContext) (case: Case) : Section =
           Figures = o.Figures
           Curves = o.Curves }
     | [] ->
-        // Whether the kernel draws (the exact engine reports it): randomized samplers have bounds, not exact values.
-        let isRandom = (Runner.exactPoint (spec ctx.Profile case ExactKl) dimension (List.head (case.Steps ctx.Profile))).Result.Randomized
+        let isRandom = drawsRandomness (spec ctx.Profile case ExactKl)
         let metrics = if isRandom then [ KlUpper; KlLower; TvUpper ] else [ ExactKl; TvUpper ]
         let primary = List.head metrics
         let curve, fit, judgement, floorText = ClaimSection.orderCheck ctx $"{case.Sampler.Name}: order of {MetricNames.toName primary} in steps" (spec ctx.Profile case primary) case.Derived

@@ -60,12 +60,11 @@ let private specFor profile (case: Case) (target: Component, d: int, n0: int) me
       Profile = profile
       Claims = [] }
 
-let private randomized (c: Case) = List.contains c.Sampler.Name [ "rlmc"; "shen-lee"; "plmc"; "plmc-ulmc" ]
-
 /// The section of one sampler: both targets, every exact metric, order fits against steps and NFE.
 let section (ctx: ReportContext) (case: Case) : Section =
+    let isRandom = drawsRandomness (specFor ctx.Profile case (List.head (targets ctx.Profile)) ExactKl)
     let primary, metrics =
-        if randomized case then KlLower, [ KlUpper; KlLower; W2Upper; W2Lower ]
+        if isRandom then KlLower, [ KlUpper; KlLower; W2Upper; W2Lower ]
         else ExactKl, [ ExactKl; ExactW2 ]
     let perTarget =
         [ for (target, d, n0) in targets ctx.Profile ->
@@ -74,7 +73,7 @@ let section (ctx: ReportContext) (case: Case) : Section =
     // No paper states these orders: each is RateLab's derivation, reported beside the measured order, not judged.
     let checks =
         [ for (target, d, n0) in targets ctx.Profile do
-            for metric in [ primary ] @ (if randomized case then [ KlUpper ] else []) ->
+            for metric in [ primary ] @ (if isRandom then [ KlUpper ] else []) ->
                 let label = $"{case.Sampler.Name} on {target.Name} (d = {d}): order of {MetricNames.toName metric} in h"
                 let derived = if metric = primary then Some(case.Order, case.Source) else None
                 let curve, fit, judgement, floorText = ClaimSection.orderCheck ctx label (specFor ctx.Profile case (target, d, n0) metric) derived

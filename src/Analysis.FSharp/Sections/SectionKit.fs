@@ -13,6 +13,12 @@ let comp name (parameters: (string * ParamValue) list) : Component = { Name = na
 /// Doubling grid n0, 2·n0, … with `levels` points.
 let doubling (n0: int) (levels: int) = List.init levels (fun k -> n0 <<< k)
 
+/// Whether a spec's sampler draws randomness (midpoints, Bernoulli selections, schedules): read from the kernel by
+/// the exact engine on the spec's first dimension and step count, not from a list of names. Randomized samplers have
+/// bounds (E_draws upper, moment-matched lower), deterministic ones exact values.
+let drawsRandomness (spec: ExperimentSpec) =
+    (RateLab.Analysis.Studies.Runner.analyse spec (List.head spec.Dimensions) (List.head spec.Steps)).Result.Randomized
+
 /// The slope of a decay fit on log(1/N): the order p.
 let order (fit: RateFit.RateFit) =
     List.zip fit.Fit.Regressors fit.Fit.Slopes |> List.find (fst >> (=) "log(1/N)") |> snd
