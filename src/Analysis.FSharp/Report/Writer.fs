@@ -1,6 +1,6 @@
 /// Writes a report to disk: per part DIR/<slug>/{index.md,index.html,results.json,figures/*.png|svg|csv}; at the top
 /// DIR/{index.md,index.html,results.json,manifest.json}. Every file is written atomically, figures first, pages
-/// last, so a page never links a figure that is not there.
+/// last, so a page never links a figure that is not there; figures no page links any more are removed.
 module RateLab.Analysis.Report.Writer
 
 open System.IO
@@ -23,6 +23,12 @@ let writePart (outDir: string) (p: Part) =
     AtomicFile.writeAllText (Path.Combine(dir, "results.json")) (ResultsJson.toText (ResultsJson.encodePart p))
     AtomicFile.writeAllText (Path.Combine(dir, "index.md")) (Markdown.part p)
     AtomicFile.writeAllText (Path.Combine(dir, "index.html")) (Html.part (fun f -> svgs[f.Id]) p)
+    // Figures of an earlier report whose sections are gone would otherwise stay beside the new ones; only the
+    // figure files this writer produces (png, svg, csv) are removed, after the pages no longer link them.
+    for file in (if Directory.Exists figDir then Directory.GetFiles figDir else [||]) do
+        let ext = Path.GetExtension file
+        let id = nonNull (Path.GetFileNameWithoutExtension file)
+        if (ext = ".png" || ext = ".svg" || ext = ".csv") && not (svgs.ContainsKey id) then File.Delete file
     dir
 
 /// Writes the whole report and its manifest under outDir.

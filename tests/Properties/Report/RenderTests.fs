@@ -83,6 +83,27 @@ let private sameRecord (a: 'T) (b: 'T) =
 [<Tests>]
 let tests =
     testList "Report.Render" [
+        test "rewriting a report removes the figures of sections that are gone and keeps other files" {
+            use dir = new TempDir()
+            let r = sampleReport ()
+            let part = r.Parts.Head
+            let kept = part.Sections.Head
+            let dropped = sectionOf "a section that will go" "A2" kept.Curves
+            Writer.write dir.Path { r with Parts = { part with Sections = [ kept; dropped ] } :: r.Parts.Tail } (manifest ())
+            let figDir = Path.Combine(dir.Path, part.Slug, Markdown.FigureDir)
+            let notes = Path.Combine(figDir, "notes.txt")
+            File.WriteAllText(notes, "kept")
+            Expect.isTrue (File.Exists(Path.Combine(figDir, $"{dropped.Figures.Head.Id}.svg"))) "written first"
+            Writer.write dir.Path r (manifest ())
+            for f in dropped.Figures do
+                for ext in [ "png"; "svg"; "csv" ] do
+                    Expect.isFalse (File.Exists(Path.Combine(figDir, $"{f.Id}.{ext}"))) $"{f.Id}.{ext} removed"
+            for f in kept.Figures do
+                for ext in [ "png"; "svg"; "csv" ] do
+                    Expect.isTrue (File.Exists(Path.Combine(figDir, $"{f.Id}.{ext}"))) $"{f.Id}.{ext} kept"
+            Expect.isTrue (File.Exists notes) "a file the writer does not produce is kept"
+        }
+
         test "writing a report produces every file with its sections" {
             let dir, r = written.Force()
             for f in [ "index.md"; "index.html"; "results.json"; "manifest.json" ] do
