@@ -29,6 +29,14 @@ let mcCases (spec: KernelSpec) (count: int) =
     |> Gen.sampleWithSeed (Rnd spec.Seed) 10 count
     |> List.ofArray
 
+let private counts (ns: int list) = ns |> List.map string |> String.concat ", "
+
+let private measureText (m: ErrorMeasure) =
+    match m with
+    | MatchedKl -> "moment-matched KL"
+    | DrawsKl -> "E_draws KL"
+    | MatchedW2 -> "moment-matched W2"
+
 let private describe (c: McCase) = $"n = {c.Steps}, d = {c.Dimension}, seed = {c.Seed}"
 
 /// The first failing comparison of one coordinate's sample against N(expectedMean, expectedVariance) moments:
@@ -52,7 +60,7 @@ let exactAgreesWithMonteCarlo (spec: KernelSpec) (cases: McCase list) : Outcome 
         cases |> List.choose (fun c ->
             let r = full.Slice(0, c.Dimension)
             let result = Runs.exact spec r c.Steps (ExactOptions(Replicates = 2, Seed = c.Seed))
-            let zs, x = Runs.conditionalZ spec r c.Steps c.Seed spec.Chains
+            let zs, x = Runs.conditionalZ spec.Family r (spec.Build r c.Steps) c.Seed spec.Chains
             let d = zs.Length
             let conditional =
                 zs |> Array.indexed |> Array.tryPick (fun (i, z) ->
@@ -113,7 +121,7 @@ let countedCost (spec: KernelSpec) (cost: DeclaredCost) : Outcome =
                 else Some $"counted NFE: n = {n}: chain {c} made {counted} score evaluations, declared {declared} ({how})"))
     match failure with
     | Some m -> Error m
-    | None -> Ok $"step counts {spec.StepCounts}: counted evaluations equal the declared cost on {chains} chains"
+    | None -> Ok $"step counts {counts spec.StepCounts}: counted evaluations equal the declared cost on {chains} chains"
 
 /// Started from the declared invariant law, the exact law after n steps is that law again, to round-off: each
 /// coordinate within 64·(n + 1) ulps of the larger magnitude (round-off grows at most linearly in the steps).
@@ -166,14 +174,15 @@ let order (spec: KernelSpec) (declared: DeclaredOrder) : Outcome =
         let p = -last.Slope
         let half = 2.0 * abs (last.Slope - previous.Slope) + z5 * last.StdError
         let shown = slopes |> Array.map (fun s -> $"{-s.Slope:F3}") |> String.concat ", "
-        let text = $"{declared.Error} local orders {shown} over n = {ns}; asymptotic {p:F4} ± {half:F4}"
+        let text = $"{measureText declared.Error}: local orders {shown} over n = {counts ns}; asymptotic {p:F4} ± {half:F4}"
         if abs (p - declared.Order) <= half then Ok $"{text}, declared {declared.Order}"
         else Error $"order: {text}; declared {declared.Order} lies outside"
 
 /// No managed allocation in the steps of a run after a warm-up run.
 let allocationFree (spec: KernelSpec) : Outcome =
     let n = List.last spec.StepCounts
-    let bytes = Runs.bytesAllocatedBySteps spec spec.Target.Reduction n
+    let r = spec.Target.Reduction
+    let bytes = Runs.bytesAllocatedBySteps spec.Family r (spec.Build r n) spec.Seed
     if bytes = 0L then Ok $"n = {n}: 0 bytes allocated by the steps of one chain"
     else Error $"allocation: n = {n}: the steps of one chain allocated {bytes} bytes on the managed heap; allowed: 0"
 

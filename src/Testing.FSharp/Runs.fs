@@ -28,25 +28,27 @@ let exact (spec: KernelSpec) (r: GaussianReduction) (n: int) (options: ExactOpti
 
 /// Final states (chains × state length) and the oracle of a run of chains [first, first + count) out of `total`,
 /// on `threads` threads (0: all cores) in blocks of `block` chains.
-let runChains (spec: KernelSpec) (r: GaussianReduction) (n: int) (seed: uint64) (total: int) (first: int) (count: int)
-              (threads: int) (block: int) =
-    let built = spec.Build r n
+let runBuilt (family: Family) (r: GaussianReduction) (built: Built) (seed: uint64) (total: int) (first: int)
+             (count: int) (threads: int) (block: int) =
     let kernel = built.Kernel
-    let oracle = ScoreOracle(fst (fields spec.Family r), total)
+    let oracle = ScoreOracle(fst (fields family r), total)
     let batch = ChainBatch(count, kernel.StateLength, kernel.Dimension, int64 first)
     SamplerRunner.Run(kernel, PhiloxNoise seed, oracle, batch, built.Steps, threads, block)
     batch, oracle
 
+/// <see cref="runBuilt"/> on a fresh build of the spec's kernel at step count n.
+let runChains (spec: KernelSpec) (r: GaussianReduction) (n: int) seed total first count threads block =
+    runBuilt spec.Family r (spec.Build r n) seed total first count threads block
+
 /// z-scores of Monte Carlo chains against their own exact conditional laws. Chain k of a run with `seed` draws the
 /// scalar randomness of replicate k of the exact analysis, so given those draws its position is exactly N(μ_k, S_k)
 /// and (x − μ_k)/√S_k is N(0, 1) per coordinate, independently across chains. One array per reduced coordinate.
-let conditionalZ (spec: KernelSpec) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
-    let batch, _ = runChains spec r n seed chains 0 chains 0 64
-    let built = spec.Build r n
+let conditionalZ (family: Family) (r: GaussianReduction) (built: Built) (seed: uint64) (chains: int) =
+    let batch, _ = runBuilt family r built seed chains 0 chains 0 64
     let kernel = built.Kernel
     let d = kernel.Dimension
     let x = batch.Positions()
-    let score, centred = fields spec.Family r
+    let score, centred = fields family r
     let propagator = AffinePropagator(kernel, score, centred, ProbeNoise())
     let law = GaussianState(kernel.Blocks, d)
     let z = Array2D.zeroCreate d chains
@@ -70,12 +72,11 @@ let private runOnce (kernel: ISamplerKernel) (ctx: byref<StepContext>) (state: f
 
 /// Managed bytes allocated by the steps of a second complete run of one chain (the first run warms up the JIT and
 /// any lazily built tables).
-let bytesAllocatedBySteps (spec: KernelSpec) (r: GaussianReduction) (n: int) =
-    let built = spec.Build r n
+let bytesAllocatedBySteps (family: Family) (r: GaussianReduction) (built: Built) (seed: uint64) =
     let kernel = built.Kernel
-    let oracle = ScoreOracle(fst (fields spec.Family r), 1)
+    let oracle = ScoreOracle(fst (fields family r), 1)
     let state = Array.zeroCreate<float> kernel.StateLength
     let scratch = Array.zeroCreate<float> (max 1 kernel.ScratchLength)
-    let mutable ctx = StepContext(0L, -1L, PhiloxNoise spec.Seed, oracle, Span scratch)
+    let mutable ctx = StepContext(0L, -1L, PhiloxNoise seed, oracle, Span scratch)
     runOnce kernel &ctx state built.Steps false |> ignore
     runOnce kernel &ctx state built.Steps true

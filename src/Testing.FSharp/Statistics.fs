@@ -30,3 +30,19 @@ let within z (se: float) (estimate: float) (expected: float) = abs (estimate - e
 
 /// Student-t quantile for a two-sided interval at the z5 false-failure level, `dof` degrees of freedom.
 let tQuantile5 (dof: int) = StudentT.InvCDF(0.0, 1.0, float dof, 1.0 - z5FalseFailure / 2.0)
+
+/// Every coordinate's z-scores have mean 0 and variance 1 within 5 SE (2 comparisons per coordinate).
+let standardNormal (zs: float[][]) =
+    zs |> Array.forall (fun z ->
+        let m, se = meanAndSe z
+        let v, vse = varianceAndSe z
+        within z5 se m 0.0 && within z5 vse v 1.0)
+
+/// Positions (chains × d, row-major) whose per-coordinate mean and variance agree with N(mean, diag variance) within
+/// 5 SE (2 comparisons per coordinate).
+let matchesMoments (mean: float[]) (variance: float[]) (x: float[]) (chains: int) =
+    let d = mean.Length
+    [ 0 .. d - 1 ] |> List.forall (fun i ->
+        let xs = Array.init chains (fun k -> x.[k * d + i])
+        let v, vse = varianceAndSe xs
+        within z5 (sqrt (variance.[i] / float chains)) (Array.average xs) mean.[i] && within z5 vse v variance.[i])

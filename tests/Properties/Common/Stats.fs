@@ -1,23 +1,15 @@
-/// Tolerances for statistical tests come from standard errors, never from hand-set bands.
+/// The suite's names for the property kit's statistics (RateLab.Testing.Statistics), where they now live so that
+/// users' kernels are judged by the same standard-error rules as the built-in ones.
 module RateLab.Properties.Stats
 
 /// Two-sided z-threshold for 5 standard errors: false-failure probability 5.7e-7 per comparison under the null.
-let z5 = 5.0
+let z5 = RateLab.Testing.Statistics.z5
 
 /// Sample mean and its standard error.
-let meanAndSe (xs: float[]) =
-    let n = float xs.Length
-    let m = Array.average xs
-    let v = (xs |> Array.sumBy (fun x -> (x - m) * (x - m))) / (n - 1.0)
-    m, sqrt (v / n)
+let meanAndSe = RateLab.Testing.Statistics.meanAndSe
 
 /// Sample variance and its standard error (delta method with the sample fourth central moment).
-let varianceAndSe (xs: float[]) =
-    let n = float xs.Length
-    let m = Array.average xs
-    let v = (xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0)
-    let m4 = (xs |> Array.sumBy (fun x -> (x - m) ** 4.0)) / n
-    v, sqrt ((m4 - v * v) / n)
+let varianceAndSe = RateLab.Testing.Statistics.varianceAndSe
 
 /// True when |estimate − expected| ≤ z·se.
-let within z (se: float) (estimate: float) (expected: float) = abs (estimate - expected) <= z * se
+let within = RateLab.Testing.Statistics.within

@@ -4,13 +4,11 @@ module RateLab.Properties.CrossChecks.CrossSupport
 
 open System
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
-open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Stats
-open RateLab.Properties.Stats
+open RateLab.Testing
 
 /// A catalog component from its name and numeric parameters.
 let comp (name: string) (numbers: (string * float) list) : Component =
@@ -59,53 +57,34 @@ let exact (c: Case) (r: GaussianReduction) (n: int) (options: ExactOptions) =
     let built, kernel = build c r n
     ExactAnalysis.Analyse(problemOf c r built kernel, options)
 
+/// The kit's description of one build of `c` on `r` for n steps.
+let private kitBuilt (c: Case) (r: GaussianReduction) (n: int) : RateLab.Testing.Built =
+    let built, kernel = build c r n
+    { Kernel = kernel; Steps = built.Steps; Reference = built.Reference r
+      DrawReference = built.DrawReference |> Option.map (fun f -> f r) }
+
+let private family (c: Case) = if c.Entry.Diffusion then RateLab.Testing.Diffusion else RateLab.Testing.Langevin
+
 /// Positions (chains × d, reduced coordinates) of `chains` Monte Carlo chains of the real kernel of `c`.
 let monteCarlo (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
-    let built, kernel = build c r n
-    let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
-    SamplerRunner.Run(kernel, PhiloxNoise seed, ScoreOracle(field c r, chains), batch, built.Steps)
+    let batch, _ = Runs.runBuilt (family c) r (kitBuilt c r n) seed chains 0 chains 0 64
     batch.Positions()
 
-/// z-scores of `chains` Monte Carlo chains of the real kernel against their own exact conditional laws: chain k of a
-/// run with `seed` draws the uniforms of replicate k of the exact analysis, so given those draws its position is exactly
-/// N(μ_k, S_k), and (x − μ_k)/√S_k is N(0, 1) per coordinate, independently across chains. Returns one array per
-/// reduced coordinate.
+/// z-scores of `chains` Monte Carlo chains of the real kernel against their own exact conditional laws (the kit's
+/// Runs.conditionalZ): one array per reduced coordinate, and the positions.
 let conditionalZ (c: Case) (r: GaussianReduction) (n: int) (seed: uint64) (chains: int) =
-    let built, kernel = build c r n
-    let d = kernel.Dimension
-    let x = monteCarlo c r n seed chains
-    let centred : RateLab.Core.Targets.IScoreField =
-        if c.Entry.Diffusion then r.CentredNoisedScore() else r.CentredTargetScore()
-    let propagator = AffinePropagator(kernel, field c r, centred, ProbeNoise())
-    let law = GaussianState(kernel.Blocks, d)
-    let z = Array2D.zeroCreate d chains
-    let source = PhiloxNoise seed
-    for k in 0 .. chains - 1 do
-        // A kernel without uniforms has one law for every chain.
-        if k = 0 || propagator.Noise.UniformDraws > 0 then ExactAnalysis.PropagateDraw(propagator, source, int64 k, built.Steps, law)
-        for i in 0 .. d - 1 do z.[i, k] <- (x.[k * d + i] - law.Mean.[i]) / sqrt law.Covariance.[i]
-    Array.init d (fun i -> z.[i, *]), x
+    Runs.conditionalZ (family c) r (kitBuilt c r n) seed chains
 
 /// Every coordinate's z-scores have mean 0 and variance 1 within 5 SE (2 comparisons per coordinate).
-let standardNormal (zs: float[][]) =
-    zs |> Array.forall (fun z ->
-        let m, se = meanAndSe z
-        let v, vse = varianceAndSe z
-        within z5 se m 0.0 && within z5 vse v 1.0)
+let standardNormal = Statistics.standardNormal
 
 /// The Monte Carlo positions' per-coordinate mean and variance agree with the exact (moment-matched) law within 5 SE
 /// (2 comparisons per coordinate).
 let matchesLaw (law: GaussianState) (x: float[]) (chains: int) =
-    let d = law.Dimension
-    [ 0 .. d - 1 ] |> List.forall (fun i ->
-        let xs = Array.init chains (fun k -> x.[k * d + i])
-        let v, vse = varianceAndSe xs
-        within z5 (sqrt (law.Covariance.[i] / float chains)) (Array.average xs) law.Mean.[i]
-        && within z5 vse v law.Covariance.[i])
+    Statistics.matchesMoments law.Mean.[0 .. law.Dimension - 1] law.Covariance.[0 .. law.Dimension - 1] x chains
 
 /// Student-t quantile for a two-sided interval at the z5 false-failure level 5.7e-7, `dof` degrees of freedom.
-let tQuantile5 (dof: int) =
-    MathNet.Numerics.Distributions.StudentT.InvCDF(0.0, 1.0, float dof, 1.0 - 5.7e-7 / 2.0)
+let tQuantile5 = Statistics.tQuantile5
 
 /// OLS of log e on log n and 1/n over a doubling grid: e = C n^(−p) (1 + a/n + O(n⁻²)) for a smooth error expansion,
 /// so the 1/n regressor absorbs the leading pre-asymptotic correction and p is the asymptotic order. Returns the

@@ -25,7 +25,7 @@ let private expectCaught (outcome: Result<string, string>) (fragments: string li
 [<Tests>]
 let tests =
     testList "Kit" [
-        testList "built-in kernels (slow)" [ for spec in all -> Kit.tests spec ]
+        testList "built-in kernels" [ for spec in all -> Kit.tests spec ]
         testList "planted defects are caught with a readable message" [
             test "a wrong noise scale breaks the declared invariant law" {
                 let spec = planted (NoiseScale 1.1)
