@@ -44,10 +44,11 @@ let private describe (c: McCase) = $"n = {c.Steps}, d = {c.Dimension}, seed = {c
 let private momentsAgree (what: string) (xs: float[]) (expectedMean: float) (expectedVariance: float) =
     let m, se = meanAndSe xs
     let v, vse = varianceAndSe xs
-    if not (within z5 se m expectedMean) then
-        Some $"{what}: mean {m:G6} ± {se:G3} (SE), exact {expectedMean:G6}, off by {abs (m - expectedMean) / se:F1} SE (allowed 5)"
-    elif not (within z5 vse v expectedVariance) then
-        Some $"{what}: variance {v:G6} ± {vse:G3} (SE), exact {expectedVariance:G6}, off by {abs (v - expectedVariance) / vse:F1} SE (allowed 5)"
+    let off (name: string) (estimate: float) (se: float) (exact: float) =
+        let by = abs (estimate - exact) / se
+        Some $"{what}: {name} {estimate:G6} ± {se:G3} (SE), exact {exact:G6}, off by {by:F1} SE (allowed 5)"
+    if not (within z5 se m expectedMean) then off "mean" m se expectedMean
+    elif not (within z5 vse v expectedVariance) then off "variance" v vse expectedVariance
     else None
 
 /// Exact law against Monte Carlo: each chain's position against its exact conditional law given its draws (z-scores
@@ -55,30 +56,32 @@ let private momentsAgree (what: string) (xs: float[]) (expectedMean: float) (exp
 /// per-coordinate mean and variance against them. 2 or 4 comparisons per coordinate at 5 SE each.
 let exactAgreesWithMonteCarlo (spec: KernelSpec) (cases: McCase list) : Outcome =
     let full = spec.Target.Reduction
-    let mutable comparisons = 0
-    let failures =
-        cases |> List.choose (fun c ->
-            let r = full.Slice(0, c.Dimension)
-            let result = Runs.exact spec r c.Steps (ExactOptions(Replicates = 2, Seed = c.Seed))
-            let zs, x = Runs.conditionalZ spec.Family r (spec.Build r c.Steps) c.Seed spec.Chains
-            let d = zs.Length
-            let conditional =
-                zs |> Array.indexed |> Array.tryPick (fun (i, z) ->
-                    momentsAgree $"coordinate {i}, chain z-scores against the exact conditional law" z 0.0 1.0)
-            comparisons <- comparisons + 2 * d
-            let total =
-                if result.Randomized && result.MomentsExact then
-                    comparisons <- comparisons + 2 * d
-                    Seq.init d id |> Seq.tryPick (fun i ->
-                        let xs = Array.init spec.Chains (fun k -> x.[k * d + i])
-                        momentsAgree $"coordinate {i}, positions against the exact total law" xs result.Law.Mean.[i]
-                            result.Law.Covariance.[i])
-                else None
-            Option.orElse total conditional |> Option.map (fun m -> $"{describe c}: {m}"))
+    // One case: the comparisons it made and its first failure.
+    let run (c: McCase) =
+        let r = full.Slice(0, c.Dimension)
+        let result = Runs.exact spec r c.Steps (ExactOptions(Replicates = 2, Seed = c.Seed))
+        let zs, x = Runs.conditionalZ spec.Family r (spec.Build r c.Steps) c.Seed spec.Chains
+        let d = zs.Length
+        let conditional =
+            zs |> Array.indexed |> Array.tryPick (fun (i, z) ->
+                momentsAgree $"coordinate {i}, chain z-scores against the exact conditional law" z 0.0 1.0)
+        let totals = result.Randomized && result.MomentsExact
+        let total =
+            if not totals then None
+            else
+                Seq.init d id |> Seq.tryPick (fun i ->
+                    let xs = Array.init spec.Chains (fun k -> x.[k * d + i])
+                    momentsAgree $"coordinate {i}, positions against the exact total law" xs result.Law.Mean.[i]
+                        result.Law.Covariance.[i])
+        (if totals then 4 * d else 2 * d), Option.orElse total conditional |> Option.map (fun m -> $"{describe c}: {m}")
+    let outcomes = cases |> List.map run
+    let comparisons = outcomes |> List.sumBy fst
     let bound = float comparisons * z5FalseFailure
-    match failures with
-    | [] -> Ok $"{cases.Length} cases, {spec.Chains} chains each, {comparisons} comparisons at 5 SE (false-failure probability ≤ {bound:G2})"
-    | f :: _ -> Error $"exact law vs Monte Carlo ({spec.Chains} chains): {f}"
+    match outcomes |> List.tryPick snd with
+    | None ->
+        Ok($"{cases.Length} cases, {spec.Chains} chains each, {comparisons} comparisons at 5 SE "
+           + $"(false-failure probability ≤ {bound:G2})")
+    | Some f -> Error $"exact law vs Monte Carlo ({spec.Chains} chains): {f}"
 
 let private bits (xs: float[]) = xs |> Array.map BitConverter.DoubleToInt64Bits
 
@@ -95,10 +98,11 @@ let reproducible (spec: KernelSpec) : Outcome =
                      (bits (fst (Runs.runChains spec r n spec.Seed chains 4 6 0 2)).States)
     let kernel = (spec.Build r n).Kernel
     let draws = kernel.InitNormalRoles + kernel.NormalRoles > 0
+    let at = $"reproducibility: n = {n}, seed = {spec.Seed}"
     if whole 1 3 spec.Seed <> reference then
-        Error $"reproducibility: n = {n}, seed = {spec.Seed}: 1 thread in blocks of 3 chains differs from all cores in blocks of 64"
+        Error $"{at}: 1 thread in blocks of 3 chains differs from all cores in blocks of 64"
     elif split <> reference then
-        Error $"reproducibility: n = {n}, seed = {spec.Seed}: chains split into batches 0–3 and 4–9 differ from one batch"
+        Error $"{at}: chains split into batches 0–3 and 4–9 differ from one batch"
     elif draws && whole 0 64 (spec.Seed + 1UL) = reference then
         Error $"reproducibility: n = {n}: seeds {spec.Seed} and {spec.Seed + 1UL} give identical states"
     else Ok $"n = {n}, {chains} chains: identical bits for 3 schedules and 2 batch splits"
@@ -115,10 +119,9 @@ let countedCost (spec: KernelSpec) (cost: DeclaredCost) : Outcome =
                 | PerStep k -> int64 k * built.Steps, $"{k} per step × {built.Steps} steps"
                 | PerRun f -> f n, "declared for the run"
             let _, oracle = Runs.runChains spec r n spec.Seed chains 0 chains 0 64
-            Seq.init chains id |> Seq.tryPick (fun c ->
-                let counted = oracle.Evaluations(int64 c)
-                if counted = declared then None
-                else Some $"counted NFE: n = {n}: chain {c} made {counted} score evaluations, declared {declared} ({how})"))
+            let counted c = oracle.Evaluations(int64 c)
+            Seq.init chains id |> Seq.tryFind (fun c -> counted c <> declared) |> Option.map (fun c ->
+                $"counted NFE: n = {n}: chain {c} made {counted c} score evaluations, declared {declared} ({how})"))
     match failure with
     | Some m -> Error m
     | None -> Ok $"step counts {counts spec.StepCounts}: counted evaluations equal the declared cost on {chains} chains"
@@ -135,15 +138,18 @@ let stationary (spec: KernelSpec) (invariant: GaussianReduction -> int -> Diagon
     let eps = Math.BitIncrement 1.0 - 1.0
     let allowed (a: float) (b: float) = 64.0 * float (n + 1) * eps * max 1.0 (max (abs a) (abs b))
     if result.Randomized && not result.MomentsExact then
-        Error $"stationarity: n = {n}: the kernel's total moments are not exact (declare its draws), so invariance cannot be checked exactly"
+        Error($"stationarity: n = {n}: the kernel's total moments are not exact (declare its draws), "
+              + "so invariance cannot be checked exactly")
     else
         let d = r.Dimension
         let off =
             Seq.init d id |> Seq.tryPick (fun i ->
                 let m, v = result.Law.Mean.[i], result.Law.Covariance.[i]
                 let m0, v0 = law.Mean.[i], law.Variance.[i]
-                if abs (m - m0) > allowed m m0 then Some $"coordinate {i}: mean {m:R} after {n} steps, invariant {m0:R}"
-                elif abs (v - v0) > allowed v v0 then Some $"coordinate {i}: variance {v:R} after {n} steps, invariant {v0:R}"
+                let off what (a: float) (b: float) =
+                    Some $"coordinate {i}: {what} {a:R} after {n} steps, invariant {b:R}"
+                if abs (m - m0) > allowed m m0 then off "mean" m m0
+                elif abs (v - v0) > allowed v v0 then off "variance" v v0
                 else None)
         match off with
         | Some m -> Error $"stationarity: {m} (allowed: 64·(n + 1) ulps)"
@@ -168,13 +174,15 @@ let order (spec: KernelSpec) (declared: DeclaredOrder) : Outcome =
     if ns.Length < 3 then Error $"order: {ns.Length} step counts given; allowed: at least 3"
     else
         let options = ExactOptions(Replicates = max 2 declared.Replicates, Seed = spec.Seed)
-        let points = ns |> List.map (fun n -> float n, errorOf declared.Error (Runs.exact spec r n options)) |> Array.ofList
+        let errorAt n = errorOf declared.Error (Runs.exact spec r n options)
+        let points = ns |> List.map (fun n -> float n, errorAt n) |> Array.ofList
         let slopes = LocalSlopes.compute points
         let last, previous = slopes.[slopes.Length - 1], slopes.[slopes.Length - 2]
         let p = -last.Slope
         let half = 2.0 * abs (last.Slope - previous.Slope) + z5 * last.StdError
         let shown = slopes |> Array.map (fun s -> $"{-s.Slope:F3}") |> String.concat ", "
-        let text = $"{measureText declared.Error}: local orders {shown} over n = {counts ns}; asymptotic {p:F4} ± {half:F4}"
+        let text =
+            $"{measureText declared.Error}: local orders {shown} over n = {counts ns}; asymptotic {p:F4} ± {half:F4}"
         if abs (p - declared.Order) <= half then Ok $"{text}, declared {declared.Order}"
         else Error $"order: {text}; declared {declared.Order} lies outside"
 
@@ -197,7 +205,7 @@ let refusesInvalid (spec: KernelSpec) : Outcome =
         | :? ArgumentException as e when e.ParamName <> c.Parameter ->
             Some $"{c.Parameter} = {c.Value}: the error names parameter '{e.ParamName}' ({e.Message})"
         | :? ArgumentException as e when not (e.Message.Contains c.Value && e.Message.Contains "allowed") ->
-            Some $"{c.Parameter} = {c.Value}: the message does not show the value and the allowed range: {e.Message}"
+            Some $"{c.Parameter} = {c.Value}: the message shows not both the value and the allowed range: {e.Message}"
         | :? ArgumentException -> None
         | e -> Some $"{c.Parameter} = {c.Value}: threw {e.GetType().Name} instead of an ArgumentException: {e.Message}"
     match spec.Invalid |> List.tryPick problem with

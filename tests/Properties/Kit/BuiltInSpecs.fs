@@ -28,7 +28,8 @@ let private point = StartLaw.Isotropic(1, 1.0)
 let private refusesStep (name: string) (make: float -> ISamplerKernel) (spec: KernelSpec) =
     [ 0.0; -0.5; nan ] |> List.fold (fun (s: KernelSpec) v ->
         let shown = v.ToString("R", Globalization.CultureInfo.InvariantCulture)
-        { s with Invalid = s.Invalid @ [ { Parameter = name; Value = shown; Construct = fun () -> make v |> ignore } ] })
+        let case = { Parameter = name; Value = shown; Construct = fun () -> make v |> ignore }
+        { s with Invalid = s.Invalid @ [ case ] })
         spec
 
 /// ULA: 1 evaluation per step, KL ∝ h² at a fixed horizon, and on N(m, λ) the invariant law N(m, λ/(1 − h/(2λ)))
@@ -68,6 +69,16 @@ let ulmc =
     spec
     |> refusesStep "eta" (fun h -> Ulmc(1, h, 2.0, 1.0, point))
     |> refusesStep "gamma" (fun g -> Ulmc(1, 0.1, g, 1.0, point))
+
+/// MALA: not affine on Gaussian targets (the accept step), so the kit runs only the properties that need no exact
+/// engine; one evaluation per step plus the one Init makes for the cached score.
+let mala =
+    let spec =
+        { KernelSpec.Create("MALA", Langevin, langevinTarget,
+                            (fun r n -> Built.Langevin(r, Mala(r.TargetScore(), horizon / float n, r.Start), int64 n)),
+                            [ 8; 16 ]) with
+            Cost = Some(PerRun(fun n -> int64 n + 1L)) }
+    refusesStep "h" (fun h -> Mala(RateLab.Core.Targets.DiagonalGaussian.Isotropic(1, 1.0), h, point)) spec
 
 /// Top of the diffusion grids: 1 − 10⁻¹⁰, so that the N(0, I) start's mismatch with q_{τ_max} stays far below every
 /// error measured; the grids end at δ = 10⁻³.
@@ -114,4 +125,4 @@ let liJiao =
           [ { Parameter = "K"; Value = "3"; Construct = fun () -> LiJiaoSchedule(8, 3, 1.5, 3.5) |> ignore } ] }
 
 /// Every built-in spec the kit runs on.
-let all = [ ula; rlmc; ulmc; ddim; heun; liJiao ]
+let all = [ ula; rlmc; ulmc; mala; ddim; heun; liJiao ]
