@@ -70,6 +70,31 @@ let ulmc =
     |> refusesStep "eta" (fun h -> Ulmc(1, h, 2.0, 1.0, point))
     |> refusesStep "gamma" (fun g -> Ulmc(1, 0.1, g, 1.0, point))
 
+/// Shen–Lee randomized midpoint for underdamped Langevin (u = 1): 2 evaluations per step; its midpoint draw is
+/// declared, so the moment-matched KL is exact (∝ h⁶).
+let shenLee =
+    let spec =
+        { KernelSpec.Create("Shen-Lee", Langevin, langevinTarget,
+                            (fun r n ->
+                                Built.Langevin(r, ShenLee(r.Dimension, horizon / float n, 1.0, r.Start), int64 n)),
+                            [ 8; 16 ]) with
+            Cost = Some(PerStep 2)
+            Order = Some { Order = 6.0; Error = MatchedKl; StepCounts = [ 64; 128; 256; 512 ]; Replicates = 2 } }
+    refusesStep "h" (fun h -> ShenLee(1, h, 1.0, point)) spec
+
+/// Poisson midpoint on overdamped and underdamped Langevin (K = 4 fine steps, γ = 2): their cost is random (one
+/// evaluation per selected fine step), so none is declared; the moment-matched KL ∝ α².
+let private poisson name (make: int -> float -> StartLaw -> ISamplerKernel) =
+    let spec =
+        { KernelSpec.Create(name, Langevin, langevinTarget,
+                            (fun r n -> Built.Langevin(r, make r.Dimension (horizon / float n) r.Start, int64 n)),
+                            [ 8; 16 ]) with
+            Order = Some { Order = 2.0; Error = MatchedKl; StepCounts = [ 128; 256; 512; 1024 ]; Replicates = 2 } }
+    refusesStep "alpha" (fun a -> make 1 a point) spec
+
+let plmc = poisson "PLMC" (fun d alpha start -> PoissonMidpoint.Overdamped(d, alpha, 4, start))
+let plmcUlmc = poisson "PLMC-ULMC" (fun d alpha start -> PoissonMidpoint.Underdamped(d, alpha, 4, 2.0, start))
+
 /// MALA: not affine on Gaussian targets (the accept step), so the kit runs only the properties that need no exact
 /// engine; one evaluation per step plus the one Init makes for the cached score.
 let mala =
@@ -125,4 +150,4 @@ let liJiao =
           [ { Parameter = "K"; Value = "3"; Construct = fun () -> LiJiaoSchedule(8, 3, 1.5, 3.5) |> ignore } ] }
 
 /// Every built-in spec the kit runs on.
-let all = [ ula; rlmc; ulmc; mala; ddim; heun; liJiao ]
+let all = [ ula; rlmc; ulmc; shenLee; plmc; plmcUlmc; mala; ddim; heun; liJiao ]

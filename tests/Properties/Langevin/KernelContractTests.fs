@@ -44,22 +44,6 @@ let private invalidConfig = { config with arbitrary = typeof<InvalidArbs> :: con
 
 let private shown (v: float) = v.ToString("R", Globalization.CultureInfo.InvariantCulture)
 
-/// Managed bytes allocated by 200 steps of one chain (after warm-up steps, so JIT and static set-up are not counted).
-let private bytesAllocatedBySteps (kernel: ISamplerKernel) (target: IScoreField) =
-    let oracle = RateLab.Core.Oracles.ScoreOracle(target, 1)
-    let state = Array.zeroCreate<float> kernel.StateLength
-    let scratch = Array.zeroCreate<float> kernel.ScratchLength
-    let mutable ctx = StepContext(0L, -1L, PhiloxNoise(81UL), oracle, Span scratch)
-    kernel.Init(&ctx, Span state)
-    for s in 0L .. 4L do
-        ctx.Step <- s
-        kernel.Step(&ctx, Span state)
-    let before = GC.GetAllocatedBytesForCurrentThread()
-    for s in 5L .. 204L do
-        ctx.Step <- s
-        kernel.Step(&ctx, Span state)
-    GC.GetAllocatedBytesForCurrentThread() - before
-
 [<Tests>]
 let tests =
     testList "Langevin.Contracts" [
@@ -113,23 +97,6 @@ let tests =
                 | other -> failtestf "%s: expected SamplerDivergedException, got %s" kernel.Name (other.GetType().Name)
         }
 
-        test "same seed gives identical states, whatever the threads and block size; another seed differs" {
-            let target = DiagonalGaussian([| 0.3; -0.2; 1.0 |], [| 1.0; 0.5; 2.0 |])
-            for kernel in kernels target 3 do
-                let runOn seed threads block =
-                    let oracle = RateLab.Core.Oracles.ScoreOracle(target, 10)
-                    let batch = ChainBatch(10, kernel.StateLength, kernel.Dimension)
-                    SamplerRunner.Run(kernel, PhiloxNoise(seed), oracle, batch, 12L, threads, block)
-                    batch.States
-                let a = runOn 71UL 0 64
-                Expect.equal (runOn 71UL 0 64) a $"{kernel.Name}: same seed"
-                Expect.equal (runOn 71UL 1 3) a $"{kernel.Name}: other thread count and block size"
-                Expect.notEqual (runOn 72UL 0 64) a $"{kernel.Name}: other seed"
-        }
-    
-        test "a step allocates nothing on the managed heap" {
-            let target = isotropic 3 1.0
-            for kernel in kernels target 3 do
-                Expect.equal (bytesAllocatedBySteps kernel target) 0L $"{kernel.Name}: bytes allocated by 200 steps"
-        }
+        // Reproducibility under thread count and batch split, and allocation-free steps: tests/Properties/Kit,
+        // through the property kit, for every Langevin kernel.
     ]
