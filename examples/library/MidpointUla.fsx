@@ -62,7 +62,7 @@ let kl =
     ns |> Array.map (fun n ->
         let r = target.Reduction
         ExactAnalysis.Analyse(Runs.problem Langevin r (build r n)).MomentMatched.Kl)
-for n, e in Array.zip ns kl do printfn "n = %4d: exact KL = %.4e" n e
+for n, e in Array.zip ns kl do printfn "n = %4d: exact KL = %s" n (e.ToString "0.0000e+00")
 
 // 2. The order: local slopes, and the asymptotic order as the last slope ± 2× its last change (exact values).
 let exact v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }

@@ -129,31 +129,34 @@ let countedCost (spec: KernelSpec) (cost: DeclaredCost) : Outcome =
 /// Started from the declared invariant law, the exact law after n steps is that law again, to round-off: each
 /// coordinate within 64·(n + 1) ulps of the larger magnitude (round-off grows at most linearly in the steps).
 let stationary (spec: KernelSpec) (invariant: GaussianReduction -> int -> DiagonalLaw) : Outcome =
-    let target = spec.Target.Reduction
-    let n = List.last spec.StepCounts
-    let law = invariant target n
-    let start = StartLaw(law.Mean.ToArray(), law.Variance.ToArray() |> Array.map sqrt)
-    let r = GaussianReduction.Diagonal(ReadOnlySpan target.Mean, ReadOnlySpan target.Variance, start)
-    let result = Runs.exact spec r n (ExactOptions(Replicates = 2, Seed = spec.Seed))
-    let eps = Math.BitIncrement 1.0 - 1.0
-    let allowed (a: float) (b: float) = 64.0 * float (n + 1) * eps * max 1.0 (max (abs a) (abs b))
-    if result.Randomized && not result.MomentsExact then
-        Error($"stationarity: n = {n}: the kernel's total moments are not exact (declare its draws), "
-              + "so invariance cannot be checked exactly")
+    if spec.Family = Diffusion then
+        Error "stationarity: declared for a diffusion kernel, whose start law is its own; allowed: Langevin kernels"
     else
-        let d = r.Dimension
-        let off =
-            Seq.init d id |> Seq.tryPick (fun i ->
-                let m, v = result.Law.Mean.[i], result.Law.Covariance.[i]
-                let m0, v0 = law.Mean.[i], law.Variance.[i]
-                let off what (a: float) (b: float) =
-                    Some $"coordinate {i}: {what} {a:R} after {n} steps, invariant {b:R}"
-                if abs (m - m0) > allowed m m0 then off "mean" m m0
-                elif abs (v - v0) > allowed v v0 then off "variance" v v0
-                else None)
-        match off with
-        | Some m -> Error $"stationarity: {m} (allowed: 64·(n + 1) ulps)"
-        | None -> Ok $"n = {n}, d = {d}: the invariant law is reproduced to 64·(n + 1) ulps"
+        let target = spec.Target.Reduction
+        let n = List.last spec.StepCounts
+        let law = invariant target n
+        let start = StartLaw(law.Mean.ToArray(), law.Variance.ToArray() |> Array.map sqrt)
+        let r = GaussianReduction.Diagonal(ReadOnlySpan target.Mean, ReadOnlySpan target.Variance, start)
+        let result = Runs.exact spec r n (ExactOptions(Replicates = 2, Seed = spec.Seed))
+        let eps = Math.BitIncrement 1.0 - 1.0
+        let allowed (a: float) (b: float) = 64.0 * float (n + 1) * eps * max 1.0 (max (abs a) (abs b))
+        if result.Randomized && not result.MomentsExact then
+            Error($"stationarity: n = {n}: the kernel's total moments are not exact (declare its draws), "
+                  + "so invariance cannot be checked exactly")
+        else
+            let d = r.Dimension
+            let off =
+                Seq.init d id |> Seq.tryPick (fun i ->
+                    let m, v = result.Law.Mean.[i], result.Law.Covariance.[i]
+                    let m0, v0 = law.Mean.[i], law.Variance.[i]
+                    let off what (a: float) (b: float) =
+                        Some $"coordinate {i}: {what} {a:R} after {n} steps, invariant {b:R}"
+                    if abs (m - m0) > allowed m m0 then off "mean" m m0
+                    elif abs (v - v0) > allowed v v0 then off "variance" v v0
+                    else None)
+            match off with
+            | Some m -> Error $"stationarity: {m} (allowed: 64·(n + 1) ulps)"
+            | None -> Ok $"n = {n}, d = {d}: the invariant law is reproduced to 64·(n + 1) ulps"
 
 let private errorOf (measure: ErrorMeasure) (result: ExactResult) : Estimate =
     let exact v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }

@@ -69,7 +69,9 @@ bool Report(KernelSpec spec)
     foreach (var (property, outcome) in Kit.check(spec))
     {
         allOk &= outcome.IsOk;
-        Console.WriteLine(outcome.IsOk ? $"  pass  {property}: {outcome.ResultValue}" : $"  FAIL  {property}: {outcome.ErrorValue}");
+        Console.WriteLine(outcome.IsOk
+            ? $"  pass  {property}: {outcome.ResultValue}"
+            : $"  FAIL  {property}: {outcome.ErrorValue}");
     }
     return allOk;
 }

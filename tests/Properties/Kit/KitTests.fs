@@ -52,6 +52,10 @@ let tests =
             test "a wrong declared cost is caught" {
                 expectCaught (Checks.countedCost ula (PerStep 2)) [ "counted NFE"; "made 8"; "declared 16" ]
             }
+            test "an invariant law declared for a diffusion kernel is refused, not silently skipped" {
+                let law (r: GaussianReduction) (_: int) = r.Target
+                expectCaught (Checks.stationary ddim law) [ "stationarity"; "diffusion"; "allowed: Langevin" ]
+            }
             test "an accepted invalid parameter is caught" {
                 let spec =
                     { ula with
