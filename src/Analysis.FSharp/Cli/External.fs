@@ -200,7 +200,9 @@ let run (exactTables: RateLab.Analysis.Cli.Services.ExactResult -> string)
     let outcomes = steps |> List.map (problemAt >> analysed)
     let fit = if steps.Length >= 3 then Some(orderFit (curveOf sampler (klOf outcomes.Head).Metric outcomes)) else None
     let matched =
-        reference |> Option.map (fun r -> verdict r.Name (List.map2 (fun n o -> compare r (problemAt n) o) steps outcomes))
+        reference |> Option.map (fun r ->
+            let shown = r.Parameters |> Map.toList |> List.map (fun (k, v) -> $"{k}={showParam v}") |> String.concat ","
+            verdict $"{r.Name}({shown})" (List.map2 (fun n o -> compare r (problemAt n) o) steps outcomes))
     let sections =
         claims |> Option.map (List.map (fun c ->
             let ctx : Context.ReportContext =
@@ -259,7 +261,7 @@ let run (exactTables: RateLab.Analysis.Cli.Services.ExactResult -> string)
         | Some(Error message) -> ui.Out.WriteLine $"order fit: none ({message})"
         | None -> ()
         matched |> Option.iter (snd >> ui.Out.WriteLine)
-        sections |> Option.iter (List.iter (fun (c, s) -> ui.Out.WriteLine $"{c.Id}: {verdictText s.Verdict} — {s.Reason}"))
+        sections |> Option.iter (List.iter (fun (c, s) -> ui.Out.WriteLine $"claim {c.Id}: {s.Reason}"))
     match matched with
     | Some(false, _) -> 1
     | _ -> 0
