@@ -102,3 +102,11 @@ def randomized_pf_step(x, t, t_next, score, noise, uniform):
     t_mid = -math.expm1(log_a + u * (log_a_next - log_a))
     h = 0.5 * (log_a_next - log_a)
     return x + h * (x + score(x, t_mid))
+
+
+def euler_clipped(model, x, sigmas, extra_args=None, callback=None, disable=None):
+    """Planted non-affine step: the denoised estimate is clipped to [-0.5, 0.5] (thresholding)."""
+    for i in range(len(sigmas) - 1):
+        denoised = np.clip(model(x, sigmas[i] * _ones(x)), -0.5, 0.5)
+        x = x + (x - denoised) / sigmas[i] * (sigmas[i + 1] - sigmas[i])
+    return x

@@ -202,7 +202,8 @@ let run (exactTables: RateLab.Analysis.Cli.Services.ExactResult -> string)
     let matched =
         reference |> Option.map (fun r ->
             let shown = r.Parameters |> Map.toList |> List.map (fun (k, v) -> $"{k}={showParam v}") |> String.concat ","
-            verdict $"{r.Name}({shown})" (List.map2 (fun n o -> compare r (problemAt n) o) steps outcomes))
+            let name = if shown = "" then r.Name else $"{r.Name}({shown})"
+            verdict name (List.map2 (fun n o -> compare r (problemAt n) o) steps outcomes))
     let sections =
         claims |> Option.map (List.map (fun c ->
             let ctx : Context.ReportContext =
