@@ -7,6 +7,7 @@ from torch.randn_like / torch.randn.
 step: step(x, t, t_next, score, noise) moves the variance-preserving state Y from level t = tau_k to t_next =
 tau_{k+1}; score(x, t) is grad log q_t, noise() a fresh standard normal array of x's shape.
 Either kind may also take uniform(), a scalar U(0, 1) shared by all rows (midpoint times and the like).
+A k-diffusion sampler is probed as a whole chain (its loop is its own); a step function one step at a time.
 """
 
 import inspect
@@ -72,15 +73,10 @@ def run_kdiffusion(fn, run, y0):
     return b.unwrap(out) * np.sqrt(levels.alpha_bar[-1])
 
 
-def run_step(fn, run, y0):
-    """The state after every step of the grid, in VP coordinates."""
+def run_step(fn, run, y0, k):
+    """The state after step k of the grid (level tau_k to tau_{k+1}), in VP coordinates."""
     b, tau = run.backend, run.levels.tau
     extra = {"uniform": run.uniform} if _accepts(fn, "uniform") else {}
-    y = b.wrap(y0)
     with b.routed_noise(run.noise, y0.shape):
-        for k in range(len(tau) - 1):
-            y = fn(y, float(tau[k]), float(tau[k + 1]), run.score, run.noise_array, **extra)
+        y = fn(b.wrap(y0), float(tau[k]), float(tau[k + 1]), run.score, run.noise_array, **extra)
     return b.unwrap(y)
-
-
-KINDS = {"kdiffusion": run_kdiffusion, "step": run_step}
