@@ -53,7 +53,8 @@ class TorchBackend:
         def randn(*size, **kwargs):
             dims = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
             if dims != tuple(shape):
-                raise ValueError(f"torch.randn{dims}; the bridge supplies noise of the state's shape {tuple(shape)} only")
+                raise ValueError(f"torch.randn{dims}; the bridge supplies noise of the state's shape "
+                                 f"{tuple(shape)} only")
             return self.wrap(draw())
 
         torch.randn_like, torch.randn = randn_like, randn

@@ -170,11 +170,11 @@ type ExternalArgs =
             | Param _ -> "grid parameter tau_max=… or tau_min=… (the catalog's log-SNR grid); repeatable."
             | Seed _ -> "seed of the sampler's uniform() draws (default 1)."
             | Replicates _ -> "draw replicates R ≥ 2 of a sampler that calls uniform() (default 64); cost ∝ R."
-            | Reference _ -> "catalog sampler whose exact law the Python one must match (relative 1e-10); exit 1 if not."
+            | Reference _ -> "catalog sampler whose exact law the Python one must match (1e-10 relative); else exit 1."
             | Reference_Param _ -> "parameter of the reference sampler name=value (e.g. eta=1); repeatable."
             | Claim _ -> "claims file (docs/claims.md) whose tests name the sampler \"external\"; prints each verdict."
-            | Python _ -> "Python interpreter (default: $RATELAB_PYTHON, else /usr/bin/python3 if present, else python3)."
-            | Bridge _ -> "folder holding ratelab_bridge (default: $RATELAB_BRIDGE, else the repository's bridge/python)."
+            | Python _ -> "Python interpreter (default: $RATELAB_PYTHON, else /usr/bin/python3 if present, or python3)."
+            | Bridge _ -> "folder holding ratelab_bridge (default: $RATELAB_BRIDGE, else the repository bridge/python)."
             | Json -> "print one JSON object instead of tables."
 
 /// The sub-commands.

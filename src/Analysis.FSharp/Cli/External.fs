@@ -94,9 +94,8 @@ let curveOf (sampler: ExternalSampler) (metric: MetricKind) (outcomes: Outcome l
 
 /// The decay fit of KL against NFE, or why there is none.
 let orderFit (curve: ErrorCurve) =
-    match PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ curve ], Array.zeroCreate curve.Points.Length ] with
-    | Ok fit -> Ok fit.Fit
-    | Error message -> Error message
+    let noFloors = Array.zeroCreate curve.Points.Length
+    PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ curve ], noFloors ] |> Result.map (fun f -> f.Fit)
 
 /// One comparison with the reference at a step count: the largest relative difference over the law's means and
 /// variances and the KL and W2 figures.
@@ -108,7 +107,8 @@ let private relative (x: float) (y: float) = if x = y then 0.0 else abs (x - y) 
 let compare (reference: Component) (problem: Problem) (o: Outcome) : Comparison =
     let spec =
         { Name = "reference"; Sampler = reference; Target = problem.Target; Dimensions = [ problem.Dimension ]
-          Metric = ExactKl; Steps = [ problem.Steps ]; Chains = 2; Seeds = [ problem.Seed ]; Profile = Quick; Claims = [] }
+          Metric = ExactKl; Steps = [ problem.Steps ]; Chains = 2; Seeds = [ problem.Seed ]; Profile = Quick
+          Claims = [] }
     let p = Runner.exactPoint spec problem.Dimension problem.Steps
     if p.Result.Randomized || o.Result.Randomized then
         usage $"--reference = {reference.Name}: compares exact laws; allowed: deterministic samplers (no uniform draws)"
@@ -140,7 +140,8 @@ let loadClaims (path: string) =
         | Ok cs -> cs
         | Error message -> usage $"{path}: {message}"
     claims |> List.iteri (fun i c ->
-        if c.Form = Claim.Qualitative then usage $"{path}: claims[{i}] (id {c.Id}) is qualitative; allowed: cost or decay"
+        if c.Form = Claim.Qualitative then
+            usage $"{path}: claims[{i}] (id {c.Id}) is qualitative; allowed: cost or decay"
         if c.Tests.IsEmpty then usage $"{path}: claims[{i}] (id {c.Id}).tests is empty; allowed: at least one test"
         c.Tests |> List.iteri (fun j t ->
             let at = $"{path}: claims[{i}] (id {c.Id}).tests[{j}]"
@@ -165,7 +166,8 @@ let run (exactTables: RateLab.Analysis.Cli.Services.ExactResult -> string)
     Catalog.checkTarget (fun p -> $"--target-param {p}") (Catalog.target target.Name) target
     let grid = { Name = "grid"; Parameters = parseAssignments "--param" (args.GetResults ExternalArgs.Param) }
     checkGrid (fun p -> $"--param {p}") grid
-    let replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExternalArgs.Replicates, 64), 2, "--replicates")
+    let replicates =
+        RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExternalArgs.Replicates, 64), 2, "--replicates")
     let seed = args.GetResult(ExternalArgs.Seed, 1UL)
     let reference =
         args.TryGetResult ExternalArgs.Reference
@@ -216,7 +218,8 @@ let run (exactTables: RateLab.Analysis.Cli.Services.ExactResult -> string)
                   Cached = fun _ compute -> compute ()
                   SectionDone = ignore }
             c, RateLab.Analysis.Sections.ClaimSection.section ctx c))
-    let probing (o: Outcome) = $"probing: {o.Rows} rows × {o.Figures.Steps} steps, Python {Format.num o.PythonSeconds} s"
+    let probing (o: Outcome) =
+        $"probing: {o.Rows} rows × {o.Figures.Steps} steps, Python {Format.num o.PythonSeconds} s"
     if args.Contains ExternalArgs.Json then
         let o = JsonObject()
         o["runs"] <- JsonArray(outcomes |> List.map (fun x ->

@@ -75,10 +75,12 @@ let private stateOf (law: DiagonalLaw) =
 /// Mean and standard error of the mean.
 let private meanOf (xs: float[]) =
     let m = Array.average xs
-    let se = if xs.Length > 1 then sqrt ((xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1) / float xs.Length) else 0.0
+    let n = float xs.Length
+    let se = if xs.Length > 1 then sqrt ((xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n) else 0.0
     McEstimate(m, se)
 
-/// The moment-matched law of equally weighted replicates: total mean and variance, centred so large means do not cancel.
+/// The moment-matched law of equally weighted replicates: total mean and variance, centred so that large means do not
+/// cancel.
 let private matchedLaw (laws: DiagonalLaw[]) (multiplicity: float[]) =
     let d = laws[0].Count
     let mean = Array.init d (fun i -> laws |> Array.averageBy (fun l -> l.Mean[i]))
@@ -106,20 +108,23 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
     let reference = r.NoisedData grid.End.Tau
     let name = samplerName sampler grid
     let first = probe 0
-    let maps = if first.Uniforms.Length = 0 then [| first |] else Array.append [| first |] (Array.init (problem.Replicates - 1) (fun k -> probe (k + 1)))
+    // A sampler without scalar draws is one Gaussian law; otherwise every replicate's draws give one.
+    let maps =
+        if first.Uniforms.Length = 0 then [| first |]
+        else Array.append [| first |] (Array.init (problem.Replicates - 1) (fun k -> probe (k + 1)))
     let laws = maps |> Array.map (lawOf r)
     let nfe = maps |> Array.averageBy (fun m -> m.Nfe)
     let randomized = maps.Length > 1
     let result =
         if not randomized then
             let exact = LawDistances.Between(laws[0], reference)
-            let upper = MixtureBounds(McEstimate(exact.Kl, 0.0), McEstimate(exact.W2 * exact.W2, 0.0), McEstimate(exact.TvUpper, 0.0), 1)
+            let exactly x = McEstimate(x, 0.0)
+            let upper = MixtureBounds(exactly exact.Kl, exactly (exact.W2 * exact.W2), exactly exact.TvUpper, 1)
             ExactResult(name, int64 problem.Steps, false, upper, exact, true, stateOf laws[0], nfe, nfe)
         else
             let draws = laws |> Array.map (fun l -> LawDistances.Between(l, reference))
-            let upper =
-                MixtureBounds(meanOf (draws |> Array.map (fun x -> x.Kl)), meanOf (draws |> Array.map (fun x -> x.W2 * x.W2)),
-                              meanOf (draws |> Array.map (fun x -> x.TvUpper)), draws.Length)
+            let over (f: LawDistances -> float) = meanOf (Array.map f draws)
+            let upper = MixtureBounds(over _.Kl, over (fun x -> x.W2 * x.W2), over _.TvUpper, draws.Length)
             let matched = matchedLaw laws r.Multiplicity
             let lower = LawDistances.Between(matched, reference)
             let jackknife = MomentJackknife(laws.Length)

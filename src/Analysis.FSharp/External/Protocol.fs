@@ -98,7 +98,8 @@ let private field (o: JsonObject) (name: string) =
     | null -> raise (InvalidOperationException $"bridge reply lacks \"{name}\": {o.ToJsonString()}")
     | n -> n
 
-let private floats (o: JsonObject) name = (field o name).AsArray() |> Seq.map (fun n -> (nonNull n).GetValue<float>()) |> Array.ofSeq
+let private floats (o: JsonObject) name =
+    (field o name).AsArray() |> Seq.map (fun n -> (nonNull n).GetValue<float>()) |> Array.ofSeq
 
 /// The handshake line: None when it is the expected protocol and version, else what is wrong.
 let checkHello (line: string) =

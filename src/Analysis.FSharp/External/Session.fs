@@ -26,11 +26,15 @@ let bridgeDirectory (given: string option) =
     match given |> Option.orElse (Option.ofObj (Environment.GetEnvironmentVariable "RATELAB_BRIDGE")) with
     | Some dir when hasPackage dir -> Path.GetFullPath dir
     | Some dir ->
-        raise (ArgumentException $"--bridge = {dir}: no ratelab_bridge package there; allowed: the repository's {packagePath}")
+        let message = $"--bridge = {dir}: no ratelab_bridge package there; allowed: the repository {packagePath}"
+        raise (ArgumentException message)
     | None ->
-        match up (DirectoryInfo AppContext.BaseDirectory) |> Option.orElse (up (DirectoryInfo Environment.CurrentDirectory)) with
+        let found = up (DirectoryInfo AppContext.BaseDirectory)
+        match found |> Option.orElse (up (DirectoryInfo Environment.CurrentDirectory)) with
         | Some dir -> dir
-        | None -> raise (ArgumentException $"--bridge: {packagePath}/ratelab_bridge not found above the program or here; give --bridge DIR")
+        | None ->
+            let message = $"--bridge: {packagePath}/ratelab_bridge not found above the program or here; give --bridge DIR"
+            raise (ArgumentException message)
 
 /// The last lines Python wrote to stderr, for a message about a process that stopped answering.
 let private tail (text: StringBuilder) =
@@ -49,9 +53,13 @@ type Bridge(python: string, bridgeDir: string) =
         info.Environment["PYTHONDONTWRITEBYTECODE"] <- "1"
         try nonNull (Process.Start info)
         with :? ComponentModel.Win32Exception as e ->
-            raise (ArgumentException $"--python = {python}: cannot be started ({e.Message}); allowed: a Python 3 with NumPy")
+            let why = e.Message
+            raise (ArgumentException $"--python = {python}: cannot be started ({why}); allowed: a Python 3 with NumPy")
     do
-        proc.ErrorDataReceived.Add(fun e -> match e.Data with null -> () | line -> lock errors (fun () -> errors.AppendLine line |> ignore))
+        proc.ErrorDataReceived.Add(fun e ->
+            match e.Data with
+            | null -> ()
+            | line -> lock errors (fun () -> errors.AppendLine line |> ignore))
         proc.BeginErrorReadLine()
 
     let readLine () =

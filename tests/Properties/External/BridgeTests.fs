@@ -30,10 +30,12 @@ let private matches (fn: string) (kind: SamplerKind) (reference: Component) (gri
     use bridge = new Session.Bridge(python, Session.bridgeDirectory None)
     bridge.Ask(Protocol.load script fn kind NumPy) |> ignore
     let grid = component' "grid" grid
-    let reference = { reference with Parameters = Map.fold (fun m k v -> Map.add k v m) reference.Parameters grid.Parameters }
+    let withGrid = Map.fold (fun m k v -> Map.add k v m) reference.Parameters grid.Parameters
+    let reference = { reference with Parameters = withGrid }
     for n in [ 1; 4; 16; 64 ] do
         let problem =
-            { Target = component' "gaussian-data" []; Grid = grid; Dimension = d; Steps = n; Seed = 1UL; Replicates = 2 }
+            { Target = component' "gaussian-data" []; Grid = grid; Dimension = d; Steps = n; Seed = 1UL
+              Replicates = 2 }
         let o = analyse bridge sampler problem
         let c = External.compare reference problem o
         Expect.isLessThanOrEqual c.Difference External.MatchTolerance $"{fn} against {reference.Name} at n = {n}"
@@ -80,7 +82,8 @@ let tests =
                 Expect.stringContains out "DIFFERS from ddim:" "the verdict names the reference" }
             test "a clipped denoiser is refused as not affine, in one line" {
                 needNumpy ()
-                let code, _, err = external [ reference "euler_clipped"; "--kind"; "kdiffusion"; "--d"; "4"; "--steps"; "16" ]
+                let code, _, err =
+                    external [ reference "euler_clipped"; "--kind"; "kdiffusion"; "--d"; "4"; "--steps"; "16" ]
                 Expect.equal code 1 "a sampler that is not affine cannot be analysed exactly"
                 Expect.stringContains err "not affine" "the reason"
                 Expect.isFalse (err.Contains '\n') "one line" }
@@ -159,8 +162,10 @@ let tests =
         ]
         testList "bad input: one line, exit 2" [
             for name, args, fragment in
-                [ "missing script", [ "nowhere.py:f"; "--kind"; "step"; "--d"; "1"; "--steps"; "4" ], "SCRIPT = nowhere.py"
-                  "unknown function", [ reference "nope"; "--kind"; "step"; "--d"; "1"; "--steps"; "4" ], "FUNCTION = nope"
+                [ "missing script", [ "nowhere.py:f"; "--kind"; "step"; "--d"; "1"; "--steps"; "4" ],
+                  "SCRIPT = nowhere.py"
+                  "unknown function", [ reference "nope"; "--kind"; "step"; "--d"; "1"; "--steps"; "4" ],
+                  "FUNCTION = nope"
                   "unknown kind", [ reference "euler"; "--kind"; "ode"; "--d"; "1"; "--steps"; "4" ], "--kind = ode"
                   "decreasing steps", [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "8,4" ],
                   "--steps = 8,4"
