@@ -422,7 +422,7 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ List a ] -> list services ui a; 0
             | [ Plan a ] -> plan services ui a; 0
             | [ Merge a ] -> merge services ui a; 0
-            | [ External a ] -> External.run exactTables exactJson ui a
+            | [ External a ] -> External.run { Tables = exactTables; Json = exactJson } ui a
             | [] ->
                 let commands = "report, run, exact, fit, check, list, plan, merge, external"
                 fail 2 $"no command given; expected one of {commands} (see ratelab --help)"

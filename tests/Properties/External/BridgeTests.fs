@@ -37,8 +37,8 @@ let private matches (fn: string) (kind: SamplerKind) (reference: Component) (gri
             { Target = component' "gaussian-data" []; Grid = grid; Dimension = d; Steps = n; Seed = 1UL
               Replicates = 2 }
         let o = analyse bridge sampler problem
-        let c = External.compare reference problem o
-        Expect.isLessThanOrEqual c.Difference External.MatchTolerance $"{fn} against {reference.Name} at n = {n}"
+        let c = ReferenceMatch.compare reference problem o
+        Expect.isLessThanOrEqual c.Difference ReferenceMatch.MatchTolerance $"{fn} against {reference.Name} at n = {n}"
         let spec =
             { Name = "nfe"; Sampler = reference; Target = problem.Target; Dimensions = [ d ]; Metric = ExactKl
               Steps = [ n ]; Chains = 2; Seeds = [ 1UL ]; Profile = Quick; Claims = [] }
