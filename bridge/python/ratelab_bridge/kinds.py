@@ -21,7 +21,6 @@ class Run:
     def __init__(self, backend, target, levels, noise, uniform):
         self.backend, self.target, self.levels = backend, target, levels
         self.noise, self.uniform = noise, uniform
-        self.rows = target.mean.shape[0]
         self.row_calls = 0
         self.calls = 0
 
