@@ -6,6 +6,14 @@ noise it controls, on a batch of probe rows, and returns the affine map's coeffi
 computes the distances. Only the standard library and NumPy are required; PyTorch is used when the sampler wants it.
 """
 
+import sys
+
+try:
+    import numpy  # noqa: F401  (checked first, so that a missing NumPy is one clear line)
+except ImportError:
+    raise ImportError(f"ratelab_bridge needs NumPy, which {sys.executable} cannot import "
+                      f"(Debian: apt-get install python3-numpy; or give --python)") from None
+
 PROTOCOL = "ratelab-bridge"
 VERSION = 1
 

@@ -36,10 +36,10 @@ let bridgeDirectory (given: string option) =
             let message = $"--bridge: {packagePath}/ratelab_bridge not found above the program or here; give --bridge DIR"
             raise (ArgumentException message)
 
-/// The last lines Python wrote to stderr, for a message about a process that stopped answering.
+/// The last line Python wrote to stderr (a traceback's exception), for a process that stopped answering.
 let private tail (text: StringBuilder) =
     let lines = text.ToString().Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
-    String.Join(" | ", lines |> Array.skip (max 0 (lines.Length - 3)))
+    if lines.Length = 0 then "no message on stderr" else lines[lines.Length - 1].Trim()
 
 /// A running bridge process.
 type Bridge(python: string, bridgeDir: string) =
