@@ -110,3 +110,9 @@ def euler_clipped(model, x, sigmas, extra_args=None, callback=None, disable=None
         denoised = np.clip(model(x, sigmas[i] * _ones(x)), -0.5, 0.5)
         x = x + (x - denoised) / sigmas[i] * (sigmas[i + 1] - sigmas[i])
     return x
+
+
+def ddim_step_idle_draw(x, t, t_next, score, noise, uniform):
+    """DDIM that calls uniform() and ignores it: randomized in form, RateLab's ddim in law (checks the E_draws path)."""
+    uniform()
+    return ddim_step(x, t, t_next, score, noise)

@@ -96,6 +96,29 @@ let tests =
                 Expect.stringContains out "matches ddim(eta=1)" "the verdict" }
         ]
         testList "randomized samplers" [
+            test "draws that do not change the map: E_draws bounds equal ddim's exact KL and W2 to 1e-10" {
+                needNumpy ()
+                let script = repoFile "bridge/python/reference/samplers.py"
+                let fn = "ddim_step_idle_draw"
+                use bridge = new Session.Bridge(python, Session.bridgeDirectory None)
+                bridge.Ask(Protocol.load script fn Step NumPy) |> ignore
+                let sampler = { Script = script; Function = fn; Kind = Step; Backend = NumPy }
+                let target, grid = component' "gaussian-data" [], component' "grid" []
+                let problem = { Target = target; Grid = grid; Dimension = 4; Steps = 16; Seed = 3UL; Replicates = 8 }
+                let o = analyse bridge sampler problem
+                let spec =
+                    { Name = "ddim"; Sampler = component' "ddim" []; Target = target; Dimensions = [ 4 ]
+                      Metric = ExactKl; Steps = [ 16 ]; Chains = 2; Seeds = [ 1UL ]; Profile = Quick; Claims = [] }
+                let exact = (Runner.exactPoint spec 4 16).Result.MomentMatched
+                let close (x: float) (y: float) what =
+                    Expect.isLessThanOrEqual (abs (x - y)) (ReferenceMatch.MatchTolerance * abs y) what
+                Expect.isTrue o.Result.Randomized "it calls uniform(), so it is analysed over replicates"
+                Expect.equal o.Result.Upper.Replicates 8 "R replicates"
+                close o.Result.Upper.Kl.Value exact.Kl "E_draws KL = the exact KL (every draw has the same law)"
+                close o.Result.Upper.W2 exact.W2 "(E_draws W2²)^½ = the exact W2"
+                close o.Result.MomentMatched.Kl exact.Kl "the moment-matched KL = the exact KL (no spread over draws)"
+                Expect.isLessThanOrEqual o.Result.Upper.Kl.StandardError (1e-10 * exact.Kl)
+                    "identical replicates: a standard error of rounding size" }
             test "uniform() draws give E_draws bounds with standard errors, reproducible from the seed" {
                 needNumpy ()
                 let args = [ reference "randomized_pf_step"; "--kind"; "step"; "--d"; "3"; "--steps"; "8"
