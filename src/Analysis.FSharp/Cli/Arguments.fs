@@ -138,6 +138,45 @@ type MergeArgs =
             | Dirs _ -> "the output directories of every shard of one job."
             | Out _ -> "output directory of the merged report (default: merged/)."
 
+/// `ratelab external`: a Python sampler through the step protocol (docs/bridge.md).
+type ExternalArgs =
+    | [<MainCommand; ExactlyOnce>] Sampler of script_function: string
+    | [<Mandatory; Unique>] Kind of kind: string
+    | [<Unique>] Backend of backend: string
+    | [<Unique>] Target of name: string
+    | Target_Param of assignment: string
+    | [<Mandatory; Unique; CustomCommandLine("--d")>] Dimension of d: int
+    | [<Mandatory; Unique>] Steps of counts: string
+    | Param of assignment: string
+    | [<Unique>] Seed of seed: uint64
+    | [<Unique>] Replicates of r: int
+    | [<Unique>] Reference of name: string
+    | Reference_Param of assignment: string
+    | [<Unique>] Claim of path: string
+    | [<Unique>] Python of path: string
+    | [<Unique>] Bridge of dir: string
+    | Json
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Sampler _ -> "SCRIPT.py:FUNCTION, the Python sampler to analyse."
+            | Kind _ -> "kdiffusion (sampler(model, x, sigmas, ...)) or step (step(x, t, t_next, score, noise))."
+            | Backend _ -> "numpy (the default) or torch: the arrays the sampler gets."
+            | Target _ -> "Gaussian target name (default gaussian-data; see `ratelab list targets`)."
+            | Target_Param _ -> "target parameter name=value; repeatable."
+            | Dimension _ -> "dimension d ≥ 1."
+            | Steps _ -> "step counts, comma-separated (e.g. 8,16,32,64); three or more also fit the order."
+            | Param _ -> "grid parameter tau_max=… or tau_min=… (the catalog's log-SNR grid); repeatable."
+            | Seed _ -> "seed of the sampler's uniform() draws (default 1)."
+            | Replicates _ -> "draw replicates R ≥ 2 of a sampler that calls uniform() (default 64); cost ∝ R."
+            | Reference _ -> "catalog sampler whose exact law the Python one must match (1e-10 relative); else exit 1."
+            | Reference_Param _ -> "parameter of the reference sampler name=value (e.g. eta=1); repeatable."
+            | Claim _ -> "claims file (docs/claims.md) whose tests name the sampler \"external\"; prints each verdict."
+            | Python _ -> "Python interpreter (default: $RATELAB_PYTHON, else /usr/bin/python3 if present, or python3)."
+            | Bridge _ -> "folder holding ratelab_bridge (default: $RATELAB_BRIDGE, else the repository bridge/python)."
+            | Json -> "print one JSON object instead of tables."
+
 /// The sub-commands.
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
@@ -148,6 +187,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] List of ParseResults<ListArgs>
     | [<CliPrefix(CliPrefix.None)>] Plan of ParseResults<PlanArgs>
     | [<CliPrefix(CliPrefix.None)>] Merge of ParseResults<MergeArgs>
+    | [<CliPrefix(CliPrefix.None)>] External of ParseResults<ExternalArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -160,3 +200,4 @@ type Command =
             | List _ -> "list samplers, targets or claims."
             | Plan _ -> "list the units of work of a report or check with cost estimates and their shards (plan.json)."
             | Merge _ -> "merge the caches of finished shards and write the report, as one process would."
+            | External _ -> "exact law, order fit and claim checks of a Python sampler through the step protocol."

@@ -1,0 +1,140 @@
+/// The exact analysis of a Python sampler: the bridge returns the affine map Y_N = a·Y₀ + c + Σₖ bₖ zₖ of each draw
+/// replicate on the distinct coordinates of a catalog target, and the law N(a m₀ + c, a² v₀ + Σₖ bₖ²) is compared with
+/// the reference by the exact engine's distances. A sampler without scalar draws gets its exact law; one with draws
+/// gets the E_draws upper bounds over R replicates and the moment-matched lower bounds with jackknife errors, as the
+/// built-in randomized kernels do when no quadrature applies.
+module RateLab.Analysis.External.ExternalAnalysis
+
+open System
+open System.IO
+open RateLab.Core.Diffusion
+open RateLab.Core.Exact
+open RateLab.Core.Samplers
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Experiments.Parameters
+open RateLab.Analysis.Studies
+open RateLab.Analysis.External.Protocol
+
+/// A Python sampler as the command line names it.
+type ExternalSampler =
+    { Script: string
+      Function: string
+      Kind: SamplerKind
+      Backend: Backend }
+
+/// One analysis: the sampler on a catalog target in dimension d, on the catalog's log-SNR grid after n steps.
+type Problem =
+    { Target: Component
+      /// tau_max and tau_min, the catalog diffusion samplers' grid parameters with their defaults and ranges.
+      Grid: Component
+      Dimension: int
+      Steps: int
+      Seed: uint64
+      /// Draw replicates for a sampler that takes uniform() draws (ignored otherwise).
+      Replicates: int }
+
+/// The grid parameters, taken from the catalog's DDIM entry so their defaults and ranges are the built-in samplers'.
+let gridSchema =
+    (Catalog.sampler "ddim").Parameters |> List.filter (fun p -> p.Name = "tau_max" || p.Name = "tau_min")
+
+/// Checks the grid component (names, ranges, tau_min < tau_max); `origin` names a parameter in messages.
+let checkGrid (origin: Origin) (grid: Component) =
+    check origin gridSchema (fun _ -> false) grid
+    let p = Read.number gridSchema grid
+    let low, high = p "tau_min", p "tau_max"
+    if not (low < high) then refuse origin "tau_min" $"expected less than tau_max = {high}, got {low}"
+
+/// The noise grid of a problem: the catalog's log-SNR uniform grid, so catalog samplers run on the same levels.
+let noiseGrid (grid: Component) (steps: int) =
+    let p = Read.number gridSchema grid
+    NoiseGrid.LogSnrUniform(p "tau_max", p "tau_min", steps)
+
+/// The sampler's name in tables: script file, function and grid.
+let samplerName (s: ExternalSampler) (grid: NoiseGrid) =
+    $"{Path.GetFileName s.Script}:{s.Function}({kindName s.Kind},{grid.Name})"
+
+/// Diffusion samplers start from N(0, I) at the top level; the reference is the data noised to the end level δ.
+let private reduction (problem: Problem) =
+    let built = (Catalog.target problem.Target.Name).Build problem.Target problem.Dimension
+    let start = StartLaw.Isotropic(problem.Dimension, 1.0)
+    GaussianReduction.Diagonal(ReadOnlySpan built.Mean, ReadOnlySpan built.Variance, start)
+
+/// The position law of one replicate's affine map from the start law of the reduction.
+let private lawOf (r: GaussianReduction) (map: AffineMap) =
+    let m0, s0 = r.StartMean, r.StartSd
+    let mean = Array.init r.Dimension (fun i -> map.A[i] * m0[i] + map.C[i])
+    let variance = Array.init r.Dimension (fun i -> map.A[i] * map.A[i] * s0[i] * s0[i] + map.NoiseVariance[i])
+    DiagonalLaw(mean, variance, r.Multiplicity)
+
+let private stateOf (law: DiagonalLaw) =
+    let s = GaussianState(1, law.Count)
+    law.Mean.CopyTo(s.Mean.AsSpan())
+    law.Variance.CopyTo(s.Covariance.AsSpan())
+    s
+
+/// Mean and standard error of the mean.
+let private meanOf (xs: float[]) =
+    let m = Array.average xs
+    let n = float xs.Length
+    let se = if xs.Length > 1 then sqrt ((xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n) else 0.0
+    McEstimate(m, se)
+
+/// The moment-matched law of equally weighted replicates: total mean and variance, centred so that large means do not
+/// cancel.
+let private matchedLaw (laws: DiagonalLaw[]) (multiplicity: float[]) =
+    let d = laws[0].Count
+    let mean = Array.init d (fun i -> laws |> Array.averageBy (fun l -> l.Mean[i]))
+    let variance =
+        Array.init d (fun i -> laws |> Array.averageBy (fun l -> l.Variance[i] + (l.Mean[i] - mean[i]) ** 2.0))
+    DiagonalLaw(mean, variance, multiplicity)
+
+/// What one analysis found, with the bridge's own figures: Python seconds and probe rows per replicate.
+type Outcome =
+    { Result: ExactResult
+      /// The engine's figures for the command line (same record as `ratelab exact`).
+      Figures: RateLab.Analysis.Cli.Services.ExactResult
+      PythonSeconds: float
+      Rows: int }
+
+/// Analyses the sampler on the problem through a running bridge.
+let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Problem) : Outcome =
+    let r = reduction problem
+    let grid = noiseGrid problem.Grid problem.Steps
+    let levels = grid.Levels.ToArray()
+    let probe replicate =
+        { Mean = r.Mean; Variance = r.Variance; Tau = levels |> Array.map (fun l -> l.Tau)
+          AlphaBar = levels |> Array.map (fun l -> l.AlphaBar); Seed = problem.Seed; Replicate = replicate }
+        |> Protocol.probe |> bridge.Ask |> affine
+    let reference = r.NoisedData grid.End.Tau
+    let name = samplerName sampler grid
+    let first = probe 0
+    // A sampler without scalar draws is one Gaussian law; otherwise every replicate's draws give one.
+    let maps =
+        if first.Uniforms.Length = 0 then [| first |]
+        else Array.append [| first |] (Array.init (problem.Replicates - 1) (fun k -> probe (k + 1)))
+    let laws = maps |> Array.map (lawOf r)
+    let nfe = maps |> Array.averageBy (fun m -> m.Nfe)
+    let randomized = maps.Length > 1
+    let result =
+        if not randomized then
+            let exact = LawDistances.Between(laws[0], reference)
+            let exactly x = McEstimate(x, 0.0)
+            let upper = MixtureBounds(exactly exact.Kl, exactly (exact.W2 * exact.W2), exactly exact.TvUpper, 1)
+            ExactResult(name, int64 problem.Steps, false, upper, exact, true, stateOf laws[0], nfe, nfe)
+        else
+            let draws = laws |> Array.map (fun l -> LawDistances.Between(l, reference))
+            let over (f: LawDistances -> float) = meanOf (Array.map f draws)
+            let upper = MixtureBounds(over _.Kl, over (fun x -> x.W2 * x.W2), over _.TvUpper, draws.Length)
+            let matched = matchedLaw laws r.Multiplicity
+            let lower = LawDistances.Between(matched, reference)
+            let jackknife = MomentJackknife(laws.Length)
+            laws |> Array.iter jackknife.Add
+            ExactResult(name, int64 problem.Steps, true, upper, lower, false, stateOf matched, nfe, nfe,
+                        LowerError = MatchedJackknife.From(lower, jackknife.LeaveOneOut reference))
+    result.CheckBounds()
+    { Result = result
+      Figures =
+        { Sampler = name; Target = problem.Target.Name; Dimension = problem.Dimension; Steps = problem.Steps
+          Nfe = nfe; NfeChains = maps.Length; Figures = ExactCurves.figures result }
+      PythonSeconds = maps |> Array.sumBy (fun m -> m.Seconds)
+      Rows = first.Rows }
