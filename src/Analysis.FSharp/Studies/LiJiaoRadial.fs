@@ -128,23 +128,27 @@ let separatingThreshold (d: int) (laws: DrawLaw[]) =
     at
 
 /// P(‖x‖² ≤ d·e^(y*)) under the draw's output law minus under its reference: the difference of the regularized lower
-/// incomplete gamma P(d/2, d·e^(y*)/(2s)) at s = v and s = w, by the trapezoid rule on the shared grid (the integrand
-/// is smooth, so the rule converges geometrically). Its mean over independent draws estimates P(A) − Q̄(A) without
-/// bias, and |P(A) − Q̄(A)| ≤ TV(p, q̄).
+/// incomplete gamma P(d/2, d·e^(y*)/(2s)) at s = v and s = w, by the trapezoid rule on the grid (second order in the
+/// spacing, with Euler–Maclaurin end corrections that make it fourth order, as the interval ends at y* in the bulk).
+/// Its mean over independent draws estimates P(A) − Q̄(A) without bias, and |P(A) − Q̄(A)| ≤ TV(p, q̄).
 let cdfDifference (d: int) (threshold: float) (law: DrawLaw) =
     let df = float d
     let lo, h, n = grid df [| law |]
     let c = logNorm df
     let lv, lw = Math.Log law.Variance, Math.Log law.Reference
-    let mutable sum = 0.0
+    let density ls y = Math.Exp(logShape df ls y + c)
+    let f y = density lv y - density lw y
+    // d/dy of a component's density is density·(d/2)(1 − e^(y − ln s)): for the end corrections below.
+    let slope y = density lv y * 0.5 * df * (1.0 - Math.Exp(y - lv)) - density lw y * 0.5 * df * (1.0 - Math.Exp(y - lw))
     let last = min (n - 1) (int (floor ((threshold - lo) / h)))
-    for i in 0 .. last do
-        let y = lo + float i * h
-        let w = if i = 0 || i = last then 0.5 * h else h
-        sum <- sum + w * (Math.Exp(logShape df lv y + c) - Math.Exp(logShape df lw y + c))
-    // The piece from the last node to the threshold, by the trapezoid rule on that partial interval.
-    if last >= 0 && last < n - 1 then
-        let y0 = lo + float last * h
-        let f y = Math.Exp(logShape df lv y + c) - Math.Exp(logShape df lw y + c)
-        sum <- sum + 0.5 * (threshold - y0) * (f y0 + f threshold)
-    sum
+    if last < 0 then 0.0
+    else
+        let yLast = lo + float last * h
+        let mutable sum = 0.0
+        for i in 0 .. last do
+            sum <- sum + (if i = 0 || i = last then 0.5 * h else h) * f (lo + float i * h)
+        // The partial interval to the threshold, then the Euler–Maclaurin end corrections −w²/12·(f'(b) − f'(a)) of
+        // both trapezoid pieces (f' ≈ 0 at the grid's start, 60 nats into the tail), which make the rule fourth order.
+        let delta = threshold - yLast
+        sum <- sum + 0.5 * delta * (f yLast + f threshold)
+        sum - (h * h * slope yLast + delta * delta * (slope threshold - slope yLast)) / 12.0
