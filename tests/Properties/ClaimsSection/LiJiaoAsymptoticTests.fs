@@ -91,4 +91,15 @@ let tests =
             Expect.equal (nStar rows Separating 4 0.1) (Some 64) "first crossing"
             Expect.equal (nStar rows Mixture 4 0.01) None "not reached"
         }
+
+        test "the full profile's report goes to its own folder, the quick one to the output directory" {
+            Expect.equal (RateLab.Analysis.Report.Writer.reportDir "reports" "full") (System.IO.Path.Combine("reports", "full")) "full"
+            Expect.equal (RateLab.Analysis.Report.Writer.reportDir "reports" "quick") "reports" "quick"
+        }
+
+        test "a real run is timed: positive, finite seconds per chain" {
+            let target = { Name = "gaussian-data"; Parameters = Map.empty }
+            let s = WorkPrecision.secondsPerChain { Name = "ddim"; Parameters = Map.empty } target 4 8 4 1UL
+            Expect.isTrue (s > 0.0 && System.Double.IsFinite s) $"seconds per chain = {s}"
+        }
     ]
