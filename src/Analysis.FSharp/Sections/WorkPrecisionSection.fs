@@ -24,6 +24,10 @@ let private panels =
       { Slug = "isotropic"; Title = "Gaussian data N(0, 0.1·I), d = 16"
         Target = comp "gaussian-data" [ "variance_max", Number 0.1; "variance_min", Number 0.1 ]; Timed = false } ]
 
+/// The quick profile draws the diagonal panel only: its exact results come from the diffusion part's cache, so it
+/// costs the timed runs alone (≈ 3 s), while the isotropic panel would add ≈ 13 s to a report budgeted at 150 s.
+let private panelsOf profile = match profile with Quick -> List.take 1 panels | Full -> panels
+
 /// The spec of one sampler and metric on a panel: the diffusion part's step grids, dimension, replicates and seed, so
 /// the diagonal panel reuses its cached results.
 let private specOf profile (case: DiffusionSection.Case) (panel: Panel) metric =
@@ -137,4 +141,4 @@ let part (ctx: ReportContext) : Units.PartPlan =
         "Error against work for every diffusion sampler of the catalog, one panel per target, in the style of DiffEqDevTools' "
         + "work-precision diagrams: exact KL (or, for randomized samplers, the band between the moment-matched lower bound and "
         + "the E_draws upper bound) against counted score evaluations, with reference slopes, and against measured wall time."
-      Units = [ for p in panels -> Units.announced ctx.SectionDone p.Slug (fun () -> panelSection ctx p) ] }
+      Units = [ for p in panelsOf ctx.Profile -> Units.announced ctx.SectionDone p.Slug (fun () -> panelSection ctx p) ] }
