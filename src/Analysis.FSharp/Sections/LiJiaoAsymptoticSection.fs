@@ -79,8 +79,8 @@ let private theorySeries (xs: float[]) (x0: float) (n0: float) (a: float) (b: fl
             let mutable n = n0
             for _ in 1 .. 200 do n <- max 3.0 (c * x ** a * log n ** b)
             n)
-    [ { Label = $"theory {what}^{a:g3}"; X = xs; Y = power; Band = None; Style = Theory }
-      { Label = $"theory × (ln N)^{b:g3}"; X = xs; Y = envelope; Band = None; Style = Theory } ]
+    { Label = $"theory {what}^{a:g3}"; X = xs; Y = power; Band = None; Style = Theory }
+    :: (if b = 0.0 then [] else [ { Label = $"theory × (ln N)^{b:g3}"; X = xs; Y = envelope; Band = None; Style = Theory } ])
 
 let private nStarFigure id title (xLabel: string) (series: (string * (float * float) list) list) (a: float) (b: float) what =
     let measured =
@@ -97,6 +97,69 @@ let private nStarFigure id title (xLabel: string) (series: (string * (float * fl
     { Id = id; Title = title; X = { Label = xLabel; Log = true }; Y = { Label = "N* (NFE = 2T)"; Log = true }
       Series = measured @ theory }
     |> Figure.validate
+
+/// The L-study's grid per profile (Studies/LiJiaoLipschitz): L = 1/λ on isotropic data, K ∝ L log T.
+let lipschitzSettings (profile: Profile) : LiJiaoLipschitz.Settings =
+    match profile with
+    | Quick ->
+        { Dimension = 1024; Lambdas = [ 1.0; 0.25; 0.0625 ]; Epsilons = [ 0.03; 0.02; 0.01 ]
+          Cells = [ 64; 128; 256; 512 ]; Groups = 4; GroupSize = 16; Seed = 20261123UL }
+    | Full ->
+        { Dimension = 1024; Lambdas = [ 1.0; 0.25; 0.0625; 0.015625 ]; Epsilons = [ 0.02; 0.01; 0.005; 0.002; 0.001 ]
+          Cells = [ 64; 128; 256; 512; 1024; 2048; 4096; 8192 ]; Groups = 16; GroupSize = 32; Seed = 20261123UL }
+
+/// The L-exponent of N*: a cost fit of log N* on log L and log(1/ε) (L passed in the fit's d column and renamed),
+/// judged against B1's L^1 as upper-bound evidence and shown, not counted (see the reason).
+let private lipschitzEvidence (c: Claim) (ctx: ReportContext) =
+    let s = lipschitzSettings ctx.Profile
+    let rows = LiJiaoLipschitz.run ctx.Cached s
+    let ell (lambda: float) = int (round (1.0 / lambda))
+    let points =
+        [ for lambda in s.Lambdas do
+            for eps in s.Epsilons ->
+                let n = LiJiaoLipschitz.nStar rows lambda eps |> Option.map (fun t -> 2 * t)
+                ell lambda, ({ NStar = n; Epsilon = eps; Evaluated = [] } : NStar.NStarResult) ]
+    let subject : RateFit.FitSubject =
+        { Sampler = "li-jiao"; Parameters = [ "K", "∝ L log T" ]; Target = $"isotropic-gaussian-data(d={s.Dimension})"
+          Metric = TvUpper; Seeds = [ s.Seed ] }
+    let fit =
+        PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
+        |> Result.map (fun f -> { f.Fit with Regressors = f.Fit.Regressors |> List.map (fun r -> if r = "log d" then "log L" else r) })
+    let why =
+        "the claim's normalisation of L is unverified, and under the normalised convention (1 − ᾱ)·Lip ≤ L every Gaussian has L ≤ 1 "
+        + "with a scale-invariant log-SNR grid, so varying λ varies only the un-normalised Lipschitz constant 1/λ; a Gaussian cannot show the worst case."
+    let judgement =
+        match fit, c.Terms.Head.Conditioning with
+        | Ok f, Some claimed ->
+            let slope = List.item (List.findIndex ((=) "log L") f.Regressors) f.Slopes
+            [ Verdicts.judge "B1 L-exponent, mixture TV upper bound, K ∝ L log T" Verdicts.AtLeastAsFast Verdicts.SmallerIsFaster claimed
+                (Verdicts.defaultMargin claimed) slope
+              |> Verdicts.uncounted why "an un-normalised L on Gaussian data cannot show how N* grows with the normalised L" ]
+        | Error e, _ -> [ Verdicts.noClaim "B1 L-exponent" $"no cost fit ({e})." ]
+        | _, None -> []
+    let figure =
+        let series =
+            [ for eps in s.Epsilons ->
+                $"ε = {eps:g3}", [ for lambda in s.Lambdas do match LiJiaoLipschitz.nStar rows lambda eps with Some t -> yield 1.0 / lambda, 2.0 * float t | None -> () ] ]
+            |> List.filter (fun (_, pts) -> pts.Length >= 2)
+        nStarFigure "b1-lipschitz-nstar" $"B1: N* against L = 1/λ (mixture upper bound, K ∝ L log T, d = {s.Dimension})" "L = 1/λ" series 1.0 0.0 "L"
+    let lambdas = String.Join(", ", s.Lambdas |> List.map (fun l -> $"{l:g4}"))
+    let found =
+        [ for lambda in s.Lambdas do
+            for eps in s.Epsilons ->
+                let k t = LiJiaoLipschitz.rounds (1.0 / lambda) t
+                match LiJiaoLipschitz.nStar rows lambda eps with
+                | Some t -> $"(L = {ell lambda}, ε = {eps:g3}) → T = {t}, K = {k t}"
+                | None -> $"(L = {ell lambda}, ε = {eps:g3}) → not reached by T = {List.last s.Cells}" ]
+    let text =
+        $"L varied: isotropic data with λ ∈ {{{lambdas}}} (L = 1/λ, the largest Lipschitz constant of the exact noised score), d = {s.Dimension}, "
+        + $"K = the power of two ≥ max(4, (4/ln 64)·L·ln T) rounds (K ∝ L log T as the theorem requires), T doubling from {List.head s.Cells} to {List.last s.Cells} with K ≤ T; "
+        + $"mixture bound over {s.Groups} groups of {s.GroupSize} draws; N* found: " + String.Join("; ", found) + "."
+    let table =
+        match fit with
+        | Ok f -> [ { Caption = "B1: log N* on log L and log(1/ε), mixture TV upper bound, K ∝ L log T"; Fit = f; TheorySlopes = [ "log L", 1.0; "log(1/eps)", 2.0 / 3.0 ] } ]
+        | Error _ -> []
+    judgement, figure, text, table
 
 /// Local exponents of the mixture bound against T between grid points about 4× apart, with delta-method 95 %
 /// intervals, against −3/2 and the drift −3/2 + 4/ln T that TV ∝ (ln T)^4·T^(−3/2) predicts.
@@ -126,6 +189,8 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             | Error e ->
                 yield { Subject = $"B1, {boundName b}"; Verdict = Inconclusive; Reason = $"B1, {boundName b}: no cost fit ({e})."
                         CannotShow = "nothing: the fit failed"; Counted = withLog && b <> PerDraw } ]
+    let lJudgement, lFigure, lText, lTable = lipschitzEvidence c ctx
+    let judgements = judgements @ lJudgement
     let verdict = Verdicts.combine judgements
     let middle = s.Dimensions.[s.Dimensions.Length / 2]
     let drift =
@@ -183,7 +248,8 @@ let section (ctx: ReportContext) (c: Claim) : Section =
           Figures.errorVsNfe "b1-asymptotic-bounds" $"B1: the three bounds vs NFE at d = {middle}" atMiddle
           nStarFigure "b1-asymptotic-nstar-d" "B1: N* against d (mixture upper bound), theory d^(1/3) and its log envelope" "d" (byEps Mixture) (1.0 / 3.0) (8.0 / 3.0) "d"
           nStarFigure "b1-asymptotic-nstar-eps" "B1: N* against 1/ε (mixture upper bound), theory (1/ε)^(2/3) and its log envelope" "1/ε" (byD Mixture) (2.0 / 3.0) (8.0 / 3.0) "(1/ε)"
-          slopes ]
+          slopes
+          lFigure ]
     let tables =
         [ for b, withLog, fit in fits do
             match fit with
@@ -192,6 +258,7 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                 yield { Caption = $"B1 asymptotic: log N* on log d and log(1/ε), {boundName b}, {model}"; Fit = f.Fit
                         TheorySlopes = f.Fit.Regressors |> List.choose (fun r -> Verdicts.predicted c.Form c.Terms.Head r |> Option.map (fun (p, _) -> r, p + 0.0)) }
             | Error _ -> () ]
+        @ lTable
     let dims = String.Join(", ", s.Dimensions)
     let epsText = String.Join(", ", s.Epsilons |> List.map (fun e -> $"{e:g3}"))
     { Title = "B1 in its asymptotic range: Li–Jiao's output mixture on isotropic data"
@@ -212,7 +279,7 @@ let section (ctx: ReportContext) (c: Claim) : Section =
         + "N*: for an upper bound the smallest grid T from which every larger T has its upper 95 % limit ≤ ε; for the lower bound the first T whose lower 95 % limit is ≤ ε; both conservative. "
         + "Intervals are 95 % normal-approximation intervals, so each point's limit fails with probability 2.5 %; the cost fits' bootstrap-t intervals then carry the grid's quantization (≤ 0.17 in log T) as residual noise. "
         + "On this mixture the d-exponent is counted: the draws couple the coordinates, so p is not a product law and its d-dependence does not follow from its T-dependence. "
-        + nStarText
+        + nStarText + " " + lText
       Fits = tables
       Figures = figures
       Curves = curves }
