@@ -52,26 +52,37 @@ let private judgeFit (c: Claim) bound (label: string) (fit: FitResult) =
         |> Option.map (fun (p, sense) ->
             let which = if r = "log d" then "d" else "(1/ε)"
             let subject = $"B1 {which}-exponent, {boundName bound}, {label}"
-            let j = Verdicts.judge subject (sideOf bound) sense p (c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)) slope
+            let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+            let j = Verdicts.judge subject (sideOf bound) sense p margin slope
             match bound, j.Verdict with
             | PerDraw, _ ->
-                j |> Verdicts.uncounted "the per-draw bound bounds the law given the draw, whose fluctuations (of order 1/T) dominate it; it is shown for comparison with the engine's tv_upper." "the per-draw bound says nothing about the mixture's exponent"
+                j
+                |> Verdicts.uncounted
+                    ("the per-draw bound bounds the law given the draw, whose fluctuations (of order 1/T) dominate it; "
+                     + "it is shown for comparison with the engine's tv_upper.")
+                    "the per-draw bound says nothing about the mixture's exponent"
             | Separating, Inconclusive ->
                 // A lower bound that reaches the faster side says nothing either way; it must not veto the upper side.
-                j |> Verdicts.uncounted "this lower bound is too weak (or too noisy) here to bound the exponent from below, so it neither supports nor contradicts the claim." "a lower bound this weak shows nothing"
+                j
+                |> Verdicts.uncounted
+                    ("this lower bound is too weak (or too noisy) here to bound the exponent from below, so it "
+                     + "neither supports nor contradicts the claim.")
+                    "a lower bound this weak shows nothing"
             | _ -> j))
 
 let private fitOf (c: Claim) (s: Settings) rows bound (withLog: bool) =
     let subject : RateFit.FitSubject =
         { Sampler = "li-jiao"; Parameters = [ "K", "4" ]; Target = $"isotropic-gaussian-data(lambda={s.Lambda:R})"
           Metric = (match bound with Separating -> TvLower | _ -> TvUpper); Seeds = [ s.Seed ] }
-    let fitSettings = if withLog then { PowerLawFit.defaultSettings with LogFactor = c.LogFactor } else PowerLawFit.defaultSettings
+    let fitSettings =
+        if withLog then { PowerLawFit.defaultSettings with LogFactor = c.LogFactor } else PowerLawFit.defaultSettings
     PowerLawFit.fitCost fitSettings subject (points s rows bound)
 
 /// The theory line x^a through (x0, n0) and the envelope n = C·x^a·(ln n)^b through the same point, solved by
 /// fixed-point iteration (it contracts for ln n > b).
 let private theorySeries (xs: float[]) (x0: float) (n0: float) (a: float) (b: float) (what: string) =
-    let xs = [| Array.min xs; Array.max xs |] |> fun e -> Array.init 24 (fun i -> e.[0] * (e.[1] / e.[0]) ** (float i / 23.0))
+    let lo, hi = Array.min xs, Array.max xs
+    let xs = Array.init 24 (fun i -> lo * (hi / lo) ** (float i / 23.0))
     let power = xs |> Array.map (fun x -> n0 * (x / x0) ** a)
     let c = n0 / (x0 ** a * log n0 ** b)
     let envelope =
@@ -80,9 +91,11 @@ let private theorySeries (xs: float[]) (x0: float) (n0: float) (a: float) (b: fl
             for _ in 1 .. 200 do n <- max 3.0 (c * x ** a * log n ** b)
             n)
     { Label = $"theory {what}^{a:g3}"; X = xs; Y = power; Band = None; Style = Theory }
-    :: (if b = 0.0 then [] else [ { Label = $"theory × (ln N)^{b:g3}"; X = xs; Y = envelope; Band = None; Style = Theory } ])
+    :: (if b = 0.0 then []
+        else [ { Label = $"theory × (ln N)^{b:g3}"; X = xs; Y = envelope; Band = None; Style = Theory } ])
 
-let private nStarFigure id title (xLabel: string) (series: (string * (float * float) list) list) (a: float) (b: float) what =
+let private nStarFigure id title (xLabel: string) (series: (string * (float * float) list) list) (a: float) (b: float)
+    what =
     let measured =
         [ for label, pts in series do
             if not pts.IsEmpty then
@@ -124,25 +137,35 @@ let private lipschitzEvidence (c: Claim) (ctx: ReportContext) =
           Metric = TvUpper; Seeds = [ s.Seed ] }
     let fit =
         PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
-        |> Result.map (fun f -> { f.Fit with Regressors = f.Fit.Regressors |> List.map (fun r -> if r = "log d" then "log L" else r) })
+        |> Result.map (fun f ->
+            { f.Fit with Regressors = f.Fit.Regressors |> List.map (fun r -> if r = "log d" then "log L" else r) })
     let why =
-        "the claim's normalisation of L is unverified, and under the normalised convention (1 − ᾱ)·Lip ≤ L every Gaussian has L ≤ 1 "
-        + "with a scale-invariant log-SNR grid, so varying λ varies only the un-normalised Lipschitz constant 1/λ; a Gaussian cannot show the worst case."
+        "the claim's normalisation of L is unverified, and under the normalised convention (1 − ᾱ)·Lip ≤ L every "
+        + "Gaussian has L ≤ 1 "
+        + "with a scale-invariant log-SNR grid, so varying λ varies only the un-normalised Lipschitz constant 1/λ; a "
+        + "Gaussian cannot show the worst case."
     let judgement =
         match fit, c.Terms.Head.Conditioning with
         | Ok f, Some claimed ->
             let slope = List.item (List.findIndex ((=) "log L") f.Regressors) f.Slopes
-            [ Verdicts.judge "B1 L-exponent, mixture TV upper bound, K ∝ L log T" Verdicts.AtLeastAsFast Verdicts.SmallerIsFaster claimed
+            let subject = "B1 L-exponent, mixture TV upper bound, K ∝ L log T"
+            let cannot = "an un-normalised L on Gaussian data cannot show how N* grows with the normalised L"
+            [ Verdicts.judge subject Verdicts.AtLeastAsFast Verdicts.SmallerIsFaster claimed
                 (Verdicts.defaultMargin claimed) slope
-              |> Verdicts.uncounted why "an un-normalised L on Gaussian data cannot show how N* grows with the normalised L" ]
+              |> Verdicts.uncounted why cannot ]
         | Error e, _ -> [ Verdicts.noClaim "B1 L-exponent" $"no cost fit ({e})." ]
         | _, None -> []
     let figure =
         let series =
             [ for eps in s.Epsilons ->
-                $"ε = {eps:g3}", [ for lambda in s.Lambdas do match LiJiaoLipschitz.nStar rows lambda eps with Some t -> yield 1.0 / lambda, 2.0 * float t | None -> () ] ]
+                $"ε = {eps:g3}",
+                [ for lambda in s.Lambdas do
+                    match LiJiaoLipschitz.nStar rows lambda eps with
+                    | Some t -> yield 1.0 / lambda, 2.0 * float t
+                    | None -> () ] ]
             |> List.filter (fun (_, pts) -> pts.Length >= 2)
-        nStarFigure "b1-lipschitz-nstar" $"B1: N* against L = 1/λ (mixture upper bound, K ∝ L log T, d = {s.Dimension})" "L = 1/λ" series 1.0 0.0 "L"
+        let title = $"B1: N* against L = 1/λ (mixture upper bound, K ∝ L log T, d = {s.Dimension})"
+        nStarFigure "b1-lipschitz-nstar" title "L = 1/λ" series 1.0 0.0 "L"
     let lambdas = String.Join(", ", s.Lambdas |> List.map (fun l -> $"{l:g4}"))
     let found =
         [ for lambda in s.Lambdas do
@@ -152,12 +175,16 @@ let private lipschitzEvidence (c: Claim) (ctx: ReportContext) =
                 | Some t -> $"(L = {ell lambda}, ε = {eps:g3}) → T = {t}, K = {k t}"
                 | None -> $"(L = {ell lambda}, ε = {eps:g3}) → not reached by T = {List.last s.Cells}" ]
     let text =
-        $"L varied: isotropic data with λ ∈ {{{lambdas}}} (L = 1/λ, the largest Lipschitz constant of the exact noised score), d = {s.Dimension}, "
-        + $"K = the power of two ≥ max(4, (4/ln 64)·L·ln T) rounds (K ∝ L log T as the theorem requires), T doubling from {List.head s.Cells} to {List.last s.Cells} with K ≤ T; "
+        $"L varied: isotropic data with λ ∈ {{{lambdas}}} (L = 1/λ, the largest Lipschitz constant of the exact noised "
+        + $"score), d = {s.Dimension}, "
+        + $"K = the power of two ≥ max(4, (4/ln 64)·L·ln T) rounds (K ∝ L log T as the theorem requires), T doubling "
+        + $"from {List.head s.Cells} to {List.last s.Cells} with K ≤ T; "
         + $"mixture bound over {s.Groups} groups of {s.GroupSize} draws; N* found: " + String.Join("; ", found) + "."
     let table =
         match fit with
-        | Ok f -> [ { Caption = "B1: log N* on log L and log(1/ε), mixture TV upper bound, K ∝ L log T"; Fit = f; TheorySlopes = [ "log L", 1.0; "log(1/eps)", 2.0 / 3.0 ] } ]
+        | Ok f ->
+            [ { Caption = "B1: log N* on log L and log(1/ε), mixture TV upper bound, K ∝ L log T"; Fit = f
+                TheorySlopes = [ "log L", 1.0; "log(1/eps)", 2.0 / 3.0 ] } ]
         | Error _ -> []
     judgement, figure, text, table
 
@@ -181,13 +208,18 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             for withLog in [ true; false ] -> b, withLog, fitOf c s rows b withLog ]
     let judgements =
         [ for b, withLog, fit in fits do
-            let label = if withLog then "with the claim's log factor divided out" else "pure power law (reported, not counted)"
+            let label =
+                if withLog then "with the claim's log factor divided out" else "pure power law (reported, not counted)"
             match fit with
             | Ok f ->
                 let js = judgeFit c b label f.Fit
-                yield! (if withLog then js else js |> List.map (Verdicts.uncounted "the claim states a log factor; the pure power law is shown for comparison." "the pure power law is shown for comparison only"))
+                let asComparison =
+                    Verdicts.uncounted "the claim states a log factor; the pure power law is shown for comparison."
+                        "the pure power law is shown for comparison only"
+                yield! (if withLog then js else js |> List.map asComparison)
             | Error e ->
-                yield { Subject = $"B1, {boundName b}"; Verdict = Inconclusive; Reason = $"B1, {boundName b}: no cost fit ({e})."
+                yield { Subject = $"B1, {boundName b}"; Verdict = Inconclusive
+                        Reason = $"B1, {boundName b}: no cost fit ({e})."
                         CannotShow = "nothing: the fit failed"; Counted = withLog && b <> PerDraw } ]
     let lJudgement, lFigure, lText, lTable = lipschitzEvidence c ctx
     let judgements = judgements @ lJudgement
@@ -206,8 +238,10 @@ let section (ctx: ReportContext) (c: Claim) : Section =
         let covers x (_, v, h) = abs (v - x) <= h
         let powerLaw = ex |> Array.filter (fun e -> covers -1.5 e) |> Array.length
         let withLog = ex |> Array.filter (fun ((t, _, _) as e) -> covers (-1.5 + 4.0 / log t) e) |> Array.length
-        $"Of {ex.Length} local exponents, {powerLaw} have −3/2 in their 95 %% interval and {withLog} the drift −3/2 + 4/ln T that the claim's log factor predicts"
-        + (if withLog < powerLaw then ": the measured decay follows the power law more closely than the log-factor envelope, so dividing the full (ln N)^(8/3) out overstates the speed-up."
+        $"Of {ex.Length} local exponents, {powerLaw} have −3/2 in their 95 %% interval and {withLog} the drift −3/2 + "
+        + $"4/ln T that the claim's log factor predicts"
+        + (if withLog < powerLaw then ": the measured decay follows the power law more closely than the log-factor "
+                                    + "envelope, so dividing the full (ln N)^(8/3) out overstates the speed-up."
            else ".")
     let nStarText =
         [ for b in bounds ->
@@ -222,11 +256,19 @@ let section (ctx: ReportContext) (c: Claim) : Section =
     let figures =
         let byEps b =
             [ for eps in s.Epsilons ->
-                $"ε = {eps:g3}", [ for d in s.Dimensions do match nStar rows b d eps with Some t -> yield float d, 2.0 * float t | None -> () ] ]
+                $"ε = {eps:g3}",
+                [ for d in s.Dimensions do
+                    match nStar rows b d eps with
+                    | Some t -> yield float d, 2.0 * float t
+                    | None -> () ] ]
             |> List.filter (fun (_, pts) -> pts.Length >= 2)
         let byD b =
             [ for d in s.Dimensions ->
-                $"d = {d}", [ for eps in s.Epsilons do match nStar rows b d eps with Some t -> yield 1.0 / eps, 2.0 * float t | None -> () ] ]
+                $"d = {d}",
+                [ for eps in s.Epsilons do
+                    match nStar rows b d eps with
+                    | Some t -> yield 1.0 / eps, 2.0 * float t
+                    | None -> () ] ]
             |> List.filter (fun (_, pts) -> pts.Length >= 2)
         let mixtureCurves = curves |> List.filter (fun cv -> cv.Sampler.Contains(boundName Mixture))
         let atMiddle = curves |> List.filter (fun cv -> cv.Dimension = middle)
@@ -240,14 +282,21 @@ let section (ctx: ReportContext) (c: Claim) : Section =
               Y = { Label = "d log TV / d log T (dimensionless)"; Log = false }
               Series =
                 [ { Label = "measured, 95 % interval"; X = ts; Y = ex |> Array.map (fun (_, v, _) -> v)
-                    Band = Some(ex |> Array.map (fun (_, v, h) -> v - h), ex |> Array.map (fun (_, v, h) -> v + h)); Style = Measured }
+                    Band = Some(ex |> Array.map (fun (_, v, h) -> v - h), ex |> Array.map (fun (_, v, h) -> v + h))
+                    Style = Measured }
                   { Label = "theory −3/2"; X = ts; Y = ts |> Array.map (fun _ -> -1.5); Band = None; Style = Theory }
-                  { Label = "theory with (ln T)^4: −3/2 + 4/ln T"; X = ts; Y = ts |> Array.map (fun t -> -1.5 + 4.0 / log t); Band = None; Style = Theory } ] }
+                  { Label = "theory with (ln T)^4: −3/2 + 4/ln T"; X = ts
+                    Y = ts |> Array.map (fun t -> -1.5 + 4.0 / log t); Band = None; Style = Theory } ] }
             |> Figure.validate
-        [ Figures.errorVsNfe "b1-asymptotic-mixture-tv" "B1: mixture TV upper bound vs NFE, isotropic data, every d" mixtureCurves
+        [ Figures.errorVsNfe "b1-asymptotic-mixture-tv" "B1: mixture TV upper bound vs NFE, isotropic data, every d"
+              mixtureCurves
           Figures.errorVsNfe "b1-asymptotic-bounds" $"B1: the three bounds vs NFE at d = {middle}" atMiddle
-          nStarFigure "b1-asymptotic-nstar-d" "B1: N* against d (mixture upper bound), theory d^(1/3) and its log envelope" "d" (byEps Mixture) (1.0 / 3.0) (8.0 / 3.0) "d"
-          nStarFigure "b1-asymptotic-nstar-eps" "B1: N* against 1/ε (mixture upper bound), theory (1/ε)^(2/3) and its log envelope" "1/ε" (byD Mixture) (2.0 / 3.0) (8.0 / 3.0) "(1/ε)"
+          nStarFigure "b1-asymptotic-nstar-d"
+              "B1: N* against d (mixture upper bound), theory d^(1/3) and its log envelope"
+              "d" (byEps Mixture) (1.0 / 3.0) (8.0 / 3.0) "d"
+          nStarFigure "b1-asymptotic-nstar-eps"
+              "B1: N* against 1/ε (mixture upper bound), theory (1/ε)^(2/3) and its log envelope"
+              "1/ε" (byD Mixture) (2.0 / 3.0) (8.0 / 3.0) "(1/ε)"
           slopes
           lFigure ]
     let tables =
@@ -256,7 +305,10 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             | Ok f ->
                 let model = if withLog then "with the claim's log factor divided out" else "pure power law"
                 yield { Caption = $"B1 asymptotic: log N* on log d and log(1/ε), {boundName b}, {model}"; Fit = f.Fit
-                        TheorySlopes = f.Fit.Regressors |> List.choose (fun r -> Verdicts.predicted c.Form c.Terms.Head r |> Option.map (fun (p, _) -> r, p + 0.0)) }
+                        TheorySlopes =
+                          f.Fit.Regressors
+                          |> List.choose (fun r ->
+                              Verdicts.predicted c.Form c.Terms.Head r |> Option.map (fun (p, _) -> r, p + 0.0)) }
             | Error _ -> () ]
         @ lTable
     let dims = String.Join(", ", s.Dimensions)
@@ -266,19 +318,35 @@ let section (ctx: ReportContext) (c: Claim) : Section =
       Verdict = verdict
       Reason =
         ClaimSection.reasonOf verdict judgements
-        + $" Local exponents of the mixture bound at d = {middle} against the drift the claim's log factor predicts: {drift}. {driftSummary}"
+        + $" Local exponents of the mixture bound at d = {middle} against the drift the claim's log factor predicts: "
+        + $"{drift}. {driftSummary}"
       Evidence = judgements
       Method =
         $"{ClaimSection.claimText c}\n\n"
-        + $"Data N(0, λ I_d) with λ = {s.Lambda:g3}, exact scores, start N(0, I); Li–Jiao with K = 4, c0 = 2, c1 = 4 (2T score calls). "
-        + "Given its schedule draw ω every coordinate follows the same affine recursion, so the output given ω is N(0, v_ω I_d), computed exactly per draw (Core's per-coordinate recursion, the same one the engine checks against the kernel), and its own reference is q at the drawn end level, N(0, w_ω I_d). "
-        + "The sampler's law is the scale mixture p = E_ω N(0, v_ω I); both p and the reference mixture q̄ are spherically symmetric, so TV(p, q̄) is the TV of the laws of ‖x‖², a 1-D integral done by the trapezoid rule in ln ‖x‖² (spacing 1/32 of a component's width, 60 nats of tail). "
-        + $"Three figures per (T, d) from the same {s.Groups * s.GroupSize} draws (seed {s.Seed}, the same replicate streams at every T): the per-draw bound E_ω TV(N_ω, q_ω) (what the generic engine's tv_upper measures); the mixture bound, the mean over {s.Groups} groups of TV between the {s.GroupSize}-draw mixtures (by joint convexity its expectation is ≥ TV(p, q̄), and it decreases towards it as the group grows), with the standard error of the group mean; "
-        + "the lower bound |P(A) − Q̄(A)| for the event A = {‖x‖² ≤ r*}, r* chosen where the first half's mixtures differ most, estimated without bias on the second half (standard error of the mean of per-draw CDF differences). "
-        + $"T on the grid 4·⌈⌈2^(j/4)⌉/4⌉ from {List.head s.Cells} to {List.last s.Cells} (resolution 2^(1/4)); d ∈ {{{dims}}}; ε ∈ {{{epsText}}}. "
-        + "N*: for an upper bound the smallest grid T from which every larger T has its upper 95 % limit ≤ ε; for the lower bound the first T whose lower 95 % limit is ≤ ε; both conservative. "
-        + "Intervals are 95 % normal-approximation intervals, so each point's limit fails with probability 2.5 %; the cost fits' bootstrap-t intervals then carry the grid's quantization (≤ 0.17 in log T) as residual noise. "
-        + "On this mixture the d-exponent is counted: the draws couple the coordinates, so p is not a product law and its d-dependence does not follow from its T-dependence. "
+        + $"Data N(0, λ I_d) with λ = {s.Lambda:g3}, exact scores, start N(0, I); Li–Jiao with K = 4, c0 = 2, c1 = 4 "
+        + $"(2T score calls). "
+        + "Given its schedule draw ω every coordinate follows the same affine recursion, so the output given ω is N(0, "
+        + "v_ω I_d), computed exactly per draw (Core's per-coordinate recursion, the same one the engine checks "
+        + "against the kernel), and its own reference is q at the drawn end level, N(0, w_ω I_d). "
+        + "The sampler's law is the scale mixture p = E_ω N(0, v_ω I); both p and the reference mixture q̄ are "
+        + "spherically symmetric, so TV(p, q̄) is the TV of the laws of ‖x‖², a 1-D integral done by the trapezoid "
+        + "rule in ln ‖x‖² (spacing 1/32 of a component's width, 60 nats of tail). "
+        + $"Three figures per (T, d) from the same {s.Groups * s.GroupSize} draws (seed {s.Seed}, the same replicate "
+        + $"streams at every T): the per-draw bound E_ω TV(N_ω, q_ω) (what the generic engine's tv_upper measures); "
+        + $"the mixture bound, the mean over {s.Groups} groups of TV between the {s.GroupSize}-draw mixtures (by joint "
+        + $"convexity its expectation is ≥ TV(p, q̄), and it decreases towards it as the group grows), with the "
+        + $"standard error of the group mean; "
+        + "the lower bound |P(A) − Q̄(A)| for the event A = {‖x‖² ≤ r*}, r* chosen where the first half's mixtures "
+        + "differ most, estimated without bias on the second half (standard error of the mean of per-draw CDF "
+        + "differences). "
+        + $"T on the grid 4·⌈⌈2^(j/4)⌉/4⌉ from {List.head s.Cells} to {List.last s.Cells} (resolution 2^(1/4)); d ∈ "
+        + $"{{{dims}}}; ε ∈ {{{epsText}}}. "
+        + "N*: for an upper bound the smallest grid T from which every larger T has its upper 95 % limit ≤ ε; for the "
+        + "lower bound the first T whose lower 95 % limit is ≤ ε; both conservative. "
+        + "Intervals are 95 % normal-approximation intervals, so each point's limit fails with probability 2.5 %; the "
+        + "cost fits' bootstrap-t intervals then carry the grid's quantization (≤ 0.17 in log T) as residual noise. "
+        + "On this mixture the d-exponent is counted: the draws couple the coordinates, so p is not a product law and "
+        + "its d-dependence does not follow from its T-dependence. "
         + nStarText + " " + lText
       Fits = tables
       Figures = figures

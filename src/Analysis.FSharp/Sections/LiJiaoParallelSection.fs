@@ -17,11 +17,18 @@ open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections.SectionKit
 
 /// The grid per profile: cells T, rounds K (K ≤ T keeps N = 2T/K ≥ 2 even), sweeps M, dimension and replicates.
-type Grid = { Cells: int list; Rounds: int list; Sweeps: int list; Dimension: int; Replicates: int; Epsilons: float list }
+type Grid =
+    { Cells: int list
+      Rounds: int list
+      Sweeps: int list
+      Dimension: int
+      Replicates: int
+      Epsilons: float list }
 
 let private gridOf profile =
     match profile with
-    | Quick -> { Cells = [ 32; 64; 128 ]; Rounds = [ 4; 8; 16 ]; Sweeps = [ 1; 2; 3; 4; 6; 8 ]; Dimension = 4; Replicates = 32
+    | Quick -> { Cells = [ 32; 64; 128 ]; Rounds = [ 4; 8; 16 ]; Sweeps = [ 1; 2; 3; 4; 6; 8 ]; Dimension = 4
+                 Replicates = 32
                  Epsilons = [ 0.2; 0.1; 0.05; 0.025 ] }
     | Full -> { Cells = [ 32; 64; 128; 256; 512 ]; Rounds = [ 4; 8; 16; 32; 64 ]; Sweeps = [ 1; 2; 3; 4; 6; 8; 12; 16 ]
                 Dimension = 16; Replicates = 128; Epsilons = [ 0.2; 0.1; 0.05; 0.025; 0.0125; 0.00625 ] }
@@ -41,7 +48,10 @@ type private Config = { T: int; K: int; SequentialKl: float; Parallel: (int * Er
 /// parallel sampler over the sequential one on the same draws, from the first M to the last M whose excess is above
 /// 1e-12 (round-off). Below 1 the sweeps converge to the sequential sampler; above 1 they diverge.
 let private contraction (c: Config) =
-    let excess = c.Parallel |> List.map (fun (m, _, kl) -> m, abs (kl - c.SequentialKl)) |> List.filter (fun (_, e) -> e > 1e-12 && Double.IsFinite e)
+    let excess =
+        c.Parallel
+        |> List.map (fun (m, _, kl) -> m, abs (kl - c.SequentialKl))
+        |> List.filter (fun (_, e) -> e > 1e-12 && Double.IsFinite e)
     match excess with
     | (m0, e0) :: _ :: _ ->
         let m1, e1 = List.last excess
@@ -56,7 +66,8 @@ let section (ctx: ReportContext) (c: Claim) : Section =
         [ for t in g.Cells do
             for k in g.Rounds do
                 if k <= t then
-                    let seqKl = (point ctx (spec ctx.Profile g (comp "li-jiao" [ "K", Number(float k) ]) KlUpper t)).Error.Value
+                    let sequential = comp "li-jiao" [ "K", Number(float k) ]
+                    let seqKl = (point ctx (spec ctx.Profile g sequential KlUpper t)).Error.Value
                     yield
                         { T = t; K = k; SequentialKl = seqKl
                           Parallel =
@@ -66,16 +77,20 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                                 m, tv, kl ] } ]
     let rho = configs |> List.map (fun cfg -> cfg, contraction cfg)
     let converging cfg = match contraction cfg with Some r -> r < 1.0 | None -> true
-    // N*(ε) in rounds: the smallest counted depth K·M among converging configurations whose TV bound's upper limit is ≤ ε.
+    // N*(ε) in rounds: the smallest counted depth K·M among converging configurations whose TV bound's upper limit
+    // is ≤ ε.
     let nStar eps =
         [ for cfg in configs do
             if converging cfg then
                 for _, p, _ in cfg.Parallel do
                     if p.Error.Upper <= eps then yield int (round p.Depth) ]
         |> function [] -> None | xs -> Some(List.min xs)
-    let points = [ for eps in g.Epsilons -> g.Dimension, ({ NStar = nStar eps; Epsilon = eps; Evaluated = [] } : NStar.NStarResult) ]
+    let points =
+        [ for eps in g.Epsilons ->
+            g.Dimension, ({ NStar = nStar eps; Epsilon = eps; Evaluated = [] } : NStar.NStarResult) ]
     let subject : RateFit.FitSubject =
-        { Sampler = "li-jiao-parallel"; Parameters = [ "K", "grid"; "sweeps", "grid" ]; Target = "gaussian-data"; Metric = TvUpper; Seeds = [ seed ] }
+        { Sampler = "li-jiao-parallel"; Parameters = [ "K", "grid"; "sweeps", "grid" ]; Target = "gaussian-data"
+          Metric = TvUpper; Seeds = [ seed ] }
     let fit = PowerLawFit.fitCost { PowerLawFit.defaultSettings with LogFactor = c.LogFactor } subject points
     let judgements =
         match fit with
@@ -84,42 +99,58 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             |> List.choose (fun (r, slope) ->
                 Verdicts.predicted c.Form c.Terms.Head r
                 |> Option.map (fun (p, sense) ->
-                    Verdicts.judge $"B4 (1/ε)-exponent of the depth, tv_upper (upper bound), log factor (ln(d/ε))² divided out"
-                        Verdicts.AtLeastAsFast sense p (c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)) slope))
+                    let subject =
+                        "B4 (1/ε)-exponent of the depth, tv_upper (upper bound), log factor (ln(d/ε))² divided out"
+                    let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+                    Verdicts.judge subject Verdicts.AtLeastAsFast sense p margin slope))
         | Error e ->
-            [ { Subject = "B4 depth"; Verdict = Inconclusive; Reason = $"B4: no cost fit of the depth ({e})."; CannotShow = "nothing: the fit failed"; Counted = true } ]
+            [ { Subject = "B4 depth"; Verdict = Inconclusive; Reason = $"B4: no cost fit of the depth ({e})."
+                CannotShow = "nothing: the fit failed"; Counted = true } ]
     let verdict = Verdicts.combine judgements
     let rhoText =
         rho |> List.map (fun (cfg, r) ->
             let value = match r with Some x -> $"{x:F3}" | None -> "n/a (excess at round-off)"
             $"(T = {cfg.T}, K = {cfg.K}, N = {2 * cfg.T / cfg.K}): {value}")
         |> String.concat "; "
-    let diverging = rho |> List.filter (fun (_, r) -> match r with Some x -> x >= 1.0 | None -> false) |> List.map (fun (cfg, _) -> $"(T = {cfg.T}, K = {cfg.K})")
+    let diverging =
+        rho
+        |> List.filter (fun (_, r) -> match r with Some x -> x >= 1.0 | None -> false)
+        |> List.map (fun (cfg, _) -> $"(T = {cfg.T}, K = {cfg.K})")
     let divergingText =
         if diverging.IsEmpty then "No configuration of the grid diverges."
         else
             "The sweeps diverge at " + String.Join(", ", diverging)
-            + ": a round spans N = 2T/K points, and the Picard map's Lipschitz constant grows with the span a round covers times the score's Lipschitz constant; "
-            + "with K fixed and T growing the sweeps do not contract until M approaches N (M ≥ N reproduces the sequential sampler exactly), which is why the theorem takes K ∝ L log T."
+            + ": a round spans N = 2T/K points, and the Picard map's Lipschitz constant grows with the span a round "
+            + "covers times the score's Lipschitz constant; "
+            + "with K fixed and T growing the sweeps do not contract until M approaches N (M ≥ N reproduces the "
+            + "sequential sampler exactly), which is why the theorem takes K ∝ L log T."
     let nStarText =
-        [ for eps in g.Epsilons -> match nStar eps with Some n -> $"ε = {eps:g3} → {n} rounds" | None -> $"ε = {eps:g3} → not reached" ]
+        [ for eps in g.Epsilons ->
+            match nStar eps with
+            | Some n -> $"ε = {eps:g3} → {n} rounds"
+            | None -> $"ε = {eps:g3} → not reached" ]
         |> String.concat "; "
     let curves =
         [ for cfg in configs ->
-            { Sampler = $"li-jiao-parallel (T = {cfg.T}, K = {cfg.K})"; Parameters = [ "T", string cfg.T; "K", string cfg.K ]
+            { Sampler = $"li-jiao-parallel (T = {cfg.T}, K = {cfg.K})"
+              Parameters = [ "T", string cfg.T; "K", string cfg.K ]
               Target = $"gaussian-data(d={g.Dimension})"; Dimension = g.Dimension; Metric = TvUpper; Seeds = [ seed ]
               Points = cfg.Parallel |> List.map (fun (_, p, _) -> p)
               Method = "TV upper bound against the counted depth K·M, M = sweeps per round" } ]
     let depthFigure =
         { Id = "b4-tv-vs-rounds"; Title = "B4: TV upper bound against parallel rounds K·M (converging configurations)"
-          X = { Label = "parallel rounds (counted depth)"; Log = true }; Y = { Label = Figures.metricLabel TvUpper; Log = true }
+          X = { Label = "parallel rounds (counted depth)"; Log = true }
+          Y = { Label = Figures.metricLabel TvUpper; Log = true }
           Series =
             [ for cfg, cv in List.zip configs curves do
                 if converging cfg then
-                    let pts = cv.Points |> List.filter (fun p -> p.Error.Value > 0.0 && p.Error.Value <= 1.0) |> Array.ofList
+                    let pts =
+                        cv.Points |> List.filter (fun p -> p.Error.Value > 0.0 && p.Error.Value <= 1.0) |> Array.ofList
                     if pts.Length >= 2 then
-                        yield { Label = $"T = {cfg.T}, K = {cfg.K}"; X = pts |> Array.map (fun p -> p.Depth); Y = pts |> Array.map (fun p -> p.Error.Value)
-                                Band = Some(pts |> Array.map (fun p -> max 1e-300 p.Error.Lower), pts |> Array.map (fun p -> p.Error.Upper)); Style = Measured } ] }
+                        let lower = pts |> Array.map (fun p -> max 1e-300 p.Error.Lower)
+                        yield { Label = $"T = {cfg.T}, K = {cfg.K}"; X = pts |> Array.map (fun p -> p.Depth)
+                                Y = pts |> Array.map (fun p -> p.Error.Value)
+                                Band = Some(lower, pts |> Array.map (fun p -> p.Error.Upper)); Style = Measured } ] }
         |> RateLab.Analysis.Plots.Figure.validate
     let sweeps = String.Join(", ", g.Sweeps)
     let cells = String.Join(", ", g.Cells)
@@ -129,17 +160,26 @@ let section (ctx: ReportContext) (c: Claim) : Section =
       Verdict = verdict
       Reason =
         ClaimSection.reasonOf verdict judgements
-        + $" Contraction factor per sweep: {rhoText}. {divergingText} Smallest depth per accuracy among converging configurations: {nStarText}."
+        + $" Contraction factor per sweep: {rhoText}. {divergingText} Smallest depth per accuracy among converging "
+        + $"configurations: {nStarText}."
       Evidence = judgements
       Method =
         $"{ClaimSection.claimText c}\n\n"
-        + $"Gaussian data N(0, diag λ), λ log-spaced from 1 to 0.05, d = {g.Dimension}, exact scores; li-jiao-parallel with K rounds of M Picard sweeps against sequential li-jiao with the same K, "
-        + $"both on the same {g.Replicates} draws (seed {seed}); T ∈ {{{cells}}}, K ∈ {{{rounds}}} with K ≤ T, M ∈ {{{sweeps}}}. "
-        + "Contraction factor: the geometric mean ratio per sweep of |KL_M − KL_sequential| (E_draws KL upper bounds on the same draws), from the first to the last M whose excess is above round-off; below 1 the sweeps converge. "
-        + "Depth = K·M rounds counted by the oracle; N*(ε) = the smallest depth among converging configurations whose TV upper bound's 95 % upper limit is ≤ ε; cost fit of log depth on log(1/ε) with the claim's (ln(d/ε))² divided out, judged against the claimed exponent 0 as upper-bound evidence."
+        + $"Gaussian data N(0, diag λ), λ log-spaced from 1 to 0.05, d = {g.Dimension}, exact scores; li-jiao-parallel "
+        + $"with K rounds of M Picard sweeps against sequential li-jiao with the same K, "
+        + $"both on the same {g.Replicates} draws (seed {seed}); T ∈ {{{cells}}}, K ∈ {{{rounds}}} with K ≤ T, M ∈ "
+        + $"{{{sweeps}}}. "
+        + "Contraction factor: the geometric mean ratio per sweep of |KL_M − KL_sequential| (E_draws KL upper bounds "
+        + "on the same draws), from the first to the last M whose excess is above round-off; below 1 the sweeps "
+        + "converge. "
+        + "Depth = K·M rounds counted by the oracle; N*(ε) = the smallest depth among converging configurations whose "
+        + "TV upper bound's 95 % upper limit is ≤ ε; cost fit of log depth on log(1/ε) with the claim's (ln(d/ε))² "
+        + "divided out, judged against the claimed exponent 0 as upper-bound evidence."
       Fits =
         match fit with
-        | Ok f -> [ { Caption = "B4: log depth on log(1/ε), (ln(d/ε))² divided out"; Fit = f.Fit; TheorySlopes = [ "log(1/eps)", 0.0 ] } ]
+        | Ok f ->
+            [ { Caption = "B4: log depth on log(1/ε), (ln(d/ε))² divided out"; Fit = f.Fit
+                TheorySlopes = [ "log(1/eps)", 0.0 ] } ]
         | Error _ -> []
       Figures = [ depthFigure ]
       Curves = curves }

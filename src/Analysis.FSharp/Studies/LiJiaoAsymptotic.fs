@@ -65,17 +65,18 @@ let measure (s: Settings) (cells: int) : (int * Bound * Estimate) list =
     let count = s.Groups * s.GroupSize
     let laws = draws defaultScheme cells [| s.Lambda |] s.Seed count |> Array.map (fun r -> r.[0])
     let half = count / 2
-    [ for d in s.Dimensions do
+    // Each d is independent of the others (pure quadratures of the same draws), so the d's run in parallel.
+    let one d =
         let perDraw = laws |> Array.map (fun l -> fst (mixtureDistances d [| l |]))
         let groups = laws |> Array.chunkBySize s.GroupSize |> Array.map (fun g -> fst (mixtureDistances d g))
         let threshold = separatingThreshold d laws.[.. half - 1]
         let diffs = laws.[half ..] |> Array.map (cdfDifference d threshold)
         let sep = meanEstimate diffs
+        let value = abs sep.Value
         let absSep =
-            { sep with Value = abs sep.Value; Lower = max 0.0 (abs sep.Value - z95 * sep.StdError); Upper = abs sep.Value + z95 * sep.StdError }
-        yield d, PerDraw, meanEstimate perDraw
-        yield d, Mixture, meanEstimate groups
-        yield d, Separating, absSep ]
+            { sep with Value = value; Lower = max 0.0 (value - z95 * sep.StdError); Upper = value + z95 * sep.StdError }
+        [ d, PerDraw, meanEstimate perDraw; d, Mixture, meanEstimate groups; d, Separating, absSep ]
+    s.Dimensions |> Array.ofList |> Array.Parallel.map one |> List.concat
 
 let private encode (rows: (int * Bound * Estimate) list) : JsonNode =
     let a = JsonArray()
@@ -94,7 +95,8 @@ let private decode (node: JsonNode) =
         let o = nonNull o
         let b = bounds |> List.find (fun b -> boundName b = (field o "bound").GetValue<string>())
         let f name = (field o name).GetValue<float>()
-        (field o "d").GetValue<int>(), b, { Value = f "value"; Lower = f "lower"; Upper = f "upper"; StdError = f "se"; Level = 0.95 } ]
+        let e = { Value = f "value"; Lower = f "lower"; Upper = f "upper"; StdError = f "se"; Level = 0.95 }
+        (field o "d").GetValue<int>(), b, e ]
 
 /// Every T of the grid, each through the report's cache (one entry per T, so an interrupted study resumes).
 let run (cached: string -> (unit -> JsonNode) -> JsonNode) (s: Settings) : (int * (int * Bound * Estimate) list) list =
@@ -107,7 +109,9 @@ let run (cached: string -> (unit -> JsonNode) -> JsonNode) (s: Settings) : (int 
 /// ≤ ε (conservative: a bound that dips below ε and rises again does not count); for the lower bound the first T
 /// whose lower 95 % limit is ≤ ε (conservative the other way). None when not reached on the grid.
 let nStar (rows: (int * (int * Bound * Estimate) list) list) (bound: Bound) (d: int) (eps: float) =
-    let curve = rows |> List.map (fun (t, r) -> t, r |> List.pick (fun (d', b, e) -> if d' = d && b = bound then Some e else None))
+    let at (r: (int * Bound * Estimate) list) =
+        r |> List.pick (fun (d', b, e) -> if d' = d && b = bound then Some e else None)
+    let curve = rows |> List.map (fun (t, r) -> t, at r)
     match bound with
     | Separating -> curve |> List.tryFind (fun (_, e) -> e.Lower <= eps) |> Option.map fst
     | _ ->

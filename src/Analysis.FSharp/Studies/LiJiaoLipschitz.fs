@@ -33,17 +33,20 @@ let measure (s: Settings) (lambda: float) (cells: int) : Estimate option =
     let k = rounds (1.0 / lambda) cells
     if k > cells then None
     else
-        let laws = draws { defaultScheme with Rounds = k } cells [| lambda |] s.Seed (s.Groups * s.GroupSize) |> Array.map (fun r -> r.[0])
+        let count = s.Groups * s.GroupSize
+        let laws = draws { defaultScheme with Rounds = k } cells [| lambda |] s.Seed count |> Array.map (fun r -> r.[0])
         let groups = laws |> Array.chunkBySize s.GroupSize |> Array.map (fun g -> fst (mixtureDistances s.Dimension g))
         let m = Array.average groups
-        let se = sqrt ((groups |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float (groups.Length - 1) / float groups.Length)
+        let n = float groups.Length
+        let se = sqrt ((groups |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
         Some { Value = m; Lower = max 0.0 (m - z95 * se); Upper = m + z95 * se; StdError = se; Level = 0.95 }
 
 /// Every (λ, T) through the report's cache.
 let run (cached: string -> (unit -> JsonNode) -> JsonNode) (s: Settings) =
     [ for lambda in s.Lambdas do
         for t in s.Cells ->
-            let key = $"li-jiao-lipschitz/v1 lambda={lambda:R} d={s.Dimension} T={t} G={s.Groups} M={s.GroupSize} seed={s.Seed}"
+            let key = $"li-jiao-lipschitz/v1 lambda={lambda:R} d={s.Dimension} T={t} G={s.Groups} M={s.GroupSize} "
+                    + $"seed={s.Seed}"
             let node =
                 cached key (fun () ->
                     match measure s lambda t with

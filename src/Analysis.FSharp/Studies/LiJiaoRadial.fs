@@ -122,7 +122,8 @@ let separatingThreshold (d: int) (laws: DrawLaw[]) =
     let mutable cdf, best, at = 0.0, 0.0, lo
     for i in 0 .. n - 1 do
         let y = lo + float i * h
-        let diff = laws |> Array.sumBy (fun l -> Math.Exp(logShape df (Math.Log l.Variance) y + c) - Math.Exp(logShape df (Math.Log l.Reference) y + c))
+        let weightOf (s: float) = Math.Exp(logShape df (Math.Log s) y + c)
+        let diff = laws |> Array.sumBy (fun l -> weightOf l.Variance - weightOf l.Reference)
         cdf <- cdf + (if i = 0 then 0.5 else 1.0) * h * diff
         if abs cdf > best then best <- abs cdf; at <- y
     at
@@ -139,7 +140,8 @@ let cdfDifference (d: int) (threshold: float) (law: DrawLaw) =
     let density ls y = Math.Exp(logShape df ls y + c)
     let f y = density lv y - density lw y
     // d/dy of a component's density is density·(d/2)(1 − e^(y − ln s)): for the end corrections below.
-    let slope y = density lv y * 0.5 * df * (1.0 - Math.Exp(y - lv)) - density lw y * 0.5 * df * (1.0 - Math.Exp(y - lw))
+    let slopeOf ls y = density ls y * 0.5 * df * (1.0 - Math.Exp(y - ls))
+    let slope y = slopeOf lv y - slopeOf lw y
     let last = min (n - 1) (int (floor ((threshold - lo) / h)))
     if last < 0 then 0.0
     else
