@@ -27,7 +27,7 @@ type Grid =
 
 let private gridOf profile =
     match profile with
-    | Quick -> { Cells = [ 32; 64; 128 ]; Rounds = [ 4; 8; 16 ]; Sweeps = [ 1; 2; 3; 4; 6; 8 ]; Dimension = 4
+    | Quick -> { Cells = [ 32; 64; 128 ]; Rounds = [ 4; 8; 16 ]; Sweeps = [ 1; 2; 4; 8 ]; Dimension = 4
                  Replicates = 32
                  Epsilons = [ 0.2; 0.1; 0.05; 0.025 ] }
     | Full -> { Cells = [ 32; 64; 128; 256; 512 ]; Rounds = [ 4; 8; 16; 32; 64 ]; Sweeps = [ 1; 2; 3; 4; 6; 8; 12; 16 ]
