@@ -129,7 +129,7 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
     | None ->
         let manifest = Manifest.collect job.Profile (Model.seeds built) clock.Elapsed
         Writer.write out built manifest
-        line ui ("wrote " + Path.Combine(out, "index.html"))
+        line ui ("wrote " + Path.Combine(Writer.reportDir out job.Profile, "index.html"))
     computed.Value, times
 
 let private basisOf (path: string option) =

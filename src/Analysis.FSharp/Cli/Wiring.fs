@@ -64,6 +64,7 @@ let buildReport (ctx: ReportContext) : Units.ReportPlan =
     { Title = "RateLab report"
       Parts = [ LangevinSection.part ctx
                 DiffusionSection.part ctx
+                WorkPrecisionSection.part ctx
                 ClaimsSection.part ctx
                 BoltzmannSection.part ctx ] }
 

@@ -31,9 +31,16 @@ let writePart (outDir: string) (p: Part) =
         if (ext = ".png" || ext = ".svg" || ext = ".csv") && not (svgs.ContainsKey id) then File.Delete file
     dir
 
-/// Writes the whole report and its manifest under outDir.
+/// Where a report of this profile goes under the output directory: the full profile's report in its own folder
+/// "full", so running it never overwrites the quick report beside it (the cache in outDir/.cache is shared; its keys
+/// name the profile).
+let reportDir (outDir: string) (profile: string) =
+    if profile = "full" then Path.Combine(outDir, "full") else outDir
+
+/// Writes the whole report and its manifest under reportDir outDir (the manifest's profile).
 let write (outDir: string) (r: Report) (m: Manifest.Manifest) =
     let r = validate r
+    let outDir = reportDir outDir m.Profile
     for p in r.Parts do
         writePart outDir p |> ignore
     AtomicFile.writeAllText (Path.Combine(outDir, "results.json")) (ResultsJson.toText (ResultsJson.encodeReport r))

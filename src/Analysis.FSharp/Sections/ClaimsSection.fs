@@ -225,6 +225,8 @@ let part (ctx: ReportContext) : Units.PartPlan =
     let sections =
         [ for c in claims |> List.filter (fun c -> c.Form = CostBound && not c.Tests.IsEmpty) do
               yield unit' c.Id (fun () -> ClaimSection.section ctx c)
+          yield unit' "b1-asymptotic" (fun () -> LiJiaoAsymptoticSection.section ctx (claim "B1"))
+          yield unit' "b4-regime" (fun () -> LiJiaoParallelSection.section ctx (claim "B4"))
           yield unit' "plmc-gap" (fun () -> plmcGapSection ctx)
           yield unit' "plmc-ddpm" (fun () -> plmcDdpmSection ctx)
           yield unit' "strong-error" (fun () -> strongErrorSection ctx)

@@ -54,7 +54,7 @@ let private dataTarget = comp "gaussian-data" [ "variance_max", Number 1.0; "var
 let private dimension = 16
 let private replicates profile = match profile with Quick -> 128 | Full -> 512
 
-let private spec profile (case: Case) metric : ExperimentSpec =
+let spec profile (case: Case) metric : ExperimentSpec =
     { Name = $"diffusion-{case.Sampler.Name}-{MetricNames.toName metric}"
       Sampler = case.Sampler; Target = dataTarget; Dimensions = [ dimension ]; Metric = metric
       Steps = case.Steps profile; Chains = replicates profile; Seeds = [ 20261123UL ]; Profile = profile
