@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Running;
 using RateLab.Bench;
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
-// GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS` times packed against one-at-a-time probing
+// GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
 // (PackedProbeWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
 // `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
@@ -23,8 +24,9 @@ try
         case ["exact", var sampler, var d, var steps, .. var rest]:
             Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1), Argument(rest, 0, "threads", -1, -1)));
             return 0;
-        case ["exact-packed", var sampler, var d, var steps]:
-            Console.WriteLine(PackedProbeWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1)));
+        case ["exact-packed", var sampler, var d, var steps, .. var rest]:
+            Console.WriteLine(PackedProbeWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1),
+                Argument(rest, 0, "R", 64, 2), Argument(rest, 1, "PACKED", new ExactOptions().PackedCoordinates, 0)));
             return 0;
         case ["nn-dump", var directory]:
             Console.WriteLine(NetworkWorkload.Dump(directory));
