@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using RateLab.Core.Boltzmann;
 
 namespace RateLab.Core.Targets;
@@ -21,6 +22,12 @@ sealed class MixtureRowScores
     const int TileRows = 32;
     readonly int d, padded;
     readonly double[] meansByCoordinate, meansByComponent, precision, halfPrecision, constant;
+    /// <summary>
+    /// Shifted logits are clamped here before the vector exponential: e^−600 ≈ 3e−261 vanishes against the largest
+    /// term 1 of every row sum, and inputs beyond about ±708 (padding's −∞ included) would send the whole vector to a
+    /// slower path with other rounding, so a row's weights would depend on the rows sharing its vectors.
+    /// </summary>
+    const double ExpFloor = -600;
     [ThreadStatic] static double[]? work;
 
     MixtureRowScores(int d, int padded, double[] meansByCoordinate, double[] meansByComponent, double[] precision,
@@ -50,7 +57,7 @@ sealed class MixtureRowScores
             mu.CopyTo(byComponent.AsSpan(j * d, d));
             for (int i = 0; i < d; i++) byCoordinate[i * padded + j] = mu[i];
             precision[j] = precisions[j];
-            constant[j] = logNormaliser[j] - 0.5 * precisions[j] * TensorPrimitives.Dot(mu, mu);
+            constant[j] = logNormaliser[j] - 0.5 * precisions[j] * SquaredNorm(mu);
         }
         return new MixtureRowScores(d, padded, byCoordinate, byComponent, precision, constant);
     }
@@ -80,26 +87,43 @@ sealed class MixtureRowScores
         }
     }
 
+    // ‖x‖² in one fixed order (8 lane sums, then the lanes in turn): the library reductions split their input by its
+    // address's alignment, which the garbage collector may change between calls.
+    static double SquaredNorm(ReadOnlySpan<double> x)
+    {
+        var acc = Vector512<double>.Zero;
+        for (int i = 0; i < x.Length; i += 8)
+        {
+            var v = Vector512.Create(x.Slice(i, 8));
+            acc = Vector512.FusedMultiplyAdd(v, v, acc);
+        }
+        double sum = 0;
+        for (int lane = 0; lane < 8; lane++) sum += acc[lane];
+        return sum;
+    }
+
     // The cross terms g (m × padded) become the weights a_rj = softmax(ℓ_r)_j p_j in place; totals[r] = Σ_j a_rj.
     void Weights(ReadOnlySpan<double> x, Span<double> g, Span<double> totals)
     {
         for (int r = 0; r < totals.Length; r++)
         {
             var row = g.Slice(r * padded, padded);
-            double xx = TensorPrimitives.Dot(x.Slice(r * d, d), x.Slice(r * d, d)), max = double.NegativeInfinity;
+            double xx = SquaredNorm(x.Slice(r * d, d)), max = double.NegativeInfinity;
             for (int j = 0; j < padded; j++)
             {
                 double l = precision[j] == 0 ? constant[j] : constant[j] - halfPrecision[j] * xx + precision[j] * row[j];
                 row[j] = l;
                 if (l > max) max = l;
             }
-            for (int j = 0; j < padded; j++) row[j] -= max;
+            for (int j = 0; j < padded; j++) row[j] = Math.Max(row[j] - max, ExpFloor);
         }
         TensorPrimitives.Exp(g, g);
         for (int r = 0; r < totals.Length; r++)
         {
             var row = g.Slice(r * padded, padded);
-            double inverse = 1 / TensorPrimitives.Sum(row), total = 0;
+            double sum = 0, total = 0;
+            for (int j = 0; j < padded; j++) sum += row[j];
+            double inverse = 1 / sum;
             for (int j = 0; j < padded; j++)
             {
                 row[j] *= inverse * precision[j];
