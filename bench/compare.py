@@ -82,6 +82,7 @@ def rate_lab_only(repeats, quick):
             runs[f"W4 {threads} thread" + ("s" if threads == 2 else "")].append(
                 run_json(["dotnet", BENCH_DLL, "exact-lijiao", str(d), "1024", str(threads)]))
         runs["bandwidth"].append(run_json(["dotnet", BENCH_DLL, "bandwidth", "256", "5"]))
+        runs.setdefault("peak", []).append(run_json(["dotnet", BENCH_DLL, "peak", "5"]))
     out = ["", f"## W4: exact Gaussian analysis of Li–Jiao, diagonal covariance, d = {d}, T = 1024 (RateLab alone)", "",
            f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-lijiao {d} 1024 THREADS`; {repeats} runs each, median [min, max]. "
            "A coordinate-step is one of the 2T score-evaluation updates of one coordinate. Target: < 2 s.", "",
@@ -102,6 +103,13 @@ def rate_lab_only(repeats, quick):
             f"| {statistics.median(r['write_GBps'] for r in bw):.2f} | {statistics.median(r['normals_GBps'] for r in bw):.2f} | "
             f"{statistics.median(r['normals_per_second'] for r in bw):.3e} | "
             f"{statistics.median(ratio):.2f} [{min(ratio):.2f}, {max(ratio):.2f}] |"]
+    peak = [r["gflops"] for r in runs["peak"]]
+    out += ["", f"FMA peak of one thread (`dotnet {os.path.relpath(BENCH_DLL, ROOT)} peak 5`: 16 independent AVX-512 "
+            f"fused multiply-add chains, no memory traffic, best of 5): {statistics.median(peak):.1f} "
+            f"[{min(peak):.1f}, {max(peak):.1f}] GFLOP/s."]
+    limits = {"normals_per_second": max(r["normals_per_second"] for r in bw),
+              "write_Bps": max(r["write_GBps"] for r in bw) * 1e9, "flops": max(peak) * 1e9}
+    out += packed_exact(repeats, quick)
     reports = sorted(glob.glob(os.path.join(HERE, "BenchmarkDotNet.Artifacts", "results", "*-report-github.md")))
     if reports:
         out += ["", "## BenchmarkDotNet (in-process, short job, MemoryDiagnoser)", "",
@@ -109,6 +117,67 @@ def rate_lab_only(repeats, quick):
         for path in reports:
             with open(path) as f:
                 out += [f.read().strip(), ""]
+    return out, limits
+
+
+def packed_exact(repeats, quick):
+    """The exact analysis of the report's randomized Langevin samplers with each step's probes packed into one kernel
+    step against one probe at a time (the quick report's ill-conditioned target, d = 16, its largest step count)."""
+    steps = 640 if quick else 2560
+    samplers = ["plmc-ulmc", "plmc", "shen-lee", "rlmc"]
+    runs = {s: [] for s in samplers}
+    for _ in range(repeats):
+        for s in samplers:
+            runs[s].append(run_json(["dotnet", BENCH_DLL, "exact-packed", s, "16", str(steps)]))
+    out = ["", f"## Exact analysis of randomized samplers on a small block: packed probes (d = 16, {steps} steps)", "",
+           f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-packed SAMPLER 16 {steps}` (one thread, 64 replicates, "
+           "K = 8 for PLMC; the quick report's ill-conditioned Langevin target at its largest step count). Each step's "
+           "1 + m + roles probes run as one kernel step on side-by-side copies of the coordinates instead of one kernel "
+           f"step each; both ways give the same law bit for bit (checked in every run). {repeats} runs, median "
+           "[min, max].", "",
+           "| sampler | one probe at a time (s) | packed (s) | speed-up |", "|---|---|---|---|"]
+    med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
+    for s in samplers:
+        if not all(r["same_law"] for r in runs[s]):
+            sys.exit(f"exact-packed {s}: packed and one-at-a-time laws differ")
+        out.append(f"| {s} | {med([r['unpacked_seconds'] for r in runs[s]])} | {med([r['packed_seconds'] for r in runs[s]])} | "
+                   f"{statistics.median(r['speedup'] for r in runs[s]):.2f}× |")
+    return out
+
+
+def workload_counts(name, quick):
+    """What one workload must do at the least: normals drawn, bytes of state read and written per step, and FLOPs of
+    its scores (4·K·d per mixture score: the two products' multiply-adds; the update's few FLOPs per coordinate are
+    left out, so the bound is optimistic)."""
+    with open(os.path.join(WORKLOADS, name + (".quick" if quick else "") + ".json")) as f:
+        w = json.load(f)
+    n, d = w["chains"], w["d"]
+    k = len(w["target"].get("weights", []))
+    if w["sampler"] == "ula":
+        steps = w["steps"]
+        return {"normals": n * d * steps, "bytes": 16 * n * d * steps, "flops": 4 * k * d * n * steps}
+    nfe = 2 * w["T"]
+    return {"normals": None, "bytes": 16 * n * d * nfe, "flops": 4 * k * d * n * nfe}
+
+
+def physical_limits(rows, limits, quick):
+    """Each workload's lower bound on this machine and the fraction of it RateLab reached on one thread."""
+    out = ["", "## Each workload against the machine's limits (one thread)", "",
+           "Lower bounds from the best rates measured above: normals at the best normal rate (the bandwidth run), state "
+           "bytes (one read and one write of every coordinate per step or evaluation) at the best write bandwidth, "
+           "score FLOPs at the FMA peak. The bound is the largest of the three; the fraction is bound / RateLab's "
+           "median time (1 = at the limit).", "",
+           "| workload | normals (s) | bytes (s) | FLOPs (s) | bound (s) | RateLab 1 thread (s) | fraction of the limit |",
+           "|---|---|---|---|---|---|---|"]
+    for name, med, _ in rows:
+        c = workload_counts(name, quick)
+        t_normals = c["normals"] / limits["normals_per_second"] if c["normals"] is not None else 0.0
+        t_bytes = c["bytes"] / limits["write_Bps"]
+        t_flops = c["flops"] / limits["flops"]
+        bound = max(t_normals, t_bytes, t_flops)
+        r1 = med["RateLab 1 thread"]
+        normals = f"{t_normals:.3f}" if c["normals"] is not None else "(per round, not counted)"
+        out.append(f"| {name} | {normals} | {t_bytes:.3f} | {t_flops:.3f} | {bound:.3f} | {r1:.3f} | {bound / r1:.2f} |")
     return out
 
 
@@ -159,11 +228,13 @@ WHY = {
     "W1": "W1 is bound by normal generation: Philox + Box–Muller normals run several times slower than writing the same "
           "bytes (see the bandwidth row), and the ULA update itself is one fused pass. Closing it needs a cheaper "
           "transform (a vectorised ziggurat, or polynomial log/sincos on AVX-512) fused into the update.",
-    "W2": "GMM scores: NumPy forms all chains' component distances in one BLAS product (chains×d)·(d×K); RateLab's oracle "
-          "calls the score chain by chain with K dot products of length 64, so per-call overhead and short vectors "
-          "dominate. Closing it needs a batched score interface over a chain block backed by a blocked matrix product.",
+    "W2": "GMM scores are batched (ULA steps blocks of 64 chains in lockstep; logits and weighted means are two matrix "
+          "products per block), so the score is no longer the larger cost: the normals are (see the limits table), as "
+          "for W1.",
+    "W3": "Li–Jiao still calls the noised mixture score chain by chain (K = 8 dot products of length 64 per call, with "
+          "each cell's noise levels recomputed per chain): its kernel has no lockstep block step yet. Closing it needs "
+          "an IBlockKernel step for Li–Jiao that scores a block of chains at their per-chain levels in one call.",
 }
-WHY["W3"] = WHY["W2"] + " W3 also recomputes each cell's noise levels per chain (its cell points are drawn per chain)."
 
 
 def targets(rows):
@@ -241,7 +312,10 @@ def main():
         lines += ["", "Statistical mismatches:", ""] + [f"- {m}" for m in mismatches]
     if rows:
         lines += targets(rows)
-    lines += rate_lab_only(args.repeats, args.quick)
+    extra, limits = rate_lab_only(args.repeats, args.quick)
+    if rows:
+        lines += physical_limits(rows, limits, args.quick)
+    lines += extra
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmp = args.out + ".tmp"

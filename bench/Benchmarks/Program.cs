@@ -8,7 +8,7 @@ using RateLab.Core.Validation;
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
 // GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
-// (PackedProbeWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
+// (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
 // `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
@@ -34,6 +34,9 @@ try
         case ["nn-train", var d, var threads, var iterations, var steps]:
             Console.WriteLine(NetworkWorkload.Train(Parse(d, "D", 1), Parse(threads, "THREADS", 1),
                 Parse(iterations, "ITERATIONS", 1), Parse(steps, "STEPS", 1)));
+            return 0;
+        case ["peak", .. var rest]:
+            Console.WriteLine(PeakWorkload.Run(Argument(rest, 0, "passes", 5, 1)));
             return 0;
         case ["bandwidth", .. var rest]:
             Console.WriteLine(BandwidthWorkload.Run(Argument(rest, 0, "MiB", 256, 1), Argument(rest, 1, "passes", 5, 1)));
