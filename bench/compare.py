@@ -59,6 +59,14 @@ def agree(a, b, key):
     return abs(a[key] - b[key]) <= 5 * se, (a[key] - b[key]) / se if se > 0 else 0.0
 
 
+def load():
+    try:
+        with open("/proc/loadavg") as f:
+            return " / ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -142,6 +150,35 @@ def packed_exact(repeats, quick):
             sys.exit(f"exact-packed {s}: packed and one-at-a-time laws differ")
         out.append(f"| {s} | {med([r['unpacked_seconds'] for r in runs[s]])} | {med([r['packed_seconds'] for r in runs[s]])} | "
                    f"{statistics.median(r['speedup'] for r in runs[s]):.2f}× |")
+    return out
+
+
+def startup(repeats, r2r):
+    """Wall time of short `ratelab` processes: the JIT build with Tiered PGO on (default) and off, and, when a
+    ReadyToRun publish is given, the same commands from it; interleaved."""
+    commands = {"ratelab list samplers": ["list", "samplers"],
+                "ratelab exact (RLMC, d = 10, 16 steps, 8 replicates)":
+                    ["exact", "--sampler", "rlmc", "--target", "isotropic-gaussian", "--d", "10", "--steps", "16",
+                     "--param", "h=0.1", "--replicates", "8", "--json"]}
+    builds = {"JIT (default)": (RATELAB_DLL, {}), "JIT, DOTNET_TieredPGO=0": (RATELAB_DLL, {"DOTNET_TieredPGO": "0"})}
+    if r2r:
+        builds["ReadyToRun"] = (os.path.join(r2r, "ratelab.dll"), {})
+    times = {(c, b): [] for c in commands for b in builds}
+    for _ in range(repeats):
+        for c, args in commands.items():
+            for b, (dll, env) in builds.items():
+                start = time.perf_counter()
+                subprocess.run(["dotnet", dll] + args, check=True, capture_output=True, env={**os.environ, **env})
+                times[(c, b)].append(time.perf_counter() - start)
+    med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
+    out = ["", "## CLI start-up", "",
+           "Wall time of whole `ratelab` processes, interleaved, " + f"{repeats} runs each, median [min, max] seconds."
+           + (f" ReadyToRun: `dotnet publish src/Analysis.FSharp -c Release -r linux-x64 --self-contained false "
+              f"-p:PublishReadyToRun=true -o DIR`, then `--r2r DIR` here." if r2r else
+              " Pass `--r2r DIR` (a ReadyToRun publish of src/Analysis.FSharp) to compare it."), "",
+           "| command | " + " | ".join(builds) + " |", "|---" * (len(builds) + 1) + "|"]
+    for c in commands:
+        out.append(f"| `{c}` | " + " | ".join(med(times[(c, b)]) for b in builds) + " |")
     return out
 
 
@@ -260,7 +297,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "performance.md"))
     ap.add_argument("--workloads", default="W1,W2,W3")
     ap.add_argument("--ratelab-only", action="store_true", help="only the RateLab-alone sections (W4, W5, normals)")
+    ap.add_argument("--r2r", help="a ReadyToRun publish of src/Analysis.FSharp to compare start-up with")
     args = ap.parse_args()
+    load_start = load()
     known = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(WORKLOADS, "W*.json")) if ".quick" not in f)
     unknown = [w for w in args.workloads.split(",") if w not in known]
     if unknown or args.repeats < 1:
@@ -293,8 +332,11 @@ def main():
 
     lines = ["# Performance: RateLab against NumPy and PyTorch (CPU)", "",
              f"Reproduce with: `/usr/bin/python3 bench/compare.py --repeats {args.repeats}"
-             + (" --quick" if args.quick else "") + (" --ratelab-only" if args.ratelab_only else "") + "`", "",
-             f"Machine: {machine()}.", ""]
+             + (" --quick" if args.quick else "") + (" --ratelab-only" if args.ratelab_only else "")
+             + (" --r2r DIR" if args.r2r else "") + "`", "",
+             f"Machine: {machine()}; load average at the start {load_start} and at the end LOAD_AT_END (1, 5, 15 min; "
+             "other jobs shared the cores, so absolute times are inflated and the interleaved ratios are the figures "
+             "to read).", ""]
     if rows:
         lines += [
              f"Runs interleaved RateLab / NumPy / PyTorch, {args.repeats} repeats each; medians of wall time with "
@@ -316,7 +358,8 @@ def main():
     if rows:
         lines += physical_limits(rows, limits, args.quick)
     lines += extra
-    text = "\n".join(lines) + "\n"
+    lines += startup(args.repeats, args.r2r)
+    text = ("\n".join(lines) + "\n").replace("LOAD_AT_END", load())
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:

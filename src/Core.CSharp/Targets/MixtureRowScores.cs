@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using RateLab.Core.Boltzmann;
 
@@ -97,39 +99,66 @@ sealed class MixtureRowScores
             var v = Vector512.Create(x.Slice(i, 8));
             acc = Vector512.FusedMultiplyAdd(v, v, acc);
         }
-        double sum = 0;
-        for (int lane = 0; lane < 8; lane++) sum += acc[lane];
-        return sum;
+        return SumLanes(acc);
     }
 
     // The cross terms g (m × padded) become the weights a_rj = softmax(ℓ_r)_j p_j in place; totals[r] = Σ_j a_rj.
+    // Eight components per vector; every sum runs over the vectors, then over the lanes, in one fixed order. A padded
+    // component has p = 0 and c = −∞, so its logit is −∞ and its weight 0.
     void Weights(ReadOnlySpan<double> x, Span<double> g, Span<double> totals)
     {
+        ref double c = ref MemoryMarshal.GetArrayDataReference(constant);
+        ref double p = ref MemoryMarshal.GetArrayDataReference(precision);
+        ref double half = ref MemoryMarshal.GetArrayDataReference(halfPrecision);
+        var floor = Vector512.Create(ExpFloor);
         for (int r = 0; r < totals.Length; r++)
         {
-            var row = g.Slice(r * padded, padded);
-            double xx = SquaredNorm(x.Slice(r * d, d)), max = double.NegativeInfinity;
-            for (int j = 0; j < padded; j++)
+            ref double row = ref g[r * padded];
+            var xx = Vector512.Create(SquaredNorm(x.Slice(r * d, d)));
+            var max = Vector512.Create(double.NegativeInfinity);
+            for (int j = 0; j < padded; j += 8)
             {
-                double l = precision[j] == 0 ? constant[j] : constant[j] - halfPrecision[j] * xx + precision[j] * row[j];
-                row[j] = l;
-                if (l > max) max = l;
+                var l = Vector512.FusedMultiplyAdd(Load(ref p, j), Load(ref row, j), Load(ref c, j) - Load(ref half, j) * xx);
+                l.StoreUnsafe(ref row, (nuint)j);
+                max = Vector512.Max(max, l);
             }
-            for (int j = 0; j < padded; j++) row[j] = Math.Max(row[j] - max, ExpFloor);
+            var top = Vector512.Create(MaxLanes(max));
+            for (int j = 0; j < padded; j += 8) Vector512.Max(Load(ref row, j) - top, floor).StoreUnsafe(ref row, (nuint)j);
         }
         TensorPrimitives.Exp(g, g);
         for (int r = 0; r < totals.Length; r++)
         {
-            var row = g.Slice(r * padded, padded);
-            double sum = 0, total = 0;
-            for (int j = 0; j < padded; j++) sum += row[j];
-            double inverse = 1 / sum;
-            for (int j = 0; j < padded; j++)
+            ref double row = ref g[r * padded];
+            var sum = Vector512<double>.Zero;
+            for (int j = 0; j < padded; j += 8) sum += Load(ref row, j);
+            var inverse = Vector512.Create(1 / SumLanes(sum));
+            var total = Vector512<double>.Zero;
+            for (int j = 0; j < padded; j += 8)
             {
-                row[j] *= inverse * precision[j];
-                total += row[j];
+                var a = Load(ref row, j) * inverse * Load(ref p, j);
+                a.StoreUnsafe(ref row, (nuint)j);
+                total += a;
             }
-            totals[r] = total;
+            totals[r] = SumLanes(total);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<double> Load(ref double source, int offset) =>
+        Vector512.LoadUnsafe(ref source, (nuint)offset);
+
+    // The lanes added left to right.
+    static double SumLanes(Vector512<double> v)
+    {
+        double sum = v[0];
+        for (int lane = 1; lane < 8; lane++) sum += v[lane];
+        return sum;
+    }
+
+    static double MaxLanes(Vector512<double> v)
+    {
+        double max = v[0];
+        for (int lane = 1; lane < 8; lane++) max = Math.Max(max, v[lane]);
+        return max;
     }
 }

@@ -11,6 +11,7 @@ open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
 open RateLab.Core.Targets
 open RateLab.Properties.Generators
+open RateLab.Properties.Exact.ExactTestKernels
 
 /// An isotropic mixture in a dimension the blocked scorer takes (a multiple of 8) and a block of rows.
 type RowsCase = { Mixture: GaussianMixture; Rows: float[]; Spread: float }
@@ -48,19 +49,8 @@ let private runUla (target: IScoreField) kernel chains steps seed threads block 
     SamplerRunner.Run(k, PhiloxNoise seed, oracle, batch, steps, threads, block)
     batch.States, oracle
 
-/// The same ULA seen as a plain kernel, so the runner steps it chain by chain.
-let private chainByChain (ula: Ula) =
-    let k = ula :> ISamplerKernel
-    { new ISamplerKernel with
-        member _.Name = k.Name
-        member _.Dimension = k.Dimension
-        member _.Blocks = k.Blocks
-        member _.AuxLength = k.AuxLength
-        member _.ScratchLength = k.ScratchLength
-        member _.InitNormalRoles = k.InitNormalRoles
-        member _.NormalRoles = k.NormalRoles
-        member _.Init(ctx, state) = k.Init(&ctx, state)
-        member _.Step(ctx, state) = k.Step(&ctx, state) }
+/// The same ULA seen as a plain kernel (its IBlockKernel hidden), so the runner steps it chain by chain.
+let private chainByChain (ula: Ula) = Undeclared(ula) :> ISamplerKernel
 
 let private ula d = Ula(d, 0.05, StartLaw.Isotropic(d, 1.0))
 
