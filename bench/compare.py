@@ -139,8 +139,10 @@ def packed_exact(repeats, quick):
             runs[s].append(run_json(["dotnet", BENCH_DLL, "exact-packed", s, "16", str(steps)]))
     out = ["", f"## Exact analysis of randomized samplers on a small block: packed probes (d = 16, {steps} steps)", "",
            f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-packed SAMPLER 16 {steps}` (one thread, 64 replicates, "
-           "K = 8 for PLMC; the quick report's ill-conditioned Langevin target at its largest step count). Each step's "
-           "1 + m + roles probes run as one kernel step on side-by-side copies of the coordinates instead of one kernel "
+           "K = 8 for PLMC; the quick report's ill-conditioned Langevin target, at its largest step count 2560 "
+           "without --quick and at 640 with it). Each step's "
+           "1 + m + roles probes run as one kernel step on side-by-side copies of the coordinates instead of one "
+           "kernel "
            f"step each; both ways give the same law bit for bit (checked in every run). {repeats} runs, median "
            "[min, max].", "",
            "| sampler | one probe at a time (s) | packed (s) | speed-up |", "|---|---|---|---|"]
@@ -148,7 +150,8 @@ def packed_exact(repeats, quick):
     for s in samplers:
         if not all(r["same_law"] for r in runs[s]):
             sys.exit(f"exact-packed {s}: packed and one-at-a-time laws differ")
-        out.append(f"| {s} | {med([r['unpacked_seconds'] for r in runs[s]])} | {med([r['packed_seconds'] for r in runs[s]])} | "
+        one, packed = [r["unpacked_seconds"] for r in runs[s]], [r["packed_seconds"] for r in runs[s]]
+        out.append(f"| {s} | {med(one)} | {med(packed)} | "
                    f"{statistics.median(r['speedup'] for r in runs[s]):.2f}× |")
     return out
 
@@ -200,11 +203,13 @@ def workload_counts(name, quick):
 def physical_limits(rows, limits, quick):
     """Each workload's lower bound on this machine and the fraction of it RateLab reached on one thread."""
     out = ["", "## Each workload against the machine's limits (one thread)", "",
-           "Lower bounds from the best rates measured above: normals at the best normal rate (the bandwidth run), state "
+           "Lower bounds from the best rates measured above: normals at the best normal rate (the bandwidth run), "
+           "state "
            "bytes (one read and one write of every coordinate per step or evaluation) at the best write bandwidth, "
            "score FLOPs at the FMA peak. The bound is the largest of the three; the fraction is bound / RateLab's "
            "median time (1 = at the limit).", "",
-           "| workload | normals (s) | bytes (s) | FLOPs (s) | bound (s) | RateLab 1 thread (s) | fraction of the limit |",
+           "| workload | normals (s) | bytes (s) | FLOPs (s) | bound (s) | RateLab 1 thread (s) "
+           "| fraction of the limit |",
            "|---|---|---|---|---|---|---|"]
     for name, med, _ in rows:
         c = workload_counts(name, quick)
@@ -214,7 +219,8 @@ def physical_limits(rows, limits, quick):
         bound = max(t_normals, t_bytes, t_flops)
         r1 = med["RateLab 1 thread"]
         normals = f"{t_normals:.3f}" if c["normals"] is not None else "(per round, not counted)"
-        out.append(f"| {name} | {normals} | {t_bytes:.3f} | {t_flops:.3f} | {bound:.3f} | {r1:.3f} | {bound / r1:.2f} |")
+        out.append(f"| {name} | {normals} | {t_bytes:.3f} | {t_flops:.3f} | {bound:.3f} | {r1:.3f} "
+                   f"| {bound / r1:.2f} |")
     return out
 
 

@@ -9,7 +9,8 @@ namespace RateLab.Bench;
 /// <summary>
 /// The randomized Langevin analyses of the quick report at their largest step count, timed with each step's probes
 /// packed into one kernel step and one probe at a time: N(0, diag λ), λ_i = 20^{−i/(d−1)} (the quick profile's
-/// ill-conditioned Gaussian, d = 16), start at the target, horizon 2, K = 8 for PLMC; R replicates (the report's 64 by default) and packing up to
+/// ill-conditioned Gaussian, d = 16), start at the target, horizon 2, K = 8 for PLMC; R replicates (the report's 64
+/// by default) and packing up to
 /// PACKED coordinates (ExactOptions.PackedCoordinates; the engine's default by default). The timed runs
 /// follow an untimed small one, so JIT compilation is not in the figure; both variants must give the same law.
 /// </summary>
@@ -23,7 +24,8 @@ public static class PackedProbeWorkload
     public static string Run(string sampler, int d, int steps, int replicates, int packedCoordinates)
     {
         if (!Samplers.Contains(sampler))
-            throw new ArgumentException($"sampler = '{sampler}' is unknown; allowed: {string.Join(", ", Samplers)}.", nameof(sampler));
+            throw new ArgumentException(
+                $"sampler = '{sampler}' is unknown; allowed: {string.Join(", ", Samplers)}.", nameof(sampler));
         Analyse(sampler, Math.Min(d, 64), 2, replicates, packedCoordinates);
         Analyse(sampler, Math.Min(d, 64), 2, replicates, 0);
         var clock = Stopwatch.StartNew();
@@ -44,7 +46,8 @@ public static class PackedProbeWorkload
         var variance = new double[d];
         for (int i = 0; i < d; i++) variance[i] = d == 1 ? 1 : Math.Pow(20, -(double)i / (d - 1));
         var mean = new double[d];
-        var reduction = GaussianReduction.Diagonal(mean, variance, new StartLaw(mean, Array.ConvertAll(variance, Math.Sqrt)));
+        var start = new StartLaw(mean, Array.ConvertAll(variance, Math.Sqrt));
+        var reduction = GaussianReduction.Diagonal(mean, variance, start);
         double h = 2.0 / steps;
         ExactProblem Build(GaussianReduction b)
         {

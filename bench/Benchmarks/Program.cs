@@ -8,7 +8,8 @@ using RateLab.Core.Validation;
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
 // GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
-// (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
+// (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs);
+// `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
 // `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try

@@ -97,7 +97,8 @@ public static class ExactAnalysis
             {
                 var slice = Slice(b);
                 var problem = b == 0 ? head : build(slice);
-                (blocks[b], var part) = AnalyseBlock(problem, PackedKernel(build, slice, problem.Kernel, options), options);
+                var packed = PackedKernel(build, slice, problem.Kernel, options);
+                (blocks[b], var part) = AnalyseBlock(problem, packed, options);
                 part.CopyTo(law, b * size);
             }
             catch (Exception e) { errors[b] = e; }

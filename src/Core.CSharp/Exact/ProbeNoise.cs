@@ -26,7 +26,8 @@ public sealed class ProbeNoise : INoiseSource
     /// </summary>
     public int CopyLength { get; set; }
 
-    /// <summary>Copies the packed kernel runs on (its dimension is <see cref="Copies"/> · <see cref="CopyLength"/>).</summary>
+    /// <summary>Copies the packed kernel runs on (its dimension is <see cref="Copies"/> ·
+    /// <see cref="CopyLength"/>).</summary>
     public int Copies { get; set; }
 
     /// <summary>The copy whose normals are those of role 0 in packed probing.</summary>
@@ -67,7 +68,8 @@ public sealed class ProbeNoise : INoiseSource
         int start = (FirstNoiseCopy + role) * CopyLength;
         if (destination.Length != Copies * CopyLength)
             throw new InvalidOperationException(
-                $"the kernel drew {destination.Length} normals of role {role} at step {step}; packed probing needs whole copies of {CopyLength}.");
+                $"the kernel drew {destination.Length} normals of role {role} at step {step}; " +
+                $"packed probing needs {Copies} copies of {CopyLength}.");
         destination.Clear();
         destination.Slice(start, CopyLength).Fill(1.0);
     }

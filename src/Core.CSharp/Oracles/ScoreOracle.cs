@@ -58,7 +58,8 @@ public sealed class ScoreOracle
     public void EvaluateBlock(long firstChain, ReadOnlySpan<double> rows, double tau, Span<double> scores)
     {
         int d = Dimension, n = rows.Length / d;
-        if (rows.Length != n * d) throw new ArgumentException($"rows.Length = {rows.Length} is not a multiple of d = {d}.", nameof(rows));
+        if (rows.Length != n * d)
+            throw new ArgumentException($"rows.Length = {rows.Length} is not a multiple of d = {d}.", nameof(rows));
         Validation.Guard.Length(scores.Length, rows.Length, nameof(scores));
         if (firstChain < 0 || firstChain + n > Chains)
             throw new ArgumentOutOfRangeException(nameof(firstChain),

@@ -34,12 +34,14 @@ public ref struct BlockContext
     public readonly Span<double> Scratch;
 
     /// <summary>A context for chains [firstChain, firstChain + chains).</summary>
-    public BlockContext(long firstChain, int chains, long step, INoiseSource noise, ScoreOracle oracle, Span<double> scratch)
+    public BlockContext(long firstChain, int chains, long step, INoiseSource noise, ScoreOracle oracle,
+        Span<double> scratch)
     {
         FirstChain = firstChain; Chains = chains; Step = step; Noise = noise; Oracle = oracle; Scratch = scratch;
     }
 
-    /// <summary>One counted evaluation per chain of the block, rows in chain order, all at <paramref name="tau"/>.</summary>
+    /// <summary>One counted evaluation per chain of the block, rows in chain order, all at
+    /// <paramref name="tau"/>.</summary>
     public readonly void ScoreBlock(ReadOnlySpan<double> rows, double tau, Span<double> scores) =>
         Oracle.EvaluateBlock(FirstChain, rows, tau, scores);
 

@@ -36,7 +36,8 @@ public static class SamplerRunner
         try
         {
             if (kernel is IBlockKernel lockstep)
-                Parallel.For(0, blocks, options, () => new double[Math.Max(1, blockSize * kernel.ScratchLength)], (b, _, scratch) =>
+                Parallel.For(0, blocks, options, () => new double[Math.Max(1, blockSize * kernel.ScratchLength)],
+                    (b, _, scratch) =>
                 {
                     int start = b * blockSize;
                     RunBlock(lockstep, noise, oracle, batch, start, Math.Min(batch.Chains, start + blockSize) - start,
@@ -88,7 +89,8 @@ public static class SamplerRunner
         long failedStep = 0;
         for (int c = 0; c < count; c++)
         {
-            var ctx = new StepContext(batch.FirstChain + start + c, -1, noise, oracle, scratch.AsSpan(0, kernel.ScratchLength));
+            var own = scratch.AsSpan(0, kernel.ScratchLength);
+            var ctx = new StepContext(batch.FirstChain + start + c, -1, noise, oracle, own);
             kernel.Init(ref ctx, batch.State(start + c));
             if (active == count && !Finite(batch.State(start + c)[..physical])) (active, failedStep) = (c, -1);
         }
@@ -100,7 +102,8 @@ public static class SamplerRunner
             for (int c = 0; c < active; c++)
                 if (!Finite(states.Slice(c * length, physical))) { (active, failedStep) = (c, s); break; }
         }
-        if (active < count) throw new SamplerDivergedException(kernel.Name, failedStep, batch.FirstChain + start + active);
+        if (active < count)
+            throw new SamplerDivergedException(kernel.Name, failedStep, batch.FirstChain + start + active);
     }
 
     static bool Finite(ReadOnlySpan<double> physical) => double.IsFinite(TensorPrimitives.Sum(physical));

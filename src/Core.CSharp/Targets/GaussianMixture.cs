@@ -204,7 +204,8 @@ public sealed class GaussianMixture : ITarget, ITargetConstants, IExactSampler
     public void ScoreRows(ReadOnlySpan<double> rows, Span<double> scores)
     {
         int d = Dimension;
-        if (rows.Length % d != 0) throw new ArgumentException($"rows.Length = {rows.Length} is not a multiple of d = {d}.", nameof(rows));
+        if (rows.Length % d != 0)
+            throw new ArgumentException($"rows.Length = {rows.Length} is not a multiple of d = {d}.", nameof(rows));
         Guard.Length(scores.Length, rows.Length, nameof(scores));
         if (rowScores is null)
             for (int r = 0; r < rows.Length / d; r++) Score(rows.Slice(r * d, d), scores.Slice(r * d, d));

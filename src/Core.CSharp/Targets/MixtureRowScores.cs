@@ -69,14 +69,15 @@ sealed class MixtureRowScores
     {
         int n = rows.Length / d;
         int tileX = TileRows * d, tileG = TileRows * padded;
-        if (work is not { } buffer || buffer.Length < 2 * tileX + tileG + TileRows) work = buffer = new double[2 * tileX + tileG + TileRows];
+        int size = 2 * tileX + tileG + TileRows;
+        if (work is not { } buffer || buffer.Length < size) work = buffer = new double[size];
         for (int start = 0; start < n; start += TileRows)
         {
             int m = Math.Min(TileRows, n - start);
             var x = rows.Slice(start * d, m * d);
             x.CopyTo(buffer);
-            MatrixKernels.Multiply(m, padded, d, buffer, 0, d, 1, meansByCoordinate, 0, padded, buffer, 2 * tileX, padded,
-                accumulate: false);
+            MatrixKernels.Multiply(m, padded, d, buffer, 0, d, 1, meansByCoordinate, 0, padded, buffer, 2 * tileX,
+                padded, accumulate: false);
             Weights(x, buffer.AsSpan(2 * tileX, m * padded), buffer.AsSpan(2 * tileX + tileG, m));
             MatrixKernels.Multiply(m, d, padded, buffer, 2 * tileX, padded, 1, meansByComponent, 0, d, buffer, tileX, d,
                 accumulate: false);
@@ -118,12 +119,14 @@ sealed class MixtureRowScores
             var max = Vector512.Create(double.NegativeInfinity);
             for (int j = 0; j < padded; j += 8)
             {
-                var l = Vector512.FusedMultiplyAdd(Load(ref p, j), Load(ref row, j), Load(ref c, j) - Load(ref half, j) * xx);
+                var shift = Load(ref c, j) - Load(ref half, j) * xx;
+                var l = Vector512.FusedMultiplyAdd(Load(ref p, j), Load(ref row, j), shift);
                 l.StoreUnsafe(ref row, (nuint)j);
                 max = Vector512.Max(max, l);
             }
             var top = Vector512.Create(MaxLanes(max));
-            for (int j = 0; j < padded; j += 8) Vector512.Max(Load(ref row, j) - top, floor).StoreUnsafe(ref row, (nuint)j);
+            for (int j = 0; j < padded; j += 8)
+                Vector512.Max(Load(ref row, j) - top, floor).StoreUnsafe(ref row, (nuint)j);
         }
         TensorPrimitives.Exp(g, g);
         for (int r = 0; r < totals.Length; r++)

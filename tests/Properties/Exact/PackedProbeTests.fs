@@ -22,7 +22,8 @@ let private builders : (string * (Problem -> GaussianReduction -> ExactProblem))
     let diffusion (make: int -> NoiseGrid -> ISamplerKernel) =
         fun (p: Problem) (b: GaussianReduction) ->
             let g = grid p
-            ExactProblem(make b.Dimension g, b.NoisedScore(), b.CentredNoisedScore(), b.NoisedData g.End.Tau, int64 g.Steps)
+            let reference = b.NoisedData g.End.Tau
+            ExactProblem(make b.Dimension g, b.NoisedScore(), b.CentredNoisedScore(), reference, int64 g.Steps)
     [ "PLMC on ULMC (K = 8)", langevin (fun d h s -> PoissonMidpoint.Underdamped(d, h, 8, 2.0, s))
       "PLMC (K = 3)", langevin (fun d h s -> PoissonMidpoint.Overdamped(d, h, 3, s))
       "Shen–Lee", langevin (fun d h s -> ShenLee(d, h, 1.0, s))

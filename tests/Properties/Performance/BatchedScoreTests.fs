@@ -66,7 +66,8 @@ let tests =
             let d, k = m.Dimension, m.Components
             let eps = Math.Pow(2.0, -52)
             let pMax = Seq.init k (fun j -> 1.0 / m.ComponentVariances(j).[0]) |> Seq.max
-            let mu2 = Seq.init k (fun j -> let mu = m.ComponentMean(j).ToArray() in Array.sumBy (fun v -> v * v) mu) |> Seq.max
+            let norm2 (v: float[]) = Array.sumBy (fun a -> a * a) v
+            let mu2 = Seq.init k (fun j -> norm2 (m.ComponentMean(j).ToArray())) |> Seq.max
             let muInf i = Seq.init k (fun j -> abs (m.ComponentMean(j).[i])) |> Seq.max
             let blocked = scoreRows m c.Rows
             Seq.init (c.Rows.Length / d) id
@@ -90,7 +91,7 @@ let tests =
             let unreversed = Array.init n (fun r -> back.[(n - 1 - r) * d .. (n - r) * d - 1]) |> Array.concat
             whole = alone && whole = unreversed
 
-        testPropertyWithConfig cfg "lockstep ULA on a mixture: threads and block size do not change a bit; NFE per chain"
+        testPropertyWithConfig cfg "lockstep ULA on a mixture: threads and block size change no bit; NFE per chain"
         <| fun (c: RowsCase, seed: uint64) ->
             let d = c.Mixture.Dimension
             let reference, _ = runUla c.Mixture (ula d) 37 6L seed 1 37
@@ -122,7 +123,8 @@ let tests =
 
         test "a block of rows that is not whole rows is refused" {
             let m = GaussianMixture([| 1.0 |], [| Array.zeroCreate 8 |], [| 1.0 |])
-            let e = Expect.throwsC (fun () -> m.ScoreRows(ReadOnlySpan(Array.zeroCreate 12), Span(Array.zeroCreate 12))) id
+            let rows, scores = Array.zeroCreate<float> 12, Array.zeroCreate<float> 12
+            let e = Expect.throwsC (fun () -> m.ScoreRows(ReadOnlySpan rows, Span scores)) id
             Expect.stringContains e.Message "not a multiple of d = 8" "message names the rule"
         }
     ]

@@ -53,7 +53,8 @@ public sealed class Ula : IBlockKernel, ITimeHomogeneous
         Advance(x, score, dW);
     }
 
-    /// <summary>The block's scores in one batched call, then each chain's own increment, as <see cref="Step"/>.</summary>
+    /// <summary>The block's scores in one batched call, then each chain's own increment, as
+    /// <see cref="Step"/>.</summary>
     public void StepBlock(ref BlockContext ctx, Span<double> states)
     {
         int d = Dimension, n = ctx.Chains;
