@@ -136,7 +136,12 @@ public static class ExactAnalysis
         if (kernel is ITimeHomogeneous && kernel.AuxLength == 0) return null;
         int copies = AffinePropagator.PackedCopies(kernel);
         if ((long)copies * slice.Dimension > options.PackedCoordinates) return null;
-        return build(slice.Repeat(copies)).Kernel;
+        // A kernel whose shape changes with d (aux state, roles) cannot stand for the probes: probe one at a time.
+        var packed = build(slice.Repeat(copies)).Kernel;
+        return packed is not null && packed.Dimension == copies * slice.Dimension && packed.Blocks == kernel.Blocks
+               && packed.AuxLength == kernel.AuxLength && packed.NormalRoles == kernel.NormalRoles
+            ? packed
+            : null;
     }
 
     static (BlockOutcome Outcome, GaussianState Law) AnalyseBlock(ExactProblem problem, ISamplerKernel? packed,
