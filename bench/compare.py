@@ -59,6 +59,14 @@ def agree(a, b, key):
     return abs(a[key] - b[key]) <= 5 * se, (a[key] - b[key]) / se if se > 0 else 0.0
 
 
+def load():
+    try:
+        with open("/proc/loadavg") as f:
+            return " / ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -82,6 +90,7 @@ def rate_lab_only(repeats, quick):
             runs[f"W4 {threads} thread" + ("s" if threads == 2 else "")].append(
                 run_json(["dotnet", BENCH_DLL, "exact-lijiao", str(d), "1024", str(threads)]))
         runs["bandwidth"].append(run_json(["dotnet", BENCH_DLL, "bandwidth", "256", "5"]))
+        runs.setdefault("peak", []).append(run_json(["dotnet", BENCH_DLL, "peak", "5"]))
     out = ["", f"## W4: exact Gaussian analysis of Li–Jiao, diagonal covariance, d = {d}, T = 1024 (RateLab alone)", "",
            f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-lijiao {d} 1024 THREADS`; {repeats} runs each, median [min, max]. "
            "A coordinate-step is one of the 2T score-evaluation updates of one coordinate. Target: < 2 s.", "",
@@ -102,6 +111,13 @@ def rate_lab_only(repeats, quick):
             f"| {statistics.median(r['write_GBps'] for r in bw):.2f} | {statistics.median(r['normals_GBps'] for r in bw):.2f} | "
             f"{statistics.median(r['normals_per_second'] for r in bw):.3e} | "
             f"{statistics.median(ratio):.2f} [{min(ratio):.2f}, {max(ratio):.2f}] |"]
+    peak = [r["gflops"] for r in runs["peak"]]
+    out += ["", f"FMA peak of one thread (`dotnet {os.path.relpath(BENCH_DLL, ROOT)} peak 5`: 16 independent AVX-512 "
+            f"fused multiply-add chains, no memory traffic, best of 5): {statistics.median(peak):.1f} "
+            f"[{min(peak):.1f}, {max(peak):.1f}] GFLOP/s."]
+    limits = {"normals_per_second": max(r["normals_per_second"] for r in bw),
+              "write_Bps": max(r["write_GBps"] for r in bw) * 1e9, "flops": max(peak) * 1e9}
+    out += packed_exact(repeats, quick)
     reports = sorted(glob.glob(os.path.join(HERE, "BenchmarkDotNet.Artifacts", "results", "*-report-github.md")))
     if reports:
         out += ["", "## BenchmarkDotNet (in-process, short job, MemoryDiagnoser)", "",
@@ -109,6 +125,102 @@ def rate_lab_only(repeats, quick):
         for path in reports:
             with open(path) as f:
                 out += [f.read().strip(), ""]
+    return out, limits
+
+
+def packed_exact(repeats, quick):
+    """The exact analysis of the report's randomized Langevin samplers with each step's probes packed into one kernel
+    step against one probe at a time (the quick report's ill-conditioned target, d = 16, its largest step count)."""
+    steps = 640 if quick else 2560
+    samplers = ["plmc-ulmc", "plmc", "shen-lee", "rlmc"]
+    runs = {s: [] for s in samplers}
+    for _ in range(repeats):
+        for s in samplers:
+            runs[s].append(run_json(["dotnet", BENCH_DLL, "exact-packed", s, "16", str(steps)]))
+    out = ["", f"## Exact analysis of randomized samplers on a small block: packed probes (d = 16, {steps} steps)", "",
+           f"`dotnet {os.path.relpath(BENCH_DLL, ROOT)} exact-packed SAMPLER 16 {steps}` (one thread, 64 replicates, "
+           "K = 8 for PLMC; the quick report's ill-conditioned Langevin target, at its largest step count 2560 "
+           "without --quick and at 640 with it). Each step's "
+           "1 + m + roles probes run as one kernel step on side-by-side copies of the coordinates instead of one "
+           "kernel "
+           f"step each; both ways give the same law bit for bit (checked in every run). {repeats} runs, median "
+           "[min, max].", "",
+           "| sampler | one probe at a time (s) | packed (s) | speed-up |", "|---|---|---|---|"]
+    med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
+    for s in samplers:
+        if not all(r["same_law"] for r in runs[s]):
+            sys.exit(f"exact-packed {s}: packed and one-at-a-time laws differ")
+        one, packed = [r["unpacked_seconds"] for r in runs[s]], [r["packed_seconds"] for r in runs[s]]
+        out.append(f"| {s} | {med(one)} | {med(packed)} | "
+                   f"{statistics.median(r['speedup'] for r in runs[s]):.2f}× |")
+    return out
+
+
+def startup(repeats, r2r):
+    """Wall time of short `ratelab` processes: the JIT build with Tiered PGO on (default) and off, and, when a
+    ReadyToRun publish is given, the same commands from it; interleaved."""
+    commands = {"ratelab list samplers": ["list", "samplers"],
+                "ratelab exact (RLMC, d = 10, 16 steps, 8 replicates)":
+                    ["exact", "--sampler", "rlmc", "--target", "isotropic-gaussian", "--d", "10", "--steps", "16",
+                     "--param", "h=0.1", "--replicates", "8", "--json"]}
+    builds = {"JIT (default)": (RATELAB_DLL, {}), "JIT, DOTNET_TieredPGO=0": (RATELAB_DLL, {"DOTNET_TieredPGO": "0"})}
+    if r2r:
+        builds["ReadyToRun"] = (os.path.join(r2r, "ratelab.dll"), {})
+    times = {(c, b): [] for c in commands for b in builds}
+    for _ in range(repeats):
+        for c, args in commands.items():
+            for b, (dll, env) in builds.items():
+                start = time.perf_counter()
+                subprocess.run(["dotnet", dll] + args, check=True, capture_output=True, env={**os.environ, **env})
+                times[(c, b)].append(time.perf_counter() - start)
+    med = lambda v: f"{statistics.median(v):.3f} [{min(v):.3f}, {max(v):.3f}]"
+    out = ["", "## CLI start-up", "",
+           "Wall time of whole `ratelab` processes, interleaved, " + f"{repeats} runs each, median [min, max] seconds."
+           + (f" ReadyToRun: `dotnet publish src/Analysis.FSharp -c Release -r linux-x64 --self-contained false "
+              f"-p:PublishReadyToRun=true -o DIR`, then `--r2r DIR` here." if r2r else
+              " Pass `--r2r DIR` (a ReadyToRun publish of src/Analysis.FSharp) to compare it."), "",
+           "| command | " + " | ".join(builds) + " |", "|---" * (len(builds) + 1) + "|"]
+    for c in commands:
+        out.append(f"| `{c}` | " + " | ".join(med(times[(c, b)]) for b in builds) + " |")
+    return out
+
+
+def workload_counts(name, quick):
+    """What one workload must do at the least: normals drawn, bytes of state read and written per step, and FLOPs of
+    its scores (4·K·d per mixture score: the two products' multiply-adds; the update's few FLOPs per coordinate are
+    left out, so the bound is optimistic)."""
+    with open(os.path.join(WORKLOADS, name + (".quick" if quick else "") + ".json")) as f:
+        w = json.load(f)
+    n, d = w["chains"], w["d"]
+    k = len(w["target"].get("weights", []))
+    if w["sampler"] == "ula":
+        steps = w["steps"]
+        return {"normals": n * d * steps, "bytes": 16 * n * d * steps, "flops": 4 * k * d * n * steps}
+    nfe = 2 * w["T"]
+    return {"normals": None, "bytes": 16 * n * d * nfe, "flops": 4 * k * d * n * nfe}
+
+
+def physical_limits(rows, limits, quick):
+    """Each workload's lower bound on this machine and the fraction of it RateLab reached on one thread."""
+    out = ["", "## Each workload against the machine's limits (one thread)", "",
+           "Lower bounds from the best rates measured above: normals at the best normal rate (the bandwidth run), "
+           "state "
+           "bytes (one read and one write of every coordinate per step or evaluation) at the best write bandwidth, "
+           "score FLOPs at the FMA peak. The bound is the largest of the three; the fraction is bound / RateLab's "
+           "median time (1 = at the limit).", "",
+           "| workload | normals (s) | bytes (s) | FLOPs (s) | bound (s) | RateLab 1 thread (s) "
+           "| fraction of the limit |",
+           "|---|---|---|---|---|---|---|"]
+    for name, med, _ in rows:
+        c = workload_counts(name, quick)
+        t_normals = c["normals"] / limits["normals_per_second"] if c["normals"] is not None else 0.0
+        t_bytes = c["bytes"] / limits["write_Bps"]
+        t_flops = c["flops"] / limits["flops"]
+        bound = max(t_normals, t_bytes, t_flops)
+        r1 = med["RateLab 1 thread"]
+        normals = f"{t_normals:.3f}" if c["normals"] is not None else "(per round, not counted)"
+        out.append(f"| {name} | {normals} | {t_bytes:.3f} | {t_flops:.3f} | {bound:.3f} | {r1:.3f} "
+                   f"| {bound / r1:.2f} |")
     return out
 
 
@@ -159,14 +271,16 @@ WHY = {
     "W1": "W1 is bound by normal generation: Philox + Box–Muller normals run several times slower than writing the same "
           "bytes (see the bandwidth row), and the ULA update itself is one fused pass. Closing it needs a cheaper "
           "transform (a vectorised ziggurat, or polynomial log/sincos on AVX-512) fused into the update.",
-    "W2": "GMM scores: NumPy forms all chains' component distances in one BLAS product (chains×d)·(d×K); RateLab's oracle "
-          "calls the score chain by chain with K dot products of length 64, so per-call overhead and short vectors "
-          "dominate. Closing it needs a batched score interface over a chain block backed by a blocked matrix product.",
+    "W2": "GMM scores are batched (ULA steps blocks of 64 chains in lockstep; logits and weighted means are two matrix "
+          "products per block), so the score is no longer the larger cost: the normals are (see the limits table), as "
+          "for W1.",
+    "W3": "Li–Jiao still calls the noised mixture score chain by chain (K = 8 dot products of length 64 per call, with "
+          "each cell's noise levels recomputed per chain): its kernel has no lockstep block step yet. Closing it needs "
+          "an IBlockKernel step for Li–Jiao that scores a block of chains at their per-chain levels in one call.",
 }
-WHY["W3"] = WHY["W2"] + " W3 also recomputes each cell's noise levels per chain (its cell points are drawn per chain)."
 
 
-def targets(rows):
+def targets(rows, busy):
     """The issue's targets against the measured medians: met, or missed by how much, with why and what would close it."""
     out = ["", "### Targets", "",
            "Single thread: NumPy / RateLab ≥ 3× and PyTorch / RateLab ≥ 2×; two threads ≥ 1.7× one thread.", ""]
@@ -179,6 +293,9 @@ def targets(rows):
         out.append(f"- {name}: " + "; ".join(words) + ".")
         if any(got < want for what, got, want in checks[:2]) and name in WHY:
             out.append(f"  {WHY[name]}")
+    if busy and any(med["RateLab 1 thread"] / med["RateLab 2 threads"] < 1.7 for _, med, _ in rows):
+        out += ["", "Two threads: the load average exceeded the core count during these runs, so a second thread "
+                "found no free core; the two-thread target needs an idle machine to be judged."]
     return out
 
 
@@ -189,7 +306,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "performance.md"))
     ap.add_argument("--workloads", default="W1,W2,W3")
     ap.add_argument("--ratelab-only", action="store_true", help="only the RateLab-alone sections (W4, W5, normals)")
+    ap.add_argument("--r2r", help="a ReadyToRun publish of src/Analysis.FSharp to compare start-up with")
     args = ap.parse_args()
+    load_start = load()
     known = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(WORKLOADS, "W*.json")) if ".quick" not in f)
     unknown = [w for w in args.workloads.split(",") if w not in known]
     if unknown or args.repeats < 1:
@@ -222,8 +341,11 @@ def main():
 
     lines = ["# Performance: RateLab against NumPy and PyTorch (CPU)", "",
              f"Reproduce with: `/usr/bin/python3 bench/compare.py --repeats {args.repeats}"
-             + (" --quick" if args.quick else "") + (" --ratelab-only" if args.ratelab_only else "") + "`", "",
-             f"Machine: {machine()}.", ""]
+             + (" --quick" if args.quick else "") + (" --ratelab-only" if args.ratelab_only else "")
+             + (" --r2r DIR" if args.r2r else "") + "`", "",
+             f"Machine: {machine()}; load average at the start {load_start} and at the end LOAD_AT_END (1, 5, 15 min; "
+             "other jobs shared the cores, so absolute times are inflated and the interleaved ratios are the figures "
+             "to read).", ""]
     if rows:
         lines += [
              f"Runs interleaved RateLab / NumPy / PyTorch, {args.repeats} repeats each; medians of wall time with "
@@ -240,9 +362,14 @@ def main():
     if mismatches:
         lines += ["", "Statistical mismatches:", ""] + [f"- {m}" for m in mismatches]
     if rows:
-        lines += targets(rows)
-    lines += rate_lab_only(args.repeats, args.quick)
-    text = "\n".join(lines) + "\n"
+        lines += targets(rows, busy=float(load_start.split(" / ")[0]) >= (os.cpu_count() or 1)
+                         if load_start != "unknown" else False)
+    extra, limits = rate_lab_only(args.repeats, args.quick)
+    if rows:
+        lines += physical_limits(rows, limits, args.quick)
+    lines += extra
+    lines += startup(args.repeats, args.r2r)
+    text = ("\n".join(lines) + "\n").replace("LOAD_AT_END", load())
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:

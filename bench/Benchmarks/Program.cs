@@ -2,11 +2,14 @@ using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Running;
 using RateLab.Bench;
+using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
 // `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
-// GenericExactWorkload.cs); `bandwidth [MiB] [passes]` compares normal generation
+// GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
+// (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs);
+// `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
 // `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
@@ -22,12 +25,19 @@ try
         case ["exact", var sampler, var d, var steps, .. var rest]:
             Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1), Argument(rest, 0, "threads", -1, -1)));
             return 0;
+        case ["exact-packed", var sampler, var d, var steps, .. var rest]:
+            Console.WriteLine(PackedProbeWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1),
+                Argument(rest, 0, "R", 64, 2), Argument(rest, 1, "PACKED", new ExactOptions().PackedCoordinates, 0)));
+            return 0;
         case ["nn-dump", var directory]:
             Console.WriteLine(NetworkWorkload.Dump(directory));
             return 0;
         case ["nn-train", var d, var threads, var iterations, var steps]:
             Console.WriteLine(NetworkWorkload.Train(Parse(d, "D", 1), Parse(threads, "THREADS", 1),
                 Parse(iterations, "ITERATIONS", 1), Parse(steps, "STEPS", 1)));
+            return 0;
+        case ["peak", .. var rest]:
+            Console.WriteLine(PeakWorkload.Run(Argument(rest, 0, "passes", 5, 1)));
             return 0;
         case ["bandwidth", .. var rest]:
             Console.WriteLine(BandwidthWorkload.Run(Argument(rest, 0, "MiB", 256, 1), Argument(rest, 1, "passes", 5, 1)));

@@ -22,6 +22,12 @@ public sealed class AffinePropagator
     readonly ScoreOracle real, centred;
     readonly double[] probe, scratch, aux, auxNext, columns, noiseColumns;
     readonly int d, m, roles;
+    // Packed probing (null when not used): one step of `packed` on `copies` side-by-side copies of the coordinates
+    // runs the mean probe (copy 0), the m column probes and the noise probes at once.
+    readonly ISamplerKernel? packed;
+    readonly ScoreOracle? packedOracle;
+    readonly double[] packedState = [], packedScratch = [];
+    readonly int copies;
 
     /// <summary>
     /// A propagator for <paramref name="kernel"/> on the affine score <paramref name="realField"/>; the
@@ -48,6 +54,35 @@ public sealed class AffinePropagator
         auxNext = new double[kernel.AuxLength];
         columns = new double[m * m * d];
         noiseColumns = new double[roles * m * d];
+    }
+
+    /// <summary>
+    /// A propagator that probes each step in one run of <paramref name="packedKernel"/>: the same sampler with the same
+    /// settings built on <see cref="PackedCopies"/>(kernel) side-by-side copies of the coordinates. A kernel of small d
+    /// costs mostly its per-call overhead, which the 1 + m + roles probes of a step then pay once. The kernel acts
+    /// coordinate-wise with the same operations at any width, so the laws are those of separate probes, bit for bit.
+    /// </summary>
+    public AffinePropagator(ISamplerKernel kernel, IScoreField realField, IScoreField centredField, ProbeNoise noise,
+        ISamplerKernel packedKernel) : this(kernel, realField, centredField, noise)
+    {
+        ArgumentNullException.ThrowIfNull(packedKernel);
+        copies = PackedCopies(kernel);
+        Guard.Length(packedKernel.Dimension, copies * d, "packed kernel dimension");
+        Guard.Length(packedKernel.Blocks, m, "packed kernel blocks");
+        Guard.Length(packedKernel.AuxLength, kernel.AuxLength, "packed kernel aux length");
+        Guard.Length(packedKernel.NormalRoles, kernel.NormalRoles, "packed kernel normal roles");
+        packed = packedKernel;
+        packedOracle = new ScoreOracle(new ProbeCopiesField(realField, centredField, copies), 1);
+        packedState = new double[packedKernel.StateLength];
+        packedScratch = new double[Math.Max(1, packedKernel.ScratchLength)];
+    }
+
+    /// <summary>Copies a packed kernel for <paramref name="kernel"/> runs on: the mean probe, m columns and one per
+    /// normal role of a step.</summary>
+    public static int PackedCopies(ISamplerKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return 1 + kernel.Blocks + kernel.NormalRoles;
     }
 
     /// <summary>The probe noise whose uniforms fix the draw ω.</summary>
@@ -107,15 +142,55 @@ public sealed class AffinePropagator
         Guard.Length(covariance.Length, GaussianState.PackedEntries(m) * d, nameof(covariance));
         Guard.Length(meanOut.Length, m * d, nameof(meanOut));
         Guard.Length(covarianceOut.Length, GaussianState.PackedEntries(m) * d, nameof(covarianceOut));
-        ProbeLinear(step);
         var blocks = probe.AsSpan(0, m * d);
-        mean.CopyTo(blocks);
-        RunStep(step, real, -1);
-        CountReal();
-        probe.AsSpan(m * d).CopyTo(auxNext);
+        if (packed is null)
+        {
+            ProbeLinear(step);
+            mean.CopyTo(blocks);
+            RunStep(step, real, -1);
+            CountReal();
+            probe.AsSpan(m * d).CopyTo(auxNext);
+        }
+        else ProbePacked(step, mean, blocks);
         Transform(covariance, covarianceOut);
         AddNoise(kernel.NormalRoles, covarianceOut);
         blocks.CopyTo(meanOut);
+    }
+
+    // One packed step: copy 0 starts at the mean (real field, no noise), copy 1 + j at eⱼ and copy 1 + m + k at zero
+    // with role k's normals set to ones; block b of copy c lies at b·D + c·d with D = copies·d. The mean image goes to
+    // `meanImage`, the columns and noise columns to their arrays, as the separate probes would write them.
+    void ProbePacked(long step, ReadOnlySpan<double> mean, Span<double> meanImage)
+    {
+        int wide = copies * d;
+        var state = packedState.AsSpan();
+        state[..(m * wide)].Clear();
+        for (int b = 0; b < m; b++)
+        {
+            mean.Slice(b * d, d).CopyTo(state.Slice(b * wide, d));
+            state.Slice(b * wide + (1 + b) * d, d).Fill(1.0);
+        }
+        aux.CopyTo(state[(m * wide)..]);
+        Noise.RoleLimit = kernel.NormalRoles;
+        (Noise.CopyLength, Noise.Copies, Noise.FirstNoiseCopy) = (d, copies, 1 + m);
+        try
+        {
+            var ctx = new StepContext(0, step, Noise, packedOracle!, packedScratch);
+            packed!.Step(ref ctx, state);
+        }
+        finally { Noise.CopyLength = 0; }
+        Evaluations += packedOracle!.Evaluations(0);
+        Rounds += packedOracle.Rounds(0);
+        packedOracle.Reset();
+        for (int b = 0; b < m; b++)
+        {
+            state.Slice(b * wide, d).CopyTo(meanImage.Slice(b * d, d));
+            for (int j = 0; j < m; j++)
+                state.Slice(b * wide + (1 + j) * d, d).CopyTo(columns.AsSpan(j * m * d + b * d, d));
+            for (int k = 0; k < kernel.NormalRoles; k++)
+                state.Slice(b * wide + (1 + m + k) * d, d).CopyTo(noiseColumns.AsSpan(k * m * d + b * d, d));
+        }
+        state[(m * wide)..].CopyTo(auxNext);
     }
 
     /// <summary>Adopts the aux state left by the last <see cref="Probe"/> (aux depends only on the step, not on

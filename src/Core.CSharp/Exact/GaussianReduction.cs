@@ -99,6 +99,27 @@ public sealed class GaussianReduction
             new Lazy<int[]>(() => CoordinateMap.Where(k => k >= start && k < start + count).Select(k => k - start).ToArray()));
     }
 
+    /// <summary>
+    /// <paramref name="copies"/> side-by-side copies of every coordinate, copy c at [c·d, (c + 1)·d): the dimension a
+    /// kernel needs to run several probes of one step at once (see <see cref="AffinePropagator"/>). Its coordinate map
+    /// is the identity; only kernels are built on it.
+    /// </summary>
+    internal GaussianReduction Repeat(int copies)
+    {
+        Guard.AtLeast(copies, 1, nameof(copies));
+        return new GaussianReduction(Tile(Mean, copies), Tile(Variance, copies),
+            StartLaw.Adopt(Tile(start.Mean, copies), Tile(start.Sd, copies)),
+            multiplicity is { } w ? Tile(w, copies) : null,
+            new Lazy<int[]>(() => Enumerable.Range(0, copies * Dimension).ToArray()));
+    }
+
+    static double[] Tile(ReadOnlySpan<double> values, int copies)
+    {
+        var tiled = new double[copies * values.Length];
+        for (int c = 0; c < copies; c++) values.CopyTo(tiled.AsSpan(c * values.Length));
+        return tiled;
+    }
+
     /// <summary>Reduces the diagonal problem N(<paramref name="mean"/>, diag <paramref name="variances"/>) started
     /// from <paramref name="start"/>.</summary>
     public static GaussianReduction Diagonal(ReadOnlySpan<double> mean, ReadOnlySpan<double> variances, StartLaw start)

@@ -19,6 +19,20 @@ public sealed class ProbeNoise : INoiseSource
     /// <summary>Roles the current call may draw (the kernel's declared count); drawing beyond it is a kernel bug.</summary>
     public int RoleLimit { get; set; }
 
+    /// <summary>
+    /// Packed probing: when positive, the kernel runs on side-by-side copies of this many coordinates, and role k's
+    /// normals are ones on copy <see cref="FirstNoiseCopy"/> + k only (zero elsewhere); 0 probes one role at a time
+    /// through <see cref="ProbedRole"/>.
+    /// </summary>
+    public int CopyLength { get; set; }
+
+    /// <summary>Copies the packed kernel runs on (its dimension is <see cref="Copies"/> ·
+    /// <see cref="CopyLength"/>).</summary>
+    public int Copies { get; set; }
+
+    /// <summary>The copy whose normals are those of role 0 in packed probing.</summary>
+    public int FirstNoiseCopy { get; set; }
+
     /// <summary>Number of uniforms drawn since the last <see cref="UseDraw"/> or <see cref="UseNodes"/>.</summary>
     public long UniformDraws { get; private set; }
 
@@ -46,7 +60,18 @@ public sealed class ProbeNoise : INoiseSource
         if (role < 0 || role >= RoleLimit)
             throw new InvalidOperationException(
                 $"the kernel drew normal role {role} at step {step} but declares roles 0..{RoleLimit - 1}; the exact analysis would miss its noise.");
-        destination.Fill(role == ProbedRole ? 1.0 : 0.0);
+        if (CopyLength == 0)
+        {
+            destination.Fill(role == ProbedRole ? 1.0 : 0.0);
+            return;
+        }
+        int start = (FirstNoiseCopy + role) * CopyLength;
+        if (destination.Length != Copies * CopyLength)
+            throw new InvalidOperationException(
+                $"the kernel drew {destination.Length} normals of role {role} at step {step}; " +
+                $"packed probing needs {Copies} copies of {CopyLength}.");
+        destination.Clear();
+        destination.Slice(start, CopyLength).Fill(1.0);
     }
 
     /// <inheritdoc/>

@@ -50,6 +50,24 @@ public sealed class ScoreOracle
         rounds[chain]++;
     }
 
+    /// <summary>
+    /// One evaluation for each chain of a block in one batched call: row c of <paramref name="rows"/> is chain
+    /// <paramref name="firstChain"/> + c, all at <paramref name="tau"/>. Each chain is counted one NFE and one round,
+    /// exactly as if it had called <see cref="Evaluate"/> itself.
+    /// </summary>
+    public void EvaluateBlock(long firstChain, ReadOnlySpan<double> rows, double tau, Span<double> scores)
+    {
+        int d = Dimension, n = rows.Length / d;
+        if (rows.Length != n * d)
+            throw new ArgumentException($"rows.Length = {rows.Length} is not a multiple of d = {d}.", nameof(rows));
+        Validation.Guard.Length(scores.Length, rows.Length, nameof(scores));
+        if (firstChain < 0 || firstChain + n > Chains)
+            throw new ArgumentOutOfRangeException(nameof(firstChain),
+                $"chains {firstChain}…{firstChain + n - 1} are out of range; allowed: 0…{Chains - 1}.");
+        Field.ScoreRows(rows, tau, scores);
+        for (long c = firstChain; c < firstChain + n; c++) { evaluations[c]++; rounds[c]++; }
+    }
+
     /// <summary>Evaluations made for one chain.</summary>
     public long Evaluations(long chain) => evaluations[chain];
 

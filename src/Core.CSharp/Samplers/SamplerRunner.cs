@@ -35,12 +35,22 @@ public static class SamplerRunner
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
         try
         {
-            Parallel.For(0, blocks, options, () => new double[Math.Max(1, kernel.ScratchLength)], (b, _, scratch) =>
-            {
-                int end = Math.Min(batch.Chains, (b + 1) * blockSize);
-                for (int c = b * blockSize; c < end; c++) RunChain(kernel, noise, oracle, batch, c, steps, scratch);
-                return scratch;
-            }, _ => { });
+            if (kernel is IBlockKernel lockstep)
+                Parallel.For(0, blocks, options, () => new double[Math.Max(1, blockSize * kernel.ScratchLength)],
+                    (b, _, scratch) =>
+                {
+                    int start = b * blockSize;
+                    RunBlock(lockstep, noise, oracle, batch, start, Math.Min(batch.Chains, start + blockSize) - start,
+                        steps, scratch);
+                    return scratch;
+                }, _ => { });
+            else
+                Parallel.For(0, blocks, options, () => new double[Math.Max(1, kernel.ScratchLength)], (b, _, scratch) =>
+                {
+                    int end = Math.Min(batch.Chains, (b + 1) * blockSize);
+                    for (int c = b * blockSize; c < end; c++) RunChain(kernel, noise, oracle, batch, c, steps, scratch);
+                    return scratch;
+                }, _ => { });
         }
         catch (AggregateException e)
         {
@@ -69,9 +79,38 @@ public static class SamplerRunner
         }
     }
 
+    // The chains of one block in lockstep, scored together each step. A chain that stops being finite ends the block
+    // for itself and every chain after it, and the block goes on with the chains before it, so the failure reported is
+    // the lowest failing chain at its first failing step, as chain-by-chain stepping reports it.
+    static void RunBlock(IBlockKernel kernel, INoiseSource noise, ScoreOracle oracle, ChainBatch batch, int start,
+        int count, long steps, double[] scratch)
+    {
+        int length = batch.StateLength, physical = kernel.Blocks * kernel.Dimension, active = count;
+        long failedStep = 0;
+        for (int c = 0; c < count; c++)
+        {
+            var own = scratch.AsSpan(0, kernel.ScratchLength);
+            var ctx = new StepContext(batch.FirstChain + start + c, -1, noise, oracle, own);
+            kernel.Init(ref ctx, batch.State(start + c));
+            if (active == count && !Finite(batch.State(start + c)[..physical])) (active, failedStep) = (c, -1);
+        }
+        var states = batch.States.AsSpan(start * length, count * length);
+        for (long s = 0; s < steps && active > 0; s++)
+        {
+            var ctx = new BlockContext(batch.FirstChain + start, active, s, noise, oracle, scratch);
+            kernel.StepBlock(ref ctx, states[..(active * length)]);
+            for (int c = 0; c < active; c++)
+                if (!Finite(states.Slice(c * length, physical))) { (active, failedStep) = (c, s); break; }
+        }
+        if (active < count)
+            throw new SamplerDivergedException(kernel.Name, failedStep, batch.FirstChain + start + active);
+    }
+
+    static bool Finite(ReadOnlySpan<double> physical) => double.IsFinite(TensorPrimitives.Sum(physical));
+
     // A NaN or ±∞ anywhere makes the sum non-finite; one vectorised pass instead of a branch per element.
     static void CheckFinite(ISamplerKernel kernel, ReadOnlySpan<double> physical, long step, long chain)
     {
-        if (!double.IsFinite(TensorPrimitives.Sum(physical))) throw new SamplerDivergedException(kernel.Name, step, chain);
+        if (!Finite(physical)) throw new SamplerDivergedException(kernel.Name, step, chain);
     }
 }

@@ -14,4 +14,15 @@ public interface IScoreField
 
     /// <summary>Writes s(x, τ) into <paramref name="score"/> (both of length d).</summary>
     void Score(ReadOnlySpan<double> x, double tau, Span<double> score);
+
+    /// <summary>
+    /// s(x_r, τ) for every row x_r of <paramref name="rows"/> (contiguous rows of length d, e.g. a block of chains),
+    /// all at one τ. Fields with a blocked kernel override it; a row's result must not depend on the other rows, so
+    /// that runs reproduce for any split of chains into blocks. The default scores row by row.
+    /// </summary>
+    void ScoreRows(ReadOnlySpan<double> rows, double tau, Span<double> scores)
+    {
+        int d = Dimension;
+        for (int r = 0; r < rows.Length / d; r++) Score(rows.Slice(r * d, d), tau, scores.Slice(r * d, d));
+    }
 }

@@ -8,7 +8,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Unadjusted Langevin algorithm (ULA / LMC), the Euler–Maruyama step of dX = ∇log π(X) dt + √2 dB
 /// (docs/algorithms.md): x_{k+1} = x_k + h ∇log π(x_k) + √2 (B_{(k+1)h} − B_{kh}). One score evaluation per step.
 /// </summary>
-public sealed class Ula : ISamplerKernel, ITimeHomogeneous
+public sealed class Ula : IBlockKernel, ITimeHomogeneous
 {
     readonly StartLaw start;
 
@@ -50,10 +50,29 @@ public sealed class Ula : ISamplerKernel, ITimeHomogeneous
         var dW = ctx.Scratch.Slice(d, d);
         ctx.Score(x, 0, score);
         ctx.BrownianIncrements(H, [], dW);
-        double sqrt2 = Math.Sqrt(2.0), h = H;
-        // x += (h·score + √2·dW), in the scalar expression's rounding order.
-        TensorPrimitives.Multiply(score, h, score);
-        TensorPrimitives.MultiplyAdd(dW, sqrt2, score, score);
+        Advance(x, score, dW);
+    }
+
+    /// <summary>The block's scores in one batched call, then each chain's own increment, as
+    /// <see cref="Step"/>.</summary>
+    public void StepBlock(ref BlockContext ctx, Span<double> states)
+    {
+        int d = Dimension, n = ctx.Chains;
+        var scores = ctx.Scratch[..(n * d)];
+        var dW = ctx.Scratch.Slice(n * d, d);
+        ctx.ScoreBlock(states[..(n * d)], 0, scores);
+        for (int c = 0; c < n; c++)
+        {
+            ctx.BrownianIncrements(c, H, [], dW);
+            Advance(states.Slice(c * d, d), scores.Slice(c * d, d), dW);
+        }
+    }
+
+    // x += (h·score + √2·dW), in the scalar expression's rounding order; score is overwritten.
+    void Advance(Span<double> x, Span<double> score, ReadOnlySpan<double> dW)
+    {
+        TensorPrimitives.Multiply(score, H, score);
+        TensorPrimitives.MultiplyAdd(dW, Math.Sqrt(2.0), score, score);
         TensorPrimitives.Add(x, score, x);
     }
 }
