@@ -364,6 +364,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
           Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
     Preflight.checkExact (Preflight.availableBytes ()) query.Sampler query.Target d steps query.Replicates
+    Catalog.gaussianAt "--target" query.Target d |> ignore
     let r = services.ExactEval query
     if args.Contains ExactArgs.Json then ui.Out.WriteLine(exactJson r) else ui.Out.Write(exactTables r)
 

@@ -9,23 +9,42 @@ open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Langevin
+open RateLab.Core.Targets
+open RateLab.Core.Targets.Benchmarks
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Experiments.Parameters
 
 /// A Gaussian problem N(μ, diag λ) in the eigenbasis of its covariance.
 type GaussianProblem = { Mean: float[]; Variance: float[] }
 
-/// A target family: its declared parameters and how a target component and a dimension become a Gaussian problem.
+/// A target known through its score and exact draws only: measured by Monte Carlo, never by the exact engine.
+type SampledTarget =
+    { /// ∇ log π, the field Langevin samplers call.
+      Score: ITarget
+      /// The noised scores s(x, τ) of the data law π that diffusion samplers call; None where none is in closed form.
+      NoisedScore: INoisedData option
+      /// Exact independent draws of π (the Monte Carlo reference).
+      Exact: IExactSampler }
+
+/// What a target entry builds in dimension d: a Gaussian law the exact engine analyses, or a target that only Monte
+/// Carlo metrics can measure.
+type TargetLaw =
+    | Gaussian of GaussianProblem
+    | NonGaussian of SampledTarget
+
+/// A target family: its declared parameters and how a target component and a dimension become a target law.
 type TargetEntry =
     { Name: string
       Description: string
       Parameters: ParamSchema list
       /// Rules across parameters: the first one broken, as (parameter to name, problem).
       Rules: Component -> (string * string) option
-      /// The smallest and largest variance in dimension d, without building the d-sized problem (stability checks
-      /// need them before a run whose problem may not fit in memory).
-      Extremes: Component -> int -> float * float
-      Build: Component -> int -> GaussianProblem }
+      /// The dimensions the target exists in: None when d is allowed, else what is allowed (for the message).
+      Dimensions: Component -> int -> string option
+      /// The smallest and largest variance in dimension d of a Gaussian target, without building the d-sized problem
+      /// (stability checks need them before a run whose problem may not fit in memory); None for other targets.
+      Extremes: Component -> int -> (float * float) option
+      Build: Component -> int -> TargetLaw }
 
 /// What a sampler builds on a reduced Gaussian problem for a step count n: the kernel, how many kernel steps to run,
 /// and the reference law its output is compared with.
@@ -76,14 +95,49 @@ let checkSampler (origin: Origin) (entry: SamplerEntry) (c: Component) =
 
 let private noRules (_: Component) : (string * string) option = None
 
+let private anyDimension (_: Component) (_: int) : string option = None
+
+/// A Gaussian target entry whose law is built from its numeric parameters.
 let private targetEntry name description parameters rules (extremes: (string -> float) -> int -> float * float)
     (build: (string -> float) -> int -> GaussianProblem) =
-    { Name = name; Description = description; Parameters = parameters; Rules = rules
-      Extremes = fun c d -> extremes (Read.number parameters c) d
+    { Name = name; Description = description; Parameters = parameters; Rules = rules; Dimensions = anyDimension
+      Extremes = fun c d -> Some(extremes (Read.number parameters c) d)
       Build = fun c d ->
         check (builtFrom c) parameters (fun _ -> false) c
         checkRules (builtFrom c) rules c
-        build (Read.number parameters c) d }
+        Gaussian(build (Read.number parameters c) d) }
+
+/// A target entry of any law, checked like the others before it is built.
+let private lawEntry name description parameters rules dimensions extremes (build: Component -> int -> TargetLaw) =
+    { Name = name; Description = description; Parameters = parameters; Rules = rules; Dimensions = dimensions
+      Extremes = extremes
+      Build = fun c d ->
+        check (builtFrom c) parameters (fun _ -> false) c
+        checkRules (builtFrom c) rules c
+        build c d }
+
+let private noExtremes (_: Component) (_: int) : (float * float) option = None
+
+/// A non-Gaussian target of fixed form, built from its numeric parameters.
+let private sampledEntry name description parameters dimensions (build: (string -> float) -> int -> SampledTarget) =
+    lawEntry name description parameters noRules dimensions noExtremes (fun c d ->
+        NonGaussian(build (Read.number parameters c) d))
+
+/// A rule that reads a target file named by parameter `name`, turning a defect of the file into a broken rule.
+let private fileRule (name: string) (parse: string -> 'a) (c: Component) =
+    match Map.tryFind name c.Parameters with
+    | Some(Text file) ->
+        try
+            parse file |> ignore
+            None
+        with TargetFiles.TargetFileDefect problem -> Some(name, problem)
+    | _ -> None
+
+/// The dimension a file fixes, checked against d.
+let private fileDimension (name: string) (dimensionOf: string -> int) (c: Component) (d: int) =
+    match Map.tryFind name c.Parameters with
+    | Some(Text file) when dimensionOf file <> d -> Some $"{dimensionOf file} (the dimension of \"{file}\")"
+    | _ -> None
 
 let private shown (x: float) = showParam (Number x)
 
@@ -100,6 +154,22 @@ let private ordered (schema: ParamSchema list) (low: string) (high: string) (str
 let private dataSchema =
     [ positive "variance_max" (Some 1.0) "largest data variance"
       positive "variance_min" (Some 0.05) "smallest data variance (the only one when d = 1), at most variance_max" ]
+
+let private spectrumFile = freeText "file" "a path to a CSV file" "the variances, one positive number per row"
+let private mixtureFile =
+    freeText "file" "a path to a JSON file"
+        "{\"weights\": [...], \"means\": [[...], ...], \"variances\": [[...], ...] or [σ², ...]}"
+let private mixtureSchema =
+    [ integer "components" 1 (Some 4) "number of components"
+      real "separation" (Some(Closed 0.0)) None (Some 4.0) "root mean squared distance between two means"
+      positive "sigma" (Some 1.0) "component standard deviation σ"
+      integer "seed" 0 (Some 0) "seed of the means" ]
+
+/// A mixture as a sampled target: its density's score and exact draws, and its noised scores in closed form.
+let private ofMixture (weights: float[]) (means: float[][]) (variances: float[][]) =
+    let mixture = GaussianMixture(weights, means, variances)
+    let noised = GaussianMixtureNoisedScore(weights, Array.concat means, Array.concat variances)
+    { Score = mixture; NoisedScore = Some(noised :> INoisedData); Exact = mixture }
 
 /// λ log-spaced from hi (i = 0) down to lo (i = d − 1); λ = lo when d = 1.
 let private logSpaced hi lo d =
@@ -120,7 +190,38 @@ let targets : TargetEntry list =
         dataSchema
         (ordered dataSchema "variance_min" "variance_max" false)
         (fun p d -> p "variance_min", (if d = 1 then p "variance_min" else p "variance_max"))
-        (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d }) ]
+        (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d })
+      lawEntry "diagonal-spectrum" "N(0, diag λ) with the variances λ read from a CSV file (one per row; d = rows)"
+        [ spectrumFile ] (fileRule "file" TargetFiles.spectrum)
+        (fileDimension "file" (fun f -> (TargetFiles.spectrum f).Length))
+        (fun c _ -> let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file") in Some(Array.min v, Array.max v))
+        (fun c d ->
+            let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file")
+            Gaussian { Mean = Array.zeroCreate d; Variance = v })
+      sampledEntry "double-well" "π ∝ exp(−a(x₁² − 1)² − ½Σ_{i≥2} x_i²): two modes at x₁ = ±1 (Monte Carlo metrics only)"
+        [ positive "a" (Some 1.0) "barrier height a between the modes" ] anyDimension
+        (fun p d -> let t = DoubleWell(d, p "a") in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "many-well" "product of d/2 copies of the 2-D many-well benchmark, 2^(d/2) modes (Monte Carlo only)"
+        [] (fun _ d -> if d >= 2 && d % 2 = 0 then None else Some "even integers ≥ 2")
+        (fun _ d -> let t = ManyWell(d) in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "funnel" "Neal's funnel: x₁ ~ N(0, s²), x_i | x₁ ~ N(0, e^{x₁}) (Monte Carlo only)"
+        [ positive "scale" (Some 3.0) "neck scale s, the standard deviation of x₁" ]
+        (fun _ d -> if d >= 2 then None else Some "integers ≥ 2")
+        (fun p d -> let t = Funnel(d, p "scale") in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "gaussian-mixture"
+        "equal-weight Σ_j N(μ_j, σ² I) with means drawn from the seed, E‖μ_j − μ_k‖² = separation² (Monte Carlo only)"
+        mixtureSchema anyDimension (fun p d ->
+            GaussianMixture.Random(d, int (p "components"), p "separation", p "sigma", uint64 (p "seed"))
+            |> fun m -> ofMixture (Array.init m.Components (fun j -> m.Weights[j]))
+                                  (Array.init m.Components (fun j -> m.ComponentMean(j).ToArray()))
+                                  (Array.init m.Components (fun j -> m.ComponentVariances(j).ToArray())))
+      lawEntry "gaussian-mixture-file" "a Gaussian mixture read from a JSON file (Monte Carlo only; d = its dimension)"
+        [ mixtureFile ] (fileRule "file" TargetFiles.mixture)
+        (fileDimension "file" (fun f -> (TargetFiles.mixture f).Means[0].Length)) noExtremes
+        (fun c _ ->
+            let m = TargetFiles.mixture (Read.text [ mixtureFile ] c "file")
+            NonGaussian(ofMixture m.Weights m.Means m.Variances)) ]
+
 
 /// Wraps an entry's build so a direct caller gets the same parameter checks as a spec.
 let private checked' (e: SamplerEntry) =
@@ -159,17 +260,29 @@ let private langevin name description (symbol: string) meaning (extra: ParamSche
             { Kernel = make (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
               Reference = (fun r -> r.Target); DrawReference = None } }
 
-let private tauMax = real "tau_max" (Some(Open 0.0)) (Some(Open 1.0)) (Some(1.0 - 1e-4)) "top noise level τ of the grid"
-let private tauMin = real "tau_min" (Some(Open 0.0)) (Some(Open 1.0)) (Some 1e-3) "end noise level δ (early stopping)"
 let private varianceChoice =
     choice "variance" [ "beta"; "posterior" ] "posterior" "reverse-step variance: β_t or the posterior β̃_t"
 
-let private gridRules = ordered [ tauMax; tauMin ] "tau_min" "tau_max" true
+/// The start law of a grid-based diffusion sampler at the grid's top level τ₀ (variance-preserving convention).
+type DiffusionStart =
+    /// N(0, I): the stationary law of the forward process, the usual DDPM start.
+    | StandardNormal
+    /// k-diffusion's x̄ = σ_max·ξ in VE coordinates x̄ = Y/√ᾱ; as Y = √ᾱ₀ x̄ and σ_max² = τ₀/ᾱ₀ it is N(0, τ₀ I).
+    | SigmaMaxScaled
+    /// q_{τ₀}, the noised data law itself (Gaussian targets only): no start-law error at all.
+    | ExactTop
 
-/// The diffusion samplers' common grid: log-SNR uniform from tau_max down to tau_min (the early-stopping level δ).
-let private diffusionGrid (c: Component) (n: int) =
-    let p = Read.number [ tauMax; tauMin ] c
-    NoiseGrid.LogSnrUniform(p "tau_max", p "tau_min", n)
+let private startNames = [ StandardNormal, "standard"; SigmaMaxScaled, "sigma-max"; ExactTop, "exact" ]
+
+let private diffusionStartParam =
+    choice "start" (List.map snd startNames) "standard"
+        "start law at the top level τ₀: N(0, I), k-diffusion's σ_max·N(0, I) (N(0, τ₀ I) here), or the exact q_τ₀"
+
+/// The start law a diffusion component asks for (standard when its sampler declares none).
+let diffusionStart (c: Component) =
+    match Map.tryFind "start" c.Parameters with
+    | Some(Text name) -> startNames |> List.find (fun (_, n) -> n = name) |> fst
+    | _ -> StandardNormal
 
 let private endReference (grid: NoiseGrid) (r: GaussianReduction) =
     if grid.End.Tau = 0.0 then r.Target else r.NoisedData grid.End.Tau
@@ -180,12 +293,20 @@ let private diffusion name description parameters rules doublesPerStep maxSteps 
           Rules = rules; Step = noStep; Stability = noLimit; DoublesPerStep = doublesPerStep; MaxSteps = maxSteps
           Build = build }
 
-let private onGrid name description (extra: ParamSchema list) (make: Component -> int -> NoiseGrid -> ISamplerKernel) =
+/// A sampler on the catalog's grid parameters; `start` says whether the kernel takes a start law (then the `start`
+/// parameter is declared). Every grid sampler may end at τ = 0: none divides by the end level's σ or τ (their steps
+/// use ᾱ ratios and OU lengths, finite at τ = 0, and Heun's last step to 0 is Euler's).
+let private onGrid name description (extra: ParamSchema list) (start: bool)
+    (make: Component -> int -> NoiseGrid -> StartLaw -> ISamplerKernel) =
+    let parameters = GridChoice.schema @ (if start then [ diffusionStartParam ] else []) @ extra
     // The grid holds n + 1 levels and the kernel a few coefficients per step.
-    diffusion name description ([ tauMax; tauMin ] @ extra) gridRules 8 (Array.MaxLength - 1) (fun c reduction n ->
-        let grid = diffusionGrid c n
-        { Kernel = make c reduction.Dimension grid; Steps = int64 grid.Steps
-          Reference = endReference grid; DrawReference = None })
+    checked'
+        { Name = name; Description = description; Diffusion = true; Parameters = parameters; Optional = [ "levels" ]
+          Rules = GridChoice.rules; Step = noStep; Stability = noLimit; DoublesPerStep = 8; MaxSteps = Array.MaxLength - 1
+          Build = fun c reduction n ->
+            let grid = GridChoice.build c n
+            { Kernel = make c reduction.Dimension grid reduction.Start; Steps = int64 grid.Steps
+              Reference = endReference grid; DrawReference = None } }
 
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
 
@@ -243,17 +364,22 @@ let samplers : SamplerEntry list =
         [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ" ]
         (fun _ -> Stability.NoKnownLimit)
         (fun p d alpha start -> PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start))
-      onGrid "ddpm" "DDPM ancestral steps on the log-SNR grid" [ varianceChoice ]
-        (fun c d grid -> DdpmAncestral(d, grid, varianceOf c))
-      onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] (fun c d grid -> Ddim(d, grid, Read.number [ ddimEta ] c "eta"))
-      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" []
-        (fun _ d grid -> ProbabilityFlowExponentialEuler(d, grid))
-      onGrid "pf-euler" "Euler on the probability-flow ODE" [] (fun _ d grid -> ProbabilityFlowEuler(d, grid))
-      onGrid "heun" "Heun (EDM), 2 score calls per step" [] (fun _ d grid -> Heun(d, grid))
-      onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] (fun _ d grid -> ReverseSdeEulerMaruyama(d, grid))
-      onGrid "sde-exp" "reverse SDE by the exponential integrator" [] (fun _ d grid -> ReverseSdeExponential(d, grid))
+      onGrid "ddpm" "DDPM ancestral steps on the chosen grid" [ varianceChoice ] true
+        (fun c d grid start -> DdpmAncestral(d, grid, varianceOf c, start))
+      onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] true
+        (fun c d grid start -> Ddim(d, grid, Read.number [ ddimEta ] c "eta", start))
+      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" [] true
+        (fun _ d grid start -> ProbabilityFlowExponentialEuler(d, grid, start))
+      onGrid "pf-euler" "Euler on the probability-flow ODE" [] true
+        (fun _ d grid start -> ProbabilityFlowEuler(d, grid, start))
+      onGrid "heun" "Heun (EDM), 2 score calls per step (1 for a last step to τ = 0: Euler)" [] true
+        (fun _ d grid start -> Heun(d, grid, start))
+      onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] true
+        (fun _ d grid start -> ReverseSdeEulerMaruyama(d, grid, start))
+      onGrid "sde-exp" "reverse SDE by the exponential integrator" [] true
+        (fun _ d grid start -> ReverseSdeExponential(d, grid, start))
       onGrid "gupta-predictor" "Gupta–Cai–Chen randomized-midpoint predictor, eqs. (7)–(8), 2 score calls per step" []
-        (fun _ d grid -> GuptaCaiChenPredictor(d, grid))
+        false (fun _ d grid _ -> GuptaCaiChenPredictor(d, grid))
       liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T cells, 2T score calls"
         LiJiaoLevels.Randomized false
       liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points"
@@ -297,15 +423,46 @@ let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string)
         let known = String.Join(", ", entries |> List.map nameOf)
         raise (ArgumentException($"{kind} \"{name}\" is unknown; known: {known}", kind))
 
-/// The start law of a sampler on a Gaussian problem (see SamplerEntry).
+/// The start law of a sampler on a Gaussian problem: Langevin samplers start at the target or at 0 (`start`); grid
+/// diffusion samplers at their top level τ₀ from the law their `start` names (DiffusionStart), the others from N(0, I).
 let startLaw (entry: SamplerEntry) (c: Component) (problem: GaussianProblem) =
     let d = problem.Variance.Length
-    if entry.Diffusion then StartLaw.Isotropic(d, 1.0)
+    if entry.Diffusion then
+        match diffusionStart c with
+        | StandardNormal -> StartLaw.Isotropic(d, 1.0)
+        | SigmaMaxScaled -> StartLaw.Isotropic(d, sqrt (GridChoice.top c))
+        | ExactTop ->
+            let level = NoiseLevel.FromTau(GridChoice.top c)
+            let a, tau = level.AlphaBar, level.Tau
+            StartLaw(Array.map (fun m -> sqrt a * m) problem.Mean, Array.map (fun v -> sqrt (a * v + tau)) problem.Variance)
     elif Read.text entry.Parameters c "start" = "origin" then StartLaw.Point(Array.zeroCreate d)
     else StartLaw(problem.Mean, Array.map sqrt problem.Variance)
 
 let sampler name = find "sampler" name samplers (fun e -> e.Name)
 let target name = find "target" name targets (fun e -> e.Name)
+
+/// The sampled form of any target law: a Gaussian one gets its exact draws and its closed-form noised scores, so the
+/// Monte Carlo metrics can be checked on targets whose exact distances are known.
+let sampled (law: TargetLaw) : SampledTarget =
+    match law with
+    | NonGaussian t -> t
+    | Gaussian p -> ofMixture [| 1.0 |] [| p.Mean |] [| p.Variance |]
+
+/// The Monte Carlo metrics' names, for messages that send a user there.
+let sampleMetricNames = [ "sample:mmd"; "sample:energy"; "sample:sliced_w2" ]
+
+/// The Gaussian problem of a target in dimension d, or a usage error naming `path` when the target is not Gaussian:
+/// the exact engine needs a Gaussian law, and the message points at the Monte Carlo metrics instead.
+let gaussianAt (path: string) (c: Component) (d: int) : GaussianProblem =
+    match (target c.Name).Build c d with
+    | Gaussian p -> p
+    | NonGaussian _ ->
+        let metrics = String.Join(", ", sampleMetricNames)
+        raise (SpecException(path, $"{c.Name} is not Gaussian, so it has no exact law; allowed: a Gaussian target, "
+                                   + $"or measure {c.Name} with a Monte Carlo metric ({metrics})"))
+
+/// The Gaussian problem of a target known to be Gaussian (see gaussianAt).
+let gaussianProblem (c: Component) (d: int) = gaussianAt "target" c d
 
 /// The listing of `ratelab list`: the description, then one indented line per declared parameter.
 let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =

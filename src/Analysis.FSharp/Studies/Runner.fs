@@ -21,7 +21,7 @@ let analyse (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
     let key = $"{toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }}"
     let compute () =
         let entry = sampler spec.Sampler.Name
-        let problem = (target spec.Target.Name).Build spec.Target d
+        let problem = gaussianAt "spec.target.name" spec.Target d
         let start = startLaw entry spec.Sampler problem
         let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
         // Built per coordinate block: the kernel's parameters come from the spec, the block only gives its coordinates.
