@@ -261,6 +261,8 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
     Preflight.checkSpec (Preflight.availableBytes ()) spec
+    let monteCarlo = match spec.Metric with SampleMetric _ -> true | _ -> false
+    if monteCarlo then MonteCarlo.check (Preflight.availableBytes ()) spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
     let store = outputStore out
     let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
@@ -268,15 +270,31 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
     results["curves"] <- JsonArray(curves |> List.map (fun c -> Some(ResultsJson.encodeCurve c) |> Option.toObj) |> List.toArray)
+    // A sample metric's noise floor per dimension: reference against reference, recomputed (cheap) on a cache hit.
+    let floors = if monteCarlo then [ for c in curves -> c.Dimension, MonteCarlo.noiseFloor spec c.Dimension ] else []
+    if monteCarlo then
+        let node (d: int, f: MonteCarlo.NoiseFloor) : JsonNode | null =
+            let o = JsonObject()
+            o["d"] <- JsonValue.Create d
+            o["value"] <- ResultsJson.number f.Value
+            o["std_error"] <- ResultsJson.number f.StdError
+            o
+        results["noise_floors"] <- JsonArray(floors |> List.map node |> List.toArray)
     AtomicFile.writeAllText (Path.Combine(dir, "results.json")) (ResultsJson.toText results)
     let figDir = Path.Combine(dir, Markdown.FigureDir)
     for f in runFigures spec curves do
         Render.write figDir f |> ignore
         AtomicFile.writeAllText (Path.Combine(figDir, f.Id + ".csv")) (Csv.ofFigure f)
+    let floorText d =
+        match List.tryFind (fst >> (=) d) floors with
+        | Some(_, f) -> [ $"{Format.num f.Value} ± {Format.num f.StdError}" ]
+        | None -> []
     let rows =
         [ for c in curves do
-              for p in c.Points -> [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ] ]
-    line ui (Markdown.table [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] rows)
+              for p in c.Points ->
+                  [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ] @ floorText c.Dimension ]
+    let header = [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] @ (if monteCarlo then [ "noise floor" ] else [])
+    line ui (Markdown.table header rows)
     // What the figures are (exact value or bound, how evaluated, how NFE was counted), once per distinct method.
     for m in curves |> List.map (fun c -> c.Method) |> List.distinct do
         line ui m

@@ -53,7 +53,10 @@ type BuiltRun =
       Steps: int64
       Reference: GaussianReduction -> DiagonalLaw
       /// For samplers whose end level is drawn (Li–Jiao): the reference of one draw from the kernel's aux state.
-      DrawReference: (GaussianReduction -> double[] -> DiagonalLaw) option }
+      DrawReference: (GaussianReduction -> double[] -> DiagonalLaw) option
+      /// The noise level τ of the output on any target (0: the target itself), for Monte Carlo references; None when
+      /// each chain draws its own end level.
+      OutputTau: float option }
 
 /// A sampler family entry. Langevin samplers start at the target unless their parameter start = "origin"; diffusion
 /// samplers start from N(0, I) at the top noise level.
@@ -258,7 +261,7 @@ let private langevin name description (symbol: string) meaning (extra: ParamSche
           Build = fun c reduction n ->
             let step = snd (langevinStep symbol c n)
             { Kernel = make (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
-              Reference = (fun r -> r.Target); DrawReference = None } }
+              Reference = (fun r -> r.Target); DrawReference = None; OutputTau = Some 0.0 } }
 
 let private varianceChoice =
     choice "variance" [ "beta"; "posterior" ] "posterior" "reverse-step variance: β_t or the posterior β̃_t"
@@ -306,7 +309,7 @@ let private onGrid name description (extra: ParamSchema list) (start: bool)
           Build = fun c reduction n ->
             let grid = GridChoice.build c n
             { Kernel = make c reduction.Dimension grid reduction.Start; Steps = int64 grid.Steps
-              Reference = endReference grid; DrawReference = None } }
+              Reference = endReference grid; DrawReference = None; OutputTau = Some grid.End.Tau } }
 
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
 
@@ -330,7 +333,7 @@ let private liJiao name description levels (picard: bool) =
             else LiJiao(reduction.Dimension, schedule)
         { Kernel = kernel; Steps = int64 schedule.K
           Reference = (fun r -> noised r (schedule.RoundSkeleton(schedule.K, -1).Tau))
-          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)) })
+          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)); OutputTau = None })
 
 let private varianceOf c =
     if Read.text [ varianceChoice ] c "variance" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
@@ -396,13 +399,14 @@ let samplers : SamplerEntry list =
             let constants = GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h)
             let kernel = GuptaCaiChen(reduction.Dimension, constants, Read.flag guptaSchema c "predictor_only")
             { Kernel = kernel; Steps = int64 kernel.Steps
-              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None })
+              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
+              OutputTau = Some kernel.OutputLevel.Tau })
       diffusion "ddpm-respaced"
         "DDPM on n ≤ 1000 steps respaced from the 1000-step latent-diffusion schedule (β 0.0015–0.0195)"
         [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
             let grid = DdpmSchedule.LatentDiffusionVqF4().Uniform n
             { Kernel = DdpmAncestral(reduction.Dimension, grid, varianceOf c); Steps = int64 grid.Steps
-              Reference = endReference grid; DrawReference = None })
+              Reference = endReference grid; DrawReference = None; OutputTau = Some grid.End.Tau })
       diffusion "plmc-ddpm"
         "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps (n | 1000) of 1000/n fine steps"
         [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
@@ -413,7 +417,8 @@ let samplers : SamplerEntry list =
                     $"steps = {n} is out of range; allowed: divisors of {total} ({total}/n fine steps per outer step)",
                     "steps"))
             let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, varianceOf c)
-            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None }) ]
+            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None
+              OutputTau = Some 0.0 }) ]
 
 /// Looks an entry up by name, or fails with the list of known names (a usage error).
 let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string) =

@@ -43,9 +43,27 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
     p.Result.CheckBounds()
     p
 
+/// The Monte Carlo error curve of a spec with a sample metric, on any target.
+let private monteCarlo (spec: ExperimentSpec) (d: int) : ErrorCurve =
+    let points = [ for n in spec.Steps -> n, MonteCarlo.measure spec d n ]
+    { Sampler = spec.Sampler.Name
+      Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+      Target = $"{spec.Target.Name}(d={d})"
+      Dimension = d
+      Metric = spec.Metric
+      Seeds = spec.Seeds
+      Points =
+        [ for n, p in points ->
+            { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth
+              Error = RateLab.Analysis.Metrics.SampleEstimate.toEstimate 0.95 p.Estimate } ]
+      Method = MonteCarlo.describe spec (snd (List.head points)) }
+
 /// The error curve of `spec` in dimension d under its metric; its Method says what the figures are (exact value or
-/// bound, how evaluated) and how NFE was counted.
+/// bound, how evaluated) and how NFE was counted. Sample metrics are measured by Monte Carlo, on any target.
 let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
+  match spec.Metric with
+  | SampleMetric _ -> monteCarlo spec d
+  | _ ->
     let points =
         [ for n in spec.Steps ->
             let p = exactPoint spec d n
