@@ -31,8 +31,9 @@ let private kinds = [ Mmd, "mmd"; Energy, "energy"; SlicedW2, "sliced_w2" ]
 /// The kind of a sample metric name (the part after "sample:"), if RateLab measures it.
 let tryKind (name: string) = kinds |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
 
-/// Directions of the sliced W₂ (their standard error shrinks with their number; 64 keeps it below the sampling one).
-let Directions = 64
+/// Directions of the sliced W₂ in d ≥ 2 (their standard error shrinks with their number; 64 keeps it below the
+/// sampling one). In d = 1 every direction is ±1 and one suffices: SW₂² is then W₂² itself.
+let directions (d: int) = if d = 1 then 1 else 64
 
 /// Reference rows the MMD bandwidth is computed from (the median heuristic is O(rows²)).
 let BandwidthRows = 1000
@@ -64,7 +65,7 @@ let private estimate (kind: SampleMetricKind) (seed: uint64) (x: float[][]) (fir
     match kind with
     | Mmd -> Mmd.mmdSquared (bandwidth first) x first
     | Energy -> EnergyDistance.energyDistance x first
-    | SlicedW2 -> SlicedW2.slicedW2Squared (SlicedW2.directions seed first[0].Length Directions) x first second
+    | SlicedW2 -> SlicedW2.slicedW2Squared (SlicedW2.directions seed first[0].Length (directions first[0].Length)) x first second
 
 /// The noise floor of a metric: its value between two independent reference samples of the same size, with the
 /// standard error of that value. A sampler whose error is at the floor cannot be told from an exact one.
