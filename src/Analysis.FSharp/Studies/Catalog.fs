@@ -296,20 +296,40 @@ let private diffusion name description parameters rules doublesPerStep maxSteps 
           Rules = rules; Step = noStep; Stability = noLimit; DoublesPerStep = doublesPerStep; MaxSteps = maxSteps
           Build = build }
 
-/// A sampler on the catalog's grid parameters; `start` says whether the kernel takes a start law (then the `start`
-/// parameter is declared). Every grid sampler may end at τ = 0: none divides by the end level's σ or τ (their steps
-/// use ᾱ ratios and OU lengths, finite at τ = 0, and Heun's last step to 0 is Euler's).
-let private onGrid name description (extra: ParamSchema list) (start: bool)
-    (make: Component -> int -> NoiseGrid -> StartLaw -> ISamplerKernel) =
+/// A sampler on the catalog's grid parameters with rules of its own; `start` says whether the kernel takes a start law
+/// (then the `start` parameter is declared). Every grid sampler may end at τ = 0: none divides by the end level's σ or
+/// τ (their steps use ᾱ ratios and OU lengths, finite at τ = 0, and Heun's last step to 0 is Euler's). Extra
+/// parameters without a default may be absent.
+let private onGridWith name description (extra: ParamSchema list) (rules: Component -> (string * string) option)
+    (start: bool) (make: Component -> int -> NoiseGrid -> StartLaw -> ISamplerKernel) =
     let parameters = GridChoice.schema @ (if start then [ diffusionStartParam ] else []) @ extra
+    let optional = "levels" :: [ for p in extra do if p.Default.IsNone then yield p.Name ]
     // The grid holds n + 1 levels and the kernel a few coefficients per step.
     checked'
-        { Name = name; Description = description; Diffusion = true; Parameters = parameters; Optional = [ "levels" ]
-          Rules = GridChoice.rules; Step = noStep; Stability = noLimit; DoublesPerStep = 8; MaxSteps = Array.MaxLength - 1
+        { Name = name; Description = description; Diffusion = true; Parameters = parameters; Optional = optional
+          Rules = (fun c -> GridChoice.rules c |> Option.orElse (rules c)); Step = noStep; Stability = noLimit
+          DoublesPerStep = 8; MaxSteps = Array.MaxLength - 1
           Build = fun c reduction n ->
             let grid = GridChoice.build c n
             { Kernel = make c reduction.Dimension grid reduction.Start; Steps = int64 grid.Steps
               Reference = endReference grid; DrawReference = None; OutputTau = Some grid.End.Tau } }
+
+/// A sampler on the catalog's grid parameters (see onGridWith) with no rules of its own.
+let private onGrid name description extra start make = onGridWith name description extra noRules start make
+
+let private churnSchema =
+    [ real "s_churn" (Some(Closed 0.0)) None (Some 0.0) "S_churn: total churn, γ_i = min(S_churn/n, √2 − 1)"
+      real "s_tmin" (Some(Closed 0.0)) None (Some 0.0) "S_tmin: smallest σ_i that is churned"
+      positive "s_tmax" None "S_tmax: largest σ_i that is churned (absent: no upper limit)"
+      positive "s_noise" (Some 1.0) "S_noise: scale of the churn noise" ]
+
+/// s_tmin ≤ s_tmax when both are given.
+let private churnRules (c: Component) =
+    match Map.tryFind "s_tmax" c.Parameters with
+    | Some(Number hi) ->
+        let lo = Read.number churnSchema c "s_tmin"
+        if lo <= hi then None else Some("s_tmin", $"expected at most s_tmax = {shown hi}, got {shown lo}")
+    | _ -> None
 
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
 
@@ -377,6 +397,11 @@ let samplers : SamplerEntry list =
         (fun _ d grid start -> ProbabilityFlowEuler(d, grid, start))
       onGrid "heun" "Heun (EDM), 2 score calls per step (1 for a last step to τ = 0: Euler)" [] true
         (fun _ d grid start -> Heun(d, grid, start))
+      onGridWith "heun-churn" "Heun with EDM stochastic churn (Karras et al. 2022, Algorithm 2)" churnSchema churnRules
+        true (fun c d grid start ->
+            let p = Read.number churnSchema c
+            let sMax = match Map.tryFind "s_tmax" c.Parameters with Some(Number x) -> x | _ -> infinity
+            HeunChurn(d, grid, p "s_churn", p "s_tmin", sMax, p "s_noise", start))
       onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] true
         (fun _ d grid start -> ReverseSdeEulerMaruyama(d, grid, start))
       onGrid "sde-exp" "reverse SDE by the exponential integrator" [] true

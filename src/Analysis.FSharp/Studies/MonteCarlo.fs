@@ -26,7 +26,8 @@ type SampleMetricKind =
     /// Sliced W₂² over fixed directions, minus its noise floor (the plug-in estimate is biased upward).
     | SlicedW2
 
-let private kinds = [ Mmd, "mmd"; Energy, "energy"; SlicedW2, "sliced_w2" ]
+/// Each kind with its name in MetricNames.sampleNames (a test keeps the two lists equal).
+let kinds = [ Mmd, "mmd"; Energy, "energy"; SlicedW2, "sliced_w2" ]
 
 /// The kind of a sample metric name (the part after "sample:"), if RateLab measures it.
 let tryKind (name: string) = kinds |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
