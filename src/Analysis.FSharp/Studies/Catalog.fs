@@ -366,7 +366,10 @@ let private guptaSchema =
     [ { positive "t_end" (Some 6.0) "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
           Role = SplitOverSteps }
       positive "delta" (Some 0.001) "OU time δ of the end (early stopping), below t_end"
-      boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)" ]
+      boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)"
+      positive "phase_length" (Some 1.0) "OU length h₀ of one predictor phase (a corrector runs after each)"
+      positive "t_corr" (Some 1.0) "corrector time T_corr per phase"
+      positive "gamma" (Some 2.0) "corrector friction γ" ]
 
 let samplers : SamplerEntry list =
     [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" "step size" []
@@ -421,7 +424,9 @@ let samplers : SamplerEntry list =
         16 (Int32.MaxValue / 4) (fun c reduction n ->
             let p = Read.number guptaSchema c
             let h = (p "t_end" - p "delta") / float n
-            let constants = GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h)
+            let constants =
+                GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h, H0 = p "phase_length",
+                                      TCorr = p "t_corr", Gamma = p "gamma")
             let kernel = GuptaCaiChen(reduction.Dimension, constants, Read.flag guptaSchema c "predictor_only")
             { Kernel = kernel; Steps = int64 kernel.Steps
               Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
