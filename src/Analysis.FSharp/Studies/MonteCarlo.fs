@@ -87,7 +87,7 @@ let private refuseAt (path: string) (problem: string) : 'a = raise (SpecExceptio
 
 /// The score field the sampler calls on the target: the target's score for Langevin samplers, its noised scores for
 /// diffusion samplers (refused where they have no closed form).
-let private fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : RateLab.Core.Targets.IScoreField =
+let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : RateLab.Core.Targets.IScoreField =
     if not entry.Diffusion then t.Score
     else
         match t.NoisedScore with
@@ -97,10 +97,10 @@ let private fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarg
                 ($"{spec.Target.Name} has no closed-form noised score, which the diffusion sampler {entry.Name} calls; "
                  + "allowed: a Gaussian target, gaussian-mixture or gaussian-mixture-file")
 
-/// The kernel of a Monte Carlo run and its reference level. On a Gaussian target the kernel starts from the same law as
+/// The kernel of a Monte Carlo run, its step count and its reference level (None when drawn per chain). On a Gaussian target the kernel starts from the same law as
 /// in the exact engine; on another target an exact start (the target for Langevin, q_τ₀ for a diffusion `start=exact`)
 /// is drawn by ExactStart.
-let private kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLaw) (t: SampledTarget) d n =
+let kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLaw) (t: SampledTarget) d n =
     let standIn = { Mean = Array.zeroCreate d; Variance = Array.create d 1.0 }
     let problem, exactStart =
         match law with
@@ -119,20 +119,23 @@ let private kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLa
     let carrier = Array.init d (fun i -> float (i + 1))
     let reduction = GaussianReduction.Diagonal(ReadOnlySpan(Array.zeroCreate<float> d), ReadOnlySpan carrier, start)
     let built = entry.Build spec.Sampler reduction n
-    let tau =
-        match built.OutputTau with
-        | Some tau -> tau
-        | None ->
-            refuseAt "spec.metric"
-                $"{entry.Name} draws its end level per chain, so no one reference law exists; allowed: an exact metric"
     let kernel : ISamplerKernel =
         match exactStart with
         | Some level -> ExactStart(built.Kernel, t.Exact, level |> Option.map NoiseLevel.FromTau |> Option.toNullable)
         | None -> built.Kernel
-    kernel, built.Steps, tau
+    kernel, built.Steps, built.OutputTau
+
+/// The reference level of a run, or a usage error for samplers that draw their end level per chain.
+let private levelOf (entry: SamplerEntry) (tau: float option) =
+    match tau with
+    | Some tau -> tau
+    | None ->
+        refuseAt "spec.metric"
+            ($"{entry.Name} draws its end level per chain, so no one reference law exists; "
+             + "allowed: an exact metric or strong_error")
 
 /// The end positions of `chains` chains (noise PhiloxNoise(seed)) and the mean counted evaluations and rounds per chain.
-let private endPositions (kernel: ISamplerKernel) (steps: int64) field (chains: int) (seed: uint64) =
+let endPositions (kernel: ISamplerKernel) (steps: int64) field (chains: int) (seed: uint64) =
     let oracle = ScoreOracle(field, chains)
     let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
     SamplerRunner.Run(kernel, PhiloxNoise(seed), oracle, batch, steps)
@@ -183,7 +186,8 @@ let noiseFloor (spec: ExperimentSpec) (d: int) : NoiseFloor =
     let entry = sampler spec.Sampler.Name
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
-    let _, _, tau = kernelOf entry spec law t d (List.head spec.Steps)
+    let _, _, output = kernelOf entry spec law t d (List.head spec.Steps)
+    let tau = levelOf entry output
     let first, second = referencePair spec t d tau
     floorOf (kindOf spec) (List.head spec.Seeds) first second
 
@@ -194,7 +198,8 @@ let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
     let field = fieldOf entry spec t
-    let kernel, steps, tau = kernelOf entry spec law t d n
+    let kernel, steps, output = kernelOf entry spec law t d n
+    let tau = levelOf entry output
     let seed = List.head spec.Seeds
     let x, nfe, depth = endPositions kernel steps field spec.Chains seed
     let first, second = referencePair spec t d tau

@@ -58,11 +58,28 @@ let private monteCarlo (spec: ExperimentSpec) (d: int) : ErrorCurve =
               Error = RateLab.Analysis.Metrics.SampleEstimate.toEstimate 0.95 p.Estimate } ]
       Method = MonteCarlo.describe spec (snd (List.head points)) }
 
+/// The coupled strong-error curve of a diffusion sampler, on a Gaussian target or a mixture.
+let private strong (spec: ExperimentSpec) (d: int) : ErrorCurve =
+    let points = [ for n in spec.Steps -> n, MonteCarloStrong.measure spec d n ]
+    let floors =
+        String.Join("; ", points |> List.map (fun (n, p) -> $"n = {n}: {p.Floor.Value:g3} ± {p.Floor.StdError:g2}"))
+    { Sampler = spec.Sampler.Name
+      Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+      Target = $"{spec.Target.Name}(d={d})"
+      Dimension = d
+      Metric = StrongError
+      Seeds = spec.Seeds
+      Points = [ for n, p in points -> { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = p.Error } ]
+      Method =
+        MonteCarloStrong.describe spec ((target spec.Target.Name).Build spec.Target d)
+        + $" Reference floor: {floors}." }
+
 /// The error curve of `spec` in dimension d under its metric; its Method says what the figures are (exact value or
 /// bound, how evaluated) and how NFE was counted. Sample metrics are measured by Monte Carlo, on any target.
 let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
   match spec.Metric with
   | SampleMetric _ -> monteCarlo spec d
+  | StrongError -> strong spec d
   | _ ->
     let points =
         [ for n in spec.Steps ->

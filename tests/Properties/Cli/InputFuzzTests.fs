@@ -87,7 +87,8 @@ let private samplerParamFaults =
 let private targetParamFaults =
     gen {
         let! entry = Gen.elements Catalog.samplers
-        let! target = Gen.elements Catalog.targets
+        // Targets without parameters (many-well) have no parameter to plant a bad value in.
+        let! target = Gen.elements (Catalog.targets |> List.filter (fun t -> not t.Parameters.IsEmpty))
         let! p = Gen.elements target.Parameters
         let! value = Gen.elements (outside p @ wrongType p)
         return { baseRun entry with Target = target.Name; TargetParams = [ p.Name, value ]; Fault = TargetParam p.Name }
