@@ -122,6 +122,27 @@ let tests =
             Expect.stringStarts err "ratelab: --target: double-well is not Gaussian" "names the target"
             Expect.stringContains err "sample:mmd" "points at the Monte Carlo metrics"
         }
+        test "strong_error through run: Heun's RMS falls at second order, and noise injectors are refused" {
+            let dir = RepoFiles.tempDir "mc-strong"
+            let json sampler =
+                $"""{{ "name": "se-{sampler}", "sampler": {{ "name": "{sampler}" }}, "target": {{ "name": "gaussian-data" }},
+                      "dimensions": [2], "metric": "strong_error", "steps": [8, 16], "chains": 400, "seeds": [2] }}"""
+            let curves, _ = run dir (json "heun")
+            match (List.exactlyOne curves).Points with
+            | [ a; b ] ->
+                // Halving h divides the error by 4 at second order and by 2 at first; the ratio's lower 4.5-SE limit
+                // (delta method over the per-chain spread; false failure 6.8e-6 if the order is 2) must be above
+                // 2√2, their geometric midpoint, so a first-order Heun would fail.
+                let r = a.Error.Value / b.Error.Value
+                let se = r * sqrt ((a.Error.StdError / a.Error.Value) ** 2.0 + (b.Error.StdError / b.Error.Value) ** 2.0)
+                Expect.isGreaterThan (r - 4.5 * se) (2.0 * sqrt 2.0) $"ratio {r} ± {se}"
+            | other -> failtestf "expected two points, got %d" other.Length
+            let file = Path.Combine(dir, "bad.json")
+            File.WriteAllText(file, json "sde-em")
+            let code, _, err = exec [| "run"; file; "--out"; dir |]
+            Expect.equal code 2 $"sde-em refused: {err}"
+            Expect.stringStarts err "ratelab: spec.metric: strong_error needs" "names the metric"
+        }
         test "the Monte Carlo kinds are exactly the sample metrics a spec accepts" {
             Expect.equal (MonteCarlo.kinds |> List.map snd) MetricNames.sampleNames "names"
         }
