@@ -292,8 +292,10 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let rows =
         [ for c in curves do
               for p in c.Points ->
-                  [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ] @ floorText c.Dimension ]
-    let header = [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] @ (if monteCarlo then [ "noise floor" ] else [])
+                  [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ]
+                  @ floorText c.Dimension ]
+    let header =
+        [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] @ (if monteCarlo then [ "noise floor" ] else [])
     line ui (Markdown.table header rows)
     // What the figures are (exact value or bound, how evaluated, how NFE was counted), once per distinct method.
     for m in curves |> List.map (fun c -> c.Method) |> List.distinct do

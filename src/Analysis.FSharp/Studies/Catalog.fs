@@ -197,11 +197,14 @@ let targets : TargetEntry list =
       lawEntry "diagonal-spectrum" "N(0, diag λ) with the variances λ read from a CSV file (one per row; d = rows)"
         [ spectrumFile ] (fileRule "file" TargetFiles.spectrum)
         (fileDimension "file" (fun f -> (TargetFiles.spectrum f).Length))
-        (fun c _ -> let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file") in Some(Array.min v, Array.max v))
+        (fun c _ ->
+            let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file")
+            Some(Array.min v, Array.max v))
         (fun c d ->
             let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file")
             Gaussian { Mean = Array.zeroCreate d; Variance = v })
-      sampledEntry "double-well" "π ∝ exp(−a(x₁² − 1)² − ½Σ_{i≥2} x_i²): two modes at x₁ = ±1 (Monte Carlo metrics only)"
+      sampledEntry "double-well"
+        "π ∝ exp(−a(x₁² − 1)² − ½Σ_{i≥2} x_i²): two modes at x₁ = ±1 (Monte Carlo metrics only)"
         [ positive "a" (Some 1.0) "barrier height a between the modes" ] anyDimension
         (fun p d -> let t = DoubleWell(d, p "a") in { Score = t; NoisedScore = None; Exact = t })
       sampledEntry "many-well" "product of d/2 copies of the 2-D many-well benchmark, 2^(d/2) modes (Monte Carlo only)"
@@ -469,7 +472,8 @@ let startLaw (entry: SamplerEntry) (c: Component) (problem: GaussianProblem) =
         | ExactTop ->
             let level = NoiseLevel.FromTau(GridChoice.top c)
             let a, tau = level.AlphaBar, level.Tau
-            StartLaw(Array.map (fun m -> sqrt a * m) problem.Mean, Array.map (fun v -> sqrt (a * v + tau)) problem.Variance)
+            let sd = problem.Variance |> Array.map (fun v -> sqrt (a * v + tau))
+            StartLaw(Array.map (fun m -> sqrt a * m) problem.Mean, sd)
     elif Read.text entry.Parameters c "start" = "origin" then StartLaw.Point(Array.zeroCreate d)
     else StartLaw(problem.Mean, Array.map sqrt problem.Variance)
 

@@ -66,7 +66,9 @@ let private estimate (kind: SampleMetricKind) (seed: uint64) (x: float[][]) (fir
     match kind with
     | Mmd -> Mmd.mmdSquared (bandwidth first) x first
     | Energy -> EnergyDistance.energyDistance x first
-    | SlicedW2 -> SlicedW2.slicedW2Squared (SlicedW2.directions seed first[0].Length (directions first[0].Length)) x first second
+    | SlicedW2 ->
+        let d = first[0].Length
+        SlicedW2.slicedW2Squared (SlicedW2.directions seed d (directions d)) x first second
 
 /// The noise floor of a metric: its value between two independent reference samples of the same size, with the
 /// standard error of that value. A sampler whose error is at the floor cannot be told from an exact one.
@@ -97,7 +99,8 @@ let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : Ra
                 ($"{spec.Target.Name} has no closed-form noised score, which the diffusion sampler {entry.Name} calls; "
                  + "allowed: a Gaussian target, gaussian-mixture or gaussian-mixture-file")
 
-/// The kernel of a Monte Carlo run, its step count and its reference level (None when drawn per chain). On a Gaussian target the kernel starts from the same law as
+/// The kernel of a Monte Carlo run, its step count and its reference level (None when drawn per chain). On a Gaussian
+/// target the kernel starts from the same law as
 /// in the exact engine; on another target an exact start (the target for Langevin, q_τ₀ for a diffusion `start=exact`)
 /// is drawn by ExactStart.
 let kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLaw) (t: SampledTarget) d n =
@@ -134,7 +137,8 @@ let private levelOf (entry: SamplerEntry) (tau: float option) =
             ($"{entry.Name} draws its end level per chain, so no one reference law exists; "
              + "allowed: an exact metric or strong_error")
 
-/// The end positions of `chains` chains (noise PhiloxNoise(seed)) and the mean counted evaluations and rounds per chain.
+/// The end positions of `chains` chains (noise PhiloxNoise(seed)) and the mean counted evaluations and rounds per
+/// chain.
 let endPositions (kernel: ISamplerKernel) (steps: int64) field (chains: int) (seed: uint64) =
     let oracle = ScoreOracle(field, chains)
     let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
@@ -172,7 +176,9 @@ let check (available: int64) (spec: ExperimentSpec) =
         refuseAt "spec.chains" $"expected an integer ≥ {least} for {MetricNames.toName spec.Metric}, got {spec.Chains}"
     // The chains' states (at most two blocks) and the two references, 8 bytes a coordinate, twice for working copies.
     for i, d in List.indexed spec.Dimensions do
-        let need = try Checked.(*) (Checked.(*) (int64 spec.Chains) (int64 d)) (8L * 4L * 2L) with :? OverflowException -> Int64.MaxValue
+        let need =
+            try Checked.(*) (Checked.(*) (int64 spec.Chains) (int64 d)) (8L * 4L * 2L)
+            with :? OverflowException -> Int64.MaxValue
         if need > available then
             refuseAt $"spec.dimensions[{i}]"
                 $"d = {d} with {spec.Chains} chains needs an estimated {need} bytes; allowed: at most {available} bytes"

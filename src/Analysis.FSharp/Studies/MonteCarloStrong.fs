@@ -1,7 +1,7 @@
-/// The coupled strong error in `run`: RMS ‖Y − Y*‖ over chains, where Y* follows the exact probability-flow ODE from
-/// the same start (and, for Li–Jiao, through the same injections). On a Gaussian target the flow is in closed form; on a
-/// mixture it is RK4 in log-SNR time, whose own error is the floor: the RMS distance between the RK4 reference with
-/// `ReferenceSteps` and with twice as many steps, the latter being the reference the error is measured against.
+/// The coupled strong error in `run`: RMS ‖Y − Y*‖ over chains, where Y* follows the exact probability-flow ODE
+/// from the same start (and, for Li–Jiao, through the same injections). On a Gaussian target the flow is in closed
+/// form; on a mixture it is RK4 in log-SNR time, whose own error is the floor: the RMS distance between the RK4
+/// reference with `ReferenceSteps` and with twice as many, the latter being what the error is measured against.
 module RateLab.Analysis.Studies.MonteCarloStrong
 
 open System
@@ -42,7 +42,8 @@ let private rms (y: float[]) (r: float[]) (d: int) =
 /// The strong error of `spec`'s sampler in dimension d after n steps (`chains` coupled pairs, PhiloxNoise(seed)).
 let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
     let entry = sampler spec.Sampler.Name
-    if not entry.Diffusion then refuse $"strong_error is defined for diffusion samplers; {entry.Name} is a Langevin sampler"
+    if not entry.Diffusion then
+        refuse $"strong_error is defined for diffusion samplers; {entry.Name} is a Langevin sampler"
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
     let field = MonteCarlo.fieldOf entry spec t

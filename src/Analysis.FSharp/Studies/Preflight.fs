@@ -195,7 +195,8 @@ let check (available: int64) (names: Names) (plan: Plan) =
     plan.Dimensions
     |> List.iteri (fun i d ->
         match targetEntry.Dimensions plan.Target d with
-        | Some allowed -> refuseAt (names.Dimension i) $"d = {d} is out of range for {targetEntry.Name}; allowed: {allowed}"
+        | Some allowed ->
+            refuseAt (names.Dimension i) $"d = {d} is out of range for {targetEntry.Name}; allowed: {allowed}"
         | None -> ())
     if plan.Replicates < 2 then refuseAt names.Replicates $"expected an integer ≥ 2, got {plan.Replicates}"
     plan.Steps

@@ -57,7 +57,8 @@ public sealed class DoubleWell : ITarget, ITargetConstants, IExactSampler
             double w = y * y - 1, logRatio = -A * w * w + y * y / (2 * proposalSd * proposalSd) - logBound;
             if (Math.Log(noise.Uniform(chain, step, 3 * k + 2)) < logRatio) { x[0] = y; return; }
         }
-        throw new InvalidOperationException($"double-well rejection sampler exceeded {MaxAttempts} attempts (a = {A}).");
+        throw new InvalidOperationException(
+            $"double-well rejection sampler exceeded {MaxAttempts} attempts (a = {A}).");
     }
 
     /// <summary>Barrier height a.</summary>

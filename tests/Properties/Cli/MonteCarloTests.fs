@@ -65,7 +65,8 @@ let tests =
         test "MMD² through run is within 4 SE of the closed form at the bandwidth the run used" {
             let dir = RepoFiles.tempDir "mc-mmd"
             let curves, _ = run dir (ulaSpec "sample:mmd" 4000)
-            let target = Catalog.sampled (Catalog.Gaussian(Catalog.gaussianProblem { Name = "isotropic-gaussian"; Parameters = Map.empty } 1))
+            let iso = { Name = "isotropic-gaussian"; Parameters = Map.empty }
+            let target = Catalog.sampled (Catalog.Gaussian(Catalog.gaussianProblem iso 1))
             let ell = MonteCarlo.bandwidth (MonteCarlo.referenceDraws target 1 0.0 3UL 0L 4000)
             // E exp(−(X − Y)²/(2ℓ²)) = (1 + s/ℓ²)^(−1/2) for X − Y ~ N(0, s).
             let k s = 1.0 / sqrt (1.0 + s / (ell * ell))
@@ -117,7 +118,8 @@ let tests =
             refused (spec "ula" "double-well" "sample:sliced_w2" 10) "spec.chains"
             refused ((spec "ddim" "double-well" "sample:mmd" 10).Replace("\"h\": 0.1", "")) "spec.target.name"
             let code, _, err =
-                exec [| "exact"; "--sampler"; "ula"; "--target"; "double-well"; "--d"; "2"; "--steps"; "4"; "--param"; "h=0.1" |]
+                exec [| "exact"; "--sampler"; "ula"; "--target"; "double-well"; "--d"; "2"; "--steps"; "4"
+                        "--param"; "h=0.1" |]
             Expect.equal code 2 "exact on a non-Gaussian target"
             Expect.stringStarts err "ratelab: --target: double-well is not Gaussian" "names the target"
             Expect.stringContains err "sample:mmd" "points at the Monte Carlo metrics"
@@ -125,8 +127,9 @@ let tests =
         test "strong_error through run: Heun's RMS falls at second order, and noise injectors are refused" {
             let dir = RepoFiles.tempDir "mc-strong"
             let json sampler =
-                $"""{{ "name": "se-{sampler}", "sampler": {{ "name": "{sampler}" }}, "target": {{ "name": "gaussian-data" }},
-                      "dimensions": [2], "metric": "strong_error", "steps": [8, 16], "chains": 400, "seeds": [2] }}"""
+                $"""{{ "name": "se-{sampler}", "sampler": {{ "name": "{sampler}" }},
+                      "target": {{ "name": "gaussian-data" }}, "dimensions": [2], "metric": "strong_error",
+                      "steps": [8, 16], "chains": 400, "seeds": [2] }}"""
             let curves, _ = run dir (json "heun")
             match (List.exactlyOne curves).Points with
             | [ a; b ] ->
@@ -134,7 +137,8 @@ let tests =
                 // (delta method over the per-chain spread; false failure 6.8e-6 if the order is 2) must be above
                 // 2√2, their geometric midpoint, so a first-order Heun would fail.
                 let r = a.Error.Value / b.Error.Value
-                let se = r * sqrt ((a.Error.StdError / a.Error.Value) ** 2.0 + (b.Error.StdError / b.Error.Value) ** 2.0)
+                let relative (p: ErrorPoint) = p.Error.StdError / p.Error.Value
+                let se = r * sqrt (relative a ** 2.0 + relative b ** 2.0)
                 Expect.isGreaterThan (r - 4.5 * se) (2.0 * sqrt 2.0) $"ratio {r} ± {se}"
             | other -> failtestf "expected two points, got %d" other.Length
             let file = Path.Combine(dir, "bad.json")
@@ -177,7 +181,8 @@ let tests =
             let spec = parse (File.ReadAllText(RepoFiles.repoFile "examples/ula-double-well-sw2.json"))
             Preflight.checkSpec Int64.MaxValue spec
             MonteCarlo.check Int64.MaxValue spec
-            let claims = Wiring.services.LoadClaims(RepoFiles.repoFile "examples/claims/ula-double-well-second-order.json")
+            let file = RepoFiles.repoFile "examples/claims/ula-double-well-second-order.json"
+            let claims = Wiring.services.LoadClaims file
             Expect.equal (claims |> List.map (fun c -> c.Id)) [ "ULA-DW-SW2" ] "the claim"
         }
     ]

@@ -76,7 +76,8 @@ let tests =
             for c in cases do
                 for d in [ 1; 2; 7; 100 ] do
                     let v = (Catalog.gaussianProblem c d).Variance
-                    Expect.equal ((Catalog.target c.Name).Extremes c d) (Some(Array.min v, Array.max v)) $"{c.Name} d = {d}"
+                    let extremes = (Catalog.target c.Name).Extremes c d
+                    Expect.equal extremes (Some(Array.min v, Array.max v)) $"{c.Name} d = {d}"
         }
         test "RLMC's ratio a* is the real root of a³ − 3a² + 6a − 6 and E[(1 − a + U a²)²] = 1 there" {
             let a = Stability.rlmcRatio

@@ -105,7 +105,9 @@ let tests =
             let problem = Catalog.gaussianProblem data 3
             let entry = Catalog.sampler "heun"
             let c = heun [ "tau_max", Number 0.9 ]
-            let sd (start: string) = (Catalog.startLaw entry (heun [ "tau_max", Number 0.9; "start", Text start ]) problem).Sd.ToArray()
+            let sd (start: string) =
+                let c = heun [ "tau_max", Number 0.9; "start", Text start ]
+                (Catalog.startLaw entry c problem).Sd.ToArray()
             Expect.equal (sd "standard") [| 1.0; 1.0; 1.0 |] "standard"
             Expect.equal (sd "sigma-max") (Array.create 3 (sqrt (GridChoice.top c))) "sigma-max"
             let expected = problem.Variance |> Array.map (fun v -> sqrt (0.1 * v + 0.9))
