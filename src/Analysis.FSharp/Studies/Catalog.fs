@@ -243,7 +243,7 @@ let private langevinStep (symbol: string) (c: Component) (n: int) =
     | _ -> symbol, (match Map.tryFind symbol c.Parameters with Some(Number x) -> x | _ -> nan)
 
 let private langevin name description (symbol: string) meaning (extra: ParamSchema list) stability
-    (make: (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
+    (make: Component -> (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
     let schema =
         [ positive symbol None meaning
           { positive "horizon" None "total time T" with Role = SplitOverSteps }
@@ -263,7 +263,7 @@ let private langevin name description (symbol: string) meaning (extra: ParamSche
           MaxSteps = Int32.MaxValue
           Build = fun c reduction n ->
             let step = snd (langevinStep symbol c n)
-            { Kernel = make (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
+            { Kernel = make c (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
               Reference = (fun r -> r.Target); DrawReference = None; OutputTau = Some 0.0 } }
 
 let private varianceChoice =
@@ -363,6 +363,13 @@ let private varianceOf c =
 
 let private ddimEta = real "eta" (Some(Closed 0.0)) (Some(Closed 1.0)) (Some 0.0) "stochasticity η (0: deterministic)"
 
+let private midpointChoice =
+    choice "midpoint" [ "interpolation"; "iterate" ] "interpolation"
+        "midpoint drift from the frozen-drift interpolation (one batched round) or the actual iterate (sequential)"
+
+let private midpointOf (c: Component) =
+    if Read.text [ midpointChoice ] c "midpoint" = "iterate" then MidpointSource.Iterate else MidpointSource.Interpolation
+
 let private ulmcRule (p: string -> float) = Stability.UnderdampedExponential(p "gamma", p "u")
 
 let private guptaSchema =
@@ -376,23 +383,24 @@ let private guptaSchema =
 
 let samplers : SamplerEntry list =
     [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" "step size" []
-        (fun _ -> Stability.OverdampedEuler) (fun _ d h start -> Ula(d, h, start))
+        (fun _ -> Stability.OverdampedEuler) (fun _ _ d h start -> Ula(d, h, start))
       langevin "rlmc" "overdamped randomized midpoint with nested Brownian increments, 2 gradients per step" "h"
-        "step size" [] (fun _ -> Stability.RandomizedMidpoint) (fun _ d h start -> Rlmc(d, h, start))
+        "step size" [] (fun _ -> Stability.RandomizedMidpoint) (fun _ _ d h start -> Rlmc(d, h, start))
       langevin "ulmc" "underdamped Langevin, exponential integrator" "eta" "step size"
         [ positive "gamma" (Some 2.0) "friction γ"; positive "u" (Some 1.0) "inverse mass u" ] ulmcRule
-        (fun p d eta start -> Ulmc(d, eta, p "gamma", p "u", start))
+        (fun _ p d eta start -> Ulmc(d, eta, p "gamma", p "u", start))
       langevin "shen-lee" "Shen–Lee randomized midpoint for underdamped Langevin (γ = 2)" "h" "step size"
         [ positive "u" (Some 1.0) "inverse mass u" ] (fun _ -> Stability.NoKnownLimit)
-        (fun p d h start -> ShenLee(d, h, p "u", start))
+        (fun _ p d h start -> ShenLee(d, h, p "u", start))
       langevin "plmc" "Poisson midpoint on overdamped Langevin" "alpha" "outer step size (K fine steps of alpha/K)"
-        [ integer "K" 1 (Some 8) "fine steps per outer step" ] (fun _ -> Stability.NoKnownLimit)
-        (fun p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start))
+        [ integer "K" 1 (Some 8) "fine steps per outer step"; midpointChoice ] (fun _ -> Stability.NoKnownLimit)
+        (fun c p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start, midpointOf c))
       langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin" "alpha"
         "outer step size (K fine steps of alpha/K)"
-        [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ" ]
+        [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ"; midpointChoice ]
         (fun _ -> Stability.NoKnownLimit)
-        (fun p d alpha start -> PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start))
+        (fun c p d alpha start ->
+            PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start, source = midpointOf c))
       onGrid "ddpm" "DDPM ancestral steps on the chosen grid" [ varianceChoice ] true
         (fun c d grid start -> DdpmAncestral(d, grid, varianceOf c, start))
       onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] true
