@@ -285,7 +285,9 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     // The velocity's law against its stationary law, for kinetic samplers (two extra exact columns).
     let velocities =
         if not kinetic then []
-        else [ for c in curves do for p in c.Points -> (c.Dimension, p.Steps), Runner.velocity spec c.Dimension p.Steps ]
+        else
+            [ for c in curves do
+                  for p in c.Points -> (c.Dimension, p.Steps), Runner.velocity spec c.Dimension p.Steps ]
     if kinetic then
         let node ((d: int, n: int), v: Runner.VelocityMoments option) : JsonNode | null =
             let o = JsonObject()

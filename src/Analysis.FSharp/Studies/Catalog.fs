@@ -368,7 +368,9 @@ let private midpointChoice =
         "midpoint drift from the frozen-drift interpolation (one batched round) or the actual iterate (sequential)"
 
 let private midpointOf (c: Component) =
-    if Read.text [ midpointChoice ] c "midpoint" = "iterate" then MidpointSource.Iterate else MidpointSource.Interpolation
+    match Read.text [ midpointChoice ] c "midpoint" with
+    | "iterate" -> MidpointSource.Iterate
+    | _ -> MidpointSource.Interpolation
 
 let private ulmcRule (p: string -> float) = Stability.UnderdampedExponential(p "gamma", p "u")
 

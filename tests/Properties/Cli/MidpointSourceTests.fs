@@ -18,7 +18,9 @@ let private target = { Name = "ill-conditioned-gaussian"; Parameters = Map.ofLis
 
 let private plmc (k: int) (midpoint: string) =
     { Name = "plmc"
-      Parameters = Map.ofList [ "alpha", Number 0.05; "K", Number(float k); "midpoint", Text midpoint; "start", Text "origin" ] }
+      Parameters =
+        Map.ofList
+            [ "alpha", Number 0.05; "K", Number(float k); "midpoint", Text midpoint; "start", Text "origin" ] }
 
 /// End positions of `chains` chains of the catalog's kernel for `c` after n steps on the target in d = 3.
 let private positions (c: Component) (n: int) (chains: int) =

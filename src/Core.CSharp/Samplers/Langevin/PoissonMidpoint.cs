@@ -122,7 +122,7 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         }
     }
 
-    // The fine steps in order, each selected midpoint evaluated at the iterate itself and its correction applied at once:
+    // The fine steps in order, each selected midpoint evaluated at the iterate itself, its correction applied at once:
     // X_{i+1} = A X_i + G b₀ + Γ Z_i + K H_i G (b(X_i) − b₀). One round per selected midpoint.
     void IterateStep(ref StepContext ctx, Span<double> x, ReadOnlySpan<double> b0, Span<double> delta,
         Span<double> fineScratch)
