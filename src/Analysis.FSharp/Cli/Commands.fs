@@ -37,7 +37,11 @@ let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
-        let key = Spec.toCanonicalJson { one with Name = ""; Claims = [] }
+        // A target read from a file is keyed by the file's content as well as its path.
+        let key =
+            match Catalog.fileDigest spec.Sampler spec.Target with
+            | "" -> Spec.toCanonicalJson { one with Name = ""; Claims = [] }
+            | digest -> Spec.toCanonicalJson { one with Name = ""; Claims = [] } + "/files:" + digest
         Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"
             let curve = services.RunExperiment one sink

@@ -158,9 +158,9 @@ let private dataSchema =
     [ positive "variance_max" (Some 1.0) "largest data variance"
       positive "variance_min" (Some 0.05) "smallest data variance (the only one when d = 1), at most variance_max" ]
 
-let private spectrumFile = freeText "file" "a path to a CSV file" "the variances, one positive number per row"
+let private spectrumFile = filePath "file" "a path to a CSV file" "the variances, one positive number per row"
 let private mixtureFile =
-    freeText "file" "a path to a JSON file"
+    filePath "file" "a path to a JSON file"
         "{\"weights\": [...], \"means\": [[...], ...], \"variances\": [[...], ...] or [σ², ...]}"
 let private mixtureSchema =
     [ integer "components" 1 (Some 4) "number of components"
@@ -517,3 +517,25 @@ let gaussianProblem (c: Component) (d: int) = gaussianAt "target" c d
 let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =
     let lines = describe oneOf parameters |> List.map (fun l -> "    " + l)
     String.Join("\n", description :: (if lines.IsEmpty then [ "    (no parameters)" ] else lines))
+
+/// SHA-256 of the content of every file a spec's sampler and target read (their FilePath parameters), so a cache key
+/// changes when a file is edited; "" when they read none.
+let fileDigest (samplerComponent: Component) (targetComponent: Component) =
+    let files (schema: ParamSchema list) (c: Component) =
+        [ for p in schema do
+            match p.Kind, Map.tryFind p.Name c.Parameters with
+            | FilePath _, Some(Text path) -> yield p.Name, path
+            | _ -> () ]
+    // Unknown names read no file here; they are refused where the run is checked.
+    let schemaOf (entries: 'e list) (nameOf: 'e -> string) (parametersOf: 'e -> ParamSchema list) (name: string) =
+        entries |> List.tryFind (fun e -> nameOf e = name) |> Option.map parametersOf |> Option.defaultValue []
+    let all =
+        files (schemaOf samplers (fun e -> e.Name) (fun e -> e.Parameters) samplerComponent.Name) samplerComponent
+        @ files (schemaOf targets (fun e -> e.Name) (fun e -> e.Parameters) targetComponent.Name) targetComponent
+    if all.IsEmpty then ""
+    else
+        all
+        |> List.map (fun (name, path) ->
+            let hash = Security.Cryptography.SHA256.HashData(IO.File.ReadAllBytes path)
+            $"{name}={Convert.ToHexString hash}")
+        |> String.concat ";"

@@ -152,7 +152,8 @@ let private references = ConcurrentDictionary<string, Lazy<float[][] * float[][]
 /// The two independent reference samples of a spec's target at level τ in dimension d (memoised per process).
 let private referencePair (spec: ExperimentSpec) (t: SampledTarget) d tau =
     let seed = List.head spec.Seeds
-    let key = $"{toCanonicalJson { spec with Name = String.Empty; Sampler = spec.Target; Steps = [] }}/{d}/{tau:R}"
+    let configuration = toCanonicalJson { spec with Name = String.Empty; Sampler = spec.Target; Steps = [] }
+    let key = $"{configuration}/{d}/{tau:R}/{fileDigest spec.Sampler spec.Target}"
     let draw () =
         referenceDraws t d tau seed 0L spec.Chains, referenceDraws t d tau seed (int64 spec.Chains) spec.Chains
     references.GetOrAdd(key, fun _ -> lazy (draw ())).Value

@@ -57,7 +57,8 @@ let private wrongType (p: ParamSchema) =
     | Integer -> [ "abc"; "true"; "NaN"; "Infinity"; "-Infinity"; "1e400" ]
     | Boolean -> [ "3"; "maybe"; "yes" ]
     | Choice _ -> [ "xyz"; "1"; "false" ]
-    | FreeText _ -> [ "1"; "true" ]
+    | FreeText _
+    | FilePath _ -> [ "1"; "true" ]
 
 /// A valid base run of a sampler: Langevin samplers get a small stable step, everything 20 steps in d = 3 (20 suits
 /// every schedule: Li–Jiao needs c1·log n/n < 1 and 2n/K even, PLMC-DDPM needs n | 1000).
