@@ -18,7 +18,8 @@ let private memo = ConcurrentDictionary<string, Lazy<ExactPoint>>()
 /// The exact analysis of `spec`'s sampler on its target in dimension d after n steps, as the engine returns it: the
 /// law is exact even where a Monte Carlo upper bound missed rare draws, so callers that only need the law use this.
 let analyse (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
-    let configuration = toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }
+    let configuration =
+        toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }
     let key = configuration + "/" + fileDigest spec.Sampler spec.Target
     let compute () =
         let entry = sampler spec.Sampler.Name
