@@ -116,7 +116,7 @@ let private evidence (path: string) (e: JsonElement) : Evidence =
     if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
     let metricName = text path e "metric"
     let metric =
-        match MetricNames.tryParse metricName with
+        match MetricNames.tryParseMeasurable metricName with
         | Some m -> m
         | None -> fail $"{path}.metric" $"""is '{metricName}'; allowed: one of {String.Join(", ", MetricNames.allowed)}"""
     let direction = choice path e "direction" directionCases

@@ -37,7 +37,11 @@ let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
-        let key = Spec.toCanonicalJson { one with Name = ""; Claims = [] }
+        // A target read from a file is keyed by the file's content as well as its path.
+        let key =
+            match Catalog.fileDigest spec.Sampler spec.Target with
+            | "" -> Spec.toCanonicalJson { one with Name = ""; Claims = [] }
+            | digest -> Spec.toCanonicalJson { one with Name = ""; Claims = [] } + "/files:" + digest
         Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"
             let curve = services.RunExperiment one sink
@@ -261,6 +265,9 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
     Preflight.checkSpec (Preflight.availableBytes ()) spec
+    let monteCarlo = match spec.Metric with SampleMetric _ | StrongError -> true | _ -> false
+    if monteCarlo && spec.Metric <> StrongError then MonteCarlo.check (Preflight.availableBytes ()) spec
+    let kinetic = not monteCarlo && Runner.kinetic spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
     let store = outputStore out
     let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
@@ -268,15 +275,56 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
     results["curves"] <- JsonArray(curves |> List.map (fun c -> Some(ResultsJson.encodeCurve c) |> Option.toObj) |> List.toArray)
+    // A sample metric's noise floor per dimension: reference against reference, recomputed (cheap) on a cache hit.
+    let sampleMetric = match spec.Metric with SampleMetric _ -> true | _ -> false
+    let floors = if sampleMetric then [ for c in curves -> c.Dimension, MonteCarlo.noiseFloor spec c.Dimension ] else []
+    if sampleMetric then
+        let node (d: int, f: MonteCarlo.NoiseFloor) : JsonNode | null =
+            let o = JsonObject()
+            o["d"] <- JsonValue.Create d
+            o["value"] <- ResultsJson.number f.Value
+            o["std_error"] <- ResultsJson.number f.StdError
+            o
+        results["noise_floors"] <- JsonArray(floors |> List.map node |> List.toArray)
+    // The velocity's law against its stationary law, for kinetic samplers (two extra exact columns).
+    let velocities =
+        if not kinetic then []
+        else
+            [ for c in curves do
+                  for p in c.Points -> (c.Dimension, p.Steps), Runner.velocity spec c.Dimension p.Steps ]
+    if kinetic then
+        let node ((d: int, n: int), v: Runner.VelocityMoments option) : JsonNode | null =
+            let o = JsonObject()
+            o["d"] <- JsonValue.Create d
+            o["steps"] <- JsonValue.Create n
+            match v with
+            | Some v ->
+                o["kl"] <- ResultsJson.number v.Kl
+                o["w2"] <- ResultsJson.number v.W2
+                o["kind"] <- JsonValue.Create(if v.MomentMatched then "moment-matched lower bound" else "exact")
+                o["stationary_variance"] <- ResultsJson.number v.InverseMass
+            | None -> ()
+            o
+        results["velocity"] <- JsonArray(velocities |> List.map node |> List.toArray)
     AtomicFile.writeAllText (Path.Combine(dir, "results.json")) (ResultsJson.toText results)
     let figDir = Path.Combine(dir, Markdown.FigureDir)
     for f in runFigures spec curves do
         Render.write figDir f |> ignore
         AtomicFile.writeAllText (Path.Combine(figDir, f.Id + ".csv")) (Csv.ofFigure f)
+    let extraText d n =
+        match List.tryFind (fst >> (=) d) floors, List.tryFind (fst >> (=) (d, n)) velocities with
+        | Some(_, f), _ -> [ $"{Format.num f.Value} ± {Format.num f.StdError}" ]
+        | None, Some(_, Some v) -> [ Format.num v.Kl; Format.num v.W2 ]
+        | _ -> []
     let rows =
         [ for c in curves do
-              for p in c.Points -> [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ] ]
-    line ui (Markdown.table [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] rows)
+              for p in c.Points ->
+                  [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ]
+                  @ extraText c.Dimension p.Steps ]
+    let extraHeader =
+        if sampleMetric then [ "noise floor" ] elif kinetic then [ "velocity KL"; "velocity W2" ] else []
+    let header = [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] @ extraHeader
+    line ui (Markdown.table header rows)
     // What the figures are (exact value or bound, how evaluated, how NFE was counted), once per distinct method.
     for m in curves |> List.map (fun c -> c.Method) |> List.distinct do
         line ui m
@@ -364,6 +412,7 @@ let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) 
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
           Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
     Preflight.checkExact (Preflight.availableBytes ()) query.Sampler query.Target d steps query.Replicates
+    Catalog.gaussianAt "--target" query.Target d |> ignore
     let r = services.ExactEval query
     if args.Contains ExactArgs.Json then ui.Out.WriteLine(exactJson r) else ui.Out.Write(exactTables r)
 

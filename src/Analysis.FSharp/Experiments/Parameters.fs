@@ -18,6 +18,10 @@ type ParamKind =
     | Integer
     | Boolean
     | Choice of string list
+    /// Free text (a list of numbers) whose content the entry's rules check; `what` says what it holds.
+    | FreeText of what: string
+    /// A path to a file the entry reads; its content is part of a run's configuration (and of its cache key).
+    | FilePath of what: string
 
 /// How a parameter relates to the step count n of a grid point.
 type StepRole =
@@ -56,6 +60,14 @@ let boolean name fallback meaning =
     { Name = name; Kind = Boolean; Lower = None; Upper = None; Default = Some(Flag fallback); Meaning = meaning
       Role = Fixed }
 
+/// A text parameter without a default (a path, a list); the entry's rules check its content.
+let freeText name what meaning =
+    { Name = name; Kind = FreeText what; Lower = None; Upper = None; Default = None; Meaning = meaning; Role = Fixed }
+
+/// A file-path parameter without a default; the entry's rules read and check the file.
+let filePath name what meaning =
+    { Name = name; Kind = FilePath what; Lower = None; Upper = None; Default = None; Meaning = meaning; Role = Fixed }
+
 /// A parameter taking one of a few names.
 let choice name (allowed: string list) fallback meaning =
     { Name = name; Kind = Choice allowed; Lower = None; Upper = None; Default = Some(Text fallback); Meaning = meaning
@@ -82,6 +94,8 @@ let expected (p: ParamSchema) =
     | Integer -> $"an integer in {range p}"
     | Boolean -> "true or false"
     | Choice allowed -> "one of " + String.Join(", ", allowed)
+    | FreeText what
+    | FilePath what -> what
 
 /// The type column of `ratelab list`.
 let kindName (p: ParamSchema) =
@@ -90,6 +104,8 @@ let kindName (p: ParamSchema) =
     | Integer -> "integer"
     | Boolean -> "boolean"
     | Choice allowed -> String.Join("|", allowed)
+    | FreeText _ -> "text"
+    | FilePath _ -> "path"
 
 let private inRange (p: ParamSchema) (x: float) =
     let above =
@@ -112,6 +128,7 @@ let admits (p: ParamSchema) (v: ParamValue) =
     | Integer, Number x -> inRange p x && x = Math.Round x
     | Boolean, (Flag _ | Text("true" | "false")) -> true
     | Choice allowed, Text s -> List.contains s allowed
+    | (FreeText _ | FilePath _), Text s -> not (String.IsNullOrWhiteSpace s)
     | _ -> false
 
 /// Where a component's parameters came from, for error messages: the spec path of a parameter, or the command-line

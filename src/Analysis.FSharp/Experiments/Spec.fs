@@ -64,8 +64,11 @@ module MetricNames =
     [<Literal>]
     let SamplePrefix = "sample:"
 
+    /// The sample metrics `run` measures by Monte Carlo (Studies/MonteCarlo.fs gives each its meaning).
+    let sampleNames = [ "mmd"; "energy"; "sliced_w2" ]
+
     /// Every accepted form, for error messages and --help.
-    let allowed = (fixedNames |> List.map snd) @ [ SamplePrefix + "<name>" ]
+    let allowed = (fixedNames |> List.map snd) @ (sampleNames |> List.map (fun n -> SamplePrefix + n))
 
     /// The stable name of a metric.
     let toName metric =
@@ -79,6 +82,12 @@ module MetricNames =
             Some(SampleMetric(name.Substring SamplePrefix.Length))
         else
             fixedNames |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
+
+    /// A metric a spec or claim may ask for: a fixed one, or a sample metric RateLab measures.
+    let tryParseMeasurable (name: string) =
+        match tryParse name with
+        | Some(SampleMetric n) when not (List.contains n sampleNames) -> None
+        | m -> m
 
 /// Stable names of profiles.
 module ProfileNames =
@@ -259,7 +268,7 @@ let parse (json: string) : ExperimentSpec =
     let metric =
         let e = required p "metric" m
         let n = text $"{p}.metric" e
-        match MetricNames.tryParse n with
+        match MetricNames.tryParseMeasurable n with
         | Some k -> k
         | None ->
             let allowed = String.Join(", ", MetricNames.allowed)

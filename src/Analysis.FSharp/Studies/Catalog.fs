@@ -9,23 +9,42 @@ open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Langevin
+open RateLab.Core.Targets
+open RateLab.Core.Targets.Benchmarks
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Experiments.Parameters
 
 /// A Gaussian problem N(μ, diag λ) in the eigenbasis of its covariance.
 type GaussianProblem = { Mean: float[]; Variance: float[] }
 
-/// A target family: its declared parameters and how a target component and a dimension become a Gaussian problem.
+/// A target known through its score and exact draws only: measured by Monte Carlo, never by the exact engine.
+type SampledTarget =
+    { /// ∇ log π, the field Langevin samplers call.
+      Score: ITarget
+      /// The noised scores s(x, τ) of the data law π that diffusion samplers call; None where none is in closed form.
+      NoisedScore: INoisedData option
+      /// Exact independent draws of π (the Monte Carlo reference).
+      Exact: IExactSampler }
+
+/// What a target entry builds in dimension d: a Gaussian law the exact engine analyses, or a target that only Monte
+/// Carlo metrics can measure.
+type TargetLaw =
+    | Gaussian of GaussianProblem
+    | NonGaussian of SampledTarget
+
+/// A target family: its declared parameters and how a target component and a dimension become a target law.
 type TargetEntry =
     { Name: string
       Description: string
       Parameters: ParamSchema list
       /// Rules across parameters: the first one broken, as (parameter to name, problem).
       Rules: Component -> (string * string) option
-      /// The smallest and largest variance in dimension d, without building the d-sized problem (stability checks
-      /// need them before a run whose problem may not fit in memory).
-      Extremes: Component -> int -> float * float
-      Build: Component -> int -> GaussianProblem }
+      /// The dimensions the target exists in: None when d is allowed, else what is allowed (for the message).
+      Dimensions: Component -> int -> string option
+      /// The smallest and largest variance in dimension d of a Gaussian target, without building the d-sized problem
+      /// (stability checks need them before a run whose problem may not fit in memory); None for other targets.
+      Extremes: Component -> int -> (float * float) option
+      Build: Component -> int -> TargetLaw }
 
 /// What a sampler builds on a reduced Gaussian problem for a step count n: the kernel, how many kernel steps to run,
 /// and the reference law its output is compared with.
@@ -34,7 +53,10 @@ type BuiltRun =
       Steps: int64
       Reference: GaussianReduction -> DiagonalLaw
       /// For samplers whose end level is drawn (Li–Jiao): the reference of one draw from the kernel's aux state.
-      DrawReference: (GaussianReduction -> double[] -> DiagonalLaw) option }
+      DrawReference: (GaussianReduction -> double[] -> DiagonalLaw) option
+      /// The noise level τ of the output on any target (0: the target itself), for Monte Carlo references; None when
+      /// each chain draws its own end level.
+      OutputTau: float option }
 
 /// A sampler family entry. Langevin samplers start at the target unless their parameter start = "origin"; diffusion
 /// samplers start from N(0, I) at the top noise level.
@@ -76,14 +98,49 @@ let checkSampler (origin: Origin) (entry: SamplerEntry) (c: Component) =
 
 let private noRules (_: Component) : (string * string) option = None
 
+let private anyDimension (_: Component) (_: int) : string option = None
+
+/// A Gaussian target entry whose law is built from its numeric parameters.
 let private targetEntry name description parameters rules (extremes: (string -> float) -> int -> float * float)
     (build: (string -> float) -> int -> GaussianProblem) =
-    { Name = name; Description = description; Parameters = parameters; Rules = rules
-      Extremes = fun c d -> extremes (Read.number parameters c) d
+    { Name = name; Description = description; Parameters = parameters; Rules = rules; Dimensions = anyDimension
+      Extremes = fun c d -> Some(extremes (Read.number parameters c) d)
       Build = fun c d ->
         check (builtFrom c) parameters (fun _ -> false) c
         checkRules (builtFrom c) rules c
-        build (Read.number parameters c) d }
+        Gaussian(build (Read.number parameters c) d) }
+
+/// A target entry of any law, checked like the others before it is built.
+let private lawEntry name description parameters rules dimensions extremes (build: Component -> int -> TargetLaw) =
+    { Name = name; Description = description; Parameters = parameters; Rules = rules; Dimensions = dimensions
+      Extremes = extremes
+      Build = fun c d ->
+        check (builtFrom c) parameters (fun _ -> false) c
+        checkRules (builtFrom c) rules c
+        build c d }
+
+let private noExtremes (_: Component) (_: int) : (float * float) option = None
+
+/// A non-Gaussian target of fixed form, built from its numeric parameters.
+let private sampledEntry name description parameters dimensions (build: (string -> float) -> int -> SampledTarget) =
+    lawEntry name description parameters noRules dimensions noExtremes (fun c d ->
+        NonGaussian(build (Read.number parameters c) d))
+
+/// A rule that reads a target file named by parameter `name`, turning a defect of the file into a broken rule.
+let private fileRule (name: string) (parse: string -> 'a) (c: Component) =
+    match Map.tryFind name c.Parameters with
+    | Some(Text file) ->
+        try
+            parse file |> ignore
+            None
+        with TargetFiles.TargetFileDefect problem -> Some(name, problem)
+    | _ -> None
+
+/// The dimension a file fixes, checked against d.
+let private fileDimension (name: string) (dimensionOf: string -> int) (c: Component) (d: int) =
+    match Map.tryFind name c.Parameters with
+    | Some(Text file) when dimensionOf file <> d -> Some $"{dimensionOf file} (the dimension of \"{file}\")"
+    | _ -> None
 
 let private shown (x: float) = showParam (Number x)
 
@@ -100,6 +157,22 @@ let private ordered (schema: ParamSchema list) (low: string) (high: string) (str
 let private dataSchema =
     [ positive "variance_max" (Some 1.0) "largest data variance"
       positive "variance_min" (Some 0.05) "smallest data variance (the only one when d = 1), at most variance_max" ]
+
+let private spectrumFile = filePath "file" "a path to a CSV file" "the variances, one positive number per row"
+let private mixtureFile =
+    filePath "file" "a path to a JSON file"
+        "{\"weights\": [...], \"means\": [[...], ...], \"variances\": [[...], ...] or [σ², ...]}"
+let private mixtureSchema =
+    [ integer "components" 1 (Some 4) "number of components"
+      real "separation" (Some(Closed 0.0)) None (Some 4.0) "root mean squared distance between two means"
+      positive "sigma" (Some 1.0) "component standard deviation σ"
+      integer "seed" 0 (Some 0) "seed of the means" ]
+
+/// A mixture as a sampled target: its density's score and exact draws, and its noised scores in closed form.
+let private ofMixture (weights: float[]) (means: float[][]) (variances: float[][]) =
+    let mixture = GaussianMixture(weights, means, variances)
+    let noised = GaussianMixtureNoisedScore(weights, Array.concat means, Array.concat variances)
+    { Score = mixture; NoisedScore = Some(noised :> INoisedData); Exact = mixture }
 
 /// λ log-spaced from hi (i = 0) down to lo (i = d − 1); λ = lo when d = 1.
 let private logSpaced hi lo d =
@@ -120,7 +193,41 @@ let targets : TargetEntry list =
         dataSchema
         (ordered dataSchema "variance_min" "variance_max" false)
         (fun p d -> p "variance_min", (if d = 1 then p "variance_min" else p "variance_max"))
-        (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d }) ]
+        (fun p d -> { Mean = Array.zeroCreate d; Variance = logSpaced (p "variance_max") (p "variance_min") d })
+      lawEntry "diagonal-spectrum" "N(0, diag λ) with the variances λ read from a CSV file (one per row; d = rows)"
+        [ spectrumFile ] (fileRule "file" TargetFiles.spectrum)
+        (fileDimension "file" (fun f -> (TargetFiles.spectrum f).Length))
+        (fun c _ ->
+            let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file")
+            Some(Array.min v, Array.max v))
+        (fun c d ->
+            let v = TargetFiles.spectrum (Read.text [ spectrumFile ] c "file")
+            Gaussian { Mean = Array.zeroCreate d; Variance = v })
+      sampledEntry "double-well"
+        "π ∝ exp(−a(x₁² − 1)² − ½Σ_{i≥2} x_i²): two modes at x₁ = ±1 (Monte Carlo metrics only)"
+        [ positive "a" (Some 1.0) "barrier height a between the modes" ] anyDimension
+        (fun p d -> let t = DoubleWell(d, p "a") in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "many-well" "product of d/2 copies of the 2-D many-well benchmark, 2^(d/2) modes (Monte Carlo only)"
+        [] (fun _ d -> if d >= 2 && d % 2 = 0 then None else Some "even integers ≥ 2")
+        (fun _ d -> let t = ManyWell(d) in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "funnel" "Neal's funnel: x₁ ~ N(0, s²), x_i | x₁ ~ N(0, e^{x₁}) (Monte Carlo only)"
+        [ positive "scale" (Some 3.0) "neck scale s, the standard deviation of x₁" ]
+        (fun _ d -> if d >= 2 then None else Some "integers ≥ 2")
+        (fun p d -> let t = Funnel(d, p "scale") in { Score = t; NoisedScore = None; Exact = t })
+      sampledEntry "gaussian-mixture"
+        "equal-weight Σ_j N(μ_j, σ² I) with means drawn from the seed, E‖μ_j − μ_k‖² = separation² (Monte Carlo only)"
+        mixtureSchema anyDimension (fun p d ->
+            GaussianMixture.Random(d, int (p "components"), p "separation", p "sigma", uint64 (p "seed"))
+            |> fun m -> ofMixture (Array.init m.Components (fun j -> m.Weights[j]))
+                                  (Array.init m.Components (fun j -> m.ComponentMean(j).ToArray()))
+                                  (Array.init m.Components (fun j -> m.ComponentVariances(j).ToArray())))
+      lawEntry "gaussian-mixture-file" "a Gaussian mixture read from a JSON file (Monte Carlo only; d = its dimension)"
+        [ mixtureFile ] (fileRule "file" TargetFiles.mixture)
+        (fileDimension "file" (fun f -> (TargetFiles.mixture f).Means[0].Length)) noExtremes
+        (fun c _ ->
+            let m = TargetFiles.mixture (Read.text [ mixtureFile ] c "file")
+            NonGaussian(ofMixture m.Weights m.Means m.Variances)) ]
+
 
 /// Wraps an entry's build so a direct caller gets the same parameter checks as a spec.
 let private checked' (e: SamplerEntry) =
@@ -136,7 +243,7 @@ let private langevinStep (symbol: string) (c: Component) (n: int) =
     | _ -> symbol, (match Map.tryFind symbol c.Parameters with Some(Number x) -> x | _ -> nan)
 
 let private langevin name description (symbol: string) meaning (extra: ParamSchema list) stability
-    (make: (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
+    (make: Component -> (string -> float) -> int -> float -> StartLaw -> ISamplerKernel) =
     let schema =
         [ positive symbol None meaning
           { positive "horizon" None "total time T" with Role = SplitOverSteps }
@@ -156,20 +263,32 @@ let private langevin name description (symbol: string) meaning (extra: ParamSche
           MaxSteps = Int32.MaxValue
           Build = fun c reduction n ->
             let step = snd (langevinStep symbol c n)
-            { Kernel = make (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
-              Reference = (fun r -> r.Target); DrawReference = None } }
+            { Kernel = make c (Read.number schema c) reduction.Dimension step reduction.Start; Steps = int64 n
+              Reference = (fun r -> r.Target); DrawReference = None; OutputTau = Some 0.0 } }
 
-let private tauMax = real "tau_max" (Some(Open 0.0)) (Some(Open 1.0)) (Some(1.0 - 1e-4)) "top noise level τ of the grid"
-let private tauMin = real "tau_min" (Some(Open 0.0)) (Some(Open 1.0)) (Some 1e-3) "end noise level δ (early stopping)"
 let private varianceChoice =
     choice "variance" [ "beta"; "posterior" ] "posterior" "reverse-step variance: β_t or the posterior β̃_t"
 
-let private gridRules = ordered [ tauMax; tauMin ] "tau_min" "tau_max" true
+/// The start law of a grid-based diffusion sampler at the grid's top level τ₀ (variance-preserving convention).
+type DiffusionStart =
+    /// N(0, I): the stationary law of the forward process, the usual DDPM start.
+    | StandardNormal
+    /// k-diffusion's x̄ = σ_max·ξ in VE coordinates x̄ = Y/√ᾱ; as Y = √ᾱ₀ x̄ and σ_max² = τ₀/ᾱ₀ it is N(0, τ₀ I).
+    | SigmaMaxScaled
+    /// q_{τ₀}, the noised data law itself (Gaussian targets only): no start-law error at all.
+    | ExactTop
 
-/// The diffusion samplers' common grid: log-SNR uniform from tau_max down to tau_min (the early-stopping level δ).
-let private diffusionGrid (c: Component) (n: int) =
-    let p = Read.number [ tauMax; tauMin ] c
-    NoiseGrid.LogSnrUniform(p "tau_max", p "tau_min", n)
+let private startNames = [ StandardNormal, "standard"; SigmaMaxScaled, "sigma-max"; ExactTop, "exact" ]
+
+let private diffusionStartParam =
+    choice "start" (List.map snd startNames) "standard"
+        "start law at the top level τ₀: N(0, I), k-diffusion's σ_max·N(0, I) (N(0, τ₀ I) here), or the exact q_τ₀"
+
+/// The start law a diffusion component asks for (standard when its sampler declares none).
+let diffusionStart (c: Component) =
+    match Map.tryFind "start" c.Parameters with
+    | Some(Text name) -> startNames |> List.find (fun (_, n) -> n = name) |> fst
+    | _ -> StandardNormal
 
 let private endReference (grid: NoiseGrid) (r: GaussianReduction) =
     if grid.End.Tau = 0.0 then r.Target else r.NoisedData grid.End.Tau
@@ -180,12 +299,40 @@ let private diffusion name description parameters rules doublesPerStep maxSteps 
           Rules = rules; Step = noStep; Stability = noLimit; DoublesPerStep = doublesPerStep; MaxSteps = maxSteps
           Build = build }
 
-let private onGrid name description (extra: ParamSchema list) (make: Component -> int -> NoiseGrid -> ISamplerKernel) =
+/// A sampler on the catalog's grid parameters with rules of its own; `start` says whether the kernel takes a start law
+/// (then the `start` parameter is declared). Every grid sampler may end at τ = 0: none divides by the end level's σ or
+/// τ (their steps use ᾱ ratios and OU lengths, finite at τ = 0, and Heun's last step to 0 is Euler's). Extra
+/// parameters without a default may be absent.
+let private onGridWith name description (extra: ParamSchema list) (rules: Component -> (string * string) option)
+    (start: bool) (make: Component -> int -> NoiseGrid -> StartLaw -> ISamplerKernel) =
+    let parameters = GridChoice.schema @ (if start then [ diffusionStartParam ] else []) @ extra
+    let optional = "levels" :: [ for p in extra do if p.Default.IsNone then yield p.Name ]
     // The grid holds n + 1 levels and the kernel a few coefficients per step.
-    diffusion name description ([ tauMax; tauMin ] @ extra) gridRules 8 (Array.MaxLength - 1) (fun c reduction n ->
-        let grid = diffusionGrid c n
-        { Kernel = make c reduction.Dimension grid; Steps = int64 grid.Steps
-          Reference = endReference grid; DrawReference = None })
+    checked'
+        { Name = name; Description = description; Diffusion = true; Parameters = parameters; Optional = optional
+          Rules = (fun c -> GridChoice.rules c |> Option.orElse (rules c)); Step = noStep; Stability = noLimit
+          DoublesPerStep = 8; MaxSteps = Array.MaxLength - 1
+          Build = fun c reduction n ->
+            let grid = GridChoice.build c n
+            { Kernel = make c reduction.Dimension grid reduction.Start; Steps = int64 grid.Steps
+              Reference = endReference grid; DrawReference = None; OutputTau = Some grid.End.Tau } }
+
+/// A sampler on the catalog's grid parameters (see onGridWith) with no rules of its own.
+let private onGrid name description extra start make = onGridWith name description extra noRules start make
+
+let private churnSchema =
+    [ real "s_churn" (Some(Closed 0.0)) None (Some 0.0) "S_churn: total churn, γ_i = min(S_churn/n, √2 − 1)"
+      real "s_tmin" (Some(Closed 0.0)) None (Some 0.0) "S_tmin: smallest σ_i that is churned"
+      positive "s_tmax" None "S_tmax: largest σ_i that is churned (absent: no upper limit)"
+      positive "s_noise" (Some 1.0) "S_noise: scale of the churn noise" ]
+
+/// s_tmin ≤ s_tmax when both are given.
+let private churnRules (c: Component) =
+    match Map.tryFind "s_tmax" c.Parameters with
+    | Some(Number hi) ->
+        let lo = Read.number churnSchema c "s_tmin"
+        if lo <= hi then None else Some("s_tmin", $"expected at most s_tmax = {shown hi}, got {shown lo}")
+    | _ -> None
 
 let private noised (r: GaussianReduction) (tau: float) = if tau = 0.0 then r.Target else r.NoisedData tau
 
@@ -209,12 +356,21 @@ let private liJiao name description levels (picard: bool) =
             else LiJiao(reduction.Dimension, schedule)
         { Kernel = kernel; Steps = int64 schedule.K
           Reference = (fun r -> noised r (schedule.RoundSkeleton(schedule.K, -1).Tau))
-          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)) })
+          DrawReference = Some(fun r u -> noised r (schedule.Level(ReadOnlySpan u, 1).Tau)); OutputTau = None })
 
 let private varianceOf c =
     if Read.text [ varianceChoice ] c "variance" = "beta" then DdpmVariance.Beta else DdpmVariance.Posterior
 
 let private ddimEta = real "eta" (Some(Closed 0.0)) (Some(Closed 1.0)) (Some 0.0) "stochasticity η (0: deterministic)"
+
+let private midpointChoice =
+    choice "midpoint" [ "interpolation"; "iterate" ] "interpolation"
+        "midpoint drift from the frozen-drift interpolation (one batched round) or the actual iterate (sequential)"
+
+let private midpointOf (c: Component) =
+    match Read.text [ midpointChoice ] c "midpoint" with
+    | "iterate" -> MidpointSource.Iterate
+    | _ -> MidpointSource.Interpolation
 
 let private ulmcRule (p: string -> float) = Stability.UnderdampedExponential(p "gamma", p "u")
 
@@ -222,38 +378,52 @@ let private guptaSchema =
     [ { positive "t_end" (Some 6.0) "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
           Role = SplitOverSteps }
       positive "delta" (Some 0.001) "OU time δ of the end (early stopping), below t_end"
-      boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)" ]
+      boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)"
+      positive "phase_length" (Some 1.0) "OU length h₀ of one predictor phase (a corrector runs after each)"
+      positive "t_corr" (Some 1.0) "corrector time T_corr per phase"
+      positive "gamma" (Some 2.0) "corrector friction γ" ]
 
 let samplers : SamplerEntry list =
     [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" "step size" []
-        (fun _ -> Stability.OverdampedEuler) (fun _ d h start -> Ula(d, h, start))
+        (fun _ -> Stability.OverdampedEuler) (fun _ _ d h start -> Ula(d, h, start))
       langevin "rlmc" "overdamped randomized midpoint with nested Brownian increments, 2 gradients per step" "h"
-        "step size" [] (fun _ -> Stability.RandomizedMidpoint) (fun _ d h start -> Rlmc(d, h, start))
+        "step size" [] (fun _ -> Stability.RandomizedMidpoint) (fun _ _ d h start -> Rlmc(d, h, start))
       langevin "ulmc" "underdamped Langevin, exponential integrator" "eta" "step size"
         [ positive "gamma" (Some 2.0) "friction γ"; positive "u" (Some 1.0) "inverse mass u" ] ulmcRule
-        (fun p d eta start -> Ulmc(d, eta, p "gamma", p "u", start))
+        (fun _ p d eta start -> Ulmc(d, eta, p "gamma", p "u", start))
       langevin "shen-lee" "Shen–Lee randomized midpoint for underdamped Langevin (γ = 2)" "h" "step size"
         [ positive "u" (Some 1.0) "inverse mass u" ] (fun _ -> Stability.NoKnownLimit)
-        (fun p d h start -> ShenLee(d, h, p "u", start))
+        (fun _ p d h start -> ShenLee(d, h, p "u", start))
       langevin "plmc" "Poisson midpoint on overdamped Langevin" "alpha" "outer step size (K fine steps of alpha/K)"
-        [ integer "K" 1 (Some 8) "fine steps per outer step" ] (fun _ -> Stability.NoKnownLimit)
-        (fun p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start))
+        [ integer "K" 1 (Some 8) "fine steps per outer step"; midpointChoice ] (fun _ -> Stability.NoKnownLimit)
+        (fun c p d alpha start -> PoissonMidpoint.Overdamped(d, alpha, int (p "K"), start, midpointOf c))
       langevin "plmc-ulmc" "Poisson midpoint on underdamped Langevin" "alpha"
         "outer step size (K fine steps of alpha/K)"
-        [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ" ]
+        [ integer "K" 1 (Some 8) "fine steps per outer step"; positive "gamma" (Some 2.0) "friction γ"; midpointChoice ]
         (fun _ -> Stability.NoKnownLimit)
-        (fun p d alpha start -> PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start))
-      onGrid "ddpm" "DDPM ancestral steps on the log-SNR grid" [ varianceChoice ]
-        (fun c d grid -> DdpmAncestral(d, grid, varianceOf c))
-      onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] (fun c d grid -> Ddim(d, grid, Read.number [ ddimEta ] c "eta"))
-      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" []
-        (fun _ d grid -> ProbabilityFlowExponentialEuler(d, grid))
-      onGrid "pf-euler" "Euler on the probability-flow ODE" [] (fun _ d grid -> ProbabilityFlowEuler(d, grid))
-      onGrid "heun" "Heun (EDM), 2 score calls per step" [] (fun _ d grid -> Heun(d, grid))
-      onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] (fun _ d grid -> ReverseSdeEulerMaruyama(d, grid))
-      onGrid "sde-exp" "reverse SDE by the exponential integrator" [] (fun _ d grid -> ReverseSdeExponential(d, grid))
+        (fun c p d alpha start ->
+            PoissonMidpoint.Underdamped(d, alpha, int (p "K"), p "gamma", start, source = midpointOf c))
+      onGrid "ddpm" "DDPM ancestral steps on the chosen grid" [ varianceChoice ] true
+        (fun c d grid start -> DdpmAncestral(d, grid, varianceOf c, start))
+      onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] true
+        (fun c d grid start -> Ddim(d, grid, Read.number [ ddimEta ] c "eta", start))
+      onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" [] true
+        (fun _ d grid start -> ProbabilityFlowExponentialEuler(d, grid, start))
+      onGrid "pf-euler" "Euler on the probability-flow ODE" [] true
+        (fun _ d grid start -> ProbabilityFlowEuler(d, grid, start))
+      onGrid "heun" "Heun (EDM), 2 score calls per step (1 for a last step to τ = 0: Euler)" [] true
+        (fun _ d grid start -> Heun(d, grid, start))
+      onGridWith "heun-churn" "Heun with EDM stochastic churn (Karras et al. 2022, Algorithm 2)" churnSchema churnRules
+        true (fun c d grid start ->
+            let p = Read.number churnSchema c
+            let sMax = match Map.tryFind "s_tmax" c.Parameters with Some(Number x) -> x | _ -> infinity
+            HeunChurn(d, grid, p "s_churn", p "s_tmin", sMax, p "s_noise", start))
+      onGrid "sde-em" "reverse SDE by Euler–Maruyama" [] true
+        (fun _ d grid start -> ReverseSdeEulerMaruyama(d, grid, start))
+      onGrid "sde-exp" "reverse SDE by the exponential integrator" [] true
+        (fun _ d grid start -> ReverseSdeExponential(d, grid, start))
       onGrid "gupta-predictor" "Gupta–Cai–Chen randomized-midpoint predictor, eqs. (7)–(8), 2 score calls per step" []
-        (fun _ d grid -> GuptaCaiChenPredictor(d, grid))
+        false (fun _ d grid _ -> GuptaCaiChenPredictor(d, grid))
       liJiao "li-jiao" "Li–Jiao randomized log-SNR schedule with noise injection; n = T cells, 2T score calls"
         LiJiaoLevels.Randomized false
       liJiao "li-jiao-endpoint" "Li–Jiao's scheme evaluated at the cells' upper endpoints instead of random points"
@@ -267,16 +437,19 @@ let samplers : SamplerEntry list =
         16 (Int32.MaxValue / 4) (fun c reduction n ->
             let p = Read.number guptaSchema c
             let h = (p "t_end" - p "delta") / float n
-            let constants = GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h)
+            let constants =
+                GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h, H0 = p "phase_length",
+                                      TCorr = p "t_corr", Gamma = p "gamma")
             let kernel = GuptaCaiChen(reduction.Dimension, constants, Read.flag guptaSchema c "predictor_only")
             { Kernel = kernel; Steps = int64 kernel.Steps
-              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None })
+              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
+              OutputTau = Some kernel.OutputLevel.Tau })
       diffusion "ddpm-respaced"
         "DDPM on n ≤ 1000 steps respaced from the 1000-step latent-diffusion schedule (β 0.0015–0.0195)"
         [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
             let grid = DdpmSchedule.LatentDiffusionVqF4().Uniform n
             { Kernel = DdpmAncestral(reduction.Dimension, grid, varianceOf c); Steps = int64 grid.Steps
-              Reference = endReference grid; DrawReference = None })
+              Reference = endReference grid; DrawReference = None; OutputTau = Some grid.End.Tau })
       diffusion "plmc-ddpm"
         "Poisson midpoint on the 1000-step latent-diffusion DDPM chain; n outer steps (n | 1000) of 1000/n fine steps"
         [ varianceChoice ] noRules 8 1000 (fun c reduction n ->
@@ -287,7 +460,8 @@ let samplers : SamplerEntry list =
                     $"steps = {n} is out of range; allowed: divisors of {total} ({total}/n fine steps per outer step)",
                     "steps"))
             let kernel = PoissonMidpointDdpm(reduction.Dimension, schedule, schedule.Steps / n, varianceOf c)
-            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None }) ]
+            { Kernel = kernel; Steps = int64 kernel.Steps; Reference = (fun r -> r.Target); DrawReference = None
+              OutputTau = Some 0.0 }) ]
 
 /// Looks an entry up by name, or fails with the list of known names (a usage error).
 let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string) =
@@ -297,17 +471,71 @@ let find (kind: string) (name: string) (entries: 'a list) (nameOf: 'a -> string)
         let known = String.Join(", ", entries |> List.map nameOf)
         raise (ArgumentException($"{kind} \"{name}\" is unknown; known: {known}", kind))
 
-/// The start law of a sampler on a Gaussian problem (see SamplerEntry).
+/// The start law of a sampler on a Gaussian problem: Langevin samplers start at the target or at 0 (`start`); grid
+/// diffusion samplers at their top level τ₀ from the law their `start` names (DiffusionStart), the others from N(0, I).
 let startLaw (entry: SamplerEntry) (c: Component) (problem: GaussianProblem) =
     let d = problem.Variance.Length
-    if entry.Diffusion then StartLaw.Isotropic(d, 1.0)
+    if entry.Diffusion then
+        match diffusionStart c with
+        | StandardNormal -> StartLaw.Isotropic(d, 1.0)
+        | SigmaMaxScaled -> StartLaw.Isotropic(d, sqrt (GridChoice.top c))
+        | ExactTop ->
+            let level = NoiseLevel.FromTau(GridChoice.top c)
+            let a, tau = level.AlphaBar, level.Tau
+            let sd = problem.Variance |> Array.map (fun v -> sqrt (a * v + tau))
+            StartLaw(Array.map (fun m -> sqrt a * m) problem.Mean, sd)
     elif Read.text entry.Parameters c "start" = "origin" then StartLaw.Point(Array.zeroCreate d)
     else StartLaw(problem.Mean, Array.map sqrt problem.Variance)
 
 let sampler name = find "sampler" name samplers (fun e -> e.Name)
 let target name = find "target" name targets (fun e -> e.Name)
 
+/// The sampled form of any target law: a Gaussian one gets its exact draws and its closed-form noised scores, so the
+/// Monte Carlo metrics can be checked on targets whose exact distances are known.
+let sampled (law: TargetLaw) : SampledTarget =
+    match law with
+    | NonGaussian t -> t
+    | Gaussian p -> ofMixture [| 1.0 |] [| p.Mean |] [| p.Variance |]
+
+/// The Monte Carlo metrics' names, for messages that send a user there.
+let sampleMetricNames = [ "sample:mmd"; "sample:energy"; "sample:sliced_w2" ]
+
+/// The Gaussian problem of a target in dimension d, or a usage error naming `path` when the target is not Gaussian:
+/// the exact engine needs a Gaussian law, and the message points at the Monte Carlo metrics instead.
+let gaussianAt (path: string) (c: Component) (d: int) : GaussianProblem =
+    match (target c.Name).Build c d with
+    | Gaussian p -> p
+    | NonGaussian _ ->
+        let metrics = String.Join(", ", sampleMetricNames)
+        raise (SpecException(path, $"{c.Name} is not Gaussian, so it has no exact law; allowed: a Gaussian target, "
+                                   + $"or measure {c.Name} with a Monte Carlo metric ({metrics})"))
+
+/// The Gaussian problem of a target known to be Gaussian (see gaussianAt).
+let gaussianProblem (c: Component) (d: int) = gaussianAt "target" c d
+
 /// The listing of `ratelab list`: the description, then one indented line per declared parameter.
 let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =
     let lines = describe oneOf parameters |> List.map (fun l -> "    " + l)
     String.Join("\n", description :: (if lines.IsEmpty then [ "    (no parameters)" ] else lines))
+
+/// SHA-256 of the content of every file a spec's sampler and target read (their FilePath parameters), so a cache key
+/// changes when a file is edited; "" when they read none.
+let fileDigest (samplerComponent: Component) (targetComponent: Component) =
+    let files (schema: ParamSchema list) (c: Component) =
+        [ for p in schema do
+            match p.Kind, Map.tryFind p.Name c.Parameters with
+            | FilePath _, Some(Text path) -> yield p.Name, path
+            | _ -> () ]
+    // Unknown names read no file here; they are refused where the run is checked.
+    let schemaOf (entries: 'e list) (nameOf: 'e -> string) (parametersOf: 'e -> ParamSchema list) (name: string) =
+        entries |> List.tryFind (fun e -> nameOf e = name) |> Option.map parametersOf |> Option.defaultValue []
+    let all =
+        files (schemaOf samplers (fun e -> e.Name) (fun e -> e.Parameters) samplerComponent.Name) samplerComponent
+        @ files (schemaOf targets (fun e -> e.Name) (fun e -> e.Parameters) targetComponent.Name) targetComponent
+    if all.IsEmpty then ""
+    else
+        all
+        |> List.map (fun (name, path) ->
+            let hash = Security.Cryptography.SHA256.HashData(IO.File.ReadAllBytes path)
+            $"{name}={Convert.ToHexString hash}")
+        |> String.concat ";"

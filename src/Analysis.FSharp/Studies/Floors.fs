@@ -33,13 +33,17 @@ let private probabilityFlow = set [ "ddim"; "exp-euler"; "pf-euler"; "heun"; "gu
 /// between the exact flow's output from N(0, I) and q_δ. None where no closed form is used here.
 let startLaw (sampler: Component) (target: Component) (metric: MetricKind) (d: int) : float option =
     let ddimEta = match Map.tryFind "eta" sampler.Parameters with Some(Number e) -> e | _ -> 0.0
-    if not (probabilityFlow.Contains sampler.Name) || ddimEta <> 0.0 || target.Name <> "gaussian-data" then None
+    let start = Catalog.diffusionStart sampler
+    if not (probabilityFlow.Contains sampler.Name) || ddimEta <> 0.0 || target.Name <> "gaussian-data"
+       || start = Catalog.ExactTop then None
     else
-        let problem = (Catalog.target target.Name).Build target d
-        let tauMax = match Map.tryFind "tau_max" sampler.Parameters with Some(Number t) -> t | _ -> 1.0 - 1e-4
-        let tauMin = match Map.tryFind "tau_min" sampler.Parameters with Some(Number t) -> t | _ -> 1e-3
-        // λ_t = ᾱ λ + τ with ᾱ = 1 − τ; the output variance ratio to q_δ is r = 1/λ_T.
-        let ratios = problem.Variance |> Array.map (fun l -> 1.0 / ((1.0 - tauMax) * l + tauMax))
+        let problem = Catalog.gaussianProblem target d
+        let tauMax = GridChoice.top sampler
+        let tauMin = GridChoice.bottom sampler
+        // λ_t = ᾱ λ + τ with ᾱ = 1 − τ; from N(0, s²) the output variance ratio to q_δ is r = s²/λ_T, where s² is 1,
+        // or τ_T for k-diffusion's σ_max-scaled start.
+        let s2 = if start = Catalog.SigmaMaxScaled then tauMax else 1.0
+        let ratios = problem.Variance |> Array.map (fun l -> s2 / ((1.0 - tauMax) * l + tauMax))
         match metric with
         | ExactKl | KlUpper | KlLower ->
             Some(ratios |> Array.sumBy (fun r -> 0.5 * (r - 1.0 - log r)))

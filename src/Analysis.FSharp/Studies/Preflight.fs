@@ -108,7 +108,8 @@ let private stripParameterSuffix (ex: ArgumentException) =
 /// Builds the sampler on one coordinate at step count n (cheap once n is known to fit), so a schedule that refuses n
 /// (Li–Jiao's K | 2n, PLMC-DDPM's n | 1000) is refused before any work, naming the parameter or the step count.
 let private shapeAt (names: Names) (entry: SamplerEntry) (plan: Plan) (i: int) (n: int) =
-    let problem = (target plan.Target.Name).Build plan.Target 1
+    // The kernel's shape does not depend on the target's law, so a standard normal stands in for every target.
+    let problem = { Mean = [| 0.0 |]; Variance = [| 1.0 |] }
     let start = startLaw entry plan.Sampler problem
     let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
     try
@@ -149,7 +150,9 @@ let private checkStability (names: Names) (entry: SamplerEntry) (plan: Plan) =
     | Stability.NoKnownLimit -> ()
     | rule ->
         for d in plan.Dimensions do
-            let lamMin, lamMax = (target plan.Target.Name).Extremes plan.Target d
+          match (target plan.Target.Name).Extremes plan.Target d with
+          | None -> ()
+          | Some(lamMin, lamMax) ->
             for n in plan.Steps do
                 match entry.Step plan.Sampler n with
                 | Some(name, step) when not (Stability.stable rule step lamMin lamMax) ->
@@ -189,6 +192,12 @@ let check (available: int64) (names: Names) (plan: Plan) =
     checkTarget names.Target targetEntry plan.Target
     plan.Dimensions
     |> List.iteri (fun i d -> if d < 1 then refuseAt (names.Dimension i) $"expected an integer ≥ 1, got {d}")
+    plan.Dimensions
+    |> List.iteri (fun i d ->
+        match targetEntry.Dimensions plan.Target d with
+        | Some allowed ->
+            refuseAt (names.Dimension i) $"d = {d} is out of range for {targetEntry.Name}; allowed: {allowed}"
+        | None -> ())
     if plan.Replicates < 2 then refuseAt names.Replicates $"expected an integer ≥ 2, got {plan.Replicates}"
     plan.Steps
     |> List.iteri (fun i n ->

@@ -18,10 +18,12 @@ let private memo = ConcurrentDictionary<string, Lazy<ExactPoint>>()
 /// The exact analysis of `spec`'s sampler on its target in dimension d after n steps, as the engine returns it: the
 /// law is exact even where a Monte Carlo upper bound missed rare draws, so callers that only need the law use this.
 let analyse (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
-    let key = $"{toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }}"
+    let configuration =
+        toCanonicalJson { spec with Name = String.Empty; Dimensions = [ d ]; Steps = [ n ]; Claims = [] }
+    let key = configuration + "/" + fileDigest spec.Sampler spec.Target
     let compute () =
         let entry = sampler spec.Sampler.Name
-        let problem = (target spec.Target.Name).Build spec.Target d
+        let problem = gaussianAt "spec.target.name" spec.Target d
         let start = startLaw entry spec.Sampler problem
         let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
         // Built per coordinate block: the kernel's parameters come from the spec, the block only gives its coordinates.
@@ -43,9 +45,79 @@ let exactPoint (spec: ExperimentSpec) (d: int) (n: int) : ExactPoint =
     p.Result.CheckBounds()
     p
 
+/// The law of the velocity after a kinetic sampler's run against its stationary law N(0, u I), summed over the
+/// coordinates: the exact law's, or its moment-matched Gaussian's for a randomized kernel (then KL is a lower bound).
+type VelocityMoments = { Kl: float; W2: float; MomentMatched: bool; InverseMass: float }
+
+/// Whether the spec's sampler keeps a velocity (its kernel, built on one coordinate, has two state blocks).
+let kinetic (spec: ExperimentSpec) =
+    let entry = sampler spec.Sampler.Name
+    let problem = { Mean = [| 0.0 |]; Variance = [| 1.0 |] }
+    let start = startLaw entry spec.Sampler problem
+    let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
+    (entry.Build spec.Sampler reduction (List.head spec.Steps)).Kernel.Blocks = 2
+
+/// The velocity moments of `spec`'s sampler in dimension d after n steps, for kernels with a velocity block (two state
+/// blocks); u is the sampler's inverse mass `u` where it declares one, else 1 (unit mass). None for other kernels.
+let velocity (spec: ExperimentSpec) (d: int) (n: int) : VelocityMoments option =
+    let law = (analyse spec d n).Result.Law
+    if law.Blocks <> 2 then None
+    else
+        let entry = sampler spec.Sampler.Name
+        let u =
+            if entry.Parameters |> List.exists (fun p -> p.Name = "u") then
+                RateLab.Analysis.Experiments.Parameters.Read.number entry.Parameters spec.Sampler "u"
+            else 1.0
+        let problem = gaussianAt "spec.target.name" spec.Target d
+        let start = startLaw entry spec.Sampler problem
+        let w = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start).Multiplicity
+        let k = law.Dimension
+        let kl, w2 =
+            Array.init k (fun i ->
+                let m, v = law.Mean[k + i], law.Covariance[2 * k + i]
+                w[i] * 0.5 * (v / u + m * m / u - 1.0 - log (v / u)), w[i] * (m * m + (sqrt v - sqrt u) ** 2.0))
+            |> Array.unzip
+        Some { Kl = Array.sum kl; W2 = sqrt (Array.sum w2); MomentMatched = (analyse spec d n).Result.Randomized
+               InverseMass = u }
+
+/// The Monte Carlo error curve of a spec with a sample metric, on any target.
+let private monteCarlo (spec: ExperimentSpec) (d: int) : ErrorCurve =
+    let points = [ for n in spec.Steps -> n, MonteCarlo.measure spec d n ]
+    { Sampler = spec.Sampler.Name
+      Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+      Target = $"{spec.Target.Name}(d={d})"
+      Dimension = d
+      Metric = spec.Metric
+      Seeds = spec.Seeds
+      Points =
+        [ for n, p in points ->
+            { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth
+              Error = RateLab.Analysis.Metrics.SampleEstimate.toEstimate 0.95 p.Estimate } ]
+      Method = MonteCarlo.describe spec (snd (List.head points)) }
+
+/// The coupled strong-error curve of a diffusion sampler, on a Gaussian target or a mixture.
+let private strong (spec: ExperimentSpec) (d: int) : ErrorCurve =
+    let points = [ for n in spec.Steps -> n, MonteCarloStrong.measure spec d n ]
+    let floors =
+        String.Join("; ", points |> List.map (fun (n, p) -> $"n = {n}: {p.Floor.Value:g3} ± {p.Floor.StdError:g2}"))
+    { Sampler = spec.Sampler.Name
+      Parameters = spec.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+      Target = $"{spec.Target.Name}(d={d})"
+      Dimension = d
+      Metric = StrongError
+      Seeds = spec.Seeds
+      Points = [ for n, p in points -> { Steps = n; StepSize = nan; Nfe = p.Nfe; Depth = p.Depth; Error = p.Error } ]
+      Method =
+        MonteCarloStrong.describe spec ((target spec.Target.Name).Build spec.Target d)
+        + $" Reference floor: {floors}." }
+
 /// The error curve of `spec` in dimension d under its metric; its Method says what the figures are (exact value or
-/// bound, how evaluated) and how NFE was counted.
+/// bound, how evaluated) and how NFE was counted. Sample metrics are measured by Monte Carlo, on any target.
 let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
+  match spec.Metric with
+  | SampleMetric _ -> monteCarlo spec d
+  | StrongError -> strong spec d
+  | _ ->
     let points =
         [ for n in spec.Steps ->
             let p = exactPoint spec d n

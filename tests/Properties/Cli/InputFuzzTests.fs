@@ -57,6 +57,8 @@ let private wrongType (p: ParamSchema) =
     | Integer -> [ "abc"; "true"; "NaN"; "Infinity"; "-Infinity"; "1e400" ]
     | Boolean -> [ "3"; "maybe"; "yes" ]
     | Choice _ -> [ "xyz"; "1"; "false" ]
+    | FreeText _
+    | FilePath _ -> [ "1"; "true" ]
 
 /// A valid base run of a sampler: Langevin samplers get a small stable step, everything 20 steps in d = 3 (20 suits
 /// every schedule: Li–Jiao needs c1·log n/n < 1 and 2n/K even, PLMC-DDPM needs n | 1000).
@@ -86,7 +88,8 @@ let private samplerParamFaults =
 let private targetParamFaults =
     gen {
         let! entry = Gen.elements Catalog.samplers
-        let! target = Gen.elements Catalog.targets
+        // Targets without parameters (many-well) have no parameter to plant a bad value in.
+        let! target = Gen.elements (Catalog.targets |> List.filter (fun t -> not t.Parameters.IsEmpty))
         let! p = Gen.elements target.Parameters
         let! value = Gen.elements (outside p @ wrongType p)
         return { baseRun entry with Target = target.Name; TargetParams = [ p.Name, value ]; Fault = TargetParam p.Name }

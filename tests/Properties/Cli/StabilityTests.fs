@@ -75,8 +75,9 @@ let tests =
                   comp "gaussian-data" [ "variance_max", Number 2.0; "variance_min", Number 0.01 ] ]
             for c in cases do
                 for d in [ 1; 2; 7; 100 ] do
-                    let v = ((Catalog.target c.Name).Build c d).Variance
-                    Expect.equal ((Catalog.target c.Name).Extremes c d) (Array.min v, Array.max v) $"{c.Name} d = {d}"
+                    let v = (Catalog.gaussianProblem c d).Variance
+                    let extremes = (Catalog.target c.Name).Extremes c d
+                    Expect.equal extremes (Some(Array.min v, Array.max v)) $"{c.Name} d = {d}"
         }
         test "RLMC's ratio a* is the real root of a³ − 3a² + 6a − 6 and E[(1 − a + U a²)²] = 1 there" {
             let a = Stability.rlmcRatio

@@ -26,9 +26,15 @@ public sealed class Heun : ReverseGridKernel
     /// <inheritdoc/>
     public override void Step(ref StepContext ctx, Span<double> state)
     {
-        int k = StepIndex(ctx), d = Dimension;
-        NoiseLevel from = Grid[k], to = Grid[k + 1];
-        var y = state[..d];
+        int k = StepIndex(ctx);
+        Advance(ref ctx, state[..Dimension], Grid[k], Grid[k + 1]);
+    }
+
+    /// <summary>One Heun step of y from level <paramref name="from"/> to <paramref name="to"/> (Euler when
+    /// τ_to = 0), using 3d doubles of the context's scratch; shared with <see cref="HeunChurn"/>.</summary>
+    internal static void Advance(ref StepContext ctx, Span<double> y, NoiseLevel from, NoiseLevel to)
+    {
+        int d = y.Length;
         var eps = ctx.Scratch[..d];
         var yPrime = ctx.Scratch.Slice(d, d);
         var eps2 = ctx.Scratch.Slice(2 * d, d);

@@ -23,9 +23,13 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
     readonly IFineDynamics fine;
     readonly double selectProbability;
 
-    /// <summary>PLMC with <paramref name="k"/> fine steps of <paramref name="dynamics"/> per outer step (α = K·h).</summary>
-    public PoissonMidpoint(IFineDynamics dynamics, int k)
+    /// <summary>
+    /// PLMC with <paramref name="k"/> fine steps of <paramref name="dynamics"/> per outer step (α = K·h), its midpoints
+    /// taken from <paramref name="source"/>.
+    /// </summary>
+    public PoissonMidpoint(IFineDynamics dynamics, int k, MidpointSource source = MidpointSource.Interpolation)
     {
+        Source = source;
         fine = dynamics ?? throw new ArgumentNullException(nameof(dynamics));
         K = Guard.AtLeast(k, 1, "K");
         // Every fine step needs its own normal roles below the uniform range, and K midpoint rows must fit in scratch.
@@ -38,16 +42,20 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
     }
 
     /// <summary>Overdamped PLMC (OLMC base) with outer step <paramref name="alpha"/> and K = <paramref name="k"/>.</summary>
-    public static PoissonMidpoint Overdamped(int dimension, double alpha, int k, StartLaw start) =>
-        new(new OverdampedFineDynamics(dimension, FineStep(alpha, k), start), k);
+    public static PoissonMidpoint Overdamped(int dimension, double alpha, int k, StartLaw start,
+        MidpointSource source = MidpointSource.Interpolation) =>
+        new(new OverdampedFineDynamics(dimension, FineStep(alpha, k), start), k, source);
 
     /// <summary>Underdamped PLMC (ULMC exponential integrator, unit mass, friction <paramref name="gamma"/>).</summary>
     public static PoissonMidpoint Underdamped(int dimension, double alpha, int k, double gamma, StartLaw start,
-        bool zeroVelocity = false) =>
-        new(new UnderdampedFineDynamics(dimension, FineStep(alpha, k), gamma, start, zeroVelocity), k);
+        bool zeroVelocity = false, MidpointSource source = MidpointSource.Interpolation) =>
+        new(new UnderdampedFineDynamics(dimension, FineStep(alpha, k), gamma, start, zeroVelocity), k, source);
 
     static double FineStep(double alpha, int k) =>
         Guard.Positive(alpha, nameof(alpha)) / Guard.AtLeast(k, 1, "K");
+
+    /// <summary>Where the midpoints come from.</summary>
+    public MidpointSource Source { get; }
 
     /// <summary>Outer step size α = K·h.</summary>
     public double Alpha { get; }
@@ -56,7 +64,7 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
     /// <summary>The base dynamics.</summary>
     public IFineDynamics Dynamics => fine;
     /// <inheritdoc/>
-    public string Name => $"PLMC-{fine.Name}";
+    public string Name => Source == MidpointSource.Iterate ? $"PLMC-{fine.Name}(iterate)" : $"PLMC-{fine.Name}";
     /// <inheritdoc/>
     public int Dimension => fine.Dimension;
     /// <inheritdoc/>
@@ -87,6 +95,11 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         var taus = rest.Slice(2 * slots * d, slots);
 
         ctx.Score(state[..d], 0, b0);
+        if (Source == MidpointSource.Iterate)
+        {
+            IterateStep(ref ctx, state[..n], b0, scores[..Math.Min(d, scores.Length)], fineScratch);
+            return;
+        }
         state[..n].CopyTo(xc);
         int selected = 0;
         for (int i = 0; i < K; i++)
@@ -109,6 +122,25 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         }
     }
 
+    // The fine steps in order, each selected midpoint evaluated at the iterate itself, its correction applied at once:
+    // X_{i+1} = A X_i + G b₀ + Γ Z_i + K H_i G (b(X_i) − b₀). One round per selected midpoint.
+    void IterateStep(ref StepContext ctx, Span<double> x, ReadOnlySpan<double> b0, Span<double> delta,
+        Span<double> fineScratch)
+    {
+        int d = Dimension;
+        for (int i = 0; i < K; i++)
+        {
+            bool selected = i > 0 && IsSelected(ref ctx, i);
+            if (selected)
+            {
+                ctx.Score(x[..d], 0, delta);
+                TensorPrimitives.Subtract(delta, b0, delta);
+            }
+            fine.Advance(ref ctx, i, x, b0, fineScratch);
+            if (selected) fine.AddPropagatedDrift(x, 0, K, delta);
+        }
+    }
+
     // H_i ~ Bernoulli(1/K), addressed by i so the interpolation and the correction read the same draw.
     bool IsSelected(ref StepContext ctx, int i) => ctx.Uniform(i) < selectProbability;
 
@@ -117,4 +149,13 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
 
     /// <inheritdoc/>
     public StepDraw Draw(int index) => index == 0 ? new(DrawKind.Unused) : new(DrawKind.Bernoulli, 1.0 / K);
+}
+
+/// <summary>Where PLMC takes the drift of a selected midpoint from.</summary>
+public enum MidpointSource
+{
+    /// <summary>The frozen-drift interpolation X̃ᶜ_i (the paper's form; all midpoints in one batched round).</summary>
+    Interpolation,
+    /// <summary>The actual iterate X_i, corrections of earlier midpoints included (one round per midpoint).</summary>
+    Iterate,
 }
