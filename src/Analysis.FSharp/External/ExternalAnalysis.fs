@@ -55,7 +55,7 @@ let samplerName (s: ExternalSampler) (grid: NoiseGrid) =
 
 /// Diffusion samplers start from N(0, I) at the top level; the reference is the data noised to the end level δ.
 let private reduction (problem: Problem) =
-    let built = (Catalog.target problem.Target.Name).Build problem.Target problem.Dimension
+    let built = Catalog.gaussianAt "--target" problem.Target problem.Dimension
     let start = StartLaw.Isotropic(problem.Dimension, 1.0)
     GaussianReduction.Diagonal(ReadOnlySpan built.Mean, ReadOnlySpan built.Variance, start)
 

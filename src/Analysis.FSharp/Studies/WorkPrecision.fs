@@ -15,7 +15,7 @@ open RateLab.Analysis.Experiments.Spec
 /// thread (the fastest of three timed runs after one untimed warm-up).
 let secondsPerChain (sampler: Component) (target: Component) (d: int) (n: int) (chains: int) (seed: uint64) =
     let entry = Catalog.sampler sampler.Name
-    let problem = (Catalog.target target.Name).Build target d
+    let problem = Catalog.gaussianProblem target d
     let start = Catalog.startLaw entry sampler problem
     let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
     let once () =
