@@ -364,6 +364,18 @@ let private figureJson (f: ExactCurves.Figure) =
     o["unit"] <- text (ExactCurves.unitText (ExactCurves.unitOf f.Metric))
     o
 
+/// "exact", or "moment-matched lower bound" where a randomized kernel's law is replaced by its moment-matched Gaussian.
+let private velocityKind (v: Runner.VelocityMoments) = if v.MomentMatched then "moment-matched lower bound" else "exact"
+
+// The velocity entry of `exact --json`: the same fields as `run`'s results.json.
+let private velocityJson (v: Runner.VelocityMoments) : JsonNode =
+    let o = JsonObject()
+    o["kl"] <- ResultsJson.number v.Kl
+    o["w2"] <- ResultsJson.number v.W2
+    o["kind"] <- text (velocityKind v)
+    o["stationary_variance"] <- ResultsJson.number v.InverseMass
+    o
+
 /// The JSON printed by `exact --json` (schema in docs/exact-output.md).
 let exactJson (r: ExactResult) =
     let o = JsonObject()
@@ -378,6 +390,7 @@ let exactJson (r: ExactResult) =
     for f in r.Figures do
         metrics[exactKey f.Metric] <- figureJson f
     o["metrics"] <- metrics
+    o["velocity"] <- optional (r.Velocity |> Option.map velocityJson)
     o.ToJsonString()
 
 /// The two tables of `exact`: the run, then one row per figure with its error, interval, kind, evaluation and unit.
@@ -397,7 +410,13 @@ let exactTables (r: ExactResult) =
           ExactCurves.evaluationText f.Evaluation
           ExactCurves.unitText (ExactCurves.unitOf f.Metric) ]
     let header = [ "metric"; "value"; "std. error"; "interval"; "kind"; "evaluation"; "unit" ]
-    Markdown.table [ "quantity"; "value" ] run + "\n" + Markdown.table header (r.Figures |> List.map row)
+    let velocity =
+        match r.Velocity with
+        | None -> ""
+        | Some v ->
+            let header = [ "velocity vs N(0, u I)"; "KL (nats)"; "W2 (target length unit)"; "kind"; "u" ]
+            "\n" + Markdown.table header [ [ "v"; Format.num v.Kl; Format.num v.W2; velocityKind v; Format.num v.InverseMass ] ]
+    Markdown.table [ "quantity"; "value" ] run + "\n" + Markdown.table header (r.Figures |> List.map row) + velocity
 
 let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) =
     let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")

@@ -33,7 +33,9 @@ type ExactResult =
       Nfe: float
       /// Chains behind Nfe (1 for a deterministic kernel, whose count is exact).
       NfeChains: int
-      Figures: ExactCurves.Figure list }
+      Figures: ExactCurves.Figure list
+      /// The velocity's law against its stationary law N(0, u I), for kinetic samplers (two state blocks); None else.
+      Velocity: Runner.VelocityMoments option }
 
 /// The columns of a fit input file: cost and error, optionally the dimension d and accuracy ε of each row.
 type FitInput =

@@ -57,7 +57,8 @@ let exactEval (q: ExactQuery) : ExactResult =
     let p = Runner.exactPoint spec q.Dimension q.Steps
     { Sampler = q.Sampler.Name; Target = q.Target.Name; Dimension = q.Dimension; Steps = q.Steps; Nfe = p.Nfe
       NfeChains = (if p.Result.Randomized then p.Result.Upper.Replicates else 1)
-      Figures = ExactCurves.figures p.Result }
+      Figures = ExactCurves.figures p.Result
+      Velocity = Runner.velocity spec q.Dimension q.Steps }
 
 /// The whole report as units of work: one part per area.
 let buildReport (ctx: ReportContext) : Units.ReportPlan =

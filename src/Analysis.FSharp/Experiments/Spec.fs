@@ -67,6 +67,22 @@ module MetricNames =
     /// The sample metrics `run` measures by Monte Carlo (Studies/MonteCarlo.fs gives each its meaning).
     let sampleNames = [ "mmd"; "energy"; "sliced_w2" ]
 
+    /// Sample metrics RateLab computes (Metrics/Histogram.fs) but refuses in a spec, each with the one-line reason.
+    /// A histogram divergence measures the binned laws, not the laws: it depends on the bins, stays below the true
+    /// value, and its plug-in estimate is biased upward by about √(K/n) for K bins and n chains, so a fitted rate
+    /// describes the bias and the bins as much as the sampler.
+    let refusedSampleNames =
+        [ for n in [ "hist_tv"; "hist_kl" ] ->
+              n, "a histogram divergence is bin-dependent, bounded by the binned law's value and biased upward by "
+                 + "about √(bins/chains), so its rate is not the sampler's; use sample:mmd, sample:energy or "
+                 + "sample:sliced_w2" ]
+
+    /// Why a sample metric name is refused, if it is one of refusedSampleNames.
+    let refusal (name: string) =
+        if name.StartsWith(SamplePrefix, StringComparison.Ordinal) then
+            refusedSampleNames |> List.tryFind (fun (n, _) -> SamplePrefix + n = name) |> Option.map snd
+        else None
+
     /// Every accepted form, for error messages and --help.
     let allowed = (fixedNames |> List.map snd) @ (sampleNames |> List.map (fun n -> SamplePrefix + n))
 
@@ -270,6 +286,8 @@ let parse (json: string) : ExperimentSpec =
         let n = text $"{p}.metric" e
         match MetricNames.tryParseMeasurable n with
         | Some k -> k
+        | None when (MetricNames.refusal n).IsSome ->
+            fail $"{p}.metric" $"\"{n}\" is refused: {(MetricNames.refusal n).Value}"
         | None ->
             let allowed = String.Join(", ", MetricNames.allowed)
             fail $"{p}.metric" $"unknown metric \"{n}\"; allowed: {allowed}"

@@ -135,6 +135,7 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
     { Result = result
       Figures =
         { Sampler = name; Target = problem.Target.Name; Dimension = problem.Dimension; Steps = problem.Steps
-          Nfe = nfe; NfeChains = maps.Length; Figures = ExactCurves.figures result }
+          Nfe = nfe; NfeChains = maps.Length; Figures = ExactCurves.figures result
+          Velocity = None }
       PythonSeconds = maps |> Array.sumBy (fun m -> m.Seconds)
       Rows = first.Rows }

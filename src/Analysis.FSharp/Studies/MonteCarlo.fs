@@ -81,6 +81,19 @@ let minimumChains (kind: SampleMetricKind) =
     | Mmd
     | Energy -> 3
 
+/// The most chains MMD and energy distance accept. Both are U-statistics over all pairs: about 4·chains² kernel
+/// evaluations per point with its noise floor, so 20 000 chains already cost 1.6·10⁹ evaluations (minutes); the
+/// limit keeps a run's cost predictable. Sliced W2 is O(chains·log chains) and has no such limit.
+[<Literal>]
+let MaxPairwiseChains = 20_000
+
+/// The largest sample a metric accepts, if it has a limit.
+let maximumChains (kind: SampleMetricKind) =
+    match kind with
+    | Mmd
+    | Energy -> Some MaxPairwiseChains
+    | SlicedW2 -> None
+
 /// One Monte Carlo point: the estimate with its standard error, the floor, and the counted cost per chain.
 type Point = { Estimate: SampleEstimate; Floor: NoiseFloor; Nfe: float; Depth: float }
 
@@ -175,6 +188,12 @@ let check (available: int64) (spec: ExperimentSpec) =
     let least = minimumChains kind
     if spec.Chains < least then
         refuseAt "spec.chains" $"expected an integer ≥ {least} for {MetricNames.toName spec.Metric}, got {spec.Chains}"
+    match maximumChains kind with
+    | Some most when spec.Chains > most ->
+        refuseAt "spec.chains"
+            ($"expected an integer ≤ {most} for {MetricNames.toName spec.Metric} (its cost grows as chains²), "
+             + $"got {spec.Chains}; use sample:sliced_w2 for larger samples")
+    | _ -> ()
     // The chains' states (at most two blocks) and the two references, 8 bytes a coordinate, twice for working copies.
     for i, d in List.indexed spec.Dimensions do
         let need =

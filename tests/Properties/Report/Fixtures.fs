@@ -155,7 +155,8 @@ let fakeServices (calls: int ref) (failOn: int option) =
                   Figures =
                     [ for metric, v in [ ExactKl, 0.01; ExactW2, 0.1 ] ->
                           { Metric = metric; Estimate = ExactCurves.exactEstimate v; Bound = ExactCurves.Exact
-                            Evaluation = ExactCurves.ClosedForm } ] }
+                            Evaluation = ExactCurves.ClosedForm } ]
+                  Velocity = None }
         ListSamplers = fun () -> [ "ula", "unadjusted Langevin" ]
         ListTargets = fun () -> [ "isotropic-gaussian", "N(0, I/m)" ]
         ListClaims = fun () -> [ "A1", "ULA W2 rate" ]
