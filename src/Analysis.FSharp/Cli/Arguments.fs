@@ -167,7 +167,9 @@ type ExternalArgs =
             | Target_Param _ -> "target parameter name=value; repeatable."
             | Dimension _ -> "dimension d ≥ 1."
             | Steps _ -> "step counts, comma-separated (e.g. 8,16,32,64); three or more also fit the order."
-            | Param _ -> "grid parameter tau_max=… or tau_min=… (the catalog's log-SNR grid); repeatable."
+            | Param _ ->
+                "grid or start parameter as for the catalog's diffusion samplers (grid=log-snr|edm|ou-time|list, "
+                + "tau_max, tau_min, rho, final_zero, levels, start=standard|sigma-max|exact); repeatable."
             | Seed _ -> "seed of the sampler's uniform() draws (default 1)."
             | Replicates _ -> "draw replicates R ≥ 2 of a sampler that calls uniform() (default 64); cost ∝ R."
             | Reference _ -> "catalog sampler whose exact law the Python one must match (1e-10 relative); else exit 1."

@@ -22,10 +22,11 @@ type ExternalSampler =
       Kind: SamplerKind
       Backend: Backend }
 
-/// One analysis: the sampler on a catalog target in dimension d, on the catalog's log-SNR grid after n steps.
+/// One analysis: the sampler on a catalog target in dimension d, on a catalog grid after n steps.
 type Problem =
     { Target: Component
-      /// tau_max and tau_min, the catalog diffusion samplers' grid parameters with their defaults and ranges.
+      /// The grid and start parameters (grid, tau_max, tau_min, rho, final_zero, levels, start) with the catalog's
+      /// defaults, ranges and rules.
       Grid: Component
       Dimension: int
       Steps: int
@@ -33,31 +34,32 @@ type Problem =
       /// Draw replicates for a sampler that takes uniform() draws (ignored otherwise).
       Replicates: int }
 
-/// The grid parameters, taken from the catalog's DDIM entry so their defaults and ranges are the built-in samplers'.
-let gridSchema =
-    (Catalog.sampler "ddim").Parameters |> List.filter (fun p -> p.Name = "tau_max" || p.Name = "tau_min")
+/// The catalog entry whose parameters are exactly the grid choice and the start law (pf-euler declares nothing else),
+/// so the bridge reads, checks and builds them with the catalog's own code.
+let private gridEntry = Catalog.sampler "pf-euler"
 
-/// Checks the grid component (names, ranges, tau_min < tau_max); `origin` names a parameter in messages.
-let checkGrid (origin: Origin) (grid: Component) =
-    check origin gridSchema (fun _ -> false) grid
-    let p = Read.number gridSchema grid
-    let low, high = p "tau_min", p "tau_max"
-    if not (low < high) then refuse origin "tau_min" $"expected less than tau_max = {high}, got {low}"
+/// The grid and start parameters, as every catalog grid sampler declares them.
+let gridSchema = gridEntry.Parameters
 
-/// The noise grid of a problem: the catalog's log-SNR uniform grid, so catalog samplers run on the same levels.
-let noiseGrid (grid: Component) (steps: int) =
-    let p = Read.number gridSchema grid
-    NoiseGrid.LogSnrUniform(p "tau_max", p "tau_min", steps)
+/// Checks the grid component (names, ranges, the grid rules); `origin` names a parameter in messages.
+let checkGrid (origin: Origin) (grid: Component) = Catalog.checkSampler origin gridEntry grid
+
+/// The noise grid of a problem, built as for the catalog samplers, so both visit the same levels to the last bit.
+let noiseGrid (grid: Component) (steps: int) = GridChoice.build grid steps
 
 /// The sampler's name in tables: script file, function and grid.
 let samplerName (s: ExternalSampler) (grid: NoiseGrid) =
     $"{Path.GetFileName s.Script}:{s.Function}({kindName s.Kind},{grid.Name})"
 
-/// Diffusion samplers start from N(0, I) at the top level; the reference is the data noised to the end level δ.
+/// The start law at the top level is the one `start` names, as for the catalog's grid samplers.
 let private reduction (problem: Problem) =
     let built = Catalog.gaussianAt "--target" problem.Target problem.Dimension
-    let start = StartLaw.Isotropic(problem.Dimension, 1.0)
+    let start = Catalog.startLaw gridEntry problem.Grid built
     GaussianReduction.Diagonal(ReadOnlySpan built.Mean, ReadOnlySpan built.Variance, start)
+
+/// The law the end state is compared with: the data noised to the end level δ, or the data itself when δ = 0.
+let private endReference (r: GaussianReduction) (grid: NoiseGrid) =
+    if grid.End.Tau = 0.0 then r.Target else r.NoisedData grid.End.Tau
 
 /// The position law of one replicate's affine map from the start law of the reduction.
 let private lawOf (r: GaussianReduction) (map: AffineMap) =
@@ -105,7 +107,7 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
         { Mean = r.Mean; Variance = r.Variance; Tau = levels |> Array.map (fun l -> l.Tau)
           AlphaBar = levels |> Array.map (fun l -> l.AlphaBar); Seed = problem.Seed; Replicate = replicate }
         |> Protocol.probe |> bridge.Ask |> affine
-    let reference = r.NoisedData grid.End.Tau
+    let reference = endReference r grid
     let name = samplerName sampler grid
     let first = probe 0
     // A sampler without scalar draws is one Gaussian law; otherwise every replicate's draws give one.

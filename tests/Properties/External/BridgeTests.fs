@@ -23,13 +23,13 @@ let private component' name (parameters: (string * float) list) =
 
 /// Runs `fn` on gaussian-data in dimension d for each step count and compares with the catalog sampler: the laws
 /// (means, variances) and the exact KL and W2 agree to 1e-10 relative and the NFE counted by Python is the kernel's.
-let private matches (fn: string) (kind: SamplerKind) (reference: Component) (grid: (string * float) list) d =
+let private matches (fn: string) (kind: SamplerKind) (reference: Component) (grid: (string * ParamValue) list) d =
     needNumpy ()
     let script = repoFile "bridge/python/reference/samplers.py"
     let sampler = { Script = script; Function = fn; Kind = kind; Backend = NumPy }
     use bridge = new Session.Bridge(python, Session.bridgeDirectory None)
     bridge.Ask(Protocol.load script fn kind NumPy) |> ignore
-    let grid = component' "grid" grid
+    let grid = { Name = "grid"; Parameters = Map.ofList grid }
     let withGrid = Map.fold (fun m k v -> Map.add k v m) reference.Parameters grid.Parameters
     let reference = { reference with Parameters = withGrid }
     for n in [ 1; 4; 16; 64 ] do
@@ -57,13 +57,39 @@ let tests =
             test "k-diffusion-style Euler ancestral is DDIM with eta = 1 (noise via noise_sampler)" {
                 matches "euler_ancestral" KDiffusion (component' "ddim" [ "eta", 1.0 ]) [] 4 }
             test "DDIM step on a non-default grid is DDIM with eta = 0" {
-                matches "ddim_step" Step (component' "ddim" []) [ "tau_max", 0.99; "tau_min", 0.01 ] 3 }
+                matches "ddim_step" Step (component' "ddim" []) [ "tau_max", Number 0.99; "tau_min", Number 0.01 ] 3 }
             test "posterior-variance DDPM step is DDIM with eta = 1" {
                 matches "ddpm_posterior_step" Step (component' "ddim" [ "eta", 1.0 ]) [] 4 }
             test "probability-flow Euler step is pf-euler" {
                 matches "pf_euler_step" Step (component' "pf-euler" []) [] 4 }
             test "reverse-SDE Euler–Maruyama step is sde-em" {
                 matches "sde_em_step" Step (component' "sde-em" []) [] 4 }
+        ]
+        // At n = 1 the single step from σ₀ = 100 to 0 is x + (x − D)/σ₀·(0 − σ₀) = D in k-diffusion's form, which
+        // cancels about log10(σ₀²) digits: measured 5.7e-11 there, at most 6e-13 for n ≥ 4.
+        testList "grids ending at sigma = 0 and start laws, as the catalog's" [
+            test "Heun with a last Euler step to sigma = 0 is heun with final_zero=true" {
+                matches "heun" KDiffusion (component' "heun" []) [ "final_zero", Flag true ] 4 }
+            test "Heun on Karras' EDM grid (rho = 7) ending at sigma = 0 is heun on the same grid" {
+                matches "heun" KDiffusion (component' "heun" []) [ "grid", Text "edm"; "final_zero", Flag true ]
+                    4 }
+            test "Euler ancestral on the EDM grid is ddim with eta = 1 on it" {
+                matches "euler_ancestral" KDiffusion (component' "ddim" [ "eta", 1.0 ]) [ "grid", Text "edm" ] 4 }
+            test "PF Euler step on an OU-time grid ending at tau = 0 is pf-euler on it" {
+                let grid = [ "grid", Text "ou-time"; "tau_min", Number 0.0 ]
+                matches "pf_euler_step" Step (component' "pf-euler" []) grid 3 }
+            test "DDIM step from k-diffusion's sigma-max start law is ddim from it" {
+                matches "ddim_step" Step (component' "ddim" []) [ "start", Text "sigma-max" ] 3 }
+            test "Euler from the exact start law q_tau0 is ddim from it" {
+                matches "euler" KDiffusion (component' "ddim" []) [ "start", Text "exact" ] 3 }
+            test "NFE counted by Python for Heun ending at sigma = 0 is 2n - 1" {
+                needNumpy ()
+                let code, out, err =
+                    external [ reference "heun"; "--kind"; "kdiffusion"; "--d"; "2"; "--steps"; "1,4,16"
+                               "--param"; "final_zero=true"; "--json" ]
+                Expect.equal code 0 err
+                let nfe = (json out).["runs"].AsArray() |> Seq.map (fun r -> r["nfe"].GetValue<float>()) |> List.ofSeq
+                Expect.equal nfe [ 1.0; 7.0; 31.0 ] "one model call on the last step, two on the others" }
         ]
         testList "planted bugs" [
             test "noise scaled by sigma_next instead of sigma_up: DIFFERS from ddim(eta=1), exit 1" {
@@ -193,7 +219,11 @@ let tests =
                   "decreasing steps", [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "8,4" ],
                   "--steps = 8,4"
                   "grid out of order", [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "4"
-                                         "--param"; "tau_min=0.5"; "--param"; "tau_max=0.4" ], "tau_min" ] ->
+                                         "--param"; "tau_min=0.5"; "--param"; "tau_max=0.4" ], "tau_min"
+                  "log-SNR grid ending at 0", [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "4"
+                                                "--param"; "tau_min=0" ], "tau_min"
+                  "unknown start law", [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "4"
+                                         "--param"; "start=zero" ], "start" ] ->
                 test name {
                     needNumpy ()
                     let code, _, err = external args
