@@ -383,6 +383,9 @@ let private guptaSchema =
       positive "t_corr" (Some 1.0) "corrector time T_corr per phase"
       positive "gamma" (Some 2.0) "corrector friction γ" ]
 
+/// Gupta–Cai–Chen's constants without predictor_only: the PF-ODE predictor always runs with the corrector.
+let private pfCorrectorSchema = guptaSchema |> List.filter (fun p -> p.Name <> "predictor_only")
+
 let samplers : SamplerEntry list =
     [ langevin "ula" "unadjusted Langevin (Euler–Maruyama), 1 gradient per step" "h" "step size" []
         (fun _ -> Stability.OverdampedEuler) (fun _ _ d h start -> Ula(d, h, start))
@@ -441,6 +444,18 @@ let samplers : SamplerEntry list =
                 GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h, H0 = p "phase_length",
                                       TCorr = p "t_corr", Gamma = p "gamma")
             let kernel = GuptaCaiChen(reduction.Dimension, constants, Read.flag guptaSchema c "predictor_only")
+            { Kernel = kernel; Steps = int64 kernel.Steps
+              Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
+              OutputTau = Some kernel.OutputLevel.Tau })
+      diffusion "pf-ode-corrector"
+        "PF-ODE exponential Euler (DDIM) phases + Gupta–Cai–Chen's underdamped corrector; n predictor steps"
+        pfCorrectorSchema (ordered pfCorrectorSchema "delta" "t_end" true) 16 (Int32.MaxValue / 4) (fun c reduction n ->
+            let p = Read.number pfCorrectorSchema c
+            let h = (p "t_end" - p "delta") / float n
+            let constants =
+                GuptaCaiChenConstants(TEnd = p "t_end", Delta = p "delta", HPred = h, HCorr = h, H0 = p "phase_length",
+                                      TCorr = p "t_corr", Gamma = p "gamma")
+            let kernel = PfOdeUnderdampedCorrector(reduction.Dimension, constants)
             { Kernel = kernel; Steps = int64 kernel.Steps
               Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
               OutputTau = Some kernel.OutputLevel.Tau })

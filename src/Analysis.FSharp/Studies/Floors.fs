@@ -62,6 +62,8 @@ let ofCurve (sampler: Component) (target: Component) (curve: ErrorCurve) : Curve
         match start with
         | Some s -> $"the start-law floor {s:g3} (the exact probability-flow output from N(0, I) against q_δ, closed form)"
         | None when target.Name <> "gaussian-data" -> "no start-law floor (chains start at the target)"
+        | None when Catalog.diffusionStart sampler = Catalog.ExactTop ->
+            "no start-law floor (start = exact: the chain starts at q_T itself)"
         | None -> "no closed-form start-law floor for this sampler (not computed)"
     { Values = curve.Points |> List.map (fun _ -> deterministic) |> Array.ofList
       Description =
