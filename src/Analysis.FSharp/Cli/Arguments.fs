@@ -15,6 +15,14 @@ let private CostsUsage =
 [<Literal>]
 let private ShardsUsage = "with `plan`: the number of shards to show the assignment for (default 1)."
 
+/// The most units `--jobs` runs at once.
+[<Literal>]
+let MaxJobs = 256
+
+[<Literal>]
+let private JobsUsage =
+    "units of work run at once, 1 to 256 (default: the number of cores); the results do not depend on it."
+
 /// `ratelab report`.
 type ReportArgs =
     | Profile of name: string
@@ -22,6 +30,7 @@ type ReportArgs =
     | [<Unique>] Shard of spec: string
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
+    | [<Unique>] Jobs of n: int
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -31,6 +40,7 @@ type ReportArgs =
             | Shard _ -> ShardUsage
             | Costs _ -> CostsUsage
             | Shards _ -> ShardsUsage
+            | Jobs _ -> JobsUsage
 
 /// `ratelab run`.
 type RunArgs =
@@ -96,6 +106,7 @@ type CheckArgs =
     | [<Unique>] Shard of spec: string
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
+    | [<Unique>] Jobs of n: int
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -106,6 +117,7 @@ type CheckArgs =
             | Shard _ -> ShardUsage
             | Costs _ -> CostsUsage
             | Shards _ -> ShardsUsage
+            | Jobs _ -> JobsUsage
 
 /// `ratelab list`.
 type ListArgs =
@@ -131,12 +143,14 @@ type PlanArgs =
 type MergeArgs =
     | [<MainCommand; ExactlyOnce>] Dirs of dir: string list
     | Out of dir: string
+    | [<Unique>] Jobs of n: int
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Dirs _ -> "the output directories of every shard of one job."
             | Out _ -> "output directory of the merged report (default: merged/)."
+            | Jobs _ -> JobsUsage
 
 /// `ratelab external`: a Python sampler through the step protocol (docs/bridge.md).
 type ExternalArgs =

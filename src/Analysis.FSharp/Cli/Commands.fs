@@ -88,18 +88,21 @@ type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPl
 let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) =
     // The output directory is checked (non-empty, creatable, writable) and swept of killed runs' temporaries first.
     let store = outputStore out
+    // Units may run on several threads: the count of computations is incremented atomically.
     let computed = ref 0
+    let count () = Threading.Interlocked.Increment &computed.contents |> ignore
     let start = ref (fun (_: string) -> ignore: ProgressSink)
     let ctx =
         { Profile = profileOf (Some job.Profile)
-          Run = cachedRun services (warning ui) store (fun name -> computed.Value <- computed.Value + 1; start.Value name)
-          Cached = fun key compute -> cachedNode (warning ui) store key (fun () -> computed.Value <- computed.Value + 1; compute ())
+          Run = cachedRun services (warning ui) store (fun name -> count (); start.Value name)
+          Cached = fun key compute -> cachedNode (warning ui) store key (fun () -> count (); compute ())
           SectionDone = fun s -> line ui (sectionLine s) }
     ctx, computed, start
 
 /// Runs a job in `out`: every unit, then the report and its manifest; or, with a shard, only that shard's units,
-/// then shard.json (its units' wall seconds) and no report. Returns the number of computations (cache misses).
-let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) basis (plan: JobPlan) =
+/// then shard.json (its units' wall seconds) and no report; `jobs` units run at once. Returns the number of
+/// computations (cache misses) and the units' wall seconds.
+let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) basis (jobs: int) (plan: JobPlan) =
     let cpu0 = Process.GetCurrentProcess().TotalProcessorTime
     let clock = Stopwatch.StartNew()
     let ctx, computed, start = jobContext services ui job out
@@ -113,14 +116,18 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
     let built, times =
         withUnits ui label (costs |> List.filter (fst >> mine.Contains)) (fun start' run ->
             start.Value <- start'
-            let times = Collections.Generic.List<string * float>()
+            let times = Collections.Concurrent.ConcurrentQueue<string * float>()
             let pick key build =
                 if mine.Contains key then
                     let s, seconds = run key build
-                    times.Add(key, seconds)
+                    times.Enqueue(key, seconds)
                     Some s
                 else None
-            RateLab.Analysis.Sections.Units.build pick units, List.ofSeq times)
+            let cost = Map.ofList costs
+            let built = RateLab.Analysis.Sections.Units.build jobs (fun k -> cost[k]) pick units
+            // Report order, whichever order the units finished in.
+            let rank = costs |> List.mapi (fun i (k, _) -> k, i) |> Map.ofList
+            built, times |> List.ofSeq |> List.sortBy (fun (k, _) -> rank[k]))
     match shard with
     | Some s ->
         let costsFile = match basis with Plan.Measured p -> Some(Path.GetFullPath p) | Plan.UnitCount -> None
@@ -160,24 +167,37 @@ let private checkJob (services: Services) (path: string) (profileName: string op
 let private noShards (has: bool) =
     if has then usage "--shards: only with `ratelab plan`; to run one shard give --shard I/N"
 
+/// Units run at once: --jobs, by default the machine's cores (each unit may itself use several).
+let private jobsOf (jobs: int option) =
+    match jobs with
+    | None -> Environment.ProcessorCount
+    | Some n when n >= 1 && n <= MaxJobs -> n
+    | Some n -> usage $"--jobs = {n}: allowed 1 to {MaxJobs} (units run at once)"
+
 let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
     noShards (args.Contains ReportArgs.Shards)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
     let job, plan = reportJob services (args.TryGetResult ReportArgs.Profile)
     let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
-    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) plan |> ignore
+    let jobs = jobsOf (args.TryGetResult ReportArgs.Jobs)
+    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs plan |> ignore
 
 let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
     noShards (args.Contains CheckArgs.Shards)
     let job, plan = checkJob services (args.GetResult CheckArgs.Claims) (args.TryGetResult CheckArgs.Profile)
     let out = args.GetResult(CheckArgs.Out, "check")
     let shard = args.TryGetResult CheckArgs.Shard |> Option.map Plan.parseShard
-    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) plan |> ignore
+    let jobs = jobsOf (args.TryGetResult CheckArgs.Jobs)
+    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs plan |> ignore
+
+let private noJobs () = usage "--jobs: only where units run (report, check, merge); `plan` runs nothing"
 
 /// `ratelab plan`: the units of a job with their costs and shards, printed and written to OUT/plan.json; nothing runs.
 let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     let (job, jobPlan), out, shards, costsPath =
         match args.GetAllResults() with
+        | [ PlanArgs.Report a ] when a.Contains ReportArgs.Jobs -> noJobs ()
+        | [ PlanArgs.Check a ] when a.Contains CheckArgs.Jobs -> noJobs ()
         | [ PlanArgs.Report a ] ->
             reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut),
             a.TryGetResult ReportArgs.Shards, a.TryGetResult ReportArgs.Costs
@@ -240,7 +260,7 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
         | "check", Some claims -> snd (checkJob services claims (Some job.Profile))
         | _ -> snd (reportJob services (Some job.Profile))
     let clock = Stopwatch.StartNew()
-    let recomputed, _ = runJob services ui job out None Plan.UnitCount plan
+    let recomputed, _ = runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) plan
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
     let timings = JsonObject()
     timings["units"] <- Plan.unitsNode units

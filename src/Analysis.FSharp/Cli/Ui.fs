@@ -56,12 +56,16 @@ type UnitCounter(total: int, totalWeight: float) =
     let clock = Diagnostics.Stopwatch.StartNew()
     let mutable finished = 0
     let mutable doneWeight = 0.0
+    let gate = obj ()
+    /// Called by each unit as it finishes, from whichever thread ran it.
     member _.Finish(weight: float) =
-        finished <- finished + 1
-        doneWeight <- doneWeight + weight
+        lock gate (fun () ->
+            finished <- finished + 1
+            doneWeight <- doneWeight + weight)
     member _.Elapsed = clock.Elapsed.TotalSeconds
     /// "units 3/12, 40 s elapsed, about 2 min 00 s left" (no estimate before the first unit finishes).
     member this.Summary =
+        let finished, doneWeight = lock gate (fun () -> finished, doneWeight)
         let left =
             if doneWeight <= 0.0 then "time left unknown"
             else "about " + duration (this.Elapsed * (totalWeight - doneWeight) / doneWeight) + " left"

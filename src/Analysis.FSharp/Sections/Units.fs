@@ -2,6 +2,10 @@
 /// report can be planned, split into shards and rebuilt from a merged cache.
 module RateLab.Analysis.Sections.Units
 
+open System
+open System.Collections.Concurrent
+open System.Runtime.ExceptionServices
+open System.Threading.Tasks
 open RateLab.Analysis.Report.Model
 
 /// One section's builder: a stable id within its part and the thunk that computes it (through the report context).
@@ -27,13 +31,33 @@ let keys (plan: ReportPlan) = [ for p in plan.Parts do for u in p.Units -> key p
 let announced (announce: Section -> unit) id (build: unit -> Section) =
     { Id = id; Build = fun () -> let s = build () in announce s; s }
 
-/// Runs the units `run` accepts, in report order, and returns the report of their sections; `run` sees each key
-/// and the thunk, so it can time the unit, skip it (None) or announce it.
-let build (run: string -> (unit -> Section) -> Section option) (plan: ReportPlan) : Report =
+/// Runs the units `run` accepts, up to `degree` at a time, costliest first by `cost` (so the units started last are
+/// short ones and the cores finish together), and returns the report of their sections in report order, whatever
+/// order they finished in. Units share nothing but the cache, whose entries are written atomically, and every draw
+/// is keyed by seed, so the sections do not depend on `degree`. `run` sees each key and the thunk, so it can time
+/// the unit, skip it (None) or announce it; it must be safe to call from `degree` threads at once.
+let build (degree: int) (cost: string -> float) (run: string -> (unit -> Section) -> Section option)
+    (plan: ReportPlan) : Report =
+    let units = [| for p in plan.Parts do for u in p.Units -> key p u, u.Build |]
+    let sections : Section option[] = Array.zeroCreate units.Length
+    let runAt i = let k, b = units[i] in sections[i] <- run k b
+    if degree <= 1 then
+        for i in 0 .. units.Length - 1 do runAt i
+    else
+        // List.sortByDescending is stable: equal costs keep report order.
+        let order = [ 0 .. units.Length - 1 ] |> List.sortByDescending (fun i -> cost (fst units[i]))
+        let options = ParallelOptions(MaxDegreeOfParallelism = degree)
+        try
+            Parallel.ForEach(Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering), options, runAt)
+            |> ignore
+        with :? AggregateException as a ->
+            // The first unit's own error, as a sequential run would have raised it, with its stack trace.
+            ExceptionDispatchInfo.Capture(a.InnerExceptions[0]).Throw()
+    let starts = plan.Parts |> List.scan (fun start p -> start + p.Units.Length) 0
     { Title = plan.Title
       Parts =
-        [ for p in plan.Parts ->
+        [ for p, start in List.zip plan.Parts (List.take plan.Parts.Length starts) ->
               { Slug = p.Slug
                 Title = p.Title
                 Intro = p.Intro
-                Sections = p.Units |> List.choose (fun u -> run (key p u) u.Build) } ] }
+                Sections = sections[start .. start + p.Units.Length - 1] |> Array.choose id |> List.ofArray } ] }
