@@ -171,6 +171,36 @@ let tests =
                 Directory.Delete(dir, true)
         }
 
+        test "two units at once write the one-at-a-time report, timing fields aside" {
+            let dir = tempDir "jobs"
+            try
+                let claims = twoClaims dir
+                for j in [ 1; 2 ] do
+                    let code, _, err = exec [| "check"; claims; "--jobs"; string j; "--out"; Path.Combine(dir, $"j{j}") |]
+                    Expect.equal code 0 err
+                let one, two = reportFiles (Path.Combine(dir, "j1")), reportFiles (Path.Combine(dir, "j2"))
+                Expect.equal (Array.map fst two) (Array.map fst one) "the same files"
+                for (rel, a), (_, b) in Array.zip one two do
+                    Expect.equal b a $"{rel} is identical"
+            finally
+                Directory.Delete(dir, true)
+        }
+
+        test "--jobs outside 1..256 is refused in one line, and plan refuses it" {
+            let dir = tempDir "jobs"
+            try
+                let claims = twoClaims dir
+                for argv in [ [| "check"; claims; "--jobs"; "0"; "--out"; dir |]
+                              [| "plan"; "check"; claims; "--jobs"; "2"; "--out"; dir |] ] do
+                    let code, _, err = exec argv
+                    Expect.equal code 2 $"{argv}: exit code"
+                    Expect.stringContains err "--jobs" "names the option"
+                    Expect.equal (err.Trim().Split('\n').Length) 1 "one line"
+                Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "nothing computed"
+            finally
+                Directory.Delete(dir, true)
+        }
+
         test "plan lists every unit with its shard without running anything" {
             let dir = tempDir "shard"
             try
