@@ -24,8 +24,9 @@ open RateLab.Analysis.Cli.Ui
 [<Literal>]
 let DefaultOut = "reports"
 
-/// The cache salt: format version and program version, so a new build never reuses results of an older one.
-let salt () = Cache.FormatSalt + "/" + Manifest.version ()
+/// The cache salt: the record format and the numerics version, not the commit, so a long run resumes from a
+/// committed cache across sessions whose code changed elsewhere (the manifest still records the commit).
+let salt () = Cache.FormatSalt + "/" + Cache.NumericsVersion
 
 let private usage (message: string) = raise (ArgumentException message)
 

@@ -36,9 +36,16 @@ module AtomicFile =
 /// the configuration). Each entry is written atomically as soon as it is computed, so an interrupted run resumes from
 /// every finished entry and a crash never leaves a corrupt one.
 module Cache =
-    /// Bump when the numerics or the record format change, so stale results are never reused.
+    /// Bump when the record format changes, so entries of another format are never read.
     [<Literal>]
     let FormatSalt = "ratelab-cache-2"
+
+    /// The version of the numbers: bump it with any change that alters a computed result, so a cache committed by
+    /// one session (a long run resumed across sessions) is reused by later builds exactly while their numbers agree.
+    /// The numerics canary test (tests/Properties/Report/NumericsCanaryTests.fs) recomputes every catalog sampler's
+    /// exact law and fails when they moved without a bump here.
+    [<Literal>]
+    let NumericsVersion = "numerics-1"
 
     /// A cache rooted at OUT/.cache with a code-version salt.
     type Store = { Directory: string; Salt: string }
