@@ -68,11 +68,12 @@ let private readFile (option: string) (path: string) =
     if not (File.Exists path) then usage $"{option}: file not found: {path}"
     File.ReadAllText path
 
-/// The checked output directory and its cache, with the temporaries of killed runs swept away. Runs before any
-/// experiment, so a bad --out costs nothing.
-let private outputStore (out: string) =
+/// The checked output directory and the cache of a report written under `reportDir` (OUT itself, or OUT/full for the
+/// full profile, so the full report and its cache can be committed together and a later session resumes from them),
+/// with the temporaries of killed runs swept away. Runs before any experiment, so a bad --out costs nothing.
+let private outputStore (out: string) (reportDir: string -> string) =
     let full = OutputDir.check "--out" out
-    let store = Cache.under full (salt ())
+    let store = Cache.under (reportDir full) (salt ())
     Cache.sweepStale store (Process.GetCurrentProcess().StartTime) |> ignore
     store
 
@@ -88,7 +89,7 @@ type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPl
 /// The context of a job in `out`, counting computations (cache misses) and late-bound to the progress display.
 let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) =
     // The output directory is checked (non-empty, creatable, writable) and swept of killed runs' temporaries first.
-    let store = outputStore out
+    let store = outputStore out (fun o -> Writer.reportDir o job.Profile)
     // Units may run on several threads: the count of computations is incremented atomically.
     let computed = ref 0
     let count () = Threading.Interlocked.Increment &computed.contents |> ignore
@@ -246,10 +247,10 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let job = Plan.consistent manifests
     if job.Salt <> salt () then
         usage $"DIR = {dirs.Head}: written by {job.Salt}; allowed: shards of this version ({salt ()})"
-    let store = Cache.under out job.Salt
+    let store = Cache.under (Writer.reportDir out job.Profile) job.Salt
     let results =
         [ for d in dirs do
-              for f in Cache.entries (Path.Combine(d, ".cache")) -> Cache.importEntry store f ]
+              for f in Cache.entries (Path.Combine(Writer.reportDir d job.Profile, ".cache")) -> Cache.importEntry store f ]
     match results |> List.tryPick (function Error m -> Some m | Ok _ -> None) with
     | Some message -> failwith message
     | None -> ()
@@ -290,7 +291,7 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     if monteCarlo && spec.Metric <> StrongError then MonteCarlo.check (Preflight.availableBytes ()) spec
     let kinetic = not monteCarlo && Runner.kinetic spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
-    let store = outputStore out
+    let store = outputStore out id
     let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
     let dir = Path.Combine(out, spec.Name)
     let results = JsonObject()

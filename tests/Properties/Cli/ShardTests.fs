@@ -186,6 +186,25 @@ let tests =
                 Directory.Delete(dir, true)
         }
 
+        test "the full profile keeps its report and cache under OUT/full, and a rerun rewrites no entry" {
+            let dir = tempDir "full"
+            try
+                let claims = repoFile "examples/claims/ula-first-order.json"
+                let run () =
+                    let code, _, err = exec [| "check"; claims; "--profile"; "full"; "--out"; dir |]
+                    Expect.equal code 0 err
+                run ()
+                let cache = Path.Combine(dir, "full", ".cache")
+                Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "no cache beside the quick report"
+                let stamps () = [ for f in Directory.GetFiles cache -> f, File.GetLastWriteTimeUtc f ]
+                let before = stamps ()
+                Expect.isNonEmpty before "entries written under OUT/full/.cache"
+                run ()
+                Expect.equal (stamps ()) before "every entry reused, none rewritten"
+            finally
+                Directory.Delete(dir, true)
+        }
+
         test "--jobs outside 1..256 is refused in one line, and plan refuses it" {
             let dir = tempDir "jobs"
             try
