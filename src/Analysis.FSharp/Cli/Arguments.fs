@@ -193,6 +193,51 @@ type ExternalArgs =
             | Bridge _ -> "folder holding ratelab_bridge (default: $RATELAB_BRIDGE, else the repository bridge/python)."
             | Json -> "print one JSON object instead of tables."
 
+/// `ratelab train`: a Boltzmann sampler trained with one objective, then evaluated (docs/spec-schema.md).
+type TrainArgs =
+    | [<Mandatory; Unique>] Target of name: string
+    | [<Mandatory; Unique>] Objective of name: string
+    | [<Mandatory; Unique>] Iterations of n: int64
+    | [<Unique>] Grid of kind: string
+    | [<Unique>] Steps of n: int
+    | [<Unique>] Ratio of rho: float
+    | [<Unique>] Batch of b: int
+    | [<Unique>] Width of w: int
+    | [<Unique>] Harmonics of h: int
+    | [<Unique>] Seed of seed: uint64
+    | [<Unique>] Learned_Variance
+    | [<Unique>] Exploration of f: float
+    | [<Unique>] Lr of rate: float
+    | [<Unique>] Lr_Flow of rate: float
+    | [<Unique>] Lambda of lambda: float
+    | [<Unique>] Eval_Steps of counts: string
+    | [<Unique>] Eval_Samples of k: int
+    | [<Unique>] Checkpoint of dir: string
+    | [<Unique>] Json
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Target _ -> "benchmark: 25gmm (d = 2), funnel (d = 10) or manywell (d = 32)."
+            | Objective _ -> "tb, vargrad, db, subtb or kl (trajectory balance, VarGrad, detailed balance, SubTB, PIS)."
+            | Iterations _ -> "training iterations ≥ 1 (Adam steps, one batch each)."
+            | Grid _ -> "training time grid: uniform (the default), random (bounded ratio ρ) or shifted (equidistant)."
+            | Steps _ -> "N_train, steps of the training grid (default 100)."
+            | Ratio _ -> "ρ ≥ 1 of the random grid, the bound on max Δt / min Δt (default 10; only with --grid random)."
+            | Batch _ -> "trajectories per iteration B ≥ 2 (default 64)."
+            | Width _ -> "hidden width of the drift and flow networks (default 64)."
+            | Harmonics _ -> "Fourier harmonics of the time embedding (default 64)."
+            | Seed _ -> "seed of the parameters, the training draws and the evaluation draws (default 1)."
+            | Learned_Variance -> "learn a log-variance correction of the policy's noise."
+            | Exploration _ -> "off-policy exploration standard deviation f ≥ 0 per step (default 0; not with kl)."
+            | Lr _ -> "policy learning rate > 0 (default 1e-3)."
+            | Lr_Flow _ -> "learning rate of log Z (tb) or the state flow (db, subtb); default 1e-1 for tb, 1e-2 else."
+            | Lambda _ -> "λ > 0 of SubTB's geometric weights (default 2; only with subtb)."
+            | Eval_Steps _ -> "uniform evaluation grids, comma-separated step counts (default 100 and N_train)."
+            | Eval_Samples _ -> "K ≥ 2 trajectories per evaluation (default 500); W2 costs O(K³)."
+            | Checkpoint _ -> "directory of checkpoints: the run resumes from its own and saves one every quarter."
+            | Json -> "print one JSON object instead of tables."
+
 /// The sub-commands.
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
@@ -204,6 +249,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Plan of ParseResults<PlanArgs>
     | [<CliPrefix(CliPrefix.None)>] Merge of ParseResults<MergeArgs>
     | [<CliPrefix(CliPrefix.None)>] External of ParseResults<ExternalArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -217,3 +263,4 @@ type Command =
             | Plan _ -> "list the units of work of a report or check with cost estimates and their shards (plan.json)."
             | Merge _ -> "merge the caches of finished shards and write the report, as one process would."
             | External _ -> "exact law, order fit and claim checks of a Python sampler through the step protocol."
+            | Train _ -> "train a Boltzmann sampler (TB, VarGrad, DB, SubTB or KL) and evaluate it against the untrained one."

@@ -513,8 +513,9 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ Plan a ] -> plan services ui a; 0
             | [ Merge a ] -> merge services ui a; 0
             | [ External a ] -> External.run { Tables = exactTables; Json = exactJson } ui a
+            | [ Train a ] -> Train.run ui a; 0
             | [] ->
-                let commands = "report, run, exact, fit, check, list, plan, merge, external"
+                let commands = "report, run, exact, fit, check, list, plan, merge, external, train"
                 fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
             | _ -> fail 2 "give exactly one command (see ratelab --help)"
         with

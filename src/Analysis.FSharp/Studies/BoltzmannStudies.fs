@@ -112,6 +112,9 @@ let gmm25 = { Name = "25GMM"; Sigma = sqrt 5.0; Create = fun () -> NormalisedMix
 let funnel = { Name = "Funnel"; Sigma = 1.0; Create = fun () -> Funnel() :> ITarget }
 let manywell = { Name = "Manywell (d = 32)"; Sigma = 1.0; Create = fun () -> ManyWell(32) :> ITarget }
 
+/// The benchmarks by their command-line names (`ratelab train --target`).
+let benchmarks = [ "25gmm", gmm25; "funnel", funnel; "manywell", manywell ]
+
 /// The size of a training study.
 type TrainingBudget =
     { Benchmarks: Benchmark list
@@ -173,16 +176,29 @@ let private resume (target: ITarget) (s: TrainingSettings) (path: string) (itera
         | :? ArgumentException -> fresh ()
     else fresh ()
 
-/// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
-let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
-    let s = settings budget b objective grid steps seed
+/// A trained policy and what its training cost, counted by the oracle.
+type Trained =
+    { Trainer: Trainer
+      /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations, so a resumed
+      /// run reports the cost of all its iterations, not only those of this process).
+      EnergyEvaluations: float
+      /// ∇log R evaluations over the whole run (KL only; counted as the energy evaluations are).
+      GradientEvaluations: float
+      /// Wall time of training (scaled from the iterations trained in this process when resumed).
+      Seconds: float }
+
+/// Trains `s` on `b` to `iterations`: resumed from its checkpoint under `dir` and checkpointed there `every`
+/// iterations when `dir` is given, from scratch otherwise; `progress` gets the fraction of iterations done.
+let trainSettings (dir: string option) (every: int64) (b: Benchmark) (s: TrainingSettings) (iterations: int64)
+    (progress: float -> unit) : Trained =
     let target = b.Create()
-    Directory.CreateDirectory budget.CheckpointDirectory |> ignore
-    let path = checkpointPath budget.CheckpointDirectory target.Name s iterations
-    let trainer = resume target s path iterations
+    let path =
+        dir |> Option.map (fun d -> Directory.CreateDirectory d |> ignore; checkpointPath d target.Name s iterations)
+    let trainer = match path with Some p -> resume target s p iterations | None -> Trainer(target, s)
     let start = trainer.Iteration
     let clock = Diagnostics.Stopwatch.StartNew()
-    trainer.Train(iterations - start, null, path, max 1L (iterations / 4L))
+    let report (p: TrainingProgress) = progress (float p.Iteration / float (max 1L iterations))
+    trainer.Train(iterations - start, Action<TrainingProgress> report, Option.toObj path, (if path.IsSome then every else 0L))
     let ran = iterations - start
     let seconds =
         if ran > 0L then clock.Elapsed.TotalSeconds * float iterations / float ran
@@ -190,11 +206,23 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
             let probe = Trainer(b.Create(), s)
             let c = Diagnostics.Stopwatch.StartNew()
             probe.Train(min iterations 3L)
-            c.Elapsed.TotalSeconds * float iterations / float (min iterations 3L)
-    if ran > 0L && iterations % max 1L (iterations / 4L) <> 0L then Checkpoint.Save(trainer, path)
-    // Energy evaluations per iteration are fixed by the objective and grid; one probe iteration counts them.
+            c.Elapsed.TotalSeconds * float iterations / float (max 1L (min iterations 3L))
+    match path with
+    | Some p when ran > 0L && iterations % every <> 0L -> Checkpoint.Save(trainer, p)
+    | _ -> ()
+    // Evaluations per iteration are fixed by the objective and grid; one probe iteration counts them.
     let probe = Trainer(b.Create(), s)
     probe.Train 1L
+    { Trainer = trainer
+      EnergyEvaluations = float probe.Target.EnergyEvaluations * float iterations
+      GradientEvaluations = float probe.Target.GradientEvaluations * float iterations
+      Seconds = seconds }
+
+/// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
+let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
+    let s = settings budget b objective grid steps seed
+    let trained = trainSettings (Some budget.CheckpointDirectory) (max 1L (iterations / 4L)) b s iterations ignore
+    let trainer, target = trained.Trainer, b.Create()
     let evaluate n = TrainingStudy.Evaluate(trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, budget.EvaluationSamples)
     { Benchmark = b.Name
       Objective = objective
@@ -202,9 +230,9 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
       TrainSteps = steps
       Seed = seed
       Iterations = iterations
-      EnergyEvaluations = float probe.Target.EnergyEvaluations * float iterations
+      EnergyEvaluations = trained.EnergyEvaluations
       NetworkEvaluations = float budget.Batch * float steps * float iterations
-      Seconds = seconds
+      Seconds = trained.Seconds
       Eval100 = evaluate 100
       EvalTrain = evaluate steps
       Sweep =
@@ -212,12 +240,16 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
             [ for n in budget.EvaluationSweep -> let e = evaluate n in n, e.DeltaLogZ, e.Elbo.StandardError ]
         else [] }
 
-/// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) with the evaluation draws of
-/// `seed`, so a trained run of that seed is compared with it on the same noise.
-let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
+/// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) on the uniform grid of `steps`
+/// steps with K = `samples` and the evaluation draws of `seed`, so a trained run of that seed is compared with it on
+/// the same noise.
+let untrainedAt (b: Benchmark) (seed: uint64) (steps: int) (samples: int) =
     let target = b.Create()
     let policy = EulerMaruyamaPolicy(ZeroDrift(target.Dimension), b.Sigma)
-    TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, 100), seed, budget.EvaluationSamples)
+    TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, steps), seed, samples)
+
+/// The untrained sampler on the uniform N = 100 grid with the budget's K.
+let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) = untrainedAt b seed 100 budget.EvaluationSamples
 
 /// The report cache as the studies see it: a key naming the configuration and a computation whose result is JSON.
 type Cached = string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.JsonNode
@@ -243,6 +275,9 @@ module private Json =
     let readEvaluation (n: JsonNode) =
         EvaluationResult((get n "steps").GetValue<int>(), readEstimate (get n "elbo"), readNumber n "logz_rw", readNumber n "dlogz",
                          readNumber n "dlogz_rw", readEstimate (get n "eubo"), readNumber n "eubo_gap", readNumber n "w2", readNumber n "w2_floor")
+
+/// An evaluation as JSON (the fields of docs/spec-schema.md, `ratelab train --json`); NaN as null.
+let evaluationNode (e: EvaluationResult) = Json.evaluation e
 
 /// The untrained sampler's evaluation through the report's cache.
 let untrainedCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =

@@ -58,7 +58,7 @@ let private exactArgs (option: string) (value: string) =
 let tests =
     testList "Cli.Commands" [
         testList "help" [
-            for sub in [ [||]; [| "report" |]; [| "run" |]; [| "exact" |]; [| "fit" |]; [| "list" |] ] ->
+            for sub in [ [||]; [| "report" |]; [| "run" |]; [| "exact" |]; [| "fit" |]; [| "list" |]; [| "train" |] ] ->
                 test $"""--help on "{String.Join(" ", sub)}" prints usage and exits 0""" {
                     let code, out, err = exec unwired (Array.append sub [| "--help" |])
                     Expect.equal code 0 err
