@@ -51,6 +51,22 @@ let combineComparisons (decisions: Verdict list) =
     | false, true -> ViolatesBound
     | _ -> Inconclusive
 
+/// A trained arm's improvement on the untrained sampler over seeds: the mean and SE of the paired differences
+/// baseline − arm (positive: the arm is better), the t statistic and the one-sided 97.5 % Student-t critical value with
+/// n − 1 df (rather than 2 SE: with few seeds the SE of the differences is itself very noisy).
+type Improvement =
+    { Mean: float
+      StdError: float
+      T: float
+      Critical: float
+      Significant: bool }
+
+/// The paired improvement of `arm` on `baseline` (both one value per seed, smaller is better); needs 2 seeds.
+let pairedImprovement (baseline: float list) (arm: float list) =
+    let m, se = meanSe (List.map2 (-) baseline arm)
+    let critical = StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975)
+    { Mean = m; StdError = se; T = m / se; Critical = critical; Significant = m > critical * se }
+
 /// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
 /// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
 /// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
@@ -65,10 +81,7 @@ let compareEqualCost (similar: float) (baseline: float list) (coarse: float list
     else
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
-        // Student t with n − 1 df rather than 2 SE: with 2 seeds the SE of the paired differences is itself very noisy.
-        let improves arm =
-            let m, se = meanSe (List.map2 (-) baseline arm)
-            m > StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975) * se
+        let improves arm = (pairedImprovement baseline arm).Significant
         let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
         if not (improves coarse || improves fine) then
             Inconclusive, $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."

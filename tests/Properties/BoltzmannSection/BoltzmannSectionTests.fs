@@ -160,6 +160,17 @@ let tests =
                 fst (compareEqualCost 0.2 baseline good bad) = Consistent
                 && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound
 
+            test "paired improvement on the untrained sampler: Student t with n − 1 df, not 2 SE" {
+                // Differences 2.0, 1.4, 1.1: mean 1.5, SE 0.265, t = 5.67 > t(2; 0.975) = 4.30.
+                let i = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 4.473; 4.959; 4.756 ]
+                Expect.floatClose Accuracy.high i.Mean 1.5 "mean difference"
+                Expect.floatClose Accuracy.medium i.Critical 4.302652729911275 "t(2) quantile"
+                Expect.isTrue i.Significant "significant at 3 seeds"
+                // Differences 0.6, 1.6, 0.2 (200 iterations): t = 1.9, not significant though every seed improved.
+                let weak = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 5.873; 4.759; 5.656 ]
+                Expect.isFalse weak.Significant "three improving seeds are not enough when they disagree this much"
+            }
+
             test "C6 plateau rule on synthetic sweeps" {
                 Expect.equal (fst (plateau [ 10, 2.0, 0.1; 100, 1.5, 0.1; 200, 1.45, 0.1 ])) Consistent "plateau"
                 Expect.equal (fst (plateau [ 100, 3.0, 0.1; 200, 1.5, 0.1 ])) Inconclusive "still moving"
@@ -223,15 +234,16 @@ let tests =
                     Directory.Delete(dir, true)
             }
 
-            test "a tiny training section builds: C3 and C6 verdicts, valid figures, the table and the smoke-scale notice" {
+            test "a tiny training section builds: C3 and C6 verdicts, valid figures, the table and the reduced-scale notice" {
                 let dir = tempDir ()
                 try
                     let s = BoltzmannSection.trainingSection (fun _ compute -> compute ()) Quick (tinyBudget dir)
                     Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
                     Expect.equal s.Figures.Length 5 "four quality metrics and wall time"
-                    Expect.stringContains s.Method "Smoke-scale" "says it is smoke scale"
+                    Expect.stringContains s.Method "Reduced-scale run" "says it is reduced scale"
                     Expect.stringContains s.Method "TB: 1.176±0.109" "reference numbers"
                     Expect.stringContains s.Reason "C6" "C6 reported"
+                    Expect.stringContains s.Reason "Trained against untrained" "says whether training beat the untrained sampler"
                 finally
                     Directory.Delete(dir, true)
             }
