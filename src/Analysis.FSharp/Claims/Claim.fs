@@ -79,7 +79,9 @@ type Grid =
       StepMultiple: int
       /// Draw replicates behind a randomized sampler's E_draws bounds.
       Replicates: int
-      Seed: uint64 }
+      Seed: uint64
+      /// The values of the test's swept target parameter (κ or L), empty for a test without a sweep.
+      Values: float list }
 
 /// How RateLab tests the claim on one sampler and target from the catalog.
 type ClaimTest =
@@ -90,6 +92,9 @@ type ClaimTest =
       /// Which term of the claim this regime tests (0-based).
       Term: int
       Threshold: Threshold
+      /// A target parameter that sets the claim's conditioning (κ or L), swept over the grid's Values at one d and
+      /// one ε, so the conditioning exponent is fitted; None for a (d, ε) test.
+      Sweep: string option
       Quick: Grid
       Full: Grid
       /// Why this set-up, in words (shown in the report).

@@ -127,7 +127,7 @@ let private evidence (path: string) (e: JsonElement) : Evidence =
         fail $"{path}.direction" $"is '{directionName direction}' but {metricName} gives '{directionName natural}' evidence on the error (or 'exact' when it is the claimed quantity itself)"
     { Metric = metric; Direction = direction }
 
-let private grid (path: string) (form: ClaimForm) (e: JsonElement) : Grid =
+let private grid (path: string) (form: ClaimForm) (sweep: string option) (e: JsonElement) : Grid =
     if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
     let dims = arrayOf $"{path}.dimensions" (property path e "dimensions") (fun p x -> integer p 1 x)
     if dims.IsEmpty then fail $"{path}.dimensions" "is empty; allowed: at least one dimension"
@@ -147,6 +147,8 @@ let private grid (path: string) (form: ClaimForm) (e: JsonElement) : Grid =
         | _, None -> nan
     let levels =
         match form with
+        // A sweep fits the conditioning exponent at one ε; a (d, ε) test needs two ε to fit the ε-exponent.
+        | CostBound when sweep.IsSome -> integer $"{path}.levels" 1 (property path e "levels")
         | CostBound -> integer $"{path}.levels" 2 (property path e "levels")
         // A decay grid doubles from the first step count up to the last.
         | _ ->
@@ -157,6 +159,18 @@ let private grid (path: string) (form: ClaimForm) (e: JsonElement) : Grid =
                 k <- k + 1
             if k < 3 then fail $"{path}.steps" $"is [{lo}, {hi}]; allowed: at least three doublings' worth (steps[1] ≥ 4·steps[0]) for a decay fit"
             k
+    let values =
+        match sweep, optionalProperty e "values" with
+        | Some name, Some v ->
+            let xs = arrayOf $"{path}.values" v (fun p x -> number p x)
+            if xs |> List.exists (fun x -> x <= 0.0) || (List.distinct xs).Length < 3 then
+                fail $"{path}.values" $"is {xs}; allowed: at least three distinct positive values of {name}"
+            if dims.Length <> 1 || levels <> 1 then
+                fail path $"has {dims.Length} dimension(s) and {levels} ε level(s); allowed with a sweep: one of each"
+            xs
+        | Some name, None -> fail $"{path}.values" $"missing; a test that sweeps {name} needs its values"
+        | None, Some _ -> fail $"{path}.values" "must be absent unless the test has a sweep"
+        | None, None -> []
     { Dimensions = dims
       Epsilon = epsilon
       Levels = levels
@@ -168,21 +182,34 @@ let private grid (path: string) (form: ClaimForm) (e: JsonElement) : Grid =
         let v = property path e "seed"
         match v.ValueKind, v.ValueKind = JsonValueKind.Number && fst (v.TryGetUInt64()) with
         | JsonValueKind.Number, true -> v.GetUInt64()
-        | _ -> fail $"{path}.seed" $"is '{v}'; allowed: an integer in [0, {UInt64.MaxValue}]" }
+        | _ -> fail $"{path}.seed" $"is '{v}'; allowed: an integer in [0, {UInt64.MaxValue}]"
+      Values = values }
 
-let private test (path: string) (form: ClaimForm) (termCount: int) (e: JsonElement) : ClaimTest =
+let private test (path: string) (form: ClaimForm) (conditioning: string option) (termCount: int) (e: JsonElement) : ClaimTest =
     if e.ValueKind <> JsonValueKind.Object then fail path "is not an object"
     let evidenceList = arrayOf $"{path}.evidence" (property path e "evidence") evidence
     if evidenceList.IsEmpty then fail $"{path}.evidence" "is empty; a test measures at least one metric"
     let term = integer $"{path}.term" 0 (property path e "term")
     if term >= termCount then fail $"{path}.term" $"is {term}; allowed: 0 … {termCount - 1} (the claim has {termCount} term(s))"
+    let sweep =
+        match optionalProperty e "sweep" with
+        | None -> None
+        | Some _ ->
+            let name = text path e "sweep"
+            if form <> CostBound then fail $"{path}.sweep" "allowed only in a cost claim's test"
+            if conditioning.IsNone then fail $"{path}.sweep" "needs the claim's conditioning symbol (kappa or L)"
+            let target = componentOf $"{path}.target" (property path e "target")
+            if target.Parameters.ContainsKey name then
+                fail $"{path}.sweep" $"is '{name}', which target.parameters also sets; allowed: one or the other"
+            Some name
     { Sampler = componentOf $"{path}.sampler" (property path e "sampler")
       Target = componentOf $"{path}.target" (property path e "target")
       Evidence = evidenceList
       Term = term
       Threshold = choice path e "threshold" [ "absolute", Absolute; "relative-sqrt-d", RelativeSqrtD ]
-      Quick = grid $"{path}.quick" form (property path e "quick")
-      Full = grid $"{path}.full" form (property path e "full")
+      Sweep = sweep
+      Quick = grid $"{path}.quick" form sweep (property path e "quick")
+      Full = grid $"{path}.full" form sweep (property path e "full")
       Setup = text path e "setup" }
 
 let private logFactor (path: string) (form: ClaimForm) (e: JsonElement) : RateLab.Analysis.Fits.LogFactor option =
@@ -279,7 +306,7 @@ let private claim (path: string) (e: JsonElement) =
     let tests =
         match optionalProperty e "tests" with
         | None -> []
-        | Some t -> arrayOf $"{path}.tests" t (fun p x -> test p form (max 1 terms.Length) x)
+        | Some t -> arrayOf $"{path}.tests" t (fun p x -> test p form conditioning (max 1 terms.Length) x)
     if form = Qualitative && not tests.IsEmpty then
         fail $"{path}.tests" "must be empty for a qualitative claim (it is tested by a dedicated study)"
     let margin =

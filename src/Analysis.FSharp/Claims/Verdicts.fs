@@ -123,10 +123,11 @@ let uncounted (why: string) (cannot: string) (j: Judgement) =
     { j with Counted = false; Reason = $"{j.Reason} Not counted: {why}"; CannotShow = cannot }
 
 /// The predicted exponent for a fit regressor in the fit's convention, with its sense: cost fits "log d" → a,
-/// "log(1/eps)" → −ε-exponent, "log L" → L-exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.
+/// "log(1/eps)" → −ε-exponent, "log kappa" and "log L" (a conditioning sweep) → the conditioning exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.
 let predicted (form: ClaimForm) (term: Term) (regressor: string) : (float * Sense) option =
     match form, regressor with
     | _, "log d" -> term.D |> Option.map (fun a -> a, SmallerIsFaster)
     | CostBound, "log(1/eps)" -> term.Epsilon |> Option.map (fun e -> -e, SmallerIsFaster)
+    | CostBound, ("log kappa" | "log L") -> term.Conditioning |> Option.map (fun c -> c, SmallerIsFaster)
     | ErrorDecay, "log(1/N)" -> term.Steps |> Option.map (fun s -> -s, LargerIsFaster)
     | _ -> None

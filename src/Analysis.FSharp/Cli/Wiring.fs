@@ -99,8 +99,15 @@ let loadClaims (path: string) =
                     match c.Form with
                     | RateLab.Analysis.Claims.Claim.CostBound -> [ g.MinSteps; g.MaxSteps ]
                     | _ -> List.init g.Levels (fun k -> g.MinSteps <<< k)
-                Preflight.check available names
-                    { Sampler = t.Sampler; Target = t.Target; Dimensions = g.Dimensions; Steps = steps; Replicates = g.Replicates }))
+                // A swept parameter is checked at every value of the sweep (ranges and the stability limit at the
+                // smallest step count depend on it).
+                let targets =
+                    match t.Sweep with
+                    | Some p -> [ for v in g.Values -> { t.Target with Parameters = t.Target.Parameters.Add(p, Number v) } ]
+                    | None -> [ t.Target ]
+                for target in targets do
+                    Preflight.check available names
+                        { Sampler = t.Sampler; Target = target; Dimensions = g.Dimensions; Steps = steps; Replicates = g.Replicates }))
     claims
 
 /// The report of `ratelab check`: one part, one section per claim, by the same engine as the built-in claims.

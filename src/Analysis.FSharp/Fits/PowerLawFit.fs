@@ -121,6 +121,49 @@ let fitCost (s: FitSettings) (subject: FitSubject) (points: (int * NStar.NStarRe
                        "every (d, ε) whose N* search reached ε within its step range" method
              LocalSlopes = [] }
 
+/// Cost fit log N* = c + a·log v over a sweep of a conditioning parameter v (κ or L) at one (d, ε), regressor
+/// `regressor` (e.g. "log kappa"). A log factor of the cost is divided out as in fitCost; one of d/ε or 1/ε is constant
+/// over the sweep and moves only the intercept, so it is left in. Points whose search did not reach ε are not fitted.
+let fitSweep (s: FitSettings) (subject: FitSubject) (regressor: string) (d: int) (points: (float * NStar.NStarResult) list)
+    : Result<RateFit, string> =
+    validate s
+    points |> List.iteri (fun i (v, _) -> Guard.Positive(v, $"points[{i}].value") |> ignore)
+    let shift (n: int) =
+        match s.LogFactor with
+        | Some f when f.Argument = LogCost -> LogFactor.logOf f.Power (float n)
+        | _ -> Some 0.0
+    let found, excluded =
+        points
+        |> List.indexed
+        |> List.fold (fun (found, excluded) (i, (v, r)) ->
+            match r.NStar with
+            | None -> found, (i, "the N* search did not reach ε within its step range") :: excluded
+            | Some n ->
+                match shift n with
+                | None -> found, (i, "the log factor's argument has ln ≤ 0, where the factor is undefined") :: excluded
+                | Some z -> (i, v, r.Epsilon, n, z) :: found, excluded) ([], [])
+    let found, excluded = List.rev found, List.rev excluded
+    if (found |> List.map (fun (_, v, _, _, _) -> v) |> List.distinct).Length < 3 then
+        Error $"sweep fit: {found.Length} of {points.Length} searches reached ε; at least 3 distinct values are needed for an exponent with a residual"
+    else
+        let x = Ols.design [| for _, v, _, _, _ in found -> [| log v |] |]
+        let response = [| for _, _, _, n, z in found -> log (float n) - z |]
+        let fit = Ols.fitDesign x response
+        let intervals, method = residualIntervals s x fit
+        Ok { Kind = CostFit
+             Sampler = subject.Sampler
+             Parameters = subject.Parameters
+             Target = subject.Target
+             Metric = subject.Metric
+             Dimensions = [ d ]
+             Grid = found |> List.map (fun (_, _, _, n, _) -> n)
+             Epsilons = found |> List.map (fun (_, _, e, _, _) -> e) |> List.distinct
+             Seeds = subject.Seeds
+             Axis = Steps
+             Fit = result s [ regressor ] fit intervals (found |> List.map (fun (i, _, _, _, _) -> i)) excluded
+                       "every value of the sweep whose N* search reached ε within its step range" method
+             LocalSlopes = [] }
+
 let private costOf axis (p: ErrorPoint) =
     match axis with
     | Steps -> float p.Steps

@@ -64,6 +64,8 @@ let private subjectName (c: Claim) regressor =
     | "log d" -> $"{c.Id} d-exponent"
     | "log(1/eps)" -> $"{c.Id} (1/ε)-exponent"
     | "log(1/N)" -> $"{c.Id} order in N"
+    | "log kappa" -> $"{c.Id} κ-exponent"
+    | "log L" -> $"{c.Id} L-exponent"
     | r -> $"{c.Id} {r}"
 
 /// Judgements of every fitted exponent the claim's term predicts. A d-exponent on a product target holds by
@@ -189,6 +191,89 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
       Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
       Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
 
+/// A conditioning sweep: N* at one (d, ε) for each value of the swept target parameter (κ or L), per evidence metric,
+/// and the fit of log cost on log value, judged against the term's conditioning exponent; where the claim states
+/// none, the exponent is reported as a measurement with no published claim.
+let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (parameter: string) : TestOutcome =
+    let g = gridOf ctx.Profile t
+    let d = List.exactlyOne g.Dimensions
+    let symbol = defaultArg c.ConditioningSymbol parameter
+    let regressor = $"log {symbol}"
+    let id = c.Id.Replace("'", "prime")
+    let outcomes =
+        [ for ev in t.Evidence ->
+            let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction})"
+            let searches =
+                [ for v in g.Values ->
+                    let target = { t.Target with Parameters = t.Target.Parameters.Add(parameter, Number v) }
+                    let spec = specOf ctx.Profile c { t with Target = target } ev.Metric
+                    let search : NStarStudy.Search =
+                        { Spec = spec; Dimensions = [ d ]; Epsilons = [ g.Epsilon ]
+                          Threshold = (match t.Threshold with Absolute -> (fun _ eps -> eps) | RelativeSqrtD -> (fun d eps -> eps * sqrt (float d)))
+                          NMin = g.MinSteps; NMax = g.MaxSteps; StepMultiple = g.StepMultiple
+                          Cost = (match c.CostMeasure with Some Rounds -> NStarStudy.Rounds | _ -> NStarStudy.Evaluations) }
+                    let evaluate d n =
+                        let p = pointOf ctx spec d n
+                        match ev.Direction with
+                        | LowerBoundOnError -> p, { p.Error with Upper = p.Error.Lower }
+                        | _ -> p, p.Error
+                    let raw = NStarStudy.run search evaluate
+                    let costAt d n =
+                        let p, _ = evaluate d (NStarStudy.snap g.StepMultiple n)
+                        match search.Cost with
+                        | NStarStudy.Rounds -> p.Depth
+                        | NStarStudy.Evaluations -> p.Nfe
+                    let cost = NStarStudy.toCost costAt raw |> List.exactlyOne |> snd
+                    let curve = { NStarStudy.curve search evaluate raw d with Target = $"{t.Target.Name}({parameter}={v:g4}, d={d})" }
+                    v, cost, curve ]
+            let subject : RateFit.FitSubject =
+                { Sampler = t.Sampler.Name; Parameters = t.Sampler.Parameters |> Map.toList |> List.map (fun (k, v) -> k, showParam v)
+                  Target = t.Target.Name; Metric = ev.Metric; Seeds = [ g.Seed ] }
+            let settings = { PowerLawFit.defaultSettings with LogFactor = c.LogFactor }
+            let fit = PowerLawFit.fitSweep settings subject regressor d [ for v, r, _ in searches -> v, r ]
+            let term = c.Terms.[t.Term]
+            let sweepLabel = $"{label}, {parameter} swept at d = {d}, ε = {g.Epsilon:g3}"
+            let judgements, tables =
+                match fit with
+                | Ok f ->
+                    let table =
+                        { Caption = $"Claim {c.Id}: log N* ({costLabel c}) on log {symbol}, {sweepLabel}, term {t.Term + 1}"
+                          Fit = f.Fit
+                          TheorySlopes = f.Fit.Regressors |> List.choose (fun r -> Verdicts.predicted c.Form term r |> Option.map (fun (p, _) -> r, p + 0.0)) }
+                    let judged = judgeFit c t ev.Direction sweepLabel f.Fit false
+                    let slope = f.Fit.Slopes.Head
+                    let measured = $"{slope.Value:g3} [{slope.Lower:g3}, {slope.Upper:g3}]"
+                    let rows =
+                        if judged.IsEmpty then
+                            [ Verdicts.noClaim $"{subjectName c regressor}, {sweepLabel}" $"measured exponent {measured}; the claim states no {symbol} exponent." ]
+                        else judged
+                    rows, [ table ]
+                | Error e ->
+                    [ { Subject = $"{subjectName c regressor}, {label}"; Verdict = Inconclusive
+                        Reason = $"{c.Id}, {sweepLabel}: no sweep fit ({e})."; CannotShow = "nothing: the fit failed"
+                        Counted = term.Conditioning.IsSome } ],
+                    []
+            let found =
+                searches
+                |> List.map (fun (v, r, _) ->
+                    match r.NStar with
+                    | Some n -> $"{symbol} = {v:g4} → {n}"
+                    | None -> $"{symbol} = {v:g4} → not reached by {g.MaxSteps} steps")
+                |> String.concat "; "
+            let note = $"{sweepLabel}: N* ({costLabel c}) per {symbol}: {found}."
+            let curves = searches |> List.map (fun (_, _, cv) -> cv) |> List.filter (fun cv -> not cv.Points.IsEmpty)
+            let figure =
+                if curves.IsEmpty then []
+                else
+                    [ Figures.errorVsNfe (slug $"claim-{id}-{t.Sampler.Name}-{parameter}-{ti}-{MetricNames.toName ev.Metric}-error")
+                          $"Claim {c.Id}: {label} vs NFE, one curve per {symbol} (points of the N* searches)" curves ]
+            judgements, tables, figure, curves, note ]
+    { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
+      Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
+      Figures = outcomes |> List.collect (fun (_, _, f, _, _) -> f)
+      Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
+      Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
+
 /// A decay test: the error curve on the doubling grid per evidence metric, points near a computed floor excluded,
 /// the order judged (exact curves by their asymptotic local slope, Monte Carlo curves by the fit's interval).
 let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
@@ -277,10 +362,11 @@ let orderCheck (ctx: ReportContext) (label: string) (spec: ExperimentSpec) (deri
 /// Runs every test of a claim.
 let outcomes (ctx: ReportContext) (c: Claim) =
     c.Tests |> List.mapi (fun i t ->
-        match c.Form with
-        | CostBound -> costTest ctx c i t
-        | ErrorDecay -> decayTest ctx c i t
-        | Qualitative -> invalidArg "claim" $"claim {c.Id} is qualitative; it has no generic test")
+        match c.Form, t.Sweep with
+        | CostBound, Some parameter -> sweepTest ctx c i t parameter
+        | CostBound, None -> costTest ctx c i t
+        | ErrorDecay, _ -> decayTest ctx c i t
+        | Qualitative, _ -> invalidArg "claim" $"claim {c.Id} is qualitative; it has no generic test")
 
 /// The verdict paragraph: the combined verdict, each judgement's reason, and what the evidence cannot show.
 let reasonOf (verdict: Verdict) (judgements: Verdicts.Judgement list) =

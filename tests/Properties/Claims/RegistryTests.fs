@@ -90,6 +90,37 @@ let tests =
             | Error m -> Expect.stringContains m "(id S1).terms[0].steps" "path"
             | Ok _ -> failtest "accepted"
         }
+        test "the κ sweeps of A1, A3, A4 and A6 are read with their values and one dimension" {
+            for id in [ "A1"; "A3"; "A4"; "A6" ] do
+                let t = (byId id).Tests |> List.find (fun t -> t.Sweep.IsSome)
+                Expect.equal t.Sweep (Some "kappa") $"{id} sweeps kappa"
+                Expect.equal t.Quick.Values [ 1.0; 4.0; 16.0; 64.0 ] $"{id} quick values"
+                Expect.equal t.Quick.Dimensions.Length 1 $"{id} one dimension"
+                Expect.equal t.Quick.Levels 1 $"{id} one ε"
+        }
+        testList "a malformed sweep is refused naming the field" [
+            let sweepTest (c: JsonObject) = (node ((node c.["tests"]).AsArray().[1])).AsObject()
+            let quick (c: JsonObject) = (node (sweepTest c).["quick"]).AsObject()
+            let cases : (string * (JsonObject -> unit) * string) list =
+                [ "values missing", (fun c -> (quick c).Remove "values" |> ignore), "quick.values: missing"
+                  "two values", (fun c -> (quick c).["values"] <- JsonArray(JsonValue.Create 1.0, JsonValue.Create 4.0)), "at least three distinct positive values of kappa"
+                  "two dimensions", (fun c -> (quick c).["dimensions"] <- JsonArray(JsonValue.Create 4, JsonValue.Create 16)), "allowed with a sweep: one of each"
+                  "no conditioning symbol", (fun c -> c.["conditioning"] <- null), "conditioning"
+                  "swept and fixed", (fun c -> (node (node (sweepTest c).["target"]).["parameters"]).["kappa"] <- JsonValue.Create 4.0), "which target.parameters also sets" ]
+            for name, edit, expected in cases do
+                yield test name {
+                    let i = claims.Value |> List.findIndex (fun c -> c.Id = "A1")
+                    match Registry.parse (edited i edit) with
+                    | Error m -> Expect.stringContains m expected "message"
+                    | Ok _ -> failtest "accepted"
+                }
+            yield test "values without a sweep are refused" {
+                let firstQuick (c: JsonObject) = node ((node ((node c.["tests"]).AsArray().[0])).["quick"])
+                match Registry.parse (edited 0 (fun c -> (firstQuick c).["values"] <- JsonArray(JsonValue.Create 1.0))) with
+                | Error m -> Expect.stringContains m "must be absent unless the test has a sweep" "message"
+                | Ok _ -> failtest "accepted"
+            }
+        ]
         test "loading a malformed file throws InvalidDataException naming the file" {
             let path = Path.GetTempFileName()
             File.WriteAllText(path, """{ "claims": [ { "id": "X" } ] }""")

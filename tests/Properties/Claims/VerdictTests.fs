@@ -76,6 +76,15 @@ let tests =
             Expect.equal (predicted b1.Form b1.Terms.Head "log d") (Some(1.0 / 3.0, SmallerIsFaster)) "d"
         }
 
+        test "A3's κ-exponents are compared on log kappa; A1 states none, so its sweep is a measurement" {
+            let claims = Registry.load (Registry.defaultPath ())
+            let a3 = claims |> List.find (fun c -> c.Id = "A3")
+            Expect.equal (predicted a3.Form a3.Terms.[0] "log kappa") (Some(1.0, SmallerIsFaster)) "κ√d/ε"
+            Expect.equal (predicted a3.Form a3.Terms.[1] "log kappa") (Some(4.0 / 3.0, SmallerIsFaster)) "κ^{4/3}"
+            let a1 = claims |> List.find (fun c -> c.Id = "A1")
+            Expect.isNone (predicted a1.Form a1.Terms.Head "log kappa") "no κ exponent stated"
+        }
+
         test "S1's steps exponent −2 is an order 2 on log(1/N), larger being faster" {
             let s1 = Registry.load (Registry.defaultPath ()) |> List.find (fun c -> c.Id = "S1")
             Expect.equal (predicted s1.Form s1.Terms.Head "log(1/N)") (Some(2.0, LargerIsFaster)) "order"

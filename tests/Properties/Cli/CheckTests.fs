@@ -20,7 +20,9 @@ let tests =
         test "the true and the false example claims get their expected verdicts in the written report" {
             let dir = tempDir "check"
             try
-                for file, expected in [ "ula-first-order.json", "consistent, tight"; "ula-too-fast.json", "violates the claim" ] do
+                for file, expected in
+                    [ "ula-first-order.json", "consistent, tight"; "ula-too-fast.json", "violates the claim"
+                      "ula-kappa-sweep.json", "consistent, faster than claimed" ] do
                     let out = Path.Combine(dir, file)
                     let code, stdout, err = exec [| "check"; repoFile $"examples/claims/{file}"; "--out"; out |]
                     Expect.equal code 0 $"exit code ({err})"
@@ -64,6 +66,13 @@ let tests =
                     Expect.isFalse (err.Contains '\n') $"one line: {err}"
                     Expect.stringContains err expected "the problem is named"
                     Expect.isFalse (Directory.Exists(Path.Combine(dir, $"out{i}", ".cache"))) "no work was done"
+                // A sweep is preflighted at each of its values: at 64 steps ULA's step 6/64 is unstable once κ > 21.
+                let sweep = File.ReadAllText(repoFile "examples/claims/ula-kappa-sweep.json").Replace("\"steps\": [\n              512", "\"steps\": [\n              64")
+                let file = Path.Combine(dir, "unstable-sweep.json")
+                File.WriteAllText(file, sweep)
+                let code, _, err = exec [| "check"; file; "--out"; Path.Combine(dir, "out-sweep") |]
+                Expect.equal code 2 $"an unstable sweep value is refused: {err}"
+                Expect.stringContains err "unstable" "the problem is named"
                 let code, _, err = exec [| "check"; Path.Combine(dir, "missing.json") |]
                 Expect.equal code 2 $"missing file: {err}"
             finally

@@ -89,6 +89,28 @@ let tests =
             | Error e -> failtest e
         }
 
+        // The sweep fit is the cost fit's OLS on one regressor: the κ-exponent of a noisy law within 5 true SEs
+        // (σ·√(XᵀX)⁻¹ on the fixed design; false failure 5.7e-7 per case, 50 cases).
+        testPropertyWithConfig arbConfig "a conditioning sweep recovers the κ-exponent within 5 true standard errors" <| fun (law: CostLaw) ->
+            let kappas = [ 1.0; 2.0; 4.0; 8.0; 16.0; 32.0; 64.0 ]
+            let points =
+                [ for i, k in List.indexed kappas ->
+                    let z = let v = Array.zeroCreate 1 in CounterRng.Normals(law.Seed, int64 i, 7L, 0, System.Span v); v.[0]
+                    let n = exp (law.LogC + law.A * log k + law.Sigma * z)
+                    k, ({ NStar = Some(int (round n)); Epsilon = 0.01; Evaluated = [] }: NStar.NStarResult) ]
+            match fitSweep settings subject "log kappa" 16 points with
+            | Ok f ->
+                let x = Ols.design [| for k in kappas -> [| log k |] |]
+                f.Fit.Regressors = [ "log kappa" ] && f.Dimensions = [ 16 ]
+                && Stats.within Stats.z5 (sqrt x.Inverse.[1, 1] * law.Sigma) f.Fit.Slopes.[0].Value law.A
+            | Error _ -> false
+
+        test "a sweep fit needs three values whose search reached ε" {
+            let point k n = k, ({ NStar = n; Epsilon = 0.01; Evaluated = [] }: NStar.NStarResult)
+            let r = fitSweep settings subject "log kappa" 16 [ point 1.0 (Some 100); point 4.0 (Some 200); point 16.0 None ]
+            Expect.isError r "two reached values are not a fit with a residual"
+        }
+
         test "searches that did not reach ε are left out of the cost fit" {
             let law = { A = 0.5; B = 1.0; LogC = 6.0; Sigma = 0.05; Seed = 4UL }
             let points = synthetic law |> List.mapi (fun i (d, r) -> d, (if i = 0 then { r with NStar = None } else r))
