@@ -54,11 +54,11 @@ let private lineThrough (cx: float) (cy: float) slope (xMin: float) (xMax: float
     let at x = cy * (x / cx) ** slope
     [| xMin; xMax |], [| at xMin; at xMax |]
 
-/// Measured N* (the cost to reach an accuracy) against a scale variable (d or 1/ε), on log-log axes, with
-/// the fitted line and the theory's slope. Both lines pass through the centroid (in log-log coordinates) of the
+/// Measured N* (the cost to reach an accuracy) against a scale variable (d, 1/ε, κ or L), on log-log axes, with
+/// the fitted line and the theory's slope where a claim states one. Both lines pass through the centroid (in log-log coordinates) of the
 /// points in the fit's window: an ordinary least-squares line always passes through it, so the two lines differ
 /// only in slope, which is what the claim is about.
-let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitResult) (slopeIndex: int) (theory: float) (theoryLabel: string) =
+let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitResult) (slopeIndex: int) (theory: (float * string) option) =
     let pts = points |> List.toArray
     let window = fit.Window |> List.map (fun i -> pts[i]) |> List.toArray
     if window.Length = 0 then raise (System.ArgumentException($"figure '{id}': the fit's window is empty", "fit"))
@@ -69,7 +69,6 @@ let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitRe
     let xMin, xMax = Array.min xs, Array.max xs
     let slope = fit.Slopes[slopeIndex]
     let fx, fy = lineThrough cx cy slope.Value xMin xMax
-    let tx, ty = lineThrough cx cy theory xMin xMax
     { Id = id
       Title = title
       X = { xAxis with Log = true }
@@ -85,11 +84,11 @@ let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitRe
             Y = fy
             Band = None
             Style = Fitted }
-          { Label = $"theory ({theoryLabel}): slope {theory:F2}"
-            X = tx
-            Y = ty
-            Band = None
-            Style = Theory } ] }
+          match theory with
+          | Some(t, label) ->
+              let tx, ty = lineThrough cx cy t xMin xMax
+              { Label = $"theory ({label}): slope {t:F2}"; X = tx; Y = ty; Band = None; Style = Theory }
+          | None -> () ] }
     |> validate
 
 /// Local log-log slopes of error against NFE between consecutive points, placed at the geometric mid-point of each

@@ -233,6 +233,19 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
             let fit = PowerLawFit.fitSweep settings subject regressor d [ for v, r, _ in searches -> v, r ]
             let term = c.Terms.[t.Term]
             let sweepLabel = $"{label}, {parameter} swept at d = {d}, ε = {g.Epsilon:g3}"
+            // N* against the swept value with the fitted and the claimed slope, over the values whose search reached ε.
+            let nStarFigure (f: RateFit.RateFit) =
+                let reached = searches |> List.indexed |> List.filter (fun (_, (_, r, _)) -> r.NStar.IsSome)
+                let position = reached |> List.mapi (fun k (i, _) -> i, k) |> Map.ofList
+                let points =
+                    [ for _, (v, r, _) in reached ->
+                        let n = float r.NStar.Value
+                        v, { Value = n; Lower = n; Upper = n; StdError = nan; Level = 0.95 } ]
+                let theory =
+                    Verdicts.predicted c.Form term regressor |> Option.map (fun (p, _) -> p, $"{c.Id}, term {t.Term + 1}")
+                Figures.nStarVs (slug $"claim-{id}-{t.Sampler.Name}-{parameter}-{ti}-{MetricNames.toName ev.Metric}-nstar")
+                    $"Claim {c.Id}: N* against {symbol}, {label}" { Label = symbol; Log = true } points
+                    { f.Fit with Window = f.Fit.Window |> List.map (fun i -> position[i]) } 0 theory
             let judgements, tables =
                 match fit with
                 | Ok f ->
@@ -263,9 +276,11 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
             let note = $"{sweepLabel}: N* ({costLabel c}) per {symbol}: {found}."
             let curves = searches |> List.map (fun (_, _, cv) -> cv) |> List.filter (fun cv -> not cv.Points.IsEmpty)
             let figure =
-                if curves.IsEmpty then []
-                else
-                    [ Figures.errorVsNfe (slug $"claim-{id}-{t.Sampler.Name}-{parameter}-{ti}-{MetricNames.toName ev.Metric}-error")
+                [ match fit with
+                  | Ok f -> nStarFigure f
+                  | Error _ -> ()
+                  if not curves.IsEmpty then
+                      Figures.errorVsNfe (slug $"claim-{id}-{t.Sampler.Name}-{parameter}-{ti}-{MetricNames.toName ev.Metric}-error")
                           $"Claim {c.Id}: {label} vs NFE, one curve per {symbol} (points of the N* searches)" curves ]
             judgements, tables, figure, curves, note ]
     { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)

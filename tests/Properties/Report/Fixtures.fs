@@ -120,7 +120,7 @@ let sectionOf (title: string) (claim: string) (curves: ErrorCurve list) =
           Figures.localSlopes $"{slug}-slopes" $"{title}: local slopes" curves (Some -1.0)
           Figures.nStarVs $"{slug}-nstar" $"{title}: N* against d" { Label = "dimension d"; Log = true } nStar
               { sampleFit with Slopes = [ { sampleFit.Slopes[0] with Value = 1.0; Lower = 0.9; Upper = 1.1 } ]; Window = [ 0; 1; 2 ] }
-              0 1.0 "A1: d^1" ]
+              0 (Some(1.0, "A1: d^1")) ]
       Curves = curves }
 
 /// A two-part report over fake curves.
