@@ -214,8 +214,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
 /// Why registry claims without a test are not tested here.
 let private untestedReasons =
     Map.ofList
-        [ "A2", "a KL cost claim under a log-Sobolev inequality without convexity; on the Gaussian targets here ULA's KL and W2 rates coincide with A1's test, and a non-log-concave target with exact KL is not available"
-          "B8", "the claim's sampler is the PF-ODE with an underdamped corrector, which is not in the catalog (DDIM alone is a different sampler)" ]
+        [ "A2", "a KL cost claim under a log-Sobolev inequality without convexity; on the Gaussian targets here ULA's KL and W2 rates coincide with A1's test, and a non-log-concave target with exact KL is not available" ]
 
 /// The whole part.
 let part (ctx: ReportContext) : Units.PartPlan =

@@ -448,7 +448,7 @@ let samplers : SamplerEntry list =
               Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
               OutputTau = Some kernel.OutputLevel.Tau })
       diffusion "pf-ode-corrector"
-        "PF-ODE exponential Euler (DDIM) phases + Gupta–Cai–Chen's underdamped corrector; n predictor steps"
+        "PF-ODE score-frozen exponential Euler phases + Gupta–Cai–Chen's underdamped corrector; n predictor steps"
         pfCorrectorSchema (ordered pfCorrectorSchema "delta" "t_end" true) 16 (Int32.MaxValue / 4) (fun c reduction n ->
             let p = Read.number pfCorrectorSchema c
             let h = (p "t_end" - p "delta") / float n
