@@ -410,6 +410,10 @@ let samplers : SamplerEntry list =
         (fun c d grid start -> DdpmAncestral(d, grid, varianceOf c, start))
       onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] true
         (fun c d grid start -> Ddim(d, grid, Read.number [ ddimEta ] c "eta", start))
+      onGrid "dpm-solver-1" "DPM-Solver-1 (Lu et al. 2022): exponential integrator in log-SNR, ε frozen (DDIM, η = 0)" []
+        true (fun _ d grid start -> DpmSolver1(d, grid, start))
+      onGrid "dpm-solver-2" "DPM-Solver-2 (Lu et al. 2022): midpoint in log-SNR, 2 score calls per step (1 for a last step to τ = 0)"
+        [] true (fun _ d grid start -> DpmSolver2(d, grid, start))
       onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" [] true
         (fun _ d grid start -> ProbabilityFlowExponentialEuler(d, grid, start))
       onGrid "pf-euler" "Euler on the probability-flow ODE" [] true
