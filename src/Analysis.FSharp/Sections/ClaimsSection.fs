@@ -174,6 +174,7 @@ let part (ctx: ReportContext) : Units.PartPlan =
         [ for c in claims |> List.filter (fun c -> c.Form = CostBound && not c.Tests.IsEmpty) do
               yield unit' c.Id (fun () -> ClaimSection.section ctx c)
           yield unit' "b1-asymptotic" (fun () -> LiJiaoAsymptoticSection.section ctx (claim "B1"))
+          yield unit' "b1-score-error" (fun () -> LiJiaoScoreErrorSection.section ctx (claim "B1"))
           yield unit' "b4-regime" (fun () -> LiJiaoParallelSection.section ctx (claim "B4"))
           yield unit' "plmc-gap" (fun () -> plmcGapSection ctx)
           yield unit' "b11" (fun () -> B11Section.section ctx (claim "B11"))
