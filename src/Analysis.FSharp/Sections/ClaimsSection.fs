@@ -12,7 +12,6 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Claims.Claim
-open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Plots.Figure
@@ -28,9 +27,6 @@ let claim id = registry.Value |> List.find (fun c -> c.Id = id)
 let private n = Number
 
 let private exact = ExactCurves.exactEstimate
-
-/// Replicates of the dedicated studies per profile.
-let private replicates profile = match profile with Quick -> 64 | Full -> 256
 
 /// Registry claims that no section of this report tests, each with the reason, so none is dropped silently.
 let untestedSection (claims: Claim list) (covered: string list) (reasons: Map<string, string>) : Section =
