@@ -33,9 +33,9 @@ let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
 // ---------------------------------------------------------------------------------------------------------------
 // The §4 identity (C4)
 
-/// The B11 decision in one metric at equal expected NFE: supported when PLMC's upper bound plus z standard errors is
-/// below respaced DDPM's exact value; contradicted when PLMC's lower bound minus z standard errors (0 when it is exact)
-/// is above it; otherwise inconclusive.
+/// The B11 decision in one metric at equal NFE: supported when PLMC's upper bound plus z standard errors is below a
+/// competitor's exact value (respaced DDPM, DDIM, DPM-Solver); contradicted when PLMC's lower bound minus z standard
+/// errors (0 when it is exact) is above it; otherwise inconclusive.
 let compareAtEqualNfe (z: float) (plmcUpper: Estimate) (plmcLower: Estimate) (respaced: float) =
     let se (e: Estimate) = if Double.IsNaN e.StdError then 0.0 else e.StdError
     if plmcUpper.Value + z * se plmcUpper < respaced then Consistent

@@ -12,7 +12,6 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Claims.Claim
-open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Plots.Figure
@@ -28,9 +27,6 @@ let claim id = registry.Value |> List.find (fun c -> c.Id = id)
 let private n = Number
 
 let private exact = ExactCurves.exactEstimate
-
-/// Replicates of the dedicated studies per profile.
-let private replicates profile = match profile with Quick -> 64 | Full -> 256
 
 /// Registry claims that no section of this report tests, each with the reason, so none is dropped silently.
 let untestedSection (claims: Claim list) (covered: string list) (reasons: Map<string, string>) : Section =
@@ -109,57 +105,6 @@ let plmcGapSection (ctx: ReportContext) : Section =
           Figures.localSlopes "a9-slopes" "A9: local slopes of the gap" [ gapCurve ] (Some -2.0) ]
       Curves = [ gapCurve; biasCurve ] }
 
-/// B11: PLMC on the 1000-step DDPM chain (K = 25, 40 outer steps, ≈ 78 expected NFE) against DDPM respaced to 80 steps
-/// and DDPM-1000, on 1-D Gaussian data N(0, 0.25), every law compared with the data law.
-let plmcDdpmSection (ctx: ReportContext) : Section =
-    let c = claim "B11"
-    let data = comp "gaussian-data" [ "variance_max", n 0.25; "variance_min", n 0.25 ]
-    let chains = replicates ctx.Profile * 4
-    let truth = DiagonalLaw([| 0.0 |], [| 0.25 |])
-    let run name sampler steps =
-        let law, p = PoissonMidpointStudy.lawAt (PoissonMidpointStudy.oneD $"claims-{name}" sampler data KlUpper chains) 1 steps
-        name, law, p, LawDistances.Between(law, truth).Kl
-    let _, plmcLaw, plmcPoint, _ = run "plmc-ddpm" (comp "plmc-ddpm" []) 40
-    let _, resLaw, resPoint, resKl = run "ddpm-respaced-80" (comp "ddpm-respaced" []) 80
-    let _, fullLaw, fullPoint, fullKl = run "ddpm-1000" (comp "ddpm-respaced" []) 1000
-    // PLMC-DDPM's reference is the data law, so its bounds are the ones compared here, with their standard errors.
-    let plmcMetric kind = ExactCurves.metrics plmcPoint.Result |> List.find (fst >> (=) kind) |> snd
-    let plmcUpper, plmcLower = plmcMetric KlUpper, plmcMetric KlLower
-    let plmcW2Upper, plmcW2Lower = plmcMetric W2Upper, plmcMetric W2Lower
-    let w2 (l: DiagonalLaw) = LawDistances.Between(l, truth).W2
-    let byKl = compareAtEqualNfe 5.0 plmcUpper plmcLower resKl
-    let byW2 = compareAtEqualNfe 5.0 plmcW2Upper plmcW2Lower (w2 resLaw)
-    let verdict = combineComparisons [ byKl; byW2 ]
-    let var (l: DiagonalLaw) = l.Variance.[0]
-    let table =
-        $"PLMC (40 outer steps, NFE {plmcPoint.Nfe:F1}): variance {var plmcLaw:F4}, KL to the data in [{plmcLower.Value:g3} ± {plmcLower.StdError:g2}, {plmcUpper.Value:g3} ± {plmcUpper.StdError:g2}], W2 in [{plmcW2Lower.Value:g3} ± {plmcW2Lower.StdError:g2}, {plmcW2Upper.Value:g3} ± {plmcW2Upper.StdError:g2}] (an SE of n/a marks an exact bound); "
-        + $"respaced DDPM (80 steps, NFE {resPoint.Nfe:F0}): variance {var resLaw:F4}, KL {resKl:g3}, W2 {w2 resLaw:g3}; "
-        + $"DDPM-1000 (NFE {fullPoint.Nfe:F0}): variance {var fullLaw:F4}, KL {fullKl:g3}, W2 {w2 fullLaw:g3}; data variance 0.25. Decision by KL: {verdictText byKl}; by W2: {verdictText byW2}."
-    let reason =
-        match verdict with
-        | Consistent -> $"At equal expected NFE PLMC is closer to the data (and to DDPM-1000's quality) than respaced DDPM: in at least one metric even PLMC's upper bound plus 5 Monte Carlo SE is below respaced DDPM's exact value, and no metric contradicts. {table} This supports the qualitative claim on one Gaussian instance; the paper's FID claim on images is not tested."
-        | ViolatesBound -> $"PLMC's lower bound exceeds respaced DDPM's exact value at equal expected NFE in some metric and no metric supports the claim, so PLMC is worse here. {table}"
-        | _ -> $"In every metric PLMC's interval [moment-matched lower bound, upper bound + 5 SE] contains respaced DDPM's value (or the metrics conflict), so the comparison cannot be decided. {table}"
-    let lowerText =
-        if plmcPoint.Result.MomentsExact then "exact moment-matched lower bound"
-        else $"moment-matched lower bound estimated from {chains} draw replicates (an estimate, not exact)"
-    { Title = "B11: PLMC on DDPM at equal expected NFE"
-      ClaimIds = [ "B11" ]
-      Verdict = verdict
-      Reason = reason
-      Evidence =
-        [ for name, decision in [ "KL", byKl; "W2", byW2 ] ->
-            { Subject = $"B11 comparison in {name}"; Verdict = decision
-              Reason = $"PLMC's E_draws upper bound + 5 SE against respaced DDPM's exact value, and PLMC's {lowerText} − 5 SE against it: {verdictText decision}."
-              CannotShow = "one Gaussian instance: the paper's FID claim on images is not tested"; Counted = true } ]
-      Method =
-        $"{ClaimSection.claimText c}\n\n1-D Gaussian data N(0, 0.25), the 1000-step latent-diffusion schedule (β from 0.0015 to 0.0195). PLMC-DDPM: 40 outer steps of K = 25 fine steps, "
-        + $"expected NFE 40·(2 − 1/25) = 78.4 (counted by the oracle on 32 chains); respaced DDPM on 80 steps; DDPM-1000. All three output laws are compared with the data law N(0, 0.25) "
-        + $"(KL exact for the deterministic-given-noise DDPM chains; for PLMC the moment-matched lower bound and the E_draws upper bound over {chains} draws). Verdict rule, in KL and in W2 (Gelbrich lower bound, (E_draws W2²)^½ upper bound): supported if PLMC's upper bound + 5 SE (false alarm ≈ 3e-7) is below respaced DDPM's exact value; contradicted if PLMC's lower bound exceeds it; the metrics combined as in the verdict text."
-      Fits = []
-      Figures = []
-      Curves = [] }
-
 /// The non-product d-test: N*(d) for Li–Jiao's RMS strong error ≤ ε on a d-component Gaussian mixture.
 let strongErrorSection (ctx: ReportContext) : Section =
     let c = claim "B1"
@@ -214,8 +159,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
 /// Why registry claims without a test are not tested here.
 let private untestedReasons =
     Map.ofList
-        [ "A2", "a KL cost claim under a log-Sobolev inequality without convexity; on the Gaussian targets here ULA's KL and W2 rates coincide with A1's test, and a non-log-concave target with exact KL is not available"
-          "B8", "the claim's sampler is the PF-ODE with an underdamped corrector, which is not in the catalog (DDIM alone is a different sampler)" ]
+        [ "A2", "a KL cost claim under a log-Sobolev inequality without convexity; on the Gaussian targets here ULA's KL and W2 rates coincide with A1's test, and a non-log-concave target with exact KL is not available" ]
 
 /// The whole part.
 let part (ctx: ReportContext) : Units.PartPlan =
@@ -226,9 +170,10 @@ let part (ctx: ReportContext) : Units.PartPlan =
         [ for c in claims |> List.filter (fun c -> c.Form = CostBound && not c.Tests.IsEmpty) do
               yield unit' c.Id (fun () -> ClaimSection.section ctx c)
           yield unit' "b1-asymptotic" (fun () -> LiJiaoAsymptoticSection.section ctx (claim "B1"))
+          yield unit' "b1-score-error" (fun () -> LiJiaoScoreErrorSection.section ctx (claim "B1"))
           yield unit' "b4-regime" (fun () -> LiJiaoParallelSection.section ctx (claim "B4"))
           yield unit' "plmc-gap" (fun () -> plmcGapSection ctx)
-          yield unit' "plmc-ddpm" (fun () -> plmcDdpmSection ctx)
+          yield unit' "b11" (fun () -> B11Section.section ctx (claim "B11"))
           yield unit' "strong-error" (fun () -> strongErrorSection ctx)
           yield unit' "untested" (fun () -> untestedSection claims dedicated untestedReasons) ]
     { Slug = "claims"

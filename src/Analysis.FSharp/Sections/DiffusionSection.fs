@@ -34,6 +34,8 @@ let cases =
       { Title = "Reverse SDE, exponential integrator"; Sampler = c "sde-exp" []; Steps = doublingFrom 16; Derived = first }
       { Title = "Probability-flow ODE, Euler"; Sampler = c "pf-euler" []; Steps = doublingFrom 16; Derived = None }
       { Title = "DDIM (η = 0)"; Sampler = c "ddim" []; Steps = doublingFrom 16; Derived = None }
+      { Title = "DPM-Solver-1 (Lu et al. 2022)"; Sampler = c "dpm-solver-1" []; Steps = doublingFrom 16; Derived = None }
+      { Title = "DPM-Solver-2 (Lu et al. 2022)"; Sampler = c "dpm-solver-2" []; Steps = doublingFrom 16; Derived = None }
       { Title = "Exponential Euler (score frozen)"; Sampler = c "exp-euler" []; Steps = doublingFrom 16; Derived = None }
       { Title = "Heun (EDM)"; Sampler = c "heun" []; Steps = doublingFrom 16; Derived = None }
       { Title = "Gupta–Cai–Chen randomized-midpoint predictor"; Sampler = c "gupta-predictor" []; Steps = doublingFrom 16; Derived = None }

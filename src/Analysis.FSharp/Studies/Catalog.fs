@@ -410,6 +410,10 @@ let samplers : SamplerEntry list =
         (fun c d grid start -> DdpmAncestral(d, grid, varianceOf c, start))
       onGrid "ddim" "DDIM (ε frozen)" [ ddimEta ] true
         (fun c d grid start -> Ddim(d, grid, Read.number [ ddimEta ] c "eta", start))
+      onGrid "dpm-solver-1" "DPM-Solver-1 (Lu et al. 2022): exponential integrator in log-SNR, ε frozen (DDIM, η = 0)" []
+        true (fun _ d grid start -> DpmSolver1(d, grid, start))
+      onGrid "dpm-solver-2" "DPM-Solver-2 (Lu et al. 2022): midpoint in log-SNR, 2 score calls per step (1 for a last step to τ = 0)"
+        [] true (fun _ d grid start -> DpmSolver2(d, grid, start))
       onGrid "exp-euler" "score-frozen exponential Euler on the probability-flow ODE" [] true
         (fun _ d grid start -> ProbabilityFlowExponentialEuler(d, grid, start))
       onGrid "pf-euler" "Euler on the probability-flow ODE" [] true
@@ -448,7 +452,7 @@ let samplers : SamplerEntry list =
               Reference = (fun r -> noised r kernel.OutputLevel.Tau); DrawReference = None
               OutputTau = Some kernel.OutputLevel.Tau })
       diffusion "pf-ode-corrector"
-        "PF-ODE exponential Euler (DDIM) phases + Gupta–Cai–Chen's underdamped corrector; n predictor steps"
+        "PF-ODE score-frozen exponential Euler phases + Gupta–Cai–Chen's underdamped corrector; n predictor steps"
         pfCorrectorSchema (ordered pfCorrectorSchema "delta" "t_end" true) 16 (Int32.MaxValue / 4) (fun c reduction n ->
             let p = Read.number pfCorrectorSchema c
             let h = (p "t_end" - p "delta") / float n

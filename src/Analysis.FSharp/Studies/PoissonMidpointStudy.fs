@@ -1,6 +1,5 @@
-/// The Poisson-midpoint studies behind claims A9/S5 and B11: exact laws of PLMC (moments by enumeration of its
-/// Bernoulli patterns) and of LMC on N(0, 1), and one-dimensional exact laws of the diffusion samplers compared at
-/// equal expected NFE.
+/// The Poisson-midpoint study behind claims A9/S5: exact laws of PLMC (moments by enumeration of its Bernoulli
+/// patterns) and of LMC on N(0, 1). B11's comparison is Studies/B11Study.
 module RateLab.Analysis.Studies.PoissonMidpointStudy
 
 open System
@@ -9,16 +8,6 @@ open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
-
-/// The exact output law (position, reduced coordinates) of a sampler after n steps, and its counted NFE.
-let lawAt (spec: ExperimentSpec) (d: int) (steps: int) =
-    let p = Runner.exactPoint spec d steps
-    p.Result.Law.Position(ReadOnlySpan(Array.create p.Result.Law.Dimension 1.0)), p
-
-/// A one-dimensional spec of the dedicated studies.
-let oneD name sampler target metric chains =
-    { Name = name; Sampler = sampler; Target = target; Dimensions = [ 1 ]; Metric = metric; Steps = [ 1 ]; Chains = chains
-      Seeds = [ 20261123UL ]; Profile = Quick; Claims = [] }
 
 let private standardNormal () =
     GaussianReduction.Diagonal(ReadOnlySpan [| 0.0 |], ReadOnlySpan [| 1.0 |], StartLaw([| 0.0 |], [| 1.0 |]))

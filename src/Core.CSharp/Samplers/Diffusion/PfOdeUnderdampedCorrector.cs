@@ -7,7 +7,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// <summary>
 /// Deterministic PF-ODE predictor + underdamped corrector, the predictor–corrector pair whose TV cost
 /// O~(L² √d / ε) Chen et al. (2023) state: the phase and corrector schedule of <see cref="GuptaCaiChen"/>, with each
-/// predictor step the score-frozen exponential Euler (DDIM, η = 0) step x ← e^h x + (e^h − 1) s(x, τ_a) of OU length
+/// predictor step the score-frozen exponential Euler step x ← e^h x + (e^h − 1) s(x, τ_a) of OU length
 /// h (1 NFE) instead of the randomized midpoint. Corrector steps are delegated to a <see cref="GuptaCaiChen"/> on the
 /// same constants, so the corrector is exactly the one tested there; the state layout (x, v) and the draws agree.
 /// </summary>
