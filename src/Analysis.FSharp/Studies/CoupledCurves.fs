@@ -6,7 +6,7 @@
 module RateLab.Analysis.Studies.CoupledCurves
 
 open System
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion

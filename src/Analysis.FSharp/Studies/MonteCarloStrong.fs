@@ -5,7 +5,7 @@
 module RateLab.Analysis.Studies.MonteCarloStrong
 
 open System
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion

@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Samplers;
 using RateLab.Core.Validation;
 

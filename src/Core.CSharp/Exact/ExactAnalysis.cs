@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Targets;

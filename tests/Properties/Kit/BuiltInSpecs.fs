@@ -3,6 +3,7 @@
 module RateLab.Properties.Kit.BuiltInSpecs
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Samplers

@@ -1,6 +1,7 @@
 module RateLab.Properties.Midpoint.LiJiaoTests
 
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers.Diffusion

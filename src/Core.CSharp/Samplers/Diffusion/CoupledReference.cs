@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;

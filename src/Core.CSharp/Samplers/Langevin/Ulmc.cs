@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
