@@ -10,6 +10,7 @@ open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Targets
 open RateLab.Analysis.Model.Records
 

@@ -1,5 +1,4 @@
 using RateLab.Core.Contracts;
-using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Boltzmann;

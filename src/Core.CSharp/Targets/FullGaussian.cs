@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 using RateLab.Core.Contracts;
-using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Targets;

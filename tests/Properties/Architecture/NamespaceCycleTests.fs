@@ -1,7 +1,7 @@
-/// The layering of RateLab.Core: the kernel contracts (RateLab.Core.Contracts) sit at the bottom and depend on no
-/// other namespace but the argument checks of RateLab.Core.Validation, which depend on nothing. Read from the compiled
-/// assembly and from the sources' `using` lines; the cycle finder is itself checked on planted graphs, so a finder
-/// that saw nothing could not pass.
+/// The layering of RateLab.Core (docs/library.md, "How RateLab.Core is layered"): no namespace cycles, and the kernel
+/// contracts (RateLab.Core.Contracts) at the bottom, using no other namespace but the argument checks of
+/// RateLab.Core.Validation, which use nothing. Read from the compiled assembly and from the sources' `using` lines;
+/// the cycle finder is itself checked on planted graphs, so a finder that saw nothing could not pass.
 module RateLab.Properties.Architecture.NamespaceCycleTests
 
 open System.IO
@@ -44,6 +44,12 @@ let tests =
             // (IL, no signature names Guard): both kinds must be seen.
             Expect.isTrue (has "RateLab.Core.Samplers.Langevin" "RateLab.Core.Contracts") "Langevin -> Contracts"
             Expect.isTrue (has "RateLab.Core.Randomness" "RateLab.Core.Validation") "Randomness -> Validation (IL)"
+        }
+
+        test "RateLab.Core has no namespace cycles" {
+            let found = cycles graph.Value
+            let message = found |> List.map (explain graph.Value) |> String.concat "\n"
+            Expect.equal found [] $"namespace cycles:\n{message}"
         }
 
         test "Contracts depend on nothing but Validation, and Validation on nothing" {

@@ -5,6 +5,7 @@ open Expecto
 open MathNet.Numerics.LinearAlgebra
 open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Targets
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Properties.Generators

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using RateLab.Core.Contracts;
-using RateLab.Core.Exact;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using RateLab.Core.Contracts;
-using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;

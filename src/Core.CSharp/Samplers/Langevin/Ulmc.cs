@@ -1,5 +1,4 @@
 using RateLab.Core.Contracts;
-using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;

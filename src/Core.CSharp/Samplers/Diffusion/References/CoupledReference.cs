@@ -2,10 +2,9 @@ using System.Numerics.Tensors;
 using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Randomness;
-using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// The coupled reference of docs/background.md: the exact PF-ODE driven by the same initial Gaussian (replayed through

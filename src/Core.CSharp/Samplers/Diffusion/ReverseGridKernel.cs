@@ -1,8 +1,8 @@
 using RateLab.Core.Contracts;
-using RateLab.Core.Samplers;
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
 /// What the reverse-time diffusion samplers share: the state is Y (one block of d doubles, no aux), Init draws Y from
