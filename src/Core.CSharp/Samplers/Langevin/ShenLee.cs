@@ -18,9 +18,8 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−γh} and e^{−γ(1−α)h}, never e^{−γαh} (a public implementation
 /// has that bug). [SL19] use u = 1/L and γ = 2; both are parameters here.
 /// </remarks>
-public sealed class ShenLee : ISamplerKernel, IStepDraws
+public sealed class ShenLee : SamplerKernel, IStepDraws
 {
-    readonly StartLaw start;
     readonly double eFull, xFromV, sqrtU, noiseX, noiseV;
 
     /// <summary>
@@ -29,12 +28,10 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
     /// <paramref name="zeroVelocity"/> (then v₀ = 0).
     /// </summary>
     public ShenLee(int dimension, double h, double u, StartLaw start, bool zeroVelocity = false, double gamma = 2.0)
+        : base(dimension, start)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         H = Guard.Positive(h, nameof(h));
         U = Guard.Positive(u, nameof(u));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(dimension);
         ZeroVelocity = zeroVelocity;
         Gamma = Guard.Positive(gamma, nameof(gamma));
         double oneMinusE = OuIntegrals.OneMinusExp(Gamma * h);
@@ -54,26 +51,22 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
     /// <summary>True when chains start at rest (v₀ = 0).</summary>
     public bool ZeroVelocity { get; }
     /// <inheritdoc/>
-    public string Name => "ShenLee";
+    public override string Name => "ShenLee";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int Blocks => 2;
     /// <inheritdoc/>
-    public int Blocks => 2;
+    public override int ScratchLength => 6 * Dimension;
     /// <inheritdoc/>
-    public int AuxLength => 0;
+    public override int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
-    public int ScratchLength => 6 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
-    /// <inheritdoc/>
-    public int NormalRoles => 4;
+    public override int NormalRoles => 4;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-        => UnderdampedStart.Draw(ref ctx, start, sqrtU, ZeroVelocity, Dimension, state);
+    public override void Init(ref StepContext ctx, Span<double> state)
+        => UnderdampedStart.Draw(ref ctx, Start, sqrtU, ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         double h = H, u = U;
