@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
