@@ -17,7 +17,7 @@ public static class BandwidthWorkload
     public static string Run(int mebibytes, int passes)
     {
         var buffer = new double[(long)mebibytes * 1024 * 1024 / sizeof(double)];
-        buffer.AsSpan().Fill(0.0);   // touch every page before timing
+        buffer.AsSpan().Clear();   // touch every page before timing
         double fill = double.PositiveInfinity, normals = double.PositiveInfinity;
         for (int p = 0; p < passes; p++)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using RateLab.Core.Contracts;
 using RateLab.Core.Exact;
 using RateLab.Core.Samplers;
 using RateLab.Core.Samplers.Langevin;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Samplers.Diffusion;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
 using RateLab.Core.Samplers.Diffusion;

@@ -7,6 +7,7 @@
 open System
 open System.Numerics.Tensors
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Analysis.Model.Records

@@ -3,6 +3,7 @@
 namespace RateLab.Testing
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 

@@ -4,7 +4,7 @@ module RateLab.Testing.Runs
 
 open System
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Targets

@@ -5,6 +5,7 @@
 module RateLab.Analysis.Sections.B11Section
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Analysis.Model.Records

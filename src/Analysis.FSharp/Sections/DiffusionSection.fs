@@ -5,6 +5,7 @@ module RateLab.Analysis.Sections.DiffusionSection
 
 open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits

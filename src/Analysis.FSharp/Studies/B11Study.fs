@@ -6,6 +6,7 @@
 module RateLab.Analysis.Studies.B11Study
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Samplers

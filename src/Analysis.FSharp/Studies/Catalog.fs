@@ -4,6 +4,7 @@
 module RateLab.Analysis.Studies.Catalog
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Samplers

@@ -6,10 +6,11 @@
 module RateLab.Analysis.Studies.CoupledCurves
 
 open System
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Targets
 open RateLab.Analysis.Model.Records
 

@@ -5,6 +5,7 @@
 module RateLab.Analysis.Studies.LiJiaoScoreError
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Targets

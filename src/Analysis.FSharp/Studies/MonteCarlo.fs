@@ -8,7 +8,7 @@ open System
 open System.Collections.Concurrent
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Analysis.Model.Records
@@ -102,7 +102,7 @@ let private refuseAt (path: string) (problem: string) : 'a = raise (SpecExceptio
 
 /// The score field the sampler calls on the target: the target's score for Langevin samplers, its noised scores for
 /// diffusion samplers (refused where they have no closed form).
-let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : RateLab.Core.Targets.IScoreField =
+let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : RateLab.Core.Contracts.IScoreField =
     if not entry.Diffusion then t.Score
     else
         match t.NoisedScore with

@@ -5,10 +5,11 @@
 module RateLab.Analysis.Studies.MonteCarloStrong
 
 open System
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Studies.Catalog
@@ -26,14 +27,14 @@ let private refuse (problem: string) : 'a = raise (SpecException("spec.metric", 
 let private coupled (name: string) (kernel: ISamplerKernel) : ICoupledSampler =
     match kernel with
     | :? ICoupledSampler as k -> k
-    | :? RateLab.Core.Diffusion.ReverseGridKernel as g when g.NormalRoles = 0 -> PfOdeCoupling(g)
+    | :? RateLab.Core.Samplers.Diffusion.ReverseGridKernel as g when g.NormalRoles = 0 -> PfOdeCoupling(g)
     | _ ->
         refuse ($"strong_error needs a sampler whose noise the reference flow can follow; {name} is not one; allowed: "
                 + "ddim (eta = 0), exp-euler, pf-euler, heun, gupta-predictor, li-jiao, li-jiao-endpoint, "
                 + "li-jiao-parallel, started from start=standard or sigma-max")
 
 let private rms (y: float[]) (r: float[]) (d: int) =
-    RateLab.Core.Samplers.Diffusion.StrongError(Array.init (y.Length / d) (fun c ->
+    RateLab.Core.Samplers.Diffusion.References.StrongError(Array.init (y.Length / d) (fun c ->
         let mutable e = 0.0
         for i in c * d .. c * d + d - 1 do
             e <- e + (y[i] - r[i]) ** 2.0

@@ -5,6 +5,7 @@ module RateLab.Analysis.Studies.Preflight
 
 open System
 open System.IO
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Analysis.Experiments.Spec

@@ -4,6 +4,7 @@
 module RateLab.Analysis.Studies.StrongErrorStudy
 
 open System
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Validation
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness

@@ -6,7 +6,7 @@ module RateLab.Analysis.Studies.WorkPrecision
 open System
 open System.Diagnostics
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Analysis.Experiments.Spec
@@ -20,7 +20,7 @@ let secondsPerChain (sampler: Component) (target: Component) (d: int) (n: int) (
     let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
     let once () =
         let built = entry.Build sampler reduction n
-        let field : RateLab.Core.Targets.IScoreField =
+        let field : RateLab.Core.Contracts.IScoreField =
             if entry.Diffusion then reduction.NoisedScore() else reduction.TargetScore()
         let oracle = ScoreOracle(field, chains)
         let batch = ChainBatch(chains, built.Kernel.StateLength, built.Kernel.Dimension)

@@ -1,4 +1,4 @@
-using RateLab.Core.Randomness;
+using RateLab.Core.Contracts;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 

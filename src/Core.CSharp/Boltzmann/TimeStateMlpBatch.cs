@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Boltzmann;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
 using RateLab.Core.Targets.Benchmarks;

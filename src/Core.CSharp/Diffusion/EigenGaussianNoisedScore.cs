@@ -70,7 +70,7 @@ public sealed class EigenGaussianNoisedScore : INoisedData
     public double Weight(int j) => 1.0;
 
     /// <inheritdoc/>
-    public void ComponentMean(int j, double tau, Span<double> m) => GaussianNoisedScore.SignalMean(mean, tau, m);
+    public void ComponentMean(int j, double tau, Span<double> mean) => GaussianNoisedScore.SignalMean(this.mean, tau, mean);
 
     /// <inheritdoc/>
     public double QuadraticForm(int j, double tau, ReadOnlySpan<double> v)

@@ -145,10 +145,10 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
     public double Weight(int j) => weight[j];
 
     /// <inheritdoc/>
-    public void ComponentMean(int j, double tau, Span<double> m)
+    public void ComponentMean(int j, double tau, Span<double> mean)
     {
         double signal = Math.Sqrt(1 - tau);
-        for (int i = 0; i < Dimension; i++) m[i] = signal * mu[j * Dimension + i];
+        for (int i = 0; i < Dimension; i++) mean[i] = signal * mu[j * Dimension + i];
     }
 
     /// <inheritdoc/>

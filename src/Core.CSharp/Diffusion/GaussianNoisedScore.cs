@@ -83,7 +83,7 @@ public sealed class GaussianNoisedScore : INoisedData
     public double Weight(int j) => 1.0;
 
     /// <inheritdoc/>
-    public void ComponentMean(int j, double tau, Span<double> m) => SignalMean(mean, tau, m);
+    public void ComponentMean(int j, double tau, Span<double> mean) => SignalMean(this.mean, tau, mean);
 
     /// <summary>E X_τ = √(1−τ) μ of a single Gaussian with data mean μ = <paramref name="mean"/>.</summary>
     internal static void SignalMean(ReadOnlySpan<double> mean, double tau, Span<double> m) =>

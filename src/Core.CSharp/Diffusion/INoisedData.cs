@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Targets;
 
 namespace RateLab.Core.Diffusion;

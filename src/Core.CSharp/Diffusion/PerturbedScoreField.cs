@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using RateLab.Core.Targets;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Diffusion;

@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using RateLab.Core.Oracles;
-using RateLab.Core.Samplers;
-using RateLab.Core.Targets;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Exact;

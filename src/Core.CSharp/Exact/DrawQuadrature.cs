@@ -1,4 +1,5 @@
 using MathNet.Numerics.Integration;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Exact;

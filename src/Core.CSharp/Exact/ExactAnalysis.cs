@@ -1,7 +1,7 @@
 using System.Runtime.ExceptionServices;
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
-using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Exact;

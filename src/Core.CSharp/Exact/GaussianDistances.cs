@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MathNet.Numerics;
 using RateLab.Core.Numerics;

@@ -49,7 +49,14 @@ public sealed class GaussianReduction
     /// <summary>The start law on the distinct coordinates (build the kernel with it).</summary>
     public StartLaw Start => start;
     /// <summary>The target N(μ, diag λ) as a weighted product law (the Langevin reference).</summary>
-    public DiagonalLaw Target => SharedTargetScore.ToLaw(MultiplicityCopy());
+    public DiagonalLaw Target
+    {
+        get
+        {
+            var (mean, variance) = SharedTargetScore.SharedMoments;
+            return DiagonalLaw.Adopt(mean, variance, MultiplicityCopy());
+        }
+    }
     /// <summary>Score of the reduced Langevin target (the same immutable instance on every call).</summary>
     public DiagonalGaussian TargetScore() => SharedTargetScore;
     /// <summary>The same score with μ = 0 (its linear part, for probing).</summary>

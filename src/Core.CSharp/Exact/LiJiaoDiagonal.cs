@@ -1,9 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Oracles;
-using RateLab.Core.Randomness;
-using RateLab.Core.Samplers;
 using RateLab.Core.Samplers.Diffusion;
 using RateLab.Core.Validation;
 

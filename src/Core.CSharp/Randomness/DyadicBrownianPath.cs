@@ -1,4 +1,5 @@
 using System.Globalization;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Randomness;

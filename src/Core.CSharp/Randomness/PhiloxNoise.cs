@@ -1,3 +1,5 @@
+using RateLab.Core.Contracts;
+
 namespace RateLab.Core.Randomness;
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.ExceptionServices;
-using RateLab.Core.Oracles;
-using RateLab.Core.Randomness;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers;

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
-using RateLab.Core.Randomness;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Targets;
@@ -41,8 +40,8 @@ public sealed class DiagonalGaussian : IGaussianTarget, ITargetConstants, IExact
     /// <summary>The same variances with mean 0 (the linear part of the score), sharing this target's arrays.</summary>
     internal DiagonalGaussian Centred() => new((new double[Dimension], variance), Name, precision);
 
-    /// <summary>This Gaussian as a product law with the given multiplicities, sharing this target's arrays.</summary>
-    internal DiagonalLaw ToLaw(double[] multiplicity) => DiagonalLaw.Adopt(mean, variance, multiplicity);
+    /// <summary>The mean and variance arrays themselves, not copies, for a law that shares them.</summary>
+    internal (double[] Mean, double[] Variance) SharedMoments => (mean, variance);
 
     static (double[], double[]) Checked(double[] mean, double[] variances, bool copy)
     {

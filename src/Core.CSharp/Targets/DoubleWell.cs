@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Targets;
@@ -45,7 +46,7 @@ public sealed class DoubleWell : ITarget, ITargetConstants, IExactSampler
     /// Exact draw: x₂…x_d from the normals of role 0; x₁ by rejection from N(0, s²) under the envelope above, attempt k
     /// using the uniforms at indices 3k, 3k+1 (Box–Muller) and 3k+2 (acceptance).
     /// </summary>
-    public void SampleExact(Randomness.INoiseSource noise, long chain, long step, Span<double> x)
+    public void SampleExact(INoiseSource noise, long chain, long step, Span<double> x)
     {
         ArgumentNullException.ThrowIfNull(noise);
         Guard.Length(x.Length, Dimension, nameof(x));

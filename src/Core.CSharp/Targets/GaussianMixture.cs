@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 

@@ -1,3 +1,5 @@
+using RateLab.Core.Contracts;
+
 namespace RateLab.Core.Targets;
 
 /// <summary>
@@ -47,5 +49,5 @@ public interface IExactSampler
 {
     /// <summary>Writes an exact draw of π for <paramref name="chain"/> into <paramref name="x"/>, using normals and
     /// uniforms at step <paramref name="step"/> of <paramref name="noise"/>.</summary>
-    void SampleExact(Randomness.INoiseSource noise, long chain, long step, Span<double> x);
+    void SampleExact(INoiseSource noise, long chain, long step, Span<double> x);
 }

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using RateLab.Core.Boltzmann;
+using RateLab.Core.Numerics;
 
 namespace RateLab.Core.Targets;
 

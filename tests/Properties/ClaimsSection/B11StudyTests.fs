@@ -2,6 +2,7 @@
 /// arms' counted cost, and the one-dimensional mixture KL quadrature against closed forms.
 module RateLab.Properties.ClaimsSection.B11StudyTests
 
+open RateLab.Core.Contracts
 open System
 open Expecto
 open RateLab.Core.Diffusion

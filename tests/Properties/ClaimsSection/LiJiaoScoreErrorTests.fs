@@ -2,6 +2,7 @@
 /// the runner's analysis of the catalog's li-jiao on gaussian-data, bit for bit (same problem, draws and references).
 module RateLab.Properties.ClaimsSection.LiJiaoScoreErrorTests
 
+open RateLab.Core.Contracts
 open System
 open Expecto
 open RateLab.Core.Diffusion

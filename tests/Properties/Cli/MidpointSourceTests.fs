@@ -5,7 +5,7 @@ module RateLab.Properties.Cli.MidpointSourceTests
 open System
 open Expecto
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin

@@ -3,6 +3,7 @@
 module RateLab.Properties.CrossChecks.CrossSupport
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Analysis.Experiments.Spec
@@ -43,7 +44,7 @@ let build (c: Case) (r: GaussianReduction) (n: int) =
     built, built.Kernel
 
 /// The score field the kernel runs on: the target's (Langevin) or the Gaussian data's noised score (diffusion).
-let field (c: Case) (r: GaussianReduction) : RateLab.Core.Targets.IScoreField =
+let field (c: Case) (r: GaussianReduction) : RateLab.Core.Contracts.IScoreField =
     if c.Entry.Diffusion then r.NoisedScore() else r.TargetScore()
 
 let private problemOf (c: Case) (r: GaussianReduction) (built: Catalog.BuiltRun) kernel =

@@ -2,6 +2,7 @@
 /// kit; DPM-Solver-1 against DDIM (η = 0) on the same grid; DPM-Solver-2's midpoint and its last step to τ = 0.
 module RateLab.Properties.Diffusion.DpmSolverTests
 
+open RateLab.Core.Contracts
 open System
 open Expecto
 open RateLab.Core.Diffusion
@@ -57,7 +58,7 @@ let tests =
             let x = [| 0.7; -0.2 |]
             let score (y: float[]) (l: NoiseLevel) =
                 let s = Array.zeroCreate 2
-                (field :> RateLab.Core.Targets.IScoreField).Score(ReadOnlySpan y, l.Tau, Span s)
+                (field :> IScoreField).Score(ReadOnlySpan y, l.Tau, Span s)
                 s
             // DDIM's (ε-frozen) form of each sub-step, written out independently of the kernels' expm1 form.
             let ddim (y: float[]) (s: float[]) (f: NoiseLevel) (t: NoiseLevel) (sAt: NoiseLevel) =

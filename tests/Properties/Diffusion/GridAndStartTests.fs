@@ -7,7 +7,7 @@ open System
 open Expecto
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion

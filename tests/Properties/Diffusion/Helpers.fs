@@ -3,7 +3,7 @@ module RateLab.Properties.Diffusion.Helpers
 
 open System
 open RateLab.Core.Randomness
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Samplers
 open RateLab.Core.Targets
 

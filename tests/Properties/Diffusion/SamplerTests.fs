@@ -2,6 +2,7 @@ module RateLab.Properties.Diffusion.SamplerTests
 
 open System
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers

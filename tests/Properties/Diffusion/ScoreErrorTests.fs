@@ -2,6 +2,7 @@ module RateLab.Properties.Diffusion.ScoreErrorTests
 
 open System
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Targets
 open RateLab.Properties

@@ -5,6 +5,7 @@ open System
 open Expecto
 open FsCheck
 open FsCheck.FSharp
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Samplers

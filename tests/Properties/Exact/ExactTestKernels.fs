@@ -4,6 +4,7 @@ module RateLab.Properties.Exact.ExactTestKernels
 
 open System
 open MathNet.Numerics.LinearAlgebra
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers

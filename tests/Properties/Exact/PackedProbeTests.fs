@@ -3,6 +3,7 @@ module RateLab.Properties.Exact.PackedProbeTests
 
 open System
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Randomness

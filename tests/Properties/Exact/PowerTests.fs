@@ -4,6 +4,7 @@ module RateLab.Properties.Exact.PowerTests
 
 open System
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers

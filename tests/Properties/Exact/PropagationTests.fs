@@ -5,7 +5,7 @@ open Expecto
 open FsCheck
 open FsCheck.FSharp
 open RateLab.Core.Exact
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin

@@ -3,6 +3,7 @@
 module RateLab.Properties.Kit.BuiltInSpecs
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
@@ -82,6 +83,19 @@ let shenLee =
             Order = Some { Order = 6.0; Error = MatchedKl; StepCounts = [ 64; 128; 256; 512 ]; Replicates = 2 } }
     refusesStep "h" (fun h -> ShenLee(1, h, 1.0, point)) spec
 
+/// Shen–Lee at friction γ = 3 instead of [SL19]'s 2: the h⁶ order of the moment-matched KL holds only if every
+/// γ-dependent coefficient and noise scale is right; a wrong one leaves a KL floor the order fit cannot miss.
+let shenLeeGamma =
+    let spec =
+        { KernelSpec.Create("Shen-Lee(gamma=3)", Langevin, langevinTarget,
+                            (fun r n ->
+                                let kernel = ShenLee(r.Dimension, horizon / float n, 1.0, r.Start, gamma = 3.0)
+                                Built.Langevin(r, kernel, int64 n)),
+                            [ 8; 16 ]) with
+            Cost = Some(PerStep 2)
+            Order = Some { Order = 6.0; Error = MatchedKl; StepCounts = [ 64; 128; 256; 512 ]; Replicates = 2 } }
+    refusesStep "gamma" (fun g -> ShenLee(1, 0.1, 1.0, point, gamma = g)) spec
+
 /// Poisson midpoint on overdamped and underdamped Langevin (K = 4 fine steps, γ = 2): their cost is random (one
 /// evaluation per selected fine step), so none is declared; the moment-matched KL ∝ α².
 let private poisson name (make: int -> float -> StartLaw -> ISamplerKernel) =
@@ -150,4 +164,4 @@ let liJiao =
           [ { Parameter = "K"; Value = "3"; Construct = fun () -> LiJiaoSchedule(8, 3, 1.5, 3.5) |> ignore } ] }
 
 /// Every built-in spec the kit runs on.
-let all = [ ula; rlmc; ulmc; shenLee; plmc; plmcUlmc; mala; ddim; heun; liJiao ]
+let all = [ ula; rlmc; ulmc; shenLee; shenLeeGamma; plmc; plmcUlmc; mala; ddim; heun; liJiao ]

@@ -4,6 +4,7 @@ module RateLab.Properties.Kit.PlantedBugs
 
 open System
 open System.Numerics.Tensors
+open RateLab.Core.Contracts
 open RateLab.Core.Samplers
 
 /// What is wrong with a planted kernel.

@@ -3,7 +3,7 @@
 module RateLab.Properties.Langevin.LangevinSupport
 
 open MathNet.Numerics.LinearAlgebra
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Targets

@@ -2,6 +2,7 @@
 module RateLab.Properties.Langevin.MalaTests
 
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
 open RateLab.Core.Targets

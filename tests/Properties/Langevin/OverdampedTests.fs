@@ -5,6 +5,7 @@ module RateLab.Properties.Langevin.OverdampedTests
 open Expecto
 open FsCheck
 open FsCheck.FSharp
+open RateLab.Core.Contracts
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
 open RateLab.Properties
@@ -70,7 +71,7 @@ let tests =
 
         test "RLMC: Monte Carlo over U of the step agrees with the exact drift integral (5 SE)" {
             let lc = { A = [| 1.5; 0.4 |]; X0 = [| 1.0; -2.0 |]; C = [| [| 0.3; -1.2; 0.8 |]; [| -0.7; 0.5; 1.1 |] |]; H = 0.4 }
-            let noise = RateLab.Core.Randomness.PhiloxNoise(11UL) :> RateLab.Core.Randomness.INoiseSource
+            let noise = RateLab.Core.Randomness.PhiloxNoise(11UL) :> RateLab.Core.Contracts.INoiseSource
             let chains = 20000
             let batch = rlmcStep lc chains (fun c -> noise.Uniform(c, 0L, 0))
             let exact = exactLinearStep lc

@@ -79,7 +79,7 @@ let private expm1Of (x: float) =
 let private relClose tol (a: float) (b: float) = abs (a - b) <= tol * max (abs a) (abs b)
 
 /// Monte Carlo E x² and E v² (one sample per chain, see chainMeanSquares) after burn-in.
-let private stationaryMoments seed (kernel: RateLab.Core.Samplers.ISamplerKernel) chains steps =
+let private stationaryMoments seed (kernel: RateLab.Core.Contracts.ISamplerKernel) chains steps =
     let batch, _ = run seed kernel (isotropic kernel.Dimension 1.0) chains steps
     Stats.meanAndSe (chainMeanSquares batch kernel 0), Stats.meanAndSe (chainMeanSquares batch kernel 1)
 

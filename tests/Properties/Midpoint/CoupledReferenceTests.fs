@@ -3,7 +3,9 @@ module RateLab.Properties.Midpoint.CoupledReferenceTests
 open System
 open Expecto
 open MathNet.Numerics.LinearAlgebra
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Targets
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Properties.Generators
@@ -31,8 +33,8 @@ type private RotatedGaussianScore(q: Matrix<float>, mean: float[], lambda: float
 
 /// The Philox stream with every normal vector rotated by Q (uniforms untouched).
 type private RotatedNoise(q: Matrix<float>, seed: uint64) =
-    let inner = RateLab.Core.Randomness.PhiloxNoise seed :> RateLab.Core.Randomness.INoiseSource
-    interface RateLab.Core.Randomness.INoiseSource with
+    let inner = RateLab.Core.Randomness.PhiloxNoise seed :> RateLab.Core.Contracts.INoiseSource
+    interface RateLab.Core.Contracts.INoiseSource with
         member _.Normals(chain, step, role, destination) =
             inner.Normals(chain, step, role, destination)
             (q * Vector<float>.Build.DenseOfArray(destination.ToArray())).ToArray().CopyTo(destination)

@@ -3,6 +3,7 @@ module RateLab.Properties.Midpoint.GuptaTests
 open System
 open Expecto
 open MathNet.Numerics.Integration
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Targets
@@ -29,9 +30,9 @@ type private ZeroScore(d: int) =
 /// One predictor step from grid[0] to grid[1] at the fixed uniform u.
 let private stepAt (rule: MidpointRule) (grid: NoiseLevel[]) field (x0: float) (u: float) =
     let k = GuptaCaiChenPredictor(1, grid, rule)
-    let oracle = RateLab.Core.Oracles.ScoreOracle(field, 1)
+    let oracle = RateLab.Core.Contracts.ScoreOracle(field, 1)
     let state = [| x0 |]
-    let mutable ctx = RateLab.Core.Samplers.StepContext(0L, 0L, FixedUniformNoise u, oracle, Span<float>(Array.zeroCreate 2))
+    let mutable ctx = RateLab.Core.Contracts.StepContext(0L, 0L, FixedUniformNoise u, oracle, Span<float>(Array.zeroCreate 2))
     k.Step(&ctx, Span<float> state)
     state.[0]
 

@@ -1,9 +1,11 @@
 module RateLab.Properties.Midpoint.LiJiaoTests
 
 open Expecto
+open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Properties
 open RateLab.Properties.Generators
 open RateLab.Properties.Midpoint.MidpointSupport

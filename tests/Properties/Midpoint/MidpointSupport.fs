@@ -4,7 +4,7 @@ module RateLab.Properties.Midpoint.MidpointSupport
 open System
 open FsCheck
 open FsCheck.FSharp
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Diffusion

@@ -2,6 +2,7 @@
 /// Carlo, its counted cost and order through the property kit, and its two halves against their references.
 module RateLab.Properties.Midpoint.PfOdeCorrectorTests
 
+open RateLab.Core.Contracts
 open System
 open Expecto
 open RateLab.Core.Diffusion

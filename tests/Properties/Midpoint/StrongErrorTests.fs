@@ -6,6 +6,7 @@ open System
 open Expecto
 open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Properties
 open RateLab.Properties.Midpoint.MidpointSupport
 

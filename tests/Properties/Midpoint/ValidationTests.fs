@@ -4,6 +4,7 @@ open System
 open Expecto
 open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Diffusion.References
 
 /// Expects ArgumentException (or ArgumentOutOfRangeException) whose ParamName and message name the parameter.
 let private names (param: string) (f: unit -> 'a) =

@@ -4,7 +4,7 @@ module RateLab.Properties.Randomness.RunnerReproducibilityTests
 open Expecto
 open FsCheck
 open FsCheck.FSharp
-open RateLab.Core.Oracles
+open RateLab.Core.Contracts
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin

@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 
 namespace RateLab.Core.Samplers.Diffusion;

@@ -1,8 +1,7 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
-using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;
 

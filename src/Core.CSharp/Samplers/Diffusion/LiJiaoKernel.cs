@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Diffusion;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
@@ -38,10 +39,10 @@ public sealed class LiJiaoSchedule
         if (N % 2 != 0)
             throw new ArgumentOutOfRangeException("K", $"K = {k} gives N = 2T/K = {N}, which is odd; allowed: K with 2T/K even.");
         C0 = Guard.Positive(c0, "c0");
-        C1 = Guard.InOpen(c1, c0, double.PositiveInfinity, "c1");
+        C1 = Guard.InOpen(c1, c0, double.PositiveInfinity, nameof(c1));
         H = Math.Log(t) / t;
         if (!(c1 * H < 1))
-            throw new ArgumentOutOfRangeException("c1", $"c1 = {c1:R} gives c1·log T/T = {c1 * H:R}; allowed: c1·log T/T < 1, i.e. c1 < {1 / H:R}.");
+            throw new ArgumentOutOfRangeException(nameof(c1), $"c1 = {c1:R} gives c1·log T/T = {c1 * H:R}; allowed: c1·log T/T < 1, i.e. c1 < {1 / H:R}.");
         Levels = levels;
 
         int count = T + N / 2 + 2;   // t = −N/2 … T+1, stored at t + N/2
@@ -62,7 +63,7 @@ public sealed class LiJiaoSchedule
         // With c₁h near 1, β̂ shrinks geometrically (factor ≈ 1 − c₁h per index), not like T^{−(c₁−c₀)}, and can leave
         // the float64 range; such a schedule has no representable end levels.
         if (!(betaHat[0] > 1e-290))
-            throw new ArgumentOutOfRangeException("c1", $"c1 = {c1:R} drives the last level β̂_{{{-N / 2}}} = {betaHat[0]:R} below 1e-290; allowed: c1 small enough that the levels stay representable.");
+            throw new ArgumentOutOfRangeException(nameof(c1), $"c1 = {c1:R} drives the last level β̂_{{{-N / 2}}} = {betaHat[0]:R} below 1e-290; allowed: c1 small enough that the levels stay representable.");
     }
 
     /// <summary>Grid size T (total NFE of the sequential sampler is 2T).</summary>

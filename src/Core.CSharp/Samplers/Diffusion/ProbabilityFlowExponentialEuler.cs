@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Numerics;
 

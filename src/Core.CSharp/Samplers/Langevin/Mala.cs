@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
@@ -13,47 +14,40 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Aux layout per chain: [accepted count, log π(x), s(x) (d doubles)]; caching s(x) and log π(x) makes one score
 /// evaluation per step (at the proposal), and the one of Init is counted as well. Not affine on Gaussians.
 /// </remarks>
-public sealed class Mala : ISamplerKernel
+public sealed class Mala : SamplerKernel
 {
     const int AcceptedSlot = 0, LogDensitySlot = 1, ScoreSlot = 2;
-    readonly StartLaw start;
     readonly ITarget target;
 
     /// <summary>MALA with step <paramref name="h"/> on <paramref name="target"/>, started from <paramref name="start"/>.</summary>
-    public Mala(ITarget target, double h, StartLaw start)
+    public Mala(ITarget target, double h, StartLaw start) : base(DimensionOf(target), start)
     {
-        this.target = target ?? throw new ArgumentNullException(nameof(target));
-        Dimension = Guard.AtLeast(target.Dimension, 1, "d");
+        this.target = target;
         H = Guard.Positive(h, nameof(h));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(Dimension);
     }
+
+    // The target is checked before the base reads its dimension.
+    static int DimensionOf(ITarget target) => (target ?? throw new ArgumentNullException(nameof(target))).Dimension;
 
     /// <summary>Step size h.</summary>
     public double H { get; }
     /// <inheritdoc/>
-    public string Name => "MALA";
+    public override string Name => "MALA";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int AuxLength => 2 + Dimension;
     /// <inheritdoc/>
-    public int Blocks => 1;
+    public override int ScratchLength => 3 * Dimension;
     /// <inheritdoc/>
-    public int AuxLength => 2 + Dimension;
+    public override int NormalRoles => 1;
     /// <inheritdoc/>
-    public int ScratchLength => 3 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
-    /// <inheritdoc/>
-    public bool IsAffineOnGaussians => false;
+    public override bool IsAffineOnGaussians => false;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
+    public override void Init(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         var x = state[..d];
-        start.Draw(ref ctx, 0, x);
+        Start.Draw(ref ctx, 0, x);
         var aux = state[d..];
         aux[AcceptedSlot] = 0;
         aux[LogDensitySlot] = target.LogDensity(x);
@@ -61,7 +55,7 @@ public sealed class Mala : ISamplerKernel
     }
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         double h = H, noise = Math.Sqrt(2 * h);

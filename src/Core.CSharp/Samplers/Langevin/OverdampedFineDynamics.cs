@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -7,7 +8,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// OLMC as Poisson-midpoint base dynamics (docs/algorithms.md, first table row): A_h = I, G_h = h I, Γ_h Z = √(2h) Z,
 /// i.e. one ULA step x_{j+1} = x_j + h ∇log π(x_j) + √(2h) Z_j.
 /// </summary>
-public sealed class OverdampedFineDynamics : IFineDynamics
+public sealed class OverdampedFineDynamics : IHomogeneousFineDynamics
 {
     readonly StartLaw start;
     readonly double noise;

@@ -1,17 +1,18 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// Poisson midpoint method (PLMC, docs/algorithms.md; [KN24], restated by [SN25]): one outer step of size α stands for
-/// K fine steps of size h = α/K of an <see cref="IFineDynamics"/>. The drift b₀ = b(X̃_{tK}) is frozen, the frozen-drift
-/// interpolation X̃ᶜ_{i+1} = A_h X̃ᶜ_i + G_h b₀ + Γ_h Z_i supplies midpoints, and at fine steps selected by
-/// H_i ~ Bernoulli(1/K) the K-amplified correction K·H_i·(b(X̃ᶜ_i) − b₀) is added. The outer step is applied in its
-/// closed form X̃_{(t+1)K} = X̃ᶜ_{(t+1)K} + K Σ_{i: H_i = 1} A_h^{K−1−i} G_h (b_i − b₀), which uses the same Z_i as the
-/// interpolation by construction.
+/// Poisson midpoint method (PLMC, docs/algorithms.md; [KN24], restated by [SN25]): one outer step stands for K fine
+/// steps of an <see cref="IFineDynamics"/> (of size h = α/K for Langevin dynamics, K consecutive levels for DDPM). The
+/// drift b₀ = b(X̃_{tK}) is frozen, the frozen-drift interpolation X̃ᶜ_{i+1} = A_i X̃ᶜ_i + G_i b₀ + Γ_i Z_i supplies
+/// midpoints, and at fine steps selected by H_i ~ Bernoulli(1/K) the K-amplified correction K·H_i·(b(X̃ᶜ_i) − b₀) is
+/// added. Homogeneous dynamics apply the outer step in its closed form
+/// X̃_{(t+1)K} = X̃ᶜ_{(t+1)K} + K Σ_{i: H_i = 1} A_h^{K−1−i} G_h (b_i − b₀); replayed dynamics (DDPM) run the corrected
+/// chain again with drift b₀ + K H_i (b_i − b₀). Both use the same Z_i as the interpolation by construction.
 /// </summary>
 /// <remarks>
 /// Randomness: fine step i draws its Z_i from its own normal roles; H_i = (Uniform(i) &lt; 1/K) for i ≥ 1. At i = 0 the
@@ -21,23 +22,30 @@ namespace RateLab.Core.Samplers.Langevin;
 public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
 {
     readonly IFineDynamics fine;
+    readonly IHomogeneousFineDynamics? homogeneous;
+    readonly IReplayedFineDynamics? replayed;
     readonly double selectProbability;
 
     /// <summary>
-    /// PLMC with <paramref name="k"/> fine steps of <paramref name="dynamics"/> per outer step (α = K·h), its midpoints
-    /// taken from <paramref name="source"/>.
+    /// PLMC with <paramref name="k"/> fine steps of <paramref name="dynamics"/> per outer step (α = K·h for homogeneous
+    /// dynamics), its midpoints taken from <paramref name="source"/>. The dynamics must be homogeneous or replayed, and
+    /// homogeneous for <see cref="MidpointSource.Iterate"/>, which corrects each midpoint in place.
     /// </summary>
     public PoissonMidpoint(IFineDynamics dynamics, int k, MidpointSource source = MidpointSource.Interpolation)
     {
         Source = source;
         fine = dynamics ?? throw new ArgumentNullException(nameof(dynamics));
+        homogeneous = dynamics as IHomogeneousFineDynamics;
+        replayed = dynamics as IReplayedFineDynamics;
+        if (homogeneous is null && (replayed is null || source == MidpointSource.Iterate))
+            throw new ArgumentException($"dynamics = {dynamics.Name} is out of range for source = {source}; allowed: "
+                + "homogeneous fine dynamics, or replayed ones with source = Interpolation.", nameof(dynamics));
         K = Guard.AtLeast(k, 1, "K");
         // Every fine step needs its own normal roles below the uniform range, and K midpoint rows must fit in scratch.
         long perK = 2L * dynamics.Dimension + 1;
         long fixedScratch = (long)(dynamics.Blocks + 1) * dynamics.Dimension + dynamics.ScratchLength;
         long maxK = Math.Min(CounterRng.UniformRoleBase / dynamics.NoiseRoles, (Array.MaxLength - fixedScratch) / perK);
         Guard.InClosed(k, 1, maxK, "K");
-        Alpha = k * dynamics.H;
         selectProbability = 1.0 / k;
     }
 
@@ -57,8 +65,6 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
     /// <summary>Where the midpoints come from.</summary>
     public MidpointSource Source { get; }
 
-    /// <summary>Outer step size α = K·h.</summary>
-    public double Alpha { get; }
     /// <summary>Fine steps per outer step K.</summary>
     public int K { get; }
     /// <summary>The base dynamics.</summary>
@@ -85,6 +91,7 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
     public void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension, n = fine.Blocks * d, slots = K - 1;
+        long step = ctx.Step;
         var scratch = ctx.Scratch;
         var b0 = scratch[..d];
         var xc = scratch.Slice(d, n);
@@ -94,31 +101,61 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         var scores = rest.Slice(slots * d, slots * d);
         var taus = rest.Slice(2 * slots * d, slots);
 
-        ctx.Score(state[..d], 0, b0);
+        ctx.Score(state[..d], fine.Tau(step, 0), b0);
+        fine.ToDrift(step, 0, b0);
         if (Source == MidpointSource.Iterate)
         {
             IterateStep(ref ctx, state[..n], b0, scores[..Math.Min(d, scores.Length)], fineScratch);
             return;
         }
         state[..n].CopyTo(xc);
-        int selected = 0;
-        for (int i = 0; i < K; i++)
+        int fineSteps = fine.FineSteps(step, K), selected = 0;
+        for (int i = 0; i < fineSteps; i++)
         {
-            if (i > 0 && IsSelected(ref ctx, i)) xc[..d].CopyTo(rows.Slice(selected++ * d, d));
+            if (i > 0 && IsSelected(ref ctx, i))
+            {
+                xc[..d].CopyTo(rows.Slice(selected * d, d));
+                taus[selected++] = fine.Tau(step, i);
+            }
             fine.Advance(ref ctx, i, xc, b0, fineScratch);
         }
-        // Langevin targets are time-homogeneous: every midpoint is evaluated at τ = 0.
-        taus[..selected].Clear();
         ctx.ScoreRows(rows[..(selected * d)], taus[..selected], scores[..(selected * d)]);
 
+        if (replayed is not null)
+        {
+            Replay(ref ctx, state[..n], b0, scores, fineScratch, fineSteps, selected);
+            return;
+        }
         xc.CopyTo(state[..n]);
         int row = 0;
-        for (int i = 1; i < K && row < selected; i++)
+        for (int i = 1; i < fineSteps && row < selected; i++)
         {
             if (!IsSelected(ref ctx, i)) continue;
             var delta = scores.Slice(row++ * d, d);
+            fine.ToDrift(step, i, delta);
             TensorPrimitives.Subtract(delta, b0, delta);
-            fine.AddPropagatedDrift(state, K - 1 - i, K, delta);
+            homogeneous!.AddPropagatedDrift(state, fineSteps - 1 - i, K, delta);
+        }
+    }
+
+    // The corrected chain of replayed dynamics, from the outer step's start: drift b₀ + K(b_i − b₀) at the selected
+    // midpoints (built in place of their score rows), b₀ elsewhere, with the normals the interpolation drew.
+    void Replay(ref StepContext ctx, Span<double> x, ReadOnlySpan<double> b0, Span<double> scores,
+        ReadOnlySpan<double> fineScratch, int fineSteps, int selected)
+    {
+        int d = Dimension, row = 0;
+        long step = ctx.Step;
+        for (int i = 0; i < fineSteps; i++)
+        {
+            if (i > 0 && row < selected && IsSelected(ref ctx, i))
+            {
+                var drift = scores.Slice(row++ * d, d);
+                fine.ToDrift(step, i, drift);
+                TensorPrimitives.Subtract(drift, b0, drift);
+                TensorPrimitives.MultiplyAdd(drift, (double)K, b0, drift);
+                replayed!.Replay(step, i, x, drift, fineScratch);
+            }
+            else replayed!.Replay(step, i, x, b0, fineScratch);
         }
     }
 
@@ -128,16 +165,18 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         Span<double> fineScratch)
     {
         int d = Dimension;
+        long step = ctx.Step;
         for (int i = 0; i < K; i++)
         {
             bool selected = i > 0 && IsSelected(ref ctx, i);
             if (selected)
             {
-                ctx.Score(x[..d], 0, delta);
+                ctx.Score(x[..d], fine.Tau(step, i), delta);
+                fine.ToDrift(step, i, delta);
                 TensorPrimitives.Subtract(delta, b0, delta);
             }
             fine.Advance(ref ctx, i, x, b0, fineScratch);
-            if (selected) fine.AddPropagatedDrift(x, 0, K, delta);
+            if (selected) homogeneous!.AddPropagatedDrift(x, 0, K, delta);
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -10,41 +10,26 @@ namespace RateLab.Core.Samplers.Langevin;
 /// h·s(y) is an unbiased one-point estimate of ∫₀ʰ s(x_r) dr; W_h must contain W_{Uh} (nested increments), otherwise
 /// the scheme is a different and worse one (§7.4). Two score evaluations per step.
 /// </summary>
-public sealed class Rlmc : ISamplerKernel, IStepDraws
+public sealed class Rlmc : SamplerKernel, IStepDraws
 {
-    readonly StartLaw start;
 
     /// <summary>RLMC with step <paramref name="h"/> on a d-dimensional target, started from <paramref name="start"/>.</summary>
-    public Rlmc(int dimension, double h, StartLaw start)
+    public Rlmc(int dimension, double h, StartLaw start) : base(dimension, start)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         H = Guard.Positive(h, nameof(h));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(dimension);
     }
 
     /// <summary>Step size h.</summary>
     public double H { get; }
     /// <inheritdoc/>
-    public string Name => "RLMC";
+    public override string Name => "RLMC";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int ScratchLength => 4 * Dimension;
     /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 4 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 2;
+    public override int NormalRoles => 2;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => start.Draw(ref ctx, 0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         double h = H, sqrt2 = Math.Sqrt(2.0);

@@ -1,73 +1,72 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// Shen &amp; Lee's randomized midpoint method for underdamped Langevin (RMP-ULD, docs/algorithms.md; [SL19]) with γ = 2:
-/// with α ~ Unif(0, 1) and s = ∇log π,
-/// x_{n+½} = x_n + ½(1−e^{−2αh}) v_n + (u/2)(αh − ½(1−e^{−2αh})) s(x_n) + √u W₁,
-/// x_{n+1} = x_n + ½(1−e^{−2h}) v_n + (uh/2)(1−e^{−2(1−α)h}) s(x_{n+½}) + √u W₂,
-/// v_{n+1} = e^{−2h} v_n + uh e^{−2(1−α)h} s(x_{n+½}) + 2√u W₃.
+/// Shen &amp; Lee's randomized midpoint method for underdamped Langevin (RMP-ULD, docs/algorithms.md; [SL19]) with
+/// friction γ (γ = 2 in [SL19]): with α ~ Unif(0, 1) and s = ∇log π,
+/// x_{n+½} = x_n + (1−e^{−γαh})/γ v_n + (u/γ)(αh − (1−e^{−γαh})/γ) s(x_n) + √(2u/γ) W₁,
+/// x_{n+1} = x_n + (1−e^{−γh})/γ v_n + (uh/γ)(1−e^{−γ(1−α)h}) s(x_{n+½}) + √(2u/γ) W₂,
+/// v_{n+1} = e^{−γh} v_n + uh e^{−γ(1−α)h} s(x_{n+½}) + √(2γu) W₃.
 /// W₁, W₂, W₃ are built from two Brownian-integral pairs on [0, αh] and [αh, h] (the stable A-form), so they share
-/// the first pair as they must. Two score evaluations per step; state blocks (x, v).
+/// the first pair as they must. Two score evaluations per step; state blocks (x, v). At γ = 2 the coefficients are
+/// those of [SL19] (√(2u/γ) = √u, √(2γu) = 2√u) to the bit.
 /// </summary>
 /// <remarks>
-/// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−2h} and e^{−2(1−α)h}, never e^{−2αh} (a public implementation
-/// has that bug). [SL19] use u = 1/L; u is a parameter here.
+/// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−γh} and e^{−γ(1−α)h}, never e^{−γαh} (a public implementation
+/// has that bug). [SL19] use u = 1/L and γ = 2; both are parameters here.
 /// </remarks>
-public sealed class ShenLee : ISamplerKernel, IStepDraws
+public sealed class ShenLee : SamplerKernel, IStepDraws
 {
-    const double Gamma = 2.0;
-    readonly StartLaw start;
-    readonly double eFull, xFromV, sqrtU;
+    readonly double eFull, xFromV, sqrtU, noiseX, noiseV;
 
     /// <summary>
-    /// RMP-ULD with step <paramref name="h"/> and inverse mass <paramref name="u"/> (1/L in [SL19]); x₀ from
-    /// <paramref name="start"/>, v₀ ~ N(0, u I) unless <paramref name="zeroVelocity"/> (then v₀ = 0).
+    /// RMP-ULD with step <paramref name="h"/>, inverse mass <paramref name="u"/> (1/L in [SL19]) and friction
+    /// <paramref name="gamma"/> (2 in [SL19]); x₀ from <paramref name="start"/>, v₀ ~ N(0, u I) unless
+    /// <paramref name="zeroVelocity"/> (then v₀ = 0).
     /// </summary>
-    public ShenLee(int dimension, double h, double u, StartLaw start, bool zeroVelocity = false)
+    public ShenLee(int dimension, double h, double u, StartLaw start, bool zeroVelocity = false, double gamma = 2.0)
+        : base(dimension, start)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         H = Guard.Positive(h, nameof(h));
         U = Guard.Positive(u, nameof(u));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(dimension);
         ZeroVelocity = zeroVelocity;
+        Gamma = Guard.Positive(gamma, nameof(gamma));
         double oneMinusE = OuIntegrals.OneMinusExp(Gamma * h);
         eFull = 1 - oneMinusE;
         xFromV = oneMinusE / Gamma;
         sqrtU = Math.Sqrt(u);
+        noiseX = Math.Sqrt(2 * u / gamma);
+        noiseV = Math.Sqrt(2 * gamma * u);
     }
 
     /// <summary>Step size h.</summary>
     public double H { get; }
     /// <summary>Inverse mass u.</summary>
     public double U { get; }
+    /// <summary>Friction γ.</summary>
+    public double Gamma { get; }
     /// <summary>True when chains start at rest (v₀ = 0).</summary>
     public bool ZeroVelocity { get; }
     /// <inheritdoc/>
-    public string Name => "ShenLee";
+    public override string Name => "ShenLee";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int Blocks => 2;
     /// <inheritdoc/>
-    public int Blocks => 2;
+    public override int ScratchLength => 6 * Dimension;
     /// <inheritdoc/>
-    public int AuxLength => 0;
+    public override int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
-    public int ScratchLength => 6 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
-    /// <inheritdoc/>
-    public int NormalRoles => 4;
+    public override int NormalRoles => 4;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-        => UnderdampedStart.Draw(ref ctx, start, sqrtU, ZeroVelocity, Dimension, state);
+    public override void Init(ref StepContext ctx, Span<double> state)
+        => UnderdampedStart.Draw(ref ctx, Start, sqrtU, ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         double h = H, u = U;
@@ -90,8 +89,8 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
         ctx.Normals(3, z4);
 
         double midFromV = OuIntegrals.OneMinusExp(Gamma * t1) / Gamma;
-        // αh − ½(1 − e^{−2αh}) = ½ φ₂(2αh) without cancellation.
-        double midFromScore = 0.5 * u * 0.5 * OuIntegrals.Phi2(Gamma * t1);
+        // (u/γ)(αh − (1 − e^{−γαh})/γ) = (u/γ²) φ₂(γαh) without cancellation.
+        double midFromScore = u / Gamma / Gamma * OuIntegrals.Phi2(Gamma * t1);
         // The normals are turned into the pairs in place (A before D, which overwrites ζ): z1..z4 = D₁, A₁, D₂, A₂.
         // Every sum below keeps the rounding order of the scalar form.
         p1.A(z1, z2, z2);
@@ -99,20 +98,22 @@ public sealed class ShenLee : ISamplerKernel, IStepDraws
         p2.A(z3, z4, z4);
         p2.D(z3, z3);
         ctx.Score(x, 0, s);
-        // x_{n+½} = ((x + midFromV·v) + midFromScore·s) + √u D₁.
+        // x_{n+½} = ((x + midFromV·v) + midFromScore·s) + √(2u/γ) D₁.
         TensorPrimitives.MultiplyAdd(v, midFromV, x, xm);
         TensorPrimitives.MultiplyAdd(s, midFromScore, xm, xm);
-        TensorPrimitives.MultiplyAdd(z1, sqrtU, xm, xm);
+        TensorPrimitives.MultiplyAdd(z1, noiseX, xm, xm);
         ctx.Score(xm, 0, s);
 
         double oneMinusE2 = OuIntegrals.OneMinusExp(Gamma * t2), e2 = 1 - oneMinusE2;
-        double xFromScore = 0.5 * u * h * oneMinusE2, vFromScore = u * h * e2;
-        // W₃ = e^{−2(1−α)h} A₁ + A₂ (into z4) and W₂ = H₁ + H₂ − W₃ = (D₁ + D₂) + (1 − e^{−2(1−α)h}) A₁ (into z1).
+        double xFromScore = u / Gamma * h * oneMinusE2, vFromScore = u * h * e2;
+        // W₃ = e^{−γ(1−α)h} A₁ + A₂ (into z4) and W₂ = H₁ + H₂ − W₃ = (D₁ + D₂) + (1 − e^{−γ(1−α)h}) A₁ (into z1).
         TensorPrimitives.MultiplyAdd(z2, e2, z4, z4);
         TensorPrimitives.Add(z1, z3, z1);
         TensorPrimitives.MultiplyAdd(z2, oneMinusE2, z1, z1);
-        // x += (xFromV·v + xFromScore·s) + √u W₂ and v = (eFull·v + vFromScore·s) + 2√u W₃, summed in the spent x_{n+½}.
-        UnderdampedExponentialStep.Update(x, v, s, xFromV, xFromScore, z1, sqrtU, eFull, vFromScore, z4, 2 * sqrtU, xm);
+        // x += (xFromV·v + xFromScore·s) + √(2u/γ) W₂ and v = (eFull·v + vFromScore·s) + √(2γu) W₃, summed in the
+        // spent x_{n+½}.
+        UnderdampedExponentialStep.Update(x, v, b: s, xFromV: xFromV, xFromForce: xFromScore, zetaX: z1, cx: noiseX,
+            e: eFull, vFromForce: vFromScore, zetaV: z4, cv: noiseV, work: xm);
     }
 
     /// <summary>One continuous uniform per step: the midpoint time, fresh at every step.</summary>

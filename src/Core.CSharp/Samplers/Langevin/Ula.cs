@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -8,41 +8,25 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Unadjusted Langevin algorithm (ULA / LMC), the Euler–Maruyama step of dX = ∇log π(X) dt + √2 dB
 /// (docs/algorithms.md): x_{k+1} = x_k + h ∇log π(x_k) + √2 (B_{(k+1)h} − B_{kh}). One score evaluation per step.
 /// </summary>
-public sealed class Ula : IBlockKernel, ITimeHomogeneous
+public sealed class Ula : SamplerKernel, IBlockKernel, ITimeHomogeneous
 {
-    readonly StartLaw start;
-
     /// <summary>ULA with step <paramref name="h"/> on a d-dimensional target, started from <paramref name="start"/>.</summary>
-    public Ula(int dimension, double h, StartLaw start)
+    public Ula(int dimension, double h, StartLaw start) : base(dimension, start)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         H = Guard.Positive(h, nameof(h));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(dimension);
     }
 
     /// <summary>Step size h.</summary>
     public double H { get; }
     /// <inheritdoc/>
-    public string Name => "ULA";
+    public override string Name => "ULA";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int ScratchLength => 2 * Dimension;
     /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public int ScratchLength => 2 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public int NormalRoles => 1;
+    public override int NormalRoles => 1;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => start.Draw(ref ctx, 0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         var x = state[..d];

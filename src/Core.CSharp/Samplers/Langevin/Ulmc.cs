@@ -1,4 +1,4 @@
-using RateLab.Core.Exact;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -10,9 +10,8 @@ namespace RateLab.Core.Samplers.Langevin;
 /// v_η = e^{−z} v₀ + u(1−e^{−z})/γ · s(x₀) + ξ_v, z = γη, with (ξ_x, ξ_v) the correlated Brownian integrals of §2.3.
 /// One score evaluation per step; state blocks (x, v).
 /// </summary>
-public sealed class Ulmc : ISamplerKernel, ITimeHomogeneous
+public sealed class Ulmc : SamplerKernel, ITimeHomogeneous
 {
-    readonly StartLaw start;
     readonly UnderdampedExponentialStep step;
 
     /// <summary>
@@ -21,13 +20,11 @@ public sealed class Ulmc : ISamplerKernel, ITimeHomogeneous
     /// <paramref name="zeroVelocity"/> (then v₀ = 0).
     /// </summary>
     public Ulmc(int dimension, double eta, double gamma, double u, StartLaw start, bool zeroVelocity = false)
+        : base(dimension, start)
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         Eta = Guard.Positive(eta, nameof(eta));
         Gamma = Guard.Positive(gamma, nameof(gamma));
         U = Guard.Positive(u, nameof(u));
-        this.start = start ?? throw new ArgumentNullException(nameof(start));
-        start.CheckDimension(dimension);
         ZeroVelocity = zeroVelocity;
         step = new UnderdampedExponentialStep(gamma, eta, u);
     }
@@ -41,26 +38,22 @@ public sealed class Ulmc : ISamplerKernel, ITimeHomogeneous
     /// <summary>True when chains start at rest (v₀ = 0).</summary>
     public bool ZeroVelocity { get; }
     /// <inheritdoc/>
-    public string Name => "ULMC";
+    public override string Name => "ULMC";
     /// <inheritdoc/>
-    public int Dimension { get; }
+    public override int Blocks => 2;
     /// <inheritdoc/>
-    public int Blocks => 2;
+    public override int ScratchLength => 4 * Dimension;
     /// <inheritdoc/>
-    public int AuxLength => 0;
+    public override int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
     /// <inheritdoc/>
-    public int ScratchLength => 4 * Dimension;
-    /// <inheritdoc/>
-    public int InitNormalRoles => UnderdampedStart.NormalRoles(ZeroVelocity);
-    /// <inheritdoc/>
-    public int NormalRoles => 2;
+    public override int NormalRoles => 2;
 
     /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state)
-        => UnderdampedStart.Draw(ref ctx, start, Math.Sqrt(U), ZeroVelocity, Dimension, state);
+    public override void Init(ref StepContext ctx, Span<double> state)
+        => UnderdampedStart.Draw(ref ctx, Start, Math.Sqrt(U), ZeroVelocity, Dimension, state);
 
     /// <inheritdoc/>
-    public void Step(ref StepContext ctx, Span<double> state)
+    public override void Step(ref StepContext ctx, Span<double> state)
     {
         int d = Dimension;
         var x = state[..d];

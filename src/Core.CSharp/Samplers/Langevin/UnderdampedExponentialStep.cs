@@ -43,7 +43,8 @@ internal readonly struct UnderdampedExponentialStep
         // A needs ζ₁ before it becomes D.
         pair.A(zeta1, zeta2, zeta2);
         pair.D(zeta1, zeta1);
-        Update(x, v, b, xFromV, XFromForce, zeta1, noiseX, e, VFromForce, zeta2, noiseV, work);
+        Update(x, v, b, xFromV: xFromV, xFromForce: XFromForce, zetaX: zeta1, cx: noiseX, e: e, vFromForce: VFromForce,
+            zetaV: zeta2, cv: noiseV, work: work);
     }
 
     /// <summary>

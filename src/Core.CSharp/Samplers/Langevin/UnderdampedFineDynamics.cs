@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
 namespace RateLab.Core.Samplers.Langevin;
@@ -9,7 +10,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// A_h = [[I, (1−e^{−z})/γ I], [0, e^{−z} I]], G_h = [(h − (1−e^{−z})/γ)/γ I; (1−e^{−z})/γ I],
 /// Γ_h Z = (ξ_x, ξ_v) of §2.3 with u = 1. Then A_{mh} G_h = [g_x + (1−e^{−γmh})/γ · g_v; e^{−γmh} g_v].
 /// </summary>
-public sealed class UnderdampedFineDynamics : IFineDynamics
+public sealed class UnderdampedFineDynamics : IHomogeneousFineDynamics
 {
     readonly StartLaw start;
     readonly UnderdampedExponentialStep step;

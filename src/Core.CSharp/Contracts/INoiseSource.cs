@@ -1,4 +1,4 @@
-namespace RateLab.Core.Randomness;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// Where a sampler's randomness comes from. Every draw is addressed by (chain, step, role or index), never by call
@@ -7,7 +7,7 @@ namespace RateLab.Core.Randomness;
 /// </summary>
 public interface INoiseSource
 {
-    /// <summary>Standard normals for (chain, step, role); roles below <see cref="CounterRng.UniformRoleBase"/>.</summary>
+    /// <summary>Standard normals for (chain, step, role); roles below <c>Randomness.CounterRng.UniformRoleBase</c>.</summary>
     void Normals(long chain, long step, int role, Span<double> destination);
 
     /// <summary>A uniform in (0, 1) for (chain, step, index); scalar draws shared by all coordinates of a chain.</summary>

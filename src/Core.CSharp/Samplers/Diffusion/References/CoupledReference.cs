@@ -1,11 +1,10 @@
 using System.Numerics.Tensors;
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Oracles;
 using RateLab.Core.Randomness;
-using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// The coupled reference of docs/background.md: the exact PF-ODE driven by the same initial Gaussian (replayed through

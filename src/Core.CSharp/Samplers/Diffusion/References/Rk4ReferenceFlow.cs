@@ -1,8 +1,8 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
-using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// The PF-ODE for any score, by classical RK4 with a fixed number of steps uniform in log-SNR λ = log(ᾱ/τ)

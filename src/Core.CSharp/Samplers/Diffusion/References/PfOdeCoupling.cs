@@ -1,7 +1,8 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// Couples any probability-flow sampler (DDIM, Heun, …) that does not name its levels: one segment from the top to the

@@ -1,13 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Core.Numerics;
 
 /// <summary>
-/// The one matrix product the batched network needs, C (+)= A·B with A read through strides (so Aᵀ costs nothing) and
-/// B, C row-major with a column count that is a multiple of 8. Register tiles of 4 rows × 32 columns keep 16
-/// accumulators of eight doubles each; every entry of C sums its products over p in increasing order, so results
-/// never depend on how rows are split between threads.
+/// The one matrix product the batched network (Boltzmann) and the blocked mixture scores need, C (+)= A·B with A
+/// read through strides (so Aᵀ costs nothing) and B, C row-major with a column count that is a multiple of 8. Register
+/// tiles of 4 rows × 32 columns keep 16 accumulators of eight doubles each; every entry of C sums its products over p
+/// in increasing order, so results never depend on how rows are split between threads.
 /// </summary>
 static class MatrixKernels
 {

@@ -1,4 +1,4 @@
-namespace RateLab.Core.Exact;
+namespace RateLab.Core.Contracts;
 
 /// <summary>How a kernel uses one of its per-step scalar uniforms.</summary>
 public enum DrawKind

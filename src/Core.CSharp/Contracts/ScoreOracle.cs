@@ -1,6 +1,5 @@
-using RateLab.Core.Targets;
 
-namespace RateLab.Core.Oracles;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// Wraps a score field and counts what the samplers ask of it: evaluations (NFE, one per point) and rounds (one per

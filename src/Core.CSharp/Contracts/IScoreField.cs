@@ -1,4 +1,4 @@
-namespace RateLab.Core.Targets;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// A score s(x, τ) = ∇ₓ log p_τ(x) at noise level τ. Langevin targets are the time-homogeneous case and ignore τ;

@@ -1,7 +1,5 @@
-using RateLab.Core.Oracles;
-using RateLab.Core.Randomness;
 
-namespace RateLab.Core.Samplers;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// A kernel that can also advance a block of chains in lockstep, so that their scores come from one batched call

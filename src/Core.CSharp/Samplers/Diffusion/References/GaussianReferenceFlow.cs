@@ -2,7 +2,7 @@ using RateLab.Core.Diffusion;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// The exact PF-ODE flow for Gaussian data N(μ, Q diag(λ) Qᵀ) (docs/algorithms.md): with m_τ = √ᾱ μ and

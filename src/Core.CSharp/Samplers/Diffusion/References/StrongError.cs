@@ -1,4 +1,4 @@
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>
 /// Strong error of a sampler against its coupled reference over C chains: squared errors eᶜ = ‖Yᶜ − Y*ᶜ‖², their mean

@@ -1,4 +1,4 @@
-namespace RateLab.Core.Samplers;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// A sampler as a pure step kernel (BlackJAX's init/step split): it owns no threads and allocates nothing per step.

@@ -1,50 +1,27 @@
-using RateLab.Core.Samplers;
+using RateLab.Core.Contracts;
+using RateLab.Core.Diffusion;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
 /// What the reverse-time diffusion samplers share: the state is Y (one block of d doubles, no aux), Init draws Y from
 /// the start law (N(0, I) by default, §3) with normal role 0 at step −1, and step k moves Y from level k to level k+1
 /// of a decreasing <see cref="NoiseGrid"/>, so <see cref="Steps"/> steps end at the grid's end level δ.
 /// </summary>
-public abstract class ReverseGridKernel : ISamplerKernel
+public abstract class ReverseGridKernel : SamplerKernel
 {
-    readonly StartLaw start;
-
     /// <summary>A kernel on <paramref name="grid"/> in dimension d, started from <paramref name="start"/> (null = N(0, I)).</summary>
     protected ReverseGridKernel(int dimension, NoiseGrid grid, StartLaw? start)
+        : base(dimension, start ?? StartLaw.Isotropic(Guard.AtLeast(dimension, 1, "d"), 1.0))
     {
-        Dimension = Guard.AtLeast(dimension, 1, "d");
         Grid = grid ?? throw new ArgumentNullException(nameof(grid));
-        this.start = start ?? StartLaw.Isotropic(dimension, 1.0);
-        this.start.CheckDimension(dimension);
     }
 
     /// <summary>The noise levels visited, noisiest first.</summary>
     public NoiseGrid Grid { get; }
     /// <summary>Number of steps a full run takes (grid length).</summary>
     public int Steps => Grid.Steps;
-    /// <inheritdoc/>
-    public abstract string Name { get; }
-    /// <inheritdoc/>
-    public int Dimension { get; }
-    /// <inheritdoc/>
-    public int Blocks => 1;
-    /// <inheritdoc/>
-    public int AuxLength => 0;
-    /// <inheritdoc/>
-    public abstract int ScratchLength { get; }
-    /// <inheritdoc/>
-    public int InitNormalRoles => 1;
-    /// <inheritdoc/>
-    public abstract int NormalRoles { get; }
-
-    /// <inheritdoc/>
-    public void Init(ref StepContext ctx, Span<double> state) => start.Draw(ref ctx, 0, state[..Dimension]);
-
-    /// <inheritdoc/>
-    public abstract void Step(ref StepContext ctx, Span<double> state);
 
     /// <summary>The grid step of the context; a step past the end of the grid is an error, not a silent no-op.</summary>
     protected int StepIndex(in StepContext ctx)

@@ -1,6 +1,6 @@
 using RateLab.Core.Diffusion;
 
-namespace RateLab.Core.Samplers.Diffusion;
+namespace RateLab.Core.Samplers.Diffusion.References;
 
 /// <summary>A solver of the probability-flow ODE (docs/algorithms.md) used as the exact path of a coupled reference.</summary>
 public interface IReferenceFlow

@@ -1,7 +1,5 @@
-using RateLab.Core.Oracles;
-using RateLab.Core.Randomness;
 
-namespace RateLab.Core.Samplers;
+namespace RateLab.Core.Contracts;
 
 /// <summary>
 /// What one kernel step of one chain may use: its address (chain, step), the noise source, the counting oracle and a
