@@ -76,11 +76,11 @@ sealed class MixtureRowScores
             int m = Math.Min(TileRows, n - start);
             var x = rows.Slice(start * d, m * d);
             x.CopyTo(buffer);
-            MatrixKernels.Multiply(m, padded, d, buffer, 0, d, 1, meansByCoordinate, 0, padded, buffer, 2 * tileX,
-                padded, accumulate: false);
+            MatrixKernels.Multiply(m, n: padded, depth: d, a: buffer, aOff: 0, ars: d, aps: 1, b: meansByCoordinate,
+                bOff: 0, ldb: padded, c: buffer, cOff: 2 * tileX, ldc: padded, accumulate: false);
             Weights(x, buffer.AsSpan(2 * tileX, m * padded), buffer.AsSpan(2 * tileX + tileG, m));
-            MatrixKernels.Multiply(m, d, padded, buffer, 2 * tileX, padded, 1, meansByComponent, 0, d, buffer, tileX, d,
-                accumulate: false);
+            MatrixKernels.Multiply(m, n: d, depth: padded, a: buffer, aOff: 2 * tileX, ars: padded, aps: 1,
+                b: meansByComponent, bOff: 0, ldb: d, c: buffer, cOff: tileX, ldc: d, accumulate: false);
             var totals = buffer.AsSpan(2 * tileX + tileG, m);
             for (int r = 0; r < m; r++)
             {

@@ -7,6 +7,7 @@ open RateLab.Core.Diffusion
 open RateLab.Core.Randomness
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
+open RateLab.Core.Samplers.Langevin
 open RateLab.Core.Targets
 open RateLab.Properties
 open RateLab.Properties.Generators
@@ -176,6 +177,10 @@ let tests =
         test "bad inputs raise errors naming the parameter" {
             let s = DdpmSchedule.HoLinear()
             Expect.isTrue (throwsNaming "K" (fun () -> PoissonMidpointDdpm(1, s, 0, DdpmVariance.Beta) |> ignore)) "K = 0"
+            // DDPM's fine steps change level, so the midpoint method replays them; it cannot correct in place.
+            let ddpmSteps = DdpmFineDynamics(1, s, 4, DdpmVariance.Beta)
+            let iterate () = PoissonMidpoint(ddpmSteps, 4, MidpointSource.Iterate) |> ignore
+            Expect.isTrue (throwsNaming "dynamics" iterate) "replayed dynamics with midpoints from the iterate"
             Expect.isTrue (throwsNaming "eta" (fun () -> Ddim(1, logSnrGrid 4, 1.5) |> ignore)) "η > 1"
             Expect.isTrue (throwsNaming "variance" (fun () -> DdpmAncestral(1, s.Uniform 4, enum<DdpmVariance> 7) |> ignore)) "variance"
             Expect.isTrue (throwsNaming "d" (fun () -> Heun(0, logSnrGrid 4) |> ignore)) "d = 0"

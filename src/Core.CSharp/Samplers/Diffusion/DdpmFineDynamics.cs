@@ -14,6 +14,8 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// </summary>
 sealed class DdpmFineDynamics : IReplayedFineDynamics
 {
+    // Internal, so the interface members below carry no doc comments of their own: IFineDynamics and
+    // IReplayedFineDynamics document them.
     readonly DdpmSchedule schedule;
     readonly int perOuterStep;
     readonly double[] a, b, sigma, sqrtTau; // indexed by fine level n = 1..T (entry 0 unused)
@@ -39,15 +41,10 @@ sealed class DdpmFineDynamics : IReplayedFineDynamics
         }
     }
 
-    /// <inheritdoc/>
     public string Name => "DDPM";
-    /// <inheritdoc/>
     public int Dimension { get; }
-    /// <inheritdoc/>
     public int Blocks => 1;
-    /// <inheritdoc/>
     public int NoiseRoles => 1;
-    /// <inheritdoc/>
     public int InitNormalRoles => 1;
     /// <summary>The normals of every fine step of an outer step, kept for the replay.</summary>
     public int ScratchLength => perOuterStep * Dimension;
@@ -55,13 +52,10 @@ sealed class DdpmFineDynamics : IReplayedFineDynamics
     // The level n₀ at which outer step `step` starts.
     int Top(long step) => schedule.Steps - (int)step * perOuterStep;
 
-    /// <inheritdoc/>
     public int FineSteps(long step, int k) => Math.Min(k, Top(step));
 
-    /// <inheritdoc/>
     public double Tau(long step, int j) => schedule.Level(Top(step) - j).Tau;
 
-    /// <inheritdoc/>
     public void ToDrift(long step, int j, Span<double> score) =>
         TensorPrimitives.Multiply(score, -sqrtTau[Top(step) - j], score);
 
@@ -69,7 +63,6 @@ sealed class DdpmFineDynamics : IReplayedFineDynamics
     public void Init(ref StepContext ctx, Span<double> state) =>
         throw new NotSupportedException("PoissonMidpointDdpm draws the start itself (ReverseGridKernel.Init).");
 
-    /// <inheritdoc/>
     public void Advance(ref StepContext ctx, int j, Span<double> state, ReadOnlySpan<double> b, Span<double> scratch)
     {
         int d = Dimension;
@@ -78,7 +71,6 @@ sealed class DdpmFineDynamics : IReplayedFineDynamics
         FineStep(state[..d], Top(ctx.Step) - j, b, z);
     }
 
-    /// <inheritdoc/>
     public void Replay(long step, int j, Span<double> state, ReadOnlySpan<double> b, ReadOnlySpan<double> scratch) =>
         FineStep(state[..Dimension], Top(step) - j, b, scratch.Slice(j * Dimension, Dimension));
 
