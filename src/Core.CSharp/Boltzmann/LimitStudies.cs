@@ -54,7 +54,7 @@ public static partial class LimitStudies
         return result;
     }
 
-    static IEnumerable<LimitSeries> GlobalForDrift(LimitProfile p, ITarget target, double logZ, string name, IDriftModel drift, bool exact)
+    static IEnumerable<LimitSeries> GlobalForDrift(LimitProfile p, DiagonalGaussian target, double logZ, string name, IDriftModel drift, bool exact)
     {
         var policy = new EulerMaruyamaPolicy(drift, Sigma);
         var noise = new PhiloxNoise(p.Seed);
@@ -133,7 +133,7 @@ public static partial class LimitStudies
     }
 
     // Standard Brownian path on t_j = j/M from the normals (path, j, role 0).
-    static void FinePath(INoiseSource noise, long path, int M, int d, double[] w)
+    static void FinePath(PhiloxNoise noise, long path, int M, int d, double[] w)
     {
         Span<double> z = stackalloc double[d];
         double sq = Math.Sqrt(1.0 / M);
@@ -163,7 +163,7 @@ public static partial class LimitStudies
     }
 
     // δ = Σ log π→ − Σ log π← − log R(x_N) along x_{n+1} = xₙ + Δm(xₙ, tₙ) + σ(W(tₙ₊₁) − W(tₙ)).
-    static double Delta(EulerMaruyamaPolicy policy, ITarget target, double[] times, double[] w, int d, INoiseSource noise, long path)
+    static double Delta(EulerMaruyamaPolicy policy, DiagonalGaussian target, double[] times, double[] w, int d, INoiseSource noise, long path)
     {
         int N = times.Length - 1, M = w.Length / d - 1;
         Span<double> x = stackalloc double[d], next = stackalloc double[d], w0 = stackalloc double[d], w1 = stackalloc double[d];
