@@ -12,9 +12,14 @@ let monteCarloCases = 4
 let properties (spec: KernelSpec) : (string * (unit -> Outcome)) list =
     // A Build that throws is reported by every check that calls it, not here.
     let affine =
-        try (spec.Build spec.Target.Reduction (List.head spec.StepCounts)).Kernel.IsAffineOnGaussians with _ -> true
+        try
+            (spec.Build spec.Target.Reduction (List.head spec.StepCounts)).Kernel.IsAffineOnGaussians
+        with _ ->
+            true
+
     [ if affine then
-        yield "exact law agrees with Monte Carlo within 5 SE",
+          yield
+              "exact law agrees with Monte Carlo within 5 SE",
               (fun () -> exactAgreesWithMonteCarlo spec (mcCases spec monteCarloCases))
       yield "bit-reproducible under thread count and batch split", (fun () -> reproducible spec)
       match spec.Cost with
@@ -28,21 +33,25 @@ let properties (spec: KernelSpec) : (string * (unit -> Outcome)) list =
           yield $"error decays at the declared order {declared.Order}", (fun () -> order spec declared)
       | _ -> ()
       yield "no allocation per step", (fun () -> allocationFree spec)
-      if not spec.Invalid.IsEmpty then yield "invalid parameters are refused", (fun () -> refusesInvalid spec) ]
+      if not spec.Invalid.IsEmpty then
+          yield "invalid parameters are refused", (fun () -> refusesInvalid spec) ]
 
 // A check that throws (a kernel breaking the engine's contract, say) fails with the exception's one-line message.
 let private run (check: unit -> Outcome) : Outcome =
-    try check () with e -> Error $"{e.GetType().Name}: {e.Message}"
+    try
+        check ()
+    with e ->
+        Error $"{e.GetType().Name}: {e.Message}"
 
 /// The spec's properties as an Expecto test list named after the kernel; a failure's message is the check's.
 let tests (spec: KernelSpec) : Test =
-    testList spec.Name [
-        for name, check in properties spec ->
-            testCase name (fun () ->
-                match run check with
-                | Ok _ -> ()
-                | Error message -> failtest $"{spec.Name}: {message}")
-    ]
+    testList
+        spec.Name
+        [ for name, check in properties spec ->
+              testCase name (fun () ->
+                  match run check with
+                  | Ok _ -> ()
+                  | Error message -> failtest $"{spec.Name}: {message}") ]
 
 /// Every property run at once, in order: (property, outcome). For programs that report without Expecto.
 let check (spec: KernelSpec) : (string * Outcome) list =

@@ -18,9 +18,18 @@ let fields (family: Family) (r: GaussianReduction) : IScoreField * IScoreField =
 /// The exact-engine problem of one build.
 let problem (family: Family) (r: GaussianReduction) (built: Built) =
     let score, centred = fields family r
-    ExactProblem(built.Kernel, score, centred, built.Reference, built.Steps,
-                 DrawReference = (built.DrawReference |> Option.map (fun f -> Func<double[], DiagonalLaw> f)
-                                  |> Option.toObj))
+
+    ExactProblem(
+        built.Kernel,
+        score,
+        centred,
+        built.Reference,
+        built.Steps,
+        DrawReference =
+            (built.DrawReference
+             |> Option.map (fun f -> Func<double[], DiagonalLaw> f)
+             |> Option.toObj)
+    )
 
 /// The exact analysis of the spec's kernel on `r` at step count n.
 let exact (spec: KernelSpec) (r: GaussianReduction) (n: int) (options: ExactOptions) =
@@ -28,8 +37,17 @@ let exact (spec: KernelSpec) (r: GaussianReduction) (n: int) (options: ExactOpti
 
 /// Final states (chains × state length) and the oracle of a run of chains [first, first + count) out of `total`,
 /// on `threads` threads (0: all cores) in blocks of `block` chains.
-let runBuilt (family: Family) (r: GaussianReduction) (built: Built) (seed: uint64) (total: int) (first: int)
-             (count: int) (threads: int) (block: int) =
+let runBuilt
+    (family: Family)
+    (r: GaussianReduction)
+    (built: Built)
+    (seed: uint64)
+    (total: int)
+    (first: int)
+    (count: int)
+    (threads: int)
+    (block: int)
+    =
     let kernel = built.Kernel
     let oracle = ScoreOracle(fst (fields family r), total)
     let batch = ChainBatch(count, kernel.StateLength, kernel.Dimension, int64 first)
@@ -53,11 +71,15 @@ let conditionalZ (family: Family) (r: GaussianReduction) (built: Built) (seed: u
     let law = GaussianState(kernel.Blocks, d)
     let z = Array2D.zeroCreate d chains
     let source = PhiloxNoise seed
+
     for k in 0 .. chains - 1 do
         // A kernel without scalar draws has one law for every chain.
         if k = 0 || propagator.Noise.UniformDraws > 0 then
             ExactAnalysis.PropagateDraw(propagator, source, int64 k, built.Steps, law)
-        for i in 0 .. d - 1 do z.[i, k] <- (x.[k * d + i] - law.Mean.[i]) / sqrt law.Covariance.[i]
+
+        for i in 0 .. d - 1 do
+            z.[i, k] <- (x.[k * d + i] - law.Mean.[i]) / sqrt law.Covariance.[i]
+
     Array.init d (fun i -> z.[i, *]), x
 
 // Init and every step of one chain; the bytes the steps allocated when `measure` is set.
@@ -65,10 +87,15 @@ let private runOnce (kernel: ISamplerKernel) (ctx: byref<StepContext>) (state: f
     ctx.Step <- -1L
     kernel.Init(&ctx, Span state)
     let before = GC.GetAllocatedBytesForCurrentThread()
+
     for s in 0L .. steps - 1L do
         ctx.Step <- s
         kernel.Step(&ctx, Span state)
-    if measure then GC.GetAllocatedBytesForCurrentThread() - before else 0L
+
+    if measure then
+        GC.GetAllocatedBytesForCurrentThread() - before
+    else
+        0L
 
 /// Managed bytes allocated by the steps of a second complete run of one chain (the first run warms up the JIT and
 /// any lazily built tables).
@@ -76,7 +103,7 @@ let bytesAllocatedBySteps (family: Family) (r: GaussianReduction) (built: Built)
     let kernel = built.Kernel
     let oracle = ScoreOracle(fst (fields family r), 1)
     let state = Array.zeroCreate<float> kernel.StateLength
-    let scratch = Array.zeroCreate<float> (max 1 kernel.ScratchLength)
+    let scratch = Array.zeroCreate<float>(max 1 kernel.ScratchLength)
     let mutable ctx = StepContext(0L, -1L, PhiloxNoise seed, oracle, Span scratch)
     runOnce kernel &ctx state built.Steps false |> ignore
     runOnce kernel &ctx state built.Steps true

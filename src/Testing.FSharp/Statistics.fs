@@ -29,11 +29,13 @@ let varianceAndSe (xs: float[]) =
 let within z (se: float) (estimate: float) (expected: float) = abs (estimate - expected) <= z * se
 
 /// Student-t quantile for a two-sided interval at the z5 false-failure level, `dof` degrees of freedom.
-let tQuantile5 (dof: int) = StudentT.InvCDF(0.0, 1.0, float dof, 1.0 - z5FalseFailure / 2.0)
+let tQuantile5 (dof: int) =
+    StudentT.InvCDF(0.0, 1.0, float dof, 1.0 - z5FalseFailure / 2.0)
 
 /// Every coordinate's z-scores have mean 0 and variance 1 within 5 SE (2 comparisons per coordinate).
 let standardNormal (zs: float[][]) =
-    zs |> Array.forall (fun z ->
+    zs
+    |> Array.forall (fun z ->
         let m, se = meanAndSe z
         let v, vse = varianceAndSe z
         within z5 se m 0.0 && within z5 vse v 1.0)
@@ -42,7 +44,11 @@ let standardNormal (zs: float[][]) =
 /// 5 SE (2 comparisons per coordinate).
 let matchesMoments (mean: float[]) (variance: float[]) (x: float[]) (chains: int) =
     let d = mean.Length
-    [ 0 .. d - 1 ] |> List.forall (fun i ->
+
+    [ 0 .. d - 1 ]
+    |> List.forall (fun i ->
         let xs = Array.init chains (fun k -> x.[k * d + i])
         let v, vse = varianceAndSe xs
-        within z5 (sqrt (variance.[i] / float chains)) (Array.average xs) mean.[i] && within z5 vse v variance.[i])
+
+        within z5 (sqrt (variance.[i] / float chains)) (Array.average xs) mean.[i]
+        && within z5 vse v variance.[i])

@@ -3,4 +3,5 @@ module RateLab.Properties.Main
 open Expecto
 
 [<EntryPoint>]
-let main argv = Tests.runTestsInAssemblyWithCLIArgs [] argv
+let main argv =
+    Tests.runTestsInAssemblyWithCLIArgs [] argv

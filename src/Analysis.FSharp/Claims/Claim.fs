@@ -57,7 +57,9 @@ type EvidenceDirection =
     | LowerBoundOnError
 
 /// One measured metric of a test, with the direction of its evidence on the claimed metric.
-type Evidence = { Metric: MetricKind; Direction: EvidenceDirection }
+type Evidence =
+    { Metric: MetricKind
+      Direction: EvidenceDirection }
 
 /// How ε relates to the error threshold of an N* search.
 type Threshold =
@@ -68,71 +70,77 @@ type Threshold =
 
 /// The experiment grid of a test in one profile.
 type Grid =
-    { Dimensions: int list
-      /// Cost claims: the largest ε; ε is halved Levels − 1 times.
-      Epsilon: float
-      Levels: int
-      /// Cost claims: the step-count search range; decay claims: the first step count, doubled Levels − 1 times.
-      MinSteps: int
-      MaxSteps: int
-      /// Step counts searched are multiples of this (e.g. Li–Jiao's K | 2T).
-      StepMultiple: int
-      /// Draw replicates behind a randomized sampler's E_draws bounds.
-      Replicates: int
-      Seed: uint64
-      /// The values of the test's swept target parameter (κ or L), empty for a test without a sweep.
-      Values: float list }
+    {
+        Dimensions: int list
+        /// Cost claims: the largest ε; ε is halved Levels − 1 times.
+        Epsilon: float
+        Levels: int
+        /// Cost claims: the step-count search range; decay claims: the first step count, doubled Levels − 1 times.
+        MinSteps: int
+        MaxSteps: int
+        /// Step counts searched are multiples of this (e.g. Li–Jiao's K | 2T).
+        StepMultiple: int
+        /// Draw replicates behind a randomized sampler's E_draws bounds.
+        Replicates: int
+        Seed: uint64
+        /// The values of the test's swept target parameter (κ or L), empty for a test without a sweep.
+        Values: float list
+    }
 
 /// How RateLab tests the claim on one sampler and target from the catalog.
 type ClaimTest =
-    { Sampler: Component
-      Target: Component
-      /// The measured metrics; every one must point in a direction the claim's metric allows.
-      Evidence: Evidence list
-      /// Which term of the claim this regime tests (0-based).
-      Term: int
-      Threshold: Threshold
-      /// A target parameter that sets the claim's conditioning (κ or L), swept over the grid's Values at one d and
-      /// one ε, so the conditioning exponent is fitted; None for a (d, ε) test.
-      Sweep: string option
-      Quick: Grid
-      Full: Grid
-      /// Why this set-up, in words (shown in the report).
-      Setup: string }
+    {
+        Sampler: Component
+        Target: Component
+        /// The measured metrics; every one must point in a direction the claim's metric allows.
+        Evidence: Evidence list
+        /// Which term of the claim this regime tests (0-based).
+        Term: int
+        Threshold: Threshold
+        /// A target parameter that sets the claim's conditioning (κ or L), swept over the grid's Values at one d and
+        /// one ε, so the conditioning exponent is fitted; None for a (d, ε) test.
+        Sweep: string option
+        Quick: Grid
+        Full: Grid
+        /// Why this set-up, in words (shown in the report).
+        Setup: string
+    }
 
 /// One registry entry.
 type Claim =
-    { /// Row id, e.g. "B1", "A6'", or "S1" for the predictions on Gaussian data.
-      Id: string
-      /// The sampler as the paper names it.
-      Sampler: string
-      /// The metric the claim bounds, e.g. "TV", "W2 (absolute)", "KL".
-      Metric: string
-      Assumptions: string
-      Form: ClaimForm
-      /// The complexity or prediction as printed.
-      Statement: string
-      CostMeasure: CostMeasure option
-      /// "kappa" or "L": what the Conditioning exponent refers to.
-      ConditioningSymbol: string option
-      /// Several terms for sums such as κ√d/ε + κ^{4/3}d^{1/3}/ε^{2/3}; each dominates in its own regime.
-      Terms: Term list
-      /// The bound's explicit logarithmic factor, where the theorem states one, e.g. Li–Jiao's
-      /// T ≳ L d^{1/3} ε^{−2/3} log^{8/3} T or O(log²(d/ε)) rounds.
-      LogFactor: LogFactor option
-      /// Equivalence margin in exponent units; None uses Verdicts.defaultMargin.
-      Margin: float option
-      /// What an experiment measures to test it, and how.
-      Measured: string
-      Source: string
-      /// The weakest of ExponentGrades (checked on load), so no unverified number is presented as the paper's.
-      Grade: Grade
-      ExponentGrades: ExponentGrades
-      GradeDetail: string
-      /// Where d-scaling holds by construction, so a d-exponent measured there tests nothing.
-      ProductTarget: string
-      /// How RateLab tests the claim by the generic engine; empty for claims tested by a dedicated study.
-      Tests: ClaimTest list }
+    {
+        /// Row id, e.g. "B1", "A6'", or "S1" for the predictions on Gaussian data.
+        Id: string
+        /// The sampler as the paper names it.
+        Sampler: string
+        /// The metric the claim bounds, e.g. "TV", "W2 (absolute)", "KL".
+        Metric: string
+        Assumptions: string
+        Form: ClaimForm
+        /// The complexity or prediction as printed.
+        Statement: string
+        CostMeasure: CostMeasure option
+        /// "kappa" or "L": what the Conditioning exponent refers to.
+        ConditioningSymbol: string option
+        /// Several terms for sums such as κ√d/ε + κ^{4/3}d^{1/3}/ε^{2/3}; each dominates in its own regime.
+        Terms: Term list
+        /// The bound's explicit logarithmic factor, where the theorem states one, e.g. Li–Jiao's
+        /// T ≳ L d^{1/3} ε^{−2/3} log^{8/3} T or O(log²(d/ε)) rounds.
+        LogFactor: LogFactor option
+        /// Equivalence margin in exponent units; None uses Verdicts.defaultMargin.
+        Margin: float option
+        /// What an experiment measures to test it, and how.
+        Measured: string
+        Source: string
+        /// The weakest of ExponentGrades (checked on load), so no unverified number is presented as the paper's.
+        Grade: Grade
+        ExponentGrades: ExponentGrades
+        GradeDetail: string
+        /// Where d-scaling holds by construction, so a d-exponent measured there tests nothing.
+        ProductTarget: string
+        /// How RateLab tests the claim by the generic engine; empty for claims tested by a dedicated study.
+        Tests: ClaimTest list
+    }
 
 /// The grid of a test for a profile.
 let gridOf (profile: Profile) (t: ClaimTest) =
@@ -145,8 +153,13 @@ let gridOf (profile: Profile) (t: ClaimTest) =
 /// bound for a KL claim) must be declared by the claim; this is the default.
 let naturalDirection (m: MetricKind) =
     match m with
-    | ExactKl | ExactW2 -> ExactValue
-    | KlUpper | W2Upper | TvUpper -> UpperBoundOnError
-    | KlLower | W2Lower | TvLower -> LowerBoundOnError
+    | ExactKl
+    | ExactW2 -> ExactValue
+    | KlUpper
+    | W2Upper
+    | TvUpper -> UpperBoundOnError
+    | KlLower
+    | W2Lower
+    | TvLower -> LowerBoundOnError
     | StrongError -> UpperBoundOnError
     | SampleMetric _ -> ExactValue

@@ -13,22 +13,38 @@ open RateLab.Analysis.Claims
 let meanSe (xs: float list) =
     let n = float xs.Length
     let m = List.average xs
-    let se = if xs.Length < 2 then nan else sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
+
+    let se =
+        if xs.Length < 2 then
+            nan
+        else
+            sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
+
     m, se
 
 /// A qualitative convergence claim ("converges as h → 0", no rate): consistent when the interval of p lies entirely
 /// above 0; diverging when entirely below; otherwise undecided. A claim without a rate can only be "consistent": no
 /// rate exists to be faster than.
 let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
-    let ci = $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
+    let ci =
+        $"{what}: the {p.Level * 100.0:g3} %% interval [{p.Lower:g3}, {p.Upper:g3}] of the rate p (error ∝ h^p)"
+
     let j v r =
-        { Verdicts.Subject = what; Verdicts.Verdict = v; Verdicts.Reason = r
+        { Verdicts.Subject = what
+          Verdicts.Verdict = v
+          Verdicts.Reason = r
           Verdicts.Counted = true
-          Verdicts.CannotShow = "the claim states convergence only, so no rate can be faster or tight; the fitted rate is a measurement" }
-    if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then j Inconclusive $"{ci} is not finite."
-    elif p.Lower > 0.0 then j Consistent $"{ci} lies above 0, so the error vanishes as h → 0."
-    elif p.Upper < 0.0 then j ViolatesBound $"{ci} lies below 0: the error grows as h → 0."
-    else j Inconclusive $"{ci} contains 0."
+          Verdicts.CannotShow =
+            "the claim states convergence only, so no rate can be faster or tight; the fitted rate is a measurement" }
+
+    if not (Double.IsFinite p.Lower && Double.IsFinite p.Upper) then
+        j Inconclusive $"{ci} is not finite."
+    elif p.Lower > 0.0 then
+        j Consistent $"{ci} lies above 0, so the error vanishes as h → 0."
+    elif p.Upper < 0.0 then
+        j ViolatesBound $"{ci} lies below 0: the error grows as h → 0."
+    else
+        j Inconclusive $"{ci} contains 0."
 
 // ---------------------------------------------------------------------------------------------------------------
 // The §4 identity (C4)
@@ -37,15 +53,21 @@ let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
 /// competitor's exact value (respaced DDPM, DDIM, DPM-Solver); contradicted when PLMC's lower bound minus z standard
 /// errors (0 when it is exact) is above it; otherwise inconclusive.
 let compareAtEqualNfe (z: float) (plmcUpper: Estimate) (plmcLower: Estimate) (respaced: float) =
-    let se (e: Estimate) = if Double.IsNaN e.StdError then 0.0 else e.StdError
-    if plmcUpper.Value + z * se plmcUpper < respaced then Consistent
-    elif plmcLower.Value - z * se plmcLower > respaced then ViolatesBound
-    else Inconclusive
+    let se (e: Estimate) =
+        if Double.IsNaN e.StdError then 0.0 else e.StdError
+
+    if plmcUpper.Value + z * se plmcUpper < respaced then
+        Consistent
+    elif plmcLower.Value - z * se plmcLower > respaced then
+        ViolatesBound
+    else
+        Inconclusive
 
 /// Decisions in several metrics combined: supported if some metric supports and none contradicts, contradicted if
 /// some contradicts and none supports, inconclusive otherwise (including conflicting metrics).
 let combineComparisons (decisions: Verdict list) =
     let has v = List.contains v decisions
+
     match has Consistent, has ViolatesBound with
     | true, false -> Consistent
     | false, true -> ViolatesBound
@@ -65,7 +87,12 @@ type Improvement =
 let pairedImprovement (baseline: float list) (arm: float list) =
     let m, se = meanSe (List.map2 (-) baseline arm)
     let critical = StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975)
-    { Mean = m; StdError = se; T = m / se; Critical = critical; Significant = m > critical * se }
+
+    { Mean = m
+      StdError = se
+      T = m / se
+      Critical = critical
+      Significant = m > critical * se }
 
 /// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
 /// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
@@ -74,35 +101,70 @@ let pairedImprovement (baseline: float list) (arm: float list) =
 /// ≤ 0 → coarse at least as good (Consistent); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
 /// Consistent when its half-width is below `similar` · mean(fine), else Inconclusive. The claim is qualitative, so
 /// support is "consistent", never "tight" or "faster".
-let compareEqualCost (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
-    if coarse.Length < 2 || fine.Length <> coarse.Length || baseline.Length <> coarse.Length then
+let compareEqualCost
+    (similar: float)
+    (baseline: float list)
+    (coarse: float list)
+    (fine: float list)
+    : Verdict * string =
+    if
+        coarse.Length < 2
+        || fine.Length <> coarse.Length
+        || baseline.Length <> coarse.Length
+    then
         Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
-    elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then Inconclusive, "a quality value is not finite."
+    elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then
+        Inconclusive, "a quality value is not finite."
     else
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
-        let improves arm = (pairedImprovement baseline arm).Significant
-        let nums = $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
+
+        let improves arm =
+            (pairedImprovement baseline arm).Significant
+
+        let nums =
+            $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
+
         if not (improves coarse || improves fine) then
-            Inconclusive, $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
+            Inconclusive,
+            $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
         else
             let se2 = sc * sc + sf * sf
-            let df = if se2 = 0.0 then 1e9 else se2 * se2 / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))
+
+            let df =
+                if se2 = 0.0 then
+                    1e9
+                else
+                    se2 * se2
+                    / ((sc ** 4.0) / float (coarse.Length - 1) + (sf ** 4.0) / float (fine.Length - 1))
+
             let half = StudentT.InvCDF(0.0, 1.0, df, 0.975) * sqrt se2
             let diff = mc - mf
-            let ci = $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
-            if diff + half <= 0.0 then Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
-            elif diff - half > 0.0 then ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
-            elif half <= similar * mf then Consistent, $"{ci}: similar quality at equal cost."
-            else Inconclusive, $"{ci}: too wide to call the two similar."
+
+            let ci =
+                $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
+
+            if diff + half <= 0.0 then
+                Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
+            elif diff - half > 0.0 then
+                ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
+            elif half <= similar * mf then
+                Consistent, $"{ci}: similar quality at equal cost."
+            else
+                Inconclusive, $"{ci}: too wide to call the two similar."
 
 /// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
 /// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.
 let plateau (sweep: (int * float * float) list) : Verdict * string =
     match List.rev sweep with
     | (n2, g2, s2) :: (n1, g1, s1) :: _ ->
-        let nums = $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
-        if not (g2 > 3.0 * s2) then ViolatesBound, $"{nums}: the finest gap is not above 3 SE."
-        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then Consistent, $"{nums}: positive and unchanged within 3 SE (a plateau)."
-        else Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
+        let nums =
+            $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
+
+        if not (g2 > 3.0 * s2) then
+            ViolatesBound, $"{nums}: the finest gap is not above 3 SE."
+        elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then
+            Consistent, $"{nums}: positive and unchanged within 3 SE (a plateau)."
+        else
+            Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
     | _ -> Inconclusive, "fewer than two evaluation grids."

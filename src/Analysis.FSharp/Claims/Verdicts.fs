@@ -34,16 +34,18 @@ let sideOf (direction: EvidenceDirection) =
 
 /// One exponent judged against one claimed exponent.
 type Judgement =
-    { /// Claim id and exponent, e.g. "B1 (1/ε)-exponent".
-      Subject: string
-      Verdict: Verdict
-      /// The sentence that justifies the verdict: interval, claim, margin, direction.
-      Reason: string
-      /// What this evidence cannot show, in words.
-      CannotShow: string
-      /// Whether the verdict counts towards the section's verdict (false for rows shown for context: an exponent that
-      /// holds by construction, a pure power law beside a claimed log factor, a measurement no paper claims).
-      Counted: bool }
+    {
+        /// Claim id and exponent, e.g. "B1 (1/ε)-exponent".
+        Subject: string
+        Verdict: Verdict
+        /// The sentence that justifies the verdict: interval, claim, margin, direction.
+        Reason: string
+        /// What this evidence cannot show, in words.
+        CannotShow: string
+        /// Whether the verdict counts towards the section's verdict (false for rows shown for context: an exponent that
+        /// holds by construction, a pure power law beside a claimed log factor, a measurement no paper claims).
+        Counted: bool
+    }
 
 /// The default equivalence margin: 10 % of the claimed exponent, at least 0.05 (exponent units).
 let defaultMargin (claimed: float) = max 0.05 (0.1 * abs claimed)
@@ -60,25 +62,57 @@ let private cannotShow side =
 /// Then: violates (and no contradicting consistency) → violates; faster → faster; consistent and not faster → tight;
 /// consistent alone → consistent (one-sided); otherwise inconclusive. A difference inside the margin is never
 /// "faster" or "violates".
-let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin: float) (measured: Estimate) : Judgement =
+let judge
+    (subject: string)
+    (side: Side)
+    (sense: Sense)
+    (claimed: float)
+    (margin: float)
+    (measured: Estimate)
+    : Judgement =
     Guard.Finite(claimed, nameof claimed) |> ignore
     Guard.Positive(margin, nameof margin) |> ignore
+
     if measured.Lower > measured.Upper then
-        raise (ArgumentException($"measured.Lower = {measured.Lower} exceeds measured.Upper = {measured.Upper}; allowed: Lower ≤ Upper.", nameof measured))
+        raise (
+            ArgumentException(
+                $"measured.Lower = {measured.Lower} exceeds measured.Upper = {measured.Upper}; allowed: Lower ≤ Upper.",
+                nameof measured
+            )
+        )
     // Work in the "larger is faster" sense.
-    let flip x = match sense with LargerIsFaster -> x | SmallerIsFaster -> -x
-    let lo, hi = (match sense with LargerIsFaster -> measured.Lower, measured.Upper | SmallerIsFaster -> -measured.Upper, -measured.Lower)
+    let flip x =
+        match sense with
+        | LargerIsFaster -> x
+        | SmallerIsFaster -> -x
+
+    let lo, hi =
+        (match sense with
+         | LargerIsFaster -> measured.Lower, measured.Upper
+         | SmallerIsFaster -> -measured.Upper, -measured.Lower)
+
     let c = flip claimed
-    let ci = $"{measured.Level * 100.0:g3} %% interval [{measured.Lower:g4}, {measured.Upper:g4}]"
+
+    let ci =
+        $"{measured.Level * 100.0:g3} %% interval [{measured.Lower:g4}, {measured.Upper:g4}]"
+
     let band = $"the claimed {claimed + 0.0:g4} ± margin {margin:g3}"
+
     let sideText =
         match side with
         | AtLeastAsFast -> "upper-bound evidence (the true rate is at least this fast)"
         | AtMostAsFast -> "lower-bound evidence (the true rate is at most this fast)"
         | BothSides -> "exact evidence (both directions)"
+
     let make v (why: string) =
-        { Subject = subject; Verdict = v; Reason = $"{subject}: {ci}, {sideText}; {why}"; CannotShow = cannotShow side; Counted = true }
-    if not (Double.IsFinite lo && Double.IsFinite hi) then make Inconclusive "the interval is not finite."
+        { Subject = subject
+          Verdict = v
+          Reason = $"{subject}: {ci}, {sideText}; {why}"
+          CannotShow = cannotShow side
+          Counted = true }
+
+    if not (Double.IsFinite lo && Double.IsFinite hi) then
+        make Inconclusive "the interval is not finite."
     else
         let atLeast = side <> AtMostAsFast
         let atMost = side <> AtLeastAsFast
@@ -86,26 +120,41 @@ let judge (subject: string) (side: Side) (sense: Sense) (claimed: float) (margin
         let consistent = atLeast && lo >= c - margin
         let violates = atMost && hi < c - margin
         let notFaster = atMost && hi <= c + margin
+
         if violates && consistent then
             make Inconclusive $"the two sides of the evidence contradict each other against {band}."
-        elif violates then make ViolatesBound $"it lies entirely on the slower side of {band}."
-        elif faster then make ConsistentFaster $"it lies entirely on the faster side of {band}."
-        elif consistent && notFaster then make ConsistentTight $"it lies within {band} (equivalence test)."
+        elif violates then
+            make ViolatesBound $"it lies entirely on the slower side of {band}."
+        elif faster then
+            make ConsistentFaster $"it lies entirely on the faster side of {band}."
+        elif consistent && notFaster then
+            make ConsistentTight $"it lies within {band} (equivalence test)."
         elif consistent && side = BothSides then
-            make Consistent $"it is no slower than {band} but reaches beyond it on the faster side, so tightness is not shown."
-        elif consistent then make Consistent $"it is no slower than {band}; tightness needs a lower bound."
+            make
+                Consistent
+                $"it is no slower than {band} but reaches beyond it on the faster side, so tightness is not shown."
+        elif consistent then
+            make Consistent $"it is no slower than {band}; tightness needs a lower bound."
         elif side = AtLeastAsFast then
-            make Inconclusive $"it reaches the slower side of {band}, which an upper bound on the error cannot turn into a violation."
+            make
+                Inconclusive
+                $"it reaches the slower side of {band}, which an upper bound on the error cannot turn into a violation."
         elif side = AtMostAsFast then
-            make Inconclusive $"it reaches the faster side of {band}, which a lower bound on the error cannot turn into consistency."
-        else make Inconclusive $"it straddles an edge of {band}: too wide to decide."
+            make
+                Inconclusive
+                $"it reaches the faster side of {band}, which a lower bound on the error cannot turn into consistency."
+        else
+            make Inconclusive $"it straddles an edge of {band}: too wide to decide."
 
 /// Several judgements as one verdict, weakest first: any violation → violates; else any inconclusive → inconclusive;
 /// else any one-sided → consistent; else any faster → faster; else tight. Judgements not counted are ignored; none
 /// left → NoPublishedClaim.
 let combine (judgements: Judgement list) : Verdict =
     let counted = judgements |> List.filter (fun j -> j.Counted)
-    let has v = counted |> List.exists (fun j -> j.Verdict = v)
+
+    let has v =
+        counted |> List.exists (fun j -> j.Verdict = v)
+
     if counted.IsEmpty then NoPublishedClaim
     elif has ViolatesBound then ViolatesBound
     elif has Inconclusive then Inconclusive
@@ -115,12 +164,18 @@ let combine (judgements: Judgement list) : Verdict =
 
 /// The evidence rows of a claim-free measurement: reported, not judged.
 let noClaim (subject: string) (what: string) =
-    { Subject = subject; Verdict = NoPublishedClaim; Reason = $"{subject}: {what}"
-      CannotShow = "no published claim states a rate for this measurement, so it is reported, not judged"; Counted = false }
+    { Subject = subject
+      Verdict = NoPublishedClaim
+      Reason = $"{subject}: {what}"
+      CannotShow = "no published claim states a rate for this measurement, so it is reported, not judged"
+      Counted = false }
 
 /// A judgement shown for context but not counted, with the reason it is not.
 let uncounted (why: string) (cannot: string) (j: Judgement) =
-    { j with Counted = false; Reason = $"{j.Reason} Not counted: {why}"; CannotShow = cannot }
+    { j with
+        Counted = false
+        Reason = $"{j.Reason} Not counted: {why}"
+        CannotShow = cannot }
 
 /// The predicted exponent for a fit regressor in the fit's convention, with its sense: cost fits "log d" → a,
 /// "log(1/eps)" → −ε-exponent, "log kappa" and "log L" (a conditioning sweep) → the conditioning exponent; decay fits "log d" → a, "log(1/N)" → −N-exponent.

@@ -13,7 +13,8 @@ let private CostsUsage =
     "timings of a previous run (a shard.json or a merge's timings.json) that balance the shards (default: unit count)."
 
 [<Literal>]
-let private ShardsUsage = "with `plan`: the number of shards to show the assignment for (default 1)."
+let private ShardsUsage =
+    "with `plan`: the number of shards to show the assignment for (default 1)."
 
 /// The most units `--jobs` runs at once.
 [<Literal>]
@@ -93,7 +94,8 @@ type FitArgs =
             | File _ -> "CSV with a header and columns cost,error[,d,eps]."
             | Window _ ->
                 "points of a decay fit: auto (the default), all, or FROM:TO (costs, inclusive). The auto rule: "
-                + RateLab.Analysis.Fits.FitWindow.describe RateLab.Analysis.Fits.FitWindow.defaultRule + "."
+                + RateLab.Analysis.Fits.FitWindow.describe RateLab.Analysis.Fits.FitWindow.defaultRule
+                + "."
             | Log_Power _ ->
                 "fit error ∝ (ln X)^A·N^(−p) (or a cost law with that factor): A·log(ln X) is divided out first."
             | Log_Of _ -> "X of --log-power: cost (the default), d/eps or 1/eps (the last two for cost fits)."
@@ -263,4 +265,5 @@ type Command =
             | Plan _ -> "list the units of work of a report or check with cost estimates and their shards (plan.json)."
             | Merge _ -> "merge the caches of finished shards and write the report, as one process would."
             | External _ -> "exact law, order fit and claim checks of a Python sampler through the step protocol."
-            | Train _ -> "train a Boltzmann sampler (TB, VarGrad, DB, SubTB or KL) and evaluate it against the untrained one."
+            | Train _ ->
+                "train a Boltzmann sampler (TB, VarGrad, DB, SubTB or KL) and evaluate it against the untrained one."

@@ -26,15 +26,21 @@ let DefaultOut = "reports"
 
 /// The cache salt: the record format and the numerics version, not the commit, so a long run resumes from a
 /// committed cache across sessions whose code changed elsewhere (the manifest still records the commit).
-let salt () = Cache.FormatSalt + "/" + Cache.NumericsVersion
+let salt () =
+    Cache.FormatSalt + "/" + Cache.NumericsVersion
 
 let private usage (message: string) = raise (ArgumentException message)
 
 /// Runs a spec through the cache, one entry per dimension, so an interrupted run keeps every finished dimension.
 /// The key leaves out the spec's name and claim list: they label a configuration without changing its numbers.
 /// An untrusted cache entry is recomputed with one warning line on `warn`.
-let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (start: string -> ProgressSink)
-    (spec: ExperimentSpec) =
+let cachedRun
+    (services: Services)
+    (warn: string -> unit)
+    (store: Cache.Store)
+    (start: string -> ProgressSink)
+    (spec: ExperimentSpec)
+    =
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
@@ -43,6 +49,7 @@ let cachedRun (services: Services) (warn: string -> unit) (store: Cache.Store) (
             match Catalog.fileDigest spec.Sampler spec.Target with
             | "" -> Spec.toCanonicalJson { one with Name = ""; Claims = [] }
             | digest -> Spec.toCanonicalJson { one with Name = ""; Claims = [] } + "/files:" + digest
+
         Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"
             let curve = services.RunExperiment one sink
@@ -65,7 +72,9 @@ let private profileOf (name: string option) =
         | None -> usage $"--profile: expected quick or full, got \"{n}\""
 
 let private readFile (option: string) (path: string) =
-    if not (File.Exists path) then usage $"{option}: file not found: {path}"
+    if not (File.Exists path) then
+        usage $"{option}: file not found: {path}"
+
     File.ReadAllText path
 
 /// The checked output directory and the cache of a report written under `reportDir` (OUT itself, or OUT/full for the
@@ -78,10 +87,12 @@ let private outputStore (out: string) (reportDir: string -> string) =
     store
 
 /// A cache warning: one line on stderr, the run goes on.
-let private warning (ui: Ui) (message: string) = ui.Err.WriteLine("ratelab: warning: " + message)
+let private warning (ui: Ui) (message: string) =
+    ui.Err.WriteLine("ratelab: warning: " + message)
 
 /// The one-line announcement of a finished section.
-let sectionLine (s: Section) = $"{Format.claims s}: {verdictText s.Verdict} — {s.Title}"
+let sectionLine (s: Section) =
+    $"{Format.claims s}: {verdictText s.Verdict} — {s.Title}"
 
 /// A job's runner: the report as units of work for a context; each unit runs its experiments through the cache.
 type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPlan
@@ -92,13 +103,25 @@ let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: strin
     let store = outputStore out (fun o -> Writer.reportDir o job.Profile)
     // Units may run on several threads: the count of computations is incremented atomically.
     let computed = ref 0
-    let count () = Threading.Interlocked.Increment &computed.contents |> ignore
+
+    let count () =
+        Threading.Interlocked.Increment &computed.contents |> ignore
+
     let start = ref (fun (_: string) -> ignore: ProgressSink)
+
     let ctx =
         { Profile = profileOf (Some job.Profile)
-          Run = cachedRun services (warning ui) store (fun name -> count (); start.Value name)
-          Cached = fun key compute -> cachedNode (warning ui) store key (fun () -> count (); compute ())
+          Run =
+            cachedRun services (warning ui) store (fun name ->
+                count ()
+                start.Value name)
+          Cached =
+            fun key compute ->
+                cachedNode (warning ui) store key (fun () ->
+                    count ()
+                    compute ())
           SectionDone = fun s -> line ui (sectionLine s) }
+
     ctx, computed, start
 
 /// Runs a job in `out`: every unit, then the report and its manifest; or, with a shard, only that shard's units,
@@ -110,32 +133,54 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
     let ctx, computed, start = jobContext services ui job out
     let units = plan ctx
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
+
     let mine =
         match shard with
         | None -> costs |> List.map fst |> set
-        | Some s -> Plan.assign s.Count costs |> List.filter (snd >> (=) s.Index) |> List.map fst |> set
-    let label = match shard with Some s -> $"shard {s.Index}/{s.Count}: " | None -> ""
+        | Some s ->
+            Plan.assign s.Count costs
+            |> List.filter (snd >> (=) s.Index)
+            |> List.map fst
+            |> set
+
+    let label =
+        match shard with
+        | Some s -> $"shard {s.Index}/{s.Count}: "
+        | None -> ""
+
     let built, times =
         withUnits ui label (costs |> List.filter (fst >> mine.Contains)) (fun start' run ->
             start.Value <- start'
             let times = Collections.Concurrent.ConcurrentQueue<string * float>()
+
             let pick key build =
                 if mine.Contains key then
                     let s, seconds = run key build
                     times.Enqueue(key, seconds)
                     Some s
-                else None
+                else
+                    None
+
             let cost = Map.ofList costs
             let built = RateLab.Analysis.Sections.Units.build jobs (fun k -> cost[k]) pick units
             // Report order, whichever order the units finished in.
             let rank = costs |> List.mapi (fun i (k, _) -> k, i) |> Map.ofList
             built, times |> List.ofSeq |> List.sortBy (fun (k, _) -> rank[k]))
+
     match shard with
     | Some s ->
-        let costsFile = match basis with Plan.Measured p -> Some(Path.GetFullPath p) | Plan.UnitCount -> None
-        let m : Plan.ShardManifest =
-            { Job = { job with Costs = costsFile }; Shard = s; Units = times; WallSeconds = clock.Elapsed.TotalSeconds
+        let costsFile =
+            match basis with
+            | Plan.Measured p -> Some(Path.GetFullPath p)
+            | Plan.UnitCount -> None
+
+        let m: Plan.ShardManifest =
+            { Job = { job with Costs = costsFile }
+              Shard = s
+              Units = times
+              WallSeconds = clock.Elapsed.TotalSeconds
               CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds }
+
         AtomicFile.writeAllText (Path.Combine(out, Plan.ManifestFile)) (Plan.toJson m)
         let file = Path.Combine(out, Plan.ManifestFile)
         line ui $"{label}{times.Length} units done in {Ui.duration clock.Elapsed.TotalSeconds}; wrote {file}"
@@ -143,6 +188,7 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
         let manifest = Manifest.collect job.Profile (Model.seeds built) clock.Elapsed
         Writer.write out built manifest
         line ui ("wrote " + Path.Combine(Writer.reportDir out job.Profile, "index.html"))
+
     computed.Value, times
 
 let private basisOf (path: string option) =
@@ -154,20 +200,32 @@ let private basisOf (path: string option) =
 /// The job and plan of `report` options.
 let private reportJob (services: Services) (profileName: string option) : Plan.Job * JobPlan =
     let profile = profileOf profileName
-    { Command = "report"; Claims = None; Profile = ProfileNames.toName profile; Salt = salt (); Costs = None },
+
+    { Command = "report"
+      Claims = None
+      Profile = ProfileNames.toName profile
+      Salt = salt ()
+      Costs = None },
     services.BuildReport
 
 /// The job and plan of `check` options; every claim is validated (schema, catalog names) before any work.
 let private checkJob (services: Services) (path: string) (profileName: string option) : Plan.Job * JobPlan =
-    if not (File.Exists path) then usage $"CLAIMS: file not found: {path}"
+    if not (File.Exists path) then
+        usage $"CLAIMS: file not found: {path}"
+
     let claims = services.LoadClaims path
     let profile = profileOf profileName
-    { Command = "check"; Claims = Some(Path.GetFullPath path); Profile = ProfileNames.toName profile; Salt = salt ()
+
+    { Command = "check"
+      Claims = Some(Path.GetFullPath path)
+      Profile = ProfileNames.toName profile
+      Salt = salt ()
       Costs = None },
     fun ctx -> services.BuildCheck ctx claims
 
 let private noShards (has: bool) =
-    if has then usage "--shards: only with `ratelab plan`; to run one shard give --shard I/N"
+    if has then
+        usage "--shards: only with `ratelab plan`; to run one shard give --shard I/N"
 
 /// Units run at once: --jobs, by default the machine's cores (each unit may itself use several).
 let private jobsOf (jobs: int option) =
@@ -182,17 +240,25 @@ let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>
     let job, plan = reportJob services (args.TryGetResult ReportArgs.Profile)
     let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
     let jobs = jobsOf (args.TryGetResult ReportArgs.Jobs)
-    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs plan |> ignore
+
+    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs plan
+    |> ignore
 
 let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
     noShards (args.Contains CheckArgs.Shards)
-    let job, plan = checkJob services (args.GetResult CheckArgs.Claims) (args.TryGetResult CheckArgs.Profile)
+
+    let job, plan =
+        checkJob services (args.GetResult CheckArgs.Claims) (args.TryGetResult CheckArgs.Profile)
+
     let out = args.GetResult(CheckArgs.Out, "check")
     let shard = args.TryGetResult CheckArgs.Shard |> Option.map Plan.parseShard
     let jobs = jobsOf (args.TryGetResult CheckArgs.Jobs)
-    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs plan |> ignore
 
-let private noJobs () = usage "--jobs: only where units run (report, check, merge); `plan` runs nothing"
+    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs plan
+    |> ignore
+
+let private noJobs () =
+    usage "--jobs: only where units run (report, check, merge); `plan` runs nothing"
 
 /// `ratelab plan`: the units of a job with their costs and shards, printed and written to OUT/plan.json; nothing runs.
 let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
@@ -201,35 +267,64 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         | [ PlanArgs.Report a ] when a.Contains ReportArgs.Jobs -> noJobs ()
         | [ PlanArgs.Check a ] when a.Contains CheckArgs.Jobs -> noJobs ()
         | [ PlanArgs.Report a ] ->
-            reportJob services (a.TryGetResult ReportArgs.Profile), a.GetResult(ReportArgs.Out, DefaultOut),
-            a.TryGetResult ReportArgs.Shards, a.TryGetResult ReportArgs.Costs
+            reportJob services (a.TryGetResult ReportArgs.Profile),
+            a.GetResult(ReportArgs.Out, DefaultOut),
+            a.TryGetResult ReportArgs.Shards,
+            a.TryGetResult ReportArgs.Costs
         | [ PlanArgs.Check a ] ->
             checkJob services (a.GetResult CheckArgs.Claims) (a.TryGetResult CheckArgs.Profile),
-            a.GetResult(CheckArgs.Out, "check"), a.TryGetResult CheckArgs.Shards, a.TryGetResult CheckArgs.Costs
+            a.GetResult(CheckArgs.Out, "check"),
+            a.TryGetResult CheckArgs.Shards,
+            a.TryGetResult CheckArgs.Costs
         | _ -> usage "plan: expected report or check with their options, e.g. ratelab plan report --profile full"
-    let shards = RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
+
+    let shards =
+        RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
+
     let basis = basisOf costsPath
     let ctx, _, _ = jobContext services ui job out
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys (jobPlan ctx))
     let assignment = Plan.assign shards costs
     let loads = Plan.loads shards costs assignment
-    let unit' = match basis with Plan.UnitCount -> "units" | Plan.Measured _ -> "s"
-    let basisText = match basis with Plan.UnitCount -> "unit count" | Plan.Measured p -> "measured seconds from " + p
+
+    let unit' =
+        match basis with
+        | Plan.UnitCount -> "units"
+        | Plan.Measured _ -> "s"
+
+    let basisText =
+        match basis with
+        | Plan.UnitCount -> "unit count"
+        | Plan.Measured p -> "measured seconds from " + p
+
     let o = JsonObject()
     o["command"] <- JsonValue.Create job.Command
-    o["claims"] <- (match job.Claims with Some c -> JsonValue.Create c | None -> null)
+
+    o["claims"] <-
+        (match job.Claims with
+         | Some c -> JsonValue.Create c
+         | None -> null)
+
     o["profile"] <- JsonValue.Create job.Profile
     o["cost_basis"] <- JsonValue.Create basisText
     o["shards"] <- JsonValue.Create shards
     let units = JsonArray()
+
     for (k, c), (_, s) in List.zip costs assignment do
         let u = JsonObject()
         u["unit"] <- JsonValue.Create k
         u["cost"] <- JsonValue.Create c
         u["shard"] <- JsonValue.Create s
         units.Add u
+
     o["units"] <- units
-    o["shard_loads"] <- JsonArray(loads |> Array.map (fun l -> JsonValue.Create l :> JsonNode |> Some |> Option.toObj))
+
+    o["shard_loads"] <-
+        JsonArray(
+            loads
+            |> Array.map (fun l -> JsonValue.Create l :> JsonNode |> Some |> Option.toObj)
+        )
+
     let file = Path.Combine(out, "plan.json")
     AtomicFile.writeAllText file (o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
     let total = List.sumBy snd costs
@@ -245,33 +340,53 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let out = args.GetResult(MergeArgs.Out, "merged")
     let manifests = dirs |> List.map (fun d -> d, Plan.read d)
     let job = Plan.consistent manifests
+
     if job.Salt <> salt () then
         usage $"DIR = {dirs.Head}: written by {job.Salt}; allowed: shards of this version ({salt ()})"
+
     let store = Cache.under (Writer.reportDir out job.Profile) job.Salt
+
     let results =
         [ for d in dirs do
-              for f in Cache.entries (Path.Combine(Writer.reportDir d job.Profile, ".cache")) -> Cache.importEntry store f ]
-    match results |> List.tryPick (function Error m -> Some m | Ok _ -> None) with
+              for f in Cache.entries (Path.Combine(Writer.reportDir d job.Profile, ".cache")) ->
+                  Cache.importEntry store f ]
+
+    match
+        results
+        |> List.tryPick (function
+            | Error m -> Some m
+            | Ok _ -> None)
+    with
     | Some message -> failwith message
     | None -> ()
+
     let copied = results |> List.filter ((=) (Ok true)) |> List.length
     let present = results.Length - copied
     line ui $"merge: {copied} cache entries copied, {present} already present, from {dirs.Length} shards"
+
     let plan =
         match job.Command, job.Claims with
         | "check", Some claims -> snd (checkJob services claims (Some job.Profile))
         | _ -> snd (reportJob services (Some job.Profile))
+
     let clock = Stopwatch.StartNew()
-    let recomputed, _ = runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) plan
+
+    let recomputed, _ =
+        runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) plan
+
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
     let timings = JsonObject()
     timings["units"] <- Plan.unitsNode units
     AtomicFile.writeAllText (Path.Combine(out, "timings.json")) (timings.ToJsonString())
+
     for d, m in manifests |> List.sortBy (fun (_, m) -> m.Shard.Index) do
         let times = $"wall {Ui.duration m.WallSeconds}, CPU {Ui.duration m.CpuSeconds}"
         line ui $"shard {m.Shard.Index}/{m.Shard.Count}: {m.Units.Length} units, {times} ({d})"
+
     let wall = manifests |> List.map (fun (_, m) -> m.WallSeconds)
-    line ui
+
+    line
+        ui
         ($"total CPU time of the shards {Ui.duration (manifests |> List.sumBy (fun (_, m) -> m.CpuSeconds))}; "
          + $"single-process time (sum of unit times) {Ui.duration (List.sumBy snd units)}; "
          + $"longest shard {Ui.duration (List.max wall)}; merge {Ui.duration clock.Elapsed.TotalSeconds}, "
@@ -287,19 +402,45 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
     Preflight.checkSpec (Preflight.availableBytes ()) spec
-    let monteCarlo = match spec.Metric with SampleMetric _ | StrongError -> true | _ -> false
-    if monteCarlo && spec.Metric <> StrongError then MonteCarlo.check (Preflight.availableBytes ()) spec
+
+    let monteCarlo =
+        match spec.Metric with
+        | SampleMetric _
+        | StrongError -> true
+        | _ -> false
+
+    if monteCarlo && spec.Metric <> StrongError then
+        MonteCarlo.check (Preflight.availableBytes ()) spec
+
     let kinetic = not monteCarlo && Runner.kinetic spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
     let store = outputStore out id
-    let curves = withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
+
+    let curves =
+        withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
+
     let dir = Path.Combine(out, spec.Name)
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
-    results["curves"] <- JsonArray(curves |> List.map (fun c -> Some(ResultsJson.encodeCurve c) |> Option.toObj) |> List.toArray)
+
+    results["curves"] <-
+        JsonArray(
+            curves
+            |> List.map (fun c -> Some(ResultsJson.encodeCurve c) |> Option.toObj)
+            |> List.toArray
+        )
     // A sample metric's noise floor per dimension: reference against reference, recomputed (cheap) on a cache hit.
-    let sampleMetric = match spec.Metric with SampleMetric _ -> true | _ -> false
-    let floors = if sampleMetric then [ for c in curves -> c.Dimension, MonteCarlo.noiseFloor spec c.Dimension ] else []
+    let sampleMetric =
+        match spec.Metric with
+        | SampleMetric _ -> true
+        | _ -> false
+
+    let floors =
+        if sampleMetric then
+            [ for c in curves -> c.Dimension, MonteCarlo.noiseFloor spec c.Dimension ]
+        else
+            []
+
     if sampleMetric then
         let node (d: int, f: MonteCarlo.NoiseFloor) : JsonNode | null =
             let o = JsonObject()
@@ -307,49 +448,75 @@ let private run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
             o["value"] <- ResultsJson.number f.Value
             o["std_error"] <- ResultsJson.number f.StdError
             o
+
         results["noise_floors"] <- JsonArray(floors |> List.map node |> List.toArray)
     // The velocity's law against its stationary law, for kinetic samplers (two extra exact columns).
     let velocities =
-        if not kinetic then []
+        if not kinetic then
+            []
         else
             [ for c in curves do
                   for p in c.Points -> (c.Dimension, p.Steps), Runner.velocity spec c.Dimension p.Steps ]
+
     if kinetic then
         let node ((d: int, n: int), v: Runner.VelocityMoments option) : JsonNode | null =
             let o = JsonObject()
             o["d"] <- JsonValue.Create d
             o["steps"] <- JsonValue.Create n
+
             match v with
             | Some v ->
                 o["kl"] <- ResultsJson.number v.Kl
                 o["w2"] <- ResultsJson.number v.W2
-                o["kind"] <- JsonValue.Create(if v.MomentMatched then "moment-matched lower bound" else "exact")
+
+                o["kind"] <-
+                    JsonValue.Create(
+                        if v.MomentMatched then
+                            "moment-matched lower bound"
+                        else
+                            "exact"
+                    )
+
                 o["stationary_variance"] <- ResultsJson.number v.InverseMass
             | None -> ()
+
             o
+
         results["velocity"] <- JsonArray(velocities |> List.map node |> List.toArray)
+
     AtomicFile.writeAllText (Path.Combine(dir, "results.json")) (ResultsJson.toText results)
     let figDir = Path.Combine(dir, Markdown.FigureDir)
+
     for f in runFigures spec curves do
         Render.write figDir f |> ignore
         AtomicFile.writeAllText (Path.Combine(figDir, f.Id + ".csv")) (Csv.ofFigure f)
+
     let extraText d n =
         match List.tryFind (fst >> (=) d) floors, List.tryFind (fst >> (=) (d, n)) velocities with
         | Some(_, f), _ -> [ $"{Format.num f.Value} ± {Format.num f.StdError}" ]
         | None, Some(_, Some v) -> [ Format.num v.Kl; Format.num v.W2 ]
         | _ -> []
+
     let rows =
         [ for c in curves do
               for p in c.Points ->
-                  [ string c.Dimension; string p.Steps; Format.num p.Nfe; Format.estimate p.Error ]
+                  [ string c.Dimension
+                    string p.Steps
+                    Format.num p.Nfe
+                    Format.estimate p.Error ]
                   @ extraText c.Dimension p.Steps ]
+
     let extraHeader =
-        if sampleMetric then [ "noise floor" ] elif kinetic then [ "velocity KL"; "velocity W2" ] else []
+        if sampleMetric then [ "noise floor" ]
+        elif kinetic then [ "velocity KL"; "velocity W2" ]
+        else []
+
     let header = [ "d"; "steps"; "NFE"; Figures.metricLabel spec.Metric ] @ extraHeader
     line ui (Markdown.table header rows)
     // What the figures are (exact value or bound, how evaluated, how NFE was counted), once per distinct method.
     for m in curves |> List.map (fun c -> c.Method) |> List.distinct do
         line ui m
+
     line ui ("wrote " + Path.Combine(dir, "results.json"))
 
 /// The key of a metric in `exact --json` output: exact values are plain "kl"/"w2", bounds keep their names.
@@ -368,26 +535,40 @@ let private optional (node: JsonNode option) : JsonNode | null = Option.toObj no
 let private figureJson (f: ExactCurves.Figure) =
     let o = JsonObject()
     let e = f.Estimate
-    let estimated (node: unit -> JsonNode) = optional (if Format.isExact e then None else Some(node ()))
+
+    let estimated (node: unit -> JsonNode) =
+        optional (if Format.isExact e then None else Some(node ()))
+
     o["value"] <- ResultsJson.number e.Value
     o["std_error"] <- estimated (fun () -> ResultsJson.number e.StdError)
     o["interval"] <- estimated (fun () -> JsonArray(ResultsJson.number e.Lower, ResultsJson.number e.Upper))
     o["level"] <- estimated (fun () -> JsonValue.Create e.Level)
     o["kind"] <- text (ExactCurves.boundText f.Bound)
+
     o["evaluation"] <-
-        text (match f.Evaluation with
-              | ExactCurves.ClosedForm -> "closed form"
-              | ExactCurves.QuadratureOrEnumeration -> "quadrature or enumeration"
-              | ExactCurves.MonteCarlo _ -> "monte carlo")
+        text (
+            match f.Evaluation with
+            | ExactCurves.ClosedForm -> "closed form"
+            | ExactCurves.QuadratureOrEnumeration -> "quadrature or enumeration"
+            | ExactCurves.MonteCarlo _ -> "monte carlo"
+        )
+
     o["replicates"] <-
-        optional (match f.Evaluation with
-                  | ExactCurves.MonteCarlo r -> Some(JsonValue.Create r)
-                  | _ -> None)
+        optional (
+            match f.Evaluation with
+            | ExactCurves.MonteCarlo r -> Some(JsonValue.Create r)
+            | _ -> None
+        )
+
     o["unit"] <- text (ExactCurves.unitText (ExactCurves.unitOf f.Metric))
     o
 
 /// "exact", or "moment-matched lower bound" where a randomized kernel's law is replaced by its moment-matched Gaussian.
-let private velocityKind (v: Runner.VelocityMoments) = if v.MomentMatched then "moment-matched lower bound" else "exact"
+let private velocityKind (v: Runner.VelocityMoments) =
+    if v.MomentMatched then
+        "moment-matched lower bound"
+    else
+        "exact"
 
 // The velocity entry of `exact --json`: the same fields as `run`'s results.json.
 let private velocityJson (v: Runner.VelocityMoments) : JsonNode =
@@ -409,66 +590,119 @@ let exactJson (r: ExactResult) =
     o["nfe_kind"] <- text (if r.NfeChains > 1 then "mean over chains" else "count")
     o["nfe_chains"] <- JsonValue.Create r.NfeChains
     let metrics = JsonObject()
+
     for f in r.Figures do
         metrics[exactKey f.Metric] <- figureJson f
+
     o["metrics"] <- metrics
     o["velocity"] <- optional (r.Velocity |> Option.map velocityJson)
     o.ToJsonString()
 
 /// The two tables of `exact`: the run, then one row per figure with its error, interval, kind, evaluation and unit.
 let exactTables (r: ExactResult) =
-    let nfe = if r.NfeChains > 1 then $"{Format.num r.Nfe} (mean over {r.NfeChains} chains)" else Format.num r.Nfe
+    let nfe =
+        if r.NfeChains > 1 then
+            $"{Format.num r.Nfe} (mean over {r.NfeChains} chains)"
+        else
+            Format.num r.Nfe
+
     let run =
-        [ [ "sampler"; r.Sampler ]; [ "target"; r.Target ]; [ "d"; string r.Dimension ]; [ "steps"; string r.Steps ]
+        [ [ "sampler"; r.Sampler ]
+          [ "target"; r.Target ]
+          [ "d"; string r.Dimension ]
+          [ "steps"; string r.Steps ]
           [ "NFE"; nfe ] ]
+
     let row (f: ExactCurves.Figure) =
         let e = f.Estimate
         let exact = Format.isExact e
+
         [ exactKey f.Metric
           Format.num e.Value
           (if exact then "—" else Format.num e.StdError)
-          (if exact then "—" else $"[{Format.num e.Lower}, {Format.num e.Upper}] at {Format.num e.Level}")
+          (if exact then
+               "—"
+           else
+               $"[{Format.num e.Lower}, {Format.num e.Upper}] at {Format.num e.Level}")
           ExactCurves.boundText f.Bound
           ExactCurves.evaluationText f.Evaluation
           ExactCurves.unitText (ExactCurves.unitOf f.Metric) ]
-    let header = [ "metric"; "value"; "std. error"; "interval"; "kind"; "evaluation"; "unit" ]
+
+    let header =
+        [ "metric"; "value"; "std. error"; "interval"; "kind"; "evaluation"; "unit" ]
+
     let velocity =
         match r.Velocity with
         | None -> ""
         | Some v ->
-            let header = [ "velocity vs N(0, u I)"; "KL (nats)"; "W2 (target length unit)"; "kind"; "u" ]
-            "\n" + Markdown.table header [ [ "v"; Format.num v.Kl; Format.num v.W2; velocityKind v; Format.num v.InverseMass ] ]
-    Markdown.table [ "quantity"; "value" ] run + "\n" + Markdown.table header (r.Figures |> List.map row) + velocity
+            let header =
+                [ "velocity vs N(0, u I)"; "KL (nats)"; "W2 (target length unit)"; "kind"; "u" ]
+
+            "\n"
+            + Markdown.table
+                header
+                [ [ "v"
+                    Format.num v.Kl
+                    Format.num v.W2
+                    velocityKind v
+                    Format.num v.InverseMass ] ]
+
+    Markdown.table [ "quantity"; "value" ] run
+    + "\n"
+    + Markdown.table header (r.Figures |> List.map row)
+    + velocity
 
 let private exact (services: Services) (ui: Ui) (args: ParseResults<ExactArgs>) =
-    let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")
-    let steps = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Steps, 1, "--steps")
+    let d =
+        RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Dimension, 1, "--d")
+
+    let steps =
+        RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExactArgs.Steps, 1, "--steps")
+
     let component' name (assignments: string list) option =
-        { Name = name; Parameters = Spec.parseAssignments option assignments }
+        { Name = name
+          Parameters = Spec.parseAssignments option assignments }
+
     let query =
         { Sampler = component' (args.GetResult ExactArgs.Sampler) (args.GetResults ExactArgs.Param) "--param"
-          Target = component' (args.GetResult ExactArgs.Target) (args.GetResults ExactArgs.Target_Param) "--target-param"
+          Target =
+            component' (args.GetResult ExactArgs.Target) (args.GetResults ExactArgs.Target_Param) "--target-param"
           Dimension = d
           Steps = steps
           Seed = args.GetResult(ExactArgs.Seed, 1UL)
-          Replicates = RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
+          Replicates =
+            RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExactArgs.Replicates, 256), 2, "--replicates") }
+
     Preflight.checkExact (Preflight.availableBytes ()) query.Sampler query.Target d steps query.Replicates
     Catalog.gaussianAt "--target" query.Target d |> ignore
     let r = services.ExactEval query
-    if args.Contains ExactArgs.Json then ui.Out.WriteLine(exactJson r) else ui.Out.Write(exactTables r)
+
+    if args.Contains ExactArgs.Json then
+        ui.Out.WriteLine(exactJson r)
+    else
+        ui.Out.Write(exactTables r)
 
 let private fit (services: Services) (ui: Ui) (args: ParseResults<FitArgs>) =
     let path = args.GetResult FitArgs.File
     let parsed = FitCsv.parse path (readFile "FILE" path)
+
     let input =
         { parsed with
-            Window = args.TryGetResult FitArgs.Window |> Option.map FitCsv.window |> Option.defaultValue parsed.Window
+            Window =
+                args.TryGetResult FitArgs.Window
+                |> Option.map FitCsv.window
+                |> Option.defaultValue parsed.Window
             LogFactor =
                 match args.TryGetResult FitArgs.Log_Power, args.TryGetResult FitArgs.Log_Of with
                 | Some a, arg -> Some(FitCsv.logFactor a arg)
                 | None, Some _ -> usage "--log-of: give --log-power A too; allowed only with --log-power"
                 | None, None -> None }
-    let table = { Caption = path; Fit = services.FitCsv input; TheorySlopes = [] }
+
+    let table =
+        { Caption = path
+          Fit = services.FitCsv input
+          TheorySlopes = [] }
+
     ui.Out.Write(Markdown.table Format.fitHeader (Format.fitRows table))
     ui.Out.WriteLine(Format.fitNote table)
 
@@ -479,7 +713,9 @@ let private list (services: Services) (ui: Ui) (args: ParseResults<ListArgs>) =
         | "targets" -> services.ListTargets()
         | "claims" -> services.ListClaims()
         | other -> usage $"list: expected samplers, targets or claims, got \"{other}\""
+
     let width = entries |> List.fold (fun w (n, _) -> max w n.Length) 0
+
     for name, description in entries do
         ui.Out.WriteLine($"{name.PadRight width}  {description}")
 
@@ -500,20 +736,45 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
     let fail code (message: string) =
         ui.Err.WriteLine("ratelab: " + oneLine message)
         code
+
     try
         let parser = ArgumentParser.Create<Command>(programName = "ratelab")
+
         try
             match parser.ParseCommandLine(argv, raiseOnUsage = true).GetAllResults() with
-            | [ Report a ] -> report services ui a; 0
-            | [ Run a ] -> run services ui a; 0
-            | [ Exact a ] -> exact services ui a; 0
-            | [ Fit a ] -> fit services ui a; 0
-            | [ Check a ] -> check services ui a; 0
-            | [ List a ] -> list services ui a; 0
-            | [ Plan a ] -> plan services ui a; 0
-            | [ Merge a ] -> merge services ui a; 0
-            | [ External a ] -> External.run { Tables = exactTables; Json = exactJson } ui a
-            | [ Train a ] -> Train.run ui a; 0
+            | [ Report a ] ->
+                report services ui a
+                0
+            | [ Run a ] ->
+                run services ui a
+                0
+            | [ Exact a ] ->
+                exact services ui a
+                0
+            | [ Fit a ] ->
+                fit services ui a
+                0
+            | [ Check a ] ->
+                check services ui a
+                0
+            | [ List a ] ->
+                list services ui a
+                0
+            | [ Plan a ] ->
+                plan services ui a
+                0
+            | [ Merge a ] ->
+                merge services ui a
+                0
+            | [ External a ] ->
+                External.run
+                    { Tables = exactTables
+                      Json = exactJson }
+                    ui
+                    a
+            | [ Train a ] ->
+                Train.run ui a
+                0
             | [] ->
                 let commands = "report, run, exact, fit, check, list, plan, merge, external, train"
                 fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
@@ -529,7 +790,16 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
         match root ex with
         | :? ArgumentException as a ->
             // .NET appends " (Parameter 'name')" to the message; the message already names the parameter.
-            let suffix = match a.ParamName with null -> "" | p -> $" (Parameter '{p}')"
-            fail 2 (if suffix <> "" && a.Message.EndsWith suffix then a.Message.Substring(0, a.Message.Length - suffix.Length) else a.Message)
+            let suffix =
+                match a.ParamName with
+                | null -> ""
+                | p -> $" (Parameter '{p}')"
+
+            fail
+                2
+                (if suffix <> "" && a.Message.EndsWith suffix then
+                     a.Message.Substring(0, a.Message.Length - suffix.Length)
+                 else
+                     a.Message)
         | NotWired service -> fail 1 $"the {service} is not wired into this build yet"
         | e -> fail 1 e.Message

@@ -26,10 +26,15 @@ let DebianPython = "/usr/bin/python3"
 /// The script (full path) and function of SCRIPT.py:FUNCTION; the last ':' splits, so a drive letter is kept.
 let parseSampler (text: string) =
     let i = text.LastIndexOf ':'
+
     if i <= 0 || i = text.Length - 1 then
         usage $"SCRIPT.py:FUNCTION = {text}: expected a Python file and a function name separated by ':'"
+
     let script = text.Substring(0, i)
-    if not (File.Exists script) then usage $"SCRIPT = {script}: file not found; allowed: an existing Python file"
+
+    if not (File.Exists script) then
+        usage $"SCRIPT = {script}: file not found; allowed: an existing Python file"
+
     Path.GetFullPath script, text.Substring(i + 1)
 
 let parseKind (text: string) =
@@ -53,30 +58,49 @@ let parseSteps (text: string) =
             | true, n when n >= 1 -> n
             | _ -> usage $"--steps = {text}: \"{s}\" is not an integer ≥ 1; allowed: counts like 8,16,32")
         |> List.ofArray
+
     if counts |> List.pairwise |> List.exists (fun (a, b) -> b <= a) then
         usage $"--steps = {text}: not strictly increasing; allowed: increasing counts like 8,16,32"
+
     counts
 
 /// The reference component: the catalog sampler with the grid's parameters and its own.
 let private referenceOf (grid: Component) (args: ParseResults<ExternalArgs>) =
     args.TryGetResult ExternalArgs.Reference
     |> Option.map (fun name ->
-        let own = parseAssignments "--reference-param" (args.GetResults ExternalArgs.Reference_Param)
-        let c = { Name = name; Parameters = Map.fold (fun m k v -> Map.add k v m) grid.Parameters own }
+        let own =
+            parseAssignments "--reference-param" (args.GetResults ExternalArgs.Reference_Param)
+
+        let c =
+            { Name = name
+              Parameters = Map.fold (fun m k v -> Map.add k v m) grid.Parameters own }
+
         let entry = Catalog.sampler name
-        if not entry.Diffusion then usage $"--reference = {name}: a Langevin sampler; allowed: a diffusion sampler"
+
+        if not entry.Diffusion then
+            usage $"--reference = {name}: a Langevin sampler; allowed: a diffusion sampler"
+
         Catalog.checkSampler (fun p -> $"--reference-param {p}") entry c
         c)
 
 /// The analysis of each problem once per command (claims may ask for the same step count again).
 let private memoised (bridge: Session.Bridge) (sampler: ExternalSampler) =
     let memo = Dictionary<string, Outcome>()
+
     fun (problem: Problem) ->
         let key =
             toCanonicalJson
-                { Name = ""; Sampler = problem.Grid; Target = problem.Target; Dimensions = [ problem.Dimension ]
-                  Metric = ExactKl; Steps = [ problem.Steps ]; Chains = problem.Replicates; Seeds = [ problem.Seed ]
-                  Profile = Quick; Claims = [] }
+                { Name = ""
+                  Sampler = problem.Grid
+                  Target = problem.Target
+                  Dimensions = [ problem.Dimension ]
+                  Metric = ExactKl
+                  Steps = [ problem.Steps ]
+                  Chains = problem.Replicates
+                  Seeds = [ problem.Seed ]
+                  Profile = Quick
+                  Claims = [] }
+
         match memo.TryGetValue key with
         | true, o -> o
         | _ ->
@@ -87,45 +111,86 @@ let private memoised (bridge: Session.Bridge) (sampler: ExternalSampler) =
 /// Runs the command; 0 on success, 1 when the sampler does not match --reference.
 let run (format: ExternalReport.Formatters) (ui: Ui) (args: ParseResults<ExternalArgs>) =
     let script, fn = parseSampler (args.GetResult ExternalArgs.Sampler)
+
     let sampler =
-        { Script = script; Function = fn; Kind = parseKind (args.GetResult ExternalArgs.Kind)
+        { Script = script
+          Function = fn
+          Kind = parseKind (args.GetResult ExternalArgs.Kind)
           Backend = parseBackend (args.GetResult(ExternalArgs.Backend, "numpy")) }
-    let d = RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExternalArgs.Dimension, 1, "--d")
+
+    let d =
+        RateLab.Core.Validation.Guard.AtLeast(args.GetResult ExternalArgs.Dimension, 1, "--d")
+
     let steps = parseSteps (args.GetResult ExternalArgs.Steps)
+
     let target =
         { Name = args.GetResult(ExternalArgs.Target, "gaussian-data")
           Parameters = parseAssignments "--target-param" (args.GetResults ExternalArgs.Target_Param) }
+
     Catalog.checkTarget (fun p -> $"--target-param {p}") (Catalog.target target.Name) target
-    let grid = { Name = "grid"; Parameters = parseAssignments "--param" (args.GetResults ExternalArgs.Param) }
+
+    let grid =
+        { Name = "grid"
+          Parameters = parseAssignments "--param" (args.GetResults ExternalArgs.Param) }
+
     checkGrid (fun p -> $"--param {p}") grid
+
     let replicates =
         RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExternalArgs.Replicates, 64), 2, "--replicates")
+
     let seed = args.GetResult(ExternalArgs.Seed, 1UL)
     let reference = referenceOf grid args
-    let claims = args.TryGetResult ExternalArgs.Claim |> Option.map ExternalCurves.loadClaims
+
+    let claims =
+        args.TryGetResult ExternalArgs.Claim |> Option.map ExternalCurves.loadClaims
+
     let python =
         args.TryGetResult ExternalArgs.Python
         |> Option.orElse (Option.ofObj (Environment.GetEnvironmentVariable "RATELAB_PYTHON"))
         |> Option.defaultValue (if File.Exists DebianPython then DebianPython else "python3")
-    use bridge = new Session.Bridge(python, Session.bridgeDirectory (args.TryGetResult ExternalArgs.Bridge))
-    bridge.Ask(Protocol.load sampler.Script sampler.Function sampler.Kind sampler.Backend) |> ignore
+
+    use bridge =
+        new Session.Bridge(python, Session.bridgeDirectory (args.TryGetResult ExternalArgs.Bridge))
+
+    bridge.Ask(Protocol.load sampler.Script sampler.Function sampler.Kind sampler.Backend)
+    |> ignore
+
     let analysed = memoised bridge sampler
-    let problemAt n = { Target = target; Grid = grid; Dimension = d; Steps = n; Seed = seed; Replicates = replicates }
+
+    let problemAt n =
+        { Target = target
+          Grid = grid
+          Dimension = d
+          Steps = n
+          Seed = seed
+          Replicates = replicates }
+
     let outcomes = steps |> List.map (problemAt >> analysed)
-    let findings : ExternalReport.Findings =
+
+    let findings: ExternalReport.Findings =
         { Outcomes = outcomes
           Fit =
-            if steps.Length < 3 then None
+            if steps.Length < 3 then
+                None
             else
                 let metric = ExternalCurves.klMetric outcomes.Head
                 Some(ExternalCurves.orderFit (ExternalCurves.curveOf sampler metric outcomes))
           Reference =
-            reference |> Option.map (fun r ->
-                let comparisons = List.map2 (fun n o -> ReferenceMatch.compare r (problemAt n) o) steps outcomes
+            reference
+            |> Option.map (fun r ->
+                let comparisons =
+                    List.map2 (fun n o -> ReferenceMatch.compare r (problemAt n) o) steps outcomes
+
                 ReferenceMatch.verdict (ReferenceMatch.referenceName r) comparisons)
-          Claims = claims |> Option.map (List.map (fun c -> c, ExternalCurves.claimSection sampler analysed c)) }
-    if args.Contains ExternalArgs.Json then ui.Out.WriteLine(ExternalReport.json format findings)
-    else ui.Out.Write(ExternalReport.tables format findings)
+          Claims =
+            claims
+            |> Option.map (List.map (fun c -> c, ExternalCurves.claimSection sampler analysed c)) }
+
+    if args.Contains ExternalArgs.Json then
+        ui.Out.WriteLine(ExternalReport.json format findings)
+    else
+        ui.Out.Write(ExternalReport.tables format findings)
+
     match findings.Reference with
     | Some(false, _) -> 1
     | _ -> 0

@@ -12,38 +12,56 @@ let private known = [ "cost"; "error"; "d"; "eps" ]
 
 /// Parses CSV text; source names the file in error messages. Raises ArgumentException (usage error).
 let parse (source: string) (text: string) : FitInput =
-    let fail (what: string) = raise (ArgumentException($"{source}: {what}"))
+    let fail (what: string) =
+        raise (ArgumentException($"{source}: {what}"))
+
     let lines =
         text.Replace("\r\n", "\n").Split('\n')
         |> Array.mapi (fun i l -> i + 1, l.Trim())
         |> Array.filter (fun (_, l) -> l <> "" && not (l.StartsWith '#'))
-    if lines.Length = 0 then fail "empty file; expected a header line with columns cost,error[,d,eps]"
+
+    if lines.Length = 0 then
+        fail "empty file; expected a header line with columns cost,error[,d,eps]"
+
     let headerLine, header = lines[0]
     let columns = header.Split(',') |> Array.map (fun c -> c.Trim().ToLowerInvariant())
+
     for c in columns do
         if not (List.contains c known) then
             fail $"line {headerLine}: unknown column \"{c}\"; allowed: cost, error, d, eps"
+
     match columns |> Array.countBy id |> Array.tryFind (fun (_, n) -> n > 1) with
     | Some(c, _) -> fail $"line {headerLine}: column \"{c}\" appears twice"
     | None -> ()
+
     for c in [ "cost"; "error" ] do
-        if not (Array.contains c columns) then fail $"line {headerLine}: required column \"{c}\" is missing"
+        if not (Array.contains c columns) then
+            fail $"line {headerLine}: required column \"{c}\" is missing"
+
     let rows = lines[1..]
-    if rows.Length < 2 then fail $"expected at least 2 data rows, got {rows.Length}"
+
+    if rows.Length < 2 then
+        fail $"expected at least 2 data rows, got {rows.Length}"
+
     let cells =
         rows
         |> Array.map (fun (n, l) ->
             let parts = l.Split(',')
+
             if parts.Length <> columns.Length then
                 fail $"line {n}: expected {columns.Length} fields, got {parts.Length}"
+
             parts
             |> Array.mapi (fun j raw ->
                 match Double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
                 // Cost, error, d and ε all enter the fit through their logarithms, so each must be positive.
                 | true, v when v > 0.0 && Double.IsFinite v -> v
                 | _ -> fail $"line {n}, column {columns[j]}: expected a positive number, got \"{raw.Trim()}\""))
+
     let column name =
-        Array.tryFindIndex ((=) name) columns |> Option.map (fun j -> cells |> Array.map (fun r -> r[j]))
+        Array.tryFindIndex ((=) name) columns
+        |> Option.map (fun j -> cells |> Array.map (fun r -> r[j]))
+
     { Cost = (column "cost").Value
       Error = (column "error").Value
       Dimension = column "d"
@@ -60,6 +78,7 @@ let private number (text: string) =
 let window (value: string) : FitWindow.WindowChoice =
     let bad () =
         raise (ArgumentException($"--window: expected all, auto or FROM:TO with costs 0 < FROM ≤ TO, got \"{value}\""))
+
     match value.Trim().ToLowerInvariant() with
     | "all" -> FitWindow.All
     | "auto" -> FitWindow.Auto
@@ -75,10 +94,13 @@ let window (value: string) : FitWindow.WindowChoice =
 let logFactor (power: float) (argument: string option) : LogFactor =
     if not (Double.IsFinite power) then
         raise (ArgumentException($"--log-power: expected a finite number, got {power}"))
+
     let arg =
         match argument |> Option.map (fun a -> a.Trim().ToLowerInvariant()) with
-        | None | Some "cost" -> LogCost
+        | None
+        | Some "cost" -> LogCost
         | Some "d/eps" -> LogDOverEps
         | Some "1/eps" -> LogInvEps
         | Some other -> raise (ArgumentException($"--log-of: expected cost, d/eps or 1/eps, got \"{other}\""))
+
     { Power = power; Argument = arg }

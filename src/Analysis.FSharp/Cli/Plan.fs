@@ -13,6 +13,7 @@ type Shard = { Index: int; Count: int }
 let parseShard (text: string) : Shard =
     let bad () =
         raise (ArgumentException($"--shard = \"{text}\" is out of range; allowed: I/N with integers 0 ≤ I < N"))
+
     match text.Split '/' with
     | [| i; n |] ->
         match Int32.TryParse i, Int32.TryParse n with
@@ -50,16 +51,22 @@ let costs (basis: CostBasis) (keys: string list) : (string * float) list =
             | :? Text.Json.JsonException
             | :? FormatException
             | :? InvalidOperationException -> raise (ArgumentException($"--costs = {path}: not a timings file"))
+
         let known = keys |> List.choose (fun k -> Map.tryFind k recorded)
         let fallback = if known.IsEmpty then 1.0 else List.average known
-        keys |> List.map (fun k -> k, Map.tryFind k recorded |> Option.defaultValue fallback)
+
+        keys
+        |> List.map (fun k -> k, Map.tryFind k recorded |> Option.defaultValue fallback)
 
 /// Longest-processing-time greedy: units by decreasing cost (report order breaks ties), each to the least loaded
 /// shard (lowest index breaks ties). Deterministic, every unit in exactly one shard, and no shard exceeds the mean
 /// load by more than the largest unit's cost. Returns the shard index of each unit, in report order.
 let assign (shards: int) (units: (string * float) list) : (string * int) list =
-    if shards < 1 then raise (ArgumentException($"shards = {shards} is out of range; allowed: ≥ 1", "shards"))
+    if shards < 1 then
+        raise (ArgumentException($"shards = {shards} is out of range; allowed: ≥ 1", "shards"))
+
     let load = Array.zeroCreate<float> shards
+
     let chosen =
         units
         |> List.indexed
@@ -69,6 +76,7 @@ let assign (shards: int) (units: (string * float) list) : (string * int) list =
             load[s] <- load[s] + c
             i, s)
         |> Map.ofList
+
     units |> List.mapi (fun i (k, _) -> k, chosen[i])
 
 /// The load of each shard under an assignment.
@@ -99,16 +107,27 @@ let ManifestFile = "shard.json"
 
 let private jobNode (j: Job) (o: JsonObject) =
     o["command"] <- JsonValue.Create j.Command
-    o["claims"] <- (match j.Claims with Some c -> JsonValue.Create c | None -> null)
+
+    o["claims"] <-
+        (match j.Claims with
+         | Some c -> JsonValue.Create c
+         | None -> null)
+
     o["profile"] <- JsonValue.Create j.Profile
     o["salt"] <- JsonValue.Create j.Salt
-    o["costs"] <- (match j.Costs with Some c -> JsonValue.Create c | None -> null)
+
+    o["costs"] <-
+        (match j.Costs with
+         | Some c -> JsonValue.Create c
+         | None -> null)
 
 /// The "units" object: unit key → seconds (also the format `--costs` reads).
 let unitsNode (units: (string * float) list) =
     let u = JsonObject()
+
     for k, s in units do
         u[k] <- JsonValue.Create(Math.Round(s, 3))
+
     u
 
 /// The manifest as JSON.
@@ -125,19 +144,31 @@ let toJson (m: ShardManifest) =
 /// Reads the manifest of a shard directory; a missing or malformed one is a usage error naming the directory.
 let read (dir: string) : ShardManifest =
     let file = Path.Combine(dir, ManifestFile)
+
     if not (File.Exists file) then
-        raise (ArgumentException(
-            $"DIR = {dir} has no {ManifestFile}; allowed: the output directory of a finished shard"))
+        raise (
+            ArgumentException($"DIR = {dir} has no {ManifestFile}; allowed: the output directory of a finished shard")
+        )
+
     try
         let o = JsonNode.Parse(File.ReadAllText file) |> nonNull
         let str (name: string) = (nonNull o[name]).GetValue<string>()
+
         { Job =
             { Command = str "command"
-              Claims = (match o["claims"] with null -> None | c -> Some(c.GetValue<string>()))
+              Claims =
+                (match o["claims"] with
+                 | null -> None
+                 | c -> Some(c.GetValue<string>()))
               Profile = str "profile"
               Salt = str "salt"
-              Costs = (match o["costs"] with null -> None | c -> Some(c.GetValue<string>())) }
-          Shard = { Index = (nonNull o["shard"]).GetValue<int>(); Count = (nonNull o["shards"]).GetValue<int>() }
+              Costs =
+                (match o["costs"] with
+                 | null -> None
+                 | c -> Some(c.GetValue<string>())) }
+          Shard =
+            { Index = (nonNull o["shard"]).GetValue<int>()
+              Count = (nonNull o["shards"]).GetValue<int>() }
           Units = [ for kv in (nonNull o["units"]).AsObject() -> kv.Key, (nonNull kv.Value).GetValue<float>() ]
           WallSeconds = (nonNull o["wall_seconds"]).GetValue<float>()
           CpuSeconds = (nonNull o["cpu_seconds"]).GetValue<float>() }
@@ -153,15 +184,24 @@ let consistent (manifests: (string * ShardManifest) list) : Job =
         for dir, m in manifests do
             if m.Job <> first.Job || m.Shard.Count <> first.Shard.Count then
                 let other = fst manifests.Head
-                raise (ArgumentException(
-                    $"DIR = {dir} belongs to another job than {other} "
-                    + "(command, claims, profile, version, costs file or shard count differ)"))
+
+                raise (
+                    ArgumentException(
+                        $"DIR = {dir} belongs to another job than {other} "
+                        + "(command, claims, profile, version, costs file or shard count differ)"
+                    )
+                )
+
         let seen = manifests |> List.map (fun (_, m) -> m.Shard.Index)
+
         match seen |> List.countBy id |> List.tryFind (fun (_, n) -> n > 1) with
         | Some(i, _) -> raise (ArgumentException($"DIR: shard {i}/{first.Shard.Count} is given twice"))
         | None -> ()
+
         match [ 0 .. first.Shard.Count - 1 ] |> List.except seen with
         | [] -> first.Job
         | missing ->
-            let names = missing |> List.map (fun i -> $"{i}/{first.Shard.Count}") |> String.concat ", "
+            let names =
+                missing |> List.map (fun i -> $"{i}/{first.Shard.Count}") |> String.concat ", "
+
             raise (ArgumentException($"DIR: shard(s) {names} missing; allowed: every shard of the job once"))

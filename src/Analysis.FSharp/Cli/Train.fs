@@ -25,7 +25,10 @@ let objectives =
       "kl", Objective.KullbackLeibler ]
 
 /// The training grid kinds by their command-line names.
-let grids = [ "uniform", GridKind.Uniform; "random", GridKind.Random; "shifted", GridKind.ShiftedEquidistant ]
+let grids =
+    [ "uniform", GridKind.Uniform
+      "random", GridKind.Random
+      "shifted", GridKind.ShiftedEquidistant ]
 
 let private pick option (table: (string * 'a) list) (name: string) =
     match List.tryFind (fst >> (=) name) table with
@@ -39,11 +42,15 @@ let private pick option (table: (string * 'a) list) (name: string) =
 let MaxWidth = 4096
 
 let private intIn option (lo: int) (hi: int) (v: int) =
-    if v < lo || v > hi then usage $"{option} = {v}: out of range; allowed: {lo} to {hi}"
+    if v < lo || v > hi then
+        usage $"{option} = {v}: out of range; allowed: {lo} to {hi}"
+
     v
 
 let private positive option (v: float) =
-    if not (Double.IsFinite v) || v <= 0.0 then usage $"{option} = {v}: out of range; allowed: a finite number > 0"
+    if not (Double.IsFinite v) || v <= 0.0 then
+        usage $"{option} = {v}: out of range; allowed: a finite number > 0"
+
     v
 
 /// Comma-separated evaluation step counts, each ≥ 1, without repeats.
@@ -55,7 +62,10 @@ let parseEvalSteps (text: string) =
             | true, n when n >= 1 -> n
             | _ -> usage $"--eval-steps = {text}: \"{s}\" is not an integer ≥ 1; allowed: counts like 100,10")
         |> List.ofArray
-    if List.distinct counts <> counts then usage $"--eval-steps = {text}: repeated count; allowed: distinct counts"
+
+    if List.distinct counts <> counts then
+        usage $"--eval-steps = {text}: repeated count; allowed: distinct counts"
+
     counts
 
 /// A checked `ratelab train` request.
@@ -73,19 +83,29 @@ type Request =
 /// Elements of the largest array a run allocates must stay within .NET's array limit.
 let private elements option (count: float) =
     if count > float Array.MaxLength then
-        usage $"{option}: needs an array of {count:G4} elements; allowed: at most {Array.MaxLength} (use fewer steps or samples)"
+        usage
+            $"{option}: needs an array of {count:G4} elements; allowed: at most {Array.MaxLength} (use fewer steps or samples)"
 
 /// Bytes a run needs: the training batch (states, normals, per-step log-densities and flows), the networks with
 /// their gradients and Adam moments, and the evaluation (forward and EUBO batches, the K×K assignment cost matrix).
 let bytesNeeded (d: int) (r: Request) =
     let s = r.Settings
-    let w, h, b, n = float s.Width, float s.Harmonics, float s.BatchSize, float s.Grid.Steps
+
+    let w, h, b, n =
+        float s.Width, float s.Harmonics, float s.BatchSize, float s.Grid.Steps
+
     let k = float r.EvalSamples
     let dd = float d
-    let perNetwork = w * (2.0 * h + dd + 1.0) + 2.0 * w * (w + 1.0) + (w + 1.0) * (dd + 1.0)
+
+    let perNetwork =
+        w * (2.0 * h + dd + 1.0) + 2.0 * w * (w + 1.0) + (w + 1.0) * (dd + 1.0)
+
     let training = b * (n + 1.0) * (2.0 * dd + 5.0) + 2.0 * 4.0 * perNetwork
     let evalSteps = float (List.max r.EvalSteps)
-    let evaluation = 2.0 * k * (evalSteps + 1.0) * (2.0 * dd + 5.0) + k * k + 4.0 * k * dd
+
+    let evaluation =
+        2.0 * k * (evalSteps + 1.0) * (2.0 * dd + 5.0) + k * k + 4.0 * k * dd
+
     8.0 * (training + evaluation)
 
 /// Reads and checks every option; refuses conflicting ones (an option that has no effect with the chosen objective or
@@ -96,66 +116,118 @@ let request (availableBytes: int64) (args: ParseResults<TrainArgs>) =
     let objectiveName = args.GetResult TrainArgs.Objective
     let objective = pick "--objective" objectives objectiveName
     let iterations = args.GetResult TrainArgs.Iterations
-    if iterations < 1L then usage $"--iterations = {iterations}: out of range; allowed: 1 to {Int64.MaxValue}"
+
+    if iterations < 1L then
+        usage $"--iterations = {iterations}: out of range; allowed: 1 to {Int64.MaxValue}"
+
     let gridName = args.GetResult(TrainArgs.Grid, "uniform")
     let grid = pick "--grid" grids gridName
-    let steps = intIn "--steps" 1 (Array.MaxLength - 1) (args.GetResult(TrainArgs.Steps, 100))
+
+    let steps =
+        intIn "--steps" 1 (Array.MaxLength - 1) (args.GetResult(TrainArgs.Steps, 100))
+
     let ratio =
         match args.TryGetResult TrainArgs.Ratio with
         | Some r when grid <> GridKind.Random -> usage $"--ratio = {r}: only with --grid random (got --grid {gridName})"
-        | Some r when not (Double.IsFinite r) || r < 1.0 -> usage $"--ratio = {r}: out of range; allowed: a finite ρ ≥ 1"
+        | Some r when not (Double.IsFinite r) || r < 1.0 ->
+            usage $"--ratio = {r}: out of range; allowed: a finite ρ ≥ 1"
         | Some r -> r
         | None -> 10.0
+
     let batch = intIn "--batch" 2 Array.MaxLength (args.GetResult(TrainArgs.Batch, 64))
     let width = intIn "--width" 1 MaxWidth (args.GetResult(TrainArgs.Width, 64))
-    let harmonics = intIn "--harmonics" 1 MaxWidth (args.GetResult(TrainArgs.Harmonics, 64))
+
+    let harmonics =
+        intIn "--harmonics" 1 MaxWidth (args.GetResult(TrainArgs.Harmonics, 64))
+
     let exploration =
         match args.TryGetResult TrainArgs.Exploration with
         | Some f when not (Double.IsFinite f) || f < 0.0 ->
             usage $"--exploration = {f}: out of range; allowed: a finite number ≥ 0"
         | Some f when f > 0.0 && objective = Objective.KullbackLeibler ->
-            usage $"--exploration = {f}: not with --objective kl; allowed: 0 (its reparameterised gradient needs on-policy samples)"
+            usage
+                $"--exploration = {f}: not with --objective kl; allowed: 0 (its reparameterised gradient needs on-policy samples)"
         | Some f -> f
         | None -> 0.0
+
     let lr = positive "--lr" (args.GetResult(TrainArgs.Lr, 1e-3))
+
     let lrFlow =
         match args.TryGetResult TrainArgs.Lr_Flow with
         | Some r when objective = Objective.VarGrad || objective = Objective.KullbackLeibler ->
-            usage $"--lr-flow = {r}: {objectiveName} learns neither log Z nor a flow; allowed: only with tb, db or subtb"
+            usage
+                $"--lr-flow = {r}: {objectiveName} learns neither log Z nor a flow; allowed: only with tb, db or subtb"
         | Some r -> Some(positive "--lr-flow" r)
         | None -> None
+
     let lambda =
         match args.TryGetResult TrainArgs.Lambda with
         | Some l when objective <> Objective.SubTrajectoryBalance ->
             usage $"--lambda = {l}: only with --objective subtb (got {objectiveName})"
         | Some l -> positive "--lambda" l
         | None -> 2.0
+
     let evalSteps =
         match args.TryGetResult TrainArgs.Eval_Steps with
         | Some text -> parseEvalSteps text
         | None -> List.distinct [ 100; steps ]
-    let evalSamples = intIn "--eval-samples" 2 Array.MaxLength (args.GetResult(TrainArgs.Eval_Samples, 500))
-    let checkpoint = args.TryGetResult TrainArgs.Checkpoint |> Option.map (OutputDir.check "--checkpoint")
+
+    let evalSamples =
+        intIn "--eval-samples" 2 Array.MaxLength (args.GetResult(TrainArgs.Eval_Samples, 500))
+
+    let checkpoint =
+        args.TryGetResult TrainArgs.Checkpoint
+        |> Option.map (OutputDir.check "--checkpoint")
+
     let d = benchmark.Create().Dimension
     elements "--batch × (--steps + 1) × d" (float batch * (float steps + 1.0) * float d)
-    elements "--eval-samples × (largest --eval-steps + 1) × d"
+
+    elements
+        "--eval-samples × (largest --eval-steps + 1) × d"
         (float evalSamples * (float (List.max evalSteps) + 1.0) * float d)
+
     elements "--eval-samples²" (float evalSamples * float evalSamples)
+
     let settings =
-        TrainingSettings(objective, benchmark.Sigma, grid, steps, args.GetResult(TrainArgs.Seed, 1UL), ratio = ratio,
-                         batchSize = batch, learnedVariance = args.Contains TrainArgs.Learned_Variance,
-                         exploration = exploration, policyLearningRate = lr, flowLearningRate = Option.toNullable lrFlow,
-                         subTbLambda = lambda, width = width, harmonics = harmonics)
+        TrainingSettings(
+            objective,
+            benchmark.Sigma,
+            grid,
+            steps,
+            args.GetResult(TrainArgs.Seed, 1UL),
+            ratio = ratio,
+            batchSize = batch,
+            learnedVariance = args.Contains TrainArgs.Learned_Variance,
+            exploration = exploration,
+            policyLearningRate = lr,
+            flowLearningRate = Option.toNullable lrFlow,
+            subTbLambda = lambda,
+            width = width,
+            harmonics = harmonics
+        )
+
     let r =
-        { Benchmark = benchmark; TargetName = targetName; ObjectiveName = objectiveName; GridName = gridName
-          Settings = settings; Iterations = iterations; EvalSteps = evalSteps; EvalSamples = evalSamples
+        { Benchmark = benchmark
+          TargetName = targetName
+          ObjectiveName = objectiveName
+          GridName = gridName
+          Settings = settings
+          Iterations = iterations
+          EvalSteps = evalSteps
+          EvalSamples = evalSamples
           Checkpoint = checkpoint }
+
     let need = bytesNeeded d r
+
     if need > float availableBytes then
-        let gib (x: float) = (x / float (1L <<< 30)).ToString("0.##", Globalization.CultureInfo.InvariantCulture)
-        usage
-            ($"--batch, --steps, --eval-samples, --eval-steps, --width: the run needs about {gib need} GiB; "
-             + $"allowed: at most the {gib (float availableBytes)} GiB available")
+        let gib (x: float) =
+            (x / float (1L <<< 30)).ToString("0.##", Globalization.CultureInfo.InvariantCulture)
+
+        usage (
+            $"--batch, --steps, --eval-samples, --eval-steps, --width: the run needs about {gib need} GiB; "
+            + $"allowed: at most the {gib (float availableBytes)} GiB available"
+        )
+
     r
 
 /// A trained run's evaluations and its cost.
@@ -170,18 +242,27 @@ type Outcome =
 /// Trains and evaluates; `progress` gets the fraction of training iterations done.
 let execute (r: Request) (progress: float -> unit) : Outcome =
     let every = max 1L (r.Iterations / 4L)
-    let trained = trainSettings r.Checkpoint every r.Benchmark r.Settings r.Iterations progress
+
+    let trained =
+        trainSettings r.Checkpoint every r.Benchmark r.Settings r.Iterations progress
+
     let seed = r.Settings.Seed
     let target = r.Benchmark.Create()
-    let evaluate n = n, TrainingStudy.Evaluate(trained.Trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, r.EvalSamples)
+
+    let evaluate n =
+        n, TrainingStudy.Evaluate(trained.Trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, r.EvalSamples)
+
     { Trained = r.EvalSteps |> List.map evaluate
-      Untrained = r.EvalSteps |> List.map (fun n -> n, untrainedAt r.Benchmark seed n r.EvalSamples)
+      Untrained =
+        r.EvalSteps
+        |> List.map (fun n -> n, untrainedAt r.Benchmark seed n r.EvalSamples)
       EnergyEvaluations = trained.EnergyEvaluations
       GradientEvaluations = trained.GradientEvaluations
       NetworkEvaluations = float r.Settings.BatchSize * float r.Settings.Grid.Steps * float r.Iterations
       Seconds = trained.Seconds }
 
-let private number (x: float) : JsonNode | null = if Double.IsFinite x then JsonValue.Create x else null
+let private number (x: float) : JsonNode | null =
+    if Double.IsFinite x then JsonValue.Create x else null
 
 /// The object printed by `train --json` (docs/spec-schema.md).
 let toJson (r: Request) (o: Outcome) =
@@ -210,24 +291,58 @@ let toJson (r: Request) (o: Outcome) =
     cost["network_evaluations"] <- number o.NetworkEvaluations
     cost["seconds"] <- number o.Seconds
     root["cost"] <- cost
+
     let evaluations (policy: string) rows =
         [ for _, e in rows ->
               let n = evaluationNode e
               n["policy"] <- JsonValue.Create policy
               Some n |> Option.toObj ]
-    root["evaluations"] <- JsonArray(evaluations "trained" o.Trained @ evaluations "untrained" o.Untrained |> List.toArray)
+
+    root["evaluations"] <-
+        JsonArray(
+            evaluations "trained" o.Trained @ evaluations "untrained" o.Untrained
+            |> List.toArray
+        )
+
     root.ToJsonString()
 
 /// The table of `train`: one row per policy and evaluation grid, then how the figures were obtained.
 let toText (r: Request) (o: Outcome) =
-    let pm (e: Estimate) = $"{Format.num e.Value} ± {Format.num e.StandardError}"
+    let pm (e: Estimate) =
+        $"{Format.num e.Value} ± {Format.num e.StandardError}"
+
     let row policy (n: int, e: EvaluationResult) =
-        [ policy; string n; pm e.Elbo; Format.num e.DeltaLogZ; Format.num e.DeltaLogZReweighted; Format.num e.EuboGap
-          Format.num e.W2; Format.num e.W2Floor ]
-    let header = [ "policy"; "N_eval"; "ELBO ± SE"; "ΔlogZ"; "ΔlogZ^RW"; "EUBO − log Z"; "W2"; "W2 floor" ]
-    let rows = (o.Trained |> List.map (row "trained")) @ (o.Untrained |> List.map (row "untrained"))
+        [ policy
+          string n
+          pm e.Elbo
+          Format.num e.DeltaLogZ
+          Format.num e.DeltaLogZReweighted
+          Format.num e.EuboGap
+          Format.num e.W2
+          Format.num e.W2Floor ]
+
+    let header =
+        [ "policy"
+          "N_eval"
+          "ELBO ± SE"
+          "ΔlogZ"
+          "ΔlogZ^RW"
+          "EUBO − log Z"
+          "W2"
+          "W2 floor" ]
+
+    let rows =
+        (o.Trained |> List.map (row "trained"))
+        @ (o.Untrained |> List.map (row "untrained"))
+
     let s = r.Settings
-    let grid = if s.Grid.Kind = GridKind.Random then $"{r.GridName} (ρ = {Format.num s.Grid.Ratio})" else r.GridName
+
+    let grid =
+        if s.Grid.Kind = GridKind.Random then
+            $"{r.GridName} (ρ = {Format.num s.Grid.Ratio})"
+        else
+            r.GridName
+
     Markdown.table header rows
     + $"\ntraining: {r.ObjectiveName} on {r.Benchmark.Name}, {r.Iterations} iterations of B = {s.BatchSize} on the "
     + $"{grid} grid with N_train = {s.Grid.Steps}; {Format.num o.EnergyEvaluations} log R and "
@@ -241,7 +356,10 @@ let toText (r: Request) (o: Outcome) =
 let run (ui: Ui) (args: ParseResults<TrainArgs>) =
     let r = request (Preflight.availableBytes ()) args
     // With --json stdout carries the one JSON object and nothing else, so no progress lines.
-    if args.Contains TrainArgs.Json then ui.Out.WriteLine(toJson r (execute r ignore))
+    if args.Contains TrainArgs.Json then
+        ui.Out.WriteLine(toJson r (execute r ignore))
     else
-        let outcome = withProgress ui (fun start -> execute r (start $"train {r.ObjectiveName} on {r.TargetName}"))
+        let outcome =
+            withProgress ui (fun start -> execute r (start $"train {r.ObjectiveName} on {r.TargetName}"))
+
         ui.Out.Write(toText r outcome)

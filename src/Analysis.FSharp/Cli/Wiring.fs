@@ -15,23 +15,51 @@ open RateLab.Analysis.Cli.Services
 /// log error on log(1/cost) (and log d when the d column varies), on the points --window chooses. --log-power divides
 /// the log factor out of the response first.
 let fitInput (input: FitInput) : FitResult =
-    let dims = input.Dimension |> Option.defaultValue (Array.create input.Cost.Length 1.0) |> Array.map int
-    let exactValue v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }
-    let subject : RateFit.FitSubject =
-        { Sampler = "input"; Parameters = []; Target = "input"; Metric = SampleMetric "input"; Seeds = [] }
-    let settings = { PowerLawFit.defaultSettings with Window = input.Window; LogFactor = input.LogFactor }
+    let dims =
+        input.Dimension
+        |> Option.defaultValue (Array.create input.Cost.Length 1.0)
+        |> Array.map int
+
+    let exactValue v =
+        { Value = v
+          Lower = v
+          Upper = v
+          StdError = nan
+          Level = 0.95 }
+
+    let subject: RateFit.FitSubject =
+        { Sampler = "input"
+          Parameters = []
+          Target = "input"
+          Metric = SampleMetric "input"
+          Seeds = [] }
+
+    let settings =
+        { PowerLawFit.defaultSettings with
+            Window = input.Window
+            LogFactor = input.LogFactor }
+
     if input.Epsilon.IsSome && input.Window <> FitWindow.Auto then
-        raise (System.ArgumentException(
-            "--window: applies to decay fits only; allowed: no --window for a file with an eps column "
-            + "(a cost fit uses every row)"))
+        raise (
+            System.ArgumentException(
+                "--window: applies to decay fits only; allowed: no --window for a file with an eps column "
+                + "(a cost fit uses every row)"
+            )
+        )
+
     let result =
         match input.Epsilon with
         | Some eps ->
             let points =
                 Array.init input.Cost.Length (fun i ->
-                    let found : NStar.NStarResult = { NStar = Some(int (round input.Cost[i])); Epsilon = eps[i]; Evaluated = [] }
+                    let found: NStar.NStarResult =
+                        { NStar = Some(int (round input.Cost[i]))
+                          Epsilon = eps[i]
+                          Evaluated = [] }
+
                     dims[i], found)
                 |> List.ofArray
+
             PowerLawFit.fitCost settings subject points
         | None ->
             let groups =
@@ -39,12 +67,26 @@ let fitInput (input: FitInput) : FitResult =
                 |> Array.groupBy (fun (d, _, _) -> d)
                 |> Array.map (fun (d, rows) ->
                     let curve =
-                        { Sampler = "input"; Parameters = []; Target = "input"; Dimension = d; Metric = SampleMetric "input"
-                          Seeds = []; Method = "input file"
-                          Points = [ for (_, c, e) in rows -> { Steps = int (round c); StepSize = nan; Nfe = c; Depth = nan; Error = exactValue e } ] }
+                        { Sampler = "input"
+                          Parameters = []
+                          Target = "input"
+                          Dimension = d
+                          Metric = SampleMetric "input"
+                          Seeds = []
+                          Method = "input file"
+                          Points =
+                            [ for (_, c, e) in rows ->
+                                  { Steps = int (round c)
+                                    StepSize = nan
+                                    Nfe = c
+                                    Depth = nan
+                                    Error = exactValue e } ] }
+
                     [ curve ], Array.zeroCreate rows.Length)
                 |> List.ofArray
+
             PowerLawFit.fitDecay settings RateFit.Nfe groups
+
     match result with
     | Ok fit -> fit.Fit
     | Error message -> raise (System.ArgumentException message)
@@ -52,10 +94,24 @@ let fitInput (input: FitInput) : FitResult =
 /// `ratelab exact`: one exact evaluation through the same runner the report uses.
 let exactEval (q: ExactQuery) : ExactResult =
     let spec =
-        { Name = "exact"; Sampler = q.Sampler; Target = q.Target; Dimensions = [ q.Dimension ]; Metric = ExactKl
-          Steps = [ q.Steps ]; Chains = q.Replicates; Seeds = [ q.Seed ]; Profile = Quick; Claims = [] }
+        { Name = "exact"
+          Sampler = q.Sampler
+          Target = q.Target
+          Dimensions = [ q.Dimension ]
+          Metric = ExactKl
+          Steps = [ q.Steps ]
+          Chains = q.Replicates
+          Seeds = [ q.Seed ]
+          Profile = Quick
+          Claims = [] }
+
     let p = Runner.exactPoint spec q.Dimension q.Steps
-    { Sampler = q.Sampler.Name; Target = q.Target.Name; Dimension = q.Dimension; Steps = q.Steps; Nfe = p.Nfe
+
+    { Sampler = q.Sampler.Name
+      Target = q.Target.Name
+      Dimension = q.Dimension
+      Steps = q.Steps
+      Nfe = p.Nfe
       NfeChains = (if p.Result.Randomized then p.Result.Upper.Replicates else 1)
       Figures = ExactCurves.figures p.Result
       Velocity = Runner.velocity spec q.Dimension q.Steps }
@@ -63,11 +119,12 @@ let exactEval (q: ExactQuery) : ExactResult =
 /// The whole report as units of work: one part per area.
 let buildReport (ctx: ReportContext) : Units.ReportPlan =
     { Title = "RateLab report"
-      Parts = [ LangevinSection.part ctx
-                DiffusionSection.part ctx
-                WorkPrecisionSection.part ctx
-                ClaimsSection.part ctx
-                BoltzmannSection.part ctx ] }
+      Parts =
+        [ LangevinSection.part ctx
+          DiffusionSection.part ctx
+          WorkPrecisionSection.part ctx
+          ClaimsSection.part ctx
+          BoltzmannSection.part ctx ] }
 
 /// `ratelab check`: a claims file read and validated, every catalog name looked up before any work.
 let loadClaims (path: string) =
@@ -75,19 +132,29 @@ let loadClaims (path: string) =
         match Registry.parse (System.IO.File.ReadAllText path) with
         | Ok cs -> cs
         | Error message -> raise (System.ArgumentException($"{path}: {message}"))
+
     for c in claims do
         if c.Form = RateLab.Analysis.Claims.Claim.Qualitative then
-            raise (System.ArgumentException($"{path}: claim {c.Id} is qualitative; `check` tests cost and decay claims (form cost or decay)"))
+            raise (
+                System.ArgumentException(
+                    $"{path}: claim {c.Id} is qualitative; `check` tests cost and decay claims (form cost or decay)"
+                )
+            )
+
         if c.Tests.IsEmpty then
             raise (System.ArgumentException($"{path}: claim {c.Id}.tests is empty; `check` needs at least one test"))
     // Every test's grid of both profiles is preflighted (names, parameter ranges, step counts, stability, memory),
     // so a defect in any claim is found before the first experiment of the first one.
     let available = Preflight.availableBytes ()
-    claims |> List.iteri (fun i c ->
-        c.Tests |> List.iteri (fun j t ->
+
+    claims
+    |> List.iteri (fun i c ->
+        c.Tests
+        |> List.iteri (fun j t ->
             for profile, g in [ "quick", t.Quick; "full", t.Full ] do
                 let at = $"{path}: claims[{i}] (id {c.Id}).tests[{j}]"
-                let names : Preflight.Names =
+
+                let names: Preflight.Names =
                     { SamplerName = $"{at}.sampler.name"
                       Sampler = fun p -> $"{at}.sampler.parameters.{p}"
                       TargetName = $"{at}.target.name"
@@ -95,6 +162,7 @@ let loadClaims (path: string) =
                       Dimension = fun k -> $"{at}.{profile}.dimensions[{k}]"
                       Steps = fun _ -> $"{at}.{profile}.steps"
                       Replicates = $"{at}.{profile}.replicates" }
+
                 let steps =
                     match c.Form with
                     | RateLab.Analysis.Claims.Claim.CostBound -> [ g.MinSteps; g.MaxSteps ]
@@ -103,11 +171,22 @@ let loadClaims (path: string) =
                 // smallest step count depend on it).
                 let targets =
                     match t.Sweep with
-                    | Some p -> [ for v in g.Values -> { t.Target with Parameters = t.Target.Parameters.Add(p, Number v) } ]
+                    | Some p ->
+                        [ for v in g.Values ->
+                              { t.Target with
+                                  Parameters = t.Target.Parameters.Add(p, Number v) } ]
                     | None -> [ t.Target ]
+
                 for target in targets do
-                    Preflight.check available names
-                        { Sampler = t.Sampler; Target = target; Dimensions = g.Dimensions; Steps = steps; Replicates = g.Replicates }))
+                    Preflight.check
+                        available
+                        names
+                        { Sampler = t.Sampler
+                          Target = target
+                          Dimensions = g.Dimensions
+                          Steps = steps
+                          Replicates = g.Replicates }))
+
     claims
 
 /// The report of `ratelab check`: one part, one section per claim, by the same engine as the built-in claims.
@@ -116,19 +195,29 @@ let buildCheck (ctx: ReportContext) (claims: RateLab.Analysis.Claims.Claim.Claim
       Parts =
         [ { Slug = "claims"
             Title = "Claims checked"
-            Intro = "Each claim of the file, tested by the generic engine (docs/claims.md): cost claims by N*(d, ε) searches and cost fits, decay claims by error curves and decay fits; verdicts by the rules of docs/claims.md."
-            Units = claims |> List.map (fun c -> Units.announced ctx.SectionDone c.Id (fun () -> ClaimSection.section ctx c)) } ] }
+            Intro =
+              "Each claim of the file, tested by the generic engine (docs/claims.md): cost claims by N*(d, ε) searches and cost fits, decay claims by error curves and decay fits; verdicts by the rules of docs/claims.md."
+            Units =
+              claims
+              |> List.map (fun c -> Units.announced ctx.SectionDone c.Id (fun () -> ClaimSection.section ctx c)) } ] }
 
 /// The real services.
-let services : Services =
+let services: Services =
     { RunExperiment = fun spec _ -> Runner.run spec (List.exactlyOne spec.Dimensions)
       FitCsv = fitInput
       ExactEval = exactEval
       ListSamplers =
-        fun () -> Catalog.samplers |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Optional s.Parameters)
+        fun () ->
+            Catalog.samplers
+            |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Optional s.Parameters)
       ListTargets =
-        fun () -> Catalog.targets |> List.map (fun t -> t.Name, Catalog.listing t.Description [] t.Parameters)
-      ListClaims = fun () -> Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
+        fun () ->
+            Catalog.targets
+            |> List.map (fun t -> t.Name, Catalog.listing t.Description [] t.Parameters)
+      ListClaims =
+        fun () ->
+            Registry.load (Registry.defaultPath ())
+            |> List.map (fun c -> c.Id, $"{c.Sampler}: {c.Statement} [{c.Metric}]")
       BuildReport = buildReport
       LoadClaims = loadClaims
       BuildCheck = buildCheck }

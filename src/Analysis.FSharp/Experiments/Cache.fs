@@ -19,14 +19,17 @@ module AtomicFile =
         let dir = nonNull (Path.GetDirectoryName full)
         Directory.CreateDirectory dir |> ignore
         let tmp = Path.Combine(dir, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
+
         try
             do
                 use fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None)
                 fs.Write(content, 0, content.Length)
                 fs.Flush true
+
             File.Move(tmp, full, true)
         finally
-            if File.Exists tmp then File.Delete tmp
+            if File.Exists tmp then
+                File.Delete tmp
 
     /// Writes UTF-8 text (no byte-order mark) to path atomically.
     let writeAllText (path: string) (content: string) =
@@ -54,7 +57,9 @@ module Cache =
     let under (outDir: string) (salt: string) =
         if String.IsNullOrWhiteSpace salt then
             raise (ArgumentException($"salt = \"{salt}\" is out of range; allowed: a non-empty string.", "salt"))
-        { Directory = Path.Combine(outDir, ".cache"); Salt = salt }
+
+        { Directory = Path.Combine(outDir, ".cache")
+          Salt = salt }
 
     /// The stable hash of a configuration under a salt: lower-case hex SHA-256.
     let key (salt: string) (canonicalJson: string) =
@@ -81,6 +86,7 @@ module Cache =
     /// Looks a configuration up, checking the entry's salt, configuration and content hash.
     let lookup (store: Store) (canonicalJson: string) : Lookup =
         let file = path store canonicalJson
+
         if not (File.Exists file) then
             Absent
         else
@@ -90,6 +96,7 @@ module Cache =
                     | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
                         Some(v.GetValue<string>())
                     | _ -> None
+
                 match JsonNode.Parse(File.ReadAllText file) with
                 | :? JsonObject as o when text o "salt" = Some store.Salt && text o "config" = Some canonicalJson ->
                     match o["payload"] with
@@ -126,17 +133,23 @@ module Cache =
             let stale (file: string) =
                 AtomicFile.tempPattern.IsMatch(nonNull (Path.GetFileName file))
                 && File.GetLastWriteTimeUtc file < before.ToUniversalTime()
+
             let tryDelete (file: string) =
                 try
                     do
                         use _ = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None)
                         ()
+
                     File.Delete file
                     true
                 with
                 | :? IOException
                 | :? UnauthorizedAccessException -> false
-            Directory.GetFiles store.Directory |> Array.filter stale |> Array.filter tryDelete |> Array.length
+
+            Directory.GetFiles store.Directory
+            |> Array.filter stale
+            |> Array.filter tryDelete
+            |> Array.length
 
     /// The cached value of a configuration, computing and storing it first when absent. An entry that cannot be
     /// trusted, or whose payload no longer decodes (a record format changed without a salt bump), is recomputed
@@ -150,6 +163,7 @@ module Cache =
         (compute: unit -> 'T)
         : 'T =
         let file = path store' canonicalJson
+
         let decoded =
             match lookup store' canonicalJson with
             | Hit node ->
@@ -165,6 +179,7 @@ module Cache =
             | Rejected reason ->
                 warn $"cache entry {file} is not trusted ({reason}); recomputing it"
                 None
+
         match decoded with
         | Some value -> value
         | None ->
@@ -192,27 +207,35 @@ module Cache =
     /// payloads must agree. Ok true: copied; Ok false: an equal entry was there; Error: one line naming the key.
     let importEntry (target: Store) (file: string) : Result<bool, string> =
         let name = nonNull (Path.GetFileNameWithoutExtension file)
+
         let parsed =
             try
                 match JsonNode.Parse(File.ReadAllText file) with
                 | :? JsonObject as o -> Some o
                 | _ -> None
-            with :? System.Text.Json.JsonException -> None
+            with :? System.Text.Json.JsonException ->
+                None
+
         let text (o: JsonObject) (field: string) =
             match o[field] with
             | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
                 Some(v.GetValue<string>())
             | _ -> None
+
         match parsed with
         | None -> Error $"cache entry {name} ({file}) is not a JSON object"
         | Some o ->
             match text o "salt", text o "config" with
             | Some s, _ when s <> target.Salt ->
                 Error $"cache entry {name} ({file}) was written by another version (salt {s}, expected {target.Salt})"
-            | Some _, Some config when key target.Salt config = name && (match o["payload"], text o "sha256" with
-                                                                            | null, _ -> false
-                                                                            | payload, hash -> hash = Some(contentHash target.Salt config payload)) ->
+            | Some _, Some config when
+                key target.Salt config = name
+                && (match o["payload"], text o "sha256" with
+                    | null, _ -> false
+                    | payload, hash -> hash = Some(contentHash target.Salt config payload))
+                ->
                 let destination = path target config
+
                 match tryLoad target config with
                 | Some existing when JsonNode.DeepEquals(existing, o["payload"]) -> Ok false
                 | Some _ ->
@@ -221,4 +244,5 @@ module Cache =
                     AtomicFile.writeAllBytes destination (File.ReadAllBytes file)
                     Ok true
             | _ ->
-                Error $"cache entry {name} ({file}) fails its content check: its name is not its configuration's hash, or its content hash does not match its value"
+                Error
+                    $"cache entry {name} ({file}) fails its content check: its name is not its configuration's hash, or its content hash does not match its value"

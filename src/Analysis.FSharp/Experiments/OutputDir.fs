@@ -5,12 +5,15 @@ module RateLab.Analysis.Experiments.OutputDir
 open System
 open System.IO
 
-let private refuse (option: string) (problem: string) : 'a = raise (ArgumentException($"{option}: {problem}"))
+let private refuse (option: string) (problem: string) : 'a =
+    raise (ArgumentException($"{option}: {problem}"))
 
 /// Requires a non-empty path that is or can become a directory in which files can be created and deleted (probed by
 /// creating and deleting a file). Creates the directory. Returns its full path.
 let check (option: string) (path: string) : string =
-    if String.IsNullOrWhiteSpace path then refuse option $"expected a directory path, got \"{path}\""
+    if String.IsNullOrWhiteSpace path then
+        refuse option $"expected a directory path, got \"{path}\""
+
     let full =
         try
             Path.GetFullPath path
@@ -18,7 +21,10 @@ let check (option: string) (path: string) : string =
         | :? ArgumentException
         | :? NotSupportedException
         | :? PathTooLongException as ex -> refuse option $"\"{path}\" is not a valid path ({ex.Message})"
-    if File.Exists full then refuse option $"\"{path}\" is a file; expected a directory"
+
+    if File.Exists full then
+        refuse option $"\"{path}\" is a file; expected a directory"
+
     try
         Directory.CreateDirectory full |> ignore
         let probe = Path.Combine(full, $".ratelab-probe-{Guid.NewGuid():N}")
@@ -27,4 +33,5 @@ let check (option: string) (path: string) : string =
     with
     | :? IOException
     | :? UnauthorizedAccessException as ex -> refuse option $"\"{path}\" is not a writable directory ({ex.Message})"
+
     full

@@ -40,37 +40,71 @@ type ParamSchema =
       Meaning: string
       Role: StepRole }
 
-let private num (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
+let private num (x: float) =
+    x.ToString("R", CultureInfo.InvariantCulture)
 
 /// A real parameter in a range.
 let real name lower upper fallback meaning =
-    { Name = name; Kind = Real; Lower = lower; Upper = upper; Default = Option.map Number fallback
-      Meaning = meaning; Role = Fixed }
+    { Name = name
+      Kind = Real
+      Lower = lower
+      Upper = upper
+      Default = Option.map Number fallback
+      Meaning = meaning
+      Role = Fixed }
 
 /// A real parameter in (0, ∞).
-let positive name fallback meaning = real name (Some(Open 0.0)) None fallback meaning
+let positive name fallback meaning =
+    real name (Some(Open 0.0)) None fallback meaning
 
 /// An integer parameter ≥ lo.
 let integer name (lo: int) (fallback: int option) meaning =
-    { Name = name; Kind = Integer; Lower = Some(Closed(float lo)); Upper = Some(Closed(float Int32.MaxValue))
-      Default = fallback |> Option.map (float >> Number); Meaning = meaning; Role = Fixed }
+    { Name = name
+      Kind = Integer
+      Lower = Some(Closed(float lo))
+      Upper = Some(Closed(float Int32.MaxValue))
+      Default = fallback |> Option.map (float >> Number)
+      Meaning = meaning
+      Role = Fixed }
 
 /// A boolean parameter.
 let boolean name fallback meaning =
-    { Name = name; Kind = Boolean; Lower = None; Upper = None; Default = Some(Flag fallback); Meaning = meaning
+    { Name = name
+      Kind = Boolean
+      Lower = None
+      Upper = None
+      Default = Some(Flag fallback)
+      Meaning = meaning
       Role = Fixed }
 
 /// A text parameter without a default (a path, a list); the entry's rules check its content.
 let freeText name what meaning =
-    { Name = name; Kind = FreeText what; Lower = None; Upper = None; Default = None; Meaning = meaning; Role = Fixed }
+    { Name = name
+      Kind = FreeText what
+      Lower = None
+      Upper = None
+      Default = None
+      Meaning = meaning
+      Role = Fixed }
 
 /// A file-path parameter without a default; the entry's rules read and check the file.
 let filePath name what meaning =
-    { Name = name; Kind = FilePath what; Lower = None; Upper = None; Default = None; Meaning = meaning; Role = Fixed }
+    { Name = name
+      Kind = FilePath what
+      Lower = None
+      Upper = None
+      Default = None
+      Meaning = meaning
+      Role = Fixed }
 
 /// A parameter taking one of a few names.
 let choice name (allowed: string list) fallback meaning =
-    { Name = name; Kind = Choice allowed; Lower = None; Upper = None; Default = Some(Text fallback); Meaning = meaning
+    { Name = name
+      Kind = Choice allowed
+      Lower = None
+      Upper = None
+      Default = Some(Text fallback)
+      Meaning = meaning
       Role = Fixed }
 
 /// The range of a numeric parameter in interval notation, e.g. "(0, ∞)" or "[1, 2147483647]".
@@ -80,11 +114,13 @@ let range (p: ParamSchema) =
         | Some(Open x) -> $"({num x}"
         | Some(Closed x) -> $"[{num x}"
         | None -> "(-∞"
+
     let hi =
         match p.Upper with
         | Some(Open x) -> $"{num x})"
         | Some(Closed x) -> $"{num x}]"
         | None -> "∞)"
+
     $"{lo}, {hi}"
 
 /// What a value of the parameter must be, in words, for error messages.
@@ -113,11 +149,13 @@ let private inRange (p: ParamSchema) (x: float) =
         | Some(Open lo) -> x > lo
         | Some(Closed lo) -> x >= lo
         | None -> true
+
     let below =
         match p.Upper with
         | Some(Open hi) -> x < hi
         | Some(Closed hi) -> x <= hi
         | None -> true
+
     Double.IsFinite x && above && below
 
 /// Whether a value is of the parameter's type and inside its range. Booleans and choices may come as text (a JSON
@@ -143,6 +181,7 @@ let refuse (origin: Origin) (name: string) (problem: string) : 'a =
 /// every parameter without a default present unless `optional` says it may be absent.
 let check (origin: Origin) (schema: ParamSchema list) (optional: string -> bool) (c: Component) =
     let names = schema |> List.map (fun p -> p.Name)
+
     for KeyValue(name, value) in c.Parameters do
         match schema |> List.tryFind (fun p -> p.Name = name) with
         | None ->
@@ -150,8 +189,13 @@ let check (origin: Origin) (schema: ParamSchema list) (optional: string -> bool)
             refuse origin name $"unknown parameter of {c.Name}; allowed: {allowed}"
         | Some p when not (admits p value) -> refuse origin name $"expected {expected p}, got {showParam value}"
         | Some _ -> ()
+
     for p in schema do
-        if p.Default.IsNone && not (optional p.Name) && not (c.Parameters.ContainsKey p.Name) then
+        if
+            p.Default.IsNone
+            && not (optional p.Name)
+            && not (c.Parameters.ContainsKey p.Name)
+        then
             refuse origin p.Name $"required parameter of {c.Name} is missing"
 
 /// Reading checked parameters, falling back on the declared defaults.
@@ -159,7 +203,10 @@ module Read =
     let private value (schema: ParamSchema list) (c: Component) name =
         match Map.tryFind name c.Parameters with
         | Some v -> Some v
-        | None -> schema |> List.tryFind (fun p -> p.Name = name) |> Option.bind (fun p -> p.Default)
+        | None ->
+            schema
+            |> List.tryFind (fun p -> p.Name = name)
+            |> Option.bind (fun p -> p.Default)
 
     /// A real or integer parameter as a float.
     let number schema c name =
@@ -185,15 +232,22 @@ module Read =
 /// default and exactly one of them must be given.
 let describe (oneOf: string list) (schema: ParamSchema list) =
     [ for p in schema ->
-        let bounds =
-            match p.Kind with
-            | Real
-            | Integer -> " " + range p
-            | _ -> ""
-        let fallback =
-            match p.Default with
-            | Some v -> $"default {showParam v}"
-            | None when List.contains p.Name oneOf -> "required: one of " + String.Join(" or ", oneOf)
-            | None -> "required"
-        let role = if p.Role = SplitOverSteps then "; divided over the n steps" else ""
-        $"{p.Name}: {kindName p}{bounds}, {fallback} — {p.Meaning}{role}" ]
+          let bounds =
+              match p.Kind with
+              | Real
+              | Integer -> " " + range p
+              | _ -> ""
+
+          let fallback =
+              match p.Default with
+              | Some v -> $"default {showParam v}"
+              | None when List.contains p.Name oneOf -> "required: one of " + String.Join(" or ", oneOf)
+              | None -> "required"
+
+          let role =
+              if p.Role = SplitOverSteps then
+                  "; divided over the n steps"
+              else
+                  ""
+
+          $"{p.Name}: {kindName p}{bounds}, {fallback} — {p.Meaning}{role}" ]

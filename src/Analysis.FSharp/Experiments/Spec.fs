@@ -33,19 +33,21 @@ type Component =
 
 /// One experiment: a sampler on a target, measured under one metric over a grid of step counts and dimensions.
 type ExperimentSpec =
-    { Name: string
-      Sampler: Component
-      Target: Component
-      Dimensions: int list
-      Metric: MetricKind
-      /// Step-count grid, strictly increasing.
-      Steps: int list
-      Chains: int
-      /// Exactly one seed (a list in the file format for compatibility; parse refuses more than one).
-      Seeds: uint64 list
-      Profile: Profile
-      /// Claim ids (docs/background.md) the experiment bears on; may be empty.
-      Claims: string list }
+    {
+        Name: string
+        Sampler: Component
+        Target: Component
+        Dimensions: int list
+        Metric: MetricKind
+        /// Step-count grid, strictly increasing.
+        Steps: int list
+        Chains: int
+        /// Exactly one seed (a list in the file format for compatibility; parse refuses more than one).
+        Seeds: uint64 list
+        Profile: Profile
+        /// Claim ids (docs/background.md) the experiment bears on; may be empty.
+        Claims: string list
+    }
 
 /// Stable names of metrics, shared by specs, results.json and the command line.
 module MetricNames =
@@ -73,18 +75,24 @@ module MetricNames =
     /// describes the bias and the bins as much as the sampler.
     let refusedSampleNames =
         [ for n in [ "hist_tv"; "hist_kl" ] ->
-              n, "a histogram divergence is bin-dependent, bounded by the binned law's value and biased upward by "
-                 + "about √(bins/chains), so its rate is not the sampler's; use sample:mmd, sample:energy or "
-                 + "sample:sliced_w2" ]
+              n,
+              "a histogram divergence is bin-dependent, bounded by the binned law's value and biased upward by "
+              + "about √(bins/chains), so its rate is not the sampler's; use sample:mmd, sample:energy or "
+              + "sample:sliced_w2" ]
 
     /// Why a sample metric name is refused, if it is one of refusedSampleNames.
     let refusal (name: string) =
         if name.StartsWith(SamplePrefix, StringComparison.Ordinal) then
-            refusedSampleNames |> List.tryFind (fun (n, _) -> SamplePrefix + n = name) |> Option.map snd
-        else None
+            refusedSampleNames
+            |> List.tryFind (fun (n, _) -> SamplePrefix + n = name)
+            |> Option.map snd
+        else
+            None
 
     /// Every accepted form, for error messages and --help.
-    let allowed = (fixedNames |> List.map snd) @ (sampleNames |> List.map (fun n -> SamplePrefix + n))
+    let allowed =
+        (fixedNames |> List.map snd)
+        @ (sampleNames |> List.map (fun n -> SamplePrefix + n))
 
     /// The stable name of a metric.
     let toName metric =
@@ -94,7 +102,10 @@ module MetricNames =
 
     /// The metric with this name, if any.
     let tryParse (name: string) =
-        if name.StartsWith(SamplePrefix, StringComparison.Ordinal) && name.Length > SamplePrefix.Length then
+        if
+            name.StartsWith(SamplePrefix, StringComparison.Ordinal)
+            && name.Length > SamplePrefix.Length
+        then
             Some(SampleMetric(name.Substring SamplePrefix.Length))
         else
             fixedNames |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
@@ -141,19 +152,25 @@ let private show (e: JsonElement) =
     | JsonValueKind.Array -> "an array"
     | _ -> "an object"
 
-let private expect path what (e: JsonElement) = fail path $"expected {what}, got {show e}"
+let private expect path what (e: JsonElement) =
+    fail path $"expected {what}, got {show e}"
 
 /// The properties of an object, rejecting unknown and duplicate keys.
 let private fields path (known: string list) (e: JsonElement) =
-    if e.ValueKind <> JsonValueKind.Object then expect path "an object" e
+    if e.ValueKind <> JsonValueKind.Object then
+        expect path "an object" e
+
     let props = e.EnumerateObject() |> Seq.toList
+
     for p in props do
         if not (List.contains p.Name known) then
             let allowed = String.Join(", ", known)
             fail $"{path}.{p.Name}" $"unknown field; allowed fields: {allowed}"
+
     match props |> List.countBy (fun p -> p.Name) |> List.tryFind (fun (_, n) -> n > 1) with
     | Some(name, _) -> fail $"{path}.{name}" "field given more than once"
     | None -> ()
+
     props |> List.map (fun p -> p.Name, p.Value) |> Map.ofList
 
 let private required path name (m: Map<string, JsonElement>) =
@@ -183,16 +200,23 @@ let private seed path (e: JsonElement) =
     | _ -> expect path "an integer in [0, 2^64)" e
 
 let private array path (e: JsonElement) =
-    if e.ValueKind <> JsonValueKind.Array then expect path "a non-empty array" e
+    if e.ValueKind <> JsonValueKind.Array then
+        expect path "a non-empty array" e
+
     let items = e.EnumerateArray() |> Seq.toList
-    if items.IsEmpty then fail path "expected a non-empty array, got []"
+
+    if items.IsEmpty then
+        fail path "expected a non-empty array, got []"
+
     items |> List.mapi (fun i x -> $"{path}[{i}]", x)
 
 let private increasing path what (xs: int list) =
     xs
     |> List.pairwise
     |> List.iteri (fun i (a, b) ->
-        if b <= a then fail $"{path}[{i + 1}]" $"expected {what} strictly increasing, got {b} after {a}")
+        if b <= a then
+            fail $"{path}[{i + 1}]" $"expected {what} strictly increasing, got {b} after {a}")
+
     xs
 
 /// A parameter value by its JSON type only; its name and range are checked against the component's declared
@@ -201,7 +225,10 @@ let private paramValue path (e: JsonElement) =
     match e.ValueKind with
     | JsonValueKind.Number ->
         let v = e.GetDouble()
-        if not (Double.IsFinite v) then expect path "a finite number" e
+
+        if not (Double.IsFinite v) then
+            expect path "a finite number" e
+
         Number v
     | JsonValueKind.String -> Text(stringOf e)
     | JsonValueKind.True -> Flag true
@@ -211,19 +238,26 @@ let private paramValue path (e: JsonElement) =
 let private componentOf path (e: JsonElement) =
     let m = fields path [ "name"; "parameters" ] e
     let name = text $"{path}.name" (required path "name" m)
+
     let parameters =
         match m.TryFind "parameters" with
         | None -> Map.empty
         | Some p ->
             let pPath = $"{path}.parameters"
-            if p.ValueKind <> JsonValueKind.Object then expect pPath "an object" p
+
+            if p.ValueKind <> JsonValueKind.Object then
+                expect pPath "an object" p
+
             let props = p.EnumerateObject() |> Seq.toList
+
             match props |> List.countBy (fun q -> q.Name) |> List.tryFind (fun (_, n) -> n > 1) with
             | Some(dup, _) -> fail $"{pPath}.{dup}" "field given more than once"
             | None -> ()
+
             props
             |> List.map (fun q -> q.Name, paramValue $"{pPath}.{q.Name}" q.Value)
             |> Map.ofList
+
     { Name = name; Parameters = parameters }
 
 /// A parameter given on the command line as "name=value": a number when it reads as one (invariant culture),
@@ -231,14 +265,20 @@ let private componentOf path (e: JsonElement) =
 /// component's declared parameters, as for a spec file.
 let parseAssignment (path: string) (assignment: string) : string * ParamValue =
     let i = assignment.IndexOf '='
-    if i <= 0 then fail path $"expected name=value, got \"{assignment}\""
+
+    if i <= 0 then
+        fail path $"expected name=value, got \"{assignment}\""
+
     let name = assignment.Substring(0, i).Trim()
     let raw = assignment.Substring(i + 1).Trim()
     let at = $"{path} {name}"
+
     let value =
         match Double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture) with
         | true, v ->
-            if not (Double.IsFinite v) then fail at $"expected a finite number, got {raw}"
+            if not (Double.IsFinite v) then
+                fail at $"expected a finite number, got {raw}"
+
             Number v
         | _ ->
             match raw with
@@ -246,17 +286,28 @@ let parseAssignment (path: string) (assignment: string) : string * ParamValue =
             | "false" -> Flag false
             | "" -> fail at "expected a value after '='"
             | _ -> Text raw
+
     name, value
 
 /// The parameters of repeated "name=value" options; a name given twice is refused rather than the last one kept.
 let parseAssignments (path: string) (assignments: string list) : Map<string, ParamValue> =
     let pairs = assignments |> List.map (parseAssignment path)
+
     match pairs |> List.countBy fst |> List.tryFind (fun (_, n) -> n > 1) with
     | Some(name, n) -> fail $"{path} {name}" $"given {n} times; give each parameter once"
     | None -> Map.ofList pairs
 
 let private topFields =
-    [ "name"; "sampler"; "target"; "dimensions"; "metric"; "steps"; "chains"; "seeds"; "profile"; "claims" ]
+    [ "name"
+      "sampler"
+      "target"
+      "dimensions"
+      "metric"
+      "steps"
+      "chains"
+      "seeds"
+      "profile"
+      "claims" ]
 
 /// Parses a spec from JSON text. Raises SpecException (an ArgumentException) naming the field at fault.
 let parse (json: string) : ExperimentSpec =
@@ -265,25 +316,35 @@ let parse (json: string) : ExperimentSpec =
             JsonDocument.Parse(json, JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip))
         with :? JsonException as ex ->
             fail "spec" $"not valid JSON ({ex.Message.Split('\n').[0]})"
+
     use doc = doc
     let p = "spec"
     let m = fields p topFields doc.RootElement
+
     let name =
         let e = required p "name" m
         let n = text $"{p}.name" e
         // The name becomes a directory under --out, so it must not carry path syntax.
-        if n |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_')) then
+        if
+            n
+            |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_'))
+        then
             expect $"{p}.name" "a name of ASCII letters, digits, '-' and '_'" e
+
         n
+
     let sampler = componentOf $"{p}.sampler" (required p "sampler" m)
     let target = componentOf $"{p}.target" (required p "target" m)
+
     let dimensions =
         array $"{p}.dimensions" (required p "dimensions" m)
         |> List.map (fun (q, x) -> intAtLeast q 1 x)
         |> increasing $"{p}.dimensions" "dimensions"
+
     let metric =
         let e = required p "metric" m
         let n = text $"{p}.metric" e
+
         match MetricNames.tryParseMeasurable n with
         | Some k -> k
         | None when (MetricNames.refusal n).IsSome ->
@@ -291,16 +352,21 @@ let parse (json: string) : ExperimentSpec =
         | None ->
             let allowed = String.Join(", ", MetricNames.allowed)
             fail $"{p}.metric" $"unknown metric \"{n}\"; allowed: {allowed}"
+
     let steps =
         array $"{p}.steps" (required p "steps" m)
         |> List.map (fun (q, x) -> intAtLeast q 1 x)
         |> increasing $"{p}.steps" "step counts"
+
     let chains = intAtLeast $"{p}.chains" 1 (required p "chains" m)
-    let seeds = array $"{p}.seeds" (required p "seeds" m) |> List.map (fun (q, x) -> seed q x)
+
+    let seeds =
+        array $"{p}.seeds" (required p "seeds" m) |> List.map (fun (q, x) -> seed q x)
     // One seed drives a whole exact analysis (its draw replicates are the chains), so a second seed would be
     // recorded without being used; refusing it keeps results.json honest.
     if seeds.Length > 1 then
         fail $"{p}.seeds" $"expected exactly one seed, got {seeds.Length}; run one spec per seed to compare seeds"
+
     let profile =
         match m.TryFind "profile" with
         | None -> Quick
@@ -308,12 +374,16 @@ let parse (json: string) : ExperimentSpec =
             match ProfileNames.tryParse (text $"{p}.profile" e) with
             | Some v -> v
             | None -> expect $"{p}.profile" "\"quick\" or \"full\"" e
+
     let claims =
         match m.TryFind "claims" with
         | None -> []
         | Some e when e.ValueKind = JsonValueKind.Array ->
-            e.EnumerateArray() |> Seq.mapi (fun i x -> text $"{p}.claims[{i}]" x) |> Seq.toList
+            e.EnumerateArray()
+            |> Seq.mapi (fun i x -> text $"{p}.claims[{i}]" x)
+            |> Seq.toList
         | Some e -> expect $"{p}.claims" "an array of claim ids" e
+
     { Name = name
       Sampler = sampler
       Target = target
@@ -333,11 +403,14 @@ let private paramNode v : JsonNode =
 
 let private componentNode (c: Component) =
     let ps = JsonObject()
+
     for KeyValue(k, v) in c.Parameters do // Map iterates in key order: canonical.
         ps[k] <- paramNode v
+
     JsonObject(dict [ "name", strNode c.Name; "parameters", (ps :> JsonNode) ])
 
-let private intArray (xs: int seq) = JsonArray(xs |> Seq.map (fun x -> JsonValue.Create x :> JsonNode) |> Seq.toArray)
+let private intArray (xs: int seq) =
+    JsonArray(xs |> Seq.map (fun x -> JsonValue.Create x :> JsonNode) |> Seq.toArray)
 
 /// The spec as a JsonNode with keys in a fixed (sorted) order.
 let toNode (s: ExperimentSpec) : JsonObject =

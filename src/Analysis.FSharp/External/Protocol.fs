@@ -25,8 +25,15 @@ type Backend =
     | NumPy
     | Torch
 
-let kindName k = match k with KDiffusion -> "kdiffusion" | Step -> "step"
-let backendName b = match b with NumPy -> "numpy" | Torch -> "torch"
+let kindName k =
+    match k with
+    | KDiffusion -> "kdiffusion"
+    | Step -> "step"
+
+let backendName b =
+    match b with
+    | NumPy -> "numpy"
+    | Torch -> "torch"
 
 /// One probe request: a diagonal Gaussian problem on distinct coordinates and the grid τ₀ > … > τ_N.
 type ProbeRequest =
@@ -39,19 +46,21 @@ type ProbeRequest =
 
 /// The sampler's end state Y_N = a·Y₀ + c + Σₖ bₖ zₖ per coordinate, given the replicate's scalar draws.
 type AffineMap =
-    { A: float[]
-      C: float[]
-      /// Σₖ bₖ², the variance the noise adds.
-      NoiseVariance: float[]
-      NoiseDraws: int
-      /// Model or score evaluations per chain, counted by the Python wrapper.
-      Nfe: float
-      /// The scalar draws uniform() returned, in order (empty for a sampler that takes none).
-      Uniforms: float[]
-      /// Rows of the batched call.
-      Rows: int
-      /// Python seconds for this replicate (both calls).
-      Seconds: float }
+    {
+        A: float[]
+        C: float[]
+        /// Σₖ bₖ², the variance the noise adds.
+        NoiseVariance: float[]
+        NoiseDraws: int
+        /// Model or score evaluations per chain, counted by the Python wrapper.
+        Nfe: float
+        /// The scalar draws uniform() returned, in order (empty for a sampler that takes none).
+        Uniforms: float[]
+        /// Rows of the batched call.
+        Rows: int
+        /// Python seconds for this replicate (both calls).
+        Seconds: float
+    }
 
 /// Why the Python side refused a request.
 type Failure =
@@ -62,7 +71,8 @@ type Failure =
     /// The two sides disagree on the protocol.
     | ProtocolFault of string
 
-let private numbers (xs: float[]) = JsonArray(xs |> Array.map (fun x -> JsonValue.Create x :> JsonNode))
+let private numbers (xs: float[]) =
+    JsonArray(xs |> Array.map (fun x -> JsonValue.Create x :> JsonNode))
 
 let private request (op: string) =
     let o = JsonObject()
@@ -99,25 +109,35 @@ let private field (o: JsonObject) (name: string) =
     | n -> n
 
 let private floats (o: JsonObject) name =
-    (field o name).AsArray() |> Seq.map (fun n -> (nonNull n).GetValue<float>()) |> Array.ofSeq
+    (field o name).AsArray()
+    |> Seq.map (fun n -> (nonNull n).GetValue<float>())
+    |> Array.ofSeq
 
 /// The handshake line: None when it is the expected protocol and version, else what is wrong.
 let checkHello (line: string) =
     try
         let o = (nonNull (JsonNode.Parse line)).AsObject()
-        let name, version = (field o "protocol").GetValue<string>(), (field o "version").GetValue<int>()
+
+        let name, version =
+            (field o "protocol").GetValue<string>(), (field o "version").GetValue<int>()
+
         if name <> Name || version <> Version then
             Some $"the bridge speaks {name} version {version}; allowed: {Name} version {Version}"
-        else None
-    with e -> Some $"the bridge's first line is not a handshake ({e.Message}): {line}"
+        else
+            None
+    with e ->
+        Some $"the bridge's first line is not a handshake ({e.Message}): {line}"
 
 /// A reply: Ok with the reply object, or the failure it reports.
 let reply (line: string) : Result<JsonObject, Failure> =
     let o = (nonNull (JsonNode.Parse line)).AsObject()
-    if (field o "ok").GetValue<bool>() then Ok o
+
+    if (field o "ok").GetValue<bool>() then
+        Ok o
     else
         let e = (field o "error").AsObject()
         let message = (field e "message").GetValue<string>()
+
         match (field e "kind").GetValue<string>() with
         | "usage" -> Error(Usage message)
         | "sampler" -> Error(SamplerFault message)

@@ -8,27 +8,42 @@ open RateLab.Analysis.Model.Records
 
 /// The slope between two successive grid points, with the standard error propagated from the two errors.
 type LocalSlope =
-    { FromCost: float
-      ToCost: float
-      /// Δ log error / Δ log cost: about −p for an error ∝ cost^(−p).
-      Slope: float
-      /// Delta method: se(log e) = se(e)/e at each end; exact values (StdError NaN) contribute no sampling error.
-      StdError: float }
+    {
+        FromCost: float
+        ToCost: float
+        /// Δ log error / Δ log cost: about −p for an error ∝ cost^(−p).
+        Slope: float
+        /// Delta method: se(log e) = se(e)/e at each end; exact values (StdError NaN) contribute no sampling error.
+        StdError: float
+    }
 
 /// se(log e) of one estimate by the delta method; 0 for exact values.
-let logStdError (e: Estimate) = if Double.IsNaN e.StdError then 0.0 else e.StdError / e.Value
+let logStdError (e: Estimate) =
+    if Double.IsNaN e.StdError then
+        0.0
+    else
+        e.StdError / e.Value
 
 /// Local slopes between successive (cost, error) pairs; costs must increase strictly and errors be positive.
 let compute (points: (float * Estimate)[]) : LocalSlope[] =
-    points |> Array.iteri (fun i (c, e) ->
+    points
+    |> Array.iteri (fun i (c, e) ->
         Guard.Positive(c, $"points[{i}].cost") |> ignore
         Guard.Positive(e.Value, $"points[{i}].error") |> ignore
+
         if i > 0 && not (c > fst points.[i - 1]) then
-            raise (ArgumentOutOfRangeException($"points[{i}].cost", $"points[{i}].cost = {c} is out of range; allowed: greater than points[{i - 1}].cost = {fst points.[i - 1]} (strictly increasing).")))
+            raise (
+                ArgumentOutOfRangeException(
+                    $"points[{i}].cost",
+                    $"points[{i}].cost = {c} is out of range; allowed: greater than points[{i - 1}].cost = {fst points.[i - 1]} (strictly increasing)."
+                )
+            ))
+
     points
     |> Array.pairwise
     |> Array.map (fun ((c0, e0), (c1, e1)) ->
         let dx = log c1 - log c0
+
         { FromCost = c0
           ToCost = c1
           Slope = (log e1.Value - log e0.Value) / dx
@@ -40,10 +55,20 @@ let compute (points: (float * Estimate)[]) : LocalSlope[] =
 let predictedDrift (p: float) (a: float) (costs: float[]) : float[] =
     Guard.Finite(p, nameof p) |> ignore
     Guard.Finite(a, nameof a) |> ignore
-    costs |> Array.iteri (fun i c ->
+
+    costs
+    |> Array.iteri (fun i c ->
         let fail (allowed: string) =
-            raise (ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: {allowed}."))
-        if not (c > 1.0 && Double.IsFinite c) then fail "finite and greater than 1 (ln N > 0)"
+            raise (
+                ArgumentOutOfRangeException($"costs[{i}]", $"costs[{i}] = {c} is out of range; allowed: {allowed}.")
+            )
+
+        if not (c > 1.0 && Double.IsFinite c) then
+            fail "finite and greater than 1 (ln N > 0)"
+
         if i > 0 && not (c > costs.[i - 1]) then
             fail $"greater than costs[{i - 1}] = {costs.[i - 1]} (strictly increasing)")
-    costs |> Array.pairwise |> Array.map (fun (n0, n1) -> -p + a * log (log n1 / log n0) / log (n1 / n0))
+
+    costs
+    |> Array.pairwise
+    |> Array.map (fun (n0, n1) -> -p + a * log (log n1 / log n0) / log (n1 / n0))

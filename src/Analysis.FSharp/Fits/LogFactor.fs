@@ -26,12 +26,17 @@ module LogFactor =
         | LogInvEps -> "ln(1/ε)"
 
     /// The factor in words, e.g. "(ln N)^1.5".
-    let describe (f: LogFactor) = $"({argumentText f.Argument})^{f.Power}"
+    let describe (f: LogFactor) =
+        $"({argumentText f.Argument})^{f.Power}"
 
     /// log((ln z)^a) = a·log(ln z) for an argument z; None where ln z ≤ 0, where the factor has no logarithm.
     let logOf (power: float) (z: float) =
         let l = log z
-        if l > 0.0 && Double.IsFinite l then Some(power * log l) else None
+
+        if l > 0.0 && Double.IsFinite l then
+            Some(power * log l)
+        else
+            None
 
     /// The sentence a fit stores so its slopes are read as exponents of the right model.
     let modelText (f: LogFactor) =

@@ -14,11 +14,13 @@ open RateLab.Analysis.Model.Records
 
 /// The outcome of one search.
 type NStarResult =
-    { /// The smallest step count with upper error bound ≤ ε; None when not reached by nMax.
-      NStar: int option
-      Epsilon: float
-      /// Every (step count, error) evaluated, in evaluation order.
-      Evaluated: (int * Estimate) list }
+    {
+        /// The smallest step count with upper error bound ≤ ε; None when not reached by nMax.
+        NStar: int option
+        Epsilon: float
+        /// Every (step count, error) evaluated, in evaluation order.
+        Evaluated: (int * Estimate) list
+    }
 
 /// Searches n in [nMin, nMax] for the smallest n with (errorAt n).Upper ≤ ε.
 let search (errorAt: int -> Estimate) (epsilon: float) (nMin: int) (nMax: int) : NStarResult =
@@ -26,25 +28,36 @@ let search (errorAt: int -> Estimate) (epsilon: float) (nMin: int) (nMax: int) :
     Guard.AtLeast(nMin, 1, nameof nMin) |> ignore
     Guard.AtLeast(nMax, nMin, nameof nMax) |> ignore
     let evaluated = ResizeArray()
+
     let passes n =
         let e = errorAt n
         evaluated.Add((n, e))
         e.Upper <= epsilon
-    let result n = { NStar = n; Epsilon = epsilon; Evaluated = List.ofSeq evaluated }
-    if passes nMin then result (Some nMin)
+
+    let result n =
+        { NStar = n
+          Epsilon = epsilon
+          Evaluated = List.ofSeq evaluated }
+
+    if passes nMin then
+        result (Some nMin)
     else
         // Doubling: the last failing n and the first passing n bracket N*.
         let rec double fail =
-            if fail >= nMax then None
+            if fail >= nMax then
+                None
             else
                 let next = if fail > nMax / 2 then nMax else 2 * fail
                 if passes next then Some(fail, next) else double next
+
         match double nMin with
         | None -> result None
         | Some(fail, pass) ->
             let rec bisect fail pass =
-                if pass - fail <= 1 then pass
+                if pass - fail <= 1 then
+                    pass
                 else
                     let mid = fail + (pass - fail) / 2
                     if passes mid then bisect fail mid else bisect mid pass
+
             result (Some(bisect fail pass))

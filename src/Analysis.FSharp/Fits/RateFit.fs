@@ -21,22 +21,24 @@ type CostAxis =
 
 /// A fit and its provenance.
 type RateFit =
-    { Kind: FitKind
-      Sampler: string
-      Parameters: (string * string) list
-      Target: string
-      Metric: MetricKind
-      Dimensions: int list
-      /// Step counts of the grid (decay fits) or the step counts N* found (cost fits).
-      Grid: int list
-      /// Accuracy levels ε (cost fits; empty for decay fits).
-      Epsilons: float list
-      Seeds: uint64 list
-      /// The cost axis of a decay fit (Steps for cost fits, whose N* is a step count).
-      Axis: CostAxis
-      Fit: FitResult
-      /// Local slopes d log error / d log cost per dimension (decay fits; empty for cost fits).
-      LocalSlopes: (int * LocalSlopes.LocalSlope list) list }
+    {
+        Kind: FitKind
+        Sampler: string
+        Parameters: (string * string) list
+        Target: string
+        Metric: MetricKind
+        Dimensions: int list
+        /// Step counts of the grid (decay fits) or the step counts N* found (cost fits).
+        Grid: int list
+        /// Accuracy levels ε (cost fits; empty for decay fits).
+        Epsilons: float list
+        Seeds: uint64 list
+        /// The cost axis of a decay fit (Steps for cost fits, whose N* is a step count).
+        Axis: CostAxis
+        Fit: FitResult
+        /// Local slopes d log error / d log cost per dimension (decay fits; empty for cost fits).
+        LocalSlopes: (int * LocalSlopes.LocalSlope list) list
+    }
 
 /// Sampler, parameters, target and metric of a cost fit, which has no single error curve to take them from.
 type FitSubject =

@@ -6,11 +6,14 @@ open RateLab.Analysis.Metrics.SampleEstimate
 
 let private distance (a: float[]) (b: float[]) =
     let mutable s = 0.0
+
     for i in 0 .. a.Length - 1 do
         let t = a.[i] - b.[i]
         s <- s + t * t
+
     sqrt s
 
 /// Unbiased energy distance between samples x and y, with jackknife standard error and floor.
 let energyDistance (x: float[][]) (y: float[][]) : SampleEstimate =
-    TwoSampleU.estimate (fun a b -> -(distance a b)) x y |> TwoSampleU.toSampleEstimate
+    TwoSampleU.estimate (fun a b -> -(distance a b)) x y
+    |> TwoSampleU.toSampleEstimate

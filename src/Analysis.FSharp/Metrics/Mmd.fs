@@ -7,9 +7,11 @@ open RateLab.Analysis.Metrics.SampleEstimate
 
 let private squaredDistance (a: float[]) (b: float[]) =
     let mutable s = 0.0
+
     for i in 0 .. a.Length - 1 do
         let t = a.[i] - b.[i]
         s <- s + t * t
+
     s
 
 /// Median heuristic: ℓ = median pairwise distance of a pooled sample (O(n²); pass a subsample). For rate fits compute
@@ -17,10 +19,20 @@ let private squaredDistance (a: float[]) (b: float[]) =
 let medianBandwidth (pooled: float[][]) =
     checkSample "pooled" 2 pooled |> ignore
     let n = pooled.Length
-    let distances = [| for i in 0 .. n - 1 do for j in i + 1 .. n - 1 -> sqrt (squaredDistance pooled.[i] pooled.[j]) |]
+
+    let distances =
+        [| for i in 0 .. n - 1 do
+               for j in i + 1 .. n - 1 -> sqrt (squaredDistance pooled.[i] pooled.[j]) |]
+
     let sorted = Array.sort distances
     let m = sorted.Length
-    let ell = if m % 2 = 1 then sorted.[m / 2] else 0.5 * (sorted.[m / 2 - 1] + sorted.[m / 2])
+
+    let ell =
+        if m % 2 = 1 then
+            sorted.[m / 2]
+        else
+            0.5 * (sorted.[m / 2 - 1] + sorted.[m / 2])
+
     Guard.Positive(ell, "median pairwise distance of pooled") |> ignore
     ell
 
@@ -28,4 +40,6 @@ let medianBandwidth (pooled: float[][]) =
 let mmdSquared (ell: float) (x: float[][]) (y: float[][]) : SampleEstimate =
     Guard.Positive(ell, nameof ell) |> ignore
     let c = -0.5 / (ell * ell)
-    TwoSampleU.estimate (fun a b -> exp (c * squaredDistance a b)) x y |> TwoSampleU.toSampleEstimate
+
+    TwoSampleU.estimate (fun a b -> exp (c * squaredDistance a b)) x y
+    |> TwoSampleU.toSampleEstimate

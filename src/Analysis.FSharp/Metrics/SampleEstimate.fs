@@ -9,12 +9,14 @@ open RateLab.Analysis.Model.Records
 
 /// A sample-metric value with its uncertainty and floor.
 type SampleEstimate =
-    { Value: float
-      StdError: float
-      /// Null expectation (what a perfect sampler shows at this sample size) plus FloorZ null standard errors.
-      Floor: float
-      StdErrorMethod: string
-      FloorMethod: string }
+    {
+        Value: float
+        StdError: float
+        /// Null expectation (what a perfect sampler shows at this sample size) plus FloorZ null standard errors.
+        Floor: float
+        StdErrorMethod: string
+        FloorMethod: string
+    }
 
 /// Standard errors above the null expectation at which the floor is set: a perfect sampler exceeds it with
 /// probability ≈ 2.3 % (one-sided normal).
@@ -24,7 +26,12 @@ let FloorZ = 2.0
 let toEstimate (level: float) (s: SampleEstimate) : Estimate =
     Guard.InOpen(level, 0.0, 1.0, nameof level) |> ignore
     let z = Normal.InvCDF(0.0, 1.0, (1.0 + level) / 2.0)
-    { Value = s.Value; Lower = s.Value - z * s.StdError; Upper = s.Value + z * s.StdError; StdError = s.StdError; Level = level }
+
+    { Value = s.Value
+      Lower = s.Value - z * s.StdError
+      Upper = s.Value + z * s.StdError
+      StdError = s.StdError
+      Level = level }
 
 /// Checks a sample of n rows of equal dimension with finite entries and returns the dimension.
 let checkSample (name: string) (minRows: int) (xs: float[][]) =
@@ -32,11 +39,17 @@ let checkSample (name: string) (minRows: int) (xs: float[][]) =
     let d = xs.[0].Length
     Guard.AtLeast(d, 1, $"{name}[0].Length") |> ignore
     // Names are formatted only for a failing row: samples have millions of rows.
-    xs |> Array.iteri (fun i r ->
-        if r.Length <> d then Guard.Length(r.Length, d, $"{name}[{i}]")
-        if not (Array.forall Double.IsFinite r) then Guard.AllFinite(ReadOnlySpan r, $"{name}[{i}]"))
+    xs
+    |> Array.iteri (fun i r ->
+        if r.Length <> d then
+            Guard.Length(r.Length, d, $"{name}[{i}]")
+
+        if not (Array.forall Double.IsFinite r) then
+            Guard.AllFinite(ReadOnlySpan r, $"{name}[{i}]"))
+
     d
 
 /// Checks that two samples have the same dimension.
 let checkSameDimension (dx: int) (dy: int) =
-    if dx <> dy then raise (ArgumentException($"y has dimension {dy}; allowed: the dimension of x ({dx}).", "y"))
+    if dx <> dy then
+        raise (ArgumentException($"y has dimension {dy}; allowed: the dimension of x ({dx}).", "y"))

@@ -4,12 +4,14 @@ module RateLab.Analysis.Model.Records
 
 /// A value with a two-sided confidence interval at level Level (e.g. 0.95).
 type Estimate =
-    { Value: float
-      Lower: float
-      Upper: float
-      /// Standard error when it exists (NaN for exact values).
-      StdError: float
-      Level: float }
+    {
+        Value: float
+        Lower: float
+        Upper: float
+        /// Standard error when it exists (NaN for exact values).
+        StdError: float
+        Level: float
+    }
 
 /// How an error value was obtained; every number in a report names one of these.
 type MetricKind =
@@ -36,45 +38,51 @@ type MetricKind =
 
 /// One point of an error curve: a cost and the error measured at that cost.
 type ErrorPoint =
-    { /// Step count or grid size of the run.
-      Steps: int
-      /// Step size h where it applies (NaN otherwise).
-      StepSize: float
-      /// Score/gradient evaluations per chain, counted by the oracle (mean over chains for random NFE).
-      Nfe: float
-      /// Sequential rounds of evaluations (parallel depth), NaN where not applicable.
-      Depth: float
-      Error: Estimate }
+    {
+        /// Step count or grid size of the run.
+        Steps: int
+        /// Step size h where it applies (NaN otherwise).
+        StepSize: float
+        /// Score/gradient evaluations per chain, counted by the oracle (mean over chains for random NFE).
+        Nfe: float
+        /// Sequential rounds of evaluations (parallel depth), NaN where not applicable.
+        Depth: float
+        Error: Estimate
+    }
 
 /// An error curve of one sampler on one target under one metric.
 type ErrorCurve =
-    { Sampler: string
-      /// Parameters of the sampler as name/value pairs, for the record.
-      Parameters: (string * string) list
-      Target: string
-      Dimension: int
-      Metric: MetricKind
-      Seeds: uint64 list
-      Points: ErrorPoint list
-      /// One sentence on how the numbers were obtained.
-      Method: string }
+    {
+        Sampler: string
+        /// Parameters of the sampler as name/value pairs, for the record.
+        Parameters: (string * string) list
+        Target: string
+        Dimension: int
+        Metric: MetricKind
+        Seeds: uint64 list
+        Points: ErrorPoint list
+        /// One sentence on how the numbers were obtained.
+        Method: string
+    }
 
 /// A least-squares fit of log y on regressors, with confidence intervals on every coefficient.
 type FitResult =
-    { /// Names of the regressors, e.g. ["log d"; "log(1/eps)"] or ["log N"].
-      Regressors: string list
-      Intercept: Estimate
-      /// One estimate per regressor, in order.
-      Slopes: Estimate list
-      /// Indices (into the input points) used by the fit.
-      Window: int list
-      /// The rule that chose the window, in words.
-      WindowRule: string
-      Residuals: float list
-      /// (input index, reason in words) of every input point the fit left out, so a report can say why.
-      Excluded: (int * string) list
-      /// How the intervals were obtained (bootstrap kind, replicates, level).
-      IntervalMethod: string }
+    {
+        /// Names of the regressors, e.g. ["log d"; "log(1/eps)"] or ["log N"].
+        Regressors: string list
+        Intercept: Estimate
+        /// One estimate per regressor, in order.
+        Slopes: Estimate list
+        /// Indices (into the input points) used by the fit.
+        Window: int list
+        /// The rule that chose the window, in words.
+        WindowRule: string
+        Residuals: float list
+        /// (input index, reason in words) of every input point the fit left out, so a report can say why.
+        Excluded: (int * string) list
+        /// How the intervals were obtained (bootstrap kind, replicates, level).
+        IntervalMethod: string
+    }
 
 /// The verdicts of a claim against measured evidence (rules in Claims/Verdicts.fs and docs/claims.md).
 type Verdict =
@@ -100,5 +108,8 @@ module VerdictNames =
           Inconclusive, "inconclusive"
           NoPublishedClaim, "no_published_claim" ]
 
-    let toName (v: Verdict) = names |> List.find (fst >> (=) v) |> snd
-    let tryParse (s: string) = names |> List.tryFind (snd >> (=) s) |> Option.map fst
+    let toName (v: Verdict) =
+        names |> List.find (fst >> (=) v) |> snd
+
+    let tryParse (s: string) =
+        names |> List.tryFind (snd >> (=) s) |> Option.map fst

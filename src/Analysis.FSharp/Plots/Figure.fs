@@ -32,17 +32,29 @@ type Figure =
 
 /// Checks that a figure can be drawn: safe id, equal lengths, positive values on log axes.
 let validate (f: Figure) =
-    let bad what = raise (System.ArgumentException($"figure '{f.Id}': {what}", "figure"))
-    if System.String.IsNullOrEmpty f.Id || f.Id |> Seq.exists (fun c -> not (System.Char.IsLetterOrDigit c || c = '-' || c = '_')) then
+    let bad what =
+        raise (System.ArgumentException($"figure '{f.Id}': {what}", "figure"))
+
+    if
+        System.String.IsNullOrEmpty f.Id
+        || f.Id
+           |> Seq.exists (fun c -> not (System.Char.IsLetterOrDigit c || c = '-' || c = '_'))
+    then
         bad "id must be non-empty and use only letters, digits, '-' and '_'"
+
     for s in f.Series do
-        if s.X.Length <> s.Y.Length then bad $"series '{s.Label}' has {s.X.Length} x values and {s.Y.Length} y values"
+        if s.X.Length <> s.Y.Length then
+            bad $"series '{s.Label}' has {s.X.Length} x values and {s.Y.Length} y values"
+
         match s.Band with
         | Some(lo, hi) when lo.Length <> s.X.Length || hi.Length <> s.X.Length ->
             bad $"series '{s.Label}' has a band whose length differs from its {s.X.Length} points"
         | _ -> ()
+
         if f.X.Log && s.X |> Array.exists (fun x -> not (x > 0.0)) then
             bad $"series '{s.Label}' has a non-positive x value on a log axis"
+
         if f.Y.Log && s.Y |> Array.exists (fun y -> not (y > 0.0)) then
             bad $"series '{s.Label}' has a non-positive y value on a log axis"
+
     f

@@ -20,12 +20,19 @@ let metricLabel metric =
     | StrongError -> "RMS pathwise error (units of x)"
     | SampleMetric name -> $"{name} (sample estimate)"
 
-let private nfeAxis = { Label = "NFE (score evaluations per chain)"; Log = true }
+let private nfeAxis =
+    { Label = "NFE (score evaluations per chain)"
+      Log = true }
 
 /// A curve's legend entry; the metric is named when a figure mixes metrics.
 let private legend (curves: ErrorCurve list) (c: ErrorCurve) =
-    let mixed = curves |> List.map (fun x -> x.Metric) |> List.distinct |> List.length > 1
-    if mixed then $"{c.Sampler}: {metricLabel c.Metric}, d={c.Dimension}" else $"{c.Sampler}, d={c.Dimension}"
+    let mixed =
+        curves |> List.map (fun x -> x.Metric) |> List.distinct |> List.length > 1
+
+    if mixed then
+        $"{c.Sampler}: {metricLabel c.Metric}, d={c.Dimension}"
+    else
+        $"{c.Sampler}, d={c.Dimension}"
 
 /// Error against NFE on log-log axes, one series per curve with its confidence band.
 let errorVsNfe id title (curves: ErrorCurve list) =
@@ -33,6 +40,7 @@ let errorVsNfe id title (curves: ErrorCurve list) =
         match curves |> List.map (fun c -> c.Metric) |> List.distinct with
         | [ m ] -> metricLabel m
         | _ -> "error (see legend)"
+
     { Id = id
       Title = title
       X = nfeAxis
@@ -41,7 +49,11 @@ let errorVsNfe id title (curves: ErrorCurve list) =
         [ for c in curves ->
               // A zero error (an exact sampler, or a lower bound at 0) has no place on a log axis; such points stay
               // in results.json and are left out of the figure only.
-              let pts = c.Points |> List.filter (fun p -> p.Error.Value > 0.0 && Double.IsFinite p.Error.Value) |> List.toArray
+              let pts =
+                  c.Points
+                  |> List.filter (fun p -> p.Error.Value > 0.0 && Double.IsFinite p.Error.Value)
+                  |> List.toArray
+
               { Label = legend curves c
                 X = pts |> Array.map (fun p -> p.Nfe)
                 Y = pts |> Array.map (fun p -> p.Error.Value)
@@ -58,21 +70,37 @@ let private lineThrough (cx: float) (cy: float) slope (xMin: float) (xMax: float
 /// the fitted line and the theory's slope where a claim states one. Both lines pass through the centroid (in log-log coordinates) of the
 /// points in the fit's window: an ordinary least-squares line always passes through it, so the two lines differ
 /// only in slope, which is what the claim is about.
-let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitResult) (slopeIndex: int) (theory: (float * string) option) =
+let nStarVs
+    id
+    title
+    (xAxis: Axis)
+    (points: (float * Estimate) list)
+    (fit: FitResult)
+    (slopeIndex: int)
+    (theory: (float * string) option)
+    =
     let pts = points |> List.toArray
     let window = fit.Window |> List.map (fun i -> pts[i]) |> List.toArray
-    if window.Length = 0 then raise (System.ArgumentException($"figure '{id}': the fit's window is empty", "fit"))
-    let meanLog (f: float * Estimate -> float) = window |> Array.averageBy (fun p -> log (f p))
+
+    if window.Length = 0 then
+        raise (System.ArgumentException($"figure '{id}': the fit's window is empty", "fit"))
+
+    let meanLog (f: float * Estimate -> float) =
+        window |> Array.averageBy (fun p -> log (f p))
+
     let cx = exp (meanLog fst)
     let cy = exp (meanLog (fun (_, e) -> e.Value))
     let xs = pts |> Array.map fst
     let xMin, xMax = Array.min xs, Array.max xs
     let slope = fit.Slopes[slopeIndex]
     let fx, fy = lineThrough cx cy slope.Value xMin xMax
+
     { Id = id
       Title = title
       X = { xAxis with Log = true }
-      Y = { Label = "N* (NFE to reach the accuracy)"; Log = true }
+      Y =
+        { Label = "N* (NFE to reach the accuracy)"
+          Log = true }
       Series =
         [ { Label = "measured N*"
             X = xs
@@ -87,7 +115,12 @@ let nStarVs id title (xAxis: Axis) (points: (float * Estimate) list) (fit: FitRe
           match theory with
           | Some(t, label) ->
               let tx, ty = lineThrough cx cy t xMin xMax
-              { Label = $"theory ({label}): slope {t:F2}"; X = tx; Y = ty; Band = None; Style = Theory }
+
+              { Label = $"theory ({label}): slope {t:F2}"
+                X = tx
+                Y = ty
+                Band = None
+                Style = Theory }
           | None -> () ] }
     |> validate
 
@@ -100,15 +133,19 @@ let localSlopes id title (curves: ErrorCurve list) (theory: float option) =
         |> List.pairwise
         |> List.map (fun (a, b) -> sqrt (a.Nfe * b.Nfe), log (b.Error.Value / a.Error.Value) / log (b.Nfe / a.Nfe))
         |> List.toArray
+
     let measured =
         [ for c in curves ->
               let s = slopes c
+
               { Label = legend curves c
                 X = s |> Array.map fst
                 Y = s |> Array.map snd
                 Band = None
                 Style = Measured } ]
+
     let allX = measured |> List.collect (fun s -> List.ofArray s.X)
+
     let reference =
         match theory, allX with
         | Some p, _ :: _ ->
@@ -118,9 +155,12 @@ let localSlopes id title (curves: ErrorCurve list) (theory: float option) =
                 Band = None
                 Style = Theory } ]
         | _ -> []
+
     { Id = id
       Title = title
       X = nfeAxis
-      Y = { Label = "local slope d log(error) / d log(NFE) (dimensionless)"; Log = false }
+      Y =
+        { Label = "local slope d log(error) / d log(NFE) (dimensionless)"
+          Log = false }
       Series = measured @ reference }
     |> validate

@@ -9,11 +9,13 @@ open RateLab.Analysis.Report.Model
 
 /// The report's view of its runner.
 type ReportContext =
-    { Profile: Profile
-      /// Runs an experiment through the cache (one entry per dimension) with progress; one curve per dimension.
-      Run: ExperimentSpec -> ErrorCurve list
-      /// Any other computation through the cache: a key naming the configuration (with a version tag of the study)
-      /// and the computation, whose result is JSON.
-      Cached: string -> (unit -> JsonNode) -> JsonNode
-      /// Announces a finished section (one line with its verdict).
-      SectionDone: Section -> unit }
+    {
+        Profile: Profile
+        /// Runs an experiment through the cache (one entry per dimension) with progress; one curve per dimension.
+        Run: ExperimentSpec -> ErrorCurve list
+        /// Any other computation through the cache: a key naming the configuration (with a version tag of the study)
+        /// and the computation, whose result is JSON.
+        Cached: string -> (unit -> JsonNode) -> JsonNode
+        /// Announces a finished section (one line with its verdict).
+        SectionDone: Section -> unit
+    }

@@ -29,6 +29,7 @@ type Manifest =
 /// The program's version (assembly informational version).
 let version () =
     let asm = Assembly.GetExecutingAssembly()
+
     match asm.GetCustomAttribute<AssemblyInformationalVersionAttribute>() with
     | null -> string (asm.GetName().Version)
     | a -> a.InformationalVersion
@@ -36,7 +37,9 @@ let version () =
 /// `git rev-parse HEAD` in the current directory, or "unknown" when git or the repository is unavailable.
 let gitCommit () =
     try
-        let psi = ProcessStartInfo("git", "rev-parse HEAD", RedirectStandardOutput = true, RedirectStandardError = true)
+        let psi =
+            ProcessStartInfo("git", "rev-parse HEAD", RedirectStandardOutput = true, RedirectStandardError = true)
+
         use p = nonNull (Process.Start psi)
         let out = p.StandardOutput.ReadToEnd().Trim()
         p.WaitForExit()
@@ -77,7 +80,14 @@ let toJson (m: Manifest) : JsonNode =
     let o = JsonObject()
     o["version"] <- s m.Version
     o["commit"] <- s m.Commit
-    o["seeds"] <- JsonArray(m.Seeds |> List.map (fun x -> JsonValue.Create x :> JsonNode |> Some |> Option.toObj) |> List.toArray)
+
+    o["seeds"] <-
+        JsonArray(
+            m.Seeds
+            |> List.map (fun x -> JsonValue.Create x :> JsonNode |> Some |> Option.toObj)
+            |> List.toArray
+        )
+
     o["profile"] <- s m.Profile
     let machine = JsonObject()
     machine["os"] <- s m.Machine.Os

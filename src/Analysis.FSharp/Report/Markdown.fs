@@ -10,19 +10,27 @@ open RateLab.Analysis.Report.Manifest
 /// written.
 let inlineText (s: string) =
     let sb = StringBuilder()
+
     for c in s do
-        if "\\`*_<>".Contains c then sb.Append('\\') |> ignore
+        if "\\`*_<>".Contains c then
+            sb.Append('\\') |> ignore
+
         sb.Append(c) |> ignore
+
     sb.ToString()
 
 /// Text inside a link's or image's brackets: as inlineText, with brackets escaped too.
-let linkText (s: string) = (inlineText s).Replace("[", "\\[").Replace("]", "\\]")
+let linkText (s: string) =
+    (inlineText s).Replace("[", "\\[").Replace("]", "\\]")
 
-let private cell (s: string) = (inlineText s).Replace("|", "\\|").Replace("\n", " ")
+let private cell (s: string) =
+    (inlineText s).Replace("|", "\\|").Replace("\n", " ")
 
 /// A Markdown table.
 let table (header: string list) (rows: string list list) =
-    let line (cells: string list) = "| " + String.Join(" | ", cells |> List.map cell) + " |"
+    let line (cells: string list) =
+        "| " + String.Join(" | ", cells |> List.map cell) + " |"
+
     let sep = "|" + String.Join("|", header |> List.map (fun _ -> "---")) + "|"
     String.Join("\n", [ line header; sep ] @ (rows |> List.map line)) + "\n"
 
@@ -38,30 +46,43 @@ let private section (sb: StringBuilder) (s: Section) =
     add ""
     add s.Reason
     add ""
+
     if not s.Evidence.IsEmpty then
         add (table Format.evidenceHeader (Format.evidenceRows s))
+
     add "### How the numbers were obtained"
     add ""
     add s.Method
     add ""
+
     for t in s.Fits do
         add $"**{inlineText t.Caption}**"
         add ""
         add (table Format.fitHeader (Format.fitRows t))
         add (Format.fitNote t)
         add ""
+
     for f in s.Figures do
         add $"![{linkText f.Title}]({FigureDir}/{f.Id}.svg)"
         add ""
-        add $"*{inlineText f.Title}* — [PNG]({FigureDir}/{f.Id}.png) · [SVG]({FigureDir}/{f.Id}.svg) · [data (CSV)]({FigureDir}/{f.Id}.csv)"
+
+        add
+            $"*{inlineText f.Title}* — [PNG]({FigureDir}/{f.Id}.png) · [SVG]({FigureDir}/{f.Id}.svg) · [data (CSV)]({FigureDir}/{f.Id}.csv)"
+
         add ""
 
 /// The page of one part.
 let part (p: Part) =
     let sb = StringBuilder()
     sb.Append($"# {inlineText p.Title}\n\n{p.Intro}\n\n") |> ignore
-    let summary = p.Sections |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ])
-    sb.Append(table [ "section"; "claims"; "verdict" ] summary).Append('\n') |> ignore
+
+    let summary =
+        p.Sections
+        |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ])
+
+    sb.Append(table [ "section"; "claims"; "verdict" ] summary).Append('\n')
+    |> ignore
+
     p.Sections |> List.iter (section sb)
     sb.ToString()
 
@@ -71,13 +92,22 @@ let top (r: Report) (m: Manifest) =
     let add (t: string) = sb.Append(t).Append('\n') |> ignore
     add $"# {inlineText r.Title}"
     add ""
+
     for p in r.Parts do
         add $"## [{linkText p.Title}]({p.Slug}/index.md)"
         add ""
-        add (table [ "section"; "claims"; "verdict" ] (p.Sections |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ])))
+
+        add (
+            table
+                [ "section"; "claims"; "verdict" ]
+                (p.Sections
+                 |> List.map (fun s -> [ s.Title; Format.claims s; verdictText s.Verdict ]))
+        )
+
     add "## Provenance"
     add ""
     let seeds = String.Join(", ", m.Seeds)
+
     add (
         table
             [ "field"; "value" ]
@@ -85,7 +115,9 @@ let top (r: Report) (m: Manifest) =
               [ "commit"; m.Commit ]
               [ "profile"; m.Profile ]
               [ "seeds"; seeds ]
-              [ "machine"; $"{m.Machine.Os}, {m.Machine.Cores} cores, {m.Machine.CpuModel}, {m.Machine.DotNet}" ]
+              [ "machine"
+                $"{m.Machine.Os}, {m.Machine.Cores} cores, {m.Machine.CpuModel}, {m.Machine.DotNet}" ]
               [ "wall time (s)"; Format.num m.WallTimeSeconds ] ]
     )
+
     sb.ToString()

@@ -11,7 +11,8 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Plots.Figure
 open RateLab.Analysis.Report.Model
 
-let private bad (what: string) = raise (ArgumentException($"results.json: {what}"))
+let private bad (what: string) =
+    raise (ArgumentException($"results.json: {what}"))
 
 // ---- writing -------------------------------------------------------------------------------------------------------
 
@@ -33,8 +34,10 @@ let private arr (f: 'a -> JsonNode) (xs: 'a seq) : JsonNode =
 
 let private obj (fields: (string * JsonNode) list) : JsonNode =
     let o = JsonObject()
+
     for k, v in fields do
         o[k] <- v
+
     o
 
 let private estimate (e: Estimate) =
@@ -86,7 +89,9 @@ let encodeFit (f: FitResult) =
           "interval_method", str f.IntervalMethod ]
 
 let private encodeFigure (f: Figure) =
-    let axis (a: Axis) = obj [ "label", str a.Label; "log", bool' a.Log ]
+    let axis (a: Axis) =
+        obj [ "label", str a.Label; "log", bool' a.Log ]
+
     obj
         [ "id", str f.Id
           "title", str f.Title
@@ -198,8 +203,11 @@ let private parseStyle s =
 /// An error curve from JSON.
 let decodeCurve (n: JsonNode) =
     let metric = getStr (field "metric" n)
+
     { Sampler = getStr (field "sampler" n)
-      Parameters = field "parameters" n |> items (fun p -> getStr (field "name" p), getStr (field "value" p))
+      Parameters =
+        field "parameters" n
+        |> items (fun p -> getStr (field "name" p), getStr (field "value" p))
       Target = getStr (field "target" n)
       Dimension = getInt (field "dimension" n)
       Metric =
@@ -225,12 +233,18 @@ let decodeFit (n: JsonNode) =
       Window = field "window" n |> items getInt
       WindowRule = getStr (field "window_rule" n)
       Residuals = field "residuals" n |> items getNum
-      Excluded = field "excluded" n |> items (fun e -> getInt (field "index" e), getStr (field "reason" e))
+      Excluded =
+        field "excluded" n
+        |> items (fun e -> getInt (field "index" e), getStr (field "reason" e))
       IntervalMethod = getStr (field "interval_method" n) }
 
 let private decodeFigure (n: JsonNode) =
-    let axis a = { Label = getStr (field "label" a); Log = getBool (field "log" a) }
+    let axis a =
+        { Label = getStr (field "label" a)
+          Log = getBool (field "log" a) }
+
     let floats a = a |> items getNum |> List.toArray
+
     { Id = getStr (field "id" n)
       Title = getStr (field "title" n)
       X = axis (field "x" n)
@@ -239,13 +253,16 @@ let private decodeFigure (n: JsonNode) =
         field "series" n
         |> items (fun s ->
             let band = field "band" s :?> JsonObject
+
             { Label = getStr (field "label" s)
               Style = parseStyle (getStr (field "style" s))
               X = floats (field "x" s)
               Y = floats (field "y" s)
               Band =
-                if band.Count = 0 then None
-                else Some(floats (field "lower" band), floats (field "upper" band)) }) }
+                if band.Count = 0 then
+                    None
+                else
+                    Some(floats (field "lower" band), floats (field "upper" band)) }) }
 
 let private decodeSection (n: JsonNode) =
     { Title = getStr (field "title" n)
@@ -259,7 +276,8 @@ let private decodeSection (n: JsonNode) =
                Verdict = parseVerdict (getStr (field "verdict" j))
                Reason = getStr (field "reason" j)
                CannotShow = getStr (field "cannot_show" j)
-               Counted = (field "counted" j).GetValue<bool>() } : RateLab.Analysis.Claims.Verdicts.Judgement))
+               Counted = (field "counted" j).GetValue<bool>() }
+            : RateLab.Analysis.Claims.Verdicts.Judgement))
       Method = getStr (field "method" n)
       Fits =
         field "fits" n
@@ -267,7 +285,8 @@ let private decodeSection (n: JsonNode) =
             { Caption = getStr (field "caption" t)
               Fit = decodeFit (field "fit" t)
               TheorySlopes =
-                field "theory_slopes" t |> items (fun r -> getStr (field "regressor" r), getNum (field "slope" r)) })
+                field "theory_slopes" t
+                |> items (fun r -> getStr (field "regressor" r), getNum (field "slope" r)) })
       Figures = field "figures" n |> items decodeFigure
       Curves = field "curves" n |> items decodeCurve }
 
@@ -286,7 +305,12 @@ let decodeReport (n: JsonNode) =
 /// Indented JSON text of a node. Relaxed escaping keeps '+', '<', non-ASCII letters readable; the files are data,
 /// never embedded in HTML.
 let toText (n: JsonNode) =
-    n.ToJsonString(JsonSerializerOptions(WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
+    n.ToJsonString(
+        JsonSerializerOptions(
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+        )
+    )
 
 /// Parses JSON text into a node.
 let parseText (text: string) : JsonNode =

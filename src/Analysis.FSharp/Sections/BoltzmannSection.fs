@@ -15,7 +15,10 @@ open RateLab.Analysis.Sections.SectionKit
 open RateLab.Analysis.Studies.BoltzmannStudies
 open RateLab.Analysis.Claims.Comparisons
 
-let limitProfile profile = match profile with Quick -> LimitProfile.Quick | Full -> LimitProfile.Full
+let limitProfile profile =
+    match profile with
+    | Quick -> LimitProfile.Quick
+    | Full -> LimitProfile.Full
 
 /// The training budget of a profile. Quick is a reduced run sized to about two minutes on 2 cores and still long
 /// enough for the N = 10 random model to beat the untrained sampler on 25GMM over 3 seeds (paired t; measured with
@@ -39,7 +42,11 @@ let budget profile checkpointDirectory : TrainingBudget =
           CheckpointDirectory = checkpointDirectory }
     | Full ->
         { Benchmarks = [ gmm25; funnel; manywell ]
-          Objectives = [ Objective.TrajectoryBalance; Objective.VarGrad; Objective.SubTrajectoryBalance; Objective.KullbackLeibler ]
+          Objectives =
+            [ Objective.TrajectoryBalance
+              Objective.VarGrad
+              Objective.SubTrajectoryBalance
+              Objective.KullbackLeibler ]
           TrainSteps = [ 5; 10; 25; 100 ]
           Seeds = [ 1UL .. 5UL ]
           Iterations = 25000L
@@ -63,16 +70,23 @@ let limitFigure id title (curves: ErrorCurve list) =
     { Id = id
       Title = title
       X = { Label = "maximal step h"; Log = true }
-      Y = { Label = "|value − continuous-time value|"; Log = true }
+      Y =
+        { Label = "|value − continuous-time value|"
+          Log = true }
       Series =
         [ for c in curves do
-            let pts = c.Points |> List.filter (fun p -> p.Error.Value > 0.0) |> Array.ofList
-            if pts.Length > 0 then
-                { Label = $"""{c.Sampler}, {c.Parameters |> List.map snd |> String.concat ", "}"""
-                  X = pts |> Array.map (fun p -> p.StepSize)
-                  Y = pts |> Array.map (fun p -> p.Error.Value)
-                  Band = Some(pts |> Array.map (fun p -> max p.Error.Lower (p.Error.Value / 100.0)), pts |> Array.map (fun p -> p.Error.Upper))
-                  Style = Measured } ] }
+              let pts = c.Points |> List.filter (fun p -> p.Error.Value > 0.0) |> Array.ofList
+
+              if pts.Length > 0 then
+                  { Label = $"""{c.Sampler}, {c.Parameters |> List.map snd |> String.concat ", "}"""
+                    X = pts |> Array.map (fun p -> p.StepSize)
+                    Y = pts |> Array.map (fun p -> p.Error.Value)
+                    Band =
+                      Some(
+                          pts |> Array.map (fun p -> max p.Error.Lower (p.Error.Value / 100.0)),
+                          pts |> Array.map (fun p -> p.Error.Upper)
+                      )
+                    Style = Measured } ] }
     |> RateLab.Analysis.Plots.Figure.validate
 
 let private fitRow (statement: string) (c: ErrorCurve) predicted =
@@ -85,26 +99,51 @@ let private rmsStatement =
 
 /// C1: global objectives.
 let globalSection (series: LimitSeries list) seed : Section =
-    let curves = series |> List.filter isGlobal |> List.map (fun s -> s, seriesCurve seed s)
-    let describe (c: ErrorCurve) = $"""{c.Sampler} ({c.Parameters |> List.map snd |> String.concat ", "} grid)"""
-    let rms, others = curves |> List.partition (fun (s, _) -> s.Quantity = "rms-logrnd-error" && s.Drift <> "zero")
-    let rmsFits = rms |> List.choose (fun (_, c) -> fitRow $"{describe c}: {rmsStatement}" c (Some 0.5))
+    let curves =
+        series |> List.filter isGlobal |> List.map (fun s -> s, seriesCurve seed s)
+
+    let describe (c: ErrorCurve) =
+        $"""{c.Sampler} ({c.Parameters |> List.map snd |> String.concat ", "} grid)"""
+
+    let rms, others =
+        curves
+        |> List.partition (fun (s, _) -> s.Quantity = "rms-logrnd-error" && s.Drift <> "zero")
+
+    let rmsFits =
+        rms
+        |> List.choose (fun (_, c) -> fitRow $"{describe c}: {rmsStatement}" c (Some 0.5))
+
     let others = others |> List.filter (fun (s, _) -> s.Drift <> "zero")
+
     let otherFits =
         others
         |> List.choose (fun (s, c) ->
-            fitRow $"{describe c}: C1 (verified, qualitative) — the {s.Quantity} converges as h → 0; no rate is claimed" c None)
-    let judgements = rmsFits |> List.map (fun (c, fit, _) -> convergence (describe c) (rate fit))
+            fitRow
+                $"{describe c}: C1 (verified, qualitative) — the {s.Quantity} converges as h → 0; no rate is claimed"
+                c
+                None)
+
+    let judgements =
+        rmsFits |> List.map (fun (c, fit, _) -> convergence (describe c) (rate fit))
+
     let verdict = Verdicts.combine judgements
     let reason = judgements |> List.map (fun j -> j.Reason) |> String.concat " "
+
     let against =
         rmsFits
-        |> List.map (fun (c, fit, _) -> let p = rate fit in $"{describe c}: {p.Value:g3} [{p.Lower:g3}, {p.Upper:g3}] against O(h^{{1/2}})")
+        |> List.map (fun (c, fit, _) ->
+            let p = rate fit in $"{describe c}: {p.Value:g3} [{p.Lower:g3}, {p.Upper:g3}] against O(h^{{1/2}})")
         |> String.concat "; "
+
     let zeroMax =
-        curves |> List.filter (fun (s, _) -> s.Drift = "zero" && s.Quantity = "rms-logrnd-error") |> List.collect (fun (_, c) -> c.Points)
-        |> List.map (fun p -> p.Error.Value) |> List.max
+        curves
+        |> List.filter (fun (s, _) -> s.Drift = "zero" && s.Quantity = "rms-logrnd-error")
+        |> List.collect (fun (_, c) -> c.Points)
+        |> List.map (fun p -> p.Error.Value)
+        |> List.max
+
     let unresolved = others.Length - otherFits.Length
+
     { Title = "Continuous-time limit of global objectives (C1)"
       ClaimIds = [ "C1" ]
       Verdict = verdict
@@ -112,7 +151,8 @@ let globalSection (series: LimitSeries list) seed : Section =
       Reason =
         reason
         + " The paper states convergence only (no rates are stated); the fitted rates are measurements, and the comparison with the reconstructed O(h^{1/2}) of the left-point Itô sum is informational: "
-        + against + "."
+        + against
+        + "."
       Method =
         "Target N((1, −0.5), diag(0.5, 2)), σ = 1, on-policy Euler–Maruyama trajectories with four fixed drifts (zero, linear, "
         + "the optimal Gaussian drift, a fixed random network) on uniform and random (bounded-ratio) grids with N steps, all driven "
@@ -128,8 +168,15 @@ let globalSection (series: LimitSeries list) seed : Section =
       Fits = (rmsFits @ otherFits) |> List.map (fun (_, _, t) -> t)
       Figures =
         [ for drift in [ "linear"; "optimal"; "random-network" ] ->
-            limitFigure (slug $"limit-{drift}") $"Limits of δ and the objectives, {drift} drift"
-                (curves |> List.filter (fun (s, _) -> s.Drift = drift && s.Quantity <> "logvar-objective" && s.Quantity <> "tb-objective") |> List.map snd) ]
+              limitFigure
+                  (slug $"limit-{drift}")
+                  $"Limits of δ and the objectives, {drift} drift"
+                  (curves
+                   |> List.filter (fun (s, _) ->
+                       s.Drift = drift
+                       && s.Quantity <> "logvar-objective"
+                       && s.Quantity <> "tb-objective")
+                   |> List.map snd) ]
       Curves = curves |> List.map snd }
 
 /// Convergence of a DB series to its prediction: by the fitted rate when a window above the noise floor exists;
@@ -139,32 +186,62 @@ let approach (s: LimitSeries) (fitted: Estimate option) : Verdicts.Judgement =
     match fitted with
     | Some p -> convergence s.Quantity p
     | None ->
-        let z (p: LimitPoint) = (p.Value - s.Reference) / p.StandardError
+        let z (p: LimitPoint) =
+            (p.Value - s.Reference) / p.StandardError
+
         let first, last = z s.Points.[0], z s.Points.[s.Points.Count - 1]
-        let reason = $"{s.Quantity}: too few points above the noise floor to fit a rate; the deviation is {first:f1} SE at the coarsest h and {last:f1} SE at the finest"
-        let cannot = "convergence to a prediction within the Monte Carlo resolution; no rate is claimed"
+
+        let reason =
+            $"{s.Quantity}: too few points above the noise floor to fit a rate; the deviation is {first:f1} SE at the coarsest h and {last:f1} SE at the finest"
+
+        let cannot =
+            "convergence to a prediction within the Monte Carlo resolution; no rate is claimed"
+
         if abs first > 3.0 && abs last <= 3.0 then
-            { Subject = s.Quantity; Verdict = Consistent; Reason = reason + ", so the series reaches the prediction within the Monte Carlo resolution."; CannotShow = cannot; Counted = true }
-        else { Subject = s.Quantity; Verdict = Inconclusive; Reason = reason + "."; CannotShow = cannot; Counted = true }
+            { Subject = s.Quantity
+              Verdict = Consistent
+              Reason =
+                reason
+                + ", so the series reaches the prediction within the Monte Carlo resolution."
+              CannotShow = cannot
+              Counted = true }
+        else
+            { Subject = s.Quantity
+              Verdict = Inconclusive
+              Reason = reason + "."
+              CannotShow = cannot
+              Counted = true }
 
 /// C2 and C5: the DB residual against its small-step predictions.
 let detailedBalanceSection (series: LimitSeries list) seed : Section =
     let db = series |> List.filter (isGlobal >> not)
-    let curve q = db |> List.find (fun s -> s.Quantity = q)
+
+    let curve q =
+        db |> List.find (fun s -> s.Quantity = q)
+
     let fitted =
-        [ "db-variance-over-h", "Var[r | x]/h → ‖σ⁻¹(μ→ − μ←) − σ∇φ‖² (C5, reconstructed; its vanishing iff Nelson's identity is the C2 local limit, verified qualitative)"
-          "db-mean-over-h", "E[r | x]/h → the log-density Fokker–Planck residual (C5, reconstructed; C2 verified qualitative)" ]
+        [ "db-variance-over-h",
+          "Var[r | x]/h → ‖σ⁻¹(μ→ − μ←) − σ∇φ‖² (C5, reconstructed; its vanishing iff Nelson's identity is the C2 local limit, verified qualitative)"
+          "db-mean-over-h",
+          "E[r | x]/h → the log-density Fokker–Planck residual (C5, reconstructed; C2 verified qualitative)" ]
         |> List.map (fun (q, statement) -> curve q, fitRow $"{q}: {statement}" (seriesCurve seed (curve q)) None)
-    let judgements = fitted |> List.map (fun (s, f) -> approach s (f |> Option.map (fun (_, fit, _) -> rate fit)))
+
+    let judgements =
+        fitted
+        |> List.map (fun (s, f) -> approach s (f |> Option.map (fun (_, fit, _) -> rate fit)))
+
     let verdict = Verdicts.combine judgements
     let reason = judgements |> List.map (fun j -> j.Reason) |> String.concat " "
+
     let finest =
         fitted
         |> List.map (fun (s, _) ->
             let p = Seq.last s.Points
             $"{s.Quantity} at h = {p.MaxStep:g3}: {p.Value:g4} ± {p.StandardError:g2} against the prediction {s.Reference:g4} (z = {(p.Value - s.Reference) / p.StandardError:f2})")
         |> String.concat "; "
+
     let nelson = (curve "db-nelson-rms").Points |> Seq.map (fun p -> p.Value) |> Seq.max
+
     { Title = "Detailed-balance residual: local limit and small-step expansion (C2, C5)"
       ClaimIds = [ "C2"; "C5" ]
       Verdict = verdict
@@ -179,7 +256,11 @@ let detailedBalanceSection (series: LimitSeries list) seed : Section =
         + "(the small-step expansion, docs/algorithms.md) against h, fitted as above. The convergence of both to the predictions is the C2 statement "
         + "(local constraints → Fokker–Planck + Nelson); the agreement at small h checks the C5 expansion."
       Fits = fitted |> List.choose (snd >> Option.map (fun (_, _, t) -> t))
-      Figures = [ limitFigure "limit-db" "DB residual: deviation from the small-step predictions" (fitted |> List.map (fst >> seriesCurve seed)) ]
+      Figures =
+        [ limitFigure
+              "limit-db"
+              "DB residual: deviation from the small-step predictions"
+              (fitted |> List.map (fst >> seriesCurve seed)) ]
       Curves = fitted |> List.map (fst >> seriesCurve seed) }
 
 /// C4: the TB log-ratio identity on random grids.
@@ -187,14 +268,18 @@ let identitySection seed : Section =
     let steps = [ 1; 3; 7; 20; 100 ]
     let dev = identityDeviation seed steps 64
     let ok = dev <= 1e-10
+
     { Title = "Trajectory-balance log-ratio identity (C4)"
       ClaimIds = [ "C4" ]
       Verdict = if ok then ConsistentTight else ViolatesBound
-      Reason = $"The largest |δ − (Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over 64 trajectories per N is {dev:g3}; the identity is exact, so anything above round-off (1e-10 for sums of O(100) terms) would be an error."
+      Reason =
+        $"The largest |δ − (Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over 64 trajectories per N is {dev:g3}; the identity is exact, so anything above round-off (1e-10 for sums of O(100) terms) would be an error."
       Evidence =
-        [ { Subject = "C4 identity, largest deviation"; Verdict = (if ok then ConsistentTight else ViolatesBound)
+        [ { Subject = "C4 identity, largest deviation"
+            Verdict = (if ok then ConsistentTight else ViolatesBound)
             Reason = $"C4: largest deviation {dev:g3} against the round-off level 1e-10 (exact evidence, both sides)."
-            CannotShow = "the identity is checked on the grids, drifts and trajectories sampled here, not proved"; Counted = true } ]
+            CannotShow = "the identity is checked on the grids, drifts and trajectories sampled here, not proved"
+            Counted = true } ]
       Method =
         $"""Fixed random network drift, σ² = 5, exact-bridge backward policy, fixed forward variance, random bounded-ratio grids (ρ = 10) with N ∈ {{{steps |> List.map string |> String.concat ", "}}}, on-policy trajectories on 25GMM; both sides computed per trajectory (reconstructed identity, previously checked to 1e-15)."""
       Fits = []
@@ -209,45 +294,109 @@ let identitySection seed : Section =
 let reference (objective: Objective) (benchmark: string) =
     let row =
         match objective with
-        | Objective.TrajectoryBalance -> Some("TB", [ "1.176±0.109", "1.071±0.112", "4.83±0.45"; "0.690±0.018", "0.239±0.192", "22.4±4.0"; "4.01±0.04", "2.67±0.02", "6.14±0.02" ])
-        | Objective.VarGrad -> Some("VarGrad + Expl.", [ "0.615±0.241", "0.487±0.250", "3.89±0.85"; "0.642±0.010", "0.250±0.112", "22.1±4.0"; "4.01±0.05", "2.69±0.06", "6.15±0.02" ])
-        | Objective.SubTrajectoryBalance -> Some("FL-SubTB", [ "1.127±0.010", "1.020±0.010", "4.64±0.09"; "0.527±0.011", "0.182±0.142", "22.1±4.0"; "3.98±0.07", "2.72±0.05", "6.15±0.01" ])
-        | Objective.KullbackLeibler -> Some("PIS", [ "1.769±0.104", "1.274±0.218", "6.37±0.65"; "0.534±0.008", "0.262±0.008", "22.0±4.0"; "3.85±0.03", "2.69±0.04", "6.15±0.02" ])
+        | Objective.TrajectoryBalance ->
+            Some(
+                "TB",
+                [ "1.176±0.109", "1.071±0.112", "4.83±0.45"
+                  "0.690±0.018", "0.239±0.192", "22.4±4.0"
+                  "4.01±0.04", "2.67±0.02", "6.14±0.02" ]
+            )
+        | Objective.VarGrad ->
+            Some(
+                "VarGrad + Expl.",
+                [ "0.615±0.241", "0.487±0.250", "3.89±0.85"
+                  "0.642±0.010", "0.250±0.112", "22.1±4.0"
+                  "4.01±0.05", "2.69±0.06", "6.15±0.02" ]
+            )
+        | Objective.SubTrajectoryBalance ->
+            Some(
+                "FL-SubTB",
+                [ "1.127±0.010", "1.020±0.010", "4.64±0.09"
+                  "0.527±0.011", "0.182±0.142", "22.1±4.0"
+                  "3.98±0.07", "2.72±0.05", "6.15±0.01" ]
+            )
+        | Objective.KullbackLeibler ->
+            Some(
+                "PIS",
+                [ "1.769±0.104", "1.274±0.218", "6.37±0.65"
+                  "0.534±0.008", "0.262±0.008", "22.0±4.0"
+                  "3.85±0.03", "2.69±0.04", "6.15±0.02" ]
+            )
         | _ -> None
-    let column = if benchmark = gmm25.Name then Some 0 elif benchmark = funnel.Name then Some 1 elif benchmark = manywell.Name then Some 2 else None
+
+    let column =
+        if benchmark = gmm25.Name then Some 0
+        elif benchmark = funnel.Name then Some 1
+        elif benchmark = manywell.Name then Some 2
+        else None
+
     match row, column with
     | Some(name, values), Some k -> let a, b, c = values.[k] in $"{name}: {a} / {b} / {c}"
     | _ -> "—"
 
 let private spread (xs: float list) =
     let m = List.average xs
-    let sd = if xs.Length < 2 then nan else sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
+
+    let sd =
+        if xs.Length < 2 then
+            nan
+        else
+            sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
+
     $"{m:g3} ± {sd:g2}"
 
 /// Quality against cost for one benchmark and objective: one series per grid kind over N_train (mean over seeds, band
 /// min–max), and the W2 floor for W2.
-let qualityFigure id title (xAxis: Axis) (yLabel: string) (cost: TrainingRun -> float) (quality: TrainingRun -> float) (runs: TrainingRun list) (full: int64) =
+let qualityFigure
+    id
+    title
+    (xAxis: Axis)
+    (yLabel: string)
+    (cost: TrainingRun -> float)
+    (quality: TrainingRun -> float)
+    (runs: TrainingRun list)
+    (full: int64)
+    =
     let series (label: string) (group: TrainingRun list) =
         let points =
-            group |> List.groupBy (fun r -> r.TrainSteps) |> List.sortBy fst
+            group
+            |> List.groupBy (fun r -> r.TrainSteps)
+            |> List.sortBy fst
             |> List.map (fun (_, rs) -> List.averageBy cost rs, rs |> List.map quality)
             |> Array.ofList
+
         { Label = label
           X = points |> Array.map fst
           Y = points |> Array.map (snd >> List.average)
           Band = Some(points |> Array.map (snd >> List.min), points |> Array.map (snd >> List.max))
           Style = Measured }
-    let at g = runs |> List.filter (fun r -> r.Grid = g && r.Iterations = full)
-    let trained = runs |> List.filter (fun r -> r.Iterations = full) |> List.map (fun r -> r.TrainSteps)
-    let range = if trained.IsEmpty then "—" else $"{List.min trained}…{List.max trained}"
+
+    let at g =
+        runs |> List.filter (fun r -> r.Grid = g && r.Iterations = full)
+
+    let trained =
+        runs
+        |> List.filter (fun r -> r.Iterations = full)
+        |> List.map (fun r -> r.TrainSteps)
+
+    let range =
+        if trained.IsEmpty then
+            "—"
+        else
+            $"{List.min trained}…{List.max trained}"
+
     { Id = id
       Title = title
       X = xAxis
-      Y = { Label = $"{yLabel} (smaller is better)"; Log = false }
+      Y =
+        { Label = $"{yLabel} (smaller is better)"
+          Log = false }
       Series =
         [ series $"uniform grid, N_train = {range}" (at GridKind.Uniform)
           series $"random grid, N_train = {range}" (at GridKind.Random)
-          series "uniform N_train = 100 at a tenth of the iterations" (runs |> List.filter (fun r -> r.Iterations <> full)) ] }
+          series
+              "uniform N_train = 100 at a tenth of the iterations"
+              (runs |> List.filter (fun r -> r.Iterations <> full)) ] }
     |> RateLab.Analysis.Plots.Figure.validate
 
 let private metrics: (string * string * (TrainingRun -> float)) list =
@@ -260,42 +409,76 @@ let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
     let header =
         "| target | objective | grid | N_train | iterations | ΔlogZ | ΔlogZ^RW | EUBO gap | W2 (floor) | ΔlogZ at N_eval = N_train | energy evals | network evals | seconds | [S24] 100-step ΔlogZ / ΔlogZ^RW / W2 |\n"
         + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+
     let rows =
         runs
         |> List.groupBy (fun r -> r.Benchmark, r.Objective, r.Grid, r.TrainSteps, r.Iterations)
         |> List.map (fun ((bm, o, g, n, it), rs) ->
             let f (sel: TrainingRun -> float) = rs |> List.map sel |> spread
             $"| {bm} | {o} | {g} | {n} | {it} | {f (fun r -> r.Eval100.DeltaLogZ)} | {f (fun r -> r.Eval100.DeltaLogZReweighted)} | {f (fun r -> r.Eval100.EuboGap)} | {f (fun r -> r.Eval100.W2)} ({f (fun r -> r.Eval100.W2Floor)}) | {f (fun r -> r.EvalTrain.DeltaLogZ)} | {rs.Head.EnergyEvaluations:g3} | {rs.Head.NetworkEvaluations:g3} | {f (fun r -> r.Seconds)} | {reference o bm} |")
-    header + String.concat "\n" rows + $"\n\nValues: mean ± standard deviation over {b.Seeds.Length} seeds; evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+
+    header
+    + String.concat "\n" rows
+    + $"\n\nValues: mean ± standard deviation over {b.Seeds.Length} seeds; evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
 
 /// C3 and C6 from one training study.
 let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
     let runs = runAll cached b
     let full = b.Iterations
-    let untrainedGap = Map.ofList [ for bm in b.Benchmarks do for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+
+    let untrainedGap =
+        Map.ofList
+            [ for bm in b.Benchmarks do
+                  for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+
     let comparisons =
         [ for bm in b.Benchmarks do
-            let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
-            for o in b.Objectives ->
-                let pick g n it = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o && r.Grid = g && r.TrainSteps = n && r.Iterations = it) |> List.map (fun r -> r.Eval100.DeltaLogZ)
-                let coarse = pick GridKind.Random 10 full
-                let v, why = compareEqualCost 0.2 baseline coarse (pick GridKind.Uniform 100 (max 1L (full / 10L)))
-                let equalEnergy =
-                    match pick GridKind.Uniform 100 full with
-                    | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
-                    | xs -> $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
-                let trained =
-                    if coarse.Length < 2 then ""
-                    else
-                        let i = pairedImprovement baseline coarse
-                        let outcome = if i.Significant then "significantly better" else "not significantly better"
-                        $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
-                        + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
-                { Verdicts.Subject = $"C3 {bm.Name}, {o}"
-                  Verdicts.Verdict = v
-                  Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
-                  Verdicts.CannotShow = "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
-                  Verdicts.Counted = true } ]
+              let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
+
+              for o in b.Objectives ->
+                  let pick g n it =
+                      runs
+                      |> List.filter (fun r ->
+                          r.Benchmark = bm.Name
+                          && r.Objective = o
+                          && r.Grid = g
+                          && r.TrainSteps = n
+                          && r.Iterations = it)
+                      |> List.map (fun r -> r.Eval100.DeltaLogZ)
+
+                  let coarse = pick GridKind.Random 10 full
+
+                  let v, why =
+                      compareEqualCost 0.2 baseline coarse (pick GridKind.Uniform 100 (max 1L (full / 10L)))
+
+                  let equalEnergy =
+                      match pick GridKind.Uniform 100 full with
+                      | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
+                      | xs ->
+                          $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
+
+                  let trained =
+                      if coarse.Length < 2 then
+                          ""
+                      else
+                          let i = pairedImprovement baseline coarse
+
+                          let outcome =
+                              if i.Significant then
+                                  "significantly better"
+                              else
+                                  "not significantly better"
+
+                          $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
+                          + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
+
+                  { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+                    Verdicts.Verdict = v
+                    Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
+                    Verdicts.CannotShow =
+                      "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
+                    Verdicts.Counted = true } ]
+
     let verdict = Verdicts.combine comparisons
     let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
     // C6 concerns trained models (an untrained sampler's gap plateaus trivially): sweep the N = 10 random model that
@@ -304,18 +487,27 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
         runs
         |> List.filter (fun r -> r.Grid = GridKind.Random && r.TrainSteps = 10 && r.Iterations = full)
         |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
+
     let sweep = sweepRun.Sweep
+
     let c6, c6Reason =
-        if untrainedGap.[sweepRun.Benchmark, sweepRun.Seed] - sweepRun.Eval100.DeltaLogZ > 2.0 * sweepRun.Eval100.Elbo.StandardError then plateau sweep
+        if
+            untrainedGap.[sweepRun.Benchmark, sweepRun.Seed] - sweepRun.Eval100.DeltaLogZ >
+                2.0 * sweepRun.Eval100.Elbo.StandardError
+        then
+            plateau sweep
         else
             Inconclusive,
             $"the model's gap at N_eval = 100 ({sweepRun.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrainedGap.[sweepRun.Benchmark, sweepRun.Seed]:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
+
     let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
     let objectives = b.Objectives |> List.map string |> String.concat ", "
+
     let scale =
         match profile with
         | Quick ->
             let steps = b.TrainSteps |> List.map string |> String.concat ", "
+
             $"**Reduced-scale run.** {b.Iterations} iterations, batch {b.Batch}, width {b.Width} with {b.Harmonics} harmonics, K = {b.EvaluationSamples}, "
             + $"{b.Seeds.Length} seeds, N_train ∈ {{{steps}}}, only {names} and only {objectives}, "
             + "against [S24]'s 25,000 iterations, batch 300, width 64, K = 2000 and 5 seeds: far too short for [S24]'s absolute numbers, "
@@ -325,17 +517,43 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
             "Published budget of [S24]: 25,000 iterations, batch 300, width 64 (64 harmonics), K = 2000, 5 seeds; TB, VarGrad (without "
             + "exploration), FL-SubTB and KL (PIS) on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
             + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
+
     let figures =
         [ for bm in b.Benchmarks do
-            for o in b.Objectives do
-                let rs = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o)
-                let id = slug $"train-{bm.Name}-{o}"
-                for key, label, sel in metrics do
-                    yield qualityFigure $"{id}-{key}" $"{bm.Name}, {o}: {label} at N_eval = 100 vs network evaluations"
-                        { Label = "policy-network evaluations in training (B·N·iterations)"; Log = true } label (fun r -> r.NetworkEvaluations) sel rs full
-                yield qualityFigure $"{id}-wall" $"{bm.Name}, {o}: ΔlogZ at N_eval = 100 vs training wall time"
-                          { Label = "training wall time (s)"; Log = true } "ΔlogZ" (fun r -> r.Seconds) (fun r -> r.Eval100.DeltaLogZ) rs full ]
-    let sweepText = sweep |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}") |> String.concat ", "
+              for o in b.Objectives do
+                  let rs = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o)
+                  let id = slug $"train-{bm.Name}-{o}"
+
+                  for key, label, sel in metrics do
+                      yield
+                          qualityFigure
+                              $"{id}-{key}"
+                              $"{bm.Name}, {o}: {label} at N_eval = 100 vs network evaluations"
+                              { Label = "policy-network evaluations in training (B·N·iterations)"
+                                Log = true }
+                              label
+                              (fun r -> r.NetworkEvaluations)
+                              sel
+                              rs
+                              full
+
+                  yield
+                      qualityFigure
+                          $"{id}-wall"
+                          $"{bm.Name}, {o}: ΔlogZ at N_eval = 100 vs training wall time"
+                          { Label = "training wall time (s)"
+                            Log = true }
+                          "ΔlogZ"
+                          (fun r -> r.Seconds)
+                          (fun r -> r.Eval100.DeltaLogZ)
+                          rs
+                          full ]
+
+    let sweepText =
+        sweep
+        |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}")
+        |> String.concat ", "
+
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
@@ -344,7 +562,8 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
         $"C3 at equal network cost (N = 10 random at {full} iterations vs N = 100 uniform at {max 1L (full / 10L)}), ΔlogZ at N_eval = 100: {reason} "
         + $"C6 ({verdictText c6}): ELBO gap log Z − ELBO of the {sweepRun.Benchmark} N = 10 random model (seed {sweepRun.Seed}) on uniform N_eval grids: {c6Reason}"
       Method =
-        scale + "\n\n"
+        scale
+        + "\n\n"
         + "Each run trains the Euler–Maruyama policy (fixed variance, exact-bridge backward policy, zero-initialised drift network) "
         + "from its seed; random grids are bounded-ratio with ρ = 10, redrawn per trajectory. Evaluation on uniform grids with N_eval = 100 "
         + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
@@ -365,11 +584,13 @@ let part (ctx: ReportContext) : Units.PartPlan =
     let series = lazy (limitSeries ctx.Cached lp)
     let seed = lp.Seed
     let unit' = Units.announced ctx.SectionDone
+
     let sections =
         [ unit' "limits" (fun () -> globalSection series.Value seed)
           unit' "identity" (fun () -> identitySection seed)
           unit' "detailed-balance" (fun () -> detailedBalanceSection series.Value seed)
           unit' "training" (fun () -> trainingSection ctx.Cached ctx.Profile (budget ctx.Profile checkpointDirectory)) ]
+
     { Slug = "boltzmann"
       Title = "Trained diffusion samplers for unnormalised densities"
       Intro =

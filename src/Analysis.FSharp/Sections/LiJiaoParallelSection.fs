@@ -27,22 +27,44 @@ type Grid =
 
 let private gridOf profile =
     match profile with
-    | Quick -> { Cells = [ 32; 64; 128; 256 ]; Rounds = [ 4; 8; 16 ]; Sweeps = [ 1; 2; 4; 8 ]; Dimension = 4
-                 Replicates = 32
-                 Epsilons = [ 0.2; 0.1; 0.05; 0.025 ] }
-    | Full -> { Cells = [ 32; 64; 128; 256; 512 ]; Rounds = [ 4; 8; 16; 32; 64 ]; Sweeps = [ 1; 2; 3; 4; 6; 8; 12; 16 ]
-                Dimension = 16; Replicates = 128; Epsilons = [ 0.2; 0.1; 0.05; 0.025; 0.0125; 0.00625 ] }
+    | Quick ->
+        { Cells = [ 32; 64; 128; 256 ]
+          Rounds = [ 4; 8; 16 ]
+          Sweeps = [ 1; 2; 4; 8 ]
+          Dimension = 4
+          Replicates = 32
+          Epsilons = [ 0.2; 0.1; 0.05; 0.025 ] }
+    | Full ->
+        { Cells = [ 32; 64; 128; 256; 512 ]
+          Rounds = [ 4; 8; 16; 32; 64 ]
+          Sweeps = [ 1; 2; 3; 4; 6; 8; 12; 16 ]
+          Dimension = 16
+          Replicates = 128
+          Epsilons = [ 0.2; 0.1; 0.05; 0.025; 0.0125; 0.00625 ] }
 
 let private seed = 20261123UL
 
 let private spec profile (g: Grid) (sampler: Component) metric t : ExperimentSpec =
-    { Name = $"b4-{sampler.Name}"; Sampler = sampler; Target = comp "gaussian-data" []; Dimensions = [ g.Dimension ]
-      Metric = metric; Steps = [ t ]; Chains = g.Replicates; Seeds = [ seed ]; Profile = profile; Claims = [ "B4" ] }
+    { Name = $"b4-{sampler.Name}"
+      Sampler = sampler
+      Target = comp "gaussian-data" []
+      Dimensions = [ g.Dimension ]
+      Metric = metric
+      Steps = [ t ]
+      Chains = g.Replicates
+      Seeds = [ seed ]
+      Profile = profile
+      Claims = [ "B4" ] }
 
-let private point (ctx: ReportContext) s = (ctx.Run s |> List.exactlyOne).Points |> List.exactlyOne
+let private point (ctx: ReportContext) s =
+    (ctx.Run s |> List.exactlyOne).Points |> List.exactlyOne
 
 /// One configuration's outcome: sequential KL, and per M the parallel point (depth, TV bound) and its KL.
-type private Config = { T: int; K: int; SequentialKl: float; Parallel: (int * ErrorPoint * float) list }
+type private Config =
+    { T: int
+      K: int
+      SequentialKl: float
+      Parallel: (int * ErrorPoint * float) list }
 
 /// The empirical contraction factor: the largest ratio per sweep, over successive sweep counts, of the excess
 /// |KL_M − KL_seq| of the parallel sampler over the sequential one on the same draws (excesses at round-off, below
@@ -54,6 +76,7 @@ let private contraction (c: Config) =
         c.Parallel
         |> List.map (fun (m, _, kl) -> m, abs (kl - c.SequentialKl))
         |> List.takeWhile (fun (_, e) -> e > 1e-12 && Double.IsFinite e)
+
     match excess with
     | _ :: _ :: _ ->
         let perSweep ((m0, e0), (m1, e1)) = (e1 / e0) ** (1.0 / float (m1 - m0))
@@ -63,37 +86,67 @@ let private contraction (c: Config) =
 /// The section.
 let section (ctx: ReportContext) (c: Claim) : Section =
     let g = gridOf ctx.Profile
-    let par k m = comp "li-jiao-parallel" [ "K", Number(float k); "sweeps", Number(float m) ]
+
+    let par k m =
+        comp "li-jiao-parallel" [ "K", Number(float k); "sweeps", Number(float m) ]
+
     let configs =
         [ for t in g.Cells do
-            for k in g.Rounds do
-                if k <= t then
-                    let sequential = comp "li-jiao" [ "K", Number(float k) ]
-                    let seqKl = (point ctx (spec ctx.Profile g sequential KlUpper t)).Error.Value
-                    yield
-                        { T = t; K = k; SequentialKl = seqKl
-                          Parallel =
-                            [ for m in g.Sweeps ->
-                                let tv = point ctx (spec ctx.Profile g (par k m) TvUpper t)
-                                let kl = (point ctx (spec ctx.Profile g (par k m) KlUpper t)).Error.Value
-                                m, tv, kl ] } ]
+              for k in g.Rounds do
+                  if k <= t then
+                      let sequential = comp "li-jiao" [ "K", Number(float k) ]
+                      let seqKl = (point ctx (spec ctx.Profile g sequential KlUpper t)).Error.Value
+
+                      yield
+                          { T = t
+                            K = k
+                            SequentialKl = seqKl
+                            Parallel =
+                              [ for m in g.Sweeps ->
+                                    let tv = point ctx (spec ctx.Profile g (par k m) TvUpper t)
+                                    let kl = (point ctx (spec ctx.Profile g (par k m) KlUpper t)).Error.Value
+                                    m, tv, kl ] } ]
+
     let rho = configs |> List.map (fun cfg -> cfg, contraction cfg)
-    let converging cfg = match contraction cfg with Some r -> r < 1.0 | None -> true
+
+    let converging cfg =
+        match contraction cfg with
+        | Some r -> r < 1.0
+        | None -> true
     // N*(ε) in rounds: the smallest counted depth K·M among converging configurations whose TV bound's upper limit
     // is ≤ ε.
     let nStar eps =
         [ for cfg in configs do
-            if converging cfg then
-                for _, p, _ in cfg.Parallel do
-                    if p.Error.Upper <= eps then yield int (round p.Depth) ]
-        |> function [] -> None | xs -> Some(List.min xs)
+              if converging cfg then
+                  for _, p, _ in cfg.Parallel do
+                      if p.Error.Upper <= eps then
+                          yield int (round p.Depth) ]
+        |> function
+            | [] -> None
+            | xs -> Some(List.min xs)
+
     let points =
         [ for eps in g.Epsilons ->
-            g.Dimension, ({ NStar = nStar eps; Epsilon = eps; Evaluated = [] } : NStar.NStarResult) ]
-    let subject : RateFit.FitSubject =
-        { Sampler = "li-jiao-parallel"; Parameters = [ "K", "grid"; "sweeps", "grid" ]; Target = "gaussian-data"
-          Metric = TvUpper; Seeds = [ seed ] }
-    let fit = PowerLawFit.fitCost { PowerLawFit.defaultSettings with LogFactor = c.LogFactor } subject points
+              g.Dimension,
+              ({ NStar = nStar eps
+                 Epsilon = eps
+                 Evaluated = [] }
+              : NStar.NStarResult) ]
+
+    let subject: RateFit.FitSubject =
+        { Sampler = "li-jiao-parallel"
+          Parameters = [ "K", "grid"; "sweeps", "grid" ]
+          Target = "gaussian-data"
+          Metric = TvUpper
+          Seeds = [ seed ] }
+
+    let fit =
+        PowerLawFit.fitCost
+            { PowerLawFit.defaultSettings with
+                LogFactor = c.LogFactor }
+            subject
+            points
+
     let judgements =
         match fit with
         | Ok f ->
@@ -103,60 +156,98 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                 |> Option.map (fun (p, sense) ->
                     let subject =
                         "B4 (1/ε)-exponent of the depth, tv_upper (upper bound), log factor (ln(d/ε))² divided out"
+
                     let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
                     Verdicts.judge subject Verdicts.AtLeastAsFast sense p margin slope))
         | Error e ->
-            [ { Subject = "B4 depth"; Verdict = Inconclusive; Reason = $"B4: no cost fit of the depth ({e})."
-                CannotShow = "nothing: the fit failed"; Counted = true } ]
+            [ { Subject = "B4 depth"
+                Verdict = Inconclusive
+                Reason = $"B4: no cost fit of the depth ({e})."
+                CannotShow = "nothing: the fit failed"
+                Counted = true } ]
+
     let verdict = Verdicts.combine judgements
+
     let rhoText =
-        rho |> List.map (fun (cfg, r) ->
-            let value = match r with Some x -> $"{x:F3}" | None -> "n/a (excess at round-off)"
+        rho
+        |> List.map (fun (cfg, r) ->
+            let value =
+                match r with
+                | Some x -> $"{x:F3}"
+                | None -> "n/a (excess at round-off)"
+
             $"(T = {cfg.T}, K = {cfg.K}, N = {2 * cfg.T / cfg.K}): {value}")
         |> String.concat "; "
+
     let diverging =
         rho
-        |> List.filter (fun (_, r) -> match r with Some x -> x >= 1.0 | None -> false)
+        |> List.filter (fun (_, r) ->
+            match r with
+            | Some x -> x >= 1.0
+            | None -> false)
         |> List.map (fun (cfg, _) -> $"(T = {cfg.T}, K = {cfg.K})")
+
     let divergingText =
-        if diverging.IsEmpty then "No configuration of the grid diverges."
+        if diverging.IsEmpty then
+            "No configuration of the grid diverges."
         else
-            "The Picard error grows between sweeps (factor ≥ 1) at " + String.Join(", ", diverging)
+            "The Picard error grows between sweeps (factor ≥ 1) at "
+            + String.Join(", ", diverging)
             + ": a round spans N = 2T/K points, and the Picard map's Lipschitz constant grows with the span a round "
             + "covers times the score's Lipschitz constant; "
             + "with K fixed and T growing the sweeps do not contract until M approaches N (M ≥ N reproduces the "
             + "sequential sampler exactly), which is why the theorem takes K ∝ L log T."
+
     let nStarText =
         [ for eps in g.Epsilons ->
-            match nStar eps with
-            | Some n -> $"ε = {eps:g3} → {n} rounds"
-            | None -> $"ε = {eps:g3} → not reached" ]
+              match nStar eps with
+              | Some n -> $"ε = {eps:g3} → {n} rounds"
+              | None -> $"ε = {eps:g3} → not reached" ]
         |> String.concat "; "
+
     let curves =
         [ for cfg in configs ->
-            { Sampler = $"li-jiao-parallel (T = {cfg.T}, K = {cfg.K})"
-              Parameters = [ "T", string cfg.T; "K", string cfg.K ]
-              Target = $"gaussian-data(d={g.Dimension})"; Dimension = g.Dimension; Metric = TvUpper; Seeds = [ seed ]
-              Points = cfg.Parallel |> List.map (fun (_, p, _) -> p)
-              Method = "TV upper bound against the counted depth K·M, M = sweeps per round" } ]
+              { Sampler = $"li-jiao-parallel (T = {cfg.T}, K = {cfg.K})"
+                Parameters = [ "T", string cfg.T; "K", string cfg.K ]
+                Target = $"gaussian-data(d={g.Dimension})"
+                Dimension = g.Dimension
+                Metric = TvUpper
+                Seeds = [ seed ]
+                Points = cfg.Parallel |> List.map (fun (_, p, _) -> p)
+                Method = "TV upper bound against the counted depth K·M, M = sweeps per round" } ]
+
     let depthFigure =
-        { Id = "b4-tv-vs-rounds"; Title = "B4: TV upper bound against parallel rounds K·M (converging configurations)"
-          X = { Label = "parallel rounds (counted depth)"; Log = true }
-          Y = { Label = Figures.metricLabel TvUpper; Log = true }
+        { Id = "b4-tv-vs-rounds"
+          Title = "B4: TV upper bound against parallel rounds K·M (converging configurations)"
+          X =
+            { Label = "parallel rounds (counted depth)"
+              Log = true }
+          Y =
+            { Label = Figures.metricLabel TvUpper
+              Log = true }
           Series =
             [ for cfg, cv in List.zip configs curves do
-                if converging cfg then
-                    let pts =
-                        cv.Points |> List.filter (fun p -> p.Error.Value > 0.0 && p.Error.Value <= 1.0) |> Array.ofList
-                    if pts.Length >= 2 then
-                        let lower = pts |> Array.map (fun p -> max 1e-300 p.Error.Lower)
-                        yield { Label = $"T = {cfg.T}, K = {cfg.K}"; X = pts |> Array.map (fun p -> p.Depth)
+                  if converging cfg then
+                      let pts =
+                          cv.Points
+                          |> List.filter (fun p -> p.Error.Value > 0.0 && p.Error.Value <= 1.0)
+                          |> Array.ofList
+
+                      if pts.Length >= 2 then
+                          let lower = pts |> Array.map (fun p -> max 1e-300 p.Error.Lower)
+
+                          yield
+                              { Label = $"T = {cfg.T}, K = {cfg.K}"
+                                X = pts |> Array.map (fun p -> p.Depth)
                                 Y = pts |> Array.map (fun p -> p.Error.Value)
-                                Band = Some(lower, pts |> Array.map (fun p -> p.Error.Upper)); Style = Measured } ] }
+                                Band = Some(lower, pts |> Array.map (fun p -> p.Error.Upper))
+                                Style = Measured } ] }
         |> RateLab.Analysis.Plots.Figure.validate
+
     let sweeps = String.Join(", ", g.Sweeps)
     let cells = String.Join(", ", g.Cells)
     let rounds = String.Join(", ", g.Rounds)
+
     { Title = "B4 in its regime: parallel Li–Jiao where the Picard sweeps converge"
       ClaimIds = [ "B4" ]
       Verdict = verdict
@@ -180,7 +271,8 @@ let section (ctx: ReportContext) (c: Claim) : Section =
       Fits =
         match fit with
         | Ok f ->
-            [ { Caption = "B4: log depth on log(1/ε), (ln(d/ε))² divided out"; Fit = f.Fit
+            [ { Caption = "B4: log depth on log(1/ε), (ln(d/ε))² divided out"
+                Fit = f.Fit
                 TheorySlopes = [ "log(1/eps)", 0.0 ] } ]
         | Error _ -> []
       Figures = [ depthFigure ]

@@ -8,7 +8,9 @@ open RateLab.Analysis.Claims
 open RateLab.Analysis.Report.Model
 
 /// A component from name and parameters.
-let comp name (parameters: (string * ParamValue) list) : Component = { Name = name; Parameters = Map.ofList parameters }
+let comp name (parameters: (string * ParamValue) list) : Component =
+    { Name = name
+      Parameters = Map.ofList parameters }
 
 /// Doubling grid n0, 2·n0, … with `levels` points.
 let doubling (n0: int) (levels: int) = List.init levels (fun k -> n0 <<< k)
@@ -21,7 +23,9 @@ let drawsRandomness (spec: ExperimentSpec) =
 
 /// The slope of a decay fit on log(1/N): the order p.
 let order (fit: RateFit.RateFit) =
-    List.zip fit.Fit.Regressors fit.Fit.Slopes |> List.find (fst >> (=) "log(1/N)") |> snd
+    List.zip fit.Fit.Regressors fit.Fit.Slopes
+    |> List.find (fst >> (=) "log(1/N)")
+    |> snd
 
 /// The asymptotic order of an EXACT curve (no sampling noise): the last local slope −s_k, with the interval
 /// ±2|s_k − s_{k−1}|. A least-squares interval on exact values measures only how straight the window is, not how far
@@ -29,24 +33,42 @@ let order (fit: RateFit.RateFit) =
 /// remaining drift of the local slope is of the order of its last change (a Richardson-type error estimate).
 /// Points up to the first at or below its floor are used. None when fewer than three usable points remain.
 let asymptoticOrder (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) : Estimate option =
-    let cost (p: ErrorPoint) = match axis with RateFit.Nfe -> p.Nfe | RateFit.Depth -> p.Depth | RateFit.Steps -> float p.Steps
+    let cost (p: ErrorPoint) =
+        match axis with
+        | RateFit.Nfe -> p.Nfe
+        | RateFit.Depth -> p.Depth
+        | RateFit.Steps -> float p.Steps
+
     let usable =
         curve.Points
         |> List.indexed
         |> List.takeWhile (fun (i, p) -> p.Error.Value > floors.[i])
         |> List.map (fun (_, p) -> cost p, p.Error)
         |> Array.ofList
-    if usable.Length < 3 then None
+
+    if usable.Length < 3 then
+        None
     else
         let slopes = LocalSlopes.compute usable
-        let last, previous = -slopes.[slopes.Length - 1].Slope, -slopes.[slopes.Length - 2].Slope
+
+        let last, previous =
+            -slopes.[slopes.Length - 1].Slope, -slopes.[slopes.Length - 2].Slope
+
         let half = 2.0 * abs (last - previous)
-        Some { Value = last; Lower = last - half; Upper = last + half; StdError = nan; Level = 0.95 }
+
+        Some
+            { Value = last
+              Lower = last - half
+              Upper = last + half
+              StdError = nan
+              Level = 0.95 }
 
 /// The order a verdict should use: for exact curves the asymptotic-order interval above, otherwise the fitted order
 /// with its bootstrap interval (sampling noise dominates there).
 let orderForVerdict (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) (fit: RateFit.RateFit) =
-    let exact = curve.Points |> List.forall (fun p -> System.Double.IsNaN p.Error.StdError)
+    let exact =
+        curve.Points |> List.forall (fun p -> System.Double.IsNaN p.Error.StdError)
+
     match exact, asymptoticOrder axis curve floors with
     | true, Some e -> e, "asymptotic order from the last local slope ± 2× its last change (exact values)"
     | _ -> order fit, "fitted order with its bootstrap interval"

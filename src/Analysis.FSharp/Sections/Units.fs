@@ -25,35 +25,59 @@ type ReportPlan = { Title: string; Parts: PartPlan list }
 let key (p: PartPlan) (u: SectionUnit) = $"{p.Slug}/{u.Id}"
 
 /// Every unit key in report order.
-let keys (plan: ReportPlan) = [ for p in plan.Parts do for u in p.Units -> key p u ]
+let keys (plan: ReportPlan) =
+    [ for p in plan.Parts do
+          for u in p.Units -> key p u ]
 
 /// A unit whose section is announced through `announce` when built (the context's SectionDone).
 let announced (announce: Section -> unit) id (build: unit -> Section) =
-    { Id = id; Build = fun () -> let s = build () in announce s; s }
+    { Id = id
+      Build =
+        fun () ->
+            let s = build () in
+            announce s
+            s }
 
 /// Runs the units `run` accepts, up to `degree` at a time, costliest first by `cost` (so the units started last are
 /// short ones and the cores finish together), and returns the report of their sections in report order, whatever
 /// order they finished in. Units share nothing but the cache, whose entries are written atomically, and every draw
 /// is keyed by seed, so the sections do not depend on `degree`. `run` sees each key and the thunk, so it can time
 /// the unit, skip it (None) or announce it; it must be safe to call from `degree` threads at once.
-let build (degree: int) (cost: string -> float) (run: string -> (unit -> Section) -> Section option)
-    (plan: ReportPlan) : Report =
-    let units = [| for p in plan.Parts do for u in p.Units -> key p u, u.Build |]
-    let sections : Section option[] = Array.zeroCreate units.Length
-    let runAt i = let k, b = units[i] in sections[i] <- run k b
+let build
+    (degree: int)
+    (cost: string -> float)
+    (run: string -> (unit -> Section) -> Section option)
+    (plan: ReportPlan)
+    : Report =
+    let units =
+        [| for p in plan.Parts do
+               for u in p.Units -> key p u, u.Build |]
+
+    let sections: Section option[] = Array.zeroCreate units.Length
+
+    let runAt i =
+        let k, b = units[i] in sections[i] <- run k b
+
     if degree <= 1 then
-        for i in 0 .. units.Length - 1 do runAt i
+        for i in 0 .. units.Length - 1 do
+            runAt i
     else
         // List.sortByDescending is stable: equal costs keep report order.
-        let order = [ 0 .. units.Length - 1 ] |> List.sortByDescending (fun i -> cost (fst units[i]))
+        let order =
+            [ 0 .. units.Length - 1 ]
+            |> List.sortByDescending (fun i -> cost (fst units[i]))
+
         let options = ParallelOptions(MaxDegreeOfParallelism = degree)
+
         try
             Parallel.ForEach(Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering), options, runAt)
             |> ignore
         with :? AggregateException as a ->
             // The first unit's own error, as a sequential run would have raised it, with its stack trace.
             ExceptionDispatchInfo.Capture(a.InnerExceptions[0]).Throw()
+
     let starts = plan.Parts |> List.scan (fun start p -> start + p.Units.Length) 0
+
     { Title = plan.Title
       Parts =
         [ for p, start in List.zip plan.Parts (List.take plan.Parts.Length starts) ->

@@ -17,12 +17,14 @@ let quantileSorted (sorted: float[]) (q: float) =
     let hi = min (sorted.Length - 1) (lo + 1)
     sorted.[lo] + (h - float lo) * (sorted.[hi] - sorted.[lo])
 
-let private checkLevel (level: float) = Guard.InOpen(level, 0.0, 1.0, nameof level) |> ignore
+let private checkLevel (level: float) =
+    Guard.InOpen(level, 0.0, 1.0, nameof level) |> ignore
 
 /// Percentile intervals: the (1−level)/2 and (1+level)/2 quantiles of each component over the bootstrap draws.
 let percentileIntervals (level: float) (draws: float[][]) : (float * float)[] =
     checkLevel level
     let k = draws.[0].Length
+
     Array.init k (fun j ->
         let sorted = draws |> Array.map (fun d -> d.[j]) |> Array.sort
         quantileSorted sorted ((1.0 - level) / 2.0), quantileSorted sorted ((1.0 + level) / 2.0))
@@ -36,21 +38,31 @@ let residualBootstrapT (x: Ols.Design) (fit: Ols.OlsFit) (seed: uint64) (replica
     checkLevel level
     Guard.AtLeast(replicates, 99, nameof replicates) |> ignore
     let p = fit.Coefficients.Length
+
     if fit.Sigma2 = 0.0 then
         // An exact fit leaves nothing to resample: the data carry no noise, so the interval is the point.
         fit.Coefficients |> Array.map (fun b -> b, b)
     else
         let n = fit.Residuals.Length
-        let fitted = Array.init n (fun t -> Array.fold2 (fun s xj bj -> s + xj * bj) 0.0 x.Rows.[t] fit.Coefficients)
+
+        let fitted =
+            Array.init n (fun t -> Array.fold2 (fun s xj bj -> s + xj * bj) 0.0 x.Rows.[t] fit.Coefficients)
+
         let ts =
             Array.init replicates (fun b ->
-                let y = Array.init n (fun i -> fitted.[i] + fit.Residuals.[resampleIndex seed b i n])
+                let y =
+                    Array.init n (fun i -> fitted.[i] + fit.Residuals.[resampleIndex seed b i n])
+
                 let f = Ols.fitDesign x y
+
                 if f.Sigma2 > 0.0 then
                     Some(Array.init p (fun j -> (f.Coefficients.[j] - fit.Coefficients.[j]) / f.StdErrors.[j]))
-                else None)
+                else
+                    None)
             |> Array.choose id
+
         let tq = percentileIntervals level ts
+
         Array.init p (fun j ->
             let lo, hi = tq.[j]
             fit.Coefficients.[j] - hi * fit.StdErrors.[j], fit.Coefficients.[j] - lo * fit.StdErrors.[j])
@@ -60,5 +72,6 @@ let residualBootstrapT (x: Ols.Design) (fit: Ols.OlsFit) (seed: uint64) (replica
 let replicatePercentile (statistic: int[] -> float[]) (count: int) (seed: uint64) (replicates: int) (level: float) =
     Guard.AtLeast(count, 2, nameof count) |> ignore
     Guard.AtLeast(replicates, 99, nameof replicates) |> ignore
+
     Array.init replicates (fun b -> statistic (Array.init count (fun i -> resampleIndex seed b i count)))
     |> percentileIntervals level

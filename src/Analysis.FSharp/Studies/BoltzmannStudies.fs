@@ -26,36 +26,56 @@ let seriesCurve (seed: uint64) (s: LimitSeries) : ErrorCurve =
     let point (p: LimitPoint) =
         let v = abs (p.Value - s.Reference)
         let se = sqrt (p.StandardError ** 2.0 + s.ReferenceStandardError ** 2.0)
+
         { Steps = p.Steps
           StepSize = p.MaxStep
           Nfe = 1.0 / p.MaxStep
           Depth = nan
-          Error = { Value = v; Lower = v - 1.96 * se; Upper = v + 1.96 * se; StdError = se; Level = 0.95 } }
+          Error =
+            { Value = v
+              Lower = v - 1.96 * se
+              Upper = v + 1.96 * se
+              StdError = se
+              Level = 0.95 } }
+
     { Sampler = s.Quantity
       Parameters = [ "drift", s.Drift; "grid", string s.Grid ]
-      Target = if s.Quantity.StartsWith "db-" then "limit-point(d=2)" else "limit-gaussian(d=2)"
+      Target =
+        if s.Quantity.StartsWith "db-" then
+            "limit-point(d=2)"
+        else
+            "limit-gaussian(d=2)"
       Dimension = 2
       Metric = SampleMetric s.Quantity
       Seeds = [ seed ]
       Points = s.Points |> Seq.map point |> List.ofSeq
       Method =
-        (if s.ReferenceIsExact then "reference in closed form" else "reference from the fine grid")
+        (if s.ReferenceIsExact then
+             "reference in closed form"
+         else
+             "reference from the fine grid")
         + "; standard errors from 20 batch means (or iid pairs for the DB residual)" }
 
 /// Noise floor of each point as the window rule takes it: a point is not fitted at or below 3 standard errors or
 /// round-off, and the rule drops points within its FloorFactor of the floors it is given.
 let floors (c: ErrorCurve) =
-    c.Points |> List.map (fun p -> max roundOff (3.0 * p.Error.StdError) / FitWindow.defaultRule.FloorFactor) |> Array.ofList
+    c.Points
+    |> List.map (fun p -> max roundOff (3.0 * p.Error.StdError) / FitWindow.defaultRule.FloorFactor)
+    |> Array.ofList
 
 /// Decay fit of error on 1/h (Error when no window of consistent points lies above the floors).
-let fitSeries (c: ErrorCurve) = PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors c ]
+let fitSeries (c: ErrorCurve) =
+    PowerLawFit.fitDecay PowerLawFit.defaultSettings RateFit.Nfe [ [ c ], floors c ]
 
 /// The fitted p of error ∝ h^p.
 let rate (fit: RateFit.RateFit) = fit.Fit.Slopes |> List.last
 
 let private logNormal (x: ReadOnlySpan<float>) (v: float) =
     let mutable s = 0.0
-    for i in 0 .. x.Length - 1 do s <- s + x.[i] * x.[i]
+
+    for i in 0 .. x.Length - 1 do
+        s <- s + x.[i] * x.[i]
+
     -0.5 * float x.Length * log (2.0 * Math.PI * v) - 0.5 * s / v
 
 /// Largest |δ − (left-point Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over on-policy trajectories of a fixed random
@@ -67,23 +87,33 @@ let identityDeviation (seed: uint64) (steps: int list) (trajectories: int) =
     let policy = EulerMaruyamaPolicy(drift, sigma)
     let target = GaussianMixture.TwentyFive() :> ITarget
     let y = Array.zeroCreate (2 * d)
+
     [ for n in steps do
-        Guard.AtLeast(n, 1, nameof steps) |> ignore
-        let grid = TimeGrid(GridKind.Random, n, 10.0)
-        let batch = TrajectoryBatch(trajectories, n, d)
-        Trajectories.SampleForward(policy, target, grid, PhiloxNoise(seed + uint64 n), 0L, batch)
-        for b in 0 .. trajectories - 1 do
-            let t = batch.Grid(b).ToArray()
-            let mutable ito = 0.0
-            for k in 0 .. n - 1 do
-                let x = batch.State(b, k).ToArray()
-                let next = batch.State(b, k + 1).ToArray()
-                drift.Forward(ReadOnlySpan x, t.[k], Span y)
-                let h = t.[k + 1] - t.[k]
-                for i in 0 .. d - 1 do
-                    ito <- ito + y.[i] * (next.[i] - x.[i]) / (sigma * sigma) - h * y.[i] * y.[i] / (2.0 * sigma * sigma)
-            let rhs = ito + logNormal (Span.op_Implicit (batch.State(b, n))) (sigma * sigma) - batch.LogReward.[b]
-            yield abs (batch.Delta(b) - rhs) ]
+          Guard.AtLeast(n, 1, nameof steps) |> ignore
+          let grid = TimeGrid(GridKind.Random, n, 10.0)
+          let batch = TrajectoryBatch(trajectories, n, d)
+          Trajectories.SampleForward(policy, target, grid, PhiloxNoise(seed + uint64 n), 0L, batch)
+
+          for b in 0 .. trajectories - 1 do
+              let t = batch.Grid(b).ToArray()
+              let mutable ito = 0.0
+
+              for k in 0 .. n - 1 do
+                  let x = batch.State(b, k).ToArray()
+                  let next = batch.State(b, k + 1).ToArray()
+                  drift.Forward(ReadOnlySpan x, t.[k], Span y)
+                  let h = t.[k + 1] - t.[k]
+
+                  for i in 0 .. d - 1 do
+                      ito <-
+                          ito + y.[i] * (next.[i] - x.[i]) / (sigma * sigma)
+                          - h * y.[i] * y.[i] / (2.0 * sigma * sigma)
+
+              let rhs =
+                  ito + logNormal (Span.op_Implicit (batch.State(b, n))) (sigma * sigma)
+                  - batch.LogReward.[b]
+
+              yield abs (batch.Delta(b) - rhs) ]
     |> List.max
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -97,8 +127,11 @@ type private NormalisedMixture(inner: GaussianMixture) =
         member _.Dimension = inner.Dimension
         member _.LogDensity(x: ReadOnlySpan<float>) = inner.LogDensity(x)
         member _.Score(x: ReadOnlySpan<float>, score: Span<float>) = inner.Score(x, score)
+
     interface IExactSampler with
-        member _.SampleExact(noise, chain, step, x) = inner.SampleExact(noise, chain, step, x)
+        member _.SampleExact(noise, chain, step, x) =
+            inner.SampleExact(noise, chain, step, x)
+
     interface IKnownLogNormaliser with
         member _.LogNormaliser = 0.0
 
@@ -108,65 +141,93 @@ type Benchmark =
       Sigma: float
       Create: unit -> ITarget }
 
-let gmm25 = { Name = "25GMM"; Sigma = sqrt 5.0; Create = fun () -> NormalisedMixture(GaussianMixture.TwentyFive()) :> ITarget }
-let funnel = { Name = "Funnel"; Sigma = 1.0; Create = fun () -> Funnel() :> ITarget }
-let manywell = { Name = "Manywell (d = 32)"; Sigma = 1.0; Create = fun () -> ManyWell(32) :> ITarget }
+let gmm25 =
+    { Name = "25GMM"
+      Sigma = sqrt 5.0
+      Create = fun () -> NormalisedMixture(GaussianMixture.TwentyFive()) :> ITarget }
+
+let funnel =
+    { Name = "Funnel"
+      Sigma = 1.0
+      Create = fun () -> Funnel() :> ITarget }
+
+let manywell =
+    { Name = "Manywell (d = 32)"
+      Sigma = 1.0
+      Create = fun () -> ManyWell(32) :> ITarget }
 
 /// The benchmarks by their command-line names (`ratelab train --target`).
 let benchmarks = [ "25gmm", gmm25; "funnel", funnel; "manywell", manywell ]
 
 /// The size of a training study.
 type TrainingBudget =
-    { Benchmarks: Benchmark list
-      Objectives: Objective list
-      TrainSteps: int list
-      Seeds: uint64 list
-      Iterations: int64
-      Batch: int
-      Width: int
-      Harmonics: int
-      /// K of the evaluation estimators.
-      EvaluationSamples: int
-      /// N_eval of the C6 sweep.
-      EvaluationSweep: int list
-      /// Where checkpoints live, so a killed report resumes training.
-      CheckpointDirectory: string }
+    {
+        Benchmarks: Benchmark list
+        Objectives: Objective list
+        TrainSteps: int list
+        Seeds: uint64 list
+        Iterations: int64
+        Batch: int
+        Width: int
+        Harmonics: int
+        /// K of the evaluation estimators.
+        EvaluationSamples: int
+        /// N_eval of the C6 sweep.
+        EvaluationSweep: int list
+        /// Where checkpoints live, so a killed report resumes training.
+        CheckpointDirectory: string
+    }
 
 /// One training run and its evaluations.
 type TrainingRun =
-    { Benchmark: string
-      Objective: Objective
-      Grid: GridKind
-      TrainSteps: int
-      Seed: uint64
-      Iterations: int64
-      /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations).
-      EnergyEvaluations: float
-      /// Policy-network evaluations B·N per iteration over the run: the cost that coarse grids cut.
-      NetworkEvaluations: float
-      /// Wall time of training (scaled from the iterations trained in this process when resumed).
-      Seconds: float
-      Eval100: EvaluationResult
-      EvalTrain: EvaluationResult
-      /// The C6 sweep (N_eval, ΔlogZ, SE of the ELBO) of a run on the random N_train = 10 grid, the candidates for the
-      /// C6 test; empty for other runs. Evaluated with the trained policy, so no model needs to outlive its run.
-      Sweep: (int * float * float) list }
+    {
+        Benchmark: string
+        Objective: Objective
+        Grid: GridKind
+        TrainSteps: int
+        Seed: uint64
+        Iterations: int64
+        /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations).
+        EnergyEvaluations: float
+        /// Policy-network evaluations B·N per iteration over the run: the cost that coarse grids cut.
+        NetworkEvaluations: float
+        /// Wall time of training (scaled from the iterations trained in this process when resumed).
+        Seconds: float
+        Eval100: EvaluationResult
+        EvalTrain: EvaluationResult
+        /// The C6 sweep (N_eval, ΔlogZ, SE of the ELBO) of a run on the random N_train = 10 grid, the candidates for the
+        /// C6 test; empty for other runs. Evaluated with the trained policy, so no model needs to outlive its run.
+        Sweep: (int * float * float) list
+    }
 
 let private settings (budget: TrainingBudget) (b: Benchmark) objective grid steps seed =
-    TrainingSettings(objective, b.Sigma, grid, steps, seed, batchSize = budget.Batch, width = budget.Width, harmonics = budget.Harmonics)
+    TrainingSettings(
+        objective,
+        b.Sigma,
+        grid,
+        steps,
+        seed,
+        batchSize = budget.Batch,
+        width = budget.Width,
+        harmonics = budget.Harmonics
+    )
 
 /// Checkpoint file of a run, keyed by target, settings fingerprint and iteration budget, so two runs of one setting
 /// with different budgets (executing in parallel) never share a file.
 let checkpointPath (dir: string) (targetName: string) (s: TrainingSettings) (iterations: int64) =
-    let bytes = Text.Encoding.UTF8.GetBytes($"{targetName}|{s.Fingerprint()}|{iterations}")
+    let bytes =
+        Text.Encoding.UTF8.GetBytes($"{targetName}|{s.Fingerprint()}|{iterations}")
+
     let hash = Security.Cryptography.SHA256.HashData bytes |> Convert.ToHexString
-    Path.Combine(dir, hash.[.. 23].ToLowerInvariant() + ".ckpt")
+    Path.Combine(dir, hash.[..23].ToLowerInvariant() + ".ckpt")
 
 /// A trainer at the latest usable checkpoint (≤ iterations), or fresh when there is none or it cannot be read.
 let private resume (target: ITarget) (s: TrainingSettings) (path: string) (iterations: int64) =
     let fresh () = Trainer(target, s)
+
     if File.Exists path then
         let t = fresh ()
+
         try
             Checkpoint.Load(t, path)
             if t.Iteration <= iterations then t else fresh ()
@@ -174,45 +235,76 @@ let private resume (target: ITarget) (s: TrainingSettings) (path: string) (itera
         | :? IOException
         | :? InvalidDataException
         | :? ArgumentException -> fresh ()
-    else fresh ()
+    else
+        fresh ()
 
 /// A trained policy and what its training cost, counted by the oracle.
 type Trained =
-    { Trainer: Trainer
-      /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations, so a resumed
-      /// run reports the cost of all its iterations, not only those of this process).
-      EnergyEvaluations: float
-      /// ∇log R evaluations over the whole run (KL only; counted as the energy evaluations are).
-      GradientEvaluations: float
-      /// Wall time of training (scaled from the iterations trained in this process when resumed).
-      Seconds: float }
+    {
+        Trainer: Trainer
+        /// log R evaluations over the whole run (counted on a one-iteration probe, times the iterations, so a resumed
+        /// run reports the cost of all its iterations, not only those of this process).
+        EnergyEvaluations: float
+        /// ∇log R evaluations over the whole run (KL only; counted as the energy evaluations are).
+        GradientEvaluations: float
+        /// Wall time of training (scaled from the iterations trained in this process when resumed).
+        Seconds: float
+    }
 
 /// Trains `s` on `b` to `iterations`: resumed from its checkpoint under `dir` and checkpointed there `every`
 /// iterations when `dir` is given, from scratch otherwise; `progress` gets the fraction of iterations done.
-let trainSettings (dir: string option) (every: int64) (b: Benchmark) (s: TrainingSettings) (iterations: int64)
-    (progress: float -> unit) : Trained =
+let trainSettings
+    (dir: string option)
+    (every: int64)
+    (b: Benchmark)
+    (s: TrainingSettings)
+    (iterations: int64)
+    (progress: float -> unit)
+    : Trained =
     let target = b.Create()
+
     let path =
-        dir |> Option.map (fun d -> Directory.CreateDirectory d |> ignore; checkpointPath d target.Name s iterations)
-    let trainer = match path with Some p -> resume target s p iterations | None -> Trainer(target, s)
+        dir
+        |> Option.map (fun d ->
+            Directory.CreateDirectory d |> ignore
+            checkpointPath d target.Name s iterations)
+
+    let trainer =
+        match path with
+        | Some p -> resume target s p iterations
+        | None -> Trainer(target, s)
+
     let start = trainer.Iteration
     let clock = Diagnostics.Stopwatch.StartNew()
-    let report (p: TrainingProgress) = progress (float p.Iteration / float (max 1L iterations))
-    trainer.Train(iterations - start, Action<TrainingProgress> report, Option.toObj path, (if path.IsSome then every else 0L))
+
+    let report (p: TrainingProgress) =
+        progress (float p.Iteration / float (max 1L iterations))
+
+    trainer.Train(
+        iterations - start,
+        Action<TrainingProgress> report,
+        Option.toObj path,
+        (if path.IsSome then every else 0L)
+    )
+
     let ran = iterations - start
+
     let seconds =
-        if ran > 0L then clock.Elapsed.TotalSeconds * float iterations / float ran
+        if ran > 0L then
+            clock.Elapsed.TotalSeconds * float iterations / float ran
         else
             let probe = Trainer(b.Create(), s)
             let c = Diagnostics.Stopwatch.StartNew()
             probe.Train(min iterations 3L)
             c.Elapsed.TotalSeconds * float iterations / float (max 1L (min iterations 3L))
+
     match path with
     | Some p when ran > 0L && iterations % every <> 0L -> Checkpoint.Save(trainer, p)
     | _ -> ()
     // Evaluations per iteration are fixed by the objective and grid; one probe iteration counts them.
     let probe = Trainer(b.Create(), s)
     probe.Train 1L
+
     { Trainer = trainer
       EnergyEvaluations = float probe.Target.EnergyEvaluations * float iterations
       GradientEvaluations = float probe.Target.GradientEvaluations * float iterations
@@ -221,9 +313,15 @@ let trainSettings (dir: string option) (every: int64) (b: Benchmark) (s: Trainin
 /// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
 let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
     let s = settings budget b objective grid steps seed
-    let trained = trainSettings (Some budget.CheckpointDirectory) (max 1L (iterations / 4L)) b s iterations ignore
+
+    let trained =
+        trainSettings (Some budget.CheckpointDirectory) (max 1L (iterations / 4L)) b s iterations ignore
+
     let trainer, target = trained.Trainer, b.Create()
-    let evaluate n = TrainingStudy.Evaluate(trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, budget.EvaluationSamples)
+
+    let evaluate n =
+        TrainingStudy.Evaluate(trainer.Policy, target, TimeGrid(GridKind.Uniform, n), seed, budget.EvaluationSamples)
+
     { Benchmark = b.Name
       Objective = objective
       Grid = grid
@@ -238,7 +336,8 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
       Sweep =
         if grid = GridKind.Random && steps = 10 then
             [ for n in budget.EvaluationSweep -> let e = evaluate n in n, e.DeltaLogZ, e.Elbo.StandardError ]
-        else [] }
+        else
+            [] }
 
 /// Evaluation of the untrained sampler (zero drift: the reference Brownian motion) on the uniform grid of `steps`
 /// steps with K = `samples` and the evaluation draws of `seed`, so a trained run of that seed is compared with it on
@@ -249,7 +348,8 @@ let untrainedAt (b: Benchmark) (seed: uint64) (steps: int) (samples: int) =
     TrainingStudy.Evaluate(policy, target, TimeGrid(GridKind.Uniform, steps), seed, samples)
 
 /// The untrained sampler on the uniform N = 100 grid with the budget's K.
-let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) = untrainedAt b seed 100 budget.EvaluationSamples
+let untrained (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
+    untrainedAt b seed 100 budget.EvaluationSamples
 
 /// The report cache as the studies see it: a key naming the configuration and a computation whose result is JSON.
 type Cached = string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.JsonNode
@@ -257,31 +357,65 @@ type Cached = string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.Js
 module private Json =
     open System.Text.Json.Nodes
     let value (x: obj) : JsonNode | null = JsonValue.Create x
+
     /// JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
-    let number (x: float) : JsonNode | null = if Double.IsFinite x then value x else null
+    let number (x: float) : JsonNode | null =
+        if Double.IsFinite x then value x else null
+
     let get (n: JsonNode) (name: string) = nonNull n.[name]
-    let readNumber (n: JsonNode) (name: string) = match n.[name] with null -> nan | v -> v.GetValue<float>()
+
+    let readNumber (n: JsonNode) (name: string) =
+        match n.[name] with
+        | null -> nan
+        | v -> v.GetValue<float>()
+
     let obj (fields: (string * (JsonNode | null)) list) =
         let o = JsonObject()
+
         for k, v in fields do
             o[k] <- v
+
         o :> JsonNode
-    let estimate (e: RateLab.Core.Boltzmann.Estimate) = obj [ "value", number e.Value; "se", number e.StandardError ]
-    let readEstimate (n: JsonNode) = RateLab.Core.Boltzmann.Estimate(readNumber n "value", readNumber n "se")
+
+    let estimate (e: RateLab.Core.Boltzmann.Estimate) =
+        obj [ "value", number e.Value; "se", number e.StandardError ]
+
+    let readEstimate (n: JsonNode) =
+        RateLab.Core.Boltzmann.Estimate(readNumber n "value", readNumber n "se")
+
     let evaluation (e: EvaluationResult) =
-        obj [ "steps", value e.Steps; "elbo", estimate e.Elbo; "logz_rw", number e.LogZReweighted; "dlogz", number e.DeltaLogZ
-              "dlogz_rw", number e.DeltaLogZReweighted; "eubo", estimate e.Eubo; "eubo_gap", number e.EuboGap
-              "w2", number e.W2; "w2_floor", number e.W2Floor ]
+        obj
+            [ "steps", value e.Steps
+              "elbo", estimate e.Elbo
+              "logz_rw", number e.LogZReweighted
+              "dlogz", number e.DeltaLogZ
+              "dlogz_rw", number e.DeltaLogZReweighted
+              "eubo", estimate e.Eubo
+              "eubo_gap", number e.EuboGap
+              "w2", number e.W2
+              "w2_floor", number e.W2Floor ]
+
     let readEvaluation (n: JsonNode) =
-        EvaluationResult((get n "steps").GetValue<int>(), readEstimate (get n "elbo"), readNumber n "logz_rw", readNumber n "dlogz",
-                         readNumber n "dlogz_rw", readEstimate (get n "eubo"), readNumber n "eubo_gap", readNumber n "w2", readNumber n "w2_floor")
+        EvaluationResult(
+            (get n "steps").GetValue<int>(),
+            readEstimate (get n "elbo"),
+            readNumber n "logz_rw",
+            readNumber n "dlogz",
+            readNumber n "dlogz_rw",
+            readEstimate (get n "eubo"),
+            readNumber n "eubo_gap",
+            readNumber n "w2",
+            readNumber n "w2_floor"
+        )
 
 /// An evaluation as JSON (the fields of docs/spec-schema.md, `ratelab train --json`); NaN as null.
 let evaluationNode (e: EvaluationResult) = Json.evaluation e
 
 /// The untrained sampler's evaluation through the report's cache.
 let untrainedCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) (seed: uint64) =
-    let key = $"boltzmann-untrained/1/{b.Name}/seed={seed}/samples={budget.EvaluationSamples}"
+    let key =
+        $"boltzmann-untrained/1/{b.Name}/seed={seed}/samples={budget.EvaluationSamples}"
+
     Json.readEvaluation (cached key (fun () -> Json.evaluation (untrained budget b seed)))
 
 /// One training run through the report's cache, keyed by its settings' fingerprint, the iteration budget and the
@@ -290,17 +424,39 @@ let untrainedCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) (se
 let trainCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) =
     let fingerprint = (settings budget b objective grid steps seed).Fingerprint()
     let sweep = String.Join(",", budget.EvaluationSweep)
-    let key = $"boltzmann-train/1/{b.Name}/{fingerprint}/iterations={iterations}/samples={budget.EvaluationSamples}/sweep={sweep}"
+
+    let key =
+        $"boltzmann-train/1/{b.Name}/{fingerprint}/iterations={iterations}/samples={budget.EvaluationSamples}/sweep={sweep}"
+
     let encode (r: TrainingRun) =
         Json.obj
-            [ "energy", Json.number r.EnergyEvaluations; "network", Json.number r.NetworkEvaluations; "seconds", Json.number r.Seconds
-              "eval100", Json.evaluation r.Eval100; "eval_train", Json.evaluation r.EvalTrain
-              "sweep", Text.Json.Nodes.JsonArray([| for n, g, s in r.Sweep -> Json.obj [ "n", Json.value n; "gap", Json.number g; "se", Json.number s ] |]) ]
-    let n = cached key (fun () -> encode (train budget b objective grid steps seed iterations))
-    { Benchmark = b.Name; Objective = objective; Grid = grid; TrainSteps = steps; Seed = seed; Iterations = iterations
-      EnergyEvaluations = Json.readNumber n "energy"; NetworkEvaluations = Json.readNumber n "network"; Seconds = Json.readNumber n "seconds"
-      Eval100 = Json.readEvaluation (Json.get n "eval100"); EvalTrain = Json.readEvaluation (Json.get n "eval_train")
-      Sweep = [ for x in (Json.get n "sweep").AsArray() -> let x = nonNull x in (Json.get x "n").GetValue<int>(), Json.readNumber x "gap", Json.readNumber x "se" ] }
+            [ "energy", Json.number r.EnergyEvaluations
+              "network", Json.number r.NetworkEvaluations
+              "seconds", Json.number r.Seconds
+              "eval100", Json.evaluation r.Eval100
+              "eval_train", Json.evaluation r.EvalTrain
+              "sweep",
+              Text.Json.Nodes.JsonArray(
+                  [| for n, g, s in r.Sweep -> Json.obj [ "n", Json.value n; "gap", Json.number g; "se", Json.number s ] |]
+              ) ]
+
+    let n =
+        cached key (fun () -> encode (train budget b objective grid steps seed iterations))
+
+    { Benchmark = b.Name
+      Objective = objective
+      Grid = grid
+      TrainSteps = steps
+      Seed = seed
+      Iterations = iterations
+      EnergyEvaluations = Json.readNumber n "energy"
+      NetworkEvaluations = Json.readNumber n "network"
+      Seconds = Json.readNumber n "seconds"
+      Eval100 = Json.readEvaluation (Json.get n "eval100")
+      EvalTrain = Json.readEvaluation (Json.get n "eval_train")
+      Sweep =
+        [ for x in (Json.get n "sweep").AsArray() ->
+              let x = nonNull x in (Json.get x "n").GetValue<int>(), Json.readNumber x "gap", Json.readNumber x "se" ] }
 
 
 
@@ -310,11 +466,13 @@ let trainCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) objecti
 let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
     let jobs =
         [ for b in budget.Benchmarks do
-            for o in budget.Objectives do
-                for g in [ GridKind.Uniform; GridKind.Random ] do
-                    for n in budget.TrainSteps do
-                        for s in budget.Seeds -> b, o, g, n, s, budget.Iterations
-                for s in budget.Seeds -> b, o, GridKind.Uniform, 100, s, max 1L (budget.Iterations / 10L) ]
+              for o in budget.Objectives do
+                  for g in [ GridKind.Uniform; GridKind.Random ] do
+                      for n in budget.TrainSteps do
+                          for s in budget.Seeds -> b, o, g, n, s, budget.Iterations
+
+                  for s in budget.Seeds -> b, o, GridKind.Uniform, 100, s, max 1L (budget.Iterations / 10L) ]
+
     jobs
     |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
     |> Array.ofList
@@ -325,14 +483,20 @@ let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
 /// does not rerun the path simulations.
 let limitSeries (cached: string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Json.Nodes.JsonNode) (lp: LimitProfile) =
     let ints (xs: int[]) = String.Join(",", xs)
+
     let key =
         $"boltzmann-limits/1/paths={lp.Paths}/steps={ints lp.StepCounts}/fine={lp.FineSteps}/ratio={lp.Ratio:R}"
         + $"/db={ints lp.DbExponents}/pairs={lp.DbPairs}/seed={lp.Seed}"
+
     let encode () =
         let value (x: obj) : Text.Json.Nodes.JsonNode | null = Text.Json.Nodes.JsonValue.Create x
         // JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
-        let number (x: float) = if Double.IsFinite x then value x else null
-        let array (xs: (Text.Json.Nodes.JsonNode | null) seq) = Text.Json.Nodes.JsonArray(Array.ofSeq xs) :> Text.Json.Nodes.JsonNode
+        let number (x: float) =
+            if Double.IsFinite x then value x else null
+
+        let array (xs: (Text.Json.Nodes.JsonNode | null) seq) =
+            Text.Json.Nodes.JsonArray(Array.ofSeq xs) :> Text.Json.Nodes.JsonNode
+
         let series (s: LimitSeries) =
             let o = Text.Json.Nodes.JsonObject()
             o["quantity"] <- value s.Quantity
@@ -341,25 +505,40 @@ let limitSeries (cached: string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Js
             o["reference"] <- number s.Reference
             o["reference_se"] <- number s.ReferenceStandardError
             o["reference_exact"] <- value s.ReferenceIsExact
+
             o["points"] <-
-                array [ for p in s.Points ->
-                            let x = Text.Json.Nodes.JsonObject()
-                            x["max_step"] <- number p.MaxStep
-                            x["steps"] <- value p.Steps
-                            x["value"] <- number p.Value
-                            x["se"] <- number p.StandardError
-                            x :> Text.Json.Nodes.JsonNode ]
+                array
+                    [ for p in s.Points ->
+                          let x = Text.Json.Nodes.JsonObject()
+                          x["max_step"] <- number p.MaxStep
+                          x["steps"] <- value p.Steps
+                          x["value"] <- number p.Value
+                          x["se"] <- number p.StandardError
+                          x :> Text.Json.Nodes.JsonNode ]
+
             o :> Text.Json.Nodes.JsonNode
+
         array (LimitStudies.Run lp |> Seq.map series)
+
     let node = cached key encode
     let get (n: Text.Json.Nodes.JsonNode) (name: string) = nonNull n.[name]
-    let number (n: Text.Json.Nodes.JsonNode) (name: string) = match n.[name] with null -> nan | v -> v.GetValue<float>()
+
+    let number (n: Text.Json.Nodes.JsonNode) (name: string) =
+        match n.[name] with
+        | null -> nan
+        | v -> v.GetValue<float>()
+
     [ for s in node.AsArray() ->
-        let s = nonNull s
-        LimitSeries(
-            (get s "quantity").GetValue<string>(), (get s "drift").GetValue<string>(),
-            Enum.Parse<GridKind>((get s "grid").GetValue<string>()), number s "reference",
-            number s "reference_se", (get s "reference_exact").GetValue<bool>(),
-            [| for p in (get s "points").AsArray() ->
-                 let p = nonNull p
-                 LimitPoint(number p "max_step", (get p "steps").GetValue<int>(), number p "value", number p "se") |]) ]
+          let s = nonNull s
+
+          LimitSeries(
+              (get s "quantity").GetValue<string>(),
+              (get s "drift").GetValue<string>(),
+              Enum.Parse<GridKind>((get s "grid").GetValue<string>()),
+              number s "reference",
+              number s "reference_se",
+              (get s "reference_exact").GetValue<bool>(),
+              [| for p in (get s "points").AsArray() ->
+                     let p = nonNull p
+                     LimitPoint(number p "max_step", (get p "steps").GetValue<int>(), number p "value", number p "se") |]
+          ) ]

@@ -23,40 +23,74 @@ let countedCost (kernel: ISamplerKernel) (steps: int64) (field: IScoreField) (ch
 
 /// The robust summary of one point's per-chain errors ‖Y − Y*‖.
 type Robust =
-    { Steps: int
-      Median: float
-      Q90: float
-      /// Share of chains whose error exceeds half the smallest separation of the target's modes.
-      Switched: float }
+    {
+        Steps: int
+        Median: float
+        Q90: float
+        /// Share of chains whose error exceeds half the smallest separation of the target's modes.
+        Switched: float
+    }
 
 /// The q-quantile of sorted values (linear interpolation between order statistics).
 let quantile (sorted: float[]) (q: float) =
     let h = q * float (sorted.Length - 1)
     let i = int (floor h)
-    if i >= sorted.Length - 1 then sorted.[sorted.Length - 1] else sorted.[i] + (h - float i) * (sorted.[i + 1] - sorted.[i])
+
+    if i >= sorted.Length - 1 then
+        sorted.[sorted.Length - 1]
+    else
+        sorted.[i] + (h - float i) * (sorted.[i + 1] - sorted.[i])
 
 /// The robust summary of per-chain squared errors, with `separation` the smallest distance between two modes.
 let robust (steps: int) (separation: float) (squaredErrors: float[]) =
     let errors = squaredErrors |> Array.map sqrt |> Array.sort
+
     { Steps = steps
       Median = quantile errors 0.5
       Q90 = quantile errors 0.9
-      Switched = (errors |> Array.filter (fun e -> e > separation / 2.0) |> Array.length |> float) / float errors.Length }
+      Switched =
+        (errors |> Array.filter (fun e -> e > separation / 2.0) |> Array.length |> float)
+        / float errors.Length }
 
 /// The RMS strong error of `build n` against `flow` for each n, with a 95 % interval from the per-chain spread, and
 /// the robust summary of each point.
-let curve (sampler: string) (target: string) (d: int) (build: int -> ICoupledSampler) (field: IScoreField)
-          (flow: IReferenceFlow) (steps: int list) (chains: int) (seed: uint64) (separation: float) : ErrorCurve * Robust list =
+let curve
+    (sampler: string)
+    (target: string)
+    (d: int)
+    (build: int -> ICoupledSampler)
+    (field: IScoreField)
+    (flow: IReferenceFlow)
+    (steps: int list)
+    (chains: int)
+    (seed: uint64)
+    (separation: float)
+    : ErrorCurve * Robust list =
     let points =
         [ for n in steps ->
-            let kernel = build n
-            let e = CoupledReference.Measure(kernel, field, flow, seed, chains)
-            let nfe, depth = countedCost kernel (int64 kernel.Steps) field 4 seed
-            let half = 1.959963984540054 * e.RmsStandardError
-            { Steps = n; StepSize = nan; Nfe = nfe; Depth = depth
-              Error = { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 } },
-            robust n separation e.SquaredErrors ]
-    { Sampler = sampler; Parameters = []; Target = target; Dimension = d; Metric = StrongError; Seeds = [ seed ]
+              let kernel = build n
+              let e = CoupledReference.Measure(kernel, field, flow, seed, chains)
+              let nfe, depth = countedCost kernel (int64 kernel.Steps) field 4 seed
+              let half = 1.959963984540054 * e.RmsStandardError
+
+              { Steps = n
+                StepSize = nan
+                Nfe = nfe
+                Depth = depth
+                Error =
+                  { Value = e.Rms
+                    Lower = e.Rms - half
+                    Upper = e.Rms + half
+                    StdError = e.RmsStandardError
+                    Level = 0.95 } },
+              robust n separation e.SquaredErrors ]
+
+    { Sampler = sampler
+      Parameters = []
+      Target = target
+      Dimension = d
+      Metric = StrongError
+      Seeds = [ seed ]
       Points = List.map fst points
       Method =
         $"Coupled strong error: RMS over {chains} chains of ‖Y − Y*‖, where Y* follows the probability-flow ODE (RK4 in log-SNR time) "

@@ -40,34 +40,64 @@ type Figure =
 let private z95 = 1.959963984540054
 
 /// An exact value: no standard error, a zero-width interval (printed as the value alone).
-let exactEstimate v = { Value = v; Lower = v; Upper = v; StdError = nan; Level = 0.95 }
+let exactEstimate v =
+    { Value = v
+      Lower = v
+      Upper = v
+      StdError = nan
+      Level = 0.95 }
 
 /// A Monte Carlo estimate with its normal-approximation 95% interval.
 let mcEstimate (e: McEstimate) =
     let half = z95 * e.StandardError
-    { Value = e.Value; Lower = e.Value - half; Upper = e.Value + half; StdError = e.StandardError; Level = 0.95 }
+
+    { Value = e.Value
+      Lower = e.Value - half
+      Upper = e.Value + half
+      StdError = e.StandardError
+      Level = 0.95 }
 
 /// The unit of a metric.
 let unitOf metric =
     match metric with
-    | ExactKl | KlUpper | KlLower -> Nats
-    | ExactW2 | W2Upper | W2Lower | StrongError -> TargetLength
-    | TvUpper | TvLower | SampleMetric _ -> Dimensionless
+    | ExactKl
+    | KlUpper
+    | KlLower -> Nats
+    | ExactW2
+    | W2Upper
+    | W2Lower
+    | StrongError -> TargetLength
+    | TvUpper
+    | TvLower
+    | SampleMetric _ -> Dimensionless
 
 /// The side a metric bounds the error from (every figure of the exact analysis has one).
 let boundOf metric =
     match metric with
-    | KlUpper | W2Upper | TvUpper -> UpperBound
-    | KlLower | W2Lower | TvLower -> LowerBound
-    | ExactKl | ExactW2 | StrongError | SampleMetric _ -> Exact
+    | KlUpper
+    | W2Upper
+    | TvUpper -> UpperBound
+    | KlLower
+    | W2Lower
+    | TvLower -> LowerBound
+    | ExactKl
+    | ExactW2
+    | StrongError
+    | SampleMetric _ -> Exact
 
 // A distance is ≥ 0 and a TV ≤ 1: an interval clipped to that range keeps its coverage.
 let private clipped metric (e: Estimate) =
     let top = if unitOf metric = Dimensionless then 1.0 else infinity
-    { e with Lower = max 0.0 e.Lower; Upper = min top e.Upper }
+
+    { e with
+        Lower = max 0.0 e.Lower
+        Upper = min top e.Upper }
 
 let private figure metric evaluation estimate =
-    { Metric = metric; Estimate = clipped metric estimate; Bound = boundOf metric; Evaluation = evaluation }
+    { Metric = metric
+      Estimate = clipped metric estimate
+      Bound = boundOf metric
+      Evaluation = evaluation }
 
 /// The figures of one exact analysis. A deterministic kernel's law is exact, so KL and W2 are exact and TV is
 /// bracketed in closed form (equal ends when TV has a closed form). A randomized kernel gets the convexity upper bounds
@@ -75,6 +105,7 @@ let private figure metric evaluation estimate =
 /// the moments, otherwise Monte Carlo with the jackknife standard error of the engine.
 let figures (r: ExactResult) : Figure list =
     let m = r.MomentMatched
+
     if not r.Randomized then
         [ figure ExactKl ClosedForm (exactEstimate m.Kl)
           figure ExactW2 ClosedForm (exactEstimate m.W2)
@@ -83,10 +114,12 @@ let figures (r: ExactResult) : Figure list =
     else
         let replicates = MonteCarlo r.Upper.Replicates
         let upper = r.Upper
+
         let klLower, w2Lower, lowerEvaluation =
             match r.LowerError with
             | null -> exactEstimate m.Kl, exactEstimate m.W2, QuadratureOrEnumeration
             | e -> mcEstimate e.Kl, mcEstimate e.W2, MonteCarlo e.Replicates
+
         [ figure KlUpper replicates (mcEstimate upper.Kl)
           figure KlLower lowerEvaluation klLower
           figure W2Upper replicates (mcEstimate (McEstimate(upper.W2, upper.W2StandardError)))
@@ -120,7 +153,10 @@ let unitText u =
 
 /// How NFE was counted: exact for a deterministic kernel, a mean over the replicate chains otherwise.
 let nfeText (r: ExactResult) =
-    if r.Randomized then $"mean over {r.Upper.Replicates} chains" else "count of one chain"
+    if r.Randomized then
+        $"mean over {r.Upper.Replicates} chains"
+    else
+        "count of one chain"
 
 /// How a figure was obtained, in one sentence, for an error curve's Method.
 let describe (r: ExactResult) (f: Figure) =
@@ -129,6 +165,7 @@ let describe (r: ExactResult) (f: Figure) =
         | Exact -> "the exact value"
         | UpperBound -> "an upper bound"
         | LowerBound -> "a lower bound"
+
     let how =
         match f.Bound, f.Evaluation with
         | Exact, _ ->
@@ -144,5 +181,6 @@ let describe (r: ExactResult) (f: Figure) =
             + "standard error (inflated by the jackknife bias, since a plug-in divergence near zero is biased upward "
             + "by the moments' noise) and the interval is 95%"
         | LowerBound, _ -> "the moment-matched Gaussian with exact total moments"
+
     let name = MetricNames.toName f.Metric
     $"{name} is {what} ({evaluationText f.Evaluation}, in {unitText (unitOf f.Metric)}): {how}. NFE is the {nfeText r}."

@@ -11,15 +11,17 @@ open RateLab.Analysis.Studies.LiJiaoRadial
 
 /// The study's grid.
 type Settings =
-    { Dimension: int
-      /// Data variances λ; L = 1/λ.
-      Lambdas: float list
-      Epsilons: float list
-      /// Doubling T values (powers of two).
-      Cells: int list
-      Groups: int
-      GroupSize: int
-      Seed: uint64 }
+    {
+        Dimension: int
+        /// Data variances λ; L = 1/λ.
+        Lambdas: float list
+        Epsilons: float list
+        /// Doubling T values (powers of two).
+        Cells: int list
+        Groups: int
+        GroupSize: int
+        Seed: uint64
+    }
 
 /// K ∝ L log T as a power of two (so it divides 2T), at least 4.
 let rounds (lipschitz: float) (cells: int) =
@@ -31,42 +33,76 @@ let private z95 = 1.959963984540054
 /// The mixture TV bound at (λ, T): mean and 95 % interval over the groups; None where K > T (too few points per round).
 let measure (s: Settings) (lambda: float) (cells: int) : Estimate option =
     let k = rounds (1.0 / lambda) cells
-    if k > cells then None
+
+    if k > cells then
+        None
     else
         let count = s.Groups * s.GroupSize
-        let laws = draws { defaultScheme with Rounds = k } cells [| lambda |] s.Seed count |> Array.map (fun r -> r.[0])
-        let groups = laws |> Array.chunkBySize s.GroupSize |> Array.map (fun g -> fst (mixtureDistances s.Dimension g))
+
+        let laws =
+            draws { defaultScheme with Rounds = k } cells [| lambda |] s.Seed count
+            |> Array.map (fun r -> r.[0])
+
+        let groups =
+            laws
+            |> Array.chunkBySize s.GroupSize
+            |> Array.map (fun g -> fst (mixtureDistances s.Dimension g))
+
         let m = Array.average groups
         let n = float groups.Length
         let se = sqrt ((groups |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
-        Some { Value = m; Lower = max 0.0 (m - z95 * se); Upper = m + z95 * se; StdError = se; Level = 0.95 }
+
+        Some
+            { Value = m
+              Lower = max 0.0 (m - z95 * se)
+              Upper = m + z95 * se
+              StdError = se
+              Level = 0.95 }
 
 /// Every (λ, T) through the report's cache.
 let run (cached: string -> (unit -> JsonNode) -> JsonNode) (s: Settings) =
     [ for lambda in s.Lambdas do
-        for t in s.Cells ->
-            let key = $"li-jiao-lipschitz/v1 lambda={lambda:R} d={s.Dimension} T={t} G={s.Groups} M={s.GroupSize} "
-                    + $"seed={s.Seed}"
-            let node =
-                cached key (fun () ->
-                    match measure s lambda t with
-                    | Some e ->
-                        let o = JsonObject()
-                        for name, v in [ "value", e.Value; "lower", e.Lower; "upper", e.Upper; "se", e.StdError ] do
-                            o[name] <- JsonValue.Create v
-                        o :> JsonNode
-                    | None -> JsonObject() :> JsonNode)
-            let o = node.AsObject()
-            let estimate =
-                if o.Count = 0 then None
-                else
-                    let f (name: string) = (nonNull o[name]).GetValue<float>()
-                    Some { Value = f "value"; Lower = f "lower"; Upper = f "upper"; StdError = f "se"; Level = 0.95 }
-            lambda, t, estimate ]
+          for t in s.Cells ->
+              let key =
+                  $"li-jiao-lipschitz/v1 lambda={lambda:R} d={s.Dimension} T={t} G={s.Groups} M={s.GroupSize} "
+                  + $"seed={s.Seed}"
+
+              let node =
+                  cached key (fun () ->
+                      match measure s lambda t with
+                      | Some e ->
+                          let o = JsonObject()
+
+                          for name, v in [ "value", e.Value; "lower", e.Lower; "upper", e.Upper; "se", e.StdError ] do
+                              o[name] <- JsonValue.Create v
+
+                          o :> JsonNode
+                      | None -> JsonObject() :> JsonNode)
+
+              let o = node.AsObject()
+
+              let estimate =
+                  if o.Count = 0 then
+                      None
+                  else
+                      let f (name: string) = (nonNull o[name]).GetValue<float>()
+
+                      Some
+                          { Value = f "value"
+                            Lower = f "lower"
+                            Upper = f "upper"
+                            StdError = f "se"
+                            Level = 0.95 }
+
+              lambda, t, estimate ]
 
 /// N*(L, ε) in T: the smallest T from which every larger T of the grid has its upper 95 % limit ≤ ε.
 let nStar (rows: (float * int * Estimate option) list) (lambda: float) (eps: float) =
-    let curve = rows |> List.filter (fun (l, _, e) -> l = lambda && e.IsSome) |> List.map (fun (_, t, e) -> t, e.Value)
+    let curve =
+        rows
+        |> List.filter (fun (l, _, e) -> l = lambda && e.IsSome)
+        |> List.map (fun (_, t, e) -> t, e.Value)
+
     let failing = curve |> List.filter (fun (_, e) -> e.Upper > eps) |> List.map fst
     let last = if failing.IsEmpty then 0 else List.max failing
     curve |> List.tryFind (fun (t, _) -> t > last) |> Option.map fst

@@ -17,27 +17,50 @@ type ShiftedScore(inner: IScoreField, shift: float) =
     interface IScoreField with
         member _.Name = $"{inner.Name}+constant-error({shift:R} per coordinate)"
         member _.Dimension = inner.Dimension
+
         member _.Score(x: ReadOnlySpan<float>, tau: float, score: Span<float>) =
             inner.Score(x, tau, score)
-            for i in 0 .. score.Length - 1 do score[i] <- score[i] + shift
+
+            for i in 0 .. score.Length - 1 do
+                score[i] <- score[i] + shift
 
 /// The data: the catalog's `gaussian-data` in d dimensions, N(0, diag λ) with λ log-spaced from 1 to 0.05 (distinct,
 /// so no coordinates merge and each carries ε/√d of the error), started from N(0, I) as the catalog starts it.
 let data (d: int) =
-    let problem = Catalog.gaussianProblem { Name = "gaussian-data"; Parameters = Map.empty } d
+    let problem =
+        Catalog.gaussianProblem
+            { Name = "gaussian-data"
+              Parameters = Map.empty }
+            d
+
     GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, StartLaw.Isotropic(d, 1.0))
 
 /// The exact analysis of Li–Jiao (catalog defaults: K = 4, c₀ = 2, c₁ = 4) on T cells with score error ε, each draw
 /// compared with the data noised to its own drawn end level.
 let analyse (reduction: GaussianReduction) (epsilon: float) (t: int) (replicates: int) (seed: uint64) =
     let entry = Catalog.sampler "li-jiao"
-    let sampler : Component = { Name = "li-jiao"; Parameters = Map.empty }
+
+    let sampler: Component =
+        { Name = "li-jiao"
+          Parameters = Map.empty }
+
     let shift = epsilon / sqrt (float reduction.Dimension)
+
     let problem (block: GaussianReduction) =
         let built = entry.Build sampler block t
-        ExactProblem(built.Kernel, ShiftedScore(block.NoisedScore(), shift), block.CentredNoisedScore(),
-                     built.Reference block, built.Steps,
-                     DrawReference = (built.DrawReference |> Option.map (fun f -> Func<double[], DiagonalLaw>(f block)) |> Option.toObj))
+
+        ExactProblem(
+            built.Kernel,
+            ShiftedScore(block.NoisedScore(), shift),
+            block.CentredNoisedScore(),
+            built.Reference block,
+            built.Steps,
+            DrawReference =
+                (built.DrawReference
+                 |> Option.map (fun f -> Func<double[], DiagonalLaw>(f block))
+                 |> Option.toObj)
+        )
+
     ExactAnalysis.Analyse(reduction, Func<_, _> problem, ExactOptions(Replicates = replicates, Seed = seed))
 
 /// Least-squares slope of ys on xs with a bound on its standard error valid whatever the correlation between the ys

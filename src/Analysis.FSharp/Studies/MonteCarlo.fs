@@ -30,7 +30,8 @@ type SampleMetricKind =
 let kinds = [ Mmd, "mmd"; Energy, "energy"; SlicedW2, "sliced_w2" ]
 
 /// The kind of a sample metric name (the part after "sample:"), if RateLab measures it.
-let tryKind (name: string) = kinds |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
+let tryKind (name: string) =
+    kinds |> List.tryFind (fun (_, n) -> n = name) |> Option.map fst
 
 /// Directions of the sliced W₂ in d ≥ 2 (their standard error shrinks with their number; 64 keeps it below the
 /// sampling one). In d = 1 every direction is ±1 and one suffices: SW₂² is then W₂² itself.
@@ -47,19 +48,24 @@ let referenceSeed (seed: uint64) = seed ^^^ 0x9E3779B97F4A7C15UL
 let referenceDraws (t: SampledTarget) (d: int) (tau: float) (seed: uint64) (first: int64) (count: int) =
     let noise = PhiloxNoise(referenceSeed seed)
     let level = NoiseLevel.FromTau tau
+
     Array.Parallel.init count (fun i ->
         let chain = first + int64 i
         let x = Array.zeroCreate d
         t.Exact.SampleExact(noise, chain, 0L, Span x)
+
         if tau > 0.0 then
             let z = Array.zeroCreate d
             noise.Normals(chain, 1L, 0, Span z)
+
             for k in 0 .. d - 1 do
                 x[k] <- level.SignalScale * x[k] + level.NoiseScale * z[k]
+
         x)
 
 /// The median-heuristic bandwidth of the MMD for a reference sample (its first BandwidthRows rows).
-let bandwidth (reference: float[][]) = Mmd.medianBandwidth (Array.truncate BandwidthRows reference)
+let bandwidth (reference: float[][]) =
+    Mmd.medianBandwidth (Array.truncate BandwidthRows reference)
 
 /// The metric between a sample and the first reference sample; `second` is an independent reference of the same size.
 let private estimate (kind: SampleMetricKind) (seed: uint64) (x: float[][]) (first: float[][]) (second: float[][]) =
@@ -95,7 +101,11 @@ let maximumChains (kind: SampleMetricKind) =
     | SlicedW2 -> None
 
 /// One Monte Carlo point: the estimate with its standard error, the floor, and the counted cost per chain.
-type Point = { Estimate: SampleEstimate; Floor: NoiseFloor; Nfe: float; Depth: float }
+type Point =
+    { Estimate: SampleEstimate
+      Floor: NoiseFloor
+      Nfe: float
+      Depth: float }
 
 /// Where the parts of a spec are named in refusals.
 let private refuseAt (path: string) (problem: string) : 'a = raise (SpecException(path, problem))
@@ -103,12 +113,14 @@ let private refuseAt (path: string) (problem: string) : 'a = raise (SpecExceptio
 /// The score field the sampler calls on the target: the target's score for Langevin samplers, its noised scores for
 /// diffusion samplers (refused where they have no closed form).
 let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : RateLab.Core.Contracts.IScoreField =
-    if not entry.Diffusion then t.Score
+    if not entry.Diffusion then
+        t.Score
     else
         match t.NoisedScore with
         | Some f -> f
         | None ->
-            refuseAt "spec.target.name"
+            refuseAt
+                "spec.target.name"
                 ($"{spec.Target.Name} has no closed-form noised score, which the diffusion sampler {entry.Name} calls; "
                  + "allowed: a Gaussian target, gaussian-mixture or gaussian-mixture-file")
 
@@ -117,15 +129,23 @@ let fieldOf (entry: SamplerEntry) (spec: ExperimentSpec) (t: SampledTarget) : Ra
 /// in the exact engine; on another target an exact start (the target for Langevin, q_τ₀ for a diffusion `start=exact`)
 /// is drawn by ExactStart.
 let kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLaw) (t: SampledTarget) d n =
-    let standIn = { Mean = Array.zeroCreate d; Variance = Array.create d 1.0 }
+    let standIn =
+        { Mean = Array.zeroCreate d
+          Variance = Array.create d 1.0 }
+
     let problem, exactStart =
         match law with
         | Gaussian p -> p, None
         | NonGaussian _ when entry.Diffusion ->
-            standIn, (if diffusionStart spec.Sampler = ExactTop then Some(Some(GridChoice.top spec.Sampler)) else None)
+            standIn,
+            (if diffusionStart spec.Sampler = ExactTop then
+                 Some(Some(GridChoice.top spec.Sampler))
+             else
+                 None)
         | NonGaussian _ ->
             let fromTarget = Map.tryFind "start" spec.Sampler.Parameters <> Some(Text "origin")
             standIn, (if fromTarget then Some None else None)
+
     let start =
         match exactStart with
         | Some _ -> StartLaw.Point(Array.zeroCreate d)
@@ -133,12 +153,17 @@ let kernelOf (entry: SamplerEntry) (spec: ExperimentSpec) (law: TargetLaw) (t: S
     // The kernel takes only its dimension and start law from the reduction, and a reduction merges equal coordinates:
     // strictly increasing stand-in variances keep all d coordinates and the start law as given.
     let carrier = Array.init d (fun i -> float (i + 1))
-    let reduction = GaussianReduction.Diagonal(ReadOnlySpan(Array.zeroCreate<float> d), ReadOnlySpan carrier, start)
+
+    let reduction =
+        GaussianReduction.Diagonal(ReadOnlySpan(Array.zeroCreate<float> d), ReadOnlySpan carrier, start)
+
     let built = entry.Build spec.Sampler reduction n
-    let kernel : ISamplerKernel =
+
+    let kernel: ISamplerKernel =
         match exactStart with
         | Some level -> ExactStart(built.Kernel, t.Exact, level |> Option.map NoiseLevel.FromTau |> Option.toNullable)
         | None -> built.Kernel
+
     kernel, built.Steps, built.OutputTau
 
 /// The reference level of a run, or a usage error for samplers that draw their end level per chain.
@@ -146,7 +171,8 @@ let private levelOf (entry: SamplerEntry) (tau: float option) =
     match tau with
     | Some tau -> tau
     | None ->
-        refuseAt "spec.metric"
+        refuseAt
+            "spec.metric"
             ($"{entry.Name} draws its end level per chain, so no one reference law exists; "
              + "allowed: an exact metric or strong_error")
 
@@ -157,7 +183,10 @@ let endPositions (kernel: ISamplerKernel) (steps: int64) field (chains: int) (se
     let batch = ChainBatch(chains, kernel.StateLength, kernel.Dimension)
     SamplerRunner.Run(kernel, PhiloxNoise(seed), oracle, batch, steps)
     let rows = Array.init chains (fun c -> batch.Position(c).ToArray())
-    let rounds = Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average
+
+    let rounds =
+        Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average
+
     rows, oracle.MeanEvaluations, rounds
 
 let private references = ConcurrentDictionary<string, Lazy<float[][] * float[][]>>()
@@ -165,10 +194,19 @@ let private references = ConcurrentDictionary<string, Lazy<float[][] * float[][]
 /// The two independent reference samples of a spec's target at level τ in dimension d (memoised per process).
 let private referencePair (spec: ExperimentSpec) (t: SampledTarget) d tau =
     let seed = List.head spec.Seeds
-    let configuration = toCanonicalJson { spec with Name = String.Empty; Sampler = spec.Target; Steps = [] }
+
+    let configuration =
+        toCanonicalJson
+            { spec with
+                Name = String.Empty
+                Sampler = spec.Target
+                Steps = [] }
+
     let key = $"{configuration}/{d}/{tau:R}/{fileDigest spec.Sampler spec.Target}"
+
     let draw () =
         referenceDraws t d tau seed 0L spec.Chains, referenceDraws t d tau seed (int64 spec.Chains) spec.Chains
+
     references.GetOrAdd(key, fun _ -> lazy (draw ())).Value
 
 /// The sample metric of a spec (SampleMetric name) as a kind, or a usage error naming spec.metric.
@@ -178,7 +216,9 @@ let kindOf (spec: ExperimentSpec) =
         match tryKind name with
         | Some k -> k
         | None ->
-            let allowed = String.Join(", ", kinds |> List.map (fun (_, n) -> MetricNames.SamplePrefix + n))
+            let allowed =
+                String.Join(", ", kinds |> List.map (fun (_, n) -> MetricNames.SamplePrefix + n))
+
             refuseAt "spec.metric" $"unknown sample metric \"{name}\"; allowed: {allowed}"
     | other -> invalidArg "spec" $"{MetricNames.toName other} is not a sample metric"
 
@@ -186,26 +226,35 @@ let kindOf (spec: ExperimentSpec) =
 let check (available: int64) (spec: ExperimentSpec) =
     let kind = kindOf spec
     let least = minimumChains kind
+
     if spec.Chains < least then
         refuseAt "spec.chains" $"expected an integer ≥ {least} for {MetricNames.toName spec.Metric}, got {spec.Chains}"
+
     match maximumChains kind with
     | Some most when spec.Chains > most ->
-        refuseAt "spec.chains"
+        refuseAt
+            "spec.chains"
             ($"expected an integer ≤ {most} for {MetricNames.toName spec.Metric} (its cost grows as chains²), "
              + $"got {spec.Chains}; use sample:sliced_w2 for larger samples")
     | _ -> ()
     // The chains' states (at most two blocks) and the two references, 8 bytes a coordinate, twice for working copies.
     for i, d in List.indexed spec.Dimensions do
         let need =
-            try Checked.(*) (Checked.(*) (int64 spec.Chains) (int64 d)) (8L * 4L * 2L)
-            with :? OverflowException -> Int64.MaxValue
+            try
+                Checked.(*) (Checked.(*) (int64 spec.Chains) (int64 d)) (8L * 4L * 2L)
+            with :? OverflowException ->
+                Int64.MaxValue
+
         if need > available then
-            refuseAt $"spec.dimensions[{i}]"
+            refuseAt
+                $"spec.dimensions[{i}]"
                 $"d = {d} with {spec.Chains} chains needs an estimated {need} bytes; allowed: at most {available} bytes"
 
 let private floorOf kind seed (first: float[][]) (second: float[][]) =
     let e = estimate kind seed second first first
-    { Value = e.Value; StdError = e.StdError }
+
+    { Value = e.Value
+      StdError = e.StdError }
 
 /// The noise floor of a spec's metric in dimension d (the reference level taken at its first step count).
 let noiseFloor (spec: ExperimentSpec) (d: int) : NoiseFloor =
@@ -231,6 +280,7 @@ let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
     let first, second = referencePair spec t d tau
     let raw = estimate kind seed x first second
     let floor = floorOf kind seed first second
+
     let value =
         match kind with
         // The plug-in SW₂² is biased upward by about the floor's value: the excess over the floor estimates SW₂².
@@ -241,12 +291,17 @@ let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
                 StdErrorMethod = raw.StdErrorMethod + ", added in quadrature to the floor's" }
         | Mmd
         | Energy -> raw
-    { Estimate = value; Floor = floor; Nfe = nfe; Depth = depth }
+
+    { Estimate = value
+      Floor = floor
+      Nfe = nfe
+      Depth = depth }
 
 /// How the figures of a Monte Carlo curve were obtained, in one sentence.
 let describe (spec: ExperimentSpec) (p: Point) =
     let kind = kindOf spec
     let corrected = if kind = SlicedW2 then " minus its noise floor" else ""
+
     $"Monte Carlo: {MetricNames.toName spec.Metric}{corrected} between {spec.Chains} chains' end positions and "
     + $"{spec.Chains} exact draws of the reference law; standard error by {p.Estimate.StdErrorMethod}; noise floor "
     + "= the metric between two independent reference samples of the same size; NFE counted by the oracle."

@@ -18,9 +18,14 @@ open RateLab.Analysis.Studies.Catalog
 let ReferenceSteps = 2000
 
 /// One strong-error point: the RMS with its 95 % interval, the reference floor and the counted cost per chain.
-type Point = { Error: Estimate; Floor: MonteCarlo.NoiseFloor; Nfe: float; Depth: float }
+type Point =
+    { Error: Estimate
+      Floor: MonteCarlo.NoiseFloor
+      Nfe: float
+      Depth: float }
 
-let private refuse (problem: string) : 'a = raise (SpecException("spec.metric", problem))
+let private refuse (problem: string) : 'a =
+    raise (SpecException("spec.metric", problem))
 
 /// The kernel as a sampler the exact flow can follow: Li–Jiao and the Gupta predictor name their levels; any other
 /// grid kernel that draws no noise after its start is one probability-flow segment.
@@ -29,22 +34,30 @@ let private coupled (name: string) (kernel: ISamplerKernel) : ICoupledSampler =
     | :? ICoupledSampler as k -> k
     | :? RateLab.Core.Samplers.Diffusion.ReverseGridKernel as g when g.NormalRoles = 0 -> PfOdeCoupling(g)
     | _ ->
-        refuse ($"strong_error needs a sampler whose noise the reference flow can follow; {name} is not one; allowed: "
-                + "ddim (eta = 0), exp-euler, pf-euler, heun, gupta-predictor, li-jiao, li-jiao-endpoint, "
-                + "li-jiao-parallel, started from start=standard or sigma-max")
+        refuse (
+            $"strong_error needs a sampler whose noise the reference flow can follow; {name} is not one; allowed: "
+            + "ddim (eta = 0), exp-euler, pf-euler, heun, gupta-predictor, li-jiao, li-jiao-endpoint, "
+            + "li-jiao-parallel, started from start=standard or sigma-max"
+        )
 
 let private rms (y: float[]) (r: float[]) (d: int) =
-    RateLab.Core.Samplers.Diffusion.References.StrongError(Array.init (y.Length / d) (fun c ->
-        let mutable e = 0.0
-        for i in c * d .. c * d + d - 1 do
-            e <- e + (y[i] - r[i]) ** 2.0
-        e))
+    RateLab.Core.Samplers.Diffusion.References.StrongError(
+        Array.init (y.Length / d) (fun c ->
+            let mutable e = 0.0
+
+            for i in c * d .. c * d + d - 1 do
+                e <- e + (y[i] - r[i]) ** 2.0
+
+            e)
+    )
 
 /// The strong error of `spec`'s sampler in dimension d after n steps (`chains` coupled pairs, PhiloxNoise(seed)).
 let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
     let entry = sampler spec.Sampler.Name
+
     if not entry.Diffusion then
         refuse $"strong_error is defined for diffusion samplers; {entry.Name} is a Langevin sampler"
+
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
     let field = MonteCarlo.fieldOf entry spec t
@@ -57,20 +70,36 @@ let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
     let batch = ChainBatch(chains, k.StateLength, d)
     SamplerRunner.Run(k, noise, oracle, batch, int64 k.Steps)
     let y = Array.init (chains * d) (fun i -> batch.Position(i / d)[i % d])
+
     let reference, floor =
         match law with
         | Gaussian p -> CoupledReference.Outputs(k, GaussianReferenceFlow(p.Mean, p.Variance), noise, batch), None
         | NonGaussian _ ->
-            let fine = CoupledReference.Outputs(k, Rk4ReferenceFlow(field, 2 * ReferenceSteps), noise, batch)
-            let coarse = CoupledReference.Outputs(k, Rk4ReferenceFlow(field, ReferenceSteps), noise, batch)
+            let fine =
+                CoupledReference.Outputs(k, Rk4ReferenceFlow(field, 2 * ReferenceSteps), noise, batch)
+
+            let coarse =
+                CoupledReference.Outputs(k, Rk4ReferenceFlow(field, ReferenceSteps), noise, batch)
+
             fine, Some(rms coarse fine d)
+
     let e = rms y reference d
     let half = 1.959963984540054 * e.RmsStandardError
-    let rounds = Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average
-    { Error = { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 }
+
+    let rounds =
+        Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average
+
+    { Error =
+        { Value = e.Rms
+          Lower = e.Rms - half
+          Upper = e.Rms + half
+          StdError = e.RmsStandardError
+          Level = 0.95 }
       Floor =
         match floor with
-        | Some f -> { Value = f.Rms; StdError = f.RmsStandardError }
+        | Some f ->
+            { Value = f.Rms
+              StdError = f.RmsStandardError }
         | None -> { Value = 0.0; StdError = 0.0 }
       Nfe = oracle.MeanEvaluations
       Depth = rounds }
@@ -83,5 +112,6 @@ let describe (spec: ExperimentSpec) (law: TargetLaw) =
         | NonGaussian _ ->
             $"RK4 in log-SNR time with {2 * ReferenceSteps} steps per transport (floor: its RMS distance to RK4 "
             + $"with {ReferenceSteps})"
+
     $"Coupled strong error: RMS over {spec.Chains} chains of ‖Y − Y*‖, Y* following {flow} from the same start and "
     + "through the same injections; 95% intervals from the per-chain spread (delta method); NFE counted by the oracle."

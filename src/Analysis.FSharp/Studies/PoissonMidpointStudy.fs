@@ -17,13 +17,23 @@ let private standardNormal () =
 let plmcExactLaw (alpha: float) (k: int) (steps: int) =
     let reduction = standardNormal ()
     let kernel = PoissonMidpoint.Overdamped(1, alpha, k, reduction.Start)
-    let r = ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, kernel, int64 steps), ExactOptions(Replicates = 2, Seed = 20261123UL))
-    if not r.MomentsExact then raise (InvalidOperationException($"PLMC(K = {k}) moments were not enumerated exactly"))
+
+    let r =
+        ExactAnalysis.Analyse(
+            ExactProblem.Langevin(reduction, kernel, int64 steps),
+            ExactOptions(Replicates = 2, Seed = 20261123UL)
+        )
+
+    if not r.MomentsExact then
+        raise (InvalidOperationException($"PLMC(K = {k}) moments were not enumerated exactly"))
+
     r.Law.Position(ReadOnlySpan [| 1.0 |])
 
 /// The exact law of LMC (ULA) with step h after n steps on N(0, 1) from the target.
 let lmcExactLaw (h: float) (steps: int) =
     let reduction = standardNormal ()
-    let r = ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, Langevin.Ula(1, h, reduction.Start), int64 steps))
-    r.Law.Position(ReadOnlySpan [| 1.0 |])
 
+    let r =
+        ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, Langevin.Ula(1, h, reduction.Start), int64 steps))
+
+    r.Law.Position(ReadOnlySpan [| 1.0 |])

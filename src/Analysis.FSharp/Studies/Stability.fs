@@ -36,7 +36,10 @@ let private ulmcStableAt gamma u eta (s: float) =
     let vFromForce = u * oneMinusE / gamma
     let xFromV = oneMinusE / gamma
     let oneMinusDet = oneMinusE - s * (vFromForce * xFromV - xFromForce * e)
-    let onePlusDetPlusTrace = 2.0 * (1.0 + e) + s * (vFromForce * xFromV - xFromForce * (1.0 + e))
+
+    let onePlusDetPlusTrace =
+        2.0 * (1.0 + e) + s * (vFromForce * xFromV - xFromForce * (1.0 + e))
+
     oneMinusDet > 0.0 && onePlusDetPlusTrace > 0.0
 
 /// Whether a step is stable for every variance in [lamMin, lamMax].
@@ -46,7 +49,8 @@ let stable rule (step: float) (lamMin: float) (lamMax: float) =
     | OverdampedEuler -> step < 2.0 * lamMin
     | RandomizedMidpoint -> step < rlmcRatio * lamMin
     | UnderdampedExponential(gamma, u) ->
-        ulmcStableAt gamma u step (1.0 / lamMin) && ulmcStableAt gamma u step (1.0 / lamMax)
+        ulmcStableAt gamma u step (1.0 / lamMin)
+        && ulmcStableAt gamma u step (1.0 / lamMax)
 
 /// The step at which stability is first lost on [lamMin, lamMax]: closed forms for ULA and RLMC; for ULMC the
 /// boundary found by doubling from a small stable step and bisecting (60 halvings, relative error < 1e-15).
@@ -57,11 +61,22 @@ let limit rule (lamMin: float) (lamMax: float) : float option =
     | RandomizedMidpoint -> Some(rlmcRatio * lamMin)
     | UnderdampedExponential _ ->
         let ok x = stable rule x lamMin lamMax
-        let rec up lo = if lo > 1e300 then None elif ok (2.0 * lo) then up (2.0 * lo) else Some(lo, 2.0 * lo)
+
+        let rec up lo =
+            if lo > 1e300 then None
+            elif ok (2.0 * lo) then up (2.0 * lo)
+            else Some(lo, 2.0 * lo)
+
         let rec bisect (lo, hi) k =
-            if k = 0 then hi
+            if k = 0 then
+                hi
             else
                 let m = 0.5 * (lo + hi)
                 bisect (if ok m then (m, hi) else (lo, m)) (k - 1)
+
         let start = 1e-6 * lamMin
-        if not (ok start) then Some start else up start |> Option.map (fun bracket -> bisect bracket 60)
+
+        if not (ok start) then
+            Some start
+        else
+            up start |> Option.map (fun bracket -> bisect bracket 60)

@@ -14,17 +14,19 @@ open RateLab.Analysis.Fits
 
 /// Settings of the study.
 type Settings =
-    { Dimensions: int list
-      Epsilons: float list
-      /// Chains (coupled pairs) per measurement.
-      Chains: int
-      /// RK4 steps per transport of the reference flow.
-      ReferenceSteps: int
-      Seed: uint64
-      NMin: int
-      NMax: int
-      /// Runs a computation through the report's cache (key, compute → JSON), so a resumed report skips it.
-      Cached: string -> (unit -> System.Text.Json.Nodes.JsonNode) -> System.Text.Json.Nodes.JsonNode }
+    {
+        Dimensions: int list
+        Epsilons: float list
+        /// Chains (coupled pairs) per measurement.
+        Chains: int
+        /// RK4 steps per transport of the reference flow.
+        ReferenceSteps: int
+        Seed: uint64
+        NMin: int
+        NMax: int
+        /// Runs a computation through the report's cache (key, compute → JSON), so a resumed report skips it.
+        Cached: string -> (unit -> System.Text.Json.Nodes.JsonNode) -> System.Text.Json.Nodes.JsonNode
+    }
 
 /// Li–Jiao's K (rounds): the catalog default, so T must be a multiple of 4 (N = 2T/K even).
 let rounds = 4
@@ -38,58 +40,99 @@ let mixture (seed: uint64) (d: int) =
     Guard.AtLeast(d, 1, nameof d) |> ignore
     let noise = PhiloxNoise(seed)
     let means = Array.zeroCreate (d * d)
+
     for j in 0 .. d - 1 do
         let row = Span<double>(means, j * d, d)
         noise.Normals(int64 j, -1L, 0, row)
-        for i in 0 .. d - 1 do row.[i] <- meanSpread * row.[i] / sqrt (float d)
+
+        for i in 0 .. d - 1 do
+            row.[i] <- meanSpread * row.[i] / sqrt (float d)
+
     GaussianMixtureNoisedScore.Isotropic(Array.create d 1.0, means, Array.create d 1.0)
 
 /// A strong error as an estimate with a normal 95 % interval (delta-method standard error of the RMS).
 let estimate (e: StrongError) =
     let half = 1.959963984540054 * e.RmsStandardError
-    { Value = e.Rms; Lower = e.Rms - half; Upper = e.Rms + half; StdError = e.RmsStandardError; Level = 0.95 }
+
+    { Value = e.Rms
+      Lower = e.Rms - half
+      Upper = e.Rms + half
+      StdError = e.RmsStandardError
+      Level = 0.95 }
 
 /// The RMS strong error of Li–Jiao with T cells (c0 = 2, c1 = 4) on the d-dimensional mixture, through the cache.
 let measure (s: Settings) (d: int) (t: int) (referenceSteps: int) : Estimate =
     let compute () =
         let data = mixture s.Seed d
         let kernel = LiJiao(d, LiJiaoSchedule(t, rounds, 2.0, 4.0))
-        let e = estimate (CoupledReference.Measure(kernel, data, Rk4ReferenceFlow(data, referenceSteps), s.Seed, s.Chains))
+
+        let e =
+            estimate (CoupledReference.Measure(kernel, data, Rk4ReferenceFlow(data, referenceSteps), s.Seed, s.Chains))
+
         let o = System.Text.Json.Nodes.JsonObject()
         o["value"] <- System.Text.Json.Nodes.JsonValue.Create e.Value
         o["std_error"] <- System.Text.Json.Nodes.JsonValue.Create e.StdError
         o :> System.Text.Json.Nodes.JsonNode
-    let n = s.Cached $"strong-error/1/li-jiao/seed={s.Seed}/chains={s.Chains}/d={d}/T={t}/rk4={referenceSteps}" compute
+
+    let n =
+        s.Cached $"strong-error/1/li-jiao/seed={s.Seed}/chains={s.Chains}/d={d}/T={t}/rk4={referenceSteps}" compute
+
     let number (name: string) = (nonNull n[name]).GetValue<float>()
     let value, se = number "value", number "std_error"
     let half = 1.959963984540054 * se
-    { Value = value; Lower = value - half; Upper = value + half; StdError = se; Level = 0.95 }
+
+    { Value = value
+      Lower = value - half
+      Upper = value + half
+      StdError = se
+      Level = 0.95 }
 
 /// The admissible T ≥ t on the geometric grid K·⌈⌈2^(j/4)⌉/K⌉ (so T < 2^(1/4)·t + K). Each coupled measurement costs a full RK4 reference, so
 /// searches share grid points across ε; the grid's resolution 2^(1/4) (0.17 in log T) is stated with the fit, and is
 /// below the Monte Carlo spread of N* at these chain counts.
 let snapGeometric (t: int) =
     Guard.AtLeast(t, 1, nameof t) |> ignore
-    Seq.initInfinite (fun j -> NStarStudy.snap rounds (int (ceil (2.0 ** (float j / 4.0) - 1e-9)))) |> Seq.find (fun v -> v >= t)
+
+    Seq.initInfinite (fun j -> NStarStudy.snap rounds (int (ceil (2.0 ** (float j / 4.0) - 1e-9))))
+    |> Seq.find (fun v -> v >= t)
 
 /// N*(d, ε) for RMS ≤ ε (upper confidence bound), T on the geometric grid.
 let run (s: Settings) : (int * NStar.NStarResult) list =
     Guard.AtLeast(s.Chains, 2, "settings.Chains") |> ignore
+
     let onGrid (r: NStar.NStarResult) =
-        { r with NStar = r.NStar |> Option.map snapGeometric; Evaluated = r.Evaluated |> List.map (fun (t, e) -> snapGeometric t, e) }
+        { r with
+            NStar = r.NStar |> Option.map snapGeometric
+            Evaluated = r.Evaluated |> List.map (fun (t, e) -> snapGeometric t, e) }
+
     [ for d in s.Dimensions do
-        for eps in s.Epsilons ->
-            let errorAt t = measure s d (snapGeometric t) s.ReferenceSteps
-            d, NStar.search errorAt eps s.NMin s.NMax |> onGrid ]
+          for eps in s.Epsilons ->
+              let errorAt t =
+                  measure s d (snapGeometric t) s.ReferenceSteps
+
+              d, NStar.search errorAt eps s.NMin s.NMax |> onGrid ]
 
 /// The error curve of dimension d from the searched points; NFE = 2T (Li–Jiao's count, docs/background.md).
 let curve (s: Settings) (points: (int * NStar.NStarResult) list) (d: int) : ErrorCurve =
-    let evaluated = points |> List.filter (fst >> (=) d) |> List.collect (fun (_, r) -> r.Evaluated) |> List.distinctBy fst |> List.sortBy fst
+    let evaluated =
+        points
+        |> List.filter (fst >> (=) d)
+        |> List.collect (fun (_, r) -> r.Evaluated)
+        |> List.distinctBy fst
+        |> List.sortBy fst
+
     { Sampler = "li-jiao"
       Parameters = [ "K", string rounds; "c0", "2"; "c1", "4" ]
       Target = $"gaussian-mixture(H={d},d={d})"
       Dimension = d
       Metric = StrongError
       Seeds = [ s.Seed ]
-      Points = [ for t, e in evaluated -> { Steps = t; StepSize = nan; Nfe = 2.0 * float t; Depth = nan; Error = e } ]
-      Method = $"RMS ‖Y − Y*‖ over {s.Chains} coupled chains against RK4 ({s.ReferenceSteps} steps per transport) between the same injections" }
+      Points =
+        [ for t, e in evaluated ->
+              { Steps = t
+                StepSize = nan
+                Nfe = 2.0 * float t
+                Depth = nan
+                Error = e } ]
+      Method =
+        $"RMS ‖Y − Y*‖ over {s.Chains} coupled chains against RK4 ({s.ReferenceSteps} steps per transport) between the same injections" }

@@ -30,61 +30,113 @@ let private number (s: string) =
 let spectrum (file: string) : float[] =
     let rows =
         (read file).Replace("\r", "").Split('\n')
-        |> Array.mapi (fun i l -> i + 1, (match l.IndexOf '#' with -1 -> l | k -> l.Substring(0, k)).Trim())
+        |> Array.mapi (fun i l ->
+            i + 1,
+            (match l.IndexOf '#' with
+             | -1 -> l
+             | k -> l.Substring(0, k))
+                .Trim())
         |> Array.filter (fun (_, l) -> l <> "")
-    let body = if rows.Length > 0 && (number (snd rows[0])).IsNone then rows[1..] else rows
-    if body.Length = 0 then fail $"\"{file}\" holds no variances; allowed: one positive number per row"
-    body |> Array.map (fun (line, text) ->
+
+    let body =
+        if rows.Length > 0 && (number (snd rows[0])).IsNone then
+            rows[1..]
+        else
+            rows
+
+    if body.Length = 0 then
+        fail $"\"{file}\" holds no variances; allowed: one positive number per row"
+
+    body
+    |> Array.map (fun (line, text) ->
         match number text with
         | Some v when v > 0.0 -> v
         | _ -> fail $"\"{file}\" line {line}: expected a finite number in (0, ∞), got \"{text}\"")
 
 /// A Gaussian mixture as weights, K×d row-major means and K×d variances.
-type MixtureData = { Weights: float[]; Means: float[][]; Variances: float[][] }
+type MixtureData =
+    { Weights: float[]
+      Means: float[][]
+      Variances: float[][] }
 
 /// A mixture file: {"weights": [w…], "means": [[μ…]…], "variances": [[σ²…]…] or [σ²…] (isotropic per component)}.
 let mixture (file: string) : MixtureData =
     let doc =
         try
             JsonDocument.Parse(read file)
-        with :? JsonException as ex -> fail $"\"{file}\" is not valid JSON ({ex.Message.Split('\n')[0]})"
+        with :? JsonException as ex ->
+            fail $"\"{file}\" is not valid JSON ({ex.Message.Split('\n')[0]})"
+
     use doc = doc
     let at (field: string) = "\"" + file + "\" " + field
     let meansField, variancesField = "means", "variances"
     let index (i: int) = $"[{i}]"
     let root = doc.RootElement
-    if root.ValueKind <> JsonValueKind.Object then fail $"\"{file}\": expected a JSON object"
+
+    if root.ValueKind <> JsonValueKind.Object then
+        fail $"\"{file}\": expected a JSON object"
+
     let prop name =
         match root.TryGetProperty(name: string) with
         | true, v -> v
         | _ -> fail $"{at name}: required field is missing"
+
     let numbers (field: string) (positive: bool) (e: JsonElement) =
         if e.ValueKind <> JsonValueKind.Array || e.GetArrayLength() = 0 then
             fail $"{at field}: expected a non-empty array of numbers"
-        e.EnumerateArray() |> Seq.mapi (fun i x ->
+
+        e.EnumerateArray()
+        |> Seq.mapi (fun i x ->
             let ok = x.ValueKind = JsonValueKind.Number && Double.IsFinite(x.GetDouble())
             let v = if ok then x.GetDouble() else nan
+
             if not ok || (positive && not (v > 0.0)) then
                 let range = if positive then "(0, ∞)" else "(-∞, ∞)"
                 fail $"{at field}[{i}]: expected a finite number in {range}, got {x.GetRawText()}"
-            v) |> Seq.toArray
+
+            v)
+        |> Seq.toArray
+
     let rows (field: string) positive (e: JsonElement) =
         if e.ValueKind <> JsonValueKind.Array || e.GetArrayLength() = 0 then
             fail $"{at field}: expected a non-empty array of arrays"
-        e.EnumerateArray() |> Seq.mapi (fun i r -> numbers $"{field}[{i}]" positive r) |> Seq.toArray
+
+        e.EnumerateArray()
+        |> Seq.mapi (fun i r -> numbers $"{field}[{i}]" positive r)
+        |> Seq.toArray
+
     let weights = numbers "weights" true (prop "weights")
     let means = rows "means" false (prop "means")
     let k, d = weights.Length, means[0].Length
-    if means.Length <> k then fail $"{at meansField}: expected {k} rows (one per weight), got {means.Length}"
-    means |> Array.iteri (fun i m ->
-        if m.Length <> d then fail $"{at (meansField + index i)}: expected {d} numbers (as means[0]), got {m.Length}")
+
+    if means.Length <> k then
+        fail $"{at meansField}: expected {k} rows (one per weight), got {means.Length}"
+
+    means
+    |> Array.iteri (fun i m ->
+        if m.Length <> d then
+            fail $"{at (meansField + index i)}: expected {d} numbers (as means[0]), got {m.Length}")
+
     let vs = prop "variances"
+
     let variances =
-        if vs.ValueKind = JsonValueKind.Array && vs.GetArrayLength() > 0 && vs[0].ValueKind = JsonValueKind.Number then
+        if
+            vs.ValueKind = JsonValueKind.Array
+            && vs.GetArrayLength() > 0
+            && vs[0].ValueKind = JsonValueKind.Number
+        then
             numbers "variances" true vs |> Array.map (fun v -> Array.create d v)
-        else rows "variances" true vs
+        else
+            rows "variances" true vs
+
     if variances.Length <> k then
         fail $"{at variancesField}: expected {k} entries (one per weight), got {variances.Length}"
-    variances |> Array.iteri (fun i v ->
-        if v.Length <> d then fail $"{at (variancesField + index i)}: expected {d} numbers, got {v.Length}")
-    { Weights = weights; Means = means; Variances = variances }
+
+    variances
+    |> Array.iteri (fun i v ->
+        if v.Length <> d then
+            fail $"{at (variancesField + index i)}: expected {d} numbers, got {v.Length}")
+
+    { Weights = weights
+      Means = means
+      Variances = variances }

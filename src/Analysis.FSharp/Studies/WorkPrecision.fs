@@ -17,15 +17,24 @@ let secondsPerChain (sampler: Component) (target: Component) (d: int) (n: int) (
     let entry = Catalog.sampler sampler.Name
     let problem = Catalog.gaussianProblem target d
     let start = Catalog.startLaw entry sampler problem
-    let reduction = GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
+
+    let reduction =
+        GaussianReduction.Diagonal(ReadOnlySpan problem.Mean, ReadOnlySpan problem.Variance, start)
+
     let once () =
         let built = entry.Build sampler reduction n
-        let field : RateLab.Core.Contracts.IScoreField =
-            if entry.Diffusion then reduction.NoisedScore() else reduction.TargetScore()
+
+        let field: RateLab.Core.Contracts.IScoreField =
+            if entry.Diffusion then
+                reduction.NoisedScore()
+            else
+                reduction.TargetScore()
+
         let oracle = ScoreOracle(field, chains)
         let batch = ChainBatch(chains, built.Kernel.StateLength, built.Kernel.Dimension)
         let clock = Stopwatch.StartNew()
         SamplerRunner.Run(built.Kernel, PhiloxNoise seed, oracle, batch, built.Steps, threads = 1)
         clock.Elapsed.TotalSeconds
+
     once () |> ignore
     (List.init 3 (fun _ -> once ()) |> List.min) / float chains

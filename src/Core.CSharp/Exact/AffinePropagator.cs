@@ -248,7 +248,7 @@ public sealed class AffinePropagator
         Vector<double> x0 = Lane(law.Mean, Block(0), i, count), x1 = Lane(law.Mean, Block(1), i, count);
         Vector<double> s00 = Lane(law.Covariance, Block(0), i, count), s01 = Lane(law.Covariance, Block(1), i, count);
         Vector<double> s11 = Lane(law.Covariance, Block(2), i, count);
-        for (long n = steps; ; )
+        for (long n = steps; ;)
         {
             if ((n & 1) != 0)
             {

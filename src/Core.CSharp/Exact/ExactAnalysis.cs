@@ -236,7 +236,8 @@ public static class ExactAnalysis
         var lower = LawDistances.From(matched);
         var error = leftOut is null ? null : MatchedJackknife.From(lower, leftOut);
         return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, lower, head.MomentsExact, law,
-            head.Evaluations, head.Rounds) { LowerError = error };
+            head.Evaluations, head.Rounds)
+        { LowerError = error };
     }
 
     /// <summary>The chain number <see cref="SamplerDivergedException"/> carries when the moment-matched law (not a

@@ -10,7 +10,10 @@ open System.Reflection.Emit
 open System.Text.RegularExpressions
 
 /// A dependency from one namespace to another, with one place that causes it (for the failure message).
-type Edge = { From: string; To: string; Because: string }
+type Edge =
+    { From: string
+      To: string
+      Because: string }
 
 /// Namespaces of RateLab.Core a type mentions: its own, its generic arguments' and its element type's.
 let rec private namespacesOf (t: Type | null) : string list =
@@ -18,12 +21,25 @@ let rec private namespacesOf (t: Type | null) : string list =
     | null -> []
     | t when t.HasElementType -> namespacesOf (t.GetElementType())
     | t ->
-        let own = match t.Namespace with null -> [] | n -> [ n ]
-        let args = if t.IsGenericType then t.GetGenericArguments() |> Seq.collect namespacesOf |> List.ofSeq else []
-        (own @ args) |> List.filter (fun n -> n.StartsWith("RateLab.Core", StringComparison.Ordinal))
+        let own =
+            match t.Namespace with
+            | null -> []
+            | n -> [ n ]
+
+        let args =
+            if t.IsGenericType then
+                t.GetGenericArguments() |> Seq.collect namespacesOf |> List.ofSeq
+            else
+                []
+
+        (own @ args)
+        |> List.filter (fun n -> n.StartsWith("RateLab.Core", StringComparison.Ordinal))
 
 let private flags =
-    BindingFlags.DeclaredOnly ||| BindingFlags.Public ||| BindingFlags.NonPublic ||| BindingFlags.Instance
+    BindingFlags.DeclaredOnly
+    ||| BindingFlags.Public
+    ||| BindingFlags.NonPublic
+    ||| BindingFlags.Instance
     ||| BindingFlags.Static
 
 /// Every IL opcode by its encoding (one byte, or 0xFE then one byte), so a body can be walked operand by operand.
@@ -37,6 +53,7 @@ let private opcodes =
 let private tokens (body: byte[]) =
     let found = ResizeArray<int>()
     let mutable i = 0
+
     while i < body.Length do
         let code =
             if body.[i] = 0xFEuy then
@@ -45,17 +62,26 @@ let private tokens (body: byte[]) =
             else
                 i <- i + 1
                 uint16 body.[i - 1]
+
         let op = opcodes.[code]
+
         match op.OperandType with
-        | OperandType.InlineField | OperandType.InlineMethod | OperandType.InlineType | OperandType.InlineTok ->
+        | OperandType.InlineField
+        | OperandType.InlineMethod
+        | OperandType.InlineType
+        | OperandType.InlineTok ->
             found.Add(BitConverter.ToInt32(body, i))
             i <- i + 4
         | OperandType.InlineNone -> ()
-        | OperandType.ShortInlineBrTarget | OperandType.ShortInlineI | OperandType.ShortInlineVar -> i <- i + 1
+        | OperandType.ShortInlineBrTarget
+        | OperandType.ShortInlineI
+        | OperandType.ShortInlineVar -> i <- i + 1
         | OperandType.InlineVar -> i <- i + 2
-        | OperandType.InlineI8 | OperandType.InlineR -> i <- i + 8
+        | OperandType.InlineI8
+        | OperandType.InlineR -> i <- i + 8
         | OperandType.InlineSwitch -> i <- i + 4 + 4 * BitConverter.ToInt32(body, i)
         | _ -> i <- i + 4
+
     found
 
 /// The types one method or constructor names: its signature and the members its body uses.
@@ -63,9 +89,11 @@ let private typesOf (m: MethodBase) : seq<Type | null> =
     seq {
         for p in m.GetParameters() do
             yield p.ParameterType
+
         match m with
         | :? MethodInfo as mi -> yield mi.ReturnType
         | _ -> ()
+
         match m.GetMethodBody() with
         | null -> ()
         | body ->
@@ -74,7 +102,9 @@ let private typesOf (m: MethodBase) : seq<Type | null> =
                 match m.DeclaringType with
                 | null -> [||]
                 | d -> if d.IsGenericType then d.GetGenericArguments() else [||]
+
             let methodArgs = if m.IsGenericMethod then m.GetGenericArguments() else [||]
+
             match body.GetILAsByteArray() with
             | null -> ()
             | il ->
@@ -86,6 +116,7 @@ let private typesOf (m: MethodBase) : seq<Type | null> =
                         yield f.FieldType
                     | :? MethodBase as callee ->
                         yield callee.DeclaringType
+
                         if callee.IsGenericMethod then
                             for a in callee.GetGenericArguments() do
                                 yield a
@@ -98,80 +129,118 @@ let reflected (assembly: Assembly) : Edge list =
           match t.Namespace with
           | null -> () // compiler-generated helpers outside any namespace
           | from ->
-              let named : seq<Type | null> =
+              let named: seq<Type | null> =
                   seq {
                       yield t.BaseType
+
                       for i in t.GetInterfaces() do
                           yield i
+
                       for f in t.GetFields flags do
                           yield f.FieldType
+
                       for p in t.GetProperties flags do
                           yield p.PropertyType
+
                       for m in t.GetMethods flags do
                           yield! typesOf m
+
                       for c in t.GetConstructors flags do
                           yield! typesOf c
                   }
+
               for used in named do
                   for target in namespacesOf used do
                       if target <> from then
-                          let name = match used with null -> "" | u -> u.Name
-                          yield { From = from; To = target; Because = $"{t.FullName} uses {name}" } ]
+                          let name =
+                              match used with
+                              | null -> ""
+                              | u -> u.Name
 
-let private namespaceLine = Regex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)
-let private usingLine = Regex(@"^using\s+(RateLab\.Core[\w.]*)\s*;", RegexOptions.Multiline)
+                          yield
+                              { From = from
+                                To = target
+                                Because = $"{t.FullName} uses {name}" } ]
+
+let private namespaceLine =
+    Regex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)
+
+let private usingLine =
+    Regex(@"^using\s+(RateLab\.Core[\w.]*)\s*;", RegexOptions.Multiline)
 
 /// The namespace edges the `using` lines of the C# sources under `root` declare (self-edges dropped).
 let declared (root: string) : Edge list =
     [ for file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories) do
           let sep = string Path.DirectorySeparatorChar
+
           if not (file.Contains(sep + "obj" + sep) || file.Contains(sep + "bin" + sep)) then
               let text = File.ReadAllText file
               let ns = namespaceLine.Match text
+
               if ns.Success then
                   for u in usingLine.Matches text do
                       let target = u.Groups.[1].Value
+
                       if target <> ns.Groups.[1].Value then
-                          yield { From = ns.Groups.[1].Value; To = target; Because = $"{Path.GetFileName file} has `using {target};`" } ]
+                          yield
+                              { From = ns.Groups.[1].Value
+                                To = target
+                                Because = $"{Path.GetFileName file} has `using {target};`" } ]
 
 /// The strongly connected components with more than one namespace (Tarjan), each sorted, in sorted order: the
 /// namespace cycles. Empty exactly when the graph is acyclic.
 let cycles (edges: Edge list) : string list list =
     let next =
-        edges |> List.groupBy (fun e -> e.From) |> List.map (fun (k, es) -> k, es |> List.map (fun e -> e.To) |> List.distinct) |> Map.ofList
-    let nodes = edges |> List.collect (fun e -> [ e.From; e.To ]) |> List.distinct |> List.sort
+        edges
+        |> List.groupBy (fun e -> e.From)
+        |> List.map (fun (k, es) -> k, es |> List.map (fun e -> e.To) |> List.distinct)
+        |> Map.ofList
+
+    let nodes =
+        edges |> List.collect (fun e -> [ e.From; e.To ]) |> List.distinct |> List.sort
+
     let index = Collections.Generic.Dictionary<string, int>()
     let low = Collections.Generic.Dictionary<string, int>()
     let stack = Collections.Generic.Stack<string>()
     let onStack = Collections.Generic.HashSet<string>()
     let components = ResizeArray<string list>()
+
     let rec visit v =
         index.[v] <- index.Count
         low.[v] <- index.[v]
         stack.Push v
         onStack.Add v |> ignore
+
         for w in Map.tryFind v next |> Option.defaultValue [] do
             if not (index.ContainsKey w) then
                 visit w
                 low.[v] <- min low.[v] low.[w]
             elif onStack.Contains w then
                 low.[v] <- min low.[v] index.[w]
+
         if low.[v] = index.[v] then
             let mutable members = []
             let mutable fin = false
+
             while not fin do
                 let w = stack.Pop()
                 onStack.Remove w |> ignore
                 members <- w :: members
                 fin <- (w = v)
-            if members.Length > 1 then components.Add(List.sort members)
+
+            if members.Length > 1 then
+                components.Add(List.sort members)
+
     for v in nodes do
-        if not (index.ContainsKey v) then visit v
+        if not (index.ContainsKey v) then
+            visit v
+
     components |> List.ofSeq |> List.sort
 
 /// A cycle in words: each edge inside it with one cause, so the message says what to move.
 let explain (edges: Edge list) (members: string list) =
     let inside = Set.ofList members
+
     edges
     |> List.filter (fun e -> inside.Contains e.From && inside.Contains e.To)
     |> List.distinctBy (fun e -> e.From, e.To)

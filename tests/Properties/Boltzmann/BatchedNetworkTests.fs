@@ -37,9 +37,11 @@ let private runRows (net: TimeStateMlp) (x: float[]) (t: float[]) (up: float[]) 
     let y = Array.zeroCreate (t.Length * k)
     let gx = Array.zeroCreate x.Length
     Array.Clear net.Gradient
+
     for i in 0 .. t.Length - 1 do
         net.Forward(ReadOnlySpan(x, i * d, d), t.[i], Span(y, i * k, k))
         net.Backward(ReadOnlySpan(x, i * d, d), t.[i], ReadOnlySpan(up, i * k, k), Span(gx, i * d, d))
+
     y, Array.copy net.Gradient, gx
 
 /// Both paths sum the same products in the same order, up to FMA contraction and the sin/cos/erf implementations,
@@ -50,79 +52,88 @@ let private agree (a: float[]) (b: float[]) =
 
 [<Tests>]
 let tests =
-    testList "Boltzmann.BatchedNetwork" [
-        testPropertyWithConfig { config with maxTest = 20 }
-            "batched outputs and gradients equal the per-sample network's to rounding" <| fun (Seed s) ->
-            let rows = 1 + int (s % 70UL)
-            let net, x, t, up = problem s 3 12 5 rows
-            let yb, gb, xb = runBatch net x t up 2
-            let yr, gr, xr = runRows net x t up
-            agree yb yr && agree gb gr && agree xb xr && Array.exists ((<>) 0.0) gb
+    testList
+        "Boltzmann.BatchedNetwork"
+        [ testPropertyWithConfig
+              { config with maxTest = 20 }
+              "batched outputs and gradients equal the per-sample network's to rounding"
+          <| fun (Seed s) ->
+              let rows = 1 + int (s % 70UL)
+              let net, x, t, up = problem s 3 12 5 rows
+              let yb, gb, xb = runBatch net x t up 2
+              let yr, gr, xr = runRows net x t up
+              agree yb yr && agree gb gr && agree xb xr && Array.exists ((<>) 0.0) gb
 
-        testPropertyWithConfig { config with maxTest = 6 } "batched θ- and x-gradients match central differences"
-        <| fun (Seed s) ->
-            let rows = 9
-            let net, x, t, up = problem s 2 8 4 rows
-            let _, g, gx = runBatch net x t up 2
-            // L = Σᵢ ḡᵢ · yᵢ; the bound of GradientTests applies (|L| ≲ 10²).
-            let loss () =
-                let y, _, _ = runBatch net x t up 1
-                Array.fold2 (fun acc a b -> acc + a * b) 0.0 y up
-            let close (fd: float) (v: float) = abs (fd - v) <= 1e-6 * (1.0 + abs v)
-            let p = net.Parameters
-            let rng = Random(int (s % 8191UL))
-            let thetaOk =
-                [ 0; p.Length - 1; yield! List.init 30 (fun _ -> rng.Next p.Length) ]
-                |> List.forall (fun i ->
-                    let keep = p.[i]
-                    let e = 1e-6 * max 1.0 (abs keep)
-                    p.[i] <- keep + e
-                    let lp = loss ()
-                    p.[i] <- keep - e
-                    let lm = loss ()
-                    p.[i] <- keep
-                    close ((lp - lm) / (2.0 * e)) g.[i])
-            let xOk =
-                [ 0 .. x.Length - 1 ] |> List.forall (fun i ->
-                    let keep = x.[i]
-                    x.[i] <- keep + 1e-6
-                    let lp = loss ()
-                    x.[i] <- keep - 1e-6
-                    let lm = loss ()
-                    x.[i] <- keep
-                    close ((lp - lm) / 2e-6) gx.[i])
-            thetaOk && xOk
+          testPropertyWithConfig { config with maxTest = 6 } "batched θ- and x-gradients match central differences"
+          <| fun (Seed s) ->
+              let rows = 9
+              let net, x, t, up = problem s 2 8 4 rows
+              let _, g, gx = runBatch net x t up 2
+              // L = Σᵢ ḡᵢ · yᵢ; the bound of GradientTests applies (|L| ≲ 10²).
+              let loss () =
+                  let y, _, _ = runBatch net x t up 1
+                  Array.fold2 (fun acc a b -> acc + a * b) 0.0 y up
 
-        test "results are bit-identical for 1, 2 and 3 threads (300 rows, the benchmark width)" {
-            let net, x, t, up = problem 11UL 10 64 64 300
-            let one = runBatch net x t up 1
-            Expect.equal (runBatch net x t up 2) one "2 threads"
-            Expect.equal (runBatch net x t up 3) one "3 threads"
-        }
+              let close (fd: float) (v: float) = abs (fd - v) <= 1e-6 * (1.0 + abs v)
+              let p = net.Parameters
+              let rng = Random(int (s % 8191UL))
 
-        test "vector exp within 4e-16 relative of Math.Exp on [−700, 5]; sin, cos within 4e-16 absolute on [−10, 120]" {
-            for i in 0 .. 7049 do
-                let x = -700.0 + 0.1 * float i + 1e-3 * float (i % 7)
-                let e = (VectorMath.Exp(Vector512.Create x)).[0]
-                Expect.isLessThanOrEqual (abs (e - exp x)) (4e-16 * exp x) $"exp({x})"
-            for i in 0 .. 13000 do
-                let u = -10.0 + 0.01 * float i + 1e-4 * float (i % 13)
-                let struct (s, c) = VectorMath.SinCos(Vector512.Create u)
-                Expect.isLessThanOrEqual (abs (s.[0] - sin u)) 4e-16 $"sin({u})"
-                Expect.isLessThanOrEqual (abs (c.[0] - cos u)) 4e-16 $"cos({u})"
-        }
+              let thetaOk =
+                  [ 0; p.Length - 1; yield! List.init 30 (fun _ -> rng.Next p.Length) ]
+                  |> List.forall (fun i ->
+                      let keep = p.[i]
+                      let e = 1e-6 * max 1.0 (abs keep)
+                      p.[i] <- keep + e
+                      let lp = loss ()
+                      p.[i] <- keep - e
+                      let lm = loss ()
+                      p.[i] <- keep
+                      close ((lp - lm) / (2.0 * e)) g.[i])
 
-        test "vector GELU: Φ within 2e-16 of MathNet's (absolute) and its lower tail within 1e-14 relative of ½erfc" {
-            let z = Array.init 4001 (fun i -> -20.0 + 0.01 * float i)
-            let h = Array.zeroCreate z.Length
-            let slope = Array.zeroCreate z.Length
-            VectorGelu.Apply(Span z, Span h, Span slope)
-            for i in 0 .. z.Length - 1 do
-                let zi = z.[i]
-                let cdf = 0.5 * SpecialFunctions.Erfc(-zi / sqrt 2.0)
-                let phi = exp (-0.5 * zi * zi) / sqrt (2.0 * Math.PI)
-                let mine = if zi = 0.0 then 0.5 else h.[i] / zi
-                Expect.isLessThanOrEqual (abs (mine - cdf)) (2e-16 + 1e-14 * cdf) $"Φ({zi})"
-                Expect.isLessThanOrEqual (abs (slope.[i] - (cdf + zi * phi))) (4e-16 * (1.0 + abs zi)) $"GELU′({zi})"
-        }
-    ]
+              let xOk =
+                  [ 0 .. x.Length - 1 ]
+                  |> List.forall (fun i ->
+                      let keep = x.[i]
+                      x.[i] <- keep + 1e-6
+                      let lp = loss ()
+                      x.[i] <- keep - 1e-6
+                      let lm = loss ()
+                      x.[i] <- keep
+                      close ((lp - lm) / 2e-6) gx.[i])
+
+              thetaOk && xOk
+
+          test "results are bit-identical for 1, 2 and 3 threads (300 rows, the benchmark width)" {
+              let net, x, t, up = problem 11UL 10 64 64 300
+              let one = runBatch net x t up 1
+              Expect.equal (runBatch net x t up 2) one "2 threads"
+              Expect.equal (runBatch net x t up 3) one "3 threads"
+          }
+
+          test "vector exp within 4e-16 relative of Math.Exp on [−700, 5]; sin, cos within 4e-16 absolute on [−10, 120]" {
+              for i in 0..7049 do
+                  let x = -700.0 + 0.1 * float i + 1e-3 * float (i % 7)
+                  let e = (VectorMath.Exp(Vector512.Create x)).[0]
+                  Expect.isLessThanOrEqual (abs (e - exp x)) (4e-16 * exp x) $"exp({x})"
+
+              for i in 0..13000 do
+                  let u = -10.0 + 0.01 * float i + 1e-4 * float (i % 13)
+                  let struct (s, c) = VectorMath.SinCos(Vector512.Create u)
+                  Expect.isLessThanOrEqual (abs (s.[0] - sin u)) 4e-16 $"sin({u})"
+                  Expect.isLessThanOrEqual (abs (c.[0] - cos u)) 4e-16 $"cos({u})"
+          }
+
+          test "vector GELU: Φ within 2e-16 of MathNet's (absolute) and its lower tail within 1e-14 relative of ½erfc" {
+              let z = Array.init 4001 (fun i -> -20.0 + 0.01 * float i)
+              let h = Array.zeroCreate z.Length
+              let slope = Array.zeroCreate z.Length
+              VectorGelu.Apply(Span z, Span h, Span slope)
+
+              for i in 0 .. z.Length - 1 do
+                  let zi = z.[i]
+                  let cdf = 0.5 * SpecialFunctions.Erfc(-zi / sqrt 2.0)
+                  let phi = exp (-0.5 * zi * zi) / sqrt (2.0 * Math.PI)
+                  let mine = if zi = 0.0 then 0.5 else h.[i] / zi
+                  Expect.isLessThanOrEqual (abs (mine - cdf)) (2e-16 + 1e-14 * cdf) $"Φ({zi})"
+                  Expect.isLessThanOrEqual (abs (slope.[i] - (cdf + zi * phi))) (4e-16 * (1.0 + abs zi)) $"GELU′({zi})"
+          } ]

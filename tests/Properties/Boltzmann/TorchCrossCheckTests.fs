@@ -13,18 +13,26 @@ let private python = "/usr/bin/python3"
 /// Runs python with arguments; (exit code, stdout, stderr), or None if it cannot be started.
 let private run (args: string list) =
     try
-        let info = ProcessStartInfo(python, RedirectStandardOutput = true, RedirectStandardError = true)
+        let info =
+            ProcessStartInfo(python, RedirectStandardOutput = true, RedirectStandardError = true)
+
         args |> List.iter info.ArgumentList.Add
         use p = nonNull (Process.Start info)
         let out = p.StandardOutput.ReadToEndAsync()
         let err = p.StandardError.ReadToEndAsync()
-        if p.WaitForExit 300_000 then Some(p.ExitCode, out.Result, err.Result)
-        else p.Kill true; Some(-1, "", "timed out")
-    with :? ComponentModel.Win32Exception -> None
+
+        if p.WaitForExit 300_000 then
+            Some(p.ExitCode, out.Result, err.Result)
+        else
+            p.Kill true
+            Some(-1, "", "timed out")
+    with :? ComponentModel.Win32Exception ->
+        None
 
 /// Why the cross-check cannot run here, if it cannot.
 let private unavailable () =
-    if not (File.Exists python) then Some $"{python} is missing"
+    if not (File.Exists python) then
+        Some $"{python} is missing"
     else
         match run [ "-c"; "import torch" ] with
         | Some(0, _, _) -> None
@@ -38,6 +46,7 @@ let private script () =
         | dir ->
             let p = Path.Combine(dir.FullName, "bench", "peers", "torch_network.py")
             if File.Exists p then p else up dir.Parent
+
     up (DirectoryInfo AppContext.BaseDirectory)
 
 // Each gradient entry is a sum over B·N = 6000 rows of products formed in the same order up to FMA contraction and
@@ -48,8 +57,10 @@ let private crossCheck d =
     | Some reason -> skiptest reason
     | None ->
         let path = Path.Combine(Path.GetTempPath(), $"ratelab-nn-{Guid.NewGuid()}.json")
+
         try
             CrossCheckCase.Write(path, d)
+
             match run [ script (); "check"; path ] with
             | Some(0, out, _) ->
                 use doc = JsonDocument.Parse out
@@ -65,7 +76,7 @@ let private crossCheck d =
 
 [<Tests>]
 let tests =
-    testList "Boltzmann.TorchCrossCheck" [
-        test "TB loss and θ-gradient equal PyTorch's to rounding (d = 2, B = 300, N = 20)" { crossCheck 2 }
-        test "TB loss and θ-gradient equal PyTorch's to rounding (d = 32, B = 300, N = 20)" { crossCheck 32 }
-    ]
+    testList
+        "Boltzmann.TorchCrossCheck"
+        [ test "TB loss and θ-gradient equal PyTorch's to rounding (d = 2, B = 300, N = 20)" { crossCheck 2 }
+          test "TB loss and θ-gradient equal PyTorch's to rounding (d = 32, B = 300, N = 20)" { crossCheck 32 } ]

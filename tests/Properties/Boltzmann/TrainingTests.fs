@@ -9,7 +9,8 @@ open RateLab.Core.Boltzmann
 open RateLab.Properties.Stats
 open RateLab.Properties.Boltzmann.Fixtures
 
-let private target () = NormalisedGaussian([| 1.0; -1.0 |], [| 0.5; 0.5 |]) :> ITarget
+let private target () =
+    NormalisedGaussian([| 1.0; -1.0 |], [| 0.5; 0.5 |]) :> ITarget
 
 let private settings objective =
     TrainingSettings(objective, 1.0, GridKind.Random, 6, 42UL, ratio = 4.0, batchSize = 16, width = 16, harmonics = 8)
@@ -25,68 +26,101 @@ let private logWeights (policy: EulerMaruyamaPolicy) k =
 
 [<Tests>]
 let tests =
-    testList "Boltzmann.Training" [
-        test "training with the same seed twice is bit-identical (every objective)" {
-            for objective in Enum.GetValues<Objective>() do
-                let a = Trainer(target (), settings objective)
-                let b = Trainer(target (), settings objective)
-                a.Train(5L)
-                b.Train(5L)
-                Expect.equal (snapshot a) (snapshot b) $"{objective}"
-        }
-        test "a run resumed from a checkpoint equals an uninterrupted run, bit for bit" {
-            let path = Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-            try
-                for objective in [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] do
-                    let whole = Trainer(target (), settings objective)
-                    whole.Train(8L)
-                    let first = Trainer(target (), settings objective)
-                    first.Train(5L, checkpointPath = path, checkpointEvery = 5L)
-                    let resumed = Trainer(target (), settings objective)
-                    Checkpoint.Load(resumed, path)
-                    resumed.Train(3L)
-                    Expect.equal (snapshot resumed) (snapshot whole) $"{objective}"
-                    Expect.isFalse (File.Exists(path + ".tmp")) "no temporary file left"
-            finally
-                File.Delete path
-        }
-        test "a checkpoint is refused by a trainer with other settings" {
-            let path = Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-            try
-                let t = Trainer(target (), settings Objective.TrajectoryBalance)
-                Checkpoint.Save(t, path)
-                Expect.throwsT<ArgumentException> (fun () -> Checkpoint.Load(Trainer(target (), settings Objective.VarGrad), path)) "other objective"
-            finally
-                File.Delete path
-        }
-        test "invalid settings are rejected with errors naming the parameter" {
-            let bad (f: unit -> TrainingSettings) name =
-                let e = Expect.throwsC (fun () -> f () |> ignore) id
-                Expect.stringContains e.Message name $"message names {name}"
-            bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, 0.0, GridKind.Uniform, 4, 1UL)) "sigma"
-            bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, -1.0, GridKind.Uniform, 4, 1UL)) "sigma"
-            bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Uniform, 0, 1UL)) "steps"
-            bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Random, 4, 1UL, ratio = 0.9)) "ratio"
-            bad (fun () -> TrainingSettings(enum<Objective> 42, 1.0, GridKind.Uniform, 4, 1UL)) "objective"
-            bad (fun () -> TrainingSettings(Objective.KullbackLeibler, 1.0, GridKind.Uniform, 4, 1UL, exploration = 0.2)) "exploration"
-        }
-        test "a short TB training on a 2-D Gaussian improves the ELBO (paired, 5 SE; false-failure 5.7e-7)" {
-            let t = Trainer(target (), TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Random, 10, 7UL, batchSize = 32, width = 32, harmonics = 16))
-            let before = logWeights t.Policy 400
-            t.Train(150L)
-            let after = logWeights t.Policy 400
-            let m, se = meanAndSe (Array.map2 (-) after before)
-            Expect.isGreaterThan m (z5 * se) $"ELBO gain {m} ± {se}"
-        }
-        test "ELBO ≤ log Z ≤ EUBO for an untrained policy on a Gaussian (5 SE; false-failure ≤ 2 × 5.7e-7)" {
-            let policy = EulerMaruyamaPolicy(TimeStateMlp.Drift(2, 3UL, 16, 8), 1.0)
-            let tg = target ()
-            let grid = TimeGrid(GridKind.Uniform, 10)
-            let noise = PhiloxNoise(5UL)
-            let elbo = Estimators.Elbo(forwardBatch policy tg grid 5UL 2000)
-            let eubo = Estimators.Eubo(policy, tg, tg :?> IExactSampler, grid, noise, 10000L, 2000)
-            Expect.isLessThan (elbo.Value - z5 * elbo.StandardError) 0.0 "ELBO below log Z = 0"
-            Expect.isGreaterThan (eubo.Value + z5 * eubo.StandardError) 0.0 "EUBO above log Z = 0"
-            Expect.isLessThan elbo.Value eubo.Value "ELBO < EUBO"
-        }
-    ]
+    testList
+        "Boltzmann.Training"
+        [ test "training with the same seed twice is bit-identical (every objective)" {
+              for objective in Enum.GetValues<Objective>() do
+                  let a = Trainer(target (), settings objective)
+                  let b = Trainer(target (), settings objective)
+                  a.Train(5L)
+                  b.Train(5L)
+                  Expect.equal (snapshot a) (snapshot b) $"{objective}"
+          }
+          test "a run resumed from a checkpoint equals an uninterrupted run, bit for bit" {
+              let path =
+                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
+
+              try
+                  for objective in [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] do
+                      let whole = Trainer(target (), settings objective)
+                      whole.Train(8L)
+                      let first = Trainer(target (), settings objective)
+                      first.Train(5L, checkpointPath = path, checkpointEvery = 5L)
+                      let resumed = Trainer(target (), settings objective)
+                      Checkpoint.Load(resumed, path)
+                      resumed.Train(3L)
+                      Expect.equal (snapshot resumed) (snapshot whole) $"{objective}"
+                      Expect.isFalse (File.Exists(path + ".tmp")) "no temporary file left"
+              finally
+                  File.Delete path
+          }
+          test "a checkpoint is refused by a trainer with other settings" {
+              let path =
+                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
+
+              try
+                  let t = Trainer(target (), settings Objective.TrajectoryBalance)
+                  Checkpoint.Save(t, path)
+
+                  Expect.throwsT<ArgumentException>
+                      (fun () -> Checkpoint.Load(Trainer(target (), settings Objective.VarGrad), path))
+                      "other objective"
+              finally
+                  File.Delete path
+          }
+          test "invalid settings are rejected with errors naming the parameter" {
+              let bad (f: unit -> TrainingSettings) name =
+                  let e = Expect.throwsC (fun () -> f () |> ignore) id
+                  Expect.stringContains e.Message name $"message names {name}"
+
+              bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, 0.0, GridKind.Uniform, 4, 1UL)) "sigma"
+              bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, -1.0, GridKind.Uniform, 4, 1UL)) "sigma"
+              bad (fun () -> TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Uniform, 0, 1UL)) "steps"
+
+              bad
+                  (fun () -> TrainingSettings(Objective.TrajectoryBalance, 1.0, GridKind.Random, 4, 1UL, ratio = 0.9))
+                  "ratio"
+
+              bad (fun () -> TrainingSettings(enum<Objective> 42, 1.0, GridKind.Uniform, 4, 1UL)) "objective"
+
+              bad
+                  (fun () ->
+                      TrainingSettings(Objective.KullbackLeibler, 1.0, GridKind.Uniform, 4, 1UL, exploration = 0.2))
+                  "exploration"
+          }
+          test "a short TB training on a 2-D Gaussian improves the ELBO (paired, 5 SE; false-failure 5.7e-7)" {
+              let t =
+                  Trainer(
+                      target (),
+                      TrainingSettings(
+                          Objective.TrajectoryBalance,
+                          1.0,
+                          GridKind.Random,
+                          10,
+                          7UL,
+                          batchSize = 32,
+                          width = 32,
+                          harmonics = 16
+                      )
+                  )
+
+              let before = logWeights t.Policy 400
+              t.Train(150L)
+              let after = logWeights t.Policy 400
+              let m, se = meanAndSe (Array.map2 (-) after before)
+              Expect.isGreaterThan m (z5 * se) $"ELBO gain {m} ± {se}"
+          }
+          test "ELBO ≤ log Z ≤ EUBO for an untrained policy on a Gaussian (5 SE; false-failure ≤ 2 × 5.7e-7)" {
+              let policy = EulerMaruyamaPolicy(TimeStateMlp.Drift(2, 3UL, 16, 8), 1.0)
+              let tg = target ()
+              let grid = TimeGrid(GridKind.Uniform, 10)
+              let noise = PhiloxNoise(5UL)
+              let elbo = Estimators.Elbo(forwardBatch policy tg grid 5UL 2000)
+
+              let eubo =
+                  Estimators.Eubo(policy, tg, tg :?> IExactSampler, grid, noise, 10000L, 2000)
+
+              Expect.isLessThan (elbo.Value - z5 * elbo.StandardError) 0.0 "ELBO below log Z = 0"
+              Expect.isGreaterThan (eubo.Value + z5 * eubo.StandardError) 0.0 "EUBO above log Z = 0"
+              Expect.isLessThan elbo.Value eubo.Value "ELBO < EUBO"
+          } ]

@@ -35,7 +35,8 @@ type BadRun =
 
     override r.ToString() = $"%A{r}"
 
-let private show (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
+let private show (x: float) =
+    x.ToString("R", CultureInfo.InvariantCulture)
 
 /// Values outside a numeric parameter's declared range (on each bounded side, at and beyond the bound).
 let private outside (p: ParamSchema) =
@@ -47,7 +48,8 @@ let private outside (p: ParamSchema) =
       | Some(Closed hi) -> yield! [ hi + max 1e-9 (abs hi * 1e-9); hi + 1.0 ]
       | Some(Open hi) -> yield! [ hi; hi + 0.5 ]
       | None -> ()
-      if p.Kind = Integer then yield 2.5 ]
+      if p.Kind = Integer then
+          yield 2.5 ]
     |> List.map show
 
 /// Values of the wrong type or not finite for a parameter.
@@ -64,8 +66,16 @@ let private wrongType (p: ParamSchema) =
 /// every schedule: Li–Jiao needs c1·log n/n < 1 and 2n/K even, PLMC-DDPM needs n | 1000).
 let private baseRun (entry: Catalog.SamplerEntry) =
     { Sampler = entry.Name
-      SamplerParams = (if entry.Diffusion then [] else [ entry.Parameters.Head.Name, "0.01" ])
-      Target = (if entry.Diffusion then "gaussian-data" else "isotropic-gaussian")
+      SamplerParams =
+        (if entry.Diffusion then
+             []
+         else
+             [ entry.Parameters.Head.Name, "0.01" ])
+      Target =
+        (if entry.Diffusion then
+             "gaussian-data"
+         else
+             "isotropic-gaussian")
       TargetParams = []
       D = "3"
       Steps = "20"
@@ -73,8 +83,13 @@ let private baseRun (entry: Catalog.SamplerEntry) =
 
 let private withSamplerValue (run: BadRun) (name: string) value =
     // A horizon replaces the fixed step, so the planted value is the only problem.
-    let others = run.SamplerParams |> List.filter (fun (k, _) -> k <> name && not (name = "horizon"))
-    { run with SamplerParams = others @ [ name, value ]; Fault = SamplerParam name }
+    let others =
+        run.SamplerParams
+        |> List.filter (fun (k, _) -> k <> name && not (name = "horizon"))
+
+    { run with
+        SamplerParams = others @ [ name, value ]
+        Fault = SamplerParam name }
 
 let private samplerParamFaults =
     gen {
@@ -89,10 +104,17 @@ let private targetParamFaults =
     gen {
         let! entry = Gen.elements Catalog.samplers
         // Targets without parameters (many-well) have no parameter to plant a bad value in.
-        let! target = Gen.elements (Catalog.targets |> List.filter (fun t -> not t.Parameters.IsEmpty))
+        let! target =
+            Gen.elements (Catalog.targets |> List.filter (fun t -> not t.Parameters.IsEmpty))
+
         let! p = Gen.elements target.Parameters
         let! value = Gen.elements (outside p @ wrongType p)
-        return { baseRun entry with Target = target.Name; TargetParams = [ p.Name, value ]; Fault = TargetParam p.Name }
+
+        return
+            { baseRun entry with
+                Target = target.Name
+                TargetParams = [ p.Name, value ]
+                Fault = TargetParam p.Name }
     }
 
 let private unknownNames =
@@ -101,17 +123,30 @@ let private unknownNames =
         let! name = Gen.elements [ "zz"; "H"; "step"; "tau"; "x_1" ]
         let! onTarget = Gen.elements [ true; false ]
         let run = baseRun entry
+
         return
-            if onTarget then { run with TargetParams = [ name, "1" ]; Fault = TargetParam name }
-            else { run with SamplerParams = run.SamplerParams @ [ name, "1" ]; Fault = SamplerParam name }
+            if onTarget then
+                { run with
+                    TargetParams = [ name, "1" ]
+                    Fault = TargetParam name }
+            else
+                { run with
+                    SamplerParams = run.SamplerParams @ [ name, "1" ]
+                    Fault = SamplerParam name }
     }
 
 let private duplicates =
     gen {
-        let! entry = Gen.elements (Catalog.samplers |> List.filter (fun e -> not e.Diffusion))
+        let! entry =
+            Gen.elements (Catalog.samplers |> List.filter (fun e -> not e.Diffusion))
+
         let run = baseRun entry
         let name = fst run.SamplerParams.Head
-        return { run with SamplerParams = run.SamplerParams @ [ name, "0.02" ]; Fault = SamplerParam name }
+
+        return
+            { run with
+                SamplerParams = run.SamplerParams @ [ name, "0.02" ]
+                Fault = SamplerParam name }
     }
 
 let private hugeCounts =
@@ -122,23 +157,43 @@ let private hugeCounts =
         // d beyond the largest array any kernel's law fits in; n beyond what the sampler's schedule supports.
         return
             if which || entry.MaxSteps = Int32.MaxValue then
-                { run with D = string (Array.MaxLength + 1); Fault = Dimension }
+                { run with
+                    D = string (Array.MaxLength + 1)
+                    Fault = Dimension }
             else
-                { run with Steps = string (int64 entry.MaxSteps + 1L); Fault = Steps }
+                { run with
+                    Steps = string (int64 entry.MaxSteps + 1L)
+                    Fault = Steps }
     }
 
 let private genBad =
     Gen.frequency
-        [ 4, samplerParamFaults; 3, targetParamFaults; 1, unknownNames; 1, duplicates; 1, hugeCounts ]
+        [ 4, samplerParamFaults
+          3, targetParamFaults
+          1, unknownNames
+          1, duplicates
+          1, hugeCounts ]
 
 /// Arbitraries of this file.
 type FuzzArbs =
     static member BadRun() = Arb.fromGen genBad
 
-let private cfg = { config with arbitrary = typeof<FuzzArbs> :: config.arbitrary; maxTest = 300 }
+let private cfg =
+    { config with
+        arbitrary = typeof<FuzzArbs> :: config.arbitrary
+        maxTest = 300 }
 
 let private exactArgv (r: BadRun) =
-    [| yield! [ "exact"; "--sampler"; r.Sampler; "--target"; r.Target; "--d"; r.D; "--steps"; r.Steps ]
+    [| yield!
+           [ "exact"
+             "--sampler"
+             r.Sampler
+             "--target"
+             r.Target
+             "--d"
+             r.D
+             "--steps"
+             r.Steps ]
        for k, v in r.SamplerParams do
            yield! [ "--param"; $"{k}={v}" ]
        for k, v in r.TargetParams do
@@ -152,7 +207,9 @@ let private jsonValue (v: string) =
     | _ -> $"\"{v}\""
 
 let private jsonObject (pairs: (string * string) list) =
-    "{" + String.Join(", ", pairs |> List.map (fun (k, v) -> $"\"{k}\": {jsonValue v}")) + "}"
+    "{"
+    + String.Join(", ", pairs |> List.map (fun (k, v) -> $"\"{k}\": {jsonValue v}"))
+    + "}"
 
 let private specText (r: BadRun) =
     $"""{{ "name": "fuzz", "sampler": {{ "name": "{r.Sampler}", "parameters": {jsonObject r.SamplerParams} }},
@@ -173,7 +230,8 @@ let private specName (slot: Slot) =
     | Dimension -> "spec.dimensions[0]"
     | Steps -> "spec.steps[0]"
 
-let private exceptionName = Regex(@"\b\w*Exception\b|   at ", RegexOptions.CultureInvariant)
+let private exceptionName =
+    Regex(@"\b\w*Exception\b|   at ", RegexOptions.CultureInvariant)
 
 /// The contract of a refused input: exit 2, one line, "ratelab: " first, the name present, no trace, no work done.
 let refused (label: string) (name: string) (code: int) (err: string) (calls: int) =
@@ -186,24 +244,35 @@ let refused (label: string) (name: string) (code: int) (err: string) (calls: int
 let private counting () =
     let calls = ref 0
     let services = fakeServices calls None
-    calls, { services with ExactEval = fun q -> calls.Value <- calls.Value + 1; services.ExactEval q }
+
+    calls,
+    { services with
+        ExactEval =
+            fun q ->
+                calls.Value <- calls.Value + 1
+                services.ExactEval q }
 
 [<Tests>]
 let tests =
-    testList "Cli.InputFuzz" [
-        testPropertyWithConfig cfg "a bad exact command is refused naming the input" <| fun (r: BadRun) ->
-            let calls, services = counting ()
-            let ui, _, err = captured ()
-            let code = Commands.execute services ui (exactArgv r)
-            refused (String.Join(" ", exactArgv r)) (exactName r.Fault) code (err.ToString().TrimEnd()) calls.Value
-        testPropertyWithConfig cfg "a bad spec is refused naming the field" <| fun (r: BadRun) ->
-            use dir = new TempDir()
-            let file = Path.Combine(dir.Path, "spec.json")
-            // A repeated parameter cannot be written through a JSON object model, so the text is written directly.
-            File.WriteAllText(file, specText r)
-            let calls, services = counting ()
-            let ui, _, err = captured ()
-            let code = Commands.execute services ui [| "run"; file; "--out"; Path.Combine(dir.Path, "out") |]
-            refused (specText r) (specName r.Fault) code (err.ToString().TrimEnd()) calls.Value
-            Expect.isFalse (Directory.Exists(Path.Combine(dir.Path, "out"))) "no output directory created"
-    ]
+    testList
+        "Cli.InputFuzz"
+        [ testPropertyWithConfig cfg "a bad exact command is refused naming the input"
+          <| fun (r: BadRun) ->
+              let calls, services = counting ()
+              let ui, _, err = captured ()
+              let code = Commands.execute services ui (exactArgv r)
+              refused (String.Join(" ", exactArgv r)) (exactName r.Fault) code (err.ToString().TrimEnd()) calls.Value
+          testPropertyWithConfig cfg "a bad spec is refused naming the field"
+          <| fun (r: BadRun) ->
+              use dir = new TempDir()
+              let file = Path.Combine(dir.Path, "spec.json")
+              // A repeated parameter cannot be written through a JSON object model, so the text is written directly.
+              File.WriteAllText(file, specText r)
+              let calls, services = counting ()
+              let ui, _, err = captured ()
+
+              let code =
+                  Commands.execute services ui [| "run"; file; "--out"; Path.Combine(dir.Path, "out") |]
+
+              refused (specText r) (specName r.Fault) code (err.ToString().TrimEnd()) calls.Value
+              Expect.isFalse (Directory.Exists(Path.Combine(dir.Path, "out"))) "no output directory created" ]

@@ -23,33 +23,37 @@ let private run (json: string) =
     let code = Commands.execute Wiring.services ui [| "run"; file; "--out"; dir |]
     code, err.ToString().TrimEnd()
 
-let private oneLine (err: string) = Expect.isFalse (err.Contains '\n') $"one line: {err}"
+let private oneLine (err: string) =
+    Expect.isFalse (err.Contains '\n') $"one line: {err}"
 
 [<Tests>]
 let tests =
-    testList "Cli.SampleMetricLimit" [
-        test "histogram TV and KL are refused with exit 2 and a one-line reason naming spec.metric" {
-            for metric in [ "sample:hist_tv"; "sample:hist_kl" ] do
-                let code, err = run (spec metric 100)
-                Expect.equal code 2 $"{metric}: {err}"
-                oneLine err
-                Expect.stringContains err "spec.metric" "field"
-                Expect.stringContains err "bin-dependent" "reason"
-        }
-        test "MMD and energy above the chain limit are refused with the value and the maximum, before any work" {
-            let over = MonteCarlo.MaxPairwiseChains + 1
-            for metric in [ "sample:mmd"; "sample:energy" ] do
-                let code, err = run (spec metric over)
-                Expect.equal code 2 $"{metric}: {err}"
-                oneLine err
-                Expect.stringContains err "spec.chains" "field"
-                Expect.stringContains err (string over) "value"
-                Expect.stringContains err (string MonteCarlo.MaxPairwiseChains) "maximum"
-        }
-        test "the limit is the edge: MaxPairwiseChains passes the check, sliced W2 has no limit" {
-            let at metric chains = RateLab.Analysis.Experiments.Spec.parse (spec metric chains)
-            MonteCarlo.check System.Int64.MaxValue (at "sample:mmd" MonteCarlo.MaxPairwiseChains)
-            MonteCarlo.check System.Int64.MaxValue (at "sample:sliced_w2" (10 * MonteCarlo.MaxPairwiseChains))
-            Expect.isNone (MonteCarlo.maximumChains MonteCarlo.SlicedW2) "sliced W2"
-        }
-    ]
+    testList
+        "Cli.SampleMetricLimit"
+        [ test "histogram TV and KL are refused with exit 2 and a one-line reason naming spec.metric" {
+              for metric in [ "sample:hist_tv"; "sample:hist_kl" ] do
+                  let code, err = run (spec metric 100)
+                  Expect.equal code 2 $"{metric}: {err}"
+                  oneLine err
+                  Expect.stringContains err "spec.metric" "field"
+                  Expect.stringContains err "bin-dependent" "reason"
+          }
+          test "MMD and energy above the chain limit are refused with the value and the maximum, before any work" {
+              let over = MonteCarlo.MaxPairwiseChains + 1
+
+              for metric in [ "sample:mmd"; "sample:energy" ] do
+                  let code, err = run (spec metric over)
+                  Expect.equal code 2 $"{metric}: {err}"
+                  oneLine err
+                  Expect.stringContains err "spec.chains" "field"
+                  Expect.stringContains err (string over) "value"
+                  Expect.stringContains err (string MonteCarlo.MaxPairwiseChains) "maximum"
+          }
+          test "the limit is the edge: MaxPairwiseChains passes the check, sliced W2 has no limit" {
+              let at metric chains =
+                  RateLab.Analysis.Experiments.Spec.parse (spec metric chains)
+
+              MonteCarlo.check System.Int64.MaxValue (at "sample:mmd" MonteCarlo.MaxPairwiseChains)
+              MonteCarlo.check System.Int64.MaxValue (at "sample:sliced_w2" (10 * MonteCarlo.MaxPairwiseChains))
+              Expect.isNone (MonteCarlo.maximumChains MonteCarlo.SlicedW2) "sliced W2"
+          } ]

@@ -9,7 +9,9 @@ type Seed = Seed of uint64
 
 type Arbitraries =
     static member Seed() : Arbitrary<Seed> =
-        ArbMap.defaults |> ArbMap.arbitrary<uint64> |> Arb.convert Seed (fun (Seed s) -> s)
+        ArbMap.defaults
+        |> ArbMap.arbitrary<uint64>
+        |> Arb.convert Seed (fun (Seed s) -> s)
 
 /// The FsCheck configuration every property in the suite uses: fixed replay seed for deterministic CI.
 let config =

@@ -8,11 +8,14 @@ open System.IO
 let repoFile (relative: string) =
     let rec up (dir: DirectoryInfo) =
         let candidate = Path.Combine(dir.FullName, relative)
-        if File.Exists candidate then candidate
+
+        if File.Exists candidate then
+            candidate
         else
             match dir.Parent with
             | null -> failwith $"{relative} not found above {AppContext.BaseDirectory}"
             | parent -> up parent
+
     up (DirectoryInfo AppContext.BaseDirectory)
 
 /// A new empty folder under the temp directory, named after what uses it.

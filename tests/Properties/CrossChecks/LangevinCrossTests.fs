@@ -24,7 +24,9 @@ type LangevinConfig =
       K: int
       Gamma: float
       Seed: uint64 }
+
     member c.H = c.StepFraction * Array.min c.Variances
+
     member c.Reduction =
         GaussianReduction.Diagonal(ReadOnlySpan c.Mean, ReadOnlySpan c.Variances, StartLaw(c.StartMean, c.StartSd))
 
@@ -32,7 +34,10 @@ type LangevinArbs =
     static member Config() : Arbitrary<LangevinConfig> =
         gen {
             let! d = Gen.choose (1, 4)
-            let value lo hi = Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
+
+            let value lo hi =
+                Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
+
             let! mean = Gen.arrayOfLength d (value -2.0 2.0)
             let! variances = Gen.arrayOfLength d (value 0.2 3.0)
             let! startMean = Gen.arrayOfLength d (value -2.0 2.0)
@@ -42,12 +47,24 @@ type LangevinArbs =
             let! k = Gen.choose (2, 4)
             let! gamma = value 1.0 3.0
             let! seed = ArbMap.defaults |> ArbMap.generate<uint64>
-            return { Mean = mean; Variances = variances; StartMean = startMean; StartSd = startSd; StepFraction = fraction
-                     Steps = steps; K = k; Gamma = gamma; Seed = seed }
+
+            return
+                { Mean = mean
+                  Variances = variances
+                  StartMean = startMean
+                  StartSd = startSd
+                  StepFraction = fraction
+                  Steps = steps
+                  K = k
+                  Gamma = gamma
+                  Seed = seed }
         }
         |> Arb.fromGen
 
-let private cfg = { config with arbitrary = typeof<LangevinArbs> :: config.arbitrary; maxTest = 12 }
+let private cfg =
+    { config with
+        arbitrary = typeof<LangevinArbs> :: config.arbitrary
+        maxTest = 12 }
 
 /// The real Langevin kernels with the parameters of a configuration.
 let private cases (c: LangevinConfig) =
@@ -72,14 +89,25 @@ let private agrees (index: int) (c: LangevinConfig) =
 
 /// Fixed-horizon runs from the target itself on N(μ, diag λ): the exact KL after n = horizon/h steps is the
 /// discretisation error alone; it falls like h^p with p the order of the stationary variance bias, doubled.
-let private target = { Catalog.GaussianProblem.Mean = [| 0.5; -1.0; 0.0 |]; Catalog.GaussianProblem.Variance = [| 1.0; 0.6; 0.3 |] }
+let private target =
+    { Catalog.GaussianProblem.Mean = [| 0.5; -1.0; 0.0 |]
+      Catalog.GaussianProblem.Variance = [| 1.0; 0.6; 0.3 |] }
 
 let private klCurve (name: string) (numbers: (string * float) list) draws (ns: int[]) =
     let entry = Catalog.sampler name
-    let c = { Entry = entry; Component = comp name (("horizon", 4.0) :: numbers); Draws = draws }
+
+    let c =
+        { Entry = entry
+          Component = comp name (("horizon", 4.0) :: numbers)
+          Draws = draws }
+
     let start = Catalog.startLaw entry c.Component target
-    let r = GaussianReduction.Diagonal(ReadOnlySpan target.Mean, ReadOnlySpan target.Variance, start)
-    ns |> Array.map (fun n ->
+
+    let r =
+        GaussianReduction.Diagonal(ReadOnlySpan target.Mean, ReadOnlySpan target.Variance, start)
+
+    ns
+    |> Array.map (fun n ->
         let result = exact c r n (ExactOptions(Replicates = 2))
         Expect.isTrue (not result.Randomized || result.MomentsExact) $"{name}: moments are exact"
         result.MomentMatched.Kl)
@@ -91,24 +119,26 @@ let private hasOrder (name: string) numbers draws (expected: float) =
     let kl = klCurve name numbers draws ns
     let p, se, dof = orderWithCorrection ns kl
     let half = tQuantile5 dof * se
-    Expect.isTrue (abs (p - expected) <= half)
+
+    Expect.isTrue
+        (abs (p - expected) <= half)
         $"{name}: KL order {p:F4} ± {half:F4} (t·SE), expected {expected}; KL = %A{kl}"
 
 [<Tests>]
 let tests =
-    testList "Properties.Langevin" [
-        testList "exact law agrees with Monte Carlo of the real sampler (slow)" [
-            for i, name in List.indexed [ "ula"; "rlmc"; "ulmc"; "shen-lee"; "plmc"; "plmc-ulmc" ] ->
-                testPropertyWithConfig cfg name (agrees i)
-        ]
-        testList "KL order in the step size at fixed horizon" [
-            test "ULA: KL ∝ h²" { hasOrder "ula" [] None 2.0 }
-            test "ULMC: KL ∝ η²" { hasOrder "ulmc" [] None 2.0 }
-            test "RLMC: moment-matched KL ∝ h⁶" { hasOrder "rlmc" [] (Some midpointDraw) 6.0 }
-            test "Shen–Lee: moment-matched KL ∝ h⁶" { hasOrder "shen-lee" [] (Some midpointDraw) 6.0 }
-            test "PLMC (K = 4): moment-matched KL ∝ α²" { hasOrder "plmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0 }
-            test "PLMC on underdamped Langevin (K = 4): moment-matched KL ∝ α²" {
-                hasOrder "plmc-ulmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0
-            }
-        ]
-    ]
+    testList
+        "Properties.Langevin"
+        [ testList
+              "exact law agrees with Monte Carlo of the real sampler (slow)"
+              [ for i, name in List.indexed [ "ula"; "rlmc"; "ulmc"; "shen-lee"; "plmc"; "plmc-ulmc" ] ->
+                    testPropertyWithConfig cfg name (agrees i) ]
+          testList
+              "KL order in the step size at fixed horizon"
+              [ test "ULA: KL ∝ h²" { hasOrder "ula" [] None 2.0 }
+                test "ULMC: KL ∝ η²" { hasOrder "ulmc" [] None 2.0 }
+                test "RLMC: moment-matched KL ∝ h⁶" { hasOrder "rlmc" [] (Some midpointDraw) 6.0 }
+                test "Shen–Lee: moment-matched KL ∝ h⁶" { hasOrder "shen-lee" [] (Some midpointDraw) 6.0 }
+                test "PLMC (K = 4): moment-matched KL ∝ α²" { hasOrder "plmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0 }
+                test "PLMC on underdamped Langevin (K = 4): moment-matched KL ∝ α²" {
+                    hasOrder "plmc-ulmc" [ "K", 4.0 ] (Some(poissonDraws 4)) 2.0
+                } ] ]

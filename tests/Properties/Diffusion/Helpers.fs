@@ -17,7 +17,8 @@ let normals (seed: uint64) (role: int) (n: int) =
     a
 
 /// |a − b| ≤ tol·max(|a|, |b|) (relative closeness; equal values, including 0 = 0, pass).
-let relClose tol (a: float) (b: float) = abs (a - b) <= tol * max (abs a) (abs b)
+let relClose tol (a: float) (b: float) =
+    abs (a - b) <= tol * max (abs a) (abs b)
 
 /// A noise source whose normals are all `z` and whose uniforms are all `u` (for probing one step).
 let constantNoise (z: float) (u: float) =
@@ -47,4 +48,5 @@ let throwsNaming (name: string) (f: unit -> unit) =
     try
         f ()
         false
-    with :? ArgumentException as e -> e.Message.Contains name
+    with :? ArgumentException as e ->
+        e.Message.Contains name

@@ -16,6 +16,7 @@ type NestedRlmc(d: int, h: float, start: StartLaw) =
     interface IStepDraws with
         member _.UniformsPerStep = 1
         member _.Draw _ = StepDraw(DrawKind.ContinuousUniform)
+
     interface ISamplerKernel with
         member _.Name = "RLMC (test)"
         member _.Dimension = d
@@ -25,6 +26,7 @@ type NestedRlmc(d: int, h: float, start: StartLaw) =
         member _.InitNormalRoles = 1
         member _.NormalRoles = 2
         member _.Init(ctx, state) = start.Draw(&ctx, 0, state.Slice(0, d))
+
         member _.Step(ctx, state) =
             let x = state.Slice(0, d)
             let scratch = ctx.Scratch
@@ -37,9 +39,12 @@ type NestedRlmc(d: int, h: float, start: StartLaw) =
             ctx.BrownianIncrements(h, Span.op_Implicit cut, dW)
             ctx.Score(Span.op_Implicit x, 0.0, score)
             let sqrt2 = sqrt 2.0
+
             for i in 0 .. d - 1 do
                 y.[i] <- x.[i] + u * h * score.[i] + sqrt2 * dW.[i]
+
             ctx.Score(Span.op_Implicit y, 0.0, score)
+
             for i in 0 .. d - 1 do
                 x.[i] <- x.[i] + h * score.[i] + sqrt2 * (dW.[i] + dW.[d + i])
 
@@ -48,6 +53,7 @@ type RandomStepUla(name: string, d: int, draw: StepDraw, stepOf: float -> float,
     interface IStepDraws with
         member _.UniformsPerStep = 1
         member _.Draw _ = draw
+
     interface ISamplerKernel with
         member _.Name = name
         member _.Dimension = d
@@ -57,6 +63,7 @@ type RandomStepUla(name: string, d: int, draw: StepDraw, stepOf: float -> float,
         member _.InitNormalRoles = 1
         member _.NormalRoles = 1
         member _.Init(ctx, state) = start.Draw(&ctx, 0, state.Slice(0, d))
+
         member _.Step(ctx, state) =
             let x = state.Slice(0, d)
             let score = ctx.Scratch.Slice(0, d)
@@ -65,6 +72,7 @@ type RandomStepUla(name: string, d: int, draw: StepDraw, stepOf: float -> float,
             ctx.Score(Span.op_Implicit x, 0.0, score)
             ctx.Normals(0, xi)
             let noise = sqrt (2.0 * h)
+
             for i in 0 .. d - 1 do
                 x.[i] <- x.[i] + h * score.[i] + noise * xi.[i]
 
@@ -102,30 +110,43 @@ type UndeclaredRole(d: int) =
         member _.InitNormalRoles = 0
         member _.NormalRoles = 1
         member _.Init(_, _) = ()
+
         member _.Step(ctx, state) =
             let xi = ctx.Scratch.Slice(0, d)
             ctx.Normals(1, xi)
+
             for i in 0 .. d - 1 do
                 state.[i] <- state.[i] + xi.[i]
 
 /// N(μ, Σ) with Σ = Q diag(λ) Qᵀ for an orthogonal Q (row-major, eigenvectors as columns).
 type FullGaussian(mean: Vector<float>, eigenvalues: float[], q: Matrix<float>) =
-    let precision = q * Matrix<float>.Build.DiagonalOfDiagonalArray(eigenvalues |> Array.map (fun l -> 1.0 / l)) * q.Transpose()
+    let precision =
+        q
+        * Matrix<float>.Build.DiagonalOfDiagonalArray(eigenvalues |> Array.map (fun l -> 1.0 / l))
+        * q.Transpose()
+
     let qRowMajor = q.ToRowMajorArray()
     let meanArray = mean.ToArray()
-    member _.Covariance = q * Matrix<float>.Build.DiagonalOfDiagonalArray eigenvalues * q.Transpose()
+
+    member _.Covariance =
+        q * Matrix<float>.Build.DiagonalOfDiagonalArray eigenvalues * q.Transpose()
+
     member _.Precision = precision
+
     interface IGaussianTarget with
         member _.Name = "full-gaussian (test)"
         member _.Dimension = eigenvalues.Length
         member _.MeanVector = ReadOnlySpan meanArray
         member _.Eigenvalues = ReadOnlySpan eigenvalues
         member _.Eigenvectors = qRowMajor
+
         member _.LogDensity(x: ReadOnlySpan<float>) =
             let z = Vector<float>.Build.DenseOfArray(x.ToArray()) - mean
             -0.5 * (z * (precision * z))
+
         member _.Score(x: ReadOnlySpan<float>, score: Span<float>) =
             let s = precision * (mean - Vector<float>.Build.DenseOfArray(x.ToArray()))
+
             for i in 0 .. s.Count - 1 do
                 score.[i] <- s.[i]
 
@@ -146,9 +167,11 @@ type KineticEuler(d: int, h: float, gamma: float, start: StartLaw) =
         member _.ScratchLength = 2 * d
         member _.InitNormalRoles = 2
         member _.NormalRoles = 1
+
         member _.Init(ctx, state) =
             start.Draw(&ctx, 0, state.Slice(0, d))
             ctx.Normals(1, state.Slice(d, d))
+
         member _.Step(ctx, state) =
             let x = state.Slice(0, d)
             let v = state.Slice(d, d)
@@ -157,6 +180,7 @@ type KineticEuler(d: int, h: float, gamma: float, start: StartLaw) =
             ctx.Score(Span.op_Implicit x, 0.0, score)
             ctx.Normals(0, xi)
             let noise = sqrt (2.0 * gamma * h)
+
             for i in 0 .. d - 1 do
                 let vi = v.[i]
                 x.[i] <- x.[i] + h * vi
@@ -184,6 +208,7 @@ type ClaimsHomogeneous(inner: ISamplerKernel) =
 /// back to the requested Gauss–Legendre nodes).
 type WithMomentDegree(inner: ISamplerKernel, degree: Nullable<int>) =
     inherit Undeclared(inner)
+
     interface IStepDraws with
         member _.UniformsPerStep = (inner :?> IStepDraws).UniformsPerStep
         member _.Draw index = (inner :?> IStepDraws).Draw index
@@ -200,9 +225,11 @@ type AnnealedLangevin(d: int, h: float, tau0: float, rho: float, start: StartLaw
         member _.ScratchLength = 2 * d
         member _.InitNormalRoles = 1
         member _.NormalRoles = 1
+
         member _.Init(ctx, state) =
             start.Draw(&ctx, 0, state.Slice(0, d))
             state.[d] <- tau0
+
         member _.Step(ctx, state) =
             let x = state.Slice(0, d)
             let tau = state.[d]
@@ -211,6 +238,8 @@ type AnnealedLangevin(d: int, h: float, tau0: float, rho: float, start: StartLaw
             ctx.Score(Span.op_Implicit x, tau, score)
             ctx.Normals(0, xi)
             let noise = sqrt (2.0 * h)
+
             for i in 0 .. d - 1 do
                 x.[i] <- x.[i] + h * score.[i] + noise * xi.[i]
+
             state.[d] <- rho * tau

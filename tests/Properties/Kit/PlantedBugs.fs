@@ -21,6 +21,7 @@ type Defect =
 /// x' = x + h s(x) + √2 ΔW, with one defect.
 type PlantedUla(d: int, h: float, start: StartLaw, defect: Defect) =
     let mutable counter = 0L
+
     interface ISamplerKernel with
         member _.Name = $"ULA({defect})"
         member _.Dimension = d
@@ -30,18 +31,31 @@ type PlantedUla(d: int, h: float, start: StartLaw, defect: Defect) =
         member _.InitNormalRoles = 1
         member _.NormalRoles = 1
         member _.Init(ctx, state) = start.Draw(&ctx, 0, state.Slice(0, d))
+
         member _.Step(ctx, state) =
             let x = state.Slice(0, d)
             let score = ctx.Scratch.Slice(0, d)
-            let dW = if defect = AllocatesPerStep then Span(Array.zeroCreate<float> d) else ctx.Scratch.Slice(d, d)
+
+            let dW =
+                if defect = AllocatesPerStep then
+                    Span(Array.zeroCreate<float> d)
+                else
+                    ctx.Scratch.Slice(d, d)
+
             ctx.Score(Span.op_Implicit x, 0.0, score)
+
             match defect with
             | SharedNoise -> ctx.Noise.Normals(0L, ctx.Step, 0, dW)
             | HiddenCounter ->
                 counter <- counter + 1L
                 ctx.Noise.Normals(ctx.Chain, counter, 0, dW)
             | _ -> ctx.Normals(0, dW)
-            let scale = match defect with NoiseScale s -> s | _ -> 1.0
+
+            let scale =
+                match defect with
+                | NoiseScale s -> s
+                | _ -> 1.0
+
             TensorPrimitives.Multiply(Span.op_Implicit dW, scale * sqrt (2.0 * h), dW)
             TensorPrimitives.MultiplyAdd(Span.op_Implicit score, h, Span.op_Implicit dW, score)
             TensorPrimitives.Add(Span.op_Implicit x, Span.op_Implicit score, x)

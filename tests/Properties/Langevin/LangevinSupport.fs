@@ -17,17 +17,22 @@ let runWith (noise: INoiseSource) (kernel: ISamplerKernel) (field: IScoreField) 
     batch, oracle
 
 /// Runs with Philox noise keyed by <paramref name="seed"/>.
-let run seed kernel field chains steps = runWith (PhiloxNoise(seed)) kernel field chains steps
+let run seed kernel field chains steps =
+    runWith (PhiloxNoise(seed)) kernel field chains steps
 
 /// Per chain, the mean of the squares of the coordinates of block <paramref name="block"/>, as one sample per chain.
 /// Kernels that share a scalar draw (U, α, a Bernoulli pattern) across coordinates make the coordinates of one chain
 /// dependent, so only chains are independent samples; for a zero-mean target this estimates E x² = Var x.
 let chainMeanSquares (batch: ChainBatch) (kernel: ISamplerKernel) block =
     let d = kernel.Dimension
+
     Array.init batch.Chains (fun c ->
         let s = batch.State(c).Slice(block * d, d)
         let mutable acc = 0.0
-        for i in 0 .. d - 1 do acc <- acc + s.[i] * s.[i]
+
+        for i in 0 .. d - 1 do
+            acc <- acc + s.[i] * s.[i]
+
         acc / float d)
 
 /// Stationary covariance S = M S Mᵀ + Q of a linear recursion X' = M X + noise with noise covariance Q, via
@@ -50,8 +55,11 @@ let gaussLegendre01 n =
 /// Monte Carlo over the scalar randomness (U, α, Bernoulli patterns) given the Gaussian noise.
 type SharedNormals(inner: INoiseSource) =
     interface INoiseSource with
-        member _.Normals(_chain, step, role, destination) = inner.Normals(0L, step, role, destination)
+        member _.Normals(_chain, step, role, destination) =
+            inner.Normals(0L, step, role, destination)
+
         member _.Uniform(chain, step, index) = inner.Uniform(chain, step, index)
+
         member this.BrownianIncrements(chain, step, h, cuts, increments) =
             StepwiseNoise.BridgeIncrements(this, chain, step, h, cuts, increments)
 
@@ -61,14 +69,18 @@ type FixedPath(path: float -> int -> float, uniform: int64 -> float) =
     interface INoiseSource with
         member _.Normals(_, _, _, destination) = destination.Clear()
         member _.Uniform(chain, _, _) = uniform chain
+
         member _.BrownianIncrements(_, step, h, cuts, increments) =
             let d = increments.Length / (cuts.Length + 1)
             let t0 = float step * h
             let mutable prev = 0.0
+
             for j in 0 .. cuts.Length do
                 let t = if j < cuts.Length then cuts.[j] else 1.0
+
                 for i in 0 .. d - 1 do
                     increments.[j * d + i] <- path (t0 + t * h) i - path (t0 + prev * h) i
+
                 prev <- t
 
 /// Standard N(0, v I_d) Langevin target.
@@ -80,6 +92,10 @@ let startIso d s = StartLaw.Isotropic(d, s)
 /// Throws unless |estimate − expected| ≤ 5 SE (false-failure probability 5.7e-7 per call under the null).
 let expectWithin5Se what (estimate: float, se: float) (expected: float) =
     if not (Stats.within Stats.z5 se estimate expected) then
-        failwithf "%s: estimate %.6g ± %.3g (SE) differs from %.6g by %.1f SE" what estimate se expected
+        failwithf
+            "%s: estimate %.6g ± %.3g (SE) differs from %.6g by %.1f SE"
+            what
+            estimate
+            se
+            expected
             (abs (estimate - expected) / se)
-

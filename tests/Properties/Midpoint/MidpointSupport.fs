@@ -23,7 +23,10 @@ type FixedUniformNoise(u: float) =
     interface INoiseSource with
         member _.Normals(_chain: int64, _step: int64, _role: int, destination: Span<float>) = destination.Clear()
         member _.Uniform(_chain: int64, _step: int64, _index: int) = u
-        member _.BrownianIncrements(_chain: int64, _step: int64, _h: float, _cuts: ReadOnlySpan<float>, increments: Span<float>) =
+
+        member _.BrownianIncrements
+            (_chain: int64, _step: int64, _h: float, _cuts: ReadOnlySpan<float>, increments: Span<float>)
+            =
             increments.Clear()
 
 /// n + 1 levels uniform in OU time s from tEnd down to delta: τ = 1 − e^{−2s}.
@@ -33,18 +36,29 @@ let ouGrid tEnd delta n =
         NoiseLevel.FromOuTime s)
 
 /// A valid Li–Jiao configuration: K divides T so that N = 2T/K is even; c₀ < c₁ < T/log T.
-type ScheduleCase = { T: int; K: int; C0: float; C1: float }
+type ScheduleCase =
+    { T: int; K: int; C0: float; C1: float }
 
 let private scheduleCase =
     gen {
         let! t = Gen.choose (2, 400)
-        let divisors = [ for k in 1 .. t do if t % k = 0 then k ]
+
+        let divisors =
+            [ for k in 1..t do
+                  if t % k = 0 then
+                      k ]
+
         let! k = Gen.elements divisors
         let! c0 = Gen.choose (50, 250) |> Gen.map (fun i -> float i / 100.0)
         let! f = Gen.choose (1, 99) |> Gen.map (fun i -> float i / 100.0)
         // c₁ < T/log T is the validity bound; c₁ − c₀ ≤ 10 keeps the end levels far from float64 underflow.
         let cap = min (float t / log (float t)) (c0 + 10.0)
-        return { T = t; K = k; C0 = c0; C1 = c0 + f * (cap - c0) }
+
+        return
+            { T = t
+              K = k
+              C0 = c0
+              C1 = c0 + f * (cap - c0) }
     }
 
 type MidpointArbs =
@@ -53,8 +67,13 @@ type MidpointArbs =
 /// Draws a schedule's uniforms as a sampler's Init would, for chain `chain` of noise `seed`.
 let draws (schedule: LiJiaoSchedule) (seed: uint64) (chain: int64) =
     let u = Array.zeroCreate schedule.DrawCount
-    let oracle = ScoreOracle(RateLab.Core.Diffusion.GaussianNoisedScore([| 0.0 |], [| 1.0 |]), int chain + 1)
-    let mutable ctx = StepContext(chain, -1L, PhiloxNoise(seed), oracle, Span<float>(Array.zeroCreate 1))
+
+    let oracle =
+        ScoreOracle(RateLab.Core.Diffusion.GaussianNoisedScore([| 0.0 |], [| 1.0 |]), int chain + 1)
+
+    let mutable ctx =
+        StepContext(chain, -1L, PhiloxNoise(seed), oracle, Span<float>(Array.zeroCreate 1))
+
     schedule.Draw(&ctx, Span<float>(u))
     u
 

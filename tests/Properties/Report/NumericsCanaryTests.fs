@@ -30,21 +30,38 @@ let private tolerance = 1e-12
 let private compute () =
     [ for e in Catalog.samplers do
           let parameters =
-              if e.Parameters |> List.exists (fun p -> p.Name = "horizon") then Map.ofList [ "horizon", Number 1.0 ]
-              else Map.empty
+              if e.Parameters |> List.exists (fun p -> p.Name = "horizon") then
+                  Map.ofList [ "horizon", Number 1.0 ]
+              else
+                  Map.empty
+
           let target =
-              if e.Diffusion then { Name = "gaussian-data"; Parameters = Map.empty }
-              else { Name = "ill-conditioned-gaussian"; Parameters = Map.ofList [ "kappa", Number 4.0 ] }
-          let q : Services.ExactQuery =
-              { Sampler = { Name = e.Name; Parameters = parameters }; Target = target
-                Dimension = 3; Steps = 20; Seed = 1UL; Replicates = 16 }
+              if e.Diffusion then
+                  { Name = "gaussian-data"
+                    Parameters = Map.empty }
+              else
+                  { Name = "ill-conditioned-gaussian"
+                    Parameters = Map.ofList [ "kappa", Number 4.0 ] }
+
+          let q: Services.ExactQuery =
+              { Sampler =
+                  { Name = e.Name
+                    Parameters = parameters }
+                Target = target
+                Dimension = 3
+                Steps = 20
+                Seed = 1UL
+                Replicates = 16 }
+
           let r = Wiring.exactEval q
           yield $"{e.Name}/nfe", r.Nfe
+
           for f in r.Figures do
               let m = MetricNames.toName f.Metric
               yield $"{e.Name}/{m}/value", f.Estimate.Value
               yield $"{e.Name}/{m}/lower", f.Estimate.Lower
               yield $"{e.Name}/{m}/upper", f.Estimate.Upper
+
           match r.Velocity with
           | Some v ->
               yield $"{e.Name}/velocity/kl", v.Kl
@@ -55,34 +72,60 @@ let private write (values: (string * float) list) =
     let o = JsonObject()
     o["numerics_version"] <- JsonValue.Create Cache.NumericsVersion
     let v = JsonObject()
-    for k, x in values do v[k] <- JsonValue.Create(x.ToString "R")
+
+    for k, x in values do
+        v[k] <- JsonValue.Create(x.ToString "R")
+
     o["values"] <- v
-    File.WriteAllText(Path.Combine(Path.GetDirectoryName(RepoFiles.repoFile "README.md") |> nonNull, file),
-                      o.ToJsonString(JsonSerializerOptions(WriteIndented = true)) + "\n")
+
+    File.WriteAllText(
+        Path.Combine(Path.GetDirectoryName(RepoFiles.repoFile "README.md") |> nonNull, file),
+        o.ToJsonString(JsonSerializerOptions(WriteIndented = true)) + "\n"
+    )
 
 let private close (a: float) (b: float) =
-    a = b || (Double.IsNaN a && Double.IsNaN b) || abs (a - b) <= tolerance * max (abs a) (abs b)
+    a = b
+    || (Double.IsNaN a && Double.IsNaN b)
+    || abs (a - b) <= tolerance * max (abs a) (abs b)
 
 [<Tests>]
 let tests =
-    testList "Report.NumericsCanary" [
-        test "every catalog sampler's exact law is the one stored for this numerics version" {
-            let values = compute ()
-            if Environment.GetEnvironmentVariable writeVariable = "1" then
-                write values
-                failtest $"{file} rewritten for {Cache.NumericsVersion}; run again without {writeVariable}"
-            let stored = nonNull (JsonNode.Parse(File.ReadAllText(RepoFiles.repoFile file)))
-            let version = (nonNull stored["numerics_version"]).GetValue<string>()
-            Expect.equal version Cache.NumericsVersion
-                $"{file} was made for {version}; after bumping Cache.NumericsVersion rewrite it ({writeVariable}=1)"
-            let table = (nonNull stored["values"]).AsObject()
-            let missing = values |> List.filter (fun (k, _) -> not (table.ContainsKey k)) |> List.map fst
-            Expect.isEmpty missing $"not in {file} (a new sampler or figure: rewrite it with {writeVariable}=1)"
-            let moved =
-                [ for k, x in values do
-                      let s = Double.Parse((nonNull table[k]).GetValue<string>(), Globalization.CultureInfo.InvariantCulture)
-                      if not (close x s) then yield $"{k}: {s:R} -> {x:R}" ]
-            Expect.isEmpty moved
-                $"numbers moved under {Cache.NumericsVersion}: bump Cache.NumericsVersion (committed caches are stale) and rewrite {file}"
-        }
-    ]
+    testList
+        "Report.NumericsCanary"
+        [ test "every catalog sampler's exact law is the one stored for this numerics version" {
+              let values = compute ()
+
+              if Environment.GetEnvironmentVariable writeVariable = "1" then
+                  write values
+                  failtest $"{file} rewritten for {Cache.NumericsVersion}; run again without {writeVariable}"
+
+              let stored = nonNull (JsonNode.Parse(File.ReadAllText(RepoFiles.repoFile file)))
+              let version = (nonNull stored["numerics_version"]).GetValue<string>()
+
+              Expect.equal
+                  version
+                  Cache.NumericsVersion
+                  $"{file} was made for {version}; after bumping Cache.NumericsVersion rewrite it ({writeVariable}=1)"
+
+              let table = (nonNull stored["values"]).AsObject()
+
+              let missing =
+                  values |> List.filter (fun (k, _) -> not (table.ContainsKey k)) |> List.map fst
+
+              Expect.isEmpty missing $"not in {file} (a new sampler or figure: rewrite it with {writeVariable}=1)"
+
+              let moved =
+                  [ for k, x in values do
+                        let s =
+                            Double.Parse(
+                                (nonNull table[k]).GetValue<string>(),
+                                Globalization.CultureInfo.InvariantCulture
+                            )
+
+                        if not (close x s) then
+                            yield $"{k}: {s:R} -> {x:R}" ]
+
+              Expect.isEmpty
+                  moved
+                  $"numbers moved under {Cache.NumericsVersion}: bump Cache.NumericsVersion (committed caches are stale) and rewrite {file}"
+          } ]

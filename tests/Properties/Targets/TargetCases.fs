@@ -28,7 +28,8 @@ let normals (seed: uint64) (chain: int64) (role: int) (n: int) =
     a
 
 /// A uniform in (lo, hi) keyed by (seed, chain, step 0, index).
-let uniformIn (seed: uint64) (chain: int64) (index: int) lo hi = lo + (hi - lo) * CounterRng.Uniform(seed, chain, 0L, index)
+let uniformIn (seed: uint64) (chain: int64) (index: int) lo hi =
+    lo + (hi - lo) * CounterRng.Uniform(seed, chain, 0L, index)
 
 /// A unit vector keyed by (seed, chain, role).
 let direction seed chain role d =
@@ -40,7 +41,9 @@ let direction seed chain role d =
 let logUniform seed chain n lo hi =
     Array.init n (fun i -> exp (uniformIn seed chain i (log lo) (log hi)))
 
-let dot (a: float[]) (b: float[]) = Array.fold2 (fun s x y -> s + x * y) 0.0 a b
+let dot (a: float[]) (b: float[]) =
+    Array.fold2 (fun s x y -> s + x * y) 0.0 a b
+
 let norm (a: float[]) = sqrt (dot a a)
 
 let score (t: ITarget) (x: float[]) =
@@ -53,14 +56,22 @@ let logDensity (t: ITarget) (x: float[]) = t.LogDensity(ReadOnlySpan x)
 /// A mixture of K diagonal components with weights in [0.2, 1], means of scale 3 and variances in [0.2, 2].
 let diagonalMixture (c: TargetCase) =
     let weights = Array.init c.K (fun j -> uniformIn c.Seed 100L j 0.2 1.0)
-    let means = Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
-    let variances = Array.init c.K (fun j -> logUniform c.Seed (300L + int64 j) c.D 0.2 2.0)
+
+    let means =
+        Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
+
+    let variances =
+        Array.init c.K (fun j -> logUniform c.Seed (300L + int64 j) c.D 0.2 2.0)
+
     GaussianMixture(weights, means, variances)
 
 /// The isotropic counterpart: σ_j² in [0.2, 2].
 let isotropicMixture (c: TargetCase) =
     let weights = Array.init c.K (fun j -> uniformIn c.Seed 100L j 0.2 1.0)
-    let means = Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
+
+    let means =
+        Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
+
     GaussianMixture(weights, means, logUniform c.Seed 300L c.K 0.2 2.0)
 
 /// N(μ, Q diag(λ) Qᵀ) with λ in [0.2, 5] (κ ≤ 25) and Q = RandomRotation.Create(d, seed).
