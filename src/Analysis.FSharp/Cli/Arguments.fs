@@ -24,6 +24,10 @@ let MaxJobs = 256
 let private JobsUsage =
     "units of work run at once, 1 to 256 (default: the number of cores); the results do not depend on it."
 
+let private CachedOnlyUsage =
+    "render the report from the cache alone: nothing is computed, and a section whose results are not all cached is "
+    + "shown as 'not computed yet' (for a long profile still being computed). Not with --shard."
+
 /// `ratelab report`.
 type ReportArgs =
     | Profile of name: string
@@ -32,6 +36,7 @@ type ReportArgs =
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
     | [<Unique>] Jobs of n: int
+    | [<Unique>] Cached_Only
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -42,6 +47,7 @@ type ReportArgs =
             | Costs _ -> CostsUsage
             | Shards _ -> ShardsUsage
             | Jobs _ -> JobsUsage
+            | Cached_Only -> CachedOnlyUsage
 
 /// `ratelab run`.
 type RunArgs =
@@ -109,6 +115,7 @@ type CheckArgs =
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
     | [<Unique>] Jobs of n: int
+    | [<Unique>] Cached_Only
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -120,6 +127,7 @@ type CheckArgs =
             | Costs _ -> CostsUsage
             | Shards _ -> ShardsUsage
             | Jobs _ -> JobsUsage
+            | Cached_Only -> CachedOnlyUsage
 
 /// `ratelab list`.
 type ListArgs =

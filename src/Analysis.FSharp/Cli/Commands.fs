@@ -98,13 +98,18 @@ let sectionLine (s: Section) =
 type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPlan
 
 /// The context of a job in `out`, counting computations (cache misses) and late-bound to the progress display.
-let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) =
+/// With `cachedOnly`, every cache miss raises NotInCache instead of computing.
+let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) (cachedOnly: bool) =
     // The output directory is checked (non-empty, creatable, writable) and swept of killed runs' temporaries first.
     let store = outputStore out (fun o -> Writer.reportDir o job.Profile)
     // Units may run on several threads: the count of computations is incremented atomically.
     let computed = ref 0
 
-    let count () =
+    // Called on every cache miss, before any work: counts the computation or, cached-only, refuses it.
+    let miss (name: string) =
+        if cachedOnly then
+            raise (NotInCache name)
+
         Threading.Interlocked.Increment &computed.contents |> ignore
 
     let start = ref (fun (_: string) -> ignore: ProgressSink)
@@ -113,24 +118,71 @@ let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: strin
         { Profile = profileOf (Some job.Profile)
           Run =
             cachedRun services (warning ui) store (fun name ->
-                count ()
+                miss name
                 start.Value name)
           Cached =
             fun key compute ->
                 cachedNode (warning ui) store key (fun () ->
-                    count ()
+                    miss key
                     compute ())
           SectionDone = fun s -> line ui (sectionLine s) }
 
     ctx, computed, start
 
+/// Runs `f`; a NotInCache it raises, also from inside parallel work, becomes Error with the missing entry's key.
+let private pendingOr (f: unit -> 'T) : Result<'T, string> =
+    let rec missing (e: exn) =
+        match e with
+        | NotInCache key -> Some key
+        | :? AggregateException as a -> a.InnerExceptions |> Seq.tryPick missing
+        | _ -> None
+
+    try
+        Ok(f ())
+    with e ->
+        match missing e with
+        | Some key -> Error key
+        | None -> reraise ()
+
+/// The section a `--cached-only` report shows for a unit whose results are not all cached: it names the unit and
+/// the first missing entry and judges nothing.
+let private pendingSection (job: Plan.Job) (unitKey: string) (missingKey: string) : Section =
+    let resume =
+        $"ratelab report --profile {job.Profile} --out DIR"
+        + (if job.Command = "check" then
+               " (or `ratelab check` with the same claims file)"
+           else
+               "")
+
+    { Title = $"{unitKey}: not computed yet"
+      ClaimIds = []
+      Verdict = NotComputed
+      Reason =
+        $"This report was rendered with --cached-only and the cache lacks at least one result of unit {unitKey} "
+        + $"(first missing: {missingKey}); the claims it tests are not judged here. `{resume}` computes what is missing."
+      Evidence = []
+      Method = ""
+      Fits = []
+      Figures = []
+      Curves = [] }
+
 /// Runs a job in `out`: every unit, then the report and its manifest; or, with a shard, only that shard's units,
 /// then shard.json (its units' wall seconds) and no report; `jobs` units run at once. Returns the number of
 /// computations (cache misses) and the units' wall seconds.
-let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) basis (jobs: int) (plan: JobPlan) =
+let private runJob
+    services
+    ui
+    (job: Plan.Job)
+    out
+    (shard: Plan.Shard option)
+    basis
+    (jobs: int)
+    (cachedOnly: bool)
+    (plan: JobPlan)
+    =
     let cpu0 = Process.GetCurrentProcess().TotalProcessorTime
     let clock = Stopwatch.StartNew()
-    let ctx, computed, start = jobContext services ui job out
+    let ctx, computed, start = jobContext services ui job out cachedOnly
     let units = plan ctx
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
 
@@ -155,9 +207,14 @@ let private runJob services ui (job: Plan.Job) out (shard: Plan.Shard option) ba
 
             let pick key build =
                 if mine.Contains key then
-                    let s, seconds = run key build
-                    times.Enqueue(key, seconds)
-                    Some s
+                    match pendingOr (fun () -> run key build) with
+                    | Ok(s, seconds) ->
+                        times.Enqueue(key, seconds)
+                        Some s
+                    | Error missing ->
+                        let pending = pendingSection job key missing
+                        ctx.SectionDone pending
+                        Some pending
                 else
                     None
 
@@ -234,14 +291,22 @@ let private jobsOf (jobs: int option) =
     | Some n when n >= 1 && n <= MaxJobs -> n
     | Some n -> usage $"--jobs = {n}: allowed 1 to {MaxJobs} (units run at once)"
 
+/// --cached-only renders a report, which a shard does not write.
+let private cachedOnlyOf (given: bool) (shard: Plan.Shard option) =
+    if given && shard.IsSome then
+        usage "--cached-only: renders a report from the cache; a --shard run writes no report, so not with --shard"
+
+    given
+
 let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
     noShards (args.Contains ReportArgs.Shards)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
     let job, plan = reportJob services (args.TryGetResult ReportArgs.Profile)
     let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
     let jobs = jobsOf (args.TryGetResult ReportArgs.Jobs)
+    let cachedOnly = cachedOnlyOf (args.Contains ReportArgs.Cached_Only) shard
 
-    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs plan
+    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs cachedOnly plan
     |> ignore
 
 let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
@@ -253,12 +318,16 @@ let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) 
     let out = args.GetResult(CheckArgs.Out, "check")
     let shard = args.TryGetResult CheckArgs.Shard |> Option.map Plan.parseShard
     let jobs = jobsOf (args.TryGetResult CheckArgs.Jobs)
+    let cachedOnly = cachedOnlyOf (args.Contains CheckArgs.Cached_Only) shard
 
-    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs plan
+    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs cachedOnly plan
     |> ignore
 
 let private noJobs () =
     usage "--jobs: only where units run (report, check, merge); `plan` runs nothing"
+
+let private noCachedOnly () =
+    usage "--cached-only: only where a report is rendered (report, check); `plan` renders nothing"
 
 /// `ratelab plan`: the units of a job with their costs and shards, printed and written to OUT/plan.json; nothing runs.
 let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
@@ -266,6 +335,8 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         match args.GetAllResults() with
         | [ PlanArgs.Report a ] when a.Contains ReportArgs.Jobs -> noJobs ()
         | [ PlanArgs.Check a ] when a.Contains CheckArgs.Jobs -> noJobs ()
+        | [ PlanArgs.Report a ] when a.Contains ReportArgs.Cached_Only -> noCachedOnly ()
+        | [ PlanArgs.Check a ] when a.Contains CheckArgs.Cached_Only -> noCachedOnly ()
         | [ PlanArgs.Report a ] ->
             reportJob services (a.TryGetResult ReportArgs.Profile),
             a.GetResult(ReportArgs.Out, DefaultOut),
@@ -282,7 +353,7 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
 
     let basis = basisOf costsPath
-    let ctx, _, _ = jobContext services ui job out
+    let ctx, _, _ = jobContext services ui job out false
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys (jobPlan ctx))
     let assignment = Plan.assign shards costs
     let loads = Plan.loads shards costs assignment
@@ -372,7 +443,7 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let clock = Stopwatch.StartNew()
 
     let recomputed, _ =
-        runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) plan
+        runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) false plan
 
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
     let timings = JsonObject()

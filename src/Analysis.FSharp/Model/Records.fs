@@ -97,6 +97,9 @@ type Verdict =
     | Inconclusive
     /// A measurement that no published claim states a rate for: reported, not judged.
     | NoPublishedClaim
+    /// A section of a `--cached-only` report whose computations are not all in the cache yet: nothing was measured,
+    /// so nothing is judged.
+    | NotComputed
 
 /// Verdict names as results.json and CSS classes spell them; one table, read both ways.
 module VerdictNames =
@@ -106,7 +109,8 @@ module VerdictNames =
           Consistent, "consistent"
           ViolatesBound, "violates_bound"
           Inconclusive, "inconclusive"
-          NoPublishedClaim, "no_published_claim" ]
+          NoPublishedClaim, "no_published_claim"
+          NotComputed, "not_computed" ]
 
     let toName (v: Verdict) =
         names |> List.find (fst >> (=) v) |> snd

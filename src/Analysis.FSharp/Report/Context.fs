@@ -19,3 +19,7 @@ type ReportContext =
         /// Announces a finished section (one line with its verdict).
         SectionDone: Section -> unit
     }
+
+/// Raised by a `--cached-only` runner in place of a computation whose result is not in the cache; the runner turns
+/// the unit that raised it into a "not computed yet" section, so a report can be rendered from a partial cache.
+exception NotInCache of key: string

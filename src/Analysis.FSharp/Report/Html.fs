@@ -15,7 +15,7 @@ let private css =
     """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 th{background:#f3f3f3}code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}figcaption{font-style:italic}
-.verdict{font-weight:bold}.consistent_tight,.consistent_faster,.consistent{color:#1a7f37}.no_published_claim{color:#57606a}.violates_bound{color:#cf222e}
+.verdict{font-weight:bold}.consistent_tight,.consistent_faster,.consistent{color:#1a7f37}.no_published_claim,.not_computed{color:#57606a}.violates_bound{color:#cf222e}
 .inconclusive{color:#9a6700}svg{max-width:100%;height:auto}"""
 
 /// Markdown paragraphs as HTML: blank lines separate paragraphs, `code` spans are kept; everything else is text.

@@ -55,6 +55,7 @@ let verdictText verdict =
     | ViolatesBound -> "violates the claim"
     | Inconclusive -> "inconclusive"
     | NoPublishedClaim -> "no published claim"
+    | NotComputed -> "not computed yet"
 
 /// Every seed used by the curves of a report, sorted.
 let seeds (r: Report) =
