@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using RateLab.Core.Boltzmann;
+using RateLab.Boltzmann;
 using RateLab.Core.Targets;
 
 namespace RateLab.Bench;

@@ -1,4 +1,4 @@
-"""Derives the constants of RateLab's vectorised GELU (src/Core.CSharp/Boltzmann/VectorGelu.cs).
+"""Derives the constants of RateLab's vectorised GELU (src/Boltzmann.CSharp/VectorGelu.cs).
 
 erfc(x) = e^{-x²} erfcx(x) for x ≥ 0, and (1 + 2x) erfcx(x) is smooth on [0, ∞] (it tends to 2/√π), so in
 t = (x − K)/(x + K) ∈ [−1, 1] it has a rapidly converging Chebyshev series. With K = 4, 26 terms reach 1e-17.

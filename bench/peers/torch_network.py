@@ -1,4 +1,4 @@
-"""PyTorch twin of RateLab's PIS drift network (src/Core.CSharp/Boltzmann/TimeStateMlp.cs), float64.
+"""PyTorch twin of RateLab's PIS drift network (src/Boltzmann.CSharp/TimeStateMlp.cs), float64.
 
   check CASE.json          recompute the trajectory-balance loss and θ-gradient of a case written by
                            `RateLab.Bench nn-dump DIR` and print one JSON line with the largest differences

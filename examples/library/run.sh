@@ -4,7 +4,7 @@
 # example's own. RateLab.* is cleared from the examples' package cache first, so a re-packed 0.1.0 is the one used.
 set -uo pipefail
 cd "$(dirname "$0")"
-rm -rf .packages/ratelab.core .packages/ratelab.analysis .packages/ratelab.testing
+rm -rf .packages/ratelab.core .packages/ratelab.boltzmann .packages/ratelab.analysis .packages/ratelab.testing
 # Restore into the examples' own package folder whatever the machine-wide cache holds (dotnet fsi's `#r "nuget:"`
 # does not read nuget.config's globalPackagesFolder), and forget dotnet fsi's cached resolutions that name RateLab:
 # they point at the files of an earlier 0.1.0, which would shadow the one just packed.

@@ -6,7 +6,7 @@ module RateLab.Analysis.Cli.Train
 open System
 open System.Text.Json.Nodes
 open Argu
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Studies.BoltzmannStudies

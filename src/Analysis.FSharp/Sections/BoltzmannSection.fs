@@ -4,7 +4,7 @@ module RateLab.Analysis.Sections.BoltzmannSection
 
 open System
 open System.IO
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims

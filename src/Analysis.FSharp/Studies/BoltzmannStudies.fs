@@ -9,7 +9,7 @@ open RateLab.Core.Validation
 open RateLab.Core.Randomness
 open RateLab.Core.Targets
 open RateLab.Core.Targets.Benchmarks
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
@@ -377,11 +377,11 @@ module private Json =
 
         o :> JsonNode
 
-    let estimate (e: RateLab.Core.Boltzmann.Estimate) =
+    let estimate (e: RateLab.Boltzmann.Estimate) =
         obj [ "value", number e.Value; "se", number e.StandardError ]
 
     let readEstimate (n: JsonNode) =
-        RateLab.Core.Boltzmann.Estimate(readNumber n "value", readNumber n "se")
+        RateLab.Boltzmann.Estimate(readNumber n "value", readNumber n "se")
 
     let evaluation (e: EvaluationResult) =
         obj

@@ -1,24 +1,61 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using RateLab.Core.Validation;
 
 namespace RateLab.Core.Numerics;
 
 /// <summary>
-/// The one matrix product the batched network (Boltzmann) and the blocked mixture scores need, C (+)= A·B with A
-/// read through strides (so Aᵀ costs nothing) and B, C row-major with a column count that is a multiple of 8. Register
-/// tiles of 4 rows × 32 columns keep 16 accumulators of eight doubles each; every entry of C sums its products over p
-/// in increasing order, so results never depend on how rows are split between threads.
+/// The one matrix product the blocked mixture scores (<c>RateLab.Core.Targets</c>) and the batched network of
+/// RateLab.Boltzmann need, C (+)= A·B with A read through strides (so Aᵀ costs nothing) and B, C row-major with a
+/// column count that is a multiple of 8. Register tiles of 4 rows × 32 columns keep 16 accumulators of eight doubles
+/// each; every entry of C sums its products over p in increasing order, so results never depend on how rows are split
+/// between threads.
 /// </summary>
-static class MatrixKernels
+/// <remarks>
+/// Public, not internal with <c>InternalsVisibleTo</c>: RateLab.Boltzmann is its own assembly and package, and a
+/// package that reached into another's internals would break whenever the two were not built together. Being public,
+/// <see cref="Multiply"/> checks its arguments once per call (a few comparisons against a product of m·n·depth
+/// multiply-adds): the tiles read and write through unchecked references, so a wrong stride or a short array must be
+/// refused before them.
+/// </remarks>
+public static class MatrixKernels
 {
     /// <summary>
     /// C[i, j] = (accumulate ? C[i, j] : 0) + Σ_{p &lt; depth} A(i, p) B[p, j] for i &lt; m, j &lt; n, with
     /// A(i, p) = a[aOff + i·ars + p·aps], B[p, j] = b[bOff + p·ldb + j], C[i, j] = c[cOff + i·ldc + j].
     /// </summary>
+    /// <param name="m">Rows of A and C, ≥ 0.</param>
+    /// <param name="n">Columns of B and C, a multiple of 8 (≥ 0).</param>
+    /// <param name="depth">Columns of A and rows of B, ≥ 0.</param>
+    /// <param name="a">A's storage.</param>
+    /// <param name="aOff">Index of A(0, 0) in <paramref name="a"/>.</param>
+    /// <param name="ars">Step between A's rows, ≥ 0.</param>
+    /// <param name="aps">Step between A's columns, ≥ 0 (1 for row-major A, the row length for Aᵀ).</param>
+    /// <param name="b">B's storage, row-major.</param>
+    /// <param name="bOff">Index of B[0, 0] in <paramref name="b"/>.</param>
+    /// <param name="ldb">Step between B's rows, ≥ 0.</param>
+    /// <param name="c">C's storage, row-major; must not overlap the parts of A and B that are read.</param>
+    /// <param name="cOff">Index of C[0, 0] in <paramref name="c"/>.</param>
+    /// <param name="ldc">Step between C's rows, ≥ 0.</param>
+    /// <param name="accumulate">Add to C's entries (true) or overwrite them (false).</param>
+    /// <exception cref="ArgumentException">A size or step is out of range, or an array is too short for the product.</exception>
     public static void Multiply(int m, int n, int depth, double[] a, int aOff, int ars, int aps,
         double[] b, int bOff, int ldb, double[] c, int cOff, int ldc, bool accumulate)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        Guard.AtLeast(m, 0, nameof(m));
+        Guard.AtLeast(depth, 0, nameof(depth));
+        if (n < 0 || n % 8 != 0)
+            throw new ArgumentOutOfRangeException(nameof(n), $"n = {n} is out of range; allowed: a multiple of 8, ≥ 0.");
+        Guard.AtLeast(ars, 0, nameof(ars)); Guard.AtLeast(aps, 0, nameof(aps));
+        Guard.AtLeast(ldb, 0, nameof(ldb)); Guard.AtLeast(ldc, 0, nameof(ldc));
+        Guard.AtLeast(aOff, 0, nameof(aOff)); Guard.AtLeast(bOff, 0, nameof(bOff)); Guard.AtLeast(cOff, 0, nameof(cOff));
         if (m == 0) return;
+        Reaches(a, aOff, n > 0 && depth > 0 ? aOff + (m - 1L) * ars + (depth - 1L) * aps : aOff, nameof(a));
+        Reaches(b, bOff, n > 0 && depth > 0 ? bOff + (depth - 1L) * ldb + n - 1 : bOff, nameof(b));
+        Reaches(c, cOff, n > 0 ? cOff + (m - 1L) * ldc + n - 1 : cOff, nameof(c));
         ref double a0 = ref a[aOff]; ref double b0 = ref b[bOff]; ref double c0 = ref c[cOff];
         int i = 0;
         for (; i + 4 <= m; i += 4)
@@ -112,6 +149,15 @@ static class MatrixKernels
         for (int p = 0; p < depth; p++)
             acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, p * aps)), Load(ref b, p * ldb), acc);
         Store(acc, ref c, 0);
+    }
+
+    /// <summary>Requires the indices the product touches, <paramref name="first"/> to <paramref name="last"/>, inside the array.</summary>
+    static void Reaches(double[] array, int first, long last, string name)
+    {
+        if (last >= array.Length)
+            throw new ArgumentException(
+                $"{name}.Length = {array.Length} is too short: the product touches indices {first} to {last}; " +
+                $"allowed: a length above {last}.", name);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

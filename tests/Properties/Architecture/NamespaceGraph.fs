@@ -1,6 +1,7 @@
-/// The namespace dependency graph of RateLab.Core, read two ways: from the compiled assembly (every type named in a
-/// signature, a base type, an interface or a method body's IL) and from the sources' `using` lines. The first sees
-/// what the code really uses, the second what a reader is told it uses; the tests ask both to be acyclic.
+/// The namespace dependency graph of RateLab.Core and RateLab.Boltzmann, read two ways: from the compiled assemblies
+/// (every type named in a signature, a base type, an interface or a method body's IL) and from the sources' `using`
+/// lines. The first sees what the code really uses, the second what a reader is told it uses; the tests ask both to be
+/// acyclic. The assemblies' reference lists show which assembly uses which.
 module RateLab.Properties.Architecture.NamespaceGraph
 
 open System
@@ -15,7 +16,15 @@ type Edge =
       To: string
       Because: string }
 
-/// Namespaces of RateLab.Core a type mentions: its own, its generic arguments' and its element type's.
+/// The assemblies whose namespaces the graph holds; each one's namespaces are its name and the names below it.
+let roots = [ "RateLab.Core"; "RateLab.Boltzmann" ]
+
+/// Whether a namespace belongs to the assembly `root` (its name, or a name below it).
+let within (root: string) (ns: string) =
+    ns = root || ns.StartsWith(root + ".", StringComparison.Ordinal)
+
+/// Namespaces of RateLab.Core and RateLab.Boltzmann a type mentions: its own, its generic arguments' and its element
+/// type's.
 let rec private namespacesOf (t: Type | null) : string list =
     match t with
     | null -> []
@@ -33,7 +42,7 @@ let rec private namespacesOf (t: Type | null) : string list =
                 []
 
         (own @ args)
-        |> List.filter (fun n -> n.StartsWith("RateLab.Core", StringComparison.Ordinal))
+        |> List.filter (fun n -> roots |> List.exists (fun r -> within r n))
 
 let private flags =
     BindingFlags.DeclaredOnly
@@ -166,7 +175,7 @@ let private namespaceLine =
     Regex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)
 
 let private usingLine =
-    Regex(@"^using\s+(RateLab\.Core[\w.]*)\s*;", RegexOptions.Multiline)
+    Regex(@"^using\s+(RateLab\.(?:Core|Boltzmann)\b[\w.]*)\s*;", RegexOptions.Multiline)
 
 /// The namespace edges the `using` lines of the C# sources under `root` declare (self-edges dropped).
 let declared (root: string) : Edge list =
@@ -186,6 +195,14 @@ let declared (root: string) : Edge list =
                               { From = ns.Groups.[1].Value
                                 To = target
                                 Because = $"{Path.GetFileName file} has `using {target};`" } ]
+
+/// The names of the assemblies `assembly` references, sorted: its metadata's assembly references, which the compiler
+/// writes for exactly the assemblies whose types or members the code names.
+let referencedAssemblies (assembly: Assembly) : string list =
+    assembly.GetReferencedAssemblies()
+    |> Array.choose (fun a -> Option.ofObj a.Name)
+    |> Array.sort
+    |> List.ofArray
 
 /// The strongly connected components with more than one namespace (Tarjan), each sorted, in sorted order: the
 /// namespace cycles. Empty exactly when the graph is acyclic.

@@ -5,7 +5,7 @@ open System
 open Expecto
 open System.Runtime.Intrinsics
 open MathNet.Numerics
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Properties.Generators
 open RateLab.Properties.Boltzmann.Fixtures
 

@@ -4,7 +4,7 @@ open System
 open Expecto
 open RateLab.Core.Randomness
 open RateLab.Core.Targets.Benchmarks
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Properties.Generators
 open RateLab.Properties.Stats
 

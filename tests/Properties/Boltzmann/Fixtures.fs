@@ -6,7 +6,7 @@ open FsCheck
 open FsCheck.FSharp
 open RateLab.Core.Targets
 open RateLab.Core.Randomness
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 
 /// A grid family drawn by FsCheck: kind, N ∈ [1, 12], ρ ∈ [1, 20].
 type GridCase = GridCase of GridKind * int * float

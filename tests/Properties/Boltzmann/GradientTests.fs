@@ -4,7 +4,7 @@ open System
 open Expecto
 open RateLab.Core.Targets
 open RateLab.Core.Randomness
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Properties.Generators
 open RateLab.Properties.Boltzmann.Fixtures
 

@@ -2,7 +2,7 @@ module RateLab.Properties.Boltzmann.LimitStudyTests
 
 open System
 open Expecto
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Core.Targets.Benchmarks
 open RateLab.Properties.Stats
 

@@ -6,7 +6,7 @@ open System.Diagnostics
 open System.IO
 open System.Text.Json
 open Expecto
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 
 let private python = "/usr/bin/python3"
 

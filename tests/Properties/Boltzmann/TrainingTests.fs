@@ -5,7 +5,7 @@ open System.IO
 open Expecto
 open RateLab.Core.Targets
 open RateLab.Core.Randomness
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Properties.Stats
 open RateLab.Properties.Boltzmann.Fixtures
 

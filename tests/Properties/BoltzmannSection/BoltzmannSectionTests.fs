@@ -5,7 +5,7 @@ open System.IO
 open Expecto
 open FsCheck
 open FsCheck.FSharp
-open RateLab.Core.Boltzmann
+open RateLab.Boltzmann
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims

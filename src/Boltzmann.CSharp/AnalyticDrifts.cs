@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Drifts with no trainable parameters whose continuous-time quantities are known, used by the limit studies:

@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Forward policy (docs/algorithms.md): π→ₙ(x' | x) = N(x'; x + Δₙ m_θ(x, tₙ), Δₙ σ² e^{ℓ_θ(x, tₙ)} I), with

@@ -1,6 +1,6 @@
 using MathNet.Numerics;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// The exact GELU(z) = z Φ(z) of PyTorch's default, and its derivative Φ(z) + z φ(z). Φ is computed once in the

@@ -1,7 +1,7 @@
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Learned state log-flows log Fₙ(x) for n &lt; N used by DB and SubTB (docs/algorithms.md); log F_N := log R is

@@ -2,7 +2,7 @@ using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Continuous-time limits without training (docs/background.md C1, C2; docs/algorithms.md).

@@ -5,7 +5,7 @@ using RateLab.Core.Targets;
 using RateLab.Core.Targets.Benchmarks;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>Evaluation of a trained sampler on one uniform grid (docs/algorithms.md). NaN where the target has
 /// no known log Z or no exact sampler.</summary>

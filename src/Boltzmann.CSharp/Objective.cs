@@ -1,4 +1,4 @@
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Training objectives of docs/algorithms.md with one fixed scale convention (§12.4): every loss is a batch

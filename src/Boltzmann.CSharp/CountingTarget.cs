@@ -1,6 +1,6 @@
 using RateLab.Core.Targets;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Wraps a target and counts energy evaluations (log R calls) and gradient evaluations (∇log R calls), the cost

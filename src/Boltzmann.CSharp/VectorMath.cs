@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// exp and (sin, cos) on eight lanes with every multiply-add an explicit fused one. The runtime's Vector512.Exp and

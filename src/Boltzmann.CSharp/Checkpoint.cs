@@ -1,4 +1,4 @@
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Binary checkpoint of a <see cref="Trainer"/>: settings fingerprint, iteration (= RNG position of the counter-based

@@ -2,7 +2,7 @@ using RateLab.Core.Contracts;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Batched simulation and bookkeeping (docs/algorithms.md–§4, §13.1–3). Trajectory b of a batch has the global key

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// The exact GELU h = z Φ(z) and its derivative Φ(z) + z φ(z), eight lanes at a time (scalar erf dominated the cost

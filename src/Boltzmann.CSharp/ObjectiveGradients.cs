@@ -1,7 +1,7 @@
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Loss values and hand-written gradients of the <see cref="Objective"/>s for one batch. Off-policy objectives

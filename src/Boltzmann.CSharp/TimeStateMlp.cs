@@ -1,7 +1,7 @@
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// The PIS-style network of docs/algorithms.md with hand-written reverse mode:

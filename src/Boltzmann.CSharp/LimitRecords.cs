@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>One point of a limit series: the maximal step of the grid family, the value and its standard error.</summary>
 /// <param name="MaxStep">Largest step (1/N for uniform grids; the mean over paths of max Δ for random grids).</param>

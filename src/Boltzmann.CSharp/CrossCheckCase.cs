@@ -3,7 +3,7 @@ using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// One trajectory-balance problem written as JSON for an independent re-implementation (bench/peers/torch_network.py)

@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>A parameter group: a flat parameter array, its gradient buffer and its learning rate.</summary>
 public sealed record ParameterGroup

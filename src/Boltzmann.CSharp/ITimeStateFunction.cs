@@ -1,4 +1,4 @@
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// A differentiable map (x, t) ↦ y ∈ ℝᴷ with parameters θ in one flat array and a gradient buffer of the same length.

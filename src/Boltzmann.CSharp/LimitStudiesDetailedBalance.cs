@@ -1,6 +1,6 @@
 using RateLab.Core.Randomness;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 public static partial class LimitStudies
 {

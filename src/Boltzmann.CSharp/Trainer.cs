@@ -1,7 +1,8 @@
 using RateLab.Core.Randomness;
 using RateLab.Core.Targets;
+using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>Progress after one iteration.</summary>
 /// <param name="Iteration">Iterations completed.</param>
@@ -68,8 +69,8 @@ public sealed class Trainer
     /// </summary>
     public void Train(long iterations, Action<TrainingProgress>? progress = null, string? checkpointPath = null, long checkpointEvery = 0)
     {
-        Validation.Guard.AtLeast(iterations, 0L, nameof(iterations));
-        Validation.Guard.AtLeast(checkpointEvery, 0L, nameof(checkpointEvery));
+        Guard.AtLeast(iterations, 0L, nameof(iterations));
+        Guard.AtLeast(checkpointEvery, 0L, nameof(checkpointEvery));
         for (long k = 0; k < iterations; k++)
         {
             Optimizer.ZeroGradients();

@@ -1,4 +1,6 @@
-namespace RateLab.Core.Boltzmann;
+using RateLab.Core.Validation;
+
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// A workspace that evaluates an <see cref="ITimeStateFunction"/> on many rows (xᵢ, tᵢ) at once. Callers fill
@@ -38,7 +40,7 @@ sealed class PerSampleBatch(ITimeStateFunction function, int capacity) : ITimeSt
 {
     readonly int d = function.StateDimension, k = function.OutputDimension;
 
-    public int Capacity { get; } = Validation.Guard.AtLeast(capacity, 1, nameof(capacity));
+    public int Capacity { get; } = Guard.AtLeast(capacity, 1, nameof(capacity));
     public double[] Inputs { get; } = new double[capacity * function.StateDimension];
     public double[] Times { get; } = new double[capacity];
     public double[] Outputs { get; } = new double[capacity * function.OutputDimension];

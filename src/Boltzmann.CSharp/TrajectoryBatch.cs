@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// B trajectories of N steps in contiguous arrays: grids tₙ (B × (N+1)), states xₙ (B × (N+1) × d), the standard normals

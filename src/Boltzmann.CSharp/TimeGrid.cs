@@ -1,7 +1,7 @@
 using RateLab.Core.Contracts;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>Time-discretisation schemes of docs/algorithms.md (only the valid ones).</summary>
 public enum GridKind

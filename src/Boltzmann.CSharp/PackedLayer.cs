@@ -1,4 +1,4 @@
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// One dense layer y = A x + b of <see cref="TimeStateMlp"/> (A row-major at θ[Offset], b right after it), copied

@@ -1,4 +1,4 @@
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Runs independent per-row work (log-densities, output gradients, Euler–Maruyama updates) in fixed blocks of rows on

@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Exact minimum-cost perfect matching of an n × n cost matrix by the Hungarian method with potentials and shortest

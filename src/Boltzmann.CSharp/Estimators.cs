@@ -2,7 +2,7 @@ using RateLab.Core.Contracts;
 using RateLab.Core.Targets;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>A Monte Carlo mean with its standard error.</summary>
 /// <param name="Value">Sample mean.</param>

@@ -1,6 +1,6 @@
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// Settings of one training run (docs/algorithms.md). Constructing it validates everything: σ &gt; 0,

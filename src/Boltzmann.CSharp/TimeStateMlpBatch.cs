@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
 
-namespace RateLab.Core.Boltzmann;
+namespace RateLab.Boltzmann;
 
 /// <summary>
 /// The batched forward and reverse mode of <see cref="TimeStateMlp"/>: every layer is one matrix product over a block
