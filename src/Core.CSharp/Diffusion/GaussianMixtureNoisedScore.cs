@@ -136,12 +136,13 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
     {
         int k = weight.Length, d = Dimension, width = Vector512<double>.Count, vectors = d / width;
         int loop = d > 8 * width ? 8 * ((d - width) / (8 * width)) : 0;
-        var w = buffer[..(k * d)];
-        var logits = buffer.Slice(k * d, k);
         var c = buffer.Slice(k * d + k, k);
         var logDet = buffer.Slice(k * d + 2 * k, k);
         var minusScale = Vector512.Create(-level.SignalScale);
         ref double x0 = ref MemoryMarshal.GetReference(x);
+        ref double w = ref MemoryMarshal.GetReference(buffer);
+        ref double logits = ref Unsafe.Add(ref w, k * d);
+        ref double means = ref MemoryMarshal.GetArrayDataReference(mu);
         double max = double.NegativeInfinity;
         for (int j = 0; j < k; j++)
         {
@@ -153,39 +154,62 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
             }
             else { c[j] = c[same]; logDet[j] = logDet[same]; }
             var cj = Vector512.Create(c[j]);
-            ref double mu0 = ref mu[j * d];
-            ref double w0 = ref w[j * d];
-            Vector512<double> first = default, sum = Vector512<double>.Zero;
-            for (int v = 0; v < vectors; v++)
+            ref double muj = ref Unsafe.Add(ref means, j * d);
+            ref double wj = ref Unsafe.Add(ref w, j * d);
+            var z0 = Vector512.LoadUnsafe(ref muj) * minusScale + Vector512.LoadUnsafe(ref x0);
+            var g0 = z0 / cj;
+            g0.StoreUnsafe(ref wj);
+            var first = g0 * z0;
+            var sum = loop == 0 ? Vector512<double>.Zero + first : Vector512<double>.Zero;
+            for (int v = 1; v < vectors; v++)
             {
                 nuint at = (nuint)(v * width);
-                var z = Vector512.LoadUnsafe(ref mu0, at) * minusScale + Vector512.LoadUnsafe(ref x0, at);
+                var z = Vector512.LoadUnsafe(ref muj, at) * minusScale + Vector512.LoadUnsafe(ref x0, at);
                 var g = z / cj;
-                g.StoreUnsafe(ref w0, at);
-                if (v == 0) first = g * z;
-                else sum += g * z;
+                g.StoreUnsafe(ref wj, at);
+                sum += g * z;
                 if (v == loop) sum += first;
             }
-            double dot = Vector512.Sum(sum + Vector512<double>.Zero);
-            logits[j] = logWeight[j] - 0.5 * (dot + logDet[j] + d * Log2Pi);
-            max = Math.Max(max, logits[j]);
+            double logit = logWeight[j] - 0.5 * (Vector512.Sum(sum + Vector512<double>.Zero) + logDet[j] + d * Log2Pi);
+            Unsafe.Add(ref logits, j) = logit;
+            max = Math.Max(max, logit);
         }
         double total = 0;
         for (int j = 0; j < k; j++)
         {
-            double r = Math.Exp(logits[j] - max);
+            double r = Math.Exp(Unsafe.Add(ref logits, j) - max);
             total += r;
-            logits[j] = -r;
+            Unsafe.Add(ref logits, j) = -r;
         }
+        // Four output vectors at a time, each summing its components in order j = 0…K−1.
         var divisor = Vector512.Create(total);
         ref double s0 = ref MemoryMarshal.GetReference(score);
-        for (int v = 0; v < vectors; v++)
+        int o = 0;
+        for (; o + 4 * width <= d; o += 4 * width)
         {
-            nuint at = (nuint)(v * width);
+            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < k; j++)
+            {
+                var r = Vector512.Create(Unsafe.Add(ref logits, j));
+                ref double wj = ref Unsafe.Add(ref w, j * d + o);
+                a0 = Vector512.LoadUnsafe(ref wj) * r + a0;
+                a1 = Vector512.LoadUnsafe(ref wj, (nuint)width) * r + a1;
+                a2 = Vector512.LoadUnsafe(ref wj, (nuint)(2 * width)) * r + a2;
+                a3 = Vector512.LoadUnsafe(ref wj, (nuint)(3 * width)) * r + a3;
+            }
+            ref double so = ref Unsafe.Add(ref s0, o);
+            (a0 / divisor).StoreUnsafe(ref so);
+            (a1 / divisor).StoreUnsafe(ref so, (nuint)width);
+            (a2 / divisor).StoreUnsafe(ref so, (nuint)(2 * width));
+            (a3 / divisor).StoreUnsafe(ref so, (nuint)(3 * width));
+        }
+        for (; o < d; o += width)
+        {
             var acc = Vector512<double>.Zero;
             for (int j = 0; j < k; j++)
-                acc = Vector512.LoadUnsafe(ref w[j * d], at) * Vector512.Create(logits[j]) + acc;
-            (acc / divisor).StoreUnsafe(ref s0, at);
+                acc = Vector512.LoadUnsafe(ref Unsafe.Add(ref w, j * d + o)) * Vector512.Create(Unsafe.Add(ref logits, j))
+                    + acc;
+            (acc / divisor).StoreUnsafe(ref Unsafe.Add(ref s0, o));
         }
     }
 

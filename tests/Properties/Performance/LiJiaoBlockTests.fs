@@ -26,8 +26,10 @@ let private value lo hi =
 let private level =
     Gen.oneof
         [ Gen.choose (1, 999_999) |> Gen.map (fun i -> float i / 1e6)
-          Gen.choose (0, 1400) |> Gen.map (fun e -> Math.Pow(10.0, -float e / 100.0) * 0.5)
-          Gen.choose (100, 1000) |> Gen.map (fun e -> 1.0 - Math.Pow(10.0, -float e / 100.0)) ]
+          Gen.choose (0, 1400)
+          |> Gen.map (fun e -> Math.Pow(10.0, -float e / 100.0) * 0.5)
+          Gen.choose (100, 1000)
+          |> Gen.map (fun e -> 1.0 - Math.Pow(10.0, -float e / 100.0)) ]
 
 let private mixture d k =
     gen {
@@ -53,7 +55,11 @@ let private levelRowsCase =
         let! data = mixture d k
         let! rows = Gen.arrayOfLength (n * d) (value -500 500)
         let! taus = Gen.arrayOfLength n level
-        return { Data = data; Rows = rows; Taus = taus }
+
+        return
+            { Data = data
+              Rows = rows
+              Taus = taus }
     }
 
 type LiJiaoBlockArbs =
@@ -63,7 +69,8 @@ let private cfg =
     { config with
         arbitrary = typeof<LiJiaoBlockArbs> :: config.arbitrary }
 
-let private bits (v: float[]) = Array.map BitConverter.DoubleToInt64Bits v
+let private bits (v: float[]) =
+    Array.map BitConverter.DoubleToInt64Bits v
 
 /// The single-chain path: each chain initialised and stepped alone through Init and Step, no runner.
 let private alone (kernel: ISamplerKernel) field chains (seed: uint64) =
@@ -120,7 +127,8 @@ let tests =
 
               bits blocked = bits single
 
-          testProperty "Li–Jiao on a mixture: block steps equal single-chain Steps bit for bit, for any block and threads"
+          testProperty
+              "Li–Jiao on a mixture: block steps equal single-chain Steps bit for bit, for any block and threads"
           <| fun () ->
               Prop.forAll (Arb.fromGen blockCase) (fun (data, levels, seed) ->
                   let d, chains, t = data.Dimension, 13, 16
@@ -141,7 +149,9 @@ let tests =
                          bits states = bits reference && counts oracle))
 
           test "a block scored at per-row levels is counted one evaluation and one round per chain" {
-              let data = GaussianMixtureNoisedScore.Isotropic([| 1.0; 2.0 |], Array.init 16 float, [| 0.5; 0.5 |])
+              let data =
+                  GaussianMixtureNoisedScore.Isotropic([| 1.0; 2.0 |], Array.init 16 float, [| 0.5; 0.5 |])
+
               let oracle = ScoreOracle(data, 5)
               let rows, scores = Array.create 24 0.3, Array.zeroCreate<float> 24
               oracle.EvaluateBlockAt(2L, ReadOnlySpan rows, ReadOnlySpan [| 0.2; 0.7; 1e-9 |], Span scores)
@@ -150,7 +160,8 @@ let tests =
 
               let e =
                   Expect.throwsC
-                      (fun () -> oracle.EvaluateBlockAt(3L, ReadOnlySpan rows, ReadOnlySpan [| 0.2; 0.7; 0.1 |], Span scores))
+                      (fun () ->
+                          oracle.EvaluateBlockAt(3L, ReadOnlySpan rows, ReadOnlySpan [| 0.2; 0.7; 0.1 |], Span scores))
                       id
 
               Expect.stringContains e.Message "out of range" "chains past the oracle are refused"

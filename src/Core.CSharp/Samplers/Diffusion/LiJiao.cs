@@ -73,11 +73,14 @@ public sealed class LiJiao : LiJiaoKernel, IBlockKernel
         for (int m = 1; m <= n; m++)
         {
             ctx.ScoreBlockAt(rows, taus, scores);
+            // The skeleton cells of τ_{k,m−1} and τ_{k,m} are the same for every chain; only the draws u differ.
+            int before = Schedule.RoundSlot(k, m - 1), at = Schedule.RoundSlot(k, m);
             for (int c = 0; c < chains; c++)
             {
                 ReadOnlySpan<double> u = states.Slice(c * length + d, aux);
-                var next = Schedule.RoundLevel(u, k, m);
-                var (closed, open, scale) = Schedule.CellWeights(u, k, m, alphaBars[c], next.AlphaBar);
+                var next = Schedule.LevelAtSlot(u, at);
+                var (closed, open, scale) =
+                    Schedule.CellWeightsAtSlots(u, m == 1, before, at, alphaBars[c], next.AlphaBar);
                 Advance(scores.Slice(c * d, d), closed, open, scale, sums.Slice(c * d, d), rows.Slice(c * d, d));
                 (taus[c], alphaBars[c]) = (next.Tau, next.AlphaBar);
             }
