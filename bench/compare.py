@@ -274,9 +274,10 @@ WHY = {
     "W2": "GMM scores are batched (ULA steps blocks of 64 chains in lockstep; logits and weighted means are two matrix "
           "products per block), so the score is no longer the larger cost: the normals are (see the limits table), as "
           "for W1.",
-    "W3": "Li–Jiao still calls the noised mixture score chain by chain (K = 8 dot products of length 64 per call, with "
-          "each cell's noise levels recomputed per chain): its kernel has no lockstep block step yet. Closing it needs "
-          "an IBlockKernel step for Li–Jiao that scores a block of chains at their per-chain levels in one call.",
+    "W3": "Li–Jiao steps blocks of 64 chains in lockstep and scores each cell's block in one call at per-chain levels, "
+          "but that score must stay bit-identical to the one-row score (the report's numbers may not move), so it "
+          "keeps K·d divisions, K exponentials and K dot products per row in the one-row order instead of two matrix "
+          "products per block as W2; what remains is that per-row arithmetic, near the limit of a bit-identical score.",
 }
 
 

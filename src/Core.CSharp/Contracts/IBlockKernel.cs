@@ -43,6 +43,16 @@ public ref struct BlockContext
     public readonly void ScoreBlock(ReadOnlySpan<double> rows, double tau, Span<double> scores) =>
         Oracle.EvaluateBlock(FirstChain, rows, tau, scores);
 
+    /// <summary>One counted evaluation per chain of the block, rows in chain order, row c at
+    /// <paramref name="taus"/>[c].</summary>
+    public readonly void ScoreBlockAt(ReadOnlySpan<double> rows, ReadOnlySpan<double> taus, Span<double> scores) =>
+        Oracle.EvaluateBlockAt(FirstChain, rows, taus, scores);
+
+    /// <summary>Standard normals of the block's chain <paramref name="c"/> (0-based) for this step and
+    /// <paramref name="role"/>: what <see cref="StepContext.Normals"/> gives that chain.</summary>
+    public readonly void Normals(int c, int role, Span<double> destination) =>
+        Noise.Normals(FirstChain + c, Step, role, destination);
+
     /// <summary>Brownian increments of the block's chain <paramref name="c"/> (0-based) over this step.</summary>
     public readonly void BrownianIncrements(int c, double h, ReadOnlySpan<double> cuts, Span<double> increments) =>
         Noise.BrownianIncrements(FirstChain + c, Step, h, cuts, increments);

@@ -25,4 +25,16 @@ public interface IScoreField
         int d = Dimension;
         for (int r = 0; r < rows.Length / d; r++) Score(rows.Slice(r * d, d), tau, scores.Slice(r * d, d));
     }
+
+    /// <summary>
+    /// s(x_r, τ_r) for every row x_r of <paramref name="rows"/>, each at its own level τ_r = <paramref name="taus"/>[r]
+    /// (e.g. a block of chains at their randomized midpoint levels). A field that overrides it must give every row
+    /// exactly the bits <see cref="Score"/> gives it, so that a chain's output does not depend on whether it was scored
+    /// alone or in a block. The default scores row by row.
+    /// </summary>
+    void ScoreRowsAt(ReadOnlySpan<double> rows, ReadOnlySpan<double> taus, Span<double> scores)
+    {
+        int d = Dimension;
+        for (int r = 0; r < taus.Length; r++) Score(rows.Slice(r * d, d), taus[r], scores.Slice(r * d, d));
+    }
 }

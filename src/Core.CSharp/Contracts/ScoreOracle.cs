@@ -42,9 +42,9 @@ public sealed class ScoreOracle
     /// </summary>
     public void EvaluateRows(long chain, ReadOnlySpan<double> rows, ReadOnlySpan<double> taus, Span<double> scores)
     {
-        int d = Dimension, n = taus.Length;
+        int n = taus.Length;
         if (n == 0) return;
-        for (int r = 0; r < n; r++) Field.Score(rows.Slice(r * d, d), taus[r], scores.Slice(r * d, d));
+        Field.ScoreRowsAt(rows, taus, scores);
         evaluations[chain] += n;
         rounds[chain]++;
     }
@@ -64,6 +64,24 @@ public sealed class ScoreOracle
             throw new ArgumentOutOfRangeException(nameof(firstChain),
                 $"chains {firstChain}…{firstChain + n - 1} are out of range; allowed: 0…{Chains - 1}.");
         Field.ScoreRows(rows, tau, scores);
+        for (long c = firstChain; c < firstChain + n; c++) { evaluations[c]++; rounds[c]++; }
+    }
+
+    /// <summary>
+    /// One evaluation for each chain of a block in one batched call, each at its own level: row c of
+    /// <paramref name="rows"/> is chain <paramref name="firstChain"/> + c at τ = <paramref name="taus"/>[c]. Each chain
+    /// is counted one NFE and one round, exactly as if it had called <see cref="Evaluate"/> itself.
+    /// </summary>
+    public void EvaluateBlockAt(long firstChain, ReadOnlySpan<double> rows, ReadOnlySpan<double> taus,
+        Span<double> scores)
+    {
+        int d = Dimension, n = taus.Length;
+        Validation.Guard.Length(rows.Length, n * d, nameof(rows));
+        Validation.Guard.Length(scores.Length, rows.Length, nameof(scores));
+        if (firstChain < 0 || firstChain + n > Chains)
+            throw new ArgumentOutOfRangeException(nameof(firstChain),
+                $"chains {firstChain}…{firstChain + n - 1} are out of range; allowed: 0…{Chains - 1}.");
+        Field.ScoreRowsAt(rows, taus, scores);
         for (long c = firstChain; c < firstChain + n; c++) { evaluations[c]++; rounds[c]++; }
     }
 

@@ -83,6 +83,8 @@ let tests =
               // The output is affine in Z_{K−1}: Y = a·Y_{K−1,N} + b·Z_{K−1}, so a unit shift moves it by b exactly.
               let s = LiJiaoSchedule(8, 2, 1.0, 2.0)
               let k = LiJiao(1, s)
+              // Data of the kernel's dimension: the lockstep block step scores rows of exactly d.
+              let data = GaussianNoisedScore([| 0.3 |], [| 0.5 |])
               let a, _ = run k data (PhiloxNoise 1UL) 1 k.Steps
 
               let shiftedLast =

@@ -109,10 +109,25 @@ public sealed class LiJiaoSchedule
     {
         int j = Slot(t);
         if (j == 0) throw new ArgumentOutOfRangeException(nameof(t), $"t = {t} is out of range; allowed: [{1 - N / 2}, {T + 1}].");
+        return LevelAtSlot(u, j);
+    }
+
+    /// <summary><see cref="Level"/> at the storage slot j = t + N/2 ≥ 1 of a skeleton index t already checked.</summary>
+    internal NoiseLevel LevelAtSlot(ReadOnlySpan<double> u, int j)
+    {
         double ut = u[j - 1], tau = betaHat[j - 1] + ut * width[j], alphaBar = alphaHat[j] + (1 - ut) * width[j];
         // Keep the small member and derive the other from it (the sum of the two may round past 1).
         if (tau < 0.5) alphaBar = 1 - tau; else tau = 1 - alphaBar;
         return NoiseLevel.FromTauAndAlphaBar(tau, alphaBar);
+    }
+
+    /// <summary>The storage slot of τ_{k,n}: what every chain shares of its level (its skeleton cell), so a block of
+    /// chains finds it once per cell.</summary>
+    internal int RoundSlot(int k, int n)
+    {
+        int t = RoundIndex(k, n), j = Slot(t);
+        if (j == 0) throw new ArgumentOutOfRangeException(nameof(t), $"t = {t} is out of range; allowed: [{1 - N / 2}, {T + 1}].");
+        return j;
     }
 
     /// <summary>The skeleton index t = T − kN/2 − n + 1 of τ_{k,n}.</summary>
@@ -154,12 +169,27 @@ public sealed class LiJiaoSchedule
     /// Weights of cell m ∈ [1, N] of round k in eq. (11b), i = m − 1: Closed = gᵢ-factor × (top piece for i = 0, else
     /// cell i), Open = gᵢ-factor × bottom piece of m, with gᵢ-factor 1/(2 ᾱ_{k,i}^{3/2}); Scale = √ᾱ_{k,m}.
     /// </summary>
-    public (double Closed, double Open, double Scale) CellWeights(ReadOnlySpan<double> u, int k, int m)
+    public (double Closed, double Open, double Scale) CellWeights(ReadOnlySpan<double> u, int k, int m) =>
+        CellWeights(u, k, m, RoundLevel(u, k, m - 1).AlphaBar, RoundLevel(u, k, m).AlphaBar);
+
+    /// <summary><see cref="CellWeights(ReadOnlySpan{double}, int, int)"/> from ᾱ_{k,m−1} and ᾱ_{k,m} already drawn
+    /// (a step that walks the cells carries each level from one cell to the next instead of redrawing it).</summary>
+    internal (double Closed, double Open, double Scale) CellWeights(ReadOnlySpan<double> u, int k, int m,
+        double alphaBarBefore, double alphaBarAt) =>
+        CellWeightsAtSlots(u, m == 1, RoundSlot(k, m - 1), RoundSlot(k, m), alphaBarBefore, alphaBarAt);
+
+    /// <summary>
+    /// The weights of a cell from the slots of τ_{k,m−1} (<paramref name="before"/>) and τ_{k,m} (<paramref name="at"/>):
+    /// the closed piece is the top piece u_t·(β̂_t − β̂_{t−1}) of slot <paramref name="before"/> in the first cell
+    /// (<paramref name="top"/>), its whole cell width otherwise; the open piece is (1 − u_t)·(β̂_t − β̂_{t−1}) of slot
+    /// <paramref name="at"/>.
+    /// </summary>
+    internal (double Closed, double Open, double Scale) CellWeightsAtSlots(ReadOnlySpan<double> u, bool top,
+        int before, int at, double alphaBarBefore, double alphaBarAt)
     {
-        int i = m - 1;
-        double ai = RoundLevel(u, k, i).AlphaBar, gi = 1 / (2 * ai * Math.Sqrt(ai));
-        double closed = gi * (i == 0 ? TopPiece(u, k) : Cell(k, i));
-        return (closed, gi * BottomPiece(u, k, m), Math.Sqrt(RoundLevel(u, k, m).AlphaBar));
+        double ai = alphaBarBefore, gi = 1 / (2 * ai * Math.Sqrt(ai));
+        double closed = gi * (top ? u[before - 1] * width[before] : width[before]);
+        return (closed, gi * ((1 - u[at - 1]) * width[at]), Math.Sqrt(alphaBarAt));
     }
 
     /// <summary>The injection of eq. (11a) after round k, the exact forward transition τ_{k,N} → τ_{k+1,0}.</summary>
@@ -177,11 +207,16 @@ public sealed class LiJiaoSchedule
     /// <summary>Applies the injection after round k to <paramref name="y"/> with the normals of role 0 (drawn into <paramref name="z"/>).</summary>
     internal void Inject(ref StepContext ctx, ReadOnlySpan<double> u, int k, Span<double> y, Span<double> z)
     {
-        var forward = Injection(u, k);
-        double a = forward.Scale, b = forward.NoiseSd;
         ctx.Normals(0, z);
-        TensorPrimitives.Multiply(y, a, y);
-        TensorPrimitives.MultiplyAdd(z, b, y, y);
+        Inject(Injection(u, k), y, z);
+    }
+
+    /// <summary>Y ← √(ᾱ_{k+1,0}/ᾱ_{k,N}) Y + √((τ_{k+1,0} − τ_{k,N})/ᾱ_{k,N}) Z_k for <paramref name="forward"/> the injection
+    /// of round k and <paramref name="z"/> its normals Z_k (eq. (11a)).</summary>
+    internal static void Inject(ForwardTransition forward, Span<double> y, ReadOnlySpan<double> z)
+    {
+        TensorPrimitives.Multiply(y, forward.Scale, y);
+        TensorPrimitives.MultiplyAdd(z, forward.NoiseSd, y, y);
     }
 
     /// <summary>
