@@ -146,6 +146,90 @@ let judge
         else
             make Inconclusive $"it straddles an edge of {band}: too wide to decide."
 
+/// Judges one exponent from a pair of bounds on the same error: `fromUpper`, measured on an upper bound on the error
+/// (the true rate is at least as fast), and `fromLower`, measured on a lower bound (at most as fast). The true exponent
+/// lies in the bracket [lo of fromUpper, hi of fromLower] (in the "larger is faster" sense), so the rules of `judge`
+/// apply with "faster" and "consistent" read from the upper bound's interval and "violates" and "not faster" from the
+/// lower bound's: tight when the whole bracket lies within the margin.
+let judgeTwoSided
+    (subject: string)
+    (sense: Sense)
+    (claimed: float)
+    (margin: float)
+    (fromUpper: Estimate)
+    (fromLower: Estimate)
+    : Judgement =
+    Guard.Finite(claimed, nameof claimed) |> ignore
+    Guard.Positive(margin, nameof margin) |> ignore
+
+    for name, e in [ nameof fromUpper, fromUpper; nameof fromLower, fromLower ] do
+        if e.Lower > e.Upper then
+            raise (
+                ArgumentException(
+                    $"{name}.Lower = {e.Lower} exceeds {name}.Upper = {e.Upper}; allowed: Lower ≤ Upper.",
+                    name
+                )
+            )
+
+    let interval (e: Estimate) =
+        match sense with
+        | LargerIsFaster -> e.Lower, e.Upper
+        | SmallerIsFaster -> -e.Upper, -e.Lower
+
+    let c =
+        match sense with
+        | LargerIsFaster -> claimed
+        | SmallerIsFaster -> -claimed
+
+    let lo, _ = interval fromUpper
+    let _, hi = interval fromLower
+
+    let ci (e: Estimate) =
+        $"{e.Level * 100.0:g3} %% interval [{e.Lower:g4}, {e.Upper:g4}]"
+
+    let band = $"the claimed {claimed + 0.0:g4} ± margin {margin:g3}"
+
+    let make v (why: string) cannot =
+        { Subject = subject
+          Verdict = v
+          Reason =
+            $"{subject}: upper-bound evidence {ci fromUpper} (the true rate is at least this fast), lower-bound evidence {ci fromLower} (the true rate is at most this fast); {why}"
+          CannotShow = cannot
+          Counted = true }
+
+    let bracketTooWide =
+        "a bracket wider than the margin cannot decide: the true rate may lie anywhere inside it"
+
+    let benign =
+        "a benign instance cannot show that the bound is attained in the worst case"
+
+    if not (Double.IsFinite lo && Double.IsFinite hi) then
+        make Inconclusive "an interval is not finite." bracketTooWide
+    else
+        let faster = lo > c + margin
+        let consistent = lo >= c - margin
+        let violates = hi < c - margin
+        let notFaster = hi <= c + margin
+
+        if violates && consistent then
+            make Inconclusive $"the two bounds contradict each other against {band}." bracketTooWide
+        elif violates then
+            make ViolatesBound $"the lower bound's order lies entirely on the slower side of {band}." benign
+        elif faster then
+            make ConsistentFaster $"the upper bound's order lies entirely on the faster side of {band}." benign
+        elif consistent && notFaster then
+            make ConsistentTight $"both bounds' orders lie within {band} (equivalence test on the bracket)." benign
+        elif consistent then
+            make
+                Consistent
+                $"the upper bound's order is no slower than {band}, but the lower bound's reaches beyond it on the faster side, so tightness is not shown."
+                bracketTooWide
+        else
+            make
+                Inconclusive
+                $"the upper bound's order reaches the slower side of {band} and the lower bound's does not lie below it, so the bracket straddles the claim: too wide to decide."
+                bracketTooWide
+
 /// Several judgements as one verdict, weakest first: any violation → violates; else any inconclusive → inconclusive;
 /// else any one-sided → consistent; else any faster → faster; else tight. Judgements not counted are ignored; none
 /// left → NoPublishedClaim.
