@@ -10,6 +10,7 @@ open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Langevin
 open RateLab.Testing
+open RateLab.Properties.Generators
 
 /// N(μ, diag λ) started at the target itself, so that at a fixed horizon the exact error is the discretisation
 /// error alone and falls at the scheme's order (a start elsewhere adds a part that does not vanish with h).
@@ -22,8 +23,10 @@ let langevinTarget =
 
 /// Gaussian data with a spread spectrum; diffusion kernels start from N(0, I) at the top level of their grid.
 let diffusionData =
-    { Mean = [| 0.5; -0.3; 0.0 |]
-      Variance = [| 1.0; 0.3; 0.05 |]
+    let mean, variance = spreadGaussian ()
+
+    { Mean = mean
+      Variance = variance
       Start = StartLaw.Isotropic(3, 1.0) }
 
 /// Horizon of the Langevin runs: h = horizon/n (n ≥ 8 keeps h ≤ 0.5 < 2·min λ, ULA's stability limit).

@@ -24,10 +24,10 @@ type CostLaw =
 let private costLaws =
     gen {
         // Ranges keep N* between ≈ 100 and ≈ 1.2e9 (an int step count), so rounding moves log N* by < 0.1 σ.
-        let! a = Gen.choose (0, 120) |> Gen.map (fun i -> float i / 100.0)
-        let! b = Gen.choose (30, 150) |> Gen.map (fun i -> float i / 100.0)
+        let! a = hundredths 0 120
+        let! b = hundredths 30 150
         let! logC = Gen.choose (40, 50) |> Gen.map (fun i -> float i / 10.0)
-        let! sigma = Gen.choose (5, 20) |> Gen.map (fun i -> float i / 100.0)
+        let! sigma = hundredths 5 20
         let! seed = ArbMap.defaults |> ArbMap.generate<uint64>
 
         return

@@ -20,7 +20,7 @@ let private order (f: FitResult) = f.Slopes.[0]
 /// Noise from 0.1 % to 10 % (log-uniform), normal or uniform, 5 to 2000 points, linear or log-spaced.
 let private cases =
     gen {
-        let! p = Gen.choose (50, 300) |> Gen.map (fun i -> float i / 100.0)
+        let! p = hundredths 50 300
 
         let! noise =
             Gen.choose (0, 100) |> Gen.map (fun i -> 10.0 ** (-3.0 + 2.0 * float i / 100.0))

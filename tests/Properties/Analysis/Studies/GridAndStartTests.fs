@@ -15,6 +15,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Cli
+open RateLab.Properties.Generators
 open RateLab.Properties.FakeServices
 
 let private comp name (parameters: (string * ParamValue) list) =
@@ -170,7 +171,8 @@ let tests =
               let grid = NoiseGrid.Edm(12)
 
               let field =
-                  GaussianMixtureNoisedScore([| 1.0 |], [| 0.5; -0.3; 0.0 |], [| 1.0; 0.3; 0.05 |])
+                  let mean, variance = spreadGaussian ()
+                  GaussianMixtureNoisedScore([| 1.0 |], mean, variance)
 
               let run (kernel: ISamplerKernel) =
                   let batch = ChainBatch(64, kernel.StateLength, 3)

@@ -17,14 +17,8 @@ type DistanceArbs =
     static member LawPair() : Arbitrary<LawPair> =
         gen {
             let! d = Gen.choose (1, 6)
-
-            let value lo hi =
-                Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
-
-            let! a = Gen.arrayOfLength d (value -2.0 2.0)
-            let! b = Gen.arrayOfLength d (value -2.0 2.0)
-            let! va = Gen.arrayOfLength d (value 0.1 4.0)
-            let! vb = Gen.arrayOfLength d (value 0.1 4.0)
+            let! a, va = diagonalGaussian d (-2.0, 2.0) (0.1, 4.0)
+            let! b, vb = diagonalGaussian d (-2.0, 2.0) (0.1, 4.0)
             return LawPair(DiagonalLaw(a, va), DiagonalLaw(b, vb))
         }
         |> Arb.fromGen

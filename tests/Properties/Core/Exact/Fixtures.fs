@@ -6,6 +6,7 @@ open FsCheck
 open FsCheck.FSharp
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
+open RateLab.Properties.Generators
 
 /// A diagonal Gaussian problem: target N(μ, diag λ), start N(m₀, diag s₀²), step h = fraction·min λ, n steps.
 type Problem =
@@ -27,15 +28,9 @@ type PropagationArbs =
     static member Problem() : Arbitrary<Problem> =
         gen {
             let! d = Gen.choose (1, 6)
-
-            let value lo hi =
-                Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
-
-            let! mean = Gen.arrayOfLength d (value -2.0 2.0)
-            let! variances = Gen.arrayOfLength d (value 0.2 5.0)
-            let! startMean = Gen.arrayOfLength d (value -3.0 3.0)
-            let! startSd = Gen.arrayOfLength d (value 0.0 2.0)
-            let! fraction = value 0.05 0.9
+            let! mean, variances = diagonalGaussian d (-2.0, 2.0) (0.2, 5.0)
+            let! startMean, startSd = diagonalGaussian d (-3.0, 3.0) (0.0, 2.0)
+            let! fraction = uniformOn 0.05 0.9
             let! steps = Gen.choose (1, 30)
             let! seed = ArbMap.defaults |> ArbMap.generate<uint64>
 

@@ -22,33 +22,16 @@ type DiagonalCase =
 
 let private diagonalCase =
     gen {
-        let! t = Gen.choose (2, 48)
-
-        let! k =
-            Gen.elements
-                [ for k in 1..t do
-                      if t % k = 0 then
-                          k ]
-
-        let! c0 = Gen.choose (50, 250) |> Gen.map (fun i -> float i / 100.0)
-        let! f = Gen.choose (1, 99) |> Gen.map (fun i -> float i / 100.0)
-        // c₁ < T/log T is the schedule's validity bound; c₁ − c₀ ≤ 10 keeps the end levels representable.
-        let cap = min (float t / log (float t)) (c0 + 10.0)
+        let! s = liJiaoSchedule 48
         let! d = Gen.choose (1, 11)
-
-        let! mean =
-            Gen.arrayOfLength d (Gen.choose (-300, 300) |> Gen.map (fun i -> float i / 100.0))
-
-        let! variances =
-            Gen.arrayOfLength d (Gen.choose (1, 500) |> Gen.map (fun i -> float i / 100.0))
-
+        let! mean, variances = diagonalGaussianOn hundredths d (-300, 300) (1, 500)
         let! r = Gen.choose (0, 1000)
 
         return
-            { T = t
-              K = k
-              C0 = c0
-              C1 = c0 + f * (cap - c0)
+            { T = s.T
+              K = s.K
+              C0 = s.C0
+              C1 = s.C1
               Mean = mean
               Variances = variances
               Replicate = int64 r }

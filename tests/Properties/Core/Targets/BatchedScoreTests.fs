@@ -26,13 +26,8 @@ let private rowsCase =
         let! n = Gen.choose (1, 70) // several 32-row tiles and every tail
         let! spread = Gen.elements [ 1.0; 10.0; 100.0 ]
 
-        let value lo hi =
-            Gen.choose (lo, hi) |> Gen.map (fun i -> float i / 100.0)
-
-        let! weights = Gen.arrayOfLength k (value 1 100)
-        let! means = Gen.arrayOfLength k (Gen.arrayOfLength d (value -300 300))
-        let! sds = Gen.arrayOfLength k (value 45 170)
-        let! rows = Gen.arrayOfLength (n * d) (value -400 400)
+        let! weights, means, sds = isotropicMixtureParameters k d
+        let! rows = Gen.arrayOfLength (n * d) (hundredths -400 400)
         let mixture = GaussianMixture(weights, means, sds |> Array.map (fun s -> s * s))
 
         return

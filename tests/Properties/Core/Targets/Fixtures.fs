@@ -53,36 +53,37 @@ let score (t: ITarget) (x: float[]) =
 
 let logDensity (t: ITarget) (x: float[]) = t.LogDensity(ReadOnlySpan x)
 
+/// Mixture weights in [0.2, 1] and K means of scale 3, shared by the diagonal and the isotropic mixture of a case.
+let private mixtureWeights (c: TargetCase) =
+    Array.init c.K (fun j -> uniformIn c.Seed 100L j 0.2 1.0)
+
+let private mixtureMeans (c: TargetCase) =
+    Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
+
 /// A mixture of K diagonal components with weights in [0.2, 1], means of scale 3 and variances in [0.2, 2].
 let diagonalMixture (c: TargetCase) =
-    let weights = Array.init c.K (fun j -> uniformIn c.Seed 100L j 0.2 1.0)
-
-    let means =
-        Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
-
     let variances =
         Array.init c.K (fun j -> logUniform c.Seed (300L + int64 j) c.D 0.2 2.0)
 
-    GaussianMixture(weights, means, variances)
+    GaussianMixture(mixtureWeights c, mixtureMeans c, variances)
 
 /// The isotropic counterpart: σ_j² in [0.2, 2].
 let isotropicMixture (c: TargetCase) =
-    let weights = Array.init c.K (fun j -> uniformIn c.Seed 100L j 0.2 1.0)
+    GaussianMixture(mixtureWeights c, mixtureMeans c, logUniform c.Seed 300L c.K 0.2 2.0)
 
-    let means =
-        Array.init c.K (fun j -> normals c.Seed (200L + int64 j) 0 c.D |> Array.map ((*) 3.0))
+/// The spectrum λ in [0.2, 5] (κ ≤ 25) and the mean μ of a case's Gaussian, shared by its rotated and diagonal forms.
+let private spectrum (c: TargetCase) = logUniform c.Seed 400L c.D 0.2 5.0
 
-    GaussianMixture(weights, means, logUniform c.Seed 300L c.K 0.2 2.0)
+let private centre (c: TargetCase) = normals c.Seed 401L 0 c.D
 
-/// N(μ, Q diag(λ) Qᵀ) with λ in [0.2, 5] (κ ≤ 25) and Q = RandomRotation.Create(d, seed).
+/// N(μ, Q diag(λ) Qᵀ) with Q = RandomRotation.Create(d, seed).
 let rotatedGaussian (c: TargetCase) =
-    let lambda = logUniform c.Seed 400L c.D 0.2 5.0
-    let mu = normals c.Seed 401L 0 c.D
+    let lambda = spectrum c
+    let mu = centre c
     FullGaussian.Rotated(mu, lambda, c.Seed), mu, lambda
 
 /// The diagonal Gaussian with the same random parameters.
-let diagonalGaussian (c: TargetCase) =
-    DiagonalGaussian(normals c.Seed 401L 0 c.D, logUniform c.Seed 400L c.D 0.2 5.0)
+let diagonalGaussian (c: TargetCase) = DiagonalGaussian(centre c, spectrum c)
 
 /// The FsCheck configuration of the Targets tests.
 let targetConfig =

@@ -21,13 +21,8 @@ let private mixtureCase =
         let! k = Gen.choose (1, 20)
         let! isotropic = Gen.elements [ true; false ]
 
-        let coordinate lo hi =
-            Gen.choose (lo, hi) |> Gen.map (fun i -> float i / 100.0)
-
-        let! weights = Gen.arrayOfLength k (coordinate 1 100)
-        let! means = Gen.arrayOfLength k (Gen.arrayOfLength d (coordinate -300 300))
-        let! sds = Gen.arrayOfLength k (coordinate 45 170)
-        let! diag = Gen.arrayOfLength k (Gen.arrayOfLength d (coordinate 20 300))
+        let! weights, means, sds = isotropicMixtureParameters k d
+        let! diag = Gen.arrayOfLength k (Gen.arrayOfLength d (hundredths 20 300))
 
         let variances =
             if isotropic then
@@ -35,7 +30,7 @@ let private mixtureCase =
             else
                 diag
 
-        let! x = Gen.arrayOfLength d (coordinate -400 400)
+        let! x = Gen.arrayOfLength d (hundredths -400 400)
 
         return
             { Weights = weights

@@ -37,15 +37,10 @@ type DiffusionArbs =
     static member Config() : Arbitrary<DiffusionConfig> =
         gen {
             let! d = Gen.choose (1, 3)
-
-            let value lo hi =
-                Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
-
-            let! mean = Gen.arrayOfLength d (value -1.5 1.5)
-            let! variances = Gen.arrayOfLength d (value 0.05 2.0)
+            let! mean, variances = diagonalGaussian d (-1.5, 1.5) (0.05, 2.0)
             let! steps = Gen.choose (2, 12)
-            let! logTauMin = value (log 1e-3) (log 0.2)
-            let! eta = value 0.0 1.0
+            let! logTauMin = uniformOn (log 1e-3) (log 0.2)
+            let! eta = uniformOn 0.0 1.0
             let! rounds = Gen.choose (1, 3)
             // K = 1000/n ≤ 5 fine steps per outer step keeps the exact enumeration (2^K patterns per step) cheap.
             let! poisson = Gen.elements [ 200; 250 ]
@@ -116,8 +111,10 @@ let private agrees (index: int) (c: DiffusionConfig) =
 /// Gaussian data with a non-zero mean and a spread spectrum; the grid starts at τ_max = 1 − 10⁻¹⁰ so that the
 /// N(0, I) start's mismatch with q_{τ_max} (KL ~ (1 − τ_max)²) stays far below every error measured here.
 let private data =
-    { Catalog.GaussianProblem.Mean = [| 0.5; -0.3; 0.0 |]
-      Catalog.GaussianProblem.Variance = [| 1.0; 0.3; 0.05 |] }
+    let mean, variance = spreadGaussian ()
+
+    { Catalog.GaussianProblem.Mean = mean
+      Catalog.GaussianProblem.Variance = variance }
 
 let private analyse (name: string) numbers draws replicates (ns: int[]) =
     let entry = Catalog.sampler name

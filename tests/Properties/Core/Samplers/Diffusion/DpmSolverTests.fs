@@ -10,13 +10,16 @@ open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Testing
+open RateLab.Properties.Generators
 open RateLab.Properties.Probes
 
 /// Gaussian data with a spread spectrum started at the exact q_{τ₀}, so the start adds no floor and the KL is the
 /// discretisation error alone; log-SNR grid from τ₀ = 1 − 10⁻⁴ to δ = 10⁻³.
 let private data =
-    { Mean = [| 0.5; -0.3; 0.0 |]
-      Variance = [| 1.0; 0.3; 0.05 |]
+    let mean, variance = spreadGaussian ()
+
+    { Mean = mean
+      Variance = variance
       Start = StartLaw.Isotropic(3, 1.0) }
 
 let private tauMax, tauMin = 1.0 - 1e-4, 1e-3

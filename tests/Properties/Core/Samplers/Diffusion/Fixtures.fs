@@ -10,6 +10,7 @@ open RateLab.Core.Samplers
 open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Targets
+open RateLab.Properties.Generators
 
 /// Runs every chain of a fresh batch for `steps` steps on one thread; returns the batch and the counting oracle.
 let run (kernel: ISamplerKernel) (field: IScoreField) (noise: INoiseSource) chains (steps: int) =
@@ -35,34 +36,8 @@ let ouGrid tEnd delta n =
         let s = tEnd - (tEnd - delta) * float i / float n
         NoiseLevel.FromOuTime s)
 
-/// A valid Li–Jiao configuration: K divides T so that N = 2T/K is even; c₀ < c₁ < T/log T.
-type ScheduleCase =
-    { T: int; K: int; C0: float; C1: float }
-
-let private scheduleCase =
-    gen {
-        let! t = Gen.choose (2, 400)
-
-        let divisors =
-            [ for k in 1..t do
-                  if t % k = 0 then
-                      k ]
-
-        let! k = Gen.elements divisors
-        let! c0 = Gen.choose (50, 250) |> Gen.map (fun i -> float i / 100.0)
-        let! f = Gen.choose (1, 99) |> Gen.map (fun i -> float i / 100.0)
-        // c₁ < T/log T is the validity bound; c₁ − c₀ ≤ 10 keeps the end levels far from float64 underflow.
-        let cap = min (float t / log (float t)) (c0 + 10.0)
-
-        return
-            { T = t
-              K = k
-              C0 = c0
-              C1 = c0 + f * (cap - c0) }
-    }
-
 type MidpointArbs =
-    static member Schedule() : Arbitrary<ScheduleCase> = Arb.fromGen scheduleCase
+    static member Schedule() : Arbitrary<ScheduleCase> = Arb.fromGen (liJiaoSchedule 400)
 
 /// Draws a schedule's uniforms as a sampler's Init would, for chain `chain` of noise `seed`.
 let draws (schedule: LiJiaoSchedule) (seed: uint64) (chain: int64) =

@@ -11,6 +11,7 @@ open RateLab.Core.Targets
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Testing
+open RateLab.Properties.Generators
 open RateLab.Properties.Core.Samplers.Diffusion.Fixtures
 
 /// T_end − δ = 4 in phases of h₀ = 1 with T_corr = 1: for n a multiple of 4 the step h = 4/n is exact in binary, every
@@ -29,8 +30,10 @@ let private constants n =
 
 let private spec =
     let data =
-        { Mean = [| 0.5; -0.3; 0.0 |]
-          Variance = [| 1.0; 0.3; 0.05 |]
+        let mean, variance = spreadGaussian ()
+
+        { Mean = mean
+          Variance = variance
           Start = StartLaw.Isotropic(3, 1.0) }
 
     { KernelSpec.Create(

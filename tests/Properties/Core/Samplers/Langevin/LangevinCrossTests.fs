@@ -34,18 +34,12 @@ type LangevinArbs =
     static member Config() : Arbitrary<LangevinConfig> =
         gen {
             let! d = Gen.choose (1, 4)
-
-            let value lo hi =
-                Gen.choose (0, 10000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 10000.0)
-
-            let! mean = Gen.arrayOfLength d (value -2.0 2.0)
-            let! variances = Gen.arrayOfLength d (value 0.2 3.0)
-            let! startMean = Gen.arrayOfLength d (value -2.0 2.0)
-            let! startSd = Gen.arrayOfLength d (value 0.0 1.5)
-            let! fraction = value 0.05 0.5
+            let! mean, variances = diagonalGaussian d (-2.0, 2.0) (0.2, 3.0)
+            let! startMean, startSd = diagonalGaussian d (-2.0, 2.0) (0.0, 1.5)
+            let! fraction = uniformOn 0.05 0.5
             let! steps = Gen.choose (1, 16)
             let! k = Gen.choose (2, 4)
-            let! gamma = value 1.0 3.0
+            let! gamma = uniformOn 1.0 3.0
             let! seed = ArbMap.defaults |> ArbMap.generate<uint64>
 
             return

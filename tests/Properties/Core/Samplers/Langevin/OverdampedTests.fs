@@ -30,8 +30,7 @@ type LinearCase =
 
 type LinearArbs =
     static member LinearCase() : Arbitrary<LinearCase> =
-        let coef lo hi =
-            Gen.choose (0, 1000) |> Gen.map (fun k -> lo + (hi - lo) * float k / 1000.0)
+        let coef = onGrid 1000
 
         gen {
             let! d = Gen.choose (1, 4)

@@ -80,11 +80,7 @@ type PairCase = { Gamma: float; Tau: float }
 
 type PairArbs =
     static member PairCase() : Arbitrary<PairCase> =
-        let logUniform lo hi =
-            Gen.choose (0, 10000)
-            |> Gen.map (fun k -> exp (log lo + (log hi - log lo) * float k / 10000.0))
-
-        Gen.map2 (fun g t -> { Gamma = g; Tau = t }) (logUniform 0.1 10.0) (logUniform 1e-6 20.0)
+        Gen.map2 (fun g t -> { Gamma = g; Tau = t }) (logUniformOn 0.1 10.0) (logUniformOn 1e-6 20.0)
         |> Arb.fromGen
 
 let private pairConfig =
