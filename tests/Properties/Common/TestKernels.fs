@@ -1,5 +1,6 @@
-/// Small kernels and targets used only by the Exact tests: they exercise nested Brownian noise, continuous and
-/// Bernoulli per-step draws, and full-covariance targets, without depending on other areas' samplers.
+/// Small kernels and targets written for the tests (the exact engine's, and the batched scores' chain-by-chain runs):
+/// they exercise nested Brownian noise, continuous and Bernoulli per-step draws, and full-covariance targets, without
+/// depending on other areas' samplers.
 module RateLab.Properties.TestKernels
 
 open System

@@ -27,7 +27,7 @@ let private expectCaught (outcome: Result<string, string>) (fragments: string li
 [<Tests>]
 let tests =
     testList
-        "Kit"
+        "Testing.Kit"
         [ testList "built-in kernels" [ for spec in all -> Kit.tests spec ]
           testList
               "planted defects are caught with a readable message"

@@ -49,7 +49,7 @@ let private requiredText =
 [<Tests>]
 let tests =
     testList
-        "Claims.Registry"
+        "Analysis.Claims.Registry"
         [ test "the shipped registry loads and holds every required claim" {
               let ids = claims.Value |> List.map (fun c -> c.Id) |> Set.ofList
 

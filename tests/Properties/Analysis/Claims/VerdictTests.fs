@@ -34,7 +34,7 @@ let private expected (side: Side) (c: float) (m: float) (lo: float) (hi: float) 
 [<Tests>]
 let tests =
     testList
-        "Claims.Verdicts"
+        "Analysis.Claims.Verdicts"
         [ testPropertyWithConfig config "every verdict is the rule table's, for every side of the evidence"
           <| fun (a: int16) (b: int16) (p: int16) (m: byte) (s: byte) ->
               let lo, hi = float (min a b) / 300.0, float (max a b) / 300.0

@@ -17,7 +17,7 @@ let private exec argv =
 [<Tests>]
 let tests =
     testList
-        "Cli.Check"
+        "Analysis.Cli.Check"
         [ test "the true and the false example claims get their expected verdicts in the written report" {
               let dir = tempDir "check"
 

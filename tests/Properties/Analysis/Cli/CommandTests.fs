@@ -85,7 +85,7 @@ let private exactArgs (option: string) (value: string) =
 [<Tests>]
 let tests =
     testList
-        "Cli.Commands"
+        "Analysis.Cli.Commands"
         [ testList
               "help"
               [ for sub in

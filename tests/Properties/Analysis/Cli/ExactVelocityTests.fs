@@ -44,7 +44,7 @@ let private number (node: JsonNode) (name: string) = (nonNull node[name]).GetVal
 [<Tests>]
 let tests =
     testList
-        "Cli.ExactVelocity"
+        "Analysis.Cli.ExactVelocity"
         [ test "exact --json reports the same velocity law as run, for a deterministic and a randomized sampler" {
               for sampler, parameters, metric, kind in
                   [ "ulmc", [ "horizon=1"; "u=2" ], "exact_kl", "exact"

@@ -60,7 +60,7 @@ let private userCase n seed =
 [<Tests>]
 let tests =
     testList
-        "Fits.Command"
+        "Analysis.Cli.FitCommand"
         [
           // One fixed-seed draw; the interval misses 1.5 with probability ≈ 0.05 for a random seed, and this seed's
           // draw is fixed, so the test is deterministic.

@@ -244,7 +244,7 @@ let private counting () =
 [<Tests>]
 let tests =
     testList
-        "Cli.InputFuzz"
+        "Analysis.Cli.InputFuzz"
         [ testPropertyWithConfig cfg "a bad exact command is refused naming the input"
           <| fun (r: BadRun) ->
               let calls, services = counting ()

@@ -65,7 +65,7 @@ let private within4 (name: string) (exact: float) (e: Estimate) =
 [<Tests>]
 let tests =
     testList
-        "Cli.MonteCarlo"
+        "Analysis.Cli.MonteCarlo"
         [ test "energy distance through run is within 4 SE of the closed form on N(0, v) against N(0, 1)" {
               let dir = RepoFiles.tempDir "mc-energy"
               let curves, _ = run dir (ulaSpec "sample:energy" 4000)

@@ -27,7 +27,7 @@ let private specIn (dir: string) =
 [<Tests>]
 let tests =
     testList
-        "Cli.OutputAndCache"
+        "Analysis.Cli.OutputAndCache"
         [ testList
               "--out"
               [ for command in [ "run"; "report" ] do

@@ -79,7 +79,7 @@ let private reportFiles (dir: string) =
 [<Tests>]
 let tests =
     testList
-        "Cli.Shard"
+        "Analysis.Cli.Shard"
         [ testPropertyWithConfig cfg "every unit lands in exactly one shard, in range"
           <| fun (Workload(units, shards)) ->
               let assignment = Plan.assign shards units

@@ -243,10 +243,9 @@ let rec private reversed (n: JsonNode | null) : JsonNode | null =
 [<Tests>]
 let tests =
     testList
-        "Cli.Spec"
+        "Analysis.Cli.Spec"
         [ test "the example spec parses" {
-              let s =
-                  parse (File.ReadAllText(repoFile "examples/ula-isotropic.json"))
+              let s = parse (File.ReadAllText(repoFile "examples/ula-isotropic.json"))
 
               Expect.equal s.Sampler.Parameters["h"] (Number 0.1) "h"
               Expect.equal s.Dimensions [ 1; 10; 100 ] "dimensions"

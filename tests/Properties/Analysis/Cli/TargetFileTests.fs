@@ -38,7 +38,7 @@ let private refusedWith (file: string) (target: string) (expected: string) =
 [<Tests>]
 let tests =
     testList
-        "Cli.TargetFiles"
+        "Analysis.Cli.TargetFiles"
         [ test "spectrum and mixture file defects are refused in one line naming the row or field" {
               let dir = RepoFiles.tempDir "target-files"
 

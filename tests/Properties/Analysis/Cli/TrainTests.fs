@@ -117,7 +117,7 @@ let private badOptions =
 [<Tests>]
 let tests =
     testList
-        "Cli.Train"
+        "Analysis.Cli.Train"
         [ test "a run prints trained and untrained evaluations on every grid with the oracle's counts" {
               let o = json (tiny "tb" [])
 

@@ -31,7 +31,7 @@ let private spec sampler (parameters: (string * ParamValue) list) n =
 [<Tests>]
 let tests =
     testList
-        "Cli.Velocity"
+        "Analysis.Cli.Velocity"
         [ test "ULMC's velocity law tends to N(0, u I) at second order in KL as the step shrinks at a fixed horizon" {
               // From the stationary start the exact dynamics keep v ~ N(0, u I); the integrator's law is O(η) away, so
               // the velocity KL falls as η²: by 64 from n = 8 to 64. The check needs more than √(8·64) ≈ 22.6, the

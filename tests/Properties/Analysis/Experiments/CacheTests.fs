@@ -18,7 +18,7 @@ let private payload (n: int) : JsonNode =
 [<Tests>]
 let tests =
     testList
-        "Report.Cache"
+        "Analysis.Experiments.Cache"
         [ test "the key is a SHA-256 hex string that depends on salt and configuration" {
               let k = Cache.key "s1" "{\"a\":1}"
               Expect.equal k.Length 64 "hex SHA-256"

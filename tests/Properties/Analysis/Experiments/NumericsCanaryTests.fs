@@ -16,7 +16,8 @@ open RateLab.Analysis.Cli
 open RateLab.Properties
 
 /// Where the values live, and the variable that rewrites them (the test then fails, so it is never green while
-/// writing): RATELAB_CANARY_WRITE=1 dotnet run --project tests/Properties -c Release -- --filter Report.NumericsCanary
+/// writing):
+/// RATELAB_CANARY_WRITE=1 dotnet run --project tests/Properties -c Release -- --filter Analysis.Experiments.NumericsCanary
 let private file = "tests/Properties/Analysis/Experiments/numerics-canary.json"
 let private writeVariable = "RATELAB_CANARY_WRITE"
 
@@ -91,7 +92,7 @@ let private close (a: float) (b: float) =
 [<Tests>]
 let tests =
     testList
-        "Report.NumericsCanary"
+        "Analysis.Experiments.NumericsCanary"
         [ test "every catalog sampler's exact law is the one stored for this numerics version" {
               let values = compute ()
 

@@ -79,7 +79,7 @@ let private json (out: string) =
 [<Tests>]
 let tests =
     testList
-        "External.Bridge"
+        "Analysis.External.Bridge"
         [ testList
               "reference samplers match the catalog's exact laws to 1e-10"
               [ test "k-diffusion-style Euler is DDIM with eta = 0" {

@@ -50,7 +50,7 @@ let private points =
 [<Tests>]
 let tests =
     testList
-        "Fits.Decay"
+        "Analysis.Fits.Decay"
         [ test "local slopes of a power law equal its exponent" {
               let pts =
                   grid

@@ -39,7 +39,7 @@ let private aware a =
 [<Tests>]
 let tests =
     testList
-        "Fits.LogFactor"
+        "Analysis.Fits.LogFactor"
         [
           // Coverage must not fall 5 binomial standard errors below 0.95 (false failure < 3e-7 at nominal coverage).
           test "the log-aware fit covers the true exponent at the nominal rate" {

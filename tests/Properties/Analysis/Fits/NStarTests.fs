@@ -16,7 +16,7 @@ let private exact v =
 [<Tests>]
 let tests =
     testList
-        "Fits.NStar"
+        "Analysis.Fits.NStar"
         [ testPropertyWithConfig config "returns the true minimum on monotone power-law curves"
           <| fun (c: byte) (p: byte) (e: byte) (n0: byte) ->
               let c, p = 1.0 + float c, 0.5 + float p / 64.0

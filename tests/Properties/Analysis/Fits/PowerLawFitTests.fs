@@ -92,7 +92,7 @@ let private trueStdErrors sigma =
 [<Tests>]
 let tests =
     testList
-        "Fits.PowerLaw"
+        "Analysis.Fits.PowerLaw"
         [
           // Each comparison fails with probability 5.7e-7 (5 true SEs, Gaussian estimator) plus a rounding effect of
           // < 0.1 σ; 50 cases × 2 comparisons keep the test's false-failure rate below 1e-4.

@@ -90,7 +90,7 @@ let private coverageHolds (n: int) (covered: bool[]) =
 [<Tests>]
 let tests =
     testList
-        "Fits.Window"
+        "Analysis.Fits.Window"
         [
           // 100 power laws N^(−p) with 0.1 %–10 % relative noise and 5–2000 points; the defect this replaces kept
           // 3–4 costly points and missed p = 1.5 by 0.05–0.3 on cost = 1..1000.

@@ -37,7 +37,7 @@ let tests =
     // The null-mean formulas are asymptotic: at n = 10⁴ the normal approximation to E|p̂ − q| is off by < 2e-4
     // relative (exact binomial check) and the χ² mean of the plug-in KL by < 1e-3 relative, both far inside 5 SE.
     testList
-        "Metrics.SlicedAndHistogram"
+        "Analysis.Metrics.SlicedAndHistogram"
         [
           // The sample–sample SW₂² is biased upward by about 2e-3 at n = 2000 (the measured null level), 0.5 SE of the
           // replicate mean: the false-failure probability rises from 5.7e-7 to about 3e-6.

@@ -36,7 +36,7 @@ let private check (ok, message) = Expect.isTrue ok message
 [<Tests>]
 let tests =
     testList
-        "Metrics.TwoSample"
+        "Analysis.Metrics.TwoSample"
         [ test "MMD² is zero in expectation on identical laws" {
               run (Mmd.mmdSquared 1.0) [| 0.0; 0.0 |] [| 1.0; 1.0 |]
               |> meanMatches 0.0

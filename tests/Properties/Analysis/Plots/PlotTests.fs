@@ -11,7 +11,7 @@ open RateLab.Properties.FakeServices
 [<Tests>]
 let tests =
     testList
-        "Report.Plots"
+        "Analysis.Plots.Figures"
         [ test "log tick labels read as powers of ten" {
               Expect.equal
                   (List.map Render.powerOfTenLabel [ -5.0; -2.0; 0.0; 1.0; 3.0; 4.0; 0.5 ])

@@ -152,7 +152,7 @@ let private sameRecord (a: 'T) (b: 'T) =
 [<Tests>]
 let tests =
     testList
-        "Report.Render"
+        "Analysis.Report.Render"
         [ test "rewriting a report removes the figures of sections that are gone and keeps other files" {
               use dir = new TempDir()
               let r = sampleReport ()

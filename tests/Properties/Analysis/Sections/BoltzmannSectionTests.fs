@@ -75,7 +75,7 @@ let private tinyLimits =
 [<Tests>]
 let tests =
     testList
-        "BoltzmannSection"
+        "Analysis.Sections.BoltzmannSection"
         [ testList
               "limits"
               [ test "limit series read back from the cache equal the computed ones, number for number" {

@@ -36,7 +36,7 @@ let private registry = lazy (Registry.load (Registry.defaultPath ()))
 [<Tests>]
 let tests =
     testList
-        "ClaimsSection"
+        "Analysis.Sections.ClaimsSection"
         [ testPropertyWithConfig config "snap gives the smallest multiple ≥ n and is idempotent"
           <| fun (m: byte) (n: uint16) ->
               let m, n = 1 + int m % 8, 1 + int n

@@ -46,7 +46,7 @@ let private titles (r: Report) =
 [<Tests>]
 let tests =
     testList
-        "Report.Units"
+        "Analysis.Sections.Units"
         [ testPropertyWithConfig config "any degree builds the sequential report, each accepted unit once"
           <| fun (sizes: byte list) (skip: byte) (degree: byte) ->
               let sizes = sizes |> List.truncate 5 |> List.map (fun n -> int n % 6)

@@ -13,7 +13,7 @@ let private rows (s: uint64) n k =
 [<Tests>]
 let tests =
     testList
-        "Fits.Ols"
+        "Analysis.Stats.Ols"
         [ testPropertyWithConfig config "noise-free data give the coefficients back"
           <| fun (Seed s) (k: byte) ->
               let k = 1 + int k % 3

@@ -25,7 +25,7 @@ let private momentsWith (rule: IStepDraws -> DrawQuadrature) (kernel: PoissonMid
 [<Tests>]
 let tests =
     testList
-        "B11Study"
+        "Analysis.Studies.B11Study"
         [ test
               "pairwise Bernoulli rule: PLMC-DDPM's exact moments equal full enumeration of the 2^(K-1) patterns (K = 8)" {
               let kernel =

@@ -25,7 +25,7 @@ let private withStart (name: string) (t: ClaimTest) =
 [<Tests>]
 let tests =
     testList
-        "ExactStart"
+        "Analysis.Studies.ExactStart"
         [ test "S1 and S2 start at q_T and keep the default top level" {
               let tests = pfOdeTests ()
               Expect.equal tests.Length 4 "ddim, exp-euler, pf-euler, heun"

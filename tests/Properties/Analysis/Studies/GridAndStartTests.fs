@@ -77,7 +77,7 @@ let private refused (option: string) (extra: string list) =
 [<Tests>]
 let tests =
     testList
-        "Diffusion.GridsAndStarts"
+        "Analysis.Studies.GridsAndStarts"
         [ test "the default grid is the historic log-SNR grid, to the bit" {
               let built = GridChoice.build (heun []) 10
               Expect.equal (taus built) (taus (NoiseGrid.LogSnrUniform(1.0 - 1e-4, 1e-3, 10))) "levels"

@@ -32,7 +32,7 @@ let private estimate v =
 [<Tests>]
 let tests =
     testList
-        "LiJiaoAsymptotic"
+        "Analysis.Studies.LiJiaoAsymptotic"
         [ test "one component: quadrature KL equals the closed form from d = 4 to 10^6" {
               for d in [ 4; 100; 10000; 1000000 ] do
                   for ratio in [ 1.02; 1.0001; 0.97 ] do

@@ -14,7 +14,7 @@ open RateLab.Analysis.Studies
 [<Tests>]
 let tests =
     testList
-        "LiJiaoScoreError"
+        "Analysis.Studies.LiJiaoScoreError"
         [ test "the shifted score differs from the exact one by a vector of norm ε at every x and τ" {
               let d, eps = 5, 0.3
 

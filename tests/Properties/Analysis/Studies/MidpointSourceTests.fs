@@ -57,7 +57,7 @@ let private spec c n =
 [<Tests>]
 let tests =
     testList
-        "Cli.MidpointSource"
+        "Analysis.Studies.MidpointSource"
         [ test "with K = 1 there are no midpoints: both sources are the same run to the bit" {
               Expect.equal (positions (plmc 1 "iterate") 10 64) (positions (plmc 1 "interpolation") 10 64) "positions"
           }

@@ -50,7 +50,7 @@ let private validSampler (e: Catalog.SamplerEntry) =
 [<Tests>]
 let tests =
     testList
-        "Cli.Preflight"
+        "Analysis.Studies.Preflight"
         [ testList
               "memory and counts"
               [ test "d = 10^9 is refused with the estimated bytes and the allowed maximum" {

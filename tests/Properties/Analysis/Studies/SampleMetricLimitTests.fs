@@ -29,7 +29,7 @@ let private oneLine (err: string) =
 [<Tests>]
 let tests =
     testList
-        "Cli.SampleMetricLimit"
+        "Analysis.Studies.SampleMetricLimit"
         [ test "histogram TV and KL are refused with exit 2 and a one-line reason naming spec.metric" {
               for metric in [ "sample:hist_tv"; "sample:hist_kl" ] do
                   let code, err = run (spec metric 100)

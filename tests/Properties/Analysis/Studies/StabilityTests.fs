@@ -64,7 +64,7 @@ let private explodes sampler target n =
 [<Tests>]
 let tests =
     testList
-        "Cli.Stability"
+        "Analysis.Studies.Stability"
         [ test "ULA with h = 2 and h = 3 on N(0, 1) is refused with the limit named" {
               for h in [ 2.0; 3.0 ] do
                   let message = refusal (plan (comp "ula" [ "h", Number h ]) iso [ 8 ])

@@ -19,7 +19,7 @@ let private extremes = [ 1e-12; 1.0 - 1e-12; 0.5 ]
 [<Tests>]
 let tests =
     testList
-        "Diffusion.NoiseLevels"
+        "Core.Diffusion.NoiseLevels"
         [ testList
               "round trips to 1e-14 relative in both τ and ᾱ"
               [ for name, back in

@@ -65,7 +65,7 @@ let private scoreOf (data: INoisedData) tau (x: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Diffusion.NoisedScores"
+        "Core.Diffusion.NoisedScores"
         [ testList
               "score = ∇ log p_τ by central differences"
               [ for name, make in

@@ -12,7 +12,7 @@ let private alphaBarProduct (s: DdpmSchedule) =
 [<Tests>]
 let tests =
     testList
-        "Diffusion.Schedules"
+        "Core.Diffusion.Schedules"
         [ test "Ho linear: β₁ = 1e-4, β_T = 0.02, β₂ on the ramp, ᾱ_T = Π(1 − β)" {
               let s = DdpmSchedule.HoLinear()
               Expect.isTrue (relClose 1e-15 (s.Beta 1) 1e-4) "β₁"

@@ -60,7 +60,7 @@ let private realisedError name (data: INoisedData) variances (field: PerturbedSc
 [<Tests>]
 let tests =
     testList
-        "Diffusion.ScoreError"
+        "Core.Diffusion.ScoreError"
         [ realisedError
               "L2 error under p_τ equals ε_score (Gaussian data)"
               gaussian

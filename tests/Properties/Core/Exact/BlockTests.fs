@@ -118,7 +118,7 @@ let private sameJackknife (a: ExactResult) (b: ExactResult) =
 [<Tests>]
 let tests =
     testList
-        "Exact.Blocks"
+        "Core.Exact.Blocks"
         [
           // Blocks add their coordinate sums in another order than one pass, so figures agree to round-off; the laws are
           // coordinate-wise and must agree bit for bit.

@@ -47,7 +47,7 @@ let private relClose (a: float) (b: float) =
 [<Tests>]
 let tests =
     testList
-        "Exact.Bounds"
+        "Core.Exact.Bounds"
         [ test "the leave-one-out sums equal the moments recomputed without each replicate" {
               let random = Random 11
 

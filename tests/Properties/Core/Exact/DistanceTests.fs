@@ -50,7 +50,7 @@ let private seriesDecimal (r: decimal) =
 [<Tests>]
 let tests =
     testList
-        "Exact.Distances"
+        "Core.Exact.Distances"
         [ testPropertyWithConfig cfg "KL, W2, H² and MMD vanish between a law and itself"
           <| fun (LawPair(p, _)) ->
               GaussianDistances.Kl(p, p) = 0.0

@@ -90,7 +90,7 @@ let private lawPairs (rng: Random) =
 [<Tests>]
 let tests =
     testList
-        "Exact.FixedCosts"
+        "Core.Exact.FixedCosts"
         [ test "RMinusLog1p is the 20-term series with run-time 1/k, bit for bit" {
               let rs = ratios (Random 11) 20_000
 

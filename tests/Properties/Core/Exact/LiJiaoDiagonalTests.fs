@@ -61,7 +61,7 @@ let private close tol (scale: float) (a: float) (b: float) =
 [<Tests>]
 let tests =
     testList
-        "Performance kernels"
+        "Core.Exact"
         [ testList
               "LiJiaoDiagonal"
               [ testPropertyWithConfig cfg "agrees with the generic exact engine to 1e-10 relative"

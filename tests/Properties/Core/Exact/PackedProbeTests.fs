@@ -50,7 +50,7 @@ let private bits (x: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Exact.PackedProbes"
+        "Core.Exact.PackedProbes"
         [
           // Each copy runs the same operations on the same d-dimensional field as a separate probe, so nothing may move.
           testList

@@ -54,7 +54,7 @@ let private thrown<'e when 'e :> exn> (f: unit -> unit) : 'e =
 [<Tests>]
 let tests =
     testList
-        "Exact.Power"
+        "Core.Exact.Power"
         [ for name, make in homogeneous do
               testPropertyWithConfig cfg $"{name}: Φⁿ by squaring equals n probed steps (1e-12) and counts the same NFE"
               <| fun (p: Problem) ->

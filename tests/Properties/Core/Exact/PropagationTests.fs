@@ -86,7 +86,7 @@ let private stationaryVariance (kernel: ISamplerKernel) steps nodes =
 [<Tests>]
 let tests =
     testList
-        "Exact.Propagation"
+        "Core.Exact.Propagation"
         [ test "ULA on N(0,1): stationary variance 2/(2 − h) to 1e-12" {
               for h in [ 0.05; 0.1; 0.5; 1.0; 1.5 ] do
                   let result = ulaOnStandard h 4000 0.0

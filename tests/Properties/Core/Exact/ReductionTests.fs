@@ -31,7 +31,7 @@ let private fullUla (target: FullGaussian) (mu: Vector<float>) (x0: Vector<float
 [<Tests>]
 let tests =
     testList
-        "Exact.Reduction"
+        "Core.Exact.Reduction"
         [ test "identical coordinates are stored once with their multiplicity" {
               let r =
                   GaussianReduction.Diagonal(

@@ -69,7 +69,7 @@ let private total (pieces: float[]) d =
 [<Tests>]
 let tests =
     testList
-        "Randomness.DyadicBrownianPath"
+        "Core.Randomness.DyadicBrownianPath"
         [ testPropertyWithConfig pathConfig "coarse increments are sums of fine increments, with or without cuts"
           <| fun (c: NestingCase) ->
               let path = DyadicBrownianPath(c.Seed, horizon, c.J)

@@ -40,7 +40,7 @@ let private referenceNormals (seed: uint64) (chain: int64) (step: int64) (role: 
 [<Tests>]
 let tests =
     testList
-        "Randomness.Normals"
+        "Core.Randomness.Normals"
         [ testPropertyWithConfig config "vectorised normals are bit-identical to the scalar reference"
           <| fun (Seed s) (chain: uint16) (step: int) (role: byte) (len: byte) ->
               let n = int len + 1

@@ -12,7 +12,7 @@ let private block (c: uint32[]) (k: uint32[]) =
 [<Tests>]
 let tests =
     testList
-        "Randomness.Philox"
+        "Core.Randomness.Philox"
         [
           // Known-answer vectors of Random123's kat_vectors for philox4x32_10.
           test "known answer: zero counter and key" {

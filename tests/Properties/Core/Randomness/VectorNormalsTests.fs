@@ -13,9 +13,9 @@ let private bits (a: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Performance kernels"
+        "Core.Randomness"
         [ testList
-              "HotPaths"
+              "VectorNormals"
               [
                 // Width independence: both vector paths must give the same numbers (the portable one is what a machine
                 // without AVX-512 runs). Where Fill512 cannot run the test is skipped with that reason, not passed.

@@ -60,7 +60,7 @@ let private layoutsAgree (noise: unit -> INoiseSource) (c: RunCase) =
 [<Tests>]
 let tests =
     testList
-        "Randomness.Runner"
+        "Core.Samplers.Runner"
         [ testPropertyWithConfig runConfig "ULA: same seed, same states"
           <| fun (c: RunCase) -> run (PhiloxNoise c.Seed) c 2 7 = run (PhiloxNoise c.Seed) c 2 7
 

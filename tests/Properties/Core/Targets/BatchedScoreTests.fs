@@ -65,7 +65,7 @@ let private ula d =
 [<Tests>]
 let tests =
     testList
-        "Performance.BatchedScores"
+        "Core.Targets.BatchedScores"
         [
           // The blocked logits expand ‖x − μ‖² = ‖x‖² − 2x·μ + ‖μ‖², whose rounding is at most γ = (d + 4)ε times
           // p(‖x‖² + ‖μ‖²) (dot products of length d); a softmax moves each weight by at most 2δ relative, and the

@@ -49,7 +49,7 @@ let private mixtureMoments (g: GaussianMixture) (u: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Targets.ExactSampler"
+        "Core.Targets.ExactSampler"
         [ test "full Gaussian: coordinates and random projections" {
               let c = { D = 4; K = 1; Seed = 11UL }
               let full, mu, _ = rotatedGaussian c

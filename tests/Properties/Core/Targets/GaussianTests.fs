@@ -16,7 +16,7 @@ let private rotate (q: float[]) (z: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Targets.Gaussian"
+        "Core.Targets.Gaussian"
         [ testPropertyWithConfig targetConfig "rotated spectrum: same log-density differences as the diagonal"
           <| fun (c: TargetCase) ->
               let full, mu, lambda = rotatedGaussian c

@@ -104,9 +104,9 @@ let private bits (a: float[]) =
 [<Tests>]
 let tests =
     testList
-        "Performance kernels"
+        "Core.Targets"
         [ testList
-              "HotPaths"
+              "MixtureScore"
               [ testPropertyWithConfig cfg "mixture score matches the naive formula to 1e-13 relative"
                 <| fun (c: MixtureCase) ->
                     let fast = Array.zeroCreate c.X.Length

@@ -79,7 +79,7 @@ let private pointAndDirection (c: TargetCase) =
 [<Tests>]
 let tests =
     testList
-        "Targets.Score"
+        "Core.Targets.Score"
         [ testPropertyWithConfig targetConfig "diagonal Gaussian: score = FD of log-density"
           <| fun (c: TargetCase) ->
               let t = diagonalGaussian c

@@ -14,7 +14,7 @@ let private spd = array2D [ [ 2.0; 0.5 ]; [ 0.5; 1.0 ] ]
 [<Tests>]
 let tests =
     testList
-        "Targets.Validation"
+        "Core.Targets.Validation"
         [ case "double well: d < 1" [ "d"; "0"; "≥ 1" ] (fun () -> DoubleWell(0))
           case "double well: NaN barrier" [ "a"; "NaN"; "(0, ∞)" ] (fun () -> DoubleWell(2, nan))
           case "double well: negative barrier" [ "a"; "-1"; "(0, ∞)" ] (fun () -> DoubleWell(2, -1.0))

@@ -153,7 +153,7 @@ let private firstOrderGrid = [| 64; 128; 256; 512; 1024; 2048 |]
 [<Tests>]
 let tests =
     testList
-        "Properties.Diffusion"
+        "Core.Samplers.Diffusion.CrossChecks"
         [ testList
               "exact analysis agrees with Monte Carlo of the real sampler (slow)"
               [ for i, name in List.indexed names ->

@@ -63,7 +63,7 @@ let private field = GaussianNoisedScore([| 0.4; -1.0 |], [| 0.2; 1.5 |])
 [<Tests>]
 let tests =
     testList
-        "Diffusion.DpmSolver"
+        "Core.Samplers.Diffusion.DpmSolver"
         [ Kit.tests dpm1
           Kit.tests dpm2
 

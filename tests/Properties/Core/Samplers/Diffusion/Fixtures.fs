@@ -1,4 +1,5 @@
-/// Shared helpers for the randomized-midpoint tests: runs, fixed-draw noise, OU grids, schedule cases, slope fits.
+/// What the diffusion-sampler tests and their References tests share: runs, fixed-draw noise, OU grids, Li–Jiao
+/// schedule cases, slope fits.
 module RateLab.Properties.Core.Samplers.Diffusion.Fixtures
 
 open System

@@ -44,7 +44,7 @@ let private stepAt (rule: MidpointRule) (grid: NoiseLevel[]) field (x0: float) (
 [<Tests>]
 let tests =
     testList
-        "Midpoint.Gupta"
+        "Core.Samplers.Diffusion.Gupta"
         [ testPropertyWithConfig config "predictor: 2 NFE per step, both midpoint rules"
           <| fun (Seed seed) (n: byte) ->
               let steps = 1 + int n % 40

@@ -16,7 +16,7 @@ let private schedule (c: ScheduleCase) = LiJiaoSchedule(c.T, c.K, c.C0, c.C1)
 [<Tests>]
 let tests =
     testList
-        "Midpoint.LiJiaoSchedule"
+        "Core.Samplers.Diffusion.LiJiaoSchedule"
         [ testPropertyWithConfig cfg "multiplicative beta-hat equals the additive form where both are accurate"
           <| fun (c: ScheduleCase) ->
               let s = schedule c

@@ -20,7 +20,7 @@ let private data = GaussianNoisedScore([| 0.3; -0.2; 0.1 |], [| 0.5; 1.0; 2.0 |]
 [<Tests>]
 let tests =
     testList
-        "Midpoint.LiJiao"
+        "Core.Samplers.Diffusion.LiJiao"
         [ testPropertyWithConfig cfg "sequential: exactly 2T score calls in K rounds of N"
           <| fun (c: ScheduleCase) (Seed seed) ->
               let k = LiJiao(3, LiJiaoSchedule(c.T, c.K, c.C0, c.C1))

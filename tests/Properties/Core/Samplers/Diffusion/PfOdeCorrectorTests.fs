@@ -78,7 +78,7 @@ type private ZeroScore(d: int) =
 [<Tests>]
 let tests =
     testList
-        "Midpoint.PfOdeCorrector"
+        "Core.Samplers.Diffusion.PfOdeCorrector"
         [ Kit.tests spec
 
           test "schedule: n predictor and n corrector steps, one call each, counted per chain" {

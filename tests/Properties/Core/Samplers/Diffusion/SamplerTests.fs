@@ -116,7 +116,7 @@ let private ddimProbe (kernel: ISamplerKernel) step x role =
 [<Tests>]
 let tests =
     testList
-        "Diffusion.Samplers"
+        "Core.Samplers.Diffusion.Samplers"
         [ testPropertyWithConfig config "DDIM η = 1 is the posterior-variance DDPM step (mean and variance)"
           <| fun (Seed s) ->
               let hi = 2 + int (uniform s 0 * 998.0)

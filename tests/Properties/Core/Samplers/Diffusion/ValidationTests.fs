@@ -20,7 +20,7 @@ let private grid = [| NoiseLevel.FromOuTime 2.0; NoiseLevel.FromOuTime 0.1 |]
 [<Tests>]
 let tests =
     testList
-        "Midpoint.Validation"
+        "Core.Samplers.Diffusion.Validation"
         [ test "Li-Jiao schedule: T >= 2" { names "T" (fun () -> LiJiaoSchedule(1, 1, 1.0, 2.0)) }
           test "Li-Jiao schedule: K divides 2T" { names "K" (fun () -> LiJiaoSchedule(10, 3, 1.0, 2.0)) }
           test "Li-Jiao schedule: N = 2T/K even" { names "K" (fun () -> LiJiaoSchedule(10, 4, 1.0, 2.0)) }

@@ -60,7 +60,7 @@ let private shown (v: float) =
 [<Tests>]
 let tests =
     testList
-        "Langevin.Contracts"
+        "Core.Samplers.Langevin.Contracts"
         [ testPropertyWithConfig
               invalidConfig
               "non-positive or non-finite step sizes, frictions and masses are rejected by name"
@@ -124,6 +124,6 @@ let tests =
                       failtestf "%s: expected SamplerDivergedException, got %s" kernel.Name (other.GetType().Name)
           }
 
-          // Reproducibility under thread count and batch split, and allocation-free steps: tests/Properties/Kit,
+          // Reproducibility under thread count and batch split, and allocation-free steps: tests/Properties/Testing,
           // through the property kit, for every Langevin kernel.
           ]

@@ -121,7 +121,7 @@ let private hasOrder (name: string) numbers draws (expected: float) =
 [<Tests>]
 let tests =
     testList
-        "Properties.Langevin"
+        "Core.Samplers.Langevin.CrossChecks"
         [ testList
               "exact law agrees with Monte Carlo of the real sampler (slow)"
               [ for i, name in List.indexed [ "ula"; "rlmc"; "ulmc"; "shen-lee"; "plmc"; "plmc-ulmc" ] ->

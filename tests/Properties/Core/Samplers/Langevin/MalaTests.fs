@@ -25,7 +25,7 @@ let private expectDistributedAsTarget (batch: ChainBatch) =
 [<Tests>]
 let tests =
     testList
-        "Langevin.MALA"
+        "Core.Samplers.Langevin.MALA"
         [ test "MALA leaves N(μ, Σ) invariant: from exact draws, 20 steps keep means and variances (5 SE)" {
               let h, steps = 0.4, 20L
               let kernel = Mala(target, h, exactStart)

@@ -74,7 +74,7 @@ let private exactLinearStep (lc: LinearCase) =
 [<Tests>]
 let tests =
     testList
-        "Langevin.Overdamped"
+        "Core.Samplers.Langevin.Overdamped"
         [ testPropertyWithConfig
               linearConfig
               "RLMC: E_U of the step (Gauss–Legendre over U) uses the exact drift integral"
@@ -123,7 +123,7 @@ let tests =
 [<Tests>]
 let slowTests =
     testList
-        "Langevin.Overdamped stationary (slow)"
+        "Core.Samplers.Langevin.Overdamped stationary (slow)"
         [ test "ULA: stationary variance on N(0,1) is 2/(2−h) (5 SE)" {
               let h = 0.5
               // 60 steps: the start error decays like (1−h)^{2n}, far below the SE of about 0.01.

@@ -61,7 +61,7 @@ let private patternsGivenNoise (kernel: PoissonMidpoint) (target: ITarget) seed 
 [<Tests>]
 let tests =
     testList
-        "Langevin.PoissonMidpoint"
+        "Core.Samplers.Langevin.PoissonMidpoint"
         [ test "K = 1 reduces to the base step: overdamped PLMC is ULA, underdamped PLMC is ULMC with u = 1" {
               let target = DiagonalGaussian([| 0.5; -1.0; 2.0 |], [| 0.7; 1.3; 2.0 |])
               let ula, _ = run 21UL (Ula(3, 0.2, startIso 3 1.0)) target 8 25L
@@ -206,7 +206,7 @@ let tests =
 [<Tests>]
 let slowTests =
     testList
-        "Langevin.PoissonMidpoint stationary (slow)"
+        "Core.Samplers.Langevin.PoissonMidpoint stationary (slow)"
         [ test "overdamped PLMC (α = 0.4, K = 10) on N(0,1): Monte Carlo variance matches the enumeration (5 SE)" {
               let kernel = PoissonMidpoint.Overdamped(8, 0.4, 10, startIso 8 1.0)
               // The outer step contracts by about (1 − α)² in variance: 40 steps erase the start.

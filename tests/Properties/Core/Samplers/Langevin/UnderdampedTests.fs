@@ -112,7 +112,7 @@ let private stationaryMoments seed (kernel: RateLab.Core.Contracts.ISamplerKerne
 [<Tests>]
 let tests =
     testList
-        "Langevin.Underdamped"
+        "Core.Samplers.Langevin.Underdamped"
         [ test "stable φ₂ and cubic: series and closed form agree at the switch, leading terms at small z" {
               // Just below the switch the closed forms lose at most about one digit, so they are a fair reference.
               for z in [ 0.999999; 0.7 ] do
@@ -187,7 +187,7 @@ let tests =
 [<Tests>]
 let slowTests =
     testList
-        "Langevin.Underdamped stationary (slow)"
+        "Core.Samplers.Langevin.Underdamped stationary (slow)"
         [ test "ULMC (γ = 2, u = 1, η = 0.4): Monte Carlo Var x and E v² match the exact stationary law (5 SE)" {
               let eta = 0.4
               let exact = ulmcStationary eta 2.0 1.0

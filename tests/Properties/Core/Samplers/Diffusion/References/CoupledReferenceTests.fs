@@ -54,7 +54,7 @@ type private RotatedNoise(q: Matrix<float>, seed: uint64) =
 [<Tests>]
 let tests =
     testList
-        "Midpoint.CoupledReference"
+        "Core.Samplers.Diffusion.References.CoupledReference"
         [ testPropertyWithConfig config "Gaussian exact flow solves the PF-ODE dY/dtau = -(Y + s(Y))/(2(1 - tau))"
           <| fun (Seed seed) ->
               let flow = GaussianReferenceFlow.For data

@@ -32,7 +32,7 @@ let private checkSlope expected (xs: float[]) (errors: StrongError[]) =
 [<Tests>]
 let tests =
     testList
-        "Midpoint.StrongError (slow)"
+        "Core.Samplers.Diffusion.References.StrongError (slow)"
         [ test "Gupta predictor: RMS strong error ~ n^-3/2 on a doubling grid" {
               let ns = [| 64; 128; 256; 512; 1024 |]
 
