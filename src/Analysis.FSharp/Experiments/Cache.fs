@@ -45,8 +45,8 @@ module Cache =
 
     /// The version of the numbers: bump it with any change that alters a computed result, so a cache committed by
     /// one session (a long run resumed across sessions) is reused by later builds exactly while their numbers agree.
-    /// The numerics canary test (tests/Properties/Report/NumericsCanaryTests.fs) recomputes every catalog sampler's
-    /// exact law and fails when they moved without a bump here.
+    /// The numerics canary test (tests/Properties/Analysis/Experiments/NumericsCanaryTests.fs) recomputes every
+    /// catalog sampler's exact law and fails when they moved without a bump here.
     [<Literal>]
     let NumericsVersion = "numerics-1"
 

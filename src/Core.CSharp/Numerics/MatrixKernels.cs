@@ -52,10 +52,17 @@ public static class MatrixKernels
         Guard.AtLeast(ars, 0, nameof(ars)); Guard.AtLeast(aps, 0, nameof(aps));
         Guard.AtLeast(ldb, 0, nameof(ldb)); Guard.AtLeast(ldc, 0, nameof(ldc));
         Guard.AtLeast(aOff, 0, nameof(aOff)); Guard.AtLeast(bOff, 0, nameof(bOff)); Guard.AtLeast(cOff, 0, nameof(cOff));
-        if (m == 0) return;
-        Reaches(a, aOff, n > 0 && depth > 0 ? aOff + (m - 1L) * ars + (depth - 1L) * aps : aOff, nameof(a));
-        Reaches(b, bOff, n > 0 && depth > 0 ? bOff + (depth - 1L) * ldb + n - 1 : bOff, nameof(b));
-        Reaches(c, cOff, n > 0 ? cOff + (m - 1L) * ldc + n - 1 : cOff, nameof(c));
+        // An empty C needs no storage at all; an empty sum reads neither A nor B (C = C, or C = 0).
+        if (m == 0 || n == 0) return;
+        Reaches(c, cOff, cOff + (m - 1L) * ldc + n - 1, nameof(c));
+        if (depth == 0)
+        {
+            if (!accumulate)
+                for (int r = 0; r < m; r++) Array.Clear(c, cOff + r * ldc, n);
+            return;
+        }
+        Reaches(a, aOff, aOff + (m - 1L) * ars + (depth - 1L) * aps, nameof(a));
+        Reaches(b, bOff, bOff + (depth - 1L) * ldb + n - 1, nameof(b));
         ref double a0 = ref a[aOff]; ref double b0 = ref b[bOff]; ref double c0 = ref c[cOff];
         int i = 0;
         for (; i + 4 <= m; i += 4)

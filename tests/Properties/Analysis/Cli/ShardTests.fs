@@ -1,0 +1,311 @@
+/// Plans, shards and merges: the assignment puts every unit in exactly one shard, deterministically and balanced
+/// within the largest unit's cost; merging rejects disagreeing or tampered cache entries; and a check run as two
+/// shards and merged writes the same report as one process, timing fields aside.
+module RateLab.Properties.Analysis.Cli.ShardTests
+
+open System
+open System.IO
+open System.Text.Json.Nodes
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open RateLab.Analysis.Experiments
+open RateLab.Analysis.Cli
+open RateLab.Properties.FakeServices
+open RateLab.Properties.RepoFiles
+
+/// Units with positive costs and distinct keys, and a shard count.
+type Workload = Workload of units: (string * float) list * shards: int
+
+type Arbitraries =
+    static member Workload() : Arbitrary<Workload> =
+        gen {
+            let! n = Gen.choose (0, 60)
+
+            let! costs =
+                Gen.listOfLength n (Gen.choose (1, 10_000) |> Gen.map (fun c -> float c / 100.0))
+
+            let! shards = Gen.choose (1, 20)
+            return Workload(costs |> List.mapi (fun i c -> $"part/unit-{i}", c), shards)
+        }
+        |> Arb.fromGen
+
+let private cfg =
+    let shared = RateLab.Properties.Generators.config
+
+    { shared with
+        arbitrary = typeof<Arbitraries> :: shared.arbitrary }
+
+let private exec argv =
+    let ui, out, err = captured ()
+    let code = Commands.execute Wiring.services ui argv
+    code, out.ToString(), err.ToString().TrimEnd()
+
+/// Both example claims in one file: two units, one per shard of two.
+let private twoClaims (dir: string) =
+    let claims = JsonArray()
+
+    for file in [ "ula-first-order.json"; "ula-too-fast.json" ] do
+        let o =
+            JsonNode.Parse(File.ReadAllText(repoFile $"examples/claims/{file}")) |> nonNull
+
+        for c in (nonNull o["claims"]).AsArray() do
+            claims.Add((nonNull c).DeepClone())
+
+    let root = JsonObject()
+    root["claims"] <- claims
+    let path = Path.Combine(dir, "claims.json")
+    File.WriteAllText(path, root.ToJsonString())
+    path
+
+/// Every report file, by relative path, without the cache, the manifest and the wall-time lines of the top pages.
+/// The SVG renderer numbers clip paths with a process-wide counter, so those ids are blanked: two renders in one test
+/// process differ there, two processes (a real merge against a real single run) do not.
+let private reportFiles (dir: string) =
+    Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
+    |> Array.map (fun f -> Path.GetRelativePath(dir, f), f)
+    |> Array.filter (fun (rel, _) ->
+        not (rel.StartsWith ".cache")
+        && rel <> "manifest.json"
+        && rel <> "timings.json"
+        && rel <> Plan.ManifestFile)
+    |> Array.map (fun (rel, f) ->
+        let lines =
+            File.ReadAllLines f |> Array.filter (fun l -> not (l.Contains "wall time"))
+
+        rel, Text.RegularExpressions.Regex.Replace(String.Join("\n", lines), "cl_[0-9a-z]+", "cl_"))
+    |> Array.sortBy fst
+
+[<Tests>]
+let tests =
+    testList
+        "Analysis.Cli.Shard"
+        [ testPropertyWithConfig cfg "every unit lands in exactly one shard, in range"
+          <| fun (Workload(units, shards)) ->
+              let assignment = Plan.assign shards units
+              Expect.equal (List.map fst assignment) (List.map fst units) "one entry per unit, in report order"
+              Expect.all assignment (fun (_, s) -> s >= 0 && s < shards) "shard index in [0, N)"
+
+          testPropertyWithConfig cfg "the assignment is deterministic"
+          <| fun (Workload(units, shards)) ->
+              Expect.equal (Plan.assign shards units) (Plan.assign shards (List.map id units)) "same shards"
+
+          testPropertyWithConfig cfg "shard loads differ by at most the largest unit's cost"
+          <| fun (Workload(units, shards)) ->
+              let loads = Plan.loads shards units (Plan.assign shards units)
+
+              let largest =
+                  if units.IsEmpty then
+                      0.0
+                  else
+                      units |> List.map snd |> List.max
+              // Each unit goes to the least loaded shard, so the shard that ends highest was lowest before its last unit.
+              Expect.isLessThanOrEqual (Array.max loads - Array.min loads) (largest + 1e-9) "balance"
+              Expect.floatClose Accuracy.high (Array.sum loads) (List.sumBy snd units) "every cost counted once"
+
+          test "--shard I/N is parsed, and out-of-range values are usage errors naming the option" {
+              Expect.equal (Plan.parseShard "2/4") { Index = 2; Count = 4 } "2/4"
+
+              for bad in [ "4/4"; "-1/4"; "1/0"; "1"; "a/b"; "1/2/3" ] do
+                  Expect.throwsT<ArgumentException> (fun () -> Plan.parseShard bad |> ignore) bad
+
+              let code, _, err =
+                  exec [| "check"; repoFile "examples/claims/ula-first-order.json"; "--shard"; "3/2" |]
+
+              Expect.equal code 2 "exit code"
+
+              let expected =
+                  "ratelab: --shard = \"3/2\" is out of range; allowed: I/N with integers 0 ≤ I < N"
+
+              Expect.equal err expected "message"
+          }
+
+          test "merging rejects two shards that disagree on a configuration, naming its key" {
+              let dir = tempDir "shard"
+
+              try
+                  let salt = Commands.salt ()
+
+                  let store name =
+                      Cache.under (Path.Combine(dir, name)) salt
+
+                  let a, b, target = store "a", store "b", store "m"
+                  let config = """{"study":"x"}"""
+                  Cache.store a config (JsonValue.Create 1.0)
+                  Cache.store b config (JsonValue.Create 2.0)
+                  let key = Cache.key salt config
+                  Expect.equal (Cache.importEntry target (Cache.path a config)) (Ok true) "first copy"
+                  Expect.equal (Cache.importEntry target (Cache.path a config)) (Ok false) "an equal entry is there"
+
+                  match Cache.importEntry target (Cache.path b config) with
+                  | Error m -> Expect.stringContains m key "names the key"
+                  | Ok _ -> failtest "a disagreeing entry was accepted"
+                  // A file whose name is not the hash of its configuration fails the content check.
+                  let forged = Path.Combine(a.Directory, String('0', 64) + ".json")
+                  File.Copy(Cache.path a config, forged)
+
+                  match Cache.importEntry target forged with
+                  | Error m -> Expect.stringContains m "content check" "names the check"
+                  | Ok _ -> failtest "a forged entry was accepted"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "a merge with a shard missing is a usage error naming the shard" {
+              let dir = tempDir "shard"
+
+              try
+                  let claims = twoClaims dir
+                  let shard0 = Path.Combine(dir, "s0")
+                  let code, _, err = exec [| "check"; claims; "--shard"; "0/2"; "--out"; shard0 |]
+                  Expect.equal code 0 $"shard 0 ({err})"
+                  let code, _, err = exec [| "merge"; shard0; "--out"; Path.Combine(dir, "m") |]
+                  Expect.equal code 2 "exit code"
+                  Expect.stringContains err "1/2 missing" "names the missing shard"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "shards balanced by different costs files are refused by merge (they need not cover every unit)" {
+              let dir = tempDir "shard"
+
+              try
+                  let claims = twoClaims dir
+                  let costs = Path.Combine(dir, "timings.json")
+                  File.WriteAllText(costs, """{"units":{"claims/ULA-W2-eps":2.0,"claims/ULA-W2-too-fast":1.0}}""")
+                  let s0, s1 = Path.Combine(dir, "s0"), Path.Combine(dir, "s1")
+                  exec [| "check"; claims; "--shard"; "0/2"; "--out"; s0 |] |> ignore
+
+                  exec [| "check"; claims; "--shard"; "1/2"; "--costs"; costs; "--out"; s1 |]
+                  |> ignore
+
+                  let code, _, err = exec [| "merge"; s0; s1; "--out"; Path.Combine(dir, "m") |]
+                  Expect.equal code 2 "exit code"
+                  Expect.stringContains err "belongs to another job" "says why"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "two shards merged write the single-process report, timing fields aside, recomputing nothing" {
+              let dir = tempDir "shard"
+
+              try
+                  let claims = twoClaims dir
+
+                  let run (argv: string list) =
+                      let code, out, err = exec (Array.ofList argv)
+                      Expect.equal code 0 $"{argv} ({err})"
+                      out
+
+                  run [ "check"; claims; "--out"; Path.Combine(dir, "single") ] |> ignore
+                  let shards = [ for i in 0..1 -> Path.Combine(dir, $"s{i}") ]
+
+                  for i, s in List.indexed shards do
+                      let out = run [ "check"; claims; "--shard"; $"{i}/2"; "--out"; s ]
+                      Expect.stringContains out $"shard {i}/2: 1 units done" "each shard runs one unit"
+                      Expect.isFalse (File.Exists(Path.Combine(s, "index.md"))) "a shard writes no report"
+
+                  let merged = Path.Combine(dir, "merged")
+                  let out = run ([ "merge" ] @ shards @ [ "--out"; merged ])
+                  Expect.stringContains out "0 configurations recomputed" "every unit is a cache hit"
+
+                  let single, fromShards =
+                      reportFiles (Path.Combine(dir, "single")), reportFiles merged
+
+                  Expect.equal (Array.map fst fromShards) (Array.map fst single) "the same files"
+
+                  for (rel, a), (_, b) in Array.zip single fromShards do
+                      Expect.equal b a $"{rel} is identical"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "two units at once write the one-at-a-time report, timing fields aside" {
+              let dir = tempDir "jobs"
+
+              try
+                  let claims = twoClaims dir
+
+                  for j in [ 1; 2 ] do
+                      let code, _, err =
+                          exec [| "check"; claims; "--jobs"; string j; "--out"; Path.Combine(dir, $"j{j}") |]
+
+                      Expect.equal code 0 err
+
+                  let one, two =
+                      reportFiles (Path.Combine(dir, "j1")), reportFiles (Path.Combine(dir, "j2"))
+
+                  Expect.equal (Array.map fst two) (Array.map fst one) "the same files"
+
+                  for (rel, a), (_, b) in Array.zip one two do
+                      Expect.equal b a $"{rel} is identical"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "the full profile keeps its report and cache under OUT/full, and a rerun rewrites no entry" {
+              let dir = tempDir "full"
+
+              try
+                  let claims = repoFile "examples/claims/ula-first-order.json"
+
+                  let run () =
+                      let code, _, err = exec [| "check"; claims; "--profile"; "full"; "--out"; dir |]
+                      Expect.equal code 0 err
+
+                  run ()
+                  let cache = Path.Combine(dir, "full", ".cache")
+                  Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "no cache beside the quick report"
+
+                  let stamps () =
+                      [ for f in Directory.GetFiles cache -> f, File.GetLastWriteTimeUtc f ]
+
+                  let before = stamps ()
+                  Expect.isNonEmpty before "entries written under OUT/full/.cache"
+                  run ()
+                  Expect.equal (stamps ()) before "every entry reused, none rewritten"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "--jobs outside 1..256 is refused in one line, and plan refuses it" {
+              let dir = tempDir "jobs"
+
+              try
+                  let claims = twoClaims dir
+
+                  for argv in
+                      [ [| "check"; claims; "--jobs"; "0"; "--out"; dir |]
+                        [| "plan"; "check"; claims; "--jobs"; "2"; "--out"; dir |] ] do
+                      let code, _, err = exec argv
+                      Expect.equal code 2 $"{argv}: exit code"
+                      Expect.stringContains err "--jobs" "names the option"
+                      Expect.equal (err.Trim().Split('\n').Length) 1 "one line"
+
+                  Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "nothing computed"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "plan lists every unit with its shard without running anything" {
+              let dir = tempDir "shard"
+
+              try
+                  let code, out, err =
+                      exec [| "plan"; "check"; twoClaims dir; "--shards"; "2"; "--out"; dir |]
+
+                  Expect.equal code 0 err
+                  Expect.stringContains out "2 units, total cost 2 units (unit count)" "summary"
+
+                  let plan =
+                      JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "plan.json"))) |> nonNull
+
+                  let shardOf (u: JsonNode | null) =
+                      (nonNull (nonNull u).["shard"]).GetValue<int>()
+
+                  let shardsOf = [ for u in (nonNull plan["units"]).AsArray() -> shardOf u ]
+                  Expect.equal (List.sort shardsOf) [ 0; 1 ] "one unit per shard"
+                  Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "nothing computed"
+              finally
+                  Directory.Delete(dir, true)
+          } ]

@@ -1,0 +1,132 @@
+/// The numerics canary: the cache salt names Cache.NumericsVersion, not the commit, so a committed cache is reused by
+/// later builds. This recomputes the exact law of every catalog sampler that runs on a Gaussian target and compares
+/// it with the values stored for the current version; a figure that moved without a version bump fails here, so a
+/// stale cache can never be read as current. Exact laws from fixed seeds: no false-failure probability.
+module RateLab.Properties.Analysis.Experiments.NumericsCanaryTests
+
+open System
+open System.IO
+open System.Text.Json
+open System.Text.Json.Nodes
+open Expecto
+open RateLab.Analysis.Experiments
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Studies
+open RateLab.Analysis.Cli
+open RateLab.Properties
+
+/// Where the values live, and the variable that rewrites them (the test then fails, so it is never green while
+/// writing):
+/// RATELAB_CANARY_WRITE=1 dotnet run --project tests/Properties -c Release -- --filter Analysis.Experiments.NumericsCanary
+let private file = "tests/Properties/Analysis/Experiments/numerics-canary.json"
+let private writeVariable = "RATELAB_CANARY_WRITE"
+
+/// Relative agreement asked: reassociated sums (another vector width) move a figure by a few 1e-16; any change to a
+/// kernel, a grid or the engine moves it by far more than 1e-12.
+let private tolerance = 1e-12
+
+/// Every catalog sampler with its defaults on a small Gaussian problem (diffusion samplers on diffusion data,
+/// Langevin ones on a κ = 4 target over horizon 1, stable for all of them): every figure's value and interval ends, the NFE and
+/// the velocity law.
+let private compute () =
+    [ for e in Catalog.samplers do
+          let parameters =
+              if e.Parameters |> List.exists (fun p -> p.Name = "horizon") then
+                  Map.ofList [ "horizon", Number 1.0 ]
+              else
+                  Map.empty
+
+          let target =
+              if e.Diffusion then
+                  { Name = "gaussian-data"
+                    Parameters = Map.empty }
+              else
+                  { Name = "ill-conditioned-gaussian"
+                    Parameters = Map.ofList [ "kappa", Number 4.0 ] }
+
+          let q: Services.ExactQuery =
+              { Sampler =
+                  { Name = e.Name
+                    Parameters = parameters }
+                Target = target
+                Dimension = 3
+                Steps = 20
+                Seed = 1UL
+                Replicates = 16 }
+
+          let r = Wiring.exactEval q
+          yield $"{e.Name}/nfe", r.Nfe
+
+          for f in r.Figures do
+              let m = MetricNames.toName f.Metric
+              yield $"{e.Name}/{m}/value", f.Estimate.Value
+              yield $"{e.Name}/{m}/lower", f.Estimate.Lower
+              yield $"{e.Name}/{m}/upper", f.Estimate.Upper
+
+          match r.Velocity with
+          | Some v ->
+              yield $"{e.Name}/velocity/kl", v.Kl
+              yield $"{e.Name}/velocity/w2", v.W2
+          | None -> () ]
+
+let private write (values: (string * float) list) =
+    let o = JsonObject()
+    o["numerics_version"] <- JsonValue.Create Cache.NumericsVersion
+    let v = JsonObject()
+
+    for k, x in values do
+        v[k] <- JsonValue.Create(x.ToString "R")
+
+    o["values"] <- v
+
+    File.WriteAllText(
+        Path.Combine(Path.GetDirectoryName(RepoFiles.repoFile "README.md") |> nonNull, file),
+        o.ToJsonString(JsonSerializerOptions(WriteIndented = true)) + "\n"
+    )
+
+let private close (a: float) (b: float) =
+    a = b
+    || (Double.IsNaN a && Double.IsNaN b)
+    || abs (a - b) <= tolerance * max (abs a) (abs b)
+
+[<Tests>]
+let tests =
+    testList
+        "Analysis.Experiments.NumericsCanary"
+        [ test "every catalog sampler's exact law is the one stored for this numerics version" {
+              let values = compute ()
+
+              if Environment.GetEnvironmentVariable writeVariable = "1" then
+                  write values
+                  failtest $"{file} rewritten for {Cache.NumericsVersion}; run again without {writeVariable}"
+
+              let stored = nonNull (JsonNode.Parse(File.ReadAllText(RepoFiles.repoFile file)))
+              let version = (nonNull stored["numerics_version"]).GetValue<string>()
+
+              Expect.equal
+                  version
+                  Cache.NumericsVersion
+                  $"{file} was made for {version}; after bumping Cache.NumericsVersion rewrite it ({writeVariable}=1)"
+
+              let table = (nonNull stored["values"]).AsObject()
+
+              let missing =
+                  values |> List.filter (fun (k, _) -> not (table.ContainsKey k)) |> List.map fst
+
+              Expect.isEmpty missing $"not in {file} (a new sampler or figure: rewrite it with {writeVariable}=1)"
+
+              let moved =
+                  [ for k, x in values do
+                        let s =
+                            Double.Parse(
+                                (nonNull table[k]).GetValue<string>(),
+                                Globalization.CultureInfo.InvariantCulture
+                            )
+
+                        if not (close x s) then
+                            yield $"{k}: {s:R} -> {x:R}" ]
+
+              Expect.isEmpty
+                  moved
+                  $"numbers moved under {Cache.NumericsVersion}: bump Cache.NumericsVersion (committed caches are stale) and rewrite {file}"
+          } ]

@@ -1,0 +1,377 @@
+module RateLab.Properties.Analysis.Sections.BoltzmannSectionTests
+
+open System
+open System.IO
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open RateLab.Boltzmann
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Claims
+open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Studies.BoltzmannStudies
+open RateLab.Analysis.Claims.Comparisons
+open RateLab.Analysis.Sections
+open RateLab.Properties.Generators
+
+/// A power law c·h^p with c ∈ [0.1, 10], p ∈ [0.25, 2].
+type PowerLaw = PowerLaw of c: float * p: float
+
+type Arbs =
+    static member PowerLaw() : Arbitrary<PowerLaw> =
+        gen {
+            let! c = Gen.choose (1, 100)
+            let! p = Gen.choose (25, 200)
+            return PowerLaw(float c / 10.0, float p / 100.0)
+        }
+        |> Arb.fromGen
+
+let private cfg =
+    { config with
+        arbitrary = typeof<Arbs> :: config.arbitrary }
+
+let private series reference (values: (float * float * float) list) =
+    LimitSeries(
+        "q",
+        "linear",
+        GridKind.Uniform,
+        reference,
+        0.0,
+        true,
+        [| for h, v, se in values -> LimitPoint(h, int (round (1.0 / h)), v, se) |]
+    )
+
+let private estimate lo hi =
+    { Value = (lo + hi) / 2.0
+      Lower = lo
+      Upper = hi
+      StdError = nan
+      Level = 0.95 }
+
+let private tempDir () =
+    let d =
+        Path.Combine(Path.GetTempPath(), "ratelab-bsection-" + Guid.NewGuid().ToString("N"))
+
+    Directory.CreateDirectory d |> ignore
+    d
+
+let private tinyBudget dir : TrainingBudget =
+    { Benchmarks = [ gmm25 ]
+      Objectives = [ Objective.TrajectoryBalance ]
+      TrainSteps = [ 5; 10; 100 ]
+      Seeds = [ 1UL; 2UL ]
+      Iterations = 4L
+      Batch = 4
+      Width = 8
+      Harmonics = 4
+      EvaluationSamples = 16
+      EvaluationSweep = [ 10; 20 ]
+      CheckpointDirectory = dir }
+
+let private tinyLimits =
+    LimitProfile(40, [| 2; 4; 8; 16 |], 128, 4.0, [| 3; 5; 7; 9 |], 200, 7UL)
+
+[<Tests>]
+let tests =
+    testList
+        "Analysis.Sections.BoltzmannSection"
+        [ testList
+              "limits"
+              [ test "limit series read back from the cache equal the computed ones, number for number" {
+                    let store =
+                        System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+                    // A cache that stores the JSON text and parses it again, as the file cache does.
+                    let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+                        if not (store.ContainsKey key) then
+                            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+
+                        store.[key]
+
+                    let fresh = LimitStudies.Run tinyLimits |> List.ofSeq
+                    let first = limitSeries cached tinyLimits
+                    let again = limitSeries cached tinyLimits
+                    Expect.equal store.Count 1 "one cache entry"
+
+                    for read in [ first; again ] do
+                        Expect.equal read.Length fresh.Length "series count"
+
+                        for a, b in List.zip fresh read do
+                            Expect.equal
+                                (b.Quantity, b.Drift, b.Grid, b.ReferenceIsExact)
+                                (a.Quantity, a.Drift, a.Grid, a.ReferenceIsExact)
+                                "labels"
+
+                            Expect.equal
+                                (b.Reference, b.ReferenceStandardError)
+                                (a.Reference, a.ReferenceStandardError)
+                                "reference, bit for bit"
+
+                            Expect.sequenceEqual b.Points a.Points "points, bit for bit"
+                }
+                testPropertyWithConfig cfg "a limit series maps to |value − reference| on cost 1/h with combined SE"
+                <| fun (PowerLaw(c, p)) ->
+                    let s =
+                        LimitSeries(
+                            "q",
+                            "zero",
+                            GridKind.Random,
+                            2.0,
+                            0.3,
+                            false,
+                            [| LimitPoint(0.5, 2, 2.0 + c, 0.4); LimitPoint(0.25, 4, 2.0 - c * p, 0.1) |]
+                        )
+
+                    let curve = seriesCurve 3UL s
+                    let a, b = curve.Points.[0], curve.Points.[1]
+
+                    abs (a.Error.Value - c) < 1e-12
+                    && abs (b.Error.Value - c * p) < 1e-12
+                    && a.Nfe = 2.0
+                    && b.Nfe = 4.0
+                    && b.StepSize = 0.25
+                    && abs (a.Error.StdError - 0.5) < 1e-12
+                    && curve.Seeds = [ 3UL ]
+
+                testPropertyWithConfig
+                    cfg
+                    "the fitted rate of an exact power law c·h^p is p, and convergence is judged consistent"
+                <| fun (PowerLaw(c, p)) ->
+                    let hs = [ for k in 1..6 -> 2.0 ** float -k ]
+
+                    let curve =
+                        seriesCurve 1UL (series 0.0 [ for h in hs -> h, c * h ** p, 1e-9 * c * h ** p ])
+
+                    match fitSeries curve with
+                    | Ok fit ->
+                        let r = rate fit
+                        abs (r.Value - p) < 1e-9 && (convergence "q" r).Verdict = Consistent
+                    | Error _ -> false
+
+                test "points at round-off or below 3 SE are not fitted" {
+                    let hs = [ for k in 1..6 -> 2.0 ** float -k ]
+                    let roundOffCurve = seriesCurve 1UL (series 0.0 [ for h in hs -> h, 1e-14, 1e-16 ])
+                    let noisy = seriesCurve 1UL (series 0.0 [ for h in hs -> h, 0.01, 0.01 ])
+                    Expect.isError (fitSeries roundOffCurve) "round-off"
+                    Expect.isError (fitSeries noisy) "below 3 SE"
+                }
+
+                test
+                    "convergence: interval above 0 consistent, below 0 violated, straddling 0 or not finite inconclusive" {
+                    Expect.equal (convergence "q" (estimate 0.1 0.9)).Verdict Consistent "above"
+                    Expect.equal (convergence "q" (estimate -0.9 -0.1)).Verdict ViolatesBound "below"
+                    Expect.equal (convergence "q" (estimate -0.1 0.9)).Verdict Inconclusive "straddles"
+                    Expect.equal (convergence "q" (estimate nan 0.9)).Verdict Inconclusive "nan"
+                }
+
+                test "the TB log-ratio identity holds to round-off on random grids (C4)" {
+                    let dev = identityDeviation 11UL [ 1; 4; 9 ] 16
+                    Expect.isLessThan dev 1e-10 "max |δ − Itô form|"
+                }
+
+                test "limit sections build from a tiny study: figures valid, DB fits converge, identity consistent" {
+                    let series = LimitStudies.Run tinyLimits |> List.ofSeq
+                    let g = BoltzmannSection.globalSection series 7UL
+                    let db = BoltzmannSection.detailedBalanceSection series 7UL
+                    let id = BoltzmannSection.identitySection 7UL
+                    Expect.equal g.ClaimIds [ "C1" ] "C1"
+                    Expect.equal g.Figures.Length 3 "one figure per non-zero drift"
+                    Expect.isNonEmpty g.Fits "rms fits"
+                    Expect.equal db.ClaimIds [ "C2"; "C5" ] "C2, C5"
+                    Expect.equal id.Verdict ConsistentTight "identity"
+
+                    let report =
+                        { Title = "t"
+                          Parts =
+                            [ { Slug = "boltzmann"
+                                Title = "b"
+                                Intro = ""
+                                Sections = [ g; db; id ] } ] }
+
+                    validate report |> ignore
+                } ]
+
+          testList
+              "training"
+              [ test "[S24] reference numbers are looked up per objective and benchmark" {
+                    Expect.equal
+                        (BoltzmannSection.reference Objective.TrajectoryBalance gmm25.Name)
+                        "TB: 1.176±0.109 / 1.071±0.112 / 4.83±0.45"
+                        "TB 25GMM"
+
+                    Expect.equal
+                        (BoltzmannSection.reference Objective.KullbackLeibler manywell.Name)
+                        "PIS: 3.85±0.03 / 2.69±0.04 / 6.15±0.02"
+                        "PIS Manywell"
+
+                    Expect.equal (BoltzmannSection.reference Objective.DetailedBalance funnel.Name) "—" "no DB row"
+                }
+
+                test "C3 comparison on synthetic numbers (paired by seed with the untrained sampler)" {
+                    let verdict b c f = fst (compareEqualCost 0.2 b c f)
+                    let five = [ 5.0; 5.1; 4.9 ]
+                    Expect.equal (verdict [ 5.0 ] [ 1.0 ] [ 1.0 ]) Inconclusive "one seed"
+                    Expect.equal (verdict [ 5.0; 5.0 ] [ 1.0; 1.1 ] [ 1.0; 1.1; 1.2 ]) Inconclusive "unpaired"
+
+                    Expect.equal
+                        (verdict [ 1.0; 1.1 ] [ 1.0; 1.1 ] [ 1.0; 1.1 ])
+                        Inconclusive
+                        "neither arm better than untrained"
+
+                    Expect.equal
+                        (verdict [ 1.0; 1.02; 1.01 ] [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ])
+                        Consistent
+                        "only the coarse arm trained"
+
+                    Expect.equal (verdict five [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) Consistent "coarse better"
+                    Expect.equal (verdict five [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
+                    Expect.equal (verdict five [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) Consistent "similar"
+                    Expect.equal (verdict five [ 0.2; 1.8; 1.0 ] [ 0.9; 1.1; 1.0 ]) Inconclusive "too wide"
+                    Expect.equal (verdict [ 5.0; 5.0 ] [ nan; 1.0 ] [ 1.0; 1.1 ]) Inconclusive "nan"
+                }
+
+                testPropertyWithConfig cfg "C3: swapping better and worse arms swaps Consistent and ViolatesBound"
+                <| fun (PowerLaw(c, p)) ->
+                    let good = [ c; c * 1.01; c * 0.99 ]
+                    let bad = good |> List.map (fun x -> x * (1.5 + p))
+                    let baseline = List.replicate 3 (100.0 * c * (2.0 + p))
+
+                    fst (compareEqualCost 0.2 baseline good bad) = Consistent
+                    && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound
+
+                test "paired improvement on the untrained sampler: Student t with n − 1 df, not 2 SE" {
+                    // Differences 2.0, 1.4, 1.1: mean 1.5, SE 0.265, t = 5.67 > t(2; 0.975) = 4.30.
+                    let i = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 4.473; 4.959; 4.756 ]
+                    Expect.floatClose Accuracy.high i.Mean 1.5 "mean difference"
+                    Expect.floatClose Accuracy.medium i.Critical 4.302652729911275 "t(2) quantile"
+                    Expect.isTrue i.Significant "significant at 3 seeds"
+                    // Differences 0.6, 1.6, 0.2 (200 iterations): t = 1.9, not significant though every seed improved.
+                    let weak = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 5.873; 4.759; 5.656 ]
+                    Expect.isFalse weak.Significant "three improving seeds are not enough when they disagree this much"
+                }
+
+                test "C6 plateau rule on synthetic sweeps" {
+                    Expect.equal (fst (plateau [ 10, 2.0, 0.1; 100, 1.5, 0.1; 200, 1.45, 0.1 ])) Consistent "plateau"
+                    Expect.equal (fst (plateau [ 100, 3.0, 0.1; 200, 1.5, 0.1 ])) Inconclusive "still moving"
+                    Expect.equal (fst (plateau [ 100, 0.1, 0.1; 200, 0.05, 0.1 ])) ViolatesBound "gap at 0"
+                    Expect.equal (fst (plateau [ 200, 1.0, 0.1 ])) Inconclusive "one grid"
+                }
+
+                test
+                    "a run killed after a checkpoint resumes from it and ends where a fresh run ends; checkpoints are keyed by settings and budget" {
+                    let a, b = tempDir (), tempDir ()
+
+                    try
+                        let run dir =
+                            train (tinyBudget dir) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 4L
+
+                        let fresh = run a
+
+                        let s seed =
+                            TrainingSettings(
+                                Objective.TrajectoryBalance,
+                                gmm25.Sigma,
+                                GridKind.Random,
+                                5,
+                                seed,
+                                batchSize = 4,
+                                width = 8,
+                                harmonics = 4
+                            )
+
+                        let name = gmm25.Create().Name
+                        // The state a run of 4 iterations leaves when killed after its checkpoint at iteration 2.
+                        let killed = Trainer(gmm25.Create(), s 3UL)
+                        killed.Train 2L
+                        Checkpoint.Save(killed, checkpointPath b name (s 3UL) 4L)
+                        let resumed = run b
+                        Expect.equal resumed.Eval100.Elbo fresh.Eval100.Elbo "same ELBO"
+                        Expect.equal resumed.Eval100.W2 fresh.Eval100.W2 "same W2"
+                        Expect.equal resumed.EnergyEvaluations fresh.EnergyEvaluations "same energy count"
+                        Expect.equal fresh.EnergyEvaluations (4.0 * 4.0) "TB: one log R per trajectory"
+                        // A finished checkpoint whose parameters differ proves the run loads it rather than retraining.
+                        let altered = Trainer(gmm25.Create(), s 3UL)
+                        altered.Train 4L
+                        let theta = altered.Optimizer.Groups.[0].Parameters
+
+                        for i in 0 .. theta.Length - 1 do
+                            theta.[i] <- theta.[i] + 0.05
+
+                        Checkpoint.Save(altered, checkpointPath b name (s 3UL) 4L)
+                        Expect.notEqual (run b).Eval100.Elbo fresh.Eval100.Elbo "loaded the altered checkpoint"
+                        Expect.equal (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 4L) "same key"
+                        Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 2UL) 4L) "other seed"
+
+                        Expect.notEqual
+                            (checkpointPath a "x" (s 1UL) 4L)
+                            (checkpointPath a "x" (s 1UL) 8L)
+                            "other budget"
+                    finally
+                        Directory.Delete(a, true)
+                        Directory.Delete(b, true)
+                }
+
+                test "a training run read back from the cache equals the computed one and is not recomputed" {
+                    let dir = tempDir ()
+
+                    try
+                        let budget = tinyBudget dir
+
+                        let store =
+                            System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+
+                        let computed = ref 0
+
+                        let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+                            if not (store.ContainsKey key) then
+                                computed.Value <- computed.Value + 1
+
+                                store.[key] <-
+                                    nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+
+                            store.[key]
+
+                        let bm = budget.Benchmarks.Head
+
+                        let run () =
+                            trainCached cached budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+
+                        let first, again = run (), run ()
+                        Expect.equal computed.Value 1 "trained once"
+                        Expect.equal again first "the cached run is read back the same"
+                        // The direct run resumes from the checkpoint the cached one left and evaluates on the same draws;
+                        // only its wall time differs.
+                        let direct =
+                            train budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+
+                        Expect.equal
+                            { first with Seconds = direct.Seconds }
+                            direct
+                            "every number of the run, bit for bit"
+
+                        Expect.isNonEmpty first.Sweep "a random N_train = 10 run carries its C6 sweep"
+                    finally
+                        Directory.Delete(dir, true)
+                }
+
+                test
+                    "a tiny training section builds: C3 and C6 verdicts, valid figures, the table and the reduced-scale notice" {
+                    let dir = tempDir ()
+
+                    try
+                        let s =
+                            BoltzmannSection.trainingSection (fun _ compute -> compute ()) Quick (tinyBudget dir)
+
+                        Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
+                        Expect.equal s.Figures.Length 5 "four quality metrics and wall time"
+                        Expect.stringContains s.Method "Reduced-scale run" "says it is reduced scale"
+                        Expect.stringContains s.Method "TB: 1.176±0.109" "reference numbers"
+                        Expect.stringContains s.Reason "C6" "C6 reported"
+
+                        Expect.stringContains
+                            s.Reason
+                            "Trained against untrained"
+                            "says whether training beat the untrained sampler"
+                    finally
+                        Directory.Delete(dir, true)
+                } ] ]
