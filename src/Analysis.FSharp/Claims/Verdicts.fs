@@ -56,6 +56,16 @@ let private cannotShow side =
     | AtMostAsFast -> "a lower bound on the error cannot show consistency: the true rate may be slower"
     | BothSides -> "a benign instance cannot show that the bound is attained in the worst case"
 
+/// Refuses an interval whose lower end exceeds its upper end, naming the argument.
+let private requireOrdered (name: string) (e: Estimate) =
+    if e.Lower > e.Upper then
+        raise (
+            ArgumentException(
+                $"{name}.Lower = {e.Lower} exceeds {name}.Upper = {e.Upper}; allowed: Lower ≤ Upper.",
+                name
+            )
+        )
+
 /// Judges a measured exponent interval against the claimed exponent c with margin δ, reading the evidence by its side.
 /// In the sense where larger is faster, with [lo, hi] the interval: AtLeast evidence gives "faster" when lo > c + δ and
 /// "consistent" when lo ≥ c − δ; AtMost evidence gives "violates" when hi < c − δ and "not faster" when hi ≤ c + δ.
@@ -73,13 +83,7 @@ let judge
     Guard.Finite(claimed, nameof claimed) |> ignore
     Guard.Positive(margin, nameof margin) |> ignore
 
-    if measured.Lower > measured.Upper then
-        raise (
-            ArgumentException(
-                $"measured.Lower = {measured.Lower} exceeds measured.Upper = {measured.Upper}; allowed: Lower ≤ Upper.",
-                nameof measured
-            )
-        )
+    requireOrdered (nameof measured) measured
     // Work in the "larger is faster" sense.
     let flip x =
         match sense with
@@ -162,14 +166,8 @@ let judgeTwoSided
     Guard.Finite(claimed, nameof claimed) |> ignore
     Guard.Positive(margin, nameof margin) |> ignore
 
-    for name, e in [ nameof fromUpper, fromUpper; nameof fromLower, fromLower ] do
-        if e.Lower > e.Upper then
-            raise (
-                ArgumentException(
-                    $"{name}.Lower = {e.Lower} exceeds {name}.Upper = {e.Upper}; allowed: Lower ≤ Upper.",
-                    name
-                )
-            )
+    requireOrdered (nameof fromUpper) fromUpper
+    requireOrdered (nameof fromLower) fromLower
 
     let interval (e: Estimate) =
         match sense with
