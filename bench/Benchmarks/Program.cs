@@ -11,13 +11,18 @@ using RateLab.Core.Validation;
 // (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs);
 // `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
-// `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
+// `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs);
+// `learned-export FILE.json DIR` writes W6's weights, start normals and coefficients for its PyTorch peer
+// (LearnedScoreWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
 {
     switch (args)
     {
         case ["workload", var file, .. var rest]:
             Console.WriteLine(Workloads.Run(file, Argument(rest, 0, "threads", 1, 1)));
+            return 0;
+        case ["learned-export", var file, var directory]:
+            LearnedScoreWorkload.Export(file, directory);
             return 0;
         case ["exact-lijiao", var d, var t, .. var rest]:
             Console.WriteLine(ExactWorkload.Run(Parse(d, "D", 1), Parse(t, "T", 1), Argument(rest, 0, "threads", 0, 0)));

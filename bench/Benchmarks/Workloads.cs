@@ -22,6 +22,7 @@ public static class Workloads
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var w = doc.RootElement;
+        if (w.GetProperty("sampler").GetString() == LearnedScoreWorkload.Sampler) return LearnedScoreWorkload.Run(w, threads);
         int d = w.GetProperty("d").GetInt32(), chains = w.GetProperty("chains").GetInt32();
         long steps = w.GetProperty("steps").GetInt64();
         ulong seed = w.GetProperty("seed").GetUInt64();
@@ -102,7 +103,7 @@ public static class Workloads
             $"{{\"seconds\": {seconds:R}, \"mean\": {m1:R}, \"mean_se\": {se1:R}, \"second_moment\": {m2:R}, \"second_moment_se\": {se2:R}, \"nfe\": {nfe:R}}}");
     }
 
-    static (double Mean, double Se) MeanSe(double[] v)
+    internal static (double Mean, double Se) MeanSe(double[] v)
     {
         double m = v.Average(), s = 0;
         foreach (var a in v) s += (a - m) * (a - m);

@@ -71,6 +71,14 @@ public sealed class TimeStateMlp : IDriftModel
     public static TimeStateMlp FixedRandomDrift(int d, ulong seed, double headScale = 1.0, int width = 64, int harmonics = 64) =>
         new(d, 2 * d, width, harmonics, seed, false, headScale);
 
+    /// <summary>
+    /// A noise predictor ε̂(x, t) for a learned-score workload (<see cref="NetworkScoreField"/>): K = d, every layer
+    /// (head included) at PyTorch's default initialisation, so the untrained network's output is O(1) like a trained
+    /// one's.
+    /// </summary>
+    public static TimeStateMlp NoisePredictor(int d, ulong seed, int width = 64, int harmonics = 64) =>
+        new(d, d, width, harmonics, seed, false, 1);
+
     /// <inheritdoc/>
     public int StateDimension => d;
     /// <inheritdoc/>

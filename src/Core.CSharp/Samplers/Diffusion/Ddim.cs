@@ -30,6 +30,9 @@ public sealed class Ddim : ReverseGridKernel
         });
     }
 
+    /// <summary>The per-step coefficients, shared with <see cref="LockstepDdim"/>.</summary>
+    internal FrozenScoreSteps Coefficients => steps;
+
     /// <summary>η.</summary>
     public double Eta { get; }
     /// <inheritdoc/>

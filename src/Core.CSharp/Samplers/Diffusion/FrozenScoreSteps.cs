@@ -37,4 +37,27 @@ internal sealed class FrozenScoreSteps
         ctx.Normals(0, z);
         TensorPrimitives.MultiplyAdd(z, sk, x, x);
     }
+
+    /// <summary>
+    /// Step k of every chain of a block (states contiguous, d each) with one batched score call at τ_k, then each row
+    /// updated by exactly the calls <see cref="Apply"/> makes on it, so a row gets Apply's bits whenever the field's
+    /// ScoreRows gives Score's bits. Uses n·d + d scratch.
+    /// </summary>
+    public void ApplyBlock(ref BlockContext ctx, Span<double> states, int k, double tau)
+    {
+        int n = ctx.Chains, d = states.Length / n;
+        var s = ctx.Scratch[..(n * d)];
+        ctx.ScoreBlock(states, tau, s);
+        double sk = sigma[k];
+        var z = ctx.Scratch.Slice(n * d, d);
+        for (int r = 0; r < n; r++)
+        {
+            var x = states.Slice(r * d, d);
+            TensorPrimitives.Multiply(x, a[k], x);
+            TensorPrimitives.MultiplyAdd(s.Slice(r * d, d), c[k], x, x);
+            if (sk == 0) continue;
+            ctx.Normals(r, 0, z);
+            TensorPrimitives.MultiplyAdd(z, sk, x, x);
+        }
+    }
 }
