@@ -39,25 +39,44 @@ public sealed class Heun : ReverseGridKernel
         var eps = ctx.Scratch[..d];
         var yPrime = ctx.Scratch.Slice(d, d);
         var eps2 = ctx.Scratch.Slice(2 * d, d);
-        double dSigma = to.Sigma - from.Sigma, inScale = 1 / from.SignalScale, outScale = to.SignalScale;
         ctx.Score(y, from.Tau, eps);
-        double toEps = -from.NoiseScale;
-        TensorPrimitives.Multiply(eps, toEps, eps);
+        if (!Predict(y, eps, yPrime, from, to)) return;
+        ctx.Score(yPrime, to.Tau, eps2);
+        Correct(y, eps, eps2, from, to);
+    }
+
+    /// <summary>
+    /// The Euler predictor from the score <paramref name="eps"/> at <paramref name="from"/> (turned into ε̂ in place):
+    /// writes y′ at <paramref name="to"/> and returns true, or, when <paramref name="to"/> is σ = 0, takes the final
+    /// Euler step into <paramref name="y"/> and returns false (no correction follows).
+    /// </summary>
+    internal static bool Predict(Span<double> y, Span<double> eps, Span<double> yPrime, NoiseLevel from, NoiseLevel to)
+    {
+        double dSigma = to.Sigma - from.Sigma, inScale = 1 / from.SignalScale;
+        TensorPrimitives.Multiply(eps, -from.NoiseScale, eps);
         if (to.Tau == 0)
         {
             TensorPrimitives.Multiply(y, inScale, y);
             TensorPrimitives.MultiplyAdd(eps, dSigma, y, y);
-            return;
+            return false;
         }
         TensorPrimitives.Multiply(y, inScale, yPrime);
         TensorPrimitives.MultiplyAdd(eps, dSigma, yPrime, yPrime);
-        TensorPrimitives.Multiply(yPrime, outScale, yPrime);
-        ctx.Score(yPrime, to.Tau, eps2);
-        double toEps2 = -to.NoiseScale;
-        // y = outScale·(y·inScale + (dσ/2)·(ε̂ + ε̂')), in the scalar expression's rounding order.
-        TensorPrimitives.MultiplyAdd(eps2, toEps2, eps, eps2);
+        TensorPrimitives.Multiply(yPrime, to.SignalScale, yPrime);
+        return true;
+    }
+
+    /// <summary>
+    /// The trapezoidal corrector from ε̂ (<paramref name="eps"/>) and the score at y′ (<paramref name="eps2"/>, used
+    /// as scratch): y = outScale·(y·inScale + (dσ/2)·(ε̂ + ε̂′)), in the scalar expression's rounding order.
+    /// </summary>
+    internal static void Correct(Span<double> y, ReadOnlySpan<double> eps, Span<double> eps2, NoiseLevel from,
+        NoiseLevel to)
+    {
+        double dSigma = to.Sigma - from.Sigma, inScale = 1 / from.SignalScale;
+        TensorPrimitives.MultiplyAdd(eps2, -to.NoiseScale, eps, eps2);
         TensorPrimitives.Multiply(eps2, dSigma * 0.5, eps2);
         TensorPrimitives.MultiplyAdd(y, inScale, eps2, y);
-        TensorPrimitives.Multiply(y, outScale, y);
+        TensorPrimitives.Multiply(y, to.SignalScale, y);
     }
 }
