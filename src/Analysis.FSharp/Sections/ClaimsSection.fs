@@ -29,7 +29,7 @@ let private n = Number
 
 let private exact = ExactCurves.exactEstimate
 
-/// Registry claims that no section of this report tests, each with the reason, so none is dropped silently.
+/// The registry's cost claims that no section of this report tests (decides whether the untested section exists).
 let untestedClaims (claims: Claim list) (covered: string list) =
     claims
     |> List.filter (fun c -> c.Tests.IsEmpty && c.Form <> Qualitative && not (List.contains c.Id covered))
