@@ -119,7 +119,6 @@ sealed class PolynomialLanes
         }
     }
 
-    // The loops below keep every vector in a local (a struct field would round-trip through memory each step).
 
     // The steps of one draw with the law in registers, m = 1.
     static Lanes DrawOne(Lanes l, ref double row, long steps)
@@ -127,7 +126,7 @@ sealed class PolynomialLanes
         var (t1, t2, t3, t4, q, x, c) = (l.T1, l.T2, l.T3, l.T4, l.Q, l.X0, l.S00);
         for (long s = 0; s < steps; s++, row = ref Unsafe.Add(ref row, RowOne))
             (x, c) = StepOne(ref row, t1, t2, t3, t4, q, x, c);
-        return l with { X0 = x, S00 = c };
+        return Result(x, c);
     }
 
     static Lanes DrawTwo(Lanes l, ref double row, long steps)
@@ -136,7 +135,7 @@ sealed class PolynomialLanes
         var (x0, x1, c00, c01, c11) = (l.X0, l.X1, l.S00, l.S01, l.S11);
         for (long s = 0; s < steps; s++, row = ref Unsafe.Add(ref row, RowTwo))
             (x0, x1, c00, c01, c11) = StepTwo(ref row, t1, t2, t3, t4, q, x0, x1, c00, c01, c11);
-        return l with { X0 = x0, X1 = x1, S00 = c00, S01 = c01, S11 = c11 };
+        return Result(x0, x1, c00, c01, c11);
     }
 
     // Per step, the rule's components from the current law, added by West's update with the tables' scalar factors
@@ -159,7 +158,7 @@ sealed class PolynomialLanes
             }
             (x, c) = (mean, (within + spread) * inverse);
         }
-        return l with { X0 = x, S00 = c };
+        return Result(x, c);
     }
 
     Lanes MatchedTwo(Lanes l, ref double row, long steps)
@@ -189,8 +188,15 @@ sealed class PolynomialLanes
             (x0, x1) = (mean0, mean1);
             (c00, c01, c11) = ((within00 + spread00) * inverse, (within01 + spread01) * inverse, (within11 + spread11) * inverse);
         }
-        return l with { X0 = x0, X1 = x1, S00 = c00, S01 = c01, S11 = c11 };
+        return Result(x0, x1, c00, c01, c11);
     }
+
+    // The loops' results, built from plain values: returning a `with` copy of the input made the JIT keep the loops'
+    // locals in memory (a store and a reload on every step's latency chain) instead of registers.
+    static Lanes Result(Vector<double> x, Vector<double> c) => Result(x, default, c, default, default);
+
+    static Lanes Result(Vector<double> x0, Vector<double> x1, Vector<double> c00, Vector<double> c01, Vector<double> c11) =>
+        new(default, default, default, default, default, x0, x1, c00, c01, c11);
 
     // Row layouts (PolynomialSteps.RowLength): A column-major, each entry c₀ c₁ c₂; g, each c₀ c₁; Q packed, each c₀ … c₄.
     const int RowOne = 3 + 2 + 5, RowTwo = 4 * 3 + 2 * 2 + 3 * 5;
