@@ -6,8 +6,8 @@ using RateLab.Core.Exact;
 using RateLab.Core.Validation;
 
 // `workload FILE.json [threads]` runs one side-by-side workload and prints its JSON line (see Workloads.cs);
-// `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads]` times W5 (see
-// GenericExactWorkload.cs); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
+// `exact-lijiao D T [threads]` times W4 (see ExactWorkload.cs); `exact SAMPLER D STEPS [threads] [POLY]` times W5 (see
+// GenericExactWorkload.cs; POLY: ExactOptions.PolynomialCoordinates); `exact-packed SAMPLER D STEPS [R] [PACKED]` times packed against one-at-a-time probing
 // (PackedProbeWorkload.cs); `peak [passes]` measures one thread's FMA rate (PeakWorkload.cs);
 // `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
@@ -28,7 +28,8 @@ try
             Console.WriteLine(ExactWorkload.Run(Parse(d, "D", 1), Parse(t, "T", 1), Argument(rest, 0, "threads", 0, 0)));
             return 0;
         case ["exact", var sampler, var d, var steps, .. var rest]:
-            Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1), Argument(rest, 0, "threads", -1, -1)));
+            Console.WriteLine(GenericExactWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1),
+                Argument(rest, 0, "threads", -1, -1), Argument(rest, 1, "POLY", new ExactOptions().PolynomialCoordinates, 1)));
             return 0;
         case ["exact-packed", var sampler, var d, var steps, .. var rest]:
             Console.WriteLine(PackedProbeWorkload.Run(sampler, Parse(d, "D", 1), Parse(steps, "STEPS", 1),

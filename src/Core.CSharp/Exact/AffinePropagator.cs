@@ -276,7 +276,7 @@ public sealed class AffinePropagator
     int Block(int k) => m == 2 || k == 0 ? k * d : -1;
 
     // The lanes of source[offset + i …], zero-padded past count; a negative offset is an absent (zero) entry.
-    static Vector<double> Lane(ReadOnlySpan<double> source, int offset, int i, int count)
+    internal static Vector<double> Lane(ReadOnlySpan<double> source, int offset, int i, int count)
     {
         if (offset < 0) return Vector<double>.Zero;
         if (count == Vector<double>.Count) return new Vector<double>(source[(offset + i)..]);
@@ -286,7 +286,7 @@ public sealed class AffinePropagator
         return new Vector<double>(padded);
     }
 
-    static void Store(Vector<double> value, Span<double> destination, int offset, int i, int count)
+    internal static void Store(Vector<double> value, Span<double> destination, int offset, int i, int count)
     {
         if (count == Vector<double>.Count)
         {
@@ -316,6 +316,14 @@ public sealed class AffinePropagator
             RunStep(step, centred, k);
             blocks.CopyTo(noiseColumns.AsSpan(k * m * d, m * d));
         }
+    }
+
+    /// <summary>Adds the counts of steps run elsewhere with this draw (the tabled steps of
+    /// <see cref="PolynomialLanes"/>) to those since the last <see cref="Init"/>.</summary>
+    internal void AddCounts(long evaluations, long rounds)
+    {
+        Evaluations = checked(Evaluations + evaluations);
+        Rounds = checked(Rounds + rounds);
     }
 
     void CountReal()
@@ -370,7 +378,7 @@ public sealed class AffinePropagator
     }
 
     // The packed upper triangle of A C Aᵀ, lane-wise: (A C) by rows, then times Aᵀ.
-    static (Vector<double> C00, Vector<double> C01, Vector<double> C11) Congruence(Vector<double> a00, Vector<double> a10,
+    internal static (Vector<double> C00, Vector<double> C01, Vector<double> C11) Congruence(Vector<double> a00, Vector<double> a10,
         Vector<double> a01, Vector<double> a11, Vector<double> c00, Vector<double> c01, Vector<double> c11)
     {
         var r00 = a00 * c00 + a01 * c01;

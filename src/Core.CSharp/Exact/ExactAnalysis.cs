@@ -45,8 +45,12 @@ public sealed record ExactProblem(ISamplerKernel Kernel, IScoreField Score, ISco
 /// it, each step's 1 + m + roles probes run as one kernel step on side-by-side copies, which pays the kernel's per-call
 /// overhead once (the report's small-d randomized analyses are that overhead); 0 probes one at a time. Results are the
 /// same bit for bit either way.</param>
+/// <param name="PolynomialCoordinates">Fewest distinct coordinates of a block analysis that takes each randomized
+/// Langevin step as polynomials in the precision, probed once for all blocks (<see cref="PolynomialSteps"/>): at
+/// d = 10⁶ the per-block probes are the whole cost. Its laws agree with probing to rounding, not bit for bit, so the
+/// default 2¹⁶ keeps every smaller analysis (the report's) on probing; int.MaxValue turns it off.</param>
 public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int QuadratureNodes = 48, int MaxCombinations = 1 << 16,
-    int BlockCoordinates = 1024, int MaxThreads = -1, int PackedCoordinates = 4096);
+    int BlockCoordinates = 1024, int MaxThreads = -1, int PackedCoordinates = 4096, int PolynomialCoordinates = 1 << 16);
 
 /// <summary>
 /// The exact Gaussian analysis of docs/background.md A deterministic kernel's output law is Gaussian and computed
@@ -87,6 +91,7 @@ public static class ExactAnalysis
         int size = options.BlockCoordinates, count = (reduction.Dimension + size - 1) / size;
         GaussianReduction Slice(int b) => reduction.Slice(b * size, Math.Min(size, reduction.Dimension - b * size));
         var head = build(Slice(0));
+        var polynomial = PolynomialSteps.TryBuild(reduction, head, build, options);
         var law = new GaussianState(head.Kernel.Blocks, reduction.Dimension);
         var blocks = new BlockOutcome[count];
         var errors = new Exception?[count];
@@ -97,8 +102,9 @@ public static class ExactAnalysis
             {
                 var slice = Slice(b);
                 var problem = b == 0 ? head : build(slice);
-                var packed = PackedKernel(build, slice, problem.Kernel, options);
-                (blocks[b], var part) = AnalyseBlock(problem, packed, options);
+                var lanes = polynomial is null ? null : PolynomialLanes.For(polynomial, problem);
+                var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options) : null;
+                (blocks[b], var part) = AnalyseBlock(problem, packed, options, lanes);
                 part.CopyTo(law, b * size);
             }
             catch (Exception e) { errors[b] = e; }
@@ -116,6 +122,7 @@ public static class ExactAnalysis
         Guard.AtLeast(options.MaxCombinations, 1, "MaxCombinations");
         Guard.AtLeast(options.BlockCoordinates, 1, "BlockCoordinates");
         Guard.AtLeast(options.PackedCoordinates, 0, "PackedCoordinates");
+        Guard.AtLeast(options.PolynomialCoordinates, 1, "PolynomialCoordinates");
         if (options.MaxThreads is 0 or < -1)
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxThreads = {options.MaxThreads} is out of range; allowed: −1 (all cores) or ≥ 1.");
         return options;
@@ -144,8 +151,9 @@ public static class ExactAnalysis
             : null;
     }
 
+    // `lanes`: the block's steps come from the polynomial tables (Init and the counts of Init still from probing).
     static (BlockOutcome Outcome, GaussianState Law) AnalyseBlock(ExactProblem problem, ISamplerKernel? packed,
-        ExactOptions options)
+        ExactOptions options, PolynomialLanes? lanes = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(problem.Steps, 0, "Steps");
@@ -160,14 +168,19 @@ public static class ExactAnalysis
             : new AffinePropagator(kernel, problem.Score, problem.CentredScore, noise, packed);
         var source = new PhiloxNoise(options.Seed);
 
+        void Draw(long replicate, GaussianState law)
+        {
+            if (lanes is null) PropagateDraw(propagator, source, replicate, problem.Steps, law);
+            else lanes.PropagateDraw(propagator, source, replicate, law);
+        }
         var first = new GaussianState(kernel.Blocks, kernel.Dimension);
-        PropagateDraw(propagator, source, 0, problem.Steps, first);
+        Draw(0, first);
         // Chain r of a real run with this seed draws the uniforms of replicate r; the mean probes ran the real kernel on
         // the real score with them, so the oracle's counts are those chains' NFE without simulating d-dimensional noise.
         var (evaluations, rounds) = (new RunningMean(), new RunningMean());
         evaluations.Add(propagator.Evaluations);
         rounds.Add(propagator.Rounds);
-        if (noise.UniformDraws == 0)
+        if (noise.UniformDraws == 0 && lanes is null)
         {
             var exact = DistanceSums.Of(first.Position(weights), problem.Reference);
             return (new BlockOutcome(kernel.Name, problem.Steps, false, [exact], exact, true, evaluations.Estimate.Value,
@@ -186,7 +199,7 @@ public static class ExactAnalysis
         {
             if (r > 0)
             {
-                PropagateDraw(propagator, source, r, problem.Steps, law);
+                Draw(r, law);
                 evaluations.Add(propagator.Evaluations);
                 rounds.Add(propagator.Rounds);
             }
@@ -198,7 +211,8 @@ public static class ExactAnalysis
         }
 
         var matched = new GaussianState(kernel.Blocks, kernel.Dimension);
-        if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
+        if (rule is not null && lanes is not null) lanes.PropagateMoments(propagator, matched);
+        else if (rule is not null) PropagateMoments(propagator, rule, problem.Steps, matched);
         else moments.WriteTo(matched);
         // Finite replicates can still have total moments that overflow: the mixture has diverged as a whole.
         if (!matched.IsFinite) throw new SamplerDivergedException(kernel.Name, problem.Steps - 1, MomentLawChain);
