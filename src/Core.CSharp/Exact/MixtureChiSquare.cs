@@ -3,8 +3,9 @@ using RateLab.Core.Validation;
 
 namespace RateLab.Core.Exact;
 
-/// <summary>A Monte Carlo estimate of χ²(p‖p_G) from <see cref="Replicates"/> draw laws (U-statistic and its
-/// delete-one jackknife standard error); +∞ with a zero error when some pair's integral diverges.</summary>
+/// <summary>A Monte Carlo estimate of χ²(p‖p_G) from <see cref="Replicates"/> draw laws (the U-statistic of
+/// <see cref="MixtureChiSquare"/> and its conservative standard error); +∞ with a zero error when some pair's integral
+/// diverges.</summary>
 public readonly record struct ChiSquareEstimate(double Value, double StandardError, int Replicates)
 {
     /// <summary>True when some pair of draw laws has an infinite overlap integral (then χ² = +∞ is all that is known).</summary>
