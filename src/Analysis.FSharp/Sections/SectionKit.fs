@@ -27,24 +27,27 @@ let order (fit: RateFit.RateFit) =
     |> List.find (fst >> (=) "log(1/N)")
     |> snd
 
-/// The asymptotic order of an EXACT curve (no sampling noise): the last local slope −s_k, with the interval
-/// ±2|s_k − s_{k−1}|. A least-squares interval on exact values measures only how straight the window is, not how far
-/// the slope still is from its limit; when the pre-asymptotic term decays geometrically along the doubling grid, the
-/// remaining drift of the local slope is of the order of its last change (a Richardson-type error estimate).
-/// Points up to the first at or below its floor are used. None when fewer than three usable points remain.
-let asymptoticOrder (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) : Estimate option =
+/// A curve's (cost, error) points up to the first at or below its floor.
+let private usablePoints (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) =
     let cost (p: ErrorPoint) =
         match axis with
         | RateFit.Nfe -> p.Nfe
         | RateFit.Depth -> p.Depth
         | RateFit.Steps -> float p.Steps
 
-    let usable =
-        curve.Points
-        |> List.indexed
-        |> List.takeWhile (fun (i, p) -> p.Error.Value > floors.[i])
-        |> List.map (fun (_, p) -> cost p, p.Error)
-        |> Array.ofList
+    curve.Points
+    |> List.indexed
+    |> List.takeWhile (fun (i, p) -> p.Error.Value > floors.[i])
+    |> List.map (fun (_, p) -> cost p, p.Error)
+    |> Array.ofList
+
+/// The asymptotic order of an EXACT curve (no sampling noise): the last local slope −s_k, with the interval
+/// ±2|s_k − s_{k−1}|. A least-squares interval on exact values measures only how straight the window is, not how far
+/// the slope still is from its limit; when the pre-asymptotic term decays geometrically along the doubling grid, the
+/// remaining drift of the local slope is of the order of its last change (a Richardson-type error estimate).
+/// Points up to the first at or below its floor are used. None when fewer than three usable points remain.
+let asymptoticOrder (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) : Estimate option =
+    let usable = usablePoints axis curve floors
 
     if usable.Length < 3 then
         None
@@ -62,6 +65,40 @@ let asymptoticOrder (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[
               Upper = last + half
               StdError = nan
               Level = 0.95 }
+
+/// The asymptotic order of a curve that is an exact part plus a Monte Carlo part far smaller than its value (e.g. the
+/// bound KL(p_G ‖ q) + χ̂², whose standard error is below 1 % of it): `asymptoticOrder`'s interval, widened by 1.96× the
+/// Monte Carlo noise of the slopes it reads. A local slope between points j − 1 and j has the noise
+/// ((SE_j/e_j)² + (SE_{j−1}/e_{j−1})²)^½ / log(c_j/c_{j−1}) (delta method on log e); the interval's centre uses the
+/// last slope and its half-width twice the last change, so the noise σ_k + 2(σ_k² + σ_{k−1}²)^½ is added. A decay
+/// fit is the wrong tool here: with errors this small its curvature tests reject every window but the coarsest.
+/// Points without a standard error (NaN) count as exact, so on an exact curve this is `asymptoticOrder`.
+let asymptoticOrderWithNoise (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: float[]) : Estimate option =
+    asymptoticOrder axis curve floors
+    |> Option.map (fun e ->
+        let usable = usablePoints axis curve floors
+
+        let relative j =
+            let p = snd usable.[j]
+
+            if System.Double.IsNaN p.StdError then
+                0.0
+            else
+                p.StdError / p.Value
+
+        let slopeNoise j =
+            sqrt (relative j ** 2.0 + relative (j - 1) ** 2.0)
+            / log (fst usable.[j] / fst usable.[j - 1])
+
+        let k = usable.Length - 1
+        let last, previous = slopeNoise k, slopeNoise (k - 1)
+
+        let widen =
+            1.959963984540054 * (last + 2.0 * sqrt (last * last + previous * previous))
+
+        { e with
+            Lower = e.Lower - widen
+            Upper = e.Upper + widen })
 
 /// The order a verdict should use: for exact curves the asymptotic-order interval above, otherwise the fitted order
 /// with its bootstrap interval (sampling noise dominates there).

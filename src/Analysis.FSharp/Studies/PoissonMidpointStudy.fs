@@ -62,6 +62,15 @@ type GapPoint =
         KlLower: float
         /// E_draws KL(N_draws ‖ q) over the draw replicates: an upper bound on KL(p ‖ q) (convexity), estimated.
         KlUpper: McEstimate
+        /// χ²(p ‖ p_G) of PLMC's mixture against its exact moment-matched law, estimated over the draw laws
+        /// (MixtureChiSquare): the non-Gaussian part of p.
+        ChiSquare: ChiSquareEstimate
+        /// KL(p_G ‖ q) + max(0, χ̂²) + z·SE (MixtureGapBound): a one-sided 95 % upper bound on KL(p ‖ q), estimated,
+        /// with χ̂²'s standard error; +∞ where some pair of draw laws has an infinite χ² integral.
+        KlBound: McEstimate
+        /// (2 λ_max(q) · KlBound)^½: an upper bound on W2(p, q) by Talagrand's inequality for the Gaussian q,
+        /// estimated (delta-method standard error).
+        W2Talagrand: McEstimate
         /// Exact W2 of LMC(α) (n steps) to the Langevin diffusion's law at time nα (the target when started there).
         LmcBias: float
         /// Whether PLMC's total moments (and the coupled second moments) were enumerated exactly.
@@ -100,8 +109,17 @@ let coupledLaw (problem: GapProblem) (alpha: float) (k: int) (steps: int) (seed:
     r.Law, reduction.Multiplicity, r.MomentsExact
 
 /// Every bound of one grid point: LMC(α/K)'s exact law q; PLMC analysed against q (exact moment-matched lower bounds,
-/// E_draws upper bounds over `replicates` draws); the coupled chains' exact second moments; LMC(α)'s bias.
-let gapPoint (problem: GapProblem) (k: int) (horizon: float) (replicates: int) (seed: uint64) (steps: int) =
+/// E_draws upper bounds over `replicates` draws, and the χ²/Talagrand upper bounds from the laws of `drawLaws` draws);
+/// the coupled chains' exact second moments; LMC(α)'s bias.
+let gapPoint
+    (problem: GapProblem)
+    (k: int)
+    (horizon: float)
+    (replicates: int)
+    (drawLaws: int)
+    (seed: uint64)
+    (steps: int)
+    =
     let alpha = horizon / float steps
 
     let reduction =
@@ -118,17 +136,29 @@ let gapPoint (problem: GapProblem) (k: int) (horizon: float) (replicates: int) (
 
     let q = lawOfUla (alpha / float k) (steps * k)
 
-    let plmc =
-        ExactAnalysis.Analyse(
-            ExactProblem(
-                PoissonMidpoint.Overdamped(d, alpha, k, reduction.Start),
-                reduction.TargetScore(),
-                reduction.CentredTargetScore(),
-                q,
-                int64 steps
-            ),
-            ExactOptions(Replicates = replicates, Seed = seed)
+    let plmcProblem =
+        ExactProblem(
+            PoissonMidpoint.Overdamped(d, alpha, k, reduction.Start),
+            reduction.TargetScore(),
+            reduction.CentredTargetScore(),
+            q,
+            int64 steps
         )
+
+    let plmc =
+        ExactAnalysis.Analyse(plmcProblem, ExactOptions(Replicates = replicates, Seed = seed))
+
+    // The χ² estimate's first-order control variate has mean 0 only against the exact p_G (MixtureChiSquare).
+    if not plmc.MomentsExact then
+        raise (InvalidOperationException($"PLMC(K = {k}) moments were not enumerated exactly"))
+
+    let chiSquare =
+        MixtureChiSquare.Estimate(
+            DrawLaws.Positions(plmcProblem, drawLaws, seed),
+            plmc.Law.Position(ReadOnlySpan weights)
+        )
+
+    let bound = MixtureGapBound.Of(plmc.MomentMatched.Kl, chiSquare, q)
 
     let joint, multiplicity, jointExact = coupledLaw problem alpha k steps seed
     // The Langevin diffusion's own law at time nα (per coordinate an Ornstein–Uhlenbeck process), so LMC(α)'s bias is
@@ -157,6 +187,9 @@ let gapPoint (problem: GapProblem) (k: int) (horizon: float) (replicates: int) (
       W2Convexity = McEstimate(plmc.Upper.W2, plmc.Upper.W2StandardError)
       KlLower = plmc.MomentMatched.Kl
       KlUpper = plmc.Upper.Kl
+      ChiSquare = chiSquare
+      KlBound = McEstimate(bound.Kl, bound.KlStandardError)
+      W2Talagrand = McEstimate(bound.W2, bound.W2StandardError)
       LmcBias = bias
       MomentsExact = plmc.MomentsExact && jointExact }
 

@@ -44,3 +44,44 @@ type PropagationArbs =
                   Seed = seed }
         }
         |> Arb.fromGen
+
+/// A finite Gaussian mixture p = Σₐ πₐ N(μₐ, diag Sₐ): its atoms (product laws sharing the multiplicities), their
+/// probabilities, and its exact per-coordinate moment-matched law p_G (means Σ πμ, variances Σ π(S + μ²) − mean²).
+type AtomMixture =
+    { Atoms: DiagonalLaw[]
+      Probabilities: float[]
+      Matched: DiagonalLaw }
+
+    /// χ²(p‖p_G) = Σₐ Σ_b πₐπ_b (I(a, b) − 1), exact over the finite atoms.
+    member m.ChiSquare =
+        Array.sum
+            [| for a in 0 .. m.Atoms.Length - 1 do
+                   for b in 0 .. m.Atoms.Length - 1 do
+                       m.Probabilities.[a]
+                       * m.Probabilities.[b]
+                       * MixtureChiSquare.PairExcess(m.Atoms.[a], m.Atoms.[b], m.Matched) |]
+
+    /// M independent draws ω ~ π, by inversion of uniforms from `rng`.
+    member m.Draw (rng: Random) (count: int) =
+        let cumulative = Array.scan (+) 0.0 m.Probabilities |> Array.tail
+
+        Array.init count (fun _ ->
+            let u = rng.NextDouble() * cumulative.[cumulative.Length - 1]
+            m.Atoms.[cumulative |> Array.findIndex (fun c -> u < c)])
+
+/// The mixture of `atoms` (mean, variance arrays) with probabilities `probabilities` and multiplicities `multiplicity`.
+let atomMixture (probabilities: float[]) (atoms: (float[] * float[])[]) (multiplicity: float[]) =
+    let total = Array.sum probabilities
+    let pi = probabilities |> Array.map (fun p -> p / total)
+    let d = multiplicity.Length
+
+    let mean =
+        Array.init d (fun c -> Array.fold2 (fun s p (m: float[], _) -> s + p * m.[c]) 0.0 pi atoms)
+
+    let variance =
+        Array.init d (fun c ->
+            Array.fold2 (fun s p (m: float[], v: float[]) -> s + p * (v.[c] + (m.[c] - mean.[c]) ** 2.0)) 0.0 pi atoms)
+
+    { Atoms = atoms |> Array.map (fun (m, v) -> DiagonalLaw(m, v, multiplicity))
+      Probabilities = pi
+      Matched = DiagonalLaw(mean, variance, multiplicity) }
