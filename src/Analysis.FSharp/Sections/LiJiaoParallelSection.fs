@@ -16,7 +16,9 @@ open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections.SectionKit
 
-/// The grid per profile: cells T, rounds K (K ≤ T keeps N = 2T/K ≥ 2 even), sweeps M, dimension and replicates.
+/// The grid per profile: cells T, rounds K (K dividing T keeps N = 2T/K ≥ 2 even), sweeps M, dimension and
+/// replicates. The full grid mixes powers of 2 with 3·2^j so that the smallest depth K·M is resolved finely enough
+/// for the ε-exponent's interval to be narrower than the claim's margin.
 type Grid =
     { Cells: int list
       Rounds: int list
@@ -25,7 +27,7 @@ type Grid =
       Replicates: int
       Epsilons: float list }
 
-let private gridOf profile =
+let gridOf profile =
     match profile with
     | Quick ->
         { Cells = [ 32; 64; 128; 256 ]
@@ -35,12 +37,20 @@ let private gridOf profile =
           Replicates = 32
           Epsilons = [ 0.2; 0.1; 0.05; 0.025 ] }
     | Full ->
-        { Cells = [ 32; 64; 128; 256; 512 ]
-          Rounds = [ 4; 8; 16; 32; 64 ]
-          Sweeps = [ 1; 2; 3; 4; 6; 8; 12; 16 ]
+        { Cells = [ 32; 48; 64; 96; 128; 192; 256; 384; 512; 768; 1024; 1536; 2048; 3072; 4096 ]
+          Rounds = [ 4; 6; 8; 12; 16; 24; 32; 48; 64; 96; 128 ]
+          Sweeps = [ 1; 2; 3; 4; 5; 6; 7; 8; 10; 12; 16 ]
           Dimension = 16
           Replicates = 128
-          Epsilons = [ 0.2; 0.1; 0.05; 0.025; 0.0125; 0.00625 ] }
+          // 18 accuracies, 0.2 down to 5.5e-4 by factors of √2: the widest range the cells up to T = 4096 reach.
+          Epsilons = [ for i in 0..17 -> 0.2 * 2.0 ** (-0.5 * float i) ] }
+
+/// The grid's (T, K) pairs that Li–Jiao's schedule admits: K must divide T so that a round's N = 2T/K is even.
+let configurations (g: Grid) =
+    [ for t in g.Cells do
+          for k in g.Rounds do
+              if t % k = 0 then
+                  yield t, k ]
 
 let private seed = 20261123UL
 
@@ -91,21 +101,19 @@ let section (ctx: ReportContext) (c: Claim) : Section =
         comp "li-jiao-parallel" [ "K", Number(float k); "sweeps", Number(float m) ]
 
     let configs =
-        [ for t in g.Cells do
-              for k in g.Rounds do
-                  if k <= t then
-                      let sequential = comp "li-jiao" [ "K", Number(float k) ]
-                      let seqKl = (point ctx (spec ctx.Profile g sequential KlUpper t)).Error.Value
+        [ for t, k in configurations g do
+              let sequential = comp "li-jiao" [ "K", Number(float k) ]
+              let seqKl = (point ctx (spec ctx.Profile g sequential KlUpper t)).Error.Value
 
-                      yield
-                          { T = t
-                            K = k
-                            SequentialKl = seqKl
-                            Parallel =
-                              [ for m in g.Sweeps ->
-                                    let tv = point ctx (spec ctx.Profile g (par k m) TvUpper t)
-                                    let kl = (point ctx (spec ctx.Profile g (par k m) KlUpper t)).Error.Value
-                                    m, tv, kl ] } ]
+              yield
+                  { T = t
+                    K = k
+                    SequentialKl = seqKl
+                    Parallel =
+                      [ for m in g.Sweeps ->
+                            let tv = point ctx (spec ctx.Profile g (par k m) TvUpper t)
+                            let kl = (point ctx (spec ctx.Profile g (par k m) KlUpper t)).Error.Value
+                            m, tv, kl ] } ]
 
     let rho = configs |> List.map (fun cfg -> cfg, contraction cfg)
 
@@ -168,15 +176,19 @@ let section (ctx: ReportContext) (c: Claim) : Section =
 
     let verdict = Verdicts.combine judgements
 
+    // One group per T ("K: factor"), so a grid of a hundred configurations stays readable.
     let rhoText =
         rho
-        |> List.map (fun (cfg, r) ->
-            let value =
-                match r with
-                | Some x -> $"{x:F3}"
-                | None -> "n/a (excess at round-off)"
+        |> List.groupBy (fun (cfg, _) -> cfg.T)
+        |> List.map (fun (t, group) ->
+            let cells =
+                group
+                |> List.map (fun (cfg, r) ->
+                    match r with
+                    | Some x -> $"{cfg.K}: {x:G3}"
+                    | None -> $"{cfg.K}: at round-off")
 
-            $"(T = {cfg.T}, K = {cfg.K}, N = {2 * cfg.T / cfg.K}): {value}")
+            $"T = {t} (K: factor) " + String.Join(", ", cells))
         |> String.concat "; "
 
     let diverging =
@@ -185,14 +197,13 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             match r with
             | Some x -> x >= 1.0
             | None -> false)
-        |> List.map (fun (cfg, _) -> $"(T = {cfg.T}, K = {cfg.K})")
 
     let divergingText =
         if diverging.IsEmpty then
             "No configuration of the grid diverges."
         else
-            "The Picard error grows between sweeps (factor ≥ 1) at "
-            + String.Join(", ", diverging)
+            $"The Picard error grows between sweeps (factor ≥ 1) in {diverging.Length} of {rho.Length} configurations "
+            + "(listed above)"
             + ": a round spans N = 2T/K points, and the Picard map's Lipschitz constant grows with the span a round "
             + "covers times the score's Lipschitz constant; "
             + "with K fixed and T growing the sweeps do not contract until M approaches N (M ≥ N reproduces the "
@@ -216,9 +227,30 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                 Points = cfg.Parallel |> List.map (fun (_, p, _) -> p)
                 Method = "TV upper bound against the counted depth K·M, M = sweeps per round" } ]
 
-    let depthFigure =
+    // Every configuration's curve is in the section's curves (results.json); a figure of a hundred of them is
+    // unreadable, so the figure draws their lower envelope: at each depth the smallest TV upper limit among the
+    // converging configurations, the quantity N*(ε) is read from.
+    let envelope =
+        [ for cfg in configs do
+              if converging cfg then
+                  for _, p, _ in cfg.Parallel do
+                      if p.Error.Upper > 0.0 && p.Error.Upper <= 1.0 then
+                          yield round p.Depth, p.Error.Upper ]
+        |> List.groupBy fst
+        |> List.map (fun (depth, xs) -> depth, xs |> List.map snd |> List.min)
+        |> List.sortBy fst
+        // Keep only depths that improve on every smaller one: the envelope is non-increasing.
+        |> List.fold
+            (fun acc (depth, tv) ->
+                match acc with
+                | (_, best) :: _ when tv >= best -> acc
+                | _ -> (depth, tv) :: acc)
+            []
+        |> List.rev
+
+    let envelopeFigure =
         { Id = "b4-tv-vs-rounds"
-          Title = "B4: TV upper bound against parallel rounds K·M (converging configurations)"
+          Title = "B4: smallest TV upper bound reached at each depth K·M (converging configurations)"
           X =
             { Label = "parallel rounds (counted depth)"
               Log = true }
@@ -226,22 +258,48 @@ let section (ctx: ReportContext) (c: Claim) : Section =
             { Label = Figures.metricLabel TvUpper
               Log = true }
           Series =
-            [ for cfg, cv in List.zip configs curves do
-                  if converging cfg then
-                      let pts =
-                          cv.Points
-                          |> List.filter (fun p -> p.Error.Value > 0.0 && p.Error.Value <= 1.0)
-                          |> Array.ofList
+            [ { Label =
+                  $"lower envelope of {configs |> List.filter converging |> List.length} converging configurations"
+                X = envelope |> List.map fst |> Array.ofList
+                Y = envelope |> List.map snd |> Array.ofList
+                Band = None
+                Style = Measured } ] }
+        |> RateLab.Analysis.Plots.Figure.validate
 
-                      if pts.Length >= 2 then
-                          let lower = pts |> Array.map (fun p -> max 1e-300 p.Error.Lower)
+    let reached =
+        [ for eps in g.Epsilons do
+              match nStar eps with
+              | Some n -> yield 1.0 / eps, float n
+              | None -> () ]
 
-                          yield
-                              { Label = $"T = {cfg.T}, K = {cfg.K}"
-                                X = pts |> Array.map (fun p -> p.Depth)
-                                Y = pts |> Array.map (fun p -> p.Error.Value)
-                                Band = Some(lower, pts |> Array.map (fun p -> p.Error.Upper))
-                                Style = Measured } ] }
+    // The claim's envelope C·(ln(d/ε))² with C from the fit's intercept: exponent 0 up to the stated log factor.
+    let theory =
+        match fit, c.LogFactor with
+        | Ok f, Some lf when lf.Argument = LogDOverEps ->
+            [ { Label = $"claim: C·{LogFactor.describe lf}, C from the fit"
+                X = reached |> List.map fst |> Array.ofList
+                Y =
+                  reached
+                  |> List.map (fun (inv, _) -> exp f.Fit.Intercept.Value * (log (float g.Dimension * inv)) ** lf.Power)
+                  |> Array.ofList
+                Band = None
+                Style = Theory } ]
+        | _ -> []
+
+    let nStarFigure =
+        { Id = "b4-nstar"
+          Title = $"B4: N*(ε) in parallel rounds against 1/ε, d = {g.Dimension}"
+          X = { Label = "1/ε"; Log = true }
+          Y =
+            { Label = "N*(ε), parallel rounds"
+              Log = true }
+          Series =
+            { Label = "N*(ε): smallest converging depth whose TV bound reaches ε"
+              X = reached |> List.map fst |> Array.ofList
+              Y = reached |> List.map snd |> Array.ofList
+              Band = None
+              Style = Measured }
+            :: theory }
         |> RateLab.Analysis.Plots.Figure.validate
 
     let sweeps = String.Join(", ", g.Sweeps)
@@ -260,7 +318,7 @@ let section (ctx: ReportContext) (c: Claim) : Section =
         $"{ClaimSection.claimText c}\n\n"
         + $"Gaussian data N(0, diag λ), λ log-spaced from 1 to 0.05, d = {g.Dimension}, exact scores; li-jiao-parallel "
         + $"with K rounds of M Picard sweeps against sequential li-jiao with the same K, "
-        + $"both on the same {g.Replicates} draws (seed {seed}); T ∈ {{{cells}}}, K ∈ {{{rounds}}} with K ≤ T, M ∈ "
+        + $"both on the same {g.Replicates} draws (seed {seed}); T ∈ {{{cells}}}, K ∈ {{{rounds}}} with K dividing T, M ∈ "
         + $"{{{sweeps}}}. "
         + "Contraction factor: the largest ratio per sweep, between successive M, of |KL_M − KL_sequential| (E_draws "
         + "KL upper bounds on the same draws) while the excess is above round-off; below 1 the sweeps converge "
@@ -275,5 +333,5 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                 Fit = f.Fit
                 TheorySlopes = [ "log(1/eps)", 0.0 ] } ]
         | Error _ -> []
-      Figures = [ depthFigure ]
+      Figures = [ nStarFigure; envelopeFigure ]
       Curves = curves }
