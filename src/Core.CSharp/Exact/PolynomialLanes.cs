@@ -219,8 +219,8 @@ sealed class PolynomialLanes
         return (Vector512.FusedMultiplyAdd(a, x, g * q), Vector512.FusedMultiplyAdd(a * a, c, n));
     }
 
-    // m = 2: μ' = A μ + g q and C' = A C Aᵀ + Q expanded into C's entries (cᵢⱼ' = Σ aᵢₖ aⱼₗ cₖₗ), whose coefficients
-    // do not depend on the law, so each moment's latency chain is three fused steps.
+    // m = 2: μ' = A μ + g q and C' = (A C) Aᵀ + Q: the product B = A C first (4 products, 4 fused steps), then the
+    // three entries of B Aᵀ + Q (6 fused steps), 14 operations where expanding cᵢⱼ' = Σ aᵢₖ aⱼₗ cₖₗ takes 20.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static (Vector512<double>, Vector512<double>, Vector512<double>, Vector512<double>, Vector512<double>) StepTwo(ref double row,
         Vector512<double> t1, Vector512<double> t2, Vector512<double> t3, Vector512<double> t4, Vector512<double> q, Vector512<double> x0,
@@ -235,18 +235,16 @@ sealed class PolynomialLanes
         var n00 = Series4(ref Unsafe.Add(ref row, 16), t1, t2, t3, t4);
         var n01 = Series4(ref Unsafe.Add(ref row, 21), t1, t2, t3, t4);
         var n11 = Series4(ref Unsafe.Add(ref row, 26), t1, t2, t3, t4);
-        var two = Vector512.Create(2.0);
+        var b00 = Vector512.FusedMultiplyAdd(a01, c01, a00 * c00);
+        var b01 = Vector512.FusedMultiplyAdd(a01, c11, a00 * c01);
+        var b10 = Vector512.FusedMultiplyAdd(a11, c01, a10 * c00);
+        var b11 = Vector512.FusedMultiplyAdd(a11, c11, a10 * c01);
         return (Vector512.FusedMultiplyAdd(a01, x1, Vector512.FusedMultiplyAdd(a00, x0, g0 * q)),
             Vector512.FusedMultiplyAdd(a11, x1, Vector512.FusedMultiplyAdd(a10, x0, g1 * q)),
-            Moment(a00 * a00, two * a00 * a01, a01 * a01, c00, c01, c11, n00),
-            Moment(a00 * a10, Vector512.FusedMultiplyAdd(a00, a11, a01 * a10), a01 * a11, c00, c01, c11, n01),
-            Moment(a10 * a10, two * a10 * a11, a11 * a11, c00, c01, c11, n11));
+            Vector512.FusedMultiplyAdd(b01, a01, Vector512.FusedMultiplyAdd(b00, a00, n00)),
+            Vector512.FusedMultiplyAdd(b11, a01, Vector512.FusedMultiplyAdd(b10, a00, n01)),
+            Vector512.FusedMultiplyAdd(b11, a11, Vector512.FusedMultiplyAdd(b10, a10, n11)));
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<double> Moment(Vector512<double> k00, Vector512<double> k01, Vector512<double> k11, Vector512<double> c00,
-        Vector512<double> c01, Vector512<double> c11, Vector512<double> noise) =>
-        Vector512.FusedMultiplyAdd(k11, c11, Vector512.FusedMultiplyAdd(k01, c01, Vector512.FusedMultiplyAdd(k00, c00, noise)));
 
     // Σₖ cₖ Tₖ(t) for the coefficients from c on, in ChebyshevSeries.Evaluate's order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
