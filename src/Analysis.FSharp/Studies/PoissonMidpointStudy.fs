@@ -1,8 +1,10 @@
-/// The Poisson-midpoint study behind claims A9/S5: exact laws of PLMC (moments by enumeration of its Bernoulli
-/// patterns) and of LMC on N(0, 1). B11's comparison is Studies/B11Study.
+/// The Poisson-midpoint study behind claims A9/S5 (overdamped) and S6 (underdamped): exact laws of PLMC (moments by
+/// enumeration of its Bernoulli patterns) and of its base chain run at the fine step. B11's comparison is
+/// Studies/B11Study.
 module RateLab.Analysis.Studies.PoissonMidpointStudy
 
 open System
+open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
@@ -38,6 +40,25 @@ let lmcExactLaw (h: float) (steps: int) =
 
     r.Law.Position(ReadOnlySpan [| 1.0 |])
 
+/// The base dynamics PLMC refines, which fixes the reference chain the gap is measured against: overdamped Langevin
+/// (PLMC against LMC(α/K), i.e. ULA) or underdamped Langevin with unit mass and friction γ (PLMC against ULMC(α/K),
+/// the same exponential integrator run K·n steps of α/K without the Poisson selection, from the same start law).
+type BaseDynamics =
+    | Overdamped
+    | Underdamped of gamma: float
+
+/// PLMC(α, K) on the base dynamics.
+let plmcKernel (dynamics: BaseDynamics) (d: int) (alpha: float) (k: int) (start: StartLaw) : ISamplerKernel =
+    match dynamics with
+    | Overdamped -> PoissonMidpoint.Overdamped(d, alpha, k, start) :> ISamplerKernel
+    | Underdamped gamma -> PoissonMidpoint.Underdamped(d, alpha, k, gamma, start)
+
+/// The base chain alone with step h: ULA, or ULMC with unit mass (UnderdampedFineDynamics' step and start).
+let baseKernel (dynamics: BaseDynamics) (d: int) (h: float) (start: StartLaw) : ISamplerKernel =
+    match dynamics with
+    | Overdamped -> Langevin.Ula(d, h, start) :> ISamplerKernel
+    | Underdamped gamma -> Ulmc(d, h, gamma, 1.0, start)
+
 /// One Gaussian problem of the two-sided gap study: a diagonal target N(mean, diag variance) and a start law.
 type GapProblem =
     { Name: string
@@ -45,8 +66,11 @@ type GapProblem =
       Variance: float[]
       Start: StartLaw }
 
-/// Two-sided evidence on the gap between PLMC(α, K) and LMC(α/K) after n outer steps (nK fine steps), and LMC(α)'s own
-/// bias for the speed-up context. Distances are between the laws of the position after the same time nα.
+/// Two-sided evidence on the gap between PLMC(α, K) and its base chain at α/K after n outer steps (nK fine steps), and
+/// the base chain's own bias at α for the speed-up context. Distances are between the laws of the position after the
+/// same time nα: for underdamped dynamics the position marginal, what a user samples (the engine propagates the joint
+/// (x, v) law; its marginal is exact too, and PLMC's per-draw position laws are Gaussian, so every bound below holds
+/// for the marginal as it stands).
 type GapPoint =
     {
         Steps: int
@@ -54,8 +78,9 @@ type GapPoint =
         /// Gelbrich: W2 between PLMC's exact moment-matched law p_G and LMC(α/K)'s exact law (a lower bound on W2).
         W2Lower: float
         /// The synchronous coupling: (E|x_PLMC − x_LMC|²)^½ with both chains on the same fine normals, exact (an upper
-        /// bound on W2).
-        W2Coupling: float
+        /// bound on W2); overdamped only, since the coupled underdamped state (x, v) of both chains has four blocks and
+        /// the exact engine propagates at most two.
+        W2Coupling: float option
         /// (E_draws W2(N_draws, q)²)^½ over the draw replicates: an upper bound on W2, estimated.
         W2Convexity: McEstimate
         /// KL(p_G ‖ q), exact: a lower bound on KL(p ‖ q) (Pythagorean identity, q Gaussian).
@@ -71,7 +96,8 @@ type GapPoint =
         /// (2 λ_max(q) · KlBound)^½: an upper bound on W2(p, q) by Talagrand's inequality for the Gaussian q,
         /// estimated (delta-method standard error).
         W2Talagrand: McEstimate
-        /// Exact W2 of LMC(α) (n steps) to the Langevin diffusion's law at time nα (the target when started there).
+        /// Exact W2 of the base chain at α (LMC(α) or ULMC(α), n steps) to its Langevin diffusion's position law at
+        /// time nα (the target when started there).
         LmcBias: float
         /// Whether PLMC's total moments (and the coupled second moments) were enumerated exactly.
         MomentsExact: bool
@@ -108,10 +134,11 @@ let coupledLaw (problem: GapProblem) (alpha: float) (k: int) (steps: int) (seed:
 
     r.Law, reduction.Multiplicity, r.MomentsExact
 
-/// Every bound of one grid point: LMC(α/K)'s exact law q; PLMC analysed against q (exact moment-matched lower bounds,
-/// E_draws upper bounds over `replicates` draws, and the χ²/Talagrand upper bounds from the laws of `drawLaws` draws);
-/// the coupled chains' exact second moments; LMC(α)'s bias.
+/// Every bound of one grid point: the base chain's exact law q at α/K; PLMC analysed against q (exact moment-matched
+/// lower bounds, E_draws upper bounds over `replicates` draws, and the χ²/Talagrand upper bounds from the laws of
+/// `drawLaws` draws); the coupled chains' exact second moments (overdamped); the base chain's bias at α.
 let gapPoint
+    (dynamics: BaseDynamics)
     (problem: GapProblem)
     (k: int)
     (horizon: float)
@@ -128,17 +155,17 @@ let gapPoint
     let d = reduction.Dimension
     let weights = reduction.Multiplicity
 
-    let lawOfUla h n =
+    let lawOfBase h n =
         let r =
-            ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, Langevin.Ula(d, h, reduction.Start), int64 n))
+            ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, baseKernel dynamics d h reduction.Start, int64 n))
 
         r.Law.Position(ReadOnlySpan weights)
 
-    let q = lawOfUla (alpha / float k) (steps * k)
+    let q = lawOfBase (alpha / float k) (steps * k)
 
     let plmcProblem =
         ExactProblem(
-            PoissonMidpoint.Overdamped(d, alpha, k, reduction.Start),
+            plmcKernel dynamics d alpha k reduction.Start,
             reduction.TargetScore(),
             reduction.CentredTargetScore(),
             q,
@@ -160,30 +187,28 @@ let gapPoint
 
     let bound = MixtureGapBound.Of(plmc.MomentMatched.Kl, chiSquare, q)
 
-    let joint, multiplicity, jointExact = coupledLaw problem alpha k steps seed
-    // The Langevin diffusion's own law at time nα (per coordinate an Ornstein–Uhlenbeck process), so LMC(α)'s bias is
-    // the step's alone, not the distance still to go from a start away from the target.
+    let coupling =
+        match dynamics with
+        | Overdamped ->
+            let joint, multiplicity, jointExact = coupledLaw problem alpha k steps seed
+            Some(sqrt (couplingSquare joint multiplicity), jointExact)
+        | Underdamped _ -> None
+
+    // The diffusion's own law at time nα, so the base chain's bias is the step's alone, not the distance still to go
+    // from a start away from the target.
     let diffusion =
         let t = alpha * float steps
-        let start = reduction.Start
 
-        DiagonalLaw(
-            Array.init d (fun i ->
-                let decay = exp (-t / reduction.Variance.[i])
-                reduction.Mean.[i] + (start.Mean.[i] - reduction.Mean.[i]) * decay),
-            Array.init d (fun i ->
-                let decay = exp (-2.0 * t / reduction.Variance.[i])
-                let s0 = start.Sd.[i]
-                reduction.Variance.[i] + (s0 * s0 - reduction.Variance.[i]) * decay),
-            weights
-        )
+        match dynamics with
+        | Overdamped -> DiffusionLaw.overdamped reduction t
+        | Underdamped gamma -> DiffusionLaw.underdamped gamma reduction t
 
-    let bias = sqrt (GaussianDistances.W2Squared(lawOfUla alpha steps, diffusion))
+    let bias = sqrt (GaussianDistances.W2Squared(lawOfBase alpha steps, diffusion))
 
     { Steps = steps
       Alpha = alpha
       W2Lower = sqrt (GaussianDistances.W2Squared(plmc.Law.Position(ReadOnlySpan weights), q))
-      W2Coupling = sqrt (couplingSquare joint multiplicity)
+      W2Coupling = coupling |> Option.map fst
       W2Convexity = McEstimate(plmc.Upper.W2, plmc.Upper.W2StandardError)
       KlLower = plmc.MomentMatched.Kl
       KlUpper = plmc.Upper.Kl
@@ -191,7 +216,7 @@ let gapPoint
       KlBound = McEstimate(bound.Kl, bound.KlStandardError)
       W2Talagrand = McEstimate(bound.W2, bound.W2StandardError)
       LmcBias = bias
-      MomentsExact = plmc.MomentsExact && jointExact }
+      MomentsExact = plmc.MomentsExact && (coupling |> Option.forall snd) }
 
 /// The problems of the two-sided study: N(0, 1) from the target (the original A9 set-up) and from N(3, 0.5²), and the
 /// catalog's ill-conditioned-gaussian at d = 4, κ = 4 (precisions 1 … 4, so αL ≤ 1 on the grid from n = 8) from the
