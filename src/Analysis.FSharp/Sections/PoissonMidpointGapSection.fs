@@ -48,6 +48,9 @@ type GapStudy =
         Model: string
         /// The section's explanation after the engine's, from the W2 and the KL verdicts.
         Explain: string -> string -> string
+        /// Draw laws behind χ̂²(p ‖ p_G) per profile: its standard error falls as 1/√M, at M² pair integrals and M
+        /// propagated draws.
+        DrawLaws: Profile -> int
         /// Figure ids start with this.
         FigurePrefix: string
         /// Captions of the W2-vs-NFE, local-slope and KL figures.
@@ -71,11 +74,7 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
     let horizon = 2.0
     let seed = 20261123UL
     let replicates = 256
-    // Draw laws behind χ̂²(p ‖ p_G). With the first-order part removed its kernel is of the fourth order in the draws'
-    // offsets from p_G, so the estimate's error (≈ 1e-15 at n = 256 for 512 draws on the overdamped problems) stays far
-    // below KL(p_G ‖ q) at every n of both profiles; more draws only make a pair with an infinite χ² integral at n = 8
-    // on the ill-conditioned problem likelier to be seen.
-    let drawLaws = 512
+    let drawLaws = study.DrawLaws ctx.Profile
 
     let levels =
         match ctx.Profile with
@@ -190,8 +189,8 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
 
     // The order a curve gives: its last local slope ± 2× its last change, widened by the slopes' Monte Carlo noise
     // where the curve is an estimate (SectionKit.asymptoticOrderWithNoise: the upper bounds are an exact part plus a
-    // χ̂² part whose standard error is below 1 % of it). Leading +∞ points (a divergent χ² integral at the coarsest α) stay in the curve and
-    // the tables but are not used.
+    // χ̂² part with a standard error). Leading +∞ points (a divergent χ² integral at the coarsest α) stay in the curve
+    // and the tables but are not used.
     let orderOf (whole: ErrorCurve) =
         let infinite =
             whole.Points
@@ -329,6 +328,15 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
     let first = all.Head |> fun (_, _, s) -> s
     let gapCaption, slopesCaption, klCaption = study.Captions
 
+    // The largest relative standard error of a finite KL upper bound, stated in the method (not assumed).
+    let worstNoise =
+        [ for _, _, s in all do
+              for p in s.BoundKl.Points do
+                  if Double.IsFinite p.Error.Value && p.Error.Value > 0.0 then
+                      yield p.Error.StdError / p.Error.Value ]
+        |> List.fold max 0.0
+        |> fun r -> $"{100.0 * r:G2} %%"
+
     { Title = study.Title
       ClaimIds = study.Claims |> List.map (fun c -> c.Id)
       Verdict = verdict
@@ -344,7 +352,7 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
         + study.Model
         + $"E_draws KL and (E_draws W2²)^½ average the per-draw Gaussian laws over {replicates} draw replicates (seed {seed}); they are estimates with standard errors. "
         + $"The decisive upper bounds use the per-draw laws N(μ_ω, S_ω) of {drawLaws} draw replicates (same seed): χ̂²(p ‖ p_G) is the U-statistic over pairs of the pair integrals ∫ N_ω N_ω′ / p_G (closed form per coordinate) with its first-order part removed, which has mean 0 exactly because p_G's moments are exact, and its standard error is the delete-one jackknife plus the pair-variance term (conservative). KL_up = KL(p_G ‖ q) + max(0, χ̂²) + 1.645 SE (one-sided 95 %%), W2_up = (2 λ_max(q) KL_up)^½ (Talagrand). "
-        + "Every judged curve gives its order by its last local slope ± 2× its last change, for the upper bounds widened by 1.96× the slopes' Monte Carlo noise: their χ̂² part's standard error is below 1 % of the bound, so a decay fit's curvature tests would reject every window but the coarsest, and no fit table is shown. Each W2 and each KL pair is judged together (two-sided rule of docs/claims.md). NFE is PLMC's expected count 2 − 1/K per outer step.\n\n"
+        + $"Every judged curve gives its order by its last local slope ± 2× its last change, for the upper bounds widened by 1.96× the slopes' Monte Carlo noise: their χ̂² part's standard error is at most {worstNoise} of the KL bound here, so a decay fit's curvature tests would reject every window but the coarsest, and no fit table is shown. Each W2 and each KL pair is judged together (two-sided rule of docs/claims.md). NFE is PLMC's expected count 2 − 1/K per outer step.\n\n"
         + String.Join("\n\n", all |> List.map table)
       Fits = []
       Figures =

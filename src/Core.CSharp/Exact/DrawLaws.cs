@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -12,25 +13,47 @@ namespace RateLab.Core.Exact;
 public static class DrawLaws
 {
     /// <summary>The position laws (with the reference's multiplicities) of replicates 0 … <paramref name="replicates"/>
-    /// − 1 of <paramref name="problem"/>'s kernel, drawn with <paramref name="seed"/>.</summary>
-    public static DiagonalLaw[] Positions(ExactProblem problem, int replicates, ulong seed)
+    /// − 1 of <paramref name="problem"/>'s kernel, drawn with <paramref name="seed"/>, on up to
+    /// <paramref name="maxThreads"/> threads (−1: all cores). Each replicate is a function of (seed, replicate) alone,
+    /// propagated by its thread's own propagator, so the laws do not depend on the thread count, bit for bit.</summary>
+    public static DiagonalLaw[] Positions(ExactProblem problem, int replicates, ulong seed, int maxThreads = -1)
     {
         ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(replicates, 1, nameof(replicates));
+        if (maxThreads is 0 or < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), $"maxThreads = {maxThreads} is out of range; allowed: −1 (all cores) or ≥ 1.");
         Guard.AtLeast(problem.Steps, 0, "problem.Steps");
         var kernel = problem.Kernel ?? throw new ArgumentNullException(nameof(problem), "problem.Kernel is null.");
         ArgumentNullException.ThrowIfNull(problem.Reference);
         Guard.Length(problem.Reference.Count, kernel.Dimension, "reference dimension");
-        var weights = problem.Reference.Multiplicity;
-        var propagator = new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise());
-        var source = new PhiloxNoise(seed);
-        var law = new GaussianState(kernel.Blocks, kernel.Dimension);
         var laws = new DiagonalLaw[replicates];
-        for (int r = 0; r < replicates; r++)
+        // Chunks of replicates, each with its own propagator: the kernel is pure and the score fields are shared by
+        // parallel chains elsewhere too; only the propagator's oracles, noise and law are per thread.
+        int chunk = Math.Max(1, Math.Min(64, replicates / (4 * Environment.ProcessorCount)));
+        int chunks = (replicates + chunk - 1) / chunk;
+        var errors = new Exception?[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, c =>
         {
-            ExactAnalysis.PropagateDraw(propagator, source, r, problem.Steps, law);
-            laws[r] = law.Position(weights);
-        }
+            try
+            {
+                Propagate(c);
+            }
+            catch (Exception e) { errors[c] = e; }
+        });
+        // The lowest chunk's own error whatever the thread timing (e.g. the sampler's divergence), as ExactAnalysis does.
+        if (Array.Find(errors, e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
         return laws;
+
+        void Propagate(int c)
+        {
+            var propagator = new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise());
+            var source = new PhiloxNoise(seed);
+            var law = new GaussianState(kernel.Blocks, kernel.Dimension);
+            for (int r = c * chunk; r < Math.Min(replicates, (c + 1) * chunk); r++)
+            {
+                ExactAnalysis.PropagateDraw(propagator, source, r, problem.Steps, law);
+                laws[r] = law.Position(problem.Reference.Multiplicity);
+            }
+        }
     }
 }

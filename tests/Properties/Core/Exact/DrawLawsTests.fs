@@ -61,9 +61,28 @@ let tests =
                   Expect.isTrue (within z5 vse v exact.Variance.[c]) $"variance of coordinate {c}: {v} ± {vse}"
           }
 
+          test "the laws do not depend on the thread count, bit for bit" {
+              let p = problem ()
+
+              let bits (laws: DiagonalLaw[]) =
+                  [ for l in laws do
+                        yield! l.Mean.ToArray() |> Array.map BitConverter.DoubleToInt64Bits
+                        yield! l.Variance.ToArray() |> Array.map BitConverter.DoubleToInt64Bits ]
+
+              let one = bits (DrawLaws.Positions(p, 203, 5UL, 1))
+
+              for threads in [ 2; 3; -1 ] do
+                  Expect.equal (bits (DrawLaws.Positions(p, 203, 5UL, threads))) one $"{threads} threads"
+          }
+
           test "bad arguments are refused" {
               let e =
                   Expect.throwsC (fun () -> DrawLaws.Positions(problem (), 0, 1UL) |> ignore) id
 
               Expect.stringContains e.Message "replicates = 0" "names the value"
+
+              let e =
+                  Expect.throwsC (fun () -> DrawLaws.Positions(problem (), 4, 1UL, 0) |> ignore) id
+
+              Expect.stringContains e.Message "maxThreads = 0" "names the value"
           } ]
