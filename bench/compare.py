@@ -285,6 +285,8 @@ def generic_exact(repeats, d):
     out += ["", f"End to end, wall time of the process: `dotnet {os.path.relpath(RATELAB_DLL, ROOT)} " + " ".join(cli_cmd[2:])
             + f"` {med(cli['ratelab exact (ULA)'])} s, against {med(cli['ratelab list samplers'])} s for "
             "`ratelab list samplers` (process start alone)."]
+    out += ["", "The randomized samplers at d = 10⁶ with tabled steps are measured by hand, not by this script: "
+            "[performance-d1e6.md](performance-d1e6.md)."]
     return out
 
 

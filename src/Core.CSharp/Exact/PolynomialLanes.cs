@@ -17,9 +17,10 @@ namespace RateLab.Core.Exact;
 /// <remarks>
 /// The lanes are <see cref="Vector512{T}"/>, not <see cref="System.Numerics.Vector{T}"/> (256 bits by default even on
 /// AVX-512 machines): the steps are arithmetic-bound, and 8 coordinates per instruction made Shen–Lee's d = 10⁶ law
-/// about 1.6 times faster on the 2-core EPYC of reports/performance.md. Without AVX-512 the runtime emulates each
-/// operation in software, with the same results but about 1.8 times slower than 256-bit lanes (Shen–Lee at d = 10⁶,
-/// DOTNET_EnableAVX512=0): the lanes assume the AVX-512 machines the d = 10⁶ goal is set on.
+/// about 1.6 times faster on the 2-core EPYC of reports/performance.md. Without AVX-512 the runtime runs each operation
+/// as two 256-bit ones, with the same results, and that still beat 256-bit lanes (Shen–Lee at d = 10⁶ with
+/// DOTNET_EnableAVX512=0: 2.7–3.2 s against 3.6–4.4 s): each broadcast table coefficient serves 8 coordinates, and
+/// with 16 registers both widths spill.
 /// </remarks>
 sealed class PolynomialLanes
 {
