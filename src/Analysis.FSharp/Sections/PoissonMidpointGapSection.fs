@@ -48,9 +48,9 @@ type GapStudy =
         Model: string
         /// The section's explanation after the engine's, from the W2 and the KL verdicts.
         Explain: string -> string -> string
-        /// Draw laws behind χ̂²(p ‖ p_G) per profile: its standard error falls as 1/√M, at M² pair integrals and M
-        /// propagated draws.
-        DrawLaws: Profile -> int
+        /// Draw laws behind χ̂²(p ‖ p_G): its standard error falls as 1/√M, at M² pair integrals and M propagated
+        /// draws.
+        DrawLaws: int
         /// Figure ids start with this.
         FigurePrefix: string
         /// Captions of the W2-vs-NFE, local-slope and KL figures.
@@ -74,7 +74,7 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
     let horizon = 2.0
     let seed = 20261123UL
     let replicates = 256
-    let drawLaws = study.DrawLaws ctx.Profile
+    let drawLaws = study.DrawLaws
 
     let levels =
         match ctx.Profile with
