@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -20,8 +19,7 @@ public static class DrawLaws
     {
         ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(replicates, 1, nameof(replicates));
-        if (maxThreads is 0 or < -1)
-            throw new ArgumentOutOfRangeException(nameof(maxThreads), $"maxThreads = {maxThreads} is out of range; allowed: −1 (all cores) or ≥ 1.");
+        Guard.Threads(maxThreads, nameof(maxThreads));
         Guard.AtLeast(problem.Steps, 0, "problem.Steps");
         var kernel = problem.Kernel ?? throw new ArgumentNullException(nameof(problem), "problem.Kernel is null.");
         ArgumentNullException.ThrowIfNull(problem.Reference);
@@ -31,17 +29,7 @@ public static class DrawLaws
         // parallel chains elsewhere too; only the propagator's oracles, noise and law are per thread.
         int chunk = Math.Max(1, Math.Min(64, replicates / (4 * Environment.ProcessorCount)));
         int chunks = (replicates + chunk - 1) / chunk;
-        var errors = new Exception?[chunks];
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, c =>
-        {
-            try
-            {
-                Propagate(c);
-            }
-            catch (Exception e) { errors[c] = e; }
-        });
-        // The lowest chunk's own error whatever the thread timing (e.g. the sampler's divergence), as ExactAnalysis does.
-        if (Array.Find(errors, e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
+        ParallelParts.For(chunks, maxThreads, Propagate);
         return laws;
 
         void Propagate(int c)

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Samplers;
@@ -94,23 +93,16 @@ public static class ExactAnalysis
         var polynomial = PolynomialSteps.TryBuild(reduction, head, build, options);
         var law = new GaussianState(head.Kernel.Blocks, reduction.Dimension);
         var blocks = new BlockOutcome[count];
-        var errors = new Exception?[count];
         // Each block is built, analysed and written into the whole law in place, so only the sums outlive it.
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxThreads }, b =>
+        ParallelParts.For(count, options.MaxThreads, b =>
         {
-            try
-            {
-                var slice = Slice(b);
-                var problem = b == 0 ? head : build(slice);
-                var lanes = polynomial is null ? null : PolynomialLanes.For(polynomial, problem);
-                var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options) : null;
-                (blocks[b], var part) = AnalyseBlock(problem, packed, options, lanes);
-                part.CopyTo(law, b * size);
-            }
-            catch (Exception e) { errors[b] = e; }
+            var slice = Slice(b);
+            var problem = b == 0 ? head : build(slice);
+            var lanes = polynomial is null ? null : PolynomialLanes.For(polynomial, problem);
+            var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options) : null;
+            (blocks[b], var part) = AnalyseBlock(problem, packed, options, lanes);
+            part.CopyTo(law, b * size);
         });
-        // The lowest block's own error, whatever the thread timing (e.g. the sampler's divergence, not an AggregateException).
-        if (Array.Find(errors, e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
         return Combine(blocks, law);
     }
 
@@ -123,8 +115,7 @@ public static class ExactAnalysis
         Guard.AtLeast(options.BlockCoordinates, 1, "BlockCoordinates");
         Guard.AtLeast(options.PackedCoordinates, 0, "PackedCoordinates");
         Guard.AtLeast(options.PolynomialCoordinates, 1, "PolynomialCoordinates");
-        if (options.MaxThreads is 0 or < -1)
-            throw new ArgumentOutOfRangeException(nameof(options), $"MaxThreads = {options.MaxThreads} is out of range; allowed: −1 (all cores) or ≥ 1.");
+        Guard.Threads(options.MaxThreads, "MaxThreads");
         return options;
     }
 

@@ -58,6 +58,13 @@ public static class Guard
         return value;
     }
 
+    /// <summary>Requires a thread limit: −1 (all cores) or an integer ≥ 1.</summary>
+    public static int Threads(int value, string name)
+    {
+        if (value is 0 or < -1) throw Fail(name, value.ToString(CultureInfo.InvariantCulture), "−1 (all cores) or ≥ 1");
+        return value;
+    }
+
     /// <summary>Requires an integer in [min, max] (for counts whose arithmetic must not overflow).</summary>
     public static int InRange(int value, int min, int max, string name)
     {
