@@ -44,11 +44,16 @@ let cachedRun
     spec.Dimensions
     |> List.map (fun d ->
         let one = { spec with Dimensions = [ d ] }
-        // A target read from a file is keyed by the file's content as well as its path.
+        // A target read from a file is keyed by the file's content as well as its path; a metric revised since the
+        // numerics version by its revision.
         let key =
+            let config =
+                Spec.toCanonicalJson { one with Name = ""; Claims = [] }
+                + Cache.revisionSuffix (MetricNames.toName spec.Metric)
+
             match Catalog.fileDigest spec.Sampler spec.Target with
-            | "" -> Spec.toCanonicalJson { one with Name = ""; Claims = [] }
-            | digest -> Spec.toCanonicalJson { one with Name = ""; Claims = [] } + "/files:" + digest
+            | "" -> config
+            | digest -> config + "/files:" + digest
 
         Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
             let sink = start $"{spec.Name} d={d}"

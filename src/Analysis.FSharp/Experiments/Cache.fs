@@ -50,6 +50,18 @@ module Cache =
     [<Literal>]
     let NumericsVersion = "numerics-1"
 
+    /// Revisions of a single metric's numbers since NumericsVersion was last bumped. A change that moves one metric
+    /// only gets an entry here instead of a bump: the cache keys of runs measuring that metric change, and every other
+    /// entry of a committed cache stays valid. Bumping NumericsVersion empties this map. The canary records it too.
+    /// tv_lower 2: the TV lower bound of a Gaussian law takes the farthest block's exact TV as well as H².
+    let MetricRevisions: Map<string, int> = Map.ofList [ "tv_lower", 2 ]
+
+    /// What a run's cache key adds for the revision of its metric (by stable name): "" at the base version.
+    let revisionSuffix (metricName: string) =
+        match Map.tryFind metricName MetricRevisions with
+        | Some r -> $"/revision:{metricName}-{r}"
+        | None -> ""
+
     /// A cache rooted at OUT/.cache with a code-version salt.
     type Store = { Directory: string; Salt: string }
 

@@ -14,8 +14,13 @@ namespace RateLab.Core.Exact;
 /// <param name="PointMass">Some coordinate of P has variance 0 (then TV = 1).</param>
 /// <param name="Coordinates">Σᵢ wᵢ, the dimension the sums stand for.</param>
 /// <param name="OneDimensionalTv">The exact TV when the sums stand for a single coordinate, else null.</param>
+/// <param name="FarthestLogBhattacharyya">wᵢ log BCᵢ of the block of identical coordinates farthest apart in Hellinger
+/// distance (the first such block in coordinate order).</param>
+/// <param name="FarthestTvLower">That block's TV lower bound (<see cref="GaussianTotalVariation.GroupLowerBound"/>; 1
+/// with a point mass), a lower bound on the whole TV since a marginal's TV never exceeds the joint one.</param>
 public readonly record struct DistanceSums(double Kl, double W2Squared, double LogBhattacharyya, double Mahalanobis2,
-    bool EqualVariances, bool PointMass, double Coordinates, double? OneDimensionalTv)
+    bool EqualVariances, bool PointMass, double Coordinates, double? OneDimensionalTv, double FarthestLogBhattacharyya,
+    double FarthestTvLower)
 {
     /// <summary>The sums for <paramref name="p"/> against the reference <paramref name="q"/>.</summary>
     public static DistanceSums Of(DiagonalLaw p, DiagonalLaw q)
@@ -31,16 +36,24 @@ public readonly record struct DistanceSums(double Kl, double W2Squared, double L
         double? oneDimensional = p.Count == 1 && p.Multiplicity[0] == 1 && !pointMass
             ? GaussianTotalVariation.OneDimensional(p.Mean[0], Math.Sqrt(p.Variance[0]), q.Mean[0], Math.Sqrt(q.Variance[0]))
             : null;
+        int k = sums.Farthest;
+        double farthestTv = pointMass ? 1.0
+            : GaussianTotalVariation.GroupLowerBound(p.Mean[k], p.Variance[k], q.Mean[k], q.Variance[k], p.Multiplicity[k]);
         return new DistanceSums(0.5 * sums.TwiceKl, sums.W2Squared, sums.LogBhattacharyya,
-            sums.EqualVariances ? sums.Mahalanobis2 : double.NaN, sums.EqualVariances, pointMass, p.Dimension, oneDimensional);
+            sums.EqualVariances ? sums.Mahalanobis2 : double.NaN, sums.EqualVariances, pointMass, p.Dimension, oneDimensional,
+            sums.FarthestLogBhattacharyya, farthestTv);
     }
 
-    /// <summary>The sums of two disjoint blocks of coordinates.</summary>
+    /// <summary>
+    /// The sums of two disjoint blocks of coordinates, <paramref name="a"/> before <paramref name="b"/>: the farthest
+    /// block is a's on ties, as one pass over both in order would pick it.
+    /// </summary>
     public static DistanceSums operator +(DistanceSums a, DistanceSums b)
     {
         bool equal = a.EqualVariances && b.EqualVariances;
+        var farthest = b.FarthestLogBhattacharyya < a.FarthestLogBhattacharyya ? b : a;
         return new DistanceSums(a.Kl + b.Kl, a.W2Squared + b.W2Squared, a.LogBhattacharyya + b.LogBhattacharyya,
             equal ? a.Mahalanobis2 + b.Mahalanobis2 : double.NaN, equal, a.PointMass || b.PointMass,
-            a.Coordinates + b.Coordinates, null);
+            a.Coordinates + b.Coordinates, null, farthest.FarthestLogBhattacharyya, farthest.FarthestTvLower);
     }
 }

@@ -46,8 +46,11 @@ public static class GaussianDistances
     /// <param name="LogBhattacharyya">Σᵢ wᵢ log BCᵢ.</param>
     /// <param name="Mahalanobis2">Σᵢ wᵢ δᵢ²/Bᵢ.</param>
     /// <param name="EqualVariances">Every Aᵢ equals Bᵢ.</param>
+    /// <param name="Farthest">The first coordinate i with the least wᵢ log BCᵢ: the block of identical coordinates
+    /// farthest apart in Hellinger distance, whose own TV bounds the whole TV from below.</param>
+    /// <param name="FarthestLogBhattacharyya">Its wᵢ log BCᵢ.</param>
     internal readonly record struct Sums(double TwiceKl, double W2Squared, double LogBhattacharyya, double Mahalanobis2,
-        bool EqualVariances);
+        bool EqualVariances, int Farthest, double FarthestLogBhattacharyya);
 
     /// <summary>
     /// All the <see cref="Sums"/> in one pass, each added in coordinate order, with δ = a − b and r = (A − B)/B. The
@@ -62,8 +65,9 @@ public static class GaussianDistances
         ReadOnlySpan<double> a = p.Mean, va = p.Variance, b = q.Mean, vb = q.Variance, w = p.Multiplicity;
         Span<double> kl = stackalloc double[lanes], w2 = stackalloc double[lanes], m2 = stackalloc double[lanes];
         var (one, two, four) = (Vector256<double>.One, Vector256.Create(2.0), Vector256.Create(4.0));
-        double twiceKlSum = 0, w2Sum = 0, logBcSum = 0, m2Sum = 0;
+        double twiceKlSum = 0, w2Sum = 0, logBcSum = 0, m2Sum = 0, farthestLogBc = double.PositiveInfinity;
         bool equal = true;
+        int farthest = 0;
         for (int i = 0; i < w.Length; i += lanes)
         {
             var (ai, vai, bi, vbi, wi) = (Load(a, i), Load(va, i), Load(b, i), Load(vb, i), Load(w, i));
@@ -82,12 +86,14 @@ public static class GaussianDistances
             {
                 twiceKlSum += kl[j];
                 w2Sum += w2[j];
-                logBcSum += w[i + j] * (-0.5 * StableMath.Log1p(excess.GetElement(j)) - meanTerm.GetElement(j));
+                double logBc = w[i + j] * (-0.5 * StableMath.Log1p(excess.GetElement(j)) - meanTerm.GetElement(j));
+                logBcSum += logBc;
+                if (logBc < farthestLogBc) (farthestLogBc, farthest) = (logBc, i + j);
                 m2Sum += m2[j];
                 equal &= va[i + j].Equals(vb[i + j]);
             }
         }
-        return new Sums(twiceKlSum, w2Sum, logBcSum, m2Sum, equal);
+        return new Sums(twiceKlSum, w2Sum, logBcSum, m2Sum, equal, farthest, farthestLogBc);
     }
 
     // Four entries from i on, padded with ones past the end of x: a harmless coordinate (a = b = A = B = w = 1) whose

@@ -5,7 +5,10 @@ namespace RateLab.Core.Exact;
 /// <summary>
 /// Distances from a Gaussian law P to a reference Q, both products over the same reduced coordinates: KL(P‖Q),
 /// W₂ (Bures), H² = 1 − BC, and TV — exact when a closed form exists (one coordinate, or equal covariances), otherwise
-/// bracketed by the Hellinger sandwich below (TV = 1 when P has a point mass) and the best of Pinsker, Bretagnolle–Huber and the sandwich above.
+/// bracketed from below by the better of the Hellinger sandwich and the TV of the block of identical coordinates
+/// farthest apart (TV = 1 when P has a point mass), and from above by the best of Pinsker, Bretagnolle–Huber and the
+/// sandwich. The sandwich's H² is of second order in a small discrepancy while TV is of first order, so on
+/// near-converged laws the block's TV is the lower bound that keeps TV's order.
 /// </summary>
 public sealed record LawDistances(double Kl, double W2, double Hellinger2, double TvLower, double TvUpper, double? TvExact)
 {
@@ -23,7 +26,7 @@ public sealed record LawDistances(double Kl, double W2, double Hellinger2, doubl
         // A point mass against a density is singular: TV = 1.
         double? exact = sums.PointMass ? 1.0
             : sums.OneDimensionalTv ?? (sums.EqualVariances ? GaussianDistances.TvFromMahalanobis(sums.Mahalanobis2) : null);
-        return new LawDistances(kl, w2, h2, exact ?? lower, exact ?? upper, exact);
+        return new LawDistances(kl, w2, h2, exact ?? Math.Max(lower, sums.FarthestTvLower), exact ?? upper, exact);
     }
 }
 /// <summary>A Monte Carlo mean over draw replicates and its standard error (0 when exact).</summary>

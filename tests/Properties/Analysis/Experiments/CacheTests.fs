@@ -28,6 +28,18 @@ let tests =
               // Length-prefixing the salt keeps (salt, config) pairs from colliding by moving characters across.
               Expect.notEqual (Cache.key "ab" "c") (Cache.key "a" "bc") "no shifting collision"
           }
+          test "a metric revision changes the keys of that metric's runs alone" {
+              // Every metric keeps its base key unless revised, so a committed cache stays valid for the others.
+              for name in Spec.MetricNames.allowed do
+                  match Map.tryFind name Cache.MetricRevisions with
+                  | Some r -> Expect.equal (Cache.revisionSuffix name) $"/revision:{name}-{r}" name
+                  | None -> Expect.equal (Cache.revisionSuffix name) "" name
+
+              Expect.isNonEmpty
+                  (Cache.revisionSuffix "tv_lower")
+                  "tv_lower is revised (lower bound from the farthest block)"
+          }
+
           test "getOrCompute computes once and reuses the stored entry" {
               use dir = new TempDir()
               let store = Cache.under dir.Path "salt"
