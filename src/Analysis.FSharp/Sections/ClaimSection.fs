@@ -121,6 +121,75 @@ let judgeFit
             else
                 j))
 
+/// The error a bound metric bounds, for pairing an upper with a lower bound on the same error.
+let private boundedError metric =
+    match metric with
+    | TvUpper
+    | TvLower -> Some "TV"
+    | KlUpper
+    | KlLower -> Some "KL"
+    | W2Upper
+    | W2Lower -> Some "W2"
+    | _ -> None
+
+/// Where a test measured an upper and a lower bound on the same error, every exponent the claim predicts is judged
+/// from the pair (Verdicts.judgeTwoSided): the true exponent lies in the bracket between them, so the pair can show
+/// "tight" or a violation where neither side can alone. `fits` holds each evidence's decisive fit (None where it failed
+/// or tests nothing). Returns the bracket judgements and the metrics whose one-sided rows they replace.
+let judgePairs (c: Claim) (t: ClaimTest) (context: string) (productD: bool) (fits: (Evidence * FitResult option) list) =
+    let term = c.Terms.[t.Term]
+
+    let pairs =
+        [ for family in fits |> List.choose (fun (ev, _) -> boundedError ev.Metric) |> List.distinct do
+              let side direction =
+                  fits
+                  |> List.tryFind (fun (ev, _) -> boundedError ev.Metric = Some family && ev.Direction = direction)
+
+              match side UpperBoundOnError, side LowerBoundOnError with
+              | Some(up, Some upFit), Some(low, Some lowFit) -> yield up, upFit, low, lowFit
+              | _ -> () ]
+
+    let judgements =
+        [ for up, upFit, low, lowFit in pairs do
+              let lowSlopes = List.zip lowFit.Regressors lowFit.Slopes |> Map.ofList
+
+              for regressor, fromUpper in List.zip upFit.Regressors upFit.Slopes do
+                  match Verdicts.predicted c.Form term regressor, Map.tryFind regressor lowSlopes with
+                  | Some(claimed, sense), Some fromLower ->
+                      let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin claimed)
+
+                      let subject =
+                          $"{subjectName c regressor}, bracket [{MetricNames.toName up.Metric}, {MetricNames.toName low.Metric}], {context}"
+
+                      let j = Verdicts.judgeTwoSided subject sense claimed margin fromUpper fromLower
+
+                      if regressor = "log d" && productD then
+                          yield
+                              j
+                              |> Verdicts.uncounted
+                                  "on a product target the d-exponent follows from the step exponent by construction, so it tests nothing."
+                                  "a d-exponent on a product target tests nothing"
+                      else
+                          yield j
+                  | _ -> () ]
+
+    let replaced =
+        pairs
+        |> List.collect (fun (up, _, low, _) -> [ up.Metric; low.Metric ])
+        |> Set.ofList
+
+    judgements, replaced
+
+/// A one-sided row of a bound that is judged in a bracket with its other side: shown, not counted.
+let private asBracketSide (j: Verdicts.Judgement) =
+    if j.Counted then
+        j
+        |> Verdicts.uncounted
+            "this bound is judged together with the bound on the other side (the bracket row)."
+            "one side of a bracket: the bracket row says what the pair shows"
+    else
+        j
+
 /// What one test produced.
 type TestOutcome =
     {
@@ -162,6 +231,13 @@ let constantCostNote
 
         $" {c.Id}: every N* found costs the same {one} {costLabel c}, because the parameters fix the depth independently of T; the zero exponents hold by construction, and the test is only that the accuracy is reachable at that depth.{missedText}"
     | _ -> ""
+
+/// The fit a cost test judges: with the claim's log factor divided out where it states one, else the pure power law.
+let private decisiveFitName (c: Claim) =
+    if c.LogFactor.IsSome then
+        "with the claim's log factor divided out"
+    else
+        "pure power law"
 
 /// A cost test: N*(d, ε) per evidence metric, the pure power-law fit and, with a log factor, the log-aware fit.
 let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
@@ -224,10 +300,8 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                           subject
                           points)
 
-              let decisive, decisiveName =
-                  match logAware with
-                  | Some fit -> fit, "with the claim's log factor divided out"
-                  | None -> powerLaw, "pure power law"
+              let decisive = defaultArg logAware powerLaw
+              let decisiveName = decisiveFitName c
 
               let judgements =
                   match decisive with
@@ -328,13 +402,27 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                               Verdict = Inconclusive
                               Reason = j.Reason + constant })
 
-              judgements @ pureRows, tables, figure, curves, note ]
+              let bracketFit =
+                  match decisive with
+                  | Ok fit when constant = "" -> Some fit.Fit
+                  | _ -> None
 
-    { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
-      Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
-      Figures = outcomes |> List.collect (fun (_, _, f, _, _) -> f)
-      Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
-      Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
+              (judgements @ pureRows, tables, figure, curves, note), (ev, bracketFit) ]
+
+    let brackets, replaced =
+        judgePairs c t (decisiveFitName c) true (List.map snd outcomes)
+
+    let judgementsOf ((j, _, _, _, _), (ev: Evidence, _)) =
+        if replaced.Contains ev.Metric then
+            List.map asBracketSide j
+        else
+            j
+
+    { Judgements = (outcomes |> List.collect judgementsOf) @ brackets
+      Fits = outcomes |> List.collect (fun ((_, f, _, _, _), _) -> f)
+      Figures = outcomes |> List.collect (fun ((_, _, f, _, _), _) -> f)
+      Curves = outcomes |> List.collect (fun ((_, _, _, cv, _), _) -> cv)
+      Notes = outcomes |> List.map (fun ((_, _, _, _, n), _) -> n) }
 
 /// A conditioning sweep: N* at one (d, ε) for each value of the swept target parameter (κ or L), per evidence metric,
 /// and the fit of log cost on log value, judged against the term's conditioning exponent; where the claim states
@@ -504,13 +592,26 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
                             $"Claim {c.Id}: {label} vs NFE, one curve per {symbol} (points of the N* searches)"
                             curves ]
 
-              judgements, tables, figure, curves, note ]
+              (judgements, tables, figure, curves, note),
+              (ev,
+               match fit with
+               | Ok f -> Some f.Fit
+               | Error _ -> None) ]
 
-    { Judgements = outcomes |> List.collect (fun (j, _, _, _, _) -> j)
-      Fits = outcomes |> List.collect (fun (_, f, _, _, _) -> f)
-      Figures = outcomes |> List.collect (fun (_, _, f, _, _) -> f)
-      Curves = outcomes |> List.collect (fun (_, _, _, cv, _) -> cv)
-      Notes = outcomes |> List.map (fun (_, _, _, _, n) -> n) }
+    let brackets, replaced =
+        judgePairs c t $"{parameter} swept at d = {d}, ε = {g.Epsilon:g3}" false (List.map snd outcomes)
+
+    let judgementsOf ((j, _, _, _, _), (ev: Evidence, _)) =
+        if replaced.Contains ev.Metric then
+            List.map asBracketSide j
+        else
+            j
+
+    { Judgements = (outcomes |> List.collect judgementsOf) @ brackets
+      Fits = outcomes |> List.collect (fun ((_, f, _, _, _), _) -> f)
+      Figures = outcomes |> List.collect (fun ((_, _, f, _, _), _) -> f)
+      Curves = outcomes |> List.collect (fun ((_, _, _, cv, _), _) -> cv)
+      Notes = outcomes |> List.map (fun ((_, _, _, _, n), _) -> n) }
 
 /// A decay test: the error curve on the doubling grid per evidence metric, points near a computed floor excluded,
 /// the order judged (exact curves by their asymptotic local slope, Monte Carlo curves by the fit's interval).

@@ -146,6 +146,77 @@ let tests =
               Expect.stringContains good.Reason "What this evidence cannot show" "the verdict says what it cannot show"
           }
 
+          test "an upper and a lower bound on one error are judged as a bracket; a lone bound is not paired" {
+              let a5 = registry.Value |> List.find (fun c -> c.Id = "A5")
+              let test = a5.Tests.Head
+
+              let interval lo hi =
+                  { Value = 0.5 * (lo + hi)
+                    Lower = lo
+                    Upper = hi
+                    StdError = nan
+                    Level = 0.95 }
+
+              let fit (eps: float * float) : FitResult =
+                  { Regressors = [ "log d"; "log(1/eps)" ]
+                    Intercept = interval 0.0 0.0
+                    Slopes = [ interval 0.49 0.51; interval (fst eps) (snd eps) ]
+                    Window = []
+                    WindowRule = ""
+                    Residuals = []
+                    Excluded = []
+                    IntervalMethod = "" }
+
+              let upper =
+                  { Metric = TvUpper
+                    Direction = UpperBoundOnError }
+
+              let lower =
+                  { Metric = TvLower
+                    Direction = LowerBoundOnError }
+              // Claimed ε-exponent 1 ± 0.1: each side alone cannot say "tight"; the bracket [0.97, 1.02] can.
+              let judged, replaced =
+                  ClaimSection.judgePairs
+                      a5
+                      test
+                      "pure power law"
+                      true
+                      [ upper, Some(fit (0.97, 0.99)); lower, Some(fit (1.0, 1.02)) ]
+
+              Expect.equal replaced (set [ TvUpper; TvLower ]) "both one-sided rows are replaced"
+              let eps = judged |> List.find (fun j -> j.Subject.Contains "(1/ε)")
+              Expect.equal eps.Verdict ConsistentTight eps.Reason
+              Expect.isTrue eps.Counted "the ε bracket counts"
+              let d = judged |> List.find (fun j -> j.Subject.Contains "d-exponent")
+              Expect.isFalse d.Counted "a d-exponent on a product target counts nothing"
+
+              let epsVerdict upperEps lowerEps =
+                  let j, _ =
+                      ClaimSection.judgePairs
+                          a5
+                          test
+                          "pure power law"
+                          true
+                          [ upper, Some(fit upperEps); lower, Some(fit lowerEps) ]
+
+                  (j |> List.find (fun j -> j.Subject.Contains "(1/ε)")).Verdict
+              // The lower bound's order beyond the claim on the slow side shows a violation; with an upper bound's order
+              // on the fast side too, the two contradict each other and nothing is decided.
+              Expect.equal (epsVerdict (1.15, 1.25) (1.2, 1.3)) ViolatesBound "violates"
+              Expect.equal (epsVerdict (0.97, 0.99) (1.2, 1.3)) Inconclusive "contradicting sides"
+
+              let alone, none =
+                  ClaimSection.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)) ]
+
+              Expect.isEmpty alone "no pair, no bracket"
+              Expect.isEmpty none "nothing replaced"
+
+              let failed, _ =
+                  ClaimSection.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)); lower, None ]
+
+              Expect.isEmpty failed "a failed fit leaves the other side alone"
+          }
+
           test "a fixed depth is called out as holding by construction and is inconclusive" {
               let b4 = registry.Value |> List.find (fun c -> c.Id = "B4")
               let grid = gridOf Quick b4.Tests.Head
