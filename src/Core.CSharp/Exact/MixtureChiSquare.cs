@@ -69,12 +69,24 @@ public static class MixtureChiSquare
         return Coordinate((m1 - mg) / root, (v1 - vg) / vg, (m2 - mg) / root, (v2 - vg) / vg).Log;
     }
 
+    // Rows of the pair sum per parallel part; fixed by M alone (at least 64, at most 64 parts), so the summation order,
+    // and with it every bit of Û, is the same for any thread count.
+    static int RowBlock(int m) => Math.Max(64, (m + 63) / 64);
+
+    // 1/k for k ≤ 24: the series below multiply by these instead of dividing, since dependent divisions made them
+    // the bulk of a pair's cost.
+    static readonly double[] Inverse = [.. Enumerable.Range(0, 25).Select(k => k == 0 ? 0.0 : 1.0 / k)];
+
+    // Series terms are added from the highest one that still matters: x^k/k! (or x^k/k) below 2⁻⁶⁰ of the leading
+    // term is under round-off. The pair offsets are typically 1e-4 or smaller, so two or three terms suffice.
+    const double Negligible = 8.7e-19;
+
     // log I and log I − ℓ in the standardized offsets of one coordinate (class summary); +∞ when I diverges.
     static (double Log, double Residual) Coordinate(double d1, double r1, double d2, double r2)
     {
         double x = r1 * r2;
         if (!(x < 1)) return (double.PositiveInfinity, double.PositiveInfinity);
-        double n = 2 * d1 * d2 + r2 * d1 * d1 + r1 * d2 * d2, g = GaussianDistances.RMinusLog1p(-x);
+        double n = 2 * d1 * d2 + r2 * d1 * d1 + r1 * d2 * d2, g = XMinusLog1pOfMinus(x);
         return (0.5 * x + 0.5 * g + n / (2 * (1 - x)), 0.5 * g + n * x / (2 * (1 - x)) - 0.5 * d1 * d1 * d2 * d2);
     }
 
@@ -94,26 +106,59 @@ public static class MixtureChiSquare
     /// N(μ_ω, S_ω)) and the exact moment-matched law <paramref name="matched"/> of their mixture (its means and
     /// variances must be the mixture's exactly: the first-order part removed from the kernel has mean 0 only then).
     /// </summary>
-    public static ChiSquareEstimate Estimate(IReadOnlyList<DiagonalLaw> draws, DiagonalLaw matched)
+    /// <param name="draws">The draw laws.</param>
+    /// <param name="matched">Their mixture's moment-matched law.</param>
+    /// <param name="maxThreads">Threads for the M(M − 1)/2 pairs (−1: all cores); the result does not depend on it,
+    /// bit for bit.</param>
+    public static ChiSquareEstimate Estimate(IReadOnlyList<DiagonalLaw> draws, DiagonalLaw matched, int maxThreads = -1)
     {
         ArgumentNullException.ThrowIfNull(draws);
+        Guard.Threads(maxThreads, nameof(maxThreads));
         int m = draws.Count;
         if (m < 3)
             throw new ArgumentOutOfRangeException(nameof(draws), $"draws.Count = {m} is out of range; allowed: integers ≥ 3 (the jackknife of a pair statistic needs three).");
         var (d, r) = Standardized(draws, matched);
-        var w = matched.Multiplicity;
-        var rows = new double[m];
-        double squares = 0;
-        for (int i = 0; i < m; i++)
-            for (int j = i + 1; j < m; j++)
-            {
-                var (log, residual) = Pair(d, r, i, j, w);
-                if (double.IsPositiveInfinity(log)) return new ChiSquareEstimate(double.PositiveInfinity, 0, m);
-                double k = residual + ExpMinusOneMinusX(log);
-                rows[i] += k;
-                rows[j] += k;
-                squares += k * k;
-            }
+        var w = matched.Multiplicity.ToArray();
+        int block = RowBlock(m), parts = (m + block - 1) / block;
+        // Part b sums the pairs (i, j > i) of its rows i into its own row sums; the parts are added in order after.
+        var partRows = new double[parts][];
+        var partSquares = new double[parts];
+        var diverged = new bool[parts];
+        ParallelParts.For(parts, maxThreads, b =>
+        {
+            var rows = new double[m];
+            double squares = 0;
+            for (int i = b * block; i < Math.Min(m, (b + 1) * block); i++)
+                for (int j = i + 1; j < m; j++)
+                {
+                    var (log, residual) = Pair(d, r, i, j, w);
+                    if (double.IsPositiveInfinity(log))
+                    {
+                        diverged[b] = true;
+                        return;
+                    }
+                    double k = residual + ExpMinusOneMinusX(log);
+                    rows[i] += k;
+                    rows[j] += k;
+                    squares += k * k;
+                }
+            (partRows[b], partSquares[b]) = (rows, squares);
+        });
+        if (Array.IndexOf(diverged, true) >= 0) return new ChiSquareEstimate(double.PositiveInfinity, 0, m);
+        var rowSums = new double[m];
+        double squareSum = 0;
+        for (int b = 0; b < parts; b++)
+        {
+            var rows = partRows[b];
+            for (int i = 0; i < m; i++) rowSums[i] += rows[i];
+            squareSum += partSquares[b];
+        }
+        return FromRowSums(rowSums, squareSum, m);
+    }
+
+    // Û, the jackknife and the degenerate component from the row sums Rₗ and Σ k̃² (class summary).
+    static ChiSquareEstimate FromRowSums(double[] rows, double squares, int m)
+    {
         double total = rows.Sum(), mean = total / m, spread = 0;
         foreach (double row in rows) spread += (row - mean) * (row - mean);
         double pairs = 0.5 * m * (m - 1), value = total / (2 * pairs);
@@ -138,14 +183,28 @@ public static class MixtureChiSquare
         return (log, residual);
     }
 
-    // eˣ − 1 − x = x·Σ_{k≥1} x^k/(k+1)! by Horner's rule for |x| ≤ ⅛ (22 terms are far below round-off), else
+    // eˣ − 1 − x = x·Σ_{k≥1} x^k/(k+1)! by Horner's rule for |x| ≤ ⅛ (at most 22 terms, far below round-off), else
     // directly (the cancellation then costs at most a few bits).
     static double ExpMinusOneMinusX(double x)
     {
         if (Math.Abs(x) > 0.125) return StableMath.Expm1(x) - x;
+        int top = 2;
+        for (double term = 1, ax = Math.Abs(x); term > Negligible && top < 23;) term *= ax * Inverse[++top];
         double sum = 0;
-        for (int k = 23; k >= 2; k--) sum = (1 + sum) * x / k;
+        for (int k = top; k >= 2; k--) sum = (1 + sum) * x * Inverse[k];
         return x * sum;
+    }
+
+    // −x − log1p(−x) = x²·Σ_{k≥2} x^{k−2}/k for the pair's x = r₁r₂ &lt; 1: the series for |x| ≤ ⅛ (at most 22
+    // terms), else the shared stable form.
+    static double XMinusLog1pOfMinus(double x)
+    {
+        if (Math.Abs(x) > 0.125) return GaussianDistances.RMinusLog1p(-x);
+        int top = 2;
+        for (double power = 1, ax = Math.Abs(x); 2 * power * Inverse[top] > Negligible && top < 22; top++) power *= ax;
+        double sum = Inverse[top];
+        for (int k = top - 1; k >= 2; k--) sum = Inverse[k] + x * sum;
+        return x * x * sum;
     }
 
     // The offsets dᵢ, rᵢ of every draw against the matched law, after checking that all laws share its coordinates.

@@ -154,6 +154,52 @@ let tests =
               Expect.isLessThan e.StandardError (0.01 * plain) $"SE {e.StandardError} against the plain {plain}"
           }
 
+          test "Û is the mean of I − 1 − ℓ over pairs, summed directly, and the same bit for bit on any thread count" {
+              // ℓ = Σ w (d d′ + ½ ρ ρ′), ρ = r + d², in the offsets against the matched law (class summary).
+              let direct (draws: DiagonalLaw[]) (matched: DiagonalLaw) =
+                  let offsets (l: DiagonalLaw) =
+                      Array.init l.Count (fun c ->
+                          let d = (l.Mean.[c] - matched.Mean.[c]) / sqrt matched.Variance.[c]
+                          let r = (l.Variance.[c] - matched.Variance.[c]) / matched.Variance.[c]
+                          d, r + d * d)
+
+                  let o = Array.map offsets draws
+                  let m = draws.Length
+
+                  let sum =
+                      seq {
+                          for i in 0 .. m - 1 do
+                              for j in i + 1 .. m - 1 do
+                                  let l =
+                                      Array.fold2
+                                          (fun acc ((d1, p1), (d2, p2)) w -> acc + w * (d1 * d2 + 0.5 * p1 * p2))
+                                          0.0
+                                          (Array.zip o.[i] o.[j])
+                                          (matched.Multiplicity.ToArray())
+
+                                  MixtureChiSquare.PairExcess(draws.[i], draws.[j], matched) - l
+                      }
+                      |> Seq.sum
+
+                  sum / (0.5 * float m * float (m - 1))
+
+              let near =
+                  atomMixture
+                      [| 0.5; 0.3; 0.2 |]
+                      [| [| 1e-3 |], [| 1.0 |]; [| -1e-3 |], [| 1.002 |]; [| 5e-4 |], [| 0.9985 |] |]
+                      [| 1.0 |]
+              // 300 draws: five row blocks of 64, so the parallel parts and their ordered sum are exercised.
+              for name, mix, tolerance in [ "offsets 0.3", mixture, 1e-10; "offsets 1e-3", near, 1e-7 ] do
+                  let draws = mix.Draw (Random 11) 300
+                  let one = MixtureChiSquare.Estimate(draws, mix.Matched, 1)
+                  Expect.floatClose { absolute = 0.0; relative = tolerance } one.Value (direct draws mix.Matched) name
+
+                  for threads in [ 2; 3; -1 ] do
+                      let e = MixtureChiSquare.Estimate(draws, mix.Matched, threads)
+                      Expect.equal e.Value one.Value $"{name}: value on {threads} threads"
+                      Expect.equal e.StandardError one.StandardError $"{name}: SE on {threads} threads"
+          }
+
           test "bad arguments are refused with the parameter, value and allowed range" {
               let g = law 0.0 1.0 1.0
 
