@@ -232,6 +232,23 @@ let constantCostNote
         $" {c.Id}: every N* found costs the same {one} {costLabel c}, because the parameters fix the depth independently of T; the zero exponents hold by construction, and the test is only that the accuracy is reachable at that depth.{missedText}"
     | _ -> ""
 
+/// A test's outcome from its parts per evidence, each with the evidence and its decisive fit (None where it failed or
+/// tests nothing): pairs of bounds judged as brackets (judgePairs), their one-sided rows shown but not counted.
+let private assemble (c: Claim) (t: ClaimTest) (context: string) (productD: bool) outcomes : TestOutcome =
+    let brackets, replaced = judgePairs c t context productD (List.map snd outcomes)
+
+    let judgementsOf ((j, _, _, _, _), (ev: Evidence, _)) =
+        if replaced.Contains ev.Metric then
+            List.map asBracketSide j
+        else
+            j
+
+    { Judgements = (outcomes |> List.collect judgementsOf) @ brackets
+      Fits = outcomes |> List.collect (fun ((_, f, _, _, _), _) -> f)
+      Figures = outcomes |> List.collect (fun ((_, _, f, _, _), _) -> f)
+      Curves = outcomes |> List.collect (fun ((_, _, _, cv, _), _) -> cv)
+      Notes = outcomes |> List.map (fun ((_, _, _, _, n), _) -> n) }
+
 /// The fit a cost test judges: with the claim's log factor divided out where it states one, else the pure power law.
 let private decisiveFitName (c: Claim) =
     if c.LogFactor.IsSome then
@@ -409,20 +426,7 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
 
               (judgements @ pureRows, tables, figure, curves, note), (ev, bracketFit) ]
 
-    let brackets, replaced =
-        judgePairs c t (decisiveFitName c) true (List.map snd outcomes)
-
-    let judgementsOf ((j, _, _, _, _), (ev: Evidence, _)) =
-        if replaced.Contains ev.Metric then
-            List.map asBracketSide j
-        else
-            j
-
-    { Judgements = (outcomes |> List.collect judgementsOf) @ brackets
-      Fits = outcomes |> List.collect (fun ((_, f, _, _, _), _) -> f)
-      Figures = outcomes |> List.collect (fun ((_, _, f, _, _), _) -> f)
-      Curves = outcomes |> List.collect (fun ((_, _, _, cv, _), _) -> cv)
-      Notes = outcomes |> List.map (fun ((_, _, _, _, n), _) -> n) }
+    assemble c t (decisiveFitName c) true outcomes
 
 /// A conditioning sweep: N* at one (d, ε) for each value of the swept target parameter (κ or L), per evidence metric,
 /// and the fit of log cost on log value, judged against the term's conditioning exponent; where the claim states
@@ -598,20 +602,7 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
                | Ok f -> Some f.Fit
                | Error _ -> None) ]
 
-    let brackets, replaced =
-        judgePairs c t $"{parameter} swept at d = {d}, ε = {g.Epsilon:g3}" false (List.map snd outcomes)
-
-    let judgementsOf ((j, _, _, _, _), (ev: Evidence, _)) =
-        if replaced.Contains ev.Metric then
-            List.map asBracketSide j
-        else
-            j
-
-    { Judgements = (outcomes |> List.collect judgementsOf) @ brackets
-      Fits = outcomes |> List.collect (fun ((_, f, _, _, _), _) -> f)
-      Figures = outcomes |> List.collect (fun ((_, _, f, _, _), _) -> f)
-      Curves = outcomes |> List.collect (fun ((_, _, _, cv, _), _) -> cv)
-      Notes = outcomes |> List.map (fun ((_, _, _, _, n), _) -> n) }
+    assemble c t $"{parameter} swept at d = {d}, ε = {g.Epsilon:g3}" false outcomes
 
 /// A decay test: the error curve on the doubling grid per evidence metric, points near a computed floor excluded,
 /// the order judged (exact curves by their asymptotic local slope, Monte Carlo curves by the fit's interval).
