@@ -127,7 +127,7 @@ let plmcUlmcGapSection (ctx: ReportContext) : Section =
           // Here χ̂² is of the order of KL(p_G ‖ q), so its noise sets the upper bounds' slope intervals, which
           // narrow like 1/√M: at 512 draws they were about ±0.6 on the W2 order and ±1.2 on the KL order (wider than
           // the claims' margins), at 2048 about ±0.3 and ±0.6, still too wide on two of the three problems. 4096 decides
-          // all three in both profiles (the unit takes about 1 min on 2 cores in quick, 3 min in full).
+          // all three in both profiles (the unit takes about 17 s on 2 cores in quick, 40 s in full).
           DrawLaws = 4096
           FigurePrefix = "s6"
           Captions =

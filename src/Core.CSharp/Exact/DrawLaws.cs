@@ -1,3 +1,4 @@
+using RateLab.Core.Contracts;
 using RateLab.Core.Randomness;
 using RateLab.Core.Validation;
 
@@ -15,7 +16,30 @@ public static class DrawLaws
     /// − 1 of <paramref name="problem"/>'s kernel, drawn with <paramref name="seed"/>, on up to
     /// <paramref name="maxThreads"/> threads (−1: all cores). Each replicate is a function of (seed, replicate) alone,
     /// propagated by its thread's own propagator, so the laws do not depend on the thread count, bit for bit.</summary>
-    public static DiagonalLaw[] Positions(ExactProblem problem, int replicates, ulong seed, int maxThreads = -1)
+    public static DiagonalLaw[] Positions(ExactProblem problem, int replicates, ulong seed, int maxThreads = -1) =>
+        Propagate(problem, null, replicates, seed, maxThreads);
+
+    /// <summary>
+    /// The position laws of the problem <paramref name="build"/> makes of <paramref name="reduction"/>, as
+    /// <see cref="Positions(ExactProblem, int, ulong, int)"/> gives them bit for bit, but with each step's probes run
+    /// as one step of the kernel built on side-by-side probe copies where it fits <paramref name="packedCoordinates"/>
+    /// (as <see cref="ExactAnalysis"/> does for a block): a kernel on a few coordinates costs mostly its per-call
+    /// overhead, which the probes then pay once.
+    /// </summary>
+    public static DiagonalLaw[] Positions(GaussianReduction reduction, Func<GaussianReduction, ExactProblem> build,
+        int replicates, ulong seed, int maxThreads = -1, int packedCoordinates = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(reduction);
+        ArgumentNullException.ThrowIfNull(build);
+        Guard.AtLeast(packedCoordinates, 0, nameof(packedCoordinates));
+        var problem = build(reduction);
+        ArgumentNullException.ThrowIfNull(problem);
+        return Propagate(problem, ExactAnalysis.PackedKernel(build, reduction, problem.Kernel, packedCoordinates),
+            replicates, seed, maxThreads);
+    }
+
+    static DiagonalLaw[] Propagate(ExactProblem problem, ISamplerKernel? packed, int replicates, ulong seed,
+        int maxThreads)
     {
         ArgumentNullException.ThrowIfNull(problem);
         Guard.AtLeast(replicates, 1, nameof(replicates));
@@ -34,7 +58,9 @@ public static class DrawLaws
 
         void Propagate(int c)
         {
-            var propagator = new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise());
+            var propagator = packed is null
+                ? new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise())
+                : new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise(), packed);
             var source = new PhiloxNoise(seed);
             var law = new GaussianState(kernel.Blocks, kernel.Dimension);
             for (int r = c * chunk; r < Math.Min(replicates, (c + 1) * chunk); r++)

@@ -99,7 +99,7 @@ public static class ExactAnalysis
             var slice = Slice(b);
             var problem = b == 0 ? head : build(slice);
             var lanes = polynomial is null ? null : PolynomialLanes.For(polynomial, problem);
-            var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options) : null;
+            var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options.PackedCoordinates) : null;
             (blocks[b], var part) = AnalyseBlock(problem, packed, options, lanes);
             part.CopyTo(law, b * size);
         });
@@ -126,14 +126,14 @@ public static class ExactAnalysis
         bool MomentsExact, double Evaluations, double Rounds, DistanceSums[]? LeftOut = null);
 
     // The block's kernel built on packed probe copies, when it steps probe by probe (not by squaring) and fits
-    // PackedCoordinates; null otherwise.
-    static ISamplerKernel? PackedKernel(Func<GaussianReduction, ExactProblem> build, GaussianReduction slice,
-        ISamplerKernel? kernel, ExactOptions options)
+    // packedCoordinates; null otherwise.
+    internal static ISamplerKernel? PackedKernel(Func<GaussianReduction, ExactProblem> build, GaussianReduction slice,
+        ISamplerKernel? kernel, int packedCoordinates)
     {
         if (kernel is null || !kernel.IsAffineOnGaussians || kernel.Blocks is < 1 or > 2) return null;
         if (kernel is ITimeHomogeneous && kernel.AuxLength == 0) return null;
         int copies = AffinePropagator.PackedCopies(kernel);
-        if ((long)copies * slice.Dimension > options.PackedCoordinates) return null;
+        if ((long)copies * slice.Dimension > packedCoordinates) return null;
         // A kernel whose shape changes with d (aux state, roles) cannot stand for the probes: probe one at a time.
         var packed = build(slice.Repeat(copies)).Kernel;
         return packed is not null && packed.Dimension == copies * slice.Dimension && packed.Blocks == kernel.Blocks

@@ -9,17 +9,28 @@ open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
 open RateLab.Properties.Stats
 
-// PLMC(α = 0.25, K = 4) on N(μ, diag λ) in d = 3 from N(1, 0.5²), 12 outer steps: Bernoulli draws, enumerable moments.
-let private problem () =
-    let reduction =
-        GaussianReduction.Diagonal(
-            ReadOnlySpan [| 0.5; -1.0; 0.0 |],
-            ReadOnlySpan [| 1.0; 2.0; 0.5 |],
-            StartLaw(Array.create 3 1.0, Array.create 3 0.5)
-        )
+let private reduction () =
+    GaussianReduction.Diagonal(
+        ReadOnlySpan [| 0.5; -1.0; 0.0 |],
+        ReadOnlySpan [| 1.0; 2.0; 0.5 |],
+        StartLaw(Array.create 3 1.0, Array.create 3 0.5)
+    )
 
-    let kernel = PoissonMidpoint.Overdamped(3, 0.25, 4, reduction.Start)
-    ExactProblem.Langevin(reduction, kernel, 12L)
+// PLMC(α = 0.25, K = 4) on N(μ, diag λ) in d = 3 from N(1, 0.5²), 12 outer steps: Bernoulli draws, enumerable moments.
+let private overdamped (r: GaussianReduction) =
+    ExactProblem.Langevin(r, PoissonMidpoint.Overdamped(r.Dimension, 0.25, 4, r.Start), 12L)
+
+let private problem () = overdamped (reduction ())
+
+// Underdamped PLMC(α = 0.2, K = 8) on the same target, 10 outer steps: two blocks and many normal roles, the case the
+// packed probes are for.
+let private underdamped (r: GaussianReduction) =
+    ExactProblem.Langevin(r, PoissonMidpoint.Underdamped(r.Dimension, 0.2, 8, 2.0, r.Start), 10L)
+
+let private bits (laws: DiagonalLaw[]) =
+    [ for l in laws do
+          yield! l.Mean.ToArray() |> Array.map BitConverter.DoubleToInt64Bits
+          yield! l.Variance.ToArray() |> Array.map BitConverter.DoubleToInt64Bits ]
 
 [<Tests>]
 let tests =
@@ -63,16 +74,23 @@ let tests =
 
           test "the laws do not depend on the thread count, bit for bit" {
               let p = problem ()
-
-              let bits (laws: DiagonalLaw[]) =
-                  [ for l in laws do
-                        yield! l.Mean.ToArray() |> Array.map BitConverter.DoubleToInt64Bits
-                        yield! l.Variance.ToArray() |> Array.map BitConverter.DoubleToInt64Bits ]
-
               let one = bits (DrawLaws.Positions(p, 203, 5UL, 1))
 
               for threads in [ 2; 3; -1 ] do
                   Expect.equal (bits (DrawLaws.Positions(p, 203, 5UL, threads))) one $"{threads} threads"
+          }
+
+          test "packed probes give the laws of one probe at a time, bit for bit" {
+              let r = reduction ()
+
+              for name, build in [ "overdamped", overdamped; "underdamped", underdamped ] do
+                  let one = bits (DrawLaws.Positions(build r, 64, 9UL))
+                  Expect.equal (bits (DrawLaws.Positions(r, build, 64, 9UL))) one $"{name}, packed"
+                  // Too small a limit for the packed kernel: one probe at a time, the same laws.
+                  Expect.equal
+                      (bits (DrawLaws.Positions(r, build, 64, 9UL, packedCoordinates = 0)))
+                      one
+                      $"{name}, not packed"
           }
 
           test "bad arguments are refused" {
