@@ -286,7 +286,8 @@ def generic_exact(repeats, d):
             + f"` {med(cli['ratelab exact (ULA)'])} s, against {med(cli['ratelab list samplers'])} s for "
             "`ratelab list samplers` (process start alone)."]
     out += ["", "The randomized samplers at d = 10⁶ with tabled steps are measured by hand, not by this script: "
-            "[performance-d1e6.md](performance-d1e6.md)."]
+            "[performance-d1e6.md](performance-d1e6.md). So is the quick report's wall time: "
+            "[performance-report.md](performance-report.md)."]
     return out
 
 
