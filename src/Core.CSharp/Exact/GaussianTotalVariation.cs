@@ -20,6 +20,7 @@ public static class GaussianTotalVariation
     // Beyond this many panels the crossing interval spans ≥ 8 standard deviations, TV is close to 1, and the difference
     // of the two distribution functions loses nothing that matters.
     const int MaxPanels = 16;
+
     /// <summary>TV(N(μ₁, s₁²), N(μ₂, s₂²)) for any s₁, s₂ &gt; 0 (equal variances use 2Φ(|Δμ|/(2s)) − 1).</summary>
     public static double OneDimensional(double mu1, double s1, double mu2, double s2)
     {
@@ -54,17 +55,23 @@ public static class GaussianTotalVariation
         if (varianceP == varianceQ) return 0;
         if (k == 1) return OneDimensional(0, Math.Sqrt(varianceP), 0, Math.Sqrt(varianceQ));
         double ratio = varianceP / varianceQ;
-        // r*/(2·min) = (k/2)·log(ratio)/(ratio − 1) in the scale of the larger variance's reciprocal, written with
-        // log1p so no digits cancel when the variances are close.
+        // In the Gamma(k/2) scale the crossing interval is [x₁, ρ x₁] with ρ = max/min > 1 and
+        // x₁ = (k/2)·log ρ/(ρ − 1), taken with log1p so no digits cancel when the variances are close.
         double excess = Math.Max(ratio, 1 / ratio) - 1, shape = 0.5 * k;
+        // Variances more than 1e308 apart: ρ overflows, x₁ underflows to 0 and ρ x₁ = (k/2)·log ρ.
+        if (!double.IsFinite(excess))
+            return SpecialFunctions.GammaLowerRegularized(shape,
+                shape * Math.Abs(Math.Log(varianceP) - Math.Log(varianceQ)));
         // The interval's length is formed directly: as a difference of its ends it would carry their rounding, a
         // relative error of 1e-16/excess.
         double lower = shape * StableMath.Log1p(excess) / excess, length = lower * excess;
         double sd = Math.Sqrt(shape), width = 0.5 * Math.Min(sd, lower);
-        int panels = (int)Math.Ceiling(length / width);
-        if (panels > MaxPanels)
+        // Counted in double: a ratio far from 1 asks for more panels than an int holds.
+        double panelCount = Math.Ceiling(length / width);
+        if (panelCount > MaxPanels)
             return Math.Max(0, SpecialFunctions.GammaLowerRegularized(shape, lower + length)
                 - SpecialFunctions.GammaLowerRegularized(shape, lower));
+        int panels = (int)panelCount;
         double logNorm = -0.5 * Math.Log(2 * Math.PI * shape) - StirlingError(shape), step = length / panels, sum = 0;
         for (int i = 0; i < panels; i++)
             sum += GaussLegendreRule.Integrate(s => GammaDensity(lower + s, shape, logNorm), i * step,

@@ -90,6 +90,14 @@ let tests =
                           $"k = 2, variances {a}, {b}"
           }
 
+          test "variances far apart give TV near 1, not a panel count past the integers" {
+              for k in [ 2; 3; 16; 1000 ] do
+                  for a, b in [ 1e-12, 1.0; 1.0, 1e-12; 1e-300, 1e300 ] do
+                      let tv = GaussianTotalVariation.Isotropic(k, a, b)
+                      Expect.isGreaterThan tv 0.999 $"k = {k}, variances {a}, {b}"
+                      Expect.isLessThanOrEqual tv 1.0 $"k = {k}, variances {a}, {b}"
+          }
+
           test "a centred block's lower bound is its exact TV and keeps the first order of a small discrepancy" {
               for delta in [ 1e-2; 1e-4; 1e-6 ] do
                   let p = DiagonalLaw([| 0.0 |], [| 1.0 + delta |], [| 16.0 |])
