@@ -155,30 +155,30 @@ let gapPoint
     let d = reduction.Dimension
     let weights = reduction.Multiplicity
 
-    let lawOfBase h n =
-        let r =
-            ExactAnalysis.Analyse(ExactProblem.Langevin(reduction, baseKernel dynamics d h reduction.Start, int64 n))
+    // The base chain's exact position law after n steps of size h, on the coordinates of r.
+    let lawOfBaseOn (r: GaussianReduction) h n =
+        let law =
+            ExactAnalysis.Analyse(ExactProblem.Langevin(r, baseKernel dynamics r.Dimension h r.Start, int64 n))
 
-        r.Law.Position(ReadOnlySpan weights)
+        law.Law.Position(r.Multiplicity)
 
+    let lawOfBase = lawOfBaseOn reduction
     let q = lawOfBase (alpha / float k) (steps * k)
 
-    // PLMC against q on this problem's coordinates. The analysis and the draw laws also build the kernel on
-    // side-by-side probe copies (packed probes: the same laws, bit for bit, at a fraction of the per-call cost of a
-    // kernel on one to four coordinates); of that problem only the kernel is used, so the target stands in for q.
+    // PLMC against the base chain at α/K, on any coordinates of this problem: the analysis and the draw laws also build
+    // it on side-by-side probe copies (packed probes: the same laws, bit for bit, at a fraction of the per-call cost of
+    // a kernel on one to four coordinates). The base law is time-homogeneous, so each extra build costs O(log n) steps.
     let plmcOn (r: GaussianReduction) =
         ExactProblem(
             plmcKernel dynamics r.Dimension alpha k r.Start,
             r.TargetScore(),
             r.CentredTargetScore(),
-            (if r.Dimension = d then q else r.Target),
+            lawOfBaseOn r (alpha / float k) (steps * k),
             int64 steps
         )
-    // One block holds every coordinate, so the only problem analysed is the whole one, against q.
-    let options =
-        ExactOptions(Replicates = replicates, Seed = seed, BlockCoordinates = max d 1024)
 
-    let plmc = ExactAnalysis.Analyse(reduction, plmcOn, options)
+    let plmc =
+        ExactAnalysis.Analyse(reduction, plmcOn, ExactOptions(Replicates = replicates, Seed = seed))
 
     // The χ² estimate's first-order control variate has mean 0 only against the exact p_G (MixtureChiSquare).
     if not plmc.MomentsExact then

@@ -53,10 +53,10 @@ public static class DrawLaws
         // parallel chains elsewhere too; only the propagator's oracles, noise and law are per thread.
         int chunk = Math.Max(1, Math.Min(64, replicates / (4 * Environment.ProcessorCount)));
         int chunks = (replicates + chunk - 1) / chunk;
-        ParallelParts.For(chunks, maxThreads, Propagate);
+        ParallelParts.For(chunks, maxThreads, PropagateChunk);
         return laws;
 
-        void Propagate(int c)
+        void PropagateChunk(int c)
         {
             var propagator = packed is null
                 ? new AffinePropagator(kernel, problem.Score, problem.CentredScore, new ProbeNoise())

@@ -73,12 +73,12 @@ public static class MixtureChiSquare
     // and with it every bit of Û, is the same for any thread count.
     static int RowBlock(int m) => Math.Max(64, (m + 63) / 64);
 
-    // 1/k for k ≤ 24: the series below multiply by these instead of dividing, since dependent divisions made them
-    // the bulk of a pair's cost.
+    // 1/k for k ≤ 24: the eˣ − 1 − x series multiplies by these instead of dividing, since its chain of dependent
+    // divisions was the bulk of a pair's cost.
     static readonly double[] Inverse = [.. Enumerable.Range(0, 25).Select(k => k == 0 ? 0.0 : 1.0 / k)];
 
-    // Series terms are added from the highest one that still matters: x^k/k! (or x^k/k) below 2⁻⁶⁰ of the leading
-    // term is under round-off. The pair offsets are typically 1e-4 or smaller, so two or three terms suffice.
+    // That series starts from the highest term that still matters: one below 2⁻⁶⁰ of the leading term is under
+    // round-off. The pair offsets are typically 1e-4 or smaller, so two or three terms suffice.
     const double Negligible = 8.7e-19;
 
     // log I and log I − ℓ in the standardized offsets of one coordinate (class summary); +∞ when I diverges.
@@ -86,7 +86,7 @@ public static class MixtureChiSquare
     {
         double x = r1 * r2;
         if (!(x < 1)) return (double.PositiveInfinity, double.PositiveInfinity);
-        double n = 2 * d1 * d2 + r2 * d1 * d1 + r1 * d2 * d2, g = XMinusLog1pOfMinus(x);
+        double n = 2 * d1 * d2 + r2 * d1 * d1 + r1 * d2 * d2, g = GaussianDistances.RMinusLog1p(-x);
         return (0.5 * x + 0.5 * g + n / (2 * (1 - x)), 0.5 * g + n * x / (2 * (1 - x)) - 0.5 * d1 * d1 * d2 * d2);
     }
 
@@ -193,18 +193,6 @@ public static class MixtureChiSquare
         double sum = 0;
         for (int k = top; k >= 2; k--) sum = (1 + sum) * x * Inverse[k];
         return x * sum;
-    }
-
-    // −x − log1p(−x) = x²·Σ_{k≥2} x^{k−2}/k for the pair's x = r₁r₂ &lt; 1: the series for |x| ≤ ⅛ (at most 22
-    // terms), else the shared stable form.
-    static double XMinusLog1pOfMinus(double x)
-    {
-        if (Math.Abs(x) > 0.125) return GaussianDistances.RMinusLog1p(-x);
-        int top = 2;
-        for (double power = 1, ax = Math.Abs(x); 2 * power * Inverse[top] > Negligible && top < 22; top++) power *= ax;
-        double sum = Inverse[top];
-        for (int k = top - 1; k >= 2; k--) sum = Inverse[k] + x * sum;
-        return x * x * sum;
     }
 
     // The offsets dᵢ, rᵢ of every draw against the matched law, after checking that all laws share its coordinates.
