@@ -103,4 +103,13 @@ let tests =
                   Expect.throwsC (fun () -> DrawLaws.Positions(problem (), 4, 1UL, 0) |> ignore) id
 
               Expect.stringContains e.Message "maxThreads = 0" "names the value"
+
+              let e =
+                  Expect.throwsC
+                      (fun () ->
+                          DrawLaws.Positions(reduction (), overdamped, 4, 1UL, packedCoordinates = -1)
+                          |> ignore)
+                      id
+
+              Expect.stringContains e.Message "packedCoordinates = -1" "names the packing limit"
           } ]

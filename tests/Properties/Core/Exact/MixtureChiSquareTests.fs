@@ -210,6 +210,12 @@ let tests =
               Expect.stringContains e.Message "draws.Count = 2" "names the count"
               Expect.stringContains e.Message "≥ 3" "names the range"
 
+              let e =
+                  Expect.throwsC (fun () -> MixtureChiSquare.Estimate([| g; g; g |], g, 0) |> ignore) id
+
+              Expect.stringContains e.Message "maxThreads = 0" "names the thread limit"
+              Expect.stringContains e.Message "≥ 1" "names its range"
+
               Expect.throwsT<ArgumentException>
                   (fun () ->
                       MixtureChiSquare.Estimate([| g; g; DiagonalLaw([| 0.0; 0.0 |], [| 1.0; 1.0 |]) |], g)
