@@ -158,7 +158,9 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
 
             ExactResult(name, int64 problem.Steps, false, upper, exact, true, stateOf laws[0], nfe, nfe)
         else
-            let draws = laws |> Array.map (fun l -> LawDistances.Between(l, reference))
+            let draws =
+                laws |> Array.map (fun l -> LawDistances.From(DistanceSums.Of(l, reference)))
+
             let over (f: LawDistances -> float) = meanOf (Array.map f draws)
 
             let upper =

@@ -170,6 +170,11 @@ let describe (r: ExactResult) (f: Figure) =
         match f.Bound, f.Evaluation with
         | Exact, _ ->
             "the sampler is affine on a Gaussian target, so its output law is Gaussian and was propagated exactly"
+        | LowerBound, ClosedForm ->
+            "TV between the exact Gaussian laws from below: the best of H², the exact TV of the block of identical "
+            + "coordinates farthest apart, and the whole law's TV by characteristic-function inversion less its error "
+            + "bound (up to 4096 distinct coordinates); the exact TV where it has a closed form (one coordinate, or "
+            + "equal variances)"
         | _, ClosedForm ->
             "TV between the exact Gaussian laws is bracketed by the Hellinger sandwich, Pinsker and Bretagnolle–Huber; "
             + "both ends are equal where TV has a closed form (one coordinate, or equal variances)"

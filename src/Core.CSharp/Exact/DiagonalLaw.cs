@@ -82,4 +82,13 @@ public sealed class DiagonalLaw
         if (!other.Multiplicity.SequenceEqual(multiplicity))
             throw new ArgumentException($"{name} has different multiplicities; both laws must come from the same reduction.", name);
     }
+
+    /// <summary>The product of <paramref name="parts"/> over consecutive coordinate blocks, in order.</summary>
+    public static DiagonalLaw Concatenate(IReadOnlyList<DiagonalLaw> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        Guard.AtLeast(parts.Count, 1, nameof(parts));
+        return Adopt([.. parts.SelectMany(p => p.mean)], [.. parts.SelectMany(p => p.variance)],
+            [.. parts.SelectMany(p => p.multiplicity)]);
+    }
 }

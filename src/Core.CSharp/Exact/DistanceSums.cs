@@ -18,12 +18,19 @@ namespace RateLab.Core.Exact;
 /// distance (the first such block in coordinate order).</param>
 /// <param name="FarthestTvLower">That block's TV lower bound (<see cref="GaussianTotalVariation.GroupLowerBound"/>; 1
 /// with a point mass), a lower bound on the whole TV since a marginal's TV never exceeds the joint one.</param>
+/// <param name="ProductTv">The whole law's TV by characteristic-function inversion with its error bound
+/// (<see cref="ProductTotalVariation"/>), when asked for and applicable; null otherwise and for a sum of blocks (the
+/// inversion needs every coordinate at once).</param>
 public readonly record struct DistanceSums(double Kl, double W2Squared, double LogBhattacharyya, double Mahalanobis2,
     bool EqualVariances, bool PointMass, double Coordinates, double? OneDimensionalTv, double FarthestLogBhattacharyya,
-    double FarthestTvLower)
+    double FarthestTvLower, ProductTotalVariation.Result? ProductTv = null)
 {
-    /// <summary>The sums for <paramref name="p"/> against the reference <paramref name="q"/>.</summary>
-    public static DistanceSums Of(DiagonalLaw p, DiagonalLaw q)
+    /// <summary>
+    /// The sums for <paramref name="p"/> against the reference <paramref name="q"/>; with <paramref name="productTv"/>,
+    /// also the inverted TV of the whole law where no closed form gives it (milliseconds per law, so it is asked for
+    /// where a law is reported, not per draw of a mixture).
+    /// </summary>
+    public static DistanceSums Of(DiagonalLaw p, DiagonalLaw q, bool productTv = false)
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(q);
@@ -39,9 +46,10 @@ public readonly record struct DistanceSums(double Kl, double W2Squared, double L
         int k = sums.Farthest;
         double farthestTv = pointMass ? 1.0
             : GaussianTotalVariation.GroupLowerBound(p.Mean[k], p.Variance[k], q.Mean[k], q.Variance[k], p.Multiplicity[k]);
+        var inverted = productTv && oneDimensional is null && !sums.EqualVariances ? ProductTotalVariation.Of(p, q) : null;
         return new DistanceSums(0.5 * sums.TwiceKl, sums.W2Squared, sums.LogBhattacharyya,
             sums.EqualVariances ? sums.Mahalanobis2 : double.NaN, sums.EqualVariances, pointMass, p.Dimension, oneDimensional,
-            sums.FarthestLogBhattacharyya, farthestTv);
+            sums.FarthestLogBhattacharyya, farthestTv, inverted);
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public static class ExactAnalysis
     {
         options = Checked(options);
         var (block, law) = AnalyseBlock(problem, null, options);
-        return Combine([block], law);
+        return Combine([block], law, WholeLawTv(block.Randomized, law, [problem.Reference]));
     }
 
     /// <summary>
@@ -93,6 +93,7 @@ public static class ExactAnalysis
         var polynomial = PolynomialSteps.TryBuild(reduction, head, build, options);
         var law = new GaussianState(head.Kernel.Blocks, reduction.Dimension);
         var blocks = new BlockOutcome[count];
+        var references = new DiagonalLaw[count];
         // Each block is built, analysed and written into the whole law in place, so only the sums outlive it.
         ParallelParts.For(count, options.MaxThreads, b =>
         {
@@ -102,8 +103,20 @@ public static class ExactAnalysis
             var packed = lanes is null ? PackedKernel(build, slice, problem.Kernel, options.PackedCoordinates) : null;
             (blocks[b], var part) = AnalyseBlock(problem, packed, options, lanes);
             part.CopyTo(law, b * size);
+            references[b] = problem.Reference;
         });
-        return Combine(blocks, law);
+        return Combine(blocks, law, WholeLawTv(blocks[0].Randomized, law, references));
+    }
+
+    // The inverted TV of a deterministic kernel's whole output law (ProductTotalVariation), which unlike the other
+    // distances does not add over blocks, so it is taken once all blocks are in: the same figure for any block size.
+    // Null for a randomized kernel (its law is a mixture) and beyond the inversion's size.
+    static ProductTotalVariation.Result? WholeLawTv(bool randomized, GaussianState law, DiagonalLaw[] references)
+    {
+        if (randomized || law.Dimension > ProductTotalVariation.MaxCoordinates) return null;
+        var reference = references.Length == 1 ? references[0] : DiagonalLaw.Concatenate(references);
+        var sums = DistanceSums.Of(law.Position(reference.Multiplicity), reference, productTv: true);
+        return sums.ProductTv;
     }
 
     static ExactOptions Checked(ExactOptions? options)
@@ -213,7 +226,7 @@ public static class ExactAnalysis
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.
-    static ExactResult Combine(BlockOutcome[] blocks, GaussianState law)
+    static ExactResult Combine(BlockOutcome[] blocks, GaussianState law, ProductTotalVariation.Result? wholeLawTv)
     {
         var head = blocks[0];
         var matched = head.Matched;
@@ -238,7 +251,7 @@ public static class ExactAnalysis
             kl.Add(d.Kl); w2.Add(d.W2 * d.W2); tv.Add(d.TvUpper);
         }
         var upper = new MixtureBounds(kl.Estimate, w2.Estimate, tv.Estimate, head.Randomized ? draws.Length : 1);
-        var lower = LawDistances.From(matched);
+        var lower = LawDistances.From(matched with { ProductTv = wholeLawTv });
         var error = leftOut is null ? null : MatchedJackknife.From(lower, leftOut);
         return new ExactResult(head.Sampler, head.Steps, head.Randomized, upper, lower, head.MomentsExact, law,
             head.Evaluations, head.Rounds)

@@ -5,15 +5,17 @@ namespace RateLab.Core.Exact;
 /// <summary>
 /// Distances from a Gaussian law P to a reference Q, both products over the same reduced coordinates: KL(P‖Q),
 /// W₂ (Bures), H² = 1 − BC, and TV — exact when a closed form exists (one coordinate, or equal covariances), otherwise
-/// bracketed from below by the better of the Hellinger sandwich and the TV of the block of identical coordinates
-/// farthest apart (TV = 1 when P has a point mass), and from above by the best of Pinsker, Bretagnolle–Huber and the
-/// sandwich. The sandwich's H² is of second order in a small discrepancy while TV is of first order, so on
-/// near-converged laws the block's TV is the lower bound that keeps TV's order.
+/// bracketed. From below by the best of the Hellinger sandwich, the TV of the block of identical coordinates farthest
+/// apart, and, where the sums carry it, the inverted TV of the whole law less its error bound
+/// (<see cref="ProductTotalVariation"/>; TV = 1 when P has a point mass). From above by the best of Pinsker,
+/// Bretagnolle–Huber and the sandwich. The sandwich's H² is of second order in a small discrepancy while TV is of first
+/// order, so on near-converged laws the block's TV is the lower bound that keeps TV's order, and the inverted TV the one
+/// that meets the upper bound. The upper bound does not use the inversion: a cached upper figure stays what it was.
 /// </summary>
 public sealed record LawDistances(double Kl, double W2, double Hellinger2, double TvLower, double TvUpper, double? TvExact)
 {
     /// <summary>All distances from <paramref name="p"/> to <paramref name="q"/>.</summary>
-    public static LawDistances Between(DiagonalLaw p, DiagonalLaw q) => From(DistanceSums.Of(p, q));
+    public static LawDistances Between(DiagonalLaw p, DiagonalLaw q) => From(DistanceSums.Of(p, q, productTv: true));
 
     /// <summary>All distances from the coordinate sums of P against Q (possibly added up over blocks).</summary>
     public static LawDistances From(DistanceSums sums)
@@ -26,7 +28,8 @@ public sealed record LawDistances(double Kl, double W2, double Hellinger2, doubl
         // A point mass against a density is singular: TV = 1.
         double? exact = sums.PointMass ? 1.0
             : sums.OneDimensionalTv ?? (sums.EqualVariances ? GaussianDistances.TvFromMahalanobis(sums.Mahalanobis2) : null);
-        return new LawDistances(kl, w2, h2, exact ?? Math.Max(lower, sums.FarthestTvLower), exact ?? upper, exact);
+        double bestLower = Math.Max(Math.Max(lower, sums.FarthestTvLower), sums.ProductTv?.Lower ?? 0);
+        return new LawDistances(kl, w2, h2, exact ?? bestLower, exact ?? upper, exact);
     }
 }
 /// <summary>A Monte Carlo mean over draw replicates and its standard error (0 when exact).</summary>

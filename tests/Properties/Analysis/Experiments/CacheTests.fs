@@ -37,7 +37,7 @@ let tests =
 
               Expect.isNonEmpty
                   (Cache.revisionSuffix "tv_lower")
-                  "tv_lower is revised (lower bound from the farthest block)"
+                  "tv_lower is revised (farthest block, then the inverted whole-law TV)"
           }
 
           test "getOrCompute computes once and reuses the stored entry" {
