@@ -55,7 +55,8 @@ module Cache =
     /// entry of a committed cache stays valid. Bumping NumericsVersion empties this map. The canary records it too.
     /// tv_lower 2: the TV lower bound of a Gaussian law takes the farthest block's exact TV as well as H².
     /// tv_lower 3: a deterministic kernel's law also gets its whole-law TV by characteristic-function inversion.
-    let MetricRevisions: Map<string, int> = Map.ofList [ "tv_lower", 3 ]
+    /// tv_lower 4: that inversion's panels adapt, so its error bound (subtracted from the value) is narrower.
+    let MetricRevisions: Map<string, int> = Map.ofList [ "tv_lower", 4 ]
 
     /// What a run's cache key adds for the revision of its metric (by stable name): "" at the base version.
     let revisionSuffix (metricName: string) =

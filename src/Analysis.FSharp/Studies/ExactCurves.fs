@@ -102,7 +102,8 @@ let private figure metric evaluation estimate =
 /// The figures of one exact analysis. A deterministic kernel's law is exact, so KL and W2 are exact and TV is
 /// bracketed in closed form (equal ends when TV has a closed form). A randomized kernel gets the convexity upper bounds
 /// (Monte Carlo over R draw replicates) and the moment-matched lower bounds: exact when quadrature or enumeration gave
-/// the moments, otherwise Monte Carlo with the jackknife standard error of the engine.
+/// the moments, otherwise Monte Carlo with the jackknife standard error of the engine; and the separating-event TV
+/// lower bound where the analysis computed it (ExactOptions.SeparationBound).
 let figures (r: ExactResult) : Figure list =
     let m = r.MomentMatched
 
@@ -124,7 +125,10 @@ let figures (r: ExactResult) : Figure list =
           figure KlLower lowerEvaluation klLower
           figure W2Upper replicates (mcEstimate (McEstimate(upper.W2, upper.W2StandardError)))
           figure W2Lower lowerEvaluation w2Lower
-          figure TvUpper replicates (mcEstimate upper.TvUpper) ]
+          figure TvUpper replicates (mcEstimate upper.TvUpper)
+          match r.Separation with
+          | null -> ()
+          | s -> figure TvLower (MonteCarlo s.Draws) (mcEstimate s.Lower) ]
 
 /// The metrics one exact analysis yields with their estimates (see `figures` for their labels).
 let metrics (r: ExactResult) : (MetricKind * Estimate) list =
@@ -181,6 +185,17 @@ let describe (r: ExactResult) (f: Figure) =
         | UpperBound, _ ->
             "by convexity, the mean over draw replicates of the exact per-draw Gaussian laws' distances; "
             + "± is its standard error and the interval is 95% (normal approximation)"
+        | LowerBound, MonteCarlo _ when f.Metric = TvLower ->
+            let half =
+                match r.Separation with
+                | NonNull s when s.SplitDraws ->
+                    "from the even-numbered draw replicates, averaged over the odd-numbered ones"
+                | _ -> "with exact total moments, averaged over the draw replicates"
+
+            "P_p(A) − P_q̄(A) for the event A = {p_G > q} of the moment-matched Gaussian p_G ("
+            + half
+            + "), each draw's term by characteristic-function inversion less its error bound; ± is the standard error "
+            + "over the draws and the interval is 95%"
         | LowerBound, MonteCarlo _ ->
             "the moment-matched Gaussian with total moments estimated from the replicates; ± is a jackknife "
             + "standard error (inflated by the jackknife bias, since a plug-in divergence near zero is biased upward "

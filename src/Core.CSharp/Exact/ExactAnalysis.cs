@@ -48,8 +48,13 @@ public sealed record ExactProblem(ISamplerKernel Kernel, IScoreField Score, ISco
 /// Langevin step as polynomials in the precision, probed once for all blocks (<see cref="PolynomialSteps"/>): at
 /// d = 10⁶ the per-block probes are the whole cost. Its laws agree with probing to rounding, not bit for bit, so the
 /// default 2¹⁶ keeps every smaller analysis (the report's) on probing; int.MaxValue turns it off.</param>
+/// <param name="SeparationBound">Also bound a randomized kernel's mixture TV from below by a separating event
+/// (<see cref="MixtureSeparation"/>): one characteristic-function inversion per draw replicate, so it is asked for only
+/// where that figure is reported. Needs every draw's whole law at once, so up to
+/// <see cref="ProductTotalVariation.MaxCoordinates"/> distinct coordinates.</param>
 public sealed record ExactOptions(int Replicates = 256, ulong Seed = 1, int QuadratureNodes = 48, int MaxCombinations = 1 << 16,
-    int BlockCoordinates = 1024, int MaxThreads = -1, int PackedCoordinates = 4096, int PolynomialCoordinates = 1 << 16);
+    int BlockCoordinates = 1024, int MaxThreads = -1, int PackedCoordinates = 4096, int PolynomialCoordinates = 1 << 16,
+    bool SeparationBound = false);
 
 /// <summary>
 /// The exact Gaussian analysis of docs/background.md A deterministic kernel's output law is Gaussian and computed
@@ -70,7 +75,9 @@ public static class ExactAnalysis
     {
         options = Checked(options);
         var (block, law) = AnalyseBlock(problem, null, options);
-        return Combine([block], law, WholeLawTv(block.Randomized, law, [problem.Reference]));
+        return Combine([block], law, WholeLawTv(block.Randomized, law, [problem.Reference]))
+            with
+        { Separation = Separation([block], law, [problem.Reference], options) };
     }
 
     /// <summary>
@@ -105,7 +112,34 @@ public static class ExactAnalysis
             part.CopyTo(law, b * size);
             references[b] = problem.Reference;
         });
-        return Combine(blocks, law, WholeLawTv(blocks[0].Randomized, law, references));
+        return Combine(blocks, law, WholeLawTv(blocks[0].Randomized, law, references))
+            with
+        { Separation = Separation(blocks, law, references, options) };
+    }
+
+    // The separating-event bound on a randomized kernel's mixture TV (MixtureSeparation) over the whole laws of the
+    // draws, assembled from the blocks so that any block size gives the same figure; null unless asked for and
+    // applicable. `matched` is the whole moment-matched law.
+    static MixtureSeparation.Estimate? Separation(BlockOutcome[] blocks, GaussianState matched, DiagonalLaw[] references,
+        ExactOptions options)
+    {
+        if (!options.SeparationBound || !blocks[0].Randomized || blocks[0].DrawLaws is null) return null;
+        static DiagonalLaw Whole(IEnumerable<DiagonalLaw> parts)
+        {
+            var all = parts.ToArray();
+            return all.Length == 1 ? all[0] : DiagonalLaw.Concatenate(all);
+        }
+        var reference = Whole(references);
+        int replicates = blocks[0].DrawLaws!.Length;
+        var draws = new DiagonalLaw[replicates];
+        var drawReferences = new DiagonalLaw[replicates];
+        for (int r = 0; r < replicates; r++)
+        {
+            draws[r] = Whole(blocks.Select(b => b.DrawLaws![r]));
+            drawReferences[r] = Whole(blocks.Select(b => b.DrawReferences![r]));
+        }
+        var exactMatched = blocks[0].MomentsExact ? matched.Position(reference.Multiplicity) : null;
+        return MixtureSeparation.Of(draws, drawReferences, reference, exactMatched, options.MaxThreads);
     }
 
     // The inverted TV of a deterministic kernel's whole output law (ProductTotalVariation), which unlike the other
@@ -135,8 +169,10 @@ public static class ExactAnalysis
     // What one block contributes besides its law: per-replicate distance sums (one entry for a deterministic kernel),
     // the moment-matched sums, and the counted cost of the replicates' chains (the same for every block).
     // LeftOut: the leave-one-out matched sums when the moments come from the replicates (null otherwise).
+    // DrawLaws, DrawReferences: each draw's position law and reference, kept for the separating-event bound.
     sealed record BlockOutcome(string Sampler, long Steps, bool Randomized, DistanceSums[] Draws, DistanceSums Matched,
-        bool MomentsExact, double Evaluations, double Rounds, DistanceSums[]? LeftOut = null);
+        bool MomentsExact, double Evaluations, double Rounds, DistanceSums[]? LeftOut = null,
+        DiagonalLaw[]? DrawLaws = null, DiagonalLaw[]? DrawReferences = null);
 
     // The block's kernel built on packed probe copies, when it steps probe by probe (not by squaring) and fits
     // packedCoordinates; null otherwise.
@@ -198,6 +234,9 @@ public static class ExactAnalysis
         var moments = new MomentAccumulator(kernel.Blocks, kernel.Dimension);
         var jackknife = rule is null ? new MomentJackknife(options.Replicates) : null;
         var draws = new DistanceSums[options.Replicates];
+        bool keep = options.SeparationBound && problem.Kernel.Dimension <= ProductTotalVariation.MaxCoordinates;
+        var drawLaws = keep ? new DiagonalLaw[options.Replicates] : null;
+        var drawReferences = keep ? new DiagonalLaw[options.Replicates] : null;
         var law = first;
         for (int r = 0; r < options.Replicates; r++)
         {
@@ -210,6 +249,7 @@ public static class ExactAnalysis
             var reference = problem.DrawReference is { } of ? of(propagator.Aux.ToArray()) : problem.Reference;
             var position = law.Position(weights);
             draws[r] = DistanceSums.Of(position, reference);
+            if (drawLaws is not null) (drawLaws[r], drawReferences![r]) = (position, reference);
             moments.Add(1, law.Mean, law.Covariance);
             jackknife?.Add(position);
         }
@@ -222,7 +262,8 @@ public static class ExactAnalysis
         if (!matched.IsFinite) throw new SamplerDivergedException(kernel.Name, problem.Steps - 1, MomentLawChain);
         var matchedSums = DistanceSums.Of(matched.Position(weights), problem.Reference);
         return (new BlockOutcome(kernel.Name, problem.Steps, true, draws, matchedSums, rule is not null,
-            evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference)), matched);
+            evaluations.Estimate.Value, rounds.Estimate.Value, jackknife?.LeaveOneOut(problem.Reference), drawLaws,
+            drawReferences), matched);
     }
 
     // Adds the blocks' sums in block order; per draw, the distances of the whole law come from its summed sums.

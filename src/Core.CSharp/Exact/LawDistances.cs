@@ -70,6 +70,10 @@ public sealed record ExactResult(string Sampler, long Steps, bool Randomized, Mi
     /// moments are Monte Carlo estimates over the replicates); null when they are exact.</summary>
     public MatchedJackknife? LowerError { get; init; }
 
+    /// <summary>The separating-event lower bound on a randomized kernel's mixture TV (<see cref="MixtureSeparation"/>),
+    /// when <see cref="ExactOptions.SeparationBound"/> asked for it and it applies; null otherwise.</summary>
+    public MixtureSeparation.Estimate? Separation { get; init; }
+
     /// <summary>
     /// Throws <see cref="BoundsContradictionException"/> when a lower bound (KL or W₂) exceeds its upper bound beyond
     /// their standard errors. Callers that report bounds must check; callers that only need the law need not (a
