@@ -75,9 +75,8 @@ public static class ExactAnalysis
     {
         options = Checked(options);
         var (block, law) = AnalyseBlock(problem, null, options);
-        return Combine([block], law, WholeLawTv(block.Randomized, law, [problem.Reference]))
-            with
-        { Separation = Separation([block], law, [problem.Reference], options) };
+        var result = Combine([block], law, WholeLawTv(block.Randomized, law, [problem.Reference]));
+        return result with { Separation = Separation([block], law, [problem.Reference], options) };
     }
 
     /// <summary>
@@ -112,9 +111,8 @@ public static class ExactAnalysis
             part.CopyTo(law, b * size);
             references[b] = problem.Reference;
         });
-        return Combine(blocks, law, WholeLawTv(blocks[0].Randomized, law, references))
-            with
-        { Separation = Separation(blocks, law, references, options) };
+        var result = Combine(blocks, law, WholeLawTv(blocks[0].Randomized, law, references));
+        return result with { Separation = Separation(blocks, law, references, options) };
     }
 
     // The separating-event bound on a randomized kernel's mixture TV (MixtureSeparation) over the whole laws of the
