@@ -20,7 +20,7 @@ public sealed class BoundsContradictionException(string sampler, long steps, str
     public string Sampler { get; } = sampler;
     /// <summary>The step count analysed.</summary>
     public long Steps { get; } = steps;
-    /// <summary>"KL" or "W2".</summary>
+    /// <summary>"KL", "W2" or "TV".</summary>
     public string Quantity { get; } = quantity;
     /// <summary>The lower bound's value.</summary>
     public double Lower { get; } = lower;

@@ -75,9 +75,9 @@ public sealed record ExactResult(string Sampler, long Steps, bool Randomized, Mi
     public MixtureSeparation.Estimate? Separation { get; init; }
 
     /// <summary>
-    /// Throws <see cref="BoundsContradictionException"/> when a lower bound (KL or W₂) exceeds its upper bound beyond
-    /// their standard errors. Callers that report bounds must check; callers that only need the law need not (a
-    /// Monte Carlo upper bound that missed rare draws does not make the law wrong).
+    /// Throws <see cref="BoundsContradictionException"/> when a lower bound (KL, W₂, and TV where computed) exceeds its
+    /// upper bound beyond their standard errors. Callers that report bounds must check; callers that only need the law
+    /// need not (a Monte Carlo upper bound that missed rare draws does not make the law wrong).
     /// </summary>
     public void CheckBounds()
     {
@@ -86,5 +86,6 @@ public sealed record ExactResult(string Sampler, long Steps, bool Randomized, Mi
             Upper.Kl);
         BoundsContradictionException.Check(Sampler, Steps, "W2", LowerError?.W2 ?? new McEstimate(MomentMatched.W2, 0),
             new McEstimate(Upper.W2, Upper.W2StandardError));
+        if (Separation is { } separation) BoundsContradictionException.Check(Sampler, Steps, "TV", separation.Lower, Upper.TvUpper);
     }
 }

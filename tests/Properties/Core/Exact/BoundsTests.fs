@@ -134,6 +134,37 @@ let tests =
               | other -> failtest $"expected BoundsContradictionException, got {other.GetType().Name}: {other.Message}"
           }
 
+          test "the TV separation bound is held against the TV upper bound" {
+              // RLMC at d = 4 on N(0, I): a real mixture whose separating-event bound the runner computes for TV.
+              let spec = { rlmc 0.1 100 with Metric = TvLower }
+              let r = (Runner.exactPoint spec 4 100).Result
+              let s = nonNull r.Separation
+              let f = figure TvLower r
+              Expect.equal f.Evaluation (ExactCurves.MonteCarlo s.Draws) "Monte Carlo over the draws it averaged"
+              Expect.isLessThanOrEqual s.Lower.Value (r.Upper.TvUpper.Value + 5.0 * s.StandardError) "below E_draws TV"
+              // The same result with a bound forged above the upper one must fail the check, naming TV.
+              let forged =
+                  ExactResult(
+                      r.Sampler,
+                      r.Steps,
+                      r.Randomized,
+                      r.Upper,
+                      r.MomentMatched,
+                      r.MomentsExact,
+                      r.Law,
+                      r.Evaluations,
+                      r.Rounds,
+                      LowerError = r.LowerError,
+                      Separation = MixtureSeparation.Estimate(r.Upper.TvUpper.Value + 0.5, 1e-3, 0.0, s.Draws, false)
+                  )
+
+              let e = Expect.throwsC (fun () -> forged.CheckBounds()) id
+
+              match e with
+              | :? BoundsContradictionException as b -> Expect.equal b.Quantity "TV" "the TV pair"
+              | other -> failtest $"expected BoundsContradictionException, got {other.GetType().Name}"
+          }
+
           test "a contradiction is judged on z = 5 combined standard errors; NaN is one" {
               let check lower upper =
                   BoundsContradictionException.Check("S", 1L, "KL", lower, upper)
