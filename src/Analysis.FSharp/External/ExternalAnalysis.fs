@@ -181,7 +181,9 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
                 stateOf matched,
                 nfe,
                 nfe,
-                LowerError = MatchedJackknife.From(lower, jackknife.LeaveOneOut reference)
+                LowerError = MatchedJackknife.From(lower, jackknife.LeaveOneOut reference),
+                // The mixture's TV from below (p_G matched on half the draws, averaged over the other half).
+                Separation = MixtureSeparation.Of(laws, Array.create laws.Length reference, reference, null)
             )
 
     result.CheckBounds()

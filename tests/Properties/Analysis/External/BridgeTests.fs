@@ -325,6 +325,19 @@ let tests =
                         (lower["value"].GetValue<float>())
                         (upper["value"].GetValue<float>())
                         "moment-matched KL ≤ E_draws KL (convexity; here without Monte Carlo slack, same replicates)"
+
+                    // A user's randomized sampler gets the mixture's TV from below too, over half the replicates.
+                    let tvUpper, tvLower =
+                        metrics["tv_upper"].AsObject(), metrics["tv_lower"].AsObject()
+
+                    Expect.equal (tvLower["kind"].GetValue<string>()) "lower bound" "a lower bound"
+
+                    Expect.isLessThanOrEqual
+                        (tvLower["value"].GetValue<float>())
+                        (tvUpper["value"].GetValue<float>()
+                         + 5.0
+                           * (tvLower["std_error"].GetValue<float>() + tvUpper["std_error"].GetValue<float>()))
+                        "the separating-event bound ≤ E_draws TV within 5 SE"
                 } ]
           testList
               "claims and fits"
