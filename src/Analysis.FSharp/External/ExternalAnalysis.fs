@@ -98,15 +98,6 @@ let private meanOf (xs: float[]) =
 
 /// The moment-matched law of equally weighted replicates: total mean and variance, centred so that large means do not
 /// cancel.
-let private matchedLaw (laws: DiagonalLaw[]) (multiplicity: float[]) =
-    let d = laws[0].Count
-    let mean = Array.init d (fun i -> laws |> Array.averageBy (fun l -> l.Mean[i]))
-
-    let variance =
-        Array.init d (fun i -> laws |> Array.averageBy (fun l -> l.Variance[i] + (l.Mean[i] - mean[i]) ** 2.0))
-
-    DiagonalLaw(mean, variance, multiplicity)
-
 /// What one analysis found, with the bridge's own figures: Python seconds and probe rows per replicate.
 type Outcome =
     {
@@ -166,7 +157,7 @@ let analyse (bridge: Session.Bridge) (sampler: ExternalSampler) (problem: Proble
             let upper =
                 MixtureBounds(over _.Kl, over (fun x -> x.W2 * x.W2), over _.TvUpper, draws.Length)
 
-            let matched = matchedLaw laws r.Multiplicity
+            let matched = DiagonalLaw.MomentMatched laws
             let lower = LawDistances.Between(matched, reference)
             let jackknife = MomentJackknife(laws.Length)
             laws |> Array.iter jackknife.Add

@@ -83,12 +83,38 @@ public sealed class DiagonalLaw
             throw new ArgumentException($"{name} has different multiplicities; both laws must come from the same reduction.", name);
     }
 
-    /// <summary>The product of <paramref name="parts"/> over consecutive coordinate blocks, in order.</summary>
+    /// <summary>The product of <paramref name="parts"/> over consecutive coordinate blocks, in order (a single part is
+    /// returned as it is: laws are immutable).</summary>
     public static DiagonalLaw Concatenate(IReadOnlyList<DiagonalLaw> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
         Guard.AtLeast(parts.Count, 1, nameof(parts));
+        if (parts.Count == 1) return parts[0];
         return Adopt([.. parts.SelectMany(p => p.mean)], [.. parts.SelectMany(p => p.variance)],
             [.. parts.SelectMany(p => p.multiplicity)]);
+    }
+
+    /// <summary>
+    /// The moment-matched law of the equally weighted mixture of <paramref name="laws"/>, coordinate by coordinate: the
+    /// mean of the means, and the mean of the variances plus the variance of the means (two passes, so no
+    /// E x² − (E x)² cancels), with the laws' common multiplicities.
+    /// </summary>
+    public static DiagonalLaw MomentMatched(IReadOnlyList<DiagonalLaw> laws)
+    {
+        ArgumentNullException.ThrowIfNull(laws);
+        Guard.AtLeast(laws.Count, 1, nameof(laws));
+        var first = laws[0];
+        foreach (var law in laws) first.CheckCompatible(law, nameof(laws));
+        int n = first.Count;
+        var (mean, variance) = (new double[n], new double[n]);
+        foreach (var law in laws)
+            for (int i = 0; i < n; i++) mean[i] += law.mean[i] / laws.Count;
+        foreach (var law in laws)
+            for (int i = 0; i < n; i++)
+            {
+                double offset = law.mean[i] - mean[i];
+                variance[i] += (law.variance[i] + offset * offset) / laws.Count;
+            }
+        return Adopt(mean, variance, (double[])first.multiplicity.Clone());
     }
 }

@@ -122,12 +122,8 @@ public static class ExactAnalysis
         ExactOptions options)
     {
         if (!options.SeparationBound || !blocks[0].Randomized || blocks[0].DrawLaws is null) return null;
-        static DiagonalLaw Whole(IEnumerable<DiagonalLaw> parts)
-        {
-            var all = parts.ToArray();
-            return all.Length == 1 ? all[0] : DiagonalLaw.Concatenate(all);
-        }
-        var reference = Whole(references);
+        static DiagonalLaw Whole(IEnumerable<DiagonalLaw> parts) => DiagonalLaw.Concatenate([.. parts]);
+        var reference = DiagonalLaw.Concatenate(references);
         int replicates = blocks[0].DrawLaws!.Length;
         var draws = new DiagonalLaw[replicates];
         var drawReferences = new DiagonalLaw[replicates];
@@ -146,9 +142,8 @@ public static class ExactAnalysis
     static ProductTotalVariation.Result? WholeLawTv(bool randomized, GaussianState law, DiagonalLaw[] references)
     {
         if (randomized || law.Dimension > ProductTotalVariation.MaxCoordinates) return null;
-        var reference = references.Length == 1 ? references[0] : DiagonalLaw.Concatenate(references);
-        var sums = DistanceSums.Of(law.Position(reference.Multiplicity), reference, productTv: true);
-        return sums.ProductTv;
+        var reference = DiagonalLaw.Concatenate(references);
+        return ProductTotalVariation.Of(law.Position(reference.Multiplicity), reference);
     }
 
     static ExactOptions Checked(ExactOptions? options)

@@ -44,7 +44,7 @@ public static class MixtureSeparation
         if (references.Count != draws.Count)
             throw new ArgumentException($"references.Count = {references.Count} is out of range; allowed: draws.Count = {draws.Count}.", nameof(references));
         bool split = matched is null;
-        var separating = matched ?? Matched([.. draws.Where((_, r) => r % 2 == 0)], reference);
+        var separating = matched ?? DiagonalLaw.MomentMatched([.. draws.Where((_, r) => r % 2 == 0)]);
         int[] used = [.. Enumerable.Range(0, draws.Count).Where(r => !split || r % 2 == 1)];
         if (used.Length < 2) return null;
         var terms = new ProductTotalVariation.Result?[used.Length];
@@ -60,22 +60,5 @@ public static class MixtureSeparation
         foreach (var t in terms) squares += (t!.Value.Value - mean) * (t.Value.Value - mean);
         double se = Math.Sqrt(squares / (used.Length - 1) / used.Length);
         return new Estimate(mean, se, numerical, used.Length, split);
-    }
-
-    // The moment-matched product law of equally weighted laws: per coordinate the mean of the means and the mean of the
-    // variances plus the variance of the means (two passes, no E x² − (E x)² cancellation).
-    static DiagonalLaw Matched(DiagonalLaw[] laws, DiagonalLaw reference)
-    {
-        int n = reference.Count;
-        var (mean, variance) = (new double[n], new double[n]);
-        foreach (var law in laws)
-            for (int i = 0; i < n; i++) mean[i] += law.Mean[i] / laws.Length;
-        foreach (var law in laws)
-            for (int i = 0; i < n; i++)
-            {
-                double offset = law.Mean[i] - mean[i];
-                variance[i] += (law.Variance[i] + offset * offset) / laws.Length;
-            }
-        return new DiagonalLaw(mean, variance, reference.Multiplicity.ToArray());
     }
 }

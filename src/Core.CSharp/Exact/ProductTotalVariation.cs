@@ -76,6 +76,7 @@ public static class ProductTotalVariation
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(g);
         ArgumentNullException.ThrowIfNull(r);
+        Guard.AtLeast(maxPanels, 1, nameof(maxPanels));
         r.CheckCompatible(x, nameof(x));
         r.CheckCompatible(y, nameof(y));
         r.CheckCompatible(g, nameof(g));
@@ -90,7 +91,6 @@ public static class ProductTotalVariation
             separates |= g.Mean[i] != r.Mean[i] || g.Variance[i] != r.Variance[i];
         }
         if (!separates) return null;
-        Guard.AtLeast(maxPanels, 1, nameof(maxPanels));
         return Integrate(new Side(x, g, r), new Side(y, g, r), maxPanels);
     }
 

@@ -88,6 +88,16 @@ let tests =
               Expect.isGreaterThan s.Lower.Value (0.5 * tv) "and of its order"
           }
 
+          test "DiagonalLaw.MomentMatched is the law of total variance, and refuses no laws" {
+              let m = DiagonalLaw.MomentMatched draws
+              Expect.floatClose Accuracy.veryHigh m.Mean[0] matched.Mean[0] "mean of the means"
+              Expect.floatClose Accuracy.veryHigh m.Variance[0] matched.Variance[0] "E variance + variance of the means"
+
+              Expect.throwsT<ArgumentOutOfRangeException>
+                  (fun () -> DiagonalLaw.MomentMatched([||]) |> ignore)
+                  "an empty mixture"
+          }
+
           test "with moments from the draws, A comes from the even-numbered draws and the mean from the odd-numbered" {
               let q = law1 0.0 1.0
               let s = nonNull (MixtureSeparation.Of(draws, Array.create draws.Length q, q, null))
