@@ -1,3 +1,5 @@
+using RateLab.Core.Validation;
+
 namespace RateLab.Core.Exact;
 
 /// <summary>
@@ -41,6 +43,7 @@ public static class MixtureSeparation
         ArgumentNullException.ThrowIfNull(draws);
         ArgumentNullException.ThrowIfNull(references);
         ArgumentNullException.ThrowIfNull(reference);
+        Guard.Threads(maxThreads, nameof(maxThreads));
         if (references.Count != draws.Count)
             throw new ArgumentException($"references.Count = {references.Count} is out of range; allowed: draws.Count = {draws.Count}.", nameof(references));
         bool split = matched is null;

@@ -105,12 +105,18 @@ let tests =
               Expect.equal s.Draws 4 "the odd-numbered half"
           }
 
-          test "references must pair with the draws" {
+          test "references must pair with the draws, and threads are −1 or ≥ 1" {
               let q = law1 0.0 1.0
 
               Expect.throwsT<ArgumentException>
                   (fun () -> MixtureSeparation.Of(draws, [| q |], q, matched) |> ignore)
                   "one reference for eight draws"
+
+              Expect.throwsT<ArgumentOutOfRangeException>
+                  (fun () ->
+                      MixtureSeparation.Of(draws, Array.create draws.Length q, q, matched, 0)
+                      |> ignore)
+                  "zero threads"
           }
 
           testPropertyWithConfig cfg "a separating event never separates two laws by more than their TV"
