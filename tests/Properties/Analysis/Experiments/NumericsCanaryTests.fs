@@ -69,6 +69,27 @@ let private compute () =
               yield $"{e.Name}/velocity/w2", v.W2
           | None -> () ]
 
+/// Digests of the random streams every Monte Carlo figure is drawn from: the SHA-256 of the bits of a few keys'
+/// normals (lengths that end inside a vector and chunk, a step above 2³²) and uniforms. The normals rest on the
+/// runtime's vector Log, so a .NET update that moved its last bit would change Monte Carlo results while the exact
+/// laws above stay put; bits, not a tolerance, because one ulp can flip an accept/reject or a mode switch.
+let private streams () =
+    let digest (a: float[]) =
+        a
+        |> Array.collect (fun x -> BitConverter.GetBytes(BitConverter.DoubleToInt64Bits x))
+        |> Security.Cryptography.SHA256.HashData
+        |> Convert.ToHexStringLower
+
+    [ for seed, chain, step, role, n in [ 1UL, 0L, 0L, 0, 4099; 0xDEADBEEFCAFEUL, 12345L, (1L <<< 33) + 7L, 5, 1000 ] do
+          let normals = Array.zeroCreate n
+          RateLab.Core.Randomness.CounterRng.Normals(seed, chain, step, role, Span normals)
+          yield $"normals/{seed}/{chain}/{step}/{role}/{n}", digest normals
+
+          let uniforms =
+              Array.init 64 (fun i -> RateLab.Core.Randomness.CounterRng.Uniform(seed, chain, step, i))
+
+          yield $"uniforms/{seed}/{chain}/{step}/64", digest uniforms ]
+
 let private write (values: (string * float) list) =
     let o = JsonObject()
     o["numerics_version"] <- JsonValue.Create Cache.NumericsVersion
@@ -84,6 +105,12 @@ let private write (values: (string * float) list) =
         v[k] <- JsonValue.Create(x.ToString "R")
 
     o["values"] <- v
+    let st = JsonObject()
+
+    for k, h in streams () do
+        st[k] <- JsonValue.Create h
+
+    o["streams"] <- st
 
     File.WriteAllText(
         Path.Combine(Path.GetDirectoryName(RepoFiles.repoFile "README.md") |> nonNull, file),
@@ -150,5 +177,27 @@ let tests =
                   moved
                   ($"numbers moved under {Cache.NumericsVersion}: bump Cache.NumericsVersion (committed caches are stale), "
                    + $"or, if one metric alone moved, its revision in Cache.MetricRevisions; then rewrite {file}. Moved: "
+                   + String.Join("; ", moved))
+          }
+
+          test "the normal and uniform streams are the ones stored for this numerics version" {
+              let stored = nonNull (JsonNode.Parse(File.ReadAllText(RepoFiles.repoFile file)))
+
+              let table =
+                  match stored["streams"] with
+                  | null -> failtest $"{file} has no stream digests: rewrite it with {writeVariable}=1"
+                  | t -> t.AsObject()
+
+              let moved =
+                  [ for k, h in streams () do
+                        match table[k] with
+                        | null -> yield $"{k}: not stored"
+                        | v when v.GetValue<string>() <> h -> yield $"{k}: {v.GetValue<string>()} -> {h}"
+                        | _ -> () ]
+
+              Expect.isEmpty
+                  moved
+                  ($"random streams moved under {Cache.NumericsVersion} (Philox, the transform or the runtime's vector "
+                   + $"Log changed), so every Monte Carlo figure moved: bump Cache.NumericsVersion and rewrite {file}. "
                    + String.Join("; ", moved))
           } ]
