@@ -23,7 +23,9 @@ open RateLab.Analysis.Sections.SectionKit
 let outerSteps = [ 25; 40 ]
 
 /// Monte Carlo sizes per profile: draw replicates of PLMC's E_draws bounds, groups × draws per group of its 1-D
-/// mixture bound, and chains (= reference draws) of the mixture-data arms.
+/// mixture bound, and chains (= reference draws) of the mixture-data arms. The groups are large because the group KL
+/// is heavy-tailed: a rare draw with a wide law dominates the group that holds it, so small groups understate the
+/// bound's mean beyond their standard error (docs/claims.md, "B11 at equal NFE").
 type Settings =
     { Replicates: int
       Groups: int
@@ -35,12 +37,12 @@ let settings profile =
     | Quick ->
         { Replicates = 64
           Groups = 8
-          PerGroup = 32
+          PerGroup = 256
           Chains = 1000 }
     | Full ->
         { Replicates = 256
-          Groups = 32
-          PerGroup = 128
+          Groups = 16
+          PerGroup = 512
           Chains = 4000 }
 
 /// z of every comparison: a false alarm per row of about 3·10⁻⁷ under normality.
@@ -263,7 +265,7 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
         + $"PLMC-DDPM: {outers} outer steps of K = 1000/n fine steps; its NFE is counted by the oracle on the draw replicates. "
         + "Competitors at the nearest equal NFE on the schedule respaced to n steps (levels round(1000(n − j)/n), ending at τ = 0): respaced DDPM (posterior variance), DDIM (η = 0), DPM-Solver-1 (n = NFE), DPM-Solver-2 (2n − 1 NFE: its last step to τ = 0 is first order). "
         + "Gaussian data: the competitors' output laws are exact. PLMC's law is a mixture over its Bernoulli patterns: its moment-matched Gaussian is computed exactly (the step is affine in the switch vector, so a pairwise rule of 1 + m + m(m − 1)/2 patterns integrates its moments exactly) and gives lower bounds on KL (Pythagorean identity) and W2 (Gelbrich); "
-        + $"its upper bounds are E_draws KL and (E_draws W2²)^½ over {s.Replicates} draw replicates, and in d = 1 the KL upper bound is the grouped-mixture bound E KL(p̂_M ‖ q) over {s.Groups} groups of {s.PerGroup} draws (trapezoid quadrature; a rare draw with a wide law can dominate a group, so when the group KLs are heavy-tailed their SE is optimistic; the quick and full profiles' values, from groups of different size, show how far). "
+        + $"its upper bounds are E_draws KL and (E_draws W2²)^½ over {s.Replicates} draw replicates, and in d = 1 the KL upper bound is the grouped-mixture bound E KL(p̂_M ‖ q) over {s.Groups} groups of {s.PerGroup} draws (trapezoid quadrature; a rare draw with a wide law can dominate a group, so the group KLs are heavy-tailed and groups much smaller than these understate the bound beyond their SE, as docs/claims.md shows). "
         + $"Decision per competitor and metric (Comparisons.compareAtEqualNfe): PLMC better if its upper bound + {z} SE is below the competitor's exact value, worse if its exact lower bound is above it, else undecided; KL and W2 combined as in docs/claims.md. "
         + $"Mixture data: the catalog's gaussian-mixture with 2 equal-weight components of standard deviation σ = 0.15, means drawn from seed 0 at RMS separation 3 (−0.258 and 3.924); unbiased MMD² with a Gaussian kernel of width ℓ = σ = 0.15 (the components' scale; the median heuristic would blur the modes' shape) of {s.Chains} chains of each arm against the same {s.Chains} exact draws; PLMC better or worse when the difference exceeds {z} × the sum of the two standard errors (a bound on the difference's SE whatever the correlation through the shared reference)."
       Fits = []
