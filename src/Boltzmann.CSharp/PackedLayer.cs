@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RateLab.Boltzmann;
 
 /// <summary>
@@ -43,12 +45,18 @@ sealed class PackedLayer
         Array.Copy(theta, Offset + Rows * Cols, Bias, 0, Rows);
     }
 
-    /// <summary>gradient[θ] += the unpadded part of <paramref name="partial"/>.</summary>
+    /// <summary>
+    /// gradient[θ] += the unpadded part of <paramref name="partial"/>, a row at a time as vector adds: each element
+    /// gets the same one addition as a scalar loop would give it, so the sums over slots keep their bits.
+    /// </summary>
     public void AddTo(double[] partial, double[] gradient)
     {
         for (int r = 0; r < Rows; r++)
-            for (int c = 0; c < Cols; c++) gradient[Offset + r * Cols + c] += partial[GradientOffset + r * ColsP + c];
-        int bias = GradientOffset + RowsP * ColsP;
-        for (int r = 0; r < Rows; r++) gradient[Offset + Rows * Cols + r] += partial[bias + r];
+        {
+            var row = gradient.AsSpan(Offset + r * Cols, Cols);
+            TensorPrimitives.Add(row, partial.AsSpan(GradientOffset + r * ColsP, Cols), row);
+        }
+        var bias = gradient.AsSpan(Offset + Rows * Cols, Rows);
+        TensorPrimitives.Add(bias, partial.AsSpan(GradientOffset + RowsP * ColsP, Rows), bias);
     }
 }

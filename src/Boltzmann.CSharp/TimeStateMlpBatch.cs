@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using RateLab.Core.Numerics;
 using RateLab.Core.Validation;
@@ -17,6 +18,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     readonly TimeStateMlp net;
     readonly int d, k, hh, dP, kP, wP, hP, fP;
     readonly PackedLayer l1, l2, ls, la, lb, lo;
+    readonly PackedLayer[] layers;
     readonly double[] phase, bias0, packedTheta;
     bool packedValid;
     // Per-row activations h and GELU slopes s of each hidden layer, the padded input x, features and output y.
@@ -25,8 +27,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     readonly double[] dy, dzB, dzA, dz0, dz1, dfeat, dx;
     readonly double[][] partials;
     readonly int phaseOffset;
-    readonly Action<int> forwardSlot, backwardSlot;
-    int rowsInCall, rowsPerSlot;
+    readonly Action<int> forwardSlot, backwardSlot, reduceGroup;
+    int rowsInCall, rowsPerSlot, slotsUsed;
     bool wantInputGradients;
 
     public TimeStateMlpBatch(TimeStateMlp network, int capacity)
@@ -40,6 +42,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         l1 = Layer(net.oW1, hh, 2 * hh, ref g); l2 = Layer(net.oW2, net.w, hh, ref g);
         ls = Layer(net.oWs, net.w, d, ref g); la = Layer(net.oA1, net.w, net.w, ref g);
         lb = Layer(net.oA2, net.w, net.w, ref g); lo = Layer(net.oWo, k, net.w, ref g);
+        layers = [l1, l2, ls, la, lb, lo];
         phaseOffset = g; g += hh;
         partials = new double[Slots][];
         for (int s = 0; s < Slots; s++) partials[s] = new double[g];
@@ -55,7 +58,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         Inputs = new double[capacity * d]; Times = new double[capacity];
         Outputs = new double[capacity * k]; OutputGradients = new double[capacity * k];
         InputGradients = new double[capacity * d];
-        forwardSlot = ForwardSlot; backwardSlot = BackwardSlot;
+        forwardSlot = ForwardSlot; backwardSlot = BackwardSlot; reduceGroup = ReduceGroup;
     }
 
     static PackedLayer Layer(int offset, int rows, int cols, ref int gradientOffset)
@@ -83,7 +86,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         var theta = net.Parameters;
         if (!packedValid || !theta.AsSpan().SequenceEqual(packedTheta))
         {
-            foreach (var layer in (ReadOnlySpan<PackedLayer>)[l1, l2, ls, la, lb, lo]) layer.Pack(theta);
+            foreach (var layer in layers) layer.Pack(theta);
             Array.Copy(theta, net.oPhase, phase, 0, hh);
             for (int i = 0; i < net.w; i++) bias0[i] = l2.Bias[i] + ls.Bias[i];
             theta.CopyTo(packedTheta, 0);
@@ -100,15 +103,27 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         for (int r = 0; r < rows; r++) Array.Copy(OutputGradients, r * k, dy, r * kP, k);
         wantInputGradients = inputGradients;
         Run(rows, backwardSlot);
+        slotsUsed = rowsPerSlot == 0 ? 0 : (rows + rowsPerSlot - 1) / rowsPerSlot;
+        if (MaxThreads == 1 || slotsUsed <= 1) for (int group = 0; group <= layers.Length; group++) ReduceGroup(group);
+        else Parallel.For(0, layers.Length + 1, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, reduceGroup);
+        if (inputGradients) for (int r = 0; r < rows; r++) Array.Copy(dx, r * dP, InputGradients, r * d, d);
+    }
+
+    // Adds the used slots' partial gradients of one parameter group (a layer, or the phases as the last group) to the
+    // network's gradient in slot order. The groups are disjoint, so running them side by side changes no bit.
+    void ReduceGroup(int group)
+    {
         var gradient = net.Gradient;
-        int used = rowsPerSlot == 0 ? 0 : (rows + rowsPerSlot - 1) / rowsPerSlot;
-        for (int s = 0; s < used; s++)
+        for (int s = 0; s < slotsUsed; s++)
         {
             var p = partials[s];
-            foreach (var layer in (ReadOnlySpan<PackedLayer>)[l1, l2, ls, la, lb, lo]) layer.AddTo(p, gradient);
-            for (int j = 0; j < hh; j++) gradient[net.oPhase + j] += p[phaseOffset + j];
+            if (group < layers.Length) layers[group].AddTo(p, gradient);
+            else
+            {
+                var phaseGradient = gradient.AsSpan(net.oPhase, hh);
+                TensorPrimitives.Add(phaseGradient, p.AsSpan(phaseOffset, hh), phaseGradient);
+            }
         }
-        if (inputGradients) for (int r = 0; r < rows; r++) Array.Copy(dx, r * dP, InputGradients, r * d, d);
     }
 
     // Blocks of a multiple of 4 rows (the kernels' register tile), at most Slots of them; a function of rows only.

@@ -38,7 +38,6 @@ public static class Trajectories
                 {
                     batch.State(b, n).CopyTo(net.Inputs.AsSpan((b - b0) * d, d));
                     net.Times[b - b0] = batch.Grid(b)[n];
-                    noise.Normals(firstTrajectory + b, n, 0, batch.Normal(b, n));
                 }
                 net.Forward(m);
                 int step = n, first = b0;
@@ -49,7 +48,9 @@ public static class Trajectories
                         var t = batch.Grid(b);
                         double delta = t[step + 1] - t[step];
                         var x = batch.State(b, step); var next = batch.State(b, step + 1);
+                        // Keyed by (trajectory, step), so drawing them here, in parallel, gives the same numbers.
                         var eps = batch.Normal(b, step);
+                        noise.Normals(firstTrajectory + b, step, 0, eps);
                         var y = net.Outputs.AsSpan((b - first) * 2 * d, 2 * d);
                         for (int i = 0; i < d; i++)
                         {
