@@ -79,22 +79,26 @@ public static class Trajectories
         int d = batch.Dimension, N = batch.Steps;
         Guard.Length(terminal.Length, batch.Size * d, nameof(terminal));
         Array.Clear(batch.Normals);
-        Span<double> z = stackalloc double[d];
-        for (int b = 0; b < batch.Size; b++)
+        for (int b = 0; b < batch.Size; b++) terminal.Slice(b * d, d).CopyTo(batch.State(b, N));
+        // Each trajectory is its own bridge walk from its own keys, so the walks run side by side with the same bits.
+        RowBlocks.For(batch.Size, policy.DriftBatch.MaxThreads, (start, end) =>
         {
-            long key = firstTrajectory + b;
-            var t = batch.Grid(b);
-            grid.Fill(noise, key, t);
-            terminal.Slice(b * d, d).CopyTo(batch.State(b, N));
-            for (int n = N - 1; n >= 1; n--)
+            Span<double> z = stackalloc double[d];
+            for (int b = start; b < end; b++)
             {
-                double c = t[n] / t[n + 1], sd = policy.Sigma * Math.Sqrt((t[n + 1] - t[n]) * c);
-                noise.Normals(key, n, 1, z);
-                var next = batch.State(b, n + 1); var x = batch.State(b, n);
-                for (int i = 0; i < d; i++) x[i] = c * next[i] + sd * z[i];
+                long key = firstTrajectory + b;
+                var t = batch.Grid(b);
+                grid.Fill(noise, key, t);
+                for (int n = N - 1; n >= 1; n--)
+                {
+                    double c = t[n] / t[n + 1], sd = policy.Sigma * Math.Sqrt((t[n + 1] - t[n]) * c);
+                    noise.Normals(key, n, 1, z);
+                    var next = batch.State(b, n + 1); var x = batch.State(b, n);
+                    for (int i = 0; i < d; i++) x[i] = c * next[i] + sd * z[i];
+                }
+                batch.State(b, 0).Clear();
             }
-            batch.State(b, 0).Clear();
-        }
+        });
         Score(policy, target, batch);
     }
 
