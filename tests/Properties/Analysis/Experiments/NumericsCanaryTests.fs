@@ -198,6 +198,8 @@ let tests =
               Expect.isEmpty
                   moved
                   ($"random streams moved under {Cache.NumericsVersion} (Philox, the transform or the runtime's vector "
-                   + $"Log changed), so every Monte Carlo figure moved: bump Cache.NumericsVersion and rewrite {file}. "
+                   + $"Log changed, or this machine's vector Log rounds differently: AVX2 {Runtime.Intrinsics.X86.Avx2.IsSupported}, "
+                   + $"AVX-512 {Runtime.Intrinsics.X86.Avx512F.IsSupported}, {Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}; "
+                   + $"the digests were made with AVX2), so every Monte Carlo figure moved: bump Cache.NumericsVersion and rewrite {file}. "
                    + String.Join("; ", moved))
           } ]
