@@ -76,8 +76,11 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     public double[] InputGradients { get; }
     public int MaxThreads
     {
-        get; set => field = Guard.AtLeast(value, 1, nameof(MaxThreads));
-    } = Environment.ProcessorCount;
+        get => parallel.MaxDegreeOfParallelism;
+        // One options object per setting, not one per parallel region (several hundred per training iteration).
+        set => parallel = new ParallelOptions { MaxDegreeOfParallelism = Guard.AtLeast(value, 1, nameof(MaxThreads)) };
+    }
+    ParallelOptions parallel = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     public void Forward(int rows)
     {
@@ -103,9 +106,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         for (int r = 0; r < rows; r++) Array.Copy(OutputGradients, r * k, dy, r * kP, k);
         wantInputGradients = inputGradients;
         Run(rows, backwardSlot);
-        slotsUsed = rowsPerSlot == 0 ? 0 : (rows + rowsPerSlot - 1) / rowsPerSlot;
-        if (MaxThreads == 1 || slotsUsed <= 1) for (int group = 0; group <= layers.Length; group++) ReduceGroup(group);
-        else Parallel.For(0, layers.Length + 1, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, reduceGroup);
+        if (slotsUsed <= 1) for (int group = 0; group <= layers.Length; group++) ReduceGroup(group);
+        else Each(layers.Length + 1, reduceGroup);
         if (inputGradients) for (int r = 0; r < rows; r++) Array.Copy(dx, r * dP, InputGradients, r * d, d);
     }
 
@@ -131,9 +133,15 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     {
         rowsInCall = rows;
         rowsPerSlot = (((rows + Slots - 1) / Slots) + 3) & ~3;
-        int used = rowsPerSlot == 0 ? 0 : (rows + rowsPerSlot - 1) / rowsPerSlot;
-        if (MaxThreads == 1 || used <= 1) for (int s = 0; s < used; s++) slot(s);
-        else Parallel.For(0, used, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, slot);
+        slotsUsed = rowsPerSlot == 0 ? 0 : (rows + rowsPerSlot - 1) / rowsPerSlot;
+        Each(slotsUsed, slot);
+    }
+
+    // body(0 … count − 1), on up to MaxThreads threads.
+    void Each(int count, Action<int> body)
+    {
+        if (MaxThreads == 1 || count <= 1) for (int i = 0; i < count; i++) body(i);
+        else Parallel.For(0, count, parallel, body);
     }
 
     void ForwardSlot(int s)

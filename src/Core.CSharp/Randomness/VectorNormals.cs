@@ -12,6 +12,7 @@ namespace RateLab.Core.Randomness;
 /// vector multiplies. Every normal, including those of a partial last vector, is produced by the same vector code, and
 /// all paths use only lane-wise IEEE operations in the same order (Philox is integer, Log is the runtime's width-generic
 /// polynomial), so a value depends only on its key and index, never on the span length, the lane or the vector width.
+/// The runtime's Log itself rounds differently on x86 without AVX2, so there the bits differ (docs/algorithms.md).
 /// </summary>
 static class VectorNormals
 {
