@@ -98,6 +98,11 @@ let plmcGapSection (ctx: ReportContext) : Section =
             "A9: KL gap bounds (KL(p_G ‖ q) below; KL(p_G ‖ q) + χ² and E_draws KL above) vs NFE, every problem" }
         ctx
 
+/// A9 (with S5 and S5') on non-Gaussian targets: the same gap from quadrature laws (PoissonMidpointQuadratureSection).
+let plmcQuadratureSection (ctx: ReportContext) : Section =
+    let s5, s5kl = claim "S5", claim "S5'"
+    PoissonMidpointQuadratureSection.section [ claim "A9"; s5; s5kl ] s5 s5kl ctx
+
 /// S6 and S6': underdamped PLMC(α, K) against ULMC(α/K), the same study on the underdamped base (no published claim
 /// states this order; RateLab's derivation is registered as reconstructed).
 let plmcUlmcGapSection (ctx: ReportContext) : Section =
@@ -268,6 +273,7 @@ let part (ctx: ReportContext) : Units.PartPlan =
           yield unit' "b1-score-error" (fun () -> LiJiaoScoreErrorSection.section ctx (claim "B1"))
           yield unit' "b4-regime" (fun () -> LiJiaoParallelSection.section ctx (claim "B4"))
           yield unit' "plmc-gap" (fun () -> plmcGapSection ctx)
+          yield unit' "plmc-gap-quadrature" (fun () -> plmcQuadratureSection ctx)
           yield unit' "plmc-ulmc-gap" (fun () -> plmcUlmcGapSection ctx)
           yield unit' "b11" (fun () -> B11Section.section ctx (claim "B11"))
           yield unit' "strong-error" (fun () -> strongErrorSection ctx)
