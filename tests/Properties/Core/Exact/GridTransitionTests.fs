@@ -8,6 +8,22 @@ open Expecto
 open RateLab.Core.Exact
 open RateLab.Core.Targets
 
+// One step on [−6, 6] (Δ = 0.05) from N(0, 0.5²), twelve standard deviations inside, of a kernel whose placed part
+// is N(x, 1.2²): the placed law is N(0, 0.25 + 1.44), whose tails beyond ±6 escape (`beyond` of its weight).
+let private lo, dx, count = -6.0, 0.05, 241
+let private beyond = 2.0 * MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.3, -6.0)
+
+let private stepFromNarrowStart (kernel: float -> GridTransition.KernelSink -> unit) =
+    let t = GridTransition(lo, dx, count, (fun _ x sink -> kernel x sink))
+    let start = GridLaw.FromLogDensity(lo, dx, count, fun x -> -2.0 * x * x)
+    let mutable e, u = 0.0, 0.0
+    let next = t.Apply(start, &e, &u)
+    next, e, u
+
+// The trapezoid sum also counts half a cell beyond each end of the window.
+let private halfCells (law: GridLaw) =
+    0.5 * dx * (law.Density.[0] + law.Density.[count - 1])
+
 [<Tests>]
 let tests =
     testList
@@ -39,50 +55,23 @@ let tests =
 
           testCase "mass a kernel sends beyond the window is counted as escaped, not placed"
           <| fun () ->
-              let lo, dx, count = -6.0, 0.05, 241
               // From every node: 0.7 N(x, 1.2²), mostly inside, and 0.3 N(x + 40, 1), all of it beyond the window.
-              let t =
-                  GridTransition(
-                      lo,
-                      dx,
-                      count,
-                      (fun _ x sink ->
-                          sink.Add(0.7, x, 1.2)
-                          sink.Add(0.3, x + 40.0, 1.0))
-                  )
+              let next, e, u =
+                  stepFromNarrowStart (fun x sink ->
+                      sink.Add(0.7, x, 1.2)
+                      sink.Add(0.3, x + 40.0, 1.0))
 
-              let start = GridLaw.FromLogDensity(lo, dx, count, fun x -> -2.0 * x * x)
-              let mutable e, u = 0.0, 0.0
-              let next = t.Apply(start, &e, &u)
-              // From N(0, 0.5²) (12 standard deviations inside the window) the inner part's law is N(0, 0.25 + 1.44): its
-              // tails beyond ±6 escape too.
-              let beyond = 2.0 * MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.3, -6.0)
               Expect.floatClose Accuracy.veryHigh e (0.3 + 0.7 * beyond) "escaped"
-              // The trapezoid sum also counts half a cell beyond each end of the window.
-              let halfCells = 0.5 * dx * (next.Density.[0] + next.Density.[count - 1])
-              Expect.isLessThan (abs (next.Mass - 0.7 * (1.0 - beyond))) (halfCells + 1e-12) "placed"
+              Expect.isLessThan (abs (next.Mass - 0.7 * (1.0 - beyond))) (halfCells next + 1e-12) "placed"
               Expect.equal u 0.0 "nothing unresolved"
 
           testCase "a kernel's weight marked unresolved is reported, not placed"
           <| fun () ->
-              let lo, dx, count = -6.0, 0.05, 241
+              let next, e, u =
+                  stepFromNarrowStart (fun x sink ->
+                      sink.Add(0.75, x, 1.2)
+                      sink.MarkUnresolved 0.25)
 
-              let t =
-                  GridTransition(
-                      lo,
-                      dx,
-                      count,
-                      (fun _ x sink ->
-                          sink.Add(0.75, x, 1.2)
-                          sink.MarkUnresolved 0.25)
-                  )
-
-              let start = GridLaw.FromLogDensity(lo, dx, count, fun x -> -2.0 * x * x)
-              let mutable e, u = 0.0, 0.0
-              let next = t.Apply(start, &e, &u)
-              // The placed part's law is N(0, 0.25 + 1.44): its tails beyond ±6 escape.
-              let beyond = 2.0 * MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.3, -6.0)
               Expect.floatClose Accuracy.veryHigh u 0.25 "unresolved mass"
-              let halfCells = 0.5 * dx * (next.Density.[0] + next.Density.[count - 1])
-              Expect.isLessThan (abs (next.Mass - 0.75 * (1.0 - beyond))) (halfCells + 1e-12) "the rest placed"
+              Expect.isLessThan (abs (next.Mass - 0.75 * (1.0 - beyond))) (halfCells next + 1e-12) "the rest placed"
               Expect.floatClose Accuracy.veryHigh e (0.75 * beyond) "its tails escaped" ]
