@@ -14,44 +14,39 @@ type QuadratureStart =
     /// From N(mean, sd²), away from the target.
     | FromGaussian of mean: float * sd: float
 
-/// One problem: a one-dimensional target on the window [Lower, Upper] that holds its mass, and a start law.
+/// One problem: a one-dimensional target on the window [Lower, Upper] that holds its mass, a start law, and PLMC's K.
 type QuadratureProblem =
     { Name: string
       Target: ITarget
       Lower: float
       Upper: float
-      Start: QuadratureStart }
+      Start: QuadratureStart
+      K: int }
 
 /// The problems: the double well f(x) = (x² − 1)² (not log-concave; ∇f grows like x³, so the score has no global
 /// Lipschitz constant) and 0.4 N(−1.5, 0.25) + 0.6 N(1, 0.5) (bimodal, Lipschitz score), each from the target and
-/// from a narrow start in one mode's outer flank. The windows hold the laws to far below 1e-6 of the smallest KL of the
-/// full profile (on [−8, 8] the mixture from N(3, 0.25²) loses 1e-19 over 4096 steps, against a KL of 8e-14).
-let problems () =
+/// from a narrow start in one mode's outer flank, all with K = 3; `extraK` adds the double well from π at other K. The
+/// windows [−half, half] hold the laws to far below 1e-6 of the smallest KL of the full profile (on [−8, 8] the
+/// mixture from N(3, 0.25²) loses 1e-19 over 4096 steps, against a KL of 8e-14).
+let problems (extraK: int list) =
     let well = DoubleWell(1, 1.0)
 
     let mixture =
         GaussianMixture([| 0.4; 0.6 |], [| [| -1.5 |]; [| 1.0 |] |], [| 0.25; 0.5 |], "mixture-1d")
 
-    [ { Name = "double-well(a=1), from π"
-        Target = well
-        Lower = -4.0
-        Upper = 4.0
-        Start = AtTarget }
-      { Name = "double-well(a=1), from N(1.5, 0.25²)"
-        Target = well
-        Lower = -4.0
-        Upper = 4.0
-        Start = FromGaussian(1.5, 0.25) }
-      { Name = "mixture-1d, from π"
-        Target = mixture
-        Lower = -10.0
-        Upper = 10.0
-        Start = AtTarget }
-      { Name = "mixture-1d, from N(3, 0.25²)"
-        Target = mixture
-        Lower = -10.0
-        Upper = 10.0
-        Start = FromGaussian(3.0, 0.25) } ]
+    let problem name target half start k =
+        { Name = $"{name}, K = {k}"
+          Target = target
+          Lower = -half
+          Upper = half
+          Start = start
+          K = k }
+
+    [ problem "double-well(a=1), from π" well 4.0 AtTarget 3
+      problem "double-well(a=1), from N(1.5, 0.25²)" well 4.0 (FromGaussian(1.5, 0.25)) 3
+      problem "mixture-1d, from π" mixture 10.0 AtTarget 3
+      problem "mixture-1d, from N(3, 0.25²)" mixture 10.0 (FromGaussian(3.0, 0.25)) 3 ]
+    @ [ for k in extraK -> problem "double-well(a=1), from π" well 4.0 AtTarget k ]
 
 /// The gap at one α = t/n after n outer steps, between PLMC(α, K)'s law p and LMC(α/K)'s law q after nK steps.
 type QuadraturePoint =
@@ -79,7 +74,8 @@ let spacing (alpha: float) (k: int) (refinement: float) =
     min 0.02 (sqrt (2.0 * alpha / float k) / 3.0) / refinement
 
 /// The gap point for `problem` at n outer steps of α = horizon/n, with fine steps α/K.
-let point (problem: QuadratureProblem) (k: int) (horizon: float) (refinement: float) (steps: int) =
+let point (problem: QuadratureProblem) (horizon: float) (refinement: float) (steps: int) =
+    let k = problem.K
     let alpha = horizon / float steps
     let h = alpha / float k
     let dx = spacing alpha k refinement
