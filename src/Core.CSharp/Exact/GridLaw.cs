@@ -46,6 +46,8 @@ public sealed class GridLaw
     public int Count => density.Length;
     /// <summary>The density at the nodes.</summary>
     public ReadOnlySpan<double> Density => density;
+    // The same values for this assembly's parallel loops, which cannot capture a span; never written.
+    internal double[] Values => density;
     /// <summary>The node xⱼ.</summary>
     public double Node(int j) => Lower + j * Spacing;
 

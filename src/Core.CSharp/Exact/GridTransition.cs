@@ -20,6 +20,10 @@ public sealed class GridTransition
     public const double FullReach = 37;
 
     readonly double reach;
+    readonly ParallelOptions options;
+    // Rows per parallel block of Apply: each row is one banded dot product, so a block's result does not depend on how
+    // rows are split, and the bits do not depend on the thread count.
+    const int RowBlock = 128;
 
     /// <summary>The most nodes a transition may have.</summary>
     public const int MaxCount = 1 << 14;
@@ -50,7 +54,7 @@ public sealed class GridTransition
         var columns = new double[(long)n * n];
         escape = new double[n];
         unresolved = new double[n];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
+        options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
         Parallel.For(0, n, options, i =>
         {
             var sink = new KernelSink(this, columns.AsMemory(i * n, n));
@@ -89,14 +93,17 @@ public sealed class GridTransition
         if (law.Count != Count || law.Lower != Lower || law.Spacing != Spacing)
             throw new ArgumentException($"law's grid ({law.Count} nodes from {law.Lower}) is out of range; allowed: the transition's ({Count} from {Lower}).", nameof(law));
         int n = Count;
-        var p = law.Density;
+        var p = law.Values;
         var next = new double[n];
-        var m = matrix.AsSpan();
-        for (int y = 0; y < n; y++)
+        Parallel.For(0, (n + RowBlock - 1) / RowBlock, options, block =>
         {
-            int a = first[y], len = last[y] - a + 1;
-            if (len > 0) next[y] = Spacing * TensorPrimitives.Dot(m.Slice(y * n + a, len), p.Slice(a, len));
-        }
+            var m = matrix.AsSpan();
+            for (int y = block * RowBlock, end = Math.Min(n, y + RowBlock); y < end; y++)
+            {
+                int a = first[y], len = last[y] - a + 1;
+                if (len > 0) next[y] = Spacing * TensorPrimitives.Dot(m.Slice(y * n + a, len), p.AsSpan(a, len));
+            }
+        });
         escaped = Spacing * TensorPrimitives.Dot(escape.AsSpan(), p);
         unresolvedMass = Spacing * TensorPrimitives.Dot(unresolved.AsSpan(), p);
         return new GridLaw(Lower, Spacing, next);
