@@ -267,18 +267,6 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
         ClaimSection.reasonOf verdict evidence
         + study.Explain (sideVerdict fst) (sideVerdict snd)
 
-    let slopeText (curve: ErrorCurve) =
-        let pts = curve.Points |> List.map (fun p -> float p.Steps, p.Error.Value)
-
-        "—"
-        :: (pts
-            |> List.pairwise
-            |> List.map (fun ((n0, e0), (n1, e1)) ->
-                if e0 > 0.0 && e1 > 0.0 && Double.IsFinite e0 && Double.IsFinite e1 then
-                    $"{-(log (e1 / e0) / log (n1 / n0)):F2}"
-                else
-                    "—"))
-
     let table (p: GapProblem, pts: GapPoint list, s: GapSeries) =
         let cols =
             [ "W2 lower (Gelbrich)", Some s.LowerW2
@@ -291,7 +279,7 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
               $"{baseName} bias W2", Some s.Bias ]
             |> List.choose (fun (head, c) -> c |> Option.map (fun c -> head, c))
 
-        let slopes = cols |> List.map (snd >> slopeText)
+        let slopes = cols |> List.map (snd >> localOrderCells)
 
         let value (e: Estimate) =
             if Double.IsPositiveInfinity e.Value then "+∞"

@@ -155,19 +155,9 @@ let section (claims: Claim list) (w2Claim: Claim) (klClaim: Claim) (ctx: ReportC
 
     let verdict = Verdicts.combine evidence
 
-    let slopes (values: float list) =
-        "—"
-        :: (values
-            |> List.pairwise
-            |> List.map (fun (a, b) ->
-                if a > 0.0 && b > 0.0 && Double.IsFinite a && Double.IsFinite b then
-                    $"{log (a / b) / log 2.0:F2}"
-                else
-                    "—"))
-
-    let table (p: QuadratureProblem, pts: QuadraturePoint list, _, _) =
-        let w2Slopes = slopes (pts |> List.map (fun g -> g.W2))
-        let klSlopes = slopes (pts |> List.map (fun g -> g.Kl))
+    let table (p: QuadratureProblem, pts: QuadraturePoint list, w2: ErrorCurve, kl: ErrorCurve) =
+        let w2Slopes = localOrderCells w2
+        let klSlopes = localOrderCells kl
 
         let rows =
             pts

@@ -41,6 +41,20 @@ let private usablePoints (axis: RateFit.CostAxis) (curve: ErrorCurve) (floors: f
     |> List.map (fun (_, p) -> cost p, p.Error)
     |> Array.ofList
 
+/// A table column of local orders in steps, one cell per point: "—" first, then −Δlog e/Δlog n between successive
+/// points ("—" where either value is not a positive finite number).
+let localOrderCells (curve: ErrorCurve) =
+    "—"
+    :: (curve.Points
+        |> List.pairwise
+        |> List.map (fun (p0, p1) ->
+            let e0, e1 = p0.Error.Value, p1.Error.Value
+
+            if e0 > 0.0 && e1 > 0.0 && System.Double.IsFinite e0 && System.Double.IsFinite e1 then
+                $"{-(log (e1 / e0) / log (float p1.Steps / float p0.Steps)):F2}"
+            else
+                "—"))
+
 /// The asymptotic order of an EXACT curve (no sampling noise): the last local slope −s_k, with the interval
 /// ±2|s_k − s_{k−1}|. A least-squares interval on exact values measures only how straight the window is, not how far
 /// the slope still is from its limit; when the pre-asymptotic term decays geometrically along the doubling grid, the

@@ -127,6 +127,9 @@ public sealed class GridTransition
         /// <summary>Adds w·N(μ, σ²) to the kernel's density at the nodes, the mass beyond the grid to the escape.</summary>
         public void Add(double weight, double mean, double sd)
         {
+            Guard.NonNegative(weight, nameof(weight));
+            Guard.Finite(mean, nameof(mean));
+            Guard.Positive(sd, nameof(sd));
             if (weight == 0) return;
             var g = owner;
             var col = column.Span;
@@ -134,7 +137,7 @@ public sealed class GridTransition
             double lo = g.Lower, dx = g.Spacing, hi = lo + (n - 1) * dx;
             Escaped += weight * (Cdf((lo - mean) / sd) + Cdf((mean - hi) / sd));
             double reach = g.reach;
-            if (!double.IsFinite(mean) || mean + reach * sd < lo || mean - reach * sd > hi) return;
+            if (mean + reach * sd < lo || mean - reach * sd > hi) return;
             // e^{−z²/2} along the nodes by a product recurrence (two multiplies a node): with a = Δ/σ,
             // g_{j+1} = g_j r_j, r_j = e^{−a z_j − a²/2}, r_{j+1} = r_j e^{−a²}; rounding grows by one ulp a node.
             double a = dx / sd, scale = weight / (sd * Math.Sqrt(2 * Math.PI)), shrink = Math.Exp(-a * a);

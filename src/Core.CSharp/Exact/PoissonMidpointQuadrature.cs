@@ -92,37 +92,51 @@ public static class PoissonMidpointQuadrature
             long total = 1;
             for (int r = 0; r < m; r++) { counts[r] = 2 * (int)Math.Ceiling(Range / step[r]) + 1; total *= counts[r]; }
             if (total > MaxNodes) { sink.MarkUnresolved(prob); return; }
-            var weights = new double[m][];
-            for (int r = 0; r < m; r++) weights[r] = NodeWeights(counts[r], step[r]);
+            var weights = NodeWeights(counts, step, prob);
             var means = Means(score, x, b0, alpha, h, selected, lags, counts, step);
-            var worst = WorstGaps(means, counts, weights, prob, sd / overlap);
+            var worst = WorstGaps(means, weights, counts, sd / overlap);
             bool fine = true;
             for (int r = 0; r < m; r++)
                 if (worst[r] > 1) { step[r] /= worst[r] * 1.05; fine = false; }
             if (!fine) continue;
-            var index = new int[m];
-            for (long node = 0; node < total; node++)
-            {
-                double w = prob;
-                long rest = node;
-                for (int r = m - 1; r >= 0; r--) { index[r] = (int)(rest % counts[r]); rest /= counts[r]; }
-                for (int r = 0; r < m; r++) w *= weights[r][index[r]];
-                sink.Add(w, means[node], sd);
-            }
+            for (long node = 0; node < total; node++) sink.Add(weights[node], means[node], sd);
             return;
         }
         sink.MarkUnresolved(prob);
     }
 
-    // Trapezoid weights φ(u)·δ on the symmetric nodes, normalised to sum 1 (they already do, to e^{−2π²/δ²}).
-    static double[] NodeWeights(int count, double step)
+    // Each tensor node's weight, prob·Π_r w_r(u_r) (last index fastest), with w_r the trapezoid weights φ(u)·δ on axis
+    // r's symmetric nodes, normalised to sum 1 (they already do, to e^{−2π²/δ²}).
+    static double[] NodeWeights(int[] counts, double[] step, double prob)
     {
-        var w = new double[count];
-        int half = count / 2;
-        for (int j = 0; j < count; j++) { double u = (j - half) * step; w[j] = Math.Exp(-0.5 * u * u); }
-        double s = w.Sum();
-        for (int j = 0; j < count; j++) w[j] /= s;
-        return w;
+        int m = counts.Length;
+        var axes = new double[m][];
+        long total = 1;
+        for (int r = 0; r < m; r++)
+        {
+            var w = axes[r] = new double[counts[r]];
+            int half = counts[r] / 2;
+            for (int j = 0; j < w.Length; j++) { double u = (j - half) * step[r]; w[j] = Math.Exp(-0.5 * u * u); }
+            double s = w.Sum();
+            for (int j = 0; j < w.Length; j++) w[j] /= s;
+            total *= counts[r];
+        }
+        var weights = new double[total];
+        var index = new int[m];
+        for (long node = 0; node < total; node++)
+        {
+            Decode(node, counts, index);
+            double w = prob;
+            for (int r = 0; r < m; r++) w *= axes[r][index[r]];
+            weights[node] = w;
+        }
+        return weights;
+    }
+
+    // The axis indices of a flat tensor node, last index fastest.
+    static void Decode(long node, int[] counts, int[] index)
+    {
+        for (int r = counts.Length - 1; r >= 0; r--) { index[r] = (int)(node % counts[r]); node /= counts[r]; }
     }
 
     // y's conditional mean at every tensor node (last index fastest).
@@ -139,8 +153,7 @@ public static class PoissonMidpointQuadrature
         double root = Math.Sqrt(2 * h);
         for (long node = 0; node < total; node++)
         {
-            long rest = node;
-            for (int r = m - 1; r >= 0; r--) { index[r] = (int)(rest % counts[r]); rest /= counts[r]; }
+            Decode(node, counts, index);
             double w = 0, correction = 0;
             for (int r = 0; r < m; r++)
             {
@@ -155,26 +168,23 @@ public static class PoissonMidpointQuadrature
     }
 
     // For each axis, the largest gap between the means of adjacent nodes that carry weight, in units of σ/ρ.
-    static double[] WorstGaps(double[] means, int[] counts, double[][] weights, double prob, double allowed)
+    static double[] WorstGaps(double[] means, double[] weights, int[] counts, double allowed)
     {
         int m = counts.Length;
         var worst = new double[m];
         var index = new int[m];
-        long stride = 1;
         var strides = new long[m];
+        long stride = 1;
         for (int r = m - 1; r >= 0; r--) { strides[r] = stride; stride *= counts[r]; }
         for (long node = 0; node < means.LongLength; node++)
         {
-            long rest = node;
-            for (int r = m - 1; r >= 0; r--) { index[r] = (int)(rest % counts[r]); rest /= counts[r]; }
-            double w = prob;
-            for (int r = 0; r < m; r++) w *= weights[r][index[r]];
+            Decode(node, counts, index);
             for (int r = 0; r < m; r++)
             {
                 if (index[r] + 1 >= counts[r]) continue;
-                double wNext = w / weights[r][index[r]] * weights[r][index[r] + 1];
-                if (w + wNext < NegligibleWeight) continue;
-                double gap = Math.Abs(means[node + strides[r]] - means[node]) / allowed;
+                long next = node + strides[r];
+                if (weights[node] + weights[next] < NegligibleWeight) continue;
+                double gap = Math.Abs(means[next] - means[node]) / allowed;
                 if (gap > worst[r]) worst[r] = gap;
             }
         }

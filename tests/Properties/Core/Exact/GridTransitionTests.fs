@@ -74,4 +74,22 @@ let tests =
 
               Expect.floatClose Accuracy.veryHigh u 0.25 "unresolved mass"
               Expect.isLessThan (abs (next.Mass - 0.75 * (1.0 - beyond))) (halfCells next + 1e-12) "the rest placed"
-              Expect.floatClose Accuracy.veryHigh e (0.75 * beyond) "its tails escaped" ]
+              Expect.floatClose Accuracy.veryHigh e (0.75 * beyond) "its tails escaped"
+
+          testCase "a kernel component with a bad weight, mean or width is refused, naming the parameter"
+          <| fun () ->
+              for name, add in
+                  [ "sd", (fun (sink: GridTransition.KernelSink) -> sink.Add(1.0, 0.0, 0.0))
+                    "weight", (fun sink -> sink.Add(-0.1, 0.0, 1.0))
+                    "mean", (fun sink -> sink.Add(1.0, nan, 1.0)) ] do
+                  // The kernel runs inside the transition's parallel loop, which wraps what it throws.
+                  let thrown =
+                      match Expect.throwsC (fun () -> stepFromNarrowStart (fun _ sink -> add sink) |> ignore) id with
+                      | :? AggregateException as a -> a.InnerException
+                      | e -> e
+
+                  match thrown with
+                  | :? ArgumentException as e ->
+                      Expect.equal e.ParamName name $"names {name}"
+                      Expect.stringContains e.Message "allowed" "states the allowed range"
+                  | other -> failtestf "expected an ArgumentException, got %A" other ]
