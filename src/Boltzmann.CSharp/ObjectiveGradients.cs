@@ -132,11 +132,11 @@ public sealed class ObjectiveGradients
         var net = policy.DriftBatch;
         for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
-            int m = Math.Min(net.Capacity, rows - q0);
-            Trajectories.ForwardRows(net, batch, q0, m);
-            int first = q0;
+            int m = Math.Min(net.Capacity, rows - q0), first = q0;
+            net.Prepare();
             RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
+                Trajectories.ForwardRows(net, batch, first, start, end);
                 for (int q = first + start; q < first + end; q++)
                 {
                     int b = q / N, n = q % N;

@@ -7,14 +7,15 @@ namespace RateLab.Boltzmann;
 
 /// <summary>
 /// The batched forward and reverse mode of <see cref="TimeStateMlp"/>: every layer is one matrix product over a block
-/// of rows (<see cref="MatrixKernels"/>), GELU is vectorised (<see cref="VectorGelu"/>). Rows are split into at most
-/// <see cref="Slots"/> blocks by a rule that depends only on the row count; blocks run in parallel, each adds its
-/// weight gradient into its own buffer, and the buffers are summed in block order. So the gradient is the same for any
-/// thread count, and every buffer is allocated once, here.
+/// of rows (<see cref="MatrixKernels"/>), GELU is vectorised (<see cref="VectorGelu"/>). A row's outputs depend only
+/// on that row, so the forward pass splits rows evenly over the threads (<see cref="RowBlocks"/>). The reverse pass
+/// splits them into at most <see cref="Slots"/> blocks by a rule that depends only on the row count; blocks run in
+/// parallel, each adds its weight gradient into its own buffer, and the buffers are summed in block order. So the
+/// gradient is the same for any thread count, and every buffer is allocated once, here.
 /// </summary>
 sealed class TimeStateMlpBatch : ITimeStateBatch
 {
-    const int Slots = 16;
+    const int Slots = 16, Chunk = 64;
     readonly TimeStateMlp net;
     readonly int d, k, hh, dP, kP, wP, hP, fP;
     readonly PackedLayer l1, l2, ls, la, lb, lo;
@@ -27,7 +28,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
     readonly double[] dy, dzB, dzA, dz0, dz1, dfeat, dx;
     readonly double[][] partials;
     readonly int phaseOffset;
-    readonly Action<int> forwardSlot, backwardSlot, reduceGroup;
+    readonly Action<int> backwardSlot, reduceGroup;
+    readonly Action<int, int> forwardBlock;
     int rowsInCall, rowsPerSlot, slotsUsed;
     bool wantInputGradients;
 
@@ -58,7 +60,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         Inputs = new double[capacity * d]; Times = new double[capacity];
         Outputs = new double[capacity * k]; OutputGradients = new double[capacity * k];
         InputGradients = new double[capacity * d];
-        forwardSlot = ForwardSlot; backwardSlot = BackwardSlot; reduceGroup = ReduceGroup;
+        forwardBlock = (start, end) => ForwardBlock(start, end - start); backwardSlot = BackwardSlot; reduceGroup = ReduceGroup;
     }
 
     static PackedLayer Layer(int offset, int rows, int cols, ref int gradientOffset)
@@ -84,31 +86,44 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
 
     public void Forward(int rows)
     {
-        Guard.InClosed(rows, 0, Capacity, nameof(rows));
-        // Sampling calls Forward once per step with one θ: re-pack only when θ differs from the packed copy.
+        Guard.InRange(rows, 0, Capacity, nameof(rows));
+        Prepare();
+        RowBlocks.For(rows, MaxThreads, forwardBlock);
+    }
+
+    public void Prepare()
+    {
+        // Callers prepare before every pass, mostly with an unchanged θ: re-pack only when θ differs from the packed copy.
         var theta = net.Parameters;
-        if (!packedValid || !theta.AsSpan().SequenceEqual(packedTheta))
+        if (packedValid && theta.AsSpan().SequenceEqual(packedTheta)) return;
+        foreach (var layer in layers) layer.Pack(theta);
+        Array.Copy(theta, net.oPhase, phase, 0, hh);
+        for (int i = 0; i < net.w; i++) bias0[i] = l2.Bias[i] + ls.Bias[i];
+        theta.CopyTo(packedTheta, 0);
+        packedValid = true;
+    }
+
+    public void ForwardBlock(int first, int rows)
+    {
+        Guard.InRange(first, 0, Capacity, nameof(first));
+        Guard.InRange(rows, 0, Capacity - first, nameof(rows));
+        // Chunks of Chunk rows keep one chunk's activations in cache from layer to layer.
+        for (int r0 = first; r0 < first + rows; r0 += Chunk)
         {
-            foreach (var layer in layers) layer.Pack(theta);
-            Array.Copy(theta, net.oPhase, phase, 0, hh);
-            for (int i = 0; i < net.w; i++) bias0[i] = l2.Bias[i] + ls.Bias[i];
-            theta.CopyTo(packedTheta, 0);
-            packedValid = true;
+            int m = Math.Min(Chunk, first + rows - r0);
+            for (int r = r0; r < r0 + m; r++) Array.Copy(Inputs, r * d, x, r * dP, d);
+            ForwardRows(r0, m);
+            for (int r = r0; r < r0 + m; r++) Array.Copy(y, r * kP, Outputs, r * k, k);
         }
-        for (int r = 0; r < rows; r++) Array.Copy(Inputs, r * d, x, r * dP, d);
-        Run(rows, forwardSlot);
-        for (int r = 0; r < rows; r++) Array.Copy(y, r * kP, Outputs, r * k, k);
     }
 
     public void Backward(int rows, bool inputGradients)
     {
-        Guard.InClosed(rows, 0, Capacity, nameof(rows));
-        for (int r = 0; r < rows; r++) Array.Copy(OutputGradients, r * k, dy, r * kP, k);
+        Guard.InRange(rows, 0, Capacity, nameof(rows));
         wantInputGradients = inputGradients;
         Run(rows, backwardSlot);
         if (slotsUsed <= 1) for (int group = 0; group <= layers.Length; group++) ReduceGroup(group);
         else Each(layers.Length + 1, reduceGroup);
-        if (inputGradients) for (int r = 0; r < rows; r++) Array.Copy(dx, r * dP, InputGradients, r * d, d);
     }
 
     // Adds the used slots' partial gradients of one parameter group (a layer, or the phases as the last group) to the
@@ -144,9 +159,8 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         else Parallel.For(0, count, parallel, body);
     }
 
-    void ForwardSlot(int s)
+    void ForwardRows(int r0, int m)
     {
-        int r0 = s * rowsPerSlot, m = Math.Min(rowsInCall, r0 + rowsPerSlot) - r0;
         Features(r0, m);
         Dense(l1, m, feat, r0, fP, h1, hP, l1.Bias, false);
         Gelu(h1, s1, r0, m, hP);
@@ -165,6 +179,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
         int r0 = s * rowsPerSlot, m = Math.Min(rowsInCall, r0 + rowsPerSlot) - r0;
         var g = partials[s];
         Array.Clear(g);
+        for (int r = r0; r < r0 + m; r++) Array.Copy(OutputGradients, r * k, dy, r * kP, k);
         Reverse(lo, m, r0, dy, hB, g, dzB, sB);
         Reverse(lb, m, r0, dzB, hA, g, dzA, sA);
         Reverse(la, m, r0, dzA, h0, g, dz0, s0);
@@ -179,6 +194,7 @@ sealed class TimeStateMlpBatch : ITimeStateBatch
             for (int j = 0; j < hh; j++)
                 g[phaseOffset + j] += dfeat[row + j] * feat[row + hh + j] - dfeat[row + hh + j] * feat[row + j];
         }
+        if (wantInputGradients) for (int r = r0; r < r0 + m; r++) Array.Copy(dx, r * dP, InputGradients, r * d, d);
     }
 
     void Features(int r0, int m)

@@ -26,31 +26,32 @@ public static class Trajectories
         var net = policy.DriftBatch;
         for (int b0 = 0; b0 < batch.Size; b0 += net.Capacity)
         {
-            int m = Math.Min(net.Capacity, batch.Size - b0);
-            for (int b = b0; b < b0 + m; b++)
+            int m = Math.Min(net.Capacity, batch.Size - b0), first = b0;
+            net.Prepare();
+            // Trajectories are independent, so each worker carries its block through all N steps: no join per step.
+            RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
-                grid.Fill(noise, firstTrajectory + b, batch.Grid(b));
-                batch.State(b, 0).Clear();
-            }
-            for (int n = 0; n < N; n++)
-            {
-                for (int b = b0; b < b0 + m; b++)
+                for (int b = first + start; b < first + end; b++)
                 {
-                    batch.State(b, n).CopyTo(net.Inputs.AsSpan((b - b0) * d, d));
-                    net.Times[b - b0] = batch.Grid(b)[n];
+                    grid.Fill(noise, firstTrajectory + b, batch.Grid(b));
+                    batch.State(b, 0).Clear();
                 }
-                net.Forward(m);
-                int step = n, first = b0;
-                RowBlocks.For(m, net.MaxThreads, (start, end) =>
+                for (int n = 0; n < N; n++)
                 {
                     for (int b = first + start; b < first + end; b++)
                     {
+                        batch.State(b, n).CopyTo(net.Inputs.AsSpan((b - first) * d, d));
+                        net.Times[b - first] = batch.Grid(b)[n];
+                    }
+                    net.ForwardBlock(start, end - start);
+                    for (int b = first + start; b < first + end; b++)
+                    {
                         var t = batch.Grid(b);
-                        double delta = t[step + 1] - t[step];
-                        var x = batch.State(b, step); var next = batch.State(b, step + 1);
+                        double delta = t[n + 1] - t[n];
+                        var x = batch.State(b, n); var next = batch.State(b, n + 1);
                         // Keyed by (trajectory, step), so drawing them here, in parallel, gives the same numbers.
-                        var eps = batch.Normal(b, step);
-                        noise.Normals(firstTrajectory + b, step, 0, eps);
+                        var eps = batch.Normal(b, n);
+                        noise.Normals(firstTrajectory + b, n, 0, eps);
                         var y = net.Outputs.AsSpan((b - first) * 2 * d, 2 * d);
                         for (int i = 0; i < d; i++)
                         {
@@ -58,11 +59,11 @@ public static class Trajectories
                                 + exploration * exploration;
                             next[i] = x[i] + delta * y[i] + Math.Sqrt(v) * eps[i];
                         }
-                        batch.LogForward[b * N + step] = policy.LogForward(x, next, delta, y);
-                        batch.LogBackward[b * N + step] = policy.LogBackward(x, next, t[step], t[step + 1]);
+                        batch.LogForward[b * N + n] = policy.LogForward(x, next, delta, y);
+                        batch.LogBackward[b * N + n] = policy.LogBackward(x, next, t[n], t[n + 1]);
                     }
-                });
-            }
+                }
+            });
             for (int b = b0; b < b0 + m; b++) batch.LogReward[b] = target.LogDensity(batch.State(b, N));
         }
     }
@@ -103,18 +104,19 @@ public static class Trajectories
     }
 
     /// <summary>
-    /// Runs the drift network on the trajectory rows q0 … q0 + m − 1 (row q = b·N + n: state n of trajectory b at its
-    /// grid time), so scoring and the gradient's backward pass read the same outputs for the same rows.
+    /// Runs the drift network on trajectory rows q0 + start … q0 + end − 1 (row q = b·N + n: state n of trajectory b at
+    /// its grid time) in workspace rows start … end − 1, on the calling thread, after <see cref="ITimeStateBatch.Prepare"/>;
+    /// scoring and the gradient's backward pass read the same outputs for the same rows.
     /// </summary>
-    internal static void ForwardRows(ITimeStateBatch net, TrajectoryBatch batch, int q0, int m)
+    internal static void ForwardRows(ITimeStateBatch net, TrajectoryBatch batch, int q0, int start, int end)
     {
         int N = batch.Steps, d = batch.Dimension;
-        for (int q = q0; q < q0 + m; q++)
+        for (int q = q0 + start; q < q0 + end; q++)
         {
             batch.State(q / N, q % N).CopyTo(net.Inputs.AsSpan((q - q0) * d, d));
             net.Times[q - q0] = batch.Grid(q / N)[q % N];
         }
-        net.Forward(m);
+        net.ForwardBlock(start, end - start);
     }
 
     /// <summary>Recomputes log π→, log π← and log R from the stored grids and states (§13.3).</summary>
@@ -127,11 +129,11 @@ public static class Trajectories
         var net = policy.DriftBatch;
         for (int q0 = 0; q0 < rows; q0 += net.Capacity)
         {
-            int m = Math.Min(net.Capacity, rows - q0);
-            Trajectories.ForwardRows(net, batch, q0, m);
-            int first = q0;
+            int m = Math.Min(net.Capacity, rows - q0), first = q0;
+            net.Prepare();
             RowBlocks.For(m, net.MaxThreads, (start, end) =>
             {
+                ForwardRows(net, batch, first, start, end);
                 for (int q = first + start; q < first + end; q++)
                 {
                     int b = q / N, n = q % N;

@@ -110,6 +110,32 @@ let tests =
               Expect.equal (runBatch net x t up 3) one "3 threads"
           }
 
+          test "concurrent ForwardBlock calls on uneven blocks give Forward's bits; bad blocks are refused" {
+              let net, x, t, _ = problem 12UL 10 64 64 300
+              let rows = t.Length
+              let k = net.OutputDimension
+              let batch = net.CreateBatch rows
+              Array.blit x 0 batch.Inputs 0 x.Length
+              Array.blit t 0 batch.Times 0 rows
+              batch.Forward rows
+              let whole = Array.sub batch.Outputs 0 (rows * k)
+              Array.Clear batch.Outputs
+              // Block edges off the 4-row tile and the 64-row chunk: 0, 3, 70, 201, 300.
+              let edges = [| 0; 3; 70; 201; rows |]
+              batch.Prepare()
+
+              Threading.Tasks.Parallel.For(
+                  0,
+                  edges.Length - 1,
+                  fun i -> batch.ForwardBlock(edges.[i], edges.[i + 1] - edges.[i])
+              )
+              |> ignore
+
+              Expect.equal (Array.sub batch.Outputs 0 (rows * k)) whole "blocks"
+              Expect.throws (fun () -> batch.ForwardBlock(250, 51)) "past the capacity"
+              Expect.throws (fun () -> batch.ForwardBlock(-1, 2)) "negative first row"
+          }
+
           test "vector exp within 4e-16 relative of Math.Exp on [−700, 5]; sin, cos within 4e-16 absolute on [−10, 120]" {
               for i in 0..7049 do
                   let x = -700.0 + 0.1 * float i + 1e-3 * float (i % 7)
