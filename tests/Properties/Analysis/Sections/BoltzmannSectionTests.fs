@@ -311,6 +311,34 @@ let tests =
                         Directory.Delete(b, true)
                 }
 
+                test "the full budget starts the published setting first, one seed of every benchmark before a second" {
+                    let budget = BoltzmannSection.budget Full "unused"
+                    let all = jobs budget
+                    let order = all |> List.sortBy (startOrder budget)
+                    let published = 3 * 4 * 5
+
+                    let isPublished (_, _, g, n, _, i) =
+                        g = GridKind.Uniform && n = 100 && i = 25000L
+
+                    Expect.equal (List.length all) (3 * 4 * (2 * 4 + 1) * 5) "every run once"
+                    Expect.isTrue (order |> List.take published |> List.forall isPublished) "published setting first"
+                    Expect.isFalse (order |> List.skip published |> List.exists isPublished) "and only there"
+
+                    let head = [ for b: Benchmark, o, _, _, s, _ in List.take 4 order -> b.Name, o, s ]
+
+                    Expect.equal
+                        head
+                        [ gmm25.Name, Objective.TrajectoryBalance, 1UL
+                          funnel.Name, Objective.TrajectoryBalance, 1UL
+                          manywell.Name, Objective.TrajectoryBalance, 1UL
+                          gmm25.Name, Objective.TrajectoryBalance, 2UL ]
+                        "TB, seed-major"
+
+                    let costs = [ for _, _, _, n, _, i in List.skip published order -> int64 n * i ]
+
+                    Expect.equal costs (List.sort costs) "the rest cheapest first"
+                }
+
                 test "a training run read back from the cache equals the computed one and is not recomputed" {
                     let dir = tempDir ()
 
