@@ -486,7 +486,7 @@ let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
     else
         1, 0, int64 n * i, benchmark
 
-/// Every run of `jobs`, started in `startOrder` as threads come free.
+/// Every run of `jobs`, started in `startOrder` as cores come free.
 let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
     let all = jobs budget |> Array.ofList
     let results = Array.zeroCreate all.Length
@@ -500,6 +500,9 @@ let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
             queue,
             Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering
         ),
+        // One run per core: left open, the thread pool adds threads while long runs block it, and later runs would
+        // start before earlier ones finish.
+        Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = Environment.ProcessorCount),
         fun k ->
             let b, o, g, n, s, i = all.[k]
             results.[k] <- trainCached cached budget b o g n s i
