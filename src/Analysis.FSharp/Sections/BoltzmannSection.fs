@@ -405,25 +405,101 @@ let private metrics: (string * string * (TrainingRun -> float)) list =
       "eubo", "EUBO gap", fun r -> r.Eval100.EuboGap
       "w2", "W2 (floor in the table)", fun r -> r.Eval100.W2 ]
 
-let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
+/// One row per setting (target, objective, grid, N_train, iterations), each figure mean ± standard deviation over the
+/// setting's seeds; `seedColumn` adds the seeds a row holds (for a study still being computed, where rows differ).
+let private table (seedColumn: bool) (runs: TrainingRun list) =
+    let seedsHead, seedsRule = if seedColumn then " seeds |", "---|" else "", ""
+
     let header =
-        "| target | objective | grid | N_train | iterations | ΔlogZ | ΔlogZ^RW | EUBO gap | W2 (floor) | ΔlogZ at N_eval = N_train | energy evals | network evals | seconds | [S24] 100-step ΔlogZ / ΔlogZ^RW / W2 |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        $"| target | objective | grid | N_train | iterations |{seedsHead} ΔlogZ | ΔlogZ^RW | EUBO gap | W2 (floor) | ΔlogZ at N_eval = N_train | energy evals | network evals | seconds | [S24] 100-step ΔlogZ / ΔlogZ^RW / W2 |\n"
+        + $"|---|---|---|---|---|{seedsRule}---|---|---|---|---|---|---|---|---|\n"
 
     let rows =
         runs
         |> List.groupBy (fun r -> r.Benchmark, r.Objective, r.Grid, r.TrainSteps, r.Iterations)
         |> List.map (fun ((bm, o, g, n, it), rs) ->
             let f (sel: TrainingRun -> float) = rs |> List.map sel |> spread
-            $"| {bm} | {o} | {g} | {n} | {it} | {f (fun r -> r.Eval100.DeltaLogZ)} | {f (fun r -> r.Eval100.DeltaLogZReweighted)} | {f (fun r -> r.Eval100.EuboGap)} | {f (fun r -> r.Eval100.W2)} ({f (fun r -> r.Eval100.W2Floor)}) | {f (fun r -> r.EvalTrain.DeltaLogZ)} | {rs.Head.EnergyEvaluations:g3} | {rs.Head.NetworkEvaluations:g3} | {f (fun r -> r.Seconds)} | {reference o bm} |")
 
-    header
-    + String.concat "\n" rows
+            let seeds =
+                if seedColumn then
+                    " " + (rs |> List.map (fun r -> string r.Seed) |> String.concat ", ") + " |"
+                else
+                    ""
+
+            $"| {bm} | {o} | {g} | {n} | {it} |{seeds} {f (fun r -> r.Eval100.DeltaLogZ)} | {f (fun r -> r.Eval100.DeltaLogZReweighted)} | {f (fun r -> r.Eval100.EuboGap)} | {f (fun r -> r.Eval100.W2)} ({f (fun r -> r.Eval100.W2Floor)}) | {f (fun r -> r.EvalTrain.DeltaLogZ)} | {rs.Head.EnergyEvaluations:g3} | {rs.Head.NetworkEvaluations:g3} | {f (fun r -> r.Seconds)} | {reference o bm} |")
+
+    header + String.concat "\n" rows
+
+let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
+    table false runs
     + $"\n\nValues: mean ± standard deviation over {b.Seeds.Length} seeds; evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
 
-/// C3 and C6 from one training study.
-let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
-    let runs = runAll cached b
+/// Whether `e` is, or wraps (parallel work), a cache miss of a `--cached-only` rendering.
+let rec private isMiss (e: exn) =
+    match e with
+    | NotInCache _ -> true
+    | :? AggregateException as a -> a.InnerExceptions |> Seq.exists isMiss
+    | _ -> false
+
+/// What a `--cached-only` rendering shows of a training study whose runs are not all cached: the finished runs beside
+/// [S24], and no verdict. The study takes days at the published budget and is computed across interruptions, so its
+/// finished runs are worth reading before the last one is; C3 and C6 compare arms over all seeds and wait for them.
+let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: string) : Section =
+    let all = jobs b
+
+    let finished =
+        all
+        |> List.choose (fun (bm, o, g, n, s, i) ->
+            try
+                Some(trainCached cached b bm o g n s i)
+            with NotInCache _ ->
+                None)
+
+    let published =
+        finished
+        |> List.filter (fun r -> r.Grid = GridKind.Uniform && r.TrainSteps = 100 && r.Iterations = b.Iterations)
+
+    let rows =
+        if finished.IsEmpty then
+            "No run has finished yet."
+        else
+            table true finished
+            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; one seed shows ± NaN); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+
+    { Title = "Coarse versus fine training grids (C3, C6): partly computed"
+      ClaimIds = [ "C3"; "C6" ]
+      Verdict = NotComputed
+      Evidence = []
+      Reason =
+        $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
+        + "uniform N = 100 at the full budget, which start first). C3 and C6 compare arms over all seeds and are judged when every run has finished; "
+        + $"`ratelab report --profile full --out DIR` resumes the study from the cache."
+      Method = scale + "\n\n" + rows
+      Fits = []
+      Figures = []
+      Curves = [] }
+
+/// The study's scale against [S24]'s, the first paragraph of its method.
+let private scaleText (profile: Profile) (b: TrainingBudget) =
+    let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
+    let objectives = b.Objectives |> List.map string |> String.concat ", "
+
+    match profile with
+    | Quick ->
+        let steps = b.TrainSteps |> List.map string |> String.concat ", "
+
+        $"**Reduced-scale run.** {b.Iterations} iterations, batch {b.Batch}, width {b.Width} with {b.Harmonics} harmonics, K = {b.EvaluationSamples}, "
+        + $"{b.Seeds.Length} seeds, N_train ∈ {{{steps}}}, only {names} and only {objectives}, "
+        + "against [S24]'s 25,000 iterations, batch 300, width 64, K = 2000 and 5 seeds: far too short for [S24]'s absolute numbers, "
+        + "which are shown for reference only; whether it is long enough to tell a trained model from the untrained sampler is "
+        + "tested in each comparison (paired over seeds). Any setting of this study can be rerun alone, at any budget, with `ratelab train`."
+    | Full ->
+        "Published budget of [S24]: 25,000 iterations, batch 300, width 64 (64 harmonics), K = 2000, 5 seeds; TB, VarGrad (without "
+        + "exploration), FL-SubTB and KL (PIS) on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
+        + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
+
+/// C3 and C6 from one training study whose runs have all finished.
+let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b: TrainingBudget) (scale: string) =
     let full = b.Iterations
 
     let untrainedGap =
@@ -500,24 +576,6 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
             Inconclusive,
             $"the model's gap at N_eval = 100 ({sweepRun.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrainedGap.[sweepRun.Benchmark, sweepRun.Seed]:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
 
-    let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
-    let objectives = b.Objectives |> List.map string |> String.concat ", "
-
-    let scale =
-        match profile with
-        | Quick ->
-            let steps = b.TrainSteps |> List.map string |> String.concat ", "
-
-            $"**Reduced-scale run.** {b.Iterations} iterations, batch {b.Batch}, width {b.Width} with {b.Harmonics} harmonics, K = {b.EvaluationSamples}, "
-            + $"{b.Seeds.Length} seeds, N_train ∈ {{{steps}}}, only {names} and only {objectives}, "
-            + "against [S24]'s 25,000 iterations, batch 300, width 64, K = 2000 and 5 seeds: far too short for [S24]'s absolute numbers, "
-            + "which are shown for reference only; whether it is long enough to tell a trained model from the untrained sampler is "
-            + "tested in each comparison (paired over seeds). Any setting of this study can be rerun alone, at any budget, with `ratelab train`."
-        | Full ->
-            "Published budget of [S24]: 25,000 iterations, batch 300, width 64 (64 harmonics), K = 2000, 5 seeds; TB, VarGrad (without "
-            + "exploration), FL-SubTB and KL (PIS) on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
-            + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
-
     let figures =
         [ for bm in b.Benchmarks do
               for o in b.Objectives do
@@ -576,6 +634,20 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
       Fits = []
       Figures = figures
       Curves = [] }
+
+/// C3 and C6 from one training study; in a `--cached-only` rendering before every run has finished, its finished runs.
+let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
+    let scale = scaleText profile b
+
+    let runs =
+        try
+            Some(runAll cached b)
+        with e when isMiss e ->
+            None
+
+    match runs with
+    | Some runs -> completeTrainingSection runs cached b scale
+    | None -> partialTrainingSection cached b scale
 
 /// The whole part.
 /// The limit series are computed lazily, on first use by a section, so a shard without those sections skips them.

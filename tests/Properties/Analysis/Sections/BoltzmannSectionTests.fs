@@ -402,4 +402,61 @@ let tests =
                             "says whether training beat the untrained sampler"
                     finally
                         Directory.Delete(dir, true)
+                }
+
+                test "a cached-only rendering of an unfinished study tables its finished runs and judges nothing" {
+                    let dir = tempDir ()
+
+                    try
+                        let budget = tinyBudget dir
+
+                        let store =
+                            System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+
+                        let compute key (f: unit -> System.Text.Json.Nodes.JsonNode) =
+                            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((f ()).ToJsonString()))
+                            store.[key]
+
+                        let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
+                            match store.TryGetValue key with
+                            | true, v -> v
+                            | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+
+                        // One published-setting run (uniform N = 100 at the full budget), seed 2, is finished.
+                        trainCached
+                            compute
+                            budget
+                            gmm25
+                            Objective.TrajectoryBalance
+                            GridKind.Uniform
+                            100
+                            2UL
+                            budget.Iterations
+                        |> ignore
+
+                        let s = BoltzmannSection.trainingSection cachedOnly Quick budget
+                        let total = List.length (jobs budget)
+                        Expect.equal s.Verdict NotComputed "no verdict"
+                        Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
+                        Expect.isEmpty s.Evidence "no evidence judged"
+                        Expect.stringContains s.Title "partly computed" "title"
+                        Expect.stringContains s.Reason $"1 of the study's {total} training runs" "counts"
+                        Expect.stringContains s.Reason "1 of them at the published setting" "published count"
+
+                        Expect.stringContains
+                            s.Method
+                            "| 25GMM | TrajectoryBalance | Uniform | 100 | 4 | 2 |"
+                            "the run's row"
+
+                        Expect.stringContains s.Method "TB: 1.176±0.109" "beside [S24]"
+
+                        let none =
+                            BoltzmannSection.trainingSection
+                                (fun key _ -> raise (RateLab.Analysis.Report.Context.NotInCache key))
+                                Quick
+                                budget
+
+                        Expect.stringContains none.Method "No run has finished yet." "empty cache"
+                    finally
+                        Directory.Delete(dir, true)
                 } ] ]
