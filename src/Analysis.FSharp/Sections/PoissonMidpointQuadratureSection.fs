@@ -67,7 +67,8 @@ let section (claims: Claim list) (w2Claim: Claim) (klClaim: Claim) (ctx: ReportC
         | Full -> [ 2; 4 ]
 
     let runs =
-        problems extraK |> List.map (fun p -> p, ns |> List.map (point p horizon 1.0))
+        problems extraK
+        |> List.map (fun p -> p, ns |> List.map (pointCached ctx.Cached p horizon 1.0))
 
     // Full only: the finest α again on a grid and a node rule finer by `refinement`; the relative changes bound the
     // quadrature's error where the orders are read.
@@ -78,7 +79,7 @@ let section (claims: Claim list) (w2Claim: Claim) (klClaim: Claim) (ctx: ReportC
             runs
             |> List.map (fun (p, pts) ->
                 let last = List.last pts
-                let fine = point p horizon refinement last.Steps
+                let fine = pointCached ctx.Cached p horizon refinement last.Steps
                 p.Name, abs (fine.Kl / last.Kl - 1.0), abs (fine.W2 / last.W2 - 1.0))
 
     // NFE of PLMC per outer step: 1 + Bin(K − 1, 1/K), mean 2 − 1/K (PoissonMidpoint's remarks).

@@ -4,6 +4,7 @@
 module RateLab.Analysis.Studies.PoissonMidpointQuadratureStudy
 
 open System
+open System.Text.Json.Nodes
 open RateLab.Core.Exact
 open RateLab.Core.Targets
 
@@ -124,3 +125,49 @@ let point (problem: QuadratureProblem) (horizon: float) (refinement: float) (ste
 /// Whether a point's figures stand for the whole line: the mass PLMC lost is below 1e-6 of its KL, so whatever that
 /// mass does beyond the window moves none of the digits that are shown.
 let resolved (g: QuadraturePoint) = g.Truncated <= 1e-6 * g.Kl
+
+/// `point` through the report's cache (`cached`: a key and the computation whose result is JSON), so rendering a
+/// finished profile reads the gaps instead of recomputing the laws (minutes in the full profile). The key names what
+/// the point depends on: target, window, start law, K, horizon, refinement and steps (a target's parameters only
+/// through its name, so redefining a target under the same name needs the key's version tag raised).
+let pointCached
+    (cached: string -> (unit -> JsonNode) -> JsonNode)
+    (problem: QuadratureProblem)
+    horizon
+    refinement
+    steps
+    =
+    let key =
+        $"plmc-quadrature/1/{problem.Target.Name}/window={problem.Lower:R},{problem.Upper:R}/start={problem.Start}"
+        + $"/K={problem.K}/horizon={horizon:R}/refinement={refinement:R}/steps={steps}"
+
+    // JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
+    let number (x: float) : JsonNode | null =
+        if Double.IsFinite x then JsonValue.Create x else null
+
+    let read (n: JsonNode) (name: string) =
+        match n.[name] with
+        | null -> nan
+        | v -> v.GetValue<float>()
+
+    let encode () =
+        let g = point problem horizon refinement steps
+        let o = JsonObject()
+        o["kl"] <- number g.Kl
+        o["w2"] <- number g.W2
+        o["tv"] <- number g.Tv
+        o["truncated"] <- number g.Truncated
+        o["reference_escaped"] <- number g.ReferenceEscaped
+        o["nodes"] <- JsonValue.Create g.Nodes
+        o :> JsonNode
+
+    let n = cached key encode
+
+    { Steps = steps
+      Alpha = horizon / float steps
+      Kl = read n "kl"
+      W2 = read n "w2"
+      Tv = read n "tv"
+      Truncated = read n "truncated"
+      ReferenceEscaped = read n "reference_escaped"
+      Nodes = (nonNull n.["nodes"]).GetValue<int>() }
