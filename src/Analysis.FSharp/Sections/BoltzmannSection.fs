@@ -334,16 +334,14 @@ let reference (objective: Objective) (benchmark: string) =
     | Some(name, values), Some k -> let a, b, c = values.[k] in $"{name}: {a} / {b} / {c}"
     | _ -> "—"
 
+/// Mean ± standard deviation of a row's seeds; one seed's value alone (it has no spread).
 let private spread (xs: float list) =
-    let m = List.average xs
-
-    let sd =
-        if xs.Length < 2 then
-            nan
-        else
-            sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
-
-    $"{m:g3} ± {sd:g2}"
+    match xs with
+    | [ x ] -> $"{x:g3}"
+    | _ ->
+        let m = List.average xs
+        let sd = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
+        $"{m:g3} ± {sd:g2}"
 
 /// Quality against cost for one benchmark and objective: one series per grid kind over N_train (mean over seeds, band
 /// min–max), and the W2 floor for W2.
@@ -464,7 +462,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
             "No run has finished yet."
         else
             table true finished
-            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; one seed shows ± NaN); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; a single seed's value stands alone); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
 
     { Title = "Coarse versus fine training grids (C3, C6): partly computed"
       ClaimIds = [ "C3"; "C6" ]
