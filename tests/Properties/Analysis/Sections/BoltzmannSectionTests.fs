@@ -69,6 +69,22 @@ let private tinyBudget dir : TrainingBudget =
       EvaluationSweep = [ 10; 20 ]
       CheckpointDirectory = dir }
 
+/// An in-memory report cache: each result stored through its JSON text, as on disk, and its computations counted.
+let private memoryCache () =
+    let store =
+        System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+
+    let computed = ref 0
+
+    let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+        if not (store.ContainsKey key) then
+            computed.Value <- computed.Value + 1
+            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+
+        store.[key]
+
+    store, computed, cached
+
 let private tinyLimits =
     LimitProfile(40, [| 2; 4; 8; 16 |], 128, 4.0, [| 3; 5; 7; 9 |], 200, 7UL)
 
@@ -345,19 +361,7 @@ let tests =
                     try
                         let budget = tinyBudget dir
 
-                        let store =
-                            System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
-
-                        let computed = ref 0
-
-                        let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
-                            if not (store.ContainsKey key) then
-                                computed.Value <- computed.Value + 1
-
-                                store.[key] <-
-                                    nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
-
-                            store.[key]
+                        let _, computed, cached = memoryCache ()
 
                         let bm = budget.Benchmarks.Head
 
@@ -410,12 +414,7 @@ let tests =
                     try
                         let budget = tinyBudget dir
 
-                        let store =
-                            System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
-
-                        let compute key (f: unit -> System.Text.Json.Nodes.JsonNode) =
-                            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((f ()).ToJsonString()))
-                            store.[key]
+                        let store, _, compute = memoryCache ()
 
                         let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
                             match store.TryGetValue key with
