@@ -261,8 +261,7 @@ let execute (r: Request) (progress: float -> unit) : Outcome =
       NetworkEvaluations = float r.Settings.BatchSize * float r.Settings.Grid.Steps * float r.Iterations
       Seconds = trained.Seconds }
 
-let private number (x: float) : JsonNode | null =
-    if Double.IsFinite x then JsonValue.Create x else null
+let private number = RateLab.Analysis.Experiments.JsonNumber.write
 
 /// The object printed by `train --json` (docs/spec-schema.md).
 let toJson (r: Request) (o: Outcome) =

@@ -358,16 +358,9 @@ module private Json =
     open System.Text.Json.Nodes
     let value (x: obj) : JsonNode | null = JsonValue.Create x
 
-    /// JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
-    let number (x: float) : JsonNode | null =
-        if Double.IsFinite x then value x else null
-
+    let number = RateLab.Analysis.Experiments.JsonNumber.write
     let get (n: JsonNode) (name: string) = nonNull n.[name]
-
-    let readNumber (n: JsonNode) (name: string) =
-        match n.[name] with
-        | null -> nan
-        | v -> v.GetValue<float>()
+    let readNumber = RateLab.Analysis.Experiments.JsonNumber.read
 
     let obj (fields: (string * (JsonNode | null)) list) =
         let o = JsonObject()
@@ -522,9 +515,7 @@ let limitSeries (cached: string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Js
 
     let encode () =
         let value (x: obj) : Text.Json.Nodes.JsonNode | null = Text.Json.Nodes.JsonValue.Create x
-        // JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
-        let number (x: float) =
-            if Double.IsFinite x then value x else null
+        let number = RateLab.Analysis.Experiments.JsonNumber.write
 
         let array (xs: (Text.Json.Nodes.JsonNode | null) seq) =
             Text.Json.Nodes.JsonArray(Array.ofSeq xs) :> Text.Json.Nodes.JsonNode
@@ -555,10 +546,7 @@ let limitSeries (cached: string -> (unit -> Text.Json.Nodes.JsonNode) -> Text.Js
     let node = cached key encode
     let get (n: Text.Json.Nodes.JsonNode) (name: string) = nonNull n.[name]
 
-    let number (n: Text.Json.Nodes.JsonNode) (name: string) =
-        match n.[name] with
-        | null -> nan
-        | v -> v.GetValue<float>()
+    let number = RateLab.Analysis.Experiments.JsonNumber.read
 
     [ for s in node.AsArray() ->
           let s = nonNull s

@@ -5,6 +5,7 @@ module RateLab.Analysis.Studies.PoissonMidpointQuadratureStudy
 
 open System
 open System.Text.Json.Nodes
+open RateLab.Analysis.Experiments
 open RateLab.Core.Exact
 open RateLab.Core.Targets
 
@@ -141,14 +142,7 @@ let pointCached
         $"plmc-quadrature/1/{problem.Target.Name}/window={problem.Lower:R},{problem.Upper:R}/start={problem.Start}"
         + $"/K={problem.K}/horizon={horizon:R}/refinement={refinement:R}/steps={steps}"
 
-    // JSON has no NaN or infinity: a non-finite number is stored as null and read back as NaN.
-    let number (x: float) : JsonNode | null =
-        if Double.IsFinite x then JsonValue.Create x else null
-
-    let read (n: JsonNode) (name: string) =
-        match n.[name] with
-        | null -> nan
-        | v -> v.GetValue<float>()
+    let number, read = JsonNumber.write, JsonNumber.read
 
     let encode () =
         let g = point problem horizon refinement steps
