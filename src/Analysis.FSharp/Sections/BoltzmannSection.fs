@@ -439,44 +439,6 @@ let rec private isMiss (e: exn) =
     | :? AggregateException as a -> a.InnerExceptions |> Seq.exists isMiss
     | _ -> false
 
-/// What a `--cached-only` rendering shows of a training study whose runs are not all cached: the finished runs beside
-/// [S24], and no verdict. The study takes days at the published budget and is computed across interruptions, so its
-/// finished runs are worth reading before the last one is; C3 and C6 compare arms over all seeds and wait for them.
-let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: string) : Section =
-    let all = jobs b
-
-    let finished =
-        all
-        |> List.choose (fun (bm, o, g, n, s, i) ->
-            try
-                Some(trainCached cached b bm o g n s i)
-            with NotInCache _ ->
-                None)
-
-    let published =
-        finished
-        |> List.filter (fun r -> r.Grid = GridKind.Uniform && r.TrainSteps = 100 && r.Iterations = b.Iterations)
-
-    let rows =
-        if finished.IsEmpty then
-            "No run has finished yet."
-        else
-            table true finished
-            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; a single seed's value stands alone); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
-
-    { Title = "Coarse versus fine training grids (C3, C6): partly computed"
-      ClaimIds = [ "C3"; "C6" ]
-      Verdict = NotComputed
-      Evidence = []
-      Reason =
-        $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
-        + "uniform N = 100 at the full budget, which start first). C3 and C6 compare arms over all seeds and are judged when every run has finished; "
-        + $"`ratelab report --profile full --out DIR` resumes the study from the cache."
-      Method = scale + "\n\n" + rows
-      Fits = []
-      Figures = []
-      Curves = [] }
-
 /// The study's scale against [S24]'s, the first paragraph of its method.
 let private scaleText (profile: Profile) (b: TrainingBudget) =
     let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
@@ -496,83 +458,130 @@ let private scaleText (profile: Profile) (b: TrainingBudget) =
         + "exploration), FL-SubTB and KL (PIS) on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
         + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
 
+/// What C3 compares, the opening of its reason.
+let private c3Heading (b: TrainingBudget) =
+    $"C3 at equal network cost (N = 10 random at {b.Iterations} iterations vs N = 100 uniform at {max 1L (b.Iterations / 10L)}), ΔlogZ at N_eval = 100"
+
+/// How the runs are trained and evaluated and how C3 is judged.
+let private trainingMethod =
+    "Each run trains the Euler–Maruyama policy (fixed variance, exact-bridge backward policy, zero-initialised drift network) "
+    + "from its seed; random grids are bounded-ratio with ρ = 10, redrawn per trajectory. Evaluation on uniform grids with N_eval = 100 "
+    + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
+    + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
+    + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
+    + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
+    + "'sample efficiency' is not defined further)."
+
+/// The untrained sampler's ΔlogZ per (benchmark, seed): the baseline both C3 arms must beat.
+let private untrainedGaps (cached: Cached) (b: TrainingBudget) =
+    Map.ofList
+        [ for bm in b.Benchmarks do
+              for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+
+/// The runs of one arm of C3, in the order of `runs` (the study's, seeds in the budget's order).
+let private arm (runs: TrainingRun list) (bm: Benchmark) objective grid steps iterations =
+    runs
+    |> List.filter (fun r ->
+        r.Benchmark = bm.Name
+        && r.Objective = objective
+        && r.Grid = grid
+        && r.TrainSteps = steps
+        && r.Iterations = iterations)
+
+/// C3 for one benchmark and objective at equal network cost: N = 10 random at the full budget against N = 100 uniform
+/// at a tenth of it, each seed paired with the untrained sampler on the same evaluation draws; the equal-energy arm
+/// (N = 100 uniform at the full budget) is quoted when it has been trained.
+let private c3Judgement (b: TrainingBudget) (runs: TrainingRun list) (baseline: float list) (bm: Benchmark) o =
+    let full = b.Iterations
+
+    let gaps g n it =
+        arm runs bm o g n it |> List.map (fun r -> r.Eval100.DeltaLogZ)
+
+    let coarse = gaps GridKind.Random 10 full
+
+    let v, why =
+        compareEqualCost 0.2 baseline coarse (gaps GridKind.Uniform 100 (max 1L (full / 10L)))
+
+    let equalEnergy =
+        match gaps GridKind.Uniform 100 full with
+        | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
+        | xs ->
+            $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
+
+    let trained =
+        if coarse.Length < 2 then
+            ""
+        else
+            let i = pairedImprovement baseline coarse
+
+            let outcome =
+                if i.Significant then
+                    "significantly better"
+                else
+                    "not significantly better"
+
+            $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
+            + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
+
+    { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+      Verdicts.Verdict = v
+      Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
+      Verdicts.CannotShow =
+        "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
+      Verdicts.Counted = true }
+
+/// C6 on the N = 10 random model (full budget) among `runs` that improved most on its untrained sampler (an untrained
+/// sampler's gap plateaus trivially): the plateau rule when that model beats the untrained one by 2 SE, otherwise
+/// inconclusive. None without such a run.
+let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<string * uint64, float>) =
+    let candidates =
+        runs
+        |> List.filter (fun r ->
+            r.Grid = GridKind.Random
+            && r.TrainSteps = 10
+            && r.Iterations = b.Iterations
+            && untrainedGap.ContainsKey(r.Benchmark, r.Seed))
+
+    if candidates.IsEmpty then
+        None
+    else
+        let run =
+            candidates
+            |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
+
+        let untrained = untrainedGap.[run.Benchmark, run.Seed]
+
+        let verdict, why =
+            if untrained - run.Eval100.DeltaLogZ > 2.0 * run.Eval100.Elbo.StandardError then
+                plateau run.Sweep
+            else
+                Inconclusive,
+                $"the model's gap at N_eval = 100 ({run.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrained:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
+
+        let sweep =
+            run.Sweep
+            |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}")
+            |> String.concat ", "
+
+        Some(
+            $"C6 ({verdictText verdict}): ELBO gap log Z − ELBO of the {run.Benchmark} N = 10 random model (seed {run.Seed}) on uniform N_eval grids: {why}",
+            $"C6 sweep (N_eval: gap ± SE): {sweep}."
+        )
+
 /// C3 and C6 from one training study whose runs have all finished.
 let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b: TrainingBudget) (scale: string) =
     let full = b.Iterations
-
-    let untrainedGap =
-        Map.ofList
-            [ for bm in b.Benchmarks do
-                  for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+    let untrainedGap = untrainedGaps cached b
 
     let comparisons =
         [ for bm in b.Benchmarks do
               let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
 
-              for o in b.Objectives ->
-                  let pick g n it =
-                      runs
-                      |> List.filter (fun r ->
-                          r.Benchmark = bm.Name
-                          && r.Objective = o
-                          && r.Grid = g
-                          && r.TrainSteps = n
-                          && r.Iterations = it)
-                      |> List.map (fun r -> r.Eval100.DeltaLogZ)
-
-                  let coarse = pick GridKind.Random 10 full
-
-                  let v, why =
-                      compareEqualCost 0.2 baseline coarse (pick GridKind.Uniform 100 (max 1L (full / 10L)))
-
-                  let equalEnergy =
-                      match pick GridKind.Uniform 100 full with
-                      | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
-                      | xs ->
-                          $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
-
-                  let trained =
-                      if coarse.Length < 2 then
-                          ""
-                      else
-                          let i = pairedImprovement baseline coarse
-
-                          let outcome =
-                              if i.Significant then
-                                  "significantly better"
-                              else
-                                  "not significantly better"
-
-                          $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
-                          + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
-
-                  { Verdicts.Subject = $"C3 {bm.Name}, {o}"
-                    Verdicts.Verdict = v
-                    Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
-                    Verdicts.CannotShow =
-                      "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
-                    Verdicts.Counted = true } ]
+              for o in b.Objectives -> c3Judgement b runs baseline bm o ]
 
     let verdict = Verdicts.combine comparisons
     let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
-    // C6 concerns trained models (an untrained sampler's gap plateaus trivially): sweep the N = 10 random model that
-    // improved most on its untrained sampler.
-    let sweepRun =
-        runs
-        |> List.filter (fun r -> r.Grid = GridKind.Random && r.TrainSteps = 10 && r.Iterations = full)
-        |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
-
-    let sweep = sweepRun.Sweep
-
-    let c6, c6Reason =
-        if
-            untrainedGap.[sweepRun.Benchmark, sweepRun.Seed] - sweepRun.Eval100.DeltaLogZ >
-                2.0 * sweepRun.Eval100.Elbo.StandardError
-        then
-            plateau sweep
-        else
-            Inconclusive,
-            $"the model's gap at N_eval = 100 ({sweepRun.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrainedGap.[sweepRun.Benchmark, sweepRun.Seed]:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
+    let c6Reason, c6Sweep = (c6 b runs untrainedGap).Value
 
     let figures =
         [ for bm in b.Benchmarks do
@@ -605,40 +614,119 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
                           rs
                           full ]
 
-    let sweepText =
-        sweep
-        |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}")
-        |> String.concat ", "
-
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
       Evidence = comparisons
-      Reason =
-        $"C3 at equal network cost (N = 10 random at {full} iterations vs N = 100 uniform at {max 1L (full / 10L)}), ΔlogZ at N_eval = 100: {reason} "
-        + $"C6 ({verdictText c6}): ELBO gap log Z − ELBO of the {sweepRun.Benchmark} N = 10 random model (seed {sweepRun.Seed}) on uniform N_eval grids: {c6Reason}"
-      Method =
-        scale
-        + "\n\n"
-        + "Each run trains the Euler–Maruyama policy (fixed variance, exact-bridge backward policy, zero-initialised drift network) "
-        + "from its seed; random grids are bounded-ratio with ρ = 10, redrawn per trajectory. Evaluation on uniform grids with N_eval = 100 "
-        + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
-        + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
-        + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
-        + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
-        + "'sample efficiency' is not defined further). "
-        + $"C6 sweep (N_eval: gap ± SE): {sweepText}.\n\n"
-        + tableRows b runs
+      Reason = $"{c3Heading b}: {reason} {c6Reason}"
+      Method = scale + "\n\n" + trainingMethod + " " + $"{c6Sweep}\n\n" + tableRows b runs
       Fits = []
       Figures = figures
       Curves = [] }
 
-/// C3 and C6 from one training study; in a `--cached-only` rendering before every run has finished, its finished runs.
+/// What a `--cached-only` rendering shows of a training study whose runs are not all cached: the finished runs beside
+/// [S24], and C3 judged for each benchmark and objective whose two equal-cost arms have finished every seed (with the
+/// untrained sampler's evaluations cached), the others listed as not computed. The study takes days at the published
+/// budget and is computed across interruptions, and its start order finishes those arms first (`startOrder`).
+let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: string) : Section =
+    let all = jobs b
+
+    let finished =
+        all
+        |> List.choose (fun (bm, o, g, n, s, i) ->
+            try
+                Some(trainCached cached b bm o g n s i)
+            with NotInCache _ ->
+                None)
+
+    let published =
+        finished
+        |> List.filter (fun r -> r.Grid = GridKind.Uniform && r.TrainSteps = 100 && r.Iterations = b.Iterations)
+
+    let baseline (bm: Benchmark) =
+        try
+            Some [ for seed in b.Seeds -> (untrainedCached cached b bm seed).DeltaLogZ ]
+        with NotInCache _ ->
+            None
+
+    let comparisons =
+        [ for bm in b.Benchmarks do
+              let untrained = baseline bm
+
+              for o in b.Objectives ->
+                  let count g n it = (arm finished bm o g n it).Length
+
+                  let have =
+                      count GridKind.Random 10 b.Iterations
+                      + count GridKind.Uniform 100 (max 1L (b.Iterations / 10L))
+
+                  let needed = 2 * b.Seeds.Length
+
+                  match untrained with
+                  | Some gaps when have = needed -> c3Judgement b finished gaps bm o
+                  | _ ->
+                      let missing =
+                          if untrained.IsNone then
+                              "; the untrained sampler's evaluations are not cached yet"
+                          else
+                              ""
+
+                      { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+                        Verdicts.Verdict = NotComputed
+                        Verdicts.Reason = $"{bm.Name}, {o}: {have} of the {needed} equal-cost runs are cached{missing}."
+                        Verdicts.CannotShow = "not judged until both arms have every seed"
+                        Verdicts.Counted = false } ]
+
+    let judged = comparisons |> List.filter (fun j -> j.Counted)
+
+    let untrainedGap =
+        Map.ofList
+            [ for bm in b.Benchmarks do
+                  match baseline bm with
+                  | Some gaps -> yield! List.zip [ for s in b.Seeds -> bm.Name, s ] gaps
+                  | None -> () ]
+
+    let c6Reason, c6Sweep =
+        match c6 b finished untrainedGap with
+        | Some(reason, sweep) -> " " + reason, " " + sweep
+        | None -> " C6 waits for a finished N = 10 random run at the full budget.", ""
+
+    let rows =
+        if finished.IsEmpty then
+            "No run has finished yet."
+        else
+            table true finished
+            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; a single seed's value stands alone); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+
+    { Title = "Coarse versus fine training grids (C3, C6): partly computed"
+      ClaimIds = [ "C3"; "C6" ]
+      Verdict =
+        (if judged.IsEmpty then
+             NotComputed
+         else
+             Verdicts.combine judged)
+      Evidence = comparisons
+      Reason =
+        $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
+        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {judged.Length} of the {comparisons.Length} benchmark × objective "
+        + "comparisons (those whose two arms have finished every seed; the verdict covers only these): "
+        + (comparisons |> List.map (fun j -> j.Reason) |> String.concat " ")
+        + c6Reason
+        + " `ratelab report --profile full --out DIR` resumes the study from the cache."
+      Method = scale + "\n\n" + trainingMethod + c6Sweep + "\n\n" + rows
+      Fits = []
+      Figures = []
+      Curves = [] }
+
+/// C3 and C6 from one training study; in a `--cached-only` rendering before every run has finished, its finished runs
+/// and the comparisons they complete.
 let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
     let scale = scaleText profile b
 
+    // The untrained evaluations first: they are cheap, and a partial rendering needs them to judge C3.
     let runs =
         try
+            untrainedGaps cached b |> ignore
             Some(runAll cached b)
         with e when isMiss e ->
             None

@@ -467,17 +467,25 @@ let jobs (budget: TrainingBudget) =
     |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
 
 /// The order in which runs start, so that a long profile interrupted and resumed from its cache has finished the runs
-/// that answer the most first: the published setting of [S24] (uniform N = 100 at the full budget), objective by
-/// objective in the budget's order, seed by seed across the benchmarks (one seed of every benchmark before a second
-/// of any); then every other run, cheapest first (N_train × iterations).
+/// that answer the most first. Objective by objective, in the budget's order: first C3's two equal-network-cost arms
+/// (N = 10 random at the full budget and N = 100 uniform at a tenth of it, a tenth of a published-setting run each),
+/// benchmark by benchmark and seed by seed, so each comparison can be judged as soon as its benchmark is done; then
+/// the published setting of [S24] (uniform N = 100 at the full budget), one seed of every benchmark before a second of
+/// any. After every objective, the remaining runs, cheapest first (N_train × iterations).
 let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
     let index x xs = List.findIndex ((=) x) xs
     let benchmark = budget.Benchmarks |> List.findIndex (fun c -> c.Name = b.Name)
+    let seed = index s budget.Seeds
+    let objective = index o budget.Objectives
 
-    if g = GridKind.Uniform && n = 100 && i = budget.Iterations then
-        0, index o budget.Objectives, int64 (index s budget.Seeds), benchmark
+    if g = GridKind.Random && n = 10 && i = budget.Iterations then
+        0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 0
+    elif g = GridKind.Uniform && n = 100 && i = max 1L (budget.Iterations / 10L) then
+        0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 1
+    elif g = GridKind.Uniform && n = 100 && i = budget.Iterations then
+        0, objective, 1, int64 seed, benchmark
     else
-        1, 0, int64 n * i, benchmark
+        1, 0, 0, int64 n * i, benchmark
 
 /// Every run of `jobs`, started in `startOrder` as cores come free.
 let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =

@@ -327,31 +327,59 @@ let tests =
                         Directory.Delete(b, true)
                 }
 
-                test "the full budget starts the published setting first, one seed of every benchmark before a second" {
+                test
+                    "the full budget starts each objective's C3 arms, then its published setting; the rest cheapest first" {
                     let budget = BoltzmannSection.budget Full "unused"
                     let all = jobs budget
                     let order = all |> List.sortBy (startOrder budget)
-                    let published = 3 * 4 * 5
+                    let perObjective = 3 * 5 * 3 // two equal-cost arms and the published setting, 3 benchmarks, 5 seeds
 
-                    let isPublished (_, _, g, n, _, i) =
-                        g = GridKind.Uniform && n = 100 && i = 25000L
+                    let kind (_, _, g, n, _, i) =
+                        match g, n, i with
+                        | GridKind.Random, 10, 25000L -> "coarse"
+                        | GridKind.Uniform, 100, 2500L -> "fine"
+                        | GridKind.Uniform, 100, 25000L -> "published"
+                        | _ -> "rest"
 
                     Expect.equal (List.length all) (3 * 4 * (2 * 4 + 1) * 5) "every run once"
-                    Expect.isTrue (order |> List.take published |> List.forall isPublished) "published setting first"
-                    Expect.isFalse (order |> List.skip published |> List.exists isPublished) "and only there"
 
-                    let head = [ for b: Benchmark, o, _, _, s, _ in List.take 4 order -> b.Name, o, s ]
+                    for k, o in List.indexed budget.Objectives do
+                        let block = order |> List.skip (k * perObjective) |> List.take perObjective
+                        let objectives = block |> List.map (fun (_, o', _, _, _, _) -> o') |> List.distinct
+                        Expect.equal objectives [ o ] $"objective {o} in one block"
+                        let kinds = block |> List.map kind
 
-                    Expect.equal
-                        head
-                        [ gmm25.Name, Objective.TrajectoryBalance, 1UL
-                          funnel.Name, Objective.TrajectoryBalance, 1UL
-                          manywell.Name, Objective.TrajectoryBalance, 1UL
-                          gmm25.Name, Objective.TrajectoryBalance, 2UL ]
-                        "TB, seed-major"
+                        Expect.isTrue
+                            (kinds |> List.take 30 |> List.forall (fun x -> x = "coarse" || x = "fine"))
+                            "C3 arms first"
 
-                    let costs = [ for _, _, _, n, _, i in List.skip published order -> int64 n * i ]
+                        Expect.isTrue
+                            (kinds |> List.skip 30 |> List.forall ((=) "published"))
+                            "then the published setting"
 
+                        // Benchmark by benchmark, each seed's two arms side by side.
+                        let head =
+                            [ for b: Benchmark, _, _, _, s, _ as j in List.take 4 block -> b.Name, s, kind j ]
+
+                        Expect.equal
+                            head
+                            [ gmm25.Name, 1UL, "coarse"
+                              gmm25.Name, 1UL, "fine"
+                              gmm25.Name, 2UL, "coarse"
+                              gmm25.Name, 2UL, "fine" ]
+                            "arms of one benchmark, seed by seed"
+
+                        let published =
+                            [ for b: Benchmark, _, _, _, s, _ in List.skip 30 block |> List.take 4 -> b.Name, s ]
+
+                        Expect.equal
+                            published
+                            [ gmm25.Name, 1UL; funnel.Name, 1UL; manywell.Name, 1UL; gmm25.Name, 2UL ]
+                            "published setting seed-major"
+
+                    let rest = order |> List.skip (4 * perObjective)
+                    Expect.isTrue (rest |> List.forall (kind >> (=) "rest")) "only the rest afterwards"
+                    let costs = [ for _, _, _, n, _, i in rest -> int64 n * i ]
                     Expect.equal costs (List.sort costs) "the rest cheapest first"
                 }
 
@@ -408,7 +436,43 @@ let tests =
                         Directory.Delete(dir, true)
                 }
 
-                test "a cached-only rendering of an unfinished study tables its finished runs and judges nothing" {
+                test
+                    "a cached-only rendering judges a comparison whose arms have finished exactly as the finished study does" {
+                    let dir = tempDir ()
+
+                    try
+                        let budget = tinyBudget dir
+                        let store, _, compute = memoryCache ()
+
+                        let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
+                            match store.TryGetValue key with
+                            | true, v -> v
+                            | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+
+                        // Both equal-cost arms and the equal-energy arm of every seed and the untrained evaluations.
+                        for seed in budget.Seeds do
+                            untrainedCached compute budget gmm25 seed |> ignore
+
+                            for g, n, i in
+                                [ GridKind.Random, 10, budget.Iterations
+                                  GridKind.Uniform, 100, max 1L (budget.Iterations / 10L)
+                                  GridKind.Uniform, 100, budget.Iterations ] do
+                                trainCached compute budget gmm25 Objective.TrajectoryBalance g n seed i
+                                |> ignore
+
+                        let partial = BoltzmannSection.trainingSection cachedOnly Quick budget
+                        Expect.stringContains partial.Title "partly computed" "still partial"
+                        let complete = BoltzmannSection.trainingSection compute Quick budget
+                        Expect.isFalse (complete.Title.Contains "partly") "the study finished"
+                        Expect.equal partial.Evidence complete.Evidence "the same judgement, word for word"
+                        Expect.equal partial.Verdict complete.Verdict "the same verdict"
+                        Expect.stringContains partial.Reason "judged for 1 of the 1" "says what it covers"
+                    finally
+                        Directory.Delete(dir, true)
+                }
+
+                test
+                    "a cached-only rendering tables the finished runs and judges no comparison whose arms are incomplete" {
                     let dir = tempDir ()
 
                     try
@@ -437,7 +501,17 @@ let tests =
                         let total = List.length (jobs budget)
                         Expect.equal s.Verdict NotComputed "no verdict"
                         Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
-                        Expect.isEmpty s.Evidence "no evidence judged"
+
+                        Expect.all
+                            s.Evidence
+                            (fun j -> j.Verdict = NotComputed && not j.Counted)
+                            "every comparison listed as not computed, none counted"
+
+                        Expect.stringContains
+                            s.Reason
+                            "0 of the 4 equal-cost runs are cached"
+                            "what the comparison lacks"
+
                         Expect.stringContains s.Title "partly computed" "title"
                         Expect.stringContains s.Reason $"1 of the study's {total} training runs" "counts"
                         Expect.stringContains s.Reason "1 of them at the published setting" "published count"
