@@ -1,0 +1,503 @@
+/// reports/boltzmann, training: coarse-versus-fine training on the [S24] benchmarks (C3, C6) — the budgets per
+/// profile, the published numbers beside ours, the equal-cost comparisons and the partial rendering of a study still
+/// being computed.
+module RateLab.Analysis.Sections.BoltzmannTrainingSection
+
+open System
+open System.IO
+open RateLab.Boltzmann
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Claims
+open RateLab.Analysis.Plots.Figure
+open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Report.Context
+open RateLab.Analysis.Sections.SectionKit
+open RateLab.Analysis.Studies.BoltzmannStudies
+open RateLab.Analysis.Claims.Comparisons
+
+/// The training budget of a profile. Quick is a reduced run sized to about two minutes on 2 cores and still long
+/// enough for the N = 10 random model to beat the untrained sampler on 25GMM over 3 seeds (paired t; measured with
+/// `ratelab train --target 25gmm --objective tb --iterations 500 --batch 64 --width 32 --harmonics 16 --steps 10
+/// --grid random --eval-samples 256`, 200 iterations were not enough); it leaves out N_train = 100 at the full budget,
+/// which alone would cost ten coarse runs. Full is the published budget of [S24] (25,000 iterations, batch 300,
+/// width 64, 5 seeds, K = 2000).
+let budget profile checkpointDirectory : TrainingBudget =
+    match profile with
+    | Quick ->
+        { Benchmarks = [ gmm25; funnel ]
+          Objectives = [ Objective.TrajectoryBalance ]
+          TrainSteps = [ 5; 10; 25 ]
+          Seeds = [ 1UL; 2UL; 3UL ]
+          Iterations = 500L
+          Batch = 64
+          Width = 32
+          Harmonics = 16
+          EvaluationSamples = 256
+          EvaluationSweep = [ 10; 25; 50; 100; 200 ]
+          CheckpointDirectory = checkpointDirectory }
+    | Full ->
+        { Benchmarks = [ gmm25; funnel; manywell ]
+          Objectives =
+            [ Objective.TrajectoryBalance
+              Objective.VarGrad
+              Objective.SubTrajectoryBalance
+              Objective.KullbackLeibler ]
+          TrainSteps = [ 5; 10; 25; 100 ]
+          Seeds = [ 1UL .. 5UL ]
+          Iterations = 25000L
+          Batch = 300
+          Width = 64
+          Harmonics = 64
+          EvaluationSamples = 2000
+          EvaluationSweep = [ 5; 10; 25; 50; 100; 200 ]
+          CheckpointDirectory = checkpointDirectory }
+
+/// Checkpoints outside the report directory (a section cannot see it), shared by reruns of the same settings.
+let checkpointDirectory = Path.Combine(Path.GetTempPath(), "ratelab-boltzmann")
+
+/// [S24] Table 1 (uniform 100 steps, 25,000 iterations, batch 300, 5 seeds): ΔlogZ, ΔlogZ^RW, W2 as printed. The rows
+/// closest to our objectives: TB; VarGrad only with exploration; FL-SubTB; PIS for KL. No DB row exists.
+let reference (objective: Objective) (benchmark: string) =
+    let row =
+        match objective with
+        | Objective.TrajectoryBalance ->
+            Some(
+                "TB",
+                [ "1.176±0.109", "1.071±0.112", "4.83±0.45"
+                  "0.690±0.018", "0.239±0.192", "22.4±4.0"
+                  "4.01±0.04", "2.67±0.02", "6.14±0.02" ]
+            )
+        | Objective.VarGrad ->
+            Some(
+                "VarGrad + Expl.",
+                [ "0.615±0.241", "0.487±0.250", "3.89±0.85"
+                  "0.642±0.010", "0.250±0.112", "22.1±4.0"
+                  "4.01±0.05", "2.69±0.06", "6.15±0.02" ]
+            )
+        | Objective.SubTrajectoryBalance ->
+            Some(
+                "FL-SubTB",
+                [ "1.127±0.010", "1.020±0.010", "4.64±0.09"
+                  "0.527±0.011", "0.182±0.142", "22.1±4.0"
+                  "3.98±0.07", "2.72±0.05", "6.15±0.01" ]
+            )
+        | Objective.KullbackLeibler ->
+            Some(
+                "PIS",
+                [ "1.769±0.104", "1.274±0.218", "6.37±0.65"
+                  "0.534±0.008", "0.262±0.008", "22.0±4.0"
+                  "3.85±0.03", "2.69±0.04", "6.15±0.02" ]
+            )
+        | _ -> None
+
+    let column =
+        if benchmark = gmm25.Name then Some 0
+        elif benchmark = funnel.Name then Some 1
+        elif benchmark = manywell.Name then Some 2
+        else None
+
+    match row, column with
+    | Some(name, values), Some k -> let a, b, c = values.[k] in $"{name}: {a} / {b} / {c}"
+    | _ -> "—"
+
+/// Mean ± standard deviation of a row's seeds; one seed's value alone (it has no spread).
+let private spread (xs: float list) =
+    match xs with
+    | [ x ] -> $"{x:g3}"
+    | _ ->
+        let m = List.average xs
+        let sd = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
+        $"{m:g3} ± {sd:g2}"
+
+/// Quality against cost for one benchmark and objective: one series per grid kind over N_train (mean over seeds, band
+/// min–max), and the W2 floor for W2.
+let qualityFigure
+    id
+    title
+    (xAxis: Axis)
+    (yLabel: string)
+    (cost: TrainingRun -> float)
+    (quality: TrainingRun -> float)
+    (runs: TrainingRun list)
+    (full: int64)
+    =
+    let series (label: string) (group: TrainingRun list) =
+        let points =
+            group
+            |> List.groupBy (fun r -> r.TrainSteps)
+            |> List.sortBy fst
+            |> List.map (fun (_, rs) -> List.averageBy cost rs, rs |> List.map quality)
+            |> Array.ofList
+
+        { Label = label
+          X = points |> Array.map fst
+          Y = points |> Array.map (snd >> List.average)
+          Band = Some(points |> Array.map (snd >> List.min), points |> Array.map (snd >> List.max))
+          Style = Measured }
+
+    let at g =
+        runs |> List.filter (fun r -> r.Grid = g && r.Iterations = full)
+
+    let trained =
+        runs
+        |> List.filter (fun r -> r.Iterations = full)
+        |> List.map (fun r -> r.TrainSteps)
+
+    let range =
+        if trained.IsEmpty then
+            "—"
+        else
+            $"{List.min trained}…{List.max trained}"
+
+    { Id = id
+      Title = title
+      X = xAxis
+      Y =
+        { Label = $"{yLabel} (smaller is better)"
+          Log = false }
+      Series =
+        [ series $"uniform grid, N_train = {range}" (at GridKind.Uniform)
+          series $"random grid, N_train = {range}" (at GridKind.Random)
+          series
+              "uniform N_train = 100 at a tenth of the iterations"
+              (runs |> List.filter (fun r -> r.Iterations <> full)) ] }
+    |> RateLab.Analysis.Plots.Figure.validate
+
+let private metrics: (string * string * (TrainingRun -> float)) list =
+    [ "dlogz", "ΔlogZ", fun r -> r.Eval100.DeltaLogZ
+      "dlogzrw", "ΔlogZ^RW", fun r -> r.Eval100.DeltaLogZReweighted
+      "eubo", "EUBO gap", fun r -> r.Eval100.EuboGap
+      "w2", "W2 (floor in the table)", fun r -> r.Eval100.W2 ]
+
+/// One row per setting (target, objective, grid, N_train, iterations), each figure mean ± standard deviation over the
+/// setting's seeds; `seedColumn` adds the seeds a row holds (for a study still being computed, where rows differ).
+let private table (seedColumn: bool) (runs: TrainingRun list) =
+    let seedsHead, seedsRule = if seedColumn then " seeds |", "---|" else "", ""
+
+    let header =
+        $"| target | objective | grid | N_train | iterations |{seedsHead} ΔlogZ | ΔlogZ^RW | EUBO gap | W2 (floor) | ΔlogZ at N_eval = N_train | energy evals | network evals | seconds | [S24] 100-step ΔlogZ / ΔlogZ^RW / W2 |\n"
+        + $"|---|---|---|---|---|{seedsRule}---|---|---|---|---|---|---|---|---|\n"
+
+    let rows =
+        runs
+        |> List.groupBy (fun r -> r.Benchmark, r.Objective, r.Grid, r.TrainSteps, r.Iterations)
+        |> List.map (fun ((bm, o, g, n, it), rs) ->
+            let f (sel: TrainingRun -> float) = rs |> List.map sel |> spread
+
+            let seeds =
+                if seedColumn then
+                    " " + (rs |> List.map (fun r -> string r.Seed) |> String.concat ", ") + " |"
+                else
+                    ""
+
+            $"| {bm} | {o} | {g} | {n} | {it} |{seeds} {f (fun r -> r.Eval100.DeltaLogZ)} | {f (fun r -> r.Eval100.DeltaLogZReweighted)} | {f (fun r -> r.Eval100.EuboGap)} | {f (fun r -> r.Eval100.W2)} ({f (fun r -> r.Eval100.W2Floor)}) | {f (fun r -> r.EvalTrain.DeltaLogZ)} | {rs.Head.EnergyEvaluations:g3} | {rs.Head.NetworkEvaluations:g3} | {f (fun r -> r.Seconds)} | {reference o bm} |")
+
+    header + String.concat "\n" rows
+
+let private tableRows (b: TrainingBudget) (runs: TrainingRun list) =
+    table false runs
+    + $"\n\nValues: mean ± standard deviation over {b.Seeds.Length} seeds; evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+
+/// Whether `e` is, or wraps (parallel work), a cache miss of a `--cached-only` rendering.
+let rec private isMiss (e: exn) =
+    match e with
+    | NotInCache _ -> true
+    | :? AggregateException as a -> a.InnerExceptions |> Seq.exists isMiss
+    | _ -> false
+
+/// The study's scale against [S24]'s, the first paragraph of its method.
+let private scaleText (profile: Profile) (b: TrainingBudget) =
+    let names = b.Benchmarks |> List.map (fun x -> x.Name) |> String.concat " and "
+    let objectives = b.Objectives |> List.map string |> String.concat ", "
+
+    match profile with
+    | Quick ->
+        let steps = b.TrainSteps |> List.map string |> String.concat ", "
+
+        $"**Reduced-scale run.** {b.Iterations} iterations, batch {b.Batch}, width {b.Width} with {b.Harmonics} harmonics, K = {b.EvaluationSamples}, "
+        + $"{b.Seeds.Length} seeds, N_train ∈ {{{steps}}}, only {names} and only {objectives}, "
+        + "against [S24]'s 25,000 iterations, batch 300, width 64, K = 2000 and 5 seeds: far too short for [S24]'s absolute numbers, "
+        + "which are shown for reference only; whether it is long enough to tell a trained model from the untrained sampler is "
+        + "tested in each comparison (paired over seeds). Any setting of this study can be rerun alone, at any budget, with `ratelab train`."
+    | Full ->
+        "Published budget of [S24]: 25,000 iterations, batch 300, width 64 (64 harmonics), K = 2000, 5 seeds; TB, VarGrad (without "
+        + "exploration), FL-SubTB and KL (PIS) on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
+        + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
+
+/// What C3 compares, the opening of its reason.
+let private c3Heading (b: TrainingBudget) =
+    $"C3 at equal network cost (N = 10 random at {b.Iterations} iterations vs N = 100 uniform at {max 1L (b.Iterations / 10L)}), ΔlogZ at N_eval = 100"
+
+/// How the runs are trained and evaluated and how C3 is judged.
+let private trainingMethod =
+    "Each run trains the Euler–Maruyama policy (fixed variance, exact-bridge backward policy, zero-initialised drift network) "
+    + "from its seed; random grids are bounded-ratio with ρ = 10, redrawn per trajectory. Evaluation on uniform grids with N_eval = 100 "
+    + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
+    + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
+    + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
+    + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
+    + "'sample efficiency' is not defined further)."
+
+/// The untrained sampler's ΔlogZ per (benchmark, seed): the baseline both C3 arms must beat.
+let private untrainedGaps (cached: Cached) (b: TrainingBudget) =
+    Map.ofList
+        [ for bm in b.Benchmarks do
+              for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+
+/// The runs of one arm of C3, in the order of `runs` (the study's, seeds in the budget's order).
+let private arm (runs: TrainingRun list) (bm: Benchmark) objective grid steps iterations =
+    runs
+    |> List.filter (fun r ->
+        r.Benchmark = bm.Name
+        && r.Objective = objective
+        && r.Grid = grid
+        && r.TrainSteps = steps
+        && r.Iterations = iterations)
+
+/// C3 for one benchmark and objective at equal network cost: N = 10 random at the full budget against N = 100 uniform
+/// at a tenth of it, each seed paired with the untrained sampler on the same evaluation draws; the equal-energy arm
+/// (N = 100 uniform at the full budget) is quoted when it has been trained.
+let private c3Judgement (b: TrainingBudget) (runs: TrainingRun list) (baseline: float list) (bm: Benchmark) o =
+    let full = b.Iterations
+
+    let gaps g n it =
+        arm runs bm o g n it |> List.map (fun r -> r.Eval100.DeltaLogZ)
+
+    let coarse = gaps GridKind.Random 10 full
+
+    let v, why =
+        compareEqualCost 0.2 baseline coarse (gaps GridKind.Uniform 100 (max 1L (full / 10L)))
+
+    let equalEnergy =
+        match gaps GridKind.Uniform 100 full with
+        | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
+        | xs ->
+            $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
+
+    let trained =
+        if coarse.Length < 2 then
+            ""
+        else
+            let i = pairedImprovement baseline coarse
+
+            let outcome =
+                if i.Significant then
+                    "significantly better"
+                else
+                    "not significantly better"
+
+            $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
+            + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
+
+    { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+      Verdicts.Verdict = v
+      Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
+      Verdicts.CannotShow =
+        "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
+      Verdicts.Counted = true }
+
+/// C6 on the N = 10 random model (full budget) among `runs` that improved most on its untrained sampler (an untrained
+/// sampler's gap plateaus trivially): the plateau rule when that model beats the untrained one by 2 SE, otherwise
+/// inconclusive. None without such a run.
+let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<string * uint64, float>) =
+    let candidates =
+        runs
+        |> List.filter (fun r ->
+            r.Grid = GridKind.Random
+            && r.TrainSteps = 10
+            && r.Iterations = b.Iterations
+            && untrainedGap.ContainsKey(r.Benchmark, r.Seed))
+
+    if candidates.IsEmpty then
+        None
+    else
+        let run =
+            candidates
+            |> List.maxBy (fun r -> untrainedGap.[r.Benchmark, r.Seed] - r.Eval100.DeltaLogZ)
+
+        let untrained = untrainedGap.[run.Benchmark, run.Seed]
+
+        let verdict, why =
+            if untrained - run.Eval100.DeltaLogZ > 2.0 * run.Eval100.Elbo.StandardError then
+                plateau run.Sweep
+            else
+                Inconclusive,
+                $"the model's gap at N_eval = 100 ({run.Eval100.DeltaLogZ:g3}) is not below the untrained sampler's ({untrained:g3}, same evaluation draws) by 2 SE, so it is not trained enough to test a claim about trained models (sweep shown in the method)."
+
+        let sweep =
+            run.Sweep
+            |> List.map (fun (n, g, s) -> $"{n}: {g:g3} ± {s:g2}")
+            |> String.concat ", "
+
+        Some(
+            $"C6 ({verdictText verdict}): ELBO gap log Z − ELBO of the {run.Benchmark} N = 10 random model (seed {run.Seed}) on uniform N_eval grids: {why}",
+            $"C6 sweep (N_eval: gap ± SE): {sweep}."
+        )
+
+/// C3 and C6 from one training study whose runs have all finished.
+let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b: TrainingBudget) (scale: string) =
+    let full = b.Iterations
+    let untrainedGap = untrainedGaps cached b
+
+    let comparisons =
+        [ for bm in b.Benchmarks do
+              let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
+
+              for o in b.Objectives -> c3Judgement b runs baseline bm o ]
+
+    let verdict = Verdicts.combine comparisons
+    let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
+    let c6Reason, c6Sweep = (c6 b runs untrainedGap).Value
+
+    let figures =
+        [ for bm in b.Benchmarks do
+              for o in b.Objectives do
+                  let rs = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o)
+                  let id = slug $"train-{bm.Name}-{o}"
+
+                  for key, label, sel in metrics do
+                      yield
+                          qualityFigure
+                              $"{id}-{key}"
+                              $"{bm.Name}, {o}: {label} at N_eval = 100 vs network evaluations"
+                              { Label = "policy-network evaluations in training (B·N·iterations)"
+                                Log = true }
+                              label
+                              (fun r -> r.NetworkEvaluations)
+                              sel
+                              rs
+                              full
+
+                  yield
+                      qualityFigure
+                          $"{id}-wall"
+                          $"{bm.Name}, {o}: ΔlogZ at N_eval = 100 vs training wall time"
+                          { Label = "training wall time (s)"
+                            Log = true }
+                          "ΔlogZ"
+                          (fun r -> r.Seconds)
+                          (fun r -> r.Eval100.DeltaLogZ)
+                          rs
+                          full ]
+
+    { Title = "Coarse versus fine training grids (C3, C6)"
+      ClaimIds = [ "C3"; "C6" ]
+      Verdict = verdict
+      Evidence = comparisons
+      Reason = $"{c3Heading b}: {reason} {c6Reason}"
+      Method = scale + "\n\n" + trainingMethod + " " + $"{c6Sweep}\n\n" + tableRows b runs
+      Fits = []
+      Figures = figures
+      Curves = [] }
+
+/// What a `--cached-only` rendering shows of a training study whose runs are not all cached: the finished runs beside
+/// [S24], and C3 judged for each benchmark and objective whose two equal-cost arms have finished every seed (with the
+/// untrained sampler's evaluations cached), the others listed as not computed. The study takes days at the published
+/// budget and is computed across interruptions, and its start order finishes those arms first (`startOrder`).
+let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: string) : Section =
+    let all = jobs b
+
+    let finished =
+        all
+        |> List.choose (fun (bm, o, g, n, s, i) ->
+            try
+                Some(trainCached cached b bm o g n s i)
+            with NotInCache _ ->
+                None)
+
+    let published =
+        finished
+        |> List.filter (fun r -> r.Grid = GridKind.Uniform && r.TrainSteps = 100 && r.Iterations = b.Iterations)
+
+    let baseline (bm: Benchmark) =
+        try
+            Some [ for seed in b.Seeds -> (untrainedCached cached b bm seed).DeltaLogZ ]
+        with NotInCache _ ->
+            None
+
+    let comparisons =
+        [ for bm in b.Benchmarks do
+              let untrained = baseline bm
+
+              for o in b.Objectives ->
+                  let count g n it = (arm finished bm o g n it).Length
+
+                  let have =
+                      count GridKind.Random 10 b.Iterations
+                      + count GridKind.Uniform 100 (max 1L (b.Iterations / 10L))
+
+                  let needed = 2 * b.Seeds.Length
+
+                  match untrained with
+                  | Some gaps when have = needed -> c3Judgement b finished gaps bm o
+                  | _ ->
+                      let missing =
+                          if untrained.IsNone then
+                              "; the untrained sampler's evaluations are not cached yet"
+                          else
+                              ""
+
+                      { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+                        Verdicts.Verdict = NotComputed
+                        Verdicts.Reason = $"{bm.Name}, {o}: {have} of the {needed} equal-cost runs are cached{missing}."
+                        Verdicts.CannotShow = "not judged until both arms have every seed"
+                        Verdicts.Counted = false } ]
+
+    let judged = comparisons |> List.filter (fun j -> j.Counted)
+
+    let untrainedGap =
+        Map.ofList
+            [ for bm in b.Benchmarks do
+                  match baseline bm with
+                  | Some gaps -> yield! List.zip [ for s in b.Seeds -> bm.Name, s ] gaps
+                  | None -> () ]
+
+    let c6Reason, c6Sweep =
+        match c6 b finished untrainedGap with
+        | Some(reason, sweep) -> " " + reason, " " + sweep
+        | None -> " C6 waits for a finished N = 10 random run at the full budget.", ""
+
+    let rows =
+        if finished.IsEmpty then
+            "No run has finished yet."
+        else
+            table true finished
+            + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; a single seed's value stands alone); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
+
+    { Title = "Coarse versus fine training grids (C3, C6): partly computed"
+      ClaimIds = [ "C3"; "C6" ]
+      Verdict =
+        (if judged.IsEmpty then
+             NotComputed
+         else
+             Verdicts.combine judged)
+      Evidence = comparisons
+      Reason =
+        $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
+        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {judged.Length} of the {comparisons.Length} benchmark × objective "
+        + "comparisons (those whose two arms have finished every seed; the verdict covers only these): "
+        + (comparisons |> List.map (fun j -> j.Reason) |> String.concat " ")
+        + c6Reason
+        + " `ratelab report --profile full --out DIR` resumes the study from the cache."
+      Method = scale + "\n\n" + trainingMethod + c6Sweep + "\n\n" + rows
+      Fits = []
+      Figures = []
+      Curves = [] }
+
+/// C3 and C6 from one training study; in a `--cached-only` rendering before every run has finished, its finished runs
+/// and the comparisons they complete.
+let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Section =
+    let scale = scaleText profile b
+
+    // The untrained evaluations first: they are cheap, and a partial rendering needs them to judge C3.
+    let runs =
+        try
+            untrainedGaps cached b |> ignore
+            Some(runAll cached b)
+        with e when isMiss e ->
+            None
+
+    match runs with
+    | Some runs -> completeTrainingSection runs cached b scale
+    | None -> partialTrainingSection cached b scale

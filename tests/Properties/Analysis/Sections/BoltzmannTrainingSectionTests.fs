@@ -1,0 +1,367 @@
+/// The training study's section (C3, C6) and what it rests on: the [S24] reference numbers, the equal-cost and
+/// paired comparisons, checkpoint resumption, the report cache, the start order and the partial rendering.
+module RateLab.Properties.Analysis.Sections.BoltzmannTrainingSectionTests
+
+open System
+open System.IO
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open RateLab.Boltzmann
+open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Claims
+open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Studies.BoltzmannStudies
+open RateLab.Analysis.Claims.Comparisons
+open RateLab.Analysis.Sections
+open RateLab.Properties.Generators
+
+let private tempDir () =
+    let d =
+        Path.Combine(Path.GetTempPath(), "ratelab-bsection-" + Guid.NewGuid().ToString("N"))
+
+    Directory.CreateDirectory d |> ignore
+    d
+
+let private tinyBudget dir : TrainingBudget =
+    { Benchmarks = [ gmm25 ]
+      Objectives = [ Objective.TrajectoryBalance ]
+      TrainSteps = [ 5; 10; 100 ]
+      Seeds = [ 1UL; 2UL ]
+      Iterations = 4L
+      Batch = 4
+      Width = 8
+      Harmonics = 4
+      EvaluationSamples = 16
+      EvaluationSweep = [ 10; 20 ]
+      CheckpointDirectory = dir }
+
+/// An in-memory report cache: each result stored through its JSON text, as on disk, and its computations counted.
+let private memoryCache () =
+    let store =
+        System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>()
+
+    let computed = ref 0
+
+    let cached key (compute: unit -> System.Text.Json.Nodes.JsonNode) =
+        if not (store.ContainsKey key) then
+            computed.Value <- computed.Value + 1
+            store.[key] <- nonNull (System.Text.Json.Nodes.JsonNode.Parse((compute ()).ToJsonString()))
+
+        store.[key]
+
+    store, computed, cached
+
+[<Tests>]
+let tests =
+    testList
+        "Analysis.Sections.BoltzmannTrainingSection"
+        [ test "[S24] reference numbers are looked up per objective and benchmark" {
+              Expect.equal
+                  (BoltzmannTrainingSection.reference Objective.TrajectoryBalance gmm25.Name)
+                  "TB: 1.176±0.109 / 1.071±0.112 / 4.83±0.45"
+                  "TB 25GMM"
+
+              Expect.equal
+                  (BoltzmannTrainingSection.reference Objective.KullbackLeibler manywell.Name)
+                  "PIS: 3.85±0.03 / 2.69±0.04 / 6.15±0.02"
+                  "PIS Manywell"
+
+              Expect.equal (BoltzmannTrainingSection.reference Objective.DetailedBalance funnel.Name) "—" "no DB row"
+          }
+
+          test "C3 comparison on synthetic numbers (paired by seed with the untrained sampler)" {
+              let verdict b c f = fst (compareEqualCost 0.2 b c f)
+              let five = [ 5.0; 5.1; 4.9 ]
+              Expect.equal (verdict [ 5.0 ] [ 1.0 ] [ 1.0 ]) Inconclusive "one seed"
+              Expect.equal (verdict [ 5.0; 5.0 ] [ 1.0; 1.1 ] [ 1.0; 1.1; 1.2 ]) Inconclusive "unpaired"
+
+              Expect.equal
+                  (verdict [ 1.0; 1.1 ] [ 1.0; 1.1 ] [ 1.0; 1.1 ])
+                  Inconclusive
+                  "neither arm better than untrained"
+
+              Expect.equal
+                  (verdict [ 1.0; 1.02; 1.01 ] [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ])
+                  Consistent
+                  "only the coarse arm trained"
+
+              Expect.equal (verdict five [ 0.50; 0.52; 0.51 ] [ 1.00; 1.02; 1.01 ]) Consistent "coarse better"
+              Expect.equal (verdict five [ 2.00; 2.02; 2.01 ] [ 1.00; 1.02; 1.01 ]) ViolatesBound "coarse worse"
+              Expect.equal (verdict five [ 1.00; 1.02; 1.01 ] [ 1.01; 0.99; 1.00 ]) Consistent "similar"
+              Expect.equal (verdict five [ 0.2; 1.8; 1.0 ] [ 0.9; 1.1; 1.0 ]) Inconclusive "too wide"
+              Expect.equal (verdict [ 5.0; 5.0 ] [ nan; 1.0 ] [ 1.0; 1.1 ]) Inconclusive "nan"
+          }
+
+          // A quality level c ∈ [0.1, 10] and a relative gap 1.5 + p, p ∈ [0.25, 2], between the arms.
+          testPropertyWithConfig config "C3: swapping better and worse arms swaps Consistent and ViolatesBound"
+          <| Prop.forAll (Arb.fromGen (Gen.zip (hundredths 10 1000) (hundredths 25 200))) (fun (c, p) ->
+              let good = [ c; c * 1.01; c * 0.99 ]
+              let bad = good |> List.map (fun x -> x * (1.5 + p))
+              let baseline = List.replicate 3 (100.0 * c * (2.0 + p))
+
+              fst (compareEqualCost 0.2 baseline good bad) = Consistent
+              && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound)
+
+          test "paired improvement on the untrained sampler: Student t with n − 1 df, not 2 SE" {
+              // Differences 2.0, 1.4, 1.1: mean 1.5, SE 0.265, t = 5.67 > t(2; 0.975) = 4.30.
+              let i = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 4.473; 4.959; 4.756 ]
+              Expect.floatClose Accuracy.high i.Mean 1.5 "mean difference"
+              Expect.floatClose Accuracy.medium i.Critical 4.302652729911275 "t(2) quantile"
+              Expect.isTrue i.Significant "significant at 3 seeds"
+              // Differences 0.6, 1.6, 0.2 (200 iterations): t = 1.9, not significant though every seed improved.
+              let weak = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 5.873; 4.759; 5.656 ]
+              Expect.isFalse weak.Significant "three improving seeds are not enough when they disagree this much"
+          }
+
+          test "C6 plateau rule on synthetic sweeps" {
+              Expect.equal (fst (plateau [ 10, 2.0, 0.1; 100, 1.5, 0.1; 200, 1.45, 0.1 ])) Consistent "plateau"
+              Expect.equal (fst (plateau [ 100, 3.0, 0.1; 200, 1.5, 0.1 ])) Inconclusive "still moving"
+              Expect.equal (fst (plateau [ 100, 0.1, 0.1; 200, 0.05, 0.1 ])) ViolatesBound "gap at 0"
+              Expect.equal (fst (plateau [ 200, 1.0, 0.1 ])) Inconclusive "one grid"
+          }
+
+          test
+              "a run killed after a checkpoint resumes from it and ends where a fresh run ends; checkpoints are keyed by settings and budget" {
+              let a, b = tempDir (), tempDir ()
+
+              try
+                  let run dir =
+                      train (tinyBudget dir) gmm25 Objective.TrajectoryBalance GridKind.Random 5 3UL 4L
+
+                  let fresh = run a
+
+                  let s seed =
+                      TrainingSettings(
+                          Objective.TrajectoryBalance,
+                          gmm25.Sigma,
+                          GridKind.Random,
+                          5,
+                          seed,
+                          batchSize = 4,
+                          width = 8,
+                          harmonics = 4
+                      )
+
+                  let name = gmm25.Create().Name
+                  // The state a run of 4 iterations leaves when killed after its checkpoint at iteration 2.
+                  let killed = Trainer(gmm25.Create(), s 3UL)
+                  killed.Train 2L
+                  Checkpoint.Save(killed, checkpointPath b name (s 3UL) 4L)
+                  let resumed = run b
+                  Expect.equal resumed.Eval100.Elbo fresh.Eval100.Elbo "same ELBO"
+                  Expect.equal resumed.Eval100.W2 fresh.Eval100.W2 "same W2"
+                  Expect.equal resumed.EnergyEvaluations fresh.EnergyEvaluations "same energy count"
+                  Expect.equal fresh.EnergyEvaluations (4.0 * 4.0) "TB: one log R per trajectory"
+                  // A finished checkpoint whose parameters differ proves the run loads it rather than retraining.
+                  let altered = Trainer(gmm25.Create(), s 3UL)
+                  altered.Train 4L
+                  let theta = altered.Optimizer.Groups.[0].Parameters
+
+                  for i in 0 .. theta.Length - 1 do
+                      theta.[i] <- theta.[i] + 0.05
+
+                  Checkpoint.Save(altered, checkpointPath b name (s 3UL) 4L)
+                  Expect.notEqual (run b).Eval100.Elbo fresh.Eval100.Elbo "loaded the altered checkpoint"
+                  Expect.equal (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 4L) "same key"
+                  Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 2UL) 4L) "other seed"
+
+                  Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 8L) "other budget"
+              finally
+                  Directory.Delete(a, true)
+                  Directory.Delete(b, true)
+          }
+
+          test "the full budget starts each objective's C3 arms, then its published setting; the rest cheapest first" {
+              let budget = BoltzmannTrainingSection.budget Full "unused"
+              let all = jobs budget
+              let order = all |> List.sortBy (startOrder budget)
+              let perObjective = 3 * 5 * 3 // two equal-cost arms and the published setting, 3 benchmarks, 5 seeds
+
+              let kind (_, _, g, n, _, i) =
+                  match g, n, i with
+                  | GridKind.Random, 10, 25000L -> "coarse"
+                  | GridKind.Uniform, 100, 2500L -> "fine"
+                  | GridKind.Uniform, 100, 25000L -> "published"
+                  | _ -> "rest"
+
+              Expect.equal (List.length all) (3 * 4 * (2 * 4 + 1) * 5) "every run once"
+
+              for k, o in List.indexed budget.Objectives do
+                  let block = order |> List.skip (k * perObjective) |> List.take perObjective
+                  let objectives = block |> List.map (fun (_, o', _, _, _, _) -> o') |> List.distinct
+                  Expect.equal objectives [ o ] $"objective {o} in one block"
+                  let kinds = block |> List.map kind
+
+                  Expect.isTrue
+                      (kinds |> List.take 30 |> List.forall (fun x -> x = "coarse" || x = "fine"))
+                      "C3 arms first"
+
+                  Expect.isTrue (kinds |> List.skip 30 |> List.forall ((=) "published")) "then the published setting"
+
+                  // Benchmark by benchmark, each seed's two arms side by side.
+                  let head =
+                      [ for b: Benchmark, _, _, _, s, _ as j in List.take 4 block -> b.Name, s, kind j ]
+
+                  Expect.equal
+                      head
+                      [ gmm25.Name, 1UL, "coarse"
+                        gmm25.Name, 1UL, "fine"
+                        gmm25.Name, 2UL, "coarse"
+                        gmm25.Name, 2UL, "fine" ]
+                      "arms of one benchmark, seed by seed"
+
+                  let published =
+                      [ for b: Benchmark, _, _, _, s, _ in List.skip 30 block |> List.take 4 -> b.Name, s ]
+
+                  Expect.equal
+                      published
+                      [ gmm25.Name, 1UL; funnel.Name, 1UL; manywell.Name, 1UL; gmm25.Name, 2UL ]
+                      "published setting seed-major"
+
+              let rest = order |> List.skip (4 * perObjective)
+              Expect.isTrue (rest |> List.forall (kind >> (=) "rest")) "only the rest afterwards"
+              let costs = [ for _, _, _, n, _, i in rest -> int64 n * i ]
+              Expect.equal costs (List.sort costs) "the rest cheapest first"
+          }
+
+          test "a training run read back from the cache equals the computed one and is not recomputed" {
+              let dir = tempDir ()
+
+              try
+                  let budget = tinyBudget dir
+
+                  let _, computed, cached = memoryCache ()
+
+                  let bm = budget.Benchmarks.Head
+
+                  let run () =
+                      trainCached cached budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+
+                  let first, again = run (), run ()
+                  Expect.equal computed.Value 1 "trained once"
+                  Expect.equal again first "the cached run is read back the same"
+                  // The direct run resumes from the checkpoint the cached one left and evaluates on the same draws;
+                  // only its wall time differs.
+                  let direct =
+                      train budget bm budget.Objectives.Head GridKind.Random 10 1UL budget.Iterations
+
+                  Expect.equal { first with Seconds = direct.Seconds } direct "every number of the run, bit for bit"
+
+                  Expect.isNonEmpty first.Sweep "a random N_train = 10 run carries its C6 sweep"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test
+              "a tiny training section builds: C3 and C6 verdicts, valid figures, the table and the reduced-scale notice" {
+              let dir = tempDir ()
+
+              try
+                  let s =
+                      BoltzmannTrainingSection.trainingSection (fun _ compute -> compute ()) Quick (tinyBudget dir)
+
+                  Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
+                  Expect.equal s.Figures.Length 5 "four quality metrics and wall time"
+                  Expect.stringContains s.Method "Reduced-scale run" "says it is reduced scale"
+                  Expect.stringContains s.Method "TB: 1.176±0.109" "reference numbers"
+                  Expect.stringContains s.Reason "C6" "C6 reported"
+
+                  Expect.stringContains
+                      s.Reason
+                      "Trained against untrained"
+                      "says whether training beat the untrained sampler"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "a cached-only rendering judges a comparison whose arms have finished exactly as the finished study does" {
+              let dir = tempDir ()
+
+              try
+                  let budget = tinyBudget dir
+                  let store, _, compute = memoryCache ()
+
+                  let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
+                      match store.TryGetValue key with
+                      | true, v -> v
+                      | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+
+                  // Both equal-cost arms and the equal-energy arm of every seed and the untrained evaluations.
+                  for seed in budget.Seeds do
+                      untrainedCached compute budget gmm25 seed |> ignore
+
+                      for g, n, i in
+                          [ GridKind.Random, 10, budget.Iterations
+                            GridKind.Uniform, 100, max 1L (budget.Iterations / 10L)
+                            GridKind.Uniform, 100, budget.Iterations ] do
+                          trainCached compute budget gmm25 Objective.TrajectoryBalance g n seed i
+                          |> ignore
+
+                  let partial = BoltzmannTrainingSection.trainingSection cachedOnly Quick budget
+                  Expect.stringContains partial.Title "partly computed" "still partial"
+                  let complete = BoltzmannTrainingSection.trainingSection compute Quick budget
+                  Expect.isFalse (complete.Title.Contains "partly") "the study finished"
+                  Expect.equal partial.Evidence complete.Evidence "the same judgement, word for word"
+                  Expect.equal partial.Verdict complete.Verdict "the same verdict"
+                  Expect.stringContains partial.Reason "judged for 1 of the 1" "says what it covers"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "a cached-only rendering tables the finished runs and judges no comparison whose arms are incomplete" {
+              let dir = tempDir ()
+
+              try
+                  let budget = tinyBudget dir
+
+                  let store, _, compute = memoryCache ()
+
+                  let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
+                      match store.TryGetValue key with
+                      | true, v -> v
+                      | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+
+                  // One published-setting run (uniform N = 100 at the full budget), seed 2, is finished.
+                  trainCached
+                      compute
+                      budget
+                      gmm25
+                      Objective.TrajectoryBalance
+                      GridKind.Uniform
+                      100
+                      2UL
+                      budget.Iterations
+                  |> ignore
+
+                  let s = BoltzmannTrainingSection.trainingSection cachedOnly Quick budget
+                  let total = List.length (jobs budget)
+                  Expect.equal s.Verdict NotComputed "no verdict"
+                  Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
+
+                  Expect.all
+                      s.Evidence
+                      (fun j -> j.Verdict = NotComputed && not j.Counted)
+                      "every comparison listed as not computed, none counted"
+
+                  Expect.stringContains s.Reason "0 of the 4 equal-cost runs are cached" "what the comparison lacks"
+
+                  Expect.stringContains s.Title "partly computed" "title"
+                  Expect.stringContains s.Reason $"1 of the study's {total} training runs" "counts"
+                  Expect.stringContains s.Reason "1 of them at the published setting" "published count"
+
+                  Expect.stringContains s.Method "| 25GMM | TrajectoryBalance | Uniform | 100 | 4 | 2 |" "the run's row"
+
+                  Expect.stringContains s.Method "TB: 1.176±0.109" "beside [S24]"
+
+                  let none =
+                      BoltzmannTrainingSection.trainingSection
+                          (fun key _ -> raise (RateLab.Analysis.Report.Context.NotInCache key))
+                          Quick
+                          budget
+
+                  Expect.stringContains none.Method "No run has finished yet." "empty cache"
+              finally
+                  Directory.Delete(dir, true)
+          } ]
