@@ -53,6 +53,13 @@ let private memoryCache () =
 
     store, computed, cached
 
+/// The same store read as a `--cached-only` rendering reads its cache: a missing entry is a miss, never computed.
+let private cachedOnlyFrom (store: System.Collections.Generic.Dictionary<string, System.Text.Json.Nodes.JsonNode>) =
+    fun key (_: unit -> System.Text.Json.Nodes.JsonNode) ->
+        match store.TryGetValue key with
+        | true, v -> v
+        | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+
 [<Tests>]
 let tests =
     testList
@@ -282,11 +289,7 @@ let tests =
               try
                   let budget = tinyBudget dir
                   let store, _, compute = memoryCache ()
-
-                  let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
-                      match store.TryGetValue key with
-                      | true, v -> v
-                      | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+                  let cachedOnly = cachedOnlyFrom store
 
                   // Both equal-cost arms and the equal-energy arm of every seed and the untrained evaluations.
                   for seed in budget.Seeds do
@@ -317,11 +320,7 @@ let tests =
                   let budget = tinyBudget dir
 
                   let store, _, compute = memoryCache ()
-
-                  let cachedOnly key (_: unit -> System.Text.Json.Nodes.JsonNode) =
-                      match store.TryGetValue key with
-                      | true, v -> v
-                      | _ -> raise (RateLab.Analysis.Report.Context.NotInCache key)
+                  let cachedOnly = cachedOnlyFrom store
 
                   // One published-setting run (uniform N = 100 at the full budget), seed 2, is finished.
                   trainCached
