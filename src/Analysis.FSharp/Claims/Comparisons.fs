@@ -94,27 +94,20 @@ let pairedImprovement (baseline: float list) (arm: float list) =
       Critical = critical
       Significant = m > critical * se }
 
-/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
-/// value per seed (paired: the same evaluation draws per seed). Undecidable with fewer than 2 seeds, or when neither
-/// arm improves on the untrained sampler significantly (one-sided paired t at 97.5 %; training too short to tell
-/// grids apart). Otherwise the Welch 95 % interval of mean(coarse) − mean(fine): entirely
-/// ≤ 0 → coarse at least as good (Consistent); entirely > 0 → coarse worse (ViolatesBound); containing 0 →
-/// Consistent when its half-width is below `similar` · mean(fine), else Inconclusive. The claim is qualitative, so
-/// support is "consistent", never "tight" or "faster".
-let compareEqualCost
-    (similar: float)
-    (baseline: float list)
-    (coarse: float list)
-    (fine: float list)
-    : Verdict * string =
+/// The shared part of the C3 rules: both arms and the untrained sampler one value per seed (paired: the same evaluation
+/// draws per seed), smaller is better. Error when undecidable: fewer than 2 seeds per arm or unpaired arms, a value not
+/// finite, or neither arm significantly better than the untrained sampler (one-sided paired t at 97.5 %; training too
+/// short to tell grids apart). Otherwise the summary and the Welch 95 % interval (diff, half-width) of
+/// mean(coarse) − mean(fine), with mean(fine).
+let private welchAgainstUntrained (baseline: float list) (coarse: float list) (fine: float list) =
     if
         coarse.Length < 2
         || fine.Length <> coarse.Length
         || baseline.Length <> coarse.Length
     then
-        Inconclusive, "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
+        Error "fewer than 2 seeds per arm (or unpaired arms): no seed spread to compare with."
     elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then
-        Inconclusive, "a quality value is not finite."
+        Error "a quality value is not finite."
     else
         let mc, sc = meanSe coarse
         let mf, sf = meanSe fine
@@ -126,8 +119,8 @@ let compareEqualCost
             $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
 
         if not (improves coarse || improves fine) then
-            Inconclusive,
-            $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
+            Error
+                $"{nums}: neither arm is significantly better than the untrained sampler (paired t), so this training budget is too small to decide."
         else
             let se2 = sc * sc + sf * sf
 
@@ -141,17 +134,49 @@ let compareEqualCost
             let half = StudentT.InvCDF(0.0, 1.0, df, 0.975) * sqrt se2
             let diff = mc - mf
 
-            let ci =
-                $"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]"
+            Ok($"{nums}; 95 %% Welch interval of the difference [{diff - half:g3}, {diff + half:g3}]", diff, half, mf)
 
-            if diff + half <= 0.0 then
-                Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
-            elif diff - half > 0.0 then
-                ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
-            elif half <= similar * mf then
-                Consistent, $"{ci}: similar quality at equal cost."
-            else
-                Inconclusive, $"{ci}: too wide to call the two similar."
+/// C3 at equal cost: quality (smaller is better) of coarse-grid and fine-grid models and of the untrained sampler, one
+/// value per seed. Undecidable (Inconclusive) as `welchAgainstUntrained` says. Otherwise the Welch 95 % interval of
+/// mean(coarse) − mean(fine): entirely ≤ 0 → coarse at least as good (Consistent); entirely > 0 → coarse worse
+/// (ViolatesBound); containing 0 → Consistent when its half-width is below `similar` · mean(fine), else Inconclusive.
+/// The claim is qualitative, so support is "consistent", never "tight" or "faster".
+let compareEqualCost
+    (similar: float)
+    (baseline: float list)
+    (coarse: float list)
+    (fine: float list)
+    : Verdict * string =
+    match welchAgainstUntrained baseline coarse fine with
+    | Error why -> Inconclusive, why
+    | Ok(ci, diff, half, mf) ->
+        if diff + half <= 0.0 then
+            Consistent, $"{ci}: coarse random grids are at least as good at equal cost."
+        elif diff - half > 0.0 then
+            ViolatesBound, $"{ci}: coarse random grids are worse at equal cost."
+        elif half <= similar * mf then
+            Consistent, $"{ci}: similar quality at equal cost."
+        else
+            Inconclusive, $"{ci}: too wide to call the two similar."
+
+/// C3 at equal energy evaluations: the coarse arm against the fine grid trained for as many iterations, which costs it
+/// ten times the network evaluations. C3 says "much cheaper at similar quality", so this is a test of similarity with
+/// the margin `similar` · mean(fine): the Welch 95 % interval of mean(coarse) − mean(fine) entirely at or below the
+/// margin → Consistent (coarse at most that much worse, or better); entirely above it → ViolatesBound; otherwise
+/// Inconclusive. Undecidable cases as `welchAgainstUntrained` says.
+let compareSimilar (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
+    match welchAgainstUntrained baseline coarse fine with
+    | Error why -> Inconclusive, why
+    | Ok(ci, diff, half, mf) ->
+        let margin = similar * abs mf
+
+        if diff + half <= margin then
+            Consistent,
+            $"{ci}: within the similarity margin {margin:g3} ({similar:g2} × the fine mean) at a tenth of the network cost."
+        elif diff - half > margin then
+            ViolatesBound, $"{ci}: coarse worse than the fine grid by more than the similarity margin {margin:g3}."
+        else
+            Inconclusive, $"{ci}: the interval straddles the similarity margin {margin:g3}."
 
 /// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
 /// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.

@@ -237,7 +237,9 @@ let private trainingMethod =
     + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
     + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
     + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
-    + "'sample efficiency' is not defined further)."
+    + "'sample efficiency' is not defined further). Where N = 100 uniform is also trained for the full budget (the full profile), "
+    + "the coarse arm is judged against it at the same iterations too: similar quality, the Welch interval of the difference at "
+    + "or below 0.2 × the fine mean, at a tenth of the network cost (docs/claims.md)."
 
 /// The untrained sampler's ΔlogZ per (benchmark, seed): the baseline both C3 arms must beat.
 let private untrainedGaps (cached: Cached) (b: TrainingBudget) =
@@ -255,25 +257,32 @@ let private arm (runs: TrainingRun list) (bm: Benchmark) objective grid steps it
         && r.TrainSteps = steps
         && r.Iterations = iterations)
 
-/// C3 for one benchmark and objective at equal network cost: N = 10 random at the full budget against N = 100 uniform
-/// at a tenth of it, each seed paired with the untrained sampler on the same evaluation draws; the equal-energy arm
-/// (N = 100 uniform at the full budget) is quoted when it has been trained.
-let private c3Judgement (b: TrainingBudget) (runs: TrainingRun list) (baseline: float list) (bm: Benchmark) o =
+/// C3 for one benchmark and objective, each seed paired with the untrained sampler on the same evaluation draws. At
+/// equal network cost: N = 10 random at the full budget against N = 100 uniform at a tenth of it. At the same
+/// iterations (equal energy evaluations for the objectives with one log R per trajectory), once N = 100 uniform at
+/// the full budget has every seed: whether the coarse grid reaches similar quality at a tenth of the network cost;
+/// until then that arm is quoted, not judged.
+let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline: float list) (bm: Benchmark) o =
     let full = b.Iterations
 
     let gaps g n it =
         arm runs bm o g n it |> List.map (fun r -> r.Eval100.DeltaLogZ)
 
     let coarse = gaps GridKind.Random 10 full
+    let sameIterations = gaps GridKind.Uniform 100 full
 
     let v, why =
         compareEqualCost 0.2 baseline coarse (gaps GridKind.Uniform 100 (max 1L (full / 10L)))
 
-    let equalEnergy =
-        match gaps GridKind.Uniform 100 full with
-        | [] -> "(N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
+    let judgeSameIterations =
+        sameIterations.Length = baseline.Length && coarse.Length = baseline.Length
+
+    let quoted =
+        match sameIterations with
+        | [] -> " (N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
+        | _ when judgeSameIterations -> ""
         | xs ->
-            $"(At equal energy evaluations, N = 100 uniform for all iterations: {spread xs}, at ten times the network cost.)"
+            $" (At equal energy evaluations, N = 100 uniform for all iterations: {spread xs} over {xs.Length} of {baseline.Length} seeds so far, at ten times the network cost; judged when every seed has finished.)"
 
     let trained =
         if coarse.Length < 2 then
@@ -290,12 +299,23 @@ let private c3Judgement (b: TrainingBudget) (runs: TrainingRun list) (baseline: 
             $" Trained against untrained: the N = 10 random model lowers ΔlogZ by {i.Mean:g3} ± {i.StdError:g2} "
             + $"(paired over {coarse.Length} seeds, t = {i.T:g3} against {i.Critical:g3} at 97.5 %%), {outcome} than the untrained sampler."
 
-    { Verdicts.Subject = $"C3 {bm.Name}, {o}"
-      Verdicts.Verdict = v
-      Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained} {equalEnergy}"
-      Verdicts.CannotShow =
+    let cannot =
         "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
-      Verdicts.Counted = true }
+
+    [ { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+        Verdicts.Verdict = v
+        Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained}{quoted}"
+        Verdicts.CannotShow = cannot
+        Verdicts.Counted = true }
+      if judgeSameIterations then
+          let v, why = compareSimilar 0.2 baseline coarse sameIterations
+
+          { Verdicts.Subject = $"C3 {bm.Name}, {o}, same iterations"
+            Verdicts.Verdict = v
+            Verdicts.Reason =
+              $"{bm.Name}, {o}, N = 10 random against N = 100 uniform both at {full} iterations (equal energy evaluations for one log R per trajectory): {why}"
+            Verdicts.CannotShow = cannot
+            Verdicts.Counted = true } ]
 
 /// C6 on the N = 10 random model (full budget) among `runs` that improved most on its untrained sampler (an untrained
 /// sampler's gap plateaus trivially): the plateau rule when that model beats the untrained one by 2 SE, otherwise
@@ -344,7 +364,8 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
         [ for bm in b.Benchmarks do
               let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
 
-              for o in b.Objectives -> c3Judgement b runs baseline bm o ]
+              for o in b.Objectives do
+                  yield! c3Judgements b runs baseline bm o ]
 
     let verdict = Verdicts.combine comparisons
     let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
@@ -420,7 +441,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
         [ for bm in b.Benchmarks do
               let untrained = baseline bm
 
-              for o in b.Objectives ->
+              for o in b.Objectives do
                   let count g n it = (arm finished bm o g n it).Length
 
                   let have =
@@ -430,7 +451,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                   let needed = 2 * b.Seeds.Length
 
                   match untrained with
-                  | Some gaps when have = needed -> c3Judgement b finished gaps bm o
+                  | Some gaps when have = needed -> yield! c3Judgements b finished gaps bm o
                   | _ ->
                       let missing =
                           if untrained.IsNone then
@@ -438,13 +459,21 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                           else
                               ""
 
-                      { Verdicts.Subject = $"C3 {bm.Name}, {o}"
-                        Verdicts.Verdict = NotComputed
-                        Verdicts.Reason = $"{bm.Name}, {o}: {have} of the {needed} equal-cost runs are cached{missing}."
-                        Verdicts.CannotShow = "not judged until both arms have every seed"
-                        Verdicts.Counted = false } ]
+                      yield
+                          { Verdicts.Subject = $"C3 {bm.Name}, {o}"
+                            Verdicts.Verdict = NotComputed
+                            Verdicts.Reason =
+                              $"{bm.Name}, {o}: {have} of the {needed} equal-cost runs are cached{missing}."
+                            Verdicts.CannotShow = "not judged until both arms have every seed"
+                            Verdicts.Counted = false } ]
 
     let judged = comparisons |> List.filter (fun j -> j.Counted)
+
+    let pairs =
+        judged
+        |> List.map (fun j -> j.Subject)
+        |> List.filter (fun x -> not (x.EndsWith "same iterations"))
+        |> List.length
 
     let untrainedGap =
         Map.ofList
@@ -475,7 +504,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
       Evidence = comparisons
       Reason =
         $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
-        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {judged.Length} of the {comparisons.Length} benchmark × objective "
+        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {pairs} of the {b.Benchmarks.Length * b.Objectives.Length} benchmark × objective "
         + "comparisons (those whose two arms have finished every seed; the verdict covers only these): "
         + (comparisons |> List.map (fun j -> j.Reason) |> String.concat " ")
         + c6Reason

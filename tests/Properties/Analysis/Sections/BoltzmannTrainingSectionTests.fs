@@ -111,6 +111,22 @@ let tests =
               fst (compareEqualCost 0.2 baseline good bad) = Consistent
               && fst (compareEqualCost 0.2 baseline bad good) = ViolatesBound)
 
+          test "C3 at the same iterations: similarity within 0.2 of the fine mean, on synthetic numbers" {
+              let verdict c f =
+                  fst (compareSimilar 0.2 [ 5.0; 5.1; 4.9 ] c f)
+
+              let fine = [ 1.00; 1.02; 0.98 ]
+              Expect.equal (verdict [ 1.10; 1.12; 1.08 ] fine) Consistent "10 % worse: within the margin"
+              Expect.equal (verdict [ 0.50; 0.52; 0.48 ] fine) Consistent "better"
+              Expect.equal (verdict [ 1.50; 1.52; 1.48 ] fine) ViolatesBound "50 % worse, tightly"
+              Expect.equal (verdict [ 1.0; 1.6; 1.3 ] fine) Inconclusive "30 % worse, too wide to tell"
+
+              Expect.equal
+                  (fst (compareSimilar 0.2 [ 1.0; 1.02; 0.98 ] [ 1.0; 1.02; 0.98 ] [ 1.01; 0.99; 1.0 ]))
+                  Inconclusive
+                  "neither arm trained"
+          }
+
           test "paired improvement on the untrained sampler: Student t with n − 1 df, not 2 SE" {
               // Differences 2.0, 1.4, 1.1: mean 1.5, SE 0.265, t = 5.67 > t(2; 0.975) = 4.30.
               let i = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 4.473; 4.959; 4.756 ]
@@ -307,6 +323,13 @@ let tests =
                   let complete = BoltzmannTrainingSection.trainingSection compute Quick budget
                   Expect.isFalse (complete.Title.Contains "partly") "the study finished"
                   Expect.equal partial.Evidence complete.Evidence "the same judgement, word for word"
+
+                  Expect.equal
+                      [ for j in complete.Evidence -> j.Subject ]
+                      [ "C3 25GMM, TrajectoryBalance"
+                        "C3 25GMM, TrajectoryBalance, same iterations" ]
+                      "equal cost, then the same iterations"
+
                   Expect.equal partial.Verdict complete.Verdict "the same verdict"
                   Expect.stringContains partial.Reason "judged for 1 of the 1" "says what it covers"
               finally
