@@ -437,11 +437,13 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
         with NotInCache _ ->
             None
 
-    let comparisons =
+    // Per benchmark and objective: its judgements once both equal-cost arms have every seed, otherwise what it lacks
+    // (runs cached, runs needed, whether the untrained evaluations are cached).
+    let perPair =
         [ for bm in b.Benchmarks do
               let untrained = baseline bm
 
-              for o in b.Objectives do
+              for o in b.Objectives ->
                   let count g n it = (arm finished bm o g n it).Length
 
                   let have =
@@ -451,29 +453,37 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                   let needed = 2 * b.Seeds.Length
 
                   match untrained with
-                  | Some gaps when have = needed -> yield! c3Judgements b finished gaps bm o
-                  | _ ->
-                      let missing =
-                          if untrained.IsNone then
-                              "; the untrained sampler's evaluations are not cached yet"
-                          else
-                              ""
+                  | Some gaps when have = needed -> Ok(c3Judgements b finished gaps bm o)
+                  | _ -> Error($"{bm.Name}, {o}", have, needed, untrained.IsNone) ]
 
-                      yield
-                          { Verdicts.Subject = $"C3 {bm.Name}, {o}"
-                            Verdicts.Verdict = NotComputed
-                            Verdicts.Reason =
-                              $"{bm.Name}, {o}: {have} of the {needed} equal-cost runs are cached{missing}."
-                            Verdicts.CannotShow = "not judged until both arms have every seed"
-                            Verdicts.Counted = false } ]
+    let waiting =
+        [ for x in perPair do
+              match x with
+              | Error(what, have, needed, noBaseline) ->
+                  let why =
+                      if noBaseline then
+                          "; the untrained sampler's evaluations are not cached yet"
+                      else
+                          ""
+
+                  yield what, $"{have} of the {needed} equal-cost runs cached{why}"
+              | Ok _ -> () ]
+
+    let comparisons =
+        [ for x in perPair do
+              match x with
+              | Ok judgements -> yield! judgements
+              | Error _ -> () ]
+        @ [ for what, lacks in waiting ->
+                { Verdicts.Subject = $"C3 {what}"
+                  Verdicts.Verdict = NotComputed
+                  Verdicts.Reason = $"{what}: {lacks}."
+                  Verdicts.CannotShow = "not judged until both arms have every seed"
+                  Verdicts.Counted = false } ]
 
     let judged = comparisons |> List.filter (fun j -> j.Counted)
 
-    let pairs =
-        judged
-        |> List.map (fun j -> j.Subject)
-        |> List.filter (fun x -> not (x.EndsWith "same iterations"))
-        |> List.length
+    let pairs = perPair.Length - waiting.Length
 
     let untrainedGap =
         Map.ofList
@@ -504,9 +514,17 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
       Evidence = comparisons
       Reason =
         $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
-        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {pairs} of the {b.Benchmarks.Length * b.Objectives.Length} benchmark × objective "
-        + "comparisons (those whose two arms have finished every seed; the verdict covers only these): "
-        + (comparisons |> List.map (fun j -> j.Reason) |> String.concat " ")
+        + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {pairs} of the {perPair.Length} benchmark × objective "
+        + "comparisons (those whose two arms have finished every seed; the verdict covers only these)."
+        + (judged |> List.map (fun j -> " " + j.Reason) |> String.concat "")
+        + (if waiting.IsEmpty then
+               ""
+           else
+               " Not judged yet: "
+               + (waiting
+                  |> List.map (fun (what, lacks) -> $"{what} ({lacks})")
+                  |> String.concat "; ")
+               + ".")
         + c6Reason
         + " `ratelab report --profile full --out DIR` resumes the study from the cache."
       Method = scale + "\n\n" + trainingMethod + c6Sweep + "\n\n" + rows

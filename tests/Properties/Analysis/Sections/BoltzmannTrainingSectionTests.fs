@@ -367,7 +367,10 @@ let tests =
                       (fun j -> j.Verdict = NotComputed && not j.Counted)
                       "every comparison listed as not computed, none counted"
 
-                  Expect.stringContains s.Reason "0 of the 4 equal-cost runs are cached" "what the comparison lacks"
+                  Expect.stringContains
+                      s.Reason
+                      "only these). Not judged yet: 25GMM, TrajectoryBalance (0 of the 4 equal-cost runs cached; the untrained sampler's evaluations are not cached yet)."
+                      "what the comparison lacks"
 
                   Expect.stringContains s.Title "partly computed" "title"
                   Expect.stringContains s.Reason $"1 of the study's {total} training runs" "counts"
