@@ -227,7 +227,9 @@ let private scaleText (profile: Profile) (b: TrainingBudget) =
 
 /// What C3 compares, the opening of its reason.
 let private c3Heading (b: TrainingBudget) =
-    $"C3 at equal network cost (N = 10 random at {b.Iterations} iterations vs N = 100 uniform at {max 1L (b.Iterations / 10L)}), ΔlogZ at N_eval = 100"
+    let arms = c3Arms b
+
+    $"C3 at equal network cost (N = {arms.Coarse.Steps} random at {arms.Coarse.Iterations} iterations vs N = {arms.EqualCost.Steps} uniform at {arms.EqualCost.Iterations}), ΔlogZ at N_eval = 100"
 
 /// How the runs are trained and evaluated and how C3 is judged.
 let private trainingMethod =
@@ -241,21 +243,24 @@ let private trainingMethod =
     + "the coarse arm is judged against it at the same iterations too: similar quality, the Welch interval of the difference at "
     + "or below 0.2 × the fine mean, at a tenth of the network cost (docs/claims.md)."
 
-/// The untrained sampler's ΔlogZ per (benchmark, seed): the baseline both C3 arms must beat.
-let private untrainedGaps (cached: Cached) (b: TrainingBudget) =
-    Map.ofList
-        [ for bm in b.Benchmarks do
-              for seed in b.Seeds -> (bm.Name, seed), (untrainedCached cached b bm seed).DeltaLogZ ]
+/// The untrained sampler's ΔlogZ on `bm`, one per seed in the budget's order: the baseline both C3 arms must beat.
+let private baseline (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
+    [ for seed in b.Seeds -> (untrainedCached cached b bm seed).DeltaLogZ ]
 
-/// The runs of one arm of C3, in the order of `runs` (the study's, seeds in the budget's order).
-let private arm (runs: TrainingRun list) (bm: Benchmark) objective grid steps iterations =
+/// The baselines of some benchmarks by (benchmark, seed), for C6's choice of model.
+let private gapMap (b: TrainingBudget) (baselines: (Benchmark * float list) list) =
+    Map.ofList
+        [ for bm, gaps in baselines do
+              yield! List.zip [ for seed in b.Seeds -> bm.Name, seed ] gaps ]
+
+/// The runs of one arm of C3 on one benchmark and objective, in the order of `runs` (the study's, seeds in the
+/// budget's order).
+let private armRuns (runs: TrainingRun list) (bm: Benchmark) objective (a: Arm) =
     runs
     |> List.filter (fun r ->
         r.Benchmark = bm.Name
         && r.Objective = objective
-        && r.Grid = grid
-        && r.TrainSteps = steps
-        && r.Iterations = iterations)
+        && isArm a (r.Grid, r.TrainSteps, r.Iterations))
 
 /// C3 for one benchmark and objective, each seed paired with the untrained sampler on the same evaluation draws. At
 /// equal network cost: N = 10 random at the full budget against N = 100 uniform at a tenth of it. At the same
@@ -263,16 +268,14 @@ let private arm (runs: TrainingRun list) (bm: Benchmark) objective grid steps it
 /// the full budget has every seed: whether the coarse grid reaches similar quality at a tenth of the network cost;
 /// until then that arm is quoted, not judged.
 let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline: float list) (bm: Benchmark) o =
-    let full = b.Iterations
+    let arms = c3Arms b
 
-    let gaps g n it =
-        arm runs bm o g n it |> List.map (fun r -> r.Eval100.DeltaLogZ)
+    let gaps a =
+        armRuns runs bm o a |> List.map (fun r -> r.Eval100.DeltaLogZ)
 
-    let coarse = gaps GridKind.Random 10 full
-    let sameIterations = gaps GridKind.Uniform 100 full
-
-    let v, why =
-        compareEqualCost 0.2 baseline coarse (gaps GridKind.Uniform 100 (max 1L (full / 10L)))
+    let coarse = gaps arms.Coarse
+    let sameIterations = gaps arms.SameIterations
+    let v, why = compareEqualCost 0.2 baseline coarse (gaps arms.EqualCost)
 
     let judgeSameIterations =
         sameIterations.Length = baseline.Length && coarse.Length = baseline.Length
@@ -313,7 +316,7 @@ let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline:
           { Verdicts.Subject = $"C3 {bm.Name}, {o}, same iterations"
             Verdicts.Verdict = v
             Verdicts.Reason =
-              $"{bm.Name}, {o}, N = 10 random against N = 100 uniform both at {full} iterations (equal energy evaluations for one log R per trajectory): {why}"
+              $"{bm.Name}, {o}, N = 10 random against N = 100 uniform both at {b.Iterations} iterations (equal energy evaluations for one log R per trajectory): {why}"
             Verdicts.CannotShow = cannot
             Verdicts.Counted = true } ]
 
@@ -324,9 +327,7 @@ let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<s
     let candidates =
         runs
         |> List.filter (fun r ->
-            r.Grid = GridKind.Random
-            && r.TrainSteps = 10
-            && r.Iterations = b.Iterations
+            isArm (c3Arms b).Coarse (r.Grid, r.TrainSteps, r.Iterations)
             && untrainedGap.ContainsKey(r.Benchmark, r.Seed))
 
     if candidates.IsEmpty then
@@ -358,18 +359,16 @@ let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<s
 /// C3 and C6 from one training study whose runs have all finished.
 let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b: TrainingBudget) (scale: string) =
     let full = b.Iterations
-    let untrainedGap = untrainedGaps cached b
+    let baselines = [ for bm in b.Benchmarks -> bm, baseline cached b bm ]
 
     let comparisons =
-        [ for bm in b.Benchmarks do
-              let baseline = b.Seeds |> List.map (fun seed -> untrainedGap.[bm.Name, seed])
-
+        [ for bm, gaps in baselines do
               for o in b.Objectives do
-                  yield! c3Judgements b runs baseline bm o ]
+                  yield! c3Judgements b runs gaps bm o ]
 
     let verdict = Verdicts.combine comparisons
     let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
-    let c6Reason, c6Sweep = (c6 b runs untrainedGap).Value
+    let c6Reason, c6Sweep = (c6 b runs (gapMap b baselines)).Value
 
     let figures =
         [ for bm in b.Benchmarks do
@@ -427,28 +426,31 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
             with NotInCache _ ->
                 None)
 
+    let arms = c3Arms b
+
     let published =
         finished
-        |> List.filter (fun r -> r.Grid = GridKind.Uniform && r.TrainSteps = 100 && r.Iterations = b.Iterations)
+        |> List.filter (fun r -> isArm arms.SameIterations (r.Grid, r.TrainSteps, r.Iterations))
 
-    let baseline (bm: Benchmark) =
-        try
-            Some [ for seed in b.Seeds -> (untrainedCached cached b bm seed).DeltaLogZ ]
-        with NotInCache _ ->
-            None
+    let baselines =
+        b.Benchmarks
+        |> List.choose (fun bm ->
+            try
+                Some(bm, baseline cached b bm)
+            with NotInCache _ ->
+                None)
 
     // Per benchmark and objective: its judgements once both equal-cost arms have every seed, otherwise what it lacks
     // (runs cached, runs needed, whether the untrained evaluations are cached).
     let perPair =
         [ for bm in b.Benchmarks do
-              let untrained = baseline bm
+              let untrained =
+                  baselines |> List.tryFind (fun (x, _) -> x.Name = bm.Name) |> Option.map snd
 
               for o in b.Objectives ->
-                  let count g n it = (arm finished bm o g n it).Length
-
                   let have =
-                      count GridKind.Random 10 b.Iterations
-                      + count GridKind.Uniform 100 (max 1L (b.Iterations / 10L))
+                      (armRuns finished bm o arms.Coarse).Length
+                      + (armRuns finished bm o arms.EqualCost).Length
 
                   let needed = 2 * b.Seeds.Length
 
@@ -485,15 +487,8 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
 
     let pairs = perPair.Length - waiting.Length
 
-    let untrainedGap =
-        Map.ofList
-            [ for bm in b.Benchmarks do
-                  match baseline bm with
-                  | Some gaps -> yield! List.zip [ for s in b.Seeds -> bm.Name, s ] gaps
-                  | None -> () ]
-
     let c6Reason, c6Sweep =
-        match c6 b finished untrainedGap with
+        match c6 b finished (gapMap b baselines) with
         | Some(reason, sweep) -> " " + reason, " " + sweep
         | None -> " C6 waits for a finished N = 10 random run at the full budget.", ""
 
@@ -540,7 +535,9 @@ let trainingSection (cached: Cached) (profile: Profile) (b: TrainingBudget) : Se
     // The untrained evaluations first: they are cheap, and a partial rendering needs them to judge C3.
     let runs =
         try
-            untrainedGaps cached b |> ignore
+            for bm in b.Benchmarks do
+                baseline cached b bm |> ignore
+
             Some(runAll cached b)
         with e when isMiss e ->
             None

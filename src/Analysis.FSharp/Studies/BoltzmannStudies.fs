@@ -453,6 +453,35 @@ let trainCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) objecti
 
 
 
+/// One arm of C3: the grid, N_train and iterations its runs train with. (Anonymous, so that its field names do not
+/// shadow TrainingRun's in record inference.)
+type Arm =
+    {| Grid: GridKind
+       Steps: int
+       Iterations: int64 |}
+
+/// C3's three arms, the one place that defines them: N = 10 random for the full budget (coarse); N = 100 uniform for a
+/// tenth of it (the same policy-network evaluations B·N·iterations); N = 100 uniform for the full budget (the same
+/// iterations, and so the same energy evaluations for one log R per trajectory). The last is the published setting.
+let c3Arms
+    (budget: TrainingBudget)
+    : {| Coarse: Arm
+         EqualCost: Arm
+         SameIterations: Arm |}
+    =
+    let arm grid steps iterations : Arm =
+        {| Grid = grid
+           Steps = steps
+           Iterations = iterations |}
+
+    {| Coarse = arm GridKind.Random 10 budget.Iterations
+       EqualCost = arm GridKind.Uniform 100 (max 1L (budget.Iterations / 10L))
+       SameIterations = arm GridKind.Uniform 100 budget.Iterations |}
+
+/// Whether a run (grid, N_train, iterations) belongs to `arm`.
+let isArm (arm: Arm) (g, n, i) =
+    g = arm.Grid && n = arm.Steps && i = arm.Iterations
+
 /// Every run of a study: each benchmark × objective × grid kind × N_train × seed at the full iteration budget, plus
 /// the equal-cost partner of C3 — N = 100 uniform trained for a tenth of the iterations, which costs as many network
 /// evaluations as N = 10 at the full budget. Results are deterministic given the seeds and come back in this order.
@@ -463,7 +492,8 @@ let jobs (budget: TrainingBudget) =
                   for n in budget.TrainSteps do
                       for s in budget.Seeds -> b, o, g, n, s, budget.Iterations
 
-              for s in budget.Seeds -> b, o, GridKind.Uniform, 100, s, max 1L (budget.Iterations / 10L) ]
+              let a = (c3Arms budget).EqualCost
+              for s in budget.Seeds -> b, o, a.Grid, a.Steps, s, a.Iterations ]
     |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
 
 /// The order in which runs start, so that a long profile interrupted and resumed from its cache has finished the runs
@@ -478,11 +508,13 @@ let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
     let seed = index s budget.Seeds
     let objective = index o budget.Objectives
 
-    if g = GridKind.Random && n = 10 && i = budget.Iterations then
+    let arms = c3Arms budget
+
+    if isArm arms.Coarse (g, n, i) then
         0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 0
-    elif g = GridKind.Uniform && n = 100 && i = max 1L (budget.Iterations / 10L) then
+    elif isArm arms.EqualCost (g, n, i) then
         0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 1
-    elif g = GridKind.Uniform && n = 100 && i = budget.Iterations then
+    elif isArm arms.SameIterations (g, n, i) then
         0, objective, 1, int64 seed, benchmark
     else
         1, 0, 0, int64 n * i, benchmark

@@ -311,11 +311,10 @@ let tests =
                   for seed in budget.Seeds do
                       untrainedCached compute budget gmm25 seed |> ignore
 
-                      for g, n, i in
-                          [ GridKind.Random, 10, budget.Iterations
-                            GridKind.Uniform, 100, max 1L (budget.Iterations / 10L)
-                            GridKind.Uniform, 100, budget.Iterations ] do
-                          trainCached compute budget gmm25 Objective.TrajectoryBalance g n seed i
+                      let arms = c3Arms budget
+
+                      for a in [ arms.Coarse; arms.EqualCost; arms.SameIterations ] do
+                          trainCached compute budget gmm25 Objective.TrajectoryBalance a.Grid a.Steps seed a.Iterations
                           |> ignore
 
                   let partial = BoltzmannTrainingSection.trainingSection cachedOnly Quick budget
