@@ -94,12 +94,17 @@ let pairedImprovement (baseline: float list) (arm: float list) =
       Critical = critical
       Significant = m > critical * se }
 
-/// The shared part of the C3 rules: both arms and the untrained sampler one value per seed (paired: the same evaluation
-/// draws per seed), smaller is better. Error when undecidable: fewer than 2 seeds per arm or unpaired arms, a value not
-/// finite, or neither arm significantly better than the untrained sampler (one-sided paired t at 97.5 %; training too
-/// short to tell grids apart). Otherwise the summary and the Welch 95 % interval (diff, half-width) of
-/// mean(coarse) − mean(fine), with mean(fine).
-let private welchAgainstUntrained (baseline: float list) (coarse: float list) (fine: float list) =
+/// The shared part of the C3 rules: two arms (named `names` in the summary) and the untrained sampler one value per
+/// seed (paired: the same evaluation draws per seed), smaller is better. Error when undecidable: fewer than 2 seeds per
+/// arm or unpaired arms, a value not finite, or neither arm significantly better than the untrained sampler (one-sided
+/// paired t at 97.5 %; training too short to tell the arms apart). Otherwise the summary and the Welch 95 % interval
+/// (diff, half-width) of mean(first) − mean(second), with mean(second).
+let private welchAgainstUntrained
+    (nameFirst: string, nameSecond: string)
+    (baseline: float list)
+    (coarse: float list)
+    (fine: float list)
+    =
     if
         coarse.Length < 2
         || fine.Length <> coarse.Length
@@ -116,7 +121,7 @@ let private welchAgainstUntrained (baseline: float list) (coarse: float list) (f
             (pairedImprovement baseline arm).Significant
 
         let nums =
-            $"coarse {mc:g3} ± {sc:g2}, fine {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
+            $"{nameFirst} {mc:g3} ± {sc:g2}, {nameSecond} {mf:g3} ± {sf:g2} (mean ± SE over seeds), untrained {List.average baseline:g3}"
 
         if not (improves coarse || improves fine) then
             Error
@@ -147,7 +152,7 @@ let compareEqualCost
     (coarse: float list)
     (fine: float list)
     : Verdict * string =
-    match welchAgainstUntrained baseline coarse fine with
+    match welchAgainstUntrained ("coarse", "fine") baseline coarse fine with
     | Error why -> Inconclusive, why
     | Ok(ci, diff, half, mf) ->
         if diff + half <= 0.0 then
@@ -165,7 +170,7 @@ let compareEqualCost
 /// margin → Consistent (coarse at most that much worse, or better); entirely above it → ViolatesBound; otherwise
 /// Inconclusive. Undecidable cases as `welchAgainstUntrained` says.
 let compareSimilar (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
-    match welchAgainstUntrained baseline coarse fine with
+    match welchAgainstUntrained ("coarse", "fine") baseline coarse fine with
     | Error why -> Inconclusive, why
     | Ok(ci, diff, half, mf) ->
         let margin = similar * abs mf
@@ -177,6 +182,33 @@ let compareSimilar (similar: float) (baseline: float list) (coarse: float list) 
             ViolatesBound, $"{ci}: coarse worse than the fine grid by more than the similarity margin {margin:g3}."
         else
             Inconclusive, $"{ci}: the interval straddles the similarity margin {margin:g3}."
+
+/// C3's second half, time-local objectives made competitive by coarse grids: a time-local objective (FL-SubTB, DB) and
+/// the global reference (TB) both trained on the coarse grid with the same budget, one value per seed, smaller is
+/// better, with the same paired gate against the untrained sampler. With the reference mean m, the Welch 95 % interval
+/// of mean(local) − mean(reference) entirely at or below `similar` · m → Consistent (competitive: at most that much
+/// worse, or better); entirely above it → ViolatesBound; otherwise Inconclusive.
+let compareCompetitive
+    (similar: float)
+    (names: string * string)
+    (baseline: float list)
+    (local: float list)
+    (reference: float list)
+    : Verdict * string =
+    match welchAgainstUntrained names baseline local reference with
+    | Error why -> Inconclusive, why
+    | Ok(ci, diff, half, m) ->
+        let margin = similar * abs m
+        let localName, referenceName = names
+
+        if diff + half <= margin then
+            Consistent,
+            $"{ci}: {localName} is within the margin {margin:g3} ({similar:g2} × the {referenceName} mean) of {referenceName}, competitive on the coarse grid."
+        elif diff - half > margin then
+            ViolatesBound,
+            $"{ci}: {localName} is worse than {referenceName} by more than the margin {margin:g3} on the coarse grid."
+        else
+            Inconclusive, $"{ci}: the interval straddles the margin {margin:g3}."
 
 /// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
 /// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.

@@ -110,16 +110,31 @@ let private spread (xs: float list) =
         let sd = sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / float (xs.Length - 1))
         $"{m:g3} ± {sd:g2}"
 
-/// Quality against cost for one benchmark and objective: one series per grid kind over N_train (mean over seeds, band
-/// min–max), and the W2 floor for W2.
+/// The mean over seeds and its 95 % Student-t interval; a single seed's value alone (zero width: no spread to show).
+let private meanInterval (xs: float list) =
+    let m, se = meanSe xs
+
+    if xs.Length < 2 then
+        m, m, m
+    else
+        let h =
+            MathNet.Numerics.Distributions.StudentT.InvCDF(0.0, 1.0, float (xs.Length - 1), 0.975)
+            * se
+
+        m, m - h, m + h
+
+/// Quality against cost for one benchmark and objective: one series per grid kind over N_train at the full budget and
+/// one for N = 100 uniform at a tenth of it (mean over seeds, band the 95 % t-interval of the mean), and the untrained
+/// sampler's mean as a dashed level when known. Series without runs (a study still being computed) are left out.
 let qualityFigure
     id
     title
     (xAxis: Axis)
     (yLabel: string)
     (cost: TrainingRun -> float)
-    (quality: TrainingRun -> float)
+    (quality: EvaluationResult -> float)
     (runs: TrainingRun list)
+    (untrained: EvaluationResult list)
     (full: int64)
     =
     let series (label: string) (group: TrainingRun list) =
@@ -127,28 +142,48 @@ let qualityFigure
             group
             |> List.groupBy (fun r -> r.TrainSteps)
             |> List.sortBy fst
-            |> List.map (fun (_, rs) -> List.averageBy cost rs, rs |> List.map quality)
+            |> List.map (fun (_, rs) -> List.averageBy cost rs, meanInterval [ for r in rs -> quality r.Eval100 ])
             |> Array.ofList
 
         { Label = label
           X = points |> Array.map fst
-          Y = points |> Array.map (snd >> List.average)
-          Band = Some(points |> Array.map (snd >> List.min), points |> Array.map (snd >> List.max))
+          Y = points |> Array.map (fun (_, (m, _, _)) -> m)
+          Band = Some(points |> Array.map (fun (_, (_, lo, _)) -> lo), points |> Array.map (fun (_, (_, _, hi)) -> hi))
           Style = Measured }
 
-    let at g =
-        runs |> List.filter (fun r -> r.Grid = g && r.Iterations = full)
+    let grid (g: GridKind) =
+        let rs = runs |> List.filter (fun r -> r.Grid = g && r.Iterations = full)
+        let steps = rs |> List.map (fun r -> r.TrainSteps) |> List.distinct |> List.sort
+
+        let range =
+            match steps with
+            | [] -> ""
+            | [ n ] -> $"N_train = {n}"
+            | _ -> $"N_train = {List.min steps}…{List.max steps}"
+
+        $"{(string g).ToLowerInvariant()} grid, {range}", rs
 
     let trained =
-        runs
-        |> List.filter (fun r -> r.Iterations = full)
-        |> List.map (fun r -> r.TrainSteps)
+        [ grid GridKind.Uniform
+          grid GridKind.Random
+          "uniform N_train = 100 at a tenth of the iterations", runs |> List.filter (fun r -> r.Iterations <> full) ]
+        |> List.filter (fun (_, rs) -> not rs.IsEmpty)
+        |> List.map (fun (label, rs) -> series label rs)
 
-    let range =
-        if trained.IsEmpty then
-            "—"
-        else
-            $"{List.min trained}…{List.max trained}"
+    let level =
+        let xs = trained |> Array.ofList |> Array.collect (fun s -> s.X)
+
+        match untrained with
+        | [] -> []
+        | _ when xs.Length = 0 -> []
+        | u ->
+            let mean = List.averageBy quality u
+
+            [ { Label = $"untrained sampler, mean of {u.Length} seeds"
+                X = [| Array.min xs / 1.5; Array.max xs * 1.5 |]
+                Y = [| mean; mean |]
+                Band = None
+                Style = Theory } ]
 
     { Id = id
       Title = title
@@ -156,19 +191,55 @@ let qualityFigure
       Y =
         { Label = $"{yLabel} (smaller is better)"
           Log = false }
-      Series =
-        [ series $"uniform grid, N_train = {range}" (at GridKind.Uniform)
-          series $"random grid, N_train = {range}" (at GridKind.Random)
-          series
-              "uniform N_train = 100 at a tenth of the iterations"
-              (runs |> List.filter (fun r -> r.Iterations <> full)) ] }
+      Series = trained @ level }
     |> RateLab.Analysis.Plots.Figure.validate
 
-let private metrics: (string * string * (TrainingRun -> float)) list =
-    [ "dlogz", "ΔlogZ", fun r -> r.Eval100.DeltaLogZ
-      "dlogzrw", "ΔlogZ^RW", fun r -> r.Eval100.DeltaLogZReweighted
-      "eubo", "EUBO gap", fun r -> r.Eval100.EuboGap
-      "w2", "W2 (floor in the table)", fun r -> r.Eval100.W2 ]
+let private metrics: (string * string * (EvaluationResult -> float)) list =
+    [ "dlogz", "ΔlogZ", fun e -> e.DeltaLogZ
+      "dlogzrw", "ΔlogZ^RW", fun e -> e.DeltaLogZReweighted
+      "eubo", "EUBO gap", fun e -> e.EuboGap
+      "w2", "W2 (floor in the table)", fun e -> e.W2 ]
+
+/// The figures of one benchmark and objective: each quality metric against policy-network evaluations, ΔlogZ against
+/// energy evaluations and against training wall time.
+let private figuresOf
+    (b: TrainingBudget)
+    (bm: Benchmark)
+    o
+    (runs: TrainingRun list)
+    (untrained: EvaluationResult list)
+    =
+    let rs = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o)
+    let id = slug $"train-{bm.Name}-{o}"
+
+    let figure key (what: string) (xLabel: string) (yLabel: string) cost quality =
+        qualityFigure
+            $"{id}-{key}"
+            $"{bm.Name}, {o}: {yLabel} at N_eval = 100 vs {what}"
+            { Label = xLabel; Log = true }
+            yLabel
+            cost
+            quality
+            rs
+            untrained
+            b.Iterations
+
+    let network = "policy-network evaluations in training (B·N·iterations)"
+
+    if rs.IsEmpty then
+        []
+    else
+        [ for key, label, sel in metrics ->
+              figure key "network evaluations" network label (fun r -> r.NetworkEvaluations) sel ]
+        @ [ figure
+                "energy"
+                "energy evaluations"
+                "energy evaluations in training (log R)"
+                "ΔlogZ"
+                (fun r -> r.EnergyEvaluations)
+                (fun e -> e.DeltaLogZ)
+            figure "wall" "training wall time" "training wall time (s)" "ΔlogZ" (fun r -> r.Seconds) (fun e ->
+                e.DeltaLogZ) ]
 
 /// One row per setting (target, objective, grid, N_train, iterations), each figure mean ± standard deviation over the
 /// setting's seeds; `seedColumn` adds the seeds a row holds (for a study still being computed, where rows differ).
@@ -231,21 +302,42 @@ let private c3Heading (b: TrainingBudget) =
 
     $"C3 at equal network cost (N = {arms.Coarse.Steps} random at {arms.Coarse.Iterations} iterations vs N = {arms.EqualCost.Steps} uniform at {arms.EqualCost.Iterations}), ΔlogZ at N_eval = 100"
 
+/// How C3's second half (coarse grids make time-local objectives competitive) is judged, or why it is not.
+let private timeLocalText (b: TrainingBudget) =
+    let local = b.Objectives |> List.filter isTimeLocal
+
+    if local.IsEmpty || not (List.contains timeLocalReference b.Objectives) then
+        " C3's second half, that coarse grids make time-local objectives (DB, FL-SubTB) competitive, is not judged in this "
+        + "profile: it does not train a time-local objective beside TB (the full profile trains FL-SubTB)."
+    else
+        let names = local |> List.map string |> String.concat ", "
+
+        $" C3's second half, that coarse grids make time-local objectives competitive: {names} on the N = 10 random grid "
+        + $"against {timeLocalReference} on the same grid and budget, with the same paired gate; competitive when the Welch "
+        + $"interval of the difference lies at or below 0.2 × the {timeLocalReference} mean."
+
 /// How the runs are trained and evaluated and how C3 is judged.
-let private trainingMethod =
+let private trainingMethod (b: TrainingBudget) =
     "Each run trains the Euler–Maruyama policy (fixed variance, exact-bridge backward policy, zero-initialised drift network) "
     + "from its seed; random grids are bounded-ratio with ρ = 10, redrawn per trajectory. Evaluation on uniform grids with N_eval = 100 "
     + "and N_train: ELBO, log Ẑ^RW, EUBO (exact target samples and backward trajectories) and W2 by exact assignment with its floor "
     + "(two exact sample sets). Costs: energy evaluations (log R; one per trajectory for TB/VarGrad/KL, N + 1 with FL flows), policy-network "
-    + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). The C3 comparison holds the network cost "
+    + "evaluations B·N per iteration, and wall time (runs execute in parallel on all cores, so wall times include contention). "
+    + "The figures draw each setting's mean over seeds with the 95 % t-interval of the mean as a band (none for a single seed) and "
+    + "the untrained sampler's mean as a dashed level. The C3 comparison holds the network cost "
     + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
     + "'sample efficiency' is not defined further). Where N = 100 uniform is also trained for the full budget (the full profile), "
     + "the coarse arm is judged against it at the same iterations too: similar quality, the Welch interval of the difference at "
     + "or below 0.2 × the fine mean, at a tenth of the network cost (docs/claims.md)."
+    + timeLocalText b
+
+/// The untrained sampler's evaluations on `bm`, one per seed in the budget's order.
+let private untrainedRuns (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
+    [ for seed in b.Seeds -> untrainedCached cached b bm seed ]
 
 /// The untrained sampler's ΔlogZ on `bm`, one per seed in the budget's order: the baseline both C3 arms must beat.
 let private baseline (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
-    [ for seed in b.Seeds -> (untrainedCached cached b bm seed).DeltaLogZ ]
+    untrainedRuns cached b bm |> List.map (fun e -> e.DeltaLogZ)
 
 /// The baselines of some benchmarks by (benchmark, seed), for C6's choice of model.
 let private gapMap (b: TrainingBudget) (baselines: (Benchmark * float list) list) =
@@ -305,11 +397,43 @@ let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline:
     let cannot =
         "a qualitative comparison at one budget: no rate, and only the objectives and benchmarks trained here"
 
+    // C3's second half: a time-local objective's coarse arm against the reference objective's, once both have every
+    // seed (the reference's runs start first, so in practice whenever this objective's arms have finished).
+    let reference = armRuns runs bm timeLocalReference arms.Coarse
+
+    let timeLocal =
+        isTimeLocal o
+        && List.contains timeLocalReference b.Objectives
+        && reference.Length = baseline.Length
+        && coarse.Length = baseline.Length
+
+    let waitsForReference =
+        if isTimeLocal o && List.contains timeLocalReference b.Objectives && not timeLocal then
+            $" (Against {timeLocalReference} on the coarse grid: judged when both coarse arms have every seed.)"
+        else
+            ""
+
     [ { Verdicts.Subject = $"C3 {bm.Name}, {o}"
         Verdicts.Verdict = v
-        Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained}{quoted}"
+        Verdicts.Reason = $"{bm.Name}, {o}: {why}{trained}{quoted}{waitsForReference}"
         Verdicts.CannotShow = cannot
         Verdicts.Counted = true }
+      if timeLocal then
+          let v, why =
+              compareCompetitive
+                  0.2
+                  (string o, string timeLocalReference)
+                  baseline
+                  coarse
+                  (reference |> List.map (fun r -> r.Eval100.DeltaLogZ))
+
+          { Verdicts.Subject = $"C3 {bm.Name}, {o} against {timeLocalReference}"
+            Verdicts.Verdict = v
+            Verdicts.Reason =
+              $"{bm.Name}, time-local {o} against global {timeLocalReference}, both N = {arms.Coarse.Steps} random at {arms.Coarse.Iterations} iterations: {why}"
+            Verdicts.CannotShow =
+              "competitive with TB under identical settings, not with every published objective; one budget, so not whether the gap closes with training"
+            Verdicts.Counted = true }
       if judgeSameIterations then
           let v, why = compareSimilar 0.2 baseline coarse sameIterations
 
@@ -372,41 +496,17 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
 
     let figures =
         [ for bm in b.Benchmarks do
+              let untrained = untrainedRuns cached b bm
+
               for o in b.Objectives do
-                  let rs = runs |> List.filter (fun r -> r.Benchmark = bm.Name && r.Objective = o)
-                  let id = slug $"train-{bm.Name}-{o}"
-
-                  for key, label, sel in metrics do
-                      yield
-                          qualityFigure
-                              $"{id}-{key}"
-                              $"{bm.Name}, {o}: {label} at N_eval = 100 vs network evaluations"
-                              { Label = "policy-network evaluations in training (B·N·iterations)"
-                                Log = true }
-                              label
-                              (fun r -> r.NetworkEvaluations)
-                              sel
-                              rs
-                              full
-
-                  yield
-                      qualityFigure
-                          $"{id}-wall"
-                          $"{bm.Name}, {o}: ΔlogZ at N_eval = 100 vs training wall time"
-                          { Label = "training wall time (s)"
-                            Log = true }
-                          "ΔlogZ"
-                          (fun r -> r.Seconds)
-                          (fun r -> r.Eval100.DeltaLogZ)
-                          rs
-                          full ]
+                  yield! figuresOf b bm o runs untrained ]
 
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
       Evidence = comparisons
       Reason = $"{c3Heading b}: {reason} {c6Reason}"
-      Method = scale + "\n\n" + trainingMethod + " " + $"{c6Sweep}\n\n" + tableRows b runs
+      Method = scale + "\n\n" + trainingMethod b + " " + $"{c6Sweep}\n\n" + tableRows b runs
       Fits = []
       Figures = figures
       Curves = [] }
@@ -485,6 +585,17 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
 
     let judged = comparisons |> List.filter (fun j -> j.Counted)
 
+    let figures =
+        [ for bm in b.Benchmarks do
+              let untrained =
+                  try
+                      untrainedRuns cached b bm
+                  with NotInCache _ ->
+                      []
+
+              for o in b.Objectives do
+                  yield! figuresOf b bm o finished untrained ]
+
     let pairs = perPair.Length - waiting.Length
 
     let c6Reason, c6Sweep =
@@ -522,9 +633,9 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                + ".")
         + c6Reason
         + " `ratelab report --profile full --out DIR` resumes the study from the cache."
-      Method = scale + "\n\n" + trainingMethod + c6Sweep + "\n\n" + rows
+      Method = scale + "\n\n" + trainingMethod b + c6Sweep + "\n\n" + rows
       Fits = []
-      Figures = []
+      Figures = figures
       Curves = [] }
 
 /// C3 and C6 from one training study; in a `--cached-only` rendering before every run has finished, its finished runs

@@ -496,28 +496,79 @@ let jobs (budget: TrainingBudget) =
               for s in budget.Seeds -> b, o, a.Grid, a.Steps, s, a.Iterations ]
     |> List.distinctBy (fun (b, o, g, n, s, i) -> b.Name, o, g, n, s, i)
 
-/// The order in which runs start, so that a long profile interrupted and resumed from its cache has finished the runs
-/// that answer the most first. Objective by objective, in the budget's order: first C3's two equal-network-cost arms
-/// (N = 10 random at the full budget and N = 100 uniform at a tenth of it, a tenth of a published-setting run each),
-/// benchmark by benchmark and seed by seed, so each comparison can be judged as soon as its benchmark is done; then
-/// the published setting of [S24] (uniform N = 100 at the full budget), one seed of every benchmark before a second of
-/// any. After every objective, the remaining runs, cheapest first (N_train × iterations).
-let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
-    let index x xs = List.findIndex ((=) x) xs
-    let benchmark = budget.Benchmarks |> List.findIndex (fun c -> c.Name = b.Name)
-    let seed = index s budget.Seeds
-    let objective = index o budget.Objectives
+/// Whether an objective is time-local: a sum of residuals over single transitions (DB) or sub-trajectories (FL-SubTB)
+/// with a learned flow, needing log R at every state. C3's second half says coarse grids make these competitive.
+let isTimeLocal (o: Objective) =
+    o = Objective.DetailedBalance || o = Objective.SubTrajectoryBalance
 
+/// The global objective the time-local ones are compared with on the coarse grid: TB, the objective of [S24]'s
+/// published setting and the first of a budget.
+let timeLocalReference = Objective.TrajectoryBalance
+
+/// A group of runs that answers one question: C3's two equal-network-cost arms (N = 10 random at the full budget and
+/// N = 100 uniform at a tenth of it) of some objectives, or an objective's published setting (uniform N = 100 at the
+/// full budget).
+type Phase =
+    | C3Arms of Objective list
+    | Published of Objective
+
+/// The phases in the order they start: the C3 arms of the reference objective and the time-local ones together (on
+/// each benchmark they decide both halves of C3: coarse against fine, and time-local against the reference on the
+/// coarse grid); then the reference's published setting; then every other objective in the budget's order, its C3
+/// arms before its published setting.
+let phases (budget: TrainingBudget) =
+    let reference = budget.Objectives |> List.filter ((=) timeLocalReference)
+
+    let first =
+        if reference.IsEmpty then
+            []
+        else
+            reference @ List.filter isTimeLocal budget.Objectives
+
+    [ if not first.IsEmpty then
+          yield C3Arms first
+      for o in reference -> Published o
+      for o in budget.Objectives do
+          if not (List.contains o reference) then
+              if not (List.contains o first) then
+                  yield C3Arms [ o ]
+
+              yield Published o ]
+
+/// The order in which runs start, so that a long profile interrupted and resumed from its cache has finished the runs
+/// that answer the most first: phase by phase (`phases`); within C3's arms, benchmark by benchmark, objective by
+/// objective and seed by seed, so each comparison can be judged as soon as its benchmark is done; within a published
+/// setting, one seed of every benchmark before a second of any. After every phase, the remaining runs, cheapest first
+/// (N_train × iterations).
+let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
+    let benchmark = budget.Benchmarks |> List.findIndex (fun c -> c.Name = b.Name)
+    let seed = List.findIndex ((=) s) budget.Seeds
+    let order = phases budget
     let arms = c3Arms budget
 
+    let c3 arm =
+        let k =
+            order
+            |> List.findIndex (function
+                | C3Arms os -> List.contains o os
+                | Published _ -> false)
+
+        let objectives =
+            match order.[k] with
+            | C3Arms os -> os
+            | Published _ -> []
+
+        let position = benchmark * objectives.Length + List.findIndex ((=) o) objectives
+        k, int64 (position * budget.Seeds.Length + seed), arm
+
     if isArm arms.Coarse (g, n, i) then
-        0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 0
+        c3 0
     elif isArm arms.EqualCost (g, n, i) then
-        0, objective, 0, int64 (benchmark * budget.Seeds.Length + seed), 1
+        c3 1
     elif isArm arms.SameIterations (g, n, i) then
-        0, objective, 1, int64 seed, benchmark
+        List.findIndex ((=) (Published o)) order, int64 seed, benchmark
     else
-        1, 0, 0, int64 n * i, benchmark
+        order.Length, int64 n * i, benchmark
 
 /// Every run of `jobs`, started in `startOrder` as cores come free.
 let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =

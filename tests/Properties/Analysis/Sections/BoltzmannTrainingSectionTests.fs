@@ -12,6 +12,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Plots.Figure
 open RateLab.Analysis.Studies.BoltzmannStudies
 open RateLab.Analysis.Claims.Comparisons
 open RateLab.Analysis.Sections
@@ -36,6 +37,20 @@ let private tinyBudget dir : TrainingBudget =
       EvaluationSamples = 16
       EvaluationSweep = [ 10; 20 ]
       CheckpointDirectory = dir }
+
+/// Caches the untrained evaluations on 25GMM and the runs of `arms` for `objective`, every seed of the budget.
+let private cacheArms cached (budget: TrainingBudget) objective (arms: Arm list) =
+    for seed in budget.Seeds do
+        untrainedCached cached budget gmm25 seed |> ignore
+
+        for a in arms do
+            trainCached cached budget gmm25 objective a.Grid a.Steps seed a.Iterations
+            |> ignore
+
+/// A budget that trains the time-local FL-SubTB beside TB, so that C3's second half is judged.
+let private withSubTB (b: TrainingBudget) =
+    { b with
+        Objectives = [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] }
 
 /// An in-memory report cache: each result stored through its JSON text, as on disk, and its computations counted.
 let private memoryCache () =
@@ -127,6 +142,27 @@ let tests =
                   "neither arm trained"
           }
 
+          test "C3's time-local half: competitive within 0.2 of the TB mean on the coarse grid, on synthetic numbers" {
+              let verdict local reference =
+                  fst (compareCompetitive 0.2 ("SubTB", "TB") [ 5.0; 5.1; 4.9 ] local reference)
+
+              let tb = [ 1.00; 1.02; 0.98 ]
+              Expect.equal (verdict [ 1.10; 1.12; 1.08 ] tb) Consistent "10 % worse than TB: competitive"
+              Expect.equal (verdict [ 0.50; 0.52; 0.48 ] tb) Consistent "better than TB"
+              Expect.equal (verdict [ 1.50; 1.52; 1.48 ] tb) ViolatesBound "50 % worse, tightly: not competitive"
+              Expect.equal (verdict [ 1.0; 1.6; 1.3 ] tb) Inconclusive "30 % worse, too wide to tell"
+
+              Expect.equal
+                  (fst (compareCompetitive 0.2 ("SubTB", "TB") tb [ 1.0; 1.02; 0.98 ] [ 1.01; 0.99; 1.0 ]))
+                  Inconclusive
+                  "neither objective trained"
+
+              Expect.stringContains
+                  (snd (compareCompetitive 0.2 ("SubTB", "TB") [ 5.0; 5.1; 4.9 ] [ 1.10; 1.12; 1.08 ] tb))
+                  "SubTB 1.1 ± 0.012, TB 1 ± 0.012"
+                  "names the two objectives"
+          }
+
           test "paired improvement on the untrained sampler: Student t with n − 1 df, not 2 SE" {
               // Differences 2.0, 1.4, 1.1: mean 1.5, SE 0.265, t = 5.67 > t(2; 0.975) = 4.30.
               let i = pairedImprovement [ 6.473; 6.359; 5.856 ] [ 4.473; 4.959; 4.756 ]
@@ -196,11 +232,10 @@ let tests =
                   Directory.Delete(b, true)
           }
 
-          test "the full budget starts each objective's C3 arms, then its published setting; the rest cheapest first" {
+          test "the full budget starts TB's and SubTB's C3 arms by benchmark, TB's published setting, then by objective" {
               let budget = BoltzmannTrainingSection.budget Full "unused"
               let all = jobs budget
               let order = all |> List.sortBy (startOrder budget)
-              let perObjective = 3 * 5 * 3 // two equal-cost arms and the published setting, 3 benchmarks, 5 seeds
 
               let kind (_, _, g, n, _, i) =
                   match g, n, i with
@@ -209,41 +244,58 @@ let tests =
                   | GridKind.Uniform, 100, 25000L -> "published"
                   | _ -> "rest"
 
+              let objective (_, o, _, _, _, _) = o
+
               Expect.equal (List.length all) (3 * 4 * (2 * 4 + 1) * 5) "every run once"
 
-              for k, o in List.indexed budget.Objectives do
-                  let block = order |> List.skip (k * perObjective) |> List.take perObjective
-                  let objectives = block |> List.map (fun (_, o', _, _, _, _) -> o') |> List.distinct
-                  Expect.equal objectives [ o ] $"objective {o} in one block"
-                  let kinds = block |> List.map kind
+              // TB and SubTB arms: on each benchmark, TB's 5 seeds × 2 arms, then SubTB's.
+              let first = List.take 60 order
 
-                  Expect.isTrue
-                      (kinds |> List.take 30 |> List.forall (fun x -> x = "coarse" || x = "fine"))
-                      "C3 arms first"
+              Expect.equal
+                  [ for b: Benchmark, o, _, _, _, _ in first -> b.Name, o ]
+                  [ for b in [ gmm25; funnel; manywell ] do
+                        for o in [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] do
+                            yield! List.replicate 10 (b.Name, o) ]
+                  "benchmark by benchmark, TB then SubTB"
 
-                  Expect.isTrue (kinds |> List.skip 30 |> List.forall ((=) "published")) "then the published setting"
+              Expect.equal
+                  [ for b: Benchmark, _, _, _, s, _ as j in List.take 4 first -> b.Name, s, kind j ]
+                  [ gmm25.Name, 1UL, "coarse"
+                    gmm25.Name, 1UL, "fine"
+                    gmm25.Name, 2UL, "coarse"
+                    gmm25.Name, 2UL, "fine" ]
+                  "arms of one benchmark, seed by seed"
 
-                  // Benchmark by benchmark, each seed's two arms side by side.
-                  let head =
-                      [ for b: Benchmark, _, _, _, s, _ as j in List.take 4 block -> b.Name, s, kind j ]
+              Expect.isTrue (first |> List.forall (fun j -> kind j <> "published" && kind j <> "rest")) "arms only"
 
-                  Expect.equal
-                      head
-                      [ gmm25.Name, 1UL, "coarse"
-                        gmm25.Name, 1UL, "fine"
-                        gmm25.Name, 2UL, "coarse"
-                        gmm25.Name, 2UL, "fine" ]
-                      "arms of one benchmark, seed by seed"
+              // Then blocks of one objective: its published setting (15 runs), or its C3 arms (30).
+              let blocks =
+                  [ Objective.TrajectoryBalance, "published"
+                    Objective.VarGrad, "arms"
+                    Objective.VarGrad, "published"
+                    Objective.SubTrajectoryBalance, "published"
+                    Objective.KullbackLeibler, "arms"
+                    Objective.KullbackLeibler, "published" ]
 
-                  let published =
-                      [ for b: Benchmark, _, _, _, s, _ in List.skip 30 block |> List.take 4 -> b.Name, s ]
+              let mutable rest = List.skip 60 order
 
-                  Expect.equal
-                      published
-                      [ gmm25.Name, 1UL; funnel.Name, 1UL; manywell.Name, 1UL; gmm25.Name, 2UL ]
-                      "published setting seed-major"
+              for o, what in blocks do
+                  let size = if what = "arms" then 30 else 15
+                  let block = List.take size rest
+                  rest <- List.skip size rest
+                  Expect.equal (block |> List.map objective |> List.distinct) [ o ] $"{o} {what} in one block"
+                  let kinds = block |> List.map kind |> List.distinct |> List.sort
 
-              let rest = order |> List.skip (4 * perObjective)
+                  if what = "arms" then
+                      Expect.equal kinds [ "coarse"; "fine" ] $"{o}: C3 arms only"
+                  else
+                      Expect.equal kinds [ "published" ] $"{o}: published setting only"
+
+                      Expect.equal
+                          [ for b: Benchmark, _, _, _, s, _ in List.take 4 block -> b.Name, s ]
+                          [ gmm25.Name, 1UL; funnel.Name, 1UL; manywell.Name, 1UL; gmm25.Name, 2UL ]
+                          "published setting seed-major"
+
               Expect.isTrue (rest |> List.forall (kind >> (=) "rest")) "only the rest afterwards"
               let costs = [ for _, _, _, n, _, i in rest -> int64 n * i ]
               Expect.equal costs (List.sort costs) "the rest cheapest first"
@@ -286,7 +338,23 @@ let tests =
                       BoltzmannTrainingSection.trainingSection (fun _ compute -> compute ()) Quick (tinyBudget dir)
 
                   Expect.equal s.ClaimIds [ "C3"; "C6" ] "claims"
-                  Expect.equal s.Figures.Length 5 "four quality metrics and wall time"
+                  Expect.equal s.Figures.Length 6 "four quality metrics, energy evaluations and wall time"
+
+                  let dlogz = s.Figures.Head
+
+                  Expect.equal
+                      [ for x in dlogz.Series -> x.Style ]
+                      [ Measured; Measured; Measured; Theory ]
+                      "uniform, random, the tenth-budget arm and the untrained level"
+
+                  // Two seeds: the band is the mean ± t(1; 0.975) · SE.
+                  let random = dlogz.Series.[1]
+                  let lo, hi = random.Band.Value
+
+                  Expect.isTrue
+                      (Array.zip3 lo random.Y hi |> Array.forall (fun (l, y, h) -> l <= y && y <= h))
+                      "band around the mean"
+
                   Expect.stringContains s.Method "Reduced-scale run" "says it is reduced scale"
                   Expect.stringContains s.Method "TB: 1.176±0.109" "reference numbers"
                   Expect.stringContains s.Reason "C6" "C6 reported"
@@ -303,19 +371,17 @@ let tests =
               let dir = tempDir ()
 
               try
-                  let budget = tinyBudget dir
+                  let budget = withSubTB (tinyBudget dir)
+
                   let store, _, compute = memoryCache ()
                   let cachedOnly = cachedOnlyFrom store
 
-                  // Both equal-cost arms and the equal-energy arm of every seed and the untrained evaluations.
-                  for seed in budget.Seeds do
-                      untrainedCached compute budget gmm25 seed |> ignore
+                  // Both equal-cost arms and the equal-energy arm of every seed and objective, and the untrained
+                  // evaluations.
+                  let arms = c3Arms budget
 
-                      let arms = c3Arms budget
-
-                      for a in [ arms.Coarse; arms.EqualCost; arms.SameIterations ] do
-                          trainCached compute budget gmm25 Objective.TrajectoryBalance a.Grid a.Steps seed a.Iterations
-                          |> ignore
+                  for o in budget.Objectives do
+                      cacheArms compute budget o [ arms.Coarse; arms.EqualCost; arms.SameIterations ]
 
                   let partial = BoltzmannTrainingSection.trainingSection cachedOnly Quick budget
                   Expect.stringContains partial.Title "partly computed" "still partial"
@@ -326,11 +392,16 @@ let tests =
                   Expect.equal
                       [ for j in complete.Evidence -> j.Subject ]
                       [ "C3 25GMM, TrajectoryBalance"
-                        "C3 25GMM, TrajectoryBalance, same iterations" ]
-                      "equal cost, then the same iterations"
+                        "C3 25GMM, TrajectoryBalance, same iterations"
+                        "C3 25GMM, SubTrajectoryBalance"
+                        "C3 25GMM, SubTrajectoryBalance against TrajectoryBalance"
+                        "C3 25GMM, SubTrajectoryBalance, same iterations" ]
+                      "equal cost, the time-local objective against TB, then the same iterations"
 
                   Expect.equal partial.Verdict complete.Verdict "the same verdict"
-                  Expect.stringContains partial.Reason "judged for 1 of the 1" "says what it covers"
+                  Expect.stringContains partial.Reason "judged for 2 of the 2" "says what it covers"
+                  Expect.equal partial.Figures.Length 12 "six figures for each objective with finished runs"
+                  Expect.stringContains complete.Method "against TrajectoryBalance on the same grid" "method says how"
               finally
                   Directory.Delete(dir, true)
           }
@@ -379,6 +450,12 @@ let tests =
 
                   Expect.stringContains s.Method "TB: 1.176±0.109" "beside [S24]"
 
+                  Expect.equal
+                      [ for f in s.Figures -> f.Id, [ for x in f.Series -> x.Label ] ]
+                      [ for key in [ "dlogz"; "dlogzrw"; "eubo"; "w2"; "energy"; "wall" ] ->
+                            $"train-25gmm-trajectorybalance-{key}", [ "uniform grid, N_train = 100" ] ]
+                      "figures of the finished run alone: no untrained level (not cached), no empty series"
+
                   let none =
                       BoltzmannTrainingSection.trainingSection
                           (fun key _ -> raise (RateLab.Analysis.Report.Context.NotInCache key))
@@ -386,6 +463,38 @@ let tests =
                           budget
 
                   Expect.stringContains none.Method "No run has finished yet." "empty cache"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "a time-local objective is not judged against TB until TB's coarse arm has every seed" {
+              let dir = tempDir ()
+
+              try
+                  let budget = withSubTB (tinyBudget dir)
+
+                  let store, _, compute = memoryCache ()
+                  let arms = c3Arms budget
+
+                  // SubTB's two equal-cost arms finished, TB's coarse arm only for seed 1.
+                  cacheArms compute budget Objective.SubTrajectoryBalance [ arms.Coarse; arms.EqualCost ]
+
+                  let c = arms.Coarse
+
+                  trainCached compute budget gmm25 Objective.TrajectoryBalance c.Grid c.Steps 1UL c.Iterations
+                  |> ignore
+
+                  let s = BoltzmannTrainingSection.trainingSection (cachedOnlyFrom store) Quick budget
+
+                  Expect.equal
+                      [ for j in s.Evidence -> j.Subject, j.Counted ]
+                      [ "C3 25GMM, SubTrajectoryBalance", true; "C3 25GMM, TrajectoryBalance", false ]
+                      "SubTB judged at equal cost, TB not computed, no time-local comparison yet"
+
+                  Expect.stringContains
+                      s.Reason
+                      "(Against TrajectoryBalance on the coarse grid: judged when both coarse arms have every seed.)"
+                      "says what the time-local comparison waits for"
               finally
                   Directory.Delete(dir, true)
           } ]
