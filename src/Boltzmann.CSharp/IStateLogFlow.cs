@@ -17,6 +17,29 @@ public interface IStateLogFlow
     double LogFlow(ReadOnlySpan<double> x, int n, ReadOnlySpan<double> grid);
     /// <summary>Adds <paramref name="upstream"/>·∂ log Fₙ(x)/∂θ to <see cref="Gradient"/>.</summary>
     void Backward(ReadOnlySpan<double> x, int n, ReadOnlySpan<double> grid, double upstream);
+
+    /// <summary>
+    /// log Fₙ at every state n &lt; N of every trajectory b of <paramref name="batch"/>, into
+    /// <paramref name="logFlow"/>[b·(N + 1) + n]; the entries n = N are left alone. Row by row unless a flow batches it.
+    /// </summary>
+    void LogFlows(TrajectoryBatch batch, Span<double> logFlow)
+    {
+        int N = batch.Steps;
+        for (int b = 0; b < batch.Size; b++)
+            for (int n = 0; n < N; n++) logFlow[b * (N + 1) + n] = LogFlow(batch.State(b, n), n, batch.Grid(b));
+    }
+
+    /// <summary>
+    /// Adds Σ_{b, n &lt; N} <paramref name="upstream"/>[b·(N + 1) + n]·∂ log Fₙ(x_{b,n})/∂θ to <see cref="Gradient"/>
+    /// (the layout of <see cref="LogFlows"/>). Row by row unless a flow batches it.
+    /// </summary>
+    void BackwardAll(TrajectoryBatch batch, ReadOnlySpan<double> upstream)
+    {
+        int N = batch.Steps;
+        for (int b = 0; b < batch.Size; b++)
+            for (int n = 0; n < N; n++)
+                if (upstream[b * (N + 1) + n] != 0) Backward(batch.State(b, n), n, batch.Grid(b), upstream[b * (N + 1) + n]);
+    }
 }
 
 /// <summary>
@@ -52,13 +75,8 @@ public sealed class ForwardLookingFlow : IStateLogFlow
     public double LogFlow(ReadOnlySpan<double> x, int n, ReadOnlySpan<double> grid)
     {
         Span<double> y = stackalloc double[1];
-        double t = grid[n];
-        network.Forward(x, t, y);
-        if (!forwardLooking) return y[0];
-        double v = sigma * sigma * grid[Math.Max(n, 1)], s = 0;
-        for (int i = 0; i < x.Length; i++) s += x[i] * x[i];
-        double logRef = -0.5 * x.Length * (EulerMaruyamaPolicy.Log2Pi + Math.Log(v)) - 0.5 * s / v;
-        return y[0] + (1 - t) * logRef + (t == 0 ? 0 : t * target.LogDensity(x));
+        network.Forward(x, grid[n], y);
+        return Complete(y[0], x, n, grid);
     }
 
     /// <inheritdoc/>
@@ -66,5 +84,63 @@ public sealed class ForwardLookingFlow : IStateLogFlow
     {
         Span<double> g = [upstream];
         network.Backward(x, grid[n], g, Span<double>.Empty);
+    }
+
+    /// <summary>
+    /// All B·N states through the network's batched mode (<see cref="ITimeStateBatch"/>) in blocks of
+    /// <see cref="EulerMaruyamaPolicy.ChunkRows"/> rows, as the drift goes: per state one row of a matrix product rather
+    /// than a matrix–vector loop. The same values as <see cref="LogFlow"/> to rounding.
+    /// </summary>
+    public void LogFlows(TrajectoryBatch batch, Span<double> logFlow)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int N = batch.Steps, total = batch.Size * N;
+        var net = Rows;
+        for (int q0 = 0; q0 < total; q0 += net.Capacity)
+        {
+            int m = Math.Min(net.Capacity, total - q0);
+            Forward(net, batch, q0, m);
+            // The energies run in row order on this thread: the counting target is not thread-safe.
+            for (int r = 0; r < m; r++)
+            {
+                int q = q0 + r, b = q / N, n = q % N;
+                logFlow[b * (N + 1) + n] = Complete(net.Outputs[r], batch.State(b, n), n, batch.Grid(b));
+            }
+        }
+    }
+
+    /// <summary>The batched reverse mode of <see cref="Backward"/> over all B·N states, in the blocks of <see cref="LogFlows"/>.</summary>
+    public void BackwardAll(TrajectoryBatch batch, ReadOnlySpan<double> upstream)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int N = batch.Steps, total = batch.Size * N;
+        var net = Rows;
+        for (int q0 = 0; q0 < total; q0 += net.Capacity)
+        {
+            int m = Math.Min(net.Capacity, total - q0);
+            // Backward reads the activations of the latest forward pass, so each block is run forward again.
+            Forward(net, batch, q0, m);
+            for (int r = 0; r < m; r++) net.OutputGradients[r] = upstream[(q0 + r) / N * (N + 1) + (q0 + r) % N];
+            net.Backward(m, false);
+        }
+    }
+
+    ITimeStateBatch Rows => rows ??= network.CreateBatch(EulerMaruyamaPolicy.ChunkRows);
+    ITimeStateBatch? rows;
+
+    static void Forward(ITimeStateBatch net, TrajectoryBatch batch, int first, int m)
+    {
+        net.Prepare();
+        RowBlocks.For(m, net.MaxThreads, (start, end) => Trajectories.ForwardRows(net, batch, first, start, end));
+    }
+
+    // log Fₙ(x) from the network's output y = NN_F(x, tₙ): the forward-looking terms added.
+    double Complete(double y, ReadOnlySpan<double> x, int n, ReadOnlySpan<double> grid)
+    {
+        if (!forwardLooking) return y;
+        double t = grid[n], v = sigma * sigma * grid[Math.Max(n, 1)], s = 0;
+        for (int i = 0; i < x.Length; i++) s += x[i] * x[i];
+        double logRef = -0.5 * x.Length * (EulerMaruyamaPolicy.Log2Pi + Math.Log(v)) - 0.5 * s / v;
+        return y + (1 - t) * logRef + (t == 0 ? 0 : t * target.LogDensity(x));
     }
 }

@@ -11,7 +11,7 @@ namespace RateLab.Boltzmann;
 /// </summary>
 public sealed class ObjectiveGradients
 {
-    readonly double[] coefficient, flowCoefficient, logFlow, work, diffWork, adjoint;
+    readonly double[] coefficient, flowCoefficient, logFlow, work, diffWork, weightWork, adjoint;
     readonly int dimension;
 
     /// <summary>Workspace for batches of up to <paramref name="size"/> × <paramref name="steps"/> in dimension <paramref name="dimension"/>.</summary>
@@ -23,6 +23,7 @@ public sealed class ObjectiveGradients
         logFlow = new double[size * (steps + 1)];
         work = new double[steps + 2];
         diffWork = new double[steps + 2];
+        weightWork = new double[steps + 2];
         adjoint = new double[size * dimension];
         this.dimension = dimension;
     }
@@ -82,14 +83,16 @@ public sealed class ObjectiveGradients
         int B = batch.Size, N = batch.Steps;
         double norm = 0;
         if (sub) for (int len = 1; len <= N; len++) norm += (N - len + 1) * Math.Pow(lambda, len);
+        // w[len] = λ^len / Σ, once per call rather than once per pair (N²/2 pairs per trajectory).
+        var w = weightWork;
+        if (sub) for (int len = 1; len <= N; len++) w[len] = Math.Pow(lambda, len) / norm;
         double loss = 0;
         var a = work;  // a[n] = Σ_{k<n}(log π→_k − log π←_k)
+        flow.LogFlows(batch, logFlow);
         for (int b = 0; b < B; b++)
         {
-            var grid = batch.Grid(b);
             var lf = logFlow.AsSpan(b * (N + 1), N + 1); var fc = flowCoefficient.AsSpan(b * (N + 1), N + 1);
             var pc = coefficient.AsSpan(b * N, N);
-            for (int n = 0; n < N; n++) lf[n] = flow.LogFlow(batch.State(b, n), n, grid);
             lf[N] = batch.LogReward[b];
             fc.Clear(); pc.Clear();
             a[0] = 0;
@@ -111,15 +114,15 @@ public sealed class ObjectiveGradients
                 for (int i = 0; i < N; i++)
                     for (int j = i + 1; j <= N; j++)
                     {
-                        double w = Math.Pow(lambda, j - i) / norm, r = lf[i] - lf[j] + a[j] - a[i], g = w * r / B;
-                        loss += 0.5 * w * r * r / B;
+                        double r = lf[i] - lf[j] + a[j] - a[i], g = w[j - i] * r / B;
+                        loss += 0.5 * w[j - i] * r * r / B;
                         fc[i] += g; fc[j] -= g; diff[i] += g; diff[j] -= g;
                     }
                 double run = 0;
                 for (int k = 0; k < N; k++) { run += diff[k]; pc[k] = run; }
             }
-            for (int n = 0; n < N; n++) if (fc[n] != 0) flow.Backward(batch.State(b, n), n, grid, fc[n]);
         }
+        flow.BackwardAll(batch, flowCoefficient);
         PolicyBackward(policy, batch);
         return loss;
     }

@@ -50,6 +50,23 @@ let private agree (a: float[]) (b: float[]) =
     let scale = 1.0 + (b |> Array.map abs |> Array.max)
     Array.forall2 (fun (u: float) v -> abs (u - v) <= 1e-12 * scale) a b
 
+/// A flow seen only through its row-by-row members, so that the interface's default LogFlows and BackwardAll (one
+/// state at a time) run: the oracle of the batched ones.
+type private RowByRow(inner: IStateLogFlow) =
+    interface IStateLogFlow with
+        member _.Parameters = inner.Parameters
+        member _.Gradient = inner.Gradient
+        member _.LogFlow(x, n, grid) = inner.LogFlow(x, n, grid)
+        member _.Backward(x, n, grid, upstream) = inner.Backward(x, n, grid, upstream)
+
+/// log-flows and θ-gradient of `flow` on `batch` with upstream gradients `up` (layout b·(N + 1) + n).
+let private flowPass (flow: IStateLogFlow) (batch: TrajectoryBatch) (up: float[]) =
+    let lf = Array.zeroCreate up.Length
+    flow.LogFlows(batch, Span lf)
+    Array.Clear flow.Gradient
+    flow.BackwardAll(batch, ReadOnlySpan up)
+    lf, Array.copy flow.Gradient
+
 [<Tests>]
 let tests =
     testList
@@ -162,4 +179,21 @@ let tests =
                   let mine = if zi = 0.0 then 0.5 else h.[i] / zi
                   Expect.isLessThanOrEqual (abs (mine - cdf)) (2e-16 + 1e-14 * cdf) $"Φ({zi})"
                   Expect.isLessThanOrEqual (abs (slope.[i] - (cdf + zi * phi))) (4e-16 * (1.0 + abs zi)) $"GELU′({zi})"
-          } ]
+          }
+          testPropertyWithConfig
+              { config with maxTest = 4 }
+              "the forward-looking flow's batched log-flows and gradient equal its row-by-row ones to rounding, across blocks"
+          <| fun (Seed s) ->
+              // 40 trajectories × 30 steps = 1200 states: two blocks of the flow's 1024-row workspace.
+              let target =
+                  RateLab.Core.Targets.DiagonalGaussian([| 0.5; -1.0 |], [| 0.7; 1.5 |]) :> RateLab.Core.Targets.ITarget
+
+              let grid = TimeGrid(GridKind.Random, 30, 10.0)
+              let policy = EulerMaruyamaPolicy(smallDrift 2 s, 1.2, false)
+              let batch = forwardBatch policy target grid s 40
+              let flow = ForwardLookingFlow(TimeStateMlp.Flow(2, s + 5UL, 8, 4), target, 1.2)
+              let rng = Random(int (s % 1000003UL))
+              let up = Array.init (40 * 31) (fun _ -> 2.0 * rng.NextDouble() - 1.0)
+              let lb, gb = flowPass flow batch up
+              let lr, gr = flowPass (RowByRow flow) batch up
+              agree lb lr && agree gb gr && Array.exists ((<>) 0.0) gb ]
