@@ -232,7 +232,8 @@ let tests =
                   Directory.Delete(b, true)
           }
 
-          test "the full budget starts TB's and SubTB's C3 arms by benchmark, TB's published setting, then by objective" {
+          test
+              "the full budget starts TB's, SubTB's and DB's C3 arms by benchmark, TB's published setting, then by objective" {
               let budget = BoltzmannTrainingSection.budget Full "unused"
               let all = jobs budget
               let order = all |> List.sortBy (startOrder budget)
@@ -246,17 +247,20 @@ let tests =
 
               let objective (_, o, _, _, _, _) = o
 
-              Expect.equal (List.length all) (3 * 4 * (2 * 4 + 1) * 5) "every run once"
+              Expect.equal (List.length all) (3 * 5 * (2 * 4 + 1) * 5) "every run once"
 
-              // TB and SubTB arms: on each benchmark, TB's 5 seeds × 2 arms, then SubTB's.
-              let first = List.take 60 order
+              // TB and the time-local arms: on each benchmark, TB's 5 seeds × 2 arms, then SubTB's, then DB's.
+              let first = List.take 90 order
 
               Expect.equal
                   [ for b: Benchmark, o, _, _, _, _ in first -> b.Name, o ]
                   [ for b in [ gmm25; funnel; manywell ] do
-                        for o in [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] do
+                        for o in
+                            [ Objective.TrajectoryBalance
+                              Objective.SubTrajectoryBalance
+                              Objective.DetailedBalance ] do
                             yield! List.replicate 10 (b.Name, o) ]
-                  "benchmark by benchmark, TB then SubTB"
+                  "benchmark by benchmark, TB then SubTB then DB"
 
               Expect.equal
                   [ for b: Benchmark, _, _, _, s, _ as j in List.take 4 first -> b.Name, s, kind j ]
@@ -274,10 +278,11 @@ let tests =
                     Objective.VarGrad, "arms"
                     Objective.VarGrad, "published"
                     Objective.SubTrajectoryBalance, "published"
+                    Objective.DetailedBalance, "published"
                     Objective.KullbackLeibler, "arms"
                     Objective.KullbackLeibler, "published" ]
 
-              let mutable rest = List.skip 60 order
+              let mutable rest = List.skip 90 order
 
               for o, what in blocks do
                   let size = if what = "arms" then 30 else 15
