@@ -57,50 +57,58 @@ let budget profile checkpointDirectory : TrainingBudget =
 /// Checkpoints outside the report directory (a section cannot see it), shared by reruns of the same settings.
 let checkpointDirectory = Path.Combine(Path.GetTempPath(), "ratelab-boltzmann")
 
-/// [S24] Table 1 (uniform 100 steps, 25,000 iterations, batch 300, 5 seeds): ΔlogZ, ΔlogZ^RW, W2 as printed. The rows
-/// closest to our objectives: TB; VarGrad only with exploration; FL-SubTB; PIS for KL. No DB row exists.
-let reference (objective: Objective) (benchmark: string) =
-    let row =
-        match objective with
-        | Objective.TrajectoryBalance ->
-            Some(
-                "TB",
-                [ "1.176±0.109", "1.071±0.112", "4.83±0.45"
-                  "0.690±0.018", "0.239±0.192", "22.4±4.0"
-                  "4.01±0.04", "2.67±0.02", "6.14±0.02" ]
-            )
-        | Objective.VarGrad ->
-            Some(
-                "VarGrad + Expl.",
-                [ "0.615±0.241", "0.487±0.250", "3.89±0.85"
-                  "0.642±0.010", "0.250±0.112", "22.1±4.0"
-                  "4.01±0.05", "2.69±0.06", "6.15±0.02" ]
-            )
-        | Objective.SubTrajectoryBalance ->
-            Some(
-                "FL-SubTB",
-                [ "1.127±0.010", "1.020±0.010", "4.64±0.09"
-                  "0.527±0.011", "0.182±0.142", "22.1±4.0"
-                  "3.98±0.07", "2.72±0.05", "6.15±0.01" ]
-            )
-        | Objective.KullbackLeibler ->
-            Some(
-                "PIS",
-                [ "1.769±0.104", "1.274±0.218", "6.37±0.65"
-                  "0.534±0.008", "0.262±0.008", "22.0±4.0"
-                  "3.85±0.03", "2.69±0.04", "6.15±0.02" ]
-            )
-        | _ -> None
+/// [S24] Table 1 (uniform 100 steps, 25,000 iterations, batch 300, 5 seeds): the row's name and its ΔlogZ, ΔlogZ^RW,
+/// W2 as printed (mean ± standard deviation over seeds) on 25GMM, Funnel and Manywell. The rows closest to our
+/// objectives: TB; VarGrad only with exploration; FL-SubTB; PIS for KL. No DB row exists.
+let private table1 (objective: Objective) =
+    match objective with
+    | Objective.TrajectoryBalance ->
+        Some(
+            "TB",
+            [ "1.176±0.109", "1.071±0.112", "4.83±0.45"
+              "0.690±0.018", "0.239±0.192", "22.4±4.0"
+              "4.01±0.04", "2.67±0.02", "6.14±0.02" ]
+        )
+    | Objective.VarGrad ->
+        Some(
+            "VarGrad + Expl.",
+            [ "0.615±0.241", "0.487±0.250", "3.89±0.85"
+              "0.642±0.010", "0.250±0.112", "22.1±4.0"
+              "4.01±0.05", "2.69±0.06", "6.15±0.02" ]
+        )
+    | Objective.SubTrajectoryBalance ->
+        Some(
+            "FL-SubTB",
+            [ "1.127±0.010", "1.020±0.010", "4.64±0.09"
+              "0.527±0.011", "0.182±0.142", "22.1±4.0"
+              "3.98±0.07", "2.72±0.05", "6.15±0.01" ]
+        )
+    | Objective.KullbackLeibler ->
+        Some(
+            "PIS",
+            [ "1.769±0.104", "1.274±0.218", "6.37±0.65"
+              "0.534±0.008", "0.262±0.008", "22.0±4.0"
+              "3.85±0.03", "2.69±0.04", "6.15±0.02" ]
+        )
+    | _ -> None
 
+/// [S24]'s cell for an objective and benchmark: the row's name and its printed (ΔlogZ, ΔlogZ^RW, W2).
+let private table1Cell (objective: Objective) (benchmark: string) =
     let column =
         if benchmark = gmm25.Name then Some 0
         elif benchmark = funnel.Name then Some 1
         elif benchmark = manywell.Name then Some 2
         else None
 
-    match row, column with
-    | Some(name, values), Some k -> let a, b, c = values.[k] in $"{name}: {a} / {b} / {c}"
-    | _ -> "—"
+    match table1 objective, column with
+    | Some(name, values: (string * string * string) list), Some k -> Some(name, values.[k])
+    | _ -> None
+
+/// [S24]'s numbers for an objective and benchmark as printed, "—" where Table 1 has none.
+let reference (objective: Objective) (benchmark: string) =
+    match table1Cell objective benchmark with
+    | Some(name, (a, b, c)) -> $"{name}: {a} / {b} / {c}"
+    | None -> "—"
 
 /// Mean ± standard deviation of a row's seeds; one seed's value alone (it has no spread).
 let private spread (xs: float list) =
@@ -356,6 +364,108 @@ let private armRuns (runs: TrainingRun list) (bm: Benchmark) objective (a: Arm) 
         && r.Objective = objective
         && isArm a (r.Grid, r.TrainSteps, r.Iterations))
 
+/// Whether a budget is [S24]'s published setting, the only one whose numbers Table 1 can be compared with.
+let private isPublishedSetting (b: TrainingBudget) =
+    b.Iterations = 25000L
+    && b.Batch = 300
+    && b.Width = 64
+    && b.Harmonics = 64
+    && b.EvaluationSamples = 2000
+
+/// One number of [S24] Table 1 against ours at the published setting.
+type Reproduced =
+    { Subject: string
+      Ours: string
+      Published: string
+      Difference: float
+      Tolerance: float
+      Outcome: string
+      Matches: bool option }
+
+/// [S24]'s numbers against our runs of its setting (uniform N = 100 at the full budget), metric by metric, for the
+/// objectives with a Table 1 row. Ours match when |mean − m| ≤ 2·√(s²/n + s₂₄²/5): our mean over n seeds against
+/// [S24]'s mean m and standard deviation s₂₄ over its 5 seeds, s our standard deviation; with one seed, s₂₄ stands in
+/// for s (the same protocol, so the same seed spread). VarGrad is not comparable: [S24]'s row trains with exploration.
+let reproduction (b: TrainingBudget) (runs: TrainingRun list) : Reproduced list =
+    let metrics: (string * (EvaluationResult -> float)) list =
+        [ "ΔlogZ", (fun e -> e.DeltaLogZ)
+          "ΔlogZ^RW", (fun e -> e.DeltaLogZReweighted)
+          "W2", (fun e -> e.W2) ]
+
+    let parse (printed: string) =
+        let parts = printed.Split '±'
+
+        Double.Parse(parts.[0], Globalization.CultureInfo.InvariantCulture),
+        Double.Parse(parts.[1], Globalization.CultureInfo.InvariantCulture)
+
+    [ if isPublishedSetting b then
+          for bm in b.Benchmarks do
+              for o in b.Objectives do
+                  let rs = armRuns runs bm o (c3Arms b).SameIterations
+
+                  match table1Cell o bm.Name with
+                  | Some(row, (dz, dzrw, w2)) when not rs.IsEmpty ->
+                      for (metric, sel), printed in List.zip metrics [ dz; dzrw; w2 ] do
+                          let m24, s24 = parse printed
+                          let xs = rs |> List.map (fun r -> sel r.Eval100)
+                          let mean, se = meanSe xs
+                          let ours2 = if xs.Length < 2 then s24 * s24 else se * se
+                          let tolerance = 2.0 * sqrt (ours2 + s24 * s24 / 5.0)
+
+                          let matches =
+                              if o = Objective.VarGrad then
+                                  None
+                              else
+                                  Some(abs (mean - m24) <= tolerance)
+
+                          yield
+                              { Subject = $"{bm.Name}, {o}, {metric}"
+                                Ours = $"{spread xs} ({xs.Length} of {b.Seeds.Length} seeds)"
+                                Published = $"{row}: {printed}"
+                                Difference = mean - m24
+                                Tolerance = tolerance
+                                Outcome =
+                                  match matches with
+                                  | None -> "not comparable: [S24]'s row trains with exploration"
+                                  | Some true -> "matches"
+                                  | Some false -> "differs"
+                                Matches = matches }
+                  | _ -> () ]
+
+/// The reproduction table of the method, empty when nothing is compared.
+let private reproductionTable (rows: Reproduced list) =
+    if rows.IsEmpty then
+        ""
+    else
+        "\n\n**[S24] Table 1 reproduced?** Our runs of its setting (uniform N = 100 at the full budget; mean ± standard "
+        + "deviation over seeds) against its printed numbers: ours match when the difference of means is at most "
+        + "2·√(s²/n + s₂₄²/5) (the combined seed spread: s and n ours, s₂₄ over [S24]'s 5 seeds; with one seed of ours, "
+        + "s₂₄ stands in for s).\n\n| number | ours | [S24] | difference | 2 SE | outcome |\n|---|---|---|---|---|---|\n"
+        + (rows
+           |> List.map (fun r ->
+               $"| {r.Subject} | {r.Ours} | {r.Published} | {r.Difference:g3} | {r.Tolerance:g3} | {r.Outcome} |")
+           |> String.concat "\n")
+
+/// The reproduction's one-sentence summary for the section's reason, empty when nothing is compared.
+let private reproductionSummary (rows: Reproduced list) =
+    let compared = rows |> List.filter (fun r -> r.Matches.IsSome)
+    let differing = compared |> List.filter (fun r -> r.Matches = Some false)
+
+    if compared.IsEmpty then
+        ""
+    else
+        let which =
+            if differing.IsEmpty then
+                ""
+            else
+                " Differing: "
+                + (differing
+                   |> List.map (fun r -> $"{r.Subject} {r.Ours} against {r.Published}")
+                   |> String.concat "; ")
+                + "."
+
+        $" [S24] Table 1 at its setting: {compared.Length - differing.Length} of the {compared.Length} numbers compared so far match within the combined seed spread (table in the method).{which}"
+
 /// C3 for one benchmark and objective, each seed paired with the untrained sampler on the same evaluation draws. At
 /// equal network cost: N = 10 random at the full budget against N = 100 uniform at a tenth of it. At the same
 /// iterations (equal energy evaluations for the objectives with one log R per trajectory), once N = 100 uniform at
@@ -507,8 +617,15 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
       Evidence = comparisons
-      Reason = $"{c3Heading b}: {reason} {c6Reason}"
-      Method = scale + "\n\n" + trainingMethod b + " " + $"{c6Sweep}\n\n" + tableRows b runs
+      Reason = $"{c3Heading b}: {reason} {c6Reason}{reproductionSummary (reproduction b runs)}"
+      Method =
+        scale
+        + "\n\n"
+        + trainingMethod b
+        + " "
+        + $"{c6Sweep}\n\n"
+        + tableRows b runs
+        + reproductionTable (reproduction b runs)
       Fits = []
       Figures = figures
       Curves = [] }
@@ -634,8 +751,16 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                   |> String.concat "; ")
                + ".")
         + c6Reason
+        + reproductionSummary (reproduction b finished)
         + " `ratelab report --profile full --out DIR` resumes the study from the cache."
-      Method = scale + "\n\n" + trainingMethod b + c6Sweep + "\n\n" + rows
+      Method =
+        scale
+        + "\n\n"
+        + trainingMethod b
+        + c6Sweep
+        + "\n\n"
+        + rows
+        + reproductionTable (reproduction b finished)
       Fits = []
       Figures = figures
       Curves = [] }
