@@ -675,19 +675,25 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
 
                   match untrained with
                   | Some gaps when have = needed -> Ok(c3Judgements b finished gaps bm o)
-                  | _ -> Error($"{bm.Name}, {o}", have, needed, untrained.IsNone) ]
+                  | _ -> Error($"{bm.Name}, {o}", o, have, needed, untrained.IsNone) ]
 
     let waiting =
         [ for x in perPair do
               match x with
-              | Error(what, have, needed, noBaseline) ->
+              | Error(what, o, have, needed, noBaseline) ->
                   let why =
                       if noBaseline then
                           "; the untrained sampler's evaluations are not cached yet"
                       else
                           ""
 
-                  yield what, $"{have} of the {needed} equal-cost runs cached{why}"
+                  let timeLocal =
+                      if isTimeLocal o && List.contains timeLocalReference b.Objectives then
+                          $"; its comparison with {timeLocalReference} on the coarse grid waits for them too"
+                      else
+                          ""
+
+                  yield what, $"{have} of the {needed} equal-cost runs cached{why}{timeLocal}"
               | Ok _ -> () ]
 
     let comparisons =

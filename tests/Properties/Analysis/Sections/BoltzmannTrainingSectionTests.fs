@@ -561,6 +561,17 @@ let tests =
                       s.Reason
                       "(Against TrajectoryBalance on the coarse grid: judged when both coarse arms have every seed.)"
                       "says what the time-local comparison waits for"
+
+                  let empty =
+                      BoltzmannTrainingSection.trainingSection
+                          (fun key _ -> raise (RateLab.Analysis.Report.Context.NotInCache key))
+                          Quick
+                          budget
+
+                  Expect.stringContains
+                      empty.Reason
+                      "25GMM, SubTrajectoryBalance (0 of the 4 equal-cost runs cached; the untrained sampler's evaluations are not cached yet; its comparison with TrajectoryBalance on the coarse grid waits for them too)"
+                      "a waiting time-local objective says that its comparison with TB waits too"
               finally
                   Directory.Delete(dir, true)
           } ]
