@@ -484,12 +484,22 @@ let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline:
     let judgeSameIterations =
         sameIterations.Length = baseline.Length && coarse.Length = baseline.Length
 
+    // The same-iterations arm costs the same energy evaluations only with one log R per trajectory; a time-local
+    // objective evaluates log R at every state, so there it costs ten times the energy too.
+    let sameIterationsArm =
+        if isTimeLocal o then
+            "At the same iterations (ten times the energy evaluations for a time-local objective), N = 100 uniform for all iterations"
+        else
+            "At equal energy evaluations, N = 100 uniform for all iterations"
+
     let quoted =
         match sameIterations with
-        | [] -> " (N = 100 at the full budget, the equal-energy arm, is not trained in this profile.)"
         | _ when judgeSameIterations -> ""
+        | [] when not (List.contains arms.SameIterations.Steps b.TrainSteps) ->
+            " (N = 100 at the full budget, the same-iterations arm, is not trained in this profile.)"
+        | [] -> $" ({sameIterationsArm}: no seed has finished yet; judged when every seed has finished.)"
         | xs ->
-            $" (At equal energy evaluations, N = 100 uniform for all iterations: {spread xs} over {xs.Length} of {baseline.Length} seeds so far, at ten times the network cost; judged when every seed has finished.)"
+            $" ({sameIterationsArm}: {spread xs} over {xs.Length} of {baseline.Length} seeds so far, at ten times the network cost; judged when every seed has finished.)"
 
     let trained =
         if coarse.Length < 2 then

@@ -562,6 +562,11 @@ let tests =
                       "(Against TrajectoryBalance on the coarse grid: judged when both coarse arms have every seed.)"
                       "says what the time-local comparison waits for"
 
+                  Expect.stringContains
+                      s.Reason
+                      "(At the same iterations (ten times the energy evaluations for a time-local objective), N = 100 uniform for all iterations: no seed has finished yet;"
+                      "the same-iterations arm of a time-local objective is not called equal-energy, and not untrained"
+
                   let empty =
                       BoltzmannTrainingSection.trainingSection
                           (fun key _ -> raise (RateLab.Analysis.Report.Context.NotInCache key))
