@@ -164,51 +164,67 @@ let compareEqualCost
         else
             Inconclusive, $"{ci}: too wide to call the two similar."
 
-/// C3 at equal energy evaluations: the coarse arm against the fine grid trained for as many iterations, which costs it
-/// ten times the network evaluations. C3 says "much cheaper at similar quality", so this is a test of similarity with
-/// the margin `similar` · mean(fine): the Welch 95 % interval of mean(coarse) − mean(fine) entirely at or below the
-/// margin → Consistent (coarse at most that much worse, or better); entirely above it → ViolatesBound; otherwise
-/// Inconclusive. Undecidable cases as `welchAgainstUntrained` says.
-let compareSimilar (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
-    match welchAgainstUntrained ("coarse", "fine") baseline coarse fine with
+/// The shared margin rule of the similarity tests: with the second arm's mean m and margin = `similar`·|m|, the Welch
+/// interval of mean(first) − mean(second) entirely at or below the margin → Consistent; entirely above it →
+/// ViolatesBound; otherwise Inconclusive; each with its sentence, given the margin. Undecidable cases as
+/// `welchAgainstUntrained` says.
+let private againstMargin
+    (similar: float)
+    names
+    (baseline: float list)
+    (first: float list)
+    (second: float list)
+    (within: float -> string, beyond: float -> string, straddles: float -> string)
+    : Verdict * string =
+    match welchAgainstUntrained names baseline first second with
     | Error why -> Inconclusive, why
-    | Ok(ci, diff, half, mf) ->
-        let margin = similar * abs mf
+    | Ok(ci, diff, half, m) ->
+        let margin = similar * abs m
 
         if diff + half <= margin then
-            Consistent,
-            $"{ci}: within the similarity margin {margin:g3} ({similar:g2} × the fine mean) at a tenth of the network cost."
+            Consistent, $"{ci}: {within margin}"
         elif diff - half > margin then
-            ViolatesBound, $"{ci}: coarse worse than the fine grid by more than the similarity margin {margin:g3}."
+            ViolatesBound, $"{ci}: {beyond margin}"
         else
-            Inconclusive, $"{ci}: the interval straddles the similarity margin {margin:g3}."
+            Inconclusive, $"{ci}: {straddles margin}"
+
+/// C3 at equal energy evaluations: the coarse arm against the fine grid trained for as many iterations, which costs it
+/// ten times the network evaluations. C3 says "much cheaper at similar quality", so this is a test of similarity with
+/// the margin `similar` · mean(fine) (`againstMargin`).
+let compareSimilar (similar: float) (baseline: float list) (coarse: float list) (fine: float list) : Verdict * string =
+    againstMargin
+        similar
+        ("coarse", "fine")
+        baseline
+        coarse
+        fine
+        ((fun margin ->
+            $"within the similarity margin {margin:g3} ({similar:g2} × the fine mean) at a tenth of the network cost."),
+         (fun margin -> $"coarse worse than the fine grid by more than the similarity margin {margin:g3}."),
+         (fun margin -> $"the interval straddles the similarity margin {margin:g3}."))
 
 /// C3's second half, time-local objectives made competitive by coarse grids: a time-local objective (FL-SubTB, DB) and
 /// the global reference (TB) both trained on the coarse grid with the same budget, one value per seed, smaller is
-/// better, with the same paired gate against the untrained sampler. With the reference mean m, the Welch 95 % interval
-/// of mean(local) − mean(reference) entirely at or below `similar` · m → Consistent (competitive: at most that much
-/// worse, or better); entirely above it → ViolatesBound; otherwise Inconclusive.
+/// better, with the same paired gate against the untrained sampler; competitive when within `similar` · the
+/// reference's mean (`againstMargin`).
 let compareCompetitive
     (similar: float)
-    (names: string * string)
+    (localName: string, referenceName: string)
     (baseline: float list)
     (local: float list)
     (reference: float list)
     : Verdict * string =
-    match welchAgainstUntrained names baseline local reference with
-    | Error why -> Inconclusive, why
-    | Ok(ci, diff, half, m) ->
-        let margin = similar * abs m
-        let localName, referenceName = names
-
-        if diff + half <= margin then
-            Consistent,
-            $"{ci}: {localName} is within the margin {margin:g3} ({similar:g2} × the {referenceName} mean) of {referenceName}, competitive on the coarse grid."
-        elif diff - half > margin then
-            ViolatesBound,
-            $"{ci}: {localName} is worse than {referenceName} by more than the margin {margin:g3} on the coarse grid."
-        else
-            Inconclusive, $"{ci}: the interval straddles the margin {margin:g3}."
+    againstMargin
+        similar
+        (localName, referenceName)
+        baseline
+        local
+        reference
+        ((fun margin ->
+            $"{localName} is within the margin {margin:g3} ({similar:g2} × the {referenceName} mean) of {referenceName}, competitive on the coarse grid."),
+         (fun margin ->
+             $"{localName} is worse than {referenceName} by more than the margin {margin:g3} on the coarse grid."),
+         (fun margin -> $"the interval straddles the margin {margin:g3}."))
 
 /// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
 /// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.

@@ -366,11 +366,13 @@ let private armRuns (runs: TrainingRun list) (bm: Benchmark) objective (a: Arm) 
 
 /// Whether a budget is [S24]'s published setting, the only one whose numbers Table 1 can be compared with.
 let private isPublishedSetting (b: TrainingBudget) =
-    b.Iterations = 25000L
-    && b.Batch = 300
-    && b.Width = 64
-    && b.Harmonics = 64
-    && b.EvaluationSamples = 2000
+    let p = budget Full b.CheckpointDirectory
+
+    b.Iterations = p.Iterations
+    && b.Batch = p.Batch
+    && b.Width = p.Width
+    && b.Harmonics = p.Harmonics
+    && b.EvaluationSamples = p.EvaluationSamples
 
 /// One number of [S24] Table 1 against ours at the published setting.
 type Reproduced =
@@ -623,11 +625,13 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
               for o in b.Objectives do
                   yield! figuresOf b bm o runs untrained ]
 
+    let reproduced = reproduction b runs
+
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
       Evidence = comparisons
-      Reason = $"{c3Heading b}: {reason} {c6Reason}{reproductionSummary (reproduction b runs)}"
+      Reason = $"{c3Heading b}: {reason} {c6Reason}{reproductionSummary reproduced}"
       Method =
         scale
         + "\n\n"
@@ -635,7 +639,7 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
         + " "
         + $"{c6Sweep}\n\n"
         + tableRows b runs
-        + reproductionTable (reproduction b runs)
+        + reproductionTable reproduced
       Fits = []
       Figures = figures
       Curves = [] }
@@ -745,6 +749,8 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
             table true finished
             + $"\n\nValues: mean ± standard deviation over the seeds of each row (its seeds column; a single seed's value stands alone); evaluation on uniform N_eval = 100 with K = {b.EvaluationSamples}."
 
+    let reproduced = reproduction b finished
+
     { Title = "Coarse versus fine training grids (C3, C6): partly computed"
       ClaimIds = [ "C3"; "C6" ]
       Verdict =
@@ -767,7 +773,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
                   |> String.concat "; ")
                + ".")
         + c6Reason
-        + reproductionSummary (reproduction b finished)
+        + reproductionSummary reproduced
         + " `ratelab report --profile full --out DIR` resumes the study from the cache."
       Method =
         scale
@@ -776,7 +782,7 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
         + c6Sweep
         + "\n\n"
         + rows
-        + reproductionTable (reproduction b finished)
+        + reproductionTable reproduced
       Fits = []
       Figures = figures
       Curves = [] }
