@@ -24,6 +24,7 @@ public interface IStateLogFlow
     /// </summary>
     void LogFlows(TrajectoryBatch batch, Span<double> logFlow)
     {
+        CheckLayout(batch, logFlow.Length, nameof(logFlow));
         int N = batch.Steps;
         for (int b = 0; b < batch.Size; b++)
             for (int n = 0; n < N; n++) logFlow[b * (N + 1) + n] = LogFlow(batch.State(b, n), n, batch.Grid(b));
@@ -35,10 +36,20 @@ public interface IStateLogFlow
     /// </summary>
     void BackwardAll(TrajectoryBatch batch, ReadOnlySpan<double> upstream)
     {
+        CheckLayout(batch, upstream.Length, nameof(upstream));
         int N = batch.Steps;
         for (int b = 0; b < batch.Size; b++)
             for (int n = 0; n < N; n++)
                 if (upstream[b * (N + 1) + n] != 0) Backward(batch.State(b, n), n, batch.Grid(b), upstream[b * (N + 1) + n]);
+    }
+
+    /// <summary>Refuses a null batch, or a buffer shorter than the B·(N + 1) entries of the batched layout.</summary>
+    internal static void CheckLayout(TrajectoryBatch batch, int length, string name)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int needed = batch.Size * (batch.Steps + 1);
+        if (length < needed)
+            throw new ArgumentException($"{name}.Length = {length} is out of range; allowed: at least B·(N + 1) = {needed}.", name);
     }
 }
 
@@ -93,7 +104,7 @@ public sealed class ForwardLookingFlow : IStateLogFlow
     /// </summary>
     public void LogFlows(TrajectoryBatch batch, Span<double> logFlow)
     {
-        ArgumentNullException.ThrowIfNull(batch);
+        IStateLogFlow.CheckLayout(batch, logFlow.Length, nameof(logFlow));
         int N = batch.Steps, total = batch.Size * N;
         var net = Rows;
         for (int q0 = 0; q0 < total; q0 += net.Capacity)
@@ -112,7 +123,7 @@ public sealed class ForwardLookingFlow : IStateLogFlow
     /// <summary>The batched reverse mode of <see cref="Backward"/> over all B·N states, in the blocks of <see cref="LogFlows"/>.</summary>
     public void BackwardAll(TrajectoryBatch batch, ReadOnlySpan<double> upstream)
     {
-        ArgumentNullException.ThrowIfNull(batch);
+        IStateLogFlow.CheckLayout(batch, upstream.Length, nameof(upstream));
         int N = batch.Steps, total = batch.Size * N;
         var net = Rows;
         for (int q0 = 0; q0 < total; q0 += net.Capacity)

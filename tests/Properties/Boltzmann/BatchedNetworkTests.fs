@@ -196,4 +196,29 @@ let tests =
               let up = Array.init (40 * 31) (fun _ -> 2.0 * rng.NextDouble() - 1.0)
               let lb, gb = flowPass flow batch up
               let lr, gr = flowPass (RowByRow flow) batch up
-              agree lb lr && agree gb gr && Array.exists ((<>) 0.0) gb ]
+              agree lb lr && agree gb gr && Array.exists ((<>) 0.0) gb
+          test "the flow's batched members refuse a buffer shorter than B·(N + 1), naming it and the range" {
+              let target =
+                  RateLab.Core.Targets.DiagonalGaussian([| 0.5; -1.0 |], [| 0.7; 1.5 |]) :> RateLab.Core.Targets.ITarget
+
+              let grid = TimeGrid(GridKind.Random, 3, 10.0)
+              let policy = EulerMaruyamaPolicy(smallDrift 2 1UL, 1.2, false)
+              let batch = forwardBatch policy target grid 1UL 2
+
+              let flow =
+                  ForwardLookingFlow(TimeStateMlp.Flow(2, 6UL, 8, 4), target, 1.2) :> IStateLogFlow
+
+              for f in [ flow; RowByRow flow :> IStateLogFlow ] do
+                  Expect.stringContains
+                      (try
+                          f.LogFlows(batch, Span(Array.zeroCreate<float> 7))
+                          ""
+                       with :? ArgumentException as x ->
+                           x.Message)
+                      "logFlow.Length = 7 is out of range; allowed: at least B·(N + 1) = 8."
+                      "names the buffer, its length and the range"
+
+                  Expect.throwsT<ArgumentException>
+                      (fun () -> f.BackwardAll(batch, ReadOnlySpan(Array.zeroCreate<float> 7)))
+                      "upstream too short"
+          } ]
