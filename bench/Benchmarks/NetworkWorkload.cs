@@ -6,8 +6,8 @@ using RateLab.Core.Targets;
 namespace RateLab.Bench;
 
 /// <summary>
-/// The drift network against its PyTorch twin (bench/peers/torch_network.py): `nn-dump DIR` writes the cross-check
-/// cases, `nn-train D THREADS ITERATIONS STEPS` times RateLab's own TB training iteration at batch 300 with the
+/// The drift network against its PyTorch twin (bench/peers/torch_network.py) and the authors' gfn-diffusion code
+/// (bench/peers/gfn_diffusion_check.py): `nn-dump DIR` writes the cross-check cases, `nn-train D THREADS ITERATIONS STEPS` times RateLab's own TB training iteration at batch 300 with the
 /// settings the peer's `train` mirrors (uniform grid, learned variance, σ = 1, target N(0.5, 1.5 I)).
 /// </summary>
 static class NetworkWorkload
@@ -15,16 +15,20 @@ static class NetworkWorkload
     /// <summary>The dimensions of the cross-check and the benchmark.</summary>
     public static readonly int[] Dimensions = [2, 10, 32];
 
-    /// <summary>Writes DIR/nn-d{d}.json for each dimension and returns the paths, one a line.</summary>
+    /// <summary>Writes DIR/nn-d{d}.json (random grid) and DIR/nn-uniform-d{d}.json (uniform grid, the only one
+    /// gfn-diffusion steps) for each dimension and returns the paths, one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
         var paths = new List<string>();
         foreach (int d in Dimensions)
         {
-            string path = Path.Combine(directory, $"nn-d{d}.json");
-            CrossCheckCase.Write(path, d);
-            paths.Add(path);
+            foreach (var (name, kind) in new[] { ("nn", GridKind.Random), ("nn-uniform", GridKind.Uniform) })
+            {
+                string path = Path.Combine(directory, $"{name}-d{d}.json");
+                CrossCheckCase.Write(path, d, kind: kind);
+                paths.Add(path);
+            }
         }
         return string.Join(Environment.NewLine, paths);
     }

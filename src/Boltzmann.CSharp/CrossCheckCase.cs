@@ -6,10 +6,12 @@ using RateLab.Core.Validation;
 namespace RateLab.Boltzmann;
 
 /// <summary>
-/// One trajectory-balance problem written as JSON for an independent re-implementation (bench/peers/torch_network.py)
-/// to recompute: a drift network with a random head (so every layer gets gradient) and learned variance, a batch of
-/// forward trajectories, log Z, and RateLab's loss and θ-gradient. Doubles are written in round-trip form, so the peer
-/// starts from bit-identical inputs.
+/// One trajectory-balance problem written as JSON for an independent re-implementation to recompute: a drift network
+/// with a random head (so every layer gets gradient) and learned variance, a batch of forward trajectories with their
+/// per-step log π→ and log π←, log Z, RateLab's loss and θ-gradient, and its two log Z estimates of the batch (ELBO and
+/// importance-weighted). Doubles are written in round-trip form, so the peer starts from bit-identical inputs. Peers:
+/// bench/peers/torch_network.py (our PyTorch twin, any grid) and bench/peers/gfn_diffusion_check.py (the authors' own
+/// gfn-diffusion code, which steps a uniform grid only).
 /// </summary>
 public static class CrossCheckCase
 {
@@ -17,8 +19,10 @@ public static class CrossCheckCase
     public const int Width = 64, Harmonics = 64;
     const double Sigma = 1.3, LogZ = 0.4;
 
-    /// <summary>Writes the case for dimension <paramref name="d"/> to <paramref name="path"/>.</summary>
-    public static void Write(string path, int d, int batchSize = 300, int steps = 20, ulong seed = 2024)
+    /// <summary>Writes the case for dimension <paramref name="d"/> on a grid of <paramref name="kind"/> (random:
+    /// bounded ratio 10) to <paramref name="path"/>.</summary>
+    public static void Write(string path, int d, int batchSize = 300, int steps = 20, ulong seed = 2024,
+        GridKind kind = GridKind.Random)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Guard.AtLeast(d, 1, nameof(d));
@@ -26,7 +30,7 @@ public static class CrossCheckCase
         var policy = new EulerMaruyamaPolicy(drift, Sigma, learnedVariance: true);
         var target = new DiagonalGaussian(Enumerable.Repeat(0.5, d).ToArray(), Enumerable.Repeat(1.5, d).ToArray());
         var batch = new TrajectoryBatch(batchSize, steps, d);
-        var grid = new TimeGrid(GridKind.Random, steps, 10);
+        var grid = new TimeGrid(kind, steps, 10);
         Trajectories.SampleForward(policy, target, grid, new PhiloxNoise(seed), 0, batch);
         var gradients = new ObjectiveGradients(batchSize, steps, d);
         Array.Clear(drift.Gradient);
@@ -37,10 +41,15 @@ public static class CrossCheckCase
         w.WriteStartObject();
         w.WriteNumber("d", d); w.WriteNumber("width", Width); w.WriteNumber("harmonics", Harmonics);
         w.WriteNumber("batch", batchSize); w.WriteNumber("steps", steps);
+        w.WriteString("grid", kind.ToString().ToLowerInvariant());
         w.WriteNumber("sigma", Sigma); w.WriteNumber("log_z", LogZ);
         WriteArray("parameters", drift.Parameters);
         WriteArray("times", batch.Times); WriteArray("states", batch.States);
+        WriteArray("log_forward", batch.LogForward);
         WriteArray("log_backward", batch.LogBackward); WriteArray("log_reward", batch.LogReward);
+        WriteArray("log_weights", Estimators.LogWeights(batch));
+        w.WriteNumber("elbo", Estimators.Elbo(batch).Value);
+        w.WriteNumber("log_z_importance_weighted", Estimators.ImportanceWeighted(batch));
         w.WriteNumber("loss", loss); w.WriteNumber("log_z_gradient", logZGradient);
         WriteArray("gradient", drift.Gradient);
         w.WriteEndObject();

@@ -1,4 +1,6 @@
-/// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py).
+/// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py), and
+/// its TB loss, gradient and log Z estimators against the authors' own gfn-diffusion code
+/// (bench/peers/gfn_diffusion_check.py; runs when RATELAB_GFN_DIFFUSION names a clone of it).
 module RateLab.Properties.Boltzmann.TorchCrossCheckTests
 
 open System
@@ -38,13 +40,13 @@ let private unavailable () =
         | Some(0, _, _) -> None
         | _ -> Some $"{python} cannot import torch (Debian: apt-get install python3-torch)"
 
-/// The repository's bench/peers/torch_network.py, found from the test binary's folder upwards.
-let private script () =
+/// The repository's bench/peers/NAME, found from the test binary's folder upwards.
+let private script name =
     let rec up (dir: DirectoryInfo | null) =
         match dir with
-        | null -> failwith "bench/peers/torch_network.py not found above the test binary"
+        | null -> failwith $"bench/peers/{name} not found above the test binary"
         | dir ->
-            let p = Path.Combine(dir.FullName, "bench", "peers", "torch_network.py")
+            let p = Path.Combine(dir.FullName, "bench", "peers", name)
             if File.Exists p then p else up dir.Parent
 
     up (DirectoryInfo AppContext.BaseDirectory)
@@ -61,7 +63,7 @@ let private crossCheck d =
         try
             CrossCheckCase.Write(path, d)
 
-            match run [ script (); "check"; path ] with
+            match run [ script "torch_network.py"; "check"; path ] with
             | Some(0, out, _) ->
                 use doc = JsonDocument.Parse out
                 let r = doc.RootElement
@@ -74,9 +76,58 @@ let private crossCheck d =
         finally
             File.Delete path
 
+/// The clone of gfn-diffusion named by RATELAB_GFN_DIFFUSION, or why the check cannot run.
+let private authorsCheckout () =
+    match Environment.GetEnvironmentVariable "RATELAB_GFN_DIFFUSION" with
+    | null
+    | "" -> Error "RATELAB_GFN_DIFFUSION is not set (a clone of github.com/GFNOrg/gfn-diffusion)"
+    | dir when not (Directory.Exists(Path.Combine(dir, "energy_sampling"))) ->
+        Error $"RATELAB_GFN_DIFFUSION = {dir} has no energy_sampling/ folder"
+    | dir -> Ok dir
+
+// The authors' sampling loop retraces RateLab's states (their normals are replayed), so every compared quantity is the
+// same sum formed by two codes in float64: per-step log-densities are sums of d terms, log weights and the loss sums of
+// 2N·d terms, the gradient the torch check's 6000-row sums (same 1e-12 bound), the ELBO and importance-weighted log Z
+// means of B = 300 log weights of size O(10²): 1e-12 absolute is ~10⁴ ulps of those. Deterministic (seeded case).
+let private authorsCheck d =
+    match unavailable (), authorsCheckout () with
+    | Some reason, _
+    | None, Error reason -> skiptest reason
+    | None, Ok checkout ->
+        let path = Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.json")
+
+        try
+            CrossCheckCase.Write(path, d, kind = GridKind.Uniform)
+
+            match run [ script "gfn_diffusion_check.py"; path; checkout ] with
+            | Some(0, out, _) ->
+                use doc = JsonDocument.Parse out
+                let r = doc.RootElement
+                let get (name: string) = r.GetProperty(name).GetDouble()
+
+                for name in
+                    [ "log_forward_max_relative_difference"
+                      "log_backward_max_relative_difference"
+                      "log_weights_max_relative_difference"
+                      "loss_relative_difference" ] do
+                    Expect.isLessThanOrEqual (get name) 1e-13 $"{name} (d = {d})"
+
+                for name in [ "gradient_max_relative_difference"; "log_z_gradient_relative_difference" ] do
+                    Expect.isLessThanOrEqual (get name) 1e-12 $"{name} (d = {d})"
+
+                for name in [ "elbo_difference"; "importance_weighted_difference" ] do
+                    Expect.isLessThanOrEqual (abs (get name)) 1e-12 $"{name} (d = {d})"
+            | Some(code, _, err) -> failtest $"gfn_diffusion_check.py exited with {code}: {err}"
+            | None -> failtest "python could not be started"
+        finally
+            File.Delete path
+
 [<Tests>]
 let tests =
     testList
         "Boltzmann.TorchCrossCheck"
         [ test "TB loss and θ-gradient equal PyTorch's to rounding (d = 2, B = 300, N = 20)" { crossCheck 2 }
-          test "TB loss and θ-gradient equal PyTorch's to rounding (d = 32, B = 300, N = 20)" { crossCheck 32 } ]
+          test "TB loss and θ-gradient equal PyTorch's to rounding (d = 32, B = 300, N = 20)" { crossCheck 32 }
+          test "TB loss, gradient and log Z estimates equal the authors' gfn-diffusion code's (d = 10, uniform N = 20)" {
+              authorsCheck 10
+          } ]
