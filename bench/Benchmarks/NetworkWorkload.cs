@@ -15,21 +15,27 @@ static class NetworkWorkload
     /// <summary>The dimensions of the cross-check and the benchmark.</summary>
     public static readonly int[] Dimensions = [2, 10, 32];
 
-    /// <summary>Writes DIR/nn-d{d}.json (random grid) and DIR/nn-uniform-d{d}.json (uniform grid, the only one
-    /// gfn-diffusion steps) for each dimension and returns the paths, one a line.</summary>
+    /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid) and, on the uniform grid that
+    /// gfn-diffusion steps, DIR/nn-uniform-d{d}.json (TB), nn-db-uniform-d{d}.json and nn-subtb-uniform-d{d}.json
+    /// (DB and SubTB with the forward-looking flow); returns the paths, one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
         var paths = new List<string>();
-        foreach (int d in Dimensions)
+        var cases = new[]
         {
-            foreach (var (name, kind) in new[] { ("nn", GridKind.Random), ("nn-uniform", GridKind.Uniform) })
+            ("nn", GridKind.Random, Objective.TrajectoryBalance),
+            ("nn-uniform", GridKind.Uniform, Objective.TrajectoryBalance),
+            ("nn-db-uniform", GridKind.Uniform, Objective.DetailedBalance),
+            ("nn-subtb-uniform", GridKind.Uniform, Objective.SubTrajectoryBalance),
+        };
+        foreach (int d in Dimensions)
+            foreach (var (name, kind, objective) in cases)
             {
                 string path = Path.Combine(directory, $"{name}-d{d}.json");
-                CrossCheckCase.Write(path, d, kind: kind);
+                CrossCheckCase.Write(path, d, kind: kind, objective: objective);
                 paths.Add(path);
             }
-        }
         return string.Join(Environment.NewLine, paths);
     }
 

@@ -1,17 +1,21 @@
-"""RateLab's trajectory-balance case recomputed by the authors' own code: gfn-diffusion (Sendera et al. 2024,
+"""RateLab's training case recomputed by the authors' own code: gfn-diffusion (Sendera et al. 2024,
 github.com/GFNOrg/gfn-diffusion, folder energy_sampling/), the code behind the published numbers our training study
 reproduces.
 
 Usage: gfn_diffusion_check.py CASE.json CHECKOUT
-  CASE.json  a uniform-grid case written by `RateLab.Bench nn-dump DIR` (DIR/nn-uniform-d*.json)
+  CASE.json  a uniform-grid case written by `RateLab.Bench nn-dump DIR`: nn-uniform-d*.json (TB),
+             nn-db-uniform-d*.json (DB) or nn-subtb-uniform-d*.json (SubTB), both with the forward-looking flow
   CHECKOUT   a clone of gfn-diffusion
 
-Builds their GFN (PIS architecture, learned variance, t_scale = σ²) with RateLab's weights and log Z, and makes their
-own sampling loop retrace RateLab's trajectories: their torch.randn_like is served the normals that reproduce RateLab's
-states under their drift. Then runs their trajectory-balance loss (gflownet_losses.fwd_tb) with its backward pass and
-their evaluation (evaluations.log_partition_function, which gives ΔlogZ's and ΔlogZ^RW's estimates). Prints one JSON
-line with the largest differences from RateLab: per-step log π→ and log π←, per-trajectory log weights, loss,
-θ-gradient, log Z gradient, the ELBO and the importance-weighted log Z.
+Builds their GFN (PIS architecture, learned variance, t_scale = σ²; for DB and SubTB the conditional flow with partial
+energy, i.e. the forward-looking flow, whose head reads the policy's time and state embeddings) with RateLab's weights
+and log Z, and makes their own sampling loop retrace RateLab's trajectories: their torch.randn_like is served the normals
+that reproduce RateLab's states under their drift. Then runs their loss (gflownet_losses.fwd_tb, db or subtb) with its
+backward pass and their evaluation (evaluations.log_partition_function, which gives ΔlogZ's and ΔlogZ^RW's estimates).
+Their SubTB loss is a sum over the batch without the factor 1/2, so it and its gradients are divided by 2B before the
+comparison. Prints one JSON line with the largest differences from RateLab: per-step log π→ and log π←,
+per-trajectory log weights, loss, θ-gradient (policy, trunk included), flow-head gradient or log Z gradient, the ELBO
+and the importance-weighted log Z.
 
 Their code runs in float64 here (the default dtype is set before it builds anything), so the differences measure the
 two implementations, not two precisions. Modules their import chain names but the checked functions never call (PIL,
@@ -46,7 +50,8 @@ def import_their_code(checkout):
     from models.gfn import GFN
     import gflownet_losses
     import evaluations
-    return GFN, gflownet_losses, evaluations
+    from utils import cal_subtb_coef_matrix
+    return GFN, gflownet_losses, evaluations, cal_subtb_coef_matrix
 
 
 def their_tensors(gfn):
@@ -59,14 +64,19 @@ def their_tensors(gfn):
     return ts
 
 
-def load_flat(gfn, theta, log_z):
+def their_flow_head(gfn):
+    """Their flow head's parameters in RateLab's order (the entries of RateLab's flow network after its trunk)."""
+    layers = [gfn.flow_model.model[1][0], gfn.flow_model.model[2][0], gfn.flow_model.model[3]]
+    return [t for layer in layers for t in (layer.weight, layer.bias)]
+
+
+def load(tensors, theta):
     i = 0
     with torch.no_grad():
-        for p in their_tensors(gfn):
+        for p in tensors:
             n = p.numel()
             p.copy_(torch.tensor(theta[i:i + n]).view_as(p))
             i += n
-        gfn.flow_model.fill_(log_z)
     if i != len(theta):
         sys.exit(f"error: RateLab's case has {len(theta)} parameters, their network {i}")
 
@@ -103,14 +113,24 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     c = json.load(open(sys.argv[1]))
-    GFN, losses, evaluations = import_their_code(sys.argv[2])
+    GFN, losses, evaluations, coefficients = import_their_code(sys.argv[2])
     d, B, N, sigma = c["d"], c["batch"], c["steps"], c["sigma"]
+    objective = c.get("objective", "TrajectoryBalance")
     if c.get("grid") != "uniform":
         sys.exit(f"error: grid = {c.get('grid')} in {sys.argv[1]}; gfn-diffusion steps a uniform grid only")
+    local = objective != "TrajectoryBalance"
     gfn = GFN(d, c["width"], c["width"], c["harmonics"], c["width"], log_var_range=4.0, t_scale=sigma * sigma,
               learned_variance=True, trajectory_length=N, pis_architectures=True, joint_layers=2, zero_init=False,
-              device=torch.device("cpu"))
-    load_flat(gfn, c["parameters"], c["log_z"])
+              partial_energy=local, conditional_flow_model=local, device=torch.device("cpu"))
+    load(their_tensors(gfn), c["parameters"])
+    if local:
+        trunk = c["trunk_length"]
+        if c["flow_parameters"][:trunk] != c["parameters"][:trunk]:
+            sys.exit("error: the case's flow network does not share the policy's trunk")
+        load(their_flow_head(gfn), c["flow_parameters"][trunk:])
+    else:
+        with torch.no_grad():
+            gfn.flow_model.fill_(c["log_z"])
 
     times = torch.tensor(c["times"]).view(B, N + 1)
     grid_error = (times - torch.arange(N + 1) * gfn.dt).abs().max().item()
@@ -126,11 +146,12 @@ def main():
             normals.append(step / (math.sqrt(gfn.dt) * (log_var / 2).exp()))
     replay = ReplayedNormals(normals)
 
-    final_state_error = [0.0]
-
+    # The case's target: log R(x) = −|x − 0.5|² / (2 · 1.5), RateLab's unnormalised N(0.5, 1.5 I). The forward-looking
+    # flow asks for log R at every state; at the final states it must reproduce RateLab's log R.
     def log_reward_fn(x):
-        final_state_error[0] = max(final_state_error[0], rel(x, states[:, -1]))
-        return log_reward.clone()
+        return (-(x - 0.5) ** 2 / (2 * 1.5)).sum(-1)
+
+    target_error = rel(log_reward_fn(states[:, -1]), log_reward)
 
     start = torch.zeros(B, d)
     with replay, torch.no_grad():
@@ -138,24 +159,34 @@ def main():
     log_weights = log_reward + log_pb.sum(1) - log_pf.sum(1)
 
     with replay:
-        loss = losses.fwd_tb(start, gfn, log_reward_fn)
+        if objective == "TrajectoryBalance":
+            loss = losses.fwd_tb(start, gfn, log_reward_fn)
+        elif objective == "DetailedBalance":
+            loss = losses.db(start, gfn, log_reward_fn)
+        else:
+            loss = losses.subtb(start, gfn, log_reward_fn, coefficients(2, N)) / (2 * B)
     loss.backward()
     gradient = torch.cat([p.grad.reshape(-1) for p in their_tensors(gfn)])
+    if local:
+        second = rel(torch.cat([p.grad.reshape(-1) for p in their_flow_head(gfn)]),
+                     torch.tensor(c["flow_gradient"][c["trunk_length"]:]))
+    else:
+        second = rel(gfn.flow_model.grad.item(), c["log_z_gradient"])
 
     with replay:
         _, log_z_rw, log_z_lb, _ = evaluations.log_partition_function(start, gfn, log_reward_fn)
 
     print(json.dumps({
-        "d": d, "batch": B, "steps": N,
+        "objective": objective, "d": d, "batch": B, "steps": N,
         "grid_max_abs_difference": grid_error,
         "states_max_relative_difference": rel(their_states, states),
-        "final_states_max_relative_difference": final_state_error[0],
+        "log_reward_max_relative_difference": target_error,
         "log_forward_max_relative_difference": rel(log_pf, torch.tensor(c["log_forward"]).view(B, N)),
         "log_backward_max_relative_difference": rel(log_pb, torch.tensor(c["log_backward"]).view(B, N)),
         "log_weights_max_relative_difference": rel(log_weights, torch.tensor(c["log_weights"])),
         "loss_relative_difference": rel(loss.item(), c["loss"]),
         "gradient_max_relative_difference": rel(gradient, torch.tensor(c["gradient"])),
-        "log_z_gradient_relative_difference": rel(gfn.flow_model.grad.item(), c["log_z_gradient"]),
+        ("flow_head_gradient_max_relative_difference" if local else "log_z_gradient_relative_difference"): second,
         "elbo_difference": log_z_lb.item() - c["elbo"],
         "importance_weighted_difference": log_z_rw.item() - c["log_z_importance_weighted"],
     }))

@@ -2,17 +2,20 @@ using RateLab.Core.Validation;
 
 namespace RateLab.Boltzmann;
 
-/// <summary>A parameter group: a flat parameter array, its gradient buffer and its learning rate.</summary>
+/// <summary>A parameter group: a flat parameter array, its gradient buffer, its learning rate and the first entry it
+/// owns (the entries before it belong to another group, see <see cref="SharedTrunk"/>).</summary>
 public sealed record ParameterGroup
 {
-    /// <summary>Group over <paramref name="parameters"/> / <paramref name="gradient"/> (same length) with step size <paramref name="learningRate"/> &gt; 0.</summary>
-    public ParameterGroup(double[] parameters, double[] gradient, double learningRate)
+    /// <summary>Group over <paramref name="parameters"/> / <paramref name="gradient"/> (same length) from entry
+    /// <paramref name="start"/> on, with step size <paramref name="learningRate"/> &gt; 0.</summary>
+    public ParameterGroup(double[] parameters, double[] gradient, double learningRate, int start = 0)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradient);
         Guard.Length(gradient.Length, parameters.Length, nameof(gradient));
         Parameters = parameters; Gradient = gradient;
         LearningRate = Guard.Positive(learningRate, nameof(learningRate));
+        Start = Guard.InRange(start, 0, parameters.Length, nameof(start));
     }
 
     /// <summary>θ.</summary>
@@ -21,6 +24,8 @@ public sealed record ParameterGroup
     public double[] Gradient { get; }
     /// <summary>Step size.</summary>
     public double LearningRate { get; }
+    /// <summary>First entry the optimiser updates.</summary>
+    public int Start { get; }
 }
 
 /// <summary>
@@ -62,7 +67,7 @@ public sealed class Adam
         {
             var p = Groups[k].Parameters; var g = Groups[k].Gradient; var m = FirstMoments[k]; var v = SecondMoments[k];
             double lr = Groups[k].LearningRate;
-            for (int i = 0; i < p.Length; i++)
+            for (int i = Groups[k].Start; i < p.Length; i++)
             {
                 m[i] = Beta1 * m[i] + (1 - Beta1) * g[i];
                 v[i] = Beta2 * v[i] + (1 - Beta2) * g[i] * g[i];

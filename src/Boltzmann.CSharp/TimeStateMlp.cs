@@ -64,7 +64,8 @@ public sealed class TimeStateMlp : IDriftModel
     /// <summary>The policy network: K = 2d, zero-initialised head (so the initial drift is 0, §10).</summary>
     public static TimeStateMlp Drift(int d, ulong seed, int width = 64, int harmonics = 64) => new(d, 2 * d, width, harmonics, seed, true, 1);
 
-    /// <summary>The flow network NN_F: same shape, K = 1, head not zero-initialised (§10).</summary>
+    /// <summary>The flow network NN_F: same shape, K = 1, head not zero-initialised (§10); in training its trunk is the
+    /// policy's (<see cref="SharedTrunk"/>).</summary>
     public static TimeStateMlp Flow(int d, ulong seed, int width = 64, int harmonics = 64) => new(d, 1, width, harmonics, seed, false, 1);
 
     /// <summary>A fixed random drift for the limit studies: K = 2d with a random head scaled by <paramref name="headScale"/>.</summary>
@@ -78,6 +79,10 @@ public sealed class TimeStateMlp : IDriftModel
     /// </summary>
     public static TimeStateMlp NoisePredictor(int d, ulong seed, int width = 64, int harmonics = 64) =>
         new(d, d, width, harmonics, seed, false, 1);
+
+    /// <summary>Entries of θ before the first joint layer: the phase, the time MLP and the state layer (the trunk a flow
+    /// head shares, <see cref="SharedTrunk"/>).</summary>
+    internal int TrunkLength => oA1;
 
     /// <inheritdoc/>
     public int StateDimension => d;

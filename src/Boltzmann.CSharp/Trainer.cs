@@ -23,6 +23,8 @@ public sealed class Trainer
     readonly ObjectiveGradients gradients;
     readonly PhiloxNoise noise;
     readonly double[] logZ = new double[1], logZGradient = new double[1];
+    // DB / SubTB: the flow head's trunk is the policy's.
+    readonly SharedTrunk? trunk;
 
     /// <summary>A fresh run on <paramref name="target"/> with <paramref name="settings"/>.</summary>
     public Trainer(ITarget target, TrainingSettings settings)
@@ -38,8 +40,10 @@ public sealed class Trainer
         if (settings.Objective is Objective.DetailedBalance or Objective.SubTrajectoryBalance)
         {
             var net = TimeStateMlp.Flow(d, settings.Seed ^ 0x5DEECE66DUL, settings.Width, settings.Harmonics);
+            trunk = new SharedTrunk(drift, net);
+            trunk.Sync();
             Flow = new ForwardLookingFlow(net, Target, settings.Sigma, settings.ForwardLookingFlow);
-            groups.Add(new ParameterGroup(net.Parameters, net.Gradient, settings.FlowLearningRate));
+            groups.Add(new ParameterGroup(net.Parameters, net.Gradient, settings.FlowLearningRate, trunk.Length));
         }
         if (settings.Objective == Objective.TrajectoryBalance) groups.Add(new ParameterGroup(logZ, logZGradient, settings.FlowLearningRate));
         Optimizer = new Adam(groups);
@@ -71,14 +75,17 @@ public sealed class Trainer
     {
         Guard.AtLeast(iterations, 0L, nameof(iterations));
         Guard.AtLeast(checkpointEvery, 0L, nameof(checkpointEvery));
+        trunk?.Sync();  // a checkpoint may have been loaded
         for (long k = 0; k < iterations; k++)
         {
             Optimizer.ZeroGradients();
             Trajectories.SampleForward(Policy, Target, Settings.Grid, noise, Iteration * Settings.BatchSize, batch, Settings.Exploration);
             double loss = gradients.Evaluate(Settings.Objective, Policy, Target, batch, Flow, LogZ, out double gz, Settings.SubTbLambda);
             logZGradient[0] = gz;
+            trunk?.FoldGradient();
             double meanLogWeight = Estimators.Elbo(batch).Value;
             Optimizer.Step();
+            trunk?.Sync();
             Iteration++;
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"Training diverged at iteration {Iteration}: loss = {loss}.");
             progress?.Invoke(new TrainingProgress(Iteration, loss, Settings.Objective == Objective.TrajectoryBalance ? LogZ : meanLogWeight, meanLogWeight));

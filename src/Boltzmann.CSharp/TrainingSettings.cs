@@ -61,7 +61,10 @@ public sealed record TrainingSettings
     /// <summary>Number of Fourier harmonics.</summary>
     public int Harmonics { get; }
 
-    /// <summary>A one-line fingerprint stored in checkpoints, so a checkpoint is never resumed under other settings.</summary>
+    /// <summary>A one-line fingerprint stored in checkpoints, so a checkpoint is never resumed under other settings.
+    /// DB and SubTB carry the flow's architecture: their flow head shares the policy's trunk (<see cref="SharedTrunk"/>),
+    /// and runs trained with a separate flow network must not be read back as theirs.</summary>
     public string Fingerprint() => FormattableString.Invariant(
-        $"{Objective}|{Sigma:R}|{Grid.Kind}|{Grid.Steps}|{Grid.Ratio:R}|{Seed}|{BatchSize}|{LearnedVariance}|{Exploration:R}|{PolicyLearningRate:R}|{FlowLearningRate:R}|{SubTbLambda:R}|{ForwardLookingFlow}|{Width}|{Harmonics}");
+        $"{Objective}|{Sigma:R}|{Grid.Kind}|{Grid.Steps}|{Grid.Ratio:R}|{Seed}|{BatchSize}|{LearnedVariance}|{Exploration:R}|{PolicyLearningRate:R}|{FlowLearningRate:R}|{SubTbLambda:R}|{ForwardLookingFlow}|{Width}|{Harmonics}")
+        + (Objective is Objective.DetailedBalance or Objective.SubTrajectoryBalance ? "|flow-head-on-policy-trunk" : "");
 }

@@ -83,11 +83,43 @@ let private gradientMatches objective (Seed s) (gc: GridCase) =
     // Non-vacuous: the analytic gradient must be non-zero somewhere.
     Array.exists ((<>) 0.0) g && ok && okFlow
 
+/// DB / SubTB as trained: the flow head reads the policy's trunk. After FoldGradient the policy's gradient is the
+/// gradient in the shared parameters (each perturbation of a trunk entry moves both networks, through Sync), and the
+/// flow's own trunk gradient is cleared.
+let private sharedTrunkGradientMatches objective (Seed s) (gc: GridCase) =
+    let drift, flowNet, flow, policy, target, batch, work, lossOf =
+        setup objective s gc true
+
+    let trunk = SharedTrunk(drift, flowNet)
+
+    let loss () =
+        trunk.Sync()
+        lossOf ()
+
+    loss () |> ignore
+    let mutable gz = 0.0
+    work.Evaluate(objective, policy, target, batch, flow, 0.3, &gz, 2.0) |> ignore
+    trunk.FoldGradient()
+    let g = Array.copy drift.Gradient
+    let shared = g.[.. trunk.Length - 1]
+
+    Array.forall ((=) 0.0) flowNet.Gradient.[.. trunk.Length - 1]
+    && Array.exists ((<>) 0.0) shared
+    && checkIndices drift.Parameters g (someIndices trunk.Length s) loss
+
 [<Tests>]
 let tests =
     testList
         "Boltzmann.Gradients"
         [ testPropertyWithConfig
+              { config with maxTest = 6 }
+              "DB, flow head on the policy's trunk: shared-trunk gradient matches central differences"
+          <| sharedTrunkGradientMatches Objective.DetailedBalance
+          testPropertyWithConfig
+              { config with maxTest = 6 }
+              "SubTB, flow head on the policy's trunk: shared-trunk gradient matches central differences"
+          <| sharedTrunkGradientMatches Objective.SubTrajectoryBalance
+          testPropertyWithConfig
               { config with maxTest = 8 }
               "TB: drift-network gradient (learned variance) matches central differences"
           <| gradientMatches Objective.TrajectoryBalance

@@ -1,5 +1,5 @@
 /// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py), and
-/// its TB loss, gradient and log Z estimators against the authors' own gfn-diffusion code
+/// its TB, DB and SubTB losses, gradients and log Z estimators against the authors' own gfn-diffusion code
 /// (bench/peers/gfn_diffusion_check.py; runs when RATELAB_GFN_DIFFUSION names a clone of it).
 module RateLab.Properties.Boltzmann.TorchCrossCheckTests
 
@@ -89,7 +89,7 @@ let private authorsCheckout () =
 // same sum formed by two codes in float64: per-step log-densities are sums of d terms, log weights and the loss sums of
 // 2N·d terms, the gradient the torch check's 6000-row sums (same 1e-12 bound), the ELBO and importance-weighted log Z
 // means of B = 300 log weights of size O(10²): 1e-12 absolute is ~10⁴ ulps of those. Deterministic (seeded case).
-let private authorsCheck d =
+let private authorsCheck objective d =
     match unavailable (), authorsCheckout () with
     | Some reason, _
     | None, Error reason -> skiptest reason
@@ -97,7 +97,7 @@ let private authorsCheck d =
         let path = Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.json")
 
         try
-            CrossCheckCase.Write(path, d, kind = GridKind.Uniform)
+            CrossCheckCase.Write(path, d, kind = GridKind.Uniform, objective = objective)
 
             match run [ script "gfn_diffusion_check.py"; path; checkout ] with
             | Some(0, out, _) ->
@@ -112,7 +112,13 @@ let private authorsCheck d =
                       "loss_relative_difference" ] do
                     Expect.isLessThanOrEqual (get name) 1e-13 $"{name} (d = {d})"
 
-                for name in [ "gradient_max_relative_difference"; "log_z_gradient_relative_difference" ] do
+                let second =
+                    if objective = Objective.TrajectoryBalance then
+                        "log_z_gradient_relative_difference"
+                    else
+                        "flow_head_gradient_max_relative_difference"
+
+                for name in [ "gradient_max_relative_difference"; second ] do
                     Expect.isLessThanOrEqual (get name) 1e-12 $"{name} (d = {d})"
 
                 for name in [ "elbo_difference"; "importance_weighted_difference" ] do
@@ -129,5 +135,11 @@ let tests =
         [ test "TB loss and θ-gradient equal PyTorch's to rounding (d = 2, B = 300, N = 20)" { crossCheck 2 }
           test "TB loss and θ-gradient equal PyTorch's to rounding (d = 32, B = 300, N = 20)" { crossCheck 32 }
           test "TB loss, gradient and log Z estimates equal the authors' gfn-diffusion code's (d = 10, uniform N = 20)" {
-              authorsCheck 10
+              authorsCheck Objective.TrajectoryBalance 10
+          }
+          test "DB (forward-looking flow on the policy's trunk) equals the authors' code's (d = 10, uniform N = 20)" {
+              authorsCheck Objective.DetailedBalance 10
+          }
+          test "SubTB (forward-looking flow on the policy's trunk) equals the authors' code's (d = 10, uniform N = 20)" {
+              authorsCheck Objective.SubTrajectoryBalance 10
           } ]

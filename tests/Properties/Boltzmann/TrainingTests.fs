@@ -36,12 +36,33 @@ let tests =
                   b.Train(5L)
                   Expect.equal (snapshot a) (snapshot b) $"{objective}"
           }
+          test "DB and SubTB train their flow head on the policy's trunk, which only the policy's group updates" {
+              for objective in [ Objective.DetailedBalance; Objective.SubTrajectoryBalance ] do
+                  let t = Trainer(target (), settings objective)
+                  let flow = t.Optimizer.Groups.[1]
+                  let policy = t.Optimizer.Groups.[0].Parameters
+                  let headBefore = Array.copy flow.Parameters.[flow.Start ..]
+                  let trunkBefore = Array.copy policy.[.. flow.Start - 1]
+                  t.Train(3L)
+                  Expect.isGreaterThan flow.Start 0 $"{objective}: the flow group starts after the trunk"
+
+                  Expect.equal
+                      flow.Parameters.[.. flow.Start - 1]
+                      policy.[.. flow.Start - 1]
+                      $"{objective}: trunks equal"
+
+                  Expect.notEqual policy.[.. flow.Start - 1] trunkBefore $"{objective}: the trunk trains"
+                  Expect.notEqual flow.Parameters.[flow.Start ..] headBefore $"{objective}: the flow head trains"
+          }
           test "a run resumed from a checkpoint equals an uninterrupted run, bit for bit" {
               let path =
                   Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
 
               try
-                  for objective in [ Objective.TrajectoryBalance; Objective.SubTrajectoryBalance ] do
+                  for objective in
+                      [ Objective.TrajectoryBalance
+                        Objective.DetailedBalance
+                        Objective.SubTrajectoryBalance ] do
                       let whole = Trainer(target (), settings objective)
                       whole.Train(8L)
                       let first = Trainer(target (), settings objective)
