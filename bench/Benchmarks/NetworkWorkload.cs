@@ -17,7 +17,8 @@ static class NetworkWorkload
 
     /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid) and, on the uniform grid that
     /// gfn-diffusion steps, DIR/nn-uniform-d{d}.json (TB), nn-db-uniform-d{d}.json and nn-subtb-uniform-d{d}.json
-    /// (DB and SubTB with the forward-looking flow); returns the paths, one a line.</summary>
+    /// (DB and SubTB with the forward-looking flow) and nn-kl-uniform-d{d}.json (KL, their `pis`); returns the paths,
+    /// one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -28,6 +29,7 @@ static class NetworkWorkload
             ("nn-uniform", GridKind.Uniform, Objective.TrajectoryBalance),
             ("nn-db-uniform", GridKind.Uniform, Objective.DetailedBalance),
             ("nn-subtb-uniform", GridKind.Uniform, Objective.SubTrajectoryBalance),
+            ("nn-kl-uniform", GridKind.Uniform, Objective.KullbackLeibler),
         };
         foreach (int d in Dimensions)
             foreach (var (name, kind, objective) in cases)

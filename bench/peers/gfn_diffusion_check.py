@@ -4,18 +4,19 @@ reproduces.
 
 Usage: gfn_diffusion_check.py CASE.json CHECKOUT
   CASE.json  a uniform-grid case written by `RateLab.Bench nn-dump DIR`: nn-uniform-d*.json (TB),
-             nn-db-uniform-d*.json (DB) or nn-subtb-uniform-d*.json (SubTB), both with the forward-looking flow
+             nn-db-uniform-d*.json (DB) or nn-subtb-uniform-d*.json (SubTB), both with the forward-looking flow,
+             or nn-kl-uniform-d*.json (KL, their `pis`: gradients through the simulated states)
   CHECKOUT   a clone of gfn-diffusion
 
 Builds their GFN (PIS architecture, learned variance, t_scale = σ²; for DB and SubTB the conditional flow with partial
 energy, i.e. the forward-looking flow, whose head reads the policy's time and state embeddings) with RateLab's weights
 and log Z, and makes their own sampling loop retrace RateLab's trajectories: their torch.randn_like is served the normals
-that reproduce RateLab's states under their drift. Then runs their loss (gflownet_losses.fwd_tb, db or subtb) with its
+that reproduce RateLab's states under their drift. Then runs their loss (gflownet_losses.fwd_tb, db, subtb or pis) with its
 backward pass and their evaluation (evaluations.log_partition_function, which gives ΔlogZ's and ΔlogZ^RW's estimates).
 Their SubTB loss is a sum over the batch without the factor 1/2, so it and its gradients are divided by 2B before the
 comparison. Prints one JSON line with the largest differences from RateLab: per-step log π→ and log π←,
-per-trajectory log weights, loss, θ-gradient (policy, trunk included), flow-head gradient or log Z gradient, the ELBO
-and the importance-weighted log Z.
+per-trajectory log weights, loss, θ-gradient (policy, trunk included), the flow head's gradient (DB, SubTB) or log Z's
+(TB), the ELBO and the importance-weighted log Z.
 
 Their code runs in float64 here (the default dtype is set before it builds anything), so the differences measure the
 two implementations, not two precisions. Modules their import chain names but the checked functions never call (PIL,
@@ -118,7 +119,7 @@ def main():
     objective = c.get("objective", "TrajectoryBalance")
     if c.get("grid") != "uniform":
         sys.exit(f"error: grid = {c.get('grid')} in {sys.argv[1]}; gfn-diffusion steps a uniform grid only")
-    local = objective != "TrajectoryBalance"
+    local = objective in ("DetailedBalance", "SubTrajectoryBalance")
     gfn = GFN(d, c["width"], c["width"], c["harmonics"], c["width"], log_var_range=4.0, t_scale=sigma * sigma,
               learned_variance=True, trajectory_length=N, pis_architectures=True, joint_layers=2, zero_init=False,
               partial_energy=local, conditional_flow_model=local, device=torch.device("cpu"))
@@ -163,15 +164,20 @@ def main():
             loss = losses.fwd_tb(start, gfn, log_reward_fn)
         elif objective == "DetailedBalance":
             loss = losses.db(start, gfn, log_reward_fn)
+        elif objective == "KullbackLeibler":
+            loss = losses.pis(start, gfn, log_reward_fn)
         else:
             loss = losses.subtb(start, gfn, log_reward_fn, coefficients(2, N)) / (2 * B)
     loss.backward()
     gradient = torch.cat([p.grad.reshape(-1) for p in their_tensors(gfn)])
     if local:
-        second = rel(torch.cat([p.grad.reshape(-1) for p in their_flow_head(gfn)]),
-                     torch.tensor(c["flow_gradient"][c["trunk_length"]:]))
+        second = {"flow_head_gradient_max_relative_difference": rel(
+            torch.cat([p.grad.reshape(-1) for p in their_flow_head(gfn)]),
+            torch.tensor(c["flow_gradient"][c["trunk_length"]:]))}
+    elif objective == "TrajectoryBalance":
+        second = {"log_z_gradient_relative_difference": rel(gfn.flow_model.grad.item(), c["log_z_gradient"])}
     else:
-        second = rel(gfn.flow_model.grad.item(), c["log_z_gradient"])
+        second = {}
 
     with replay:
         _, log_z_rw, log_z_lb, _ = evaluations.log_partition_function(start, gfn, log_reward_fn)
@@ -186,7 +192,7 @@ def main():
         "log_weights_max_relative_difference": rel(log_weights, torch.tensor(c["log_weights"])),
         "loss_relative_difference": rel(loss.item(), c["loss"]),
         "gradient_max_relative_difference": rel(gradient, torch.tensor(c["gradient"])),
-        ("flow_head_gradient_max_relative_difference" if local else "log_z_gradient_relative_difference"): second,
+        **second,
         "elbo_difference": log_z_lb.item() - c["elbo"],
         "importance_weighted_difference": log_z_rw.item() - c["log_z_importance_weighted"],
     }))

@@ -9,9 +9,9 @@ namespace RateLab.Boltzmann;
 /// One training problem written as JSON for an independent re-implementation to recompute: a drift network with a
 /// random head (so every layer gets gradient) and learned variance, a batch of forward trajectories with their per-step
 /// log π→ and log π←, log Z, RateLab's loss and θ-gradient, and its two log Z estimates of the batch (ELBO and
-/// importance-weighted). The objective is TB, or DB / SubTB with the forward-looking flow, whose head shares the
-/// policy's trunk (<see cref="SharedTrunk"/>): then the flow network's parameters and gradient are written too (its
-/// trunk gradient folded into the policy's). Doubles are written in round-trip form, so the peer starts from bit-identical inputs. Peers:
+/// importance-weighted). The objective is TB, KL (PIS, reparameterised), or DB / SubTB with the forward-looking flow,
+/// whose head shares the policy's trunk (<see cref="SharedTrunk"/>): then the flow network's parameters and gradient
+/// are written too (its trunk gradient folded into the policy's). Doubles are written in round-trip form, so the peer starts from bit-identical inputs. Peers:
 /// bench/peers/torch_network.py (our PyTorch twin, any grid) and bench/peers/gfn_diffusion_check.py (the authors' own
 /// gfn-diffusion code, which steps a uniform grid only).
 /// </summary>
@@ -21,13 +21,13 @@ public static class CrossCheckCase
     public const int Width = 64, Harmonics = 64;
     const double Sigma = 1.3, LogZ = 0.4;
 
-    /// <summary>Writes the case of <paramref name="objective"/> (TB, DB or SubTB) for dimension <paramref name="d"/>
+    /// <summary>Writes the case of <paramref name="objective"/> (any but VarGrad) for dimension <paramref name="d"/>
     /// on a grid of <paramref name="kind"/> (random: bounded ratio 10) to <paramref name="path"/>.</summary>
     public static void Write(string path, int d, int batchSize = 300, int steps = 20, ulong seed = 2024,
         GridKind kind = GridKind.Random, Objective objective = Objective.TrajectoryBalance)
     {
-        if (objective is not (Objective.TrajectoryBalance or Objective.DetailedBalance or Objective.SubTrajectoryBalance))
-            throw new ArgumentOutOfRangeException(nameof(objective), $"objective = {objective} is out of range; allowed: TrajectoryBalance, DetailedBalance, SubTrajectoryBalance.");
+        if (objective == Objective.VarGrad)
+            throw new ArgumentOutOfRangeException(nameof(objective), $"objective = {objective} is out of range; allowed: TrajectoryBalance, DetailedBalance, SubTrajectoryBalance, KullbackLeibler.");
         ArgumentException.ThrowIfNullOrEmpty(path);
         Guard.AtLeast(d, 1, nameof(d));
         var drift = TimeStateMlp.FixedRandomDrift(d, seed, 0.3, Width, Harmonics);
@@ -39,7 +39,7 @@ public static class CrossCheckCase
         TimeStateMlp? flowNet = null;
         SharedTrunk? trunk = null;
         IStateLogFlow? flow = null;
-        if (objective != Objective.TrajectoryBalance)
+        if (objective is Objective.DetailedBalance or Objective.SubTrajectoryBalance)
         {
             flowNet = TimeStateMlp.Flow(d, seed ^ 0x5DEECE66DUL, Width, Harmonics);
             trunk = new SharedTrunk(drift, flowNet);

@@ -1,5 +1,5 @@
 /// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py), and
-/// its TB, DB and SubTB losses, gradients and log Z estimators against the authors' own gfn-diffusion code
+/// its TB, DB, SubTB and KL losses, gradients and log Z estimators against the authors' own gfn-diffusion code
 /// (bench/peers/gfn_diffusion_check.py; runs when RATELAB_GFN_DIFFUSION names a clone of it).
 module RateLab.Properties.Boltzmann.TorchCrossCheckTests
 
@@ -113,12 +113,12 @@ let private authorsCheck objective d =
                     Expect.isLessThanOrEqual (get name) 1e-13 $"{name} (d = {d})"
 
                 let second =
-                    if objective = Objective.TrajectoryBalance then
-                        "log_z_gradient_relative_difference"
-                    else
-                        "flow_head_gradient_max_relative_difference"
+                    match objective with
+                    | Objective.TrajectoryBalance -> [ "log_z_gradient_relative_difference" ]
+                    | Objective.KullbackLeibler -> []
+                    | _ -> [ "flow_head_gradient_max_relative_difference" ]
 
-                for name in [ "gradient_max_relative_difference"; second ] do
+                for name in "gradient_max_relative_difference" :: second do
                     Expect.isLessThanOrEqual (get name) 1e-12 $"{name} (d = {d})"
 
                 for name in [ "elbo_difference"; "importance_weighted_difference" ] do
@@ -142,4 +142,7 @@ let tests =
           }
           test "SubTB (forward-looking flow on the policy's trunk) equals the authors' code's (d = 10, uniform N = 20)" {
               authorsCheck Objective.SubTrajectoryBalance 10
+          }
+          test "KL (reparameterised, learned variance) equals the authors' PIS loss (d = 10, uniform N = 20)" {
+              authorsCheck Objective.KullbackLeibler 10
           } ]
