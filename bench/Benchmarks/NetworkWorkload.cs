@@ -17,8 +17,8 @@ static class NetworkWorkload
 
     /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid) and, on the uniform grid that
     /// gfn-diffusion steps, DIR/nn-uniform-d{d}.json (TB), nn-db-uniform-d{d}.json and nn-subtb-uniform-d{d}.json
-    /// (DB and SubTB with the forward-looking flow) and nn-kl-uniform-d{d}.json (KL, their `pis`); returns the paths,
-    /// one a line.</summary>
+    /// (DB and SubTB with the forward-looking flow) and nn-kl-uniform-d{d}.json (KL, their `pis`); then, per
+    /// objective, a ten-iteration training trace DIR/nn-train-{objective}.json; returns the paths, one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -38,6 +38,12 @@ static class NetworkWorkload
                 CrossCheckCase.Write(path, d, kind: kind, objective: objective);
                 paths.Add(path);
             }
+        foreach (var objective in Enum.GetValues<Objective>())
+        {
+            string path = Path.Combine(directory, $"nn-train-{objective.ToString().ToLowerInvariant()}.json");
+            TrainingCrossCheck.Write(path, objective);
+            paths.Add(path);
+        }
         return string.Join(Environment.NewLine, paths);
     }
 

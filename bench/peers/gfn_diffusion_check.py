@@ -3,6 +3,7 @@ github.com/GFNOrg/gfn-diffusion, folder energy_sampling/), the code behind the p
 reproduces.
 
 Usage: gfn_diffusion_check.py CASE.json CHECKOUT
+       gfn_diffusion_check.py train TRACE.json CHECKOUT
   CASE.json  a uniform-grid case written by `RateLab.Bench nn-dump DIR`: nn-uniform-d*.json (TB),
              nn-db-uniform-d*.json (DB) or nn-subtb-uniform-d*.json (SubTB), both with the forward-looking flow,
              or nn-kl-uniform-d*.json (KL, their `pis`: gradients through the simulated states)
@@ -17,6 +18,12 @@ Their SubTB loss is a sum over the batch without the factor 1/2, so it and its g
 comparison. Prints one JSON line with the largest differences from RateLab: per-step log π→ and log π←,
 per-trajectory log weights, loss, θ-gradient (policy, trunk included), the flow head's gradient (DB, SubTB) or log Z's
 (TB), the ELBO and the importance-weighted log Z.
+
+`train` replays a short training run (DIR/nn-train-*.json of `nn-dump`, any of the five objectives): from RateLab's
+initial parameters, each iteration serves their loop the normals that retrace that iteration's RateLab trajectories
+under their current parameters, then runs their loss (train.py's dispatch, and `pis` for KL), backward and their
+optimiser (utils.get_gfn_optimizer: Adam, policy and flow / log Z learning rates). Prints one JSON line with the
+largest relative differences of the final parameters from RateLab's.
 
 Their code runs in float64 here (the default dtype is set before it builds anything), so the differences measure the
 two implementations, not two precisions. Modules their import chain names but the checked functions never call (PIL,
@@ -110,7 +117,74 @@ def rel(a, b):
     return ((a - b).abs().max() / b.abs().max().clamp_min(1e-300)).item()
 
 
+def replay_normals(gfn, states):
+    """The normals under which their step lands on each next state, with their current parameters."""
+    normals = []
+    with torch.no_grad():
+        for i in range(states.shape[1] - 1):
+            out, _ = gfn.predict_next_state(states[:, i], i * gfn.dt, None)
+            mean, log_var = gfn.split_params(out)
+            step = states[:, i + 1] - states[:, i] - gfn.dt * mean
+            normals.append(step / (math.sqrt(gfn.dt) * (log_var / 2).exp()))
+    return ReplayedNormals(normals)
+
+
+def log_reward_fn(x):
+    """The cases' target: log R(x) = −|x − 0.5|² / (2 · 1.5), RateLab's unnormalised N(0.5, 1.5 I)."""
+    return (-(x - 0.5) ** 2 / (2 * 1.5)).sum(-1)
+
+
+MODES = {"TrajectoryBalance": "tb", "VarGrad": "tb-avg", "DetailedBalance": "db", "SubTrajectoryBalance": "subtb"}
+
+
+def train(trace_path, checkout):
+    c = json.load(open(trace_path))
+    GFN, losses, _, coefficients = import_their_code(checkout)
+    from utils import get_gfn_optimizer, get_gfn_forward_loss
+    d, B, N, K, sigma = c["d"], c["batch"], c["steps"], c["iterations"], c["sigma"]
+    objective = c["objective"]
+    local = objective in ("DetailedBalance", "SubTrajectoryBalance")
+    gfn = GFN(d, c["width"], c["width"], c["harmonics"], c["width"], t_scale=sigma * sigma, learned_variance=False,
+              trajectory_length=N, pis_architectures=True, joint_layers=2, zero_init=True, partial_energy=local,
+              conditional_flow_model=local, device=torch.device("cpu"))
+    load(their_tensors(gfn), c["initial_policy"])
+    start = c["flow_start"]
+    if local:
+        load(their_flow_head(gfn), c["initial_second"][start:])
+    elif objective == "TrajectoryBalance":
+        with torch.no_grad():
+            gfn.flow_model.fill_(c["initial_second"][0])
+    optimiser = get_gfn_optimizer(gfn, c["policy_learning_rate"], c["flow_learning_rate"], 1e-3, False, local)
+    coefficient_matrix = coefficients(c["sub_tb_lambda"], N)
+    states = torch.tensor(c["states"]).view(K, B, N + 1, d)
+    initial = torch.zeros(B, d)
+    for k in range(K):
+        replay = replay_normals(gfn, states[k])
+        gfn.zero_grad()
+        with replay:
+            if objective == "KullbackLeibler":
+                loss = losses.pis(initial, gfn, log_reward_fn)
+            else:
+                loss = get_gfn_forward_loss(MODES[objective], initial, gfn, log_reward_fn, coefficient_matrix)
+                if objective == "SubTrajectoryBalance":
+                    loss = loss / (2 * B)  # their SubTB is a batch sum without the 1/2
+        loss.backward()
+        optimiser.step()
+    policy = torch.cat([p.detach().reshape(-1) for p in their_tensors(gfn)])
+    result = {"objective": objective, "d": d, "batch": B, "steps": N, "iterations": K,
+              "policy_moved": rel(policy, torch.tensor(c["initial_policy"])),
+              "policy_max_relative_difference": rel(policy, torch.tensor(c["final_policy"]))}
+    if local:
+        head = torch.cat([p.detach().reshape(-1) for p in their_flow_head(gfn)])
+        result["flow_head_max_relative_difference"] = rel(head, torch.tensor(c["final_second"][start:]))
+    elif objective == "TrajectoryBalance":
+        result["log_z_relative_difference"] = rel(gfn.flow_model.item(), c["final_second"][0])
+    print(json.dumps(result))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "train":
+        return train(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     c = json.load(open(sys.argv[1]))
@@ -138,20 +212,8 @@ def main():
     states = torch.tensor(c["states"]).view(B, N + 1, d)
     log_reward = torch.tensor(c["log_reward"])
 
-    normals = []
-    with torch.no_grad():
-        for i in range(N):
-            out, _ = gfn.predict_next_state(states[:, i], i * gfn.dt, None)
-            mean, log_var = gfn.split_params(out)
-            step = states[:, i + 1] - states[:, i] - gfn.dt * mean
-            normals.append(step / (math.sqrt(gfn.dt) * (log_var / 2).exp()))
-    replay = ReplayedNormals(normals)
-
-    # The case's target: log R(x) = −|x − 0.5|² / (2 · 1.5), RateLab's unnormalised N(0.5, 1.5 I). The forward-looking
-    # flow asks for log R at every state; at the final states it must reproduce RateLab's log R.
-    def log_reward_fn(x):
-        return (-(x - 0.5) ** 2 / (2 * 1.5)).sum(-1)
-
+    replay = replay_normals(gfn, states)
+    # The forward-looking flow asks for log R at every state; at the final states it must reproduce RateLab's log R.
     target_error = rel(log_reward_fn(states[:, -1]), log_reward)
 
     start = torch.zeros(B, d)

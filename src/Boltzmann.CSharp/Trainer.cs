@@ -64,6 +64,8 @@ public sealed class Trainer
     public Adam Optimizer { get; }
     /// <summary>Iterations completed (also the RNG position).</summary>
     public long Iteration { get; internal set; }
+    /// <summary>The latest iteration's trajectories (states, grids, log-densities); the next iteration overwrites them.</summary>
+    public TrajectoryBatch LastBatch => batch;
     /// <summary>Learned log Z_θ (TB).</summary>
     public double LogZ { get => logZ[0]; internal set => logZ[0] = value; }
 

@@ -443,9 +443,10 @@ let private reproductionTable (rows: Reproduced list) =
         + "deviation over seeds) against its printed numbers: ours match when the difference of means is at most "
         + "2·√(s²/n + s₂₄²/5) (the combined seed spread: s and n ours, s₂₄ over [S24]'s 5 seeds; with one seed of ours, "
         + "s₂₄ stands in for s). The TB, DB, SubTB and KL losses and gradients, the per-step log-densities and both log Z "
-        + "estimators agree with the authors' own code (gfn-diffusion, on the same trajectories, float64) to rounding "
-        + "(bench/peers/gfn_diffusion_check.py), so a number that differs does not differ by objective, "
-        + "network or estimator: what is left is the randomness of training, their float32 arithmetic and their "
+        + "estimators agree with the authors' own code (gfn-diffusion, on the same trajectories, float64) to rounding, "
+        + "and so does a short training run through their optimiser (bench/peers/gfn_diffusion_check.py): a number "
+        + "that differs does not differ by objective, network, optimiser or estimator: what is left is the randomness "
+        + "of training, their float32 arithmetic and their "
         + "clipping of the network output at ±10⁴."
         + "\n\n| number | ours | [S24] | difference | 2 SE | outcome |\n|---|---|---|---|---|---|\n"
         + (rows
