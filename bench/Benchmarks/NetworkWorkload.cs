@@ -15,36 +15,34 @@ static class NetworkWorkload
     /// <summary>The dimensions of the cross-check and the benchmark.</summary>
     public static readonly int[] Dimensions = [2, 10, 32];
 
-    /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid) and, on the uniform grid that
-    /// gfn-diffusion steps, DIR/nn-uniform-d{d}.json (TB), nn-db-uniform-d{d}.json and nn-subtb-uniform-d{d}.json
-    /// (DB and SubTB with the forward-looking flow) and nn-kl-uniform-d{d}.json (KL, their `pis`); then, per
-    /// objective, a ten-iteration training trace DIR/nn-train-{objective}.json; returns the paths, one a line.</summary>
+    /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid, for the twin) and, for the authors'
+    /// code, DIR/nn-{tb,db,subtb,kl}-{uniform,random}-d{d}.json (one step's case; DB and SubTB with the forward-looking
+    /// flow), then DIR/nn-train-{objective}-{uniform,random}.json (ten-iteration traces of every objective); returns the
+    /// paths, one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
         var paths = new List<string>();
+        string Add(string name) { string path = Path.Combine(directory, name); paths.Add(path); return path; }
+        GridKind[] grids = [GridKind.Uniform, GridKind.Random];
         var cases = new[]
         {
-            ("nn", GridKind.Random, Objective.TrajectoryBalance),
-            ("nn-uniform", GridKind.Uniform, Objective.TrajectoryBalance),
-            ("nn-db-uniform", GridKind.Uniform, Objective.DetailedBalance),
-            ("nn-subtb-uniform", GridKind.Uniform, Objective.SubTrajectoryBalance),
-            ("nn-kl-uniform", GridKind.Uniform, Objective.KullbackLeibler),
+            ("tb", Objective.TrajectoryBalance), ("db", Objective.DetailedBalance),
+            ("subtb", Objective.SubTrajectoryBalance), ("kl", Objective.KullbackLeibler),
         };
         foreach (int d in Dimensions)
-            foreach (var (name, kind, objective) in cases)
-            {
-                string path = Path.Combine(directory, $"{name}-d{d}.json");
-                CrossCheckCase.Write(path, d, kind: kind, objective: objective);
-                paths.Add(path);
-            }
-        foreach (var objective in Enum.GetValues<Objective>())
         {
-            string path = Path.Combine(directory, $"nn-train-{objective.ToString().ToLowerInvariant()}.json");
-            TrainingCrossCheck.Write(path, objective);
-            paths.Add(path);
+            CrossCheckCase.Write(Add($"nn-d{d}.json"), d);
+            foreach (var (name, objective) in cases)
+                foreach (var kind in grids)
+                    CrossCheckCase.Write(Add($"nn-{name}-{Lower(kind)}-d{d}.json"), d, kind: kind, objective: objective);
         }
+        foreach (var objective in Enum.GetValues<Objective>())
+            foreach (var kind in grids)
+                TrainingCrossCheck.Write(Add($"nn-train-{Lower(objective)}-{Lower(kind)}.json"), objective, kind);
         return string.Join(Environment.NewLine, paths);
+
+        static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
     }
 
     /// <summary>Wall and process CPU seconds per iteration over <paramref name="iterations"/> iterations after one

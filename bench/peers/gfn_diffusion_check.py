@@ -1,34 +1,35 @@
-"""RateLab's training case recomputed by the authors' own code: gfn-diffusion (Sendera et al. 2024,
-github.com/GFNOrg/gfn-diffusion, folder energy_sampling/), the code behind the published numbers our training study
-reproduces.
+"""RateLab's training cases recomputed by the authors' own code: gfn-diffusion (github.com/GFNOrg/gfn-diffusion, folder
+energy_sampling/), the code of Sendera et al. 2024 (branch main, uniform grids) and of Berner et al. (branch stagger,
+any per-trajectory grid), whose published numbers our training study reproduces.
 
 Usage: gfn_diffusion_check.py CASE.json CHECKOUT
        gfn_diffusion_check.py train TRACE.json CHECKOUT
-  CASE.json  a uniform-grid case written by `RateLab.Bench nn-dump DIR`: nn-uniform-d*.json (TB),
-             nn-db-uniform-d*.json (DB) or nn-subtb-uniform-d*.json (SubTB), both with the forward-looking flow,
-             or nn-kl-uniform-d*.json (KL, their `pis`: gradients through the simulated states)
-  CHECKOUT   a clone of gfn-diffusion
+  CASE.json   one step's case written by `RateLab.Bench nn-dump DIR`: DIR/nn-{tb,db,subtb,kl}-{uniform,random}-d*.json
+  TRACE.json  a ten-iteration training trace of the same dump: DIR/nn-train-{objective}-{uniform,random}.json
+  CHECKOUT    a clone of gfn-diffusion; a random-grid file needs the stagger branch (exit 3 on main, which steps a
+              uniform grid only)
 
-Builds their GFN (PIS architecture, learned variance, t_scale = σ²; for DB and SubTB the conditional flow with partial
-energy, i.e. the forward-looking flow, whose head reads the policy's time and state embeddings) with RateLab's weights
-and log Z, and makes their own sampling loop retrace RateLab's trajectories: their torch.randn_like is served the normals
-that reproduce RateLab's states under their drift. Then runs their loss (gflownet_losses.fwd_tb, db, subtb or pis) with its
-backward pass and their evaluation (evaluations.log_partition_function, which gives ΔlogZ's and ΔlogZ^RW's estimates).
-Their SubTB loss is a sum over the batch without the factor 1/2, so it and its gradients are divided by 2B before the
-comparison. Prints one JSON line with the largest differences from RateLab: per-step log π→ and log π←,
-per-trajectory log weights, loss, θ-gradient (policy, trunk included), the flow head's gradient (DB, SubTB) or log Z's
-(TB), the ELBO and the importance-weighted log Z.
+A case: builds their GFN (PIS architecture, learned variance, t_scale = σ²; for DB and SubTB the conditional flow with
+partial energy, i.e. the forward-looking flow, whose head reads the policy's time and state embeddings) with RateLab's
+weights and log Z, and makes their own sampling loop retrace RateLab's trajectories: their torch.randn_like is served
+the normals that reproduce RateLab's states under their drift. Then runs their loss (gflownet_losses.fwd_tb, db, subtb
+or pis) with its backward pass and their evaluation (evaluations.log_partition_function, which gives ΔlogZ's and
+ΔlogZ^RW's estimates). Their SubTB loss is a sum over the batch without the factor 1/2, so it and its gradients are
+divided by 2B before the comparison. Prints one JSON line with the largest differences from RateLab: per-step log π→
+and log π←, per-trajectory log weights, loss, θ-gradient (policy, trunk included), the flow head's gradient (DB, SubTB)
+or log Z's (TB), the ELBO and the importance-weighted log Z.
 
-`train` replays a short training run (DIR/nn-train-*.json of `nn-dump`, any of the five objectives): from RateLab's
-initial parameters, each iteration serves their loop the normals that retrace that iteration's RateLab trajectories
-under their current parameters, then runs their loss (train.py's dispatch, and `pis` for KL), backward and their
-optimiser (utils.get_gfn_optimizer: Adam, policy and flow / log Z learning rates). Prints one JSON line with the
-largest relative differences of the final parameters from RateLab's.
+`train` replays a short training run (any of the five objectives, fixed variance): from RateLab's initial parameters,
+each iteration serves their loop the normals that retrace that iteration's RateLab trajectories under their current
+parameters, then runs their loss (utils.get_gfn_forward_loss, and `pis` for KL), backward and their optimiser
+(utils.get_gfn_optimizer: Adam, policy and flow / log Z learning rates). Prints one JSON line with the largest relative
+differences of the final parameters from RateLab's.
 
 Their code runs in float64 here (the default dtype is set before it builds anything), so the differences measure the
 two implementations, not two precisions. Modules their import chain names but the checked functions never call (PIL,
 einops, ot) are stubbed when they are not installed.
 """
+import inspect
 import json
 import math
 import os
@@ -37,10 +38,11 @@ import types
 
 import torch
 
-torch.set_default_dtype(torch.float64)
+UNSUPPORTED_GRID = 3
 
 
 def import_their_code(checkout):
+    """Their GFN, losses, evaluations and utils modules, and whether they take a discretizer (branch stagger)."""
     root = os.path.join(checkout, "energy_sampling")
     if not os.path.isdir(root):
         sys.exit(f"error: CHECKOUT = {checkout} has no energy_sampling/ folder; pass a clone of gfn-diffusion")
@@ -58,8 +60,83 @@ def import_their_code(checkout):
     from models.gfn import GFN
     import gflownet_losses
     import evaluations
-    from utils import cal_subtb_coef_matrix
-    return GFN, gflownet_losses, evaluations, cal_subtb_coef_matrix
+    import utils
+    staggered = "discretizer" in inspect.signature(GFN.get_trajectory_fwd).parameters
+    return GFN, gflownet_losses, evaluations, utils, staggered
+
+
+class Their:
+    """Their code on given per-trajectory grids, whichever branch: on main the grid is implicit (uniform, dt = 1/N),
+    on stagger each call takes a discretizer, which here returns RateLab's times."""
+
+    def __init__(self, checkout):
+        self.GFN, self.losses, self.evaluations, self.utils, self.staggered = import_their_code(checkout)
+        self.times = None
+
+    def build(self, c, steps, learned_variance, local, zero_init):
+        kwargs = dict(log_var_range=4.0, t_scale=c["sigma"] ** 2, learned_variance=learned_variance,
+                      pis_architectures=True, joint_layers=2, zero_init=zero_init, partial_energy=local,
+                      conditional_flow_model=local, device=torch.device("cpu"))
+        if not self.staggered:
+            kwargs["trajectory_length"] = steps
+        return self.GFN(c["d"], c["width"], c["width"], c["harmonics"], c["width"], **kwargs)
+
+    def use_grid(self, times, path):
+        """Binds the B × (N + 1) times of the next calls; main accepts uniform grids only."""
+        steps = times.shape[1] - 1
+        if not self.staggered and (times - torch.arange(steps + 1) / steps).abs().max().item() > 1e-15:
+            print(f"error: {path} has a non-uniform grid; this checkout (branch main) steps a uniform grid only, "
+                  "the stagger branch any grid", file=sys.stderr)
+            sys.exit(UNSUPPORTED_GRID)
+        self.times = times
+
+    def discretizer(self, batch):
+        assert batch == self.times.shape[0]
+        return self.times.clone()
+
+    def grid_args(self):
+        return (self.discretizer,) if self.staggered else ()
+
+    def time(self, gfn, i):
+        return self.times[:, i] if self.staggered else i * gfn.dt
+
+    def step(self, gfn, i):
+        return (self.times[:, i + 1] - self.times[:, i]).unsqueeze(1) if self.staggered else gfn.dt
+
+    def replay(self, gfn, states):
+        """The normals under which their step lands on each next state, with their current parameters."""
+        normals = []
+        with torch.no_grad():
+            for i in range(states.shape[1] - 1):
+                out, _ = gfn.predict_next_state(states[:, i], self.time(gfn, i), None)
+                mean, log_var = gfn.split_params(out)
+                dt = self.step(gfn, i)
+                normals.append((states[:, i + 1] - states[:, i] - dt * mean) / (dt ** 0.5 * (log_var / 2).exp()))
+        return ReplayedNormals(normals)
+
+    def trajectory(self, gfn, start):
+        if self.staggered:
+            return gfn.get_trajectory_fwd(start, self.discretizer, None, log_reward_fn)
+        return gfn.get_trajectory_fwd(start, None, log_reward_fn)
+
+    def loss(self, objective, gfn, start, coefficients):
+        """Their loss of one batch, SubTB divided by 2B (see above)."""
+        if objective == "KullbackLeibler":
+            return self.losses.pis(start, gfn, log_reward_fn, *self.grid_args())
+        mode = {"TrajectoryBalance": "tb", "VarGrad": "tb-avg", "DetailedBalance": "db",
+                "SubTrajectoryBalance": "subtb"}[objective]
+        loss = self.utils.get_gfn_forward_loss(mode, start, gfn, log_reward_fn, coefficients, *self.grid_args())
+        return loss / (2 * start.shape[0]) if objective == "SubTrajectoryBalance" else loss
+
+    def log_partition(self, gfn, start):
+        if self.staggered:
+            return self.evaluations.log_partition_function(start, gfn, self.discretizer, log_reward_fn)
+        return self.evaluations.log_partition_function(start, gfn, log_reward_fn)
+
+
+def log_reward_fn(x):
+    """The cases' target: log R(x) = −|x − 0.5|² / (2 · 1.5), RateLab's unnormalised N(0.5, 1.5 I)."""
+    return (-(x - 0.5) ** 2 / (2 * 1.5)).sum(-1)
 
 
 def their_tensors(gfn):
@@ -87,6 +164,10 @@ def load(tensors, theta):
             i += n
     if i != len(theta):
         sys.exit(f"error: RateLab's case has {len(theta)} parameters, their network {i}")
+
+
+def flat(tensors, grad=False):
+    return torch.cat([(p.grad if grad else p.detach()).reshape(-1) for p in tensors])
 
 
 class ReplayedNormals:
@@ -117,147 +198,102 @@ def rel(a, b):
     return ((a - b).abs().max() / b.abs().max().clamp_min(1e-300)).item()
 
 
-def replay_normals(gfn, states):
-    """The normals under which their step lands on each next state, with their current parameters."""
-    normals = []
-    with torch.no_grad():
-        for i in range(states.shape[1] - 1):
-            out, _ = gfn.predict_next_state(states[:, i], i * gfn.dt, None)
-            mean, log_var = gfn.split_params(out)
-            step = states[:, i + 1] - states[:, i] - gfn.dt * mean
-            normals.append(step / (math.sqrt(gfn.dt) * (log_var / 2).exp()))
-    return ReplayedNormals(normals)
+def is_local(objective):
+    return objective in ("DetailedBalance", "SubTrajectoryBalance")
 
 
-def log_reward_fn(x):
-    """The cases' target: log R(x) = −|x − 0.5|² / (2 · 1.5), RateLab's unnormalised N(0.5, 1.5 I)."""
-    return (-(x - 0.5) ** 2 / (2 * 1.5)).sum(-1)
-
-
-MODES = {"TrajectoryBalance": "tb", "VarGrad": "tb-avg", "DetailedBalance": "db", "SubTrajectoryBalance": "subtb"}
-
-
-def train(trace_path, checkout):
-    c = json.load(open(trace_path))
-    GFN, losses, _, coefficients = import_their_code(checkout)
-    from utils import get_gfn_optimizer, get_gfn_forward_loss
-    d, B, N, K, sigma = c["d"], c["batch"], c["steps"], c["iterations"], c["sigma"]
-    objective = c["objective"]
-    local = objective in ("DetailedBalance", "SubTrajectoryBalance")
-    gfn = GFN(d, c["width"], c["width"], c["harmonics"], c["width"], t_scale=sigma * sigma, learned_variance=False,
-              trajectory_length=N, pis_architectures=True, joint_layers=2, zero_init=True, partial_energy=local,
-              conditional_flow_model=local, device=torch.device("cpu"))
-    load(their_tensors(gfn), c["initial_policy"])
-    start = c["flow_start"]
+def load_start(gfn, c, policy, second, local):
+    load(their_tensors(gfn), policy)
     if local:
-        load(their_flow_head(gfn), c["initial_second"][start:])
-    elif objective == "TrajectoryBalance":
+        trunk = c["trunk_length"]
+        if second[:trunk] != policy[:trunk]:
+            sys.exit("error: the case's flow network does not share the policy's trunk")
+        load(their_flow_head(gfn), second[trunk:])
+    elif c["objective"] == "TrajectoryBalance":
         with torch.no_grad():
-            gfn.flow_model.fill_(c["initial_second"][0])
-    optimiser = get_gfn_optimizer(gfn, c["policy_learning_rate"], c["flow_learning_rate"], 1e-3, False, local)
-    coefficient_matrix = coefficients(c["sub_tb_lambda"], N)
+            gfn.flow_model.fill_(second[0])
+
+
+def check(path, checkout):
+    c = json.load(open(path))
+    their = Their(checkout)
+    d, B, N = c["d"], c["batch"], c["steps"]
+    objective, local = c["objective"], is_local(c["objective"])
+    times = torch.tensor(c["times"]).view(B, N + 1)
+    their.use_grid(times, path)
+    gfn = their.build(c, N, learned_variance=True, local=local, zero_init=False)
+    load_start(gfn, c, c["parameters"], c.get("flow_parameters", [c["log_z"]]), local)
+    states = torch.tensor(c["states"]).view(B, N + 1, d)
+    log_reward = torch.tensor(c["log_reward"])
+    replay = their.replay(gfn, states)
+    start = torch.zeros(B, d)
+    with replay, torch.no_grad():
+        their_states, log_pf, log_pb, _ = their.trajectory(gfn, start)
+    log_weights = log_reward + log_pb.sum(1) - log_pf.sum(1)
+    with replay:
+        loss = their.loss(objective, gfn, start, their.utils.cal_subtb_coef_matrix(2, N))
+    loss.backward()
+    result = {"objective": objective, "grid": c["grid"], "d": d, "batch": B, "steps": N,
+              "states_max_relative_difference": rel(their_states, states),
+              "log_reward_max_relative_difference": rel(log_reward_fn(states[:, -1]), log_reward),
+              "log_forward_max_relative_difference": rel(log_pf, torch.tensor(c["log_forward"]).view(B, N)),
+              "log_backward_max_relative_difference": rel(log_pb, torch.tensor(c["log_backward"]).view(B, N)),
+              "log_weights_max_relative_difference": rel(log_weights, torch.tensor(c["log_weights"])),
+              "loss_relative_difference": rel(loss.item(), c["loss"]),
+              "gradient_max_relative_difference": rel(flat(their_tensors(gfn), True), torch.tensor(c["gradient"]))}
+    if local:
+        result["flow_head_gradient_max_relative_difference"] = rel(
+            flat(their_flow_head(gfn), True), torch.tensor(c["flow_gradient"][c["trunk_length"]:]))
+    elif objective == "TrajectoryBalance":
+        result["log_z_gradient_relative_difference"] = rel(gfn.flow_model.grad.item(), c["log_z_gradient"])
+    with replay:
+        _, log_z_rw, log_z_lb, _ = their.log_partition(gfn, start)
+    result["elbo_difference"] = log_z_lb.item() - c["elbo"]
+    result["importance_weighted_difference"] = log_z_rw.item() - c["log_z_importance_weighted"]
+    print(json.dumps(result))
+
+
+def train(path, checkout):
+    c = json.load(open(path))
+    their = Their(checkout)
+    d, B, N, K = c["d"], c["batch"], c["steps"], c["iterations"]
+    objective, local = c["objective"], is_local(c["objective"])
+    times = torch.tensor(c["times"]).view(K, B, N + 1)
     states = torch.tensor(c["states"]).view(K, B, N + 1, d)
-    initial = torch.zeros(B, d)
+    their.use_grid(times[0], path)
+    gfn = their.build(c, N, learned_variance=False, local=local, zero_init=True)
+    load_start(gfn, c, c["initial_policy"], c["initial_second"], local)
+    optimiser = their.utils.get_gfn_optimizer(gfn, c["policy_learning_rate"], c["flow_learning_rate"], 1e-3, False,
+                                              local)
+    coefficients = their.utils.cal_subtb_coef_matrix(c["sub_tb_lambda"], N)
+    start = torch.zeros(B, d)
     for k in range(K):
-        replay = replay_normals(gfn, states[k])
+        their.use_grid(times[k], path)
+        replay = their.replay(gfn, states[k])
         gfn.zero_grad()
         with replay:
-            if objective == "KullbackLeibler":
-                loss = losses.pis(initial, gfn, log_reward_fn)
-            else:
-                loss = get_gfn_forward_loss(MODES[objective], initial, gfn, log_reward_fn, coefficient_matrix)
-                if objective == "SubTrajectoryBalance":
-                    loss = loss / (2 * B)  # their SubTB is a batch sum without the 1/2
+            loss = their.loss(objective, gfn, start, coefficients)
         loss.backward()
         optimiser.step()
-    policy = torch.cat([p.detach().reshape(-1) for p in their_tensors(gfn)])
-    result = {"objective": objective, "d": d, "batch": B, "steps": N, "iterations": K,
+    policy = flat(their_tensors(gfn))
+    result = {"objective": objective, "grid": c["grid"], "d": d, "batch": B, "steps": N, "iterations": K,
               "policy_moved": rel(policy, torch.tensor(c["initial_policy"])),
               "policy_max_relative_difference": rel(policy, torch.tensor(c["final_policy"]))}
     if local:
-        head = torch.cat([p.detach().reshape(-1) for p in their_flow_head(gfn)])
-        result["flow_head_max_relative_difference"] = rel(head, torch.tensor(c["final_second"][start:]))
+        result["flow_head_max_relative_difference"] = rel(
+            flat(their_flow_head(gfn)), torch.tensor(c["final_second"][c["trunk_length"]:]))
     elif objective == "TrajectoryBalance":
         result["log_z_relative_difference"] = rel(gfn.flow_model.item(), c["final_second"][0])
     print(json.dumps(result))
 
 
 def main():
+    torch.set_default_dtype(torch.float64)
     if len(sys.argv) == 4 and sys.argv[1] == "train":
         return train(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    c = json.load(open(sys.argv[1]))
-    GFN, losses, evaluations, coefficients = import_their_code(sys.argv[2])
-    d, B, N, sigma = c["d"], c["batch"], c["steps"], c["sigma"]
-    objective = c.get("objective", "TrajectoryBalance")
-    if c.get("grid") != "uniform":
-        sys.exit(f"error: grid = {c.get('grid')} in {sys.argv[1]}; gfn-diffusion steps a uniform grid only")
-    local = objective in ("DetailedBalance", "SubTrajectoryBalance")
-    gfn = GFN(d, c["width"], c["width"], c["harmonics"], c["width"], log_var_range=4.0, t_scale=sigma * sigma,
-              learned_variance=True, trajectory_length=N, pis_architectures=True, joint_layers=2, zero_init=False,
-              partial_energy=local, conditional_flow_model=local, device=torch.device("cpu"))
-    load(their_tensors(gfn), c["parameters"])
-    if local:
-        trunk = c["trunk_length"]
-        if c["flow_parameters"][:trunk] != c["parameters"][:trunk]:
-            sys.exit("error: the case's flow network does not share the policy's trunk")
-        load(their_flow_head(gfn), c["flow_parameters"][trunk:])
-    else:
-        with torch.no_grad():
-            gfn.flow_model.fill_(c["log_z"])
-
-    times = torch.tensor(c["times"]).view(B, N + 1)
-    grid_error = (times - torch.arange(N + 1) * gfn.dt).abs().max().item()
-    states = torch.tensor(c["states"]).view(B, N + 1, d)
-    log_reward = torch.tensor(c["log_reward"])
-
-    replay = replay_normals(gfn, states)
-    # The forward-looking flow asks for log R at every state; at the final states it must reproduce RateLab's log R.
-    target_error = rel(log_reward_fn(states[:, -1]), log_reward)
-
-    start = torch.zeros(B, d)
-    with replay, torch.no_grad():
-        their_states, log_pf, log_pb, _ = gfn.get_trajectory_fwd(start, None, log_reward_fn)
-    log_weights = log_reward + log_pb.sum(1) - log_pf.sum(1)
-
-    with replay:
-        if objective == "TrajectoryBalance":
-            loss = losses.fwd_tb(start, gfn, log_reward_fn)
-        elif objective == "DetailedBalance":
-            loss = losses.db(start, gfn, log_reward_fn)
-        elif objective == "KullbackLeibler":
-            loss = losses.pis(start, gfn, log_reward_fn)
-        else:
-            loss = losses.subtb(start, gfn, log_reward_fn, coefficients(2, N)) / (2 * B)
-    loss.backward()
-    gradient = torch.cat([p.grad.reshape(-1) for p in their_tensors(gfn)])
-    if local:
-        second = {"flow_head_gradient_max_relative_difference": rel(
-            torch.cat([p.grad.reshape(-1) for p in their_flow_head(gfn)]),
-            torch.tensor(c["flow_gradient"][c["trunk_length"]:]))}
-    elif objective == "TrajectoryBalance":
-        second = {"log_z_gradient_relative_difference": rel(gfn.flow_model.grad.item(), c["log_z_gradient"])}
-    else:
-        second = {}
-
-    with replay:
-        _, log_z_rw, log_z_lb, _ = evaluations.log_partition_function(start, gfn, log_reward_fn)
-
-    print(json.dumps({
-        "objective": objective, "d": d, "batch": B, "steps": N,
-        "grid_max_abs_difference": grid_error,
-        "states_max_relative_difference": rel(their_states, states),
-        "log_reward_max_relative_difference": target_error,
-        "log_forward_max_relative_difference": rel(log_pf, torch.tensor(c["log_forward"]).view(B, N)),
-        "log_backward_max_relative_difference": rel(log_pb, torch.tensor(c["log_backward"]).view(B, N)),
-        "log_weights_max_relative_difference": rel(log_weights, torch.tensor(c["log_weights"])),
-        "loss_relative_difference": rel(loss.item(), c["loss"]),
-        "gradient_max_relative_difference": rel(gradient, torch.tensor(c["gradient"])),
-        **second,
-        "elbo_difference": log_z_lb.item() - c["elbo"],
-        "importance_weighted_difference": log_z_rw.item() - c["log_z_importance_weighted"],
-    }))
+    check(sys.argv[1], sys.argv[2])
 
 
 if __name__ == "__main__":
