@@ -41,11 +41,17 @@ import torch
 UNSUPPORTED_GRID = 3
 
 
+def fail(message):
+    """Bad input: one line on stderr, exit 2, before any work."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def import_their_code(checkout):
     """Their GFN, losses, evaluations and utils modules, and whether they take a discretizer (branch stagger)."""
     root = os.path.join(checkout, "energy_sampling")
     if not os.path.isdir(root):
-        sys.exit(f"error: CHECKOUT = {checkout} has no energy_sampling/ folder; pass a clone of gfn-diffusion")
+        fail(f"CHECKOUT = {checkout} has no energy_sampling/ folder; pass a clone of gfn-diffusion")
     for name in ("PIL", "einops", "ot"):
         try:
             __import__(name)
@@ -163,7 +169,7 @@ def load(tensors, theta):
             p.copy_(torch.tensor(theta[i:i + n]).view_as(p))
             i += n
     if i != len(theta):
-        sys.exit(f"error: RateLab's case has {len(theta)} parameters, their network {i}")
+        fail(f"RateLab's case has {len(theta)} parameters, their network {i}")
 
 
 def flat(tensors, grad=False):
@@ -207,7 +213,7 @@ def load_start(gfn, c, policy, second, local):
     if local:
         trunk = c["trunk_length"]
         if second[:trunk] != policy[:trunk]:
-            sys.exit("error: the case's flow network does not share the policy's trunk")
+            fail("the case's flow network does not share the policy's trunk")
         load(their_flow_head(gfn), second[trunk:])
     elif c["objective"] == "TrajectoryBalance":
         with torch.no_grad():
@@ -292,7 +298,7 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "train":
         return train(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        fail("usage: gfn_diffusion_check.py CASE.json CHECKOUT | train TRACE.json CHECKOUT")
     check(sys.argv[1], sys.argv[2])
 
 

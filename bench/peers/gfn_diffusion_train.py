@@ -24,18 +24,33 @@ import types
 
 import torch
 
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from gfn_diffusion_check import fail, import_their_code  # noqa: E402
+
 
 def main():
     if len(sys.argv) not in (5, 6, 7):
-        sys.exit(__doc__)
-    checkout, energy_name, iterations, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    t_scale = float(sys.argv[5]) if len(sys.argv) > 5 else {"25gmm": 5.0, "hard_funnel": 1.0}[energy_name]
-    steps = int(sys.argv[6]) if len(sys.argv) > 6 else 100
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
-    from gfn_diffusion_check import import_their_code
+        fail("usage: gfn_diffusion_train.py CHECKOUT ENERGY ITERATIONS SEED [T_SCALE] [STEPS]")
+    checkout, energy_name = sys.argv[1], sys.argv[2]
+    defaults = {"25gmm": 5.0, "hard_funnel": 1.0}
+    if energy_name not in defaults:
+        fail(f"ENERGY = {energy_name} is out of range; allowed: 25gmm, hard_funnel")
+
+    def number(i, name, kind, low):
+        try:
+            value = kind(sys.argv[i])
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            fail(f"{name} = {sys.argv[i]} is out of range; allowed: {kind.__name__} ≥ {low}")
+        return value
+
+    iterations, seed = number(3, "ITERATIONS", int, 0), number(4, "SEED", int, 0)
+    t_scale = number(5, "T_SCALE", float, 1e-300) if len(sys.argv) > 5 else defaults[energy_name]
+    steps = number(6, "STEPS", int, 1) if len(sys.argv) > 6 else 100
     GFN, _, evaluations, utils, staggered = import_their_code(checkout)
     if staggered:
-        sys.exit(f"error: CHECKOUT = {checkout} is the stagger branch; this run follows main's train.py (git checkout main)")
+        fail(f"CHECKOUT = {checkout} is the stagger branch; this run follows main's train.py (git checkout main)")
     from utils import set_seed, get_gfn_optimizer, get_gfn_forward_loss
     try:
         import matplotlib.pyplot  # noqa: F401  (their energies import it for plots only)
