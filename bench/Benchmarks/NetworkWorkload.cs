@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using RateLab.Boltzmann;
 using RateLab.Core.Targets;
+using RateLab.Core.Targets.Benchmarks;
 
 namespace RateLab.Bench;
 
@@ -17,8 +18,9 @@ static class NetworkWorkload
 
     /// <summary>Writes, for each dimension, DIR/nn-d{d}.json (TB, random grid, for the twin) and, for the authors'
     /// code, DIR/nn-{tb,db,subtb,kl}-{uniform,random}-d{d}.json (one step's case; DB and SubTB with the forward-looking
-    /// flow), then DIR/nn-train-{objective}-{uniform,random}.json (ten-iteration traces of every objective); returns the
-    /// paths, one a line.</summary>
+    /// flow), then DIR/nn-train-{objective}-{uniform,random}.json (ten-iteration traces of every objective) and
+    /// DIR/nn-energy-{25gmm,hard_funnel,many_well}.json (the benchmark targets under the authors' energy names); returns
+    /// the paths, one a line.</summary>
     public static string Dump(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -40,6 +42,14 @@ static class NetworkWorkload
         foreach (var objective in Enum.GetValues<Objective>())
             foreach (var kind in grids)
                 TrainingCrossCheck.Write(Add($"nn-train-{Lower(objective)}-{Lower(kind)}.json"), objective, kind);
+        var funnel = new Funnel();
+        var manyWell = new ManyWell(32);
+        foreach (var (energy, target, logZ) in new (string, ITarget, double)[]
+                 {
+                     ("25gmm", GaussianMixture.TwentyFive(), 0.0), ("hard_funnel", funnel, funnel.LogNormaliser),
+                     ("many_well", manyWell, manyWell.LogNormaliser),
+                 })
+            EnergyCrossCheck.Write(Add($"nn-energy-{energy}.json"), energy, target, logZ);
         return string.Join(Environment.NewLine, paths);
 
         static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();

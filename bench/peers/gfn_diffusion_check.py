@@ -4,8 +4,10 @@ any per-trajectory grid), whose published numbers our training study reproduces.
 
 Usage: gfn_diffusion_check.py CASE.json CHECKOUT
        gfn_diffusion_check.py train TRACE.json CHECKOUT
+       gfn_diffusion_check.py energy TARGET.json CHECKOUT
   CASE.json   one step's case written by `RateLab.Bench nn-dump DIR`: DIR/nn-{tb,db,subtb,kl}-{uniform,random}-d*.json
   TRACE.json  a ten-iteration training trace of the same dump: DIR/nn-train-{objective}-{uniform,random}.json
+  TARGET.json a benchmark target of the same dump: DIR/nn-energy-{25gmm,hard_funnel,many_well}.json
   CHECKOUT    a clone of gfn-diffusion; a random-grid file needs the stagger branch (exit 3 on main, which steps a
               uniform grid only)
 
@@ -24,6 +26,10 @@ each iteration serves their loop the normals that retrace that iteration's RateL
 parameters, then runs their loss (utils.get_gfn_forward_loss, and `pis` for KL), backward and their optimiser
 (utils.get_gfn_optimizer: Adam, policy and flow / log Z learning rates). Prints one JSON line with the largest relative
 differences of the final parameters from RateLab's.
+
+`energy` recomputes a benchmark target with their energy of the same name (energies/: TwentyFiveGaussianMixture,
+HardFunnel, ManyWell): log R at RateLab's points, its gradient by autograd, and their log Z (gt_logz). Prints one JSON
+line with the largest relative differences from RateLab's log R and ∇ log R, and the difference of the log Z.
 
 Their code runs in float64 here (the default dtype is set before it builds anything), so the differences measure the
 two implementations, not two precisions. Modules their import chain names but the checked functions never call (PIL,
@@ -69,6 +75,28 @@ def import_their_code(checkout):
     import utils
     staggered = "discretizer" in inspect.signature(GFN.get_trajectory_fwd).parameters
     return GFN, gflownet_losses, evaluations, utils, staggered
+
+
+ENERGIES = {"25gmm": "TwentyFiveGaussianMixture", "hard_funnel": "HardFunnel", "many_well": "ManyWell"}
+
+
+def their_energy(name, device):
+    """Their energy `name` (see ENERGIES), after import_their_code. Modules their energies package imports for plots
+    (matplotlib) or for datasets these energies do not read (pandas, on stagger) are stubbed when not installed."""
+    if name not in ENERGIES:
+        fail(f"ENERGY = {name} is out of range; allowed: {', '.join(ENERGIES)}")
+    try:
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:
+        plotting = types.ModuleType("matplotlib")
+        plotting.pyplot = types.ModuleType("matplotlib.pyplot")
+        sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = plotting, plotting.pyplot
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        sys.modules["pandas"] = types.ModuleType("pandas")
+    import energies
+    return getattr(energies, ENERGIES[name])(device=device)
 
 
 class Their:
@@ -293,12 +321,28 @@ def train(path, checkout):
     print(json.dumps(result))
 
 
+def energy(path, checkout):
+    c = json.load(open(path))
+    import_their_code(checkout)
+    their = their_energy(c["energy"], torch.device("cpu"))
+    d = c["d"]
+    if their.data_ndim != d:
+        fail(f"{path}: d = {d}, their {c['energy']} has d = {their.data_ndim}")
+    x = torch.tensor(c["points"]).view(-1, d).requires_grad_(True)
+    log_reward = their.log_reward(x)
+    score, = torch.autograd.grad(log_reward.sum(), x)
+    print(json.dumps({"energy": c["energy"], "target": c["target"], "d": d, "points": x.shape[0],
+                      "log_reward_max_relative_difference": rel(log_reward.detach(), c["log_reward"]),
+                      "score_max_relative_difference": rel(score, torch.tensor(c["score"]).view(-1, d)),
+                      "log_z_difference": float(their.gt_logz()) - c["log_z"]}))
+
+
 def main():
     torch.set_default_dtype(torch.float64)
-    if len(sys.argv) == 4 and sys.argv[1] == "train":
-        return train(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 4 and sys.argv[1] in ("train", "energy"):
+        return (train if sys.argv[1] == "train" else energy)(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 3:
-        fail("usage: gfn_diffusion_check.py CASE.json CHECKOUT | train TRACE.json CHECKOUT")
+        fail("usage: gfn_diffusion_check.py CASE.json CHECKOUT | train TRACE.json CHECKOUT | energy TARGET.json CHECKOUT")
     check(sys.argv[1], sys.argv[2])
 
 

@@ -20,12 +20,11 @@ Prints one JSON line: ΔlogZ = |log Z − ELBO|, ΔlogZ^RW and the wall seconds.
 import json
 import sys
 import time
-import types
 
 import torch
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from gfn_diffusion_check import fail, import_their_code  # noqa: E402
+from gfn_diffusion_check import fail, import_their_code, their_energy  # noqa: E402
 
 
 def main():
@@ -52,19 +51,12 @@ def main():
     if staggered:
         fail(f"CHECKOUT = {checkout} is the stagger branch; this run follows main's train.py (git checkout main)")
     from utils import set_seed, get_gfn_optimizer, get_gfn_forward_loss
-    try:
-        import matplotlib.pyplot  # noqa: F401  (their energies import it for plots only)
-    except ImportError:
-        plotting = types.ModuleType("matplotlib")
-        plotting.pyplot = types.ModuleType("matplotlib.pyplot")
-        sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = plotting, plotting.pyplot
-    from energies import TwentyFiveGaussianMixture, HardFunnel
 
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)  # their default
     device = torch.device("cpu")
     set_seed(seed)
-    energy = {"25gmm": TwentyFiveGaussianMixture, "hard_funnel": HardFunnel}[energy_name](device=device)
+    energy = their_energy(energy_name, device)
     d = energy.data_ndim
     gfn = GFN(d, 64, 64, 64, 64, trajectory_length=steps, clipping=True, lgv_clip=1e2, gfn_clip=1e4,
               langevin=False, learned_variance=False, partial_energy=False, log_var_range=4.0, pb_scale_range=1.0,

@@ -1,6 +1,7 @@
 /// RateLab's drift network and TB gradient against an independent PyTorch twin (bench/peers/torch_network.py), and
 /// its TB, DB, SubTB and KL losses, gradients and log Z estimators against the authors' own gfn-diffusion code
-/// (bench/peers/gfn_diffusion_check.py; runs when RATELAB_GFN_DIFFUSION names a clone of it).
+/// (bench/peers/gfn_diffusion_check.py; runs when RATELAB_GFN_DIFFUSION names a clone of it), and the study's
+/// benchmark targets against the authors' energies.
 module RateLab.Properties.Boltzmann.TorchCrossCheckTests
 
 open System
@@ -9,6 +10,8 @@ open System.IO
 open System.Text.Json
 open Expecto
 open RateLab.Boltzmann
+open RateLab.Core.Targets.Benchmarks
+open RateLab.Analysis.Studies.BoltzmannStudies
 
 let private python = "/usr/bin/python3"
 
@@ -164,6 +167,44 @@ let private authorsTraining kind objective =
         finally
             File.Delete path
 
+// A log-reward is a sum of at most d = 32 terms (Manywell, Funnel) or a log-sum-exp over 25 components (25GMM), and so
+// is its gradient; both codes form them in float64, in other orders and with other library log/exp, so they agree to a
+// few ulps of the largest value: 1e-13 normwise. log Z: their Manywell Z₁ = 11784.50927 is printed to 5 decimals (error
+// ≤ 5e-6, relative ≤ 4.3e-10), ours is adaptive quadrature to 1e-13; the 16 wells multiply the difference of log Z₁ by
+// 16: at most 6.8e-9, hence 1e-8. Deterministic (seeded points).
+let private authorsEnergy (b: Benchmark) energy =
+    match unavailable (), authorsCheckout () with
+    | Some reason, _
+    | None, Error reason -> skiptest reason
+    | None, Ok checkout ->
+        let path =
+            Path.Combine(Path.GetTempPath(), $"ratelab-gfn-energy-{Guid.NewGuid()}.json")
+
+        try
+            let target = b.Create()
+
+            let logZ =
+                match target with
+                | :? IKnownLogNormaliser as k -> k.LogNormaliser
+                | _ -> failtest $"{b.Name} has no known log Z"
+
+            EnergyCrossCheck.Write(path, energy, target, logZ)
+
+            match run [ script "gfn_diffusion_check.py"; "energy"; path; checkout ] with
+            | Some(0, out, _) ->
+                use doc = JsonDocument.Parse out
+
+                let get (name: string) =
+                    doc.RootElement.GetProperty(name).GetDouble()
+
+                Expect.isLessThanOrEqual (get "log_reward_max_relative_difference") 1e-13 $"{b.Name}: log R"
+                Expect.isLessThanOrEqual (get "score_max_relative_difference") 1e-13 $"{b.Name}: ∇ log R"
+                Expect.isLessThanOrEqual (abs (get "log_z_difference")) 1e-8 $"{b.Name}: log Z"
+            | Some(code, _, err) -> failtest $"gfn_diffusion_check.py energy exited with {code}: {err}"
+            | None -> failtest "python could not be started"
+        finally
+            File.Delete path
+
 [<Tests>]
 let tests =
     testList
@@ -184,4 +225,8 @@ let tests =
               test $"ten training iterations of every objective end where the authors' optimiser ends ({kind} grid)" {
                   for objective in Enum.GetValues<Objective>() do
                       authorsTraining kind objective
+              }
+          for b, energy in [ gmm25, "25gmm"; funnel, "hard_funnel"; manywell, "many_well" ] do
+              test $"{b.Name}: log R, its gradient and log Z equal the authors' {energy} energy" {
+                  authorsEnergy b energy
               } ]
