@@ -88,14 +88,12 @@ let private authorsCheckout () =
         Error $"RATELAB_GFN_DIFFUSION = {dir} has no energy_sampling/ folder"
     | dir -> Ok dir
 
-// The authors' sampling loop retraces RateLab's states (their normals are replayed), so every compared quantity is the
-// same sum formed by two codes in float64: per-step log-densities are sums of d terms, log weights and the loss sums of
-// 2N·d terms, the gradient the torch check's 6000-row sums (same 1e-12 bound), the ELBO and importance-weighted log Z
-// means of B = 300 log weights of size O(10²): 1e-12 absolute is ~10⁴ ulps of those. Deterministic (seeded case).
 /// Exit code of gfn_diffusion_check.py for a non-uniform grid on a checkout that steps uniform grids only (main).
 let private uniformOnly = 3
 
-let private authorsCheck objective kind d =
+/// Writes a case with `write`, runs gfn_diffusion_check.py (with `mode`, if any) on it and the authors' clone, and hands
+/// its JSON line to `check`; skips where python with torch or the clone is missing, or the checkout cannot run the case.
+let private authors (mode: string list) (write: string -> unit) (check: JsonElement -> unit) =
     match unavailable (), authorsCheckout () with
     | Some reason, _
     | None, Error reason -> skiptest reason
@@ -103,37 +101,46 @@ let private authorsCheck objective kind d =
         let path = Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.json")
 
         try
-            CrossCheckCase.Write(path, d, kind = kind, objective = objective)
+            write path
 
-            match run [ script "gfn_diffusion_check.py"; path; checkout ] with
+            match run ([ script "gfn_diffusion_check.py" ] @ mode @ [ path; checkout ]) with
             | Some(0, out, _) ->
                 use doc = JsonDocument.Parse out
-                let r = doc.RootElement
-                let get (name: string) = r.GetProperty(name).GetDouble()
-
-                for name in
-                    [ "log_forward_max_relative_difference"
-                      "log_backward_max_relative_difference"
-                      "log_weights_max_relative_difference"
-                      "loss_relative_difference" ] do
-                    Expect.isLessThanOrEqual (get name) 1e-13 $"{name} (d = {d})"
-
-                let second =
-                    match objective with
-                    | Objective.TrajectoryBalance -> [ "log_z_gradient_relative_difference" ]
-                    | Objective.KullbackLeibler -> []
-                    | _ -> [ "flow_head_gradient_max_relative_difference" ]
-
-                for name in "gradient_max_relative_difference" :: second do
-                    Expect.isLessThanOrEqual (get name) 1e-12 $"{name} (d = {d})"
-
-                for name in [ "elbo_difference"; "importance_weighted_difference" ] do
-                    Expect.isLessThanOrEqual (abs (get name)) 1e-12 $"{name} (d = {d})"
+                check doc.RootElement
             | Some(code, _, err) when code = uniformOnly -> skiptest err
-            | Some(code, _, err) -> failtest $"gfn_diffusion_check.py exited with {code}: {err}"
+            | Some(code, _, err) ->
+                let command = String.concat " " ("gfn_diffusion_check.py" :: mode)
+                failtest $"{command} exited with {code}: {err}"
             | None -> failtest "python could not be started"
         finally
             File.Delete path
+
+// The authors' sampling loop retraces RateLab's states (their normals are replayed), so every compared quantity is the
+// same sum formed by two codes in float64: per-step log-densities are sums of d terms, log weights and the loss sums of
+// 2N·d terms, the gradient the torch check's 6000-row sums (same 1e-12 bound), the ELBO and importance-weighted log Z
+// means of B = 300 log weights of size O(10²): 1e-12 absolute is ~10⁴ ulps of those. Deterministic (seeded case).
+let private authorsCheck objective kind d =
+    authors [] (fun path -> CrossCheckCase.Write(path, d, kind = kind, objective = objective)) (fun r ->
+        let get (name: string) = r.GetProperty(name).GetDouble()
+
+        for name in
+            [ "log_forward_max_relative_difference"
+              "log_backward_max_relative_difference"
+              "log_weights_max_relative_difference"
+              "loss_relative_difference" ] do
+            Expect.isLessThanOrEqual (get name) 1e-13 $"{name} (d = {d})"
+
+        let second =
+            match objective with
+            | Objective.TrajectoryBalance -> [ "log_z_gradient_relative_difference" ]
+            | Objective.KullbackLeibler -> []
+            | _ -> [ "flow_head_gradient_max_relative_difference" ]
+
+        for name in "gradient_max_relative_difference" :: second do
+            Expect.isLessThanOrEqual (get name) 1e-12 $"{name} (d = {d})"
+
+        for name in [ "elbo_difference"; "importance_weighted_difference" ] do
+            Expect.isLessThanOrEqual (abs (get name)) 1e-12 $"{name} (d = {d})")
 
 // Ten Adam steps from the same start on the same trajectories: each step moves a parameter by at most its learning rate
 // times m̂/(√v̂ + ε), a smooth function of gradients that agree to ~1e-14 (above), so the end points agree to ~1e-13 of
@@ -141,31 +148,12 @@ let private authorsCheck objective kind d =
 // learning-rate-sized difference; the seeded case has none, and the test would show one). The parameters must also
 // have moved (non-vacuous).
 let private authorsTraining kind objective =
-    match unavailable (), authorsCheckout () with
-    | Some reason, _
-    | None, Error reason -> skiptest reason
-    | None, Ok checkout ->
-        let path =
-            Path.Combine(Path.GetTempPath(), $"ratelab-gfn-train-{Guid.NewGuid()}.json")
+    authors [ "train" ] (fun path -> TrainingCrossCheck.Write(path, objective, kind)) (fun r ->
+        Expect.isGreaterThan (r.GetProperty("policy_moved").GetDouble()) 1e-4 $"{objective}: the policy trained"
 
-        try
-            TrainingCrossCheck.Write(path, objective, kind)
-
-            match run [ script "gfn_diffusion_check.py"; "train"; path; checkout ] with
-            | Some(0, out, _) ->
-                use doc = JsonDocument.Parse out
-                let r = doc.RootElement
-                let get (name: string) = r.GetProperty(name).GetDouble()
-                Expect.isGreaterThan (get "policy_moved") 1e-4 $"{objective}: the policy trained"
-
-                for p in r.EnumerateObject() do
-                    if p.Name.EndsWith "difference" then
-                        Expect.isLessThanOrEqual (p.Value.GetDouble()) 1e-11 $"{objective}: {p.Name}"
-            | Some(code, _, err) when code = uniformOnly -> skiptest err
-            | Some(code, _, err) -> failtest $"gfn_diffusion_check.py train exited with {code}: {err}"
-            | None -> failtest "python could not be started"
-        finally
-            File.Delete path
+        for p in r.EnumerateObject() do
+            if p.Name.EndsWith "difference" then
+                Expect.isLessThanOrEqual (p.Value.GetDouble()) 1e-11 $"{objective}: {p.Name}")
 
 // A log-reward is a sum of at most d = 32 terms (Manywell, Funnel) or a log-sum-exp over 25 components (25GMM), and so
 // is its gradient; both codes form them in float64, in other orders and with other library log/exp, so they agree to a
@@ -173,37 +161,18 @@ let private authorsTraining kind objective =
 // ≤ 5e-6, relative ≤ 4.3e-10), ours is adaptive quadrature to 1e-13; the 16 wells multiply the difference of log Z₁ by
 // 16: at most 6.8e-9, hence 1e-8. Deterministic (seeded points).
 let private authorsEnergy (b: Benchmark) energy =
-    match unavailable (), authorsCheckout () with
-    | Some reason, _
-    | None, Error reason -> skiptest reason
-    | None, Ok checkout ->
-        let path =
-            Path.Combine(Path.GetTempPath(), $"ratelab-gfn-energy-{Guid.NewGuid()}.json")
+    let target = b.Create()
 
-        try
-            let target = b.Create()
+    let logZ =
+        match target with
+        | :? IKnownLogNormaliser as k -> k.LogNormaliser
+        | _ -> failtest $"{b.Name} has no known log Z"
 
-            let logZ =
-                match target with
-                | :? IKnownLogNormaliser as k -> k.LogNormaliser
-                | _ -> failtest $"{b.Name} has no known log Z"
-
-            EnergyCrossCheck.Write(path, energy, target, logZ)
-
-            match run [ script "gfn_diffusion_check.py"; "energy"; path; checkout ] with
-            | Some(0, out, _) ->
-                use doc = JsonDocument.Parse out
-
-                let get (name: string) =
-                    doc.RootElement.GetProperty(name).GetDouble()
-
-                Expect.isLessThanOrEqual (get "log_reward_max_relative_difference") 1e-13 $"{b.Name}: log R"
-                Expect.isLessThanOrEqual (get "score_max_relative_difference") 1e-13 $"{b.Name}: ∇ log R"
-                Expect.isLessThanOrEqual (abs (get "log_z_difference")) 1e-8 $"{b.Name}: log Z"
-            | Some(code, _, err) -> failtest $"gfn_diffusion_check.py energy exited with {code}: {err}"
-            | None -> failtest "python could not be started"
-        finally
-            File.Delete path
+    authors [ "energy" ] (fun path -> EnergyCrossCheck.Write(path, energy, target, logZ)) (fun r ->
+        let get (name: string) = r.GetProperty(name).GetDouble()
+        Expect.isLessThanOrEqual (get "log_reward_max_relative_difference") 1e-13 $"{b.Name}: log R"
+        Expect.isLessThanOrEqual (get "score_max_relative_difference") 1e-13 $"{b.Name}: ∇ log R"
+        Expect.isLessThanOrEqual (abs (get "log_z_difference")) 1e-8 $"{b.Name}: log Z")
 
 [<Tests>]
 let tests =
