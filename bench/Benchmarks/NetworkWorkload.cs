@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using RateLab.Boltzmann;
 using RateLab.Core.Targets;
-using RateLab.Core.Targets.Benchmarks;
 
 namespace RateLab.Bench;
 
@@ -42,13 +41,7 @@ static class NetworkWorkload
         foreach (var objective in Enum.GetValues<Objective>())
             foreach (var kind in grids)
                 TrainingCrossCheck.Write(Add($"nn-train-{Lower(objective)}-{Lower(kind)}.json"), objective, kind);
-        var funnel = new Funnel();
-        var manyWell = new ManyWell(32);
-        foreach (var (energy, target, logZ) in new (string, ITarget, double)[]
-                 {
-                     ("25gmm", GaussianMixture.TwentyFive(), 0.0), ("hard_funnel", funnel, funnel.LogNormaliser),
-                     ("many_well", manyWell, manyWell.LogNormaliser),
-                 })
+        foreach (var (energy, target, logZ) in CheckpointEvaluation.Benchmarks())
             EnergyCrossCheck.Write(Add($"nn-energy-{energy}.json"), energy, target, logZ);
         return string.Join(Environment.NewLine, paths);
 

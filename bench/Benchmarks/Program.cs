@@ -12,7 +12,8 @@ using RateLab.Core.Validation;
 // `bandwidth [MiB] [passes]` compares normal generation
 // with the memory-write bandwidth (BandwidthWorkload.cs); `nn-dump DIR` and
 // `nn-train D THREADS ITERATIONS STEPS` compare the drift network with PyTorch (NetworkWorkload.cs);
-// `learned-export FILE.json DIR` writes W6's weights, start normals and coefficients for its PyTorch peer
+// `checkpoint-eval ENERGY DRAWS CHECKPOINT...` evaluates trained models over several draws, beside the authors'
+// evaluation of them (CheckpointEvaluation.cs); `learned-export FILE.json DIR` writes W6's weights, start normals and coefficients for its PyTorch peer
 // (LearnedScoreWorkload.cs); anything else goes to BenchmarkDotNet's switcher (e.g. `--filter '*'`).
 try
 {
@@ -37,6 +38,9 @@ try
             return 0;
         case ["nn-dump", var directory]:
             Console.WriteLine(NetworkWorkload.Dump(directory));
+            return 0;
+        case ["checkpoint-eval", var energy, var draws, .. var checkpoints]:
+            Console.WriteLine(CheckpointEvaluation.Run(energy, Parse(draws, "DRAWS", 2), checkpoints));
             return 0;
         case ["nn-train", var d, var threads, var iterations, var steps]:
             Console.WriteLine(NetworkWorkload.Train(Parse(d, "D", 1), Parse(threads, "THREADS", 1),

@@ -37,6 +37,16 @@ public static class Checkpoint
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>The settings fingerprint stored in <paramref name="path"/>, to rebuild its trainer
+    /// (<see cref="TrainingSettings.FromFingerprint"/>) before <see cref="Load"/>.</summary>
+    public static string ReadFingerprint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var r = new BinaryReader(File.OpenRead(path));
+        if (r.ReadString() != Magic) throw new InvalidDataException($"{path} is not a RateLab Boltzmann checkpoint.");
+        return r.ReadString();
+    }
+
     /// <summary>Restores the state in <paramref name="path"/> into <paramref name="trainer"/>, built with the same settings.</summary>
     public static void Load(Trainer trainer, string path)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using RateLab.Core.Validation;
 
 namespace RateLab.Boltzmann;
@@ -67,4 +68,31 @@ public sealed record TrainingSettings
     public string Fingerprint() => FormattableString.Invariant(
         $"{Objective}|{Sigma:R}|{Grid.Kind}|{Grid.Steps}|{Grid.Ratio:R}|{Seed}|{BatchSize}|{LearnedVariance}|{Exploration:R}|{PolicyLearningRate:R}|{FlowLearningRate:R}|{SubTbLambda:R}|{ForwardLookingFlow}|{Width}|{Harmonics}")
         + (Objective is Objective.DetailedBalance or Objective.SubTrajectoryBalance ? "|flow-head-on-policy-trunk" : "");
+
+    /// <summary>The settings whose <see cref="Fingerprint"/> is <paramref name="fingerprint"/> (a checkpoint's); a
+    /// fingerprint these settings cannot reproduce exactly, such as one of a DB or SubTB run trained with a separate
+    /// flow network, is refused.</summary>
+    public static TrainingSettings FromFingerprint(string fingerprint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fingerprint);
+        var f = fingerprint.Split('|');
+        TrainingSettings settings;
+        try
+        {
+            var c = CultureInfo.InvariantCulture;
+            settings = new TrainingSettings(Enum.Parse<Objective>(f[0]), double.Parse(f[1], c), Enum.Parse<GridKind>(f[2]),
+                int.Parse(f[3], c), ulong.Parse(f[5], c), ratio: double.Parse(f[4], c), batchSize: int.Parse(f[6], c),
+                learnedVariance: bool.Parse(f[7]), exploration: double.Parse(f[8], c),
+                policyLearningRate: double.Parse(f[9], c), flowLearningRate: double.Parse(f[10], c),
+                subTbLambda: double.Parse(f[11], c), forwardLookingFlow: bool.Parse(f[12]), width: int.Parse(f[13], c),
+                harmonics: int.Parse(f[14], c));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or IndexOutOfRangeException or ArgumentException)
+        {
+            throw new ArgumentException($"fingerprint = '{fingerprint}' is out of range; allowed: a fingerprint of these settings ({e.Message}).", nameof(fingerprint));
+        }
+        if (settings.Fingerprint() != fingerprint)
+            throw new ArgumentException($"fingerprint = '{fingerprint}' is out of range; allowed: a fingerprint of these settings (it reads back as '{settings.Fingerprint()}').", nameof(fingerprint));
+        return settings;
+    }
 }

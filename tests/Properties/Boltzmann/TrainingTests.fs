@@ -7,6 +7,7 @@ open RateLab.Core.Targets
 open RateLab.Core.Randomness
 open RateLab.Boltzmann
 open RateLab.Properties.Stats
+open RateLab.Properties.Generators
 open RateLab.Properties.Boltzmann.Fixtures
 
 let private target () =
@@ -72,6 +73,68 @@ let tests =
                       resumed.Train(3L)
                       Expect.equal (snapshot resumed) (snapshot whole) $"{objective}"
                       Expect.isFalse (File.Exists(path + ".tmp")) "no temporary file left"
+              finally
+                  File.Delete path
+          }
+          testPropertyWithConfig config "a settings fingerprint reads back as the settings that wrote it"
+          <| fun (Seed s) ->
+              let r = Random(int (s % 2147483647UL))
+              let objective = enum<Objective>(r.Next 5)
+
+              let written =
+                  TrainingSettings(
+                      objective,
+                      exp (4.0 * r.NextDouble() - 2.0),
+                      enum<GridKind>(r.Next 3),
+                      1 + r.Next 200,
+                      s,
+                      ratio = 1.0 + 20.0 * r.NextDouble(),
+                      batchSize = 2 + r.Next 500,
+                      learnedVariance = (r.Next 2 = 1),
+                      exploration =
+                          (if objective = Objective.KullbackLeibler then
+                               0.0
+                           else
+                               r.NextDouble()),
+                      policyLearningRate = 1e-4 * (1.0 + r.NextDouble()),
+                      flowLearningRate = 1e-2 * (1.0 + r.NextDouble()),
+                      subTbLambda = 1.0 + r.NextDouble(),
+                      forwardLookingFlow = (r.Next 2 = 1),
+                      width = 1 + r.Next 128,
+                      harmonics = 1 + r.Next 128
+                  )
+
+              let read = TrainingSettings.FromFingerprint(written.Fingerprint())
+              read.Fingerprint() = written.Fingerprint() && read.Grid.Kind = written.Grid.Kind
+          test "a fingerprint the settings cannot write is refused, naming the parameter" {
+              let tb = (settings Objective.TrajectoryBalance).Fingerprint()
+              let db = (settings Objective.DetailedBalance).Fingerprint()
+              // A DB run trained with a separate flow network (before the flow head shared the policy's trunk).
+              let separateFlow = db.Replace("|flow-head-on-policy-trunk", "")
+
+              for bad in
+                  [ separateFlow
+                    tb + "|flow-head-on-policy-trunk"
+                    tb.Replace("|16|8", "|16")
+                    "nonsense" ] do
+                  let e = Expect.throwsC (fun () -> TrainingSettings.FromFingerprint bad |> ignore) id
+
+                  Expect.stringContains e.Message "fingerprint" $"'{bad}' refused, naming the fingerprint"
+          }
+          test "a checkpoint's fingerprint rebuilds a trainer that loads it" {
+              let path =
+                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
+
+              try
+                  let t = Trainer(target (), settings Objective.SubTrajectoryBalance)
+                  t.Train(2L)
+                  Checkpoint.Save(t, path)
+
+                  let rebuilt =
+                      Trainer(target (), TrainingSettings.FromFingerprint(Checkpoint.ReadFingerprint path))
+
+                  Checkpoint.Load(rebuilt, path)
+                  Expect.equal (snapshot rebuilt) (snapshot t) "same state"
               finally
                   File.Delete path
           }
