@@ -16,7 +16,8 @@ Usage: gfn_diffusion_evaluate.py [--cache DIR] CHECKOUT ENERGY DRAWS CHECKPOINT.
 Their GFN is built as their train.py builds it for [S24]'s TB rows (PIS architecture, width 64, 64 harmonics, fixed
 or learned variance as the checkpoint says, t_scale = σ², clipping on) and evaluated on the uniform 100-step grid with
 evaluations.log_partition_function. Prints one JSON line per checkpoint: the checkpoint's settings fingerprint and
-iteration, and per precision the mean and standard error over DRAWS of ΔlogZ = |log Z − ELBO| and ΔlogZ^RW.
+iteration, and per precision the mean and standard error over DRAWS of ΔlogZ = |log Z − ELBO| and ΔlogZ^RW, and
+the largest |network output| met (their clipping bounds it at 10⁴).
 RateLab's own evaluation of the same checkpoints over as many draws: `RateLab.Bench checkpoint-eval ENERGY DRAWS
 CHECKPOINT...`. The draws of one seed are shared by all checkpoints of a call (common random numbers), so compare the
 two codes model by model; differences between models are correlated.
@@ -125,6 +126,10 @@ def main():
                       pis_architectures=True, lgv_layers=3, joint_layers=2, zero_init=False, device=device)
             load(their_tensors(gfn), theta)
             gfn.eval()
+            # Their --clipping bounds the network output at ±10⁴ (gfn_clip); record how close our models come to it.
+            largest = [0.0]
+            hook = gfn.joint_model.register_forward_hook(
+                lambda _, __, out: largest.__setitem__(0, max(largest[0], out.abs().max().item())))
             truth = energy.gt_logz()
             gaps, gaps_rw = [], []
             for r in range(1, draws + 1):
@@ -133,7 +138,9 @@ def main():
                     torch.zeros(2000, d, device=device), gfn, energy.log_reward)
                 gaps.append(abs(truth - log_z_lb.item()))
                 gaps_rw.append(abs(truth - log_z_rw.item()))
+            hook.remove()
             name = str(dtype).replace("torch.", "")
+            result[f"largest_network_output_{name}"] = largest[0]
             for key, xs in (("delta_log_z", gaps), ("delta_log_z_rw", gaps_rw)):
                 mean = sum(xs) / len(xs)
                 sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
