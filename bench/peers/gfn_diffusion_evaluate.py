@@ -17,7 +17,8 @@ Their GFN is built as their train.py builds it for [S24]'s TB rows (PIS architec
 or learned variance as the checkpoint says, t_scale = σ², clipping on) and evaluated on the uniform 100-step grid with
 evaluations.log_partition_function. Prints one JSON line per checkpoint: the checkpoint's settings fingerprint and
 iteration, and per precision the mean and standard error over DRAWS of ΔlogZ = |log Z − ELBO| and ΔlogZ^RW, and
-the largest |network output| met (their clipping bounds it at 10⁴).
+the largest |network output| met (their clipping bounds it at 10⁴), and a summary of the law of all the log weights
+drawn, less log Z (mean, standard deviation, largest, quantiles, counts above 2 … 5).
 RateLab's own evaluation of the same checkpoints over as many draws: `RateLab.Bench checkpoint-eval ENERGY DRAWS
 CHECKPOINT...`. The draws of one seed are shared by all checkpoints of a call (common random numbers), so compare the
 two codes model by model; differences between models are correlated.
@@ -62,6 +63,15 @@ def read_checkpoint(path):
         n, = struct.unpack("<i", f.read(4))
         theta = list(struct.unpack(f"<{n}d", f.read(8 * n)))
     return fingerprint, iteration, theta
+
+
+def summary(w):
+    """The law of the log weights minus log Z, to set beside RateLab's (checkpoint-eval prints the same): mean,
+    standard deviation, largest, quantiles and how many exceed 2, 3, 4, 5 (the upper tail that drives ΔlogZ^RW)."""
+    q = torch.quantile(w, torch.tensor([0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999], dtype=w.dtype))
+    return {"count": w.numel(), "mean": w.mean().item(), "sd": w.std().item(), "max": w.max().item(),
+            "quantiles": dict(zip(["0.001", "0.01", "0.1", "0.5", "0.9", "0.99", "0.999"], q.tolist())),
+            "above": [int((w > k).sum().item()) for k in (2, 3, 4, 5)]}
 
 
 def ours(cache, benchmark, fingerprint, iteration):
@@ -131,16 +141,26 @@ def main():
             hook = gfn.joint_model.register_forward_hook(
                 lambda _, __, out: largest.__setitem__(0, max(largest[0], out.abs().max().item())))
             truth = energy.gt_logz()
-            gaps, gaps_rw = [], []
+            # Their estimator returns the two log Z estimates only; the trajectories it drew are kept to summarise
+            # the log weights.
+            drawn = []
+            sample = gfn.get_trajectory_fwd
+            gfn.get_trajectory_fwd = lambda *a, **k: drawn.append(sample(*a, **k)) or drawn[-1]
+            gaps, gaps_rw, weights = [], [], []
             for r in range(1, draws + 1):
                 set_seed(r)
                 _, log_z_rw, log_z_lb, _ = evaluations.log_partition_function(
                     torch.zeros(2000, d, device=device), gfn, energy.log_reward)
                 gaps.append(abs(truth - log_z_lb.item()))
                 gaps_rw.append(abs(truth - log_z_rw.item()))
+                states, log_pf, log_pb, _ = drawn.pop()
+                with torch.no_grad():
+                    log_weight = energy.log_reward(states[:, -1]) + log_pb.sum(-1) - log_pf.sum(-1)
+                weights.append(log_weight.double() - truth)
             hook.remove()
             name = str(dtype).replace("torch.", "")
             result[f"largest_network_output_{name}"] = largest[0]
+            result[f"log_weights_{name}"] = summary(torch.cat(weights))
             for key, xs in (("delta_log_z", gaps), ("delta_log_z_rw", gaps_rw)):
                 mean = sum(xs) / len(xs)
                 sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
