@@ -444,10 +444,12 @@ let private reproductionTable (rows: Reproduced list) =
         + "2·√(s²/n + s₂₄²/5) (the combined seed spread: s and n ours, s₂₄ over [S24]'s 5 seeds; with one seed of ours, "
         + "s₂₄ stands in for s). The TB, DB, SubTB and KL losses and gradients, the per-step log-densities and both log Z "
         + "estimators agree with the authors' own code (gfn-diffusion, on the same trajectories, float64) to rounding, "
-        + "and so does a short training run through their optimiser (bench/peers/gfn_diffusion_check.py): a number "
-        + "that differs does not differ by objective, network, optimiser or estimator: what is left is the randomness "
-        + "of training, their float32 arithmetic and their "
-        + "clipping of the network output at ±10⁴."
+        + "and so does a short training run through their optimiser; their energies give our three targets' log R, "
+        + "gradient and log Z (bench/peers/gfn_diffusion_check.py). Their evaluation of our trained models, in float32 "
+        + "or float64, draws the same law of log weights as ours, and our networks' outputs stay far inside their "
+        + "clipping at ±10⁴ (bench/peers/gfn_diffusion_evaluate.py beside `RateLab.Bench checkpoint-eval`). So a "
+        + "number that differs does not differ by objective, network, optimiser, target, estimator or evaluation: "
+        + "what is left is the randomness of training and their float32 arithmetic while training."
         + "\n\n| number | ours | [S24] | difference | 2 SE | outcome |\n|---|---|---|---|---|---|\n"
         + (rows
            |> List.map (fun r ->
