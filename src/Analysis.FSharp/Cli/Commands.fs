@@ -191,20 +191,31 @@ let private runJob
     let ctx, computed, start = jobContext services ui job out cachedOnly
     let units = plan ctx
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
+    let divided = RateLab.Analysis.Sections.Units.shares units
 
-    let mine =
+    // A shard builds its whole units and computes its share of each divided one, whose section the merge builds.
+    let mine, myShares =
         match shard with
-        | None -> costs |> List.map fst |> set
+        | None -> costs |> List.map fst |> set, []
         | Some s ->
-            Plan.assign s.Count costs
-            |> List.filter (snd >> (=) s.Index)
-            |> List.map fst
-            |> set
+            Plan.assignWithShares s.Count (divided |> List.map fst |> set) costs
+            |> List.filter (fun (_, _, t) -> t = s.Index)
+            |> List.map (fun (k, _, _) -> k)
+            |> set,
+            [ for k, share in divided -> Plan.shareKey k s.Index s.Count, (fun () -> share s.Index s.Count) ]
 
     let label =
         match shard with
         | Some s -> $"shard {s.Index}/{s.Count}: "
         | None -> ""
+
+    // Shares first, one after another: each spreads its own computations over the cores.
+    let shareTimes =
+        [ for key, work in myShares ->
+              let clock = Stopwatch.StartNew()
+              work ()
+              line ui $"{label}{key} done in {Ui.duration clock.Elapsed.TotalSeconds}"
+              key, clock.Elapsed.TotalSeconds ]
 
     let built, times =
         withUnits ui label (costs |> List.filter (fst >> mine.Contains)) (fun start' run ->
@@ -229,7 +240,7 @@ let private runJob
             let built = RateLab.Analysis.Sections.Units.build jobs (fun k -> cost[k]) pick units
             // Report order, whichever order the units finished in.
             let rank = costs |> List.mapi (fun i (k, _) -> k, i) |> Map.ofList
-            built, times |> List.ofSeq |> List.sortBy (fun (k, _) -> rank[k]))
+            built, shareTimes @ (times |> List.ofSeq |> List.sortBy (fun (k, _) -> rank[k])))
 
     match shard with
     | Some s ->
@@ -361,9 +372,13 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
 
     let basis = basisOf costsPath
     let ctx, _, _ = jobContext services ui job out false
-    let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys (jobPlan ctx))
-    let assignment = Plan.assign shards costs
-    let loads = Plan.loads shards costs assignment
+    let units = jobPlan ctx
+    let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
+
+    let divided = RateLab.Analysis.Sections.Units.shares units |> List.map fst |> set
+
+    let work = Plan.assignWithShares shards divided costs
+    let loads = Plan.shareLoads shards work
 
     let unit' =
         match basis with
@@ -388,7 +403,7 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     o["shards"] <- JsonValue.Create shards
     let units = JsonArray()
 
-    for (k, c), (_, s) in List.zip costs assignment do
+    for k, c, s in work do
         let u = JsonObject()
         u["unit"] <- JsonValue.Create k
         u["cost"] <- JsonValue.Create c

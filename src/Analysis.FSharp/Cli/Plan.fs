@@ -28,6 +28,13 @@ type CostBasis =
     /// Wall seconds recorded by a previous run (a shard manifest or a merge's timings.json).
     | Measured of path: string
 
+/// The key under which shard `index` of `count` records its share of a unit the shards divide.
+let shareKey (unitKey: string) (index: int) (count: int) = $"{unitKey}[{index}/{count}]"
+
+/// Whether `key` is a share (`shareKey`) of the unit `unitKey`.
+let private isShareOf (unitKey: string) (key: string) =
+    key.StartsWith(unitKey + "[", StringComparison.Ordinal) && key.EndsWith(']')
+
 /// Unit costs in report order: measured seconds where recorded; a unit without a record gets the mean of the
 /// recorded ones (1 when none matches), so a new section never lands on a shard for free.
 let costs (basis: CostBasis) (keys: string list) : (string * float) list =
@@ -52,11 +59,19 @@ let costs (basis: CostBasis) (keys: string list) : (string * float) list =
             | :? FormatException
             | :? InvalidOperationException -> raise (ArgumentException($"--costs = {path}: not a timings file"))
 
-        let known = keys |> List.choose (fun k -> Map.tryFind k recorded)
+        // A unit the shards divided was recorded as its shares (`shareKey`): its cost is their sum.
+        let find (k: string) =
+            match Map.tryFind k recorded with
+            | Some c -> Some c
+            | None ->
+                let shares = recorded |> Map.filter (fun r _ -> isShareOf k r)
+
+                if shares.IsEmpty then None else Some(Seq.sum shares.Values)
+
+        let known = keys |> List.choose find
         let fallback = if known.IsEmpty then 1.0 else List.average known
 
-        keys
-        |> List.map (fun k -> k, Map.tryFind k recorded |> Option.defaultValue fallback)
+        keys |> List.map (fun k -> k, find k |> Option.defaultValue fallback)
 
 /// Longest-processing-time greedy: units by decreasing cost (report order breaks ties), each to the least loaded
 /// shard (lowest index breaks ties). Deterministic, every unit in exactly one shard, and no shard exceeds the mean
@@ -83,6 +98,24 @@ let assign (shards: int) (units: (string * float) list) : (string * int) list =
 let loads (shards: int) (units: (string * float) list) (assignment: (string * int) list) =
     let shardOf = Map.ofList assignment
     Array.init shards (fun s -> units |> List.sumBy (fun (k, c) -> if shardOf[k] = s then c else 0.0))
+
+
+/// Each shard's work, as (key, cost, shard) in report order: a unit in `divided` gives every shard one share of it
+/// at 1/shards of its cost, keyed by `shareKey`; the other units are assigned whole by `assign`.
+let assignWithShares (shards: int) (divided: Set<string>) (units: (string * float) list) =
+    let shardOf =
+        assign shards (units |> List.filter (fst >> divided.Contains >> not))
+        |> Map.ofList
+
+    [ for k, c in units do
+          if divided.Contains k then
+              for i in 0 .. shards - 1 -> shareKey k i shards, c / float shards, i
+          else
+              yield k, c, shardOf[k] ]
+
+/// The load of each shard under `assignWithShares`.
+let shareLoads (shards: int) (work: (string * float * int) list) =
+    Array.init shards (fun s -> work |> List.sumBy (fun (_, c, t) -> if t = s then c else 0.0))
 
 /// What produced a shard, so `merge` can rebuild the same report: command, claims file, profile and cache salt; and
 /// the costs file the assignment used, since shards balanced by different costs would not partition the units.

@@ -252,15 +252,16 @@ let part (ctx: ReportContext) : Units.PartPlan =
     let seed = lp.Seed
     let unit' = Units.announced ctx.SectionDone
 
+    let training =
+        BoltzmannTrainingSection.budget ctx.Profile BoltzmannTrainingSection.checkpointDirectory
+
     let sections =
         [ unit' "limits" (fun () -> globalSection series.Value seed)
           unit' "identity" (fun () -> identitySection seed)
           unit' "detailed-balance" (fun () -> detailedBalanceSection series.Value seed)
-          unit' "training" (fun () ->
-              BoltzmannTrainingSection.trainingSection
-                  ctx.Cached
-                  ctx.Profile
-                  (BoltzmannTrainingSection.budget ctx.Profile BoltzmannTrainingSection.checkpointDirectory)) ]
+          unit' "training" (fun () -> BoltzmannTrainingSection.trainingSection ctx.Cached ctx.Profile training)
+          // Shards divide the study's runs between them (hundreds in the full profile); the merge builds the section.
+          |> Units.shared (runShare ctx.Cached training) ]
 
     { Slug = "boltzmann"
       Title = "Trained diffusion samplers for unnormalised densities"

@@ -341,10 +341,6 @@ let private trainingMethod (b: TrainingBudget) =
     + "or below 0.2 × the fine mean, at a tenth of the network cost (docs/claims.md)."
     + timeLocalText b
 
-/// The untrained sampler's evaluations on `bm`, one per seed in the budget's order.
-let private untrainedRuns (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
-    [ for seed in b.Seeds -> untrainedCached cached b bm seed ]
-
 /// The untrained sampler's ΔlogZ on `bm`, one per seed in the budget's order: the baseline both C3 arms must beat.
 let private baseline (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
     untrainedRuns cached b bm |> List.map (fun e -> e.DeltaLogZ)

@@ -9,7 +9,13 @@ open System.Threading.Tasks
 open RateLab.Analysis.Report.Model
 
 /// One section's builder: a stable id within its part and the thunk that computes it (through the report context).
-type SectionUnit = { Id: string; Build: unit -> Section }
+/// `Share`, for a unit whose work is many independent computations (a training study's runs), computes share i of n
+/// of them into the cache without building the section, so that n shards can divide one long unit between them and
+/// the merge builds its section from their caches.
+type SectionUnit =
+    { Id: string
+      Build: unit -> Section
+      Share: (int -> int -> unit) option }
 
 /// A part whose sections are not built yet.
 type PartPlan =
@@ -36,7 +42,19 @@ let announced (announce: Section -> unit) id (build: unit -> Section) =
         fun () ->
             let s = build () in
             announce s
-            s }
+            s
+      Share = None }
+
+/// The unit, with `share i n` computing share i of n of its work for the shards (see SectionUnit).
+let shared (share: int -> int -> unit) (u: SectionUnit) = { u with Share = Some share }
+
+/// The units that shards divide, by key, with their share functions, in report order.
+let shares (plan: ReportPlan) =
+    [ for p in plan.Parts do
+          for u in p.Units do
+              match u.Share with
+              | Some share -> key p u, share
+              | None -> () ]
 
 /// Runs the units `run` accepts, up to `degree` at a time, costliest first by `cost` (so the units started last are
 /// short ones and the cores finish together), and returns the report of their sections in report order, whatever

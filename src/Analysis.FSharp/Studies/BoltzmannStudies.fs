@@ -570,14 +570,22 @@ let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
     else
         order.Length, int64 n * i, benchmark
 
-/// Every run of `jobs`, started in `startOrder` as cores come free.
-let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
+/// The positions in `jobs` of share `index` of `count` of a study: every count-th run in `startOrder`, from the
+/// index-th on, so each share starts with the runs that answer the most and the shares partition the study.
+let shareOf (budget: TrainingBudget) (index: int) (count: int) =
     let all = jobs budget |> Array.ofList
-    let results = Array.zeroCreate all.Length
 
-    let queue =
-        [| 0 .. all.Length - 1 |]
-        |> Array.sortBy (fun k -> startOrder budget all.[k], k)
+    [| 0 .. all.Length - 1 |]
+    |> Array.sortBy (fun k -> startOrder budget all.[k], k)
+    |> Array.indexed
+    |> Array.filter (fun (position, _) -> position % count = index)
+    |> Array.map snd
+
+/// The runs of `jobs` at `positions`, started in that order as cores come free; the rest of the array stays empty.
+let private runAt (cached: Cached) (budget: TrainingBudget) (positions: int[]) =
+    let all = jobs budget |> Array.ofList
+    let results: TrainingRun[] = Array.zeroCreate all.Length
+    let queue = positions
 
     Threading.Tasks.Parallel.ForEach(
         Collections.Concurrent.Partitioner.Create(
@@ -593,7 +601,23 @@ let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
     )
     |> ignore
 
-    List.ofArray results
+    results
+
+/// The untrained sampler's evaluations on `bm`, one per seed in the budget's order.
+let untrainedRuns (cached: Cached) (b: TrainingBudget) (bm: Benchmark) =
+    [ for seed in b.Seeds -> untrainedCached cached b bm seed ]
+
+/// Every run of `jobs`, started in `startOrder` as cores come free.
+let runAll (cached: Cached) (budget: TrainingBudget) : TrainingRun list =
+    runAt cached budget (shareOf budget 0 1) |> List.ofArray
+
+/// Share `index` of `count` of the study (`shareOf`) into the cache, for a shard of a divided report; with it the
+/// untrained baselines, which every share computes alike (they are cheap), so the merge computes nothing.
+let runShare (cached: Cached) (budget: TrainingBudget) (index: int) (count: int) =
+    for b in budget.Benchmarks do
+        untrainedRuns cached budget b |> ignore
+
+    runAt cached budget (shareOf budget index count) |> ignore
 
 /// The limit series of a profile through the report's cache (key: every field of the profile), so a resumed report
 /// does not rerun the path simulations.

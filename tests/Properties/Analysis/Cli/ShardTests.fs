@@ -11,6 +11,7 @@ open FsCheck
 open FsCheck.FSharp
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Cli
+open RateLab.Analysis.Sections
 open RateLab.Properties.FakeServices
 open RateLab.Properties.RepoFiles
 
@@ -40,6 +41,43 @@ let private exec argv =
     let ui, out, err = captured ()
     let code = Commands.execute Wiring.services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
+
+/// A report of two units: `whole`, one cached value, and `divided`, six cached values that shards divide (share i of
+/// n computes value k for k % n = i) and whose section lists them all.
+let private dividedReport (ctx: RateLab.Analysis.Report.Context.ReportContext) : Units.ReportPlan =
+    let value k =
+        ctx.Cached $"divided/{k}" (fun () -> JsonValue.Create(float k * 1.5) :> JsonNode)
+        |> fun n -> n.GetValue<float>()
+
+    let section title reason : RateLab.Analysis.Report.Model.Section =
+        { Title = title
+          ClaimIds = []
+          Verdict = RateLab.Analysis.Model.Records.ConsistentTight
+          Reason = reason
+          Evidence = []
+          Method = ""
+          Fits = []
+          Figures = []
+          Curves = [] }
+
+    let whole () =
+        section "whole" (string (ctx.Cached "whole" (fun () -> JsonValue.Create 7.0 :> JsonNode)))
+
+    let divided () =
+        section "divided" (String.Join(",", [ for k in 0..5 -> value k ]))
+
+    { Units.ReportPlan.Title = "divided"
+      Parts =
+        [ { Slug = "p"
+            Title = "p"
+            Intro = ""
+            Units =
+              [ Units.announced ctx.SectionDone "whole" whole
+                Units.announced ctx.SectionDone "divided" divided
+                |> Units.shared (fun i n ->
+                    for k in 0..5 do
+                        if k % n = i then
+                            value k |> ignore) ] } ] }
 
 /// Both example claims in one file: two units, one per shard of two.
 let private twoClaims (dir: string) =
@@ -102,6 +140,58 @@ let tests =
               // Each unit goes to the least loaded shard, so the shard that ends highest was lowest before its last unit.
               Expect.isLessThanOrEqual (Array.max loads - Array.min loads) (largest + 1e-9) "balance"
               Expect.floatClose Accuracy.high (Array.sum loads) (List.sumBy snd units) "every cost counted once"
+
+          testPropertyWithConfig cfg "a divided unit gives every shard one share; the others are assigned whole"
+          <| fun (Workload(units, shards), divide: bool list) ->
+              let divided =
+                  List.zip units (List.truncate units.Length (divide @ List.replicate units.Length false))
+                  |> List.choose (fun ((k, _), d) -> if d then Some k else None)
+                  |> set
+
+              let work = Plan.assignWithShares shards divided units
+              let whole = units |> List.filter (fst >> divided.Contains >> not)
+
+              let wholeWork =
+                  work |> List.filter (fun (k, _, _) -> List.exists (fst >> (=) k) whole)
+
+              Expect.equal
+                  [ for k, _, s in wholeWork -> k, s ]
+                  (Plan.assign shards whole)
+                  "whole units as assign puts them"
+
+              for k in divided do
+                  let shares =
+                      work
+                      |> List.filter (fun (w, _, _) -> w.StartsWith(k + "[", StringComparison.Ordinal))
+
+                  Expect.equal
+                      [ for w, _, s in shares -> w, s ]
+                      [ for i in 0 .. shards - 1 -> Plan.shareKey k i shards, i ]
+                      k
+
+              let loads = Plan.shareLoads shards work
+              Expect.floatClose Accuracy.high (Array.sum loads) (List.sumBy snd units) "every cost counted once"
+
+          test "measured costs give a divided unit the sum of its recorded shares" {
+              let dir = tempDir "shard"
+
+              try
+                  let file = Path.Combine(dir, "timings.json")
+                  let units = JsonObject()
+                  units[Plan.shareKey "boltzmann/training" 0 2] <- JsonValue.Create 30.0
+                  units[Plan.shareKey "boltzmann/training" 1 2] <- JsonValue.Create 50.0
+                  units["langevin/ula"] <- JsonValue.Create 4.0
+                  let o = JsonObject()
+                  o["units"] <- units
+                  File.WriteAllText(file, o.ToJsonString())
+
+                  Expect.equal
+                      (Plan.costs (Plan.Measured file) [ "boltzmann/training"; "langevin/ula"; "new/unit" ])
+                      [ "boltzmann/training", 80.0; "langevin/ula", 4.0; "new/unit", 42.0 ]
+                      "shares summed; a new unit gets the mean"
+              finally
+                  Directory.Delete(dir, true)
+          }
 
           test "--shard I/N is parsed, and out-of-range values are usage errors naming the option" {
               Expect.equal (Plan.parseShard "2/4") { Index = 2; Count = 4 } "2/4"
@@ -220,6 +310,47 @@ let tests =
                   Directory.Delete(dir, true)
           }
 
+          test "shards divide a divided unit: each computes its share, and the merge builds its section from them" {
+              let dir = tempDir "shard"
+
+              try
+                  let services =
+                      { Wiring.services with
+                          BuildReport = dividedReport }
+
+                  let run (argv: string list) =
+                      let ui, out, err = captured ()
+                      let code = Commands.execute services ui (Array.ofList argv)
+                      Expect.equal code 0 $"{argv} ({err})"
+                      out.ToString()
+
+                  run [ "report"; "--out"; Path.Combine(dir, "single") ] |> ignore
+                  let shards = [ for i in 0..2 -> Path.Combine(dir, $"s{i}") ]
+
+                  for i, s in List.indexed shards do
+                      let out = run [ "report"; "--shard"; $"{i}/3"; "--out"; s ]
+                      Expect.stringContains out $"p/divided[{i}/3] done" "the shard's share"
+
+                      Expect.equal
+                          (Cache.entries (Path.Combine(s, ".cache")) |> Seq.length)
+                          (if i = 0 then 3 else 2)
+                          "its two values (and, on shard 0, the whole unit's)"
+
+                  let merged = Path.Combine(dir, "merged")
+                  let out = run ([ "merge" ] @ shards @ [ "--out"; merged ])
+                  Expect.stringContains out "0 configurations recomputed" "the shares cover the divided unit"
+
+                  let single, fromShards =
+                      reportFiles (Path.Combine(dir, "single")), reportFiles merged
+
+                  Expect.equal (Array.map fst fromShards) (Array.map fst single) "the same files"
+
+                  for (rel, a), (_, b) in Array.zip single fromShards do
+                      Expect.equal b a $"{rel} is identical"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
           test "two units at once write the one-at-a-time report, timing fields aside" {
               let dir = tempDir "jobs"
 
@@ -281,6 +412,34 @@ let tests =
                       Expect.equal code 2 $"{argv}: exit code"
                       Expect.stringContains err "--jobs" "names the option"
                       Expect.equal (err.Trim().Split('\n').Length) 1 "one line"
+
+                  Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "nothing computed"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
+          test "plan divides the full profile's training study between all shards" {
+              let dir = tempDir "shard"
+
+              try
+                  let code, _, err =
+                      exec [| "plan"; "report"; "--profile"; "full"; "--shards"; "3"; "--out"; dir |]
+
+                  Expect.equal code 0 err
+
+                  let plan =
+                      JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "plan.json"))) |> nonNull
+
+                  let units =
+                      [ for u in (nonNull plan["units"]).AsArray() ->
+                            let u = nonNull u
+                            (nonNull u["unit"]).GetValue<string>(), (nonNull u["shard"]).GetValue<int>() ]
+
+                  Expect.equal
+                      (units
+                       |> List.filter (fun (k, _) -> k.StartsWith("boltzmann/training", StringComparison.Ordinal)))
+                      [ for i in 0..2 -> Plan.shareKey "boltzmann/training" i 3, i ]
+                      "one share per shard, no whole unit"
 
                   Expect.isFalse (Directory.Exists(Path.Combine(dir, ".cache"))) "nothing computed"
               finally

@@ -367,6 +367,21 @@ let tests =
               Expect.equal costs (List.sort costs) "the rest cheapest first"
           }
 
+          testProperty "the shards' shares partition the full study, each in start order"
+          <| fun (count: PositiveInt) ->
+              let count = min count.Get 700
+              let budget = BoltzmannTrainingSection.budget Full "unused"
+              let all = jobs budget |> Array.ofList
+              let whole = shareOf budget 0 1
+              let shares = [ for i in 0 .. count - 1 -> shareOf budget i count ]
+              Expect.equal (shares |> Array.concat |> Array.sort) [| 0 .. all.Length - 1 |] "every run in one share"
+
+              for share in shares do
+                  let ranks = share |> Array.map (fun k -> Array.IndexOf(whole, k))
+                  Expect.equal ranks (Array.sort ranks) "a share keeps the start order"
+
+              Expect.equal (Array.tryHead shares.Head) (Array.tryHead whole) "share 0 starts with the first run"
+
           test "a training run read back from the cache equals the computed one and is not recomputed" {
               let dir = tempDir ()
 

@@ -38,7 +38,8 @@ let private plan (sizes: int list) =
                         Build =
                           fun () ->
                               Thread.Sleep((k * 7 + p * 3) % 4)
-                              section $"p{p}/u{k}" } ] }) }
+                              section $"p{p}/u{k}"
+                        Share = None } ] }) }
 
 let private titles (r: Report) =
     [ for p in r.Parts -> p.Slug, [ for s in p.Sections -> s.Title ] ]
@@ -76,7 +77,8 @@ let tests =
                           [ { (plan [ 3 ]).Parts.Head with
                                 Units =
                                     [ { Id = "bad"
-                                        Build = fun () -> raise (ArgumentException "bad unit") } ] } ] }
+                                        Build = fun () -> raise (ArgumentException "bad unit")
+                                        Share = None } ] } ] }
 
               let e =
                   Expect.throwsC (fun () -> build 2 (fun _ -> 1.0) (fun _ b -> Some(b ())) failing |> ignore) id
