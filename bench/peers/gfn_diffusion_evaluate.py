@@ -10,8 +10,9 @@ Usage: gfn_diffusion_evaluate.py [--cache DIR] CHECKOUT ENERGY DRAWS CHECKPOINT.
   ENERGY      25gmm, hard_funnel or many_well (their names; d = 2, 10, 32)
   DRAWS       evaluation batches per model and precision, each of 2000 trajectories (their eval batch), their
               set_seed(1), set_seed(2), …
-  CHECKPOINT  a RateLab training checkpoint (the study leaves them in $TMPDIR/ratelab-boltzmann; format in
-              src/Boltzmann.CSharp/Checkpoint.cs): its policy θ is loaded into their PIS network
+  CHECKPOINT  a RateLab training checkpoint (the study leaves them in $TMPDIR/ratelab-checkpoints/boltzmann-training
+              or under `report --checkpoints DIR`; format in src/Boltzmann.CSharp/Checkpoint.cs): its policy θ is
+              loaded into their PIS network
 
 Their GFN is built as their train.py builds it for [S24]'s TB rows (PIS architecture, width 64, 64 harmonics, fixed
 or learned variance as the checkpoint says, t_scale = σ², clipping on) and evaluated on the uniform 100-step grid with

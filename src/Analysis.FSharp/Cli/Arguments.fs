@@ -37,6 +37,7 @@ type ReportArgs =
     | [<Unique>] Shards of n: int
     | [<Unique>] Jobs of n: int
     | [<Unique>] Cached_Only
+    | [<Unique>] Checkpoints of dir: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -48,6 +49,9 @@ type ReportArgs =
             | Shards _ -> ShardsUsage
             | Jobs _ -> JobsUsage
             | Cached_Only -> CachedOnlyUsage
+            | Checkpoints _ ->
+                "directory of the training study's checkpoints (default: the system temp directory); a shared one lets "
+                + "a run interrupted on one machine resume on another. Never read as results."
 
 /// `ratelab run`.
 type RunArgs =

@@ -104,7 +104,14 @@ type private JobPlan = ReportContext -> RateLab.Analysis.Sections.Units.ReportPl
 
 /// The context of a job in `out`, counting computations (cache misses) and late-bound to the progress display.
 /// With `cachedOnly`, every cache miss raises NotInCache instead of computing.
-let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: string) (cachedOnly: bool) =
+let private jobContext
+    (services: Services)
+    (ui: Ui)
+    (job: Plan.Job)
+    (out: string)
+    (cachedOnly: bool)
+    (checkpoints: string)
+    =
     // The output directory is checked (non-empty, creatable, writable) and swept of killed runs' temporaries first.
     let store = outputStore out (fun o -> Writer.reportDir o job.Profile)
     // Units may run on several threads: the count of computations is incremented atomically.
@@ -130,7 +137,8 @@ let private jobContext (services: Services) (ui: Ui) (job: Plan.Job) (out: strin
                 cachedNode (warning ui) store key (fun () ->
                     miss key
                     compute ())
-          SectionDone = fun s -> line ui (sectionLine s) }
+          SectionDone = fun s -> line ui (sectionLine s)
+          Checkpoints = checkpoints }
 
     ctx, computed, start
 
@@ -184,11 +192,12 @@ let private runJob
     basis
     (jobs: int)
     (cachedOnly: bool)
+    (checkpoints: string)
     (plan: JobPlan)
     =
     let cpu0 = Process.GetCurrentProcess().TotalProcessorTime
     let clock = Stopwatch.StartNew()
-    let ctx, computed, start = jobContext services ui job out cachedOnly
+    let ctx, computed, start = jobContext services ui job out cachedOnly checkpoints
     let units = plan ctx
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
     let divided = RateLab.Analysis.Sections.Units.shares units
@@ -316,6 +325,26 @@ let private cachedOnlyOf (given: bool) (shard: Plan.Shard option) =
 
     given
 
+/// --checkpoints, created and written to now, so a directory that cannot hold checkpoints fails before any work.
+let private checkpointsOf (dir: string option) =
+    match dir with
+    | None -> defaultCheckpoints
+    | Some d ->
+        try
+            let full = Path.GetFullPath d
+            Directory.CreateDirectory full |> ignore
+            let probe = Path.Combine(full, $".probe-{Guid.NewGuid():N}")
+            File.WriteAllText(probe, "")
+            File.Delete probe
+            full
+        with
+        | :? IOException
+        | :? UnauthorizedAccessException
+        | :? ArgumentException
+        | :? NotSupportedException as e ->
+            usage
+                $"--checkpoints = {d}: not a writable directory ({e.Message}); allowed: a directory this user can write"
+
 let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>) =
     noShards (args.Contains ReportArgs.Shards)
     let out = args.GetResult(ReportArgs.Out, DefaultOut)
@@ -323,8 +352,9 @@ let private report (services: Services) (ui: Ui) (args: ParseResults<ReportArgs>
     let shard = args.TryGetResult ReportArgs.Shard |> Option.map Plan.parseShard
     let jobs = jobsOf (args.TryGetResult ReportArgs.Jobs)
     let cachedOnly = cachedOnlyOf (args.Contains ReportArgs.Cached_Only) shard
+    let checkpoints = checkpointsOf (args.TryGetResult ReportArgs.Checkpoints)
 
-    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs cachedOnly plan
+    runJob services ui job out shard (basisOf (args.TryGetResult ReportArgs.Costs)) jobs cachedOnly checkpoints plan
     |> ignore
 
 let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) =
@@ -338,7 +368,17 @@ let private check (services: Services) (ui: Ui) (args: ParseResults<CheckArgs>) 
     let jobs = jobsOf (args.TryGetResult CheckArgs.Jobs)
     let cachedOnly = cachedOnlyOf (args.Contains CheckArgs.Cached_Only) shard
 
-    runJob services ui job out shard (basisOf (args.TryGetResult CheckArgs.Costs)) jobs cachedOnly plan
+    runJob
+        services
+        ui
+        job
+        out
+        shard
+        (basisOf (args.TryGetResult CheckArgs.Costs))
+        jobs
+        cachedOnly
+        defaultCheckpoints
+        plan
     |> ignore
 
 let private noJobs () =
@@ -371,7 +411,7 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
 
     let basis = basisOf costsPath
-    let ctx, _, _ = jobContext services ui job out false
+    let ctx, _, _ = jobContext services ui job out false defaultCheckpoints
     let units = jobPlan ctx
     let costs = Plan.costs basis (RateLab.Analysis.Sections.Units.keys units)
 
@@ -465,7 +505,17 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let clock = Stopwatch.StartNew()
 
     let recomputed, _ =
-        runJob services ui job out None Plan.UnitCount (jobsOf (args.TryGetResult MergeArgs.Jobs)) false plan
+        runJob
+            services
+            ui
+            job
+            out
+            None
+            Plan.UnitCount
+            (jobsOf (args.TryGetResult MergeArgs.Jobs))
+            false
+            defaultCheckpoints
+            plan
 
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
     let timings = JsonObject()

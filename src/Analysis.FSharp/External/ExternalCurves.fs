@@ -106,6 +106,7 @@ let claimSection (sampler: ExternalSampler) (analysed: Problem -> Outcome) (c: C
 
                     curveOf sampler spec.Metric (spec.Steps |> List.map at))
           Cached = fun _ compute -> compute ()
-          SectionDone = ignore }
+          SectionDone = ignore
+          Checkpoints = RateLab.Analysis.Report.Context.defaultCheckpoints }
 
     RateLab.Analysis.Sections.ClaimSection.section ctx c

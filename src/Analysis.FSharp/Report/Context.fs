@@ -18,7 +18,14 @@ type ReportContext =
         Cached: string -> (unit -> JsonNode) -> JsonNode
         /// Announces a finished section (one line with its verdict).
         SectionDone: Section -> unit
+        /// Where long computations keep their resumable state (training checkpoints): never read as results, and
+        /// shared between machines it lets a computation interrupted on one continue on another.
+        Checkpoints: string
     }
+
+/// Checkpoints by default: the machine's temp directory, so a resumed run continues only on the same machine.
+let defaultCheckpoints =
+    System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ratelab-checkpoints")
 
 /// Raised by a `--cached-only` runner in place of a computation whose result is not in the cache; the runner turns
 /// the unit that raised it into a "not computed yet" section, so a report can be rendered from a partial cache.

@@ -253,7 +253,7 @@ let part (ctx: ReportContext) : Units.PartPlan =
     let unit' = Units.announced ctx.SectionDone
 
     let training =
-        BoltzmannTrainingSection.budget ctx.Profile BoltzmannTrainingSection.checkpointDirectory
+        BoltzmannTrainingSection.budget ctx.Profile (IO.Path.Combine(ctx.Checkpoints, "boltzmann-training"))
 
     let sections =
         [ unit' "limits" (fun () -> globalSection series.Value seed)

@@ -54,9 +54,6 @@ let budget profile checkpointDirectory : TrainingBudget =
           EvaluationSweep = [ 5; 10; 25; 50; 100; 200 ]
           CheckpointDirectory = checkpointDirectory }
 
-/// Checkpoints outside the report directory (a section cannot see it), shared by reruns of the same settings.
-let checkpointDirectory = Path.Combine(Path.GetTempPath(), "ratelab-boltzmann")
-
 /// [S24] Table 1 (uniform 100 steps, 25,000 iterations, batch 300, 5 seeds): the row's name and its ΔlogZ, ΔlogZ^RW,
 /// W2 as printed (mean ± standard deviation over seeds) on 25GMM, Funnel and Manywell. The rows closest to our
 /// objectives: TB; VarGrad only with exploration; FL-SubTB; PIS for KL. No DB row exists.

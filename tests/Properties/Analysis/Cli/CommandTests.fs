@@ -114,6 +114,49 @@ let tests =
                     oneLine err
                     Expect.stringContains err "--colour" "names the option"
                 }
+                test "--checkpoints that cannot hold files is a usage error naming it, before any work" {
+                    use dir = new TempDir()
+                    let file = Path.Combine(dir.Path, "file")
+                    File.WriteAllText(file, "")
+                    let out = Path.Combine(dir.Path, "out")
+
+                    let code, _, err =
+                        exec Wiring.services [| "report"; "--checkpoints"; Path.Combine(file, "sub"); "--out"; out |]
+
+                    Expect.equal code 2 "exit code"
+                    oneLine err
+                    Expect.stringContains err "--checkpoints" "names the option"
+                    Expect.isFalse (Directory.Exists out) "nothing written"
+                }
+                test "the report's sections get --checkpoints as a full path, and the temp directory without it" {
+                    use dir = new TempDir()
+                    let seen = ResizeArray<string>()
+
+                    let services =
+                        { Wiring.services with
+                            BuildReport =
+                                fun ctx ->
+                                    seen.Add ctx.Checkpoints
+                                    { Title = "empty"; Parts = [] } }
+
+                    let out = Path.Combine(dir.Path, "out")
+
+                    let relative =
+                        Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(dir.Path, "ck"))
+
+                    let code, _, err =
+                        exec services [| "report"; "--checkpoints"; relative; "--out"; out |]
+
+                    Expect.equal code 0 err
+                    let code, _, err = exec services [| "report"; "--out"; out |]
+                    Expect.equal code 0 err
+
+                    Expect.equal
+                        (List.ofSeq seen)
+                        [ Path.Combine(dir.Path, "ck")
+                          RateLab.Analysis.Report.Context.defaultCheckpoints ]
+                        "full path, then the default"
+                }
                 test "an unknown profile is a usage error" {
                     let code, _, err =
                         exec (fakeServices (ref 0) None) [| "report"; "--profile"; "medium" |]

@@ -29,7 +29,8 @@ let private direct: ReportContext =
     { Profile = Quick
       Run = fun spec -> spec.Dimensions |> List.map (Runner.run spec)
       Cached = fun _ compute -> compute ()
-      SectionDone = ignore }
+      SectionDone = ignore
+      Checkpoints = RateLab.Analysis.Report.Context.defaultCheckpoints }
 
 let private registry = lazy (Registry.load (Registry.defaultPath ()))
 

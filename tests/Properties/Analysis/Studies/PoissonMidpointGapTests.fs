@@ -50,7 +50,8 @@ let private direct: ReportContext =
     { Profile = Quick
       Run = fun spec -> spec.Dimensions |> List.map (Runner.run spec)
       Cached = fun _ compute -> compute ()
-      SectionDone = ignore }
+      SectionDone = ignore
+      Checkpoints = RateLab.Analysis.Report.Context.defaultCheckpoints }
 
 [<Tests>]
 let tests =
