@@ -114,6 +114,14 @@ let private reportFiles (dir: string) =
         rel, Text.RegularExpressions.Regex.Replace(String.Join("\n", lines), "cl_[0-9a-z]+", "cl_"))
     |> Array.sortBy fst
 
+/// Expects the report in `other` to be the one in `reference`, file by file, timing fields aside.
+let private sameReport (reference: string) (other: string) =
+    let expected, actual = reportFiles reference, reportFiles other
+    Expect.equal (Array.map fst actual) (Array.map fst expected) "the same files"
+
+    for (rel, a), (_, b) in Array.zip expected actual do
+        Expect.equal b a $"{rel} is identical"
+
 [<Tests>]
 let tests =
     testList
@@ -299,13 +307,7 @@ let tests =
                   let out = run ([ "merge" ] @ shards @ [ "--out"; merged ])
                   Expect.stringContains out "0 configurations recomputed" "every unit is a cache hit"
 
-                  let single, fromShards =
-                      reportFiles (Path.Combine(dir, "single")), reportFiles merged
-
-                  Expect.equal (Array.map fst fromShards) (Array.map fst single) "the same files"
-
-                  for (rel, a), (_, b) in Array.zip single fromShards do
-                      Expect.equal b a $"{rel} is identical"
+                  sameReport (Path.Combine(dir, "single")) merged
               finally
                   Directory.Delete(dir, true)
           }
@@ -340,13 +342,7 @@ let tests =
                   let out = run ([ "merge" ] @ shards @ [ "--out"; merged ])
                   Expect.stringContains out "0 configurations recomputed" "the shares cover the divided unit"
 
-                  let single, fromShards =
-                      reportFiles (Path.Combine(dir, "single")), reportFiles merged
-
-                  Expect.equal (Array.map fst fromShards) (Array.map fst single) "the same files"
-
-                  for (rel, a), (_, b) in Array.zip single fromShards do
-                      Expect.equal b a $"{rel} is identical"
+                  sameReport (Path.Combine(dir, "single")) merged
               finally
                   Directory.Delete(dir, true)
           }
@@ -363,13 +359,7 @@ let tests =
 
                       Expect.equal code 0 err
 
-                  let one, two =
-                      reportFiles (Path.Combine(dir, "j1")), reportFiles (Path.Combine(dir, "j2"))
-
-                  Expect.equal (Array.map fst two) (Array.map fst one) "the same files"
-
-                  for (rel, a), (_, b) in Array.zip one two do
-                      Expect.equal b a $"{rel} is identical"
+                  sameReport (Path.Combine(dir, "j1")) (Path.Combine(dir, "j2"))
               finally
                   Directory.Delete(dir, true)
           }
