@@ -573,6 +573,14 @@ let startOrder (budget: TrainingBudget) (b: Benchmark, o, g, n, s, i) =
 /// The positions in `jobs` of share `index` of `count` of a study: every count-th run in `startOrder`, from the
 /// index-th on, so each share starts with the runs that answer the most and the shares partition the study.
 let shareOf (budget: TrainingBudget) (index: int) (count: int) =
+    if count < 1 || index < 0 || index >= count then
+        raise (
+            ArgumentOutOfRangeException(
+                nameof index,
+                $"share {index}/{count} is out of range; allowed: 0 ≤ index < count, count ≥ 1"
+            )
+        )
+
     let all = jobs budget |> Array.ofList
 
     [| 0 .. all.Length - 1 |]
@@ -585,11 +593,10 @@ let shareOf (budget: TrainingBudget) (index: int) (count: int) =
 let private runAt (cached: Cached) (budget: TrainingBudget) (positions: int[]) =
     let all = jobs budget |> Array.ofList
     let results: TrainingRun[] = Array.zeroCreate all.Length
-    let queue = positions
 
     Threading.Tasks.Parallel.ForEach(
         Collections.Concurrent.Partitioner.Create(
-            queue,
+            positions,
             Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering
         ),
         // One run per core: left open, the thread pool adds threads while long runs block it, and later runs would

@@ -37,10 +37,12 @@ let private cfg =
     { shared with
         arbitrary = typeof<Arbitraries> :: shared.arbitrary }
 
-let private exec argv =
+let private execWith services argv =
     let ui, out, err = captured ()
-    let code = Commands.execute Wiring.services ui argv
+    let code = Commands.execute services ui argv
     code, out.ToString(), err.ToString().TrimEnd()
+
+let private exec argv = execWith Wiring.services argv
 
 /// A report of two units: `whole`, one cached value, and `divided`, six cached values that shards divide (share i of
 /// n computes value k for k % n = i) and whose section lists them all.
@@ -321,10 +323,9 @@ let tests =
                           BuildReport = dividedReport }
 
                   let run (argv: string list) =
-                      let ui, out, err = captured ()
-                      let code = Commands.execute services ui (Array.ofList argv)
+                      let code, out, err = execWith services (Array.ofList argv)
                       Expect.equal code 0 $"{argv} ({err})"
-                      out.ToString()
+                      out
 
                   run [ "report"; "--out"; Path.Combine(dir, "single") ] |> ignore
                   let shards = [ for i in 0..2 -> Path.Combine(dir, $"s{i}") ]

@@ -382,6 +382,15 @@ let tests =
 
               Expect.equal (Array.tryHead shares.Head) (Array.tryHead whole) "share 0 starts with the first run"
 
+          test "a share out of range is refused naming it" {
+              let budget = BoltzmannTrainingSection.budget Full "unused"
+
+              for index, count in [ 0, 0; -1, 2; 2, 2 ] do
+                  let e = Expect.throwsC (fun () -> shareOf budget index count |> ignore) id
+
+                  Expect.stringContains e.Message $"share {index}/{count} is out of range" "names the share"
+          }
+
           test "a training run read back from the cache equals the computed one and is not recomputed" {
               let dir = tempDir ()
 
