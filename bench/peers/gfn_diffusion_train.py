@@ -1,13 +1,18 @@
 """Trains a sampler with the authors' own code, as their train.py does, and prints its ΔlogZ: a peer run beside
 RateLab's training study, to tell a difference in the code from one in the training randomness.
 
-Usage: gfn_diffusion_train.py CHECKOUT ENERGY ITERATIONS SEED [T_SCALE] [STEPS]
+Usage: gfn_diffusion_train.py CHECKOUT ENERGY ITERATIONS SEED [T_SCALE] [STEPS] [--checkpoint FILE]
   CHECKOUT    a clone of github.com/GFNOrg/gfn-diffusion
   ENERGY      25gmm or hard_funnel (their names)
   ITERATIONS  training iterations (their --epochs; their loop runs ITERATIONS + 1)
   SEED        their set_seed
   T_SCALE     σ² (default: 5 for 25gmm, 1 for hard_funnel, as [S24])
   STEPS       uniform steps N of training and evaluation (default 100)
+  FILE        resume from FILE when it exists and save to it every 100 iterations and at the end of training (the
+              weights, Adam's state and every random generator's state, written atomically): a run at [S24]'s
+              25,000 iterations takes about 6 hours of one core, longer than one sitting, and an interrupted run
+              resumed from FILE ends with the same bits as one that was never interrupted. FILE records the settings
+              and is refused for other ones; ITERATIONS may grow between resumptions.
 
 The README's TB command: --pis_architectures --zero_init --clipping --mode_fwd tb --lr_policy 1e-3 --lr_flow 1e-1,
 batch 300, fixed variance, no exploration; in float32 on one CPU thread, as their code runs by default (on a GPU in
@@ -15,11 +20,15 @@ batch 300, fixed variance, no exploration; in float32 on one CPU thread, as thei
 torch generator, so the training noise differs from a train.py run with the same seed; the law of the run does not)
 and Weights & Biases logging (matplotlib, which their energy modules import for plots only, is stubbed when missing).
 The final evaluation is theirs (evaluations.log_partition_function, 2000 samples).
-Prints one JSON line: ΔlogZ = |log Z − ELBO|, ΔlogZ^RW and the wall seconds.
+Prints one JSON line: ΔlogZ = |log Z − ELBO|, ΔlogZ^RW and the wall seconds of training (summed over resumptions).
 """
 import json
+import os
+import random
 import sys
 import time
+
+import numpy
 
 import torch
 
@@ -27,9 +36,62 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from gfn_diffusion_check import fail, import_their_code, their_energy  # noqa: E402
 
 
+# Iterations between checkpoints: about a minute and a half of one core at [S24]'s setting.
+CHECKPOINT_EVERY = 100
+
+
+def generator_states():
+    """Every random generator their training may draw from, so a resumed run continues the same stream."""
+    return {"torch": torch.get_rng_state(), "numpy": numpy.random.get_state(), "python": random.getstate()}
+
+
+def save(path, settings, done, seconds, gfn, optimiser):
+    """Writes the checkpoint to a temporary file beside `path`, then renames it: an interrupted write leaves the last
+    complete checkpoint in place."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    torch.save({"settings": settings, "done": done, "seconds": seconds, "model": gfn.state_dict(),
+                "optimiser": optimiser.state_dict(), "generators": generator_states()}, temporary)
+    os.replace(temporary, path)
+
+
+def resume(path, settings, total, gfn, optimiser):
+    """The loop steps and training seconds a checkpoint at `path` holds, its state loaded into `gfn`, `optimiser` and
+    the generators; (0, 0.0) when there is none. Refuses one written for other settings or for more steps than asked."""
+    if path is None or not os.path.exists(path):
+        return 0, 0.0
+    try:
+        state = torch.load(path)
+    except Exception as e:  # a truncated or foreign file: say which, do not train over it
+        fail(f"--checkpoint = {path}: unreadable ({type(e).__name__}); allowed: a checkpoint this script wrote")
+    if state["settings"] != settings:
+        fail(f"--checkpoint = {path}: written for {state['settings']}; allowed: one for {settings}")
+    if state["done"] > total:
+        fail(f"ITERATIONS = {total - 1}: below the {state['done'] - 1} the checkpoint has trained; allowed: "
+             f"≥ {state['done'] - 1}")
+    gfn.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    torch.set_rng_state(state["generators"]["torch"])
+    numpy.random.set_state(state["generators"]["numpy"])
+    random.setstate(state["generators"]["python"])
+    return state["done"], state["seconds"]
+
+
 def main():
+    argv = list(sys.argv)
+    checkpoint = None
+    if "--checkpoint" in argv:
+        k = argv.index("--checkpoint")
+        if k + 1 >= len(argv):
+            fail("--checkpoint: missing FILE; allowed: a path in a writable directory")
+        checkpoint = argv[k + 1]
+        del argv[k:k + 2]
+        folder = os.path.dirname(os.path.abspath(checkpoint))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            fail(f"--checkpoint = {checkpoint}: its directory is missing or not writable; allowed: a path in a "
+                 "writable directory")
+    sys.argv = argv
     if len(sys.argv) not in (5, 6, 7):
-        fail("usage: gfn_diffusion_train.py CHECKOUT ENERGY ITERATIONS SEED [T_SCALE] [STEPS]")
+        fail("usage: gfn_diffusion_train.py CHECKOUT ENERGY ITERATIONS SEED [T_SCALE] [STEPS] [--checkpoint FILE]")
     checkout, energy_name = sys.argv[1], sys.argv[2]
     defaults = {"25gmm": 5.0, "hard_funnel": 1.0}
     if energy_name not in defaults:
@@ -64,15 +126,22 @@ def main():
               pis_architectures=True, lgv_layers=3, joint_layers=2, zero_init=True, device=device)
     optimiser = get_gfn_optimizer(gfn, 1e-3, 1e-1, 1e-3, False, False, False, 1e-7)
     coefficient_matrix = utils.cal_subtb_coef_matrix(2, steps)
+    settings = {"energy": energy_name, "seed": seed, "t_scale": t_scale, "steps": steps}
+    total = iterations + 1
+    done, seconds = resume(checkpoint, settings, total, gfn, optimiser)
     clock = time.time()
     gfn.train()
-    for _ in range(iterations + 1):
+    for step in range(done, total):
         gfn.zero_grad()
         loss = get_gfn_forward_loss("tb", torch.zeros(300, d, device=device), gfn, energy.log_reward,
                                     coefficient_matrix)
         loss.backward()
         optimiser.step()
-    seconds = time.time() - clock
+        if checkpoint is not None and (step + 1) % CHECKPOINT_EVERY == 0 and step + 1 < total:
+            save(checkpoint, settings, step + 1, seconds + time.time() - clock, gfn, optimiser)
+    seconds += time.time() - clock
+    if checkpoint is not None:
+        save(checkpoint, settings, total, seconds, gfn, optimiser)
     _, log_z_rw, log_z_lb, _ = evaluations.log_partition_function(torch.zeros(2000, d, device=device), gfn,
                                                                  energy.log_reward)
     truth = energy.gt_logz()

@@ -88,16 +88,20 @@ let private authorsCheckout () =
         Error $"RATELAB_GFN_DIFFUSION = {dir} has no energy_sampling/ folder"
     | dir -> Ok dir
 
+/// Runs `f` on the authors' clone; skips where python with torch or the clone is missing.
+let private withAuthors (f: string -> unit) =
+    match unavailable (), authorsCheckout () with
+    | Some reason, _
+    | None, Error reason -> skiptest reason
+    | None, Ok checkout -> f checkout
+
 /// Exit code of gfn_diffusion_check.py for a non-uniform grid on a checkout that steps uniform grids only (main).
 let private uniformOnly = 3
 
 /// Writes a case with `write`, runs gfn_diffusion_check.py (with `mode`, if any) on it and the authors' clone, and hands
 /// its JSON line to `check`; skips where python with torch or the clone is missing, or the checkout cannot run the case.
 let private authors (mode: string list) (write: string -> unit) (check: JsonElement -> unit) =
-    match unavailable (), authorsCheckout () with
-    | Some reason, _
-    | None, Error reason -> skiptest reason
-    | None, Ok checkout ->
+    withAuthors (fun checkout ->
         let path = Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.json")
 
         try
@@ -113,7 +117,7 @@ let private authors (mode: string list) (write: string -> unit) (check: JsonElem
                 failtest $"{command} exited with {code}: {err}"
             | None -> failtest "python could not be started"
         finally
-            File.Delete path
+            File.Delete path)
 
 // The authors' sampling loop retraces RateLab's states (their normals are replayed), so every compared quantity is the
 // same sum formed by two codes in float64: per-step log-densities are sums of d terms, log weights and the loss sums of
@@ -174,6 +178,41 @@ let private authorsEnergy (b: Benchmark) energy =
         Expect.isLessThanOrEqual (get "score_max_relative_difference") 1e-13 $"{b.Name}: ∇ log R"
         Expect.isLessThanOrEqual (abs (get "log_z_difference")) 1e-8 $"{b.Name}: log Z")
 
+// The authors' training by the peer script, 20 loop steps in one process against 10, a checkpoint, and 10 more in a
+// second process: the weights, Adam's state and the generators are restored, so the final evaluation (same draws)
+// must print the same ΔlogZ and ΔlogZ^RW to the bit. The first half must differ from both (non-vacuous). Deterministic.
+let private authorsResume () =
+    withAuthors (fun checkout ->
+        let checkpoint =
+            Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.ckpt")
+
+        let train iterations (extra: string list) =
+            match
+                run (
+                    [ script "gfn_diffusion_train.py"
+                      checkout
+                      "hard_funnel"
+                      string iterations
+                      "7" ]
+                    @ extra
+                )
+            with
+            | Some(0, out, _) ->
+                use doc = JsonDocument.Parse out
+                let r = doc.RootElement
+                r.GetProperty("delta_log_z").GetDouble(), r.GetProperty("delta_log_z_rw").GetDouble()
+            | Some(code, _, err) -> failtest $"gfn_diffusion_train.py exited with {code}: {err}"
+            | None -> failtest "python could not be started"
+
+        try
+            let straight = train 19 []
+            let half = train 9 [ "--checkpoint"; checkpoint ]
+            let resumed = train 19 [ "--checkpoint"; checkpoint ]
+            Expect.notEqual half straight "ten loop steps fewer give another model"
+            Expect.equal resumed straight "resumed from the checkpoint, the run ends where the uninterrupted one does"
+        finally
+            File.Delete checkpoint)
+
 [<Tests>]
 let tests =
     testList
@@ -198,4 +237,7 @@ let tests =
           for b, energy in [ gmm25, "25gmm"; funnel, "hard_funnel"; manywell, "many_well" ] do
               test $"{b.Name}: log R, its gradient and log Z equal the authors' {energy} energy" {
                   authorsEnergy b energy
-              } ]
+              }
+          test "the authors' training resumed from the peer script's checkpoint ends with the uninterrupted run's bits" {
+              authorsResume ()
+          } ]
