@@ -441,8 +441,10 @@ let private reproductionTable (rows: Reproduced list) =
         + "gradient and log Z (bench/peers/gfn_diffusion_check.py). Their evaluation of our trained models, in float32 "
         + "or float64, draws the same law of log weights as ours, and our networks' outputs stay far inside their "
         + "clipping at ±10⁴ (bench/peers/gfn_diffusion_evaluate.py beside `RateLab.Bench checkpoint-eval`). So a "
-        + "number that differs does not differ by objective, network, optimiser, target, estimator or evaluation: "
-        + "what is left is the randomness of training and their float32 arithmetic while training."
+        + "number that differs does not differ by objective, network, optimiser, target, estimator or evaluation. "
+        + "What is left: their float32 arithmetic over the whole budget (at a tenth of it their training and ours give "
+        + "the same ΔlogZ on Funnel, docs/claims.md), whatever their published runs used beyond the released code "
+        + "(hardware, code revision), and, for a number with fewer than all seeds of ours, the randomness of training."
         + "\n\n| number | ours | [S24] | difference | 2 SE | outcome |\n|---|---|---|---|---|---|\n"
         + (rows
            |> List.map (fun r ->
