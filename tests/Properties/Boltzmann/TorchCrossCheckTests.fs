@@ -54,6 +54,17 @@ let private script name =
 
     up (DirectoryInfo AppContext.BaseDirectory)
 
+/// Runs bench/peers/NAME with `args` and hands its JSON line to `check`. Any other outcome fails the test with the
+/// command, its exit code and its error output, except exit code `skipOn`, which skips it with that output.
+let private peerJson (skipOn: int option) name (args: string list) (check: JsonElement -> 'a) : 'a =
+    match run (script name :: args) with
+    | Some(0, out, _) ->
+        use doc = JsonDocument.Parse out
+        check doc.RootElement
+    | Some(code, _, err) when Some code = skipOn -> skiptest err
+    | Some(code, _, err) -> failtest $"""{String.concat " " (name :: args)} exited with {code}: {err}"""
+    | None -> failtest "python could not be started"
+
 // Each gradient entry is a sum over B·N = 6000 rows of products formed in the same order up to FMA contraction and
 // library sin/cos/erf; the worst-case bound γ₆₀₀₀ ≈ 6.7e-13 relative to Σ|terms| gives the 1e-12 (normwise) bound.
 // The case is fixed (seeded), so the test is deterministic: a failure is a real difference.
@@ -66,16 +77,11 @@ let private crossCheck d =
         try
             CrossCheckCase.Write(path, d)
 
-            match run [ script "torch_network.py"; "check"; path ] with
-            | Some(0, out, _) ->
-                use doc = JsonDocument.Parse out
-                let r = doc.RootElement
+            peerJson None "torch_network.py" [ "check"; path ] (fun r ->
                 let loss = r.GetProperty("loss_relative_difference").GetDouble()
                 let grad = r.GetProperty("gradient_max_relative_difference").GetDouble()
                 Expect.isLessThanOrEqual loss 1e-13 $"loss relative difference (d = {d})"
-                Expect.isLessThanOrEqual grad 1e-12 $"gradient max relative difference (d = {d})"
-            | Some(code, _, err) -> failtest $"torch_network.py exited with {code}: {err}"
-            | None -> failtest "python could not be started"
+                Expect.isLessThanOrEqual grad 1e-12 $"gradient max relative difference (d = {d})")
         finally
             File.Delete path
 
@@ -107,15 +113,7 @@ let private authors (mode: string list) (write: string -> unit) (check: JsonElem
         try
             write path
 
-            match run ([ script "gfn_diffusion_check.py" ] @ mode @ [ path; checkout ]) with
-            | Some(0, out, _) ->
-                use doc = JsonDocument.Parse out
-                check doc.RootElement
-            | Some(code, _, err) when code = uniformOnly -> skiptest err
-            | Some(code, _, err) ->
-                let command = String.concat " " ("gfn_diffusion_check.py" :: mode)
-                failtest $"{command} exited with {code}: {err}"
-            | None -> failtest "python could not be started"
+            peerJson (Some uniformOnly) "gfn_diffusion_check.py" (mode @ [ path; checkout ]) check
         finally
             File.Delete path)
 
@@ -187,22 +185,11 @@ let private authorsResume () =
             Path.Combine(Path.GetTempPath(), $"ratelab-gfn-{Guid.NewGuid()}.ckpt")
 
         let train iterations (extra: string list) =
-            match
-                run (
-                    [ script "gfn_diffusion_train.py"
-                      checkout
-                      "hard_funnel"
-                      string iterations
-                      "7" ]
-                    @ extra
-                )
-            with
-            | Some(0, out, _) ->
-                use doc = JsonDocument.Parse out
-                let r = doc.RootElement
-                r.GetProperty("delta_log_z").GetDouble(), r.GetProperty("delta_log_z_rw").GetDouble()
-            | Some(code, _, err) -> failtest $"gfn_diffusion_train.py exited with {code}: {err}"
-            | None -> failtest "python could not be started"
+            peerJson
+                None
+                "gfn_diffusion_train.py"
+                ([ checkout; "hard_funnel"; string iterations; "7" ] @ extra)
+                (fun r -> r.GetProperty("delta_log_z").GetDouble(), r.GetProperty("delta_log_z_rw").GetDouble())
 
         try
             let straight = train 19 []
