@@ -8,6 +8,7 @@ open System
 open MathNet.Numerics.Distributions
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Claims
+open RateLab.Core
 
 /// Mean and standard error over seeds.
 let meanSe (xs: float list) =
@@ -226,11 +227,41 @@ let compareCompetitive
              $"{localName} is worse than {referenceName} by more than the margin {margin:g3} on the coarse grid."),
          (fun margin -> $"the interval straddles the margin {margin:g3}."))
 
-/// C6: the ELBO gap plateaus at a positive value when the last two evaluation grids agree within 3 combined SE and the
-/// finest gap exceeds 3 SE; positive but still moving is Inconclusive; a gap not above 3 SE contradicts the claim.
+/// Aitken's Δ² limit of three successive gaps on grids refined by one common ratio: if the differences shrink
+/// geometrically, d₂ = r·d₁ with |r| < 1 (as a gap converging like N_eval^−p does under doubling), the limit is
+/// g₃ − d₂·r/(1 − r) = g₃ − d₂²/(d₁ − d₂). None when |d₂| ≥ |d₁|: no contraction, so nothing to extrapolate.
+let aitkenLimit (g1: float) (g2: float) (g3: float) =
+    let d1, d2 = g1 - g2, g2 - g3
+
+    if abs d2 < abs d1 then
+        Some(g3 - d2 * d2 / (d1 - d2))
+    else
+        None
+
+/// The one-sided 97.5 % lower bound of Aitken's limit when each gap is normal with its standard error: a parametric
+/// bootstrap of 4000 counter-based draws (fixed seed, so the bound is a function of the sweep; independent gaps,
+/// since each SE is of its own estimate). A draw without contraction bounds nothing and counts as −∞.
+let aitkenLowerBound (g1: float, s1: float) (g2: float, s2: float) (g3: float, s3: float) =
+    let draws = 4000
+    let z = Array.zeroCreate<float> 3
+
+    let limits =
+        Array.init draws (fun b ->
+            Randomness.CounterRng.Normals(0xA17CE4UL, int64 b, 0L, 0, Span z)
+
+            aitkenLimit (g1 + s1 * z.[0]) (g2 + s2 * z.[1]) (g3 + s3 * z.[2])
+            |> Option.defaultValue -infinity)
+
+    Array.sortInPlace limits
+    limits.[draws / 40]
+
+/// C6: the gap does not vanish as N_eval grows. The finest gap not above 3 SE contradicts the claim. A positive gap
+/// whose last two values agree within 3 combined SE is a plateau. One still falling is extrapolated by Aitken's Δ²
+/// over the three finest grids when they share a refinement ratio: consistent when the limit's 97.5 % lower bound is
+/// above 0. Otherwise (rising, or no bound above 0) inconclusive.
 let plateau (sweep: (int * float * float) list) : Verdict * string =
     match List.rev sweep with
-    | (n2, g2, s2) :: (n1, g1, s1) :: _ ->
+    | (n2, g2, s2) :: (n1, g1, s1) :: older ->
         let nums =
             $"gap {g1:g3} ± {s1:g2} at N_eval = {n1}, {g2:g3} ± {s2:g2} at N_eval = {n2}"
 
@@ -239,5 +270,22 @@ let plateau (sweep: (int * float * float) list) : Verdict * string =
         elif abs (g2 - g1) <= 3.0 * sqrt (s1 * s1 + s2 * s2) then
             Consistent, $"{nums}: positive and unchanged within 3 SE (a plateau)."
         else
-            Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
+            match older with
+            | (n0, g0, s0) :: _ when g1 > g2 && int64 n0 * int64 n2 = int64 n1 * int64 n1 ->
+                let bound = aitkenLowerBound (g0, s0) (g1, s1) (g2, s2)
+
+                let limit =
+                    match aitkenLimit g0 g1 g2 with
+                    | Some l -> $"puts the limit at {l:g3} (ratio of successive differences {(g1 - g2) / (g0 - g1):g2})"
+                    | None -> "finds no contraction"
+
+                let extrapolated =
+                    $"still falling; Aitken's Δ² extrapolation over N_eval = {n0}, {n1}, {n2} (gap {g0:g3} ± {s0:g2} at {n0}) {limit}, 97.5 %% bootstrap lower bound {bound:g3}"
+
+                if bound > 0.0 then
+                    Consistent,
+                    $"{nums}: {extrapolated} > 0: the gap stays positive if its differences keep shrinking geometrically."
+                else
+                    Inconclusive, $"{nums}: {extrapolated}, not above 0."
+            | _ -> Inconclusive, $"{nums}: positive but still changing beyond 3 SE."
     | _ -> Inconclusive, "fewer than two evaluation grids."

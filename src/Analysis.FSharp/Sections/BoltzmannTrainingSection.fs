@@ -573,7 +573,7 @@ let private c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline:
 
 /// C6 on the N = 10 random model (full budget) among `runs` that improved most on its untrained sampler (an untrained
 /// sampler's gap plateaus trivially): the plateau rule when that model beats the untrained one by 2 SE, otherwise
-/// inconclusive. None without such a run.
+/// inconclusive. A counted evidence row with the sweep for the method; None without such a run.
 let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<string * uint64, float>) =
     let candidates =
         runs
@@ -603,7 +603,13 @@ let private c6 (b: TrainingBudget) (runs: TrainingRun list) (untrainedGap: Map<s
             |> String.concat ", "
 
         Some(
-            $"C6 ({verdictText verdict}): ELBO gap log Z − ELBO of the {run.Benchmark} N = 10 random model (seed {run.Seed}) on uniform N_eval grids: {why}",
+            { Verdicts.Subject = $"C6 {run.Benchmark}, seed {run.Seed}"
+              Verdicts.Verdict = verdict
+              Verdicts.Reason =
+                $"C6 ({verdictText verdict}): ELBO gap log Z − ELBO of the {run.Benchmark} N = 10 random model (seed {run.Seed}) on uniform N_eval grids: {why}"
+              Verdicts.CannotShow =
+                "a sweep up to a finite N_eval cannot show the limit: a plateau or an extrapolation assumes the gap changes beyond the finest grid no more than its last differences suggest; one model of one seed"
+              Verdicts.Counted = true },
             $"C6 sweep (N_eval: gap ± SE): {sweep}."
         )
 
@@ -617,9 +623,10 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
               for o in b.Objectives do
                   yield! c3Judgements b runs gaps bm o ]
 
-    let verdict = Verdicts.combine comparisons
-    let reason = comparisons |> List.map (fun j -> j.Reason) |> String.concat " "
-    let c6Reason, c6Sweep = (c6 b runs (gapMap b baselines)).Value
+    let c6Row, c6Sweep = (c6 b runs (gapMap b baselines)).Value
+    let evidence = comparisons @ [ c6Row ]
+    let verdict = Verdicts.combine evidence
+    let reason = evidence |> List.map (fun j -> j.Reason) |> String.concat " "
 
     let figures =
         [ for bm in b.Benchmarks do
@@ -633,8 +640,8 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
     { Title = "Coarse versus fine training grids (C3, C6)"
       ClaimIds = [ "C3"; "C6" ]
       Verdict = verdict
-      Evidence = comparisons
-      Reason = $"{c3Heading b}: {reason} {c6Reason}{reproductionSummary reproduced}"
+      Evidence = evidence
+      Reason = $"{c3Heading b}: {reason}{reproductionSummary reproduced}"
       Method =
         scale
         + "\n\n"
@@ -648,9 +655,10 @@ let private completeTrainingSection (runs: TrainingRun list) (cached: Cached) (b
       Curves = [] }
 
 /// What a `--cached-only` rendering shows of a training study whose runs are not all cached: the finished runs beside
-/// [S24], and C3 judged for each benchmark and objective whose two equal-cost arms have finished every seed (with the
-/// untrained sampler's evaluations cached), the others listed as not computed. The study takes days at the published
-/// budget and is computed across interruptions, and its start order finishes those arms first (`startOrder`).
+/// [S24], C3 judged for each benchmark and objective whose two equal-cost arms have finished every seed (with the
+/// untrained sampler's evaluations cached), the others listed as not computed, and C6 on the finished coarse models.
+/// The study takes days at the published budget and is computed across interruptions, and its start order finishes
+/// those arms first (`startOrder`).
 let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: string) : Section =
     let all = jobs b
 
@@ -740,10 +748,10 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
 
     let pairs = perPair.Length - waiting.Length
 
-    let c6Reason, c6Sweep =
+    let c6Row, c6Reason, c6Sweep =
         match c6 b finished (gapMap b baselines) with
-        | Some(reason, sweep) -> " " + reason, " " + sweep
-        | None -> " C6 waits for a finished N = 10 random run at the full budget.", ""
+        | Some(row, sweep) -> [ row ], " " + row.Reason, " " + sweep
+        | None -> [], " C6 waits for a finished N = 10 random run at the full budget.", ""
 
     let rows =
         if finished.IsEmpty then
@@ -757,11 +765,11 @@ let private partialTrainingSection (cached: Cached) (b: TrainingBudget) (scale: 
     { Title = "Coarse versus fine training grids (C3, C6): partly computed"
       ClaimIds = [ "C3"; "C6" ]
       Verdict =
-        (if judged.IsEmpty then
+        (if judged.IsEmpty && c6Row.IsEmpty then
              NotComputed
          else
-             Verdicts.combine judged)
-      Evidence = comparisons
+             Verdicts.combine (judged @ c6Row))
+      Evidence = comparisons @ c6Row
       Reason =
         $"{finished.Length} of the study's {all.Length} training runs are cached ({published.Length} of them at the published setting of [S24], "
         + $"uniform N = 100 at the full budget). {c3Heading b}, judged for {pairs} of the {perPair.Length} benchmark × objective "

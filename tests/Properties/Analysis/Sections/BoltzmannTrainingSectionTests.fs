@@ -242,6 +242,39 @@ let tests =
               Expect.equal (fst (plateau [ 200, 1.0, 0.1 ])) Inconclusive "one grid"
           }
 
+          test "Aitken's limit recovers a geometrically converging gap and refuses one that does not contract" {
+              // g_k = 2 + 3·0.4^k: differences 1.8·0.4^k, so the Δ² limit is exactly 2 from any three terms.
+              let g k = 2.0 + 3.0 * 0.4 ** float k
+              Expect.floatClose Accuracy.high (aitkenLimit (g 1) (g 2) (g 3)).Value 2.0 "geometric limit"
+              // Oscillating convergence (r = −0.5) is geometric too.
+              let h k = 1.0 + (-0.5) ** float k
+              Expect.floatClose Accuracy.high (aitkenLimit (h 1) (h 2) (h 3)).Value 1.0 "alternating limit"
+              Expect.isNone (aitkenLimit 3.0 2.0 1.0) "equal differences: no contraction"
+          }
+
+          test "C6 extrapolates a falling gap over the three finest doubling grids, with the direction of its bound" {
+              // 1/N convergence to 4.5 (gaps 5.9, 5.2, 4.85 at 50, 100, 200) with SE 0.05: limit 4.5, bound far above 0.
+              let v, why =
+                  plateau [ 25, 7.3, 0.05; 50, 5.9, 0.05; 100, 5.2, 0.05; 200, 4.85, 0.05 ]
+
+              Expect.equal v Consistent "positive limit"
+              Expect.stringContains why "puts the limit at 4.5" "the extrapolated limit"
+              // 1/N convergence to 0 (gaps 4, 2, 1): the bound cannot be above 0, whatever the finest gap.
+              Expect.equal (fst (plateau [ 50, 4.0, 0.05; 100, 2.0, 0.05; 200, 1.0, 0.05 ])) Inconclusive "limit 0"
+              // The same values on grids without a common ratio are not extrapolated.
+              Expect.equal
+                  (fst (plateau [ 40, 5.9, 0.05; 100, 5.2, 0.05; 200, 4.85, 0.05 ]))
+                  Inconclusive
+                  "ratios differ"
+              // Noisy differences that may not contract: no bound above 0.
+              Expect.equal (fst (plateau [ 50, 5.9, 0.3; 100, 5.2, 0.3; 200, 3.9, 0.3 ])) Inconclusive "no contraction"
+              // Deterministic: the bootstrap is keyed, so the same sweep gives the same bound.
+              Expect.equal
+                  (aitkenLowerBound (5.9, 0.05) (5.2, 0.05) (4.85, 0.05))
+                  (aitkenLowerBound (5.9, 0.05) (5.2, 0.05) (4.85, 0.05))
+                  "same bound"
+          }
+
           test
               "a run killed after a checkpoint resumes from it and ends where a fresh run ends; checkpoints are keyed by settings and budget" {
               let a, b = tempDir (), tempDir ()
@@ -485,8 +518,12 @@ let tests =
                         "C3 25GMM, TrajectoryBalance, same iterations"
                         "C3 25GMM, SubTrajectoryBalance"
                         "C3 25GMM, SubTrajectoryBalance against TrajectoryBalance"
-                        "C3 25GMM, SubTrajectoryBalance, same iterations" ]
-                      "equal cost, the time-local objective against TB, then the same iterations"
+                        "C3 25GMM, SubTrajectoryBalance, same iterations"
+                        (List.last complete.Evidence).Subject ]
+                      "equal cost, the time-local objective against TB, the same iterations, then C6"
+
+                  Expect.stringStarts (List.last complete.Evidence).Subject "C6 25GMM, seed " "C6 names its model"
+                  Expect.isTrue (List.last complete.Evidence).Counted "C6 counts towards the section's verdict"
 
                   Expect.equal partial.Verdict complete.Verdict "the same verdict"
                   Expect.stringContains partial.Reason "judged for 2 of the 2" "says what it covers"
@@ -578,8 +615,10 @@ let tests =
 
                   Expect.equal
                       [ for j in s.Evidence -> j.Subject, j.Counted ]
-                      [ "C3 25GMM, SubTrajectoryBalance", true; "C3 25GMM, TrajectoryBalance", false ]
-                      "SubTB judged at equal cost, TB not computed, no time-local comparison yet"
+                      [ "C3 25GMM, SubTrajectoryBalance", true
+                        "C3 25GMM, TrajectoryBalance", false
+                        "C6 25GMM, seed 2", true ]
+                      "SubTB judged at equal cost, TB not computed, no time-local comparison yet; C6 on the best coarse model"
 
                   Expect.stringContains
                       s.Reason
