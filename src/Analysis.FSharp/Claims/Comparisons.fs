@@ -253,6 +253,7 @@ let aitkenLowerBound (g1: float, s1: float) (g2: float, s2: float) (g3: float, s
             |> Option.defaultValue -infinity)
 
     Array.sortInPlace limits
+    // An order statistic, not Bootstrap.quantileSorted: interpolating next to a −∞ draw would give NaN.
     limits.[draws / 40]
 
 /// C6: the gap does not vanish as N_eval grows. The finest gap not above 3 SE contradicts the claim. A positive gap

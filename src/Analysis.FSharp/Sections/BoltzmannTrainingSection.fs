@@ -443,7 +443,7 @@ let private reproductionTable (rows: Reproduced list) =
         + "clipping at ±10⁴ (bench/peers/gfn_diffusion_evaluate.py beside `RateLab.Bench checkpoint-eval`). So a "
         + "number that differs does not differ by objective, network, optimiser, target, estimator or evaluation. "
         + "Nor does their float32 arithmetic: their own code trained at the full budget on Funnel (seed 1) gives "
-        + "ΔlogZ 0.543, beside our 0.540 ± 0.016 over five seeds, not [S24]'s 0.690 (docs/claims.md). What is left: "
+        + "ΔlogZ 0.543, at our number in the table below, not [S24]'s (docs/claims.md). What is left: "
         + "whatever their published runs used beyond the released code (hardware, code revision) and, for a number "
         + "with fewer than all seeds of ours, the randomness of training."
         + "\n\n| number | ours | [S24] | difference | 2 SE | outcome |\n|---|---|---|---|---|---|\n"
