@@ -482,6 +482,15 @@ let c3Arms
 let isArm (arm: Arm) (g, n, i) =
     g = arm.Grid && n = arm.Steps && i = arm.Iterations
 
+/// The runs of one arm of C3 on one benchmark and objective, in the order of `runs` (the study's, seeds in the
+/// budget's order).
+let armRuns (runs: TrainingRun list) (bm: Benchmark) objective (a: Arm) =
+    runs
+    |> List.filter (fun r ->
+        r.Benchmark = bm.Name
+        && r.Objective = objective
+        && isArm a (r.Grid, r.TrainSteps, r.Iterations))
+
 /// Every run of a study: each benchmark × objective × grid kind × N_train × seed at the full iteration budget, plus
 /// the equal-cost partner of C3 — N = 100 uniform trained for a tenth of the iterations, which costs as many network
 /// evaluations as N = 10 at the full budget. Results are deterministic given the seeds and come back in this order.
