@@ -224,7 +224,7 @@ let tests =
               let dir = tempDir "shard"
 
               try
-                  let salt = Commands.salt ()
+                  let salt = CommandKit.salt ()
 
                   let store name =
                       Cache.under (Path.Combine(dir, name)) salt
