@@ -136,9 +136,9 @@ let private registry = lazy (Registry.load (Registry.defaultPath ()))
 /// A section of one sampler on Gaussian data: the registry's decay claim on it when there is one (judged by the
 /// engine), otherwise its measured order as a measurement with no published claim.
 let gaussianSection (ctx: ReportContext) (case: Case) : Section =
-    match ClaimSection.decayTestsOf registry.Value case.Sampler.Name with
+    match ClaimDecayTest.decayTestsOf registry.Value case.Sampler.Name with
     | (claim, i, test) :: _ ->
-        let o = ClaimSection.decayTest ctx claim i test
+        let o = ClaimDecayTest.decayTest ctx claim i test
         let verdict = Verdicts.combine o.Judgements
 
         { Title = case.Title
@@ -162,7 +162,7 @@ let gaussianSection (ctx: ReportContext) (case: Case) : Section =
         let primary = List.head metrics
 
         let curve, fit, judgement, floorText =
-            ClaimSection.orderCheck
+            ClaimDecayTest.orderCheck
                 ctx
                 $"{case.Sampler.Name}: order of {MetricNames.toName primary} in steps"
                 (spec ctx.Profile case primary)

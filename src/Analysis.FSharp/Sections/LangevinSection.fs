@@ -121,7 +121,7 @@ let section (ctx: ReportContext) (case: Case) : Section =
                           None
 
                   let curve, fit, judgement, floorText =
-                      ClaimSection.orderCheck ctx label (specFor ctx.Profile case (target, d, n0) metric) derived
+                      ClaimDecayTest.orderCheck ctx label (specFor ctx.Profile case (target, d, n0) metric) derived
 
                   target, d, metric, curve, fit, judgement, floorText ]
 

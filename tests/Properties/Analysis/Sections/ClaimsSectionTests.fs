@@ -74,7 +74,7 @@ let tests =
                   converted
 
           test "epsilons halve from the base" {
-              Expect.equal (ClaimSection.epsilons 0.08 4) [ 0.08; 0.04; 0.02; 0.01 ] "halvings"
+              Expect.equal (ClaimJudging.epsilons 0.08 4) [ 0.08; 0.04; 0.02; 0.01 ] "halvings"
           }
 
           test "every claim id a section cites exists in the registry" {
@@ -98,7 +98,7 @@ let tests =
                           $"{c.Id}'s sampler {t.Sampler.Name} has a diffusion section"
 
               for case in DiffusionSection.cases do
-                  for claim, _, test in ClaimSection.decayTestsOf registry.Value case.Sampler.Name do
+                  for claim, _, test in ClaimDecayTest.decayTestsOf registry.Value case.Sampler.Name do
                       Expect.equal
                           test.Sampler.Name
                           case.Sampler.Name
@@ -177,7 +177,7 @@ let tests =
                     Direction = LowerBoundOnError }
               // Claimed ε-exponent 1 ± 0.1: each side alone cannot say "tight"; the bracket [0.97, 1.02] can.
               let judged, replaced =
-                  ClaimSection.judgePairs
+                  ClaimJudging.judgePairs
                       a5
                       test
                       "pure power law"
@@ -193,7 +193,7 @@ let tests =
 
               let epsVerdict upperEps lowerEps =
                   let j, _ =
-                      ClaimSection.judgePairs
+                      ClaimJudging.judgePairs
                           a5
                           test
                           "pure power law"
@@ -207,13 +207,13 @@ let tests =
               Expect.equal (epsVerdict (0.97, 0.99) (1.2, 1.3)) Inconclusive "contradicting sides"
 
               let alone, none =
-                  ClaimSection.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)) ]
+                  ClaimJudging.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)) ]
 
               Expect.isEmpty alone "no pair, no bracket"
               Expect.isEmpty none "nothing replaced"
 
               let failed, _ =
-                  ClaimSection.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)); lower, None ]
+                  ClaimJudging.judgePairs a5 test "pure power law" true [ upper, Some(fit (0.97, 0.99)); lower, None ]
 
               Expect.isEmpty failed "a failed fit leaves the other side alone"
           }
@@ -223,12 +223,12 @@ let tests =
               let grid = gridOf Quick b4.Tests.Head
               let raw = [ found 4 0.1 (Some 16); found 16 0.1 (Some 32); found 64 0.1 None ]
               let costs = [ found 4 0.1 (Some 32); found 16 0.1 (Some 32); found 64 0.1 None ]
-              let note = ClaimSection.constantCostNote b4 grid raw costs
+              let note = ClaimCostTest.constantCostNote b4 grid raw costs
               Expect.stringContains note "by construction" "constant depth"
               Expect.stringContains note "d = 64" "the missed search is named"
 
               Expect.equal
-                  (ClaimSection.constantCostNote b4 grid raw [ found 4 0.1 (Some 32); found 16 0.1 (Some 40) ])
+                  (ClaimCostTest.constantCostNote b4 grid raw [ found 4 0.1 (Some 32); found 16 0.1 (Some 40) ])
                   ""
                   "varying depth"
           }

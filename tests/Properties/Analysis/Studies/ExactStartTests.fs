@@ -50,7 +50,7 @@ let tests =
 
               let klFrom (sampler: Component) =
                   let spec =
-                      { ClaimSection.specOf Quick c t ExactKl with
+                      { ClaimJudging.specOf Quick c t ExactKl with
                           Sampler = sampler
                           Steps = [ n ] }
 
