@@ -209,11 +209,11 @@ let services: Services =
       ListSamplers =
         fun () ->
             Catalog.samplers
-            |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Optional s.Parameters)
+            |> List.map (fun s -> s.Name, Catalog.listing s.Description s.Absent s.Parameters)
       ListTargets =
         fun () ->
             Catalog.targets
-            |> List.map (fun t -> t.Name, Catalog.listing t.Description [] t.Parameters)
+            |> List.map (fun t -> t.Name, Catalog.listing t.Description (Catalog.EachOptional []) t.Parameters)
       ListClaims =
         fun () ->
             Registry.load (Registry.defaultPath ())

@@ -229,8 +229,8 @@ module Read =
         | other -> invalidOp $"{c.Name}.{name}: checked parameter has no text ({other})"
 
 /// One line per parameter for `ratelab list`: name, type, range, default and meaning. Parameters in `oneOf` have no
-/// default and exactly one of them must be given.
-let describe (oneOf: string list) (schema: ParamSchema list) =
+/// default and exactly one of them must be given; those in `optional` have no default and may be absent.
+let describe (oneOf: string list) (optional: string list) (schema: ParamSchema list) =
     [ for p in schema ->
           let bounds =
               match p.Kind with
@@ -242,6 +242,7 @@ let describe (oneOf: string list) (schema: ParamSchema list) =
               match p.Default with
               | Some v -> $"default {showParam v}"
               | None when List.contains p.Name oneOf -> "required: one of " + String.Join(" or ", oneOf)
+              | None when List.contains p.Name optional -> "optional"
               | None -> "required"
 
           let role =

@@ -65,6 +65,19 @@ type BuiltRun =
         OutputTau: float option
     }
 
+/// Which declared parameters without a default may be absent, and how `ratelab list` says so.
+type MayBeAbsent =
+    /// Exactly one of these is given (an exclusive pair such as h/horizon; the sampler's rules refuse both or neither).
+    | ExactlyOneOf of string list
+    /// Each of these may be absent on its own; its meaning says what absence does.
+    | EachOptional of string list
+
+    /// The names, whichever way they may be absent.
+    member this.Names =
+        match this with
+        | ExactlyOneOf names
+        | EachOptional names -> names
+
 /// A sampler family entry. Langevin samplers start at the target unless their parameter start = "origin"; diffusion
 /// samplers start from N(0, I) at the top noise level.
 type SamplerEntry =
@@ -73,8 +86,8 @@ type SamplerEntry =
         Description: string
         Diffusion: bool
         Parameters: ParamSchema list
-        /// Declared parameters without a default that may still be absent (one of an exclusive pair such as h/horizon).
-        Optional: string list
+        /// Declared parameters without a default that may still be absent.
+        Absent: MayBeAbsent
         Rules: Component -> (string * string) option
         /// The step size at step count n, with the parameter it comes from (Langevin samplers), for stability checks.
         Step: Component -> int -> (string * float) option
@@ -102,7 +115,7 @@ let checkTarget (origin: Origin) (entry: TargetEntry) (c: Component) =
 
 /// Checks a sampler component's parameters: declared names, types, ranges, and the entry's rules.
 let checkSampler (origin: Origin) (entry: SamplerEntry) (c: Component) =
-    check origin entry.Parameters (fun n -> List.contains n entry.Optional) c
+    check origin entry.Parameters (fun n -> List.contains n entry.Absent.Names) c
     checkRules origin entry.Rules c
 
 let private noRules (_: Component) : (string * string) option = None
@@ -371,7 +384,7 @@ let private langevin
           Description = description
           Diffusion = false
           Parameters = schema
-          Optional = [ symbol; "horizon" ]
+          Absent = ExactlyOneOf [ symbol; "horizon" ]
           Rules =
             fun c ->
                 match c.Parameters.ContainsKey symbol, c.Parameters.ContainsKey "horizon" with
@@ -432,7 +445,7 @@ let private diffusion name description parameters rules doublesPerStep maxSteps 
           Description = description
           Diffusion = true
           Parameters = parameters
-          Optional = []
+          Absent = EachOptional []
           Rules = rules
           Step = noStep
           Stability = noLimit
@@ -466,7 +479,7 @@ let private onGridWith
           Description = description
           Diffusion = true
           Parameters = parameters
-          Optional = optional
+          Absent = EachOptional optional
           Rules = (fun c -> GridChoice.rules c |> Option.orElse (rules c))
           Step = noStep
           Stability = noLimit
@@ -861,8 +874,13 @@ let gaussianAt (path: string) (c: Component) (d: int) : GaussianProblem =
 let gaussianProblem (c: Component) (d: int) = gaussianAt "target" c d
 
 /// The listing of `ratelab list`: the description, then one indented line per declared parameter.
-let listing (description: string) (oneOf: string list) (parameters: ParamSchema list) =
-    let lines = describe oneOf parameters |> List.map (fun l -> "    " + l)
+let listing (description: string) (absent: MayBeAbsent) (parameters: ParamSchema list) =
+    let oneOf, optional =
+        match absent with
+        | ExactlyOneOf names -> names, []
+        | EachOptional names -> [], names
+
+    let lines = describe oneOf optional parameters |> List.map (fun l -> "    " + l)
     String.Join("\n", description :: (if lines.IsEmpty then [ "    (no parameters)" ] else lines))
 
 /// SHA-256 of the content of every file a spec's sampler and target read (their FilePath parameters), so a cache key

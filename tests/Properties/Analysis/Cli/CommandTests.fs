@@ -479,6 +479,26 @@ let tests =
                     Expect.equal code 0 "exit code"
                     Expect.equal (out.Trim()) "ula  unadjusted Langevin" "listing"
                 }
+                test "list samplers tells an exclusive pair from a parameter that may be absent" {
+                    let code, out, err = exec Wiring.services [| "list"; "samplers" |]
+                    Expect.equal code 0 err
+                    let lines = out.Split '\n' |> Array.map (fun l -> l.Trim())
+
+                    let line (name: string) =
+                        lines |> Array.filter (fun l -> l.StartsWith(name + ":"))
+
+                    for l in line "h" do
+                        Expect.stringContains l "required: one of h or horizon" "ULA's h and horizon: exactly one"
+
+                    for l in line "s_tmax" do
+                        Expect.stringContains l ", optional —" "S_tmax may be absent (no upper limit)"
+
+                    for l in line "levels" do
+                        Expect.stringContains l ", optional —" "levels only with grid=list"
+
+                    Expect.isNonEmpty (line "s_tmax") "heun-churn lists s_tmax"
+                    Expect.isNonEmpty (line "levels") "grid samplers list levels"
+                }
                 test "run writes results, figures and a table; a second run reuses the cache" {
                     use dir = new TempDir()
                     let calls = ref 0
