@@ -147,7 +147,7 @@ let tests =
                     Expect.isLessThan dev 1e-10 "max |δ − Itô form|"
                 }
 
-                test "limit sections build from a tiny study: figures valid, DB fits converge, identity consistent" {
+                test "limit sections build from a tiny study: figures valid, C1, C2 and C5 consistent, identity tight" {
                     let series = LimitStudies.Run tinyLimits |> List.ofSeq
                     let g = BoltzmannSection.globalSection series 7UL
                     let db = BoltzmannSection.detailedBalanceSection series 7UL
@@ -156,6 +156,13 @@ let tests =
                     Expect.equal g.Figures.Length 3 "one figure per non-zero drift"
                     Expect.isNonEmpty g.Fits "rms fits"
                     Expect.equal db.ClaimIds [ "C2"; "C5" ] "C2, C5"
+                    // Even the tiny study's rates are bounded away from 0: each row and so each section converges.
+                    for s in [ g; db ] do
+                        for j in s.Evidence |> List.filter (fun j -> j.Counted) do
+                            Expect.equal j.Verdict Consistent j.Reason
+
+                        Expect.equal s.Verdict Consistent s.Reason
+
                     Expect.equal id.Verdict ConsistentTight "identity"
 
                     let report =

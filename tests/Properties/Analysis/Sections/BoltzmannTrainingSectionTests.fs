@@ -243,8 +243,41 @@ let tests =
 
                   Checkpoint.Save(altered, checkpointPath b name (s 3UL) 4L)
                   Expect.notEqual (run b).Eval100.Elbo fresh.Eval100.Elbo "loaded the altered checkpoint"
-                  Expect.equal (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 4L) "same key"
-                  Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 2UL) 4L) "other seed"
+                  let key = checkpointPath a "x" (s 1UL) 4L
+                  Expect.notEqual key (checkpointPath a "x" (s 2UL) 4L) "other seed"
+                  Expect.notEqual key (checkpointPath a "y" (s 1UL) 4L) "other target"
+
+                  let other objective grid width =
+                      TrainingSettings(
+                          objective,
+                          gmm25.Sigma,
+                          grid,
+                          5,
+                          1UL,
+                          batchSize = 4,
+                          width = width,
+                          harmonics = 4
+                      )
+
+                  Expect.equal
+                      key
+                      (checkpointPath a "x" (other Objective.TrajectoryBalance GridKind.Random 8) 4L)
+                      "same settings"
+
+                  Expect.notEqual
+                      key
+                      (checkpointPath a "x" (other Objective.VarGrad GridKind.Random 8) 4L)
+                      "other objective"
+
+                  Expect.notEqual
+                      key
+                      (checkpointPath a "x" (other Objective.TrajectoryBalance GridKind.Uniform 8) 4L)
+                      "other grid"
+
+                  Expect.notEqual
+                      key
+                      (checkpointPath a "x" (other Objective.TrajectoryBalance GridKind.Random 16) 4L)
+                      "other width"
 
                   Expect.notEqual (checkpointPath a "x" (s 1UL) 4L) (checkpointPath a "x" (s 1UL) 8L) "other budget"
               finally

@@ -61,10 +61,7 @@ let private layoutsAgree (noise: unit -> INoiseSource) (c: RunCase) =
 let tests =
     testList
         "Core.Samplers.Runner"
-        [ testPropertyWithConfig runConfig "ULA: same seed, same states"
-          <| fun (c: RunCase) -> run (PhiloxNoise c.Seed) c 2 7 = run (PhiloxNoise c.Seed) c 2 7
-
-          testPropertyWithConfig runConfig "ULA: thread count and block size do not change a bit (Philox)"
+        [ testPropertyWithConfig runConfig "ULA: thread count and block size do not change a bit (Philox)"
           <| fun (c: RunCase) -> layoutsAgree (fun () -> PhiloxNoise c.Seed) c
 
           // Horizon 32·h covers the at most 20 steps; depth 9 makes the finest cell h/16.

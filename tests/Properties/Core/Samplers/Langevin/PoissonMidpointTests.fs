@@ -1,5 +1,6 @@
 /// Poisson midpoint (PLMC): reduction to the base dynamics at K = 1, the unbiased drift correction given the start and
-/// the Gaussian noise, the random cost (evaluations and rounds), and the §9 table by exact enumeration.
+/// the Gaussian noise, the random cost (evaluations and rounds), and the PLMC table of
+/// docs/algorithms.md, 'Stationary bias on N(0, 1)' by exact enumeration.
 module RateLab.Properties.Core.Samplers.Langevin.PoissonMidpointTests
 
 open Expecto
@@ -16,7 +17,7 @@ let private maxAbsDiff (a: float[]) (b: float[]) =
 
 /// Excess stationary variance of overdamped PLMC(α, K) on N(0,1), by exact enumeration of the Bernoulli patterns
 /// H_1..H_{K−1} (H_0 carries no correction), propagating each step as linear forms in (x₀, Z_0..Z_{K−1}) through the
-/// fine recursion of §2.5 — independently of the kernel's closed form.
+/// fine recursion (docs/algorithms.md, Poisson midpoint) — independently of the kernel's closed form.
 let plmcExcessVariance alpha k =
     let h = alpha / float k
     let p = 1.0 / float k
@@ -184,9 +185,8 @@ let tests =
                   "1 or 2 rounds per step"
           }
 
-          test "§9 PLMC table (K = 10, N(0,1)): exact excess variance by enumeration of patterns" {
-              // §9 prints the last gap as 0.00078; the enumeration gives 7.747e-4, which rounds to 0.00077 (a rounding slip
-              // in the doc: PLMC 3.2778e-3 minus LMC(α/K) 2.5031e-3).
+          test "PLMC (K = 10, N(0,1)): exact excess variance by enumeration of patterns as the docs table prints" {
+              // The last gap: PLMC 3.2778e-3 minus LMC(α/K) 2.5031e-3 = 7.747e-4, printed 0.00077.
               for alpha, plmc, gap in
                   [ 0.8, 0.758, 0.716
                     0.4, 0.108, 0.088
@@ -199,8 +199,8 @@ let tests =
                   let digits (printed: float) x =
                       abs (x - printed) <= 0.5 * 10.0 ** (floor (log10 printed) - 1.0)
 
-                  Expect.isTrue (digits plmc excess) $"α = {alpha}: PLMC excess {excess} vs §9 {plmc}"
-                  Expect.isTrue (digits gap (excess - lmcFine)) $"α = {alpha}: gap {excess - lmcFine} vs §9 {gap}"
+                  Expect.isTrue (digits plmc excess) $"α = {alpha}: PLMC excess {excess} vs docs {plmc}"
+                  Expect.isTrue (digits gap (excess - lmcFine)) $"α = {alpha}: gap {excess - lmcFine} vs docs {gap}"
           } ]
 
 [<Tests>]

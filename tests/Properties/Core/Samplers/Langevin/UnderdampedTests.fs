@@ -1,5 +1,6 @@
 /// ULMC and Shen–Lee: the stable coefficient functions, the Brownian-integral pair, and stationary laws on N(0,1)
-/// against exact values computed here independently (from the naive §2.3/§2.4 formulas) and against §9.
+/// against exact values computed here independently (from the textbook formulas, evaluated naively) and against the
+/// table of docs/algorithms.md, 'Stationary bias on N(0, 1)'.
 module RateLab.Properties.Core.Samplers.Langevin.UnderdampedTests
 
 open Expecto
@@ -14,7 +15,8 @@ open RateLab.Properties.Core.Samplers.Langevin.Fixtures
 let private mat (rows: float list list) =
     Matrix<float>.Build.DenseOfRows(rows |> List.map List.toSeq)
 
-/// Exact stationary covariance of (x, v) for ULMC on f = x²/2, from the §2.3 formulas evaluated naively.
+/// Exact stationary covariance of (x, v) for ULMC on f = x²/2, from the exponential integrator's one-step map and
+/// noise covariance (docs/algorithms.md, ULMC) evaluated naively.
 let ulmcStationary eta gamma u =
     let z = gamma * eta
     let e = exp (-z)
@@ -32,7 +34,7 @@ let ulmcStationary eta gamma u =
     stationaryCovariance (kron m) q
 
 /// Exact stationary covariance of (x, v) for Shen–Lee on f = x²/2, averaged over α by 64-point Gauss–Legendre, with
-/// the noise from the textbook (H, A) covariances of §2.4 rather than the kernel's factorisation.
+/// the noise from the textbook (H, A) covariances of the Brownian integrals rather than the kernel's factorisation.
 let shenLeeStationary h u =
     let ex t = exp (-2.0 * t)
     let n = 4
@@ -157,22 +159,22 @@ let tests =
               && relClose 1e-12 varH p.Tau
               && relClose 1e-12 (pair.Ld * pair.Ld) (OuIntegrals.Cubic z / p.Gamma)
 
-          test "§9 ULMC numbers (γ = 2, u = 1): exact stationary Var x − 1 at η = 0.4, 0.2, 0.1, 0.05" {
+          test "ULMC (γ = 2, u = 1): exact stationary Var x − 1 at η = 0.4, 0.2, 0.1, 0.05 as the docs table prints" {
               for eta, printed in [ 0.4, 1.1e-1; 0.2, 5.2e-2; 0.1, 2.6e-2; 0.05, 1.3e-2 ] do
                   let s = ulmcStationary eta 2.0 1.0
 
                   Expect.isTrue
                       (agreesToTwoDigits printed (s.[0, 0] - 1.0))
-                      $"η = {eta}: exact {s.[0, 0] - 1.0} vs §9 {printed}"
+                      $"η = {eta}: exact {s.[0, 0] - 1.0} vs docs {printed}"
           }
 
-          test "§9 Shen–Lee numbers (u = 1): exact stationary Var x − 1 at h = 0.4, 0.2, 0.1, 0.05" {
+          test "Shen–Lee (u = 1): exact stationary Var x − 1 at h = 0.4, 0.2, 0.1, 0.05 as the docs table prints" {
               for h, printed in [ 0.4, 1.3e-3; 0.2, 1.7e-4; 0.1, 2.1e-5; 0.05, 2.6e-6 ] do
                   let s = shenLeeStationary h 1.0
 
                   Expect.isTrue
                       (agreesToTwoDigits printed (s.[0, 0] - 1.0))
-                      $"h = {h}: exact {s.[0, 0] - 1.0} vs §9 {printed}"
+                      $"h = {h}: exact {s.[0, 0] - 1.0} vs docs {printed}"
           }
 
           test "ULMC makes one evaluation per step, Shen–Lee two" {
