@@ -5,7 +5,7 @@ namespace RateLab.Boltzmann;
 /// <summary>
 /// Forward policy (docs/algorithms.md): π→ₙ(x' | x) = N(x'; x + Δₙ m_θ(x, tₙ), Δₙ σ² e^{ℓ_θ(x, tₙ)} I), with
 /// ℓ = 4 tanh(raw) when the variance is learned and ℓ = 0 otherwise; x₀ = 0.
-/// Backward policy (§3): the exact bridge of σW pinned at 0, π←ₙ(x | x') = N(x; (tₙ/tₙ₊₁) x', σ²Δₙ tₙ/tₙ₊₁ I) for
+/// Backward policy: the exact bridge of σW pinned at 0, π←ₙ(x | x') = N(x; (tₙ/tₙ₊₁) x', σ²Δₙ tₙ/tₙ₊₁ I) for
 /// n ≥ 1 and a point mass at 0 for n = 0 (log π←₀ = 0).
 /// </summary>
 public sealed class EulerMaruyamaPolicy

@@ -54,9 +54,11 @@ public interface IStateLogFlow
 }
 
 /// <summary>
-/// The forward-looking flow (§5, [S24] eq. 13): log Fₙ(x) = NN_F(x, tₙ) + (1 − tₙ) log N(x; 0, σ² t_{max(n,1)} I) + tₙ log R(x),
-/// or NN_F(x, tₙ) alone when <c>forwardLooking</c> is false. Evaluated at the state it is indexed by (the §12.3 bug of
-/// the backward pass is not replicated).
+/// The forward-looking flow ([S24] eq. 13):
+/// log Fₙ(x) = NN_F(x, tₙ) + (1 − tₙ) log N(x; 0, σ² t_{max(n,1)} I) + tₙ log R(x),
+/// or NN_F(x, tₙ) alone when <c>forwardLooking</c> is false. Evaluated at the state it is indexed by: on backward
+/// trajectories the public code evaluates the energy terms of index n at the later state xₙ₊₁ instead, a bug that is
+/// not replicated.
 /// </summary>
 public sealed class ForwardLookingFlow : IStateLogFlow
 {

@@ -13,7 +13,7 @@ namespace RateLab.Boltzmann;
 /// objective ½Var δ_N and the TB objective ½E(δ_N + log Z)² with log Z_θ at the true log Z, each against its
 /// continuous value (closed form for zero and optimal drift, fine grid otherwise), and the paired gaps of both
 /// objectives to their fine-grid values on the same paths (the quantities whose decay in the step size is fitted).</para>
-/// <para>Local (DB) residual at a fixed (x, t): Var[r | x]/h and E[r | x]/h against the §6 predictions
+/// <para>Local (DB) residual at a fixed (x, t): Var[r | x]/h and E[r | x]/h against their small-h limits
 /// ‖σ⁻¹(μ→ − μ←) − σ∇φ‖² and |μ→ − μ←|²/(2σ²) − div μ← − ∂ₜφ − μ→·∇φ − (σ²/2)Δφ, with the exact-bridge backward
 /// policy (μ← = x/t; its variance σ²h t/(t+h) differs from Euler–Maruyama's σ²h only at relative order h, and that
 /// changes neither prediction at order h: the log-determinant and quadratic corrections cancel in mean).</para>

@@ -18,8 +18,8 @@ public static partial class LimitStudies
     /// <summary>
     /// DB residual series at (x, t) = ((0.7, −0.4), 0.5), linear drift, φ = log N(0, (σ²t + ½) I), exact-bridge π←:
     /// "db-variance-over-h" (Var r / h) and "db-mean-over-h" (E r / h, antithetic pairs ±ξ cancel the O(√h) term) against
-    /// the §6 predictions; and "db-nelson-rms" — zero drift with φ = log N(0, σ²t I), where Nelson's identity and the
-    /// Fokker–Planck equation both hold and every residual is exactly 0 (§13.6a), reference 0.
+    /// their predicted small-h limits; and "db-nelson-rms" — zero drift with φ = log N(0, σ²t I), where Nelson's
+    /// identity and the Fokker–Planck equation both hold and every residual is exactly 0, reference 0.
     /// </summary>
     public static IReadOnlyList<LimitSeries> DetailedBalanceResidual(LimitProfile profile)
     {
@@ -72,8 +72,8 @@ public static partial class LimitStudies
                - policy.LogBackward(DbState, next, DbTime, DbTime + h);
     }
 
-    // §6: Var/h → ‖σ⁻¹(μ→ − μ←) − σ∇φ‖²; E/h → |μ→ − μ←|²/(2σ²) − d/t − ∂ₜφ − μ→·∇φ − (σ²/2)Δφ, with μ← = x/t,
-    // ∇φ = −x/v, Δφ = −d/v, ∂ₜφ = −(d/2)σ²/v + |x|²σ²/(2v²), v = σ²t + c.
+    // Small-h limits: Var/h → ‖σ⁻¹(μ→ − μ←) − σ∇φ‖²; E/h → |μ→ − μ←|²/(2σ²) − d/t − ∂ₜφ − μ→·∇φ − (σ²/2)Δφ,
+    // with μ← = x/t, ∇φ = −x/v, Δφ = −d/v, ∂ₜφ = −(d/2)σ²/v + |x|²σ²/(2v²), v = σ²t + c.
     static (double Variance, double Mean) DbPredictions()
     {
         int d = DbState.Length;

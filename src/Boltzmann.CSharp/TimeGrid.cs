@@ -17,7 +17,7 @@ public enum GridKind
 /// <summary>
 /// A time-grid family: kind, N steps and ratio bound ρ. Each trajectory gets its own grid, drawn from the uniforms of
 /// its own key (trajectory, <see cref="GridStep"/>), so grids do not depend on batch layout. Endpoints are exactly 0 and 1
-/// (§12.18: log π←₀ = 0 and the forward-looking flow rely on it).
+/// (log π←₀ = 0 and the forward-looking flow rely on it).
 /// </summary>
 public sealed record TimeGrid
 {

@@ -61,10 +61,10 @@ public sealed class TimeStateMlp : IDriftModel
         }
     }
 
-    /// <summary>The policy network: K = 2d, zero-initialised head (so the initial drift is 0, §10).</summary>
+    /// <summary>The policy network: K = 2d, zero-initialised head (so the initial drift is 0).</summary>
     public static TimeStateMlp Drift(int d, ulong seed, int width = 64, int harmonics = 64) => new(d, 2 * d, width, harmonics, seed, true, 1);
 
-    /// <summary>The flow network NN_F: same shape, K = 1, head not zero-initialised (§10); in training its trunk is the
+    /// <summary>The flow network NN_F: same shape, K = 1, head not zero-initialised; in training its trunk is the
     /// policy's (<see cref="SharedTrunk"/>).</summary>
     public static TimeStateMlp Flow(int d, ulong seed, int width = 64, int harmonics = 64) => new(d, 1, width, harmonics, seed, false, 1);
 

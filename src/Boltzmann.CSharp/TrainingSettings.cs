@@ -10,7 +10,10 @@ namespace RateLab.Boltzmann;
 /// </summary>
 public sealed record TrainingSettings
 {
-    /// <summary>Validated settings; the flow / log Z learning rate defaults to 1e-1 for TB and VarGrad, 1e-2 otherwise (§5).</summary>
+    /// <summary>
+    /// Validated settings; the flow / log Z learning rate defaults to 1e-1 for TB and VarGrad, 1e-2 otherwise
+    /// (docs/algorithms.md, 'Trained samplers (Berner et al.)').
+    /// </summary>
     public TrainingSettings(Objective objective, double sigma, GridKind gridKind, int steps, ulong seed,
         double ratio = 10.0, int batchSize = 64, bool learnedVariance = false, double exploration = 0,
         double policyLearningRate = 1e-3, double? flowLearningRate = null, double subTbLambda = 2.0,
@@ -47,7 +50,7 @@ public sealed record TrainingSettings
     public int BatchSize { get; }
     /// <summary>Learned log-variance correction.</summary>
     public bool LearnedVariance { get; }
-    /// <summary>Exploration standard deviation f per step (constant; the schedule of §12.2 is left to the caller).</summary>
+    /// <summary>Exploration standard deviation f per step (constant; any decay schedule is up to the caller).</summary>
     public double Exploration { get; }
     /// <summary>Policy learning rate.</summary>
     public double PolicyLearningRate { get; }

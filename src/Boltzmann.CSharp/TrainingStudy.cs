@@ -63,7 +63,11 @@ public static class TrainingStudy
             trainer.Target.EnergyEvaluations, trainer.Target.GradientEvaluations, seconds);
     }
 
-    /// <summary>All §9 metrics of <paramref name="policy"/> on the uniform grid <paramref name="grid"/> with K = <paramref name="samples"/>.</summary>
+    /// <summary>
+    /// All evaluation metrics of <paramref name="policy"/> (ELBO, reweighted log Ẑ, EUBO, W₂ with its floor; the
+    /// estimators of docs/algorithms.md, 'Trained samplers (Berner et al.)') on the uniform grid
+    /// <paramref name="grid"/> with K = <paramref name="samples"/>.
+    /// </summary>
     public static EvaluationResult Evaluate(EulerMaruyamaPolicy policy, ITarget target, TimeGrid grid, ulong seed, int samples)
     {
         ArgumentNullException.ThrowIfNull(policy);

@@ -5,15 +5,16 @@ using RateLab.Core.Validation;
 namespace RateLab.Boltzmann;
 
 /// <summary>
-/// Batched simulation and bookkeeping (docs/algorithms.md–§4, §13.1–3). Trajectory b of a batch has the global key
-/// firstTrajectory + b: its grid comes from that key's uniforms, forward step n uses the normals (key, n, role 0) and
-/// backward step n the normals (key, n, role 1), so results do not depend on batch layout.
+/// Batched simulation and bookkeeping (docs/algorithms.md, 'Trained samplers (Berner et al.)'). Trajectory b of a
+/// batch has the global key firstTrajectory + b: its grid comes from that key's uniforms, forward step n uses the
+/// normals (key, n, role 0) and backward step n the normals (key, n, role 1), so results do not depend on batch layout.
 /// </summary>
 public static class Trajectories
 {
     /// <summary>
-    /// Samples x₀ = 0 → x_N with π→ (optionally with extra per-step exploration variance f², §2, the `main` formula
-    /// — the `stagger` scaling bug of §12.1 is not replicated) and fills log π→ (at the policy's own variance), log π←, log R.
+    /// Samples x₀ = 0 → x_N with π→ (optionally with extra per-step exploration variance f², the public code's `main`
+    /// formula; its `stagger` branch scales the added log-variance wrongly, which makes exploration negligible for
+    /// f &lt; 1, and that bug is not replicated) and fills log π→ (at the policy's own variance), log π←, log R.
     /// </summary>
     public static void SampleForward(EulerMaruyamaPolicy policy, ITarget target, TimeGrid grid, INoiseSource noise,
         long firstTrajectory, TrajectoryBatch batch, double exploration = 0)
@@ -69,7 +70,7 @@ public static class Trajectories
     }
 
     /// <summary>
-    /// Backward trajectories (§3): x_N = row b of <paramref name="terminal"/>, xₙ ~ π←ₙ(· | xₙ₊₁) down to x₀ = 0; fills
+    /// Backward trajectories: x_N = row b of <paramref name="terminal"/>, xₙ ~ π←ₙ(· | xₙ₊₁) down to x₀ = 0; fills
     /// log π→, log π←, log R. The forward normals are set to 0.
     /// </summary>
     public static void SampleBackward(EulerMaruyamaPolicy policy, ITarget target, TimeGrid grid, INoiseSource noise,
@@ -119,7 +120,7 @@ public static class Trajectories
         net.ForwardBlock(start, end - start);
     }
 
-    /// <summary>Recomputes log π→, log π← and log R from the stored grids and states (§13.3).</summary>
+    /// <summary>Recomputes log π→, log π← and log R from the stored grids and states.</summary>
     public static void Score(EulerMaruyamaPolicy policy, ITarget target, TrajectoryBatch batch)
     {
         ArgumentNullException.ThrowIfNull(policy);

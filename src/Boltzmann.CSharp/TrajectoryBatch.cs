@@ -48,7 +48,10 @@ public sealed class TrajectoryBatch
     /// <summary>εₙ of trajectory b.</summary>
     public Span<double> Normal(int b, int n) => Normals.AsSpan((b * Steps + n) * Dimension, Dimension);
 
-    /// <summary>δ_b = Σ log π→ − Σ log π← − log R(x_N) (§4); −δ_b is the log importance weight (§9).</summary>
+    /// <summary>
+    /// δ_b = Σ log π→ − Σ log π← − log R(x_N) (docs/algorithms.md, 'Trained samplers (Berner et al.)'); −δ_b is the log
+    /// importance weight.
+    /// </summary>
     public double Delta(int b)
     {
         double s = -LogReward[b];

@@ -48,7 +48,7 @@ let convergence (what: string) (p: Estimate) : Verdicts.Judgement =
         j Inconclusive $"{ci} contains 0."
 
 // ---------------------------------------------------------------------------------------------------------------
-// The §4 identity (C4)
+// B11: PLMC-DDPM against its competitors at equal NFE
 
 /// The B11 decision in one metric at equal NFE: supported when PLMC's upper bound plus z standard errors is below a
 /// competitor's exact value (respaced DDPM, DDIM, DPM-Solver); contradicted when PLMC's lower bound minus z standard

@@ -1,6 +1,7 @@
-/// The Boltzmann-sampler studies behind reports/boltzmann (docs/background.md C1–C6, docs/algorithms.md):
-/// continuous-time limit series turned into error curves and decay fits, the §4 identity measured on random grids,
-/// and coarse-versus-fine training runs resumable from checkpoints, with the C3 and C6 comparisons.
+/// The Boltzmann-sampler studies behind reports/boltzmann (claims C1–C6 in docs/claims.md; docs/algorithms.md):
+/// continuous-time limit series turned into error curves and decay fits, the trajectory-balance log-ratio identity
+/// (C4) measured on random grids, and coarse-versus-fine training runs resumable from checkpoints, with the C3 and C6
+/// comparisons.
 module RateLab.Analysis.Studies.BoltzmannStudies
 
 open System

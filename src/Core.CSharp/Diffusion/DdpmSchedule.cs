@@ -86,7 +86,7 @@ public sealed class DdpmSchedule
 
     /// <summary>
     /// The respaced grid through the strictly decreasing indices <paramref name="indices"/> (for example T, …, 0); every step
-    /// n → m then uses β_{n→m} = 1 − ᾱ_n/ᾱ_m (§1.4). The first index must be ≥ 1.
+    /// n → m then uses β_{n→m} = 1 − ᾱ_n/ᾱ_m. The first index must be ≥ 1.
     /// </summary>
     public NoiseGrid Respace(IReadOnlyList<int> indices)
     {

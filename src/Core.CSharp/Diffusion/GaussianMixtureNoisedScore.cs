@@ -12,7 +12,7 @@ namespace RateLab.Core.Diffusion;
 /// Exact noised score of a mixture p₀ = Σ_j w_j N(μ_j, diag(σ_j²)) (docs/algorithms.md):
 /// s_τ(x) = Σ_j r_j(x) g_j(x), g_j = −(x − m_j)/c_j, m_j = √(1−τ) μ_j, c_j = (1−τ) σ_j² + τ, with responsibilities
 /// r = softmax_j(log w_j − ½ Σ log(2π c_j) − ½ Σ (x − m_j)²/c_j) by log-sum-exp; the log-det terms are kept because the
-/// c_j differ. Zero variances are atoms, so the empirical law Σ_j w_j δ_{x_j} of §4.3 is the case σ_j = 0.
+/// c_j differ. Zero variances are atoms, so the empirical law Σ_j w_j δ_{x_j} is the case σ_j = 0.
 /// </summary>
 public sealed class GaussianMixtureNoisedScore : INoisedData
 {
@@ -78,7 +78,7 @@ public sealed class GaussianMixtureNoisedScore : INoisedData
         return new(weights, means, v, $"isotropic-gaussian-mixture(K={weights.Length},d={d})");
     }
 
-    /// <summary>The empirical (atomic) law Σ_j w_j δ_{x_j} of §4.3 (points K×d row-major; weights null = uniform).</summary>
+    /// <summary>The empirical (atomic) law Σ_j w_j δ_{x_j} (points K×d row-major; weights null = uniform).</summary>
     public static GaussianMixtureNoisedScore Atomic(double[] points, double[]? weights = null, int dimension = 1)
     {
         ArgumentNullException.ThrowIfNull(points);

@@ -70,7 +70,7 @@ public sealed class GaussianNoisedScore : INoisedData
         return -0.5 * s;
     }
 
-    /// <summary>Lipschitz constant of s_τ: 1/min_i C_τ,i (§4.1).</summary>
+    /// <summary>Lipschitz constant of s_τ: 1/min_i C_τ,i, since ∇s_τ = −C_τ⁻¹.</summary>
     public double ScoreLipschitz(double tau)
     {
         var level = NoiseLevel.FromTau(Guard.InOpen(tau, 0, 1, nameof(tau)));

@@ -41,7 +41,8 @@ public sealed class NoiseGrid
     public NoiseLevel End => levels[^1];
 
     /// <summary>
-    /// N steps uniform in log-SNR λ from τ = <paramref name="tauMax"/> down to <paramref name="tauMin"/> (§1.3).
+    /// N steps uniform in log-SNR λ from τ = <paramref name="tauMax"/> down to <paramref name="tauMin"/>
+    /// (docs/algorithms.md, 'Noise levels and grids').
     /// </summary>
     public static NoiseGrid LogSnrUniform(double tauMax, double tauMin, int steps)
     {
@@ -64,8 +65,9 @@ public sealed class NoiseGrid
     }
 
     /// <summary>
-    /// The EDM ρ-grid σ_i = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0..N−1 ([KAAL22], §1.3), followed by
-    /// σ_N = 0 when <paramref name="endAtZero"/> (N steps then), otherwise ending at σ_min (N−1 steps).
+    /// The EDM ρ-grid σ_i = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0..N−1 ([KAAL22];
+    /// docs/algorithms.md, 'Noise levels and grids'), followed by σ_N = 0 when <paramref name="endAtZero"/> (N steps
+    /// then), otherwise ending at σ_min (N−1 steps).
     /// </summary>
     public static NoiseGrid Edm(int levels, double sigmaMin = 0.002, double sigmaMax = 80, double rho = 7, bool endAtZero = true)
     {

@@ -5,8 +5,9 @@ namespace RateLab.Core.Diffusion;
 
 /// <summary>
 /// One noise level of X_τ = √(1−τ) X₀ + √τ Z (docs/algorithms.md), carrying ᾱ = 1−τ and τ = 1−ᾱ as two separately
-/// computed numbers so neither is ever formed by subtraction near 0 or 1 (§7.2). Conversions follow the table of §1.3:
-/// log-SNR λ = log(ᾱ/τ), VE level σ = √(τ/ᾱ) = e^{−λ/2}, OU time t with ᾱ = e^{−2t}.
+/// computed numbers so neither is ever formed by subtraction near 0 or 1. Conversions follow the table of
+/// docs/algorithms.md, 'Noise levels and grids': log-SNR λ = log(ᾱ/τ), VE level σ = √(τ/ᾱ) = e^{−λ/2}, OU time t
+/// with ᾱ = e^{−2t}.
 /// τ = 0 (clean data, ᾱ = 1) is allowed as the end of a grid; τ = 1 is not (pure noise has no finite λ, σ or t).
 /// </summary>
 public readonly record struct NoiseLevel
@@ -102,9 +103,10 @@ public readonly record struct NoiseLevel
     /// ᾱ's otherwise.
     /// </summary>
     /// <remarks>
-    /// docs/algorithms.md and §7.2 say to always form it as ᾱ_a − ᾱ_b. That is right near τ → 1 but wrong near τ → 0:
-    /// for τ_a = 1e-10, τ_b = 2e-10 the stored ᾱ's are 1 − τ rounded to 1.1e-16, so their difference keeps only ~6 digits,
-    /// while τ_b − τ_a is exact to rounding. The early-stopping end levels (§7.1) live exactly there.
+    /// A commonly quoted rule (docs/algorithms.md, 'Corrections to commonly quoted formulas') is to always form it as
+    /// ᾱ_a − ᾱ_b. That is right near τ → 1 but wrong near τ → 0: for τ_a = 1e-10, τ_b = 2e-10 the stored ᾱ's are
+    /// 1 − τ rounded to 1.1e-16, so their difference keeps only ~6 digits, while τ_b − τ_a is exact to rounding. The
+    /// early-stopping end levels live exactly there.
     /// </remarks>
     public static double Gap(NoiseLevel a, NoiseLevel b) =>
         Math.Max(a.Tau, b.Tau) <= 0.5 ? b.Tau - a.Tau : a.AlphaBar - b.AlphaBar;

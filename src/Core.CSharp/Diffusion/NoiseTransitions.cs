@@ -30,7 +30,7 @@ public static class NoiseTransitions
 
     /// <summary>
     /// Effective step β = 1 − ᾱ_b/ᾱ_a = (ᾱ_a − ᾱ_b)/ᾱ_a from <paramref name="a"/> to the noisier <paramref name="b"/>;
-    /// for respaced grids this is §1.4's β_{n→m}.
+    /// for respaced grids this is the DDPM step's β_{n→m} = 1 − ᾱ_n/ᾱ_m.
     /// </summary>
     public static double Beta(NoiseLevel a, NoiseLevel b)
     {

@@ -324,9 +324,9 @@ public static class ExactAnalysis
 
     /// <summary>
     /// The exact total mean and covariance after <paramref name="steps"/> steps when each step's draws are fresh:
-    /// mean' = E_ω[A m + c], Cov' = E_ω[A Cov Aᵀ + B Bᵀ] + Var_ω(A m + c) (central form of §5.1), E_ω by
-    /// <paramref name="rule"/>. Moments that stop being finite are the sampler's divergence (chain
-    /// <see cref="MomentLawChain"/>).
+    /// mean' = E_ω[A m + c], Cov' = E_ω[A Cov Aᵀ + B Bᵀ] + Var_ω(A m + c) (law of total covariance; docs/algorithms.md,
+    /// 'Exact Gaussian engine'), E_ω by <paramref name="rule"/>. Moments that stop being finite are the sampler's
+    /// divergence (chain <see cref="MomentLawChain"/>).
     /// </summary>
     public static void PropagateMoments(AffinePropagator propagator, DrawQuadrature rule, long steps, GaussianState law)
     {

@@ -108,7 +108,7 @@ public static class GaussianDistances
 
     /// <summary>
     /// KL(P‖Q) = ½ Σᵢ wᵢ [rᵢ − log1p(rᵢ) + (aᵢ − bᵢ)²/Bᵢ] with rᵢ = (Aᵢ − Bᵢ)/Bᵢ taken from the variance difference
-    /// (§5.4, stable form of ½[tr(B⁻¹A) − d + (b−a)ᵀB⁻¹(b−a) + log det B − log det A]).
+    /// (stable form of ½[tr(B⁻¹A) − d + (b−a)ᵀB⁻¹(b−a) + log det B − log det A]).
     /// </summary>
     public static double Kl(DiagonalLaw p, DiagonalLaw q)
     {
@@ -118,7 +118,7 @@ public static class GaussianDistances
     }
 
     /// <summary>
-    /// W₂²(P, Q) = Σᵢ wᵢ [(aᵢ − bᵢ)² + (Aᵢ − Bᵢ)²/(√Aᵢ + √Bᵢ)²] (Bures metric for commuting covariances, §5.4, written
+    /// W₂²(P, Q) = Σᵢ wᵢ [(aᵢ − bᵢ)² + (Aᵢ − Bᵢ)²/(√Aᵢ + √Bᵢ)²] (Bures metric for commuting covariances, written
     /// without the cancellation of (√A − √B)²). For non-Gaussian P with these moments it is Gelbrich's lower bound.
     /// </summary>
     public static double W2Squared(DiagonalLaw p, DiagonalLaw q)
@@ -128,7 +128,7 @@ public static class GaussianDistances
     }
 
     /// <summary>
-    /// log BC(P, Q) = Σᵢ wᵢ [−½ log((Aᵢ+Bᵢ)/(2√(AᵢBᵢ))) − (aᵢ−bᵢ)²/(4(Aᵢ+Bᵢ))] (Bhattacharyya coefficient, §5.4;
+    /// log BC(P, Q) = Σᵢ wᵢ [−½ log((Aᵢ+Bᵢ)/(2√(AᵢBᵢ))) − (aᵢ−bᵢ)²/(4(Aᵢ+Bᵢ))] (Bhattacharyya coefficient;
     /// BC tensorises as a product). The variance term uses (A+B)/(2√(AB)) − 1 = u²/(2√(1+r)), u = r/(1+√(1+r)),
     /// r = (A−B)/B, so no digits cancel when A ≈ B. Q must be non-degenerate; P may have point masses (BC = 0 there).
     /// </summary>
@@ -139,7 +139,10 @@ public static class GaussianDistances
         return Accumulate(p, q).LogBhattacharyya;
     }
 
-    /// <summary>Squared Hellinger distance H² = 1 − BC ∈ [0, 1] (the normalisation of the §5.4 sandwich).</summary>
+    /// <summary>
+    /// Squared Hellinger distance H² = 1 − BC ∈ [0, 1] (the normalisation of the Hellinger sandwich of
+    /// docs/background.md, 'KL, TV, W2 and Hellinger').
+    /// </summary>
     public static double Hellinger2(DiagonalLaw p, DiagonalLaw q) => -StableMath.Expm1(LogBhattacharyya(p, q));
 
     /// <summary>Pinsker: TV ≤ √(KL/2).</summary>
@@ -154,7 +157,7 @@ public static class GaussianDistances
 
     /// <summary>
     /// Gaussian-kernel MMD² with k(x, y) = exp(−‖x−y‖²/(2ℓ²)): MMD² = E_PP + E_QQ − 2E_PQ with
-    /// E k(X, Y) = det(I + (A+B)/ℓ²)^{−½} exp(−½ (a−b)ᵀ(ℓ²I + A + B)⁻¹(a−b)) for X ~ P, Y ~ Q independent (§5.4);
+    /// E k(X, Y) = det(I + (A+B)/ℓ²)^{−½} exp(−½ (a−b)ᵀ(ℓ²I + A + B)⁻¹(a−b)) for X ~ P, Y ~ Q independent;
     /// each term is a product over coordinates, accumulated in log space.
     /// </summary>
     public static double MmdSquared(DiagonalLaw p, DiagonalLaw q, double lengthScale)
@@ -174,7 +177,7 @@ public static class GaussianDistances
     }
 
     /// <summary>
-    /// Exact TV for equal covariances: TV = 2Φ(Δ/2) − 1 = erf(Δ/(2√2)), Δ² = Σᵢ wᵢ (aᵢ − bᵢ)²/Aᵢ (§5.4).
+    /// Exact TV for equal covariances: TV = 2Φ(Δ/2) − 1 = erf(Δ/(2√2)), Δ² = Σᵢ wᵢ (aᵢ − bᵢ)²/Aᵢ.
     /// Throws when a variance differs or vanishes.
     /// </summary>
     public static double TvEqualCovariance(DiagonalLaw p, DiagonalLaw q)

@@ -29,7 +29,7 @@ public static class GaussianTotalVariation
         Guard.Positive(s1, nameof(s1));
         Guard.Positive(s2, nameof(s2));
         if (s1 == s2) return SpecialFunctions.Erf(Math.Abs(mu1 - mu2) / (2 * Math.Sqrt(2) * s1));
-        // log p₁ − log p₂ = αx² + βx + γ with the coefficients of §5.4.
+        // log p₁ − log p₂ = αx² + βx + γ; its two roots are the density crossings.
         double alpha = 1 / (2 * s2 * s2) - 1 / (2 * s1 * s1);
         double beta = mu1 / (s1 * s1) - mu2 / (s2 * s2);
         double gamma = mu2 * mu2 / (2 * s2 * s2) - mu1 * mu1 / (2 * s1 * s1) - Math.Log(s1 / s2);

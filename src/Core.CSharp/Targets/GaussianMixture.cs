@@ -8,7 +8,7 @@ using RateLab.Core.Validation;
 namespace RateLab.Core.Targets;
 
 /// <summary>
-/// π = Σ_j w_j N(μ_j, diag(σ_j²)) with isotropic or diagonal components (docs/algorithms.md at τ = 0, §4.5):
+/// π = Σ_j w_j N(μ_j, diag(σ_j²)) with isotropic or diagonal components (docs/algorithms.md at τ = 0):
 /// log π(x) = logsumexp_j ℓ_j(x) with ℓ_j = log w_j − ½ log det Σ_j − ½ (x − μ_j)ᵀ Σ_j⁻¹ (x − μ_j) − (d/2) log 2π, and
 /// ∇log π(x) = Σ_j r_j(x) g_j(x), g_j = −Σ_j⁻¹ (x − μ_j), r = softmax(ℓ). The weights are normalised, so log π is the
 /// normalised log-density (log Z = 0). The ½ log det Σ_j terms are kept because they differ between components.

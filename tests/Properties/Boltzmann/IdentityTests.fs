@@ -51,7 +51,7 @@ let tests =
 
           testPropertyWithConfig
               config
-              "zero drift + exact bridge + reference-marginal flow: every DB residual is exactly 0 (§13.6a)"
+              "zero drift + exact bridge + reference-marginal flow: every DB residual is exactly 0"
           <| fun (Seed s) (gc: GridCase) ->
               let grid = gridOf gc
               let sigma = 0.5 + float (s % 7UL) / 3.0
@@ -68,7 +68,7 @@ let tests =
               // Round-off only: residuals are sums of O(10) terms of size O(10), each exact to ~1e-15.
               loss < 1e-24
 
-          testPropertyWithConfig config "TB log-ratio equals the Itô-sum form on any grid, for random drifts (§4)"
+          testPropertyWithConfig config "TB log-ratio equals the Itô-sum form on any grid, for random drifts (C4)"
           <| fun (Seed s) (gc: GridCase) ->
               let grid = gridOf gc
               let d = 2
@@ -107,7 +107,7 @@ let tests =
                     abs (lhs - rhs) <= 1e-12 * (1.0 + scale + abs lhs) ]
               |> List.forall id
 
-          testPropertyWithConfig config "zero drift on R = Z·N(0, σ²I): δ ≡ −log Z on any grid (§13.6c)"
+          testPropertyWithConfig config "zero drift on R = Z·N(0, σ²I): δ ≡ −log Z on any grid"
           <| fun (Seed s) (gc: GridCase) ->
               let grid = gridOf gc
               let sigma = 1.3

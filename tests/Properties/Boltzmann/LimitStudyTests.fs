@@ -18,7 +18,7 @@ let private last (s: LimitSeries) = s.Points.[s.Points.Count - 1]
 let fast =
     testList
         "Boltzmann.Limits"
-        [ test "zero drift: the discrete log-ratio equals the fine-grid one on the same path, on any grid (§4)" {
+        [ test "zero drift: the discrete log-ratio equals the fine-grid one on the same path, on any grid (C4)" {
               let series = LimitStudies.GlobalObjectives tiny
 
               for grid in [ GridKind.Uniform; GridKind.Random ] do
@@ -37,7 +37,7 @@ let fast =
                           (within z5 p.StandardError p.Value s.Reference)
                           $"{q} {grid}: {p.Value} ± {p.StandardError} vs {s.Reference}"
           }
-          test "DB residual vanishes identically when Nelson's identity and Fokker–Planck hold (§13.6a)" {
+          test "DB residual vanishes identically when Nelson's identity and Fokker–Planck hold" {
               let s =
                   LimitStudies.DetailedBalanceResidual tiny
                   |> Seq.find (fun s -> s.Quantity = "db-nelson-rms")
@@ -90,7 +90,7 @@ let slow =
     testList
         "Boltzmann.Limits (slow)"
         [ test
-              "quick profile: optimal-drift objectives shrink to 0 and DB residual moments approach the §6 predictions (5 SE; false-failure ≤ 6 × 5.7e-7)" {
+              "quick profile: optimal-drift objectives shrink to 0 and DB residual moments approach their small-h limits (5 SE; false-failure ≤ 6 × 5.7e-7)" {
               let series = LimitStudies.Run LimitProfile.Quick
 
               for grid in [ GridKind.Uniform; GridKind.Random ] do

@@ -4,7 +4,7 @@ using RateLab.Core.Diffusion;
 namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
-/// DDPM ancestral sampling ([HJA20], docs/algorithms.md) on any decreasing grid n → m (consecutive or respaced, §1.4):
+/// DDPM ancestral sampling ([HJA20], docs/algorithms.md) on any decreasing grid n → m (consecutive or respaced):
 /// x_m = (x_n + β s(x_n, τ_n))/√(1−β) + σ z with β = 1 − ᾱ_n/ᾱ_m, i.e. (x_n − β/√(1−ᾱ_n)·ε̂)/√α, and σ² = β or
 /// β̃ = β τ_m/τ_n. No noise on the last step. One NFE per step.
 /// </summary>

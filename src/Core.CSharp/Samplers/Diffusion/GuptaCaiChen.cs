@@ -11,15 +11,16 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// reconstructed): from x ~ N(0, I) at OU time T_end, phases of OU length h₀ each run predictor steps (eqs. (7)–(8), step
 /// ≤ h_pred, 2 NFE) down to the phase end t_c, then a corrector: underdamped Langevin targeting q_{τ_c} ⊗ N(0, I),
 /// dx = v dt, dv = −γv dt + s(x, τ_c) dt + √(2γ) dB (u = 1, score frozen at the phase's level), started from a fresh
-/// v ~ N(0, I) (role 2), ⌈T_corr/h_corr⌉ exponential-integrator steps of length h_corr (§2.3, 1 NFE, ζ₁, ζ₂ = roles 0, 1);
-/// only x is kept. Ends at early-stopping OU time δ. Each kernel step is one predictor or one corrector step.
+/// v ~ N(0, I) (role 2), ⌈T_corr/h_corr⌉ exponential-integrator steps of length h_corr (the ULMC step, 1 NFE,
+/// ζ₁, ζ₂ = roles 0, 1); only x is kept. Ends at early-stopping OU time δ. Each kernel step is one predictor or one
+/// corrector step.
 /// </summary>
 public sealed class GuptaCaiChen : ISamplerKernel
 {
     readonly NoiseLevel[] from, to;
     readonly double[] logFrom, logTo;
     readonly bool[] corrector, freshVelocity;
-    // Exponential-integrator coefficients for the fixed corrector step (§2.3 with u = 1, g = −s).
+    // Exponential-integrator coefficients for the fixed corrector step (the ULMC step with u = 1, g = −s).
     readonly double xFromV, xFromS, vFromV, vFromS, sdX, vFromZeta1, sdV;
 
     /// <summary>The sampler in dimension <paramref name="dimension"/>; <paramref name="predictorOnly"/> drops the corrector.</summary>

@@ -6,7 +6,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 
 /// <summary>
 /// What the reverse-time diffusion samplers share: the state is Y (one block of d doubles, no aux), Init draws Y from
-/// the start law (N(0, I) by default, §3) with normal role 0 at step −1, and step k moves Y from level k to level k+1
+/// the start law (N(0, I) by default) with normal role 0 at step −1, and step k moves Y from level k to level k+1
 /// of a decreasing <see cref="NoiseGrid"/>, so <see cref="Steps"/> steps end at the grid's end level δ.
 /// </summary>
 public abstract class ReverseGridKernel : SamplerKernel
@@ -31,6 +31,6 @@ public abstract class ReverseGridKernel : SamplerKernel
         return (int)ctx.Step;
     }
 
-    /// <summary>OU-time length h_k = ½(log ᾱ_{k+1} − log ᾱ_k) of step k (§1.3).</summary>
+    /// <summary>OU-time length h_k = ½(log ᾱ_{k+1} − log ᾱ_k) of step k (docs/algorithms.md, 'Conventions').</summary>
     protected double OuStep(int k) => 0.5 * (Grid[k + 1].LogAlphaBar - Grid[k].LogAlphaBar);
 }

@@ -7,7 +7,7 @@ namespace RateLab.Core.Samplers.Diffusion;
 /// <summary>
 /// Exponential integrator for the reverse SDE dY = (Y + 2 s) dt + √2 dB in OU time: the linear part and the noise are
 /// integrated exactly with the score frozen at the step's start,
-/// Y ← e^h Y + 2(e^h − 1) s(Y, τ_k) + √(e^{2h} − 1) z, with e^h − 1 and e^{2h} − 1 by expm1 (§7.3). One NFE per step.
+/// Y ← e^h Y + 2(e^h − 1) s(Y, τ_k) + √(e^{2h} − 1) z, with e^h − 1 and e^{2h} − 1 by expm1. One NFE per step.
 /// </summary>
 public sealed class ReverseSdeExponential : ReverseGridKernel
 {

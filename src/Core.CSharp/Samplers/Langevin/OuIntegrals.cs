@@ -8,9 +8,10 @@ namespace RateLab.Core.Samplers.Langevin;
 /// quantities of size z to get results of size z² or z³.
 /// </summary>
 /// <remarks>
-/// §2.3 switches to a three-term series only below z = 10⁻³, but its expm1 form of the cubic still cancels there
-/// (relative error ≈ 10⁻¹⁶·3/z², i.e. ≈ 3·10⁻¹⁰ at z = 10⁻³), and the truncated series is only ≈ 10⁻¹⁰ accurate at the
-/// switch; summing the series to convergence up to z = 1 keeps both functions within a few ulps.
+/// The commonly quoted recipe (docs/algorithms.md, 'Corrections to commonly quoted formulas') switches to a three-term
+/// series only below z = 10⁻³, but its expm1 form of the cubic still cancels there (relative error ≈ 10⁻¹⁶·3/z², i.e.
+/// ≈ 3·10⁻¹⁰ at z = 10⁻³), and the truncated series is only ≈ 10⁻¹⁰ accurate at the switch; summing the series to
+/// convergence up to z = 1 keeps both functions within a few ulps.
 /// </remarks>
 public static class OuIntegrals
 {

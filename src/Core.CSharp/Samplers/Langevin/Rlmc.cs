@@ -8,7 +8,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Overdamped randomized midpoint (RLMC, docs/algorithms.md; [HBE20], [YKD24]): with U ~ Unif(0, 1) and one Brownian
 /// path W on the step, y = x_k + U h s(x_k) + √2 W_{Uh}, x_{k+1} = x_k + h s(y) + √2 W_h, where s = ∇log π.
 /// h·s(y) is an unbiased one-point estimate of ∫₀ʰ s(x_r) dr; W_h must contain W_{Uh} (nested increments), otherwise
-/// the scheme is a different and worse one (§7.4). Two score evaluations per step.
+/// the scheme is a different and worse one. Two score evaluations per step.
 /// </summary>
 public sealed class Rlmc : SamplerKernel, IStepDraws
 {

@@ -15,7 +15,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// those of [SL19] (√(2u/γ) = √u, √(2γu) = 2√u) to the bit.
 /// </summary>
 /// <remarks>
-/// Pitfall §7.6: W₂ and the x_{n+1}, v_{n+1} lines use e^{−γh} and e^{−γ(1−α)h}, never e^{−γαh} (a public implementation
+/// Pitfall: W₂ and the x_{n+1}, v_{n+1} lines use e^{−γh} and e^{−γ(1−α)h}, never e^{−γαh} (a public implementation
 /// has that bug). [SL19] use u = 1/L and γ = 2; both are parameters here.
 /// </remarks>
 public sealed class ShenLee : SamplerKernel, IStepDraws

@@ -7,7 +7,8 @@ namespace RateLab.Core.Samplers.Langevin;
 /// Underdamped Langevin Monte Carlo with the exponential integrator (docs/algorithms.md; [CCBJ18] with γ = 2, u = 1/L):
 /// dx = v dt, dv = −γ v dt + u ∇log π(x) dt + √(2γu) dB, with the score frozen at the start of each step,
 /// x_η = x₀ + (1−e^{−z})/γ · v₀ + (u/γ)(η − (1−e^{−z})/γ) s(x₀) + ξ_x,
-/// v_η = e^{−z} v₀ + u(1−e^{−z})/γ · s(x₀) + ξ_v, z = γη, with (ξ_x, ξ_v) the correlated Brownian integrals of §2.3.
+/// v_η = e^{−z} v₀ + u(1−e^{−z})/γ · s(x₀) + ξ_v, z = γη, with (ξ_x, ξ_v) the correlated Brownian integrals of
+/// docs/algorithms.md, 'ULMC — underdamped Langevin, exponential integrator'.
 /// One score evaluation per step; state blocks (x, v).
 /// </summary>
 public sealed class Ulmc : SamplerKernel, ITimeHomogeneous

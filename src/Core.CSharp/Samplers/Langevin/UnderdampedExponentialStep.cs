@@ -3,8 +3,9 @@ using System.Numerics.Tensors;
 namespace RateLab.Core.Samplers.Langevin;
 
 /// <summary>
-/// One exponential-integrator step of underdamped Langevin with the force b frozen at the step's start (docs/algorithms.md
-/// §2.3), z = γη: x ← x + (1−e^{−z})/γ · v + u φ₂(z)/γ² · b + √(2u/γ) D, v ← e^{−z} v + u(1−e^{−z})/γ · b + √(2γu) A,
+/// One exponential-integrator step of underdamped Langevin with the force b frozen at the step's start
+/// (docs/algorithms.md, 'ULMC — underdamped Langevin, exponential integrator'), z = γη:
+/// x ← x + (1−e^{−z})/γ · v + u φ₂(z)/γ² · b + √(2u/γ) D, v ← e^{−z} v + u(1−e^{−z})/γ · b + √(2γu) A,
 /// with (D, A) the <see cref="ExponentialBrownianPair"/> drawn from two standard normals ζ₁, ζ₂.
 /// </summary>
 internal readonly struct UnderdampedExponentialStep
@@ -21,7 +22,7 @@ internal readonly struct UnderdampedExponentialStep
         // (u/γ)(η − (1−e^{−z})/γ) = u·φ₂(z)/γ², cancellation-free for small z.
         XFromForce = u * OuIntegrals.Phi2(z) / (gamma * gamma);
         VFromForce = u * oneMinusE / gamma;
-        // ξ_x = √(2γu)·D/γ and ξ_v = √(2γu)·A (Brownian-integral form of §2.3).
+        // ξ_x = √(2γu)·D/γ and ξ_v = √(2γu)·A, with D and A the Brownian integrals of the pair.
         noiseX = Math.Sqrt(2 * u / gamma);
         noiseV = Math.Sqrt(2 * gamma * u);
         pair = ExponentialBrownianPair.For(gamma, eta);

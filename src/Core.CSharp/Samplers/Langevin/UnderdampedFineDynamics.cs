@@ -8,7 +8,7 @@ namespace RateLab.Core.Samplers.Langevin;
 /// ULMC exponential integrator with unit mass (u = 1) as Poisson-midpoint base dynamics (docs/algorithms.md, second
 /// table row), state (x, v), z = γh:
 /// A_h = [[I, (1−e^{−z})/γ I], [0, e^{−z} I]], G_h = [(h − (1−e^{−z})/γ)/γ I; (1−e^{−z})/γ I],
-/// Γ_h Z = (ξ_x, ξ_v) of §2.3 with u = 1. Then A_{mh} G_h = [g_x + (1−e^{−γmh})/γ · g_v; e^{−γmh} g_v].
+/// Γ_h Z = (ξ_x, ξ_v), the ULMC noise pair with u = 1. Then A_{mh} G_h = [g_x + (1−e^{−γmh})/γ · g_v; e^{−γmh} g_v].
 /// </summary>
 public sealed class UnderdampedFineDynamics : IHomogeneousFineDynamics
 {

@@ -5,7 +5,7 @@ namespace RateLab.Core.Targets.Benchmarks;
 
 /// <summary>
 /// Neal's funnel (docs/algorithms.md, `hard_funnel`): x₀ ~ N(0, s²) with s = 3, x_{1:d−1} | x₀ ~ N(0, e^{x₀} I).
-/// LogDensity is the normalised log-density, so log Z = 0. Score (§8):
+/// LogDensity is the normalised log-density, so log Z = 0. Score:
 /// ∂₀ log R = −x₀/s² − (d−1)/2 + ½ e^{−x₀} Σ_{i≥1} xᵢ², ∂ᵢ log R = −xᵢ e^{−x₀}.
 /// </summary>
 public sealed class Funnel : ITarget, IExactSampler, IKnownLogNormaliser

@@ -43,7 +43,7 @@ let tests =
                     let t = 1.0 - 0.5 * Math.Pow(10.0, -12.0 * uniform s 0)
                     let l = NoiseLevel.FromTau t
                     sameLevel l (NoiseLevel.FromAlphaBar l.AlphaBar) ]
-          test "conversions agree with the §1.3 table" {
+          test "conversions agree with the closed forms λ = log((1 − τ)/τ), σ = √(τ/(1 − τ)), e^{−2t} = 1 − τ" {
               for t in [ 1e-9; 0.01; 0.3; 0.5; 0.9; 1.0 - 1e-9 ] do
                   let l = NoiseLevel.FromTau t
                   Expect.isTrue (relClose 1e-12 l.LogSnr (Math.Log((1.0 - t) / t))) $"λ at τ = {t}"
@@ -58,7 +58,7 @@ let tests =
               // −expm1(−2e-15) = 2e-15·(1 − 1e-15 + …): a naive 1 − e^{−2t} would be off by ~10%.
               Expect.isTrue (relClose 2e-15 (NoiseLevel.FromOuTime 1e-15).Tau 2e-15) "τ = −expm1(−2t)"
           }
-          test "forward transition and posterior match §1.6" {
+          test "forward transition and posterior match their closed forms" {
               let a, b = NoiseLevel.FromTau 0.2, NoiseLevel.FromTau 0.7
               let f = NoiseTransitions.Forward(a, b)
               Expect.isTrue (relClose 1e-15 f.Scale (sqrt (0.3 / 0.8))) "scale"

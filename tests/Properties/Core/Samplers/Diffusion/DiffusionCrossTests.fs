@@ -1,6 +1,7 @@
 /// Issue 3 on the real diffusion kernels: convergence to the early-stopped target q_δ at the documented orders
-/// (exact analysis, docs/background.md and §6), Li–Jiao's randomized schedule against endpoint evaluation, and the
-/// exact analysis against Monte Carlo runs of the same kernels.
+/// (exact analysis; docs/background.md and the decay claims S1–S3′ of docs/claims.md, 'The built-in registry'),
+/// Li–Jiao's randomized schedule against endpoint evaluation, and the exact analysis against Monte Carlo runs of the
+/// same kernels.
 module RateLab.Properties.Core.Samplers.Diffusion.DiffusionCrossTests
 
 open System
@@ -167,22 +168,24 @@ let tests =
                 test "exponential Euler: KL ∝ n⁻²" { gaussianOrder "exp-euler" [] firstOrderGrid 2.0 }
                 test "probability-flow Euler: KL ∝ n⁻²" { gaussianOrder "pf-euler" [] firstOrderGrid 2.0 }
                 test "Heun: KL ∝ n⁻⁴" { gaussianOrder "heun" [] [| 16; 32; 64; 128; 256; 512 |] 4.0 }
-                // Not in §6's table: these are weak-order-1 schemes, so the variance error is ∝ 1/n and KL ∝ n⁻².
+                // Not among the decay claims S1–S3′: these are weak-order-1 schemes, so the variance error is ∝ 1/n
+                // and KL ∝ n⁻².
                 test "DDPM ancestral: KL ∝ n⁻²" { gaussianOrder "ddpm" [] firstOrderGrid 2.0 }
                 test "reverse SDE, Euler–Maruyama: KL ∝ n⁻²" { gaussianOrder "sde-em" [] firstOrderGrid 2.0 }
                 test "reverse SDE, exponential integrator: KL ∝ n⁻²" { gaussianOrder "sde-exp" [] firstOrderGrid 2.0 }
 
-                // E_draws KL ∝ n⁻³ (§6): the local slope over the largest doubling, 256 → 512, must be within 5 SE of
-                // −3 (one comparison, false-failure probability 5.7e-7). 512 draw replicates give SE ≈ 0.13, so slopes
-                // −2 (a deterministic first-order scheme's KL) and −4 are excluded.
+                // E_draws KL ∝ n⁻³ (claim S3): the local slope over the largest doubling, 256 → 512, must be within
+                // 5 SE of −3 (one comparison, false-failure probability 5.7e-7). 512 draw replicates give SE ≈ 0.13, so
+                // slopes −2 (a deterministic first-order scheme's KL) and −4 are excluded.
                 test "Gupta predictor: E_draws KL local slope → −3" {
                     let results = analyse "gupta-predictor" deep (Some midpointDraw) 512 [| 256; 512 |]
                     let slope, se = localSlope (256, results.[0].Upper.Kl) (512, results.[1].Upper.Kl)
                     Expect.isTrue (within z5 se slope -3.0) $"local slope {slope:F3} ± {se:F3} (SE)"
                 }
 
-                // E_draws KL ∝ T⁻³ up to log⁴ T factors (§4.5): at practical T the local slopes sit between the
-                // second order and −3 (the 1-D evidence: −2.1, −2.2, −2.5). Asserted per doubling of T = 80 … 640:
+                // E_draws KL ∝ T⁻³ up to log⁴ T factors (claim S3′; docs/background.md, 'Logarithmic factors'): at
+                // practical T the local slopes sit between the second order and −3 (the 1-D evidence: −2.1, −2.2,
+                // −2.5). Asserted per doubling of T = 80 … 640:
                 // −3 − 5 SE ≤ slope ≤ −2 + 5 SE, and the E_draws KL falls at every doubling (slope < 0 by 5 SE).
                 // 9 one-sided comparisons: false-failure probability ≤ 9 · 2.9e-7 ≈ 2.6e-6.
                 test "Li–Jiao: E_draws KL local slopes between −3 and −2, falling" {
@@ -196,8 +199,9 @@ let tests =
                         let label = $"T = {ts.[k]} → {ts.[k + 1]}: slope {slope:F3} ± {se:F3} (SE)"
                         Expect.isTrue (slope >= -3.0 - z5 * se && slope <= -2.0 + z5 * se && slope < -z5 * se) label
                 } ]
-          // The E_draws KL of Li–Jiao upper-bounds its output law's KL (convexity, §5.1); the endpoint variant is
-          // deterministic, its KL exact. One one-sided comparison per T (false-failure probability 2.9e-7 each).
+          // The E_draws KL of Li–Jiao upper-bounds its output law's KL (convexity; docs/algorithms.md, 'Exact Gaussian
+          // engine'); the endpoint variant is deterministic, its KL exact. One one-sided comparison per T
+          // (false-failure probability 2.9e-7 each).
           test "Li–Jiao's randomized schedule beats endpoint evaluation at equal T" {
               let ts = [| 80; 160; 320 |]
               let random = analyse "li-jiao" [] None 256 ts

@@ -158,7 +158,7 @@ let tests =
                   abs (ys.[i] - (endLevel.SignalScale * x + endLevel.NoiseScale * eps))
                   <= 1e-12 * (1.0 + abs ys.[i]))
               |> Array.forall id
-          testPropertyWithConfig config "deterministic samplers commute with rotations (§7.12)"
+          testPropertyWithConfig config "deterministic samplers commute with rotations (isotropic start)"
           <| fun (Seed s) ->
               let q =
                   MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfRowMajor(2, 2, normals s 2 4).QR().Q
@@ -285,7 +285,7 @@ let tests =
                     [ 1.0, 0 ]
                     22UL
                 // Respacing an 8000-level schedule (same continuum β(t)) to 1000 steps exercises β_{n→m}; respacing the 1000-level
-                // one to 250 steps has a bias of −0.021 in E[Y²] (4 SE), as §9 reports for coarse respaced DDPM.
+                // one to 250 steps has a bias of −0.021 in E[Y²] (4 SE): coarsely respaced DDPM under-disperses.
                 let fine = DdpmSchedule.HoLinear(8000, 1e-4 / 8.0, 0.02 / 8.0).Uniform 1000
 
                 approachesEarlyStopped

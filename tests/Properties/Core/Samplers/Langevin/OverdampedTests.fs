@@ -17,7 +17,7 @@ let private stationaryVariance seed (kernel: ISamplerKernel) chains burnIn =
     let batch, _ = run seed kernel (isotropic kernel.Dimension 1.0) chains burnIn
     Stats.meanAndSe (chainMeanSquares batch kernel 0)
 
-/// Nested RLMC on N(0,1): (2 − 2h + h²)/(2 − 2h + h² − h³/3) (§9).
+/// Nested RLMC on N(0,1): exact stationary variance (2 − 2h + h²)/(2 − 2h + h² − h³/3) = 1 + h³/6 + O(h⁴).
 let rlmcVariance h =
     (2.0 - 2.0 * h + h * h) / (2.0 - 2.0 * h + h * h - h ** 3.0 / 3.0)
 
@@ -133,7 +133,7 @@ let slowTests =
               Expect.isFalse (Stats.within Stats.z5 (snd est) (fst est) 1.0) "ULA bias resolved"
           }
 
-          test "RLMC (nested): stationary variance on N(0,1) matches §9's closed form, not ULA's (5 SE)" {
+          test "RLMC (nested): stationary variance on N(0,1) matches its exact closed form, not ULA's (5 SE)" {
               let h = 0.8
               let est = stationaryVariance 2UL (Rlmc(8, h, startIso 8 1.0)) 10000 60L
               expectWithin5Se "RLMC variance" est (rlmcVariance h)
