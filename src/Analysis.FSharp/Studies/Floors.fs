@@ -37,7 +37,14 @@ let numeric (metric: MetricKind) (d: int) =
 /// Samplers whose continuous limit is the probability-flow ODE: the ODE maps N(0, λ_T) to N(0, λ_δ) by the scale
 /// √(λ_δ/λ_T), so starting at N(0, 1) instead of q_T leaves the output variance λ_δ/λ_T per coordinate.
 let private probabilityFlow =
-    set [ "ddim"; "exp-euler"; "pf-euler"; "heun"; "gupta-predictor" ]
+    set
+        [ "ddim"
+          "dpm-solver-1"
+          "dpm-solver-2"
+          "exp-euler"
+          "pf-euler"
+          "heun"
+          "gupta-predictor" ]
 
 /// The start-law floor of a probability-flow sampler on Gaussian data with the catalog's log-SNR grid: KL and W2
 /// between the exact flow's output from N(0, I) and q_δ. None where no closed form is used here.

@@ -283,4 +283,9 @@ let tests =
               Expect.isNone
                   (Floors.startLaw (SectionKit.comp "ddpm" []) target ExactKl 1)
                   "no closed form used for SDE samplers"
+
+              // DPM-Solver discretises the same flow on the same default grid from the same start, so it meets the
+              // same floor (it once had none, and its points at the floor were fitted).
+              for name in [ "dpm-solver-1"; "dpm-solver-2" ] do
+                  Expect.equal (Floors.startLaw (SectionKit.comp name []) target ExactKl 1) (Some floor) name
           } ]
