@@ -50,6 +50,10 @@ type Judgement =
 /// The default equivalence margin: 10 % of the claimed exponent, at least 0.05 (exponent units).
 let defaultMargin (claimed: float) = max 0.05 (0.1 * abs claimed)
 
+/// The margin a claim's exponent is judged with: the claim's own where it states one, else the default.
+let marginOf (c: Claim) (claimed: float) =
+    c.Margin |> Option.defaultValue (defaultMargin claimed)
+
 let private cannotShow side =
     match side with
     | AtLeastAsFast -> "an upper bound on the error cannot show a violation or tightness: the true rate may be faster"

@@ -40,9 +40,6 @@ type Problem =
 /// so the bridge reads, checks and builds them with the catalog's own code.
 let private gridEntry = Catalog.sampler "pf-euler"
 
-/// The grid and start parameters, as every catalog grid sampler declares them.
-let gridSchema = gridEntry.Parameters
-
 /// Checks the grid component (names, ranges, the grid rules); `origin` names a parameter in messages.
 let checkGrid (origin: Origin) (grid: Component) =
     Catalog.checkSampler origin gridEntry grid

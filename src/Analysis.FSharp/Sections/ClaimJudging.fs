@@ -91,7 +91,7 @@ let judgeFit
     |> List.choose (fun (regressor, slope) ->
         Verdicts.predicted c.Form term regressor
         |> Option.map (fun (p, sense) ->
-            let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+            let margin = Verdicts.marginOf c p
             let subject = $"{subjectName c regressor}, {label}"
             let j = Verdicts.judge subject (Verdicts.sideOf direction) sense p margin slope
 
@@ -138,7 +138,7 @@ let judgePairs (c: Claim) (t: ClaimTest) (context: string) (productD: bool) (fit
               for regressor, fromUpper in List.zip upFit.Regressors upFit.Slopes do
                   match Verdicts.predicted c.Form term regressor, Map.tryFind regressor lowSlopes with
                   | Some(claimed, sense), Some fromLower ->
-                      let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin claimed)
+                      let margin = Verdicts.marginOf c claimed
 
                       let subject =
                           $"{subjectName c regressor}, bracket [{MetricNames.toName up.Metric}, {MetricNames.toName low.Metric}], {context}"

@@ -66,7 +66,7 @@ let private judgeFit (c: Claim) bound (label: string) (fit: FitResult) =
         |> Option.map (fun (p, sense) ->
             let which = if r = "log d" then "d" else "(1/ε)"
             let subject = $"B1 {which}-exponent, {boundName bound}, {label}"
-            let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+            let margin = Verdicts.marginOf c p
             let j = Verdicts.judge subject (sideOf bound) sense p margin slope
 
             match bound, j.Verdict with
@@ -241,7 +241,7 @@ let private lipschitzEvidence (c: Claim) (ctx: ReportContext) =
                   Verdicts.AtLeastAsFast
                   Verdicts.SmallerIsFaster
                   claimed
-                  (Verdicts.defaultMargin claimed)
+                  (Verdicts.marginOf c claimed)
                   slope
               |> Verdicts.uncounted why cannot ]
         | Error e, _ -> [ Verdicts.noClaim "B1 L-exponent" $"no cost fit ({e})." ]

@@ -166,7 +166,7 @@ let section (ctx: ReportContext) (c: Claim) : Section =
                     let subject =
                         "B4 (1/ε)-exponent of the depth, tv_upper (upper bound), log factor (ln(d/ε))² divided out"
 
-                    let margin = c.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
+                    let margin = Verdicts.marginOf c p
                     Verdicts.judge subject Verdicts.AtLeastAsFast sense p margin slope))
         | Error e ->
             [ { Subject = "B4 depth"

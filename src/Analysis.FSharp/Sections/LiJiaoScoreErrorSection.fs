@@ -59,10 +59,11 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
 
     let floorOf eps = let _, v, se, _ = at eps tMax in v, se
     let discretisation, _ = floorOf 0.0
-    // As for every fit here, a point within 10× of the floor beneath it (the discretisation error at ε = 0) is left out.
+    // As for every fit here, a point within Floors.Factor of the floor beneath it (the discretisation error at ε = 0)
+    // is left out.
     let fitted =
         g.Epsilons
-        |> List.filter (fun e -> e > 0.0 && fst (floorOf e) >= 10.0 * discretisation)
+        |> List.filter (fun e -> e > 0.0 && fst (floorOf e) >= Floors.Factor * discretisation)
 
     let left =
         g.Epsilons |> List.filter (fun e -> e > 0.0 && not (List.contains e fitted))
@@ -75,7 +76,7 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
             [ { Verdicts.Subject = subject
                 Verdicts.Verdict = Inconclusive
                 Verdicts.Reason =
-                  $"only {fitted.Length} score errors lie 10× above the discretisation error {discretisation:g3}; at least 3 are needed for a slope."
+                  $"only {fitted.Length} score errors lie {Floors.Factor}× above the discretisation error {discretisation:g3}; at least 3 are needed for a slope."
                 Verdicts.CannotShow = "nothing: no fit"
                 Verdicts.Counted = true } ]
         else
@@ -97,7 +98,7 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
                   Verdicts.AtLeastAsFast
                   Verdicts.LargerIsFaster
                   1.0
-                  (Verdicts.defaultMargin 1.0)
+                  (Verdicts.marginOf claim 1.0)
                   measured ]
     // The floor's growth with T for the largest ε: the exponent a of (ln T)^a between the last two T, beside ½.
     let epsMax = List.last g.Epsilons
@@ -191,7 +192,7 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
         if left.IsEmpty then
             ""
         else
-            $" Not fitted (within 10× of the discretisation error): ε = {joined left}."
+            $" Not fitted (within {Floors.Factor}× of the discretisation error): ε = {joined left}."
 
     { Title = "B1's score-error term: the floor a controlled L² score error sets"
       ClaimIds = [ claim.Id ]
@@ -202,7 +203,7 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
         $"{ClaimSection.claimText claim}\n\nLi & Jiao's bound (B2, conjectured v1 Theorem 1) adds C ε_score √(log T) to the discretisation term for an estimate with L² score error ε_score. "
         + $"Here the estimate is the exact noised score of N(0, diag λ) (d = {g.Dimension}, λ log-spaced 1 … 0.05) plus ε u with u = (1, …, 1)/√d: its L² error under every p_τ is exactly ε, its Lipschitz constant is the true score's, and it is affine, so the exact engine gives every draw's output law (LiJiaoScoreError.ShiftedScore). "
         + $"Li–Jiao (K = 4, c₀ = 2, c₁ = 4) on T = {joined g.Cells} cells (2T NFE), ε ∈ {{{joined g.Epsilons}}}, the same {g.Replicates} draws at every (ε, T); metric: E_draws TV to each draw's early-stopped law (upper bound). "
-        + $"The floor is the bound at T = {tMax}; its ε-exponent is the least-squares slope of log floor on log ε over the ε whose floor is ≥ 10× the ε = 0 value, with a 95 %% interval from a bound on its standard error valid under any correlation (the points share draws), judged as upper-bound evidence against the theorem's linear term (exponent 1)."
+        + $"The floor is the bound at T = {tMax}; its ε-exponent is the least-squares slope of log floor on log ε over the ε whose floor is ≥ {Floors.Factor}× the ε = 0 value, with a 95 %% interval from a bound on its standard error valid under any correlation (the points share draws), judged as upper-bound evidence against the theorem's linear term (exponent 1)."
       Fits = []
       Figures =
         [ Figures.errorVsNfe "b1-score-error" "Li–Jiao: TV upper bound vs NFE at controlled L² score errors" curves

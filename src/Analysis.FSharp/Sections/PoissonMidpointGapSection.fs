@@ -223,9 +223,6 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
         | Some e -> Ok(e, how + skipped)
         | None -> Error $"fewer than three usable points{skipped}"
 
-    let marginOf (cl: Claim) p =
-        cl.Margin |> Option.defaultValue (Verdicts.defaultMargin p)
-
     let judgePair (cl: Claim) what (p: GapProblem) (upper: ErrorCurve) (lower: ErrorCurve) =
         let claimed = -(cl.Terms.Head.Steps |> Option.get)
         let subject = $"{cl.Id} order in α of the {what} gap, {p.Name}"
@@ -233,7 +230,7 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
         match orderOf upper, orderOf lower with
         | Ok(u, uHow), Ok(l, lHow) ->
             let j =
-                Verdicts.judgeTwoSided subject Verdicts.LargerIsFaster claimed (marginOf cl claimed) u l
+                Verdicts.judgeTwoSided subject Verdicts.LargerIsFaster claimed (Verdicts.marginOf cl claimed) u l
 
             { j with
                 Reason =

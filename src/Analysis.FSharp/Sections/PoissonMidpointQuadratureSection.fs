@@ -123,7 +123,7 @@ let section (claims: Claim list) (w2Claim: Claim) (klClaim: Claim) (ctx: ReportC
 
     let judge (cl: Claim) what (p: QuadratureProblem) (pts: QuadraturePoint list) (curve: ErrorCurve) =
         let claimed = -(cl.Terms.Head.Steps |> Option.get)
-        let margin = cl.Margin |> Option.defaultValue (Verdicts.defaultMargin claimed)
+        let margin = Verdicts.marginOf cl claimed
         let subject = $"{cl.Id} order in α of the {what} gap, {p.Name}"
         let used, dropped = judgedPart pts curve
 

@@ -311,6 +311,35 @@ let trainSettings
       GradientEvaluations = float probe.Target.GradientEvaluations * float iterations
       Seconds = seconds }
 
+/// One arm of C3: the grid, N_train and iterations its runs train with. (Anonymous, so that its field names do not
+/// shadow TrainingRun's in record inference.)
+type Arm =
+    {| Grid: GridKind
+       Steps: int
+       Iterations: int64 |}
+
+/// C3's three arms, the one place that defines them: N = 10 random for the full budget (coarse); N = 100 uniform for a
+/// tenth of it (the same policy-network evaluations B·N·iterations); N = 100 uniform for the full budget (the same
+/// iterations, and so the same energy evaluations for one log R per trajectory). The last is the published setting.
+let c3Arms
+    (budget: TrainingBudget)
+    : {| Coarse: Arm
+         EqualCost: Arm
+         SameIterations: Arm |}
+    =
+    let arm grid steps iterations : Arm =
+        {| Grid = grid
+           Steps = steps
+           Iterations = iterations |}
+
+    {| Coarse = arm GridKind.Random 10 budget.Iterations
+       EqualCost = arm GridKind.Uniform 100 (max 1L (budget.Iterations / 10L))
+       SameIterations = arm GridKind.Uniform 100 budget.Iterations |}
+
+/// Whether a run (grid, N_train, iterations) belongs to `arm`.
+let isArm (arm: Arm) (g, n, i) =
+    g = arm.Grid && n = arm.Steps && i = arm.Iterations
+
 /// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
 let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
     let s = settings budget b objective grid steps seed
@@ -335,7 +364,7 @@ let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (ite
       Eval100 = evaluate 100
       EvalTrain = evaluate steps
       Sweep =
-        if grid = GridKind.Random && steps = 10 then
+        if grid = (c3Arms budget).Coarse.Grid && steps = (c3Arms budget).Coarse.Steps then
             [ for n in budget.EvaluationSweep -> let e = evaluate n in n, e.DeltaLogZ, e.Elbo.StandardError ]
         else
             [] }
@@ -453,35 +482,6 @@ let trainCached (cached: Cached) (budget: TrainingBudget) (b: Benchmark) objecti
               let x = nonNull x in (Json.get x "n").GetValue<int>(), Json.readNumber x "gap", Json.readNumber x "se" ] }
 
 
-
-/// One arm of C3: the grid, N_train and iterations its runs train with. (Anonymous, so that its field names do not
-/// shadow TrainingRun's in record inference.)
-type Arm =
-    {| Grid: GridKind
-       Steps: int
-       Iterations: int64 |}
-
-/// C3's three arms, the one place that defines them: N = 10 random for the full budget (coarse); N = 100 uniform for a
-/// tenth of it (the same policy-network evaluations B·N·iterations); N = 100 uniform for the full budget (the same
-/// iterations, and so the same energy evaluations for one log R per trajectory). The last is the published setting.
-let c3Arms
-    (budget: TrainingBudget)
-    : {| Coarse: Arm
-         EqualCost: Arm
-         SameIterations: Arm |}
-    =
-    let arm grid steps iterations : Arm =
-        {| Grid = grid
-           Steps = steps
-           Iterations = iterations |}
-
-    {| Coarse = arm GridKind.Random 10 budget.Iterations
-       EqualCost = arm GridKind.Uniform 100 (max 1L (budget.Iterations / 10L))
-       SameIterations = arm GridKind.Uniform 100 budget.Iterations |}
-
-/// Whether a run (grid, N_train, iterations) belongs to `arm`.
-let isArm (arm: Arm) (g, n, i) =
-    g = arm.Grid && n = arm.Steps && i = arm.Iterations
 
 /// The runs of one arm of C3 on one benchmark and objective, in the order of `runs` (the study's, seeds in the
 /// budget's order).

@@ -575,14 +575,23 @@ let private midpointOf (c: Component) =
 let private ulmcRule (p: string -> float) =
     Stability.UnderdampedExponential(p "gamma", p "u")
 
+/// The kernel's own defaults of h₀, T_corr and γ (unverified; see GuptaCaiChenConstants), with the catalog's T_end and δ.
+let private guptaDefaults = GuptaCaiChenConstants(TEnd = 6.0, Delta = 0.001)
+
 let private guptaSchema =
-    [ { positive "t_end" (Some 6.0) "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
+    [ { positive
+            "t_end"
+            (Some guptaDefaults.TEnd)
+            "OU time T_end of the start (T_end − δ is what the n predictor steps cover)" with
           Role = SplitOverSteps }
-      positive "delta" (Some 0.001) "OU time δ of the end (early stopping), below t_end"
+      positive "delta" (Some guptaDefaults.Delta) "OU time δ of the end (early stopping), below t_end"
       boolean "predictor_only" false "run the predictor phases only (no underdamped corrector)"
-      positive "phase_length" (Some 1.0) "OU length h₀ of one predictor phase (a corrector runs after each)"
-      positive "t_corr" (Some 1.0) "corrector time T_corr per phase"
-      positive "gamma" (Some 2.0) "corrector friction γ" ]
+      positive
+          "phase_length"
+          (Some guptaDefaults.H0)
+          "OU length h₀ of one predictor phase (a corrector runs after each)"
+      positive "t_corr" (Some guptaDefaults.TCorr) "corrector time T_corr per phase"
+      positive "gamma" (Some guptaDefaults.Gamma) "corrector friction γ" ]
 
 /// Gupta–Cai–Chen's constants without predictor_only: the PF-ODE predictor always runs with the corrector.
 let private pfCorrectorSchema =

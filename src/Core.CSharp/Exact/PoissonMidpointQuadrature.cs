@@ -24,7 +24,7 @@ public static class PoissonMidpointQuadrature
 {
     /// <summary>Half-width U of the trapezoid range for each standard normal increment (2Φ(−U) ≈ 1.9e-17).</summary>
     public const double Range = 8.5;
-    /// <summary>Overlap ρ: adjacent nodes' means at most σ/ρ apart, so the ripple is below e^{−2π²ρ²} ≈ 8e-20.</summary>
+    /// <summary>Overlap ρ: adjacent nodes' means at most σ/ρ apart, so the ripple is below e^{−2π²ρ²} ≈ 5e-20.</summary>
     public const double Overlap = 1.5;
     /// <summary>Largest node spacing in u (the rule's own error at 0.5 is below e^{−2π²/0.25} for entire
     /// integrands).</summary>
