@@ -26,6 +26,10 @@ let gapMap (b: TrainingBudget) (baselines: (Benchmark * float list) list) =
         [ for bm, gaps in baselines do
               yield! List.zip [ for seed in b.Seeds -> bm.Name, seed ] gaps ]
 
+/// C3's "similar quality": two arms are similar when the Welch interval of their difference lies within this share of
+/// the reference arm's mean ΔlogZ (docs/claims.md, C3). C3 gives no number; a fifth is the tolerance we judge it with.
+let similarity = 0.2
+
 /// C3 for one benchmark and objective, each seed paired with the untrained sampler on the same evaluation draws. At
 /// equal network cost: N = 10 random at the full budget against N = 100 uniform at a tenth of it. At the same
 /// iterations (equal energy evaluations for the objectives with one log R per trajectory), once N = 100 uniform at
@@ -39,7 +43,7 @@ let c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline: float l
 
     let coarse = gaps arms.Coarse
     let sameIterations = gaps arms.SameIterations
-    let v, why = compareEqualCost 0.2 baseline coarse (gaps arms.EqualCost)
+    let v, why = compareEqualCost similarity baseline coarse (gaps arms.EqualCost)
 
     let judgeSameIterations =
         sameIterations.Length = baseline.Length && coarse.Length = baseline.Length
@@ -103,7 +107,7 @@ let c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline: float l
       if timeLocal then
           let v, why =
               compareCompetitive
-                  0.2
+                  similarity
                   (string o, string timeLocalReference)
                   baseline
                   coarse
@@ -117,7 +121,7 @@ let c3Judgements (b: TrainingBudget) (runs: TrainingRun list) (baseline: float l
               "competitive with TB under identical settings, not with every published objective; one budget, so not whether the gap closes with training"
             Verdicts.Counted = true }
       if judgeSameIterations then
-          let v, why = compareSimilar 0.2 baseline coarse sameIterations
+          let v, why = compareSimilar similarity baseline coarse sameIterations
 
           { Verdicts.Subject = $"C3 {bm.Name}, {o}, same iterations"
             Verdicts.Verdict = v

@@ -100,11 +100,11 @@ let private scaleText (profile: Profile) (b: TrainingBudget) =
 
         $"**Reduced-scale run.** {b.Iterations} iterations, batch {b.Batch}, width {b.Width} with {b.Harmonics} harmonics, K = {b.EvaluationSamples}, "
         + $"{b.Seeds.Length} seeds, N_train ∈ {{{steps}}}, only {names} and only {objectives}, "
-        + "against [S24]'s 25,000 iterations, batch 300, width 64, K = 2000 and 5 seeds: far too short for [S24]'s absolute numbers, "
+        + $"against [S24]'s {setting.Iterations:N0} iterations, batch {setting.Batch}, width {setting.Width}, K = {setting.EvaluationSamples} and {setting.Seeds} seeds: far too short for [S24]'s absolute numbers, "
         + "which are shown for reference only; whether it is long enough to tell a trained model from the untrained sampler is "
         + "tested in each comparison (paired over seeds). Any setting of this study can be rerun alone, at any budget, with `ratelab train`."
     | Full ->
-        "Published budget of [S24]: 25,000 iterations, batch 300, width 64 (64 harmonics), K = 2000, 5 seeds; TB, VarGrad (without "
+        $"Published budget of [S24]: {setting.Iterations:N0} iterations, batch {setting.Batch}, width {setting.Width} ({setting.Harmonics} harmonics), K = {setting.EvaluationSamples}, {setting.Seeds} seeds; TB, VarGrad (without "
         + "exploration), FL-SubTB, DB with the forward-looking flow (no [S24] row: trained for C3's time-local half) and KL (PIS) "
         + "on 25GMM, Funnel and Manywell (d = 32). This takes many hours (days on 2 cores); "
         + "checkpoints make it resumable. No local search, Langevin parametrisation or exploration, so compare with the plain rows of [S24]."
@@ -121,7 +121,7 @@ let private timeLocalText (b: TrainingBudget) =
 
         $" C3's second half, that coarse grids make time-local objectives competitive: {names} on the N = 10 random grid "
         + $"against {timeLocalReference} on the same grid and budget, with the same paired gate; competitive when the Welch "
-        + $"interval of the difference lies at or below 0.2 × the {timeLocalReference} mean."
+        + $"interval of the difference lies at or below {similarity} × the {timeLocalReference} mean."
 
 /// How the runs are trained and evaluated and how C3 is judged.
 let private trainingMethod (b: TrainingBudget) =
@@ -135,7 +135,7 @@ let private trainingMethod (b: TrainingBudget) =
     + "equal, judged by a Welch interval over seeds and only when at least one arm beat the untrained sampler (C3's "
     + "'sample efficiency' is not defined further). Where N = 100 uniform is also trained for the full budget (the full profile), "
     + "the coarse arm is judged against it at the same iterations too: similar quality, the Welch interval of the difference at "
-    + "or below 0.2 × the fine mean, at a tenth of the network cost (docs/claims.md)."
+    + $"or below {similarity} × the fine mean, at a tenth of the network cost (docs/claims.md)."
     + timeLocalText b
 
 /// C3 and C6 from one training study whose runs have all finished.
