@@ -25,7 +25,7 @@ public sealed record TimeGrid
     public const long GridStep = -7;
 
     /// <summary>Grid family with <paramref name="steps"/> = N ≥ 1 and ratio bound <paramref name="ratio"/> = ρ ≥ 1 (used by Random).</summary>
-    public TimeGrid(GridKind kind, int steps, double ratio = 10.0)
+    public TimeGrid(GridKind kind, int steps, double ratio = TrainingDefaults.Ratio)
     {
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), $"kind = {kind} is out of range; allowed: Uniform, Random, ShiftedEquidistant.");
         Kind = kind;

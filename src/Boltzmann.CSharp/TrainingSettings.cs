@@ -11,13 +11,15 @@ namespace RateLab.Boltzmann;
 public sealed record TrainingSettings
 {
     /// <summary>
-    /// Validated settings; the flow / log Z learning rate defaults to 1e-1 for TB and VarGrad, 1e-2 otherwise
+    /// Validated settings, with the defaults of <see cref="TrainingDefaults"/>; the log Z learning rate for TB (and
+    /// VarGrad, which has no log Z to learn), the flow's for DB and SubTB
     /// (docs/algorithms.md, 'Trained samplers (Berner et al.)').
     /// </summary>
     public TrainingSettings(Objective objective, double sigma, GridKind gridKind, int steps, ulong seed,
-        double ratio = 10.0, int batchSize = 64, bool learnedVariance = false, double exploration = 0,
-        double policyLearningRate = 1e-3, double? flowLearningRate = null, double subTbLambda = 2.0,
-        bool forwardLookingFlow = true, int width = 64, int harmonics = 64)
+        double ratio = TrainingDefaults.Ratio, int batchSize = TrainingDefaults.BatchSize, bool learnedVariance = false,
+        double exploration = 0, double policyLearningRate = TrainingDefaults.PolicyLearningRate,
+        double? flowLearningRate = null, double subTbLambda = TrainingDefaults.SubTbLambda,
+        bool forwardLookingFlow = true, int width = TrainingDefaults.Width, int harmonics = TrainingDefaults.Harmonics)
     {
         if (!Enum.IsDefined(objective))
             throw new ArgumentOutOfRangeException(nameof(objective), $"objective = {objective} is out of range; allowed: {string.Join(", ", Enum.GetNames<Objective>())}.");
@@ -31,7 +33,7 @@ public sealed record TrainingSettings
         if (objective == Objective.KullbackLeibler && exploration > 0)
             throw new ArgumentOutOfRangeException(nameof(exploration), $"exploration = {exploration} is out of range for KL; allowed: 0 (reparameterisation needs on-policy samples).");
         PolicyLearningRate = Guard.Positive(policyLearningRate, nameof(policyLearningRate));
-        FlowLearningRate = Guard.Positive(flowLearningRate ?? (objective is Objective.TrajectoryBalance or Objective.VarGrad ? 1e-1 : 1e-2), nameof(flowLearningRate));
+        FlowLearningRate = Guard.Positive(flowLearningRate ?? (objective is Objective.TrajectoryBalance or Objective.VarGrad ? TrainingDefaults.LogZLearningRate : TrainingDefaults.FlowLearningRate), nameof(flowLearningRate));
         SubTbLambda = Guard.Positive(subTbLambda, nameof(subTbLambda));
         ForwardLookingFlow = forwardLookingFlow;
         Width = Guard.AtLeast(width, 1, nameof(width));

@@ -46,7 +46,7 @@ public static class TrainingStudy
     /// Trains on <paramref name="target"/> for <paramref name="iterations"/> iterations and evaluates with
     /// <paramref name="evaluationSamples"/> = K trajectories on uniform N = 100 and N = N_train.
     /// </summary>
-    public static TrainingStudyResult Run(ITarget target, TrainingSettings settings, long iterations, int evaluationSamples = 500,
+    public static TrainingStudyResult Run(ITarget target, TrainingSettings settings, long iterations, int evaluationSamples = TrainingDefaults.EvaluationSamples,
         Action<TrainingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -3,6 +3,7 @@
 module RateLab.Analysis.Cli.Arguments
 
 open Argu
+open RateLab.Boltzmann
 
 [<Literal>]
 let private ShardUsage =
@@ -237,18 +238,22 @@ type TrainArgs =
             | Iterations _ -> "training iterations ≥ 1 (Adam steps, one batch each)."
             | Grid _ -> "training time grid: uniform (the default), random (bounded ratio ρ) or shifted (equidistant)."
             | Steps _ -> "N_train, steps of the training grid (default 100)."
-            | Ratio _ -> "ρ ≥ 1 of the random grid, the bound on max Δt / min Δt (default 10; only with --grid random)."
-            | Batch _ -> "trajectories per iteration B ≥ 2 (default 64)."
-            | Width _ -> "hidden width of the drift and flow networks (default 64)."
-            | Harmonics _ -> "Fourier harmonics of the time embedding (default 64)."
+            | Ratio _ ->
+                $"ρ ≥ 1 of the random grid, the bound on max Δt / min Δt (default {TrainingDefaults.Ratio}; only with --grid random)."
+            | Batch _ -> $"trajectories per iteration B ≥ 2 (default {TrainingDefaults.BatchSize})."
+            | Width _ -> $"hidden width of the drift and flow networks (default {TrainingDefaults.Width})."
+            | Harmonics _ -> $"Fourier harmonics of the time embedding (default {TrainingDefaults.Harmonics})."
             | Seed _ -> "seed of the parameters, the training draws and the evaluation draws (default 1)."
             | Learned_Variance -> "learn a log-variance correction of the policy's noise."
             | Exploration _ -> "off-policy exploration standard deviation f ≥ 0 per step (default 0; not with kl)."
-            | Lr _ -> "policy learning rate > 0 (default 1e-3)."
-            | Lr_Flow _ -> "learning rate of log Z (tb) or the state flow (db, subtb); default 1e-1 for tb, 1e-2 else."
-            | Lambda _ -> "λ > 0 of SubTB's geometric weights (default 2; only with subtb)."
+            | Lr _ -> $"policy learning rate > 0 (default {TrainingDefaults.PolicyLearningRate})."
+            | Lr_Flow _ ->
+                $"learning rate of log Z (tb) or the state flow (db, subtb); default {TrainingDefaults.LogZLearningRate} for tb, {TrainingDefaults.FlowLearningRate} else."
+            | Lambda _ ->
+                $"λ > 0 of SubTB's geometric weights (default {TrainingDefaults.SubTbLambda}; only with subtb)."
             | Eval_Steps _ -> "uniform evaluation grids, comma-separated step counts (default 100 and N_train)."
-            | Eval_Samples _ -> "K ≥ 2 trajectories per evaluation (default 500); W2 costs O(K³)."
+            | Eval_Samples _ ->
+                $"K ≥ 2 trajectories per evaluation (default {TrainingDefaults.EvaluationSamples}); W2 costs O(K³)."
             | Checkpoint _ -> "directory of checkpoints: the run resumes from its own and saves one every quarter."
             | Json -> "print one JSON object instead of tables."
 

@@ -132,13 +132,16 @@ let request (availableBytes: int64) (args: ParseResults<TrainArgs>) =
         | Some r when not (Double.IsFinite r) || r < 1.0 ->
             usage $"--ratio = {r}: out of range; allowed: a finite ρ ≥ 1"
         | Some r -> r
-        | None -> 10.0
+        | None -> TrainingDefaults.Ratio
 
-    let batch = intIn "--batch" 2 Array.MaxLength (args.GetResult(TrainArgs.Batch, 64))
-    let width = intIn "--width" 1 MaxWidth (args.GetResult(TrainArgs.Width, 64))
+    let batch =
+        intIn "--batch" 2 Array.MaxLength (args.GetResult(TrainArgs.Batch, TrainingDefaults.BatchSize))
+
+    let width =
+        intIn "--width" 1 MaxWidth (args.GetResult(TrainArgs.Width, TrainingDefaults.Width))
 
     let harmonics =
-        intIn "--harmonics" 1 MaxWidth (args.GetResult(TrainArgs.Harmonics, 64))
+        intIn "--harmonics" 1 MaxWidth (args.GetResult(TrainArgs.Harmonics, TrainingDefaults.Harmonics))
 
     let exploration =
         match args.TryGetResult TrainArgs.Exploration with
@@ -150,7 +153,8 @@ let request (availableBytes: int64) (args: ParseResults<TrainArgs>) =
         | Some f -> f
         | None -> 0.0
 
-    let lr = positive "--lr" (args.GetResult(TrainArgs.Lr, 1e-3))
+    let lr =
+        positive "--lr" (args.GetResult(TrainArgs.Lr, TrainingDefaults.PolicyLearningRate))
 
     let lrFlow =
         match args.TryGetResult TrainArgs.Lr_Flow with
@@ -165,7 +169,7 @@ let request (availableBytes: int64) (args: ParseResults<TrainArgs>) =
         | Some l when objective <> Objective.SubTrajectoryBalance ->
             usage $"--lambda = {l}: only with --objective subtb (got {objectiveName})"
         | Some l -> positive "--lambda" l
-        | None -> 2.0
+        | None -> TrainingDefaults.SubTbLambda
 
     let evalSteps =
         match args.TryGetResult TrainArgs.Eval_Steps with
@@ -173,7 +177,11 @@ let request (availableBytes: int64) (args: ParseResults<TrainArgs>) =
         | None -> List.distinct [ 100; steps ]
 
     let evalSamples =
-        intIn "--eval-samples" 2 Array.MaxLength (args.GetResult(TrainArgs.Eval_Samples, 500))
+        intIn
+            "--eval-samples"
+            2
+            Array.MaxLength
+            (args.GetResult(TrainArgs.Eval_Samples, TrainingDefaults.EvaluationSamples))
 
     let checkpoint =
         args.TryGetResult TrainArgs.Checkpoint
