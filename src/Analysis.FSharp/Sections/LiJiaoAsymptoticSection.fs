@@ -16,6 +16,7 @@ open RateLab.Analysis.Plots.Figure
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
+open RateLab.Analysis.Stats
 
 /// The study's grid per profile. Quick fits its budget (a few seconds); full reaches T = 2^16, d = 2^20, ε = 1e-4.
 let settings (profile: Profile) : Settings =
@@ -304,7 +305,7 @@ let private localExponents (curve: ErrorCurve) =
         [||]
     else
         LocalSlopes.compute (spaced |> Array.map (fun p -> float p.Steps, p.Error))
-        |> Array.map (fun s -> sqrt (s.FromCost * s.ToCost), s.Slope, 1.96 * s.StdError)
+        |> Array.map (fun s -> sqrt (s.FromCost * s.ToCost), s.Slope, Normal.z975 * s.StdError)
 
 /// The section.
 let section (ctx: ReportContext) (c: Claim) : Section =

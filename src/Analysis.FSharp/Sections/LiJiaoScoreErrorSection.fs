@@ -13,6 +13,7 @@ open RateLab.Analysis.Plots
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
 open RateLab.Analysis.Sections.SectionKit
+open RateLab.Analysis.Stats
 
 /// The grid per profile: cells T (doubling), score errors ε (0 gives the discretisation error alone), d, draws.
 type Grid =
@@ -35,7 +36,6 @@ let gridOf profile =
           Replicates = 64 }
 
 let private seed = 20261123UL
-let private z95 = 1.959963984540054
 
 /// The section.
 let section (ctx: ReportContext) (claim: Claim) : Section =
@@ -88,8 +88,8 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
 
             let measured =
                 { Value = slope
-                  Lower = slope - z95 * bound
-                  Upper = slope + z95 * bound
+                  Lower = slope - Normal.z975 * bound
+                  Upper = slope + Normal.z975 * bound
                   StdError = bound
                   Level = 0.95 }
 
@@ -133,8 +133,8 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
                           Depth = nan
                           Error =
                             { Value = v
-                              Lower = v - z95 * se
-                              Upper = v + z95 * se
+                              Lower = v - Normal.z975 * se
+                              Upper = v + Normal.z975 * se
                               StdError = se
                               Level = 0.95 } } ]
                 Method =
@@ -153,8 +153,8 @@ let section (ctx: ReportContext) (claim: Claim) : Section =
               Y = floors |> List.map fst |> Array.ofList
               Band =
                 Some(
-                    floors |> List.map (fun (v, se) -> v - z95 * se) |> Array.ofList,
-                    floors |> List.map (fun (v, se) -> v + z95 * se) |> Array.ofList
+                    floors |> List.map (fun (v, se) -> v - Normal.z975 * se) |> Array.ofList,
+                    floors |> List.map (fun (v, se) -> v + Normal.z975 * se) |> Array.ofList
                 )
               Style = Figure.Measured }
 

@@ -6,6 +6,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Report.Model
+open RateLab.Analysis.Stats
 
 /// A component from name and parameters.
 let comp name (parameters: (string * ParamValue) list) : Component =
@@ -107,8 +108,7 @@ let asymptoticOrderWithNoise (axis: RateFit.CostAxis) (curve: ErrorCurve) (floor
         let k = usable.Length - 1
         let last, previous = slopeNoise k, slopeNoise (k - 1)
 
-        let widen =
-            1.959963984540054 * (last + 2.0 * sqrt (last * last + previous * previous))
+        let widen = Normal.z975 * (last + 2.0 * sqrt (last * last + previous * previous))
 
         { e with
             Lower = e.Lower - widen

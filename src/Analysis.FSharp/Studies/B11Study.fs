@@ -15,6 +15,7 @@ open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Metrics
 open RateLab.Analysis.Metrics.SampleEstimate
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Stats
 
 /// The fine chain of every arm: the latent-diffusion VQ-f4 schedule (1000 steps, √β linear from 0.0015 to 0.0195).
 let schedule () = DdpmSchedule.LatentDiffusionVqF4()
@@ -114,8 +115,8 @@ let plmcArm (reduction: GaussianReduction) (outer: int) (replicates: int) : Gaus
 
     let mc (value: float) (se: float) =
         { Value = value
-          Lower = value - 1.959963984540054 * se
-          Upper = value + 1.959963984540054 * se
+          Lower = value - Normal.z975 * se
+          Upper = value + Normal.z975 * se
           StdError = se
           Level = 0.95 }
 
@@ -192,8 +193,8 @@ let plmcMixtureKl (reduction: GaussianReduction) (outer: int) (groups: int) (per
         )
 
     { Value = mean
-      Lower = mean - 1.959963984540054 * se
-      Upper = mean + 1.959963984540054 * se
+      Lower = mean - Normal.z975 * se
+      Upper = mean + Normal.z975 * se
       StdError = se
       Level = 0.95 }
 

@@ -14,6 +14,7 @@ open RateLab.Boltzmann
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
+open RateLab.Analysis.Stats
 
 // ---------------------------------------------------------------------------------------------------------------
 // Continuous-time limits (C1, C2, C5)
@@ -34,8 +35,8 @@ let seriesCurve (seed: uint64) (s: LimitSeries) : ErrorCurve =
           Depth = nan
           Error =
             { Value = v
-              Lower = v - 1.96 * se
-              Upper = v + 1.96 * se
+              Lower = v - Normal.z975 * se
+              Upper = v + Normal.z975 * se
               StdError = se
               Level = 0.95 } }
 

@@ -13,6 +13,7 @@ open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Core.Targets
 open RateLab.Analysis.Model.Records
+open RateLab.Analysis.Stats
 
 /// Mean evaluations and rounds per chain of a kernel, counted by the oracle over a few chains.
 let countedCost (kernel: ISamplerKernel) (steps: int64) (field: IScoreField) (chains: int) (seed: uint64) =
@@ -71,7 +72,7 @@ let curve
               let kernel = build n
               let e = CoupledReference.Measure(kernel, field, flow, seed, chains)
               let nfe, depth = countedCost kernel (int64 kernel.Steps) field 4 seed
-              let half = 1.959963984540054 * e.RmsStandardError
+              let half = Normal.z975 * e.RmsStandardError
 
               { Steps = n
                 StepSize = nan

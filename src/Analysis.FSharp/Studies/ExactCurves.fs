@@ -6,6 +6,7 @@ module RateLab.Analysis.Studies.ExactCurves
 open RateLab.Core.Exact
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Stats
 
 /// Whether a figure is the error itself or bounds it, and from which side.
 type Bound =
@@ -36,8 +37,6 @@ type Figure =
       Bound: Bound
       Evaluation: Evaluation }
 
-/// Two-sided normal quantile of the 95% intervals.
-let private z95 = 1.959963984540054
 
 /// An exact value: no standard error, a zero-width interval (printed as the value alone).
 let exactEstimate v =
@@ -49,7 +48,7 @@ let exactEstimate v =
 
 /// A Monte Carlo estimate with its normal-approximation 95% interval.
 let mcEstimate (e: McEstimate) =
-    let half = z95 * e.StandardError
+    let half = Normal.z975 * e.StandardError
 
     { Value = e.Value
       Lower = e.Value - half

@@ -10,6 +10,7 @@ open System
 open System.Text.Json.Nodes
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Studies.LiJiaoRadial
+open RateLab.Analysis.Stats
 
 /// The study's grid and sample sizes.
 type Settings =
@@ -55,7 +56,6 @@ let cellGrid (tMin: int) (tMax: int) =
     |> Seq.distinct
     |> List.ofSeq
 
-let private z95 = 1.959963984540054
 
 let private meanEstimate (xs: float[]) =
     let m = Array.average xs
@@ -68,8 +68,8 @@ let private meanEstimate (xs: float[]) =
         )
 
     { Value = m
-      Lower = max 0.0 (m - z95 * se)
-      Upper = m + z95 * se
+      Lower = max 0.0 (m - Normal.z975 * se)
+      Upper = m + Normal.z975 * se
       StdError = se
       Level = 0.95 }
 
@@ -99,8 +99,8 @@ let measure (s: Settings) (cells: int) : (int * Bound * Estimate) list =
         let absSep =
             { sep with
                 Value = value
-                Lower = max 0.0 (value - z95 * sep.StdError)
-                Upper = value + z95 * sep.StdError }
+                Lower = max 0.0 (value - Normal.z975 * sep.StdError)
+                Upper = value + Normal.z975 * sep.StdError }
 
         [ d, PerDraw, meanEstimate perDraw
           d, Mixture, meanEstimate groups

@@ -8,6 +8,7 @@ open System
 open System.Text.Json.Nodes
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Studies.LiJiaoRadial
+open RateLab.Analysis.Stats
 
 /// The study's grid.
 type Settings =
@@ -28,7 +29,6 @@ let rounds (lipschitz: float) (cells: int) =
     let target = max 4.0 (4.0 / log 64.0 * lipschitz * log (float cells))
     pown 2 (int (ceil (Math.Log2 target - 1e-9)))
 
-let private z95 = 1.959963984540054
 
 /// The mixture TV bound at (λ, T): mean and 95 % interval over the groups; None where K > T (too few points per round).
 let measure (s: Settings) (lambda: float) (cells: int) : Estimate option =
@@ -54,8 +54,8 @@ let measure (s: Settings) (lambda: float) (cells: int) : Estimate option =
 
         Some
             { Value = m
-              Lower = max 0.0 (m - z95 * se)
-              Upper = m + z95 * se
+              Lower = max 0.0 (m - Normal.z975 * se)
+              Upper = m + Normal.z975 * se
               StdError = se
               Level = 0.95 }
 

@@ -13,6 +13,7 @@ open RateLab.Core.Samplers.Diffusion.References
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Studies.Catalog
+open RateLab.Analysis.Stats
 
 /// RK4 steps per transport of the coarser reference on targets without a closed-form flow.
 let ReferenceSteps = 2000
@@ -84,7 +85,7 @@ let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
             fine, Some(rms coarse fine d)
 
     let e = rms y reference d
-    let half = 1.959963984540054 * e.RmsStandardError
+    let half = Normal.z975 * e.RmsStandardError
 
     let rounds =
         Seq.init chains (fun c -> float (oracle.Rounds(int64 c))) |> Seq.average

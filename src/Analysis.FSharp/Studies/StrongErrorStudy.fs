@@ -11,6 +11,7 @@ open RateLab.Core.Randomness
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Fits
+open RateLab.Analysis.Stats
 
 /// Settings of the study.
 type Settings =
@@ -52,7 +53,7 @@ let mixture (seed: uint64) (d: int) =
 
 /// A strong error as an estimate with a normal 95 % interval (delta-method standard error of the RMS).
 let estimate (e: StrongError) =
-    let half = 1.959963984540054 * e.RmsStandardError
+    let half = Normal.z975 * e.RmsStandardError
 
     { Value = e.Rms
       Lower = e.Rms - half
@@ -79,7 +80,7 @@ let measure (s: Settings) (d: int) (t: int) (referenceSteps: int) : Estimate =
 
     let number (name: string) = (nonNull n[name]).GetValue<float>()
     let value, se = number "value", number "std_error"
-    let half = 1.959963984540054 * se
+    let half = Normal.z975 * se
 
     { Value = value
       Lower = value - half
