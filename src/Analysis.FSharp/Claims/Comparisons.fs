@@ -9,19 +9,7 @@ open MathNet.Numerics.Distributions
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Claims
 open RateLab.Core
-
-/// Mean and standard error over seeds.
-let meanSe (xs: float list) =
-    let n = float xs.Length
-    let m = List.average xs
-
-    let se =
-        if xs.Length < 2 then
-            nan
-        else
-            sqrt ((xs |> List.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
-
-    m, se
+open RateLab.Analysis.Stats
 
 /// A qualitative convergence claim ("converges as h → 0", no rate): consistent when the interval of p lies entirely
 /// above 0; diverging when entirely below; otherwise undecided. A claim without a rate can only be "consistent": no
@@ -86,7 +74,7 @@ type Improvement =
 
 /// The paired improvement of `arm` on `baseline` (both one value per seed, smaller is better); needs 2 seeds.
 let pairedImprovement (baseline: float list) (arm: float list) =
-    let m, se = meanSe (List.map2 (-) baseline arm)
+    let m, se = Sample.meanSe (List.map2 (-) baseline arm)
     let critical = StudentT.InvCDF(0.0, 1.0, float (baseline.Length - 1), 0.975)
 
     { Mean = m
@@ -115,8 +103,8 @@ let private welchAgainstUntrained
     elif baseline @ coarse @ fine |> List.exists (Double.IsFinite >> not) then
         Error "a quality value is not finite."
     else
-        let mc, sc = meanSe coarse
-        let mf, sf = meanSe fine
+        let mc, sc = Sample.meanSe coarse
+        let mf, sf = Sample.meanSe fine
 
         let improves arm =
             (pairedImprovement baseline arm).Significant

@@ -14,6 +14,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Experiments.Parameters
 open RateLab.Analysis.Studies
 open RateLab.Analysis.External.Protocol
+open RateLab.Analysis.Stats
 
 /// A Python sampler as the command line names it.
 type ExternalSampler =
@@ -82,16 +83,8 @@ let private stateOf (law: DiagonalLaw) =
 
 /// Mean and standard error of the mean.
 let private meanOf (xs: float[]) =
-    let m = Array.average xs
-    let n = float xs.Length
-
-    let se =
-        if xs.Length > 1 then
-            sqrt ((xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
-        else
-            0.0
-
-    McEstimate(m, se)
+    let m, se = Sample.meanSe xs
+    McEstimate(m, (if xs.Length > 1 then se else 0.0))
 
 /// The moment-matched law of equally weighted replicates: total mean and variance, centred so that large means do not
 /// cancel.

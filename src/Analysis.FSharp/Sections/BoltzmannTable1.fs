@@ -5,7 +5,7 @@ module RateLab.Analysis.Sections.BoltzmannTable1
 open System
 open RateLab.Boltzmann
 open RateLab.Analysis.Studies.BoltzmannStudies
-open RateLab.Analysis.Claims.Comparisons
+open RateLab.Analysis.Stats
 
 /// [S24]'s training and evaluation setting for Table 1: uniform N = 100 for training and evaluation, 25,000
 /// iterations, batch 300, width 64 with 64 Fourier harmonics, K = 2000 evaluation samples, 5 seeds; the full profile
@@ -124,7 +124,7 @@ let reproduction (b: TrainingBudget) (runs: TrainingRun list) : Reproduced list 
                       for (metric, sel), printed in List.zip metrics [ dz; dzrw; w2 ] do
                           let m24, s24 = parse printed
                           let xs = rs |> List.map (fun r -> sel r.Eval100)
-                          let mean, se = meanSe xs
+                          let mean, se = Sample.meanSe xs
                           let ours2 = if xs.Length < 2 then s24 * s24 else se * se
                           let tolerance = 2.0 * sqrt (ours2 + s24 * s24 / float setting.Seeds)
 

@@ -6,11 +6,11 @@ open RateLab.Boltzmann
 open RateLab.Analysis.Plots.Figure
 open RateLab.Analysis.Sections.SectionKit
 open RateLab.Analysis.Studies.BoltzmannStudies
-open RateLab.Analysis.Claims.Comparisons
+open RateLab.Analysis.Stats
 
 /// The mean over seeds and its 95 % Student-t interval; a single seed's value alone (zero width: no spread to show).
 let private meanInterval (xs: float list) =
-    let m, se = meanSe xs
+    let m, se = Sample.meanSe xs
 
     if xs.Length < 2 then
         m, m, m

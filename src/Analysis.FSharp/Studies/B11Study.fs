@@ -183,14 +183,7 @@ let plmcMixtureKl (reduction: GaussianReduction) (outer: int) (groups: int) (per
             let group = draws[g * perGroup .. (g + 1) * perGroup - 1]
             mixtureKl1D (Array.map fst group) (Array.map snd group) target.Mean[0] target.Variance[0])
 
-    let mean = Array.average kls
-
-    let se =
-        sqrt (
-            (kls |> Array.sumBy (fun k -> (k - mean) ** 2.0))
-            / float (groups - 1)
-            / float groups
-        )
+    let mean, se = Sample.meanSe kls
 
     { Value = mean
       Lower = mean - Normal.z975 * se

@@ -56,16 +56,9 @@ let cellGrid (tMin: int) (tMax: int) =
     |> Seq.distinct
     |> List.ofSeq
 
-
+/// The mean of per-group values with its 95 % normal interval, clipped at 0 (the values are divergences).
 let private meanEstimate (xs: float[]) =
-    let m = Array.average xs
-
-    let se =
-        sqrt (
-            (xs |> Array.sumBy (fun x -> (x - m) ** 2.0))
-            / float (xs.Length - 1)
-            / float xs.Length
-        )
+    let m, se = Sample.meanSe xs
 
     { Value = m
       Lower = max 0.0 (m - Normal.z975 * se)

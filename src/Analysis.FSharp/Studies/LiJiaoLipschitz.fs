@@ -48,9 +48,7 @@ let measure (s: Settings) (lambda: float) (cells: int) : Estimate option =
             |> Array.chunkBySize s.GroupSize
             |> Array.map (fun g -> fst (mixtureDistances s.Dimension g))
 
-        let m = Array.average groups
-        let n = float groups.Length
-        let se = sqrt ((groups |> Array.sumBy (fun x -> (x - m) ** 2.0)) / (n - 1.0) / n)
+        let m, se = Sample.meanSe groups
 
         Some
             { Value = m
