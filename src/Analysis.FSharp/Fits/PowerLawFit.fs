@@ -4,6 +4,7 @@ module RateLab.Analysis.Fits.PowerLawFit
 
 open System
 open MathNet.Numerics.Distributions
+open RateLab.Analysis.Model
 open RateLab.Core.Validation
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Stats
@@ -33,7 +34,7 @@ let defaultSettings =
       LogFactor = None
       Level = 0.95
       BootstrapReplicates = 1999
-      Seed = 20261123UL }
+      Seed = Seeds.Report }
 
 let private validate (s: FitSettings) =
     Guard.InOpen(s.Level, 0.0, 1.0, "settings.Level") |> ignore

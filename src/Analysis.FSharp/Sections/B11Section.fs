@@ -5,6 +5,7 @@
 module RateLab.Analysis.Sections.B11Section
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
@@ -89,7 +90,7 @@ let private curve name target dimension metric method (points: ErrorPoint list) 
       Target = target
       Dimension = dimension
       Metric = metric
-      Seeds = [ 20261123UL ]
+      Seeds = [ Seeds.Report ]
       Points = points
       Method = method }
 
@@ -175,7 +176,7 @@ let private mixtureCase (s: Settings) =
         | Catalog.NonGaussian t -> t
         | Catalog.Gaussian _ -> invalidOp "gaussian-mixture built a Gaussian law"
 
-    let seed = 20261123UL
+    let seed = Seeds.Report
     let reference = MonteCarlo.referenceDraws target 1 0.0 seed 0L s.Chains
 
     [ for outer in outerSteps do

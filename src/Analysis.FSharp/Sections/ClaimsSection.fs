@@ -4,6 +4,7 @@
 module RateLab.Analysis.Sections.ClaimsSection
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
 open RateLab.Core.Samplers.Langevin
@@ -152,7 +153,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
               Epsilons = []
               Chains = 64
               ReferenceSteps = 100
-              Seed = 20261123UL
+              Seed = Seeds.Report
               NMin = 16
               NMax = 2048
               Cached = ctx.Cached }
@@ -161,7 +162,7 @@ let strongErrorSection (ctx: ReportContext) : Section =
               Epsilons = []
               Chains = 256
               ReferenceSteps = 400
-              Seed = 20261123UL
+              Seed = Seeds.Report
               NMin = 16
               NMax = 4096
               Cached = ctx.Cached }

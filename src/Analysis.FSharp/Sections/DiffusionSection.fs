@@ -3,6 +3,7 @@
 /// against NFE on log-log axes with fitted slopes and their confidence intervals.
 module RateLab.Analysis.Sections.DiffusionSection
 
+open RateLab.Analysis.Model
 open RateLab.Core.Diffusion
 open RateLab.Core.Samplers.Diffusion
 open RateLab.Core.Samplers.Diffusion.References
@@ -127,7 +128,7 @@ let spec profile (case: Case) metric : ExperimentSpec =
       Metric = metric
       Steps = case.Steps profile
       Chains = replicates profile
-      Seeds = [ 20261123UL ]
+      Seeds = [ Seeds.Report ]
       Profile = profile
       Claims = [] }
 
@@ -313,7 +314,7 @@ let mixtureSection (ctx: ReportContext) : Section =
                           flow
                           stepsFor
                           chains
-                          20261123UL
+                          Seeds.Report
                           gap
                   )
 

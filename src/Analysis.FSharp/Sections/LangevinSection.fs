@@ -3,6 +3,7 @@
 /// confidence intervals next to the predicted order.
 module RateLab.Analysis.Sections.LangevinSection
 
+open RateLab.Analysis.Model
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
@@ -85,7 +86,7 @@ let private specFor profile (case: Case) (target: Component, d: int, n0: int) me
       Metric = metric
       Steps = doubling n0 (levels profile)
       Chains = replicates profile
-      Seeds = [ 20261123UL ]
+      Seeds = [ Seeds.Report ]
       Profile = profile
       Claims = [] }
 

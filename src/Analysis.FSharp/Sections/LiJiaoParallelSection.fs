@@ -5,6 +5,7 @@
 module RateLab.Analysis.Sections.LiJiaoParallelSection
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
@@ -53,7 +54,7 @@ let configurations (g: Grid) =
               if t % k = 0 then
                   yield t, k ]
 
-let private seed = 20261123UL
+let private seed = Seeds.Report
 
 let private spec profile (g: Grid) (sampler: Component) metric t : ExperimentSpec =
     { Name = $"b4-{sampler.Name}"

@@ -4,6 +4,7 @@
 module RateLab.Analysis.Sections.LiJiaoScoreErrorSection
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Claims
@@ -35,7 +36,7 @@ let gridOf profile =
           Dimension = 64
           Replicates = 64 }
 
-let private seed = 20261123UL
+let private seed = Seeds.Report
 
 /// The section.
 let section (ctx: ReportContext) (claim: Claim) : Section =

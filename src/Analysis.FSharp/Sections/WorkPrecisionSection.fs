@@ -6,6 +6,7 @@ module RateLab.Analysis.Sections.WorkPrecisionSection
 
 open System
 open System.Text.Json.Nodes
+open RateLab.Analysis.Model
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Studies
@@ -88,7 +89,13 @@ let private wallTimes (ctx: ReportContext) (case: DiffusionSection.Case) (panel:
           let node =
               ctx.Cached (timingKey case panel p.Steps chains) (fun () ->
                   let seconds =
-                      WorkPrecision.secondsPerChain case.Sampler panel.Target curve.Dimension p.Steps chains 20261123UL
+                      WorkPrecision.secondsPerChain
+                          case.Sampler
+                          panel.Target
+                          curve.Dimension
+                          p.Steps
+                          chains
+                          Seeds.Report
 
                   JsonValue.Create seconds :> JsonNode)
 

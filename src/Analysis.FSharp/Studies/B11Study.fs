@@ -6,6 +6,7 @@
 module RateLab.Analysis.Studies.B11Study
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Core.Contracts
 open RateLab.Core.Diffusion
 open RateLab.Core.Exact
@@ -71,7 +72,7 @@ let private analyse (reduction: GaussianReduction) (make: int -> ISamplerKernel)
     let problem (block: GaussianReduction) =
         ExactProblem(make block.Dimension, block.NoisedScore(), block.CentredNoisedScore(), block.Target, steps)
 
-    ExactAnalysis.Analyse(reduction, Func<_, _> problem, ExactOptions(Replicates = replicates, Seed = 20261123UL))
+    ExactAnalysis.Analyse(reduction, Func<_, _> problem, ExactOptions(Replicates = replicates, Seed = Seeds.Report))
 
 /// A deterministic-given-noise competitor's exact law after its steps: its exact KL and W2 to the data.
 let competitorArm (reduction: GaussianReduction) (c: Competitor) (nfe: int) : GaussianArm =
@@ -168,7 +169,7 @@ let plmcMixtureKl (reduction: GaussianReduction) (outer: int) (groups: int) (per
     let propagator =
         AffinePropagator(kernel, reduction.NoisedScore(), reduction.CentredNoisedScore(), ProbeNoise())
 
-    let source = RateLab.Core.Randomness.PhiloxNoise(20261123UL)
+    let source = RateLab.Core.Randomness.PhiloxNoise(Seeds.Report)
     let law = GaussianState(kernel.Blocks, 1)
 
     let draws =

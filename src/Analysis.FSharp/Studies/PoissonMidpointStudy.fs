@@ -4,6 +4,7 @@
 module RateLab.Analysis.Studies.PoissonMidpointStudy
 
 open System
+open RateLab.Analysis.Model
 open RateLab.Core.Contracts
 open RateLab.Core.Exact
 open RateLab.Core.Samplers
@@ -23,7 +24,7 @@ let plmcExactLaw (alpha: float) (k: int) (steps: int) =
     let r =
         ExactAnalysis.Analyse(
             ExactProblem.Langevin(reduction, kernel, int64 steps),
-            ExactOptions(Replicates = 2, Seed = 20261123UL)
+            ExactOptions(Replicates = 2, Seed = Seeds.Report)
         )
 
     if not r.MomentsExact then
