@@ -521,9 +521,9 @@ let private noised (r: GaussianReduction) (tau: float) =
     if tau = 0.0 then r.Target else r.NoisedData tau
 
 let private liJiaoSchema picard =
-    [ integer "K" 1 (Some 4) "rounds; K must divide 2n and 2n/K be even"
-      positive "c0" (Some 2.0) "schedule constant c₀"
-      positive "c1" (Some 4.0) "schedule constant c₁ > c₀" ]
+    [ integer "K" 1 (Some LiJiaoSchedule.DefaultRounds) "rounds; K must divide 2n and 2n/K be even"
+      positive "c0" (Some LiJiaoSchedule.DefaultC0) "schedule constant c₀"
+      positive "c1" (Some LiJiaoSchedule.DefaultC1) "schedule constant c₁ > c₀" ]
     @ (if picard then
            [ integer "sweeps" 1 (Some 8) "Picard sweeps per round" ]
        else

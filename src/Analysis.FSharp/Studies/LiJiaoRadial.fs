@@ -19,8 +19,11 @@ type DrawLaw = { Variance: float; Reference: float }
 /// Li–Jiao's schedule constants as the catalog's defaults use them.
 type Scheme = { Rounds: int; C0: float; C1: float }
 
-/// The catalog's li-jiao defaults: K = 4, c0 = 2, c1 = 4.
-let defaultScheme = { Rounds = 4; C0 = 2.0; C1 = 4.0 }
+/// The catalog's li-jiao defaults (LiJiaoSchedule's).
+let defaultScheme =
+    { Rounds = LiJiaoSchedule.DefaultRounds
+      C0 = LiJiaoSchedule.DefaultC0
+      C1 = LiJiaoSchedule.DefaultC1 }
 
 /// Per-draw laws of replicates 0 … count − 1 (seed `seed`, the uniforms chain r of a real run draws) with T = `cells`,
 /// for every data variance of `lambdas` at once (the engine works on blocks of coordinates, so extra variances are

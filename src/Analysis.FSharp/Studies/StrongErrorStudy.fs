@@ -30,7 +30,7 @@ type Settings =
     }
 
 /// Li–Jiao's K (rounds): the catalog default, so T must be a multiple of 4 (N = 2T/K even).
-let rounds = 4
+let rounds = LiJiaoSchedule.DefaultRounds
 
 /// Spread of the means: μ_j = s·g_j/√d with g_j ~ N(0, I), so ‖μ_j‖ ≈ s and the separation ‖Δμ‖²/σ⁴ ≈ 2s² stays O(1)
 /// in every d (a well-conditioned score, L = O(1)); component standard deviation σ = 1.
@@ -61,11 +61,13 @@ let estimate (e: StrongError) =
       StdError = e.RmsStandardError
       Level = 0.95 }
 
-/// The RMS strong error of Li–Jiao with T cells (c0 = 2, c1 = 4) on the d-dimensional mixture, through the cache.
+/// The RMS strong error of Li–Jiao with T cells (the catalog's c₀, c₁) on the d-dimensional mixture, through the cache.
 let measure (s: Settings) (d: int) (t: int) (referenceSteps: int) : Estimate =
     let compute () =
         let data = mixture s.Seed d
-        let kernel = LiJiao(d, LiJiaoSchedule(t, rounds, 2.0, 4.0))
+
+        let kernel =
+            LiJiao(d, LiJiaoSchedule(t, rounds, LiJiaoSchedule.DefaultC0, LiJiaoSchedule.DefaultC1))
 
         let e =
             estimate (CoupledReference.Measure(kernel, data, Rk4ReferenceFlow(data, referenceSteps), s.Seed, s.Chains))
@@ -123,7 +125,10 @@ let curve (s: Settings) (points: (int * NStar.NStarResult) list) (d: int) : Erro
         |> List.sortBy fst
 
     { Sampler = "li-jiao"
-      Parameters = [ "K", string rounds; "c0", "2"; "c1", "4" ]
+      Parameters =
+        [ "K", string rounds
+          "c0", string LiJiaoSchedule.DefaultC0
+          "c1", string LiJiaoSchedule.DefaultC1 ]
       Target = $"gaussian-mixture(H={d},d={d})"
       Dimension = d
       Metric = StrongError

@@ -27,6 +27,13 @@ public sealed class LiJiaoSchedule
 {
     readonly double[] alphaHat, betaHat, width;
 
+    /// <summary>The catalog's default rounds K; with it T must be a multiple of 4 (N = 2T/K even).</summary>
+    public const int DefaultRounds = 4;
+    /// <summary>The catalog's default c₀: the start level α̂_{T+1} = T^{−2}.</summary>
+    public const double DefaultC0 = 2.0;
+    /// <summary>The catalog's default c₁ (c₁ − c₀ = 2 keeps the end level δ ≈ T^{−2}).</summary>
+    public const double DefaultC1 = 4.0;
+
     /// <summary>The schedule with grid size <paramref name="t"/> (2T NFE), <paramref name="k"/> rounds and constants c₀ &lt; c₁.</summary>
     public LiJiaoSchedule(int t, int k, double c0, double c1, LiJiaoLevels levels = LiJiaoLevels.Randomized)
     {
