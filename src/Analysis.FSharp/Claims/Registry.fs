@@ -76,6 +76,21 @@ let private optionalProperty (e: JsonElement) (name: string) =
     | true, v when v.ValueKind <> JsonValueKind.Null -> Some v
     | _ -> None
 
+/// Refuses a field `e` does not define, and one given twice: a misspelt optional field ("logfactor", "margn")
+/// would otherwise be ignored and its default used, judging a claim other than the one the user wrote.
+let private onlyFields (path: string) (e: JsonElement) (known: string list) =
+    let names = e.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq
+
+    let allowed = String.Join(", ", known)
+
+    for n in names do
+        if not (List.contains n known) then
+            fail $"{path}.{n}" $"unknown field; allowed fields: {allowed}"
+
+    match names |> List.countBy id |> List.tryFind (fun (_, k) -> k > 1) with
+    | Some(n, _) -> fail $"{path}.{n}" "field given more than once"
+    | None -> ()
+
 let private number (path: string) (e: JsonElement) =
     match e.ValueKind with
     | JsonValueKind.Number when Double.IsFinite(e.GetDouble()) -> e.GetDouble()
@@ -100,12 +115,16 @@ let private componentOf (path: string) (e: JsonElement) : Component =
     if e.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
 
+    onlyFields path e [ "name"; "parameters" ]
+
     let name = text path e "name"
 
     let parameters =
         match optionalProperty e "parameters" with
         | None -> Map.empty
         | Some ps when ps.ValueKind = JsonValueKind.Object ->
+            onlyFields $"{path}.parameters" ps [ for p in ps.EnumerateObject() -> p.Name ]
+
             ps.EnumerateObject()
             |> Seq.map (fun p ->
                 let at = $"{path}.parameters.{p.Name}"
@@ -134,6 +153,8 @@ let private evidence (path: string) (e: JsonElement) : Evidence =
     if e.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
 
+    onlyFields path e [ "metric"; "direction" ]
+
     let metricName = text path e "metric"
 
     let metric =
@@ -158,6 +179,18 @@ let private evidence (path: string) (e: JsonElement) : Evidence =
 let private grid (path: string) (form: ClaimForm) (sweep: string option) (e: JsonElement) : Grid =
     if e.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
+
+    onlyFields
+        path
+        e
+        [ "dimensions"
+          "steps"
+          "epsilon"
+          "levels"
+          "values"
+          "stepMultiple"
+          "replicates"
+          "seed" ]
 
     let dims =
         arrayOf $"{path}.dimensions" (property path e "dimensions") (fun p x -> integer p 1 x)
@@ -253,6 +286,19 @@ let private test
     if e.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
 
+    onlyFields
+        path
+        e
+        [ "sampler"
+          "target"
+          "term"
+          "evidence"
+          "threshold"
+          "sweep"
+          "quick"
+          "full"
+          "setup" ]
+
     let evidenceList = arrayOf $"{path}.evidence" (property path e "evidence") evidence
 
     if evidenceList.IsEmpty then
@@ -301,6 +347,8 @@ let private logFactor (path: string) (form: ClaimForm) (e: JsonElement) : RateLa
         if v.ValueKind <> JsonValueKind.Object then
             fail at "is not an object"
 
+        onlyFields at v [ "power"; "of" ]
+
         let power =
             match exponent at v "power" with
             | Some p when p > 0.0 -> p
@@ -344,6 +392,8 @@ let private exponentGrades (path: string) (e: JsonElement) (terms: Term list) (g
     if g.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
 
+    onlyFields path g [ "d"; "epsilon"; "conditioning"; "steps" ]
+
     let check name (stated: Term -> float option) : Grade option =
         let grade = optionalGrade path g name
 
@@ -372,6 +422,8 @@ let private term (path: string) (e: JsonElement) : Term =
     if e.ValueKind <> JsonValueKind.Object then
         fail path "is not an object"
 
+    onlyFields path e [ "d"; "epsilon"; "conditioning"; "steps" ]
+
     { D = exponent path e "d"
       Epsilon = exponent path e "epsilon"
       Conditioning = exponent path e "conditioning"
@@ -383,6 +435,28 @@ let private claim (path: string) (e: JsonElement) =
 
     let id = text path e "id"
     let path = $"{path} (id {id})"
+
+    onlyFields
+        path
+        e
+        [ "id"
+          "sampler"
+          "statement"
+          "metric"
+          "assumptions"
+          "form"
+          "terms"
+          "conditioning"
+          "costMeasure"
+          "logFactor"
+          "margin"
+          "grade"
+          "gradeDetail"
+          "exponentGrades"
+          "measured"
+          "source"
+          "productTarget"
+          "tests" ]
 
     let form =
         choice path e "form" [ "cost", CostBound; "decay", ErrorDecay; "qualitative", Qualitative ]
@@ -476,6 +550,7 @@ let parse (json: string) : Result<Claim list, string> =
         if root.ValueKind <> JsonValueKind.Object then
             fail "$" "the root is not an object"
 
+        onlyFields "$" root [ "about"; "claims" ]
         let claims = property "$" root "claims"
 
         if claims.ValueKind <> JsonValueKind.Array then

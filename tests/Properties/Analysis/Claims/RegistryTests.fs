@@ -110,6 +110,26 @@ let tests =
                   message.Contains ".grade"
                   && message.Contains "verfied"
                   && message.Contains "reconstructed"
+          testPropertyWithConfig config "a misspelt optional field is refused, not ignored, at any level of a claim"
+          <| fun (i: byte) (where: byte) ->
+              // "margn" beside "margin" would otherwise leave the default margin in force, silently.
+              let edit (c: JsonObject) =
+                  match int where % 4 with
+                  | 0 -> c.["margn"] <- JsonValue.Create 0.3
+                  | 1 -> (firstTerm c).["eps"] <- JsonValue.Create -1
+                  | 2 -> (node (node c.["tests"]).[0]).AsObject().["treshold"] <- JsonValue.Create "absolute"
+                  | _ -> (node (node (node c.["tests"]).[0]).["quick"]).AsObject().["replicate"] <- JsonValue.Create 4
+
+              // Claims with a test and a term (the qualitative ones have neither).
+              let tested =
+                  claims.Value
+                  |> List.indexed
+                  |> List.filter (fun (_, c) -> not c.Tests.IsEmpty && not c.Terms.IsEmpty)
+                  |> List.map fst
+
+              match Registry.parse (edited tested.[int i % tested.Length] edit) with
+              | Ok _ -> false
+              | Error message -> message.Contains "unknown field; allowed fields:"
           test "a malformed exponent is named" {
               let r =
                   Registry.parse (edited 0 (fun c -> (firstTerm c).["d"] <- JsonValue.Create "1/x"))
