@@ -359,7 +359,7 @@ let tests =
               Expect.equal costs (List.sort costs) "the rest cheapest first"
           }
 
-          testProperty "the shards' shares partition the full study, each in start order"
+          testPropertyWithConfig config "the shards' shares partition the full study, each in start order"
           <| fun (count: PositiveInt) ->
               let count = min count.Get 700
               let budget = BoltzmannTrainingSection.budget Full "unused"

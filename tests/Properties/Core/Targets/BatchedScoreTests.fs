@@ -136,7 +136,7 @@ let tests =
 
           // Fields without a blocked kernel score row by row, so lockstep and chain-by-chain stepping are the same
           // arithmetic and must agree bit for bit, counts included.
-          testProperty "lockstep ULA equals chain-by-chain ULA where the field scores row by row"
+          testPropertyWithConfig config "lockstep ULA equals chain-by-chain ULA where the field scores row by row"
           <| fun (seed: uint64) ->
               let target = DiagonalGaussian.IllConditioned(5, 10.0)
               let a, oa = runUla target (ula 5) 50 9L seed 2 16
