@@ -9,6 +9,7 @@
 module RateLab.Analysis.Sections.PoissonMidpointGapSection
 
 open System
+open RateLab.Core.Samplers.Langevin
 open RateLab.Analysis.Model
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
@@ -86,7 +87,8 @@ let section (study: GapStudy) (ctx: ReportContext) : Section =
     // NFE of PLMC is random, 1 + Bin(K − 1, 1/K) per outer step (fine step 0's midpoint is the start, so it is never
     // evaluated), mean 2 − 1/K. A count of 1 + Bin(K, 1/K) (mean 2) would overcount by 1/K per step; the oracle's
     // count (77.3 ± 1.1 for 40 steps at K = 25) agrees with 78.4, not 80.
-    let plmcNfe (m: int) = float m * (2.0 - 1.0 / float k)
+    let plmcNfe (m: int) =
+        float m * PoissonMidpoint.ExpectedEvaluationsPerStep k
 
     let problems = gapProblems ()
 

@@ -5,6 +5,7 @@
 module RateLab.Analysis.Sections.PoissonMidpointQuadratureSection
 
 open System
+open RateLab.Core.Samplers.Langevin
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
@@ -82,8 +83,9 @@ let section (claims: Claim list) (w2Claim: Claim) (klClaim: Claim) (ctx: ReportC
                 let fine = pointCached ctx.Cached p horizon refinement last.Steps
                 p.Name, abs (fine.Kl / last.Kl - 1.0), abs (fine.W2 / last.W2 - 1.0))
 
-    // NFE of PLMC per outer step: 1 + Bin(K − 1, 1/K), mean 2 − 1/K (PoissonMidpoint's remarks).
-    let nfe (p: QuadratureProblem) (g: QuadraturePoint) = float g.Steps * (2.0 - 1.0 / float p.K)
+    // NFE of PLMC per outer step: 1 + Bin(K − 1, 1/K), mean 2 − 1/K.
+    let nfe (p: QuadratureProblem) (g: QuadraturePoint) =
+        float g.Steps * PoissonMidpoint.ExpectedEvaluationsPerStep p.K
 
     let curveOf (p: QuadratureProblem) metric what (pick: QuadraturePoint -> float) (pts: QuadraturePoint list) =
         { Sampler = $"plmc-vs-lmc(alpha/K), quadrature, {what} [{p.Name}]"

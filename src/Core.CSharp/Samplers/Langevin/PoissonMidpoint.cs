@@ -49,6 +49,10 @@ public sealed class PoissonMidpoint : ISamplerKernel, IStepDraws
         selectProbability = 1.0 / k;
     }
 
+    /// <summary>Expected score evaluations per outer step, 2 − 1/K: the start always, and each of the K − 1 later fine
+    /// midpoints with probability 1/K (fine step 0's midpoint is the start itself).</summary>
+    public static double ExpectedEvaluationsPerStep(int k) => 2.0 - 1.0 / Guard.AtLeast(k, 1, nameof(k));
+
     /// <summary>Overdamped PLMC (OLMC base) with outer step <paramref name="alpha"/> and K = <paramref name="k"/>.</summary>
     public static PoissonMidpoint Overdamped(int dimension, double alpha, int k, StartLaw start,
         MidpointSource source = MidpointSource.Interpolation) =>

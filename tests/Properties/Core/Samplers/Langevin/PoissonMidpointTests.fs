@@ -176,6 +176,8 @@ let tests =
               // Evaluations = steps + Bin((K−1)·steps, 1/K): per step variance (K−1)·p(1−p) = (1 − 1/K)².
               let meanEvals = float oracle.TotalEvaluations / n
               expectWithin5Se "evaluations per step" (meanEvals, (1.0 - p) / sqrt n) (2.0 - p)
+              // The expectation the reports charge PLMC with is this mean.
+              Expect.floatClose Accuracy.veryHigh (PoissonMidpoint.ExpectedEvaluationsPerStep k) (2.0 - p) "stated mean"
               let rounds = Array.init chains (fun c -> float (oracle.Rounds(int64 c)))
               let pAny = 1.0 - (1.0 - p) ** float (k - 1)
               expectWithin5Se "rounds per step" (Array.sum rounds / n, sqrt (pAny * (1.0 - pAny) / n)) (1.0 + pAny)
