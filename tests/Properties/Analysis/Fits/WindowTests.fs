@@ -82,7 +82,8 @@ let private floorCases =
         p, floor, costs, Array.map2 (fun n z -> (n ** -p + floor) * z) costs (noiseOf c))
 
 /// Coverage over `n` cases must not fall 5 binomial standard errors below 0.95: a false failure has probability
-/// below 3e-7 when the coverage is nominal.
+/// below 3e-7 when the coverage is nominal. One-sided: conservative intervals pass (the bias bound of a trimmed
+/// window widens them on purpose).
 let private coverageHolds (n: int) (covered: bool[]) =
     let coverage = covered |> Array.averageBy (fun b -> if b then 1.0 else 0.0)
     Expect.isGreaterThanOrEqual coverage (0.95 - Stats.z5 * sqrt (0.95 * 0.05 / float n)) $"coverage {coverage}"
@@ -94,7 +95,7 @@ let tests =
         [
           // 100 power laws N^(−p) with 0.1 %–10 % relative noise and 5–2000 points; the defect this replaces kept
           // 3–4 costly points and missed p = 1.5 by 0.05–0.3 on cost = 1..1000.
-          test "noisy power laws: 95 % intervals hold the true exponent at the nominal rate" {
+          test "noisy power laws: 95 % intervals hold the true exponent at least at the nominal rate" {
               let drawn = Gen.sampleWithSeed (Rnd(20261204UL, 1UL)) 10 100 cases
 
               drawn
@@ -177,7 +178,7 @@ let tests =
           // Between 2× and about 10× its floor a point still carries a bias the edge and curvature tests cannot resolve
           // (coverage 0.74 without the bias bound, with the cheap end often dropped for the floor's tilt); dropping the
           // end that lies further off the line alone gives 0.80; with the bias bound, 1.00.
-          test "floor f = 1000^-p, p in [1, 3]: the exponent is covered at the nominal rate" {
+          test "floor f = 1000^-p, p in [1, 3]: the exponent is covered at least at the nominal rate" {
               floorCases
               |> Array.map (fun (p, floor, costs, errors) ->
                   let f = fitOf settings costs errors (Array.create 60 floor)
