@@ -249,7 +249,7 @@ type Outcome =
 
 /// Trains and evaluates; `progress` gets the fraction of training iterations done.
 let execute (r: Request) (progress: float -> unit) : Outcome =
-    let every = max 1L (r.Iterations / 4L)
+    let every = checkpointEvery r.Iterations
 
     let trained =
         trainSettings r.Checkpoint every r.Benchmark r.Settings r.Iterations progress

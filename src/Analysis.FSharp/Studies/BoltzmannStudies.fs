@@ -80,47 +80,6 @@ let private logNormal (x: ReadOnlySpan<float>) (v: float) =
 
     -0.5 * float x.Length * log (2.0 * Math.PI * v) - 0.5 * s / v
 
-/// Largest |δ − (left-point Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over on-policy trajectories of a fixed random
-/// network drift with σ² = 5 on random grids (ρ = 10) with the given N, on 25GMM (docs/algorithms.md).
-let identityDeviation (seed: uint64) (steps: int list) (trajectories: int) =
-    Guard.AtLeast(trajectories, 1, nameof trajectories) |> ignore
-    let d, sigma = 2, sqrt 5.0
-    let drift = TimeStateMlp.FixedRandomDrift(d, seed, 1.0, 16, 8)
-    let policy = EulerMaruyamaPolicy(drift, sigma)
-    let target = GaussianMixture.TwentyFive() :> ITarget
-    let y = Array.zeroCreate (2 * d)
-
-    [ for n in steps do
-          Guard.AtLeast(n, 1, nameof steps) |> ignore
-          let grid = TimeGrid(GridKind.Random, n, 10.0)
-          let batch = TrajectoryBatch(trajectories, n, d)
-          Trajectories.SampleForward(policy, target, grid, PhiloxNoise(seed + uint64 n), 0L, batch)
-
-          for b in 0 .. trajectories - 1 do
-              let t = batch.Grid(b).ToArray()
-              let mutable ito = 0.0
-
-              for k in 0 .. n - 1 do
-                  let x = batch.State(b, k).ToArray()
-                  let next = batch.State(b, k + 1).ToArray()
-                  drift.Forward(ReadOnlySpan x, t.[k], Span y)
-                  let h = t.[k + 1] - t.[k]
-
-                  for i in 0 .. d - 1 do
-                      ito <-
-                          ito + y.[i] * (next.[i] - x.[i]) / (sigma * sigma)
-                          - h * y.[i] * y.[i] / (2.0 * sigma * sigma)
-
-              let rhs =
-                  ito + logNormal (Span.op_Implicit (batch.State(b, n))) (sigma * sigma)
-                  - batch.LogReward.[b]
-
-              yield abs (batch.Delta(b) - rhs) ]
-    |> List.max
-
-// ---------------------------------------------------------------------------------------------------------------
-// Training (C3, C6)
-
 /// 25GMM with its known log Z = 0 (GaussianMixture is normalised but does not advertise it), so ΔlogZ and the EUBO
 /// are computed for it as for Funnel and Manywell.
 type private NormalisedMixture(inner: GaussianMixture) =
@@ -160,6 +119,47 @@ let manywell =
 
 /// The benchmarks by their command-line names (`ratelab train --target`).
 let benchmarks = [ "25gmm", gmm25; "funnel", funnel; "manywell", manywell ]
+
+/// Largest |δ − (left-point Itô sum + log N(x_N; 0, σ²I) − log R(x_N))| over on-policy trajectories of a fixed random
+/// network drift with 25GMM's σ on random grids (the default ρ) with the given N, on 25GMM (docs/algorithms.md).
+let identityDeviation (seed: uint64) (steps: int list) (trajectories: int) =
+    Guard.AtLeast(trajectories, 1, nameof trajectories) |> ignore
+    let d, sigma = 2, gmm25.Sigma
+    let drift = TimeStateMlp.FixedRandomDrift(d, seed, 1.0, 16, 8)
+    let policy = EulerMaruyamaPolicy(drift, sigma)
+    let target = GaussianMixture.TwentyFive() :> ITarget
+    let y = Array.zeroCreate (2 * d)
+
+    [ for n in steps do
+          Guard.AtLeast(n, 1, nameof steps) |> ignore
+          let grid = TimeGrid(GridKind.Random, n, TrainingDefaults.Ratio)
+          let batch = TrajectoryBatch(trajectories, n, d)
+          Trajectories.SampleForward(policy, target, grid, PhiloxNoise(seed + uint64 n), 0L, batch)
+
+          for b in 0 .. trajectories - 1 do
+              let t = batch.Grid(b).ToArray()
+              let mutable ito = 0.0
+
+              for k in 0 .. n - 1 do
+                  let x = batch.State(b, k).ToArray()
+                  let next = batch.State(b, k + 1).ToArray()
+                  drift.Forward(ReadOnlySpan x, t.[k], Span y)
+                  let h = t.[k + 1] - t.[k]
+
+                  for i in 0 .. d - 1 do
+                      ito <-
+                          ito + y.[i] * (next.[i] - x.[i]) / (sigma * sigma)
+                          - h * y.[i] * y.[i] / (2.0 * sigma * sigma)
+
+              let rhs =
+                  ito + logNormal (Span.op_Implicit (batch.State(b, n))) (sigma * sigma)
+                  - batch.LogReward.[b]
+
+              yield abs (batch.Delta(b) - rhs) ]
+    |> List.max
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training (C3, C6)
 
 /// The size of a training study.
 type TrainingBudget =
@@ -341,12 +341,16 @@ let c3Arms
 let isArm (arm: Arm) (g, n, i) =
     g = arm.Grid && n = arm.Steps && i = arm.Iterations
 
+/// Iterations between checkpoints of a run of `iterations`: four per run, so an interrupted run loses at most a
+/// quarter of its work.
+let checkpointEvery (iterations: int64) = max 1L (iterations / 4L)
+
 /// Trains one configuration to `iterations` (resuming from its checkpoint), then evaluates on uniform N = 100 and N_train.
 let train (budget: TrainingBudget) (b: Benchmark) objective grid steps seed (iterations: int64) : TrainingRun =
     let s = settings budget b objective grid steps seed
 
     let trained =
-        trainSettings (Some budget.CheckpointDirectory) (max 1L (iterations / 4L)) b s iterations ignore
+        trainSettings (Some budget.CheckpointDirectory) (checkpointEvery iterations) b s iterations ignore
 
     let trainer, target = trained.Trainer, b.Create()
 
