@@ -22,9 +22,8 @@ public sealed class DdpmAncestral : ReverseGridKernel
         int last = grid.Steps - 1;
         steps = new FrozenScoreSteps(grid, (k, from, to) =>
         {
-            double beta = NoiseTransitions.Beta(to, from), a = Math.Sqrt(to.AlphaBar / from.AlphaBar);
-            double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
-            return (a, a * beta, k == last ? 0 : Math.Sqrt(s2));
+            var s = DdpmStep.Between(to, from, variance);
+            return (s.Scale, s.Scale * s.Beta, k == last ? 0 : Math.Sqrt(s.Variance));
         });
     }
 

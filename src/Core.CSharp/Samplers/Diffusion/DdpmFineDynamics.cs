@@ -32,12 +32,11 @@ sealed class DdpmFineDynamics : IReplayedFineDynamics
         for (int n = 1; n <= t; n++)
         {
             NoiseLevel from = schedule.Level(n), to = schedule.Level(n - 1);
-            double beta = NoiseTransitions.Beta(to, from);
-            a[n] = Math.Sqrt(to.AlphaBar / from.AlphaBar);
-            b[n] = -a[n] * beta / from.NoiseScale;
+            var s = DdpmStep.Between(to, from, variance);
+            a[n] = s.Scale;
+            b[n] = -a[n] * s.Beta / from.NoiseScale;
             sqrtTau[n] = from.NoiseScale;
-            double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
-            sigma[n] = n == 1 ? 0 : Math.Sqrt(s2);
+            sigma[n] = n == 1 ? 0 : Math.Sqrt(s.Variance);
         }
     }
 
