@@ -172,7 +172,7 @@ let tests =
                       TrainingSettings(Objective.KullbackLeibler, 1.0, GridKind.Uniform, 4, 1UL, exploration = 0.2))
                   "exploration"
           }
-          // The gain must exceed 5 paired SE: a training with no effect passes with probability 5.7e-7. Over training
+          // The gain must exceed 5 paired SE: a training with no effect passes with probability 2.9e-7 (one-sided). Over training
           // seeds 1–12 the gain is 1.97–2.00 nats at 13.5–14.8 SE (measured with this test's code, 2026-12-08), so a false
           // failure needs a shortfall of about 9 SE.
           test "a short TB training on a 2-D Gaussian improves the ELBO by more than 5 paired SE" {

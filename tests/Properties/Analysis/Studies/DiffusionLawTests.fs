@@ -34,7 +34,7 @@ let tests =
     testList
         "Analysis.Studies.DiffusionLaw"
         [ // Both integrators are first order in the step: W2 = C·h·(1 + a·h + …), so the local order between h and h/2
-          // is 1 + a·h/ln 2 + O(h²), and its last value is within its last change of 1 (twice that, the rule the
+          // is 1 + a·h/(2 ln 2) + O(h²), and its last value is within its last change of 1 (twice that, the rule the
           // reports apply to exact curves, leaves room for the O(h²) terms). A wrong closed form leaves a distance
           // that stops shrinking: the order falls towards 0.
           let firstOrder (w: int -> float) =

@@ -203,7 +203,7 @@ let tests =
               for j in s5 @ kl do
                   Expect.equal j.Verdict ConsistentTight j.Reason
 
-              // A9's rows (the PLMC gap against LMC at α/K) are tight as well, so the section is.
+              // Every counted row (S5, S5′) is tight, so the section's verdict is.
               Expect.equal s.Verdict ConsistentTight s.Reason
 
               Expect.stringContains

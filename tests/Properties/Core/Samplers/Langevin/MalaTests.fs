@@ -48,12 +48,13 @@ let tests =
               let b1, _ = run 52UL small target 200 10L
               Expect.floatClose Accuracy.high (small.AcceptanceRate(b1, 10L)) 1.0 "h → 0"
               let large = Mala(target, 3.0, exactStart)
-              let b2, _ = run 52UL large target 200 10L
+              let b2, _ = run 52UL large target 2000 10L
               // At stationarity the acceptance probability at h = 3 is 0.0897 (4·10⁶ independent numpy draws, SE 1.2e-4).
-              // A chain's mean of its 10 correlated accept indicators has variance at most p(1 − p), so over 200
-              // independent chains the SE is at most √(p(1 − p)/200) = 0.020; 5 of them: false failure below 5.7e-7.
+              // A chain's mean of its 10 correlated accept indicators has variance at most p(1 − p), so over 2000
+              // independent chains the SE is at most √(p(1 − p)/2000) = 0.0064: 5 of them, [0.058, 0.122], exclude both
+              // "all accepted" and "all rejected"; false failure below 5.7e-7.
               let p = 0.0897
-              let se = sqrt (p * (1.0 - p) / 200.0)
+              let se = sqrt (p * (1.0 - p) / 2000.0)
               let rate = large.AcceptanceRate(b2, 10L)
               Expect.isLessThanOrEqual (abs (rate - p)) (Stats.z5 * se) $"acceptance {rate} against {p} at h = 3"
           }
