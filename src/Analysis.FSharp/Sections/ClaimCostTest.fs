@@ -53,33 +53,17 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                   { Spec = spec
                     Dimensions = g.Dimensions
                     Epsilons = epsilons g.Epsilon g.Levels
-                    Threshold =
-                      (match t.Threshold with
-                       | Absolute -> (fun _ eps -> eps)
-                       | RelativeSqrtD -> (fun d eps -> eps * sqrt (float d)))
+                    Threshold = thresholdOf t
                     NMin = g.MinSteps
                     NMax = g.MaxSteps
                     StepMultiple = g.StepMultiple
-                    Cost =
-                      (match c.CostMeasure with
-                       | Some Rounds -> NStarStudy.Rounds
-                       | _ -> NStarStudy.Evaluations) }
-              // A lower bound on the error gives a lower bound on N*: search on its lower confidence limit (conservative).
-              let evaluate d n =
-                  let p = pointOf ctx spec d n
+                    Cost = costMeasureOf c }
 
-                  match ev.Direction with
-                  | LowerBoundOnError -> p, { p.Error with Upper = p.Error.Lower }
-                  | _ -> p, p.Error
+              let evaluate = searchPoint ctx spec ev
 
               let raw = NStarStudy.run search evaluate
 
-              let costAt d n =
-                  let p, _ = evaluate d (NStarStudy.snap g.StepMultiple n)
-
-                  match search.Cost with
-                  | NStarStudy.Rounds -> p.Depth
-                  | NStarStudy.Evaluations -> p.Nfe
+              let costAt = costAt search g evaluate
 
               let points = NStarStudy.toCost costAt raw
 

@@ -9,6 +9,7 @@ open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
 open RateLab.Analysis.Claims
 open RateLab.Analysis.Claims.Claim
+open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report.Model
 open RateLab.Analysis.Report.Context
@@ -49,6 +50,35 @@ let pointOf (ctx: ReportContext) (spec: ExperimentSpec) (d: int) (n: int) : Erro
      |> List.exactlyOne)
         .Points
     |> List.exactlyOne
+
+/// The error a test's ε stands for at dimension d: ε itself, or ε√d for a threshold relative to √d.
+let thresholdOf (t: ClaimTest) : int -> float -> float =
+    match t.Threshold with
+    | Absolute -> fun _ eps -> eps
+    | RelativeSqrtD -> fun d eps -> eps * sqrt (float d)
+
+/// What a cost claim counts: rounds, or score evaluations.
+let costMeasureOf (c: Claim) =
+    match c.CostMeasure with
+    | Some Rounds -> NStarStudy.Rounds
+    | _ -> NStarStudy.Evaluations
+
+/// One point of an N* search and the error it compares with ε: the upper confidence limit, or for a lower bound on
+/// the error the lower one, so a lower bound gives a lower bound on N* (conservative either way).
+let searchPoint (ctx: ReportContext) (spec: ExperimentSpec) (ev: Evidence) d n =
+    let p = pointOf ctx spec d n
+
+    match ev.Direction with
+    | LowerBoundOnError -> p, { p.Error with Upper = p.Error.Lower }
+    | _ -> p, p.Error
+
+/// The counted cost of the point a search found at n (snapped to the grid's step multiple).
+let costAt (search: NStarStudy.Search) (g: Grid) (evaluate: NStarStudy.Evaluate) d n =
+    let p, _ = evaluate d (NStarStudy.snap g.StepMultiple n)
+
+    match search.Cost with
+    | NStarStudy.Rounds -> p.Depth
+    | NStarStudy.Evaluations -> p.Nfe
 
 /// An error divided by the claim's log factor (ln N)^a at N steps, for the local slopes of an exact curve.
 let divideLogCost (factor: LogFactor) (steps: int) (value: float) =

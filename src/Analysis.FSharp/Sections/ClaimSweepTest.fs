@@ -40,33 +40,17 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
                             { Spec = spec
                               Dimensions = [ d ]
                               Epsilons = [ g.Epsilon ]
-                              Threshold =
-                                (match t.Threshold with
-                                 | Absolute -> (fun _ eps -> eps)
-                                 | RelativeSqrtD -> (fun d eps -> eps * sqrt (float d)))
+                              Threshold = thresholdOf t
                               NMin = g.MinSteps
                               NMax = g.MaxSteps
                               StepMultiple = g.StepMultiple
-                              Cost =
-                                (match c.CostMeasure with
-                                 | Some Rounds -> NStarStudy.Rounds
-                                 | _ -> NStarStudy.Evaluations) }
+                              Cost = costMeasureOf c }
 
-                        let evaluate d n =
-                            let p = pointOf ctx spec d n
-
-                            match ev.Direction with
-                            | LowerBoundOnError -> p, { p.Error with Upper = p.Error.Lower }
-                            | _ -> p, p.Error
+                        let evaluate = searchPoint ctx spec ev
 
                         let raw = NStarStudy.run search evaluate
 
-                        let costAt d n =
-                            let p, _ = evaluate d (NStarStudy.snap g.StepMultiple n)
-
-                            match search.Cost with
-                            | NStarStudy.Rounds -> p.Depth
-                            | NStarStudy.Evaluations -> p.Nfe
+                        let costAt = costAt search g evaluate
 
                         let cost = NStarStudy.toCost costAt raw |> List.exactlyOne |> snd
 
