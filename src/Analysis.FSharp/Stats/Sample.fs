@@ -5,6 +5,10 @@ module RateLab.Analysis.Stats.Sample
 /// (one value shows no spread to estimate it from).
 let meanSe (xs: #seq<float>) =
     let a = Array.ofSeq xs
+
+    if a.Length = 0 then
+        invalidArg "xs" "xs is empty; allowed: at least one value"
+
     let n = float a.Length
     let m = Array.average a
 

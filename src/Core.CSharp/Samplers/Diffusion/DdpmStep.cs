@@ -12,6 +12,9 @@ public readonly record struct DdpmStep(double Scale, double Beta, double Varianc
     /// <summary>The step from <paramref name="from"/> to <paramref name="to"/> with the given variance choice.</summary>
     public static DdpmStep Between(NoiseLevel to, NoiseLevel from, DdpmVariance variance)
     {
+        if (!Enum.IsDefined(variance))
+            throw new ArgumentOutOfRangeException(nameof(variance),
+                $"variance = {variance} is out of range; allowed: {string.Join(", ", Enum.GetNames<DdpmVariance>())}.");
         double beta = NoiseTransitions.Beta(to, from);
         double s2 = variance == DdpmVariance.Beta ? beta : NoiseTransitions.Posterior(to, from).Variance;
         return new DdpmStep(Math.Sqrt(to.AlphaBar / from.AlphaBar), beta, s2);

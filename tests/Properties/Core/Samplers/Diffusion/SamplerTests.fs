@@ -117,7 +117,18 @@ let private ddimProbe (kernel: ISamplerKernel) step x role =
 let tests =
     testList
         "Core.Samplers.Diffusion.Samplers"
-        [ testPropertyWithConfig config "DDIM η = 1 is the posterior-variance DDPM step (mean and variance)"
+        [ test "a DDPM step refuses an undefined variance choice, naming it and the allowed values" {
+              Expect.throwsC
+                  (fun () ->
+                      DdpmStep.Between(NoiseLevel.FromTau 0.1, NoiseLevel.FromTau 0.2, enum<DdpmVariance> 7)
+                      |> ignore)
+                  (fun ex ->
+                      Expect.stringContains
+                          ex.Message
+                          "variance = 7 is out of range; allowed: Beta, Posterior"
+                          "message")
+          }
+          testPropertyWithConfig config "DDIM η = 1 is the posterior-variance DDPM step (mean and variance)"
           <| fun (Seed s) ->
               let hi = 2 + int (uniform s 0 * 998.0)
               let lo = int (uniform s 1 * float (hi - 1)) + 1
