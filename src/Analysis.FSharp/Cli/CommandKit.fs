@@ -50,7 +50,14 @@ let cachedRun
             | digest -> config + "/files:" + digest
 
         Cache.getOrComputeReporting warn store ResultsJson.encodeCurve ResultsJson.decodeCurve key (fun () ->
-            let sink = start $"{spec.Name} d={d}"
+            // N* searches run one spec per probed step count under one name: the steps tell the lines apart.
+            let steps =
+                match spec.Steps with
+                | [] -> "none"
+                | [ n ] -> $"{n}"
+                | first :: rest -> $"{first}..{List.last rest}"
+
+            let sink = start $"{spec.Name} d={d} steps={steps}"
             let curve = services.RunExperiment one sink
             sink 1.0
             curve))

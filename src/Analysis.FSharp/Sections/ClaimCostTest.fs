@@ -41,6 +41,26 @@ let constantCostNote
         $" {c.Id}: every N* found costs the same {one} {costLabel c}, because the parameters fix the depth independently of T; the zero exponents hold by construction, and the test is only that the accuracy is reachable at that depth.{missedText}"
     | _ -> ""
 
+/// A depth fixed by the parameters (a non-empty `constantCostNote`) makes the zero exponents hold by construction:
+/// the fitted interval then reflects the grid and any divided-out log factor, not the sampler, so each counted row
+/// becomes inconclusive and says why instead of repeating the interval's side. A row already not counted keeps the
+/// reason it is not counted, with the note added.
+let fixedDepth (constantNote: string) (judgements: Verdicts.Judgement list) =
+    if constantNote = "" then
+        judgements
+    else
+        judgements
+        |> List.map (fun j ->
+            if j.Counted then
+                { j with
+                    Verdict = Inconclusive
+                    Reason = $"{j.Subject}: not judged on its fitted exponent, hence inconclusive.{constantNote}"
+                    CannotShow = "a depth fixed by the parameters cannot show how the cost grows with d or 1/ε" }
+            else
+                { j with
+                    Verdict = Inconclusive
+                    Reason = j.Reason + constantNote })
+
 /// A cost test: N*(d, ε) per evidence metric, the pure power-law fit and, with a log factor, the log-aware fit.
 let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutcome =
     let g = gridOf ctx.Profile t
@@ -143,9 +163,10 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
 
               let constant = constantCostNote c g raw points
               // Which model the data support: the verdict of the pure power law against that of the claim's log model.
+              // (Not with a fixed depth: neither model is tested then.)
               let modelNote =
                   match logAware, powerLaw with
-                  | Some(Ok logFit), Ok pureFit ->
+                  | Some(Ok logFit), Ok pureFit when constant = "" ->
                       let verdictOf (fit: RateFit.RateFit) =
                           judgeFit c t ev.Direction label fit.Fit true |> Verdicts.combine |> verdictText
 
@@ -157,7 +178,8 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
 
               let note =
                   $"{label}: N* in steps at (d, ε): {foundText}."
-                  + (if unreached.IsEmpty then
+                  // A fixed-depth note names the unreached searches itself.
+                  + (if unreached.IsEmpty || constant <> "" then
                          ""
                      else
                          $" Not reached within {g.MaxSteps} steps (shown, not fitted): {unreachedText}.")
@@ -177,16 +199,8 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                             (slug $"{spec.Name}-{ti}-error")
                             $"Claim {c.Id}: {label} vs NFE (points of the N* searches)"
                             curves ]
-              // A depth fixed by the parameters makes the zero exponents hold by construction: nothing is tested.
-              let judgements =
-                  if constant = "" then
-                      judgements
-                  else
-                      judgements
-                      |> List.map (fun j ->
-                          { j with
-                              Verdict = Inconclusive
-                              Reason = j.Reason + constant })
+
+              let judgements = fixedDepth constant judgements
 
               let bracketFit =
                   match decisive with

@@ -519,8 +519,8 @@ let tests =
 
                     Expect.stringContains out "| 100 | 64 | 64 |" "table row of d=100, 64 steps"
                     Expect.stringContains out "fake: error = d/NFE\n" "the curves' method under the table"
-                    Expect.stringContains out "start ula-isotropic d=10\n" "plain progress: start line"
-                    Expect.stringContains out "done  ula-isotropic d=10\n" "plain progress: done line"
+                    Expect.stringContains out "start ula-isotropic d=10 steps=8..64\n" "plain progress: start line"
+                    Expect.stringContains out "done  ula-isotropic d=10 steps=8..64\n" "plain progress: done line"
 
                     let code2, _, _ =
                         exec (fakeServices calls None) [| "run"; specFile dir.Path; "--out"; dir.Path |]

@@ -248,6 +248,36 @@ let tests =
                   (ClaimCostTest.constantCostNote b4 grid raw [ found 4 0.1 (Some 32); found 16 0.1 (Some 40) ])
                   ""
                   "varying depth"
+
+              let faster: Verdicts.Judgement =
+                  { Subject = "B4 (1/ε)-exponent"
+                    Verdict = ConsistentFaster
+                    Reason = "B4 (1/ε)-exponent: it lies entirely on the faster side of the claimed 0."
+                    CannotShow = "an upper bound on the error cannot show a violation or tightness"
+                    Counted = true }
+
+              match ClaimCostTest.fixedDepth note [ faster ] with
+              | [ j ] ->
+                  Expect.equal j.Verdict Inconclusive "a fixed depth decides nothing"
+                  Expect.isFalse (j.Reason.Contains "faster side") "the fitted interval's side is not repeated"
+                  Expect.stringContains j.Reason "not judged on its fitted exponent" "says why"
+                  Expect.stringContains j.Reason "d = 64" "names the missed search"
+                  Expect.stringContains j.CannotShow "fixed by the parameters" "what it cannot show"
+              | other -> failtest $"one judgement in, one out: {other}"
+
+              let productRow =
+                  { faster with
+                      Reason = "B4 d-exponent: not counted: on a product target it tests nothing."
+                      Counted = false }
+
+              match ClaimCostTest.fixedDepth note [ productRow ] with
+              | [ j ] ->
+                  Expect.isFalse j.Counted "still not counted"
+                  Expect.stringStarts j.Reason productRow.Reason "keeps why it is not counted"
+                  Expect.stringContains j.Reason "by construction" "and adds the fixed-depth note"
+              | other -> failtest $"one judgement in, one out: {other}"
+
+              Expect.equal (ClaimCostTest.fixedDepth "" [ faster ]) [ faster ] "a varying depth is judged as fitted"
           }
 
           testPropertyWithConfig config "the equal-NFE comparison follows the interval order"
