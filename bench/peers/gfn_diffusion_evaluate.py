@@ -24,6 +24,8 @@ RateLab's own evaluation of the same checkpoints over as many draws: `RateLab.Be
 CHECKPOINT...`. The draws of one seed are shared by all checkpoints of a call (common random numbers), so compare the
 two codes model by model; differences between models are correlated.
 """
+import hashlib
+import io
 import json
 import math
 import os
@@ -35,7 +37,7 @@ import torch
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from gfn_diffusion_check import ENERGIES, fail, import_their_code, load, their_energy, their_tensors  # noqa: E402
 
-MAGIC = "RateLab.Boltzmann.Checkpoint/1"
+MAGIC = "RateLab.Boltzmann.Checkpoint/2"
 BENCHMARKS = {"25gmm": "25GMM", "hard_funnel": "Funnel", "many_well": "Manywell"}
 
 
@@ -52,9 +54,15 @@ def read_string(f):
 
 def read_checkpoint(path):
     """The fingerprint, iteration and policy θ (the optimiser's first parameter group) of a RateLab checkpoint."""
-    with open(path, "rb") as f:
+    with open(path, "rb") as whole:
+        data = whole.read()
+    # The last 32 bytes are the SHA-256 of everything before them.
+    content, digest = data[:-32], data[-32:]
+    if len(data) <= 32 or hashlib.sha256(content).digest() != digest:
+        fail(f"CHECKPOINT = {path}: its SHA-256 does not match its content (damaged, or not a {MAGIC} file)")
+    with io.BytesIO(content) as f:
         if read_string(f) != MAGIC:
-            fail(f"CHECKPOINT = {path} is not a RateLab Boltzmann checkpoint")
+            fail(f"CHECKPOINT = {path} is not a RateLab Boltzmann checkpoint of format {MAGIC}")
         fingerprint = read_string(f)
         iteration, = struct.unpack("<q", f.read(8))
         f.read(8 + 8)  # log Z, Adam's step count

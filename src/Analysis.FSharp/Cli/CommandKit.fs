@@ -89,7 +89,13 @@ let readFile (option: string) (path: string) =
 let outputStore (out: string) (reportDir: string -> string) =
     let full = OutputDir.check "--out" out
     let store = Cache.under (reportDir full) (salt ())
-    Cache.sweepStale store (Process.GetCurrentProcess().StartTime) |> ignore
+    // An existing .cache must be a writable directory too; a missing one is created in OUT, checked above, on the
+    // first entry (so `plan` leaves none).
+    if File.Exists store.Directory || Directory.Exists store.Directory then
+        OutputDir.check "--out" store.Directory |> ignore
+
+    // Pages and figures are written atomically too: their temporaries are swept wherever they lie under OUT.
+    AtomicFile.sweepStale full (Process.GetCurrentProcess().StartTime) |> ignore
     store
 
 /// A cache warning: one line on stderr, the run goes on.

@@ -145,13 +145,18 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
 let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) =
     let dirs = args.GetResult MergeArgs.Dirs
     let out = args.GetResult(MergeArgs.Out, "merged")
+    let jobs = jobsOf (args.TryGetResult MergeArgs.Jobs)
     let manifests = dirs |> List.map (fun d -> d, Plan.read d)
     let job = Plan.consistent manifests
 
     if job.Salt <> salt () then
         usage $"DIR = {dirs.Head}: written by {job.Salt}; allowed: shards of this version ({salt ()})"
 
-    let store = Cache.under (Writer.reportDir out job.Profile) job.Salt
+    // Every input is checked before the first entry is copied: the options, the shards, then OUT.
+    let store =
+        Cache.under (Writer.reportDir (OutputDir.check "--out" out) job.Profile) job.Salt
+
+    OutputDir.check "--out" store.Directory |> ignore
 
     let results =
         [ for d in dirs do
@@ -179,17 +184,7 @@ let private merge (services: Services) (ui: Ui) (args: ParseResults<MergeArgs>) 
     let clock = Stopwatch.StartNew()
 
     let recomputed, _ =
-        runJob
-            services
-            ui
-            job
-            out
-            None
-            Plan.UnitCount
-            (jobsOf (args.TryGetResult MergeArgs.Jobs))
-            false
-            defaultCheckpoints
-            plan
+        runJob services ui job out None Plan.UnitCount jobs false defaultCheckpoints plan
 
     let units = manifests |> List.collect (fun (_, m) -> m.Units)
     let timings = JsonObject()

@@ -175,6 +175,19 @@ let toJson (m: ShardManifest) =
     o.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true))
 
 /// Reads the manifest of a shard directory; a missing or malformed one is a usage error naming the directory.
+/// A manifest field, or a FormatException naming it when it is missing.
+let private requiredField (o: JsonNode) (name: string) =
+    match o[name] with
+    | null -> raise (FormatException $"field \"{name}\" is missing")
+    | n -> n
+
+/// A manifest field's value, or a FormatException naming the field when it has another type.
+let private valueOf<'T> (name: string) (n: JsonNode) =
+    try
+        n.GetValue<'T>()
+    with :? InvalidOperationException ->
+        raise (FormatException $"field \"{name}\" is not a {typeof<'T>.Name}")
+
 let read (dir: string) : ShardManifest =
     let file = Path.Combine(dir, ManifestFile)
 
@@ -185,26 +198,31 @@ let read (dir: string) : ShardManifest =
 
     try
         let o = JsonNode.Parse(File.ReadAllText file) |> nonNull
-        let str (name: string) = (nonNull o[name]).GetValue<string>()
+        let required = requiredField o
+        let get name = valueOf name (required name)
+
+        let optional (name: string) =
+            match o[name] with
+            | null -> None
+            | c -> Some(valueOf<string> name c)
+
+        let units =
+            match required "units" with
+            | :? JsonObject as u -> [ for kv in u -> kv.Key, valueOf<float> $"units.{kv.Key}" (nonNull kv.Value) ]
+            | _ -> raise (FormatException "field \"units\" is not an object")
 
         { Job =
-            { Command = str "command"
-              Claims =
-                (match o["claims"] with
-                 | null -> None
-                 | c -> Some(c.GetValue<string>()))
-              Profile = str "profile"
-              Salt = str "salt"
-              Costs =
-                (match o["costs"] with
-                 | null -> None
-                 | c -> Some(c.GetValue<string>())) }
+            { Command = get "command"
+              Claims = optional "claims"
+              Profile = get "profile"
+              Salt = get "salt"
+              Costs = optional "costs" }
           Shard =
-            { Index = (nonNull o["shard"]).GetValue<int>()
-              Count = (nonNull o["shards"]).GetValue<int>() }
-          Units = [ for kv in (nonNull o["units"]).AsObject() -> kv.Key, (nonNull kv.Value).GetValue<float>() ]
-          WallSeconds = (nonNull o["wall_seconds"]).GetValue<float>()
-          CpuSeconds = (nonNull o["cpu_seconds"]).GetValue<float>() }
+            { Index = get "shard"
+              Count = get "shards" }
+          Units = units
+          WallSeconds = get "wall_seconds"
+          CpuSeconds = get "cpu_seconds" }
     with
     | :? ArgumentException -> reraise ()
     | ex -> raise (ArgumentException($"DIR = {dir}: {ManifestFile} is malformed ({ex.Message})"))

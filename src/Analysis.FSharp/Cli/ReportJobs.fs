@@ -185,10 +185,14 @@ let runJob
 
     computed.Value, times
 
+/// The cost basis of --costs, its file read once here so a file that is not a timings file is refused before the
+/// output directory is touched.
 let basisOf (path: string option) =
     match path with
     | None -> Plan.UnitCount
-    | Some p when File.Exists p -> Plan.Measured p
+    | Some p when File.Exists p ->
+        Plan.costs (Plan.Measured p) [] |> ignore
+        Plan.Measured p
     | Some p -> usage $"--costs = {p}: file not found; allowed: a shard.json or timings.json of an earlier run"
 
 /// The job and plan of `report` options.

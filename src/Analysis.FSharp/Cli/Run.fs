@@ -39,14 +39,16 @@ let run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     if monteCarlo && spec.Metric <> StrongError then
         MonteCarlo.check (Preflight.availableBytes ()) spec
 
+    Runner.checkMetric spec
     let kinetic = not monteCarlo && Runner.kinetic spec
     let out = args.GetResult(RunArgs.Out, DefaultOut)
     let store = outputStore out id
+    // The spec's own directory too, so a file in its place is refused before the first experiment.
+    let dir = OutputDir.check "--out" (Path.Combine(out, spec.Name))
 
     let curves =
         withProgress ui (fun start -> cachedRun services (warning ui) store start spec)
 
-    let dir = Path.Combine(out, spec.Name)
     let results = JsonObject()
     results["spec"] <- Spec.toNode spec
 

@@ -2,6 +2,7 @@
 /// registry and the report sections.
 module RateLab.Analysis.Cli.Wiring
 
+open System
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments.Spec
 open RateLab.Analysis.Fits
@@ -126,6 +127,42 @@ let buildReport (ctx: ReportContext) : Units.ReportPlan =
           ClaimsSection.part ctx
           BoltzmannSection.part ctx ] }
 
+/// Whether each evidence metric of a claim test can be measured on its sampler and target (an exact metric on a
+/// Gaussian target, a sample metric where the sampler's score field exists, ...), checked by the runner's own
+/// preflight at the quick grid's first point and refused with the claims file's path to the field at fault.
+let private checkEvidence
+    (path: string)
+    (i: int)
+    (c: RateLab.Analysis.Claims.Claim.Claim)
+    (j: int)
+    (test: RateLab.Analysis.Claims.Claim.ClaimTest)
+    =
+    let at = $"{path}: claims[{i}] (id {c.Id}).tests[{j}]"
+
+    let target =
+        match test.Sweep with
+        | Some p ->
+            { test.Target with
+                Parameters = test.Target.Parameters.Add(p, Number(List.head test.Quick.Values)) }
+        | None -> test.Target
+
+    test.Evidence
+    |> List.iteri (fun k ev ->
+        let spec = ClaimJudging.specOf Quick c { test with Target = target } ev.Metric
+
+        try
+            Runner.checkMetric spec
+        with :? SpecException as e ->
+            let field =
+                match e.Path with
+                | "spec.metric" -> $"{at}.evidence[{k}].metric"
+                | "spec.chains" -> $"{at}.quick.replicates"
+                | p when p.StartsWith("spec.dimensions", StringComparison.Ordinal) -> $"{at}.quick.dimensions"
+                | p when p.StartsWith("spec.", StringComparison.Ordinal) -> at + p.Substring 4
+                | p -> $"{at}: {p}"
+
+            raise (SpecException(field, e.Problem)))
+
 /// `ratelab check`: a claims file read and validated, every catalog name looked up before any work.
 let loadClaims (path: string) =
     let claims =
@@ -185,7 +222,9 @@ let loadClaims (path: string) =
                           Target = target
                           Dimensions = g.Dimensions
                           Steps = steps
-                          Replicates = g.Replicates }))
+                          Replicates = g.Replicates }
+
+            checkEvidence path i c j t))
 
     claims
 

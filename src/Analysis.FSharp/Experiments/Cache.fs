@@ -35,6 +35,38 @@ module AtomicFile =
     let writeAllText (path: string) (content: string) =
         writeAllBytes path (UTF8Encoding(false).GetBytes content)
 
+    /// How much older than `before` a temporary must be to count as abandoned: a live writer moves its temporary
+    /// within milliseconds of its last write, so a minute leaves no race with a writer that started just before us.
+    let StaleMargin = TimeSpan.FromMinutes 1.0
+
+    /// Deletes the temporaries killed writers left under `root` (all its subdirectories): only names of the temp
+    /// pattern, last written more than StaleMargin before `before` (the process start), and not held open by a live
+    /// writer (which opens them exclusively). Returns how many were deleted.
+    let sweepStale (root: string) (before: DateTime) : int =
+        if not (Directory.Exists root) then
+            0
+        else
+            let stale (file: string) =
+                tempPattern.IsMatch(nonNull (Path.GetFileName file))
+                && File.GetLastWriteTimeUtc file < before.ToUniversalTime() - StaleMargin
+
+            let tryDelete (file: string) =
+                try
+                    do
+                        use _ = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None)
+                        ()
+
+                    File.Delete file
+                    true
+                with
+                | :? IOException
+                | :? UnauthorizedAccessException -> false
+
+            Directory.EnumerateFiles(root, ".*.tmp", SearchOption.AllDirectories)
+            |> Seq.filter stale
+            |> Seq.filter tryDelete
+            |> Seq.length
+
 /// Results cached by configuration: OUT/.cache/<hash>.json, hash = SHA-256 of (code-version salt, canonical JSON of
 /// the configuration). Each entry is written atomically as soon as it is computed, so an interrupted run resumes from
 /// every finished entry and a crash never leaves a corrupt one.
@@ -118,8 +150,12 @@ module Cache =
                     | payload when text o "sha256" = Some(contentHash store.Salt canonicalJson payload) -> Hit payload
                     | _ -> Rejected "its content hash does not match its value"
                 | _ -> Rejected "it records another salt or configuration"
-            with :? System.Text.Json.JsonException ->
-                Rejected "it is not valid JSON"
+            with
+            | :? System.Text.Json.JsonException -> Rejected "it is not valid JSON"
+            // A repeated field surfaces when the object is first indexed.
+            | :? ArgumentException -> Rejected "it repeats a field"
+            | :? IOException
+            | :? UnauthorizedAccessException as ex -> Rejected $"it cannot be read ({ex.Message})"
 
     /// The cached payload of a configuration, if a valid entry exists.
     let tryLoad (store: Store) (canonicalJson: string) : JsonNode option =
@@ -137,34 +173,6 @@ module Cache =
         o["payload"] <- payload.DeepClone()
         AtomicFile.writeAllText (path store canonicalJson) (o.ToJsonString())
 
-    /// Deletes the temporaries a killed writer left in the cache directory: only names of AtomicFile's temp pattern,
-    /// last written before `before` (the process start), and not held open by a live writer (which opens them
-    /// exclusively). Returns how many were deleted.
-    let sweepStale (store: Store) (before: DateTime) : int =
-        if not (Directory.Exists store.Directory) then
-            0
-        else
-            let stale (file: string) =
-                AtomicFile.tempPattern.IsMatch(nonNull (Path.GetFileName file))
-                && File.GetLastWriteTimeUtc file < before.ToUniversalTime()
-
-            let tryDelete (file: string) =
-                try
-                    do
-                        use _ = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None)
-                        ()
-
-                    File.Delete file
-                    true
-                with
-                | :? IOException
-                | :? UnauthorizedAccessException -> false
-
-            Directory.GetFiles store.Directory
-            |> Array.filter stale
-            |> Array.filter tryDelete
-            |> Array.length
-
     /// The cached value of a configuration, computing and storing it first when absent. An entry that cannot be
     /// trusted, or whose payload no longer decodes (a record format changed without a salt bump), is recomputed
     /// with one warning line through `warn`: recomputing is always safe.
@@ -181,12 +189,11 @@ module Cache =
         let decoded =
             match lookup store' canonicalJson with
             | Hit node ->
+                // Decoding is pure: whatever it throws (a missing field, a null, a wrong type) means the payload
+                // does not decode, and recomputing is the remedy.
                 try
                     Some(decode node)
-                with
-                | :? ArgumentException
-                | :? InvalidOperationException
-                | :? FormatException ->
+                with ex when not (ex :? OutOfMemoryException) ->
                     warn $"cache entry {file} does not decode; recomputing it"
                     None
             | Absent -> None
@@ -225,10 +232,16 @@ module Cache =
         let parsed =
             try
                 match JsonNode.Parse(File.ReadAllText file) with
-                | :? JsonObject as o -> Some o
-                | _ -> None
-            with :? System.Text.Json.JsonException ->
-                None
+                | :? JsonObject as o ->
+                    // Indexing builds the field map, which refuses a repeated field.
+                    o["salt"] |> ignore
+                    Ok o
+                | _ -> Error "is not a JSON object"
+            with
+            | :? System.Text.Json.JsonException -> Error "is not a JSON object"
+            | :? ArgumentException -> Error "repeats a field"
+            | :? IOException
+            | :? UnauthorizedAccessException as ex -> Error $"cannot be read ({ex.Message})"
 
         let text (o: JsonObject) (field: string) =
             match o[field] with
@@ -237,8 +250,8 @@ module Cache =
             | _ -> None
 
         match parsed with
-        | None -> Error $"cache entry {name} ({file}) is not a JSON object"
-        | Some o ->
+        | Error problem -> Error $"cache entry {name} ({file}) {problem}"
+        | Ok o ->
             match text o "salt", text o "config" with
             | Some s, _ when s <> target.Salt ->
                 Error $"cache entry {name} ({file}) was written by another version (salt {s}, expected {target.Salt})"

@@ -14,6 +14,8 @@ type SpecException(path: string, problem: string) =
     inherit ArgumentException($"{path}: {problem}")
     /// The dotted path of the field at fault, e.g. "spec.sampler.h".
     member _.Path = path
+    /// What is wrong with it, without the path.
+    member _.Problem = problem
 
 /// How much work a run does: quick for CI and smoke checks, full for the published report.
 type Profile =
@@ -309,6 +311,10 @@ let private topFields =
       "profile"
       "claims" ]
 
+/// The longest spec name: it becomes a directory name under --out.
+[<Literal>]
+let MaxNameLength = 100
+
 /// Parses a spec from JSON text. Raises SpecException (an ArgumentException) naming the field at fault.
 let parse (json: string) : ExperimentSpec =
     let doc =
@@ -324,12 +330,15 @@ let parse (json: string) : ExperimentSpec =
     let name =
         let e = required p "name" m
         let n = text $"{p}.name" e
-        // The name becomes a directory under --out, so it must not carry path syntax.
+        // The name becomes a directory under --out, so it must not carry path syntax, and it must fit a file
+        // name (255 bytes on common file systems) with room to spare.
         if
-            n
-            |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_'))
+            n.Length < 1
+            || n.Length > MaxNameLength
+            || n
+               |> Seq.exists (fun c -> not (Char.IsAsciiLetterOrDigit c || c = '-' || c = '_'))
         then
-            expect $"{p}.name" "a name of ASCII letters, digits, '-' and '_'" e
+            expect $"{p}.name" $"a name of 1 to {MaxNameLength} ASCII letters, digits, '-' and '_'" e
 
         n
 

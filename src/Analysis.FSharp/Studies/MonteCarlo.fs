@@ -266,15 +266,20 @@ let noiseFloor (spec: ExperimentSpec) (d: int) : NoiseFloor =
     let first, second = referencePair spec t d tau
     floorOf (kindOf spec) (List.head spec.Seeds) first second
 
-/// One Monte Carlo point of `spec` in dimension d after n steps.
-let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
+/// Everything a Monte Carlo point needs before its chains run: the metric kind, the sampled target, the score field
+/// the sampler calls, its kernel, step count and reference level; each refusal names the spec field at fault.
+let prepare (spec: ExperimentSpec) (d: int) (n: int) =
     let kind = kindOf spec
     let entry = sampler spec.Sampler.Name
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
     let field = fieldOf entry spec t
     let kernel, steps, output = kernelOf entry spec law t d n
-    let tau = levelOf entry output
+    kind, t, field, kernel, steps, levelOf entry output
+
+/// One Monte Carlo point of `spec` in dimension d after n steps.
+let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
+    let kind, t, field, kernel, steps, tau = prepare spec d n
     let seed = List.head spec.Seeds
     let x, nfe, depth = endPositions kernel steps field spec.Chains seed
     let first, second = referencePair spec t d tau

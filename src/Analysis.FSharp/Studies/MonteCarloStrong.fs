@@ -28,6 +28,11 @@ type Point =
 let private refuse (problem: string) : 'a =
     raise (SpecException("spec.metric", problem))
 
+/// The samplers whose noise the reference flow can follow, as refusals list them.
+let private followable =
+    "ddim (eta = 0), exp-euler, pf-euler, heun, gupta-predictor, li-jiao, li-jiao-endpoint, li-jiao-parallel, "
+    + "started from start=standard or sigma-max"
+
 /// The kernel as a sampler the exact flow can follow: Li–Jiao and the Gupta predictor name their levels; any other
 /// grid kernel that draws no noise after its start is one probability-flow segment.
 let private coupled (name: string) (kernel: ISamplerKernel) : ICoupledSampler =
@@ -37,8 +42,7 @@ let private coupled (name: string) (kernel: ISamplerKernel) : ICoupledSampler =
     | _ ->
         refuse (
             $"strong_error needs a sampler whose noise the reference flow can follow; {name} is not one; allowed: "
-            + "ddim (eta = 0), exp-euler, pf-euler, heun, gupta-predictor, li-jiao, li-jiao-endpoint, "
-            + "li-jiao-parallel, started from start=standard or sigma-max"
+            + followable
         )
 
 let private rms (y: float[]) (r: float[]) (d: int) =
@@ -52,18 +56,24 @@ let private rms (y: float[]) (r: float[]) (d: int) =
             e)
     )
 
-/// The strong error of `spec`'s sampler in dimension d after n steps (`chains` coupled pairs, PhiloxNoise(seed)).
-let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
+/// What a strong-error point needs before its chains run: the target's law, the score field the sampler calls and
+/// the sampler as one the reference flow can follow; each refusal names the spec field at fault.
+let prepare (spec: ExperimentSpec) (d: int) (n: int) =
     let entry = sampler spec.Sampler.Name
 
     if not entry.Diffusion then
-        refuse $"strong_error is defined for diffusion samplers; {entry.Name} is a Langevin sampler"
+        refuse
+            $"strong_error is defined for diffusion samplers; {entry.Name} is a Langevin sampler; allowed: {followable}"
 
     let law = (target spec.Target.Name).Build spec.Target d
     let t = sampled law
     let field = MonteCarlo.fieldOf entry spec t
     let kernel, _, _ = MonteCarlo.kernelOf entry spec law t d n
-    let k = coupled entry.Name kernel
+    law, field, coupled entry.Name kernel
+
+/// The strong error of `spec`'s sampler in dimension d after n steps (`chains` coupled pairs, PhiloxNoise(seed)).
+let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =
+    let law, field, k = prepare spec d n
     let seed = List.head spec.Seeds
     let noise = PhiloxNoise(seed)
     let chains = spec.Chains

@@ -190,6 +190,37 @@ let private strong (spec: ExperimentSpec) (d: int) : ErrorCurve =
         MonteCarloStrong.describe spec ((target spec.Target.Name).Build spec.Target d)
         + $" Reference floor: {floors}." }
 
+/// The figure of the spec's exact metric in one exact analysis, or a usage error naming spec.metric when the
+/// sampler's analysis does not yield it (a randomized sampler has bounds, not an exact value).
+let private exactFigure (spec: ExperimentSpec) (p: ExactPoint) =
+    let available = ExactCurves.figures p.Result
+
+    match available |> List.tryFind (fun f -> f.Metric = spec.Metric) with
+    | Some f -> f
+    | None ->
+        let names =
+            String.Join(", ", available |> List.map (fun f -> MetricNames.toName f.Metric))
+
+        raise (
+            SpecException(
+                "spec.metric",
+                $"{MetricNames.toName spec.Metric} is not available for {p.Result.Sampler}; allowed: {names}"
+            )
+        )
+
+/// What the spec's metric needs of its sampler and target, refused before anything is written: an exact metric needs
+/// a Gaussian target and a sampler whose exact analysis yields it; a sample metric, a score field the sampler can
+/// call and one reference level; strong_error, a diffusion sampler the reference flow can follow. Checked at the
+/// smallest d and step count, the run's own first point (the exact analysis is memoised, so the run reuses it).
+let checkMetric (spec: ExperimentSpec) =
+    let d = List.min spec.Dimensions
+    let n = List.min spec.Steps
+
+    match spec.Metric with
+    | SampleMetric _ -> MonteCarlo.prepare spec d n |> ignore
+    | StrongError -> MonteCarloStrong.prepare spec d n |> ignore
+    | _ -> exactFigure spec (exactPoint spec d n) |> ignore
+
 /// The error curve of `spec` in dimension d under its metric; its Method says what the figures are (exact value or
 /// bound, how evaluated) and how NFE was counted. Sample metrics are measured by Monte Carlo, on any target.
 let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
@@ -200,26 +231,14 @@ let run (spec: ExperimentSpec) (d: int) : ErrorCurve =
         let points =
             [ for n in spec.Steps ->
                   let p = exactPoint spec d n
-                  let available = ExactCurves.figures p.Result
+                  let f = exactFigure spec p
 
-                  match available |> List.tryFind (fun f -> f.Metric = spec.Metric) with
-                  | Some f ->
-                      { Steps = n
-                        StepSize = nan
-                        Nfe = p.Nfe
-                        Depth = p.Depth
-                        Error = f.Estimate },
-                      (p, f)
-                  | None ->
-                      let names =
-                          String.Join(", ", available |> List.map (fun f -> MetricNames.toName f.Metric))
-
-                      let metric = MetricNames.toName spec.Metric
-
-                      let message =
-                          $"spec.metric: {metric} is not available for {p.Result.Sampler}; available: {names}"
-
-                      raise (ArgumentException(message, "metric")) ]
+                  { Steps = n
+                    StepSize = nan
+                    Nfe = p.Nfe
+                    Depth = p.Depth
+                    Error = f.Estimate },
+                  (p, f) ]
 
         let first, figure = snd (List.head points)
 

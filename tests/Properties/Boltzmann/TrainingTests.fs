@@ -72,7 +72,11 @@ let tests =
                       Checkpoint.Load(resumed, path)
                       resumed.Train(3L)
                       Expect.equal (snapshot resumed) (snapshot whole) $"{objective}"
-                      Expect.isFalse (File.Exists(path + ".tmp")) "no temporary file left"
+
+                      let temporaries =
+                          Directory.GetFiles(Path.GetTempPath(), $".{Path.GetFileName path}.*.tmp")
+
+                      Expect.isEmpty temporaries "no temporary file left"
               finally
                   File.Delete path
           }
@@ -135,6 +139,36 @@ let tests =
 
                   Checkpoint.Load(rebuilt, path)
                   Expect.equal (snapshot rebuilt) (snapshot t) "same state"
+              finally
+                  File.Delete path
+          }
+          test "a damaged checkpoint is refused and leaves the trainer as it was" {
+              let path =
+                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
+
+              try
+                  let t = Trainer(target (), settings Objective.TrajectoryBalance)
+                  t.Train(2L)
+                  Checkpoint.Save(t, path)
+                  let intact = File.ReadAllBytes path
+                  // One bit of one weight (past the header), then a truncation, then a file of another format.
+                  let flipped = Array.copy intact
+                  flipped[intact.Length / 2] <- flipped[intact.Length / 2] ^^^ 8uy
+
+                  for label, bytes in
+                      [ "a flipped bit", flipped
+                        "a truncation", intact[.. intact.Length - 9]
+                        "format 1", Text.Encoding.UTF8.GetBytes "\030RateLab.Boltzmann.Checkpoint/1" ] do
+                      File.WriteAllBytes(path, bytes)
+                      let fresh = Trainer(target (), settings Objective.TrajectoryBalance)
+                      let before = snapshot fresh
+                      Expect.throwsT<IO.InvalidDataException> (fun () -> Checkpoint.Load(fresh, path)) label
+                      Expect.equal (snapshot fresh) before $"{label}: nothing assigned"
+
+                  File.WriteAllBytes(path, intact)
+                  let resumed = Trainer(target (), settings Objective.TrajectoryBalance)
+                  Checkpoint.Load(resumed, path)
+                  Expect.equal (snapshot resumed) (snapshot t) "the intact file loads"
               finally
                   File.Delete path
           }

@@ -79,7 +79,12 @@ let tests =
                         text.Replace("\"epsilon\": 0.04", "\"epsilon\": -0.04"), "epsilon"
                         text.Replace("\"horizon\": 2", "\"horizon\": 20"), "unstable"
                         text.Replace("\"horizon\": 2", "\"horizon\": -2"), "horizon"
-                        "{ not json", "not valid JSON" ]
+                        "{ not json", "not valid JSON"
+                        // Caught by the runner's own preflight, named by the claims file's path.
+                        text.Replace("\"name\": \"isotropic-gaussian\"", "\"name\": \"double-well\""),
+                        "tests[0].target.name: double-well is not Gaussian"
+                        text.Replace("\"name\": \"ula\"", "\"name\": \"rlmc\""),
+                        "tests[0].evidence[0].metric: exact_w2 is not available" ]
 
                   for i, (content, expected) in List.indexed cases do
                       let file = Path.Combine(dir, $"bad{i}.json")
@@ -88,7 +93,7 @@ let tests =
                       Expect.equal code 2 $"exit code for {expected}"
                       Expect.isFalse (err.Contains '\n') $"one line: {err}"
                       Expect.stringContains err expected "the problem is named"
-                      Expect.isFalse (Directory.Exists(Path.Combine(dir, $"out{i}", ".cache"))) "no work was done"
+                      Expect.isFalse (Directory.Exists(Path.Combine(dir, $"out{i}"))) "no work was done"
                   // A sweep is preflighted at each of its values: at 64 steps ULA's step 6/64 is unstable once κ > 21.
                   let sweep =
                       File

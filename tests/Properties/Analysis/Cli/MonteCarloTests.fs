@@ -128,10 +128,13 @@ let tests =
               let refused (json: string) (path: string) =
                   let file = Path.Combine(dir, "bad.json")
                   File.WriteAllText(file, json)
-                  let code, _, err = exec [| "run"; file; "--out"; dir |]
+                  let out = Path.Combine(dir, $"out-{Guid.NewGuid():N}")
+                  let code, stdout, err = exec [| "run"; file; "--out"; out |]
                   Expect.equal code 2 $"exit code: {err}"
                   Expect.isFalse (err.Contains '\n') "one line"
                   Expect.stringStarts err $"ratelab: {path}" "names the field"
+                  Expect.equal stdout "" $"{path}: nothing started"
+                  Expect.isFalse (Directory.Exists out) $"{path}: nothing written"
 
               let spec sampler target metric chains =
                   $"""{{ "name": "bad", "sampler": {{ "name": "{sampler}", "parameters": {{ "h": 0.1 }} }},
@@ -142,6 +145,9 @@ let tests =
               refused (spec "ula" "double-well" "sample:histogram" 10) "spec.metric"
               refused (spec "ula" "double-well" "sample:sliced_w2" 10) "spec.chains"
               refused ((spec "ddim" "double-well" "sample:mmd" 10).Replace("\"h\": 0.1", "")) "spec.target.name"
+              refused (spec "ula" "isotropic-gaussian" "strong_error" 10) "spec.metric: strong_error is defined"
+              // RLMC's midpoints are random: its exact analysis gives bounds, not the exact KL.
+              refused (spec "rlmc" "isotropic-gaussian" "exact_kl" 10) "spec.metric: exact_kl is not available"
 
               let code, _, err =
                   exec

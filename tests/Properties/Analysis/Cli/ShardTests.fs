@@ -266,6 +266,43 @@ let tests =
                   Directory.Delete(dir, true)
           }
 
+          test "merge checks its options, its shards and OUT before it copies an entry" {
+              let dir = tempDir "shard"
+
+              try
+                  let claims = twoClaims dir
+                  let s0, s1 = Path.Combine(dir, "s0"), Path.Combine(dir, "s1")
+                  exec [| "check"; claims; "--shard"; "0/2"; "--out"; s0 |] |> ignore
+                  exec [| "check"; claims; "--shard"; "1/2"; "--out"; s1 |] |> ignore
+                  let aFile = Path.Combine(dir, "a-file")
+                  File.WriteAllText(aFile, "x")
+                  let incomplete = Path.Combine(dir, "incomplete")
+                  Directory.CreateDirectory incomplete |> ignore
+                  File.WriteAllText(Path.Combine(incomplete, "shard.json"), """{"command":"check"}""")
+                  let m = Path.Combine(dir, "m")
+
+                  for argv, expected in
+                      [ [| "merge"; s0; s1; "--jobs"; "0"; "--out"; m |], "--jobs"
+                        [| "merge"; s0; s1; "--out"; aFile |], "--out"
+                        [| "merge"; s0; s1; "--out"; Path.Combine(aFile, "sub") |], "--out"
+                        [| "merge"; incomplete; "--out"; m |], "shard.json is malformed (field \"units\" is missing)" ] do
+                      let code, out, err = exec argv
+                      Expect.equal code 2 $"{argv}: exit code ({err})"
+                      Expect.stringContains err expected "names the problem"
+                      Expect.isFalse (err.Contains '\n') "one line"
+                      Expect.equal out "" "nothing copied"
+                      Expect.isFalse (Directory.Exists m) "OUT untouched"
+                  // A --costs file that is not a timings file is refused before OUT is created.
+                  let code, _, err =
+                      exec [| "check"; claims; "--costs"; claims; "--out"; Path.Combine(dir, "c") |]
+
+                  Expect.equal code 2 $"--costs exit code ({err})"
+                  Expect.stringContains err "--costs" "names the option"
+                  Expect.isFalse (Directory.Exists(Path.Combine(dir, "c"))) "OUT untouched"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
           test "shards balanced by different costs files are refused by merge (they need not cover every unit)" {
               let dir = tempDir "shard"
 

@@ -259,6 +259,17 @@ let tests =
 
               Expect.equal message "spec.sampler.parameters.h: expected a finite number in (0, ∞), got -1" "message"
           }
+          test "a name is 1 to MaxNameLength characters: it becomes a directory name" {
+              let named n =
+                  validSpecJson.Replace("\"name\": \"ula-isotropic\"", $"\"name\": \"{String('a', n)}\"")
+
+              Expect.equal (parse (named MaxNameLength)).Name.Length MaxNameLength "the longest name parses"
+
+              let message =
+                  messageOf<SpecException>(fun () -> parse (named (MaxNameLength + 1)) |> ignore)
+
+              Expect.stringStarts message $"spec.name: expected a name of 1 to {MaxNameLength}" "message"
+          }
           test "invalid JSON is a usage error naming the spec" {
               let message = messageOf<SpecException>(fun () -> parse "{ \"name\": " |> ignore)
               Expect.stringStarts message "spec: not valid JSON" "message"
