@@ -551,6 +551,11 @@ let parse (json: string) : Result<Claim list, string> =
             fail "$" "the root is not an object"
 
         onlyFields "$" root [ "about"; "claims" ]
+        // "about" is optional prose for readers; when present it is a string like every other text field.
+        match root.TryGetProperty "about" with
+        | true, _ -> text "$" root "about" |> ignore
+        | _ -> ()
+
         let claims = property "$" root "claims"
 
         if claims.ValueKind <> JsonValueKind.Array then

@@ -31,8 +31,8 @@ let private CachedOnlyUsage =
 
 /// `ratelab report`.
 type ReportArgs =
-    | Profile of name: string
-    | Out of dir: string
+    | [<Unique>] Profile of name: string
+    | [<Unique>] Out of dir: string
     | [<Unique>] Shard of spec: string
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
@@ -57,7 +57,7 @@ type ReportArgs =
 /// `ratelab run`.
 type RunArgs =
     | [<MainCommand; ExactlyOnce>] Spec of path: string
-    | Out of dir: string
+    | [<Unique>] Out of dir: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -114,8 +114,8 @@ type FitArgs =
 /// `ratelab check`.
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] Claims of path: string
-    | Profile of name: string
-    | Out of dir: string
+    | [<Unique>] Profile of name: string
+    | [<Unique>] Out of dir: string
     | [<Unique>] Shard of spec: string
     | [<Unique>] Costs of path: string
     | [<Unique>] Shards of n: int
@@ -157,7 +157,7 @@ type PlanArgs =
 /// `ratelab merge`.
 type MergeArgs =
     | [<MainCommand; ExactlyOnce>] Dirs of dir: string list
-    | Out of dir: string
+    | [<Unique>] Out of dir: string
     | [<Unique>] Jobs of n: int
 
     interface IArgParserTemplate with

@@ -61,6 +61,16 @@ let private noJobs () =
 let private noCachedOnly () =
     usage "--cached-only: only where a report is rendered (report, check); `plan` renders nothing"
 
+let private noShard () =
+    usage "--shard: only where a shard runs (report, check); `plan` lists every shard (--shards N)"
+
+let private noCheckpoints () =
+    usage "--checkpoints: only where training runs (report); `plan` trains nothing"
+
+/// The most shards `plan` divides a job into: beyond it a shard would hold a sliver of one training run.
+[<Literal>]
+let private MaxShards = 4096
+
 /// `ratelab plan`: the units of a job with their costs and shards, printed and written to OUT/plan.json; nothing runs.
 let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
     let (job, jobPlan), out, shards, costsPath =
@@ -69,6 +79,9 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         | [ PlanArgs.Check a ] when a.Contains CheckArgs.Jobs -> noJobs ()
         | [ PlanArgs.Report a ] when a.Contains ReportArgs.Cached_Only -> noCachedOnly ()
         | [ PlanArgs.Check a ] when a.Contains CheckArgs.Cached_Only -> noCachedOnly ()
+        | [ PlanArgs.Report a ] when a.Contains ReportArgs.Shard -> noShard ()
+        | [ PlanArgs.Check a ] when a.Contains CheckArgs.Shard -> noShard ()
+        | [ PlanArgs.Report a ] when a.Contains ReportArgs.Checkpoints -> noCheckpoints ()
         | [ PlanArgs.Report a ] ->
             reportJob services (a.TryGetResult ReportArgs.Profile),
             a.GetResult(ReportArgs.Out, DefaultOut),
@@ -82,7 +95,9 @@ let private plan (services: Services) (ui: Ui) (args: ParseResults<PlanArgs>) =
         | _ -> usage "plan: expected report or check with their options, e.g. ratelab plan report --profile full"
 
     let shards =
-        RateLab.Core.Validation.Guard.AtLeast(defaultArg shards 1, 1, "--shards")
+        match defaultArg shards 1 with
+        | n when n < 1 || n > MaxShards -> usage $"--shards = {n}: allowed 1 to {MaxShards}"
+        | n -> n
 
     let basis = basisOf costsPath
     let ctx, _, _ = jobContext services ui job out false defaultCheckpoints
@@ -216,7 +231,12 @@ let private fit (services: Services) (ui: Ui) (args: ParseResults<FitArgs>) =
                 |> Option.defaultValue parsed.Window
             LogFactor =
                 match args.TryGetResult FitArgs.Log_Power, args.TryGetResult FitArgs.Log_Of with
-                | Some a, arg -> Some(FitCsv.logFactor a arg)
+                | Some a, arg ->
+                    match FitCsv.logFactor a arg with
+                    | { Argument = RateLab.Analysis.Fits.LogCost } as f -> Some f
+                    | _ when parsed.Epsilon.IsNone ->
+                        usage "--log-of: d/eps and 1/eps need a file with an eps column (a cost fit); allowed: cost"
+                    | f -> Some f
                 | None, Some _ -> usage "--log-of: give --log-power A too; allowed only with --log-power"
                 | None, None -> None }
 

@@ -56,7 +56,9 @@ let parseSteps (text: string) =
         |> Array.map (fun s ->
             match Int32.TryParse s with
             | true, n when n >= 1 -> n
-            | _ -> usage $"--steps = {text}: \"{s}\" is not an integer ≥ 1; allowed: counts like 8,16,32")
+            | _ ->
+                usage
+                    $"--steps = {text}: \"{s}\" is not an integer in [1, {Int32.MaxValue}]; allowed: counts like 8,16,32")
         |> List.ofArray
 
     if counts |> List.pairwise |> List.exists (fun (a, b) -> b <= a) then

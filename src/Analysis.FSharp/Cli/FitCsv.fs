@@ -10,7 +10,12 @@ open RateLab.Analysis.Cli.Services
 
 let private known = [ "cost"; "error"; "d"; "eps" ]
 
-/// Parses CSV text; source names the file in error messages. Raises ArgumentException (usage error).
+/// The fewest data rows a fit takes (per d for a decay file): two coefficients and one residual degree of freedom.
+[<Literal>]
+let MinRows = 3
+
+/// Parses CSV text; source names the file in error messages. Raises ArgumentException (usage error). A decay file
+/// (no eps column) may list its rows in any order: they are sorted by d, then cost.
 let parse (source: string) (text: string) : FitInput =
     let fail (what: string) =
         raise (ArgumentException($"{source}: {what}"))
@@ -40,8 +45,8 @@ let parse (source: string) (text: string) : FitInput =
 
     let rows = lines[1..]
 
-    if rows.Length < 2 then
-        fail $"expected at least 2 data rows, got {rows.Length}"
+    if rows.Length < MinRows then
+        fail $"expected at least {MinRows} data rows, got {rows.Length}"
 
     let cells =
         rows
@@ -58,9 +63,33 @@ let parse (source: string) (text: string) : FitInput =
                 | true, v when v > 0.0 && Double.IsFinite v -> v
                 | _ -> fail $"line {n}, column {columns[j]}: expected a positive number, got \"{raw.Trim()}\""))
 
+    let index name = Array.tryFindIndex ((=) name) columns
+    let costAt, dAt = (index "cost").Value, index "d"
+    let dOf (r: float[]) = dAt |> Option.map (fun j -> r[j])
+
+    // A decay file holds one curve per d: its points are taken in order of cost, one point per cost.
+    let cells =
+        if Array.contains "eps" columns then
+            cells
+        else
+            let numbered = Array.zip (Array.map fst rows) cells
+
+            for (_, first), (lineB, b) in
+                numbered
+                |> Array.sortBy (fun (line, r) -> dOf r, r[costAt], line)
+                |> Array.pairwise do
+                if dOf first = dOf b && first[costAt] = b[costAt] then
+                    fail $"line {lineB}: cost {b[costAt]} repeats an earlier row's; allowed: one row per cost (and d)"
+
+            for d, curve in numbered |> Array.groupBy (snd >> dOf) do
+                if curve.Length < MinRows then
+                    let which = d |> Option.map (fun d -> $" for d = {d}") |> Option.defaultValue ""
+                    fail $"expected at least {MinRows} rows{which} (a decay fit with intervals), got {curve.Length}"
+
+            numbered |> Array.sortBy (fun (_, r) -> dOf r, r[costAt]) |> Array.map snd
+
     let column name =
-        Array.tryFindIndex ((=) name) columns
-        |> Option.map (fun j -> cells |> Array.map (fun r -> r[j]))
+        index name |> Option.map (fun j -> cells |> Array.map (fun r -> r[j]))
 
     { Cost = (column "cost").Value
       Error = (column "error").Value
@@ -90,10 +119,15 @@ let window (value: string) : FitWindow.WindowChoice =
             | _ -> bad ()
         | _ -> bad ()
 
+/// The largest |A| of --log-power.
+[<Literal>]
+let MaxLogPower = 10.0
+
 /// The log factor of --log-power A and --log-of cost|d/eps|1/eps (default cost).
 let logFactor (power: float) (argument: string option) : LogFactor =
-    if not (Double.IsFinite power) then
-        raise (ArgumentException($"--log-power: expected a finite number, got {power}"))
+    // Theorems state small powers of a logarithm; far beyond, (ln X)^A overflows before any fit.
+    if not (Double.IsFinite power) || abs power > MaxLogPower then
+        raise (ArgumentException($"--log-power = {power}: allowed a number in [-{MaxLogPower}, {MaxLogPower}]"))
 
     let arg =
         match argument |> Option.map (fun a -> a.Trim().ToLowerInvariant()) with

@@ -8,6 +8,7 @@ open Argu
 open RateLab.Analysis.Model.Records
 open RateLab.Analysis.Experiments
 open RateLab.Analysis.Experiments.Spec
+open RateLab.Analysis.Claims
 open RateLab.Analysis.Studies
 open RateLab.Analysis.Plots
 open RateLab.Analysis.Report
@@ -29,6 +30,14 @@ let run (services: Services) (ui: Ui) (args: ParseResults<RunArgs>) =
     let path = args.GetResult RunArgs.Spec
     let spec = Spec.parse (readFile "SPEC" path)
     Preflight.checkSpec (Preflight.availableBytes ()) spec
+    // The claim ids label the run; an unknown one is a typo that would mislabel it.
+    let known = Registry.load (Registry.defaultPath ()) |> List.map (fun c -> c.Id)
+    let allowed = String.Join(", ", known)
+
+    spec.Claims
+    |> List.iteri (fun i id ->
+        if not (List.contains id known) then
+            usage $"spec.claims[{i}]: unknown claim id \"{id}\"; allowed: {allowed}")
 
     let monteCarlo =
         match spec.Metric with

@@ -60,7 +60,9 @@ let parseEvalSteps (text: string) =
         |> Array.map (fun s ->
             match Int32.TryParse s with
             | true, n when n >= 1 -> n
-            | _ -> usage $"--eval-steps = {text}: \"{s}\" is not an integer ≥ 1; allowed: counts like 100,10")
+            | _ ->
+                usage
+                    $"--eval-steps = {text}: \"{s}\" is not an integer in [1, {Int32.MaxValue}]; allowed: counts like 100,10")
         |> List.ofArray
 
     if List.distinct counts <> counts then

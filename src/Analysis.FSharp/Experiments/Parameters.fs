@@ -187,7 +187,14 @@ let check (origin: Origin) (schema: ParamSchema list) (optional: string -> bool)
         | None ->
             let allowed = if names.IsEmpty then "none" else String.Join(", ", names)
             refuse origin name $"unknown parameter of {c.Name}; allowed: {allowed}"
-        | Some p when not (admits p value) -> refuse origin name $"expected {expected p}, got {showParam value}"
+        | Some p when not (admits p value) ->
+            // A quoted number ("0.1") reads as in range unless its type is said.
+            let got =
+                match value with
+                | Text s -> $"the string \"{s}\""
+                | v -> showParam v
+
+            refuse origin name $"expected {expected p}, got {got}"
         | Some _ -> ()
 
     for p in schema do

@@ -190,8 +190,8 @@ let private intAtLeast path lo (e: JsonElement) =
     | JsonValueKind.Number ->
         match e.TryGetInt32() with
         | true, v when v >= lo -> v
-        | _ -> expect path $"an integer ≥ {lo}" e
-    | _ -> expect path $"an integer ≥ {lo}" e
+        | _ -> expect path $"an integer in [{lo}, {Int32.MaxValue}]" e
+    | _ -> expect path $"an integer in [{lo}, {Int32.MaxValue}]" e
 
 let private seed path (e: JsonElement) =
     match e.ValueKind with

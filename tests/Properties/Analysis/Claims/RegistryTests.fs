@@ -130,6 +130,24 @@ let tests =
               match Registry.parse (edited tested.[int i % tested.Length] edit) with
               | Ok _ -> false
               | Error message -> message.Contains "unknown field; allowed fields:"
+          test "the optional about is prose: absent or a string, nothing else" {
+              let withAbout (value: JsonNode option) =
+                  let root = node (JsonNode.Parse(shipped.Value))
+                  root.AsObject().Remove "about" |> ignore
+
+                  match value with
+                  | Some v -> root.["about"] <- v
+                  | None -> ()
+
+                  Registry.parse (root.ToJsonString())
+
+              Expect.isOk (withAbout None) "absent"
+              Expect.isOk (withAbout (Some(node (JsonValue.Create "what this file is")))) "a string"
+
+              match withAbout (Some(node (JsonValue.Create 1))) with
+              | Error m -> Expect.stringContains m "$.about" "names the field"
+              | Ok _ -> failtest "a number as about was accepted"
+          }
           test "a malformed exponent is named" {
               let r =
                   Registry.parse (edited 0 (fun c -> (firstTerm c).["d"] <- JsonValue.Create "1/x"))

@@ -169,6 +169,25 @@ let tests =
                     Expect.equal code 2 "exit code"
                     Expect.stringContains err "/nonexistent/spec.json" "names the file"
                 }
+                test "a spec with an unknown claim id or a quoted number is refused, saying which" {
+                    use dir = new TempDir()
+
+                    for edit, expected in
+                        [ (fun (t: string) -> t.Replace("\"claims\": [\"A1\"]", "\"claims\": [\"ZZ9\"]")),
+                          "ratelab: spec.claims[0]: unknown claim id \"ZZ9\"; allowed: A1, "
+                          (fun t -> t.Replace("\"h\": 0.1", "\"h\": \"0.1\"")),
+                          "ratelab: spec.sampler.parameters.h: expected a finite number in (0, ∞), got the string \"0.1\"" ] do
+                        let file = Path.Combine(dir.Path, "spec.json")
+                        File.WriteAllText(file, edit validSpecJson)
+                        let calls = ref 0
+
+                        let code, _, err =
+                            exec (fakeServices calls None) [| "run"; file; "--out"; dir.Path |]
+
+                        Expect.equal code 2 err
+                        Expect.stringStarts err expected "names the field and what it got"
+                        Expect.equal calls.Value 0 "nothing ran"
+                }
                 test "a bad sampler parameter is a usage error naming it" {
                     let argv =
                         [| "exact"
@@ -465,7 +484,7 @@ let tests =
                 test "a malformed CSV row is a usage error naming line and column" {
                     use dir = new TempDir()
                     let file = Path.Combine(dir.Path, "points.csv")
-                    File.WriteAllText(file, "cost,error,d\n8,0.125,1\n16,-1,1\n")
+                    File.WriteAllText(file, "cost,error,d\n8,0.125,1\n16,-1,1\n32,0.03,1\n")
                     let code, _, err = exec (fakeServices (ref 0) None) [| "fit"; file |]
                     Expect.equal code 2 "exit code"
 

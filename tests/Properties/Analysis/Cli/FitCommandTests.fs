@@ -164,6 +164,39 @@ let tests =
               Expect.isLessThan out.Length 20000 "the note prints index runs, not 200 000 indices"
           }
 
+          test "a decay file's rows may come in any order: the fit equals the sorted file's" {
+              use dir = new TempDir()
+              let costs, errors = userCase 40 5UL
+              let _, sorted, _ = exec [| "fit"; writeCsv dir.Path costs errors |]
+              let order = Array.init costs.Length id |> Array.rev
+
+              let file =
+                  writeCsv dir.Path (Array.map (Array.get costs) order) (Array.map (Array.get errors) order)
+
+              let code, shuffled, err = exec [| "fit"; file |]
+              Expect.equal code 0 err
+              Expect.equal shuffled sorted "same table and note"
+          }
+
+          test "repeated costs, too few rows and log options the file cannot take are refused in one line" {
+              use dir = new TempDir()
+
+              let refused (argv: string[]) (expected: string) =
+                  let code, _, err = exec argv
+                  Expect.equal code 2 $"{argv}: exit code ({err})"
+                  Expect.isFalse (err.Contains '\n') "one line"
+                  Expect.stringContains err expected "names the problem"
+
+              let repeated = writeCsv dir.Path [| 1.0; 2.0; 2.0; 4.0 |] [| 1.0; 0.5; 0.5; 0.25 |]
+              refused [| "fit"; repeated |] "line 4: cost 2 repeats an earlier row's"
+              let two = writeCsv dir.Path [| 1.0; 2.0 |] [| 1.0; 0.5 |]
+              refused [| "fit"; two |] "expected at least 3 data rows, got 2"
+              let costs, errors = userCase 20 5UL
+              let file = writeCsv dir.Path costs errors
+              refused [| "fit"; file; "--log-power"; "1e308" |] "--log-power = 1E+308: allowed a number in [-10, 10]"
+              refused [| "fit"; file; "--log-power"; "1"; "--log-of"; "d/eps" |] "--log-of: d/eps and 1/eps need"
+          }
+
           test "fit --help states the automatic window rule" {
               let code, out, _ = exec [| "fit"; "--help" |]
               Expect.equal code 0 "exit code"

@@ -446,6 +446,29 @@ let tests =
                   Directory.Delete(dir, true)
           }
 
+          test "plan refuses options that would do nothing there, and --shards outside 1..4096" {
+              let dir = tempDir "plan"
+
+              try
+                  let claims = twoClaims dir
+
+                  for argv, option in
+                      [ [| "plan"; "report"; "--shard"; "0/2"; "--out"; dir |], "--shard"
+                        [| "plan"; "check"; claims; "--shard"; "0/2"; "--out"; dir |], "--shard"
+                        [| "plan"; "report"; "--checkpoints"; dir; "--out"; dir |], "--checkpoints"
+                        [| "plan"; "check"; claims; "--shards"; "0"; "--out"; dir |], "--shards = 0"
+                        [| "plan"; "check"; claims; "--shards"; "4097"; "--out"; dir |], "--shards = 4097"
+                        [| "plan"; "report"; "--out"; dir; "--out"; dir |], "--out" ] do
+                      let code, _, err = exec argv
+                      Expect.equal code 2 $"{argv}: exit code ({err})"
+                      Expect.stringContains err option "names the option"
+                      Expect.isFalse (err.Contains '\n') "one line"
+
+                  Expect.isFalse (File.Exists(Path.Combine(dir, "plan.json"))) "nothing planned"
+              finally
+                  Directory.Delete(dir, true)
+          }
+
           test "plan divides the full profile's training study between all shards" {
               let dir = tempDir "shard"
 
