@@ -34,13 +34,16 @@ def load(script, function):
     if not os.path.isfile(script):
         raise UsageError(f"SCRIPT = {script}: file not found; allowed: a Python file")
     spec = importlib.util.spec_from_file_location("ratelab_user_sampler", script)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"SCRIPT = {script}: not importable as Python source; allowed: a .py file")
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     spec.loader.exec_module(module)
     fn = getattr(module, function, None)
     if not callable(fn):
         names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
-        raise UsageError(f"FUNCTION = {function}: not a function of {script}; allowed: {', '.join(names)}")
+        allowed = ", ".join(names) if names else "none (it defines no public function)"
+        raise UsageError(f"FUNCTION = {function}: not a function of {script}; allowed: {allowed}")
     return fn
 
 

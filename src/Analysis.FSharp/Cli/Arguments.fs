@@ -26,8 +26,9 @@ let private JobsUsage =
     "units of work run at once, 1 to 256 (default: the number of cores); the results do not depend on it."
 
 let private CachedOnlyUsage =
-    "render the report from the cache alone: nothing is computed, and a section whose results are not all cached is "
-    + "shown as 'not computed yet' (for a long profile still being computed). Not with --shard."
+    "render the report from the cache: no cached experiment is computed, and a section whose cached results are not "
+    + "all there is shown as 'not computed yet' (for a long profile still being computed); the few sections that "
+    + "cache nothing (studies of under a minute) are computed as usual. Not with --shard."
 
 /// `ratelab report`.
 type ReportArgs =

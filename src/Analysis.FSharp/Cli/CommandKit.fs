@@ -78,6 +78,9 @@ let profileOf (name: string option) =
         | None -> usage $"--profile: expected quick or full, got \"{n}\""
 
 let readFile (option: string) (path: string) =
+    if Directory.Exists path then
+        usage $"{option}: {path} is a directory; expected a file"
+
     if not (File.Exists path) then
         usage $"{option}: file not found: {path}"
 

@@ -68,8 +68,25 @@ let parseSteps (text: string) =
 
 /// The reference component: the catalog sampler with the grid's parameters and its own.
 let private referenceOf (grid: Component) (args: ParseResults<ExternalArgs>) =
+    if
+        not (args.Contains ExternalArgs.Reference)
+        && args.Contains ExternalArgs.Reference_Param
+    then
+        usage "--reference-param: only with --reference NAME, whose parameters it sets"
+
     args.TryGetResult ExternalArgs.Reference
     |> Option.map (fun name ->
+        if not (Catalog.samplers |> List.exists (fun e -> e.Name = name && e.Diffusion)) then
+            let diffusion =
+                String.Join(
+                    ", ",
+                    Catalog.samplers
+                    |> List.filter (fun e -> e.Diffusion)
+                    |> List.map (fun e -> e.Name)
+                )
+
+            usage $"--reference = {name}: not a diffusion sampler of the catalog; allowed: {diffusion}"
+
         let own =
             parseAssignments "--reference-param" (args.GetResults ExternalArgs.Reference_Param)
 
@@ -78,10 +95,6 @@ let private referenceOf (grid: Component) (args: ParseResults<ExternalArgs>) =
               Parameters = Map.fold (fun m k v -> Map.add k v m) grid.Parameters own }
 
         let entry = Catalog.sampler name
-
-        if not entry.Diffusion then
-            usage $"--reference = {name}: a Langevin sampler; allowed: a diffusion sampler"
-
         Catalog.checkSampler (fun p -> $"--reference-param {p}") entry c
         c)
 
@@ -129,6 +142,10 @@ let run (format: ExternalReport.Formatters) (ui: Ui) (args: ParseResults<Externa
         { Name = args.GetResult(ExternalArgs.Target, "gaussian-data")
           Parameters = parseAssignments "--target-param" (args.GetResults ExternalArgs.Target_Param) }
 
+    if not (Catalog.targets |> List.exists (fun e -> e.Name = target.Name)) then
+        let known = String.Join(", ", Catalog.targets |> List.map (fun e -> e.Name))
+        usage $"--target = {target.Name}: unknown; allowed: {known}"
+
     Catalog.checkTarget (fun p -> $"--target-param {p}") (Catalog.target target.Name) target
 
     let grid =
@@ -141,6 +158,16 @@ let run (format: ExternalReport.Formatters) (ui: Ui) (args: ParseResults<Externa
         RateLab.Core.Validation.Guard.AtLeast(args.GetResult(ExternalArgs.Replicates, 64), 2, "--replicates")
 
     let seed = args.GetResult(ExternalArgs.Seed, 1UL)
+    // The exact engine's share of the work is that of the grid's catalog stand-in on the same target: its memory
+    // (and d's range for the target) is checked before the bridge starts.
+    Preflight.checkExact
+        (Preflight.availableBytes ())
+        (ExternalAnalysis.gridComponent grid)
+        target
+        d
+        (List.max steps)
+        replicates
+
     let reference = referenceOf grid args
 
     let claims =

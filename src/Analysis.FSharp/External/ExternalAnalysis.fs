@@ -41,6 +41,9 @@ type Problem =
 /// so the bridge reads, checks and builds them with the catalog's own code.
 let private gridEntry = Catalog.sampler "pf-euler"
 
+/// The grid component as the catalog sampler that stands in for it.
+let gridComponent (grid: Component) = { grid with Name = gridEntry.Name }
+
 /// Checks the grid component (names, ranges, the grid rules); `origin` names a parameter in messages.
 let checkGrid (origin: Origin) (grid: Component) =
     Catalog.checkSampler origin gridEntry grid

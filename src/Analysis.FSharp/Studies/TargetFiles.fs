@@ -38,8 +38,12 @@ let spectrum (file: string) : float[] =
                 .Trim())
         |> Array.filter (fun (_, l) -> l <> "")
 
+    // A header is text; a number out of range ("1e400", "NaN") is a bad variance, refused with its line below.
+    let isText (s: string) =
+        not (fst (Double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture)))
+
     let body =
-        if rows.Length > 0 && (number (snd rows[0])).IsNone then
+        if rows.Length > 0 && isText (snd rows[0]) then
             rows[1..]
         else
             rows

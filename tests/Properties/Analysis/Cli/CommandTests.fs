@@ -168,6 +168,13 @@ let tests =
                     let code, _, err = exec unwired [| "run"; "/nonexistent/spec.json" |]
                     Expect.equal code 2 "exit code"
                     Expect.stringContains err "/nonexistent/spec.json" "names the file"
+                    use dir = new TempDir()
+                    let code, _, err = exec unwired [| "run"; dir.Path |]
+
+                    Expect.equal
+                        (code, err)
+                        (2, $"ratelab: SPEC: {dir.Path} is a directory; expected a file")
+                        "a directory"
                 }
                 test "a spec with an unknown claim id or a quoted number is refused, saying which" {
                     use dir = new TempDir()

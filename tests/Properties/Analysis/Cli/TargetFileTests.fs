@@ -53,6 +53,8 @@ let tests =
                   "line 3: expected a finite number in (0, ∞)"
 
               refusedWith (Path.Combine(dir, "missing.csv")) "diagonal-spectrum" "cannot read"
+              // An overflowing first row is a bad variance, not a header to skip.
+              refusedWith (file "o.csv" "1e400\n1\n") "diagonal-spectrum" "line 1: expected a finite number in (0, ∞)"
 
               let noVariances =
                   file "m.json" """{ "weights": [1, 1], "means": [[0, 0], [1, 1]] }"""

@@ -488,7 +488,58 @@ let tests =
                         "4"
                         "--param"
                         "start=zero" ],
-                      "start" ] ->
+                      "start"
+                      "unknown target",
+                      [ reference "euler"
+                        "--kind"
+                        "kdiffusion"
+                        "--d"
+                        "1"
+                        "--steps"
+                        "4"
+                        "--target"
+                        "foo" ],
+                      "--target = foo: unknown"
+                      "a Langevin reference",
+                      [ reference "euler"
+                        "--kind"
+                        "kdiffusion"
+                        "--d"
+                        "1"
+                        "--steps"
+                        "4"
+                        "--reference"
+                        "ula" ],
+                      "--reference = ula: not a diffusion sampler"
+                      "a reference parameter without a reference",
+                      [ reference "euler"
+                        "--kind"
+                        "kdiffusion"
+                        "--d"
+                        "1"
+                        "--steps"
+                        "4"
+                        "--reference-param"
+                        "eta=1" ],
+                      "--reference-param: only with --reference"
+                      "d beyond the largest array",
+                      [ reference "euler"
+                        "--kind"
+                        "kdiffusion"
+                        "--d"
+                        "2147483647"
+                        "--steps"
+                        "4" ],
+                      "--d: d = 2147483647 exceeds the largest array"
+                      "a file that is not Python source",
+                      [ typeof<Session.Bridge>.Assembly.Location + ":f"
+                        "--kind"
+                        "step"
+                        "--d"
+                        "1"
+                        "--steps"
+                        "4" ],
+                      "not importable as Python source" ] ->
                     test name {
                         needNumpy ()
                         let code, _, err = external args
