@@ -274,6 +274,10 @@ let private oneLine (s: string) =
     |> String.concat " "
 
 /// Parses argv, runs the command and returns the exit code; never throws.
+/// The commands, as refusals list them.
+let private commands =
+    "report, run, exact, fit, check, list, plan, merge, external, train"
+
 let execute (services: Services) (ui: Ui) (argv: string[]) : int =
     let fail code (message: string) =
         ui.Err.WriteLine("ratelab: " + oneLine message)
@@ -317,9 +321,7 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             | [ Train a ] ->
                 Train.run ui a
                 0
-            | [] ->
-                let commands = "report, run, exact, fit, check, list, plan, merge, external, train"
-                fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
+            | [] -> fail 2 $"no command given; expected one of {commands} (see ratelab --help)"
             | _ -> fail 2 "give exactly one command (see ratelab --help)"
         with
         | :? ArguParseException as ex when ex.ErrorCode = ErrorCode.HelpText ->
@@ -327,7 +329,11 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             0
         | :? ArguParseException as ex ->
             let first = (ex.Message.Replace("\r", "").Split('\n')[0]).Replace("ERROR: ", "")
-            fail 2 $"{first} (see --help)"
+            // A first word that is no command and no option is a misspelt command: list them.
+            match argv |> Array.tryHead with
+            | Some word when not (word.StartsWith '-') && not (commands.Split(", ") |> Array.contains word) ->
+                fail 2 $"{first} expected a command: {commands} (see --help)"
+            | _ -> fail 2 $"{first} (see --help)"
     with ex ->
         match root ex with
         | :? ArgumentException as a ->

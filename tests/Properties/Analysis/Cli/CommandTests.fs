@@ -108,6 +108,15 @@ let tests =
                     Expect.equal code 2 "exit code"
                     oneLine err
                 }
+                test "a misspelt command is a usage error listing the commands" {
+                    let code, _, err = exec unwired [| "reprot"; "--out"; "x" |]
+                    Expect.equal code 2 "exit code"
+                    oneLine err
+                    Expect.stringContains err "'reprot'" "names the word"
+                    Expect.stringContains err "expected a command: report, run, exact" "lists the commands"
+                    let _, _, err = exec unwired [| "report"; "--colour"; "red" |]
+                    Expect.isFalse (err.Contains "expected a command") "not for an unknown option of a command"
+                }
                 test "an unknown option is a usage error naming it" {
                     let code, _, err = exec unwired [| "report"; "--colour"; "red" |]
                     Expect.equal code 2 "exit code"
