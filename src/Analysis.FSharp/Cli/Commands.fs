@@ -274,6 +274,39 @@ let private oneLine (s: string) =
     |> String.concat " "
 
 /// Parses argv, runs the command and returns the exit code; never throws.
+/// Each typed option's value type, so a value Argu cannot convert is refused with what it must be (its own range is
+/// checked after parsing).
+let private optionTypes: Map<string, Type> =
+    [ typeof<ReportArgs>
+      typeof<RunArgs>
+      typeof<ExactArgs>
+      typeof<FitArgs>
+      typeof<CheckArgs>
+      typeof<MergeArgs>
+      typeof<ExternalArgs>
+      typeof<TrainArgs> ]
+    |> List.collect (fun t ->
+        [ for c in Reflection.FSharpType.GetUnionCases t do
+              match c.GetFields() with
+              | [| f |] ->
+                  let name =
+                      match c.GetCustomAttributes(typeof<CustomCommandLineAttribute>) with
+                      | [| :? CustomCommandLineAttribute as a |] -> a.Name
+                      | _ -> "--" + c.Name.ToLowerInvariant().Replace('_', '-')
+
+                  yield name, f.PropertyType
+              | _ -> () ])
+    |> Map.ofList
+
+/// What a value of an option's type must be, for Argu's conversion errors.
+let private allowedValue (option: string) =
+    match Map.tryFind option optionTypes with
+    | Some t when t = typeof<int> -> Some $"an integer in [{Int32.MinValue}, {Int32.MaxValue}]"
+    | Some t when t = typeof<int64> -> Some $"an integer in [{Int64.MinValue}, {Int64.MaxValue}]"
+    | Some t when t = typeof<uint64> -> Some $"an integer in [0, {UInt64.MaxValue}]"
+    | Some t when t = typeof<float> -> Some "a number such as 0.5 or 1e-3"
+    | _ -> None
+
 /// The commands, as refusals list them.
 let private commands =
     "report, run, exact, fit, check, list, plan, merge, external, train"
@@ -329,8 +362,13 @@ let execute (services: Services) (ui: Ui) (argv: string[]) : int =
             0
         | :? ArguParseException as ex ->
             let first = (ex.Message.Replace("\r", "").Split('\n')[0]).Replace("ERROR: ", "")
+
+            let conversion =
+                Text.RegularExpressions.Regex.Match(first, "^parameter '(--[a-z-]+)' must be followed by")
             // A first word that is no command and no option is a misspelt command: list them.
             match argv |> Array.tryHead with
+            | _ when conversion.Success && (allowedValue conversion.Groups[1].Value).IsSome ->
+                fail 2 $"{first} allowed: {(allowedValue conversion.Groups[1].Value).Value} (see --help)"
             | Some word when not (word.StartsWith '-') && not (commands.Split(", ") |> Array.contains word) ->
                 fail 2 $"{first} expected a command: {commands} (see --help)"
             | _ -> fail 2 $"{first} (see --help)"

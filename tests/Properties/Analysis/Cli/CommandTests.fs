@@ -227,7 +227,9 @@ let tests =
                     let code, _, err = exec (fakeServices (ref 0) None) (exactArgs option value)
                     Expect.equal code 2 $"exit code for {option} {value}: {err}"
                     oneLine err
-                    Expect.stringContains err option "names the option" ]
+                    Expect.stringContains err option "names the option"
+                    // Either the option's own range (a well-formed integer) or the integers the parser reads.
+                    Expect.stringContains err "allowed" "states what is allowed" ]
           testList
               "failures"
               [ test "an unwired service is a failure (exit 1) with one line" {
