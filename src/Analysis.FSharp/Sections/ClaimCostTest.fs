@@ -94,7 +94,7 @@ let costTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOutc
                     Metric = ev.Metric
                     Seeds = [ g.Seed ] }
 
-              let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction})"
+              let label = evidenceLabel ev
               let powerLaw = PowerLawFit.fitCost PowerLawFit.defaultSettings subject points
 
               let logAware =

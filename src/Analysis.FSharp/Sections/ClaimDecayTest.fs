@@ -32,8 +32,7 @@ let decayTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) : TestOut
                   let raw = ctx.Run spec |> List.exactlyOne
                   let floors = Floors.ofCurve t.Sampler t.Target raw
 
-                  let label =
-                      $"{MetricNames.toName ev.Metric} ({directionText ev.Direction}), d = {d}"
+                  let label = $"{evidenceLabel ev}, d = {d}"
 
                   let windowFloors = Floors.forWindow floors raw
                   // With a log factor the fit divides (ln N)^a out of the error, so its slope estimates p of the bound;

@@ -19,11 +19,21 @@ open RateLab.Analysis.Sections.SectionKit
 let epsilons (eps0: float) (levels: int) =
     List.init levels (fun k -> eps0 / 2.0 ** float k)
 
-let directionText d =
+let private directionText d =
     match d with
     | ExactValue -> "exact"
     | UpperBoundOnError -> "upper bound"
     | LowerBoundOnError -> "lower bound"
+
+/// An evidence metric as rows and captions name it: the metric and its direction; a sample metric is the claimed
+/// quantity but measured by Monte Carlo, so it is called an estimate, not exact.
+let evidenceLabel (ev: Evidence) =
+    let how =
+        match ev.Metric, ev.Direction with
+        | SampleMetric _, ExactValue -> "Monte Carlo estimate"
+        | _, d -> directionText d
+
+    $"{MetricNames.toName ev.Metric} ({how})"
 
 /// The spec of one test and metric: the claim's sampler and target with the grid's replicates and seed.
 let specOf (profile: Profile) (c: Claim) (t: ClaimTest) (metric: MetricKind) : ExperimentSpec =

@@ -26,7 +26,7 @@ let sweepTest (ctx: ReportContext) (c: Claim) (ti: int) (t: ClaimTest) (paramete
 
     let outcomes =
         [ for ev in t.Evidence ->
-              let label = $"{MetricNames.toName ev.Metric} ({directionText ev.Direction})"
+              let label = evidenceLabel ev
 
               let searches =
                   [ for v in g.Values ->

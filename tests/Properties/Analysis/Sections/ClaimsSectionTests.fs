@@ -235,6 +235,29 @@ let tests =
               Expect.isEmpty failed "a failed fit leaves the other side alone"
           }
 
+          test "a sample metric's evidence is labelled an estimate, an exact metric's exact" {
+              Expect.equal
+                  (ClaimJudging.evidenceLabel
+                      { Metric = SampleMetric "sliced_w2"
+                        Direction = ExactValue })
+                  "sample:sliced_w2 (Monte Carlo estimate)"
+                  "estimate"
+
+              Expect.equal
+                  (ClaimJudging.evidenceLabel
+                      { Metric = ExactW2
+                        Direction = ExactValue })
+                  "exact_w2 (exact)"
+                  "exact"
+
+              Expect.equal
+                  (ClaimJudging.evidenceLabel
+                      { Metric = TvUpper
+                        Direction = UpperBoundOnError })
+                  "tv_upper (upper bound)"
+                  "bound"
+          }
+
           test "a fixed depth is called out as holding by construction and is inconclusive" {
               let b4 = registry.Value |> List.find (fun c -> c.Id = "B4")
               let grid = gridOf Quick b4.Tests.Head
