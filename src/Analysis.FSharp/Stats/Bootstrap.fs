@@ -29,11 +29,17 @@ let percentileIntervals (level: float) (draws: float[][]) : (float * float)[] =
         let sorted = draws |> Array.map (fun d -> d.[j]) |> Array.sort
         quantileSorted sorted ((1.0 - level) / 2.0), quantileSorted sorted ((1.0 + level) / 2.0))
 
+/// The residual variance, relative to the data's, below which a resample's refit counts as exact.
+[<Literal>]
+let DegenerateVariance = 1e-12
+
 /// Studentized residual-bootstrap (bootstrap-t) intervals for OLS coefficients: responses ŷ + e* with e* resampled
 /// from the residuals, t* = (β* − β̂)/se*, interval [β̂ − t*₍₁₊ₗ₎/₂·se, β̂ − t*₍₁₋ₗ₎/₂·se]. Studentizing is what keeps
 /// coverage near nominal with the few points of a rate fit; a plain percentile interval of β* behaves like a normal
 /// interval and under-covers when n − p is small (t-quantile 4.30 versus 1.96 at two degrees of freedom). Replicates
-/// whose resampled residuals are all equal (se* = 0, t* undefined) are skipped.
+/// whose resampled residuals are all equal are skipped: their refit is exact, so se* is round-off (at most 1e-12 of
+/// the data's residual variance) and t* = (β* − β̂)/se* would be round-off divided by round-off, ±10¹² for the
+/// intercept.
 let residualBootstrapT (x: Ols.Design) (fit: Ols.OlsFit) (seed: uint64) (replicates: int) (level: float) =
     checkLevel level
     Guard.AtLeast(replicates, 99, nameof replicates) |> ignore
@@ -55,7 +61,7 @@ let residualBootstrapT (x: Ols.Design) (fit: Ols.OlsFit) (seed: uint64) (replica
 
                 let f = Ols.fitDesign x y
 
-                if f.Sigma2 > 0.0 then
+                if f.Sigma2 > DegenerateVariance * fit.Sigma2 then
                     Some(Array.init p (fun j -> (f.Coefficients.[j] - fit.Coefficients.[j]) / f.StdErrors.[j]))
                 else
                     None)
