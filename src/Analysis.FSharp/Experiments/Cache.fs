@@ -129,6 +129,27 @@ module Cache =
         /// An entry exists but cannot be trusted (unreadable, other salt or configuration, hash mismatch).
         | Rejected of reason: string
 
+    /// An entry file's object, or what is wrong with it ("is not valid JSON", "repeats a field", ...).
+    let private readEntry (file: string) : Result<JsonObject, string> =
+        try
+            match JsonNode.Parse(File.ReadAllText file) with
+            | :? JsonObject as o ->
+                // Indexing builds the field map, which refuses a repeated field.
+                o["salt"] |> ignore
+                Ok o
+            | _ -> Error "is not a JSON object"
+        with
+        | :? System.Text.Json.JsonException -> Error "is not valid JSON"
+        | :? ArgumentException -> Error "repeats a field"
+        | :? IOException
+        | :? UnauthorizedAccessException as ex -> Error $"cannot be read ({ex.Message})"
+
+    /// A string field of an entry, None when absent or of another type.
+    let private textField (o: JsonObject) (name: string) =
+        match o[name] with
+        | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String -> Some(v.GetValue<string>())
+        | _ -> None
+
     /// Looks a configuration up, checking the entry's salt, configuration and content hash.
     let lookup (store: Store) (canonicalJson: string) : Lookup =
         let file = path store canonicalJson
@@ -136,26 +157,17 @@ module Cache =
         if not (File.Exists file) then
             Absent
         else
-            try
-                let text (o: JsonObject) (name: string) =
-                    match o[name] with
-                    | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
-                        Some(v.GetValue<string>())
-                    | _ -> None
-
-                match JsonNode.Parse(File.ReadAllText file) with
-                | :? JsonObject as o when text o "salt" = Some store.Salt && text o "config" = Some canonicalJson ->
-                    match o["payload"] with
-                    | null -> Rejected "it has no payload"
-                    | payload when text o "sha256" = Some(contentHash store.Salt canonicalJson payload) -> Hit payload
-                    | _ -> Rejected "its content hash does not match its value"
-                | _ -> Rejected "it records another salt or configuration"
-            with
-            | :? System.Text.Json.JsonException -> Rejected "it is not valid JSON"
-            // A repeated field surfaces when the object is first indexed.
-            | :? ArgumentException -> Rejected "it repeats a field"
-            | :? IOException
-            | :? UnauthorizedAccessException as ex -> Rejected $"it cannot be read ({ex.Message})"
+            match readEntry file with
+            | Error problem -> Rejected $"it {problem}"
+            | Ok o when
+                textField o "salt" = Some store.Salt
+                && textField o "config" = Some canonicalJson
+                ->
+                match o["payload"] with
+                | null -> Rejected "it has no payload"
+                | payload when textField o "sha256" = Some(contentHash store.Salt canonicalJson payload) -> Hit payload
+                | _ -> Rejected "its content hash does not match its value"
+            | Ok _ -> Rejected "it records another salt or configuration"
 
     /// The cached payload of a configuration, if a valid entry exists.
     let tryLoad (store: Store) (canonicalJson: string) : JsonNode option =
@@ -229,35 +241,15 @@ module Cache =
     let importEntry (target: Store) (file: string) : Result<bool, string> =
         let name = nonNull (Path.GetFileNameWithoutExtension file)
 
-        let parsed =
-            try
-                match JsonNode.Parse(File.ReadAllText file) with
-                | :? JsonObject as o ->
-                    // Indexing builds the field map, which refuses a repeated field.
-                    o["salt"] |> ignore
-                    Ok o
-                | _ -> Error "is not a JSON object"
-            with
-            | :? System.Text.Json.JsonException -> Error "is not a JSON object"
-            | :? ArgumentException -> Error "repeats a field"
-            | :? IOException
-            | :? UnauthorizedAccessException as ex -> Error $"cannot be read ({ex.Message})"
-
-        let text (o: JsonObject) (field: string) =
-            match o[field] with
-            | :? JsonValue as v when v.GetValueKind() = System.Text.Json.JsonValueKind.String ->
-                Some(v.GetValue<string>())
-            | _ -> None
-
-        match parsed with
+        match readEntry file with
         | Error problem -> Error $"cache entry {name} ({file}) {problem}"
         | Ok o ->
-            match text o "salt", text o "config" with
+            match textField o "salt", textField o "config" with
             | Some s, _ when s <> target.Salt ->
                 Error $"cache entry {name} ({file}) was written by another version (salt {s}, expected {target.Salt})"
             | Some _, Some config when
                 key target.Salt config = name
-                && (match o["payload"], text o "sha256" with
+                && (match o["payload"], textField o "sha256" with
                     | null, _ -> false
                     | payload, hash -> hash = Some(contentHash target.Salt config payload))
                 ->
