@@ -24,6 +24,14 @@ let private specIn (dir: string) =
     File.WriteAllText(file, validSpecJson)
     file
 
+/// A first `run` of the valid spec into `dir` through the fake services: their call counter and the argv to rerun.
+let private firstRun (dir: string) =
+    let calls = ref 0
+    let argv = [| "run"; specIn dir; "--out"; dir |]
+    let code, _, _ = exec (fakeServices calls None) argv
+    Expect.equal code 0 "first run"
+    calls, argv
+
 [<Tests>]
 let tests =
     testList
@@ -65,11 +73,7 @@ let tests =
           }
           test "a tampered cache entry is recomputed with one warning, not trusted" {
               use dir = new TempDir()
-              let spec = specIn dir.Path
-              let calls = ref 0
-              let argv = [| "run"; spec; "--out"; dir.Path |]
-              let code, _, _ = exec (fakeServices calls None) argv
-              Expect.equal code 0 "first run"
+              let calls, argv = firstRun dir.Path
 
               let entry =
                   Directory.GetFiles(Path.Combine(dir.Path, ".cache"), "*.json") |> Array.head
@@ -92,11 +96,7 @@ let tests =
           }
           test "an entry that repeats a field or whose hashed payload does not decode is recomputed" {
               use dir = new TempDir()
-              let spec = specIn dir.Path
-              let calls = ref 0
-              let argv = [| "run"; spec; "--out"; dir.Path |]
-              let code, _, _ = exec (fakeServices calls None) argv
-              Expect.equal code 0 "first run"
+              let calls, argv = firstRun dir.Path
 
               let first, second =
                   match Directory.GetFiles(Path.Combine(dir.Path, ".cache"), "*.json") |> Array.sort with
