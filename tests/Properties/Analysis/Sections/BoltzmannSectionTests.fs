@@ -48,7 +48,7 @@ let private estimate lo hi =
       Level = 0.95 }
 
 let private tinyLimits =
-    LimitProfile(40, [| 2; 4; 8; 16 |], 128, 4.0, [| 3; 5; 7; 9 |], 200, 7UL)
+    LimitProfile(40, [| 2; 4; 8; 16; 32 |], 256, 4.0, [| 3; 5; 7; 9 |], 200, 7UL)
 
 [<Tests>]
 let tests =
