@@ -256,16 +256,6 @@ let private floorOf kind seed (first: float[][]) (second: float[][]) =
     { Value = e.Value
       StdError = e.StdError }
 
-/// The noise floor of a spec's metric in dimension d (the reference level taken at its first step count).
-let noiseFloor (spec: ExperimentSpec) (d: int) : NoiseFloor =
-    let entry = sampler spec.Sampler.Name
-    let law = (target spec.Target.Name).Build spec.Target d
-    let t = sampled law
-    let _, _, output = kernelOf entry spec law t d (List.head spec.Steps)
-    let tau = levelOf entry output
-    let first, second = referencePair spec t d tau
-    floorOf (kindOf spec) (List.head spec.Seeds) first second
-
 /// Everything a Monte Carlo point needs before its chains run: the metric kind, the sampled target, the score field
 /// the sampler calls, its kernel, step count and reference level; each refusal names the spec field at fault.
 let prepare (spec: ExperimentSpec) (d: int) (n: int) =
@@ -276,6 +266,12 @@ let prepare (spec: ExperimentSpec) (d: int) (n: int) =
     let field = fieldOf entry spec t
     let kernel, steps, output = kernelOf entry spec law t d n
     kind, t, field, kernel, steps, levelOf entry output
+
+/// The noise floor of a spec's metric in dimension d (the reference level taken at its first step count).
+let noiseFloor (spec: ExperimentSpec) (d: int) : NoiseFloor =
+    let kind, t, _, _, _, tau = prepare spec d (List.head spec.Steps)
+    let first, second = referencePair spec t d tau
+    floorOf kind (List.head spec.Seeds) first second
 
 /// One Monte Carlo point of `spec` in dimension d after n steps.
 let measure (spec: ExperimentSpec) (d: int) (n: int) : Point =

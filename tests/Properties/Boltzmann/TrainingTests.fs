@@ -25,6 +25,16 @@ let private logWeights (policy: EulerMaruyamaPolicy) k =
     Trajectories.SampleForward(policy, target (), TimeGrid(GridKind.Uniform, 10), PhiloxNoise(777UL), 0L, batch)
     Estimators.LogWeights batch
 
+/// Runs `f` with a fresh checkpoint path in the temp directory and deletes the file afterwards.
+let private withCheckpointPath (f: string -> unit) =
+    let path =
+        Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
+
+    try
+        f path
+    finally
+        File.Delete path
+
 [<Tests>]
 let tests =
     testList
@@ -56,10 +66,8 @@ let tests =
                   Expect.notEqual flow.Parameters.[flow.Start ..] headBefore $"{objective}: the flow head trains"
           }
           test "a run resumed from a checkpoint equals an uninterrupted run, bit for bit" {
-              let path =
-                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-
-              try
+              withCheckpointPath
+              <| fun path ->
                   for objective in
                       [ Objective.TrajectoryBalance
                         Objective.DetailedBalance
@@ -77,8 +85,6 @@ let tests =
                           Directory.GetFiles(Path.GetTempPath(), $".{Path.GetFileName path}.*.tmp")
 
                       Expect.isEmpty temporaries "no temporary file left"
-              finally
-                  File.Delete path
           }
           testPropertyWithConfig config "a settings fingerprint reads back as the settings that wrote it"
           <| fun (Seed s) ->
@@ -126,10 +132,8 @@ let tests =
                   Expect.stringContains e.Message "fingerprint" $"'{bad}' refused, naming the fingerprint"
           }
           test "a checkpoint's fingerprint rebuilds a trainer that loads it" {
-              let path =
-                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-
-              try
+              withCheckpointPath
+              <| fun path ->
                   let t = Trainer(target (), settings Objective.SubTrajectoryBalance)
                   t.Train(2L)
                   Checkpoint.Save(t, path)
@@ -139,14 +143,10 @@ let tests =
 
                   Checkpoint.Load(rebuilt, path)
                   Expect.equal (snapshot rebuilt) (snapshot t) "same state"
-              finally
-                  File.Delete path
           }
           test "a damaged checkpoint is refused and leaves the trainer as it was" {
-              let path =
-                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-
-              try
+              withCheckpointPath
+              <| fun path ->
                   let t = Trainer(target (), settings Objective.TrajectoryBalance)
                   t.Train(2L)
                   Checkpoint.Save(t, path)
@@ -169,22 +169,16 @@ let tests =
                   let resumed = Trainer(target (), settings Objective.TrajectoryBalance)
                   Checkpoint.Load(resumed, path)
                   Expect.equal (snapshot resumed) (snapshot t) "the intact file loads"
-              finally
-                  File.Delete path
           }
           test "a checkpoint is refused by a trainer with other settings" {
-              let path =
-                  Path.Combine(Path.GetTempPath(), $"ratelab-boltzmann-{Guid.NewGuid()}.ckpt")
-
-              try
+              withCheckpointPath
+              <| fun path ->
                   let t = Trainer(target (), settings Objective.TrajectoryBalance)
                   Checkpoint.Save(t, path)
 
                   Expect.throwsT<ArgumentException>
                       (fun () -> Checkpoint.Load(Trainer(target (), settings Objective.VarGrad), path))
                       "other objective"
-              finally
-                  File.Delete path
           }
           test "invalid settings are rejected with errors naming the parameter" {
               let bad (f: unit -> TrainingSettings) name =

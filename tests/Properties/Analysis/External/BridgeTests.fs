@@ -76,6 +76,11 @@ let private matches (fn: string) (kind: SamplerKind) (reference: Component) (gri
 let private json (out: string) =
     (nonNull (JsonNode.Parse out)).AsObject()
 
+/// The reference Euler sampler on the kdiffusion protocol at d = 1 and 4 steps, with `extra` options.
+let private eulerWith (extra: string list) =
+    [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "4" ]
+    @ extra
+
 [<Tests>]
 let tests =
     testList
@@ -454,73 +459,15 @@ let tests =
                       "decreasing steps",
                       [ reference "euler"; "--kind"; "kdiffusion"; "--d"; "1"; "--steps"; "8,4" ],
                       "--steps = 8,4"
-                      "grid out of order",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--param"
-                        "tau_min=0.5"
-                        "--param"
-                        "tau_max=0.4" ],
-                      "tau_min"
-                      "log-SNR grid ending at 0",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--param"
-                        "tau_min=0" ],
-                      "tau_min"
-                      "unknown start law",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--param"
-                        "start=zero" ],
-                      "start"
-                      "unknown target",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--target"
-                        "foo" ],
-                      "--target = foo: unknown"
+                      "grid out of order", eulerWith [ "--param"; "tau_min=0.5"; "--param"; "tau_max=0.4" ], "tau_min"
+                      "log-SNR grid ending at 0", eulerWith [ "--param"; "tau_min=0" ], "tau_min"
+                      "unknown start law", eulerWith [ "--param"; "start=zero" ], "start"
+                      "unknown target", eulerWith [ "--target"; "foo" ], "--target = foo: unknown"
                       "a Langevin reference",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--reference"
-                        "ula" ],
+                      eulerWith [ "--reference"; "ula" ],
                       "--reference = ula: not a diffusion sampler"
                       "a reference parameter without a reference",
-                      [ reference "euler"
-                        "--kind"
-                        "kdiffusion"
-                        "--d"
-                        "1"
-                        "--steps"
-                        "4"
-                        "--reference-param"
-                        "eta=1" ],
+                      eulerWith [ "--reference-param"; "eta=1" ],
                       "--reference-param: only with --reference"
                       "d beyond the largest array",
                       [ reference "euler"
